@@ -1,0 +1,285 @@
+/**
+ * Mock card reader with fault injection, for tests and the desktop simulator. Time comes from the injected Clock,
+ * so a ManualClock drives every timeout.
+ */
+import type { Clock, TimerHandle } from '../clock.js';
+import { DeviceFaultError } from '../fault.js';
+import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
+import { FaultScript, type FaultRule } from '../mock/fault-script.js';
+import type {
+  CardData,
+  CardReader,
+  CardReaderEvents,
+  CardReaderFaultCode,
+  CardReaderInfo,
+  CardWaitOptions,
+  EntryMode,
+} from './contract.js';
+
+/** Injection points: open(), waitForCard(), read(), waitForRemoval(). Steps are implicit (nth call). */
+export type CardReaderOp = 'open' | 'wait' | 'read' | 'remove';
+export type CardReaderFaultRule = FaultRule<CardReaderOp, CardReaderFaultCode>;
+
+export interface MockCardReaderOptions {
+  model?: string;
+  firmware?: string;
+  serial?: string;
+  /** Clock time a read takes. 0 (default) resolves at once; above 0 leaves a window for remove() mid-read. */
+  readDurationMs?: number;
+}
+
+type Settle<T> = { ok: true; value: T } | { ok: false; error: DeviceFaultError<CardReaderFaultCode> };
+
+/** One pending call: settles once, then drops its timer and abort listener. */
+class Pending<T> {
+  readonly promise: Promise<T>;
+  private done = false;
+  private timer: TimerHandle | undefined;
+  private resolveFn!: (value: T) => void;
+  private rejectFn!: (error: unknown) => void;
+  private readonly abortListener: (() => void) | undefined;
+
+  constructor(
+    clock: Clock,
+    private readonly opts: { timeoutMs: number; signal?: AbortSignal | undefined },
+    onDeadline: () => Settle<T>,
+    onAbort: () => Settle<T>,
+    private readonly onDone: () => void,
+  ) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolveFn = resolve;
+      this.rejectFn = reject;
+    });
+    if (opts.timeoutMs !== Infinity) {
+      const ms = Number.isNaN(opts.timeoutMs) ? 0 : Math.max(0, opts.timeoutMs);
+      this.timer = clock.setTimeout(() => this.settle(onDeadline()), ms);
+    }
+    if (opts.signal) {
+      this.abortListener = () => this.settle(onAbort());
+      opts.signal.addEventListener('abort', this.abortListener, { once: true });
+    }
+  }
+
+  settle(result: Settle<T>): void {
+    if (this.done) return;
+    this.done = true;
+    this.timer?.cancel();
+    if (this.abortListener) this.opts.signal?.removeEventListener('abort', this.abortListener);
+    this.onDone();
+    if (result.ok) this.resolveFn(result.value);
+    else this.rejectFn(result.error);
+  }
+}
+
+export class MockCardReader implements CardReader {
+  private readonly events = new TypedEmitter<CardReaderEvents>();
+  private readonly faults = new FaultScript<CardReaderOp, CardReaderFaultCode>();
+  private readonly infoValue: CardReaderInfo;
+  private readonly readDurationMs: number;
+  private isOpen = false;
+  private tamperReason: string | undefined;
+  private inReader: CardData | undefined;
+  private readonly queue: CardData[] = [];
+  private cardWait: Pending<{ entryMode: EntryMode }> | undefined;
+  private removalWait: Pending<void> | undefined;
+  private reading: Pending<CardData> | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    options: MockCardReaderOptions = {},
+  ) {
+    this.infoValue = {
+      model: options.model ?? 'MOCK-READER',
+      firmware: options.firmware ?? '1.0.0',
+      ...(options.serial !== undefined ? { serial: options.serial } : {}),
+    };
+    this.readDurationMs = options.readDurationMs ?? 0;
+  }
+
+  // ---- contract ----
+
+  on<E extends keyof CardReaderEvents>(event: E, listener: Listener<CardReaderEvents[E]>): Unsubscribe {
+    return this.events.on(event, listener);
+  }
+
+  async open(): Promise<void> {
+    const rule = this.faults.match('open');
+    if (rule) throw this.injected(rule, 'open failed');
+    this.isOpen = true;
+  }
+
+  async close(): Promise<void> {
+    this.isOpen = false;
+    const closed = (): Settle<never> => ({ ok: false, error: this.fault('not-connected', 'reader closed') });
+    this.cardWait?.settle(closed());
+    this.removalWait?.settle(closed());
+    this.reading?.settle(closed());
+  }
+
+  async info(): Promise<CardReaderInfo> {
+    this.ensureReady();
+    return { ...this.infoValue };
+  }
+
+  async waitForCard(opts: CardWaitOptions): Promise<{ entryMode: EntryMode }> {
+    this.ensureReady();
+    if (this.cardWait) throw this.fault('busy', 'already waiting for a card');
+    if (opts.signal?.aborted) throw this.fault('cancelled', 'wait for card aborted');
+    const rule = this.faults.match('wait');
+    if (rule) throw this.injected(rule, 'wait for card failed');
+    if (this.inReader) return { entryMode: this.inReader.entryMode };
+
+    const pending = new Pending<{ entryMode: EntryMode }>(
+      this.clock,
+      opts,
+      () => ({ ok: false, error: this.fault('timeout', `no card within ${opts.timeoutMs} ms`) }),
+      () => ({ ok: false, error: this.fault('cancelled', 'wait for card aborted') }),
+      () => {
+        this.cardWait = undefined;
+      },
+    );
+    this.cardWait = pending;
+    return pending.promise;
+  }
+
+  async read(): Promise<CardData> {
+    this.ensureReady();
+    if (this.reading) throw this.fault('busy', 'a read is already in progress');
+    const rule = this.faults.match('read');
+    if (rule) throw this.injected(rule, 'read failed');
+    const card = this.inReader;
+    if (!card) throw this.fault('read-failed', 'no card in the reader');
+    if (this.readDurationMs <= 0) return copyCard(card);
+
+    const pending = new Pending<CardData>(
+      this.clock,
+      { timeoutMs: this.readDurationMs },
+      // The read completes when its duration elapses, unless remove() or close() settled it first.
+      () => ({ ok: true, value: copyCard(card) }),
+      () => ({ ok: false, error: this.fault('cancelled', 'read aborted') }),
+      () => {
+        this.reading = undefined;
+      },
+    );
+    this.reading = pending;
+    return pending.promise;
+  }
+
+  async waitForRemoval(opts: CardWaitOptions): Promise<void> {
+    this.ensureReady();
+    if (this.removalWait) throw this.fault('busy', 'already waiting for removal');
+    if (opts.signal?.aborted) throw this.fault('cancelled', 'wait for removal aborted');
+    const rule = this.faults.match('remove');
+    if (rule) throw this.injected(rule, 'wait for removal failed');
+    if (!this.inReader) return;
+
+    const pending = new Pending<void>(
+      this.clock,
+      opts,
+      () => ({ ok: false, error: this.fault('timeout', `card not removed within ${opts.timeoutMs} ms`) }),
+      () => ({ ok: false, error: this.fault('cancelled', 'wait for removal aborted') }),
+      () => {
+        this.removalWait = undefined;
+      },
+    );
+    this.removalWait = pending;
+    return pending.promise;
+  }
+
+  // ---- test and simulator controls ----
+
+  /** A card is presented. It enters the reader now if the reader is empty, otherwise after the current one leaves. */
+  present(card: CardData): void {
+    this.queue.push(copyCard(card));
+    if (!this.inReader) this.admitNext();
+  }
+
+  /** The card in the reader is taken out: a read in flight rejects 'card-removed'. No-op when the reader is empty. */
+  remove(): void {
+    if (!this.inReader) return;
+    this.inReader = undefined;
+    this.reading?.settle({ ok: false, error: this.fault('card-removed', 'card removed during read') });
+    this.events.emit('card-removed', {});
+    this.removalWait?.settle({ ok: true, value: undefined });
+    this.admitNext();
+  }
+
+  /**
+   * Tamper switch tripped: emits 'tamper', rejects pending calls, and every later call rejects 'tamper' (a real
+   * reader erases its keys and stays out of service) until clearTamper().
+   */
+  tamper(reason = 'tamper switch'): void {
+    this.tamperReason = reason;
+    const tampered = (): Settle<never> => ({ ok: false, error: this.fault('tamper', `tamper: ${reason}`) });
+    this.cardWait?.settle(tampered());
+    this.removalWait?.settle(tampered());
+    this.reading?.settle(tampered());
+    this.events.emit('tamper', { reason });
+  }
+
+  clearTamper(): void {
+    this.tamperReason = undefined;
+  }
+
+  /**
+   * Script a fault: it rejects the matching call at once (no waiting). An injected 'card-removed' also empties the
+   * reader and an injected 'tamper' trips the tamper state, as on the real device.
+   */
+  inject(rule: CardReaderFaultRule): void {
+    this.faults.inject(rule);
+  }
+
+  /** Drop every scripted fault (conditions already in the device state stay). */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  pendingFaults(): ReturnType<FaultScript<CardReaderOp, CardReaderFaultCode>['pending']> {
+    return this.faults.pending();
+  }
+
+  get opened(): boolean {
+    return this.isOpen;
+  }
+
+  /** Entry mode of the card now in the reader (the data itself stays private). */
+  get cardInReader(): EntryMode | undefined {
+    return this.inReader?.entryMode;
+  }
+
+  // ---- internals ----
+
+  private admitNext(): void {
+    const next = this.queue.shift();
+    if (!next) return;
+    this.inReader = next;
+    this.events.emit('card-presented', { entryMode: next.entryMode });
+    this.cardWait?.settle({ ok: true, value: { entryMode: next.entryMode } });
+  }
+
+  private ensureReady(): void {
+    if (!this.isOpen) throw this.fault('not-connected', 'reader not open');
+    if (this.tamperReason !== undefined) throw this.fault('tamper', `tamper: ${this.tamperReason}`);
+  }
+
+  private fault(code: CardReaderFaultCode, message: string): DeviceFaultError<CardReaderFaultCode> {
+    return new DeviceFaultError('card-reader', code, message);
+  }
+
+  /** An injected fault also leaves the reader in the state it implies, as the real device would be. */
+  private injected(rule: Readonly<CardReaderFaultRule>, what: string): DeviceFaultError<CardReaderFaultCode> {
+    if (rule.code === 'card-removed' && this.inReader) {
+      this.inReader = undefined;
+      this.events.emit('card-removed', {});
+      this.admitNext();
+    } else if (rule.code === 'tamper' && this.tamperReason === undefined) {
+      this.tamperReason = 'injected';
+      this.events.emit('tamper', { reason: 'injected' });
+    }
+    return new DeviceFaultError('card-reader', rule.code, rule.message ?? `${what}: ${rule.code}`, { injected: true });
+  }
+}
+
+function copyCard(card: CardData): CardData {
+  return { ...card, ...(card.iccData ? { iccData: card.iccData.slice() } : {}) };
+}

@@ -1,0 +1,21 @@
+export type { FieldValue, IsoMessage } from './types.js';
+export { Iso8583Error, type Iso8583ErrorCode } from './errors.js';
+export { FIELDS, fieldSpec, isDataField, type FieldSpec, type FieldType, type FieldLength } from './fields.js';
+export { pack, unpack } from './codec.js';
+export { RESPONSE_CODES, describeResponseCode, type ResponseCodeInfo, type ResponseOutcome } from './response-codes.js';
+export {
+  MTI,
+  PROCESSING_CODE,
+  buildFinancialRequest,
+  buildReversal,
+  buildAdvice,
+  buildEcho,
+  responseMtiFor,
+  buildResponse,
+  parseResponse,
+  correlationKey,
+  formatTransmissionDateTime,
+  formatStan,
+  type FinancialRequest,
+  type HostResponse,
+} from './messages.js';

@@ -1,0 +1,258 @@
+/**
+ * Typed builders and parsers for the messages a terminal sends and the answers a host gives.
+ * Builders produce IsoMessage values; field syntax is checked when the message is packed.
+ */
+import { Iso8583Error } from './errors.js';
+import type { FieldValue, IsoMessage } from './types.js';
+
+export const MTI = {
+  authRequest: '0100',
+  authResponse: '0110',
+  financialRequest: '0200',
+  financialResponse: '0210',
+  advice: '0220',
+  adviceRepeat: '0221',
+  adviceResponse: '0230',
+  reversal: '0400',
+  reversalRepeat: '0401',
+  reversalResponse: '0410',
+  networkRequest: '0800',
+  networkResponse: '0810',
+} as const;
+
+export const PROCESSING_CODE = { purchase: '000000', void: '020000', refund: '200000' } as const;
+
+/** Field 70 code for an echo test. */
+const NETWORK_ECHO = '301';
+/** Field 25: normal presentment. */
+const POS_CONDITION_NORMAL = '00';
+/** Fields 32/33 are not sent by the terminal, so field 90 carries zeros for them. */
+const NO_INSTITUTION_ID = '00000000000';
+
+export interface FinancialRequest {
+  processingCode: string;
+  /** Integer minor units. */
+  amount: number;
+  /** ISO 4217 numeric, 3 digits. */
+  currency: string;
+  stan: number;
+  transmittedAt: Date;
+  terminalId: string;
+  merchantId: string;
+  pan?: string;
+  /** YYMM. */
+  expiry?: string;
+  /** Field 22, 3 digits. */
+  entryMode: string;
+  track2?: string;
+  iccData?: Uint8Array;
+  /** For a void: the STAN of the transaction being voided, sent as 6 digits in private field 62. */
+  originalStan?: number;
+}
+
+const RESPONSE_MTI: Readonly<Record<string, string>> = {
+  [MTI.authRequest]: MTI.authResponse,
+  [MTI.financialRequest]: MTI.financialResponse,
+  [MTI.advice]: MTI.adviceResponse,
+  [MTI.adviceRepeat]: MTI.adviceResponse,
+  [MTI.reversal]: MTI.reversalResponse,
+  [MTI.reversalRepeat]: MTI.reversalResponse,
+  [MTI.networkRequest]: MTI.networkResponse,
+};
+const RESPONSE_MTIS: ReadonlySet<string> = new Set(Object.values(RESPONSE_MTI));
+
+export function responseMtiFor(requestMti: string): string | undefined {
+  return Object.hasOwn(RESPONSE_MTI, requestMti) ? RESPONSE_MTI[requestMti] : undefined;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function checkDate(d: Date): void {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new RangeError('invalid Date');
+}
+
+/** Field 7: MMDDhhmmss in UTC, so the host sees one clock whatever the terminal's time zone. */
+export function formatTransmissionDateTime(d: Date): string {
+  checkDate(d);
+  return (
+    pad2(d.getUTCMonth() + 1) + pad2(d.getUTCDate()) + pad2(d.getUTCHours()) + pad2(d.getUTCMinutes()) + pad2(d.getUTCSeconds())
+  );
+}
+
+export function formatStan(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 999_999) throw new RangeError(`STAN must be an integer 1..999999, got ${n}`);
+  return String(n).padStart(6, '0');
+}
+
+function formatAmount(amount: number): string {
+  if (!Number.isSafeInteger(amount) || amount < 0 || amount > 999_999_999_999) {
+    throw new RangeError(`amount must be an integer 0..999999999999 minor units, got ${amount}`);
+  }
+  return String(amount).padStart(12, '0');
+}
+
+// Fields 12/13 are the cardholder-facing local time, so they follow the terminal's time zone.
+function localTime(d: Date): string {
+  return pad2(d.getHours()) + pad2(d.getMinutes()) + pad2(d.getSeconds());
+}
+function localDate(d: Date): string {
+  return pad2(d.getMonth() + 1) + pad2(d.getDate());
+}
+
+/** Fields common to a 0200, 0220 and 0400 for the same transaction. */
+function transactionFields(r: FinancialRequest): Partial<Record<number, FieldValue>> {
+  checkDate(r.transmittedAt);
+  const f: Partial<Record<number, FieldValue>> = {};
+  if (r.pan !== undefined) f[2] = r.pan;
+  f[3] = r.processingCode;
+  f[4] = formatAmount(r.amount);
+  f[7] = formatTransmissionDateTime(r.transmittedAt);
+  f[11] = formatStan(r.stan);
+  f[12] = localTime(r.transmittedAt);
+  f[13] = localDate(r.transmittedAt);
+  if (r.expiry !== undefined) f[14] = r.expiry;
+  f[22] = r.entryMode;
+  f[25] = POS_CONDITION_NORMAL;
+  f[41] = r.terminalId;
+  f[42] = r.merchantId;
+  f[49] = r.currency;
+  if (r.originalStan !== undefined) f[62] = formatStan(r.originalStan);
+  return f;
+}
+
+export function buildFinancialRequest(r: FinancialRequest): IsoMessage {
+  const fields = transactionFields(r);
+  if (r.track2 !== undefined) fields[35] = r.track2;
+  if (r.iccData !== undefined) fields[55] = r.iccData;
+  return { mti: MTI.financialRequest, fields };
+}
+
+/**
+ * Reverses a 0200: same STAN as the original, field 7 is the time of this transmission, fields
+ * 12/13 stay those of the original. Card secrets (track 2, PIN, ICC data) are never repeated.
+ */
+export function buildReversal(original: FinancialRequest, opts: { repeat: boolean; transmittedAt: Date }): IsoMessage {
+  const fields = transactionFields(original);
+  fields[7] = formatTransmissionDateTime(opts.transmittedAt);
+  fields[90] =
+    MTI.financialRequest +
+    formatStan(original.stan) +
+    formatTransmissionDateTime(original.transmittedAt) +
+    NO_INSTITUTION_ID +
+    NO_INSTITUTION_ID;
+  return { mti: opts.repeat ? MTI.reversalRepeat : MTI.reversal, fields };
+}
+
+/** Advice of an offline approval; track 2 is not stored for later sending, so it is never included. */
+export function buildAdvice(r: FinancialRequest & { approvalCode: string }, opts: { repeat: boolean }): IsoMessage {
+  const fields = transactionFields(r);
+  fields[38] = r.approvalCode;
+  if (r.iccData !== undefined) fields[55] = r.iccData;
+  return { mti: opts.repeat ? MTI.adviceRepeat : MTI.advice, fields };
+}
+
+export function buildEcho(e: { stan: number; terminalId: string; transmittedAt: Date }): IsoMessage {
+  return {
+    mti: MTI.networkRequest,
+    fields: {
+      7: formatTransmissionDateTime(e.transmittedAt),
+      11: formatStan(e.stan),
+      41: e.terminalId,
+      70: NETWORK_ECHO,
+    },
+  };
+}
+
+/** Fields a host answer repeats from the request; card data is deliberately absent. */
+const ECHOED_FIELDS = [3, 4, 7, 11, 12, 13, 41, 42, 49, 90] as const;
+
+/** Builds a host answer to `request` (used by the host simulator and tests). */
+export function buildResponse(
+  request: IsoMessage,
+  r: { responseCode: string; approvalCode?: string; rrn?: string; transmittedAt?: Date },
+): IsoMessage {
+  const mti = responseMtiFor(request.mti);
+  if (mti === undefined) {
+    throw new Iso8583Error('bad-mti', `MTI ${JSON.stringify(request.mti)} is not a request with a defined response`, -1);
+  }
+  const fields: Partial<Record<number, FieldValue>> = {};
+  for (const n of ECHOED_FIELDS) {
+    const v = request.fields[n];
+    if (v !== undefined) fields[n] = v;
+  }
+  if (r.transmittedAt !== undefined) fields[7] = formatTransmissionDateTime(r.transmittedAt);
+  if (r.rrn !== undefined) fields[37] = r.rrn;
+  if (r.approvalCode !== undefined) fields[38] = r.approvalCode;
+  fields[39] = r.responseCode;
+  return { mti, fields };
+}
+
+export interface HostResponse {
+  mti: string;
+  stan: number;
+  /** Field 41 without its space padding. */
+  terminalId: string;
+  responseCode: string;
+  approvalCode?: string;
+  rrn?: string;
+  amount?: number;
+  currency?: string;
+  processingCode?: string;
+  /** Raw field 7, MMDDhhmmss. */
+  transmittedAt?: string;
+}
+
+function textField(msg: IsoMessage, n: number): string | undefined {
+  const v = msg.fields[n];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new Iso8583Error('bad-format', 'expected a text value', -1, n);
+  return v;
+}
+
+function requiredText(msg: IsoMessage, n: number): string {
+  const v = textField(msg, n);
+  if (v === undefined) throw new Iso8583Error('missing-field', 'required in a response but missing', -1, n);
+  return v;
+}
+
+function numericField(value: string, n: number): number {
+  if (!/^[0-9]{1,15}$/.test(value)) throw new Iso8583Error('bad-format', `expected digits, got ${JSON.stringify(value)}`, -1, n);
+  return Number(value);
+}
+
+/**
+ * Reads a host answer into typed form. Errors carry offset -1: they concern the decoded message,
+ * not a byte position.
+ */
+export function parseResponse(msg: IsoMessage): HostResponse {
+  if (!RESPONSE_MTIS.has(msg.mti)) {
+    throw new Iso8583Error('bad-mti', `MTI ${JSON.stringify(msg.mti)} is not a response`, -1);
+  }
+  const stanText = requiredText(msg, 11);
+  const responseCode = requiredText(msg, 39);
+  const terminalId = requiredText(msg, 41).trimEnd();
+  const res: HostResponse = { mti: msg.mti, stan: numericField(stanText, 11), terminalId, responseCode };
+  const approvalCode = textField(msg, 38);
+  if (approvalCode !== undefined) res.approvalCode = approvalCode;
+  const rrn = textField(msg, 37);
+  if (rrn !== undefined) res.rrn = rrn;
+  const amount = textField(msg, 4);
+  if (amount !== undefined) res.amount = numericField(amount, 4);
+  const currency = textField(msg, 49);
+  if (currency !== undefined) res.currency = currency;
+  const processingCode = textField(msg, 3);
+  if (processingCode !== undefined) res.processingCode = processingCode;
+  const transmittedAt = textField(msg, 7);
+  if (transmittedAt !== undefined) res.transmittedAt = transmittedAt;
+  return res;
+}
+
+/** Matches a response to its request: `${terminal id}/${STAN as 6 digits}`. */
+export function correlationKey(msg: IsoMessage): string | undefined {
+  const tid = msg.fields[41];
+  const stan = msg.fields[11];
+  if (typeof tid !== 'string' || typeof stan !== 'string') return undefined;
+  return `${tid.trim()}/${stan.padStart(6, '0')}`;
+}

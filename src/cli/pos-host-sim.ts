@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * pos-host-sim: the acquirer host simulator as a standalone process (the terminal can also embed it).
+ *   pos-host-sim --port 8583 --ledger host-ledger.jsonl --misbehave late --late-ms 35000
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MISBEHAVIOURS, type Misbehaviour } from '../host-sim/rules.js';
+import { AcquirerHostSimulator } from '../host-sim/simulator.js';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('pos-host-sim')
+  .description('ISO 8583 acquirer host simulator: approves, declines and misbehaves by documented test cards and amounts')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'TCP port (0 picks a free one)', integer('port', 0, 65535), 8583)
+  .option('--ledger <file>', 'append one JSON line per message received and sent')
+  .addOption(new Option('--misbehave <kind>', 'misbehave on all traffic').choices(MISBEHAVIOURS.filter((m) => m !== 'none')))
+  .option('--delay-ms <ms>', "delay used by 'delay' (and amount 2000.01)", integer('delay', 0, 600_000), 3_000)
+  .option('--late-ms <ms>', "delay used by 'late' (and amount 2000.05)", integer('late', 0, 3_600_000), 35_000)
+  .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
+  .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
+  .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM)');
+
+async function main(): Promise<void> {
+  program.parse();
+  const opts = program.opts<{
+    host: string; port: number; ledger?: string; misbehave?: Misbehaviour; delayMs: number; lateMs: number;
+    tlsCert?: string; tlsKey?: string; tlsCa?: string;
+  }>();
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) program.error('--tls-cert and --tls-key go together');
+  const sim = new AcquirerHostSimulator({
+    host: opts.host,
+    port: opts.port,
+    ...(opts.ledger ? { ledgerPath: opts.ledger } : {}),
+    keepLedger: false,
+    behaviour: { misbehaviour: opts.misbehave ?? 'none', delayMs: opts.delayMs, lateMs: opts.lateMs },
+    ...(opts.tlsCert && opts.tlsKey
+      ? { tls: { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey), ...(opts.tlsCa ? { ca: readFileSync(opts.tlsCa), requestCert: true } : {}) } }
+      : {}),
+  });
+  const address = await sim.start();
+  process.stdout.write(`${JSON.stringify({ event: 'listening', ...address, misbehave: opts.misbehave ?? 'none', tls: Boolean(opts.tlsCert) })}\n`);
+  const shutdown = () => {
+    void sim.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`pos-host-sim: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * The terminal's side of the ISO 8583 conversation: packs a request, sends it over the host link keyed by
+ * terminal id + STAN, and checks that what comes back is the answer to that request. Every failure is a
+ * HostError that says whether the request left the terminal, which is what decides if a reversal is owed.
+ */
+import type { Correlator, HostLink } from '../../hal/host-link/contract.js';
+import { isDeviceFault } from '../../hal/fault.js';
+import {
+  correlationKey,
+  Iso8583Error,
+  pack,
+  parseResponse,
+  responseMtiFor,
+  unpack,
+  type HostResponse,
+  type IsoMessage,
+} from '../iso8583/index.js';
+
+export type HostErrorCode =
+  | 'bad-request' // our own message would not pack: a bug, nothing was sent
+  | 'not-connected'
+  | 'timeout'
+  | 'link-down'
+  | 'cancelled'
+  | 'busy' // same STAN already in flight
+  | 'stopped'
+  | 'garbled-response' // bytes keyed to our request that do not decode as a response
+  | 'mismatched-response'; // a response to our key whose MTI, amount or terminal id is not ours
+
+export class HostError extends Error {
+  override readonly name = 'HostError';
+  constructor(
+    readonly code: HostErrorCode,
+    message: string,
+    /** True when the request may have reached the host: the sale must be reversed unless answered. */
+    readonly sent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Correlates received frames for the host link: terminal id + STAN, or undefined for undecodable bytes. */
+export const isoCorrelator: Correlator = (frame) => {
+  try {
+    return correlationKey(unpack(frame));
+  } catch {
+    return undefined;
+  }
+};
+
+export interface HostReply extends HostResponse {
+  message: IsoMessage;
+}
+
+export class AcquirerClient {
+  constructor(private readonly link: HostLink) {}
+
+  async send(request: IsoMessage, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HostReply> {
+    let frame: Buffer;
+    try {
+      frame = pack(request);
+    } catch (err) {
+      throw new HostError('bad-request', `request ${request.mti} could not be packed: ${(err as Error).message}`, false);
+    }
+    const key = correlationKey(request);
+    if (key === undefined) throw new HostError('bad-request', `request ${request.mti} has no terminal id or STAN`, false);
+
+    let responseFrame: Buffer;
+    try {
+      responseFrame = await this.link.exchange(frame, key, options);
+    } catch (err) {
+      if (isDeviceFault(err)) {
+        const sent = err.detail?.['sent'] === true;
+        const code: HostErrorCode =
+          err.code === 'duplicate-key' ? 'busy' : err.code === 'frame-too-large' ? 'bad-request' : (err.code as HostErrorCode);
+        throw new HostError(code, err.message, sent);
+      }
+      throw new HostError('link-down', `host link failed: ${(err as Error).message}`, true);
+    }
+
+    let message: IsoMessage;
+    let response: HostResponse;
+    try {
+      message = unpack(responseFrame);
+      response = parseResponse(message);
+    } catch (err) {
+      const detail = err instanceof Iso8583Error ? err.message : String(err);
+      throw new HostError('garbled-response', `response to ${key} does not decode: ${detail}`, true);
+    }
+    const expectedMti = responseMtiFor(request.mti);
+    if (response.mti !== expectedMti) {
+      throw new HostError('mismatched-response', `expected a ${expectedMti} response to ${request.mti}, got ${response.mti}`, true);
+    }
+    const requestAmount = typeof request.fields[4] === 'string' ? Number(request.fields[4]) : undefined;
+    if (requestAmount !== undefined && response.amount !== undefined && response.amount !== requestAmount) {
+      throw new HostError('mismatched-response', `response amount ${response.amount} differs from requested ${requestAmount}`, true);
+    }
+    return { ...response, message };
+  }
+}

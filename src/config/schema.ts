@@ -1,0 +1,256 @@
+/**
+ * The terminal configuration schema. Every default lives in config/default.json (the readable reference), not here:
+ * this file only says what a valid value looks like. Objects are strict so a misspelt key is refused, not ignored.
+ *
+ * Each check carries an `expected` phrase as its zod message; load.ts turns issues into
+ * `path: expected <message>, found <value>` lines.
+ */
+import { isIPv6 } from 'node:net';
+import { z } from 'zod';
+
+/** setTimeout fires at once for delays above this, so no timeout may exceed it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Splits `name:port`, `1.2.3.4:port` or `[::1]:port`. Port 0 is allowed (an ephemeral port for a local listener). */
+export function parseHostAddress(address: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(address);
+  const plain = /^([A-Za-z0-9._-]+):(\d{1,5})$/.exec(address);
+  const host = bracketed?.[1] ?? plain?.[1];
+  const portText = bracketed?.[2] ?? plain?.[2];
+  if (host === undefined || portText === undefined || (bracketed && !isIPv6(host))) {
+    throw new Error(`invalid host address ${JSON.stringify(address)}: expected host:port, e.g. 127.0.0.1:8583 or [::1]:8583`);
+  }
+  const port = Number(portText);
+  if (port > 65535) throw new Error(`invalid host address ${JSON.stringify(address)}: port must be 0 to 65535`);
+  return { host, port };
+}
+
+function isHostAddress(value: string): boolean {
+  try {
+    parseHostAddress(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An integer in [min, max]; timer-sized maxima are left out of the phrase since nobody configures near them. */
+function int(min: number, max: number) {
+  const expected = max >= MAX_TIMER_MS ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+  return z
+    .number({ error: expected })
+    .int({ error: expected })
+    .min(min, { error: expected })
+    .max(max, { error: `an integer from ${min} to ${max}` });
+}
+
+const ms = (min: number) => int(min, MAX_TIMER_MS);
+
+function str(expected: string, min = 1, max = 4096) {
+  return z.string({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+function pattern(re: RegExp, expected: string) {
+  return z.string({ error: expected }).regex(re, { error: expected });
+}
+
+const bool = z.boolean({ error: 'true or false' });
+const filePathOrNull = str('a file path or null').nullable();
+const stringOrNull = str('a non-empty string or null').nullable();
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+}
+
+function obj<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, { error: 'an object' });
+}
+
+/** USB ids are usually written in hex, which JSON lacks, so "0x0801" is accepted alongside 2049. */
+const usbId = z.preprocess(
+  (v) => (typeof v === 'string' && /^0x[0-9a-f]{1,4}$/i.test(v) ? Number.parseInt(v.slice(2), 16) : v),
+  z
+    .number({ error: 'an integer from 0 to 65535 or a hex string like "0x0801"' })
+    .int({ error: 'an integer from 0 to 65535 or a hex string like "0x0801"' })
+    .min(0, { error: 'an integer from 0 to 65535 or a hex string like "0x0801"' })
+    .max(0xffff, { error: 'an integer from 0 to 65535 or a hex string like "0x0801"' }),
+);
+
+const serialPort = obj({
+  path: str('a serial device path like "/dev/ttyS1"'),
+  baudRate: int(300, 4_000_000),
+});
+
+/** Both halves of a client certificate or neither: one alone is a half-done setup that fails at connect time. */
+function certPairCheck(v: { certFile: string | null; keyFile: string | null }, ctx: z.core.$RefinementCtx) {
+  if (v.certFile !== null && v.keyFile === null) {
+    ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'a key file path when certFile is set' });
+  }
+  if (v.keyFile !== null && v.certFile === null) {
+    ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'a certificate file path when keyFile is set' });
+  }
+}
+
+/** ISO 8583 "ans": printable ASCII, fixed length. */
+const ans = (length: number, field: number) =>
+  pattern(new RegExp(`^[\\x20-\\x7e]{${length}}$`), `${length} printable ASCII characters (ISO 8583 field ${field})`);
+
+const terminal = obj({
+  id: ans(8, 41),
+  merchantId: ans(15, 42),
+  fleet: pattern(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", 1 to 63 characters, not starting with "-"'),
+  currency: pattern(/^\d{3}$/, 'a 3-digit ISO 4217 numeric currency code like "978"'),
+  label: str('a shop name of 1 to 64 characters', 1, 64),
+  addressLines: z
+    .array(str('a receipt header line of 1 to 64 characters', 1, 64), { error: 'a list of receipt header lines' })
+    .max(8, { error: 'at most 8 receipt header lines' })
+    .optional(),
+});
+
+const log = obj({
+  level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+const hostTls = obj({
+  enabled: bool,
+  caFile: filePathOrNull,
+  certFile: filePathOrNull,
+  keyFile: filePathOrNull,
+  serverName: stringOrNull,
+  rejectUnauthorized: bool,
+}).superRefine(certPairCheck);
+
+const host = obj({
+  address: z
+    .string({ error: 'host:port, e.g. 127.0.0.1:8583 or [::1]:8583' })
+    .refine(isHostAddress, { error: 'host:port, e.g. 127.0.0.1:8583 or [::1]:8583' }),
+  connectTimeoutMs: ms(100),
+  responseTimeoutMs: ms(100),
+  reconnect: obj({
+    initialDelayMs: ms(10),
+    maxDelayMs: ms(10),
+  }).superRefine((v, ctx) => {
+    if (v.maxDelayMs < v.initialDelayMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxDelayMs'],
+        message: `an integer >= host.reconnect.initialDelayMs (${v.initialDelayMs})`,
+      });
+    }
+  }),
+  maxFrameBytes: int(64, 65535),
+  tls: hostTls,
+  simulator: obj({
+    embedded: bool,
+  }),
+}).superRefine((v, ctx) => {
+  // Port 0 only makes sense when this process listens there itself.
+  if (!v.simulator.embedded && isHostAddress(v.address) && parseHostAddress(v.address).port === 0) {
+    ctx.addIssue({ code: 'custom', path: ['address'], message: 'a non-zero port unless host.simulator.embedded is true' });
+  }
+});
+
+const ecr = obj({
+  host: str('a listen address like "127.0.0.1"', 1, 255),
+  port: int(0, 65535),
+  socketPath: filePathOrNull,
+  maxLineBytes: int(1024, 16 * 1024 * 1024),
+  tokens: z.array(pattern(/^\S{16,256}$/, 'a token of 16 to 256 characters without spaces'), {
+    error: 'a list of tokens',
+  }),
+});
+
+const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
+const mqttUrlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
+
+const mqtt = obj({
+  url: z.string({ error: mqttUrlExpected }).refine(
+    (v) => {
+      try {
+        return MQTT_SCHEMES.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: mqttUrlExpected },
+  ),
+  embeddedBroker: bool,
+  clientId: stringOrNull,
+  username: stringOrNull,
+  password: stringOrNull,
+  tls: obj({
+    caFile: filePathOrNull,
+    certFile: filePathOrNull,
+    keyFile: filePathOrNull,
+    rejectUnauthorized: bool,
+  }).superRefine(certPairCheck),
+  healthIntervalMs: ms(1000),
+});
+
+const cardReader = obj({
+  driver: oneOf(['mock', 'hid', 'serial']),
+  hid: obj({ vendorId: usbId, productId: usbId }).optional(),
+  serial: serialPort.optional(),
+}).superRefine((v, ctx) => {
+  if (v.driver === 'hid' && v.hid === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['hid'], message: 'an object { vendorId, productId } when driver is "hid"' });
+  }
+  if (v.driver === 'serial' && v.serial === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['serial'], message: 'an object { path, baudRate } when driver is "serial"' });
+  }
+});
+
+const printer = obj({
+  driver: oneOf(['mock', 'escpos-serial']),
+  serial: serialPort.optional(),
+  statusTimeoutMs: ms(50),
+  columns: int(16, 128),
+}).superRefine((v, ctx) => {
+  if (v.driver === 'escpos-serial' && v.serial === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['serial'],
+      message: 'an object { path, baudRate } when driver is "escpos-serial"',
+    });
+  }
+});
+
+const hal = obj({
+  cardReader,
+  printer,
+  display: obj({ driver: oneOf(['mock', 'console']) }),
+  network: obj({
+    driver: oneOf(['mock', 'linux']),
+    // null: follow whichever interface carries the default route.
+    interface: str('a network interface name like "eth0" or null', 1, 15).nullable(),
+  }),
+});
+
+/** Amounts are in minor units (cents), never floats. */
+const transaction = obj({
+  cardWaitTimeoutMs: ms(1000),
+  readRetries: int(0, 10),
+  minAmount: int(1, Number.MAX_SAFE_INTEGER),
+  maxAmount: int(1, Number.MAX_SAFE_INTEGER),
+}).superRefine((v, ctx) => {
+  if (v.maxAmount < v.minAmount) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxAmount'],
+      message: `an integer >= transaction.minAmount (${v.minAmount})`,
+    });
+  }
+});
+
+export const configSchema = obj({
+  terminal,
+  dataDir: str('a directory path'),
+  log,
+  host,
+  ecr,
+  mqtt,
+  hal,
+  transaction,
+});
+
+export type PosConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,318 @@
+/**
+ * The ECR (cash register) API protocol: one JSON object per line in each direction. Requests are validated here,
+ * replies are only typed; the terminal logic behind them lives in the handler.
+ *
+ * Validation errors read `field: expected <what>, found <value>` (as config errors do), so a register integrator
+ * can fix a request from the error alone.
+ */
+import { z } from 'zod';
+import type { Screen } from '../../hal/display/contract.js';
+
+export const ECR_COMMANDS = [
+  'sale',
+  'refund',
+  'void',
+  'cancel',
+  'confirm',
+  'status',
+  'reprint',
+  'selftest',
+  'sim.card',
+  'sim.fault',
+  'sim.remove',
+] as const;
+
+export type EcrCommand = (typeof ECR_COMMANDS)[number];
+
+export const ECR_ERROR_CODES = [
+  'line-too-long',
+  'invalid-json',
+  'invalid-request',
+  'unknown-command',
+  'missing-field',
+  'busy',
+  'unauthorized',
+  'not-allowed',
+  'no-transaction',
+  'internal',
+] as const;
+
+export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
+
+export const SIM_FAULT_DEVICES = ['printer', 'card-reader', 'display', 'host', 'network'] as const;
+export type SimFaultDevice = (typeof SIM_FAULT_DEVICES)[number];
+
+export const MAX_AMOUNT = 99_999_999;
+export const MAX_STAN = 999_999;
+
+/** Simulator commands drive the mock devices; a production terminal refuses them. */
+export function isSimulatorCommand(cmd: EcrCommand): cmd is Extract<EcrCommand, `sim.${string}`> {
+  return cmd.startsWith('sim.');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Request schemas. Each check's message is the `expected` phrase of the error reply.
+
+/** Beyond 2^53 a numeric id would come back altered, so only safe integers are taken as numbers. */
+const ID_EXPECTED = 'a string of 1 to 64 characters or an integer';
+const idSchema = z
+  .union(
+    [
+      z.string().min(1).max(64),
+      z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+    ],
+    { error: ID_EXPECTED },
+  )
+  .transform((v) => String(v));
+
+function int(min: number, max: number) {
+  const expected = `an integer from ${min} to ${max}`;
+  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+function str(expected: string, min: number, max: number) {
+  return z.string({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+const amount = int(1, MAX_AMOUNT);
+const currency = z
+  .string({ error: 'a 3-digit ISO 4217 numeric currency code like "978"' })
+  .regex(/^\d{3}$/, { error: 'a 3-digit ISO 4217 numeric currency code like "978"' });
+const stan = int(1, MAX_STAN);
+
+const common = {
+  id: idSchema,
+  token: str('a token string of at most 256 characters', 0, 256).optional(),
+};
+
+// Objects are strict: a misspelt optional field (say "currnecy") would otherwise be dropped and the terminal default
+// used without anyone noticing.
+function command<C extends EcrCommand, S extends z.core.$ZodLooseShape>(cmd: C, shape: S) {
+  return z.strictObject({ ...common, cmd: z.literal(cmd), ...shape });
+}
+
+const saleSchema = command('sale', { amount, currency: currency.optional() });
+const refundSchema = command('refund', { amount, currency: currency.optional() });
+const voidSchema = command('void', { stan, supervisorPin: str('a PIN string of 1 to 16 characters', 1, 16).optional() });
+const cancelSchema = command('cancel', {});
+const confirmSchema = command('confirm', {});
+const statusSchema = command('status', {});
+const reprintSchema = command('reprint', { stan: stan.optional() });
+const selftestSchema = command('selftest', {});
+const simCardSchema = command('sim.card', { name: str('a test card name of 1 to 64 characters', 1, 64).optional() });
+const simFaultSchema = command('sim.fault', {
+  device: z.enum(SIM_FAULT_DEVICES, { error: `one of ${SIM_FAULT_DEVICES.map((d) => JSON.stringify(d)).join(', ')}` }),
+  code: str('a fault code string of 1 to 64 characters', 1, 64),
+  atStep: int(1, 1_000_000).optional(),
+  times: int(1, 1_000_000).optional(),
+});
+const simRemoveSchema = command('sim.remove', {});
+
+export const ecrRequestSchema = z.discriminatedUnion('cmd', [
+  saleSchema,
+  refundSchema,
+  voidSchema,
+  cancelSchema,
+  confirmSchema,
+  statusSchema,
+  reprintSchema,
+  selftestSchema,
+  simCardSchema,
+  simFaultSchema,
+  simRemoveSchema,
+]);
+
+/** A validated request; `id` is always a string (numeric ids are converted). */
+export type EcrRequest = z.output<typeof ecrRequestSchema>;
+export type EcrRequestOf<C extends EcrCommand> = Extract<EcrRequest, { cmd: C }>;
+
+// A Map, not an object: a `cmd` such as "toString" or "__proto__" must not find anything.
+const SCHEMAS = new Map<string, z.ZodType>([
+  ['sale', saleSchema],
+  ['refund', refundSchema],
+  ['void', voidSchema],
+  ['cancel', cancelSchema],
+  ['confirm', confirmSchema],
+  ['status', statusSchema],
+  ['reprint', reprintSchema],
+  ['selftest', selftestSchema],
+  ['sim.card', simCardSchema],
+  ['sim.fault', simFaultSchema],
+  ['sim.remove', simRemoveSchema],
+]);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replies.
+
+export type EcrOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
+
+export interface EcrAckReply {
+  id: string;
+  type: 'ack';
+  cmd: EcrCommand;
+}
+
+export interface EcrStateReply {
+  id: string;
+  type: 'state';
+  state: string;
+}
+
+export interface EcrScreenReply {
+  id: string;
+  type: 'screen';
+  screen: Screen;
+}
+
+export interface EcrAnomaly {
+  code: string;
+  name: string;
+  message: string;
+}
+
+/** The last message of a transaction command (sale, refund, void). */
+export interface EcrResultReply {
+  id: string;
+  type: 'result';
+  outcome: EcrOutcome;
+  stan?: number;
+  responseCode?: string;
+  responseText?: string;
+  approvalCode?: string;
+  maskedPan?: string;
+  amount?: number;
+  currency?: string;
+  anomaly?: EcrAnomaly;
+  txnRef?: string;
+  [key: string]: unknown;
+}
+
+/** The one reply to status (and any other query-like command). */
+export interface EcrStatusReply {
+  id: string;
+  type: 'status';
+  [key: string]: unknown;
+}
+
+/** The one reply to reprint, selftest, sim.*, cancel and confirm. */
+export interface EcrDoneReply {
+  id: string;
+  type: 'done';
+  [key: string]: unknown;
+}
+
+/** `id` is null when the line had no usable id (invalid JSON, line too long, bad id). */
+export interface EcrErrorReply {
+  id: string | null;
+  type: 'error';
+  code: EcrErrorCode;
+  message: string;
+  field?: string;
+}
+
+export type EcrReply =
+  | EcrAckReply
+  | EcrStateReply
+  | EcrScreenReply
+  | EcrResultReply
+  | EcrStatusReply
+  | EcrDoneReply
+  | EcrErrorReply;
+
+export function ecrError(id: string | null, code: EcrErrorCode, message: string, field?: string): EcrErrorReply {
+  return field === undefined ? { id, type: 'error', code, message } : { id, type: 'error', code, message, field };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing.
+
+export type ParseResult = { ok: true; request: EcrRequest } | { ok: false; error: EcrErrorReply };
+
+/** Field names and values echoed in messages are clipped: an error reply must stay small whatever came in. */
+const MAX_ECHO = 40;
+
+/** Secrets are described by type only, so they never reach a reply or a log. */
+const SECRET_FIELDS = new Set(['token', 'supervisorPin']);
+
+function clip(text: string): string {
+  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}...` : text;
+}
+
+function describe(value: unknown, field: string): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  // Objects and arrays are never stringified: a deeply nested value would overflow JSON.stringify's stack.
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (SECRET_FIELDS.has(field)) return typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`;
+  if (typeof value === 'string') return JSON.stringify(clip(value));
+  return String(value);
+}
+
+function fieldError(id: string | null, raw: Record<string, unknown>, field: string, expected: string): EcrErrorReply {
+  if (!Object.hasOwn(raw, field)) {
+    return ecrError(id, 'missing-field', `${field}: expected ${expected}, found nothing`, field);
+  }
+  return ecrError(id, 'invalid-request', `${field}: expected ${expected}, found ${describe(raw[field], field)}`, field);
+}
+
+function issueError(id: string, cmd: string, raw: Record<string, unknown>, issue: z.core.$ZodIssue): EcrErrorReply {
+  if (issue.code === 'unrecognized_keys') {
+    const key = clip(issue.keys[0] ?? '');
+    return ecrError(id, 'invalid-request', `${key}: not a field of "${cmd}"`, key);
+  }
+  const top = issue.path[0];
+  if (typeof top !== 'string') return ecrError(id, 'invalid-request', `request: expected ${issue.message}`);
+  return fieldError(id, raw, top, issue.message);
+}
+
+/** Parses and validates one request line (without its newline). Pure and total: never throws. */
+export function parseRequestLine(line: string): ParseResult {
+  try {
+    return parse(line);
+  } catch {
+    // Nothing below is expected to throw; this keeps the connection alive if something ever does.
+    return { ok: false, error: ecrError(null, 'invalid-request', 'the request could not be read') };
+  }
+}
+
+function parse(line: string): ParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { ok: false, error: ecrError(null, 'invalid-json', 'the line is not valid JSON') };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    const found = describe(raw, '');
+    return {
+      ok: false,
+      error: ecrError(null, 'invalid-request', `request: expected a JSON object with "id" and "cmd", found ${found}`),
+    };
+  }
+  const obj = raw as Record<string, unknown>;
+
+  const idResult = idSchema.safeParse(Object.hasOwn(obj, 'id') ? obj.id : undefined);
+  if (!idResult.success) return { ok: false, error: fieldError(null, obj, 'id', ID_EXPECTED) };
+  const id = idResult.data;
+
+  if (!Object.hasOwn(obj, 'cmd') || typeof obj.cmd !== 'string') {
+    return { ok: false, error: fieldError(id, obj, 'cmd', 'a command name such as "sale"') };
+  }
+  const cmd = obj.cmd;
+  const schema = SCHEMAS.get(cmd);
+  if (!schema) {
+    return {
+      ok: false,
+      error: ecrError(id, 'unknown-command', `cmd: expected one of ${ECR_COMMANDS.join(', ')}, found ${describe(cmd, 'cmd')}`, 'cmd'),
+    };
+  }
+
+  const result = schema.safeParse(obj);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    if (!issue) return { ok: false, error: ecrError(id, 'invalid-request', `the "${cmd}" request is not valid`) };
+    return { ok: false, error: issueError(id, cmd, obj, issue) };
+  }
+  return { ok: true, request: result.data as EcrRequest };
+}

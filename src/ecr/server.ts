@@ -1,0 +1,455 @@
+/**
+ * ECR API transport: newline-delimited JSON over TCP (loopback by default) and a Unix socket. This layer splits,
+ * decodes and validates lines, enforces tokens and the simulator switch, and hands valid requests to the handler.
+ * Nothing a client sends or fails to read can bring the server down: every bad line gets a typed error reply.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import {
+  ecrError,
+  isSimulatorCommand,
+  parseRequestLine,
+  type EcrErrorReply,
+  type EcrReply,
+  type EcrRequest,
+} from './protocol.js';
+
+export interface EcrSession {
+  /** `tcp:127.0.0.1:53122` or `unix:3`. */
+  readonly clientId: string;
+  /** Writes one reply line; dropped silently once the client is gone. */
+  send(reply: EcrReply): void;
+  readonly closed: boolean;
+}
+
+export interface EcrHandler {
+  /**
+   * Called once per valid, authorised request, in arrival order, without waiting for earlier calls to settle
+   * (a cancel must reach a sale in progress). Return a promise that settles after the command's last reply so
+   * that a client that half-closes its side still receives it. A throw or rejection becomes an `internal` error.
+   */
+  handle(request: EcrRequest, session: EcrSession): void | Promise<void>;
+  onDisconnect?(session: EcrSession): void;
+}
+
+export interface EcrServerOptions {
+  /** TCP listen address; default 127.0.0.1. */
+  host?: string;
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Unix socket path, or null/absent for TCP only. */
+  socketPath?: string | null;
+  /** Longest accepted line in bytes, newline excluded; default 65536. Also the most buffered per connection. */
+  maxLineBytes?: number;
+  /** sim.* commands are refused with `not-allowed` when false. */
+  simulatorCommands: boolean;
+  /** When non-empty, a request without one of these tokens is refused `unauthorized`. */
+  tokens?: string[];
+  /** A refused token. The request is passed without its `token`, so the guess is not logged. */
+  onUnauthorized?(clientId: string, request: EcrRequest): void;
+  /** Every error reply this layer produces (bad line, bad request, sim.* refused). */
+  onProtocolError?(clientId: string, error: EcrErrorReply): void;
+  /** A handler that threw or rejected; the client only gets a generic `internal` error. */
+  onHandlerError?(clientId: string, request: EcrRequest, error: unknown): void;
+  /** A client that does not read is dropped once this many reply bytes are queued; default 1 MiB. */
+  maxWriteBufferBytes?: number;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 65_536;
+export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 1024 * 1024;
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+
+export type LineEvent = { line: Buffer } | { tooLong: true };
+
+/**
+ * Splits a byte stream on `\n` (a trailing `\r` is dropped) without ever holding more than `maxLineBytes` of an
+ * unfinished line. A longer line is reported once, as soon as it crosses the limit, and skipped up to its newline.
+ */
+export class LineReader {
+  private chunks: Buffer[] = [];
+  private pending = 0;
+  private discarding = false;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Bytes held for the current unfinished line. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  push(chunk: Buffer): LineEvent[] {
+    const events: LineEvent[] = [];
+    let start = 0;
+    while (start <= chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      const part = chunk.subarray(start, nl === -1 ? chunk.length : nl);
+      if (nl === -1) {
+        if (part.length > 0 && !this.discarding) {
+          if (this.pending + part.length > this.maxLineBytes) {
+            events.push({ tooLong: true });
+            this.reset();
+            this.discarding = true;
+          } else {
+            // Copied so a small remainder does not pin the whole socket chunk in memory.
+            this.chunks.push(Buffer.from(part));
+            this.pending += part.length;
+          }
+        }
+        break;
+      }
+      if (this.discarding) {
+        this.discarding = false;
+      } else if (this.pending + part.length > this.maxLineBytes) {
+        events.push({ tooLong: true });
+      } else {
+        events.push({ line: this.take(part) });
+      }
+      this.reset();
+      start = nl + 1;
+    }
+    return events;
+  }
+
+  /** The stream ended: an unterminated last line still counts. */
+  end(): LineEvent[] {
+    const events: LineEvent[] = [];
+    if (!this.discarding && this.pending > 0) events.push({ line: this.take(Buffer.alloc(0)) });
+    this.reset();
+    this.discarding = false;
+    return events;
+  }
+
+  private take(last: Buffer): Buffer {
+    const line = this.chunks.length === 0 ? last : Buffer.concat([...this.chunks, last]);
+    return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
+  }
+
+  private reset(): void {
+    this.chunks = [];
+    this.pending = 0;
+  }
+}
+
+class SocketSession implements EcrSession {
+  constructor(
+    readonly clientId: string,
+    private readonly socket: net.Socket,
+    private readonly maxWriteBufferBytes: number,
+  ) {}
+
+  get closed(): boolean {
+    return this.socket.destroyed || this.socket.writableEnded;
+  }
+
+  send(reply: EcrReply): void {
+    if (this.closed) return;
+    let text: string;
+    try {
+      text = JSON.stringify(reply);
+    } catch {
+      // A reply that cannot be serialised (a cycle, a BigInt) is a handler bug; the client still gets an answer.
+      text = JSON.stringify(ecrError(typeof reply.id === 'string' ? reply.id : null, 'internal', 'the reply could not be encoded'));
+    }
+    this.socket.write(`${text}\n`);
+    // A register that stops reading must not make the terminal buffer without limit.
+    if (this.socket.writableLength > this.maxWriteBufferBytes) this.socket.destroy();
+  }
+}
+
+interface Connection {
+  socket: net.Socket;
+  session: SocketSession;
+  reader: LineReader;
+  inFlight: number;
+  remoteEnded: boolean;
+}
+
+// fatal: bytes that are not UTF-8 are refused rather than turned into U+FFFD inside an otherwise valid request.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(options, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
+}
+
+/** Whether something accepts connections on the socket; a refused connect means the file is a leftover. */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (err) => {
+      probe.destroy();
+      const code = errnoCode(err);
+      if (code === 'ECONNREFUSED' || code === 'ENOENT') resolve(false);
+      else reject(err);
+    });
+  });
+}
+
+export class EcrServer {
+  private readonly maxLineBytes: number;
+  private readonly maxWriteBufferBytes: number;
+  private readonly tokenDigests: Buffer[];
+  private readonly connections = new Set<Connection>();
+  private tcpServer: net.Server | undefined;
+  private unixServer: net.Server | undefined;
+  private socketPath: string | null = null;
+  private unixCount = 0;
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+
+  constructor(
+    private readonly handler: EcrHandler,
+    private readonly options: EcrServerOptions,
+  ) {
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.maxWriteBufferBytes = options.maxWriteBufferBytes ?? DEFAULT_MAX_WRITE_BUFFER_BYTES;
+    if (!Number.isInteger(this.maxLineBytes) || this.maxLineBytes < 1) {
+      throw new RangeError(`maxLineBytes must be a positive integer, got ${this.maxLineBytes}`);
+    }
+    this.tokenDigests = (options.tokens ?? []).map(digest);
+  }
+
+  async start(): Promise<{ port: number; socketPath: string | null }> {
+    if (this.state !== 'new') throw new Error('EcrServer can only be started once');
+    this.state = 'starting';
+    try {
+      const tcp = this.createServer((socket) => `tcp:${socket.remoteAddress}:${socket.remotePort}`);
+      this.tcpServer = tcp;
+      await listen(tcp, { host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 0 });
+      const address = tcp.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+      const path = this.options.socketPath ?? null;
+      if (path !== null) {
+        await this.prepareSocketPath(path);
+        const unix = this.createServer(() => `unix:${++this.unixCount}`);
+        this.unixServer = unix;
+        await listen(unix, { path });
+        this.socketPath = path;
+        await fs.chmod(path, 0o660);
+      }
+      this.state = 'running';
+      return { port, socketPath: path };
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const conn of this.connections) conn.socket.destroy();
+    const closing: Promise<void>[] = [];
+    if (this.tcpServer?.listening) closing.push(closeServer(this.tcpServer));
+    if (this.unixServer?.listening) closing.push(closeServer(this.unixServer));
+    await Promise.all(closing);
+    if (this.socketPath !== null) {
+      await this.removeSocketFile(this.socketPath);
+      this.socketPath = null;
+    }
+  }
+
+  /** Sends a reply to every connected client (e.g. a screen change nobody asked for). */
+  broadcast(reply: EcrReply): void {
+    for (const conn of this.connections) conn.session.send(reply);
+  }
+
+  /** Number of open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private async prepareSocketPath(path: string): Promise<void> {
+    await fs.mkdir(dirname(path), { recursive: true, mode: 0o770 });
+    let stat;
+    try {
+      stat = await fs.lstat(path);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    // Only a leftover socket is ours to remove; a regular file or a live server at the path is someone else's.
+    if (!stat.isSocket()) throw new Error(`ECR socket path ${path} exists and is not a socket`);
+    if (await socketIsLive(path)) throw new Error(`ECR socket path ${path} is in use by another process`);
+    await fs.unlink(path).catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
+  }
+
+  private async removeSocketFile(path: string): Promise<void> {
+    try {
+      const stat = await fs.lstat(path);
+      if (stat.isSocket()) await fs.unlink(path);
+    } catch {
+      // Already gone, or replaced by something we must not touch.
+    }
+  }
+
+  private createServer(clientId: (socket: net.Socket) => string): net.Server {
+    // allowHalfOpen: a register may send its request and shut down its side, still expecting the replies.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, clientId(socket)));
+    // Accept failures (EMFILE and the like) are transient; the server keeps listening.
+    server.on('error', () => {});
+    return server;
+  }
+
+  private accept(socket: net.Socket, clientId: string): void {
+    if (this.state === 'stopped') {
+      socket.destroy();
+      return;
+    }
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    const conn: Connection = {
+      socket,
+      session: new SocketSession(clientId, socket, this.maxWriteBufferBytes),
+      reader: new LineReader(this.maxLineBytes),
+      inFlight: 0,
+      remoteEnded: false,
+    };
+    this.connections.add(conn);
+
+    // EPIPE, ECONNRESET and friends: the client is gone, 'close' follows.
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => this.receive(conn, conn.reader.push(chunk)));
+    socket.on('end', () => {
+      this.receive(conn, conn.reader.end());
+      conn.remoteEnded = true;
+      this.endIfIdle(conn);
+    });
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      try {
+        this.handler.onDisconnect?.(conn.session);
+      } catch {
+        // A failing disconnect hook must not take other connections with it.
+      }
+    });
+  }
+
+  private receive(conn: Connection, events: LineEvent[]): void {
+    for (const event of events) {
+      if (conn.session.closed) return;
+      if ('tooLong' in event) {
+        this.protocolError(
+          conn,
+          ecrError(null, 'line-too-long', `line longer than ${this.maxLineBytes} bytes; discarded up to the next newline`),
+        );
+        continue;
+      }
+      let text: string;
+      try {
+        text = utf8.decode(event.line);
+      } catch {
+        this.protocolError(conn, ecrError(null, 'invalid-json', 'the line is not valid UTF-8'));
+        continue;
+      }
+      if (text.trim() === '') continue;
+      this.dispatch(conn, text);
+    }
+  }
+
+  private dispatch(conn: Connection, text: string): void {
+    const parsed = parseRequestLine(text);
+    if (!parsed.ok) {
+      this.protocolError(conn, parsed.error);
+      return;
+    }
+    const request = parsed.request;
+    const { clientId } = conn.session;
+
+    // The token is checked first so an unauthorised client learns nothing about what the terminal allows.
+    if (this.tokenDigests.length > 0 && !this.tokenAccepted(request.token)) {
+      conn.session.send(ecrError(request.id, 'unauthorized', 'a valid token is required'));
+      const { token: _token, ...withoutToken } = request;
+      this.callback(() => this.options.onUnauthorized?.(clientId, withoutToken as EcrRequest));
+      return;
+    }
+    if (isSimulatorCommand(request.cmd) && !this.options.simulatorCommands) {
+      this.protocolError(conn, ecrError(request.id, 'not-allowed', `${request.cmd} is only available in simulator mode`, 'cmd'));
+      return;
+    }
+
+    conn.inFlight++;
+    const fail = (err: unknown) => {
+      conn.session.send(ecrError(request.id, 'internal', 'the terminal failed to process the request'));
+      this.callback(() => this.options.onHandlerError?.(clientId, request, err));
+    };
+    const settle = () => {
+      conn.inFlight--;
+      this.endIfIdle(conn);
+    };
+    let result: unknown;
+    try {
+      result = this.handler.handle(request, conn.session);
+    } catch (err) {
+      fail(err);
+      settle();
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then(settle, (err: unknown) => {
+        fail(err);
+        settle();
+      });
+    } else {
+      settle();
+    }
+  }
+
+  private tokenAccepted(token: string | undefined): boolean {
+    if (token === undefined) return false;
+    const presented = digest(token);
+    // Compare against every token without stopping early, in constant time per comparison.
+    let accepted = false;
+    for (const known of this.tokenDigests) if (timingSafeEqual(presented, known)) accepted = true;
+    return accepted;
+  }
+
+  private protocolError(conn: Connection, error: EcrErrorReply): void {
+    conn.session.send(error);
+    this.callback(() => this.options.onProtocolError?.(conn.session.clientId, error));
+  }
+
+  /** The client shut down its side: finish ours once its commands have settled. */
+  private endIfIdle(conn: Connection): void {
+    if (conn.remoteEnded && conn.inFlight === 0 && !conn.session.closed) conn.socket.end();
+  }
+
+  private callback(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // Observers are for logging; their failure must not change what the client sees.
+    }
+  }
+}

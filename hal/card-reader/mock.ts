@@ -79,6 +79,8 @@ export class MockCardReader implements CardReader {
   private isOpen = false;
   private tamperReason: string | undefined;
   private inReader: CardData | undefined;
+  /** The card in the reader has been read (or a read was tried): a new transaction needs a new presentation. */
+  private consumed = false;
   private readonly queue: CardData[] = [];
   private cardWait: Pending<{ entryMode: EntryMode }> | undefined;
   private removalWait: Pending<void> | undefined;
@@ -127,7 +129,7 @@ export class MockCardReader implements CardReader {
     if (opts.signal?.aborted) throw this.fault('cancelled', 'wait for card aborted');
     const rule = this.faults.match('wait');
     if (rule) throw this.injected(rule, 'wait for card failed');
-    if (this.inReader) return { entryMode: this.inReader.entryMode };
+    if (this.inReader && !this.consumed) return { entryMode: this.inReader.entryMode };
 
     const pending = new Pending<{ entryMode: EntryMode }>(
       this.clock,
@@ -145,6 +147,7 @@ export class MockCardReader implements CardReader {
   async read(): Promise<CardData> {
     this.ensureReady();
     if (this.reading) throw this.fault('busy', 'a read is already in progress');
+    if (this.inReader) this.consumed = true;
     const rule = this.faults.match('read');
     if (rule) throw this.injected(rule, 'read failed');
     const card = this.inReader;
@@ -191,7 +194,9 @@ export class MockCardReader implements CardReader {
   /** A card is presented. It enters the reader now if the reader is empty, otherwise after the current one leaves. */
   present(card: CardData): void {
     this.queue.push(copyCard(card));
-    if (!this.inReader) this.admitNext();
+    // A card already read is taken away by whoever presents the next one.
+    if (this.inReader && this.consumed && !this.reading) this.remove();
+    else if (!this.inReader) this.admitNext();
   }
 
   /** The card in the reader is taken out: a read in flight rejects 'card-removed'. No-op when the reader is empty. */
@@ -253,6 +258,7 @@ export class MockCardReader implements CardReader {
     const next = this.queue.shift();
     if (!next) return;
     this.inReader = next;
+    this.consumed = false;
     this.events.emit('card-presented', { entryMode: next.entryMode });
     this.cardWait?.settle({ ok: true, value: { entryMode: next.entryMode } });
   }

@@ -247,3 +247,28 @@ describe('MockCardReader behaviour', () => {
     expect(tampers).toEqual(['case opened']);
   });
 });
+
+describe('MockCardReader presentations', () => {
+  it('a card that has been read is not offered again: the next wait needs a new presentation', async () => {
+    reader.present(chipCard);
+    await reader.waitForCard({ timeoutMs: 1_000 });
+    await reader.read();
+    const next = track(reader.waitForCard({ timeoutMs: 1_000 }));
+    await clock.advance(0);
+    expect(next.settled).toBe(false);
+    reader.present(chipCard);
+    await clock.advance(0);
+    expect(next.settled).toBe(true);
+    expect(reader.cardInReader).toBe(chipCard.entryMode);
+  });
+
+  it('a failed read also uses up the presentation (the cardholder must present again)', async () => {
+    reader.inject({ op: 'read', code: 'read-failed' });
+    reader.present(chipCard);
+    await reader.waitForCard({ timeoutMs: 1_000 });
+    await expect(reader.read()).rejects.toMatchObject({ code: 'read-failed' });
+    const again = track(reader.waitForCard({ timeoutMs: 1_000 }));
+    await clock.advance(0);
+    expect(again.settled).toBe(false);
+  });
+});

@@ -1,0 +1,493 @@
+/**
+ * The durable journal: every transaction, each of its state changes, every anomaly, and the STAN counter, in one
+ * SQLite file. WAL with synchronous=FULL means a write that returned survives a kill -9 or a power cut; every
+ * public write is a single SQLite transaction, so a crash leaves either all of it or none of it.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { assertMaskedPan, assertNoCardData } from './card-data-guard.js';
+import {
+  JournalError,
+  PATCH_FIELDS,
+  RECEIPT_STATUSES,
+  TRANSACTION_KINDS,
+  TRANSACTION_OUTCOMES,
+  migrate,
+  type AnomalyRow,
+  type TransactionEventRow,
+  type TransactionKind,
+  type TransactionOutcome,
+  type TransactionPatch,
+  type TransactionRow,
+} from './schema.js';
+
+export const STAN_MAX = 999_999;
+
+export interface JournalOpenOptions {
+  /** Clock for created/updated/at columns, in ms since the epoch. */
+  now?: () => number;
+  /** Open an existing journal for reading only (reports, the CLI); every write fails with 'storage-fault'. */
+  readonly?: boolean;
+  /** How long a write waits for another connection's lock before failing; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+export interface BeginTransactionInput {
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  ecrRequestId?: string;
+  originalStan?: number;
+  /** Initial state; 'created' when absent. */
+  state?: string;
+}
+
+export interface AnomalyInput {
+  code: string;
+  class: string;
+  severity: string;
+  message: string;
+  txnRef?: string;
+  stan?: number;
+  amount?: number;
+  currency?: string;
+  maskedPan?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface TransactionFilter {
+  /** Inclusive, ms since the epoch, on createdAt. */
+  from?: number;
+  /** Exclusive, ms since the epoch, on createdAt. */
+  to?: number;
+  state?: string;
+  outcome?: TransactionOutcome;
+  /** The newest `limit` rows (still returned oldest first). */
+  limit?: number;
+}
+
+export interface AnomalyFilter {
+  from?: number;
+  to?: number;
+  code?: string;
+  class?: string;
+  limit?: number;
+}
+
+export interface JournalSettings {
+  journalMode: string;
+  synchronous: 'off' | 'normal' | 'full' | 'extra';
+  foreignKeys: boolean;
+  schemaVersion: number;
+  readonly: boolean;
+}
+
+const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, currency, stan, masked_pan AS maskedPan,
+  entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
+  original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
+  created_at AS createdAt, updated_at AS updatedAt`;
+
+const ANOMALY_COLUMNS = `id, at, code, class, severity, message, txn_ref AS txnRef, stan, amount, currency,
+  masked_pan AS maskedPan, detail`;
+
+const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+type RawAnomaly = Omit<AnomalyRow, 'detail'> & { detail: string | null };
+type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
+
+function parseJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** Maps anything better-sqlite3 throws to a JournalError; a JournalError passes through unchanged. */
+function toJournalError(err: unknown, what: string): unknown {
+  if (err instanceof JournalError) return err;
+  if (err instanceof Database.SqliteError) {
+    const code = err.code;
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return new JournalError('duplicate-reference', `${what}: ${err.message}`, { cause: err, sqliteCode: code });
+    }
+    if (code.startsWith('SQLITE_CONSTRAINT')) {
+      return new JournalError('invalid-record', `${what}: ${err.message}`, { cause: err, sqliteCode: code });
+    }
+    return new JournalError('storage-fault', `${what}: ${code}: ${err.message}`, { cause: err, sqliteCode: code });
+  }
+  // Creating the data directory can fail too (read-only filesystem, no space): the same fault to callers.
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    const text = err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
+    return new JournalError('storage-fault', `${what}: ${text}`, { cause: err });
+  }
+  // better-sqlite3 reports a closed connection as a TypeError; to callers it is a storage that cannot be used.
+  if (err instanceof TypeError && /database connection is not open/i.test(err.message)) {
+    return new JournalError('storage-fault', `${what}: the journal is closed`, { cause: err });
+  }
+  return err;
+}
+
+function invalid(message: string): never {
+  throw new JournalError('invalid-record', message);
+}
+
+function checkText(value: unknown, name: string, max = 200): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) invalid(`${name} must be a non-empty string of at most ${max} characters`);
+}
+
+function checkStan(value: unknown, name: string): void {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > STAN_MAX) invalid(`${name} must be an integer from 1 to ${STAN_MAX}`);
+}
+
+function checkAmount(value: unknown, name: string): void {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) invalid(`${name} must be a non-negative integer in minor units`);
+}
+
+function checkCurrency(value: unknown, name: string): void {
+  if (typeof value !== 'string' || !/^\d{3}$/.test(value)) invalid(`${name} must be a 3-digit ISO 4217 numeric code`);
+}
+
+function serializeDetail(detail: Record<string, unknown> | undefined, where: string): string | null {
+  if (detail === undefined || detail === null) return null;
+  if (typeof detail !== 'object' || Array.isArray(detail)) invalid(`${where} must be an object`);
+  assertNoCardData(detail, where);
+  try {
+    return JSON.stringify(detail);
+  } catch (err) {
+    throw new JournalError('invalid-record', `${where} is not serializable as JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export class Journal {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly isReadonly: boolean;
+  private readonly stmt: Record<
+    | 'counterGet' | 'counterSet' | 'stanInFlight' | 'insertTxn' | 'insertEvent' | 'updateTxn' | 'byRef' | 'byStan'
+    | 'byEcr' | 'lastWithOutcome' | 'inFlight' | 'events' | 'listTxns' | 'insertAnomaly' | 'listAnomalies' | 'counts',
+    Stmt
+  >;
+  private readonly tx: {
+    nextStan: Database.Transaction<() => number>;
+    begin: Database.Transaction<(t: BeginTransactionInput) => TransactionRow>;
+    recordState: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
+    recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
+  };
+
+  /** Opens (creating it and its parent directory if needed) and migrates a journal. ':memory:' gives a scratch one. */
+  static open(path: string, options: JournalOpenOptions = {}): Journal {
+    const readonly = options.readonly ?? false;
+    const inMemory = path === ':memory:' || path === '';
+    let db: Database.Database | undefined;
+    try {
+      if (!inMemory && !readonly) mkdirSync(dirname(resolve(path)), { recursive: true });
+      db = new Database(path, { readonly, fileMustExist: readonly });
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000))}`);
+      if (!readonly) {
+        // WAL is persistent in the file; a read-only connection just uses what the writer set.
+        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        if (!inMemory && mode !== 'wal') throw new JournalError('storage-fault', `${path}: cannot enable WAL (journal_mode is ${String(mode)})`);
+      }
+      // Per connection, and better-sqlite3 builds default to NORMAL under WAL: FULL makes each commit durable.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, { readonly });
+      return new Journal(db, path, options.now ?? Date.now, readonly);
+    } catch (err) {
+      db?.close();
+      throw toJournalError(err, `open journal ${path}`);
+    }
+  }
+
+  private constructor(db: Database.Database, path: string, now: () => number, readonly: boolean) {
+    this.db = db;
+    this.path = path;
+    this.now = now;
+    this.isReadonly = readonly;
+    const p = (sql: string): Stmt => db.prepare(sql);
+    this.stmt = {
+      counterGet: p('SELECT value FROM counters WHERE name = ?'),
+      counterSet: p('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      stanInFlight: p('SELECT 1 FROM transactions WHERE stan = ? AND outcome IS NULL LIMIT 1'),
+      insertTxn: p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
+        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
+      insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
+      // One statement for any patch: each column keeps its value unless its set_ flag is 1.
+      updateTxn: p(`UPDATE transactions SET state = @state, updated_at = @now,
+        stan = CASE WHEN @set_stan THEN @stan ELSE stan END,
+        masked_pan = CASE WHEN @set_maskedPan THEN @maskedPan ELSE masked_pan END,
+        entry_mode = CASE WHEN @set_entryMode THEN @entryMode ELSE entry_mode END,
+        response_code = CASE WHEN @set_responseCode THEN @responseCode ELSE response_code END,
+        approval_code = CASE WHEN @set_approvalCode THEN @approvalCode ELSE approval_code END,
+        rrn = CASE WHEN @set_rrn THEN @rrn ELSE rrn END,
+        outcome = CASE WHEN @set_outcome THEN @outcome ELSE outcome END,
+        anomaly_code = CASE WHEN @set_anomalyCode THEN @anomalyCode ELSE anomaly_code END,
+        receipt_status = CASE WHEN @set_receiptStatus THEN @receiptStatus ELSE receipt_status END
+        WHERE id = @id`),
+      byRef: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE txn_ref = ?`),
+      byStan: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE stan = @stan AND (@kind IS NULL OR kind = @kind) ORDER BY id DESC LIMIT 1`),
+      byEcr: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE ecr_request_id = ? ORDER BY id DESC LIMIT 1`),
+      lastWithOutcome: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NOT NULL ORDER BY id DESC LIMIT 1`),
+      inFlight: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NULL ORDER BY id`),
+      events: p(`SELECT e.id, t.txn_ref AS txnRef, e.at, e.state, e.detail, e.changes
+        FROM transaction_events e JOIN transactions t ON t.id = e.txn_id WHERE t.txn_ref = ? ORDER BY e.id`),
+      listTxns: p(`SELECT * FROM (SELECT ${TXN_COLUMNS} FROM transactions
+        WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
+          AND (@state IS NULL OR state = @state) AND (@outcome IS NULL OR outcome = @outcome)
+        ORDER BY id DESC LIMIT @limit) ORDER BY id`),
+      insertAnomaly: p(`INSERT INTO anomalies (at, code, class, severity, message, txn_ref, stan, amount, currency, masked_pan, detail)
+        VALUES (@at, @code, @class, @severity, @message, @txnRef, @stan, @amount, @currency, @maskedPan, @detail) RETURNING ${ANOMALY_COLUMNS}`),
+      listAnomalies: p(`SELECT * FROM (SELECT ${ANOMALY_COLUMNS} FROM anomalies
+        WHERE (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < @to)
+          AND (@code IS NULL OR code = @code) AND (@class IS NULL OR class = @class)
+        ORDER BY id DESC LIMIT @limit) ORDER BY id`),
+      counts: p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
+        (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight`),
+    };
+
+    this.tx = {
+      nextStan: db.transaction(() => {
+        let stan = (this.stmt.counterGet.get('stan') as { value: number } | undefined)?.value ?? 0;
+        // Skip a STAN still owned by an unfinished transaction: after a wrap it may yet be in flight at the host.
+        for (let tries = 0; tries < STAN_MAX; tries++) {
+          stan = stan >= STAN_MAX ? 1 : stan + 1;
+          if (!this.stmt.stanInFlight.get(stan)) break;
+        }
+        this.stmt.counterSet.run('stan', stan);
+        return stan;
+      }),
+      begin: db.transaction((t: BeginTransactionInput) => {
+        const now = this.now();
+        const state = t.state ?? 'created';
+        const { id } = this.stmt.insertTxn.get({
+          txnRef: t.txnRef,
+          kind: t.kind,
+          state,
+          amount: t.amount,
+          currency: t.currency,
+          originalStan: t.originalStan ?? null,
+          ecrRequestId: t.ecrRequestId ?? null,
+          now,
+        }) as { id: number };
+        this.stmt.insertEvent.run(id, now, state, null, null);
+        return this.stmt.byRef.get(t.txnRef) as TransactionRow;
+      }),
+      recordState: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
+        const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
+        if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
+        const now = this.now();
+        const params: Record<string, unknown> = { id: row.id, state, now };
+        for (const field of PATCH_FIELDS) {
+          const set = patch[field] !== undefined;
+          params[`set_${field}`] = set ? 1 : 0;
+          params[field] = set ? patch[field] : null;
+        }
+        this.stmt.updateTxn.run(params);
+        this.stmt.insertEvent.run(row.id, now, state, detail, changes);
+        return this.stmt.byRef.get(ref) as TransactionRow;
+      }),
+      recordAnomaly: db.transaction((a: AnomalyInput, detail: string | null) => {
+        const raw = this.stmt.insertAnomaly.get({
+          at: this.now(),
+          code: a.code,
+          class: a.class,
+          severity: a.severity,
+          message: a.message,
+          txnRef: a.txnRef ?? null,
+          stan: a.stan ?? null,
+          amount: a.amount ?? null,
+          currency: a.currency ?? null,
+          maskedPan: a.maskedPan ?? null,
+          detail,
+        }) as RawAnomaly;
+        return { ...raw, detail: parseJson<Record<string, unknown>>(raw.detail) };
+      }),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /** Runs `fn`, turning SQLite failures into JournalError. */
+  private run<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toJournalError(err, what);
+    }
+  }
+
+  /** The next STAN, 1..999999 then 1 again. Committed before it is returned, so a crash never reuses it. */
+  nextStan(): number {
+    return this.run('next STAN', () => this.tx.nextStan.immediate());
+  }
+
+  beginTransaction(t: BeginTransactionInput): TransactionRow {
+    return this.run(`begin transaction ${String(t.txnRef)}`, () => {
+      checkText(t.txnRef, 'txnRef', 100);
+      if (!TRANSACTION_KINDS.includes(t.kind)) invalid(`kind must be one of ${TRANSACTION_KINDS.join(', ')}`);
+      checkAmount(t.amount, 'amount');
+      checkCurrency(t.currency, 'currency');
+      if (t.originalStan !== undefined) checkStan(t.originalStan, 'originalStan');
+      if (t.ecrRequestId !== undefined) checkText(t.ecrRequestId, 'ecrRequestId');
+      if (t.state !== undefined) checkText(t.state, 'state', 100);
+      assertNoCardData(t, 'transaction');
+      return this.tx.begin.immediate(t);
+    });
+  }
+
+  /**
+   * Moves a transaction to `state`, applies `patch` (undefined fields are left alone, null clears) and appends the
+   * state change with `detail` to its events, all in one SQLite transaction.
+   */
+  recordState(txnRef: string, state: string, patch: TransactionPatch = {}, detail?: Record<string, unknown>): TransactionRow {
+    return this.run(`record state ${state} of ${txnRef}`, () => {
+      checkText(state, 'state', 100);
+      const clean = this.checkPatch(patch);
+      const detailJson = serializeDetail(detail, 'detail');
+      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      return this.tx.recordState.immediate(txnRef, state, clean, detailJson, changes);
+    });
+  }
+
+  private checkPatch(patch: TransactionPatch): TransactionPatch {
+    if (patch === null || typeof patch !== 'object') invalid('patch must be an object');
+    const clean: Record<string, unknown> = {};
+    for (const field of PATCH_FIELDS) {
+      if (patch[field] !== undefined) clean[field] = patch[field];
+    }
+    for (const key of Object.keys(patch)) {
+      if (!(PATCH_FIELDS as readonly string[]).includes(key) && (patch as Record<string, unknown>)[key] !== undefined) invalid(`patch field ${key} cannot be changed`);
+    }
+    const p = clean as TransactionPatch;
+    if (p.stan != null) checkStan(p.stan, 'stan');
+    if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome)) invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
+    if (p.receiptStatus === null) invalid('receiptStatus cannot be null');
+    if (p.receiptStatus !== undefined && !RECEIPT_STATUSES.includes(p.receiptStatus)) invalid(`receiptStatus must be one of ${RECEIPT_STATUSES.join(', ')}`);
+    for (const field of ['entryMode', 'responseCode', 'approvalCode', 'rrn', 'anomalyCode'] as const) {
+      const v = p[field];
+      if (v != null && (typeof v !== 'string' || v.length > 100)) invalid(`${field} must be a string of at most 100 characters`);
+    }
+    if (p.maskedPan === '') p.maskedPan = null;
+    if (p.maskedPan != null) {
+      if (typeof p.maskedPan !== 'string') invalid('maskedPan must be a string');
+      assertMaskedPan(p.maskedPan, 'maskedPan');
+    }
+    assertNoCardData(p, 'patch');
+    return p;
+  }
+
+  getTransaction(txnRef: string): TransactionRow | undefined {
+    return this.run('read transaction', () => this.stmt.byRef.get(txnRef) as TransactionRow | undefined);
+  }
+
+  /** The newest transaction that used `stan` (optionally of one kind): STANs wrap, so older ones may share it. */
+  findByStan(stan: number, kind?: TransactionKind): TransactionRow | undefined {
+    return this.run('find by STAN', () => this.stmt.byStan.get({ stan, kind: kind ?? null }) as TransactionRow | undefined);
+  }
+
+  /** The newest transaction started by this ECR request id (registers may reuse ids, so it is not unique). */
+  findByEcrRequestId(id: string): TransactionRow | undefined {
+    return this.run('find by ECR request id', () => this.stmt.byEcr.get(id) as TransactionRow | undefined);
+  }
+
+  /** The newest transaction with an outcome: what "reprint last receipt" prints. */
+  lastReceiptCandidate(): TransactionRow | undefined {
+    return this.run('find last receipt', () => this.stmt.lastWithOutcome.get() as TransactionRow | undefined);
+  }
+
+  /** Transactions without an outcome, oldest first. After a crash these are the ones recovery must settle. */
+  inFlight(): TransactionRow[] {
+    return this.run('list in-flight', () => this.stmt.inFlight.all() as TransactionRow[]);
+  }
+
+  /** State changes of one transaction in the order they were committed. */
+  events(txnRef: string): TransactionEventRow[] {
+    return this.run('list events', () =>
+      (this.stmt.events.all(txnRef) as RawEvent[]).map((e) => ({
+        ...e,
+        detail: parseJson<Record<string, unknown>>(e.detail),
+        changes: parseJson<TransactionPatch>(e.changes),
+      })),
+    );
+  }
+
+  listTransactions(filter: TransactionFilter = {}): TransactionRow[] {
+    return this.run('list transactions', () =>
+      this.stmt.listTxns.all({
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        state: filter.state ?? null,
+        outcome: filter.outcome ?? null,
+        limit: limitParam(filter.limit),
+      }) as TransactionRow[],
+    );
+  }
+
+  recordAnomaly(a: AnomalyInput): AnomalyRow {
+    return this.run(`record anomaly ${String(a.code)}`, () => {
+      checkText(a.code, 'code', 20);
+      checkText(a.class, 'class', 40);
+      checkText(a.severity, 'severity', 20);
+      checkText(a.message, 'message', 1000);
+      if (a.txnRef !== undefined) checkText(a.txnRef, 'txnRef', 100);
+      if (a.stan !== undefined) checkStan(a.stan, 'stan');
+      if (a.amount !== undefined) checkAmount(a.amount, 'amount');
+      if (a.currency !== undefined) checkCurrency(a.currency, 'currency');
+      if (a.maskedPan !== undefined && a.maskedPan !== '') assertMaskedPan(a.maskedPan, 'maskedPan');
+      const input = a.maskedPan === '' ? { ...a, maskedPan: undefined } : a;
+      const detail = serializeDetail(a.detail, 'detail');
+      assertNoCardData({ ...input, detail: undefined }, 'anomaly');
+      return this.tx.recordAnomaly.immediate(input, detail);
+    });
+  }
+
+  listAnomalies(filter: AnomalyFilter = {}): AnomalyRow[] {
+    return this.run('list anomalies', () =>
+      (
+        this.stmt.listAnomalies.all({
+          from: filter.from ?? null,
+          to: filter.to ?? null,
+          code: filter.code ?? null,
+          class: filter.class ?? null,
+          limit: limitParam(filter.limit),
+        }) as RawAnomaly[]
+      ).map((r) => ({ ...r, detail: parseJson<Record<string, unknown>>(r.detail) })),
+    );
+  }
+
+  counts(): { transactions: number; anomalies: number; inFlight: number } {
+    return this.run('count', () => this.stmt.counts.get() as { transactions: number; anomalies: number; inFlight: number });
+  }
+
+  /** The connection's durability settings as SQLite reports them (self-test and tests read them back). */
+  settings(): JournalSettings {
+    return this.run('read settings', () => ({
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: SYNCHRONOUS[this.db.pragma('synchronous', { simple: true }) as number] ?? 'off',
+      foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      readonly: this.isReadonly,
+    }));
+  }
+
+  /** SQLite's own consistency check; 'ok' alone when the file is sound. */
+  integrityCheck(): string[] {
+    return this.run('integrity check', () => (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
+  }
+}
+
+function limitParam(limit: number | undefined): number {
+  if (limit === undefined) return -1;
+  if (!Number.isInteger(limit) || limit < 0) invalid('limit must be a non-negative integer');
+  return limit;
+}
+

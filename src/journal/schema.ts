@@ -1,0 +1,204 @@
+/**
+ * The journal's data contract: row types, the error type, and the SQLite schema as forward-only migrations keyed
+ * by PRAGMA user_version. A later version adds tables (reversals, store-and-forward queue) by appending a
+ * migration; shipped migrations are never edited, because terminals in the field have already run them.
+ */
+import type Database from 'better-sqlite3';
+
+export type TransactionKind = 'sale' | 'refund' | 'void';
+export type TransactionOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
+export type ReceiptStatus = 'none' | 'printed' | 'pending';
+
+export const TRANSACTION_KINDS: readonly TransactionKind[] = ['sale', 'refund', 'void'];
+export const TRANSACTION_OUTCOMES: readonly TransactionOutcome[] = ['approved', 'declined', 'cancelled', 'failed', 'offline-approved'];
+export const RECEIPT_STATUSES: readonly ReceiptStatus[] = ['none', 'printed', 'pending'];
+
+export interface TransactionRow {
+  id: number;
+  txnRef: string;
+  kind: TransactionKind;
+  state: string;
+  outcome: TransactionOutcome | null;
+  /** Integer minor units. */
+  amount: number;
+  /** ISO 4217 numeric code. */
+  currency: string;
+  stan: number | null;
+  maskedPan: string | null;
+  entryMode: string | null;
+  responseCode: string | null;
+  approvalCode: string | null;
+  rrn: string | null;
+  anomalyCode: string | null;
+  originalStan: number | null;
+  receiptStatus: ReceiptStatus;
+  ecrRequestId: string | null;
+  /** Milliseconds since the epoch (UTC). */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type TransactionPatch = Partial<
+  Pick<TransactionRow, 'stan' | 'maskedPan' | 'entryMode' | 'responseCode' | 'approvalCode' | 'rrn' | 'outcome' | 'anomalyCode' | 'receiptStatus'>
+>;
+
+export const PATCH_FIELDS = ['stan', 'maskedPan', 'entryMode', 'responseCode', 'approvalCode', 'rrn', 'outcome', 'anomalyCode', 'receiptStatus'] as const;
+
+export interface AnomalyRow {
+  id: number;
+  at: number;
+  code: string;
+  class: string;
+  severity: string;
+  message: string;
+  txnRef: string | null;
+  stan: number | null;
+  amount: number | null;
+  currency: string | null;
+  maskedPan: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface TransactionEventRow {
+  id: number;
+  txnRef: string;
+  at: number;
+  state: string;
+  detail: Record<string, unknown> | null;
+  /** The patch applied with this state change, if any: which facts became known when. */
+  changes: TransactionPatch | null;
+}
+
+export type JournalErrorCode =
+  | 'unknown-transaction'
+  | 'card-data-refused'
+  | 'storage-fault'
+  | 'duplicate-reference'
+  /** A value the schema cannot hold (negative amount, unknown kind, STAN out of range...). */
+  | 'invalid-record';
+
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+  /** SQLite extended result code (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR_...) for storage faults. */
+  readonly sqliteCode: string | undefined;
+
+  constructor(
+    readonly code: JournalErrorCode,
+    message: string,
+    options: { cause?: unknown; sqliteCode?: string } = {},
+  ) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.sqliteCode = options.sqliteCode;
+  }
+}
+
+/** Marks the file as ours, so a wrong path (another app's database) is refused instead of migrated. 'POSJ'. */
+export const APPLICATION_ID = 0x504f534a;
+
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: Database.Database) => void;
+}
+
+const V1 = `
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE transactions (
+  id             INTEGER PRIMARY KEY,
+  txn_ref        TEXT NOT NULL UNIQUE,
+  kind           TEXT NOT NULL CHECK (kind IN ('sale', 'refund', 'void')),
+  state          TEXT NOT NULL,
+  outcome        TEXT CHECK (outcome IN ('approved', 'declined', 'cancelled', 'failed', 'offline-approved')),
+  amount         INTEGER NOT NULL CHECK (amount >= 0),
+  currency       TEXT NOT NULL,
+  stan           INTEGER CHECK (stan BETWEEN 1 AND 999999),
+  masked_pan     TEXT,
+  entry_mode     TEXT,
+  response_code  TEXT,
+  approval_code  TEXT,
+  rrn            TEXT,
+  anomaly_code   TEXT,
+  original_stan  INTEGER CHECK (original_stan BETWEEN 1 AND 999999),
+  receipt_status TEXT NOT NULL DEFAULT 'none' CHECK (receipt_status IN ('none', 'printed', 'pending')),
+  ecr_request_id TEXT,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX transactions_stan ON transactions (stan);
+CREATE INDEX transactions_ecr_request ON transactions (ecr_request_id) WHERE ecr_request_id IS NOT NULL;
+CREATE INDEX transactions_created ON transactions (created_at);
+-- Crash recovery reads this at every boot; the partial index keeps it small however long the journal grows.
+CREATE INDEX transactions_in_flight ON transactions (id) WHERE outcome IS NULL;
+
+CREATE TABLE transaction_events (
+  id      INTEGER PRIMARY KEY,
+  txn_id  INTEGER NOT NULL REFERENCES transactions (id),
+  at      INTEGER NOT NULL,
+  state   TEXT NOT NULL,
+  detail  TEXT,
+  changes TEXT
+) STRICT;
+CREATE INDEX transaction_events_txn ON transaction_events (txn_id, id);
+
+-- No foreign key to transactions: an anomaly may concern a transaction that never started (bad amount) or an
+-- unknown one (late response), and recording it must not fail for that.
+CREATE TABLE anomalies (
+  id         INTEGER PRIMARY KEY,
+  at         INTEGER NOT NULL,
+  code       TEXT NOT NULL,
+  class      TEXT NOT NULL,
+  severity   TEXT NOT NULL,
+  message    TEXT NOT NULL,
+  txn_ref    TEXT,
+  stan       INTEGER,
+  amount     INTEGER,
+  currency   TEXT,
+  masked_pan TEXT,
+  detail     TEXT
+) STRICT;
+CREATE INDEX anomalies_at ON anomalies (at);
+CREATE INDEX anomalies_code ON anomalies (code);
+`;
+
+/** Append only. Each runs in its own SQLite transaction together with the user_version bump. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'transactions, their events, anomalies, counters', up: (db) => db.exec(V1) },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+/**
+ * Brings the database to SCHEMA_VERSION. Read-only connections are only checked. Refuses files written by a newer
+ * version (their data would be misread) and files that are not a journal.
+ */
+export function migrate(db: Database.Database, options: { readonly?: boolean } = {}): number {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (appId !== 0 && appId !== APPLICATION_ID) {
+    throw new JournalError('storage-fault', `${db.name} is not a journal (application_id ${appId})`);
+  }
+  if (appId === 0 && current === 0) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
+    if (tables.n > 0) throw new JournalError('storage-fault', `${db.name} is not a journal (it already holds other tables)`);
+  }
+  if (current > SCHEMA_VERSION) {
+    throw new JournalError('storage-fault', `${db.name} has journal schema version ${current}, newer than this software (${SCHEMA_VERSION})`);
+  }
+  if (current === SCHEMA_VERSION) return current;
+  if (options.readonly) {
+    throw new JournalError('storage-fault', `${db.name} has journal schema version ${current}; open it read-write once to migrate to ${SCHEMA_VERSION}`);
+  }
+  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return SCHEMA_VERSION;
+}

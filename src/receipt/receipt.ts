@@ -1,0 +1,52 @@
+/**
+ * Receipt documents for the merchant and the customer copy. Only the masked PAN is ever printed; the
+ * transaction reference is printed as a QR code so support can find the journal entry from a photo of it.
+ */
+import type { ReceiptDocument, ReceiptLine } from '../../hal/printer/contract.js';
+import { formatAmount } from '../transaction/screens.js';
+import type { ReceiptInput } from '../transaction/types.js';
+
+export interface MerchantInfo {
+  label: string;
+  addressLines: string[];
+  terminalId: string;
+  merchantId: string;
+}
+
+export type ReceiptCopy = 'merchant' | 'customer';
+
+const KIND_LABEL = { sale: 'SALE', refund: 'REFUND', void: 'VOID' } as const;
+
+function pair(left: string, right: string): ReceiptLine {
+  return { text: `${left}: ${right}` };
+}
+
+export function buildReceipt(input: ReceiptInput, copy: ReceiptCopy, merchant: MerchantInfo, printedAt: Date, reprint = false): ReceiptDocument {
+  const auth = input.authorization;
+  const approved = auth?.approved ?? false;
+  const summary = input.card?.summary ?? input.cardSummary;
+  const maskedPan = summary?.maskedPan ?? input.original?.maskedPan;
+  const lines: ReceiptLine[] = [
+    { text: merchant.label, align: 'center', bold: true, doubleHeight: true },
+    ...merchant.addressLines.map((text): ReceiptLine => ({ text, align: 'center' })),
+    { kind: 'rule' },
+    { text: KIND_LABEL[input.kind], align: 'center', bold: true },
+    pair('Date', printedAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'),
+    pair('Terminal', merchant.terminalId),
+    pair('Merchant', merchant.merchantId),
+    ...(maskedPan ? [pair('Card', maskedPan)] : []),
+    ...(summary ? [pair('Entry', summary.entryMode)] : []),
+    ...(auth ? [pair('STAN', String(auth.stan).padStart(6, '0'))] : []),
+    ...(auth?.rrn ? [pair('Ref', auth.rrn)] : []),
+    ...(input.original ? [pair('Original STAN', String(input.original.stan).padStart(6, '0'))] : []),
+    { kind: 'rule' },
+    { text: `AMOUNT ${formatAmount(input.kind === 'sale' ? input.amount : -input.amount, input.currency)}`, bold: true, doubleWidth: true },
+    { kind: 'rule' },
+    { text: approved ? 'APPROVED' : 'DECLINED', align: 'center', bold: true, doubleHeight: true },
+    ...(auth?.approvalCode ? [pair('Auth code', auth.approvalCode)] : []),
+    ...(auth ? [pair('Response', `${auth.responseCode} ${auth.responseText}`)] : []),
+    { text: copy === 'merchant' ? 'MERCHANT COPY' : 'CUSTOMER COPY', align: 'center' },
+    ...(reprint ? [{ text: '*** REPRINT ***', align: 'center' as const, bold: true }] : []),
+  ];
+  return { lines, barcode: { kind: 'qr', data: `TXN:${input.txnRef}` }, cut: true };
+}

@@ -1,0 +1,180 @@
+/**
+ * The terminal machine: boot → recovery → self-test → ready, degraded (sales work with a named limitation) or
+ * locked (a supervisor must clear it), with an online/offline region fed by the host link and the network
+ * monitor. It owns at most one transaction at a time, as a child actor. Pure: effects are provided.
+ */
+import { assign, fromPromise, sendTo, setup } from 'xstate';
+import { transactionMachine } from '../transaction/machine.js';
+import type { TransactionInput, TransactionOutput } from '../transaction/types.js';
+
+export interface SelfTestSummary {
+  /** Limitations that leave sales possible (e.g. "no printer: receipts pending"). */
+  limitations: string[];
+  /** Faults that make sales impossible. */
+  lockReasons: string[];
+}
+
+export interface RecoverySummary {
+  recovered: number;
+}
+
+export interface TerminalContext {
+  limitations: string[];
+  lockReasons: string[];
+  hostUp: boolean;
+  networkUp: boolean;
+  lastTransaction?: TransactionOutput;
+}
+
+export type TerminalEvent =
+  | { type: 'START_TRANSACTION'; input: TransactionInput }
+  | { type: 'CANCEL'; by?: 'operator' | 'ecr' }
+  | { type: 'SELF_TEST' }
+  | { type: 'LOCK'; reason: string }
+  | { type: 'UNLOCK' }
+  | { type: 'HOST_UP' }
+  | { type: 'HOST_DOWN' }
+  | { type: 'NETWORK_UP' }
+  | { type: 'NETWORK_DOWN' };
+
+export const terminalMachine = setup({
+  types: {
+    context: {} as TerminalContext,
+    events: {} as TerminalEvent,
+  },
+  actors: {
+    recover: fromPromise<RecoverySummary>(async () => ({ recovered: 0 })),
+    selfTest: fromPromise<SelfTestSummary>(async () => ({ limitations: [], lockReasons: [] })),
+    transaction: transactionMachine,
+  },
+  actions: {
+    /** Journal and show a terminal-level state (provided). */
+    enteredState: (_, _params: { state: string }) => {},
+    /** Deliver a finished transaction's result to whoever asked for it (provided). */
+    transactionFinished: (_, _params: { output: TransactionOutput }) => {},
+    /** Report a terminal-level fault, e.g. a recovery that failed (provided). */
+    terminalFault: (_, _params: { name: string; reason: string }) => {},
+    addLockReason: assign({
+      lockReasons: ({ context, event }) => (event.type === 'LOCK' ? [...new Set([...context.lockReasons, event.reason])] : context.lockReasons),
+    }),
+  },
+  guards: {
+    locked: ({ context }) => context.lockReasons.length > 0,
+    limited: ({ context }) => context.limitations.length > 0,
+  },
+}).createMachine({
+  id: 'terminal',
+  type: 'parallel',
+  context: { limitations: [], lockReasons: [], hostUp: false, networkUp: true },
+  states: {
+    operation: {
+      initial: 'booting',
+      states: {
+        booting: {
+          entry: [{ type: 'enteredState', params: { state: 'booting' } }],
+          always: { target: 'recovering' },
+        },
+        recovering: {
+          entry: [{ type: 'enteredState', params: { state: 'recovering' } }],
+          invoke: {
+            id: 'recover',
+            src: 'recover',
+            onDone: { target: 'selfTesting' },
+            onError: {
+              target: 'selfTesting',
+              actions: [
+                { type: 'terminalFault', params: ({ event }) => ({ name: 'storage-fault', reason: `recovery failed: ${String((event.error as Error)?.message ?? event.error)}` }) },
+                assign({ lockReasons: ({ context }) => [...context.lockReasons, 'recovery failed: storage needs attention'] }),
+              ],
+            },
+          },
+        },
+        selfTesting: {
+          entry: [{ type: 'enteredState', params: { state: 'selfTesting' } }],
+          invoke: {
+            id: 'selfTest',
+            src: 'selfTest',
+            onDone: {
+              target: 'evaluating',
+              actions: assign({
+                limitations: ({ event }) => event.output.limitations,
+                // Locks from outside the self-test (policy, recovery) stay until a supervisor clears them.
+                lockReasons: ({ context, event }) => [...new Set([...context.lockReasons.filter((r) => !r.startsWith('self-test:')), ...event.output.lockReasons.map((r) => `self-test: ${r}`)])],
+              }),
+            },
+            onError: {
+              target: 'evaluating',
+              actions: assign({ lockReasons: ({ context, event }) => [...context.lockReasons, `self-test: ${String((event.error as Error)?.message ?? event.error)}`] }),
+            },
+          },
+        },
+        evaluating: {
+          always: [
+            { guard: 'locked', target: 'locked' },
+            { guard: 'limited', target: 'degraded' },
+            { target: 'ready' },
+          ],
+        },
+        ready: {
+          entry: [{ type: 'enteredState', params: { state: 'ready' } }],
+          on: {
+            START_TRANSACTION: { target: 'transacting' },
+            SELF_TEST: { target: 'selfTesting' },
+            LOCK: { target: 'locked', actions: 'addLockReason' },
+          },
+        },
+        degraded: {
+          entry: [{ type: 'enteredState', params: { state: 'degraded' } }],
+          on: {
+            START_TRANSACTION: { target: 'transacting' },
+            SELF_TEST: { target: 'selfTesting' },
+            LOCK: { target: 'locked', actions: 'addLockReason' },
+          },
+        },
+        transacting: {
+          entry: [{ type: 'enteredState', params: { state: 'transacting' } }],
+          invoke: {
+            id: 'transaction',
+            src: 'transaction',
+            input: ({ event }) => {
+              if (event.type !== 'START_TRANSACTION') throw new Error('transaction started without input');
+              return event.input;
+            },
+            onDone: {
+              target: 'evaluating',
+              actions: [
+                assign({ lastTransaction: ({ event }) => event.output }),
+                { type: 'transactionFinished', params: ({ event }) => ({ output: event.output }) },
+              ],
+            },
+            onError: {
+              target: 'evaluating',
+              actions: [{ type: 'terminalFault', params: ({ event }) => ({ name: 'system-fault', reason: `transaction crashed: ${String((event.error as Error)?.message ?? event.error)}` }) }],
+            },
+          },
+          on: { CANCEL: { actions: sendTo('transaction', ({ event }) => event) } },
+        },
+        locked: {
+          entry: [{ type: 'enteredState', params: { state: 'locked' } }],
+          on: { UNLOCK: { target: 'selfTesting', actions: assign({ lockReasons: [] }) } },
+        },
+      },
+      // A lock never interrupts a transaction: the reason is kept and takes effect when the transaction ends.
+      on: { LOCK: { actions: 'addLockReason' } },
+    },
+    connectivity: {
+      initial: 'unknown',
+      states: {
+        unknown: {},
+        online: {},
+        offline: {},
+      },
+      on: {
+        HOST_UP: { target: '.online', actions: assign({ hostUp: true }) },
+        HOST_DOWN: { target: '.offline', actions: assign({ hostUp: false }) },
+        NETWORK_UP: { actions: assign({ networkUp: true }) },
+        NETWORK_DOWN: { target: '.offline', actions: assign({ networkUp: false }) },
+      },
+    },
+  },
+});

@@ -1,0 +1,307 @@
+/**
+ * The running terminal: the terminal machine plus the commands a cash register or a person can give it. It
+ * refuses a second transaction while one is running, and every refusal is a typed TerminalError.
+ */
+import { randomUUID } from 'node:crypto';
+import { createActor, fromPromise, type Actor } from 'xstate';
+import type { HostLink } from '../../hal/host-link/contract.js';
+import type { NetworkMonitor } from '../../hal/network/contract.js';
+import { faultFromStatus, type Printer } from '../../hal/printer/contract.js';
+import { isDeviceFault } from '../../hal/fault.js';
+import { anomalyForDeviceFault } from '../anomaly/index.js';
+import type { AnomalyRecorder } from '../anomaly/recorder.js';
+import type { Journal, TransactionRow } from '../journal/index.js';
+import { buildReceipt } from '../receipt/receipt.js';
+import type { TransactionInput, TransactionKind, TransactionLimits, TransactionOutput } from '../transaction/types.js';
+import type { Logger } from '../util/log.js';
+import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
+import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
+import { idleScreen } from './screens.js';
+
+export type TerminalErrorCode = 'busy' | 'locked' | 'not-ready' | 'no-transaction' | 'not-found' | 'printer-fault';
+
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+  constructor(readonly code: TerminalErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export interface TerminalDeps extends Omit<TransactionDeps, 'listener'> {
+  hostLink: HostLink;
+  network: NetworkMonitor;
+  limits: TransactionLimits;
+  defaultCurrency: string;
+  xstateClock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
+}
+
+export interface TransactionRequest {
+  kind: TransactionKind;
+  amount?: number;
+  currency?: string;
+  /** Void: the STAN of the approved transaction to cancel. */
+  originalStan?: number;
+  supervisor?: boolean;
+  ecrRequestId?: string;
+}
+
+export interface TerminalStatus {
+  state: string;
+  connectivity: string;
+  limitations: string[];
+  lockReasons: string[];
+  hostUp: boolean;
+  transaction?: { txnRef: string; kind: TransactionKind; state: string };
+}
+
+export class Terminal {
+  private readonly actor: Actor<typeof terminalMachine>;
+  private current: { txnRef: string; kind: TransactionKind; listener?: TransactionListener; state: string } | undefined;
+  private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
+  private readonly unsubscribers: Array<() => void> = [];
+  lastSelfTest: SelfTestSummary | undefined;
+
+  constructor(private readonly deps: TerminalDeps) {
+    const transaction = provideTransactionEffects({
+      ...deps,
+      listener: () => this.current?.listener,
+    });
+    const machine = terminalMachine.provide({
+      actors: {
+        transaction,
+        recover: fromPromise<RecoverySummary>(async () => this.recover()),
+        selfTest: fromPromise<SelfTestSummary>(async () => this.runSelfTest()),
+      },
+      actions: {
+        enteredState: ({ context }, { state }) => {
+          deps.log.info({ state, limitations: context.limitations, lockReasons: context.lockReasons }, 'terminal state');
+          const screen = idleScreen(state, context.limitations, context.lockReasons);
+          if (screen) deps.display.show(screen).catch((err: unknown) => deps.log.error({ err }, 'screen could not be shown'));
+        },
+        transactionFinished: (_, { output }) => {
+          const resolve = this.waiting.get(output.txnRef);
+          this.waiting.delete(output.txnRef);
+          this.current = undefined;
+          resolve?.(output);
+        },
+        terminalFault: (_, { name, reason }) => {
+          deps.anomalies.raise(name, { reason });
+          // A crashed transaction must still answer whoever waits for it.
+          if (this.current) {
+            const txnRef = this.current.txnRef;
+            try {
+              deps.journal.recordState(txnRef, 'failed', { outcome: 'failed', anomalyCode: anomalyCode(name) });
+            } catch (err) {
+              deps.log.error({ err }, 'could not journal crashed transaction');
+            }
+            const resolve = this.waiting.get(txnRef);
+            this.waiting.delete(txnRef);
+            const kind = this.current.kind;
+            this.current = undefined;
+            resolve?.({ txnRef, kind, outcome: 'failed', amount: 0, currency: deps.defaultCurrency, receipt: 'none', anomaly: { name, reason }, anomalies: [{ name, reason }] });
+          }
+        },
+      },
+    });
+    this.actor = createActor(machine, deps.xstateClock ? { clock: deps.xstateClock } : {});
+  }
+
+  /** Boot: recovery and self-test run; resolves once the terminal is ready, degraded or locked. */
+  async start(): Promise<void> {
+    const { hostLink, network } = this.deps;
+    this.unsubscribers.push(
+      hostLink.on('up', () => this.actor.send({ type: 'HOST_UP' })),
+      hostLink.on('down', () => this.actor.send({ type: 'HOST_DOWN' })),
+      network.on('change', ({ state }) => this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' })),
+    );
+    this.actor.start();
+    if (hostLink.isUp()) this.actor.send({ type: 'HOST_UP' });
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        const op = this.operation();
+        if (op === 'ready' || op === 'degraded' || op === 'locked') {
+          sub.unsubscribe();
+          resolve();
+        }
+      };
+      const sub = this.actor.subscribe(check);
+      check();
+    });
+  }
+
+  stop(): void {
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    this.actor.stop();
+  }
+
+  private operation(): string {
+    const value = this.actor.getSnapshot().value as { operation: string; connectivity: string };
+    return value.operation;
+  }
+
+  status(): TerminalStatus {
+    const snapshot = this.actor.getSnapshot();
+    const value = snapshot.value as { operation: string; connectivity: string };
+    return {
+      state: value.operation,
+      connectivity: value.connectivity,
+      limitations: snapshot.context.limitations,
+      lockReasons: snapshot.context.lockReasons,
+      hostUp: snapshot.context.hostUp,
+      ...(this.current ? { transaction: { txnRef: this.current.txnRef, kind: this.current.kind, state: this.current.state } } : {}),
+    };
+  }
+
+  /**
+   * Start a transaction; the returned promise resolves with its result. A refusal (one is already running, the
+   * terminal is locked or still starting) throws a TerminalError at once, before anything is journaled.
+   */
+  startTransaction(request: TransactionRequest, listener?: TransactionListener): Promise<TransactionOutput> {
+    const op = this.operation();
+    if (op === 'transacting') throw new TerminalError('busy', 'a transaction is already in progress');
+    if (op === 'locked') throw new TerminalError('locked', `terminal locked: ${this.actor.getSnapshot().context.lockReasons.join('; ')}`);
+    if (op !== 'ready' && op !== 'degraded') throw new TerminalError('not-ready', `terminal is ${op}`);
+
+    const { journal } = this.deps;
+    const txnRef = randomUUID();
+    let original: TransactionInput['original'];
+    if (request.kind === 'void' && request.originalStan !== undefined) {
+      const row = journal.findByStan(request.originalStan, 'sale');
+      if (row && (row.outcome === 'approved' || row.outcome === 'offline-approved') && row.stan !== null) {
+        original = {
+          txnRef: row.txnRef, stan: row.stan, amount: row.amount, currency: row.currency,
+          ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
+          ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
+        };
+      }
+    }
+    const input: TransactionInput = {
+      txnRef,
+      kind: request.kind,
+      amount: original?.amount ?? request.amount ?? 0,
+      currency: original?.currency ?? request.currency ?? this.deps.defaultCurrency,
+      limits: this.deps.limits,
+      supervisor: request.supervisor ?? false,
+      ...(original ? { original } : {}),
+    };
+    // The transaction exists in the journal before anything else happens to it.
+    journal.beginTransaction({
+      txnRef,
+      kind: input.kind,
+      amount: input.amount,
+      currency: input.currency,
+      ...(request.ecrRequestId !== undefined ? { ecrRequestId: request.ecrRequestId } : {}),
+      ...(request.originalStan !== undefined ? { originalStan: request.originalStan } : {}),
+    });
+    const result = new Promise<TransactionOutput>((resolve) => this.waiting.set(txnRef, resolve));
+    const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, state: 'checking' };
+    tracking.listener = (event) => {
+      if (event.type === 'state') tracking.state = event.state;
+      listener?.(event);
+    };
+    this.current = tracking;
+    this.actor.send({ type: 'START_TRANSACTION', input });
+    return result;
+  }
+
+  /** Cancel the running transaction where the machine allows it. */
+  cancel(by: 'operator' | 'ecr' = 'ecr'): void {
+    if (this.operation() !== 'transacting') throw new TerminalError('no-transaction', 'no transaction in progress');
+    this.actor.send({ type: 'CANCEL', by });
+  }
+
+  /** Run the self-test again (refused during a transaction). */
+  async selfTest(): Promise<SelfTestSummary> {
+    const op = this.operation();
+    if (op === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
+    if (op === 'locked') return this.runSelfTest();
+    this.actor.send({ type: 'SELF_TEST' });
+    await new Promise<void>((resolve) => {
+      const sub = this.actor.subscribe(() => {
+        const now = this.operation();
+        if (now !== 'selfTesting') {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+    });
+    return this.lastSelfTest ?? { limitations: [], lockReasons: [] };
+  }
+
+  lock(reason: string): void {
+    this.actor.send({ type: 'LOCK', reason });
+  }
+
+  unlock(): void {
+    this.actor.send({ type: 'UNLOCK' });
+  }
+
+  /** Print the customer copy again: of the given STAN, or of the last transaction with an outcome. */
+  async reprint(stan?: number): Promise<TransactionRow> {
+    if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
+    const { journal } = this.deps;
+    const row = stan !== undefined ? journal.findByStan(stan) : journal.lastReceiptCandidate();
+    if (!row || row.outcome === null) throw new TerminalError('not-found', stan !== undefined ? `no transaction with STAN ${stan}` : 'no transaction to reprint');
+    const doc = buildReceipt(
+      {
+        txnRef: row.txnRef, kind: row.kind, amount: row.amount, currency: row.currency,
+        ...(row.maskedPan ? { cardSummary: { maskedPan: row.maskedPan, entryMode: row.entryMode ?? 'unknown' } } : {}),
+        ...(row.stan !== null && row.responseCode
+          ? { authorization: { stan: row.stan, responseCode: row.responseCode, responseText: '', approved: row.outcome === 'approved' || row.outcome === 'offline-approved', ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}), ...(row.rrn ? { rrn: row.rrn } : {}) } }
+          : {}),
+      },
+      'customer', this.deps.merchant, new Date(this.deps.clock.now()), true,
+    );
+    try {
+      await this.deps.printer.print(doc);
+    } catch (err) {
+      const name = isDeviceFault(err) ? anomalyForDeviceFault(err).name : 'system-fault';
+      this.deps.anomalies.raise(name, { txnRef: row.txnRef, reason: (err as Error).message });
+      throw new TerminalError('printer-fault', `reprint failed: ${(err as Error).message}`);
+    }
+    return journal.recordState(row.txnRef, 'reprinted', { receiptStatus: 'printed' });
+  }
+
+  /**
+   * Boot recovery: every transaction the journal shows as unfinished gets a fate. One that may have reached the
+   * host (it has a STAN) is marked as owing a reversal; one that never left is marked failed.
+   */
+  private async recover(): Promise<RecoverySummary> {
+    const { journal, anomalies } = this.deps;
+    const unfinished = journal.inFlight();
+    for (const row of unfinished) {
+      const mayBeAtHost = row.stan !== null;
+      journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('crash-recovered') }, { lastState: row.state, reversalOwed: mayBeAtHost });
+      anomalies.raise('crash-recovered', {
+        txnRef: row.txnRef,
+        reason: `interrupted in ${row.state}${mayBeAtHost ? '; reversal owed' : ''}`,
+        amount: row.amount,
+        currency: row.currency,
+        ...(row.stan !== null ? { stan: row.stan } : {}),
+        ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
+      });
+    }
+    return { recovered: unfinished.length };
+  }
+
+  private async runSelfTest(): Promise<SelfTestSummary> {
+    const limitations: string[] = [];
+    const lockReasons: string[] = [];
+    try {
+      const status = await this.deps.printer.status();
+      const fault = faultFromStatus(status);
+      if (fault) limitations.push(`printer: ${fault} (receipts kept pending)`);
+      else if (status.paper === 'near-end') limitations.push('printer: paper near end');
+    } catch (err) {
+      limitations.push(`printer: ${(err as Error).message} (receipts kept pending)`);
+    }
+    try {
+      await this.deps.reader.info();
+    } catch (err) {
+      lockReasons.push(`card reader: ${(err as Error).message}`);
+    }
+    this.lastSelfTest = { limitations, lockReasons };
+    return this.lastSelfTest;
+  }
+}
+

@@ -1,0 +1,338 @@
+/**
+ * The transaction machine: one sale, refund or void from amount check to receipt. It is pure: reading the card,
+ * talking to the host, printing, journaling and showing screens are actors and actions that the composition
+ * root provides (machine.provide), so the same definition runs on hardware, on mocks and under model-based tests.
+ *
+ * Money rule that shapes it: once the host has approved, no later failure (printer, display) may turn the sale
+ * into a failure; the receipt is only marked pending.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import type { Screen } from '../../hal/display/contract.js';
+import { isDeviceFault } from '../../hal/fault.js';
+import { anomalyForDeviceFault } from '../anomaly/index.js';
+import type { SensitiveCard } from '../card/sensitive-card.js';
+import { screens } from './screens.js';
+import {
+  AuthorizationFailure,
+  type AnomalyRef,
+  type Authorization,
+  type AuthorizeInput,
+  type ReceiptInput,
+  type ReceiptState,
+  type TransactionInput,
+  type TransactionOutcome,
+  type TransactionOutput,
+} from './types.js';
+
+export interface TransactionContext extends TransactionInput {
+  readFailures: number;
+  card?: SensitiveCard;
+  authorization?: Authorization;
+  stan?: number;
+  receipt: ReceiptState;
+  anomalies: AnomalyRef[];
+  outcome?: TransactionOutcome;
+}
+
+export type TransactionEvent = { type: 'CANCEL'; by?: 'operator' | 'ecr' };
+
+/** Read faults worth another attempt with the same card; anything else is a device problem. */
+const RETRIABLE_READ_FAULTS = new Set(['read-failed', 'card-removed', 'chip-error']);
+
+function anomalyFromError(error: unknown): AnomalyRef {
+  if (error instanceof AuthorizationFailure) {
+    const name =
+      error.code === 'timeout' || error.code === 'cancelled'
+        ? 'host-timeout'
+        : error.code === 'garbled-response'
+          ? 'malformed-response'
+          : error.code === 'mismatched-response'
+            ? 'mismatched-response'
+            : error.code === 'link-down'
+              ? 'link-lost'
+              : error.code === 'bad-request' || error.code === 'busy'
+                ? 'system-fault'
+                : 'network-failure';
+    return { name, reason: error.message };
+  }
+  if (isDeviceFault(error)) {
+    return {
+      name: anomalyForDeviceFault(error).name,
+      reason: error.message,
+      fault: { device: error.device, code: error.code, message: error.message },
+    };
+  }
+  return { name: 'system-fault', reason: error instanceof Error ? error.message : String(error) };
+}
+
+export const transactionMachine = setup({
+  types: {
+    context: {} as TransactionContext,
+    events: {} as TransactionEvent,
+    input: {} as TransactionInput,
+    output: {} as TransactionOutput,
+  },
+  actors: {
+    // Placeholders: the composition root provides the real effects; an unprovided actor fails loudly.
+    waitForCard: fromPromise<{ entryMode: string }, { txnRef: string }>(async () => {
+      throw new Error('waitForCard not provided');
+    }),
+    readCard: fromPromise<SensitiveCard, { txnRef: string }>(async () => {
+      throw new Error('readCard not provided');
+    }),
+    authorize: fromPromise<Authorization, AuthorizeInput>(async () => {
+      throw new Error('authorize not provided');
+    }),
+    printReceipts: fromPromise<{ warnings: string[] }, ReceiptInput>(async () => {
+      throw new Error('printReceipts not provided');
+    }),
+  },
+  actions: {
+    /** Journal a state change (provided). */
+    recordState: (_, _params: { state: string; detail?: Record<string, unknown> }) => {},
+    /** Show a screen on the display (provided). */
+    showScreen: (_, _params: { screen: Screen }) => {},
+    /** Journal, show and publish an anomaly (provided). */
+    raiseAnomaly: (_, _params: AnomalyRef & { txnRef: string }) => {},
+    addAnomaly: assign({ anomalies: ({ context }, anomaly: AnomalyRef) => [...context.anomalies, anomaly] }),
+  },
+  guards: {
+    isVoid: ({ context }) => context.kind === 'void',
+    missingSupervisor: ({ context }) => !context.supervisor,
+    missingOriginal: ({ context }) => context.original === undefined,
+    amountValid: ({ context }) =>
+      Number.isSafeInteger(context.amount) && context.amount >= context.limits.minAmount && context.amount <= context.limits.maxAmount,
+    canRetryRead: ({ context, event }) => {
+      const error = (event as unknown as { error: unknown }).error;
+      return isDeviceFault(error) && RETRIABLE_READ_FAULTS.has(error.code) && context.readFailures < context.limits.readRetries;
+    },
+    isRetriableReadFault: ({ event }) => {
+      const error = (event as unknown as { error: unknown }).error;
+      return isDeviceFault(error) && RETRIABLE_READ_FAULTS.has(error.code);
+    },
+    approvedByHost: ({ event }) => (event as unknown as { output: Authorization }).output.approved,
+  },
+  delays: {
+    cardTimeout: ({ context }) => context.limits.cardWaitTimeoutMs,
+  },
+}).createMachine({
+  id: 'transaction',
+  context: ({ input }) => ({ ...input, readFailures: 0, receipt: 'none', anomalies: [] }),
+  initial: 'checking',
+  states: {
+    checking: {
+      entry: [{ type: 'recordState', params: { state: 'checking' } }],
+      always: [
+        { guard: { type: 'isVoid' }, target: 'checkingVoid' },
+        { guard: { type: 'amountValid' }, target: 'waitingForCard' },
+        {
+          target: 'failed',
+          actions: [
+            { type: 'addAnomaly', params: ({ context }) => ({ name: 'bad-amount', reason: `amount ${context.amount} outside ${context.limits.minAmount}..${context.limits.maxAmount}` }) },
+          ],
+        },
+      ],
+    },
+    checkingVoid: {
+      always: [
+        {
+          guard: 'missingSupervisor',
+          target: 'failed',
+          actions: [{ type: 'addAnomaly', params: { name: 'unauthorized-operation', reason: 'void needs supervisor rights' } }],
+        },
+        {
+          guard: 'missingOriginal',
+          target: 'failed',
+          actions: [{ type: 'addAnomaly', params: { name: 'unknown-original', reason: 'no approved transaction with that STAN' } }],
+        },
+        {
+          target: 'authorizing',
+          actions: assign({ amount: ({ context }) => context.original!.amount, currency: ({ context }) => context.original!.currency }),
+        },
+      ],
+    },
+    waitingForCard: {
+      entry: [
+        { type: 'recordState', params: { state: 'waitingForCard' } },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.presentCard(context.kind, context.amount, context.currency, context.readFailures > 0) }) },
+      ],
+      invoke: {
+        id: 'waitForCard',
+        src: 'waitForCard',
+        input: ({ context }) => ({ txnRef: context.txnRef }),
+        onDone: { target: 'reading' },
+        onError: { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
+      },
+      after: {
+        cardTimeout: {
+          target: 'failed',
+          actions: [{ type: 'addAnomaly', params: ({ context }) => ({ name: 'card-timeout', reason: `no card within ${context.limits.cardWaitTimeoutMs} ms` }) }],
+        },
+      },
+      on: { CANCEL: { target: 'cancelled' } },
+    },
+    reading: {
+      entry: [
+        { type: 'recordState', params: { state: 'reading' } },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.reading(context.kind, context.amount, context.currency) }) },
+      ],
+      invoke: {
+        id: 'readCard',
+        src: 'readCard',
+        input: ({ context }) => ({ txnRef: context.txnRef }),
+        onDone: { target: 'authorizing', actions: assign({ card: ({ event }) => event.output }) },
+        onError: [
+          {
+            guard: 'canRetryRead',
+            target: 'waitingForCard',
+            actions: [
+              assign({ readFailures: ({ context }) => context.readFailures + 1 }),
+              { type: 'recordState', params: ({ event }) => ({ state: 'readRetry', detail: { fault: anomalyFromError(event.error).fault?.code ?? 'unknown' } }) },
+            ],
+          },
+          {
+            guard: 'isRetriableReadFault',
+            target: 'failed',
+            actions: [{ type: 'addAnomaly', params: ({ event, context }) => ({ ...anomalyFromError(event.error), name: 'reader-read-failed', reason: `card could not be read after ${context.readFailures + 1} attempts` }) }],
+          },
+          { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
+        ],
+      },
+      on: { CANCEL: { target: 'cancelled' } },
+    },
+    authorizing: {
+      entry: [
+        { type: 'recordState', params: { state: 'authorizing' } },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.authorizing(context.kind, context.amount, context.currency) }) },
+      ],
+      invoke: {
+        id: 'authorize',
+        src: 'authorize',
+        input: ({ context }) => ({
+          txnRef: context.txnRef,
+          kind: context.kind,
+          amount: context.amount,
+          currency: context.currency,
+          ...(context.card ? { card: context.card } : {}),
+          ...(context.original ? { original: context.original } : {}),
+        }),
+        onDone: [
+          {
+            guard: 'approvedByHost',
+            target: 'approved',
+            actions: assign({ authorization: ({ event }) => event.output, stan: ({ event }) => event.output.stan }),
+          },
+          {
+            target: 'declined',
+            actions: [
+              assign({ authorization: ({ event }) => event.output, stan: ({ event }) => event.output.stan }),
+              { type: 'addAnomaly', params: ({ event }) => ({ name: 'declined', reason: `${event.output.responseCode} ${event.output.responseText}` }) },
+            ],
+          },
+        ],
+        onError: {
+          target: 'failed',
+          actions: [
+            assign({ stan: ({ event, context }) => (event.error instanceof AuthorizationFailure ? event.error.stan : undefined) ?? context.stan }),
+            { type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) },
+          ],
+        },
+      },
+      // A cancel while the host is deciding aborts the request; the effect layer owes the host a reversal.
+      on: {
+        CANCEL: {
+          target: 'cancelled',
+          actions: [{ type: 'addAnomaly', params: { name: 'cancelled-by-operator', reason: 'cancelled while waiting for the host; reversal owed' } }],
+        },
+      },
+    },
+    approved: {
+      entry: [
+        assign({ outcome: 'approved' }),
+        { type: 'recordState', params: { state: 'approved' } },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.approved(context.kind, context.amount, context.currency, context.authorization?.approvalCode) }) },
+      ],
+      always: { target: 'printing' },
+    },
+    declined: {
+      entry: [
+        assign({ outcome: 'declined' }),
+        { type: 'recordState', params: { state: 'declined' } },
+        { type: 'raiseAnomaly', params: ({ context }) => ({ ...context.anomalies[context.anomalies.length - 1]!, txnRef: context.txnRef }) },
+      ],
+      always: { target: 'printing' },
+    },
+    printing: {
+      entry: [
+        { type: 'recordState', params: { state: 'printing' } },
+        { type: 'showScreen', params: { screen: screens.printing() } },
+      ],
+      invoke: {
+        id: 'printReceipts',
+        src: 'printReceipts',
+        input: ({ context }) => ({
+          txnRef: context.txnRef,
+          kind: context.kind,
+          amount: context.amount,
+          currency: context.currency,
+          ...(context.card ? { card: context.card } : {}),
+          ...(context.authorization ? { authorization: context.authorization } : {}),
+          ...(context.original ? { original: context.original } : {}),
+        }),
+        onDone: { target: 'done', actions: assign({ receipt: 'printed' }) },
+        onError: {
+          // The host's answer stands: the receipt is kept for a reprint, never the sale failed.
+          target: 'done',
+          actions: [
+            assign({ receipt: 'pending' }),
+            { type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) },
+            { type: 'raiseAnomaly', params: ({ event, context }) => ({ ...anomalyFromError(event.error), txnRef: context.txnRef }) },
+          ],
+        },
+      },
+    },
+    done: {
+      type: 'final',
+      entry: [
+        { type: 'recordState', params: ({ context }) => ({ state: 'done', detail: { outcome: context.outcome, receipt: context.receipt } }) },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.done(context.outcome ?? 'failed', context.receipt === 'pending') }) },
+      ],
+    },
+    cancelled: {
+      type: 'final',
+      entry: [
+        assign({ outcome: 'cancelled' }),
+        { type: 'recordState', params: { state: 'cancelled' } },
+        { type: 'raiseAnomaly', params: ({ context }) => ({ ...(context.anomalies.at(-1) ?? { name: 'cancelled-by-operator' }), txnRef: context.txnRef }) },
+        { type: 'showScreen', params: { screen: screens.cancelled() } },
+      ],
+    },
+    failed: {
+      type: 'final',
+      entry: [
+        assign({ outcome: 'failed' }),
+        { type: 'recordState', params: { state: 'failed' } },
+        { type: 'raiseAnomaly', params: ({ context }) => ({ ...(context.anomalies.at(-1) ?? { name: 'system-fault' }), txnRef: context.txnRef }) },
+      ],
+    },
+  },
+  output: ({ context }) => {
+    const auth = context.authorization;
+    const primary = context.anomalies[0];
+    return {
+      txnRef: context.txnRef,
+      kind: context.kind,
+      outcome: context.outcome ?? 'failed',
+      amount: context.amount,
+      currency: context.currency,
+      ...(context.stan !== undefined ? { stan: context.stan } : {}),
+      ...(context.card ? { maskedPan: context.card.summary.maskedPan, entryMode: context.card.summary.entryMode } : context.original?.maskedPan ? { maskedPan: context.original.maskedPan } : {}),
+      ...(auth ? { responseCode: auth.responseCode, responseText: auth.responseText } : {}),
+      ...(auth?.approvalCode ? { approvalCode: auth.approvalCode } : {}),
+      ...(auth?.rrn ? { rrn: auth.rrn } : {}),
+      receipt: context.receipt,
+      ...(primary ? { anomaly: primary } : {}),
+      anomalies: context.anomalies,
+    };
+  },
+});

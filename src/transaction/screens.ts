@@ -1,0 +1,46 @@
+/** What the cashier and the cardholder see at each step: pure functions of the transaction, no device access. */
+import type { Screen } from '../../hal/display/contract.js';
+import type { TransactionKind } from './types.js';
+
+export function formatAmount(amount: number, currency: string): string {
+  // Minor units to a decimal string without floating point; currency shown by its ISO 4217 numeric code
+  // except the common ones.
+  const symbol = CURRENCY_SYMBOLS[currency] ?? currency;
+  const sign = amount < 0 ? '-' : '';
+  const abs = Math.abs(amount);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${symbol}`;
+}
+
+const CURRENCY_SYMBOLS: Record<string, string> = { '978': 'EUR', '840': 'USD', '826': 'GBP', '756': 'CHF', '752': 'SEK', '124': 'CAD' };
+
+const KIND_TITLE: Record<TransactionKind, string> = { sale: 'SALE', refund: 'REFUND', void: 'VOID' };
+
+export const screens = {
+  presentCard: (kind: TransactionKind, amount: number, currency: string, retry: boolean): Screen => ({
+    title: KIND_TITLE[kind],
+    lines: [formatAmount(amount, currency), retry ? 'Read error - try again' : 'Insert, tap or swipe card'],
+    severity: retry ? 'warning' : 'info',
+  }),
+  reading: (kind: TransactionKind, amount: number, currency: string): Screen => ({
+    title: KIND_TITLE[kind],
+    lines: [formatAmount(amount, currency), 'Reading card...', 'Do not remove card'],
+    severity: 'info',
+  }),
+  authorizing: (kind: TransactionKind, amount: number, currency: string): Screen => ({
+    title: KIND_TITLE[kind],
+    lines: [formatAmount(amount, currency), 'Processing...', 'Please wait'],
+    severity: 'info',
+  }),
+  approved: (kind: TransactionKind, amount: number, currency: string, approvalCode: string | undefined): Screen => ({
+    title: 'APPROVED',
+    lines: [`${KIND_TITLE[kind]} ${formatAmount(amount, currency)}`, approvalCode ? `Auth code ${approvalCode}` : ''].filter(Boolean),
+    severity: 'success',
+  }),
+  printing: (): Screen => ({ title: 'PRINTING', lines: ['Printing receipt...'], severity: 'info' }),
+  done: (outcome: string, receiptPending: boolean): Screen => ({
+    title: outcome === 'approved' ? 'APPROVED' : outcome.toUpperCase(),
+    lines: [receiptPending ? 'Receipt pending - reprint when fixed' : 'Thank you', 'Remove card'],
+    severity: outcome === 'approved' ? (receiptPending ? 'warning' : 'success') : 'info',
+  }),
+  cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),
+};

@@ -1,0 +1,109 @@
+/** Shapes shared by the transaction machine and the effects that the composition root provides to it. */
+import type { HostErrorCode } from '../host/acquirer-client.js';
+import type { SensitiveCard } from '../card/sensitive-card.js';
+
+export type TransactionKind = 'sale' | 'refund' | 'void';
+export type TransactionOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
+export type ReceiptState = 'none' | 'printed' | 'pending';
+
+export interface TransactionLimits {
+  minAmount: number;
+  maxAmount: number;
+  /** Failed reads tolerated before the transaction fails (0 = no retry). */
+  readRetries: number;
+  cardWaitTimeoutMs: number;
+}
+
+/** The approved transaction a void cancels, as found in the journal by its STAN. */
+export interface OriginalTransaction {
+  txnRef: string;
+  stan: number;
+  amount: number;
+  currency: string;
+  maskedPan?: string;
+  approvalCode?: string;
+}
+
+export interface TransactionInput {
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  limits: TransactionLimits;
+  /** Supervisor rights were presented for this transaction (void, refund policy). */
+  supervisor: boolean;
+  original?: OriginalTransaction;
+}
+
+/** What the host said, as the machine needs it. */
+export interface Authorization {
+  stan: number;
+  responseCode: string;
+  responseText: string;
+  approved: boolean;
+  approvalCode?: string;
+  rrn?: string;
+}
+
+export interface AuthorizeInput {
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  card?: SensitiveCard;
+  original?: OriginalTransaction;
+}
+
+/** A failed authorization: the host error plus the STAN it was sent under, if one was allocated. */
+export class AuthorizationFailure extends Error {
+  override readonly name = 'AuthorizationFailure';
+  constructor(
+    readonly code: HostErrorCode,
+    message: string,
+    /** The request may have reached the host: a reversal is owed. */
+    readonly sent: boolean,
+    readonly stan?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ReceiptInput {
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  card?: SensitiveCard;
+  /** For a reprint from the journal, where only the masked summary survives. */
+  cardSummary?: { maskedPan: string; entryMode: string };
+  authorization?: Authorization;
+  original?: OriginalTransaction;
+}
+
+/** An anomaly the machine raised, by taxonomy name, with a reason for the journal and the screen. */
+export interface AnomalyRef {
+  name: string;
+  reason?: string;
+  /** Device fault detail for hardware anomalies (never card data). */
+  fault?: { device: string; code: string; message: string };
+}
+
+export interface TransactionOutput {
+  txnRef: string;
+  kind: TransactionKind;
+  outcome: TransactionOutcome;
+  amount: number;
+  currency: string;
+  stan?: number;
+  maskedPan?: string;
+  entryMode?: string;
+  responseCode?: string;
+  responseText?: string;
+  approvalCode?: string;
+  rrn?: string;
+  receipt: ReceiptState;
+  /** The anomaly that decided the outcome, if any (decline reason, timeout, fault...). */
+  anomaly?: AnomalyRef;
+  /** Every anomaly raised during the transaction, in order (e.g. a decline and then a printer fault). */
+  anomalies: AnomalyRef[];
+}

@@ -246,7 +246,7 @@ export class TcpHostLink implements HostLink {
       if (this.socket === socket) this.socket = undefined;
       const midFrame = decoder.pendingBytes > 0 ? ` with ${decoder.pendingBytes} bytes of a partial frame` : '';
       if (wasUp) {
-        this.emit('down', { reason: `connection closed${midFrame}` });
+        this.emit('down', { reason: this.running ? `connection closed${midFrame}` : 'link stopped' });
         this.failAll('link-down', `connection to host lost${midFrame}`);
       } else {
         for (const waiter of [...this.waitersForUp]) waiter.failed(lastError || 'connection closed during connect');

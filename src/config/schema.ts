@@ -242,6 +242,11 @@ const transaction = obj({
   }
 });
 
+/** Supervisor rights (void, refund, unlock): the PIN is kept only as an scrypt hash (`pos-terminal hash-pin`). */
+const supervisor = obj({
+  pinHash: pattern(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'an scrypt PIN hash made by `pos-terminal hash-pin`'),
+});
+
 export const configSchema = obj({
   terminal,
   dataDir: str('a directory path'),
@@ -251,6 +256,7 @@ export const configSchema = obj({
   mqtt,
   hal,
   transaction,
+  supervisor,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,212 @@
+/**
+ * The composition root: the one place where configuration, HAL drivers, the journal, the host link, the
+ * machines and the ECR API meet. Reading this file tells how the terminal is put together.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { MockCardReader } from '../../hal/card-reader/mock.js';
+import type { CardReader } from '../../hal/card-reader/contract.js';
+import { systemClock, type Clock } from '../../hal/clock.js';
+import { ConsoleDisplay } from '../../hal/display/console.js';
+import type { Display, Screen } from '../../hal/display/contract.js';
+import { MockDisplay } from '../../hal/display/mock.js';
+import { TcpHostLink } from '../../hal/host-link/tcp.js';
+import type { NetworkMonitor } from '../../hal/network/contract.js';
+import { MockNetworkMonitor } from '../../hal/network/mock.js';
+import type { Printer } from '../../hal/printer/contract.js';
+import { MockPrinter } from '../../hal/printer/mock.js';
+import { AnomalyRecorder } from '../anomaly/recorder.js';
+import { parseHostAddress, type PosConfig } from '../config/index.js';
+import { EcrServer } from '../ecr/index.js';
+import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
+import { AcquirerHostSimulator } from '../host-sim/simulator.js';
+import { Journal } from '../journal/index.js';
+import { Terminal } from '../terminal/terminal.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { EcrCommandHandler } from './ecr-handler.js';
+
+/** Device faults a configuration names that this build cannot drive yet. */
+export class UnsupportedDriverError extends Error {
+  override readonly name = 'UnsupportedDriverError';
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Where the console display draws (the simulator's terminal window). */
+  consoleOut?: Writable;
+  /** Ledger file for the embedded host simulator. */
+  hostLedgerPath?: string;
+}
+
+/** Mock devices, when the configuration runs on them: the simulator and tests drive these. */
+export interface MockDevices {
+  reader?: MockCardReader;
+  printer?: MockPrinter;
+  display?: MockDisplay;
+  network?: MockNetworkMonitor;
+}
+
+export interface TerminalApp {
+  config: PosConfig;
+  terminal: Terminal;
+  journal: Journal;
+  hostSim: AcquirerHostSimulator | undefined;
+  mocks: MockDevices;
+  ecr: { port: number; socketPath: string | null };
+  display: Display;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Shows each screen on every display given (e.g. the mock that tests read and the console a person reads). */
+class MirroredDisplay implements Display {
+  constructor(private readonly displays: Display[]) {}
+  async show(screen: Screen): Promise<void> {
+    await Promise.all(this.displays.map((d) => d.show(screen)));
+  }
+  async clear(): Promise<void> {
+    await Promise.all(this.displays.map((d) => d.clear()));
+  }
+}
+
+function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writable | undefined) {
+  const mocks: MockDevices = {};
+  const unsupported = (path: string, driver: string) =>
+    new UnsupportedDriverError(`${path}: driver "${driver}" is not available in this build; use "mock"`);
+
+  let reader: CardReader;
+  if (config.hal.cardReader.driver === 'mock') reader = mocks.reader = new MockCardReader(clock);
+  else throw unsupported('hal.cardReader.driver', config.hal.cardReader.driver);
+
+  let printer: Printer;
+  if (config.hal.printer.driver === 'mock') printer = mocks.printer = new MockPrinter(clock, { columns: config.hal.printer.columns });
+  else throw unsupported('hal.printer.driver', config.hal.printer.driver);
+
+  let network: NetworkMonitor;
+  if (config.hal.network.driver === 'mock') network = mocks.network = new MockNetworkMonitor();
+  else throw unsupported('hal.network.driver', config.hal.network.driver);
+
+  // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
+  mocks.display = new MockDisplay();
+  const display: Display =
+    config.hal.display.driver === 'console' ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)]) : mocks.display;
+  return { reader, printer, network, display, mocks };
+}
+
+export async function startTerminalApp(config: PosConfig, options: AppOptions = {}): Promise<TerminalApp> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(config.log.level);
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+
+  const journal = Journal.open(join(dataDir, 'journal.sqlite'), { now: () => clock.now() });
+  const stops: Array<() => Promise<void> | void> = [() => journal.close()];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error({ err }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    // The acquirer: the embedded simulator on the configured address, or a real host.
+    let { host, port } = parseHostAddress(config.host.address);
+    let hostSim: AcquirerHostSimulator | undefined;
+    if (config.host.simulator.embedded) {
+      hostSim = new AcquirerHostSimulator({
+        host, port, clock, keepLedger: false,
+        ...(options.hostLedgerPath ? { ledgerPath: options.hostLedgerPath } : {}),
+      });
+      ({ host, port } = await hostSim.start());
+      const sim = hostSim;
+      stops.push(() => sim.stop());
+      log.info({ host, port }, 'embedded acquirer host simulator listening');
+    }
+    const tls = config.host.tls;
+    const hostLink = new TcpHostLink({
+      host, port, clock,
+      correlator: isoCorrelator,
+      responseTimeoutMs: config.host.responseTimeoutMs,
+      connectTimeoutMs: config.host.connectTimeoutMs,
+      reconnect: config.host.reconnect,
+      maxFrameBytes: config.host.maxFrameBytes,
+      ...(tls.enabled
+        ? {
+            tls: {
+              ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+              ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+              ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+              ...(tls.serverName ? { serverName: tls.serverName } : {}),
+              rejectUnauthorized: tls.rejectUnauthorized,
+            },
+          }
+        : {}),
+    });
+    hostLink.on('up', ({ remote }) => log.info({ remote }, 'host link up'));
+    hostLink.on('down', ({ reason }) => (reason === 'link stopped' ? log.info({ reason }, 'host link down') : log.warn({ reason }, 'host link down')));
+    hostLink.start();
+    stops.push(() => hostLink.stop());
+
+    const { reader, printer, network, display, mocks } = buildDevices(config, clock, options.consoleOut);
+    await Promise.allSettled([reader.open(), printer.open()]);
+    await network.start();
+    stops.push(() => network.stop());
+
+    const anomalies = new AnomalyRecorder(journal, display, log);
+    hostLink.on('unsolicited', ({ key, reason }) => {
+      // A late or second answer is never honoured; it is recorded so support can see the host misbehaved.
+      anomalies.raise(reason === 'late' ? 'late-response' : 'malformed-response', { reason: `${reason} response${key ? ` for ${key}` : ''}` }, { show: false });
+    });
+
+    const terminal = new Terminal({
+      reader, printer, display, journal, anomalies, clock, log, hostLink, network,
+      acquirer: new AcquirerClient(hostLink),
+      merchant: {
+        label: config.terminal.label,
+        addressLines: config.terminal.addressLines ?? [],
+        terminalId: config.terminal.id,
+        merchantId: config.terminal.merchantId,
+      },
+      responseTimeoutMs: config.host.responseTimeoutMs,
+      limits: config.transaction,
+      defaultCurrency: config.terminal.currency,
+      ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
+    });
+    await terminal.start();
+    stops.push(() => terminal.stop());
+
+    const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
+    const handler = new EcrCommandHandler({ terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
+    const ecrServer = new EcrServer(handler, {
+      host: config.ecr.host,
+      port: config.ecr.port,
+      socketPath: config.ecr.socketPath ? resolve(config.ecr.socketPath) : null,
+      maxLineBytes: config.ecr.maxLineBytes,
+      simulatorCommands: simulatorMode,
+      tokens: config.ecr.tokens,
+      onUnauthorized: (clientId) => anomalies.raise('unknown-ecr-client', { reason: `client ${clientId} presented no valid token` }, { show: false }),
+      onProtocolError: (clientId, error) => handler.protocolError(clientId, error),
+    });
+    const ecr = await ecrServer.start();
+    stops.push(() => ecrServer.stop());
+    log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
+
+    return { config, terminal, journal, hostSim, mocks, ecr, display, log, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** XState's scheduler takes setTimeout/clearTimeout; adapt our Clock so machine delays follow the same time. */
+function xstateClockFrom(clock: Clock) {
+  return {
+    setTimeout: (fn: (...args: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms),
+    clearTimeout: (handle: unknown) => (handle as { cancel(): void } | undefined)?.cancel(),
+  };
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * pos-terminal: runs the payment terminal. On the default configuration that is the desktop simulator (mock
+ * devices, embedded acquirer host simulator); `--config` points it at real hardware.
+ *   pos-terminal                     run (interactive console when started in a terminal)
+ *   pos-terminal --demo              scripted tour, summary table, exit 0 when every step went as expected
+ *   pos-terminal journal anomalies   list or export the journal
+ *   pos-terminal hash-pin            make the scrypt hash of a supervisor PIN for the config
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { startTerminalApp, UnsupportedDriverError, type TerminalApp } from '../app/compose.js';
+import { runConsole } from '../app/console.js';
+import { runDemo } from '../app/demo.js';
+import { ConfigError, EX_CONFIG, formatConfigError, loadConfig, loadConfigOrExit, type PosConfig } from '../config/index.js';
+import { registerJournalCommand } from './journal-command.js';
+import { Journal } from '../journal/index.js';
+import { hashPin } from '../security/pin.js';
+
+const EX_SOFTWARE = 70;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`pos-terminal: ${message}\n`);
+  process.exit(code);
+}
+
+async function start(config: PosConfig, demo: boolean): Promise<void> {
+  let app: TerminalApp;
+  try {
+    app = await startTerminalApp(config);
+  } catch (err) {
+    if (err instanceof UnsupportedDriverError) fail(`config error: ${err.message}`, EX_CONFIG);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`${(err as Error).message}: is another pos-terminal or pos-host-sim running? (set POS_ECR_PORT / POS_HOST)`, EX_SOFTWARE);
+    fail((err as Error).message, EX_SOFTWARE);
+  }
+  const shutdown = async (exitCode: number) => {
+    await app.stop();
+    process.exit(exitCode);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  if (demo) {
+    const steps = await runDemo(app.ecr.port, '1234', process.stdout);
+    const failed = steps.filter((s) => !s.ok);
+    process.stdout.write(`\n${steps.length - failed.length}/${steps.length} steps as expected; journal: ${join(config.dataDir, 'journal.sqlite')}\n`);
+    await shutdown(failed.length === 0 ? 0 : 1);
+    return;
+  }
+  process.stdout.write(`pos-terminal ready: ECR on 127.0.0.1:${app.ecr.port}${app.ecr.socketPath ? ` and ${app.ecr.socketPath}` : ''}, state ${app.terminal.status().state}\n`);
+  if (process.stdin.isTTY) {
+    await runConsole(app, process.stdin, process.stdout);
+    await shutdown(0);
+  }
+}
+
+const program = new Command()
+  .name('pos-terminal')
+  .description('Payment terminal: transaction machine, devices, acquirer link, journal and ECR API')
+  .option('--config <file>', 'configuration overlay (default: config/default.json only, or POS_CONFIG)')
+  .option('--demo', 'run a scripted tour on the simulator, print a summary table and exit')
+  .action(async (opts: { config?: string; demo?: boolean }) => {
+    let { config } = loadConfigOrExit(opts.config ? { path: opts.config } : {});
+    if (opts.demo) {
+      // The tour runs on a fresh journal and free ports so it can run beside a running terminal.
+      config = {
+        ...config,
+        dataDir: mkdtempSync(join(tmpdir(), 'pos-demo-')),
+        // The table is the demo's output; anomalies it provokes on purpose are in its journal, not on the console.
+        log: { level: process.env['POS_LOG_LEVEL'] ? config.log.level : 'error' },
+        host: { ...config.host, address: '127.0.0.1:0', simulator: { embedded: true } },
+        ecr: { ...config.ecr, port: 0, socketPath: null, tokens: [] },
+        hal: { ...config.hal, cardReader: { driver: 'mock' }, printer: { ...config.hal.printer, driver: 'mock' }, network: { driver: 'mock', interface: null } },
+      };
+    }
+    await start(config, opts.demo ?? false);
+  });
+
+program
+  .command('hash-pin')
+  .description('read a supervisor PIN from standard input and print its scrypt hash for supervisor.pinHash')
+  .action(async () => {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    const pin = await new Promise<string>((resolve) => rl.once('line', (line) => { rl.close(); resolve(line.trim()); }));
+    if (!/^\d{4,12}$/.test(pin)) fail('a supervisor PIN is 4 to 12 digits', 2);
+    process.stdout.write(`${hashPin(pin)}\n`);
+  });
+
+registerJournalCommand(program, (opts) => {
+  try {
+    const { config } = loadConfig(opts.config ? { path: opts.config } : {});
+    // Read-only: the terminal may be running and owns the file.
+    return Journal.open(join(config.dataDir, 'journal.sqlite'), { readonly: true });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`config error:\n${formatConfigError(err)}`, EX_CONFIG);
+    throw err;
+  }
+});
+
+program.parseAsync().catch((err: unknown) => fail((err as Error).message, EX_SOFTWARE));

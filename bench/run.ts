@@ -8,8 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
+import { benchTerminalSale } from './terminal-sale.js';
 
-const benchmarks: Array<() => Promise<object>> = [benchIsoCodec, () => benchHostLink()];
+const benchmarks: Array<() => Promise<object>> = [benchIsoCodec, () => benchHostLink(), () => benchTerminalSale()];
 
 const results: object[] = [];
 for (const bench of benchmarks) {

@@ -191,6 +191,10 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       tokens: config.ecr.tokens,
       onUnauthorized: (clientId) => anomalies.raise('unknown-ecr-client', { reason: `client ${clientId} presented no valid token` }, { show: false }),
       onProtocolError: (clientId, error) => handler.protocolError(clientId, error),
+      onHandlerError: (clientId, request, err) => {
+        log.error({ err, clientId, cmd: request.cmd }, 'ECR command failed');
+        anomalies.raise('system-fault', { reason: `ECR ${request.cmd} failed: ${(err as Error)?.message ?? String(err)}` }, { show: false });
+      },
     });
     const ecr = await ecrServer.start();
     stops.push(() => ecrServer.stop());

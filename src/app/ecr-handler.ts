@@ -103,6 +103,11 @@ export class EcrCommandHandler implements EcrHandler {
           session.send({ id, type: 'done', cmd: 'reprint', stan: row.stan, receipt: row.receiptStatus });
           return;
         }
+        case 'slip': {
+          const row = await terminal.printAnomalySlip(request.code);
+          session.send({ id, type: 'done', cmd: 'slip', code: row.code, anomalyId: row.id });
+          return;
+        }
         case 'selftest': {
           const summary = await terminal.selfTest();
           session.send({ id, type: 'done', cmd: 'selftest', ...summary, state: terminal.status().state });
@@ -116,7 +121,7 @@ export class EcrCommandHandler implements EcrHandler {
       }
     } catch (err) {
       if (err instanceof TerminalError) {
-        const code = err.code === 'busy' ? 'busy' : err.code === 'no-transaction' ? 'no-transaction' : 'not-allowed';
+        const code = ({ busy: 'busy', 'no-transaction': 'no-transaction', 'not-found': 'not-found', 'printer-fault': 'device-fault', locked: 'not-allowed', 'not-ready': 'not-allowed' } as const)[err.code];
         if (err.code === 'busy') this.deps.anomalies.raise('busy', { reason: `${request.cmd} refused: ${err.message}` }, { show: false });
         session.send({ id, type: 'error', code, message: err.message });
         return;

@@ -16,6 +16,7 @@ export const ECR_COMMANDS = [
   'confirm',
   'status',
   'reprint',
+  'slip',
   'selftest',
   'sim.card',
   'sim.fault',
@@ -34,6 +35,8 @@ export const ECR_ERROR_CODES = [
   'unauthorized',
   'not-allowed',
   'no-transaction',
+  'not-found',
+  'device-fault',
   'internal',
 ] as const;
 
@@ -98,6 +101,7 @@ const cancelSchema = command('cancel', {});
 const confirmSchema = command('confirm', {});
 const statusSchema = command('status', {});
 const reprintSchema = command('reprint', { stan: stan.optional() });
+const slipSchema = command('slip', { code: z.string({ error: 'an anomaly code like "E301"' }).regex(/^E\d{3}$/, { error: 'an anomaly code like "E301"' }).optional() });
 const selftestSchema = command('selftest', {});
 const simCardSchema = command('sim.card', { name: str('a test card name of 1 to 64 characters', 1, 64).optional() });
 const simFaultSchema = command('sim.fault', {
@@ -116,6 +120,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   confirmSchema,
   statusSchema,
   reprintSchema,
+  slipSchema,
   selftestSchema,
   simCardSchema,
   simFaultSchema,
@@ -135,6 +140,7 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['confirm', confirmSchema],
   ['status', statusSchema],
   ['reprint', reprintSchema],
+  ['slip', slipSchema],
   ['selftest', selftestSchema],
   ['sim.card', simCardSchema],
   ['sim.fault', simFaultSchema],

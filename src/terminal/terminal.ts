@@ -2,18 +2,18 @@
  * The running terminal: the terminal machine plus the commands a cash register or a person can give it. It
  * refuses a second transaction while one is running, and every refusal is a typed TerminalError.
  */
-import { randomUUID } from 'node:crypto';
 import { createActor, fromPromise, type Actor } from 'xstate';
 import type { HostLink } from '../../hal/host-link/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import { faultFromStatus, type Printer } from '../../hal/printer/contract.js';
 import { isDeviceFault } from '../../hal/fault.js';
-import { anomalyForDeviceFault } from '../anomaly/index.js';
+import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import type { Journal, TransactionRow } from '../journal/index.js';
+import type { AnomalyRow, Journal, TransactionRow } from '../journal/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
 import type { TransactionInput, TransactionKind, TransactionLimits, TransactionOutput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
+import { newTxnRef } from '../util/txn-ref.js';
 import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
 import { idleScreen } from './screens.js';
@@ -163,7 +163,7 @@ export class Terminal {
     if (op !== 'ready' && op !== 'degraded') throw new TerminalError('not-ready', `terminal is ${op}`);
 
     const { journal } = this.deps;
-    const txnRef = randomUUID();
+    const txnRef = newTxnRef();
     let original: TransactionInput['original'];
     if (request.kind === 'void' && request.originalStan !== undefined) {
       const row = journal.findByStan(request.originalStan, 'sale');
@@ -260,6 +260,20 @@ export class Terminal {
       throw new TerminalError('printer-fault', `reprint failed: ${(err as Error).message}`);
     }
     return journal.recordState(row.txnRef, 'reprinted', { receiptStatus: 'printed' });
+  }
+
+  /** Print the slip of the latest anomaly (with that code, when given) for the cashier to hand to support. */
+  async printAnomalySlip(code?: string): Promise<AnomalyRow> {
+    if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
+    const row = this.deps.journal.listAnomalies({ ...(code ? { code } : {}), limit: 1 })[0];
+    const definition = row ? anomalyByCode(row.code) : undefined;
+    if (!row || !definition) throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');
+    try {
+      await this.deps.printer.print(renderAnomalySlip(definition, { ...row, terminalId: this.deps.merchant.terminalId }));
+    } catch (err) {
+      throw new TerminalError('printer-fault', `slip not printed: ${(err as Error).message}`);
+    }
+    return row;
   }
 
   /**

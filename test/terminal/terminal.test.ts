@@ -1,0 +1,102 @@
+/**
+ * The assembled terminal in-process (mock devices, embedded host simulator on loopback, SQLite journal on disk):
+ * the terminal machine's boot states, one transaction at a time, reprint, anomaly slips and boot recovery.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
+import { loadConfig, type PosConfig } from '../../src/config/index.js';
+import { EcrClient } from '../../src/ecr-client/client.js';
+import { Journal } from '../../src/journal/index.js';
+import { createLogger } from '../../src/util/log.js';
+
+const running: Array<{ app: TerminalApp; client: EcrClient }> = [];
+afterEach(async () => {
+  for (const { app, client } of running.splice(0)) {
+    await client.close();
+    await app.stop();
+  }
+});
+
+function testConfig(dataDir = mkdtempSync(join(tmpdir(), 'pos-term-'))): PosConfig {
+  const { config } = loadConfig({ env: {} });
+  return { ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } };
+}
+
+async function boot(config = testConfig(), before?: (app: TerminalApp) => void) {
+  const app = await startTerminalApp(config, { log: createLogger('silent') });
+  before?.(app);
+  const client = await EcrClient.connect({ port: app.ecr.port });
+  running.push({ app, client });
+  return { app, client };
+}
+
+async function sale(client: EcrClient, amount: number, card = 'visa') {
+  return client.call({ cmd: 'sale', amount }, (m) => {
+    if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+  });
+}
+
+describe('terminal', () => {
+  it('boots to ready and reports it', async () => {
+    const { client } = await boot();
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready', lockReasons: [], limitations: [] });
+  });
+
+  it('goes degraded with the limitation named when the printer is out of paper, and still sells', async () => {
+    const { app, client } = await boot();
+    app.mocks.printer!.setStatus({ paper: 'out' });
+    const result = await client.call({ cmd: 'selftest' });
+    expect(result).toMatchObject({ type: 'done', state: 'degraded' });
+    expect((result['limitations'] as string[]).join()).toMatch(/printer: paper-out/);
+    expect(app.mocks.display!.current).toMatchObject({ title: 'READY (LIMITED)' });
+    const sold = await sale(client, 1000);
+    expect(sold).toMatchObject({ outcome: 'approved', receipt: 'pending' });
+    app.mocks.printer!.setStatus({ paper: 'ok' });
+    expect(await client.call({ cmd: 'reprint' })).toMatchObject({ type: 'done', receipt: 'printed', stan: sold['stan'] });
+    expect(await client.call({ cmd: 'selftest' })).toMatchObject({ state: 'ready' });
+  });
+
+  it('locks when the card reader does not answer, refuses sales with a clear error, and names the reason on screen', async () => {
+    const { app, client } = await boot();
+    await app.mocks.reader!.close();
+    expect(await client.call({ cmd: 'selftest' })).toMatchObject({ state: 'locked' });
+    expect(await client.call({ cmd: 'sale', amount: 100 })).toMatchObject({ type: 'error', code: 'not-allowed', message: expect.stringContaining('card reader') });
+    expect(app.mocks.display!.current).toMatchObject({ title: 'LOCKED', severity: 'error' });
+  });
+
+  it('runs one transaction at a time: a second one is refused busy and journaled as an anomaly', async () => {
+    const { app, client } = await boot();
+    const first = client.call({ cmd: 'sale', amount: 500 });
+    expect(await client.call({ cmd: 'refund', amount: 500 })).toMatchObject({ type: 'error', code: 'busy' });
+    expect(await client.call({ cmd: 'cancel' })).toMatchObject({ type: 'done' });
+    expect(await first).toMatchObject({ outcome: 'cancelled' });
+    expect(app.journal.listAnomalies().map((a) => a.code)).toEqual(expect.arrayContaining(['E404']));
+  });
+
+  it('prints the slip of the latest anomaly, with the masked card and no full PAN', async () => {
+    const { app, client } = await boot();
+    await sale(client, 2500, 'insufficient-funds');
+    expect(await client.call({ cmd: 'slip' })).toMatchObject({ type: 'done', code: 'E201' });
+    const slip = app.mocks.printer!.printed.at(-1)!.lines.map((l) => ('text' in l ? l.text : '')).join('\n');
+    expect(slip).toContain('ANOMALY E201');
+    expect(slip).toContain('400000******5100');
+    expect(slip).not.toContain('4000000000005100');
+    expect(await client.call({ cmd: 'slip', code: 'E601' })).toMatchObject({ type: 'error', code: 'not-found' });
+  });
+
+  it('recovers on boot: an interrupted transaction gets a fate and an anomaly', async () => {
+    const config = testConfig();
+    const journal = Journal.open(join(config.dataDir, 'journal.sqlite'));
+    journal.beginTransaction({ txnRef: 'T-INTERRUPTED', kind: 'sale', amount: 990, currency: '978' });
+    const stan = journal.nextStan();
+    journal.recordState('T-INTERRUPTED', 'sending', { stan });
+    journal.close();
+    const { app, client } = await boot(config);
+    expect(app.journal.getTransaction('T-INTERRUPTED')).toMatchObject({ outcome: 'failed' });
+    expect(app.journal.listAnomalies({ code: 'E602' })).toHaveLength(1);
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready', journal: { inFlight: 0 } });
+  });
+});

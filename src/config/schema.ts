@@ -247,6 +247,39 @@ const supervisor = obj({
   pinHash: pattern(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'an scrypt PIN hash made by `pos-terminal hash-pin`'),
 });
 
+export const OFFLINE_ENTRY_MODES = ['chip', 'contactless', 'swipe', 'manual', 'fallback-swipe'] as const;
+
+/** Store-and-forward: approving a sale without the host. Limits are the merchant's risk, so each is explicit. */
+const offline = obj({
+  enabled: bool,
+  /** Largest single sale approved offline, in minor units. */
+  floorLimit: int(0, Number.MAX_SAFE_INTEGER),
+  maxCount: int(0, Number.MAX_SAFE_INTEGER),
+  maxTotal: int(0, Number.MAX_SAFE_INTEGER),
+  /** A queued item older than this blocks new offline sales until the host has it. */
+  maxAgeMs: int(1, Number.MAX_SAFE_INTEGER),
+  entryModes: z.array(oneOf(OFFLINE_ENTRY_MODES), { error: 'a list of entry modes' }),
+  allowRefunds: bool,
+  /** AES-256-GCM key of the queue's card data; a relative path is taken inside dataDir. */
+  keyFile: str('a file path'),
+  createKeyIfMissing: bool,
+});
+
+/** Retry backoff for reversals and advices, and the interval of the periodic drain. */
+const forwarding = obj({
+  initialDelayMs: ms(10),
+  maxDelayMs: ms(10),
+  intervalMs: ms(100),
+}).superRefine((v, ctx) => {
+  if (v.maxDelayMs < v.initialDelayMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxDelayMs'],
+      message: `an integer >= forwarding.initialDelayMs (${v.initialDelayMs})`,
+    });
+  }
+});
+
 export const configSchema = obj({
   terminal,
   dataDir: str('a directory path'),
@@ -257,6 +290,8 @@ export const configSchema = obj({
   hal,
   transaction,
   supervisor,
+  offline,
+  forwarding,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

@@ -1,7 +1,8 @@
 /**
- * The durable journal: every transaction, each of its state changes, every anomaly, and the STAN counter, in one
- * SQLite file. WAL with synchronous=FULL means a write that returned survives a kill -9 or a power cut; every
- * public write is a single SQLite transaction, so a crash leaves either all of it or none of it.
+ * The durable journal: every transaction, each of its state changes, every anomaly, the STAN counter, pre-stored
+ * reversals and the store-and-forward queue, in one SQLite file. WAL with synchronous=FULL means a write that
+ * returned survives a kill -9 or a power cut; every public write is a single SQLite transaction, so a crash leaves
+ * either all of it or none of it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import {
   TRANSACTION_OUTCOMES,
   migrate,
   type AnomalyRow,
+  type ReversalRow,
+  type SafRow,
   type TransactionEventRow,
   type TransactionKind,
   type TransactionOutcome,
@@ -57,6 +60,51 @@ export interface AnomalyInput {
   detail?: Record<string, unknown>;
 }
 
+export interface ArmReversalInput {
+  txnRef: string;
+  stan: number;
+  /** MTI of the request being guarded, e.g. '0100' or '0200'. */
+  originalMti: string;
+  processingCode: string;
+  amount: number;
+  currency: string;
+  /** Milliseconds since the epoch of the original request (field 90 of the reversal). */
+  transmittedAt: number;
+  terminalId: string;
+  merchantId: string;
+  maskedPan?: string;
+}
+
+export interface OfflineApprovalItem {
+  stan: number;
+  processingCode: string;
+  amount: number;
+  currency: string;
+  approvalCode: string;
+  entryMode: string;
+  maskedPan: string;
+  transmittedAt: number;
+  terminalId: string;
+  merchantId: string;
+  /** Card data sealed by the card vault (ciphertext). */
+  cardBlob: Buffer;
+}
+
+export interface AttemptInput {
+  attempts: number;
+  /** null: no attempt scheduled. */
+  nextAttemptAt: number | null;
+  reason: string;
+}
+
+export interface JournalCounts {
+  transactions: number;
+  anomalies: number;
+  inFlight: number;
+  pendingReversals: number;
+  safQueued: number;
+}
+
 export interface TransactionFilter {
   /** Inclusive, ms since the epoch, on createdAt. */
   from?: number;
@@ -91,6 +139,16 @@ const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, curren
 
 const ANOMALY_COLUMNS = `id, at, code, class, severity, message, txn_ref AS txnRef, stan, amount, currency,
   masked_pan AS maskedPan, detail`;
+
+const REVERSAL_COLUMNS = `id, txn_ref AS txnRef, stan, original_mti AS originalMti, processing_code AS processingCode, amount,
+  currency, transmitted_at AS transmittedAt, terminal_id AS terminalId, merchant_id AS merchantId, masked_pan AS maskedPan,
+  state, attempts, next_attempt_at AS nextAttemptAt, reason, response_code AS responseCode, created_at AS createdAt,
+  updated_at AS updatedAt`;
+
+const SAF_COLUMNS = `id, txn_ref AS txnRef, stan, processing_code AS processingCode, amount, currency, approval_code AS approvalCode,
+  entry_mode AS entryMode, masked_pan AS maskedPan, transmitted_at AS transmittedAt, terminal_id AS terminalId,
+  merchant_id AS merchantId, card_blob AS cardBlob, state, attempts, next_attempt_at AS nextAttemptAt,
+  response_code AS responseCode, reason, created_at AS createdAt, updated_at AS updatedAt`;
 
 const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 
@@ -149,6 +207,36 @@ function checkCurrency(value: unknown, name: string): void {
   if (typeof value !== 'string' || !/^\d{3}$/.test(value)) invalid(`${name} must be a 3-digit ISO 4217 numeric code`);
 }
 
+function checkTime(value: unknown, name: string): void {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) invalid(`${name} must be milliseconds since the epoch`);
+}
+
+function checkDigits(value: unknown, length: number, name: string): void {
+  if (typeof value !== 'string' || !new RegExp(`^\\d{${length}}$`).test(value)) invalid(`${name} must be ${length} digits`);
+}
+
+function checkAttempt(a: AttemptInput): void {
+  if (a === null || typeof a !== 'object') invalid('attempt must be an object');
+  if (!Number.isSafeInteger(a.attempts) || a.attempts < 0) invalid('attempts must be a non-negative integer');
+  if (a.nextAttemptAt !== null) checkTime(a.nextAttemptAt, 'nextAttemptAt');
+  checkText(a.reason, 'reason', 1000);
+  assertNoCardData(a.reason, 'reason');
+}
+
+function checkResponseCode(value: unknown): void {
+  checkText(value, 'responseCode', 100);
+  assertNoCardData(value, 'responseCode');
+}
+
+// Ciphertext cannot be inspected like text, but clear card data written as bytes by mistake still shows a digit run;
+// random bytes hold 13 ASCII digits in a row about once in 10^18.
+const CLEAR_DIGITS = /\d{13,}/;
+
+function checkCardBlob(value: unknown): void {
+  if (!Buffer.isBuffer(value) || value.length === 0) invalid('cardBlob must be a non-empty Buffer (sealed by the card vault)');
+  if (CLEAR_DIGITS.test(value.toString('latin1'))) throw new JournalError('card-data-refused', 'cardBlob: refused clear card data (expected ciphertext)');
+}
+
 function serializeDetail(detail: Record<string, unknown> | undefined, where: string): string | null {
   if (detail === undefined || detail === null) return null;
   if (typeof detail !== 'object' || Array.isArray(detail)) invalid(`${where} must be an object`);
@@ -167,7 +255,9 @@ export class Journal {
   private readonly isReadonly: boolean;
   private readonly stmt: Record<
     | 'counterGet' | 'counterSet' | 'stanInFlight' | 'insertTxn' | 'insertEvent' | 'updateTxn' | 'byRef' | 'byStan'
-    | 'byEcr' | 'lastWithOutcome' | 'inFlight' | 'events' | 'listTxns' | 'insertAnomaly' | 'listAnomalies' | 'counts',
+    | 'byEcr' | 'lastWithOutcome' | 'inFlight' | 'events' | 'listTxns' | 'insertAnomaly' | 'listAnomalies' | 'counts'
+    | 'revInsert' | 'revByRef' | 'revById' | 'revArmed' | 'revPending' | 'revClear' | 'revPend' | 'revAttempt' | 'revAck'
+    | 'safInsert' | 'safById' | 'safQueued' | 'safStats' | 'safAttempt' | 'safSettle',
     Stmt
   >;
   private readonly tx: {
@@ -175,6 +265,17 @@ export class Journal {
     begin: Database.Transaction<(t: BeginTransactionInput) => TransactionRow>;
     recordState: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
     recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
+    armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
+    recordAuthorization: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
+    releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
+    markReversalPending: Database.Transaction<(ref: string, reason: string) => ReversalRow>;
+    reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
+    acknowledgeReversal: Database.Transaction<(id: number, responseCode: string) => ReversalRow>;
+    recordOfflineApproval: Database.Transaction<
+      (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, item: OfflineApprovalItem) => { transaction: TransactionRow; saf: SafRow }
+    >;
+    safAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
+    settleSaf: Database.Transaction<(id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => SafRow>;
   };
 
   /** Opens (creating it and its parent directory if needed) and migrates a journal. ':memory:' gives a scratch one. */
@@ -245,7 +346,76 @@ export class Journal {
           AND (@code IS NULL OR code = @code) AND (@class IS NULL OR class = @class)
         ORDER BY id DESC LIMIT @limit) ORDER BY id`),
       counts: p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
-        (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight`),
+        (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,
+        (SELECT count(*) FROM reversals WHERE state = 'pending') AS pendingReversals,
+        (SELECT count(*) FROM saf_queue WHERE state = 'queued') AS safQueued`),
+
+      revInsert: p(`INSERT INTO reversals (txn_ref, stan, original_mti, processing_code, amount, currency, transmitted_at, terminal_id,
+          merchant_id, masked_pan, state, created_at, updated_at)
+        VALUES (@txnRef, @stan, @originalMti, @processingCode, @amount, @currency, @transmittedAt, @terminalId, @merchantId,
+          @maskedPan, 'armed', @now, @now) RETURNING ${REVERSAL_COLUMNS}`),
+      revByRef: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE txn_ref = ?`),
+      revById: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE id = ?`),
+      revArmed: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'armed' ORDER BY id`),
+      revPending: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'pending' ORDER BY id`),
+      revClear: p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, updated_at = @now
+        WHERE txn_ref = @txnRef AND state = 'armed'`),
+      revPend: p(`UPDATE reversals SET state = 'pending', reason = @reason, next_attempt_at = NULL, updated_at = @now
+        WHERE txn_ref = @txnRef AND state = 'armed'`),
+      revAttempt: p(`UPDATE reversals SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
+        WHERE id = @id AND state = 'pending'`),
+      revAck: p(`UPDATE reversals SET state = 'acknowledged', response_code = @responseCode, next_attempt_at = NULL, updated_at = @now
+        WHERE id = @id AND state = 'pending'`),
+
+      safInsert: p(`INSERT INTO saf_queue (txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode, masked_pan,
+          transmitted_at, terminal_id, merchant_id, card_blob, state, created_at, updated_at)
+        VALUES (@txnRef, @stan, @processingCode, @amount, @currency, @approvalCode, @entryMode, @maskedPan, @transmittedAt,
+          @terminalId, @merchantId, @cardBlob, 'queued', @now, @now) RETURNING ${SAF_COLUMNS}`),
+      safById: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE id = ?`),
+      safQueued: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE state = 'queued' ORDER BY id`),
+      safStats: p(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total, min(created_at) AS oldestAt
+        FROM saf_queue WHERE state = 'queued'`),
+      safAttempt: p(`UPDATE saf_queue SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
+        WHERE id = @id AND state = 'queued'`),
+      // The card blob goes with the queued state: once the host has answered, card data has no reason to stay.
+      safSettle: p(`UPDATE saf_queue SET state = @to, card_blob = NULL, response_code = @responseCode,
+          reason = coalesce(@reason, reason), next_attempt_at = NULL, updated_at = @now
+        WHERE id = @id AND state = 'queued'`),
+    };
+
+    // Shared by every write that moves a transaction, so each runs inside its caller's SQLite transaction.
+    const applyState = (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null): TransactionRow => {
+      const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
+      if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
+      const now = this.now();
+      const params: Record<string, unknown> = { id: row.id, state, now };
+      for (const field of PATCH_FIELDS) {
+        const set = patch[field] !== undefined;
+        params[`set_${field}`] = set ? 1 : 0;
+        params[field] = set ? patch[field] : null;
+      }
+      this.stmt.updateTxn.run(params);
+      this.stmt.insertEvent.run(row.id, now, state, detail, changes);
+      return this.stmt.byRef.get(ref) as TransactionRow;
+    };
+
+    // An event that records what happened to a transaction without changing its state.
+    const addEvent = (ref: string, state: string, detail: Record<string, unknown>): void => {
+      const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
+      if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
+      this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
+    };
+
+    const reversalById = (id: number): ReversalRow => {
+      const row = this.stmt.revById.get(id) as ReversalRow | undefined;
+      if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
+      return row;
+    };
+
+    const safById = (id: number): SafRow => {
+      const row = this.stmt.safById.get(id) as SafRow | undefined;
+      if (!row) throw new JournalError('unknown-transaction', `no store-and-forward item ${id}`);
+      return row;
     };
 
     this.tx = {
@@ -275,20 +445,7 @@ export class Journal {
         this.stmt.insertEvent.run(id, now, state, null, null);
         return this.stmt.byRef.get(t.txnRef) as TransactionRow;
       }),
-      recordState: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
-        const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
-        if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
-        const now = this.now();
-        const params: Record<string, unknown> = { id: row.id, state, now };
-        for (const field of PATCH_FIELDS) {
-          const set = patch[field] !== undefined;
-          params[`set_${field}`] = set ? 1 : 0;
-          params[field] = set ? patch[field] : null;
-        }
-        this.stmt.updateTxn.run(params);
-        this.stmt.insertEvent.run(row.id, now, state, detail, changes);
-        return this.stmt.byRef.get(ref) as TransactionRow;
-      }),
+      recordState: db.transaction(applyState),
       recordAnomaly: db.transaction((a: AnomalyInput, detail: string | null) => {
         const raw = this.stmt.insertAnomaly.get({
           at: this.now(),
@@ -304,6 +461,87 @@ export class Journal {
           detail,
         }) as RawAnomaly;
         return { ...raw, detail: parseJson<Record<string, unknown>>(raw.detail) };
+      }),
+
+      armReversal: db.transaction((r: ArmReversalInput) => {
+        if (!this.stmt.byRef.get(r.txnRef)) throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
+        if (this.stmt.revByRef.get(r.txnRef)) throw new JournalError('duplicate-reference', `a reversal is already stored for ${r.txnRef}`);
+        return this.stmt.revInsert.get({
+          txnRef: r.txnRef,
+          stan: r.stan,
+          originalMti: r.originalMti,
+          processingCode: r.processingCode,
+          amount: r.amount,
+          currency: r.currency,
+          transmittedAt: r.transmittedAt,
+          terminalId: r.terminalId,
+          merchantId: r.merchantId,
+          maskedPan: r.maskedPan ?? null,
+          now: this.now(),
+        }) as ReversalRow;
+      }),
+      recordAuthorization: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
+        const row = applyState(ref, state, patch, detail, changes);
+        // Only an armed one: a pending reversal stays owed even if a late answer turns up.
+        this.stmt.revClear.run({ txnRef: ref, reason: 'host answered', responseCode: patch.responseCode ?? null, now: this.now() });
+        return row;
+      }),
+      releaseReversal: db.transaction((ref: string, reason: string) => {
+        this.stmt.revClear.run({ txnRef: ref, reason, responseCode: null, now: this.now() });
+      }),
+      markReversalPending: db.transaction((ref: string, reason: string) => {
+        this.stmt.revPend.run({ txnRef: ref, reason, now: this.now() });
+        const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
+        if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
+        return row;
+      }),
+      reversalAttempt: db.transaction((id: number, a: AttemptInput) => {
+        reversalById(id);
+        this.stmt.revAttempt.run({ id, attempts: a.attempts, nextAttemptAt: a.nextAttemptAt, reason: a.reason, now: this.now() });
+      }),
+      acknowledgeReversal: db.transaction((id: number, responseCode: string) => {
+        const before = reversalById(id);
+        // A repeated acknowledgement (a duplicate answer) changes nothing.
+        if (before.state === 'acknowledged') return before;
+        if (before.state !== 'pending') throw new JournalError('invalid-record', `reversal ${id} is ${before.state}, not pending`);
+        this.stmt.revAck.run({ id, responseCode, now: this.now() });
+        addEvent(before.txnRef, 'reversed', { responseCode });
+        return reversalById(id);
+      }),
+
+      recordOfflineApproval: db.transaction(
+        (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, item: OfflineApprovalItem) => {
+          const transaction = applyState(ref, state, patch, detail, changes);
+          const saf = this.stmt.safInsert.get({
+            txnRef: ref,
+            stan: item.stan,
+            processingCode: item.processingCode,
+            amount: item.amount,
+            currency: item.currency,
+            approvalCode: item.approvalCode,
+            entryMode: item.entryMode,
+            maskedPan: item.maskedPan,
+            transmittedAt: item.transmittedAt,
+            terminalId: item.terminalId,
+            merchantId: item.merchantId,
+            cardBlob: item.cardBlob,
+            now: this.now(),
+          }) as SafRow;
+          return { transaction, saf };
+        },
+      ),
+      safAttempt: db.transaction((id: number, a: AttemptInput) => {
+        safById(id);
+        this.stmt.safAttempt.run({ id, attempts: a.attempts, nextAttemptAt: a.nextAttemptAt, reason: a.reason, now: this.now() });
+      }),
+      settleSaf: db.transaction((id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => {
+        const before = safById(id);
+        // A repeated answer for an item already settled the same way changes nothing.
+        if (before.state === to) return before;
+        if (before.state !== 'queued') throw new JournalError('invalid-record', `store-and-forward item ${id} is ${before.state}, not queued`);
+        this.stmt.safSettle.run({ id, to, responseCode, reason, now: this.now() });
+        addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
+        return safById(id);
       }),
     };
   }
@@ -464,8 +702,174 @@ export class Journal {
     );
   }
 
-  counts(): { transactions: number; anomalies: number; inFlight: number } {
-    return this.run('count', () => this.stmt.counts.get() as { transactions: number; anomalies: number; inFlight: number });
+  counts(): JournalCounts {
+    return this.run('count', () => this.stmt.counts.get() as JournalCounts);
+  }
+
+  // ---- pre-stored reversals ----
+
+  /** Commits an armed reversal; call it before the authorization request leaves the terminal. */
+  armReversal(r: ArmReversalInput): ReversalRow {
+    return this.run(`arm reversal for ${String(r?.txnRef)}`, () => {
+      if (r === null || typeof r !== 'object') invalid('reversal must be an object');
+      checkText(r.txnRef, 'txnRef', 100);
+      checkStan(r.stan, 'stan');
+      checkDigits(r.originalMti, 4, 'originalMti');
+      checkDigits(r.processingCode, 6, 'processingCode');
+      checkAmount(r.amount, 'amount');
+      checkCurrency(r.currency, 'currency');
+      checkTime(r.transmittedAt, 'transmittedAt');
+      checkText(r.terminalId, 'terminalId', 100);
+      checkText(r.merchantId, 'merchantId', 100);
+      const input = { ...r, maskedPan: r.maskedPan === '' ? undefined : r.maskedPan };
+      if (input.maskedPan !== undefined) {
+        if (typeof input.maskedPan !== 'string') invalid('maskedPan must be a string');
+        assertMaskedPan(input.maskedPan, 'maskedPan');
+      }
+      assertNoCardData(input, 'reversal');
+      return this.tx.armReversal.immediate(input);
+    });
+  }
+
+  /**
+   * The host answered: write the transaction state/patch AND clear its armed reversal (armed -> cleared)
+   * atomically. A reversal already pending stays pending (a late answer does not cancel what is owed).
+   */
+  recordAuthorization(txnRef: string, state: string, patch: TransactionPatch, detail?: Record<string, unknown>): TransactionRow {
+    return this.run(`record authorization ${state} of ${txnRef}`, () => {
+      checkText(state, 'state', 100);
+      const clean = this.checkPatch(patch);
+      const detailJson = serializeDetail(detail, 'detail');
+      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      return this.tx.recordAuthorization.immediate(txnRef, state, clean, detailJson, changes);
+    });
+  }
+
+  /** The request never left the terminal: armed -> cleared, with the reason. No-op if not armed. */
+  releaseReversal(txnRef: string, reason: string): void {
+    this.run(`release reversal for ${txnRef}`, () => {
+      checkText(reason, 'reason', 1000);
+      assertNoCardData(reason, 'reason');
+      this.tx.releaseReversal.immediate(txnRef, reason);
+    });
+  }
+
+  /**
+   * The host may have the request: armed -> pending (owed). Returns the row (also when it was already pending; in
+   * any other state it is returned unchanged, so the caller can see nothing is owed).
+   */
+  markReversalPending(txnRef: string, reason: string): ReversalRow {
+    return this.run(`mark reversal pending for ${txnRef}`, () => {
+      checkText(reason, 'reason', 1000);
+      assertNoCardData(reason, 'reason');
+      return this.tx.markReversalPending.immediate(txnRef, reason);
+    });
+  }
+
+  reversalFor(txnRef: string): ReversalRow | undefined {
+    return this.run('read reversal', () => this.stmt.revByRef.get(txnRef) as ReversalRow | undefined);
+  }
+
+  /** Crash recovery: requests that may or may not have left the terminal, oldest first. */
+  armedReversals(): ReversalRow[] {
+    return this.run('list armed reversals', () => this.stmt.revArmed.all() as ReversalRow[]);
+  }
+
+  /** Reversals owed to the host, in the order they must be sent. */
+  pendingReversals(): ReversalRow[] {
+    return this.run('list pending reversals', () => this.stmt.revPending.all() as ReversalRow[]);
+  }
+
+  /** Records a failed send of a pending reversal; ignored once it is no longer pending. */
+  recordReversalAttempt(id: number, a: AttemptInput): void {
+    this.run(`record attempt of reversal ${id}`, () => {
+      checkAttempt(a);
+      this.tx.reversalAttempt.immediate(id, a);
+    });
+  }
+
+  /**
+   * The host acknowledged the reversal (any response): pending -> acknowledged, plus a 'reversed' event (detail
+   * {responseCode}) on its transaction. The transaction's own state is left to the transaction flow.
+   */
+  acknowledgeReversal(id: number, responseCode: string): ReversalRow {
+    return this.run(`acknowledge reversal ${id}`, () => {
+      checkResponseCode(responseCode);
+      return this.tx.acknowledgeReversal.immediate(id, responseCode);
+    });
+  }
+
+  // ---- store-and-forward ----
+
+  /** An offline approval: the transaction state/patch AND the queued SAF item, atomically. */
+  recordOfflineApproval(
+    txnRef: string,
+    state: string,
+    patch: TransactionPatch,
+    item: OfflineApprovalItem,
+  ): { transaction: TransactionRow; saf: SafRow } {
+    return this.run(`record offline approval ${state} of ${txnRef}`, () => {
+      checkText(state, 'state', 100);
+      const clean = this.checkPatch(patch);
+      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      if (item === null || typeof item !== 'object') invalid('store-and-forward item must be an object');
+      checkStan(item.stan, 'stan');
+      checkDigits(item.processingCode, 6, 'processingCode');
+      checkAmount(item.amount, 'amount');
+      checkCurrency(item.currency, 'currency');
+      checkText(item.approvalCode, 'approvalCode', 20);
+      checkText(item.entryMode, 'entryMode', 40);
+      checkText(item.maskedPan, 'maskedPan', 19);
+      assertMaskedPan(item.maskedPan, 'maskedPan');
+      checkTime(item.transmittedAt, 'transmittedAt');
+      checkText(item.terminalId, 'terminalId', 100);
+      checkText(item.merchantId, 'merchantId', 100);
+      checkCardBlob(item.cardBlob);
+      // The blob is ciphertext, so it is the one value the guard does not read.
+      const { cardBlob: _sealed, ...clear } = item;
+      assertNoCardData(clear, 'store-and-forward item');
+      return this.tx.recordOfflineApproval.immediate(txnRef, state, clean, null, changes, item);
+    });
+  }
+
+  /** Queued items in forwarding order. */
+  safQueue(): SafRow[] {
+    return this.run('list store-and-forward queue', () => this.stmt.safQueued.all() as SafRow[]);
+  }
+
+  /** Of queued items: how many, their total in minor units, and when the oldest was queued. */
+  safStats(): { count: number; total: number; oldestAt: number | null } {
+    return this.run('store-and-forward stats', () => this.stmt.safStats.get() as { count: number; total: number; oldestAt: number | null });
+  }
+
+  safItem(id: number): SafRow | undefined {
+    return this.run('read store-and-forward item', () => this.stmt.safById.get(id) as SafRow | undefined);
+  }
+
+  /** Records a failed send of a queued advice; ignored once the item is no longer queued. */
+  recordSafAttempt(id: number, a: AttemptInput): void {
+    this.run(`record attempt of store-and-forward item ${id}`, () => {
+      checkAttempt(a);
+      this.tx.safAttempt.immediate(id, a);
+    });
+  }
+
+  /** Host acknowledged the advice: queued -> forwarded, card blob dropped, 'forwarded' event on the transaction. */
+  completeSafItem(id: number, responseCode: string): SafRow {
+    return this.run(`complete store-and-forward item ${id}`, () => {
+      checkResponseCode(responseCode);
+      return this.tx.settleSaf.immediate(id, 'forwarded', 'forwarded', responseCode, null);
+    });
+  }
+
+  /** Host rejected the advice: queued -> set-aside, card blob dropped, 'advice-rejected' event. The queue moves on. */
+  setAsideSafItem(id: number, responseCode: string, reason: string): SafRow {
+    return this.run(`set aside store-and-forward item ${id}`, () => {
+      checkResponseCode(responseCode);
+      checkText(reason, 'reason', 1000);
+      assertNoCardData(reason, 'reason');
+      return this.tx.settleSaf.immediate(id, 'set-aside', 'advice-rejected', responseCode, reason);
+    });
   }
 
   /** The connection's durability settings as SQLite reports them (self-test and tests read them back). */

@@ -1,7 +1,7 @@
 /**
  * The journal's data contract: row types, the error type, and the SQLite schema as forward-only migrations keyed
- * by PRAGMA user_version. A later version adds tables (reversals, store-and-forward queue) by appending a
- * migration; shipped migrations are never edited, because terminals in the field have already run them.
+ * by PRAGMA user_version. Later versions add tables by appending a migration; shipped migrations are never edited,
+ * because terminals in the field have already run them.
  */
 import type Database from 'better-sqlite3';
 
@@ -67,6 +67,65 @@ export interface TransactionEventRow {
   detail: Record<string, unknown> | null;
   /** The patch applied with this state change, if any: which facts became known when. */
   changes: TransactionPatch | null;
+}
+
+export type ReversalState = 'armed' | 'pending' | 'acknowledged' | 'cleared';
+export const REVERSAL_STATES: readonly ReversalState[] = ['armed', 'pending', 'acknowledged', 'cleared'];
+
+/**
+ * A pre-stored reversal, committed before its authorization request leaves the terminal.
+ * armed: the request may be on its way; pending: the host may hold it, so a reversal is owed;
+ * acknowledged: the host answered the reversal; cleared: no reversal is needed (answered, or never sent).
+ */
+export interface ReversalRow {
+  id: number;
+  txnRef: string;
+  stan: number;
+  originalMti: string;
+  processingCode: string;
+  amount: number;
+  currency: string;
+  /** Milliseconds since the epoch of the original request (field 90 of the reversal). */
+  transmittedAt: number;
+  terminalId: string;
+  merchantId: string;
+  maskedPan: string | null;
+  state: ReversalState;
+  attempts: number;
+  /** When the forwarder should try again; null means no attempt is scheduled (due now). */
+  nextAttemptAt: number | null;
+  reason: string | null;
+  responseCode: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SafState = 'queued' | 'forwarded' | 'set-aside';
+export const SAF_STATES: readonly SafState[] = ['queued', 'forwarded', 'set-aside'];
+
+/** An offline approval waiting to be sent to the host as an advice; `id` is the forwarding order. */
+export interface SafRow {
+  id: number;
+  txnRef: string;
+  stan: number;
+  processingCode: string;
+  amount: number;
+  currency: string;
+  approvalCode: string;
+  entryMode: string;
+  maskedPan: string;
+  transmittedAt: number;
+  terminalId: string;
+  merchantId: string;
+  /** Card data sealed by the card vault; null once the host has the advice (or rejected it). */
+  cardBlob: Buffer | null;
+  state: SafState;
+  attempts: number;
+  nextAttemptAt: number | null;
+  responseCode: string | null;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export type JournalErrorCode =
@@ -164,9 +223,65 @@ CREATE INDEX anomalies_at ON anomalies (at);
 CREATE INDEX anomalies_code ON anomalies (code);
 `;
 
+// One reversal per transaction. Rows are kept after they settle: nothing is deleted before the host has it, and the
+// history shows why a reversal was or was not sent.
+const V2 = `
+CREATE TABLE reversals (
+  id              INTEGER PRIMARY KEY,
+  txn_ref         TEXT NOT NULL UNIQUE REFERENCES transactions (txn_ref),
+  stan            INTEGER NOT NULL CHECK (stan BETWEEN 1 AND 999999),
+  original_mti    TEXT NOT NULL CHECK (length(original_mti) = 4 AND original_mti NOT GLOB '*[^0-9]*'),
+  processing_code TEXT NOT NULL CHECK (length(processing_code) = 6 AND processing_code NOT GLOB '*[^0-9]*'),
+  amount          INTEGER NOT NULL CHECK (amount >= 0),
+  currency        TEXT NOT NULL,
+  transmitted_at  INTEGER NOT NULL,
+  terminal_id     TEXT NOT NULL,
+  merchant_id     TEXT NOT NULL,
+  masked_pan      TEXT,
+  state           TEXT NOT NULL CHECK (state IN ('armed', 'pending', 'acknowledged', 'cleared')),
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at INTEGER,
+  reason          TEXT,
+  response_code   TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) STRICT;
+-- Boot and the forwarder read only the open ones; partial indexes stay small however many have settled.
+CREATE INDEX reversals_armed ON reversals (id) WHERE state = 'armed';
+CREATE INDEX reversals_pending ON reversals (id) WHERE state = 'pending';
+
+-- AUTOINCREMENT: ids are the forwarding order, so one must never be reused even if old rows are purged some day.
+CREATE TABLE saf_queue (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  txn_ref         TEXT NOT NULL UNIQUE REFERENCES transactions (txn_ref),
+  stan            INTEGER NOT NULL CHECK (stan BETWEEN 1 AND 999999),
+  processing_code TEXT NOT NULL CHECK (length(processing_code) = 6 AND processing_code NOT GLOB '*[^0-9]*'),
+  amount          INTEGER NOT NULL CHECK (amount >= 0),
+  currency        TEXT NOT NULL,
+  approval_code   TEXT NOT NULL,
+  entry_mode      TEXT NOT NULL,
+  masked_pan      TEXT NOT NULL,
+  transmitted_at  INTEGER NOT NULL,
+  terminal_id     TEXT NOT NULL,
+  merchant_id     TEXT NOT NULL,
+  card_blob       BLOB,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'forwarded', 'set-aside')),
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at INTEGER,
+  response_code   TEXT,
+  reason          TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  -- Encrypted card data is kept only while the advice is owed to the host.
+  CHECK (state = 'queued' OR card_blob IS NULL)
+) STRICT;
+CREATE INDEX saf_queue_queued ON saf_queue (id) WHERE state = 'queued';
+`;
+
 /** Append only. Each runs in its own SQLite transaction together with the user_version bump. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'transactions, their events, anomalies, counters', up: (db) => db.exec(V1) },
+  { version: 2, description: 'pre-stored reversals, store-and-forward queue', up: (db) => db.exec(V2) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -49,6 +49,18 @@ describe('shipped config files', () => {
     expect(config.hal.cardReader.driver).toBe('mock');
     expect(config.terminal.currency).toBe('978');
     expect(config.dataDir).toBe('./data');
+    expect(config.offline).toEqual({
+      enabled: true,
+      floorLimit: 25000,
+      maxCount: 500,
+      maxTotal: 2500000,
+      maxAgeMs: 86400000,
+      entryModes: ['chip', 'contactless'],
+      allowRefunds: false,
+      keyFile: 'keys/saf.key',
+      createKeyIfMissing: true,
+    });
+    expect(config.forwarding).toEqual({ initialDelayMs: 1000, maxDelayMs: 300000, intervalMs: 30000 });
   });
 
   it('default.json is found next to package.json', () => {
@@ -62,6 +74,7 @@ describe('shipped config files', () => {
     expect(config.dataDir).toBe('./data/sim');
     expect(config.hal.display.driver).toBe('console');
     expect(config.host.simulator.embedded).toBe(true);
+    expect(config.offline.keyFile).toBe('keys/saf.key');
   });
 
   it('terminal.example.json (with comments) loads for real hardware', () => {
@@ -77,6 +90,11 @@ describe('shipped config files', () => {
     expect(config.ecr.tokens).toHaveLength(1);
     // Keys the overlay leaves out come from default.json.
     expect(config.host.maxFrameBytes).toBe(8192);
+    // A real terminal never makes up a card-data key: a lost one would strand the queued sales.
+    expect(config.offline.createKeyIfMissing).toBe(false);
+    expect(config.offline.enabled).toBe(false);
+    expect(config.offline.keyFile).toBe('/etc/pos-terminal/keys/saf.key');
+    expect(config.forwarding.maxDelayMs).toBeGreaterThanOrEqual(config.forwarding.initialDelayMs);
   });
 });
 
@@ -216,7 +234,7 @@ describe('validation errors', () => {
         'hal.cardReader.hid: expected an object { vendorId, productId } when driver is "hid", found nothing',
         'hal.printer.columns: expected an integer from 16 to 128, found 10.5',
         'transaction.maxAmount: expected an integer >= transaction.minAmount (100), found 50',
-        'extra: expected one of the keys terminal, dataDir, log, host, ecr, mqtt, hal, transaction, supervisor, found unknown key',
+        'extra: expected one of the keys terminal, dataDir, log, host, ecr, mqtt, hal, transaction, supervisor, offline, forwarding, found unknown key',
       ]),
     );
     expect(lines).toHaveLength(9);
@@ -258,6 +276,38 @@ describe('validation errors', () => {
         found: '1000',
       },
     ]);
+  });
+
+  it('refuses a forwarding ceiling below the initial delay', () => {
+    const p = file('forwarding.json', { forwarding: { initialDelayMs: 5000, maxDelayMs: 1000 } });
+    const err = configError(() => loadConfig({ path: p, env: {} }));
+    expect(err.problems).toEqual([
+      { path: 'forwarding.maxDelayMs', expected: 'an integer >= forwarding.initialDelayMs (5000)', found: '1000' },
+    ]);
+  });
+
+  it('checks the offline limits, entry modes and keys', () => {
+    const p = file('offline.json', {
+      offline: { floorLimit: -1, maxCount: 1.5, entryModes: ['chip', 'magstripe'], keyFile: '', allowRefund: true },
+    });
+    const err = configError(() => loadConfig({ path: p, env: {} }));
+    expect(err.message.split('\n')).toEqual(
+      expect.arrayContaining([
+        'offline.floorLimit: expected an integer >= 0, found -1',
+        'offline.maxCount: expected an integer >= 0, found 1.5',
+        'offline.entryModes[1]: expected one of "chip", "contactless", "swipe", "manual", "fallback-swipe", found "magstripe"',
+        'offline.keyFile: expected a file path, found ""',
+        'offline.allowRefund: expected one of the keys enabled, floorLimit, maxCount, maxTotal, maxAgeMs, entryModes, allowRefunds, keyFile, createKeyIfMissing, found unknown key',
+      ]),
+    );
+    expect(err.problems).toHaveLength(5);
+  });
+
+  it('accepts a zero floor limit and no offline entry modes', () => {
+    const p = file('offline-zero.json', { offline: { floorLimit: 0, maxCount: 0, maxTotal: 0, entryModes: [] } });
+    const { config } = loadConfig({ path: p, env: {} });
+    expect(config.offline.floorLimit).toBe(0);
+    expect(config.offline.entryModes).toEqual([]);
   });
 
   it('allows port 0 only for the embedded simulator', () => {

@@ -55,7 +55,7 @@ describe('opening', () => {
   it('works in memory', () => {
     const j = openJournal({}, ':memory:');
     j.beginTransaction({ txnRef: 'm1', kind: 'sale', amount: 1, currency: '978' });
-    expect(j.counts()).toEqual({ transactions: 1, anomalies: 0, inFlight: 1 });
+    expect(j.counts()).toEqual({ transactions: 1, anomalies: 0, inFlight: 1, pendingReversals: 0, safQueued: 0 });
   });
 
   it('keeps data across reopen and migrates only once', () => {
@@ -187,7 +187,7 @@ describe('transactions', () => {
     expect(j.findByEcrRequestId('zz')).toBeUndefined();
     expect(j.lastReceiptCandidate()?.txnRef).toBe('s2');
     expect(j.inFlight().map((r) => r.txnRef)).toEqual(['s3', 's4']);
-    expect(j.counts()).toEqual({ transactions: 5, anomalies: 0, inFlight: 2 });
+    expect(j.counts()).toEqual({ transactions: 5, anomalies: 0, inFlight: 2, pendingReversals: 0, safQueued: 0 });
     expect(j.getTransaction('missing')).toBeUndefined();
   });
 

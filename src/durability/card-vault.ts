@@ -1,0 +1,219 @@
+/**
+ * Card data for the store-and-forward queue, encrypted at rest with AES-256-GCM. The key lives in its own file,
+ * outside the database, so a copy of the journal alone reveals no card number. Only what an advice needs is ever
+ * sealed: never track data, CVV or PIN (PCI DSS 3.2 forbids keeping them after authorization).
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface VaultCard {
+  pan: string;
+  /** YYMM, as on the chip and in ISO 8583 field 14. */
+  expiry: string;
+  entryMode: string;
+  serviceCode?: string;
+}
+
+export type VaultErrorCode = 'key-missing' | 'key-permissions' | 'key-invalid' | 'decrypt-failed' | 'refused-data';
+
+export class VaultError extends Error {
+  override readonly name = 'VaultError';
+
+  constructor(
+    readonly code: VaultErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const VERSION = 1;
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const ALLOWED_KEYS = new Set(['pan', 'expiry', 'entryMode', 'serviceCode']);
+const HEX_KEY = /^([0-9a-fA-F]{64})\r?\n?$/;
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** "group and others", "group" or "others": who besides the owner can reach the file. */
+function whoElse(mode: number): string {
+  const group = (mode & 0o070) !== 0;
+  const others = (mode & 0o007) !== 0;
+  return group && others ? 'group and others' : group ? 'group' : 'others';
+}
+
+function describeAccess(mode: number): string {
+  const how = [(mode & 0o044) !== 0 && 'readable', (mode & 0o022) !== 0 && 'writable', (mode & 0o011) !== 0 && 'executable'].filter(Boolean);
+  return `${how.join(' and ')} by ${whoElse(mode)}`;
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+function label(keyFile: string): string {
+  return `store-and-forward key file ${keyFile}`;
+}
+
+/** Writes a fresh key; 'wx' so a key another process created meanwhile is never overwritten. */
+function createKey(keyFile: string): void {
+  try {
+    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+    const fd = openSync(keyFile, 'wx', 0o600);
+    try {
+      writeSync(fd, randomBytes(KEY_BYTES));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return;
+    throw new VaultError('key-missing', `${label(keyFile)} does not exist and cannot be created (${errnoCode(err) ?? String(err)})`, { cause: err });
+  }
+}
+
+function readKey(keyFile: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(keyFile, 'r');
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') {
+      throw new VaultError(
+        'key-missing',
+        `${label(keyFile)} does not exist: create it with (umask 077; head -c 32 /dev/urandom > ${keyFile})`,
+        { cause: err },
+      );
+    }
+    if (code === 'EACCES') {
+      throw new VaultError('key-permissions', `${label(keyFile)} cannot be read by this process (EACCES): check its owner`, { cause: err });
+    }
+    throw new VaultError('key-missing', `${label(keyFile)} cannot be opened (${code ?? String(err)})`, { cause: err });
+  }
+  try {
+    // fstat on the opened descriptor: the file checked is the file read.
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new VaultError('key-invalid', `${label(keyFile)} is not a regular file`);
+    if ((stat.mode & 0o077) !== 0) {
+      throw new VaultError('key-permissions', `${label(keyFile)} is ${describeAccess(stat.mode)} (mode ${octal(stat.mode)}): chmod 600 it`);
+    }
+    const bytes = readFileSync(fd);
+    if (bytes.length === KEY_BYTES) return bytes;
+    const hex = HEX_KEY.exec(bytes.toString('latin1'))?.[1];
+    if (hex !== undefined) return Buffer.from(hex, 'hex');
+    throw new VaultError('key-invalid', `${label(keyFile)} holds ${bytes.length} bytes: expected 32 raw bytes or 64 hex characters`);
+  } catch (err) {
+    if (err instanceof VaultError) throw err;
+    throw new VaultError('key-missing', `${label(keyFile)} cannot be read (${errnoCode(err) ?? String(err)})`, { cause: err });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function refuse(why: string): never {
+  // The value itself is never echoed: the error may be logged.
+  throw new VaultError('refused-data', `card vault: refused ${why}`);
+}
+
+function checkCard(card: unknown): VaultCard {
+  if (card === null || typeof card !== 'object' || Array.isArray(card)) refuse('a card that is not an object');
+  for (const key of Object.keys(card)) {
+    if (!ALLOWED_KEYS.has(key)) refuse(`field "${key}" (only pan, expiry, entryMode and serviceCode are kept)`);
+  }
+  const c = card as Record<string, unknown>;
+  if (typeof c.pan !== 'string' || !/^\d{12,19}$/.test(c.pan)) refuse('a pan that is not 12 to 19 digits');
+  if (typeof c.expiry !== 'string' || !/^\d{4}$/.test(c.expiry)) refuse('an expiry that is not YYMM');
+  if (typeof c.entryMode !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(c.entryMode)) refuse('an entry mode that is not a short name');
+  if (c.serviceCode !== undefined && (typeof c.serviceCode !== 'string' || !/^\d{3}$/.test(c.serviceCode))) {
+    refuse('a service code that is not 3 digits');
+  }
+  const clean: VaultCard = { pan: c.pan, expiry: c.expiry, entryMode: c.entryMode };
+  if (c.serviceCode !== undefined) clean.serviceCode = c.serviceCode as string;
+  return clean;
+}
+
+function checkAssociatedData(associatedData: unknown): string {
+  if (typeof associatedData !== 'string' || associatedData.length === 0) {
+    throw new VaultError('refused-data', 'card vault: associated data (the transaction reference) must be a non-empty string');
+  }
+  return associatedData;
+}
+
+/** The version byte is authenticated too, so a blob cannot be relabelled as another format. */
+function aad(associatedData: string): Buffer {
+  return Buffer.concat([Buffer.of(VERSION), Buffer.from(associatedData, 'utf8')]);
+}
+
+export class CardVault {
+  // A private field: the key never shows up in console.log, JSON or an error dump of the vault.
+  readonly #key: Buffer;
+
+  private constructor(
+    readonly keyFile: string,
+    key: Buffer,
+  ) {
+    this.#key = key;
+  }
+
+  /**
+   * Reads the key. Refuses with a VaultError if the file is missing (unless createIfMissing: then a fresh random key
+   * is written with mode 0600, its directory created with 0700), reachable by group or others, or not exactly 32 raw
+   * bytes (or 64 hex characters and an optional newline).
+   */
+  static open(keyFile: string, options: { createIfMissing?: boolean } = {}): CardVault {
+    try {
+      return new CardVault(keyFile, readKey(keyFile));
+    } catch (err) {
+      const missing = err instanceof VaultError && errnoCode(err.cause) === 'ENOENT';
+      if (!missing || !options.createIfMissing) throw err;
+    }
+    createKey(keyFile);
+    return new CardVault(keyFile, readKey(keyFile));
+  }
+
+  /** [version 1][12-byte random IV][ciphertext][16-byte tag], bound to `associatedData` (the transaction reference). */
+  seal(card: VaultCard, associatedData: string): Buffer {
+    const clean = checkCard(card);
+    const ad = aad(checkAssociatedData(associatedData));
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(ad);
+    const plain = Buffer.from(JSON.stringify(clean), 'utf8');
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    plain.fill(0);
+    return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()]);
+  }
+
+  /** Throws VaultError('decrypt-failed') on a tampered blob, a wrong key or a wrong transaction reference. */
+  open(blob: Buffer, associatedData: string): VaultCard {
+    const ad = aad(checkAssociatedData(associatedData));
+    const failed = (why: string, cause?: unknown): never => {
+      throw new VaultError('decrypt-failed', `card vault: cannot open the card data of ${associatedData}: ${why}`, cause === undefined ? undefined : { cause });
+    };
+    if (!Buffer.isBuffer(blob) || blob.length < 1 + IV_BYTES + 1 + TAG_BYTES) failed('too short to be a sealed card');
+    if (blob[0] !== VERSION) failed(`unknown format version ${String(blob[0])}`);
+    const iv = blob.subarray(1, 1 + IV_BYTES);
+    const body = blob.subarray(1 + IV_BYTES, blob.length - TAG_BYTES);
+    const tag = blob.subarray(blob.length - TAG_BYTES);
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(ad);
+      decipher.setAuthTag(tag);
+      plain = Buffer.concat([decipher.update(body), decipher.final()]);
+    } catch (err) {
+      return failed('wrong key, wrong transaction or altered data', err);
+    }
+    try {
+      return checkCard(JSON.parse(plain.toString('utf8')));
+    } catch (err) {
+      return failed('the decrypted content is not a card', err);
+    } finally {
+      plain.fill(0);
+    }
+  }
+}

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { backoffDelay } from '../backoff.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { TypedEmitter } from '../events.js';
 import { DeviceFaultError } from '../fault.js';
@@ -261,12 +262,9 @@ export class TcpHostLink implements HostLink {
 
   private scheduleReconnect(): void {
     if (!this.running) return;
-    const { initialDelayMs, maxDelayMs } = this.options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 30_000 };
-    const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.attempt, 30));
     this.attempt += 1;
-    // "Equal jitter": at least half the ceiling, so a fleet reconnecting after a host outage spreads out.
-    const random = this.options.random ?? Math.random;
-    const delay = Math.round(ceiling / 2 + random() * (ceiling / 2));
+    // Equal jitter keeps at least half the ceiling, so a fleet reconnecting after a host outage spreads out.
+    const delay = backoffDelay(this.attempt, this.options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 30_000 }, this.options.random);
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();

@@ -268,8 +268,9 @@ export class AcquirerHostSimulator {
         this.record({ ...out, note: `${note ? `${note}; ` : ''}not sent: connection gone` });
         return;
       }
-      socket.write(encodeFrame(pack(message)));
+      // Ledger first: a reader who has the answer must find it in the ledger already.
       this.record(note ? { ...out, note } : out);
+      socket.write(encodeFrame(pack(message)));
     };
     switch (misbehaviour) {
       case 'none':
@@ -291,8 +292,8 @@ export class AcquirerHostSimulator {
       case 'garbled': {
         // Starts like a response but the bitmap announces fields whose bytes are not there.
         const garbage = Buffer.concat([Buffer.from(response.mti, 'ascii'), Buffer.from([0xff, 0xff, 0x00, 0x13, 0x37, 0xc0, 0xde, 0x42]), Buffer.from('GARBLED')]);
-        if (!socket.destroyed) socket.write(encodeFrame(garbage));
         this.record({ ...out, note: 'garbled bytes sent' });
+        if (!socket.destroyed) socket.write(encodeFrame(garbage));
         break;
       }
       case 'twice':

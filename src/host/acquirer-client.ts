@@ -39,14 +39,27 @@ export class HostError extends Error {
   }
 }
 
-/** Correlates received frames for the host link: terminal id + STAN, or undefined for undecodable bytes. */
+/**
+ * Correlates received frames for the host link: terminal id + STAN + response MTI, or undefined for undecodable
+ * bytes. The MTI is part of the key because a reversal reuses the STAN of its original: a late 0210 must never be
+ * taken for the 0410 the reversal waits for.
+ */
 export const isoCorrelator: Correlator = (frame) => {
   try {
-    return correlationKey(unpack(frame));
+    const message = unpack(frame);
+    const key = correlationKey(message);
+    return key === undefined ? undefined : `${key}/${message.mti}`;
   } catch {
     return undefined;
   }
 };
+
+/** The key under which the response to `request` will arrive (see isoCorrelator). */
+export function responseKey(request: IsoMessage): string | undefined {
+  const key = correlationKey(request);
+  const mti = responseMtiFor(request.mti);
+  return key === undefined || mti === undefined ? undefined : `${key}/${mti}`;
+}
 
 export interface HostReply extends HostResponse {
   message: IsoMessage;
@@ -62,8 +75,8 @@ export class AcquirerClient {
     } catch (err) {
       throw new HostError('bad-request', `request ${request.mti} could not be packed: ${(err as Error).message}`, false);
     }
-    const key = correlationKey(request);
-    if (key === undefined) throw new HostError('bad-request', `request ${request.mti} has no terminal id or STAN`, false);
+    const key = responseKey(request);
+    if (key === undefined) throw new HostError('bad-request', `request ${request.mti} has no terminal id, STAN or response type`, false);
 
     let responseFrame: Buffer;
     try {

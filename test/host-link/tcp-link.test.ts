@@ -169,7 +169,7 @@ describe('TCP host link against the simulator', () => {
     expect(pending.error).toMatchObject({ code: 'timeout' });
     await clock.advance(5_000);
     await until(() => events.some((e) => e.event === 'unsolicited'), 'late answer');
-    expect(events.find((e) => e.event === 'unsolicited')?.payload).toMatchObject({ reason: 'late', key: correlationKey(request) });
+    expect(events.find((e) => e.event === 'unsolicited')?.payload).toMatchObject({ reason: 'late', key: `${correlationKey(request)}/0210` });
   });
 
   it('twice (2000.06): the first answer resolves, the second is reported as a duplicate', async () => {
@@ -266,8 +266,8 @@ describe('TCP host link against a raw peer', () => {
     link.start();
     await until(() => link.isUp(), 'up');
     const request = pack({ mti: '0200', fields: { 11: '000777', 41: 'TERM0001' } });
-    const frame = await link.exchange(request, 'TERM0001/000777');
-    expect(isoCorrelator(frame)).toBe('TERM0001/000777');
+    const frame = await link.exchange(request, 'TERM0001/000777/0210');
+    expect(isoCorrelator(frame)).toBe('TERM0001/000777/0210');
   });
 
   it('a peer that closes mid-frame fails the waiting request with link-down, naming the partial frame', async () => {

@@ -19,6 +19,8 @@ import { MockPrinter } from '../../hal/printer/mock.js';
 import { AnomalyRecorder } from '../anomaly/recorder.js';
 import { parseHostAddress, type PosConfig } from '../config/index.js';
 import { EcrServer } from '../ecr/index.js';
+import { CardVault } from '../durability/card-vault.js';
+import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
 import { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { Journal } from '../journal/index.js';
@@ -158,14 +160,27 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => network.stop());
 
     const anomalies = new AnomalyRecorder(journal, display, log);
+
+    // Store-and-forward needs the card vault; an unsafe or missing key refuses the start (VaultError).
+    const vault = config.offline.enabled
+      ? CardVault.open(resolve(dataDir, config.offline.keyFile), { createIfMissing: config.offline.createKeyIfMissing })
+      : undefined;
+    const acquirer = new AcquirerClient(hostLink);
+    const forwarder = new Forwarder({
+      journal, acquirer, vault, clock, log, anomalies,
+      backoff: { initialDelayMs: config.forwarding.initialDelayMs, maxDelayMs: config.forwarding.maxDelayMs },
+      intervalMs: config.forwarding.intervalMs,
+      responseTimeoutMs: config.host.responseTimeoutMs,
+    });
     hostLink.on('unsolicited', ({ key, reason }) => {
       // A late or second answer is never honoured; it is recorded so support can see the host misbehaved.
       anomalies.raise(reason === 'late' ? 'late-response' : 'malformed-response', { reason: `${reason} response${key ? ` for ${key}` : ''}` }, { show: false });
     });
 
     const terminal = new Terminal({
-      reader, printer, display, journal, anomalies, clock, log, hostLink, network,
-      acquirer: new AcquirerClient(hostLink),
+      reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder,
+      offline: config.offline,
+      ...(vault ? { vault } : {}),
       merchant: {
         label: config.terminal.label,
         addressLines: config.terminal.addressLines ?? [],
@@ -179,6 +194,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     });
     await terminal.start();
     stops.push(() => terminal.stop());
+    forwarder.start();
+    stops.push(() => forwarder.stop());
 
     const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
     const handler = new EcrCommandHandler({ terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });

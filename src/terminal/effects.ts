@@ -2,31 +2,27 @@
  * The effects the transaction machine needs, built from devices, the journal and the host client. This is where
  * "commit before the effect" is honoured: the STAN is committed before the request leaves.
  */
-import type { CardReader, EntryMode } from '../../hal/card-reader/contract.js';
+import type { CardReader } from '../../hal/card-reader/contract.js';
 import type { Clock } from '../../hal/clock.js';
 import type { Display, Screen } from '../../hal/display/contract.js';
+import type { NetworkMonitor } from '../../hal/network/contract.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { fromPromise } from 'xstate';
 import { anomalyByName, isAnomalyName } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { SensitiveCard } from '../card/sensitive-card.js';
+import { POS_ENTRY_MODE } from '../durability/entry-mode.js';
 import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
-import { buildFinancialRequest, describeResponseCode, PROCESSING_CODE, type FinancialRequest } from '../iso8583/index.js';
+import type { CardVault } from '../durability/card-vault.js';
+import type { Forwarder } from '../durability/forwarder.js';
+import { decideOffline as decideOfflinePolicy, offlineApprovalCode, type OfflineLimits } from '../durability/offline-policy.js';
+import { buildFinancialRequest, describeResponseCode, MTI, PROCESSING_CODE, type FinancialRequest } from '../iso8583/index.js';
 import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
 import { transactionMachine } from '../transaction/machine.js';
 import { AuthorizationFailure, type Authorization, type AuthorizeInput, type ReceiptInput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
-
-/** ISO 8583 field 22: PAN entry mode (2 digits) + PIN entry capability (1 = can accept PIN). */
-const POS_ENTRY_MODE: Record<EntryMode, string> = {
-  manual: '011',
-  swipe: '901',
-  chip: '051',
-  contactless: '071',
-  'fallback-swipe': '801',
-};
 
 export type TransactionStreamEvent = { type: 'state'; state: string } | { type: 'screen'; screen: Screen };
 export type TransactionListener = (event: TransactionStreamEvent) => void;
@@ -44,6 +40,12 @@ export interface TransactionDeps {
   responseTimeoutMs: number;
   /** Who is watching the transaction now (the ECR session that started it), if anyone. */
   listener: () => TransactionListener | undefined;
+  /** Sends owed reversals and advices; absent in tests that only look at the machine. */
+  forwarder?: Forwarder;
+  /** Store-and-forward: limits, and the vault that seals card data for the queue (both absent = disabled). */
+  offline?: OfflineLimits;
+  vault?: CardVault;
+  network?: Pick<NetworkMonitor, 'current'>;
 }
 
 /** The journal keeps the stable on-screen code (E101…), as the anomalies table does. */
@@ -85,6 +87,97 @@ export function financialRequestFor(input: AuthorizeInput, stan: number, identit
   };
 }
 
+/**
+ * Why the host is not asked at all: the network is known to be down. (A host link that is merely down is tried:
+ * the attempt reconnects at once and fails fast when the host refuses.)
+ */
+function offlineReason(deps: TransactionDeps): string | undefined {
+  return deps.network?.current().link === 'down' ? 'network link down' : undefined;
+}
+
+/**
+ * Authorize online with a pre-stored reversal, or decide offline. The order of journal writes is the point:
+ * STAN, then the armed reversal, then the request; the answer and the cleared reversal land in one commit.
+ */
+async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: AbortSignal): Promise<Authorization> {
+  const { journal } = deps;
+  const now = () => new Date(deps.clock.now());
+  // Reversals owed to the host go before any new authorization; if they cannot, neither can this one.
+  const reversalsClear = deps.forwarder ? await deps.forwarder.flushReversals() : true;
+  const downReason = reversalsClear ? offlineReason(deps) : 'reversals still owed to the host';
+  if (downReason) return decideOffline(deps, input, downReason);
+
+  const stan = journal.nextStan();
+  journal.recordState(input.txnRef, 'sending', { stan });
+  const fields = financialRequestFor(input, stan, deps.merchant, now());
+  journal.armReversal({
+    txnRef: input.txnRef, stan, originalMti: MTI.financialRequest, processingCode: fields.processingCode,
+    amount: fields.amount, currency: fields.currency, transmittedAt: fields.transmittedAt.getTime(),
+    terminalId: fields.terminalId, merchantId: fields.merchantId,
+    ...(input.card ? { maskedPan: input.card.summary.maskedPan } : {}),
+  });
+  let reply;
+  try {
+    reply = await deps.acquirer.send(buildFinancialRequest(fields), { timeoutMs: deps.responseTimeoutMs, signal });
+  } catch (err) {
+    if (!(err instanceof HostError)) throw err;
+    if (!err.sent) {
+      // It never left: nothing to reverse, and the host may simply be unreachable.
+      journal.releaseReversal(input.txnRef, `${err.code}: ${err.message}`);
+      if (err.code === 'not-connected') return decideOffline(deps, input, err.message, stan);
+      throw new AuthorizationFailure(err.code, err.message, false, stan);
+    }
+    // It may be at the host: the reversal is owed from now on, whatever happens to this process.
+    journal.markReversalPending(input.txnRef, `${err.code}: ${err.message}`);
+    deps.forwarder?.kick();
+    throw new AuthorizationFailure(err.code, `${err.message}; reversal pending`, true, stan);
+  }
+  const info = describeResponseCode(reply.responseCode);
+  const authorization: Authorization = {
+    stan,
+    responseCode: reply.responseCode,
+    responseText: info?.meaning ?? 'unknown response code',
+    approved: reply.responseCode === '00',
+    ...(reply.approvalCode ? { approvalCode: reply.approvalCode.trim() } : {}),
+    ...(reply.rrn ? { rrn: reply.rrn.trim() } : {}),
+  };
+  journal.recordAuthorization(input.txnRef, 'authorized', {
+    stan, responseCode: authorization.responseCode,
+    ...(authorization.approvalCode ? { approvalCode: authorization.approvalCode } : {}),
+    ...(authorization.rrn ? { rrn: authorization.rrn } : {}),
+  });
+  return authorization;
+}
+
+/** The host cannot be asked: approve offline within the configured limits, or decline locally saying why. */
+function decideOffline(deps: TransactionDeps, input: AuthorizeInput, why: string, stanIfAllocated?: number): Authorization {
+  const { journal } = deps;
+  const card = input.card?.reveal();
+  const decision = deps.offline && deps.vault
+    ? decideOfflinePolicy({ kind: input.kind, amount: input.amount, entryMode: card?.entryMode }, deps.offline, journal.safStats(), deps.clock.now())
+    : { allowed: false as const, reason: 'offline sales are disabled' };
+  if (!decision.allowed || !card || !deps.vault) {
+    return {
+      ...(stanIfAllocated !== undefined ? { stan: stanIfAllocated } : {}),
+      responseCode: 'Z3',
+      responseText: `host unreachable (${why}); declined offline: ${decision.allowed ? 'no card data' : decision.reason}`,
+      approved: false,
+      offline: true,
+    };
+  }
+  const stan = stanIfAllocated ?? journal.nextStan();
+  const approvalCode = offlineApprovalCode(stan);
+  const fields = financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now()));
+  // The approval and the queued advice (card data sealed, never track 2 or CVV) are one commit.
+  journal.recordOfflineApproval(input.txnRef, 'offline-approved', { stan, responseCode: 'Y1', approvalCode }, {
+    stan, processingCode: fields.processingCode, amount: fields.amount, currency: fields.currency, approvalCode,
+    entryMode: card.entryMode, maskedPan: input.card!.summary.maskedPan, transmittedAt: fields.transmittedAt.getTime(),
+    terminalId: fields.terminalId, merchantId: fields.merchantId,
+    cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode, ...(card.serviceCode ? { serviceCode: card.serviceCode } : {}) }, input.txnRef),
+  });
+  return { stan, responseCode: 'Y1', responseText: `approved offline (${why})`, approved: true, offline: true, approvalCode };
+}
+
 export function provideTransactionEffects(deps: TransactionDeps) {
   const { journal, anomalies, log } = deps;
   const emit = (event: TransactionStreamEvent) => {
@@ -103,25 +196,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
         // XState can start an invoked actor before the entry actions of the same macrostep have run; yield once so
         // the journal shows the states in the order they were entered.
         await Promise.resolve();
-        // Committed before the request leaves: a crash after this line still knows which STAN may be at the host.
-        const stan = journal.nextStan();
-        journal.recordState(input.txnRef, 'sending', { stan });
-        const request = buildFinancialRequest(financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now())));
-        try {
-          const reply = await deps.acquirer.send(request, { timeoutMs: deps.responseTimeoutMs, signal });
-          const info = describeResponseCode(reply.responseCode);
-          return {
-            stan,
-            responseCode: reply.responseCode,
-            responseText: info?.meaning ?? 'unknown response code',
-            approved: reply.responseCode === '00',
-            ...(reply.approvalCode ? { approvalCode: reply.approvalCode.trim() } : {}),
-            ...(reply.rrn ? { rrn: reply.rrn.trim() } : {}),
-          };
-        } catch (err) {
-          if (err instanceof HostError) throw new AuthorizationFailure(err.code, err.message, err.sent, stan);
-          throw err;
-        }
+        return authorize(deps, input, signal);
       }),
       printReceipts: fromPromise<{ warnings: string[] }, ReceiptInput>(async ({ input }) => {
         const now = new Date(deps.clock.now());

@@ -47,6 +47,8 @@ export interface TransactionRequest {
 
 export interface TerminalStatus {
   state: string;
+  pendingReversals: number;
+  offlineQueue: { count: number; total: number; oldestAgeMs: number | null };
   connectivity: string;
   limitations: string[];
   lockReasons: string[];
@@ -110,7 +112,11 @@ export class Terminal {
   async start(): Promise<void> {
     const { hostLink, network } = this.deps;
     this.unsubscribers.push(
-      hostLink.on('up', () => this.actor.send({ type: 'HOST_UP' })),
+      hostLink.on('up', () => {
+        this.actor.send({ type: 'HOST_UP' });
+        // The host is back: what is owed to it goes now.
+        this.deps.forwarder?.kick();
+      }),
       hostLink.on('down', () => this.actor.send({ type: 'HOST_DOWN' })),
       network.on('change', ({ state }) => this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' })),
     );
@@ -142,8 +148,11 @@ export class Terminal {
   status(): TerminalStatus {
     const snapshot = this.actor.getSnapshot();
     const value = snapshot.value as { operation: string; connectivity: string };
+    const saf = this.deps.journal.safStats();
     return {
       state: value.operation,
+      pendingReversals: this.deps.journal.pendingReversals().length,
+      offlineQueue: { count: saf.count, total: saf.total, oldestAgeMs: saf.oldestAt === null ? null : this.deps.clock.now() - saf.oldestAt },
       connectivity: value.connectivity,
       limitations: snapshot.context.limitations,
       lockReasons: snapshot.context.lockReasons,
@@ -277,24 +286,50 @@ export class Terminal {
   }
 
   /**
-   * Boot recovery: every transaction the journal shows as unfinished gets a fate. One that may have reached the
-   * host (it has a STAN) is marked as owing a reversal; one that never left is marked failed.
+   * Boot recovery: every transaction the journal shows unfinished gets its fate from the journal.
+   * - a request that may have reached the host (reversal armed or pending) is reversed: the reversal is owed;
+   * - an answer the host gave (approved, declined, or approved offline and queued) stands: the receipt is pending;
+   * - a transaction that never reached the host is closed as failed.
    */
   private async recover(): Promise<RecoverySummary> {
     const { journal, anomalies } = this.deps;
+    // Armed = the request was about to leave or had left when the process stopped: it must be treated as sent.
+    for (const armed of journal.armedReversals()) journal.markReversalPending(armed.txnRef, 'interrupted before the answer (recovery)');
     const unfinished = journal.inFlight();
+    const tally = { reversed: 0, completed: 0, closed: 0 };
     for (const row of unfinished) {
-      const mayBeAtHost = row.stan !== null;
-      journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('crash-recovered') }, { lastState: row.state, reversalOwed: mayBeAtHost });
+      const reversal = journal.reversalFor(row.txnRef);
+      const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
+      let fate: string;
+      if (reversal && reversal.state === 'pending') {
+        journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, { lastState: row.state, fate: 'reversal owed' });
+        fate = 'reversal owed';
+        tally.reversed += 1;
+      } else if (queued || row.responseCode !== null) {
+        const outcome = queued ? 'offline-approved' : row.responseCode === '00' ? 'approved' : 'declined';
+        journal.recordState(row.txnRef, 'recovered', { outcome, receiptStatus: 'pending' }, { lastState: row.state, fate: 'completed, receipt pending' });
+        fate = `completed as ${outcome}, receipt pending`;
+        tally.completed += 1;
+      } else {
+        journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('crash-recovered') }, { lastState: row.state, fate: 'never reached the host' });
+        fate = 'closed: never reached the host';
+        tally.closed += 1;
+      }
       anomalies.raise('crash-recovered', {
         txnRef: row.txnRef,
-        reason: `interrupted in ${row.state}${mayBeAtHost ? '; reversal owed' : ''}`,
+        reason: `interrupted in ${row.state}: ${fate}`,
         amount: row.amount,
         currency: row.currency,
         ...(row.stan !== null ? { stan: row.stan } : {}),
         ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
-      });
+      }, { show: false });
     }
+    if (unfinished.length > 0) {
+      this.deps.display
+        .show({ title: 'RECOVERED', code: anomalyCode('crash-recovered'), severity: 'warning', lines: [`${tally.reversed} to reverse, ${tally.completed} completed`, `${tally.closed} closed; see journal`] })
+        .catch(() => {});
+    }
+    this.deps.forwarder?.kick();
     return { recovered: unfinished.length };
   }
 

@@ -226,7 +226,14 @@ export const transactionMachine = setup({
             target: 'declined',
             actions: [
               assign({ authorization: ({ event }) => event.output, stan: ({ event }) => event.output.stan }),
-              { type: 'addAnomaly', params: ({ event }) => ({ name: 'declined', reason: `${event.output.responseCode} ${event.output.responseText}` }) },
+              {
+                type: 'addAnomaly',
+                // Declined by the terminal itself because the host was out of reach: a network anomaly, not the issuer's.
+                params: ({ event }) =>
+                  event.output.offline
+                    ? { name: 'network-failure', reason: event.output.responseText }
+                    : { name: 'declined', reason: `${event.output.responseCode} ${event.output.responseText}` },
+              },
             ],
           },
         ],
@@ -248,9 +255,9 @@ export const transactionMachine = setup({
     },
     approved: {
       entry: [
-        assign({ outcome: 'approved' }),
+        assign({ outcome: ({ context }) => (context.authorization?.offline ? 'offline-approved' : 'approved') }),
         { type: 'recordState', params: { state: 'approved' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.approved(context.kind, context.amount, context.currency, context.authorization?.approvalCode) }) },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.approved(context.kind, context.amount, context.currency, context.authorization?.approvalCode, context.authorization?.offline) }) },
       ],
       always: { target: 'printing' },
     },

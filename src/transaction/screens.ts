@@ -31,16 +31,16 @@ export const screens = {
     lines: [formatAmount(amount, currency), 'Processing...', 'Please wait'],
     severity: 'info',
   }),
-  approved: (kind: TransactionKind, amount: number, currency: string, approvalCode: string | undefined): Screen => ({
-    title: 'APPROVED',
+  approved: (kind: TransactionKind, amount: number, currency: string, approvalCode: string | undefined, offline = false): Screen => ({
+    title: offline ? 'APPROVED OFFLINE' : 'APPROVED',
     lines: [`${KIND_TITLE[kind]} ${formatAmount(amount, currency)}`, approvalCode ? `Auth code ${approvalCode}` : ''].filter(Boolean),
     severity: 'success',
   }),
   printing: (): Screen => ({ title: 'PRINTING', lines: ['Printing receipt...'], severity: 'info' }),
   done: (outcome: string, receiptPending: boolean): Screen => ({
-    title: outcome === 'approved' ? 'APPROVED' : outcome.toUpperCase(),
+    title: outcome === 'approved' ? 'APPROVED' : outcome === 'offline-approved' ? 'APPROVED OFFLINE' : outcome.toUpperCase(),
     lines: [receiptPending ? 'Receipt pending - reprint when fixed' : 'Thank you', 'Remove card'],
-    severity: outcome === 'approved' ? (receiptPending ? 'warning' : 'success') : 'info',
+    severity: outcome === 'approved' || outcome === 'offline-approved' ? (receiptPending ? 'warning' : 'success') : 'info',
   }),
   cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),
 };

@@ -37,12 +37,15 @@ export interface TransactionInput {
 
 /** What the host said, as the machine needs it. */
 export interface Authorization {
-  stan: number;
+  /** Absent when the request never needed one (declined offline before anything was sent). */
+  stan?: number;
   responseCode: string;
   responseText: string;
   approved: boolean;
   approvalCode?: string;
   rrn?: string;
+  /** Decided by the terminal because the host could not be asked (store-and-forward rules). */
+  offline?: boolean;
 }
 
 export interface AuthorizeInput {

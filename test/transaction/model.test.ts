@@ -23,6 +23,11 @@ import { provideTransactionEffects } from '../../src/terminal/effects.js';
 import { transactionMachine } from '../../src/transaction/machine.js';
 import { AuthorizationFailure, type Authorization, type TransactionInput } from '../../src/transaction/types.js';
 import { createLogger } from '../../src/util/log.js';
+import { CardVault } from '../../src/durability/card-vault.js';
+import type { OfflineLimits } from '../../src/durability/offline-policy.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CARD_WAIT_MS = 30_000;
 const READ_MS = 100;
@@ -31,6 +36,9 @@ const card = testCard('visa')!;
 
 const approved: Authorization = { stan: 1, responseCode: '00', responseText: 'approved', approved: true, approvalCode: 'A00001', rrn: '000000000001' };
 const declined: Authorization = { stan: 1, responseCode: '51', responseText: 'insufficient funds', approved: false };
+// The host cannot be reached: the terminal decides by its store-and-forward rules.
+const offlineApproved: Authorization = { stan: 1, responseCode: 'Y1', responseText: 'approved offline', approved: true, offline: true, approvalCode: 'Y10001' };
+const offlineDeclined: Authorization = { responseCode: 'Z3', responseText: 'declined offline', approved: false, offline: true };
 
 /** The abstract events the model may take; each maps to a stimulus of the real devices below. */
 const MODEL_EVENTS: AnyEventObject[] = [
@@ -44,7 +52,8 @@ const MODEL_EVENTS: AnyEventObject[] = [
   { type: 'xstate.done.actor.authorize', output: approved },
   { type: 'xstate.done.actor.authorize', output: declined },
   { type: 'xstate.error.actor.authorize', error: new AuthorizationFailure('timeout', 'no answer', true, 1) },
-  { type: 'xstate.error.actor.authorize', error: new AuthorizationFailure('not-connected', 'host down', false, 1) },
+  { type: 'xstate.done.actor.authorize', output: offlineApproved },
+  { type: 'xstate.done.actor.authorize', output: offlineDeclined },
   { type: 'xstate.done.actor.printReceipts', output: { warnings: [] } },
   { type: 'xstate.error.actor.printReceipts', error: new DeviceFaultError('printer', 'paper-out', 'paper out', { linesPrinted: 2 }) },
 ];
@@ -85,7 +94,10 @@ async function harness(input: TransactionInput) {
   const acquirer = new ScriptedAcquirer();
   const log = createLogger('silent');
   const anomalies = new AnomalyRecorder(journal, display, log);
+  const vault = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'saf.key'), { createIfMissing: true });
+  const offline: OfflineLimits = { enabled: false, floorLimit: 100_000, maxCount: 10, maxTotal: 1_000_000, maxAgeMs: 86_400_000, entryModes: ['chip', 'contactless'], allowRefunds: true };
   const machine = provideTransactionEffects({
+    vault, offline,
     reader, printer, display, journal, anomalies, clock, log,
     acquirer: acquirer as unknown as AcquirerClient,
     merchant: { label: 'Test Shop', addressLines: [], terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' },
@@ -97,7 +109,7 @@ async function harness(input: TransactionInput) {
     input,
     clock: { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h: unknown) => (h as { cancel(): void }).cancel() },
   });
-  return { clock, reader, printer, display, journal, acquirer, actor };
+  return { clock, reader, printer, display, journal, acquirer, actor, offline };
 }
 
 type Harness = Awaited<ReturnType<typeof harness>>;
@@ -112,11 +124,14 @@ function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
     case 'xstate.error.actor.readCard':
       h.reader.inject({ op: 'read', code: error!.code as 'read-failed' | 'tamper' });
       break;
-    case 'xstate.done.actor.authorize':
-      h.acquirer.mode = (event['output'] as Authorization).approved ? 'approve' : 'decline';
+    case 'xstate.done.actor.authorize': {
+      const output = event['output'] as Authorization;
+      h.offline.enabled = output.offline === true && output.approved;
+      h.acquirer.mode = output.offline ? 'unsent' : output.approved ? 'approve' : 'decline';
       break;
+    }
     case 'xstate.error.actor.authorize':
-      h.acquirer.mode = error!.code === 'timeout' ? 'timeout' : 'unsent';
+      h.acquirer.mode = 'timeout';
       break;
     case 'xstate.error.actor.printReceipts':
       h.printer.inject({ op: 'print-line', code: 'paper-out', atStep: 3 });
@@ -175,7 +190,9 @@ describe('transaction machine, model-based', () => {
 
   for (const { name, input } of INPUTS) {
     // The machine itself is the model (the test-model wrapper refuses invoked actors; the plain traversal does not).
-    const paths = getSimplePaths(transactionMachine, { input, events: MODEL_EVENTS as never });
+    // A void always needs the host: the store-and-forward rules never approve one offline.
+    const events = input.kind === 'void' ? MODEL_EVENTS.filter((e) => e['output'] !== offlineApproved) : MODEL_EVENTS;
+    const paths = getSimplePaths(transactionMachine, { input, events: events as never });
 
     it(`${name}: the model yields paths to walk`, () => {
       expect(paths.length).toBeGreaterThan(0);
@@ -234,7 +251,7 @@ describe('transaction machine, model-based', () => {
         expect(events.slice(0, 2)).toEqual(['created', 'checking']);
         // Every anomaly the machine raised is journaled with its code.
         const journaled = h.journal.listAnomalies().map((a) => a.code);
-        if (output.outcome !== 'approved') expect(journaled.length).toBeGreaterThan(0);
+        if (output.outcome !== 'approved' && output.outcome !== 'offline-approved') expect(journaled.length).toBeGreaterThan(0);
         if (output.receipt === 'pending') expect(h.journal.listAnomalies({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
 
         // Display: the last screen says how it ended.
@@ -244,9 +261,16 @@ describe('transaction machine, model-based', () => {
         // A failed transaction ends on the error picture of the anomaly that failed it.
         if (output.outcome === 'failed') expect(last.code).toBe(anomalyByName(output.anomaly!.name as AnomalyName).code);
 
-        // Host: a request left only for paths through authorizing, with the right processing code, never twice.
+        // Host: a request went only for paths through authorizing, with the right processing code, never twice.
         const authorized = steps.some((s) => stateName(s.state.value) === 'authorizing');
         expect(h.acquirer.sent.length).toBe(authorized ? 1 : 0);
+        // Durability: a request that may be at the host without an answer leaves a reversal owed; an answer or a
+        // request that never left leaves none; an offline approval leaves exactly one queued advice.
+        const reversal = h.journal.reversalFor(input.txnRef);
+        const mayBeAtHost = output.anomalies.some((a) => a.name === 'host-timeout') || (output.outcome === 'cancelled' && authorized);
+        if (authorized) expect(reversal?.state).toBe(mayBeAtHost ? 'pending' : 'cleared');
+        else expect(reversal).toBeUndefined();
+        expect(h.journal.safQueue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
         for (const message of h.acquirer.sent) {
           expect(message.mti).toBe('0200');
           expect(message.fields[3]).toBe(input.kind === 'refund' ? '200000' : input.kind === 'void' ? '020000' : '000000');

@@ -96,6 +96,7 @@ function text(msg: IsoMessage, field: number): string | undefined {
 export class AcquirerHostSimulator {
   private readonly clock: Clock;
   private server: net.Server | undefined;
+  private boundPort: number | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly processed = new Map<string, Processed>();
   private behaviour: GlobalBehaviour;
@@ -127,7 +128,8 @@ export class AcquirerHostSimulator {
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port ?? 0, host, () => {
+      // A restart comes back on the port it had, as a host back from an outage would.
+      server.listen(this.boundPort ?? this.options.port ?? 0, host, () => {
         server.off('error', reject);
         resolve();
       });
@@ -135,6 +137,7 @@ export class AcquirerHostSimulator {
     // A client that fails the TLS handshake must not bring the simulator down.
     server.on('tlsClientError', () => {});
     const address = server.address() as net.AddressInfo;
+    this.boundPort = address.port;
     return { host, port: address.port };
   }
 

@@ -192,10 +192,11 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
     });
-    await terminal.start();
-    stops.push(() => terminal.stop());
+    // The forwarder runs before boot recovery, so what recovery finds owed goes out at once.
     forwarder.start();
     stops.push(() => forwarder.stop());
+    await terminal.start();
+    stops.push(() => terminal.stop());
 
     const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
     const handler = new EcrCommandHandler({ terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });

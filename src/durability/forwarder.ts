@@ -27,6 +27,10 @@ export interface ForwarderDeps {
   random?: () => number;
 }
 
+/** Advices sent per pass step, and acknowledgements committed together. */
+const ADVICE_BATCH = 500;
+const ACK_GROUP = 100;
+
 export interface DrainResult {
   reversalsAcknowledged: number;
   advicesForwarded: number;
@@ -54,12 +58,14 @@ export class Forwarder {
   private timer: TimerHandle | undefined;
   private kickTimer: TimerHandle | undefined;
   private stopped = true;
+  private kickedEarly = false;
 
   constructor(private readonly deps: ForwarderDeps) {}
 
   start(): void {
     this.stopped = false;
-    this.schedule(this.deps.intervalMs);
+    this.schedule(this.kickedEarly ? 0 : this.nextWakeMs());
+    this.kickedEarly = false;
   }
 
   stop(): void {
@@ -70,7 +76,12 @@ export class Forwarder {
 
   /** Ask for a drain soon (coalesced): on link up, after a new pending reversal, after recovery. */
   kick(): void {
-    if (this.stopped || this.kickTimer) return;
+    if (this.kickTimer) return;
+    // Before start() a kick is remembered: start() drains at once.
+    if (this.stopped) {
+      this.kickedEarly = true;
+      return;
+    }
     this.kickTimer = this.deps.clock.setTimeout(() => {
       this.kickTimer = undefined;
       void this.drain();
@@ -81,8 +92,16 @@ export class Forwarder {
     this.timer?.cancel();
     if (this.stopped) return;
     this.timer = this.deps.clock.setTimeout(() => {
-      void this.drain().finally(() => this.schedule(this.deps.intervalMs));
+      void this.drain().finally(() => this.schedule(this.nextWakeMs()));
     }, ms);
+  }
+
+  /** Sleep until the first owed item's retry time, or the periodic interval, whichever comes first. */
+  private nextWakeMs(): number {
+    const { journal, clock, intervalMs } = this.deps;
+    const first = journal.pendingReversals()[0] ?? journal.safQueue(1)[0];
+    if (!first || first.nextAttemptAt === null) return first ? 0 : intervalMs;
+    return Math.min(intervalMs, Math.max(0, first.nextAttemptAt - clock.now()));
   }
 
   /** One pass over everything owed; concurrent callers share the pass in flight. */
@@ -112,31 +131,31 @@ export class Forwarder {
     try {
       for (const reversal of this.deps.journal.pendingReversals()) {
         // Order matters: a later reversal never overtakes one still waiting for its retry time.
-        if (!due(reversal)) {
-          result.blocked = true;
-          return result;
-        }
-        if (!(await this.sendReversal(reversal))) {
+        if (!due(reversal) || !(await this.sendReversal(reversal))) {
           result.blocked = true;
           return result;
         }
         result.reversalsAcknowledged += 1;
       }
       if (options.reversalsOnly) return result;
-      for (const item of this.deps.journal.safQueue()) {
-        if (!due(item)) {
+      for (;;) {
+        const batch = [];
+        for (const item of this.deps.journal.safQueue(ADVICE_BATCH)) {
+          if (!due(item)) break;
+          batch.push(item);
+        }
+        if (batch.length === 0) {
+          result.blocked = this.deps.journal.safStats().count > 0;
+          return result;
+        }
+        const outcome = await this.sendAdvices(batch);
+        result.advicesForwarded += outcome.forwarded;
+        result.advicesSetAside += outcome.setAside;
+        if (outcome.blocked) {
           result.blocked = true;
           return result;
         }
-        const outcome = await this.sendAdvice(item);
-        if (outcome === 'blocked') {
-          result.blocked = true;
-          return result;
-        }
-        if (outcome === 'forwarded') result.advicesForwarded += 1;
-        else result.advicesSetAside += 1;
       }
-      return result;
     } catch (err) {
       // The journal failing under us: report it and try again on the next pass.
       this.deps.log.error({ err }, 'forwarder pass failed');
@@ -146,17 +165,16 @@ export class Forwarder {
     }
   }
 
-  private retryLater(kind: 'reversal' | 'advice', item: ReversalRow | SafRow, err: HostError): void {
-    const attempts = item.attempts + 1;
-    const nextAttemptAt = this.deps.clock.now() + backoffDelay(attempts, this.deps.backoff, this.deps.random);
-    const reason = `${err.code}: ${err.message}`;
-    if (kind === 'reversal') this.deps.journal.recordReversalAttempt(item.id, { attempts, nextAttemptAt, reason });
-    else this.deps.journal.recordSafAttempt(item.id, { attempts, nextAttemptAt, reason });
-    this.deps.log.warn({ kind, txnRef: item.txnRef, stan: item.stan, attempts, reason }, `${kind} not acknowledged; will retry`);
+  /** The next retry time after `attempts` attempts. */
+  private nextAttemptAt(attempts: number): number {
+    return this.deps.clock.now() + backoffDelay(attempts, this.deps.backoff, this.deps.random);
   }
 
   /** True when the host acknowledged it. */
   private async sendReversal(reversal: ReversalRow): Promise<boolean> {
+    // The attempt is counted before the message leaves: after a crash the resend is a repeat (0401), as it must be.
+    const attempts = reversal.attempts + 1;
+    this.deps.journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: 'sent' });
     const message = buildReversal(originalOf(reversal), { repeat: reversal.attempts > 0, transmittedAt: new Date(this.deps.clock.now()) });
     try {
       const reply = await this.deps.acquirer.send(message, { timeoutMs: this.deps.responseTimeoutMs });
@@ -166,22 +184,63 @@ export class Forwarder {
       return true;
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
-      // The same STAN may already be waiting for an answer (a late one): count it as a failed attempt.
-      this.retryLater('reversal', reversal, err);
+      this.deps.journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${err.code}: ${err.message}` });
+      this.deps.log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, attempts, reason: err.message }, 'reversal not acknowledged; will retry');
       return false;
     }
   }
 
-  private async sendAdvice(item: SafRow): Promise<'forwarded' | 'set-aside' | 'blocked'> {
+  /**
+   * Forward a run of queued advices in order. Attempts are counted in one commit before the first leaves (a resend
+   * after a crash is a 0221); acknowledgements are committed in groups after the host has answered, so nothing is
+   * removed before its answer and the queue runs at network speed rather than one fsync per advice.
+   */
+  private async sendAdvices(batch: SafRow[]): Promise<{ forwarded: number; setAside: number; blocked: boolean }> {
+    const { journal } = this.deps;
+    journal.batch('count advice attempts', () => {
+      for (const item of batch) journal.recordSafAttempt(item.id, { attempts: item.attempts + 1, nextAttemptAt: this.nextAttemptAt(item.attempts + 1), reason: 'sent' });
+    });
+    const settled: Array<() => void> = [];
+    const flush = () => {
+      if (settled.length) journal.batch('record advice answers', () => settled.splice(0).forEach((write) => write()));
+    };
+    const tally = { forwarded: 0, setAside: 0, blocked: false };
+    for (const [index, item] of batch.entries()) {
+      const outcome = await this.sendAdvice(item);
+      if (outcome.kind === 'blocked') {
+        tally.blocked = true;
+        // The advices behind it never left: take back their attempt, so they go as a first 0220 later.
+        const unsent = batch.slice(index + 1);
+        settled.push(() => {
+          for (const rest of unsent) journal.recordSafAttempt(rest.id, { attempts: rest.attempts, nextAttemptAt: rest.nextAttemptAt, reason: rest.reason ?? 'not sent yet' });
+        });
+        break;
+      }
+      settled.push(outcome.write);
+      if (outcome.kind === 'forwarded') tally.forwarded += 1;
+      else tally.setAside += 1;
+      if (settled.length >= ACK_GROUP) flush();
+    }
+    flush();
+    return tally;
+  }
+
+  private async sendAdvice(item: SafRow): Promise<{ kind: 'forwarded' | 'set-aside'; write: () => void } | { kind: 'blocked' }> {
+    const { journal, anomalies } = this.deps;
+    const facts = { txnRef: item.txnRef, stan: item.stan, amount: item.amount, currency: item.currency, maskedPan: item.maskedPan };
     let card;
     try {
       if (!this.deps.vault || !item.cardBlob) throw new VaultError('decrypt-failed', 'no card data or no key to read it');
       card = this.deps.vault.open(item.cardBlob, item.txnRef);
     } catch (err) {
       const reason = `card data unreadable: ${(err as Error).message}`;
-      this.deps.journal.setAsideSafItem(item.id, 'ZZ', reason);
-      this.deps.anomalies.raise('storage-fault', { txnRef: item.txnRef, stan: item.stan, amount: item.amount, currency: item.currency, maskedPan: item.maskedPan, reason }, { show: false });
-      return 'set-aside';
+      return {
+        kind: 'set-aside',
+        write: () => {
+          journal.setAsideSafItem(item.id, 'ZZ', reason);
+          anomalies.raise('storage-fault', { ...facts, reason }, { show: false });
+        },
+      };
     }
     const request: FinancialRequest & { approvalCode: string } = {
       processingCode: item.processingCode,
@@ -198,19 +257,21 @@ export class Forwarder {
     };
     try {
       const reply = await this.deps.acquirer.send(buildAdvice(request, { repeat: item.attempts > 0 }), { timeoutMs: this.deps.responseTimeoutMs });
-      if (reply.responseCode === '00') {
-        this.deps.journal.completeSafItem(item.id, reply.responseCode);
-        return 'forwarded';
-      }
+      if (reply.responseCode === '00') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
       // A rejected advice never blocks the queue: the merchant is told, the next item goes.
       const reason = `host answered ${reply.responseCode} to the offline sale`;
-      this.deps.journal.setAsideSafItem(item.id, reply.responseCode, reason);
-      this.deps.anomalies.raise('host-rejected', { txnRef: item.txnRef, stan: item.stan, amount: item.amount, currency: item.currency, maskedPan: item.maskedPan, reason }, { show: false });
-      return 'set-aside';
+      return {
+        kind: 'set-aside',
+        write: () => {
+          journal.setAsideSafItem(item.id, reply.responseCode, reason);
+          anomalies.raise('host-rejected', { ...facts, reason }, { show: false });
+        },
+      };
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
-      this.retryLater('advice', item, err);
-      return 'blocked';
+      journal.recordSafAttempt(item.id, { attempts: item.attempts + 1, nextAttemptAt: this.nextAttemptAt(item.attempts + 1), reason: `${err.code}: ${err.message}` });
+      this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, reason: err.message }, 'advice not acknowledged; will retry');
+      return { kind: 'blocked' };
     }
   }
 }

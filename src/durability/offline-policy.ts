@@ -39,7 +39,8 @@ export function decideOffline(
   if (queue.count + 1 > limits.maxCount) return refuse(`offline queue is full (${queue.count} of ${limits.maxCount})`);
   if (queue.total + sale.amount > limits.maxTotal) return refuse(`offline total would exceed ${limits.maxTotal}`);
   if (queue.oldestAt !== null && now - queue.oldestAt > limits.maxAgeMs) {
-    return refuse(`the oldest offline sale is older than ${Math.round(limits.maxAgeMs / 3_600_000)} h and not yet forwarded`);
+    const age = limits.maxAgeMs >= 3_600_000 ? `${Math.round(limits.maxAgeMs / 3_600_000)} h` : `${Math.max(1, Math.round(limits.maxAgeMs / 60_000))} min`;
+    return refuse(`the oldest offline sale is older than ${age} and not yet forwarded`);
   }
   return { allowed: true };
 }

@@ -65,6 +65,9 @@ export class EcrClient {
   /** Send a command and resolve with every reply to it, the final one last. */
   request(command: Record<string, unknown>, onMessage?: (m: EcrMessage) => void): Promise<EcrMessage[]> {
     const id = typeof command['id'] === 'string' ? command['id'] : `c${++this.counter}`;
+    if (this.socket.destroyed || !this.socket.writable) {
+      return Promise.resolve([{ id, type: 'error', code: 'disconnected', message: 'connection closed' }]);
+    }
     return new Promise((resolve) => {
       this.waiters.set(id, { messages: [], resolve, ...(onMessage ? { onMessage } : {}) });
       this.socket.write(`${JSON.stringify({ id, ...(this.token ? { token: this.token } : {}), ...command })}\n`);

@@ -372,7 +372,7 @@ export class Journal {
         VALUES (@txnRef, @stan, @processingCode, @amount, @currency, @approvalCode, @entryMode, @maskedPan, @transmittedAt,
           @terminalId, @merchantId, @cardBlob, 'queued', @now, @now) RETURNING ${SAF_COLUMNS}`),
       safById: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE id = ?`),
-      safQueued: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE state = 'queued' ORDER BY id`),
+      safQueued: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE state = 'queued' ORDER BY id LIMIT ?`),
       safStats: p(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total, min(created_at) AS oldestAt
         FROM saf_queue WHERE state = 'queued'`),
       safAttempt: p(`UPDATE saf_queue SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
@@ -561,6 +561,14 @@ export class Journal {
     } catch (err) {
       throw toJournalError(err, what);
     }
+  }
+
+  /**
+   * Several journal writes as one commit (one fsync): used where the order of effects allows it, e.g. the
+   * forwarder committing a run of host acknowledgements together. All or nothing.
+   */
+  batch<T>(what: string, fn: () => T): T {
+    return this.run(what, () => this.db.transaction(fn).immediate());
   }
 
   /** The next STAN, 1..999999 then 1 again. Committed before it is returned, so a crash never reuses it. */
@@ -832,9 +840,9 @@ export class Journal {
     });
   }
 
-  /** Queued items in forwarding order. */
-  safQueue(): SafRow[] {
-    return this.run('list store-and-forward queue', () => this.stmt.safQueued.all() as SafRow[]);
+  /** Queued items in forwarding order (the first `limit` of them). */
+  safQueue(limit: number = Number.MAX_SAFE_INTEGER): SafRow[] {
+    return this.run('list store-and-forward queue', () => this.stmt.safQueued.all(limit) as SafRow[]);
   }
 
   /** Of queued items: how many, their total in minor units, and when the oldest was queued. */

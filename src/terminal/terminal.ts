@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 /**
  * The running terminal: the terminal machine plus the commands a cash register or a person can give it. It
  * refuses a second transaction while one is running, and every refusal is a typed TerminalError.
@@ -62,6 +63,8 @@ export class Terminal {
   private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
   private readonly unsubscribers: Array<() => void> = [];
   lastSelfTest: SelfTestSummary | undefined;
+  /** What boot recovery found and how long it took (the benchmark and status read it). */
+  lastRecovery: { recovered: number; durationMs: number } | undefined;
 
   constructor(private readonly deps: TerminalDeps) {
     const transaction = provideTransactionEffects({
@@ -80,7 +83,10 @@ export class Terminal {
           const screen = idleScreen(state, context.limitations, context.lockReasons);
           if (screen) deps.display.show(screen).catch((err: unknown) => deps.log.error({ err }, 'screen could not be shown'));
         },
-        transactionFinished: (_, { output }) => {
+        transactionFinished: (_, { output: finished }) => {
+          // A sale cancelled while the host was deciding ends before its STAN reaches the machine; the journal has it.
+          const stan = finished.stan ?? deps.journal.getTransaction(finished.txnRef)?.stan ?? undefined;
+          const output = stan !== undefined && stan !== null ? { ...finished, stan } : finished;
           const resolve = this.waiting.get(output.txnRef);
           this.waiting.delete(output.txnRef);
           this.current = undefined;
@@ -293,43 +299,49 @@ export class Terminal {
    */
   private async recover(): Promise<RecoverySummary> {
     const { journal, anomalies } = this.deps;
-    // Armed = the request was about to leave or had left when the process stopped: it must be treated as sent.
-    for (const armed of journal.armedReversals()) journal.markReversalPending(armed.txnRef, 'interrupted before the answer (recovery)');
-    const unfinished = journal.inFlight();
-    const tally = { reversed: 0, completed: 0, closed: 0 };
-    for (const row of unfinished) {
-      const reversal = journal.reversalFor(row.txnRef);
-      const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
-      let fate: string;
-      if (reversal && reversal.state === 'pending') {
-        journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, { lastState: row.state, fate: 'reversal owed' });
-        fate = 'reversal owed';
-        tally.reversed += 1;
-      } else if (queued || row.responseCode !== null) {
-        const outcome = queued ? 'offline-approved' : row.responseCode === '00' ? 'approved' : 'declined';
-        journal.recordState(row.txnRef, 'recovered', { outcome, receiptStatus: 'pending' }, { lastState: row.state, fate: 'completed, receipt pending' });
-        fate = `completed as ${outcome}, receipt pending`;
-        tally.completed += 1;
-      } else {
-        journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('crash-recovered') }, { lastState: row.state, fate: 'never reached the host' });
-        fate = 'closed: never reached the host';
-        tally.closed += 1;
+    const started = performance.now();
+    // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
+    const { unfinished, tally } = journal.batch('boot recovery', () => {
+      // Armed = the request was about to leave or had left when the process stopped: it must be treated as sent.
+      for (const armed of journal.armedReversals()) journal.markReversalPending(armed.txnRef, 'interrupted before the answer (recovery)');
+      const unfinished = journal.inFlight();
+      const tally = { reversed: 0, completed: 0, closed: 0 };
+      for (const row of unfinished) {
+        const reversal = journal.reversalFor(row.txnRef);
+        const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
+        let fate: string;
+        if (reversal && reversal.state === 'pending') {
+          journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, { lastState: row.state, fate: 'reversal owed' });
+          fate = 'reversal owed';
+          tally.reversed += 1;
+        } else if (queued || row.responseCode !== null) {
+          const outcome = queued ? 'offline-approved' : row.responseCode === '00' ? 'approved' : 'declined';
+          journal.recordState(row.txnRef, 'recovered', { outcome, receiptStatus: 'pending' }, { lastState: row.state, fate: 'completed, receipt pending' });
+          fate = `completed as ${outcome}, receipt pending`;
+          tally.completed += 1;
+        } else {
+          journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('crash-recovered') }, { lastState: row.state, fate: 'never reached the host' });
+          fate = 'closed: never reached the host';
+          tally.closed += 1;
+        }
+        anomalies.raise('crash-recovered', {
+          txnRef: row.txnRef,
+          reason: `interrupted in ${row.state}: ${fate}`,
+          amount: row.amount,
+          currency: row.currency,
+          ...(row.stan !== null ? { stan: row.stan } : {}),
+          ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
+        }, { show: false });
       }
-      anomalies.raise('crash-recovered', {
-        txnRef: row.txnRef,
-        reason: `interrupted in ${row.state}: ${fate}`,
-        amount: row.amount,
-        currency: row.currency,
-        ...(row.stan !== null ? { stan: row.stan } : {}),
-        ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
-      }, { show: false });
-    }
+      return { unfinished, tally };
+    });
     if (unfinished.length > 0) {
       this.deps.display
         .show({ title: 'RECOVERED', code: anomalyCode('crash-recovered'), severity: 'warning', lines: [`${tally.reversed} to reverse, ${tally.completed} completed`, `${tally.closed} closed; see journal`] })
         .catch(() => {});
     }
     this.deps.forwarder?.kick();
+    this.lastRecovery = { recovered: unfinished.length, durationMs: Math.round((performance.now() - started) * 10) / 10 };
     return { recovered: unfinished.length };
   }
 

@@ -5,7 +5,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { HidMsrReader } from '../../hal/card-reader/hid-msr.js';
 import { MockCardReader } from '../../hal/card-reader/mock.js';
+import { SerialCardModule } from '../../hal/card-reader/serial-module.js';
 import type { CardReader } from '../../hal/card-reader/contract.js';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { ConsoleDisplay } from '../../hal/display/console.js';
@@ -13,7 +15,9 @@ import type { Display, Screen } from '../../hal/display/contract.js';
 import { MockDisplay } from '../../hal/display/mock.js';
 import { TcpHostLink } from '../../hal/host-link/tcp.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
+import { LinuxNetworkMonitor } from '../../hal/network/linux.js';
 import { MockNetworkMonitor } from '../../hal/network/mock.js';
+import { EscPosSerialPrinter } from '../../hal/printer/escpos-serial.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
 import { AnomalyRecorder } from '../anomaly/recorder.js';
@@ -24,14 +28,11 @@ import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
 import { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { Journal } from '../journal/index.js';
+import { HostProbe } from '../selftest/host-probe.js';
+import { runSelfTest } from '../selftest/selftest.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { EcrCommandHandler } from './ecr-handler.js';
-
-/** Device faults a configuration names that this build cannot drive yet. */
-export class UnsupportedDriverError extends Error {
-  override readonly name = 'UnsupportedDriverError';
-}
 
 export interface AppOptions {
   clock?: Clock;
@@ -54,6 +55,7 @@ export interface TerminalApp {
   config: PosConfig;
   terminal: Terminal;
   journal: Journal;
+  probe: HostProbe;
   hostSim: AcquirerHostSimulator | undefined;
   mocks: MockDevices;
   ecr: { port: number; socketPath: string | null };
@@ -75,20 +77,21 @@ class MirroredDisplay implements Display {
 
 function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writable | undefined) {
   const mocks: MockDevices = {};
-  const unsupported = (path: string, driver: string) =>
-    new UnsupportedDriverError(`${path}: driver "${driver}" is not available in this build; use "mock"`);
+  const { cardReader, printer: printerConfig, network: networkConfig } = config.hal;
 
-  let reader: CardReader;
-  if (config.hal.cardReader.driver === 'mock') reader = mocks.reader = new MockCardReader(clock);
-  else throw unsupported('hal.cardReader.driver', config.hal.cardReader.driver);
+  // The schema guarantees the driver's own section is present when that driver is chosen.
+  const reader: CardReader =
+    cardReader.driver === 'hid' ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
+    : cardReader.driver === 'serial' ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
+    : (mocks.reader = new MockCardReader(clock));
 
-  let printer: Printer;
-  if (config.hal.printer.driver === 'mock') printer = mocks.printer = new MockPrinter(clock, { columns: config.hal.printer.columns });
-  else throw unsupported('hal.printer.driver', config.hal.printer.driver);
+  const printer: Printer =
+    printerConfig.driver === 'escpos-serial'
+      ? new EscPosSerialPrinter({ path: printerConfig.serial!.path, baudRate: printerConfig.serial!.baudRate, statusTimeoutMs: printerConfig.statusTimeoutMs, columns: printerConfig.columns, clock })
+      : (mocks.printer = new MockPrinter(clock, { columns: printerConfig.columns }));
 
-  let network: NetworkMonitor;
-  if (config.hal.network.driver === 'mock') network = mocks.network = new MockNetworkMonitor();
-  else throw unsupported('hal.network.driver', config.hal.network.driver);
+  const network: NetworkMonitor =
+    networkConfig.driver === 'linux' ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock }) : (mocks.network = new MockNetworkMonitor());
 
   // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
   mocks.display = new MockDisplay();
@@ -155,11 +158,17 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => hostLink.stop());
 
     const { reader, printer, network, display, mocks } = buildDevices(config, clock, options.consoleOut);
-    await Promise.allSettled([reader.open(), printer.open()]);
-    await network.start();
-    stops.push(() => network.stop());
-
     const anomalies = new AnomalyRecorder(journal, display, log);
+    // A device that does not open is not fatal here: the self-test finds it and locks or limits sales.
+    for (const [device, opening] of [['card reader', reader.open()], ['printer', printer.open()]] as const) {
+      await opening.catch((err: unknown) => log.error({ err, device }, 'device did not open'));
+    }
+    try {
+      await network.start();
+    } catch (err) {
+      anomalies.raise('network-device-fault', { reason: (err as Error).message }, { show: false });
+    }
+    stops.push(() => network.stop(), () => reader.close().catch(() => {}), () => printer.close().catch(() => {}));
 
     // Store-and-forward needs the card vault; an unsafe or missing key refuses the start (VaultError).
     const vault = config.offline.enabled
@@ -177,7 +186,16 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       anomalies.raise(reason === 'late' ? 'late-response' : 'malformed-response', { reason: `${reason} response${key ? ` for ${key}` : ''}` }, { show: false });
     });
 
+    const probe = new HostProbe({
+      acquirer, clock, terminalId: config.terminal.id, nextStan: () => journal.nextStan(), intervalMs: config.selftest.echoIntervalMs,
+    });
     const terminal = new Terminal({
+      runSelfTest: () =>
+        runSelfTest({
+          reader, printer, acquirer, dataDir, clock, terminalId: config.terminal.id, nextStan: () => journal.nextStan(),
+          timeLimitMs: config.selftest.timeLimitMs, minFreeBytes: config.selftest.minFreeBytes,
+        }),
+      selfTestIntervalMs: config.selftest.intervalMs,
       reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder,
       offline: config.offline,
       ...(vault ? { vault } : {}),
@@ -197,6 +215,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => forwarder.stop());
     await terminal.start();
     stops.push(() => terminal.stop());
+    probe.start();
+    stops.push(() => probe.stop());
 
     const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
     const handler = new EcrCommandHandler({ terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
@@ -218,7 +238,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => ecrServer.stop());
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
 
-    return { config, terminal, journal, hostSim, mocks, ecr, display, log, stop: stopAll };
+    return { config, terminal, journal, probe, hostSim, mocks, ecr, display, log, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -67,6 +67,8 @@ export class EcrCommandHandler implements EcrHandler {
         case 'sale':
         case 'refund':
         case 'void': {
+          // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
+          await terminal.settled();
           const supervisor = request.cmd === 'void' && request.supervisorPin !== undefined && verifyPin(request.supervisorPin, this.deps.config.supervisor.pinHash);
           // Progress events wait until the ack is out, so the register always sees ack first.
           const early: TransactionStreamEvent[] = [];

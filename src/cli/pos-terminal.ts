@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import { startTerminalApp, UnsupportedDriverError, type TerminalApp } from '../app/compose.js';
+import { startTerminalApp, type TerminalApp } from '../app/compose.js';
+import { VaultError } from '../durability/card-vault.js';
 import { runConsole } from '../app/console.js';
 import { runDemo } from '../app/demo.js';
 import { ConfigError, EX_CONFIG, formatConfigError, loadConfig, loadConfigOrExit, type PosConfig } from '../config/index.js';
@@ -32,7 +33,7 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
   try {
     app = await startTerminalApp(config);
   } catch (err) {
-    if (err instanceof UnsupportedDriverError) fail(`config error: ${err.message}`, EX_CONFIG);
+    if (err instanceof VaultError) fail(`cannot start: ${err.message}`, EX_CONFIG);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') fail(`${(err as Error).message}: is another pos-terminal or pos-host-sim running? (set POS_ECR_PORT / POS_HOST)`, EX_SOFTWARE);
     fail((err as Error).message, EX_SOFTWARE);

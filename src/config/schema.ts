@@ -280,6 +280,14 @@ const forwarding = obj({
   }
 });
 
+/** Self-test on boot, on demand and on an interval; the host echo probe's interval. */
+const selftest = obj({
+  intervalMs: ms(60_000),
+  timeLimitMs: ms(100),
+  echoIntervalMs: ms(1_000),
+  minFreeBytes: int(0, Number.MAX_SAFE_INTEGER),
+});
+
 export const configSchema = obj({
   terminal,
   dataDir: str('a directory path'),
@@ -292,6 +300,7 @@ export const configSchema = obj({
   supervisor,
   offline,
   forwarding,
+  selftest,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

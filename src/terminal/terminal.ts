@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { createActor, fromPromise, type Actor } from 'xstate';
 import type { HostLink } from '../../hal/host-link/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
-import { faultFromStatus, type Printer } from '../../hal/printer/contract.js';
+import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
 import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
@@ -16,6 +16,7 @@ import type { TransactionInput, TransactionKind, TransactionLimits, TransactionO
 import type { Logger } from '../util/log.js';
 import { newTxnRef } from '../util/txn-ref.js';
 import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
+import type { CheckResult, SelfTestReport } from '../selftest/selftest.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
 import { idleScreen } from './screens.js';
 
@@ -29,6 +30,9 @@ export class TerminalError extends Error {
 }
 
 export interface TerminalDeps extends Omit<TransactionDeps, 'listener'> {
+  /** The hardware self-test (src/selftest), run on boot, on demand and on an interval. */
+  runSelfTest: () => Promise<SelfTestReport>;
+  selfTestIntervalMs?: number;
   hostLink: HostLink;
   network: NetworkMonitor;
   limits: TransactionLimits;
@@ -62,7 +66,8 @@ export class Terminal {
   private current: { txnRef: string; kind: TransactionKind; listener?: TransactionListener; state: string } | undefined;
   private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
   private readonly unsubscribers: Array<() => void> = [];
-  lastSelfTest: SelfTestSummary | undefined;
+  lastSelfTest: SelfTestReport | undefined;
+  private selfTestTimer: TimerHandle | undefined;
   /** What boot recovery found and how long it took (the benchmark and status read it). */
   lastRecovery: { recovered: number; durationMs: number } | undefined;
 
@@ -128,6 +133,9 @@ export class Terminal {
     );
     this.actor.start();
     if (hostLink.isUp()) this.actor.send({ type: 'HOST_UP' });
+    // The monitor was started before we subscribed: take its current reading.
+    if (network.current().link === 'down') this.actor.send({ type: 'NETWORK_DOWN' });
+    this.scheduleSelfTest();
     await new Promise<void>((resolve) => {
       const check = () => {
         const op = this.operation();
@@ -142,6 +150,7 @@ export class Terminal {
   }
 
   stop(): void {
+    this.selfTestTimer?.cancel();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.actor.stop();
   }
@@ -165,6 +174,20 @@ export class Terminal {
       hostUp: snapshot.context.hostUp,
       ...(this.current ? { transaction: { txnRef: this.current.txnRef, kind: this.current.kind, state: this.current.state } } : {}),
     };
+  }
+
+  /** Resolves once boot or a self-test is over (at once when the terminal is already settled). */
+  settled(): Promise<void> {
+    const busy = () => ['booting', 'recovering', 'selfTesting', 'evaluating'].includes(this.operation());
+    if (!busy()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const sub = this.actor.subscribe(() => {
+        if (!busy()) {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+    });
   }
 
   /**
@@ -226,7 +249,7 @@ export class Terminal {
   }
 
   /** Run the self-test again (refused during a transaction). */
-  async selfTest(): Promise<SelfTestSummary> {
+  async selfTest(): Promise<SelfTestReport> {
     const op = this.operation();
     if (op === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
     if (op === 'locked') return this.runSelfTest();
@@ -240,7 +263,18 @@ export class Terminal {
         }
       });
     });
-    return this.lastSelfTest ?? { limitations: [], lockReasons: [] };
+    return this.lastSelfTest ?? { at: this.deps.clock.now(), durationMs: 0, results: [], limitations: [], lockReasons: [] };
+  }
+
+  /** The periodic self-test: skipped while a transaction runs, tried again at the next interval. */
+  private scheduleSelfTest(): void {
+    const every = this.deps.selfTestIntervalMs;
+    if (!every) return;
+    this.selfTestTimer = this.deps.clock.setTimeout(() => {
+      const op = this.operation();
+      const run = op === 'ready' || op === 'degraded' ? this.selfTest() : Promise.resolve();
+      void run.catch((err: unknown) => this.deps.log.error({ err }, 'periodic self-test failed')).finally(() => this.scheduleSelfTest());
+    }, every);
   }
 
   lock(reason: string): void {
@@ -345,24 +379,30 @@ export class Terminal {
     return { recovered: unfinished.length };
   }
 
-  private async runSelfTest(): Promise<SelfTestSummary> {
-    const limitations: string[] = [];
-    const lockReasons: string[] = [];
-    try {
-      const status = await this.deps.printer.status();
-      const fault = faultFromStatus(status);
-      if (fault) limitations.push(`printer: ${fault} (receipts kept pending)`);
-      else if (status.paper === 'near-end') limitations.push('printer: paper near end');
-    } catch (err) {
-      limitations.push(`printer: ${(err as Error).message} (receipts kept pending)`);
+  private async runSelfTest(): Promise<SelfTestReport> {
+    const report = await this.deps.runSelfTest();
+    this.lastSelfTest = report;
+    // Problems are journaled as anomalies (without a screen: the terminal state shows the outcome).
+    for (const result of report.results.filter((r) => r.status !== 'ok')) {
+      this.deps.anomalies.raise(selfTestAnomaly(result), { reason: `self-test ${result.component}: ${result.code}: ${result.detail}`, detail: { component: result.component, status: result.status, durationMs: result.durationMs } }, { show: false });
     }
-    try {
-      await this.deps.reader.info();
-    } catch (err) {
-      lockReasons.push(`card reader: ${(err as Error).message}`);
-    }
-    this.lastSelfTest = { limitations, lockReasons };
-    return this.lastSelfTest;
+    this.deps.log.info({ durationMs: report.durationMs, results: report.results.map((r) => `${r.component}:${r.status}`) }, 'self-test');
+    return report;
   }
 }
 
+
+/** The anomaly a failed or warning self-test check stands for. */
+function selfTestAnomaly(result: CheckResult): string {
+  switch (result.component) {
+    case 'card-reader':
+    case 'printer':
+      return anomalyForDeviceFault({ device: result.component, code: result.code }).name;
+    case 'storage':
+      return 'storage-fault';
+    case 'clock':
+      return 'clock-skew';
+    case 'host':
+      return 'network-failure';
+  }
+}

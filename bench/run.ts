@@ -6,11 +6,19 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
+import { benchSelfTest } from './selftest.js';
 import { benchTerminalSale } from './terminal-sale.js';
 
-const benchmarks: Array<() => Promise<object>> = [benchIsoCodec, () => benchHostLink(), () => benchTerminalSale()];
+const benchmarks: Array<() => Promise<object>> = [
+  benchIsoCodec,
+  () => benchHostLink(),
+  () => benchTerminalSale(),
+  () => benchSelfTest(),
+  () => benchDurability(),
+];
 
 const results: object[] = [];
 for (const bench of benchmarks) {

@@ -201,5 +201,34 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       );
     });
 
+  journal
+    .command('summary')
+    .description('what the terminal still owes the host: pending reversals, the offline queue (depth, total, oldest age)')
+    .option('--format <format>', 'table or json', choice('format', ['table', 'json'] as const), 'table')
+    .option('--config <file>', 'configuration overlay naming the data directory')
+    .action((_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ format: 'table' | 'json'; config?: string }>();
+      withJournal(cmd, openJournal, opts.config, (j) => {
+        const counts = j.counts();
+        const saf = j.safStats();
+        const summary = {
+          transactions: counts.transactions,
+          inFlight: counts.inFlight,
+          anomalies: counts.anomalies,
+          pendingReversals: counts.pendingReversals,
+          offlineQueue: { count: saf.count, total: saf.total, oldestAgeMs: saf.oldestAt === null ? null : Date.now() - saf.oldestAt },
+        };
+        if (opts.format === 'json') return `${JSON.stringify(summary)}\n`;
+        const age = summary.offlineQueue.oldestAgeMs === null ? '-' : `${Math.round(summary.offlineQueue.oldestAgeMs / 60_000)} min`;
+        return [
+          `transactions        ${summary.transactions} (${summary.inFlight} unfinished)`,
+          `anomalies           ${summary.anomalies}`,
+          `pending reversals   ${summary.pendingReversals}`,
+          `offline queue       ${saf.count} sales, total ${saf.total} (minor units), oldest ${age}`,
+          '',
+        ].join('\n');
+      });
+    });
+
   return journal;
 }

@@ -182,3 +182,26 @@ describe('parseIsoDate', () => {
     expect(() => parseIsoDate('2024-05-01T24:00', 'from')).toThrow(/not a real date/);
   });
 });
+
+describe('journal summary', () => {
+  it('shows pending reversals and the offline queue (depth, total, oldest age)', () => {
+    const j = Journal.open(path);
+    j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
+    const stan = j.nextStan();
+    j.armReversal({ txnRef: 'r1', stan, originalMti: '0200', processingCode: '000000', amount: 700, currency: '978', transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' });
+    j.markReversalPending('r1', 'timeout');
+    j.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
+    const offlineStan = j.nextStan();
+    j.recordOfflineApproval('o1', 'offline-approved', { stan: offlineStan, responseCode: 'Y1', approvalCode: 'Y10001' }, {
+      stan: offlineStan, processingCode: '000000', amount: 1250, currency: '978', approvalCode: 'Y10001', entryMode: 'chip',
+      maskedPan: '476173******0010', transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', cardBlob: Buffer.from([1, 2, 3, 4]),
+    });
+    j.close();
+    const json = run(['journal', 'summary', '--format', 'json']);
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ pendingReversals: 1, offlineQueue: { count: 1, total: 1250, oldestAgeMs: expect.any(Number) } });
+    const table = run(['journal', 'summary']);
+    expect(table.out).toMatch(/pending reversals\s+1/);
+    expect(table.out).toMatch(/offline queue\s+1 sales, total 1250/);
+  });
+});

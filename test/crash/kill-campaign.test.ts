@@ -193,5 +193,5 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       host.child.kill('SIGTERM');
       await host.exited;
     }
-  }, 600_000);
+  }, Math.max(600_000, KILLS * 5_000));
 });

@@ -219,7 +219,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => probe.stop());
 
     const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
-    const handler = new EcrCommandHandler({ terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
+    const handler = new EcrCommandHandler({ clock, terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,

@@ -5,9 +5,11 @@
 import { CARD_READER_FAULT_CODES } from '../../hal/card-reader/contract.js';
 import { DISPLAY_FAULT_CODES } from '../../hal/display/contract.js';
 import { PRINTER_FAULT_CODES } from '../../hal/printer/contract.js';
+import type { Clock } from '../../hal/clock.js';
 import type { EcrErrorReply, EcrHandler, EcrRequest, EcrSession } from '../ecr/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import { anomalyByName, isAnomalyName } from '../anomaly/index.js';
+import { anomalyByCode, anomalyByName, isAnomalyName } from '../anomaly/index.js';
+import { describeResponseCode } from '../iso8583/index.js';
 import type { PosConfig } from '../config/index.js';
 import type { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../host-sim/rules.js';
@@ -20,7 +22,11 @@ import type { TransactionOutput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
 import type { MockDevices } from './compose.js';
 
+/** How long a request id identifies the same transaction for a retrying register. */
+const REPEAT_WINDOW_MS = 15 * 60_000;
+
 export interface EcrHandlerDeps {
+  clock: Clock;
   terminal: Terminal;
   journal: Journal;
   anomalies: AnomalyRecorder;
@@ -67,6 +73,8 @@ export class EcrCommandHandler implements EcrHandler {
         case 'sale':
         case 'refund':
         case 'void': {
+          // A register that retries a request (same id) is answered from the journal: never a second charge.
+          if (this.answerRepeat(request, session)) return;
           // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
           await terminal.settled();
           const supervisor = request.cmd === 'void' && request.supervisorPin !== undefined && verifyPin(request.supervisorPin, this.deps.config.supervisor.pinHash);
@@ -130,6 +138,35 @@ export class EcrCommandHandler implements EcrHandler {
       }
       throw err;
     }
+  }
+
+  /** True when the request id was seen before for a transaction; the reply then comes from the journal. */
+  private answerRepeat(request: Extract<EcrRequest, { cmd: 'sale' | 'refund' | 'void' }>, session: EcrSession): boolean {
+    const earlier = this.deps.journal.findByEcrRequestId(request.id);
+    // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
+    if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return false;
+    const id = request.id;
+    const sameRequest = earlier.kind === request.cmd && (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount);
+    if (!sameRequest) {
+      session.send({ id, type: 'error', code: 'invalid-request', message: `request id ${id} was already used for another transaction (${earlier.kind} ${earlier.amount})`, field: 'id' });
+      return true;
+    }
+    this.deps.anomalies.raise('duplicate-transaction', { txnRef: earlier.txnRef, reason: `ECR request ${id} repeated; answered from the journal`, amount: earlier.amount, currency: earlier.currency, ...(earlier.stan !== null ? { stan: earlier.stan } : {}) }, { show: false });
+    if (earlier.outcome === null) {
+      session.send({ id, type: 'error', code: 'busy', message: `request ${id} is still in progress` });
+      return true;
+    }
+    const anomaly = earlier.anomalyCode ? anomalyByCode(earlier.anomalyCode) : undefined;
+    session.send({
+      id, type: 'result', replayed: true, outcome: earlier.outcome, txnRef: earlier.txnRef, kind: earlier.kind,
+      amount: earlier.amount, currency: earlier.currency, receipt: earlier.receiptStatus,
+      ...(earlier.stan !== null ? { stan: earlier.stan } : {}),
+      ...(earlier.responseCode !== null ? { responseCode: earlier.responseCode, responseText: describeResponseCode(earlier.responseCode)?.meaning ?? '' } : {}),
+      ...(earlier.approvalCode !== null ? { approvalCode: earlier.approvalCode } : {}),
+      ...(earlier.maskedPan !== null ? { maskedPan: earlier.maskedPan } : {}),
+      ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: anomaly.message } } : {}),
+    });
+    return true;
   }
 
   private simulate(request: Extract<EcrRequest, { cmd: `sim.${string}` }>, session: EcrSession): void {

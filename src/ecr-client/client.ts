@@ -2,6 +2,7 @@
  * A small ECR client: what a cash register does. Sends one JSON request per line and collects every reply with
  * the same id until the final one. Used by the demo, the interactive console, benchmarks and end-to-end tests.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 export type EcrMessage = { id: string | null; type: string; [key: string]: unknown };
@@ -11,6 +12,7 @@ const FINAL_TYPES = new Set(['result', 'status', 'done', 'error']);
 export class EcrClient {
   private buffer = '';
   private counter = 0;
+  private readonly idPrefix = randomBytes(4).toString('hex');
   private readonly waiters = new Map<string, { messages: EcrMessage[]; resolve: (m: EcrMessage[]) => void; onMessage?: (m: EcrMessage) => void }>();
   /** Replies that matched no request in flight (protocol errors with a null id, late events). */
   readonly stray: EcrMessage[] = [];
@@ -64,7 +66,8 @@ export class EcrClient {
 
   /** Send a command and resolve with every reply to it, the final one last. */
   request(command: Record<string, unknown>, onMessage?: (m: EcrMessage) => void): Promise<EcrMessage[]> {
-    const id = typeof command['id'] === 'string' ? command['id'] : `c${++this.counter}`;
+    // Ids must not repeat across connections: the terminal answers a repeated id from its journal.
+    const id = typeof command['id'] === 'string' ? command['id'] : `${this.idPrefix}-${++this.counter}`;
     if (this.socket.destroyed || !this.socket.writable) {
       return Promise.resolve([{ id, type: 'error', code: 'disconnected', message: 'connection closed' }]);
     }

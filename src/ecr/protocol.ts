@@ -17,6 +17,7 @@ export const ECR_COMMANDS = [
   'status',
   'reprint',
   'slip',
+  'unlock',
   'selftest',
   'sim.card',
   'sim.fault',
@@ -95,8 +96,10 @@ function command<C extends EcrCommand, S extends z.core.$ZodLooseShape>(cmd: C, 
 }
 
 const saleSchema = command('sale', { amount, currency: currency.optional() });
-const refundSchema = command('refund', { amount, currency: currency.optional() });
-const voidSchema = command('void', { stan, supervisorPin: str('a PIN string of 1 to 16 characters', 1, 16).optional() });
+const supervisorPin = str('a PIN string of 1 to 16 characters', 1, 16);
+const refundSchema = command('refund', { amount, currency: currency.optional(), supervisorPin: supervisorPin.optional() });
+const voidSchema = command('void', { stan, supervisorPin: supervisorPin.optional() });
+const unlockSchema = command('unlock', { supervisorPin: supervisorPin.optional() });
 const cancelSchema = command('cancel', {});
 const confirmSchema = command('confirm', {});
 const statusSchema = command('status', {});
@@ -121,6 +124,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   statusSchema,
   reprintSchema,
   slipSchema,
+  unlockSchema,
   selftestSchema,
   simCardSchema,
   simFaultSchema,
@@ -141,6 +145,7 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['status', statusSchema],
   ['reprint', reprintSchema],
   ['slip', slipSchema],
+  ['unlock', unlockSchema],
   ['selftest', selftestSchema],
   ['sim.card', simCardSchema],
   ['sim.fault', simFaultSchema],

@@ -37,6 +37,7 @@ const VALID: [unknown, EcrRequest][] = [
   [{ id: 'p', cmd: 'reprint' }, { id: 'p', cmd: 'reprint' }],
   [{ id: 'p2', cmd: 'reprint', stan: 17 }, { id: 'p2', cmd: 'reprint', stan: 17 }],
   [{ id: 'sl', cmd: 'slip' }, { id: 'sl', cmd: 'slip' }],
+  [{ id: 'u', cmd: 'unlock', supervisorPin: '1234' }, { id: 'u', cmd: 'unlock', supervisorPin: '1234' }],
   [{ id: 'sl2', cmd: 'slip', code: 'E301' }, { id: 'sl2', cmd: 'slip', code: 'E301' }],
   [{ id: 't', cmd: 'selftest' }, { id: 't', cmd: 'selftest' }],
   [{ id: 'sc', cmd: 'sim.card' }, { id: 'sc', cmd: 'sim.card' }],

@@ -99,4 +99,19 @@ describe('terminal', () => {
     expect(app.journal.listAnomalies({ code: 'E602' })).toHaveLength(1);
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready', journal: { inFlight: 0 } });
   });
+
+  it('answers a repeated ECR request id from the journal and never charges twice', async () => {
+    const { app, client } = await boot();
+    const first = await client.call({ id: 'REG-42', cmd: 'sale', amount: 1500 }, (m) => {
+      if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: 'visa' });
+    });
+    expect(first).toMatchObject({ outcome: 'approved' });
+    const again = await client.call({ id: 'REG-42', cmd: 'sale', amount: 1500 });
+    expect(again).toMatchObject({ type: 'result', replayed: true, outcome: 'approved', stan: first['stan'], txnRef: first['txnRef'] });
+    expect(app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 1500 });
+    expect(app.journal.counts().transactions).toBe(1);
+    expect(app.journal.listAnomalies().map((a) => a.code)).toContain('E501');
+    // The same id for a different amount is an integration error, not a retry.
+    expect(await client.call({ id: 'REG-42', cmd: 'sale', amount: 999 })).toMatchObject({ type: 'error', code: 'invalid-request', field: 'id' });
+  });
 });

@@ -1,0 +1,359 @@
+/**
+ * The fleet consumer's own configuration (it runs at the fleet operator, not on a terminal): built-in defaults, then
+ * one JSON-with-comments file (--config), then the POS_FLEET_MQTT_PASSWORD environment variable, then the command
+ * line's --url/--fleet/--share, then validation. Every failure is a FleetConfigError whose message is one
+ * `path: expected X, found Y` line per bad key. See config/fleet.example.json.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { z } from 'zod';
+
+/** sysexits.h EX_CONFIG. */
+export const EX_CONFIG = 78;
+
+export const PASSWORD_ENV = 'POS_FLEET_MQTT_PASSWORD';
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+function int(min: number, max: number) {
+  const expected = max >= MAX_TIMER_MS ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+function positive(max: number, unit: string) {
+  const expected = `a number of ${unit} above 0 (at most ${max})`;
+  return z.number({ error: expected }).gt(0, { error: expected }).max(max, { error: expected });
+}
+
+function str(expected: string) {
+  return z.string({ error: expected }).min(1, { error: expected }).max(4096, { error: expected });
+}
+
+function obj<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, { error: 'an object' });
+}
+
+const topicLevel = z
+  .string({ error: 'a topic level (no "/", "+" or "#") or null' })
+  .regex(/^[^/+#\u0000]{1,128}$/, { error: 'a topic level (no "/", "+" or "#") or null' });
+const filePathOrNull = str('a file path or null').nullable();
+const stringOrNull = str('a non-empty string or null').nullable();
+const bool = z.boolean({ error: 'true or false' });
+
+const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:', 'tls:'];
+const urlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
+const mqttUrl = z.string({ error: urlExpected }).refine((v) => {
+  try {
+    return MQTT_SCHEMES.includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, { error: urlExpected });
+
+const ruleTypes = ['event-burst', 'unreachable', 'saf-age', 'pending-reversals'] as const;
+const ruleName = str('a non-empty name').optional();
+const ruleSchemas = {
+  'event-burst': obj({
+    type: z.literal('event-burst'),
+    name: ruleName,
+    code: str('an event code like "E101"'),
+    moreThan: int(0, 1_000_000),
+    withinMinutes: positive(7 * 24 * 60, 'minutes'),
+  }),
+  unreachable: obj({ type: z.literal('unreachable'), name: ruleName, longerThanMinutes: positive(7 * 24 * 60, 'minutes') }),
+  'saf-age': obj({ type: z.literal('saf-age'), name: ruleName, aboveHours: positive(24 * 365, 'hours') }),
+  'pending-reversals': obj({
+    type: z.literal('pending-reversals'),
+    name: ruleName,
+    above: int(0, 1_000_000),
+    longerThanMinutes: positive(7 * 24 * 60, 'minutes'),
+  }),
+};
+const rule = z.discriminatedUnion('type', [
+  ruleSchemas['event-burst'], ruleSchemas.unreachable, ruleSchemas['saf-age'], ruleSchemas['pending-reversals'],
+], {
+  error: `a rule whose "type" is one of ${ruleTypes.map((t) => JSON.stringify(t)).join(', ')}`,
+});
+
+export const fleetConfigSchema = obj({
+  mqtt: obj({
+    url: mqttUrl,
+    clientId: stringOrNull,
+    username: stringOrNull,
+    password: stringOrNull,
+    protocolVersion: z.union([z.literal(4), z.literal(5)], { error: '4 (MQTT 3.1.1) or 5 (MQTT 5)' }),
+    connectTimeoutSeconds: positive(600, 'seconds'),
+    tls: obj({
+      caFile: filePathOrNull,
+      certFile: filePathOrNull,
+      keyFile: filePathOrNull,
+      rejectUnauthorized: bool,
+    }).superRefine((v, ctx) => {
+      if ((v.certFile === null) !== (v.keyFile === null)) {
+        const [missing, set] = v.certFile === null ? ['certFile', 'keyFile'] : ['keyFile', 'certFile'];
+        ctx.addIssue({ code: 'custom', path: [missing], message: `a file path, since ${set} is set (set both or neither)` });
+      }
+    }),
+  }),
+  fleet: topicLevel.nullable(),
+  share: topicLevel.nullable(),
+  healthIntervalMs: int(1_000, MAX_TIMER_MS),
+  missedHealthFactor: positive(1_000, 'health intervals'),
+  healthIntervalByTerminal: z.record(
+    z.string({ error: 'a terminal id or fleet/terminal' }).min(1, { error: 'a terminal id or fleet/terminal' }),
+    int(1_000, MAX_TIMER_MS),
+    { error: 'an object of terminal id → health interval (ms)' },
+  ),
+  anomalyWindowMinutes: positive(7 * 24 * 60, 'minutes'),
+  alerts: obj({
+    checkIntervalSeconds: positive(3_600, 'seconds'),
+    clearAfterSeconds: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).max(86_400, { error: 'a number of seconds >= 0' }),
+    rules: z.array(rule, { error: 'a list of rules' }).max(1_000, { error: 'at most 1000 rules' }),
+  }),
+  commandTimeoutSeconds: positive(3_600, 'seconds'),
+  operator: stringOrNull,
+});
+
+export type FleetConfig = z.infer<typeof fleetConfigSchema>;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** What runs without a config file: a broker on this machine, every fleet, the four usual alerts. */
+export const FLEET_DEFAULTS: JsonObject = {
+  mqtt: {
+    url: 'mqtt://127.0.0.1:1883',
+    clientId: null,
+    username: null,
+    password: null,
+    protocolVersion: 4,
+    connectTimeoutSeconds: 10,
+    tls: { caFile: null, certFile: null, keyFile: null, rejectUnauthorized: true },
+  },
+  fleet: null,
+  share: null,
+  healthIntervalMs: 60_000,
+  missedHealthFactor: 3,
+  healthIntervalByTerminal: {},
+  anomalyWindowMinutes: 15,
+  alerts: {
+    checkIntervalSeconds: 5,
+    clearAfterSeconds: 60,
+    rules: [
+      { type: 'event-burst', name: 'host timeouts', code: 'E101', moreThan: 5, withinMinutes: 10 },
+      { type: 'unreachable', longerThanMinutes: 10 },
+      { type: 'saf-age', aboveHours: 12 },
+      { type: 'pending-reversals', above: 0, longerThanMinutes: 30 },
+    ],
+  },
+  commandTimeoutSeconds: 30,
+  operator: null,
+};
+
+export interface FleetConfigProblem {
+  path: string;
+  expected: string;
+  found: string;
+  source?: string;
+}
+
+export class FleetConfigError extends Error {
+  override readonly name = 'FleetConfigError';
+  constructor(readonly problems: FleetConfigProblem[]) {
+    super(problems.map(problemLine).join('\n'));
+  }
+}
+
+export function problemLine(p: FleetConfigProblem): string {
+  return `${p.path}: expected ${p.expected}, found ${p.found}${p.source ? ` (from ${p.source})` : ''}`;
+}
+
+export interface FleetConfigOverrides {
+  url?: string;
+  fleet?: string;
+  share?: string;
+}
+
+export interface LoadFleetConfigOptions {
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: FleetConfigOverrides;
+}
+
+export function loadFleetConfig(opts: LoadFleetConfigOptions = {}): FleetConfig {
+  let merged: Json = structuredClone(FLEET_DEFAULTS);
+  if (opts.path !== undefined) merged = deepMerge(merged, readConfigFile(resolve(opts.path)));
+  const sources = new Map<string, string>();
+  const set = (path: [string] | [string, string], value: string | undefined, source: string): void => {
+    if (value === undefined || value === '') return;
+    let node = merged;
+    for (const key of path.slice(0, -1)) {
+      if (!isObject(node)) return;
+      node = node[key] ?? null;
+    }
+    const last = path[path.length - 1];
+    if (!isObject(node) || last === undefined) return;
+    put(node, last, value);
+    sources.set(path.join('.'), source);
+  };
+  const env = opts.env ?? process.env;
+  set(['mqtt', 'password'], env[PASSWORD_ENV], PASSWORD_ENV);
+  set(['mqtt', 'url'], opts.overrides?.url, '--url');
+  set(['fleet'], opts.overrides?.fleet, '--fleet');
+  set(['share'], opts.overrides?.share, '--share');
+
+  const result = fleetConfigSchema.safeParse(merged);
+  if (!result.success) throw new FleetConfigError(issuesToProblems(result.error.issues, merged, sources));
+  return result.data;
+}
+
+export function formatFleetConfigError(err: FleetConfigError): string {
+  return err.problems.map((p) => `config error: ${problemLine(p)}\n`).join('');
+}
+
+// ---- file reading (JSON with comments; duplicate keys refused) -----------------------------------------------
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Defined rather than assigned, so a "__proto__" key stays an ordinary (and refused) key. */
+function put(target: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Objects merge key by key; arrays, scalars and null replace. */
+function deepMerge(base: Json, overlay: Json): Json {
+  if (!isObject(base) || !isObject(overlay)) return overlay;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(base)) put(out, k, v);
+  for (const [k, v] of Object.entries(overlay)) put(out, k, Object.hasOwn(out, k) ? deepMerge(out[k] ?? null, v) : v);
+  return out;
+}
+
+function readConfigFile(file: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const found = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'EISDIR' ? 'a directory' : (err as Error).message;
+    throw new FleetConfigError([{ path: file, expected: 'a readable config file', found }]);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first !== undefined) {
+    throw new FleetConfigError([{
+      path: `${file}:${position(text, first.offset)}`,
+      expected: `valid JSON with comments (${printParseErrorCode(first.error)})`,
+      found: describe(text.slice(first.offset, first.offset + Math.max(first.length, 1)) || 'end of file'),
+    }]);
+  }
+  const value = tree === undefined ? null : toValue(tree, file, text);
+  if (!isObject(value)) throw new FleetConfigError([{ path: file, expected: 'a JSON object at the top level', found: describe(value) }]);
+  return value;
+}
+
+function position(text: string, offset: number): string {
+  const lines = text.slice(0, offset).split(/\r\n|\r|\n/);
+  return `${lines.length}:${(lines[lines.length - 1] ?? '').length + 1}`;
+}
+
+function toValue(node: JsonNode, file: string, text: string): Json {
+  switch (node.type) {
+    case 'object': {
+      const out: JsonObject = {};
+      for (const prop of node.children ?? []) {
+        const [keyNode, valueNode] = prop.children ?? [];
+        if (keyNode === undefined) continue;
+        const key = String(keyNode.value);
+        if (Object.hasOwn(out, key)) {
+          throw new FleetConfigError([{
+            path: `${file}:${position(text, keyNode.offset)}`, expected: 'each key once per object', found: `duplicate key ${JSON.stringify(key)}`,
+          }]);
+        }
+        put(out, key, valueNode === undefined ? null : toValue(valueNode, file, text));
+      }
+      return out;
+    }
+    case 'array':
+      return (node.children ?? []).map((child) => toValue(child, file, text));
+    default:
+      return node.value as Json;
+  }
+}
+
+// ---- problems ------------------------------------------------------------------------------------------------
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? String(seg) : `.${String(seg)}`;
+  return out || '(top level)';
+}
+
+function valueAt(root: Json, path: readonly PropertyKey[]): Json | undefined {
+  let node: Json | undefined = root;
+  for (const seg of path) {
+    if (Array.isArray(node) && typeof seg === 'number') node = node[seg];
+    else if (isObject(node) && typeof seg === 'string' && Object.hasOwn(node, seg)) node = node[seg];
+    else return undefined;
+  }
+  return node;
+}
+
+/** The keys accepted for the object at `path` (for a rule, those of its type). */
+function knownKeys(path: readonly PropertyKey[], raw: Json): string[] {
+  let schema: z.ZodType = fleetConfigSchema;
+  for (let i = 0; i <= path.length; i++) {
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) schema = schema.unwrap() as z.ZodType;
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+      const value = valueAt(raw, path.slice(0, i));
+      const type = isObject(value) ? value['type'] : undefined;
+      const option = typeof type === 'string' ? (ruleSchemas as Record<string, z.ZodObject>)[type] : undefined;
+      if (option === undefined) return [];
+      schema = option;
+    }
+    if (i === path.length) break;
+    const seg = path[i];
+    if (schema instanceof z.ZodObject && typeof seg === 'string') schema = schema.shape[seg] as z.ZodType;
+    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+    else return [];
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function issuesToProblems(issues: z.core.$ZodIssue[], raw: Json, sources: Map<string, string>): FleetConfigProblem[] {
+  const problems: FleetConfigProblem[] = [];
+  const seen = new Set<string>();
+  const add = (p: FleetConfigProblem): void => {
+    if (seen.has(p.path)) return;
+    seen.add(p.path);
+    const source = sources.get(p.path);
+    problems.push(source === undefined ? p : { ...p, source });
+  };
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = knownKeys(issue.path, raw);
+      for (const key of issue.keys) {
+        add({
+          path: dotted([...issue.path, key]),
+          expected: keys.length > 0 ? `one of the keys ${keys.join(', ')}` : 'no such key',
+          found: 'unknown key',
+        });
+      }
+    } else {
+      add({ path: dotted(issue.path), expected: issue.message, found: describe(valueAt(raw, issue.path)) });
+    }
+  }
+  return problems;
+}

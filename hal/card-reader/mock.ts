@@ -2,7 +2,8 @@
  * Mock card reader with fault injection, for tests and the desktop simulator. Time comes from the injected Clock,
  * so a ManualClock drives every timeout.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { Waiter } from './waiter.js';
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import { FaultScript, type FaultRule } from '../mock/fault-script.js';
@@ -30,46 +31,6 @@ export interface MockCardReaderOptions {
 
 type Settle<T> = { ok: true; value: T } | { ok: false; error: DeviceFaultError<CardReaderFaultCode> };
 
-/** One pending call: settles once, then drops its timer and abort listener. */
-class Pending<T> {
-  readonly promise: Promise<T>;
-  private done = false;
-  private timer: TimerHandle | undefined;
-  private resolveFn!: (value: T) => void;
-  private rejectFn!: (error: unknown) => void;
-  private readonly abortListener: (() => void) | undefined;
-
-  constructor(
-    clock: Clock,
-    private readonly opts: { timeoutMs: number; signal?: AbortSignal | undefined },
-    onDeadline: () => Settle<T>,
-    onAbort: () => Settle<T>,
-    private readonly onDone: () => void,
-  ) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolveFn = resolve;
-      this.rejectFn = reject;
-    });
-    if (opts.timeoutMs !== Infinity) {
-      const ms = Number.isNaN(opts.timeoutMs) ? 0 : Math.max(0, opts.timeoutMs);
-      this.timer = clock.setTimeout(() => this.settle(onDeadline()), ms);
-    }
-    if (opts.signal) {
-      this.abortListener = () => this.settle(onAbort());
-      opts.signal.addEventListener('abort', this.abortListener, { once: true });
-    }
-  }
-
-  settle(result: Settle<T>): void {
-    if (this.done) return;
-    this.done = true;
-    this.timer?.cancel();
-    if (this.abortListener) this.opts.signal?.removeEventListener('abort', this.abortListener);
-    this.onDone();
-    if (result.ok) this.resolveFn(result.value);
-    else this.rejectFn(result.error);
-  }
-}
 
 export class MockCardReader implements CardReader {
   private readonly events = new TypedEmitter<CardReaderEvents>();
@@ -82,9 +43,9 @@ export class MockCardReader implements CardReader {
   /** The card in the reader has been read (or a read was tried): a new transaction needs a new presentation. */
   private consumed = false;
   private readonly queue: CardData[] = [];
-  private cardWait: Pending<{ entryMode: EntryMode }> | undefined;
-  private removalWait: Pending<void> | undefined;
-  private reading: Pending<CardData> | undefined;
+  private cardWait: Waiter<{ entryMode: EntryMode }> | undefined;
+  private removalWait: Waiter<void> | undefined;
+  private reading: Waiter<CardData> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -131,7 +92,7 @@ export class MockCardReader implements CardReader {
     if (rule) throw this.injected(rule, 'wait for card failed');
     if (this.inReader && !this.consumed) return { entryMode: this.inReader.entryMode };
 
-    const pending = new Pending<{ entryMode: EntryMode }>(
+    const pending = new Waiter<{ entryMode: EntryMode }>(
       this.clock,
       opts,
       () => ({ ok: false, error: this.fault('timeout', `no card within ${opts.timeoutMs} ms`) }),
@@ -154,7 +115,7 @@ export class MockCardReader implements CardReader {
     if (!card) throw this.fault('read-failed', 'no card in the reader');
     if (this.readDurationMs <= 0) return copyCard(card);
 
-    const pending = new Pending<CardData>(
+    const pending = new Waiter<CardData>(
       this.clock,
       { timeoutMs: this.readDurationMs },
       // The read completes when its duration elapses, unless remove() or close() settled it first.
@@ -176,7 +137,7 @@ export class MockCardReader implements CardReader {
     if (rule) throw this.injected(rule, 'wait for removal failed');
     if (!this.inReader) return;
 
-    const pending = new Pending<void>(
+    const pending = new Waiter<void>(
       this.clock,
       opts,
       () => ({ ok: false, error: this.fault('timeout', `card not removed within ${opts.timeoutMs} ms`) }),

@@ -12,6 +12,7 @@
  * driver drop a frame the module repeated because our ACK was lost.
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { Waiter } from './waiter.js';
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import type {
@@ -531,50 +532,3 @@ async function openSerialPort(path: string, baudRate: number): Promise<SerialPor
   return new SerialPort({ path, baudRate, autoOpen: false });
 }
 
-/** One pending wait: settles once, then drops its timer and abort listener. */
-class Waiter<T> {
-  readonly promise: Promise<T>;
-  private done = false;
-  private timer: TimerHandle | undefined;
-  private resolveFn!: (value: T) => void;
-  private rejectFn!: (error: unknown) => void;
-  private readonly abortListener: (() => void) | undefined;
-
-  constructor(
-    clock: Clock,
-    private readonly opts: { timeoutMs: number; signal?: AbortSignal | undefined },
-    onDeadline: () => Error,
-    onAbort: () => Error,
-    private readonly onDone: () => void,
-  ) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolveFn = resolve;
-      this.rejectFn = reject;
-    });
-    if (opts.timeoutMs !== Infinity) {
-      const ms = Number.isNaN(opts.timeoutMs) ? 0 : Math.max(0, opts.timeoutMs);
-      this.timer = clock.setTimeout(() => this.reject(onDeadline()), ms);
-    }
-    if (opts.signal) {
-      this.abortListener = () => this.reject(onAbort());
-      opts.signal.addEventListener('abort', this.abortListener, { once: true });
-    }
-  }
-
-  resolve(value: T): void {
-    if (this.finish()) this.resolveFn(value);
-  }
-
-  reject(error: Error): void {
-    if (this.finish()) this.rejectFn(error);
-  }
-
-  private finish(): boolean {
-    if (this.done) return false;
-    this.done = true;
-    this.timer?.cancel();
-    if (this.abortListener) this.opts.signal?.removeEventListener('abort', this.abortListener);
-    this.onDone();
-    return true;
-  }
-}

@@ -356,9 +356,11 @@ async function measureRealOfflineSale(parent: string): Promise<CommitsResult['re
   const counter = countWrites(app.journal);
   try {
     app.mocks.network?.setState({ link: 'down' });
+    let amount = 1_250;
     const sale = async () => {
       await client.call({ cmd: 'sim.card', name: 'visa' });
-      return client.call({ cmd: 'sale', amount: 1250 });
+      // Another amount each time, or the second sale would be held as a suspected duplicate.
+      return client.call({ cmd: 'sale', amount: amount++ });
     };
     await sale(); // the first one may differ (first offline sale of the session)
     counter.reset();

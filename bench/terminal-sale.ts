@@ -35,10 +35,12 @@ export async function benchTerminalSale(sales = 2_000): Promise<SaleBenchResult>
   );
   const client = await EcrClient.connect({ port: app.ecr.port });
   try {
+    let amount = 1_000;
     const sale = async () => {
       await client.call({ cmd: 'sim.card', name: 'visa' });
       const t0 = performance.now();
-      const result = await client.call({ cmd: 'sale', amount: 1250 });
+      // A new amount each time: the same card and amount again would be held as a suspected duplicate.
+      const result = await client.call({ cmd: 'sale', amount: amount++ });
       const ms = performance.now() - t0;
       if (result['outcome'] !== 'approved') throw new Error(`bench sale not approved: ${JSON.stringify(result)}`);
       return ms;

@@ -15,12 +15,17 @@ export interface DemoStep {
   ok: boolean;
 }
 
-/** Run a transaction command and present the named card each time the terminal waits for one. */
-async function transact(client: EcrClient, command: Record<string, unknown>, card: string | undefined): Promise<EcrMessage> {
+/**
+ * Run a transaction command and present a card each time the terminal waits for one (the next of `cards`, the last
+ * one again when they run out); `onDuplicate` is the cashier's answer to a suspected duplicate.
+ */
+async function transact(client: EcrClient, command: Record<string, unknown>, cards: string | string[] | undefined, onDuplicate: 'confirm' | 'cancel' = 'confirm'): Promise<EcrMessage> {
+  const queue = typeof cards === 'string' ? [cards] : [...(cards ?? [])];
   return client.call(command, (message) => {
-    if (card !== undefined && message.type === 'state' && message['state'] === 'waitingForCard') {
-      void client.call({ cmd: 'sim.card', name: card });
+    if (queue.length > 0 && message.type === 'state' && message['state'] === 'waitingForCard') {
+      void client.call({ cmd: 'sim.card', name: queue.length > 1 ? queue.shift() : queue[0] });
     }
+    if (message.type === 'state' && message['state'] === 'confirmingDuplicate') void client.call({ cmd: onDuplicate });
   });
 }
 
@@ -60,9 +65,27 @@ export async function runDemo(port: number, supervisorPin: string, out: Writable
     const reprint = await client.call({ cmd: 'reprint', stan: paperOut['stan'] });
     steps.push({ step: 'Reprint after new paper', expected: 'done', outcome: reprint.type, stan: String(paperOut['stan'] ?? '-').padStart(6, '0'), responseCode: '-', anomaly: '-', ok: reprint.type === 'done' });
 
-    steps.push(row('Refund 5.00', 'approved', await transact(client, { cmd: 'refund', amount: 500 }, 'visa')));
+    steps.push(row('Refund 5.00 without supervisor PIN', 'failed', await transact(client, { cmd: 'refund', amount: 500 }, 'visa')));
+    steps.push(row('Refund 5.00 with supervisor PIN', 'approved', await transact(client, { cmd: 'refund', amount: 500, supervisorPin }, 'visa')));
 
     steps.push(row(`Void of sale STAN ${String(sale['stan']).padStart(6, '0')}`, 'approved', await client.call({ cmd: 'void', stan: sale['stan'], supervisorPin })));
+
+    // The same card and amount twice within minutes: held as a suspected duplicate; the cashier cancels it.
+    await transact(client, { cmd: 'sale', amount: 1999 }, 'mastercard');
+    steps.push(row('Same card and amount again (duplicate)', 'cancelled', await transact(client, { cmd: 'sale', amount: 1999 }, 'mastercard', 'cancel')));
+
+    // A chip card swiped: suspected fallback fraud, the terminal asks for the chip, the chip read goes through.
+    steps.push(row('Chip card swiped, then inserted', 'approved', await transact(client, { cmd: 'sale', amount: 3000 }, ['chip-swiped', 'visa'])));
+
+    // The third suspected-fraud anomaly in ten minutes (after the unreadable card and the swiped chip card): the
+    // lockout policy locks the terminal.
+    steps.push(row('Card failing the check digit', 'failed', await transact(client, { cmd: 'sale', amount: 1000 }, 'bad-luhn')));
+    const locked = await client.call({ cmd: 'sale', amount: 500 });
+    steps.push({ step: 'Sale while locked', expected: 'refused', outcome: locked.type === 'error' ? 'refused' : String(locked['outcome']), stan: '-', responseCode: '-', anomaly: String(locked['message'] ?? '-').slice(0, 40), ok: locked.type === 'error' && locked['code'] === 'not-allowed' });
+    const wrong = await client.call({ cmd: 'unlock', supervisorPin: '0000' });
+    steps.push({ step: 'Unlock with a wrong PIN', expected: 'refused', outcome: wrong.type === 'error' ? 'refused' : wrong.type, stan: '-', responseCode: '-', anomaly: '-', ok: wrong.type === 'error' && wrong['code'] === 'unauthorized' });
+    const unlocked = await client.call({ cmd: 'unlock', supervisorPin });
+    steps.push({ step: 'Unlock with the supervisor PIN', expected: 'ready', outcome: String(unlocked['state'] ?? unlocked.type), stan: '-', responseCode: '-', anomaly: '-', ok: unlocked.type === 'done' && unlocked['state'] === 'ready' });
   } finally {
     await client.close();
   }

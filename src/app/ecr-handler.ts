@@ -14,6 +14,7 @@ import type { PosConfig } from '../config/index.js';
 import type { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../host-sim/rules.js';
 import type { Journal } from '../journal/index.js';
+import type { RiskControls } from '../risk/controls.js';
 import { verifyPin } from '../security/pin.js';
 import { testCard, testCardNames } from '../sim/test-cards.js';
 import { TerminalError, type Terminal } from '../terminal/terminal.js';
@@ -27,6 +28,7 @@ const REPEAT_WINDOW_MS = 15 * 60_000;
 
 export interface EcrHandlerDeps {
   clock: Clock;
+  risk?: RiskControls;
   terminal: Terminal;
   journal: Journal;
   anomalies: AnomalyRecorder;
@@ -77,7 +79,9 @@ export class EcrCommandHandler implements EcrHandler {
           if (this.answerRepeat(request, session)) return;
           // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
           await terminal.settled();
-          const supervisor = request.cmd === 'void' && request.supervisorPin !== undefined && verifyPin(request.supervisorPin, this.deps.config.supervisor.pinHash);
+          // Void and refund need supervisor rights: a wrong PIN is counted and, past the limit, locks them out for a while.
+          const rights = request.cmd === 'sale' ? undefined : this.supervisorRights(request.cmd, request.supervisorPin);
+          const supervisor = rights?.ok ?? false;
           // Progress events wait until the ack is out, so the register always sees ack first.
           const early: TransactionStreamEvent[] = [];
           let acked = false;
@@ -88,6 +92,7 @@ export class EcrCommandHandler implements EcrHandler {
               kind: request.cmd,
               ecrRequestId: id,
               supervisor,
+              ...(rights && !rights.ok ? { supervisorNote: rights.note } : {}),
               ...(request.cmd === 'void' ? { originalStan: request.stan } : { amount: request.amount, ...(request.currency ? { currency: request.currency } : {}) }),
             },
             (event) => (acked ? stream(event) : early.push(event)),
@@ -103,7 +108,8 @@ export class EcrCommandHandler implements EcrHandler {
           session.send({ id, type: 'done', cmd: 'cancel' });
           return;
         case 'confirm':
-          session.send({ id, type: 'error', code: 'no-transaction', message: 'nothing is waiting for a confirmation' });
+          terminal.confirm('ecr');
+          session.send({ id, type: 'done', cmd: 'confirm' });
           return;
         case 'status':
           session.send({ id, type: 'status', ...terminal.status(), journal: this.deps.journal.counts() });
@@ -111,6 +117,23 @@ export class EcrCommandHandler implements EcrHandler {
         case 'reprint': {
           const row = await terminal.reprint(request.stan);
           session.send({ id, type: 'done', cmd: 'reprint', stan: row.stan, receipt: row.receiptStatus });
+          return;
+        }
+        case 'unlock': {
+          if (!terminal.isLocked()) {
+            session.send({ id, type: 'error', code: 'not-allowed', message: 'the terminal is not locked' });
+            return;
+          }
+          const rights = this.supervisorRights('unlock', request.supervisorPin);
+          if (!rights.ok) {
+            // No transaction records this refusal, so it is journaled here.
+            this.deps.anomalies.raise('unauthorized-operation', { reason: `unlock by ${session.clientId}: ${rights.note}` }, { show: false });
+            session.send({ id, type: 'error', code: 'unauthorized', message: `unlock needs a valid supervisor PIN (${rights.note})` });
+            return;
+          }
+          terminal.unlock();
+          await terminal.settled();
+          session.send({ id, type: 'done', cmd: 'unlock', state: terminal.status().state });
           return;
         }
         case 'slip': {
@@ -138,6 +161,19 @@ export class EcrCommandHandler implements EcrHandler {
       }
       throw err;
     }
+  }
+
+  /** Checks a supervisor PIN through the guard, which counts wrong ones and locks them out for a while. */
+  private supervisorRights(operation: 'refund' | 'void' | 'unlock', pin: string | undefined): { ok: true } | { ok: false; note: string } {
+    const guard = this.deps.risk?.supervisor;
+    if (!guard) return pin !== undefined && verifyPin(pin, this.deps.config.supervisor.pinHash) ? { ok: true } : { ok: false, note: 'no valid PIN' };
+    const check = guard.verify(pin, operation);
+    if (check.ok) return { ok: true };
+    const note =
+      check.reason === 'missing' ? 'no supervisor PIN'
+      : check.reason === 'locked-out' ? `supervisor PIN locked out until ${new Date(check.lockedUntil ?? 0).toISOString()}`
+      : `wrong supervisor PIN, ${check.attemptsLeft ?? 0} attempts left`;
+    return { ok: false, note };
   }
 
   /** True when the request id was seen before for a transaction; the reply then comes from the journal. */

@@ -22,6 +22,9 @@ const SPECS: Record<string, TestCardSpec> = {
   'expired-card': { pan: '4000000000005407', expiry: '2812', serviceCode: '201', name: 'DECLINE/54', entryMode: 'chip', description: 'declined 54 expired card' },
   'exceeds-limit': { pan: '4000000000006108', expiry: '2812', serviceCode: '201', name: 'DECLINE/61', entryMode: 'chip', description: 'declined 61 exceeds amount limit' },
   'issuer-unavailable': { pan: '4000000000009102', expiry: '2812', serviceCode: '201', name: 'DECLINE/91', entryMode: 'chip', description: 'declined 91 issuer unavailable' },
+  // Suspected fraud: a chip card (service code 201) swiped without a chip attempt, and a number failing Luhn.
+  'chip-swiped': { pan: '4761739001010010', expiry: '2812', serviceCode: '201', name: 'VISA/TEST', entryMode: 'swipe', description: 'chip card swiped: asks for the chip (fallback)' },
+  'bad-luhn': { pan: '4761739001010011', expiry: '2812', serviceCode: '201', name: 'BAD/LUHN', entryMode: 'chip', description: 'check digit wrong: declined as suspected fraud' },
   'stolen-card': { pan: '4000000000004301', expiry: '2812', serviceCode: '201', name: 'DECLINE/43', entryMode: 'chip', description: 'declined 43 stolen card' },
 };
 

@@ -21,7 +21,9 @@ import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
 import { transactionMachine } from '../transaction/machine.js';
-import { AuthorizationFailure, type Authorization, type AuthorizeInput, type ReceiptInput } from '../transaction/types.js';
+import { AuthorizationFailure, type AssessInput, type Authorization, type AuthorizeInput, type CardAssessment, type ReceiptInput } from '../transaction/types.js';
+import type { RiskControls } from '../risk/controls.js';
+import { checkResponse } from '../risk/data-errors.js';
 import type { Logger } from '../util/log.js';
 
 export type TransactionStreamEvent = { type: 'state'; state: string } | { type: 'screen'; screen: Screen };
@@ -42,6 +44,8 @@ export interface TransactionDeps {
   listener: () => TransactionListener | undefined;
   /** Sends owed reversals and advices; absent in tests that only look at the machine. */
   forwarder?: Forwarder;
+  /** Card checks (fraud rules, duplicates); absent = every card passes. */
+  risk?: RiskControls;
   /** Store-and-forward: limits, and the vault that seals card data for the queue (both absent = disabled). */
   offline?: OfflineLimits;
   vault?: CardVault;
@@ -132,6 +136,22 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     deps.forwarder?.kick();
     throw new AuthorizationFailure(err.code, `${err.message}; reversal pending`, true, stan);
   }
+  // Data errors in an answer: a code the spec does not know, or a host clock far from ours. Where money may have
+  // moved on an answer we cannot trust, the sale is reversed rather than approved.
+  const dataErrors = checkResponse(
+    { stan, amount: fields.amount, terminalId: fields.terminalId },
+    { stan: reply.stan, ...(reply.amount !== undefined ? { amount: reply.amount } : {}), terminalId: reply.terminalId, responseCode: reply.responseCode, ...(reply.transmittedAt ? { transmittedAt: reply.transmittedAt } : {}) },
+    deps.clock.now(),
+    { maxSkewMs: 5 * 60_000, knownCode: (code) => describeResponseCode(code) !== undefined },
+  );
+  for (const error of dataErrors) {
+    deps.anomalies.raise(error.anomaly, { txnRef: input.txnRef, stan, amount: input.amount, currency: input.currency, reason: `${error.kind}: ${Object.entries(error.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}` }, { show: false });
+  }
+  if (dataErrors.some((e) => e.moneyMayHaveMoved) || dataErrors.some((e) => e.kind === 'unknown-response-code')) {
+    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`);
+    deps.forwarder?.kick();
+    throw new AuthorizationFailure('mismatched-response', `the host's answer cannot be trusted (${dataErrors.map((e) => e.kind).join(', ')}); reversal pending`, true, stan);
+  }
   const info = describeResponseCode(reply.responseCode);
   const authorization: Authorization = {
     stan,
@@ -192,6 +212,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
     actors: {
       waitForCard: fromPromise(async ({ signal }) => deps.reader.waitForCard({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
       readCard: fromPromise(async () => new SensitiveCard(await deps.reader.read())),
+      assessCard: fromPromise<CardAssessment, AssessInput>(async ({ input }) => deps.risk?.assess(input) ?? { action: 'continue' }),
       authorize: fromPromise<Authorization, AuthorizeInput>(async ({ input, signal }) => {
         // XState can start an invoked actor before the entry actions of the same macrostep have run; yield once so
         // the journal shows the states in the order they were entered.

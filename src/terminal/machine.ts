@@ -29,6 +29,7 @@ export interface TerminalContext {
 export type TerminalEvent =
   | { type: 'START_TRANSACTION'; input: TransactionInput }
   | { type: 'CANCEL'; by?: 'operator' | 'ecr' }
+  | { type: 'CONFIRM'; by?: 'operator' | 'ecr' }
   | { type: 'SELF_TEST' }
   | { type: 'LOCK'; reason: string }
   | { type: 'UNLOCK' }
@@ -152,7 +153,10 @@ export const terminalMachine = setup({
               actions: [{ type: 'terminalFault', params: ({ event }) => ({ name: 'system-fault', reason: `transaction crashed: ${String((event.error as Error)?.message ?? event.error)}` }) }],
             },
           },
-          on: { CANCEL: { actions: sendTo('transaction', ({ event }) => event) } },
+          on: {
+            CANCEL: { actions: sendTo('transaction', ({ event }) => event) },
+            CONFIRM: { actions: sendTo('transaction', ({ event }) => event) },
+          },
         },
         locked: {
           entry: [{ type: 'enteredState', params: { state: 'locked' } }],

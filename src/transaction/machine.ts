@@ -16,7 +16,9 @@ import {
   AuthorizationFailure,
   type AnomalyRef,
   type Authorization,
+  type AssessInput,
   type AuthorizeInput,
+  type CardAssessment,
   type ReceiptInput,
   type ReceiptState,
   type TransactionInput,
@@ -26,6 +28,11 @@ import {
 
 export interface TransactionContext extends TransactionInput {
   readFailures: number;
+  /** Times the card checks asked for another card or the chip; bounded so a transaction cannot loop forever. */
+  otherMethodRequests: number;
+  duplicateOf?: { at: number; stan?: number; txnRef: string };
+  cardKey?: string;
+  lockRequested?: string;
   card?: SensitiveCard;
   authorization?: Authorization;
   stan?: number;
@@ -34,7 +41,10 @@ export interface TransactionContext extends TransactionInput {
   outcome?: TransactionOutcome;
 }
 
-export type TransactionEvent = { type: 'CANCEL'; by?: 'operator' | 'ecr' };
+export type TransactionEvent = { type: 'CANCEL'; by?: 'operator' | 'ecr' } | { type: 'CONFIRM'; by?: 'operator' | 'ecr' };
+
+/** How many times a transaction may ask for another card or the chip before it gives up. */
+const MAX_OTHER_METHOD_REQUESTS = 2;
 
 /** Read faults worth another attempt with the same card; anything else is a device problem. */
 const RETRIABLE_READ_FAULTS = new Set(['read-failed', 'card-removed', 'chip-error']);
@@ -80,6 +90,9 @@ export const transactionMachine = setup({
     readCard: fromPromise<SensitiveCard, { txnRef: string }>(async () => {
       throw new Error('readCard not provided');
     }),
+    assessCard: fromPromise<CardAssessment, AssessInput>(async () => {
+      throw new Error('assessCard not provided');
+    }),
     authorize: fromPromise<Authorization, AuthorizeInput>(async () => {
       throw new Error('authorize not provided');
     }),
@@ -98,6 +111,10 @@ export const transactionMachine = setup({
   },
   guards: {
     isVoid: ({ context }) => context.kind === 'void',
+    refundWithoutRights: ({ context }) => context.kind === 'refund' && !context.supervisor,
+    assessed: ({ event }, action: CardAssessment['action']) => (event as unknown as { output: CardAssessment }).output.action === action,
+    mayAskOtherMethod: ({ context, event }) =>
+      (event as unknown as { output: CardAssessment }).output.action === 'ask-other-method' && context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
     missingSupervisor: ({ context }) => !context.supervisor,
     missingOriginal: ({ context }) => context.original === undefined,
     amountValid: ({ context }) =>
@@ -114,16 +131,22 @@ export const transactionMachine = setup({
   },
   delays: {
     cardTimeout: ({ context }) => context.limits.cardWaitTimeoutMs,
+    confirmTimeout: ({ context }) => context.limits.confirmTimeoutMs ?? 60_000,
   },
 }).createMachine({
   id: 'transaction',
-  context: ({ input }) => ({ ...input, readFailures: 0, receipt: 'none', anomalies: [] }),
+  context: ({ input }) => ({ ...input, readFailures: 0, otherMethodRequests: 0, receipt: 'none', anomalies: [] }),
   initial: 'checking',
   states: {
     checking: {
       entry: [{ type: 'recordState', params: { state: 'checking' } }],
       always: [
         { guard: { type: 'isVoid' }, target: 'checkingVoid' },
+        {
+          guard: 'refundWithoutRights',
+          target: 'failed',
+          actions: [{ type: 'addAnomaly', params: ({ context }) => ({ name: 'unauthorized-operation', reason: `a refund needs supervisor rights${context.supervisorNote ? ` (${context.supervisorNote})` : ''}` }) }],
+        },
         { guard: { type: 'amountValid' }, target: 'waitingForCard' },
         {
           target: 'failed',
@@ -138,7 +161,7 @@ export const transactionMachine = setup({
         {
           guard: 'missingSupervisor',
           target: 'failed',
-          actions: [{ type: 'addAnomaly', params: { name: 'unauthorized-operation', reason: 'void needs supervisor rights' } }],
+          actions: [{ type: 'addAnomaly', params: ({ context }) => ({ name: 'unauthorized-operation', reason: `void needs supervisor rights${context.supervisorNote ? ` (${context.supervisorNote})` : ''}` }) }],
         },
         {
           guard: 'missingOriginal',
@@ -154,7 +177,7 @@ export const transactionMachine = setup({
     waitingForCard: {
       entry: [
         { type: 'recordState', params: { state: 'waitingForCard' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.presentCard(context.kind, context.amount, context.currency, context.readFailures > 0) }) },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.presentCard(context.kind, context.amount, context.currency, context.readFailures > 0, context.otherMethodRequests > 0) }) },
       ],
       invoke: {
         id: 'waitForCard',
@@ -180,7 +203,7 @@ export const transactionMachine = setup({
         id: 'readCard',
         src: 'readCard',
         input: ({ context }) => ({ txnRef: context.txnRef }),
-        onDone: { target: 'authorizing', actions: assign({ card: ({ event }) => event.output }) },
+        onDone: { target: 'checkingCard', actions: assign({ card: ({ event }) => event.output }) },
         onError: [
           {
             guard: 'canRetryRead',
@@ -193,12 +216,73 @@ export const transactionMachine = setup({
           {
             guard: 'isRetriableReadFault',
             target: 'failed',
-            actions: [{ type: 'addAnomaly', params: ({ event, context }) => ({ ...anomalyFromError(event.error), name: 'reader-read-failed', reason: `card could not be read after ${context.readFailures + 1} attempts` }) }],
+            actions: [
+              { type: 'addAnomaly', params: ({ event, context }) => ({ ...anomalyFromError(event.error), name: 'reader-read-failed', reason: `card could not be read after ${context.readFailures + 1} attempts` }) },
+              // The same card failing again and again is also what skimming and card-probing look like.
+              { type: 'raiseAnomaly', params: ({ context }) => ({ name: 'repeated-read-failures', reason: `${context.readFailures + 1} failed reads in one transaction`, txnRef: context.txnRef }) },
+            ],
           },
           { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
         ],
       },
       on: { CANCEL: { target: 'cancelled' } },
+    },
+    checkingCard: {
+      entry: [{ type: 'recordState', params: { state: 'checkingCard' } }],
+      invoke: {
+        id: 'assessCard',
+        src: 'assessCard',
+        input: ({ context }) => ({
+          txnRef: context.txnRef, kind: context.kind, amount: context.amount, currency: context.currency,
+          card: context.card!, readFailures: context.readFailures,
+        }),
+        onDone: [
+          { guard: { type: 'assessed', params: 'continue' }, target: 'authorizing', actions: assign({ cardKey: ({ event }) => event.output.cardKey }) },
+          {
+            guard: { type: 'assessed', params: 'confirm-duplicate' },
+            target: 'confirmingDuplicate',
+            actions: assign({
+              cardKey: ({ event }) => event.output.cardKey,
+              duplicateOf: ({ event }) => (event.output.action === 'confirm-duplicate' ? event.output.earlier : undefined),
+            }),
+          },
+          {
+            guard: 'mayAskOtherMethod',
+            target: 'waitingForCard',
+            actions: [
+              assign({ otherMethodRequests: ({ context }) => context.otherMethodRequests + 1, card: undefined }),
+              { type: 'raiseAnomaly', params: ({ event, context }) => ({ ...(event.output as { anomaly: AnomalyRef }).anomaly, txnRef: context.txnRef }) },
+            ],
+          },
+          {
+            // decline, lock, or another card asked for too often: the transaction ends here.
+            target: 'failed',
+            actions: [
+              assign({ lockRequested: ({ event }) => (event.output.action === 'lock' ? (event.output.anomaly.reason ?? event.output.anomaly.name) : undefined) }),
+              { type: 'addAnomaly', params: ({ event }) => ('anomaly' in event.output ? event.output.anomaly : { name: 'system-fault' }) },
+            ],
+          },
+        ],
+        onError: { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
+      },
+      on: { CANCEL: { target: 'cancelled' } },
+    },
+    confirmingDuplicate: {
+      entry: [
+        { type: 'recordState', params: ({ context }) => ({ state: 'confirmingDuplicate', detail: { earlierTxnRef: context.duplicateOf?.txnRef ?? '' } }) },
+        { type: 'raiseAnomaly', params: ({ context }) => ({ name: 'duplicate-transaction', reason: 'same card and amount as a recent sale; waiting for confirmation', txnRef: context.txnRef }) },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.confirmDuplicate(context.amount, context.currency, context.duplicateOf) }) },
+      ],
+      after: {
+        confirmTimeout: {
+          target: 'cancelled',
+          actions: [{ type: 'addAnomaly', params: { name: 'duplicate-transaction', reason: 'suspected duplicate not confirmed in time' } }],
+        },
+      },
+      on: {
+        CONFIRM: { target: 'authorizing' },
+        CANCEL: { target: 'cancelled', actions: [{ type: 'addAnomaly', params: { name: 'duplicate-transaction', reason: 'suspected duplicate cancelled' } }] },
+      },
     },
     authorizing: {
       entry: [
@@ -340,6 +424,8 @@ export const transactionMachine = setup({
       receipt: context.receipt,
       ...(primary ? { anomaly: primary } : {}),
       anomalies: context.anomalies,
+      ...(context.cardKey ? { cardKey: context.cardKey } : {}),
+      ...(context.lockRequested ? { lockRequested: context.lockRequested } : {}),
     };
   },
 });

@@ -16,10 +16,10 @@ const CURRENCY_SYMBOLS: Record<string, string> = { '978': 'EUR', '840': 'USD', '
 const KIND_TITLE: Record<TransactionKind, string> = { sale: 'SALE', refund: 'REFUND', void: 'VOID' };
 
 export const screens = {
-  presentCard: (kind: TransactionKind, amount: number, currency: string, retry: boolean): Screen => ({
+  presentCard: (kind: TransactionKind, amount: number, currency: string, retry: boolean, otherMethod = false): Screen => ({
     title: KIND_TITLE[kind],
-    lines: [formatAmount(amount, currency), retry ? 'Read error - try again' : 'Insert, tap or swipe card'],
-    severity: retry ? 'warning' : 'info',
+    lines: [formatAmount(amount, currency), otherMethod ? 'Insert the chip or use another card' : retry ? 'Read error - try again' : 'Insert, tap or swipe card'],
+    severity: retry || otherMethod ? 'warning' : 'info',
   }),
   reading: (kind: TransactionKind, amount: number, currency: string): Screen => ({
     title: KIND_TITLE[kind],
@@ -41,6 +41,16 @@ export const screens = {
     title: outcome === 'approved' ? 'APPROVED' : outcome === 'offline-approved' ? 'APPROVED OFFLINE' : outcome.toUpperCase(),
     lines: [receiptPending ? 'Receipt pending - reprint when fixed' : 'Thank you', 'Remove card'],
     severity: outcome === 'approved' || outcome === 'offline-approved' ? (receiptPending ? 'warning' : 'success') : 'info',
+  }),
+  confirmDuplicate: (amount: number, currency: string, earlier: { at: number; stan?: number } | undefined): Screen => ({
+    title: 'DUPLICATE?',
+    code: 'E501',
+    lines: [
+      `Same card, ${formatAmount(amount, currency)}`,
+      earlier ? `earlier ${new Date(earlier.at).toISOString().slice(11, 19)} UTC${earlier.stan !== undefined ? ` STAN ${String(earlier.stan).padStart(6, '0')}` : ''}` : 'earlier sale',
+      'Confirm to charge again, or cancel',
+    ],
+    severity: 'warning',
   }),
   cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),
 };

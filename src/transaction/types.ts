@@ -29,9 +29,14 @@ export interface TransactionInput {
   kind: TransactionKind;
   amount: number;
   currency: string;
-  limits: TransactionLimits;
+  limits: TransactionLimits & {
+    /** How long the cashier has to confirm a suspected duplicate. */
+    confirmTimeoutMs?: number;
+  };
   /** Supervisor rights were presented for this transaction (void, refund policy). */
   supervisor: boolean;
+  /** Why rights were refused (no PIN, wrong PIN, locked out), for the anomaly. */
+  supervisorNote?: string;
   original?: OriginalTransaction;
 }
 
@@ -69,6 +74,21 @@ export class AuthorizationFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** What the card checks (fraud rules, duplicates) decided about the card just read. */
+export type CardAssessment =
+  | { action: 'continue'; cardKey?: string }
+  | { action: 'decline' | 'lock' | 'ask-other-method'; anomaly: AnomalyRef; cardKey?: string }
+  | { action: 'confirm-duplicate'; anomaly: AnomalyRef; earlier: { at: number; stan?: number; txnRef: string }; cardKey?: string };
+
+export interface AssessInput {
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  card: SensitiveCard;
+  readFailures: number;
 }
 
 export interface ReceiptInput {
@@ -109,4 +129,8 @@ export interface TransactionOutput {
   anomaly?: AnomalyRef;
   /** Every anomaly raised during the transaction, in order (e.g. a decline and then a printer fault). */
   anomalies: AnomalyRef[];
+  /** Keyed hash of the card (never the PAN), for duplicate detection after an approval. */
+  cardKey?: string;
+  /** The card checks asked for the terminal to be locked once this transaction ends. */
+  lockRequested?: string;
 }

@@ -73,6 +73,7 @@ async function workload(client: EcrClient, random: () => number, stop: { killed:
     const pending = client.call({ cmd: 'sale', amount: step.amount }, (m) => {
       if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: step.card });
       if (step.cancel && m.type === 'state' && m['state'] === 'authorizing') void client.call({ cmd: 'cancel' });
+      if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
     });
     const result = await pending;
     if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'up' });

@@ -92,6 +92,8 @@ export async function stopAll(): Promise<void> {
 function transaction(client: EcrClient, command: Record<string, unknown>, card: string): Promise<EcrMessage> {
   return client.call(command, (m) => {
     if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+    // The same card and amount again is a suspected duplicate: these tests are about durability, so the cashier confirms.
+    if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
   });
 }
 
@@ -124,7 +126,7 @@ export async function bootRig(options: { dataDir?: string; offline?: OfflineOver
     ledger,
     received: (mti) => ledger().filter((e) => e.dir === 'in' && e.mti === mti),
     sale: (amount, card = 'visa') => transaction(client, { cmd: 'sale', amount }, card),
-    refund: (amount, card = 'visa') => transaction(client, { cmd: 'refund', amount }, card),
+    refund: (amount, card = 'visa') => transaction(client, { cmd: 'refund', amount, supervisorPin: '1234' }, card),
     status: () => client.call({ cmd: 'status' }),
     stop: async () => {
       await client.close();

@@ -24,6 +24,7 @@ let ecrPort = 0;
 async function transact(command: Record<string, unknown>, card?: string): Promise<EcrMessage[]> {
   return client.request(command, (m) => {
     if (card && m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+    if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
   });
 }
 
@@ -78,7 +79,9 @@ describe('pos-terminal driven over the ECR API against pos-host-sim', () => {
   });
 
   it('refunds and voids (with the supervisor PIN) a previous sale', async () => {
-    const refund = (await transact({ cmd: 'refund', amount: 500 }, 'mastercard')).at(-1)!;
+    const refundRefused = (await transact({ cmd: 'refund', amount: 500 }, 'mastercard')).at(-1)!;
+    expect(refundRefused).toMatchObject({ outcome: 'failed', anomaly: { name: 'unauthorized-operation' } });
+    const refund = (await transact({ cmd: 'refund', amount: 500, supervisorPin: '1234' }, 'mastercard')).at(-1)!;
     expect(refund).toMatchObject({ outcome: 'approved', kind: 'refund' });
     results.push(refund);
     const sale = (await transact({ cmd: 'sale', amount: 3000 }, 'visa')).at(-1)!;

@@ -5,7 +5,7 @@
  * every path's end is checked in the journal, on the display and in the host messages sent.
  */
 import { getSimplePaths } from '@xstate/graph';
-import { createActor, type AnyEventObject } from 'xstate';
+import { createActor, fromPromise, type AnyEventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { MockCardReader } from '../../hal/card-reader/mock.js';
 import { ManualClock } from '../../hal/clock.js';
@@ -21,7 +21,7 @@ import { Journal } from '../../src/journal/index.js';
 import { testCard } from '../../src/sim/test-cards.js';
 import { provideTransactionEffects } from '../../src/terminal/effects.js';
 import { transactionMachine } from '../../src/transaction/machine.js';
-import { AuthorizationFailure, type Authorization, type TransactionInput } from '../../src/transaction/types.js';
+import { AuthorizationFailure, type Authorization, type CardAssessment, type TransactionInput } from '../../src/transaction/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { CardVault } from '../../src/durability/card-vault.js';
 import type { OfflineLimits } from '../../src/durability/offline-policy.js';
@@ -31,7 +31,7 @@ import { join } from 'node:path';
 
 const CARD_WAIT_MS = 30_000;
 const READ_MS = 100;
-const limits = { minAmount: 1, maxAmount: 1_000_000, readRetries: 1, cardWaitTimeoutMs: CARD_WAIT_MS };
+const limits = { minAmount: 1, maxAmount: 1_000_000, readRetries: 1, cardWaitTimeoutMs: CARD_WAIT_MS, confirmTimeoutMs: 60_000 };
 const card = testCard('visa')!;
 
 const approved: Authorization = { stan: 1, responseCode: '00', responseText: 'approved', approved: true, approvalCode: 'A00001', rrn: '000000000001' };
@@ -49,6 +49,13 @@ const MODEL_EVENTS: AnyEventObject[] = [
   { type: 'xstate.done.actor.readCard', output: new SensitiveCard(card) },
   { type: 'xstate.error.actor.readCard', error: new DeviceFaultError('card-reader', 'read-failed', 'bad read') },
   { type: 'xstate.error.actor.readCard', error: new DeviceFaultError('card-reader', 'tamper', 'tamper switch') },
+  { type: 'xstate.done.actor.assessCard', output: { action: 'continue', cardKey: 'k1' } },
+  { type: 'xstate.done.actor.assessCard', output: { action: 'confirm-duplicate', cardKey: 'k1', anomaly: { name: 'duplicate-transaction' }, earlier: { at: 0, stan: 7, txnRef: 'T-OLD' } } },
+  { type: 'xstate.done.actor.assessCard', output: { action: 'ask-other-method', anomaly: { name: 'suspected-fraud-fallback', reason: 'chip card swiped' } } },
+  { type: 'xstate.done.actor.assessCard', output: { action: 'decline', anomaly: { name: 'suspected-fraud-luhn', reason: 'check digit' } } },
+  { type: 'xstate.done.actor.assessCard', output: { action: 'lock', anomaly: { name: 'card-testing', reason: '5 cards in 60 s' } } },
+  { type: 'CONFIRM' },
+  { type: 'xstate.after.confirmTimeout.transaction.confirmingDuplicate' },
   { type: 'xstate.done.actor.authorize', output: approved },
   { type: 'xstate.done.actor.authorize', output: declined },
   { type: 'xstate.error.actor.authorize', error: new AuthorizationFailure('timeout', 'no answer', true, 1) },
@@ -59,6 +66,7 @@ const MODEL_EVENTS: AnyEventObject[] = [
 ];
 
 type Mode = 'approve' | 'decline' | 'timeout' | 'unsent' | 'hang';
+const CONFIRM_MS = 60_000;
 
 /** Stands in for the acquirer: answers as the path says, and keeps every message it was given. */
 class ScriptedAcquirer {
@@ -105,11 +113,23 @@ async function harness(input: TransactionInput) {
     listener: () => undefined,
   });
   journal.beginTransaction({ txnRef: input.txnRef, kind: input.kind, amount: input.amount, currency: input.currency });
-  const actor = createActor(machine, {
+  // The card checks are scripted per path (their rules have their own tests in test/risk).
+  // Armed outcomes are queued in path order; 'hang' holds the check until the path cancels it.
+  const script: { assessments: Array<CardAssessment | 'hang'> } = { assessments: [] };
+  const scripted = machine.provide({
+    actors: {
+      assessCard: fromPromise(async ({ signal }) => {
+        const next = script.assessments.shift() ?? { action: 'continue' as const };
+        if (next !== 'hang') return next;
+        return new Promise<CardAssessment>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      }),
+    },
+  });
+  const actor = createActor(scripted, {
     input,
     clock: { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h: unknown) => (h as { cancel(): void }).cancel() },
   });
-  return { clock, reader, printer, display, journal, acquirer, actor, offline };
+  return { clock, reader, printer, display, journal, acquirer, actor, offline, script };
 }
 
 type Harness = Awaited<ReturnType<typeof harness>>;
@@ -118,9 +138,6 @@ type Harness = Awaited<ReturnType<typeof harness>>;
 function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
   const error = event['error'] as { code?: string } | undefined;
   switch (event.type) {
-    case 'xstate.error.actor.waitForCard':
-      h.reader.inject({ op: 'wait', code: 'not-connected' });
-      break;
     case 'xstate.error.actor.readCard':
       h.reader.inject({ op: 'read', code: error!.code as 'read-failed' | 'tamper' });
       break;
@@ -133,18 +150,25 @@ function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
     case 'xstate.error.actor.authorize':
       h.acquirer.mode = 'timeout';
       break;
+    case 'xstate.done.actor.assessCard':
+      h.script.assessments.push(event['output'] as CardAssessment);
+      break;
     case 'xstate.error.actor.printReceipts':
       h.printer.inject({ op: 'print-line', code: 'paper-out', atStep: 3 });
       break;
     case 'CANCEL':
       if (sourceState === 'authorizing') h.acquirer.mode = 'hang';
+      if (sourceState === 'checkingCard') h.script.assessments.push('hang');
       break;
   }
 }
 
 /** Events that happen only when the test acts (a card, time, a key); the others follow from an armed effect. */
 function needsStimulus(event: AnyEventObject): boolean {
-  return ['xstate.done.actor.waitForCard', 'xstate.after.cardTimeout.transaction.waitingForCard', 'xstate.done.actor.readCard', 'CANCEL'].includes(event.type);
+  return [
+    'xstate.done.actor.waitForCard', 'xstate.error.actor.waitForCard', 'xstate.after.cardTimeout.transaction.waitingForCard', 'xstate.done.actor.readCard', 'CANCEL',
+    'CONFIRM', 'xstate.after.confirmTimeout.transaction.confirmingDuplicate',
+  ].includes(event.type);
 }
 
 /** Make the event happen in the world (a card presented, time passing, the operator pressing cancel). */
@@ -152,6 +176,10 @@ async function fire(h: Harness, event: AnyEventObject): Promise<void> {
   switch (event.type) {
     case 'xstate.done.actor.waitForCard':
       h.reader.present(card);
+      break;
+    case 'xstate.error.actor.waitForCard':
+      // The reader is unplugged while the terminal waits for a card.
+      await h.reader.close();
       break;
     case 'xstate.after.cardTimeout.transaction.waitingForCard':
       await h.clock.advance(CARD_WAIT_MS);
@@ -162,13 +190,20 @@ async function fire(h: Harness, event: AnyEventObject): Promise<void> {
     case 'CANCEL':
       h.actor.send({ type: 'CANCEL' });
       break;
+    case 'CONFIRM':
+      h.actor.send({ type: 'CONFIRM' });
+      break;
+    case 'xstate.after.confirmTimeout.transaction.confirmingDuplicate':
+      await h.clock.advance(CONFIRM_MS);
+      break;
   }
   await h.clock.advance(0);
 }
 
 const INPUTS: Array<{ name: string; input: TransactionInput }> = [
   { name: 'sale', input: { txnRef: 'T-SALE', kind: 'sale', amount: 1250, currency: '978', limits, supervisor: false } },
-  { name: 'refund', input: { txnRef: 'T-REFUND', kind: 'refund', amount: 500, currency: '978', limits, supervisor: false } },
+  { name: 'refund', input: { txnRef: 'T-REFUND', kind: 'refund', amount: 500, currency: '978', limits, supervisor: true } },
+  { name: 'refund by a cashier', input: { txnRef: 'T-REFUND2', kind: 'refund', amount: 500, currency: '978', limits, supervisor: false } },
   { name: 'sale with a bad amount', input: { txnRef: 'T-BAD', kind: 'sale', amount: 0, currency: '978', limits, supervisor: false } },
   {
     name: 'void with supervisor',
@@ -215,10 +250,13 @@ describe('transaction machine, model-based', () => {
         // (an effect settling at once) lets the machine run on, so the stimuli after it are armed too.
         let armed = 0;
         const armAhead = (from: number) => {
-          for (let j = Math.max(from, armed + 1); j < steps.length; j++) {
+          // Arm up to and including the first step from `from` on that needs a stimulus: the steps before it follow
+          // from armed effects on their own; anything after it must wait until it has been fired.
+          let end = from;
+          while (end < steps.length - 1 && !needsStimulus(steps[end]!.event as AnyEventObject)) end++;
+          for (let j = Math.max(from, armed + 1); j <= end && j < steps.length; j++) {
             arm(h, steps[j]!.event as AnyEventObject, stateName(steps[j - 1]!.state.value));
             armed = j;
-            if (needsStimulus(steps[j]!.event as AnyEventObject)) break;
           }
         };
         armAhead(1);
@@ -289,8 +327,11 @@ describe('transaction machine, model-based', () => {
     expect([...allStates].filter((s) => !visited.has(s) && !transient.has(s))).toEqual([]);
     expect(transient).toEqual(new Set(['checking', 'checkingVoid', 'approved', 'declined']));
     expect([...transitionsSeen].sort()).toEqual([
-      'authorizing -> cancelled', 'authorizing -> failed', 'authorizing -> printing', 'printing -> done',
-      'reading -> authorizing', 'reading -> cancelled', 'reading -> failed', 'reading -> waitingForCard',
+      'authorizing -> cancelled', 'authorizing -> failed', 'authorizing -> printing',
+      'checkingCard -> authorizing', 'checkingCard -> cancelled', 'checkingCard -> confirmingDuplicate', 'checkingCard -> failed', 'checkingCard -> waitingForCard',
+      'confirmingDuplicate -> authorizing', 'confirmingDuplicate -> cancelled',
+      'printing -> done',
+      'reading -> cancelled', 'reading -> checkingCard', 'reading -> failed', 'reading -> waitingForCard',
       'waitingForCard -> cancelled', 'waitingForCard -> failed', 'waitingForCard -> reading',
     ]);
   });

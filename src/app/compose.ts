@@ -26,10 +26,12 @@ import { EcrServer } from '../ecr/index.js';
 import { CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
+import { RiskControls } from '../risk/controls.js';
 import { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
+import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { EcrCommandHandler } from './ecr-handler.js';
@@ -61,6 +63,7 @@ export interface TerminalApp {
   ecr: { port: number; socketPath: string | null };
   display: Display;
   log: Logger;
+  telemetry: Telemetry;
   stop(): Promise<void>;
 }
 
@@ -175,6 +178,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       ? CardVault.open(resolve(dataDir, config.offline.keyFile), { createIfMissing: config.offline.createKeyIfMissing })
       : undefined;
     const acquirer = new AcquirerClient(hostLink);
+    const risk = new RiskControls({ now: () => clock.now(), pinHash: config.supervisor.pinHash });
     const forwarder = new Forwarder({
       journal, acquirer, vault, clock, log, anomalies,
       backoff: { initialDelayMs: config.forwarding.initialDelayMs, maxDelayMs: config.forwarding.maxDelayMs },
@@ -196,7 +200,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
           timeLimitMs: config.selftest.timeLimitMs, minFreeBytes: config.selftest.minFreeBytes,
         }),
       selfTestIntervalMs: config.selftest.intervalMs,
-      reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder,
+      reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder, risk,
       offline: config.offline,
       ...(vault ? { vault } : {}),
       merchant: {
@@ -210,16 +214,24 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
     });
+    // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
+    const telemetry = await startTelemetry({ config, dataDir, journal, anomalies, source: terminal, clock, log, network, probe });
+    stops.push(() => telemetry.stop());
     // The forwarder runs before boot recovery, so what recovery finds owed goes out at once.
     forwarder.start();
     stops.push(() => forwarder.stop());
     await terminal.start();
     stops.push(() => terminal.stop());
+    // The lockout policy watches every anomaly: repeated suspected fraud, tamper or a storage fault lock sales.
+    anomalies.onAnomaly(({ definition }) => {
+      const verdict = risk.lockout.observe(definition.name, definition.class, clock.now());
+      if (verdict.lock) terminal.lock(verdict.reason);
+    });
     probe.start();
     stops.push(() => probe.stop());
 
     const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
-    const handler = new EcrCommandHandler({ clock, terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
+    const handler = new EcrCommandHandler({ clock, risk, terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,
@@ -238,7 +250,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => ecrServer.stop());
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
 
-    return { config, terminal, journal, probe, hostSim, mocks, ecr, display, log, stop: stopAll };
+    return { config, terminal, journal, probe, hostSim, mocks, ecr, display, log, telemetry, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

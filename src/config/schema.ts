@@ -163,17 +163,20 @@ const ecr = obj({
 const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const mqttUrlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
 
+/** Fleet commands the terminal can obey; which of them it does is the mqtt.commands allow-list. */
+export const MQTT_COMMANDS = ['run-self-test', 'send-health', 'rebirth', 'unlock'] as const;
+
+function mqttUrl(v: string): URL | undefined {
+  try {
+    const url = new URL(v);
+    return MQTT_SCHEMES.includes(url.protocol) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const mqtt = obj({
-  url: z.string({ error: mqttUrlExpected }).refine(
-    (v) => {
-      try {
-        return MQTT_SCHEMES.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { error: mqttUrlExpected },
-  ),
+  url: z.string({ error: mqttUrlExpected }).refine((v) => mqttUrl(v) !== undefined, { error: mqttUrlExpected }),
   embeddedBroker: bool,
   clientId: stringOrNull,
   username: stringOrNull,
@@ -185,6 +188,31 @@ const mqtt = obj({
     rejectUnauthorized: bool,
   }).superRefine(certPairCheck),
   healthIntervalMs: ms(1000),
+  connectTimeoutMs: ms(100),
+  /** MQTT keep-alive; the broker fires the last will after 1.5 times this of silence. */
+  keepaliveS: int(5, 65535),
+  reconnect: obj({
+    initialDelayMs: ms(10),
+    maxDelayMs: ms(10),
+  }).superRefine((v, ctx) => {
+    if (v.maxDelayMs < v.initialDelayMs) {
+      ctx.addIssue({ code: 'custom', path: ['maxDelayMs'], message: `an integer >= mqtt.reconnect.initialDelayMs (${v.initialDelayMs})` });
+    }
+  }),
+  /** Fleet commands obeyed; anything else is answered NOT_ALLOWED and journaled. */
+  commands: z
+    .array(oneOf(MQTT_COMMANDS), { error: 'a list of command names' })
+    .refine((v) => new Set(v).size === v.length, { error: 'a list without repeated names' }),
+  maxCommandBytes: int(16, 1024 * 1024),
+  /** Telemetry kept on disk while the broker is away; at the bound old health goes first, events last. */
+  outbox: obj({
+    maxMessages: int(10, 10_000_000),
+  }),
+}).superRefine((v, ctx) => {
+  // Port 0 only makes sense when this process listens there itself.
+  if (!v.embeddedBroker && mqttUrl(v.url)?.port === '0') {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'a non-zero port unless mqtt.embeddedBroker is true' });
+  }
 });
 
 const cardReader = obj({

@@ -15,7 +15,10 @@ import {
   TRANSACTION_KINDS,
   TRANSACTION_OUTCOMES,
   migrate,
+  OUTBOX_KINDS,
   type AnomalyRow,
+  type OutboxKind,
+  type OutboxRow,
   type ReversalRow,
   type SafRow,
   type TransactionEventRow,
@@ -97,6 +100,30 @@ export interface AttemptInput {
   reason: string;
 }
 
+/** A telemetry message for the outbox: already encoded, its seq fixed when it was made. */
+export interface OutboxInput {
+  kind: OutboxKind;
+  topic: string;
+  payload: Uint8Array;
+  retain?: boolean;
+  bootId: string;
+  seq: number;
+}
+
+export interface OutboxAppendResult {
+  id: number;
+  /** What the bound removed to make room: old health, then (only when no other health is left) the oldest others. */
+  dropped: { health: number; other: number };
+  /** Rows in the outbox after the append. */
+  depth: number;
+}
+
+export interface OutboxStats {
+  depth: number;
+  health: number;
+  oldestAt: number | null;
+}
+
 export interface JournalCounts {
   transactions: number;
   anomalies: number;
@@ -149,6 +176,8 @@ const SAF_COLUMNS = `id, txn_ref AS txnRef, stan, processing_code AS processingC
   entry_mode AS entryMode, masked_pan AS maskedPan, transmitted_at AS transmittedAt, terminal_id AS terminalId,
   merchant_id AS merchantId, card_blob AS cardBlob, state, attempts, next_attempt_at AS nextAttemptAt,
   response_code AS responseCode, reason, created_at AS createdAt, updated_at AS updatedAt`;
+
+const OUTBOX_COLUMNS = `id, kind, topic, payload, retain, boot_id AS bootId, seq, created_at AS createdAt`;
 
 const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 
@@ -276,6 +305,17 @@ export class Journal {
     >;
     safAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
     settleSaf: Database.Transaction<(id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => SafRow>;
+  };
+  private readonly outbox: {
+    insert: Stmt;
+    depth: Stmt;
+    dropHealth: Stmt;
+    dropOther: Stmt;
+    peek: Stmt;
+    remove: Stmt;
+    stats: Stmt;
+    append: Database.Transaction<(item: OutboxInput, maxMessages: number) => OutboxAppendResult>;
+    removeAll: Database.Transaction<(ids: readonly number[]) => number>;
   };
 
   /** Opens (creating it and its parent directory if needed) and migrates a journal. ':memory:' gives a scratch one. */
@@ -543,6 +583,47 @@ export class Journal {
         addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
         return safById(id);
       }),
+    };
+
+    const outbox = {
+      insert: p(`INSERT INTO telemetry_outbox (kind, topic, payload, retain, boot_id, seq, created_at)
+        VALUES (@kind, @topic, @payload, @retain, @bootId, @seq, @now) RETURNING id`),
+      depth: p('SELECT count(*) AS n FROM telemetry_outbox'),
+      // The newest health stays: after an outage it is the latest word on the terminal's state.
+      dropHealth: p(`DELETE FROM telemetry_outbox WHERE id IN (SELECT id FROM telemetry_outbox
+        WHERE kind = 'health' AND id < (SELECT max(id) FROM telemetry_outbox WHERE kind = 'health') ORDER BY id LIMIT ?)`),
+      dropOther: p(`DELETE FROM telemetry_outbox WHERE id IN (SELECT id FROM telemetry_outbox
+        WHERE kind <> 'health' ORDER BY id LIMIT ?)`),
+      peek: p(`SELECT ${OUTBOX_COLUMNS} FROM telemetry_outbox WHERE id > ? ORDER BY id LIMIT ?`),
+      remove: p('DELETE FROM telemetry_outbox WHERE id = ?'),
+      stats: p(`SELECT count(*) AS depth, count(*) FILTER (WHERE kind = 'health') AS health, min(created_at) AS oldestAt
+        FROM telemetry_outbox`),
+    };
+    this.outbox = {
+      ...outbox,
+      append: db.transaction((item: OutboxInput, maxMessages: number): OutboxAppendResult => {
+        const { id } = outbox.insert.get({
+          kind: item.kind,
+          topic: item.topic,
+          payload: Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
+          retain: item.retain ? 1 : 0,
+          bootId: item.bootId,
+          seq: item.seq,
+          now: this.now(),
+        }) as { id: number };
+        let depth = (outbox.depth.get() as { n: number }).n;
+        const dropped = { health: 0, other: 0 };
+        if (depth > maxMessages) {
+          dropped.health = outbox.dropHealth.run(depth - maxMessages).changes;
+          depth -= dropped.health;
+        }
+        if (depth > maxMessages) {
+          dropped.other = outbox.dropOther.run(depth - maxMessages).changes;
+          depth -= dropped.other;
+        }
+        return { id, dropped, depth };
+      }),
+      removeAll: db.transaction((ids: readonly number[]) => ids.reduce((n, id) => n + outbox.remove.run(id).changes, 0)),
     };
   }
 
@@ -878,6 +959,43 @@ export class Journal {
       assertNoCardData(reason, 'reason');
       return this.tx.settleSaf.immediate(id, 'set-aside', 'advice-rejected', responseCode, reason);
     });
+  }
+
+  // ---- telemetry outbox ----
+
+  /**
+   * Queues a telemetry message and applies the bound in the same commit: above `maxMessages` rows, old health goes
+   * first (the newest health stays), and only when no other health is left the oldest other messages.
+   */
+  outboxAppend(item: OutboxInput, maxMessages: number): OutboxAppendResult {
+    return this.run(`queue telemetry ${String(item?.kind)}`, () => {
+      if (item === null || typeof item !== 'object') invalid('outbox item must be an object');
+      if (!OUTBOX_KINDS.includes(item.kind)) invalid(`kind must be one of ${OUTBOX_KINDS.join(', ')}`);
+      checkText(item.topic, 'topic', 1024);
+      checkText(item.bootId, 'bootId', 100);
+      if (!Number.isSafeInteger(item.seq) || item.seq < 0) invalid('seq must be a non-negative integer');
+      // Protobuf bytes cannot be read like text: the telemetry module checks the message for card data before encoding.
+      if (!(item.payload instanceof Uint8Array) || item.payload.byteLength === 0) invalid('payload must be non-empty bytes');
+      if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) invalid('maxMessages must be a positive integer');
+      return this.outbox.append.immediate(item, maxMessages);
+    });
+  }
+
+  /** Queued telemetry after `afterId` in sending order, at most `limit` rows. */
+  outboxPeek(afterId: number, limit: number): OutboxRow[] {
+    return this.run('read telemetry outbox', () =>
+      (this.outbox.peek.all(afterId, limitParam(limit)) as Array<Omit<OutboxRow, 'retain'> & { retain: number }>).map((r) => ({ ...r, retain: r.retain === 1 })),
+    );
+  }
+
+  /** Removes messages the broker acknowledged (ids already gone are ignored); one commit for all. */
+  outboxRemove(ids: readonly number[]): number {
+    if (ids.length === 0) return 0;
+    return this.run('remove sent telemetry', () => this.outbox.removeAll.immediate(ids));
+  }
+
+  outboxStats(): OutboxStats {
+    return this.run('telemetry outbox stats', () => this.outbox.stats.get() as OutboxStats);
   }
 
   /** The connection's durability settings as SQLite reports them (self-test and tests read them back). */

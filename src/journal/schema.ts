@@ -128,6 +128,21 @@ export interface SafRow {
   updatedAt: number;
 }
 
+export type OutboxKind = 'birth' | 'state' | 'health' | 'event' | 'cmd-result';
+export const OUTBOX_KINDS: readonly OutboxKind[] = ['birth', 'state', 'health', 'event', 'cmd-result'];
+
+/** A telemetry message waiting for the broker; `id` is the sending order. */
+export interface OutboxRow {
+  id: number;
+  kind: OutboxKind;
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  bootId: string;
+  seq: number;
+  createdAt: number;
+}
+
 export type JournalErrorCode =
   | 'unknown-transaction'
   | 'card-data-refused'
@@ -278,10 +293,28 @@ CREATE TABLE saf_queue (
 CREATE INDEX saf_queue_queued ON saf_queue (id) WHERE state = 'queued';
 `;
 
+// Telemetry waiting for the MQTT broker, sent in id order and deleted once the broker acknowledged it. Payloads are
+// encoded protobuf (header, seq and all), so what is sent after an outage is exactly what was made at the time.
+const V3 = `
+CREATE TABLE telemetry_outbox (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind       TEXT NOT NULL CHECK (kind IN ('birth', 'state', 'health', 'event', 'cmd-result')),
+  topic      TEXT NOT NULL,
+  payload    BLOB NOT NULL,
+  retain     INTEGER NOT NULL DEFAULT 0 CHECK (retain IN (0, 1)),
+  boot_id    TEXT NOT NULL,
+  seq        INTEGER NOT NULL CHECK (seq >= 0),
+  created_at INTEGER NOT NULL
+) STRICT;
+-- The bound drops old health first: finding it must not scan the events.
+CREATE INDEX telemetry_outbox_health ON telemetry_outbox (id) WHERE kind = 'health';
+`;
+
 /** Append only. Each runs in its own SQLite transaction together with the user_version bump. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'transactions, their events, anomalies, counters', up: (db) => db.exec(V1) },
   { version: 2, description: 'pre-stored reversals, store-and-forward queue', up: (db) => db.exec(V2) },
+  { version: 3, description: 'telemetry outbox', up: (db) => db.exec(V3) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -47,8 +47,15 @@ export interface TransactionRequest {
   /** Void: the STAN of the approved transaction to cancel. */
   originalStan?: number;
   supervisor?: boolean;
+  supervisorNote?: string;
   ecrRequestId?: string;
 }
+
+/** What telemetry hears about: a new operation state, a finished self-test, a finished transaction. */
+export type TerminalChange =
+  | { type: 'state'; state: string; previous: string | undefined }
+  | { type: 'self-test'; report: SelfTestReport }
+  | { type: 'transaction'; output: TransactionOutput };
 
 export interface TerminalStatus {
   state: string;
@@ -63,9 +70,10 @@ export interface TerminalStatus {
 
 export class Terminal {
   private readonly actor: Actor<typeof terminalMachine>;
-  private current: { txnRef: string; kind: TransactionKind; listener?: TransactionListener; state: string } | undefined;
+  private current: { txnRef: string; kind: TransactionKind; listener?: TransactionListener; state: string; originalTxnRef?: string } | undefined;
   private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
   private readonly unsubscribers: Array<() => void> = [];
+  private readonly changeListeners = new Set<(change: TerminalChange) => void>();
   lastSelfTest: SelfTestReport | undefined;
   private selfTestTimer: TimerHandle | undefined;
   /** What boot recovery found and how long it took (the benchmark and status read it). */
@@ -94,8 +102,13 @@ export class Terminal {
           const output = stan !== undefined && stan !== null ? { ...finished, stan } : finished;
           const resolve = this.waiting.get(output.txnRef);
           this.waiting.delete(output.txnRef);
+          const originalTxnRef = this.current?.originalTxnRef;
           this.current = undefined;
+          deps.risk?.finished(output, originalTxnRef);
+          // A card check that found card testing (or similar) locks the terminal once the transaction is over.
+          if (output.lockRequested) this.lock(`suspected fraud: ${output.lockRequested}`);
           resolve?.(output);
+          this.notify({ type: 'transaction', output });
         },
         terminalFault: (_, { name, reason }) => {
           deps.anomalies.raise(name, { reason });
@@ -111,12 +124,39 @@ export class Terminal {
             this.waiting.delete(txnRef);
             const kind = this.current.kind;
             this.current = undefined;
-            resolve?.({ txnRef, kind, outcome: 'failed', amount: 0, currency: deps.defaultCurrency, receipt: 'none', anomaly: { name, reason }, anomalies: [{ name, reason }] });
+            const output: TransactionOutput = { txnRef, kind, outcome: 'failed', amount: 0, currency: deps.defaultCurrency, receipt: 'none', anomaly: { name, reason }, anomalies: [{ name, reason }] };
+            resolve?.(output);
+            this.notify({ type: 'transaction', output });
           }
         },
       },
     });
     this.actor = createActor(machine, deps.xstateClock ? { clock: deps.xstateClock } : {});
+    // Observers run after the transition, so status() read by a listener already shows the new state.
+    let previous: string | undefined;
+    this.actor.subscribe((snapshot) => {
+      const state = (snapshot.value as { operation: string }).operation;
+      if (state === previous) return;
+      const from = previous;
+      previous = state;
+      this.notify({ type: 'state', state, previous: from });
+    });
+  }
+
+  /** Listen to state changes, self-test results and transaction outcomes; returns the unsubscribe. */
+  onChange(listener: (change: TerminalChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private notify(change: TerminalChange): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.deps.log.error({ err, change: change.type }, 'terminal change listener failed');
+      }
+    }
   }
 
   /** Boot: recovery and self-test run; resolves once the terminal is ready, degraded or locked. */
@@ -220,6 +260,7 @@ export class Terminal {
       currency: original?.currency ?? request.currency ?? this.deps.defaultCurrency,
       limits: this.deps.limits,
       supervisor: request.supervisor ?? false,
+      ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
       ...(original ? { original } : {}),
     };
     // The transaction exists in the journal before anything else happens to it.
@@ -232,7 +273,7 @@ export class Terminal {
       ...(request.originalStan !== undefined ? { originalStan: request.originalStan } : {}),
     });
     const result = new Promise<TransactionOutput>((resolve) => this.waiting.set(txnRef, resolve));
-    const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, state: 'checking' };
+    const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, state: 'checking', ...(original ? { originalTxnRef: original.txnRef } : {}) };
     tracking.listener = (event) => {
       if (event.type === 'state') tracking.state = event.state;
       listener?.(event);
@@ -246,6 +287,13 @@ export class Terminal {
   cancel(by: 'operator' | 'ecr' = 'ecr'): void {
     if (this.operation() !== 'transacting') throw new TerminalError('no-transaction', 'no transaction in progress');
     this.actor.send({ type: 'CANCEL', by });
+  }
+
+  /** Confirm what the running transaction asks about (a suspected duplicate). */
+  confirm(by: 'operator' | 'ecr' = 'ecr'): void {
+    if (this.operation() !== 'transacting') throw new TerminalError('no-transaction', 'no transaction in progress');
+    if (this.current?.state !== 'confirmingDuplicate') throw new TerminalError('no-transaction', 'nothing is waiting for a confirmation');
+    this.actor.send({ type: 'CONFIRM', by });
   }
 
   /** Run the self-test again (refused during a transaction). */
@@ -281,8 +329,15 @@ export class Terminal {
     this.actor.send({ type: 'LOCK', reason });
   }
 
+  /** Clear a lock (the caller has checked supervisor rights); the self-test runs again before sales resume. */
   unlock(): void {
+    if (this.operation() !== 'locked') throw new TerminalError('not-ready', 'the terminal is not locked');
+    this.deps.risk?.lockout.reset();
     this.actor.send({ type: 'UNLOCK' });
+  }
+
+  isLocked(): boolean {
+    return this.operation() === 'locked';
   }
 
   /** Print the customer copy again: of the given STAN, or of the last transaction with an outcome. */
@@ -382,6 +437,7 @@ export class Terminal {
   private async runSelfTest(): Promise<SelfTestReport> {
     const report = await this.deps.runSelfTest();
     this.lastSelfTest = report;
+    this.notify({ type: 'self-test', report });
     // Problems are journaled as anomalies (without a screen: the terminal state shows the outcome).
     for (const result of report.results.filter((r) => r.status !== 'ok')) {
       this.deps.anomalies.raise(selfTestAnomaly(result), { reason: `self-test ${result.component}: ${result.code}: ${result.detail}`, detail: { component: result.component, status: result.status, durationMs: result.durationMs } }, { show: false });

@@ -128,8 +128,8 @@ describe('migration 2', () => {
     raw.close();
 
     const j = openJournal();
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(j.settings().schemaVersion).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
+    expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
     expect(j.getTransaction('old-1')).toMatchObject({ outcome: 'approved', amount: 900, maskedPan: MASKED, responseCode: '00' });
     expect(j.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
@@ -144,7 +144,7 @@ describe('migration 2', () => {
     sending(a, 't1');
     a.close();
     const b = openJournal();
-    expect(b.settings().schemaVersion).toBe(2);
+    expect(b.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(b.reversalFor('t1')?.state).toBe('armed');
   });
 });

@@ -36,6 +36,7 @@ async function boot(config = testConfig(), before?: (app: TerminalApp) => void) 
 async function sale(client: EcrClient, amount: number, card = 'visa') {
   return client.call({ cmd: 'sale', amount }, (m) => {
     if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+    if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
   });
 }
 

@@ -1,0 +1,61 @@
+/**
+ * Checking a fleet command before anything runs: size first (a large payload is never decoded), then protobuf
+ * decoding, then the allow-list. Every refusal is typed with the CommandError the fleet receives.
+ */
+import { pos } from './generated/telemetry.js';
+import { scrubCardData } from './messages.js';
+import { COMMAND_NAMES, wire, type CommandNameText } from './wire.js';
+
+const { CommandError } = wire;
+type WireCommandName = pos.telemetry.v1.CommandName;
+
+/** Longest command_id / issued_by kept; longer ones are refused as malformed. */
+export const MAX_COMMAND_TEXT = 200;
+
+export type CommandCheck =
+  | { ok: true; commandId: string; name: CommandNameText; wireName: WireCommandName; issuedBy: string }
+  | {
+      ok: false;
+      error: pos.telemetry.v1.CommandError;
+      /** Whether it is journaled as invalid input or as an unauthorized operation. */
+      anomaly: 'invalid-input' | 'unauthorized-operation';
+      message: string;
+      commandId: string;
+      wireName: WireCommandName;
+      issuedBy: string;
+    };
+
+const NAME_BY_WIRE = new Map<number, CommandNameText>(Object.entries(COMMAND_NAMES).map(([text, value]) => [value, text as CommandNameText]));
+
+/** Text from the fleet, made safe to journal and echo: bounded, printable, no card data. */
+function clean(text: string): string {
+  return scrubCardData(text.replace(/[^\x20-\x7e]/g, '?')).slice(0, MAX_COMMAND_TEXT);
+}
+
+export function checkCommand(payload: Uint8Array, limits: { maxBytes: number; allowed: readonly string[] }): CommandCheck {
+  const unknown = { commandId: '', wireName: wire.CommandName.COMMAND_NAME_UNSPECIFIED, issuedBy: '' };
+  if (payload.byteLength > limits.maxBytes) {
+    return { ok: false, error: CommandError.COMMAND_ERROR_TOO_LARGE, anomaly: 'invalid-input', message: `command of ${payload.byteLength} bytes is over the limit of ${limits.maxBytes}`, ...unknown };
+  }
+  let command: pos.telemetry.v1.Command;
+  try {
+    command = wire.Command.decode(payload);
+  } catch (err) {
+    return { ok: false, error: CommandError.COMMAND_ERROR_MALFORMED, anomaly: 'invalid-input', message: `command does not decode: ${clean((err as Error).message)}`, ...unknown };
+  }
+  const commandId = clean(command.commandId);
+  const issuedBy = clean(command.issuedBy);
+  const wireName = command.name;
+  const known = { commandId, wireName, issuedBy };
+  if (command.commandId.length > MAX_COMMAND_TEXT || command.issuedBy.length > MAX_COMMAND_TEXT) {
+    return { ok: false, error: CommandError.COMMAND_ERROR_MALFORMED, anomaly: 'invalid-input', message: `command_id and issued_by must be at most ${MAX_COMMAND_TEXT} characters`, ...known };
+  }
+  if (wireName === wire.CommandName.COMMAND_NAME_UNSPECIFIED) {
+    return { ok: false, error: CommandError.COMMAND_ERROR_MALFORMED, anomaly: 'invalid-input', message: 'command has no name', ...known };
+  }
+  const name = NAME_BY_WIRE.get(wireName);
+  if (name === undefined || !limits.allowed.includes(name)) {
+    return { ok: false, error: CommandError.COMMAND_ERROR_NOT_ALLOWED, anomaly: 'unauthorized-operation', message: `command ${name ?? `#${wireName}`} is not allowed on this terminal`, ...known };
+  }
+  return { ok: true, commandId, name, wireName, issuedBy };
+}

@@ -1,0 +1,78 @@
+/**
+ * The in-process MQTT broker (aedes) of the desktop setup, so `npm start` works with nothing else installed. It
+ * listens on the host and port of mqtt.url; port 0 takes a free one. If the configured port is taken (a local
+ * Mosquitto, another terminal on this machine) it takes a free one too, rather than talk to somebody else's broker.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
+import type { Logger } from '../util/log.js';
+
+export interface EmbeddedBroker {
+  /** Where clients connect: mqtt://host:actual-port. */
+  url: string;
+  host: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+export async function startEmbeddedBroker(url: string, log: Logger): Promise<EmbeddedBroker> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'mqtt:') {
+    throw new Error(`the embedded MQTT broker speaks plain mqtt:// only, not ${url}: set mqtt.embeddedBroker to false to use that broker`);
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const wanted = parsed.port === '' ? 1883 : Number(parsed.port);
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  let port: number;
+  try {
+    port = await listen(server, wanted, host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted === 0) {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      // E.g. EADDRNOTAVAIL: mqtt.url names another machine's broker while embeddedBroker is still true.
+      throw new Error(`the embedded MQTT broker cannot listen on ${host}:${wanted} (${(err as Error).message}): set mqtt.embeddedBroker to false to use a broker elsewhere`, { cause: err });
+    }
+    port = await listen(server, 0, host);
+    log.info({ wanted, port }, 'MQTT port in use; embedded broker took a free port');
+  }
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  log.info({ host, port }, 'embedded MQTT broker listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `mqtt://${shownHost}:${port}`,
+    host,
+    port,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}

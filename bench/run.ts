@@ -10,6 +10,7 @@ import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
 import { benchSelfTest } from './selftest.js';
+import { benchTelemetry } from './telemetry.js';
 import { benchTerminalSale } from './terminal-sale.js';
 
 const benchmarks: Array<() => Promise<object>> = [
@@ -18,6 +19,7 @@ const benchmarks: Array<() => Promise<object>> = [
   () => benchTerminalSale(),
   () => benchSelfTest(),
   () => benchDurability(),
+  () => benchTelemetry(),
 ];
 
 const results: object[] = [];

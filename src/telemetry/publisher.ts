@@ -114,6 +114,7 @@ export class TelemetryPublisher {
   private live: MqttClient | undefined;
   private started = false;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
   private attempts = 0;
   private reconnectTimer: TimerHandle | undefined;
   private healthTimer: TimerHandle | undefined;
@@ -155,7 +156,7 @@ export class TelemetryPublisher {
     };
   }
 
-  /** Told after each CONNACK (tests and the console wait on it). */
+  /** Told after each CONNACK, with the session number. */
   onConnect(listener: (session: number) => void): () => void {
     this.connectListeners.add(listener);
     return () => this.connectListeners.delete(listener);
@@ -182,8 +183,13 @@ export class TelemetryPublisher {
    * Clean stop: shutdown event and State offline are queued, the outbox is given up to flushTimeoutMs to reach the
    * broker, then a clean DISCONNECT (so the broker drops the will). Whatever is left stays queued for the next run.
    */
-  async stop(): Promise<void> {
-    if (!this.started || this.stopped) return;
+  stop(): Promise<void> {
+    if (!this.started) return Promise.resolve();
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.healthTimer?.cancel();
     this.reconnectTimer?.cancel();
@@ -191,6 +197,8 @@ export class TelemetryPublisher {
     this.enqueue('state', 'state', (header) => wire.State.encode({ header, online: false, reason: 'shutdown', session: this.session }).finish(), true);
     if (this.live) await this.drained(this.o.flushTimeoutMs ?? 2_000);
     this.stopped = true;
+    // A connection lost during the wait may have scheduled a retry.
+    this.reconnectTimer?.cancel();
     this.flushAcked();
     const client = this.client;
     // Waiting on a broker that stopped answering would hang the stop: then the connection is just cut.

@@ -99,7 +99,12 @@ export async function startMosquitto(options: { tls?: MosquittoTls } = {}): Prom
     exited.delete(proc);
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,

@@ -2,7 +2,7 @@
  * Telemetry as the composition root wires it: the embedded aedes broker on the port of mqtt.url (0 = a free one,
  * and the publisher finds it), the real terminal machine behind the publisher, and a clean stop.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +19,16 @@ import { Consumer } from './harness.js';
 const apps: TerminalApp[] = [];
 const clients: EcrClient[] = [];
 const consumers: Consumer[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   for (const c of consumers.splice(0)) await c.close();
   for (const c of clients.splice(0)) await c.close();
   for (const a of apps.splice(0)) await a.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 function testConfig(mqttUrl: string, dataDir = mkdtempSync(join(tmpdir(), 'pos-telemetry-'))): PosConfig {
+  dirs.push(dataDir);
   const { config } = loadConfig({ env: {} });
   return {
     ...config,

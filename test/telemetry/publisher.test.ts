@@ -6,9 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { wire } from '../../src/telemetry/wire.js';
 import { Consumer, gapReport, makeRig, startTestBroker, TERMINAL_ID, topicFilter, type Rig, type TestBroker } from './harness.js';
-import { until as untilRaw } from '../support/wait.js';
-let dump: () => string = () => '';
-const until = (c: () => boolean, what?: string, limit?: number) => untilRaw(c, what, limit).catch((err) => { console.log('DUMP', what, dump()); throw err; });
+import { until } from '../support/wait.js';
 
 const VISA = '4111111111111111';
 
@@ -36,7 +34,6 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const consumer = await Consumer.connect(broker.url, topicFilter(rig));
     consumers.push(consumer);
     rig.publisher.start();
-    dump = () => JSON.stringify({ stats: rig.publisher.stats(), got: consumer.received.map((r) => `${r.kind}:${r.message.header?.seq}:${r.message['state'] ?? r.message['code'] ?? ''}`) });
     await until(() => consumer.of('health').length >= 1 && rig.journal.outboxStats().depth === 0, 'first health acknowledged');
     return { rig, consumer };
   }

@@ -63,20 +63,11 @@ export interface AnomalyInput {
   detail?: Record<string, unknown>;
 }
 
-export interface ArmReversalInput {
-  txnRef: string;
-  stan: number;
-  /** MTI of the request being guarded, e.g. '0100' or '0200'. */
-  originalMti: string;
-  processingCode: string;
-  amount: number;
-  currency: string;
-  /** Milliseconds since the epoch of the original request (field 90 of the reversal). */
-  transmittedAt: number;
-  terminalId: string;
-  merchantId: string;
-  maskedPan?: string;
-}
+/** What a reversal is armed with: the facts of the request it guards (see ReversalRow). */
+export type ArmReversalInput = Pick<
+  ReversalRow,
+  'txnRef' | 'stan' | 'originalMti' | 'processingCode' | 'amount' | 'currency' | 'transmittedAt' | 'terminalId' | 'merchantId'
+> & { maskedPan?: string };
 
 export interface OfflineApprovalItem {
   stan: number;

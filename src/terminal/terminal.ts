@@ -10,7 +10,7 @@ import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
 import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import type { AnomalyRow, Journal, TransactionRow } from '../journal/index.js';
+import { JournalError, type AnomalyRow, type Journal, type TransactionRow } from '../journal/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
 import type { TransactionInput, TransactionKind, TransactionLimits, TransactionOutput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
@@ -263,15 +263,25 @@ export class Terminal {
       ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
       ...(original ? { original } : {}),
     };
-    // The transaction exists in the journal before anything else happens to it.
-    journal.beginTransaction({
-      txnRef,
-      kind: input.kind,
-      amount: input.amount,
-      currency: input.currency,
-      ...(request.ecrRequestId !== undefined ? { ecrRequestId: request.ecrRequestId } : {}),
-      ...(request.originalStan !== undefined ? { originalStan: request.originalStan } : {}),
-    });
+    // The transaction exists in the journal before anything else happens to it. If the journal cannot take it (disk
+    // full, read-only, I/O error) no sale may start: the terminal locks with the reason, and what is committed stays.
+    try {
+      journal.beginTransaction({
+        txnRef,
+        kind: input.kind,
+        amount: input.amount,
+        currency: input.currency,
+        ...(request.ecrRequestId !== undefined ? { ecrRequestId: request.ecrRequestId } : {}),
+        ...(request.originalStan !== undefined ? { originalStan: request.originalStan } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof JournalError) || err.code !== 'storage-fault') throw err;
+      const reason = `storage fault: ${err.message}`;
+      this.deps.log.error({ err }, 'journal refused a new transaction');
+      this.deps.anomalies.raise('storage-fault', { reason }, { show: false });
+      this.lock(reason);
+      throw new TerminalError('locked', `sales refused until the storage is fixed (${reason})`);
+    }
     const result = new Promise<TransactionOutput>((resolve) => this.waiting.set(txnRef, resolve));
     const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, state: 'checking', ...(original ? { originalTxnRef: original.txnRef } : {}) };
     tracking.listener = (event) => {

@@ -116,3 +116,22 @@ describe('terminal', () => {
     expect(await client.call({ id: 'REG-42', cmd: 'sale', amount: 999 })).toMatchObject({ type: 'error', code: 'invalid-request', field: 'id' });
   });
 });
+
+describe('storage faults', () => {
+  it('refuses new sales with the reason when the journal cannot write (disk full), and keeps what was committed', async () => {
+    const { app, client } = await boot();
+    const before = await sale(client, 1100);
+    expect(before).toMatchObject({ outcome: 'approved' });
+    // SQLite's own "disk full": no page may be added any more.
+    const db = (app.journal as unknown as { db: { pragma(sql: string, o?: { simple: boolean }): unknown } }).db;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    let refused: Record<string, unknown> = {};
+    for (let i = 0; i < 50 && refused['type'] !== 'error'; i++) refused = await sale(client, 1200 + i);
+    expect(refused).toMatchObject({ type: 'error', code: 'not-allowed', message: expect.stringMatching(/storage/) });
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'locked', lockReasons: expect.arrayContaining([expect.stringMatching(/storage fault/)]) });
+    expect(await client.call({ cmd: 'sale', amount: 500 })).toMatchObject({ type: 'error', code: 'not-allowed' });
+    // Nothing already committed is lost.
+    expect(app.journal.getTransaction(before['txnRef'] as string)).toMatchObject({ outcome: 'approved', amount: 1100 });
+  });
+});

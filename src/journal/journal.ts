@@ -69,20 +69,11 @@ export type ArmReversalInput = Pick<
   'txnRef' | 'stan' | 'originalMti' | 'processingCode' | 'amount' | 'currency' | 'transmittedAt' | 'terminalId' | 'merchantId'
 > & { maskedPan?: string };
 
-export interface OfflineApprovalItem {
-  stan: number;
-  processingCode: string;
-  amount: number;
-  currency: string;
-  approvalCode: string;
-  entryMode: string;
-  maskedPan: string;
-  transmittedAt: number;
-  terminalId: string;
-  merchantId: string;
-  /** Card data sealed by the card vault (ciphertext). */
-  cardBlob: Buffer;
-}
+/** What an offline approval queues: the advice's facts (see SafRow) with the card data sealed by the card vault. */
+export type OfflineApprovalItem = Pick<
+  SafRow,
+  'stan' | 'processingCode' | 'amount' | 'currency' | 'approvalCode' | 'entryMode' | 'maskedPan' | 'transmittedAt' | 'terminalId' | 'merchantId'
+> & { cardBlob: Buffer };
 
 export interface AttemptInput {
   attempts: number;

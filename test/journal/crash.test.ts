@@ -5,41 +5,13 @@
  * transaction per write, so there is no half-applied state change).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/index.js';
-import { tempDir } from './helpers.js';
+import { buildJournalModule, repoRoot, tempDir } from './helpers.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const writer = join(repoRoot, 'test', 'journal', 'fixtures', 'crash-writer.mjs');
 
-/**
- * The child runs plain Node, which cannot load TypeScript: transpile the journal and what it imports (relative
- * imports only) into a scratch tree whose node_modules points at ours.
- */
-function buildJournalModule(outRoot: string): string {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-      fileName: file,
-    });
-    const out = join(outRoot, relative(repoRoot, file)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, outputText);
-    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) visit(join(dirname(file), `${m[1]}.ts`));
-  };
-  visit(join(repoRoot, 'src', 'journal', 'journal.ts'));
-  writeFileSync(join(outRoot, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(join(repoRoot, 'node_modules'), join(outRoot, 'node_modules'), 'dir');
-  return pathToFileURL(join(outRoot, 'src', 'journal', 'journal.js')).href;
-}
 
 interface Run {
   committed: Map<string, number>;

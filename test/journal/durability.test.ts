@@ -3,11 +3,9 @@
  * transaction, a refused write changes nothing, and everything survives a reopen, a migration and a SIGKILL.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CardVault } from '../../src/durability/card-vault.js';
 import {
@@ -21,7 +19,7 @@ import {
   type JournalErrorCode,
   type OfflineApprovalItem,
 } from '../../src/journal/index.js';
-import { databaseBytes, steppingClock, tempDir, VISA } from './helpers.js';
+import { buildJournalModule, databaseBytes, steppingClock, tempDir, VISA } from './helpers.js';
 
 const MASKED = '411111******1111';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -579,29 +577,6 @@ describe('reopening', () => {
 
 // ---- crash consistency ----
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Plain Node cannot load TypeScript: transpile the journal and its relative imports into a scratch tree. */
-function buildJournalModule(outRoot: string): string {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-      fileName: file,
-    });
-    const out = join(outRoot, relative(repoRoot, file)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, outputText);
-    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) visit(join(dirname(file), `${m[1]}.ts`));
-  };
-  visit(join(repoRoot, 'src', 'journal', 'journal.ts'));
-  writeFileSync(join(outRoot, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(join(repoRoot, 'node_modules'), join(outRoot, 'node_modules'), 'dir');
-  return pathToFileURL(join(outRoot, 'src', 'journal', 'journal.js')).href;
-}
 
 // Arms a reversal for sale after sale and settles it one of four ways, printing "<ref> <expected reversal state>"
 // once each sale is committed (stdout to a pipe is synchronous on Linux).

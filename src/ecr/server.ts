@@ -3,10 +3,10 @@
  * decodes and validates lines, enforces tokens and the simulator switch, and hands valid requests to the handler.
  * Nothing a client sends or fails to read can bring the server down: every bad line gets a typed error reply.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
+import { tokenMatches } from '../risk/ecr-clients.js';
 import {
   ecrError,
   isSimulatorCommand,
@@ -171,10 +171,6 @@ interface Connection {
 // fatal: bytes that are not UTF-8 are refused rather than turned into U+FFFD inside an otherwise valid request.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
-
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
@@ -218,7 +214,7 @@ function socketIsLive(path: string): Promise<boolean> {
 export class EcrServer {
   private readonly maxLineBytes: number;
   private readonly maxWriteBufferBytes: number;
-  private readonly tokenDigests: Buffer[];
+  private readonly tokens: readonly string[];
   private readonly connections = new Set<Connection>();
   private tcpServer: net.Server | undefined;
   private unixServer: net.Server | undefined;
@@ -235,7 +231,7 @@ export class EcrServer {
     if (!Number.isInteger(this.maxLineBytes) || this.maxLineBytes < 1) {
       throw new RangeError(`maxLineBytes must be a positive integer, got ${this.maxLineBytes}`);
     }
-    this.tokenDigests = (options.tokens ?? []).map(digest);
+    this.tokens = options.tokens ?? [];
   }
 
   async start(): Promise<{ port: number; socketPath: string | null }> {
@@ -388,7 +384,7 @@ export class EcrServer {
     const { clientId } = conn.session;
 
     // The token is checked first so an unauthorised client learns nothing about what the terminal allows.
-    if (this.tokenDigests.length > 0 && !this.tokenAccepted(request.token)) {
+    if (this.tokens.length > 0 && !tokenMatches(request.token, this.tokens)) {
       conn.session.send(ecrError(request.id, 'unauthorized', 'a valid token is required'));
       const { token: _token, ...withoutToken } = request;
       this.callback(() => this.options.onUnauthorized?.(clientId, withoutToken as EcrRequest));
@@ -424,15 +420,6 @@ export class EcrServer {
     } else {
       settle();
     }
-  }
-
-  private tokenAccepted(token: string | undefined): boolean {
-    if (token === undefined) return false;
-    const presented = digest(token);
-    // Compare against every token without stopping early, in constant time per comparison.
-    let accepted = false;
-    for (const known of this.tokenDigests) if (timingSafeEqual(presented, known)) accepted = true;
-    return accepted;
   }
 
   private protocolError(conn: Connection, error: EcrErrorReply): void {

@@ -55,8 +55,10 @@ export class ManualClock implements Clock {
   /**
    * Move time forward by ms, firing every timer that falls due, in order. Between timers it yields to the event
    * loop so promise continuations and socket callbacks scheduled by one timer run before the next fires.
+   * `afterEach`, when given, is awaited after every timer: a long soak uses it to let real I/O a timer started
+   * (a self-test's fsync) finish before time moves on, as it would on a real clock.
    */
-  async advance(ms: number): Promise<void> {
+  async advance(ms: number, afterEach?: () => Promise<void>): Promise<void> {
     const target = this.current + ms;
     for (;;) {
       await flushIo();
@@ -68,6 +70,7 @@ export class ManualClock implements Clock {
       this.timers.splice(this.timers.indexOf(due), 1);
       this.current = Math.max(this.current, due.at);
       due.fn();
+      if (afterEach) await afterEach();
     }
     this.current = target;
     await flushIo();

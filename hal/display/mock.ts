@@ -7,8 +7,11 @@ import type { Display, DisplayFaultCode, Screen } from './contract.js';
 export type DisplayOp = 'show' | 'clear';
 export type DisplayFaultRule = FaultRule<DisplayOp, DisplayFaultCode>;
 
+/** Screens kept: enough for any test, bounded so a simulator left running for weeks does not grow. */
+export const DISPLAY_HISTORY_LIMIT = 1_000;
+
 export class MockDisplay implements Display {
-  /** Screens shown, oldest first. Copies, so later changes by the caller do not rewrite history. */
+  /** The last screens shown (at most DISPLAY_HISTORY_LIMIT), oldest first. Copies, so later changes by the caller do not rewrite history. */
   readonly history: Screen[] = [];
   private shown: Screen | undefined;
   private readonly faults = new FaultScript<DisplayOp, DisplayFaultCode>();
@@ -24,6 +27,7 @@ export class MockDisplay implements Display {
     if (rule) throw this.injected(rule, 'show');
     const copy: Screen = { ...screen, lines: [...screen.lines] };
     this.history.push(copy);
+    if (this.history.length > DISPLAY_HISTORY_LIMIT) this.history.splice(0, this.history.length - DISPLAY_HISTORY_LIMIT);
     this.shown = copy;
   }
 

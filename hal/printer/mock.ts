@@ -57,8 +57,11 @@ const STATUS_EFFECT: Partial<Record<PrinterFaultCode, Partial<PrinterStatus>>> =
   unrecoverable: { unrecoverableError: true },
 };
 
+/** Documents kept: enough for any test, bounded so a simulator left running for weeks does not grow. */
+export const PRINTED_HISTORY_LIMIT = 1_000;
+
 export class MockPrinter implements Printer {
-  /** Every document that started printing, with only the lines that were actually printed. */
+  /** The last documents that started printing (at most PRINTED_HISTORY_LIMIT), with only the lines actually printed. */
   readonly printed: PrintedDocument[] = [];
   private readonly events = new TypedEmitter<PrinterEvents>();
   private readonly faults = new FaultScript<PrinterOp, PrinterFaultCode>();
@@ -127,6 +130,7 @@ export class MockPrinter implements Printer {
     if (this.state.paper === 'near-end') warnings.add('paper-near-end');
     const record: PrintedDocument = { lines: [], cut: false };
     this.printed.push(record);
+    if (this.printed.length > PRINTED_HISTORY_LIMIT) this.printed.splice(0, this.printed.length - PRINTED_HISTORY_LIMIT);
 
     for (const [index, line] of doc.lines.entries()) {
       const rule = this.faults.match('print-line', index + 1);

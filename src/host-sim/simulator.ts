@@ -28,6 +28,10 @@ export interface HostSimOptions {
   ledgerPath?: string;
   /** Keep the ledger in memory too (for in-process tests); off for long soaks. */
   keepLedger?: boolean;
+  /** Called with every ledger entry as it is made (a soak watches requests arrive without keeping them). */
+  onEntry?: (entry: LedgerEntry) => void;
+  /** How many processed requests are remembered to answer repeats (default 250,000); a soak keeps it small. */
+  maxRemembered?: number;
   behaviour?: Partial<GlobalBehaviour>;
   maxFrameBytes?: number;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean };
@@ -252,7 +256,7 @@ export class AcquirerHostSimulator {
 
   private remember(key: string, processed: Processed): void {
     this.processed.set(key, processed);
-    if (this.processed.size > RECORD_LIMIT) this.processed.delete(this.processed.keys().next().value as string);
+    if (this.processed.size > (this.options.maxRemembered ?? RECORD_LIMIT)) this.processed.delete(this.processed.keys().next().value as string);
   }
 
   private reply(socket: net.Socket, response: IsoMessage, misbehaviour: Misbehaviour, entry: Omit<LedgerEntry, 'at' | 'dir'>, duplicate: boolean): void {
@@ -329,5 +333,6 @@ export class AcquirerHostSimulator {
     const full: LedgerEntry = { at: new Date(this.clock.now()).toISOString(), ...entry };
     if (this.options.keepLedger ?? true) this.ledger.push(full);
     if (this.options.ledgerPath) appendFileSync(this.options.ledgerPath, `${JSON.stringify(full)}\n`);
+    this.options.onEntry?.(full);
   }
 }

@@ -27,7 +27,7 @@ import { CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
 import { RiskControls } from '../risk/controls.js';
-import { AcquirerHostSimulator } from '../host-sim/simulator.js';
+import { AcquirerHostSimulator, type HostSimOptions } from '../host-sim/simulator.js';
 import { Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
@@ -43,6 +43,8 @@ export interface AppOptions {
   consoleOut?: Writable;
   /** Ledger file for the embedded host simulator. */
   hostLedgerPath?: string;
+  /** Options of the embedded host simulator (a soak keeps its repeat memory small). */
+  hostSim?: Pick<HostSimOptions, 'maxRemembered'>;
 }
 
 /** Mock devices, when the configuration runs on them: the simulator and tests drive these. */
@@ -129,6 +131,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       hostSim = new AcquirerHostSimulator({
         host, port, clock, keepLedger: false,
         ...(options.hostLedgerPath ? { ledgerPath: options.hostLedgerPath } : {}),
+        ...options.hostSim,
       });
       ({ host, port } = await hostSim.start());
       const sim = hostSim;

@@ -28,8 +28,6 @@ export interface HostSimOptions {
   ledgerPath?: string;
   /** Keep the ledger in memory too (for in-process tests); off for long soaks. */
   keepLedger?: boolean;
-  /** Called with every ledger entry as it is made (a soak watches requests arrive without keeping them). */
-  onEntry?: (entry: LedgerEntry) => void;
   /** How many processed requests are remembered to answer repeats (default 250,000); a soak keeps it small. */
   maxRemembered?: number;
   behaviour?: Partial<GlobalBehaviour>;
@@ -333,6 +331,5 @@ export class AcquirerHostSimulator {
     const full: LedgerEntry = { at: new Date(this.clock.now()).toISOString(), ...entry };
     if (this.options.keepLedger ?? true) this.ledger.push(full);
     if (this.options.ledgerPath) appendFileSync(this.options.ledgerPath, `${JSON.stringify(full)}\n`);
-    this.options.onEntry?.(full);
   }
 }

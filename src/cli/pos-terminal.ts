@@ -20,6 +20,7 @@ import { ConfigError, EX_CONFIG, formatConfigError, loadConfig, loadConfigOrExit
 import { registerJournalCommand } from './journal-command.js';
 import { Journal } from '../journal/index.js';
 import { hashPin } from '../security/pin.js';
+import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
 
 const EX_SOFTWARE = 70;
 
@@ -29,6 +30,13 @@ function fail(message: string, code: number): never {
 }
 
 async function start(config: PosConfig, demo: boolean): Promise<void> {
+  // Data directory and journal private to this account (created so; refused with exit 78 when loosened since).
+  try {
+    secureDataDir(config.dataDir, join(config.dataDir, 'journal.sqlite'));
+  } catch (err) {
+    if (err instanceof FilePermissionError) fail(`cannot start: ${err.message}`, EX_CONFIG);
+    fail(`cannot prepare data directory ${config.dataDir}: ${(err as Error).message}`, EX_SOFTWARE);
+  }
   let app: TerminalApp;
   try {
     app = await startTerminalApp(config);

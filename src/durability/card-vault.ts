@@ -4,8 +4,9 @@
  * sealed: never track data, CVV or PIN (PCI DSS 3.2 forbids keeping them after authorization).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { describeAccess, octalMode } from '../security/file-permissions.js';
 
 export interface VaultCard {
   pan: string;
@@ -40,39 +41,48 @@ function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** "group and others", "group" or "others": who besides the owner can reach the file. */
-function whoElse(mode: number): string {
-  const group = (mode & 0o070) !== 0;
-  const others = (mode & 0o007) !== 0;
-  return group && others ? 'group and others' : group ? 'group' : 'others';
-}
-
-function describeAccess(mode: number): string {
-  const how = [(mode & 0o044) !== 0 && 'readable', (mode & 0o022) !== 0 && 'writable', (mode & 0o011) !== 0 && 'executable'].filter(Boolean);
-  return `${how.join(' and ')} by ${whoElse(mode)}`;
-}
-
-function octal(mode: number): string {
-  return (mode & 0o7777).toString(8).padStart(4, '0');
-}
-
 function label(keyFile: string): string {
   return `store-and-forward key file ${keyFile}`;
 }
 
-/** Writes a fresh key; 'wx' so a key another process created meanwhile is never overwritten. */
+/**
+ * Writes a fresh key: to a temporary file first, fsynced, then linked into place. The link never replaces a key
+ * another process created meanwhile, and a power cut or a full disk never leaves a short or empty key behind:
+ * queued card data sealed with a key that did not reach the medium could never be forwarded.
+ */
 function createKey(keyFile: string): void {
+  const dir = dirname(keyFile);
+  const tmp = `${keyFile}.${process.pid}.tmp`;
   try {
-    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
-    const fd = openSync(keyFile, 'wx', 0o600);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
       writeSync(fd, randomBytes(KEY_BYTES));
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    linkSync(tmp, keyFile);
+    fsyncDirectory(dir);
   } catch (err) {
     if (errnoCode(err) === 'EEXIST') return;
     throw new VaultError('key-missing', `${label(keyFile)} does not exist and cannot be created (${errnoCode(err) ?? String(err)})`, { cause: err });
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Makes a new directory entry durable; some filesystems refuse fsync on a directory, and then there is no more to do. */
+function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Best effort, as for the run marker.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -99,7 +109,7 @@ function readKey(keyFile: string): Buffer {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new VaultError('key-invalid', `${label(keyFile)} is not a regular file`);
     if ((stat.mode & 0o077) !== 0) {
-      throw new VaultError('key-permissions', `${label(keyFile)} is ${describeAccess(stat.mode)} (mode ${octal(stat.mode)}): chmod 600 it`);
+      throw new VaultError('key-permissions', `${label(keyFile)} is ${describeAccess(stat.mode)} (mode ${octalMode(stat.mode)}): chmod 600 it`);
     }
     const bytes = readFileSync(fd);
     if (bytes.length === KEY_BYTES) return bytes;

@@ -10,9 +10,10 @@ import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
 import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import { JournalError, type AnomalyRow, type Journal, type TransactionRow } from '../journal/index.js';
+import { JournalError, type AnomalyRow, type Journal, type ReversalRow, type TransactionPatch, type TransactionRow } from '../journal/index.js';
+import { describeResponseCode } from '../iso8583/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
-import type { TransactionInput, TransactionKind, TransactionLimits, TransactionOutput } from '../transaction/types.js';
+import type { AnomalyRef, ReceiptState, TransactionInput, TransactionKind, TransactionLimits, TransactionOutcome, TransactionOutput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
 import { newTxnRef } from '../util/txn-ref.js';
 import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
@@ -70,7 +71,7 @@ export interface TerminalStatus {
 
 export class Terminal {
   private readonly actor: Actor<typeof terminalMachine>;
-  private current: { txnRef: string; kind: TransactionKind; listener?: TransactionListener; state: string; originalTxnRef?: string } | undefined;
+  private current: { txnRef: string; kind: TransactionKind; amount: number; currency: string; listener?: TransactionListener; state: string; originalTxnRef?: string } | undefined;
   private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly changeListeners = new Set<(change: TerminalChange) => void>();
@@ -111,23 +112,18 @@ export class Terminal {
           this.notify({ type: 'transaction', output });
         },
         terminalFault: (_, { name, reason }) => {
-          deps.anomalies.raise(name, { reason });
-          // A crashed transaction must still answer whoever waits for it.
-          if (this.current) {
-            const txnRef = this.current.txnRef;
-            try {
-              deps.journal.recordState(txnRef, 'failed', { outcome: 'failed', anomalyCode: anomalyCode(name) });
-            } catch (err) {
-              deps.log.error({ err }, 'could not journal crashed transaction');
-            }
-            const resolve = this.waiting.get(txnRef);
-            this.waiting.delete(txnRef);
-            const kind = this.current.kind;
-            this.current = undefined;
-            const output: TransactionOutput = { txnRef, kind, outcome: 'failed', amount: 0, currency: deps.defaultCurrency, receipt: 'none', anomaly: { name, reason }, anomalies: [{ name, reason }] };
-            resolve?.(output);
-            this.notify({ type: 'transaction', output });
+          const crashed = this.current;
+          if (!crashed) {
+            deps.anomalies.raise(name, { reason });
+            return;
           }
+          // A crashed transaction must still answer whoever waits for it, with the fate recovery would give it.
+          this.current = undefined;
+          const output = this.settleCrashed(crashed, { name, reason });
+          const resolve = this.waiting.get(crashed.txnRef);
+          this.waiting.delete(crashed.txnRef);
+          resolve?.(output);
+          this.notify({ type: 'transaction', output });
         },
       },
     });
@@ -283,7 +279,7 @@ export class Terminal {
       throw new TerminalError('locked', `sales refused until the storage is fixed (${reason})`);
     }
     const result = new Promise<TransactionOutput>((resolve) => this.waiting.set(txnRef, resolve));
-    const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, state: 'checking', ...(original ? { originalTxnRef: original.txnRef } : {}) };
+    const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, amount: input.amount, currency: input.currency, state: 'checking', ...(original ? { originalTxnRef: original.txnRef } : {}) };
     tracking.listener = (event) => {
       if (event.type === 'state') tracking.state = event.state;
       listener?.(event);
@@ -339,9 +335,21 @@ export class Terminal {
     this.actor.send({ type: 'LOCK', reason });
   }
 
-  /** Clear a lock (the caller has checked supervisor rights); the self-test runs again before sales resume. */
+  /**
+   * Clear a lock (the caller has checked supervisor rights); the self-test runs again before sales resume. A fault
+   * (storage full or read-only, a crash) can leave a transaction unfinished with no restart to settle it: it is
+   * settled here as boot recovery would (a request that may have left is reversed). A journal that still cannot
+   * write keeps the terminal locked, with the reason in status.
+   */
   unlock(): void {
     if (this.operation() !== 'locked') throw new TerminalError('not-ready', 'the terminal is not locked');
+    try {
+      this.settleUnfinished('settled at unlock');
+    } catch (err) {
+      this.deps.log.error({ err }, 'unlock: unfinished transactions could not be settled');
+      this.lock(`storage fault: unfinished transactions cannot be settled (${(err as Error).message})`);
+      return;
+    }
     this.deps.risk?.lockout.reset();
     this.actor.send({ type: 'UNLOCK' });
   }
@@ -391,41 +399,36 @@ export class Terminal {
   }
 
   /**
-   * Boot recovery: every transaction the journal shows unfinished gets its fate from the journal.
-   * - a request that may have reached the host (reversal armed or pending) is reversed: the reversal is owed;
-   * - an answer the host gave (approved, declined, or approved offline and queued) stands: the receipt is pending;
-   * - a transaction that never reached the host is closed as failed.
+   * Boot recovery: every transaction the journal shows unfinished gets its fate from the journal (see fateOf).
    */
   private async recover(): Promise<RecoverySummary> {
-    const { journal, anomalies } = this.deps;
     const started = performance.now();
+    const recovered = this.settleUnfinished();
+    this.lastRecovery = { recovered, durationMs: Math.round((performance.now() - started) * 10) / 10 };
+    return { recovered };
+  }
+
+  /**
+   * Settles every unfinished transaction and reversal in the journal. Only safe when no transaction is running (at
+   * boot, or while locked): then an armed reversal means the request was about to leave or had left when the fault
+   * struck, and it must be treated as sent. Throws a JournalError when the journal cannot write.
+   */
+  private settleUnfinished(cause?: string): number {
+    const { journal, anomalies } = this.deps;
+    // Nothing to do is the common case: a write transaction is not even begun then (a full disk may refuse it).
+    if (cause !== undefined && journal.inFlight().length === 0 && journal.armedReversals().length === 0) return 0;
     // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
     const { unfinished, tally } = journal.batch('boot recovery', () => {
-      // Armed = the request was about to leave or had left when the process stopped: it must be treated as sent.
-      for (const armed of journal.armedReversals()) journal.markReversalPending(armed.txnRef, 'interrupted before the answer (recovery)');
+      for (const armed of journal.armedReversals()) journal.markReversalPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
       const unfinished = journal.inFlight();
       const tally = { reversed: 0, completed: 0, closed: 0 };
       for (const row of unfinished) {
-        const reversal = journal.reversalFor(row.txnRef);
-        const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
-        let fate: string;
-        if (reversal && reversal.state === 'pending') {
-          journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, { lastState: row.state, fate: 'reversal owed' });
-          fate = 'reversal owed';
-          tally.reversed += 1;
-        } else if (queued || row.responseCode !== null) {
-          const outcome = queued ? 'offline-approved' : row.responseCode === '00' ? 'approved' : 'declined';
-          journal.recordState(row.txnRef, 'recovered', { outcome, receiptStatus: 'pending' }, { lastState: row.state, fate: 'completed, receipt pending' });
-          fate = `completed as ${outcome}, receipt pending`;
-          tally.completed += 1;
-        } else {
-          journal.recordState(row.txnRef, 'recovered', { outcome: 'failed', anomalyCode: anomalyCode('crash-recovered') }, { lastState: row.state, fate: 'never reached the host' });
-          fate = 'closed: never reached the host';
-          tally.closed += 1;
-        }
+        const fate = fateOf(row, journal.reversalFor(row.txnRef), 'crash-recovered');
+        journal.recordState(row.txnRef, 'recovered', fate.patch, { lastState: row.state, fate: fate.detail });
+        tally[fate.tally] += 1;
         anomalies.raise('crash-recovered', {
           txnRef: row.txnRef,
-          reason: `interrupted in ${row.state}: ${fate}`,
+          reason: `${cause ? `${cause}: ` : ''}interrupted in ${row.state}: ${fate.text}`,
           amount: row.amount,
           currency: row.currency,
           ...(row.stan !== null ? { stan: row.stan } : {}),
@@ -440,8 +443,69 @@ export class Terminal {
         .catch(() => {});
     }
     this.deps.forwarder?.kick();
-    this.lastRecovery = { recovered: unfinished.length, durationMs: Math.round((performance.now() - started) * 10) / 10 };
-    return { recovered: unfinished.length };
+    return unfinished.length;
+  }
+
+  /**
+   * A transaction whose machine crashed (often a journal write that failed) ends with the fate boot recovery would
+   * give it, so the register is never told "failed" about a sale the host approved and the journal holds. When the
+   * journal cannot even record that, the storage is the fault: the terminal locks and the transaction stays
+   * unfinished in the journal, settled the same way at unlock or at the next start.
+   */
+  private settleCrashed(crashed: NonNullable<Terminal['current']>, crash: AnomalyRef): TransactionOutput {
+    const { journal, log } = this.deps;
+    const { txnRef } = crashed;
+    let row: TransactionRow | undefined;
+    let reversal: ReversalRow | undefined;
+    try {
+      row = journal.getTransaction(txnRef);
+      reversal = journal.reversalFor(txnRef);
+    } catch (err) {
+      log.error({ err, txnRef }, 'could not read crashed transaction');
+    }
+    const fate = row ? fateOf(row, reversal, crash.name) : undefined;
+    let anomaly = crash;
+    let storageFault: string | undefined;
+    try {
+      journal.batch(`settle crashed transaction ${txnRef}`, () => {
+        // It may be at the host: from now on the reversal is owed, whatever happens to this process.
+        if (reversal?.state === 'armed') journal.markReversalPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
+        journal.recordState(txnRef, 'recovered', fate?.patch ?? { outcome: 'failed', anomalyCode: anomalyCode(crash.name) }, { lastState: crashed.state, fate: fate?.detail ?? 'failed', crash: crash.reason ?? crash.name });
+      });
+      if (reversal?.state === 'armed') this.deps.forwarder?.kick();
+    } catch (err) {
+      log.error({ err, txnRef }, 'could not journal crashed transaction');
+      if (err instanceof JournalError && err.code === 'storage-fault') {
+        storageFault = `storage fault: ${err.message}`;
+        anomaly = { name: 'storage-fault', reason: `${crash.reason ?? crash.name}; not journaled: ${fate?.text ?? 'failed'} once the storage is fixed` };
+      }
+    }
+    this.deps.anomalies.raise(anomaly.name, {
+      txnRef,
+      ...(anomaly.reason !== undefined ? { reason: anomaly.reason } : {}),
+      amount: row?.amount ?? crashed.amount,
+      currency: row?.currency ?? crashed.currency,
+      ...(row?.stan != null ? { stan: row.stan } : {}),
+      ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
+    });
+    // No sale may start on a journal that cannot record it (the lockout policy locks too; this names the cause).
+    if (storageFault) this.lock(storageFault);
+    const answered = fate?.tally === 'completed' && row?.responseCode != null ? row.responseCode : undefined;
+    return {
+      txnRef,
+      kind: crashed.kind,
+      outcome: fate?.outcome ?? 'failed',
+      amount: row?.amount ?? crashed.amount,
+      currency: row?.currency ?? crashed.currency,
+      receipt: fate?.receipt ?? 'none',
+      ...(row?.stan != null ? { stan: row.stan } : {}),
+      ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
+      ...(row?.entryMode ? { entryMode: row.entryMode } : {}),
+      ...(answered !== undefined ? { responseCode: answered, responseText: describeResponseCode(answered)?.meaning ?? 'unknown response code' } : {}),
+      ...(answered !== undefined && row?.approvalCode ? { approvalCode: row.approvalCode } : {}),
+      anomaly,
+      anomalies: [anomaly],
+    };
   }
 
   private async runSelfTest(): Promise<SelfTestReport> {
@@ -471,4 +535,33 @@ function selfTestAnomaly(result: CheckResult): string {
     case 'host':
       return 'network-failure';
   }
+}
+
+interface Fate {
+  outcome: TransactionOutcome;
+  patch: TransactionPatch;
+  receipt: ReceiptState;
+  tally: 'reversed' | 'completed' | 'closed';
+  /** For the journal event's detail. */
+  detail: string;
+  /** For the anomaly. */
+  text: string;
+}
+
+/**
+ * What an unfinished transaction becomes, from what the journal holds:
+ * - a request that may have reached the host (reversal armed or pending) is reversed: the reversal is owed;
+ * - an answer the host gave (approved, declined, or approved offline and queued) stands: the receipt is pending;
+ * - a transaction that never reached the host is closed as failed (with `failedAnomaly`).
+ */
+function fateOf(row: TransactionRow, reversal: ReversalRow | undefined, failedAnomaly: string): Fate {
+  if (reversal && (reversal.state === 'armed' || reversal.state === 'pending')) {
+    return { outcome: 'failed', patch: { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, receipt: 'none', tally: 'reversed', detail: 'reversal owed', text: 'reversal owed' };
+  }
+  const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
+  if (queued || row.responseCode !== null) {
+    const outcome: TransactionOutcome = queued ? 'offline-approved' : row.responseCode === '00' ? 'approved' : 'declined';
+    return { outcome, patch: { outcome, receiptStatus: 'pending' }, receipt: 'pending', tally: 'completed', detail: 'completed, receipt pending', text: `completed as ${outcome}, receipt pending` };
+  }
+  return { outcome: 'failed', patch: { outcome: 'failed', anomalyCode: anomalyCode(failedAnomaly) }, receipt: 'none', tally: 'closed', detail: 'never reached the host', text: 'closed: never reached the host' };
 }

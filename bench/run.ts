@@ -1,42 +1,67 @@
 /**
- * `npm run bench`: runs every benchmark, prints each result as a JSON line and writes them all to
- * bench/results.json with the machine they ran on.
+ * `npm run bench`: runs every benchmark, prints each result as a JSON line, writes them all to bench/results.json
+ * with the machine they ran on, then the report (bench/RESULTS.md and the README's table) from that file.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
+import { benchReference } from './reference.js';
+import { benchSourceDir, renderTable, writeReport, type BenchRecord, type ResultsFile } from './report.js';
 import { benchSelfTest } from './selftest.js';
 import { benchStartup } from './startup.js';
 import { benchTelemetry } from './telemetry.js';
 import { benchTerminalSale } from './terminal-sale.js';
 
-const benchmarks: Array<() => Promise<object>> = [
-  benchIsoCodec,
-  () => benchHostLink(),
-  () => benchTerminalSale(),
-  () => benchSelfTest(),
-  () => benchDurability(),
-  () => benchTelemetry(),
-  () => benchStartup(),
+/** The id is what report.ts reads a result by (its name up to the first space); it names a result that failed. */
+const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
+  // References first: the same machine, the same run, before the others have warmed anything up.
+  { id: 'reference', run: () => benchReference() },
+  { id: 'iso8583', run: benchIsoCodec },
+  { id: 'host-link-roundtrip', run: () => benchHostLink() },
+  { id: 'terminal-sale', run: () => benchTerminalSale() },
+  { id: 'selftest', run: () => benchSelfTest() },
+  { id: 'durability', run: () => benchDurability() },
+  { id: 'telemetry', run: () => benchTelemetry() },
+  { id: 'startup', run: () => benchStartup() },
 ];
 
-const results: object[] = [];
+// Other work on the machine moves the figures: the load is recorded with them.
+const loadAtStart = os.loadavg()[0] ?? 0;
+const results: BenchRecord[] = [];
+let failed = 0;
 for (const bench of benchmarks) {
-  const result = await bench();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  results.push(result);
+  try {
+    const result = (await bench.run()) as BenchRecord;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    results.push(result);
+  } catch (err) {
+    // One broken benchmark must not cost the others' figures: the report shows it as failed.
+    failed += 1;
+    const error = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`bench ${bench.id} failed: ${err instanceof Error ? (err.stack ?? error) : error}\n`);
+    results.push({ name: bench.id, error });
+  }
 }
 
-// Written next to the sources (bench/), not into dist/, so the figures sit beside the code that made them.
-const here = dirname(fileURLToPath(import.meta.url));
-const benchDir = here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..', 'bench') : here;
-const report = {
+// The soak runs for an hour, so it is its own command (`npm run soak`); its latest figures join the report.
+const soakPath = join(benchSourceDir(), 'soak.json');
+if (existsSync(soakPath)) results.push(JSON.parse(readFileSync(soakPath, 'utf8')) as BenchRecord);
+
+const cpus = os.cpus();
+const file: ResultsFile = {
   at: new Date().toISOString(),
-  machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.release()}` },
+  machine: {
+    node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.release()}`,
+    load: { start: Number(loadAtStart.toFixed(2)), end: Number((os.loadavg()[0] ?? 0).toFixed(2)) },
+  },
   results,
 };
-writeFileSync(join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+// Written next to the sources (bench/), not into dist/, so the figures sit beside the code that made them.
+const benchDir = benchSourceDir();
+writeFileSync(join(benchDir, 'results.json'), `${JSON.stringify(file, null, 2)}\n`);
+writeReport(file, benchDir);
+process.stdout.write(`\n${renderTable(results)}\n`);
+if (failed > 0) process.exitCode = 1;

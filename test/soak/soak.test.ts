@@ -39,7 +39,7 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
     } finally {
       journal.close();
     }
-    const summary = { ...report, reconciliation: { tally: reconciliation.tally, transactions: reconciliation.transactions, ledgerEntries: reconciliation.ledgerEntries } };
+    const summary = { ...report, at: new Date().toISOString(), reconciliation: { tally: reconciliation.tally, transactions: reconciliation.transactions, ledgerEntries: reconciliation.ledgerEntries } };
     console.info(`soak: ${JSON.stringify(summary)}`);
     if (REPORT) writeFileSync(REPORT, `${JSON.stringify(summary, null, 2)}\n`);
 

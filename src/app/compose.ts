@@ -5,19 +5,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { HidMsrReader } from '../../hal/card-reader/hid-msr.js';
 import { MockCardReader } from '../../hal/card-reader/mock.js';
-import { SerialCardModule } from '../../hal/card-reader/serial-module.js';
 import type { CardReader } from '../../hal/card-reader/contract.js';
 import { systemClock, type Clock } from '../../hal/clock.js';
-import { ConsoleDisplay } from '../../hal/display/console.js';
 import type { Display, Screen } from '../../hal/display/contract.js';
 import { MockDisplay } from '../../hal/display/mock.js';
 import { TcpHostLink } from '../../hal/host-link/tcp.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
-import { LinuxNetworkMonitor } from '../../hal/network/linux.js';
 import { MockNetworkMonitor } from '../../hal/network/mock.js';
-import { EscPosSerialPrinter } from '../../hal/printer/escpos-serial.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
 import { AnomalyRecorder } from '../anomaly/recorder.js';
@@ -27,7 +22,7 @@ import { CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
 import { RiskControls } from '../risk/controls.js';
-import { AcquirerHostSimulator, type HostSimOptions } from '../host-sim/simulator.js';
+import type { AcquirerHostSimulator, HostSimOptions } from '../host-sim/simulator.js';
 import { Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
@@ -80,28 +75,34 @@ class MirroredDisplay implements Display {
   }
 }
 
-function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writable | undefined) {
+// Real drivers are imported only when the configuration names them: the desktop default runs on mocks alone.
+async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writable | undefined) {
   const mocks: MockDevices = {};
   const { cardReader, printer: printerConfig, network: networkConfig } = config.hal;
+  const HidMsrReader = cardReader.driver === 'hid' ? (await import('../../hal/card-reader/hid-msr.js')).HidMsrReader : undefined;
+  const SerialCardModule = cardReader.driver === 'serial' ? (await import('../../hal/card-reader/serial-module.js')).SerialCardModule : undefined;
+  const EscPosSerialPrinter = printerConfig.driver === 'escpos-serial' ? (await import('../../hal/printer/escpos-serial.js')).EscPosSerialPrinter : undefined;
+  const LinuxNetworkMonitor = networkConfig.driver === 'linux' ? (await import('../../hal/network/linux.js')).LinuxNetworkMonitor : undefined;
+  const ConsoleDisplay = config.hal.display.driver === 'console' ? (await import('../../hal/display/console.js')).ConsoleDisplay : undefined;
 
   // The schema guarantees the driver's own section is present when that driver is chosen.
   const reader: CardReader =
-    cardReader.driver === 'hid' ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
-    : cardReader.driver === 'serial' ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
+    HidMsrReader ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
+    : SerialCardModule ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
     : (mocks.reader = new MockCardReader(clock));
 
   const printer: Printer =
-    printerConfig.driver === 'escpos-serial'
+    EscPosSerialPrinter
       ? new EscPosSerialPrinter({ path: printerConfig.serial!.path, baudRate: printerConfig.serial!.baudRate, statusTimeoutMs: printerConfig.statusTimeoutMs, columns: printerConfig.columns, clock })
       : (mocks.printer = new MockPrinter(clock, { columns: printerConfig.columns }));
 
   const network: NetworkMonitor =
-    networkConfig.driver === 'linux' ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock }) : (mocks.network = new MockNetworkMonitor());
+    LinuxNetworkMonitor ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock }) : (mocks.network = new MockNetworkMonitor());
 
   // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
   mocks.display = new MockDisplay();
   const display: Display =
-    config.hal.display.driver === 'console' ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)]) : mocks.display;
+    ConsoleDisplay ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)]) : mocks.display;
   return { reader, printer, network, display, mocks };
 }
 
@@ -109,7 +110,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log.level);
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   const journal = Journal.open(join(dataDir, 'journal.sqlite'), { now: () => clock.now() });
   const stops: Array<() => Promise<void> | void> = [() => journal.close()];
@@ -128,7 +129,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     let { host, port } = parseHostAddress(config.host.address);
     let hostSim: AcquirerHostSimulator | undefined;
     if (config.host.simulator.embedded) {
-      hostSim = new AcquirerHostSimulator({
+      // Only the embedded simulator needs it; a terminal on a real acquirer never loads it.
+      const { AcquirerHostSimulator: HostSimulator } = await import('../host-sim/simulator.js');
+      hostSim = new HostSimulator({
         host, port, clock, keepLedger: false,
         ...(options.hostLedgerPath ? { ledgerPath: options.hostLedgerPath } : {}),
         ...options.hostSim,
@@ -163,12 +166,12 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     hostLink.start();
     stops.push(() => hostLink.stop());
 
-    const { reader, printer, network, display, mocks } = buildDevices(config, clock, options.consoleOut);
+    const { reader, printer, network, display, mocks } = await buildDevices(config, clock, options.consoleOut);
     const anomalies = new AnomalyRecorder(journal, display, log);
-    // A device that does not open is not fatal here: the self-test finds it and locks or limits sales.
-    for (const [device, opening] of [['card reader', reader.open()], ['printer', printer.open()]] as const) {
-      await opening.catch((err: unknown) => log.error({ err, device }, 'device did not open'));
-    }
+    // A device that does not open is not fatal here: the self-test finds it and locks or limits sales. Both handlers
+    // are attached at once: a printer failing while the reader still opens was an unhandled rejection (a crash).
+    const devices = [['card reader', reader], ['printer', printer]] as const;
+    await Promise.all(devices.map(([device, d]) => d.open().catch((err: unknown) => log.error({ err, device }, 'device did not open'))));
     try {
       await network.start();
     } catch (err) {

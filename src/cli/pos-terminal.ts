@@ -12,14 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import { startTerminalApp, type TerminalApp } from '../app/compose.js';
-import { VaultError } from '../durability/card-vault.js';
-import { runConsole } from '../app/console.js';
-import { runDemo } from '../app/demo.js';
+import type { TerminalApp } from '../app/compose.js';
 import { ConfigError, EX_CONFIG, formatConfigError, loadConfig, loadConfigOrExit, type PosConfig } from '../config/index.js';
 import { registerJournalCommand } from './journal-command.js';
 import { Journal } from '../journal/index.js';
-import { hashPin } from '../security/pin.js';
 import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
 
 const EX_SOFTWARE = 70;
@@ -37,6 +33,8 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     if (err instanceof FilePermissionError) fail(`cannot start: ${err.message}`, EX_CONFIG);
     fail(`cannot prepare data directory ${config.dataDir}: ${(err as Error).message}`, EX_SOFTWARE);
   }
+  // Loaded here, not at the top: `journal` and `hash-pin` need none of the terminal (machines, MQTT, broker).
+  const [{ startTerminalApp }, { VaultError }] = await Promise.all([import('../app/compose.js'), import('../durability/card-vault.js')]);
   let app: TerminalApp;
   try {
     app = await startTerminalApp(config);
@@ -54,6 +52,7 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   if (demo) {
+    const { runDemo } = await import('../app/demo.js');
     const steps = await runDemo(app.ecr.port, '1234', process.stdout);
     const failed = steps.filter((s) => !s.ok);
     process.stdout.write(`\n${steps.length - failed.length}/${steps.length} steps as expected; journal: ${join(config.dataDir, 'journal.sqlite')}\n`);
@@ -62,6 +61,7 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
   }
   process.stdout.write(`pos-terminal ready: ECR on 127.0.0.1:${app.ecr.port}${app.ecr.socketPath ? ` and ${app.ecr.socketPath}` : ''}, state ${app.terminal.status().state}\n`);
   if (process.stdin.isTTY) {
+    const { runConsole } = await import('../app/console.js');
     await runConsole(app, process.stdin, process.stdout);
     await shutdown(0);
   }
@@ -96,6 +96,7 @@ program
     const rl = createInterface({ input: process.stdin, terminal: false });
     const pin = await new Promise<string>((resolve) => rl.once('line', (line) => { rl.close(); resolve(line.trim()); }));
     if (!/^\d{4,12}$/.test(pin)) fail('a supervisor PIN is 4 to 12 digits', 2);
+    const { hashPin } = await import('../security/pin.js');
     process.stdout.write(`${hashPin(pin)}\n`);
   });
 

@@ -13,15 +13,21 @@ import type { Journal } from '../journal/index.js';
 import type { ProbeResult } from '../selftest/host-probe.js';
 import type { Logger } from '../util/log.js';
 import { RunMarker, type RunMarkerOptions } from './boot-marker.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import type { EmbeddedBroker } from './embedded-broker.js';
 import { TelemetryPublisher, type BirthFacts, type TelemetrySource } from './publisher.js';
 
 export { TelemetryPublisher, type TelemetrySource, type TelemetryPublisherOptions, type PublisherStats } from './publisher.js';
 export { RunMarker, bootReasonFrom, type BootReasonName } from './boot-marker.js';
-export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+export type { EmbeddedBroker } from './embedded-broker.js';
 export { checkCommand } from './commands.js';
 export { scrubCardData } from './messages.js';
 export * from './wire.js';
+
+/** The in-process broker, imported on first use: a terminal on a fleet broker never loads aedes. */
+export async function startEmbeddedBroker(url: string, log: Logger): Promise<EmbeddedBroker> {
+  const broker = await import('./embedded-broker.js');
+  return broker.startEmbeddedBroker(url, log);
+}
 
 export interface TelemetryDeps {
   config: PosConfig;

@@ -435,6 +435,9 @@ export class TelemetryPublisher {
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       reconnectPeriod: 0,
       resubscribe: false,
+      // The default pre-builds 65,536 two-byte Buffers (about 8 MB of heap, kept for good) to save one tiny allocation
+      // per packet; a terminal sends a few messages a minute. The switch is process-wide: the embedded broker too.
+      writeCache: false,
       will: { topic: this.topics.state, payload: Buffer.from(will), qos: 1, retain: true },
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),

@@ -305,16 +305,12 @@ export const ROWS: readonly RowSpec[] = [
   {
     measured: 'Idle resident memory of that process, 3 s after ready',
     figure: (f) => {
-      const flags = f.value('startup', 'nodeOptions');
+      const flags = f.maybe('startup', 'nodeOptions');
       const headline = `${mb(f.n('startup', 'idleRssMbMedian'))} median (max ${mb(f.n('startup', 'idleRssMbMax'))})`;
       // The headline runs as the systemd unit does; say so, and give the plain-node figure beside it.
       if (typeof flags !== 'string' || flags === '') return headline;
-      let plain = '';
-      try {
-        plain = `; plain \`node\`: ${mb(f.n('startup', 'plainNode.idleRssMbMedian'))}`;
-      } catch {
-        // an older results file has no plain-node figure
-      }
+      const plainMb = f.maybe('startup', 'plainNode.idleRssMbMedian');
+      const plain = typeof plainMb === 'number' ? `; plain \`node\`: ${mb(plainMb)}` : '';
       return `${headline} with the unit's \`${flags}\`${plain}`;
     },
     target: { bench: 'startup', value: 'idleRssMbMedian', op: '<', limit: { path: 'target.idleRssMb', fallback: 80 }, format: mb },

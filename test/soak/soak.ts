@@ -23,6 +23,7 @@ import { EcrClient, type EcrMessage } from '../../src/ecr-client/client.js';
 import { testCard, testCardNames } from '../../src/sim/test-cards.js';
 import { createLogger } from '../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { prng } from '../support/prng.js';
 
 export interface SoakOptions {
   transactions: number;
@@ -90,18 +91,6 @@ const HOST_AMOUNT: Partial<Record<StepKind, number>> = {
 };
 
 const DECLINE_CARDS = ['insufficient-funds', 'do-not-honour', 'expired-card', 'exceeds-limit', 'issuer-unavailable'];
-
-/** Small deterministic PRNG (mulberry32) so a soak can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Card data of every test card as it could leak: PAN, tracks, and the PAN-then-separator of track 2. */
 export function cardSecrets(): string[] {

@@ -162,6 +162,8 @@ export class HidMsrReader implements CardReader {
   private opening: Promise<void> | undefined;
   /** Bytes of a report split across data events (hidraw delivers whole reports; other stacks may not). */
   private partial: Buffer = Buffer.alloc(0);
+  /** Clock time of the last data event, to tell a split report from a fragment left before a silence. */
+  private lastDataAt = 0;
   private typed = '';
   private overflow = false;
   private gapTimer: TimerHandle | undefined;
@@ -282,6 +284,11 @@ export class HidMsrReader implements CardReader {
   }
 
   private onData(data: Buffer): void {
+    const now = this.clock.now();
+    // A report is not split across a silence: bytes left from before one are a lost fragment, and keeping them
+    // would misalign every report after it for good.
+    if (this.partial.length > 0 && now - this.lastDataAt > this.interCharTimeoutMs) this.partial = Buffer.alloc(0);
+    this.lastDataAt = now;
     let bytes = this.partial.length === 0 ? data : Buffer.concat([this.partial, data]);
     let offset = 0;
     while (bytes.length - offset >= this.reportBytes) {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { createScanner, parseTree, printParseErrorCode, SyntaxKind, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { configSchema, type PosConfig } from './schema.js';
 
@@ -185,6 +185,10 @@ function readConfigFile(file: string): JsonObject {
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
+  const deep = tooDeep(text);
+  if (deep >= 0) {
+    throw new ConfigError([{ path: `${file}:${position(text, deep)}`, expected: `at most ${MAX_NESTING} levels of nesting`, found: 'deeper nesting' }]);
+  }
   const errors: ParseError[] = [];
   // Trailing commas are harmless in a hand-edited file; comments are the reason for JSONC in the first place.
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
@@ -203,6 +207,23 @@ function readConfigFile(file: string): JsonObject {
     throw new ConfigError([{ path: file, expected: 'a JSON object at the top level', found: describe(value) }]);
   }
   return value;
+}
+
+/** Far deeper than any real config; parsing and checking a value thousands of levels deep overflows the stack. */
+const MAX_NESTING = 64;
+
+/** Offset of the first `{` or `[` nested deeper than MAX_NESTING, or -1. A scan, so any depth is safe to measure. */
+function tooDeep(text: string): number {
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+      if (++depth > MAX_NESTING) return scanner.getTokenOffset();
+    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return -1;
 }
 
 const SYNTAX_EXPECTED: Record<string, string> = {

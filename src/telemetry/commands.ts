@@ -27,9 +27,22 @@ export type CommandCheck =
 
 const NAME_BY_WIRE = new Map<number, CommandNameText>(Object.entries(COMMAND_NAMES).map(([text, value]) => [value, text as CommandNameText]));
 
+/**
+ * Scrubs until nothing changes: masking one card number can join its last digits with the following groups into
+ * another. Each pass that changes anything removes digits, so this ends.
+ */
+function scrubAll(text: string): string {
+  for (;;) {
+    const next = scrubCardData(text);
+    if (next === text) return text;
+    text = next;
+  }
+}
+
 /** Text from the fleet, made safe to journal and echo: bounded, printable, no card data. */
 function clean(text: string): string {
-  return scrubCardData(text.replace(/[^\x20-\x7e]/g, '?')).slice(0, MAX_COMMAND_TEXT);
+  // Cutting a long digit run can leave a card-number-sized run at the end, so the cut text is scrubbed again.
+  return scrubAll(scrubAll(text.replace(/[^\x20-\x7e]/g, '?')).slice(0, MAX_COMMAND_TEXT));
 }
 
 export function checkCommand(payload: Uint8Array, limits: { maxBytes: number; allowed: readonly string[] }): CommandCheck {

@@ -19,22 +19,25 @@
 import { DeviceFaultError } from '../fault.js';
 import type { CardData } from './contract.js';
 
-export type SwipeFailureReason =
-  | 'no-start-sentinel'
-  | 'no-end-sentinel'
-  | 'bad-lrc'
-  /** A separator is missing or a character is outside the track's character set. */
-  | 'bad-separator'
-  /** A field or the whole track has an impossible length (PAN, name, expiry, track), or too many tracks. */
-  | 'bad-length'
-  | 'luhn'
-  /** The expiry is not a valid month, or lies before the current month (UTC). */
-  | 'expired'
-  | 'bad-service-code'
-  /** Track 1 and track 2 disagree on PAN, expiry or service code. */
-  | 'track-mismatch'
-  /** Nothing that looks like a track (a blank stripe, or a bare Enter). */
-  | 'empty';
+/** Why a swipe was refused (a fault's `detail.reason`); never carries card data. */
+export const SWIPE_FAILURE_REASONS = [
+  'no-start-sentinel',
+  'no-end-sentinel',
+  'bad-lrc',
+  // A separator is missing or a character is outside the track's character set.
+  'bad-separator',
+  // A field or the whole track has an impossible length (PAN, name, expiry, track), or too many tracks.
+  'bad-length',
+  'luhn',
+  // The expiry is not a valid month, or lies before the current month (UTC).
+  'expired',
+  'bad-service-code',
+  // Track 1 and track 2 disagree on PAN, expiry or service code.
+  'track-mismatch',
+  // Nothing that looks like a track (a blank stripe, or a bare Enter).
+  'empty',
+] as const;
+export type SwipeFailureReason = (typeof SWIPE_FAILURE_REASONS)[number];
 
 export interface SwipeFailure {
   readonly code: 'read-failed';

@@ -1,13 +1,16 @@
-export type Iso8583ErrorCode =
-  | 'short-message'
-  | 'bad-mti'
-  | 'bad-bitmap'
-  | 'bad-length-prefix'
-  | 'bad-format'
-  | 'too-long'
-  | 'trailing-bytes'
-  | 'unknown-field'
-  | 'missing-field';
+/** Every code the codec can raise (tests check that a malformed message gets one of these and nothing else). */
+export const ISO8583_ERROR_CODES = [
+  'short-message',
+  'bad-mti',
+  'bad-bitmap',
+  'bad-length-prefix',
+  'bad-format',
+  'too-long',
+  'trailing-bytes',
+  'unknown-field',
+  'missing-field',
+] as const;
+export type Iso8583ErrorCode = (typeof ISO8583_ERROR_CODES)[number];
 
 /**
  * The only error the codec throws, so callers can answer a malformed frame with a format-error

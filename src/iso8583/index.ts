@@ -1,5 +1,5 @@
 export type { FieldValue, IsoMessage } from './types.js';
-export { Iso8583Error, type Iso8583ErrorCode } from './errors.js';
+export { ISO8583_ERROR_CODES, Iso8583Error, type Iso8583ErrorCode } from './errors.js';
 export { FIELDS, fieldSpec, isDataField, type FieldSpec, type FieldType, type FieldLength } from './fields.js';
 export { pack, unpack } from './codec.js';
 export { RESPONSE_CODES, describeResponseCode, type ResponseCodeInfo, type ResponseOutcome } from './response-codes.js';

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
 import { HidKeyboardDecoder, HidMsrReader } from '../../hal/card-reader/hid-msr.js';
 import {
+  SWIPE_FAILURE_REASONS,
   isSwipeFailure,
   luhnValid,
   parseSwipe,
@@ -25,18 +26,7 @@ import { DeviceFaultError } from '../../hal/fault.js';
 
 const RUNS = 20_000;
 const NOW = Date.UTC(2026, 0, 15);
-const REASONS: SwipeFailureReason[] = [
-  'no-start-sentinel',
-  'no-end-sentinel',
-  'bad-lrc',
-  'bad-separator',
-  'bad-length',
-  'luhn',
-  'expired',
-  'bad-service-code',
-  'track-mismatch',
-  'empty',
-];
+const REASONS: readonly SwipeFailureReason[] = SWIPE_FAILURE_REASONS;
 const FRAME_ERRORS = ['bad-lrc', 'bad-etx', 'oversize', 'timeout'];
 
 // ---- frame parser ----

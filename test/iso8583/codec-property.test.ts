@@ -1,20 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from '../../src/iso8583/codec.js';
-import { Iso8583Error, type Iso8583ErrorCode } from '../../src/iso8583/errors.js';
+import { ISO8583_ERROR_CODES, Iso8583Error, type Iso8583ErrorCode } from '../../src/iso8583/errors.js';
 import { messageArb } from './arbitraries.js';
 
-const CODES: ReadonlySet<Iso8583ErrorCode> = new Set<Iso8583ErrorCode>([
-  'short-message',
-  'bad-mti',
-  'bad-bitmap',
-  'bad-length-prefix',
-  'bad-format',
-  'too-long',
-  'trailing-bytes',
-  'unknown-field',
-  'missing-field',
-]);
+const CODES: ReadonlySet<Iso8583ErrorCode> = new Set<Iso8583ErrorCode>(ISO8583_ERROR_CODES);
 
 let framesChecked = 0;
 

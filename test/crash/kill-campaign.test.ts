@@ -1,23 +1,43 @@
 /**
  * The crash campaign: pos-terminal runs as a child process against pos-host-sim (another process) under a mixed
  * workload (approvals, declines, host timeouts, link drops, garbled and late answers, offline sales) and is killed
- * with SIGKILL at random instants, then restarted. At the end it drains, and the host's ledger is reconciled with the
- * terminal's journal: every approved sale captured exactly once, every unconfirmed authorization reversed exactly
- * once, every offline sale forwarded exactly once, nothing left pending.
+ * with SIGKILL, then restarted. At the end it drains, and the host's ledger is reconciled with the terminal's
+ * journal: every approved sale captured exactly once, every unconfirmed authorization reversed exactly once, every
+ * offline sale forwarded exactly once, nothing left pending, and what the register was told is what the journal says.
  *
- * POS_CRASH_KILLS sets the number of kills (CI default 50); POS_CRASH_SEED makes a campaign repeatable.
+ * Each kill round targets one phase, planned from the seed, and waits for an outside sign that the terminal is in it:
+ *   boot           in the first journal commit of a boot (recovery's), or at any instant before the ready line;
+ *   authorizing    the request is at the host (host ledger) and its answer is not out yet;
+ *   journal-write  inside a journal write or fsync (/proc) that follows an ECR state event or the card;
+ *   drain          queued offline advices are reaching the host (host ledger) and not all of them have yet;
+ *   self-test      the ECR `selftest` command has not answered and its storage file or echo is seen;
+ *   random         an instant in a running workload.
+ * A kill counts for its phase only when the sign was there at the kill; the per-phase histogram is printed and every
+ * phase must have kills. No hook in src/ is needed: the signs are ECR events, the host ledger, stdout, the data
+ * directory (inotify) and the kernel's view of the process (/proc/<pid>/syscall).
+ *
+ * POS_CRASH_KILLS sets the number of kills (CI default 50); POS_CRASH_SEED makes a campaign repeatable;
+ * POS_CRASH_VERBOSE prints one line per kill; POS_CRASH_PHASES (e.g. `boot,drain`) limits the campaign to some phases.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, watch, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EcrClient } from '../../src/ecr-client/client.js';
+import { EcrClient, type EcrMessage } from '../../src/ecr-client/client.js';
 import { Journal } from '../../src/journal/index.js';
 import { startCli, type RunningCli } from '../support/cli.js';
 import { until } from '../support/wait.js';
 
 const KILLS = Number(process.env['POS_CRASH_KILLS'] ?? 50);
 const SEED = Number(process.env['POS_CRASH_SEED'] ?? Date.now() % 1_000_000);
+const VERBOSE = Boolean(process.env['POS_CRASH_VERBOSE']);
+
+const ALL_PHASES = ['boot', 'authorizing', 'journal-write', 'drain', 'self-test', 'random'] as const;
+type Phase = (typeof ALL_PHASES)[number];
+const PHASES: readonly Phase[] = process.env['POS_CRASH_PHASES'] ? ALL_PHASES.filter((p) => process.env['POS_CRASH_PHASES']!.split(',').includes(p)) : ALL_PHASES;
+/** Every phase is planned about KILLS/6 times; at least half of those must land (4 of 8 with the CI default). */
+const MIN_LANDED = Math.max(KILLS >= PHASES.length ? 1 : 0, Math.floor(Math.floor(KILLS / PHASES.length) / 2));
 
 /** Small deterministic PRNG (mulberry32) so a failing campaign can be replayed with its seed. */
 function prng(seed: number) {
@@ -31,6 +51,21 @@ function prng(seed: number) {
   };
 }
 
+/** Each block of rounds visits every phase once, in a seeded order: the counts stay even for any seed. */
+function phasePlan(random: () => number, rounds: number): Phase[] {
+  if (PHASES.length === 0) throw new Error(`POS_CRASH_PHASES names none of ${ALL_PHASES.join(', ')}`);
+  const plan: Phase[] = [];
+  while (plan.length < rounds) {
+    const block = [...PHASES];
+    for (let i = block.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [block[i], block[j]] = [block[j]!, block[i]!];
+    }
+    plan.push(...block);
+  }
+  return plan.slice(0, rounds);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'pos-crash-'));
 const ledgerPath = join(dir, 'host-ledger.jsonl');
 const configPath = join(dir, 'terminal.json');
@@ -41,13 +76,150 @@ afterAll(async () => {
   for (const child of children) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
 });
 
-async function startTerminal(): Promise<{ terminal: RunningCli; port: number }> {
-  const terminal = startCli('pos-terminal', ['--config', configPath]);
-  children.push(terminal);
-  await until(() => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null, 'terminal ready', 20_000);
-  if (terminal.child.exitCode !== null) throw new Error(`terminal exited: ${terminal.stderr()}`);
-  return { terminal, port: Number(/ECR on 127\.0\.0\.1:(\d+)/.exec(terminal.stdout())![1]) };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- Watching the terminal from outside ----
+
+type LedgerEntry = { dir?: string; mti?: string; stan?: string; amount?: number; responseCode?: string; duplicate?: boolean; note?: string };
+
+/** The host ledger, read as it grows (the host appends one line per message received or sent). */
+class LedgerTail {
+  readonly entries: LedgerEntry[] = [];
+  private offset = 0;
+  private rest = '';
+  private readonly buffer = Buffer.alloc(1 << 16);
+
+  constructor(private readonly path: string) {}
+
+  poll(): LedgerEntry[] {
+    const fd = openSync(this.path, 'r');
+    try {
+      for (;;) {
+        const n = readSync(fd, this.buffer, 0, this.buffer.length, this.offset);
+        if (n === 0) break;
+        this.offset += n;
+        this.rest += this.buffer.toString('utf8', 0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const lines = this.rest.split('\n');
+    this.rest = lines.pop()!;
+    for (const line of lines) if (line.trim()) this.entries.push(JSON.parse(line) as LedgerEntry);
+    return this.entries;
+  }
 }
+
+const waiters = new Set<() => void>();
+/** Re-check every pending wait now (ledger grew, an ECR message or terminal output arrived). */
+const nudge = () => [...waiters].forEach((check) => check());
+
+/** Resolves with the first value check() returns, re-checked on every nudge and every 2 ms; undefined on time-out. */
+function waitFor<T>(check: () => T | undefined, limitMs: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let finished = false;
+    const finish = (value: T | undefined) => {
+      finished = true;
+      clearInterval(timer);
+      waiters.delete(tick);
+      resolve(value);
+    };
+    const tick = () => {
+      if (finished) return;
+      const value = check();
+      if (value !== undefined) finish(value);
+      else if (Date.now() - started > limitMs) finish(undefined);
+    };
+    const timer = setInterval(tick, 2);
+    waiters.add(tick);
+    tick();
+  });
+}
+
+/** Syscalls that write or sync a file (kernel syscall tables): write, pwrite64, writev, fsync, fdatasync, pwritev(2). */
+const FILE_WRITE_SYSCALLS: Partial<Record<NodeJS.Architecture, number[]>> = { x64: [1, 18, 20, 74, 75, 296, 328], arm64: [64, 66, 68, 70, 82, 83, 287] };
+const fileWrites = new Set(FILE_WRITE_SYSCALLS[process.arch] ?? []);
+const procShowsSyscalls = fileWrites.size > 0 && existsSync('/proc/self/syscall');
+
+/**
+ * True when the terminal's main thread (where SQLite runs) is inside a write or sync of a journal file right now,
+ * read from /proc/<pid>/syscall (the syscall number, then its first argument: the descriptor). False where /proc
+ * does not tell.
+ */
+function inJournalIo(pid: number | undefined): boolean {
+  if (pid === undefined || fileWrites.size === 0) return false;
+  try {
+    const [nr, fd] = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ');
+    if (!fileWrites.has(Number(nr)) || fd === undefined) return false;
+    return readlinkSync(`/proc/${pid}/fd/${Number.parseInt(fd, 16)}`).includes('journal.sqlite');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Spin (the commit takes milliseconds, a timer tick would miss it) until the terminal enters its `nth` distinct
+ * journal write or sync, counting from 0; false when that did not happen within limitMs.
+ */
+function awaitJournalIo(pid: number | undefined, nth: number, limitMs: number): boolean {
+  const end = performance.now() + limitMs;
+  let seen = 0;
+  let inside = false;
+  while (performance.now() < end) {
+    const now = inJournalIo(pid);
+    if (now && !inside && seen++ === nth) return true;
+    inside = now;
+  }
+  return false;
+}
+
+/**
+ * The terminal reaches the host through this relay, so a round can cut the link (new connections refused, open ones
+ * dropped). The mock network's "down" only makes sales go offline: the forwarder would still reach the host and send
+ * each advice at once, so no queue would build up.
+ */
+class Relay {
+  port = 0;
+  private server: net.Server | undefined;
+  private readonly open = new Set<net.Socket>();
+
+  constructor(private readonly hostPort: number) {}
+
+  async up(): Promise<void> {
+    if (this.server) return;
+    const server = net.createServer((inbound) => {
+      const outbound = net.connect(this.hostPort, '127.0.0.1');
+      for (const socket of [inbound, outbound]) {
+        this.open.add(socket);
+        socket.setNoDelay(true);
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          this.open.delete(socket);
+          inbound.destroy();
+          outbound.destroy();
+        });
+      }
+      inbound.pipe(outbound);
+      outbound.pipe(inbound);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.open) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+// ---- The campaign ----
 
 type Step = { amount: number; card: string; offline?: boolean; cancel?: boolean };
 
@@ -64,60 +236,273 @@ function pickStep(random: () => number): Step {
   return { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.8 ? 'visa' : 'mastercard', offline: true };
 }
 
-/** Runs sales until the connection dies (the process was killed). */
-async function workload(client: EcrClient, random: () => number, stop: { killed: boolean }): Promise<number> {
-  let done = 0;
-  while (!stop.killed) {
-    const step = pickStep(random);
-    if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'down' });
-    const pending = client.call({ cmd: 'sale', amount: step.amount }, (m) => {
-      if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: step.card });
-      if (step.cancel && m.type === 'state' && m['state'] === 'authorizing') void client.call({ cmd: 'cancel' });
-      if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
-    });
-    const result = await pending;
-    if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'up' });
-    if (result.type === 'error' && result['code'] === 'disconnected') break;
-    done += 1;
-  }
-  return done;
+interface Kill {
+  phase: Phase;
+  /** The outside sign of the phase was there at the kill. */
+  landed: boolean;
+  /** Where in the phase, for the histogram (e.g. the boot state, the self-test sign). */
+  detail: string;
+  /** The main thread was inside a journal write or sync at the kill. */
+  journalIo: boolean;
+}
+
+interface Round {
+  terminal: RunningCli;
+  client: EcrClient;
 }
 
 describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
-  it('loses nothing and duplicates nothing', async () => {
+  it('loses nothing and duplicates nothing, whatever phase a kill lands in', async () => {
     const random = prng(SEED);
-    const host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath, '--late-ms', '700']);
+    const plan = phasePlan(random, KILLS);
+    const began = Date.now();
+    writeFileSync(ledgerPath, '');
+    const ledger = new LedgerTail(ledgerPath);
+    const ledgerWatch = watch(ledgerPath, nudge);
+    // 'delay' (2000.01) answers within the terminal's 400 ms timeout, so a kill can land while an approval is on its way.
+    const host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath, '--late-ms', '700', '--delay-ms', '150']);
     children.push(host);
     await until(() => host.stdout().includes('listening'), 'host simulator');
     const hostPort = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
+    const relay = new Relay(hostPort);
+    await relay.up();
     writeFileSync(configPath, JSON.stringify({
       dataDir,
       log: { level: 'error' },
-      host: { address: `127.0.0.1:${hostPort}`, simulator: { embedded: false }, responseTimeoutMs: 400, connectTimeoutMs: 1000, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } },
+      host: { address: `127.0.0.1:${relay.port}`, simulator: { embedded: false }, responseTimeoutMs: 400, connectTimeoutMs: 1000, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } },
       ecr: { port: 0, socketPath: null },
       forwarding: { initialDelayMs: 20, maxDelayMs: 200, intervalMs: 100 },
       transaction: { cardWaitTimeoutMs: 5000 },
     }));
 
     let sales = 0;
-    for (let kill = 0; kill < KILLS; kill++) {
-      const { terminal, port } = await startTerminal();
-      const client = await EcrClient.connect({ port });
-      const stop = { killed: false };
-      const running = workload(client, random, stop);
-      // A random instant: during boot recovery and draining, mid-sale, mid-journal-write, mid-forwarding.
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1_200)));
+    let readyMs = 600;
+    /** What the register was told, by txnRef: the journal must end up saying the same. */
+    const reported = new Map<string, string>();
+    /** STANs whose request was at the host, unanswered, at a kill: each must be reversed exactly once. */
+    const midAuthorization = new Set<string>();
+    /** STANs of offline sales whose drain was cut by a kill. */
+    const midDrain = new Set<string>();
+
+    async function startTerminal(): Promise<Round> {
+      const started = Date.now();
+      const terminal = startCli('pos-terminal', ['--config', configPath]);
+      children.push(terminal);
+      await until(() => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null, 'terminal ready', 20_000);
+      if (terminal.child.exitCode !== null) throw new Error(`terminal exited: ${terminal.stderr()}`);
+      readyMs = (readyMs * 3 + (Date.now() - started)) / 4;
+      const client = await EcrClient.connect({ port: Number(/ECR on 127\.0\.0\.1:(\d+)/.exec(terminal.stdout())![1]) });
+      return { terminal, client };
+    }
+
+    function kill(terminal: RunningCli): boolean {
+      const io = inJournalIo(terminal.child.pid);
       terminal.child.kill('SIGKILL');
-      stop.killed = true;
+      return io;
+    }
+
+    /** One sale, driven as a register does (card on request, duplicate confirmed); onState sees every state event. */
+    async function sale(client: EcrClient, step: Step, onState?: (state: string) => void): Promise<EcrMessage> {
+      if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'down' });
+      const result = await client.call({ cmd: 'sale', amount: step.amount }, (m) => {
+        if (m.type !== 'state') return;
+        const state = String(m['state']);
+        if (state === 'waitingForCard') void client.call({ cmd: 'sim.card', name: step.card });
+        if (step.cancel && state === 'authorizing') void client.call({ cmd: 'cancel' });
+        if (state === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
+        onState?.(state);
+      });
+      if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'up' });
+      if (result.type === 'result') {
+        sales += 1;
+        if (!result['replayed']) reported.set(String(result['txnRef']), String(result['outcome']));
+      }
+      return result;
+    }
+
+    const rounds: Record<Exclude<Phase, 'boot'>, (r: Round) => Promise<Kill>> = {
+      // A request sent, its answer not back: 2000.01 answers after 150 ms, 2000.02 never, 2000.05 after the timeout.
+      authorizing: async ({ terminal, client }) => {
+        const amount = [200_001, 200_002, 200_005][Math.floor(random() * 3)]!;
+        const card = random() < 0.7 ? 'visa' : 'mastercard';
+        const hold = Math.floor(random() * 130);
+        const mark = ledger.poll().length;
+        // States after `authorizing` mean the terminal has its answer or gave up waiting.
+        const after: string[] = [];
+        let authorizing = false;
+        const pending = sale(client, { amount, card }, (state) => {
+          if (authorizing) after.push(state);
+          else authorizing = state === 'authorizing';
+        });
+        const request = await waitFor(() => ledger.poll().slice(mark).find((e) => e.dir === 'in' && e.mti === '0200'), 5_000);
+        if (request) await sleep(hold);
+        const answered = request !== undefined && ledger.poll().slice(mark).some((e) => e.dir === 'out' && e.stan === request.stan && !e.note?.startsWith('withheld'));
+        const journalIo = kill(terminal);
+        await pending;
+        const landed = request !== undefined && !answered && after.length === 0;
+        if (landed) midAuthorization.add(request.stan!);
+        return { phase: 'authorizing', landed, detail: `amount ${amount}`, journalIo };
+      },
+
+      // A sale's states are each committed before their ECR event goes out, and the terminal goes straight on to the
+      // next commits: after `authorizing`, the STAN, `sending` and the armed reversal (online) or the offline approval
+      // with its queued advice; after `approved`/`declined`, `printing`; after the card is presented (our own action,
+      // so never seen late), `reading`, `checkingCard`, `authorizing` and on. From the trigger the main thread is spun
+      // on until it is inside its nth journal write or fsync, so the kill lands in a commit rather than between them.
+      // An event that arrives late (the terminal already done) finds no commit to land in: that kill is a miss.
+      'journal-write': async ({ terminal, client }) => {
+        const burst = 1 + Math.floor(random() * 3);
+        const target = Math.floor(random() * burst);
+        const trigger = (['card', 'authorizing', 'decided'] as const)[Math.floor(random() * 3)]!;
+        // How many journal writes to let pass: about as many as follow the trigger in every kind of sale.
+        const nth = Math.floor(random() * { card: 6, authorizing: 3, decided: 2 }[trigger]);
+        let outcome: Kill | undefined;
+        const killed = () => outcome !== undefined; // read through a call: set inside the event callback
+        for (let i = 0; i < burst && !killed(); i++) {
+          const offline = random() < 0.5;
+          const card = offline ? (random() < 0.8 ? 'visa' : 'mastercard') : ['visa', 'mastercard', 'insufficient-funds'][Math.floor(random() * 3)]!;
+          // The last state the terminal committed and reported before it died: the kill landed in a commit after it.
+          let last = '';
+          await sale(client, { amount: 100 + Math.floor(random() * 20_000), card, offline }, (state) => {
+            last = state;
+            if (i !== target || killed()) return;
+            const fires = trigger === 'card' ? state === 'waitingForCard' : trigger === 'authorizing' ? state === 'authorizing' : state === 'approved' || state === 'declined';
+            if (!fires) return;
+            const inCommit = awaitJournalIo(terminal.child.pid, nth, 100);
+            kill(terminal);
+            outcome = { phase: 'journal-write', landed: procShowsSyscalls ? inCommit : true, detail: '', journalIo: inCommit };
+          });
+          if (outcome) {
+            outcome.detail = `${offline ? 'offline' : 'online'} sale, after ${last}`;
+            // Without /proc, a kill counts when the sale had not finished.
+            if (!procShowsSyscalls) outcome.landed = last !== 'done';
+          }
+        }
+        return outcome ?? { phase: 'journal-write', landed: false, detail: 'trigger not seen', journalIo: kill(terminal) };
+      },
+
+      // Offline sales queue up behind a cut link; the link comes back and the kill lands once the host has some of
+      // their advices but not all.
+      drain: async ({ terminal, client }) => {
+        await relay.cut();
+        const queued: string[] = [];
+        const count = 3 + Math.floor(random() * 10);
+        for (let i = 0; i < count; i++) {
+          const result = await sale(client, { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.8 ? 'visa' : 'mastercard', offline: true });
+          if (result['outcome'] === 'offline-approved') queued.push(String(result['stan']).padStart(6, '0'));
+        }
+        const target = 1 + Math.floor(random() * Math.max(1, queued.length - 1));
+        const mark = ledger.poll().length;
+        const arrived = () => new Set(ledger.poll().slice(mark).filter((e) => e.dir === 'in' && (e.mti === '0220' || e.mti === '0221') && queued.includes(e.stan!)).map((e) => e.stan)).size;
+        await relay.up();
+        await waitFor(() => (arrived() >= target ? true : undefined), 5_000);
+        const atKill = arrived();
+        const journalIo = kill(terminal);
+        const landed = atKill >= 1 && atKill < queued.length;
+        if (landed) queued.forEach((stan) => midDrain.add(stan));
+        return { phase: 'drain', landed, detail: landed ? 'mid-drain' : `${atKill} of ${queued.length} at the host`, journalIo };
+      },
+
+      // The storage check writes and fsyncs a .selftest-*.tmp file in the data directory; the host check sends an echo.
+      'self-test': async ({ terminal, client }) => {
+        await sale(client, pickStep(random));
+        const sign = random() < 0.5 ? 'storage file' : 'echo at the host';
+        const mark = ledger.poll().length;
+        let tmpFile = false;
+        let answered = false;
+        const dirWatch = watch(dataDir, (_event, name) => {
+          if (!name?.startsWith('.selftest-')) return;
+          tmpFile = true;
+          nudge();
+        });
+        const pending = client.request({ cmd: 'selftest' }, () => {
+          answered = true;
+          nudge();
+        });
+        const seen = await waitFor(() => {
+          if (answered) return 'answered';
+          if (sign === 'storage file') return tmpFile ? sign : undefined;
+          return ledger.poll().slice(mark).some((e) => e.dir === 'in' && e.mti === '0800') ? sign : undefined;
+        }, 5_000);
+        const journalIo = kill(terminal);
+        dirWatch.close();
+        const landed = seen === sign && !answered;
+        await pending;
+        return { phase: 'self-test', landed, detail: landed ? sign : `${sign}: ${seen ?? 'not seen'}`, journalIo };
+      },
+
+      random: async ({ terminal, client }) => {
+        const stop = { killed: false };
+        const running = (async () => {
+          while (!stop.killed) if ((await sale(client, pickStep(random)))['code'] === 'disconnected') break;
+        })();
+        // A random instant: during boot recovery and draining, mid-sale, mid-journal-write, mid-forwarding.
+        await sleep(Math.floor(random() * 1_200));
+        const journalIo = kill(terminal);
+        stop.killed = true;
+        await running;
+        return { phase: 'random', landed: true, detail: 'any', journalIo };
+      },
+    };
+
+    // Kill before the ready line. The data directory shows how far boot got (inotify; the log is buffered and comes
+    // too late): the run marker is rewritten as telemetry starts, shortly before recovery; journal commits after it
+    // are recovery's batch or the forwarder's first try at what is owed; a .selftest file means recovery is over and
+    // the boot self-test runs. Half the rounds kill in the first journal write or fsync after the marker (spun on as
+    // above), half at an instant up to a usual start time (mostly before the journal is even open).
+    async function bootRound(): Promise<Kill> {
+      const inCommit = random() < 0.5;
+      const at = Math.floor(random() * readyMs);
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const seen = { marker: false, commit: false, selfTest: false };
+      const dirWatch = watch(dataDir, (_event, name) => {
+        if (name?.startsWith('run-marker')) seen.marker = true;
+        else if (name === 'journal.sqlite-wal' && seen.marker) seen.commit = true;
+        else if (name?.startsWith('.selftest-')) seen.selfTest = true;
+        else return;
+        nudge();
+      });
+      const terminal = startCli('pos-terminal', ['--config', configPath]);
+      children.push(terminal);
+      terminal.child.stdout.on('data', nudge);
+      const ready = () => /ECR on/.test(terminal.stdout());
+      let caught = false;
+      if (inCommit) {
+        await waitFor(() => (seen.marker || ready() || terminal.child.exitCode !== null ? true : undefined), 20_000);
+        caught = awaitJournalIo(terminal.child.pid, 0, 300);
+      } else await sleep(at);
+      // A write caught by the spin may have returned a microsecond later: the kill is still inside that commit.
+      const journalIo = kill(terminal) || caught;
       await terminal.exited;
-      sales += await running;
-      await client.close();
-      if (process.env['POS_CRASH_VERBOSE']) console.info(`kill ${kill + 1}/${KILLS}: ${sales} sales so far`);
+      await sleep(5); // the data directory's last events, from before the kill
+      dirWatch.close();
+      if (terminal.child.signalCode === null) throw new Error(`terminal exited by itself: ${terminal.stderr()}`);
+      const where = ready() ? 'after ready' : seen.selfTest ? 'boot self-test' : journalIo ? 'boot commit' : seen.commit ? 'recovery' : seen.marker ? 'before recovery' : 'starting';
+      return { phase: 'boot', landed: !ready(), detail: where, journalIo };
+    }
+
+    const kills: Kill[] = [];
+    for (let round = 0; round < KILLS; round++) {
+      const phase = plan[round]!;
+      let outcome: Kill;
+      if (phase === 'boot') outcome = await bootRound();
+      else {
+        const started = await startTerminal();
+        try {
+          outcome = await rounds[phase](started);
+        } finally {
+          started.terminal.child.kill('SIGKILL');
+          await started.terminal.exited;
+          await started.client.close();
+          await relay.up();
+        }
+      }
+      kills.push(outcome);
+      if (VERBOSE) console.info(`kill ${round + 1}/${KILLS} ${phase}: ${outcome.landed ? 'landed' : 'missed'} (${outcome.detail}${outcome.journalIo ? ', in journal I/O' : ''}); ${sales} sales so far`);
     }
 
     // Last start: let it recover and drain everything it owes the host.
-    const { terminal, port } = await startTerminal();
-    const client = await EcrClient.connect({ port });
+    const { terminal, client } = await startTerminal();
     let status: Record<string, unknown> = {};
     const drained = async () => {
       status = await client.call({ cmd: 'status' });
@@ -127,19 +512,28 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     const started = Date.now();
     while (!(await drained())) {
       if (Date.now() - started > 60_000) throw new Error(`terminal did not drain: ${JSON.stringify(status)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     await client.close();
     terminal.child.kill('SIGTERM');
     await terminal.exited;
+    ledgerWatch.close();
 
     // ---- Reconciliation ----
-    const ledger = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | number | boolean | undefined>);
-    const count = (stan: string, mtis: string[], dir: 'in' | 'out', extra: (e: (typeof ledger)[number]) => boolean = () => true) =>
-      ledger.filter((e) => e['dir'] === dir && e['stan'] === stan && mtis.includes(String(e['mti'])) && !e['duplicate'] && extra(e)).length;
+    const byStanInLedger = new Map<string, LedgerEntry[]>();
+    for (const e of ledger.poll()) {
+      if (e.stan === undefined) continue;
+      const list = byStanInLedger.get(e.stan) ?? [];
+      list.push(e);
+      byStanInLedger.set(e.stan, list);
+    }
+    /** The host's processed (not duplicate) messages for a STAN; duplicates are repeats it answered without acting. */
+    const messages = (stan: string, mtis: string[], dir: 'in' | 'out', duplicates = false) =>
+      (byStanInLedger.get(stan) ?? []).filter((e) => e.dir === dir && mtis.includes(String(e.mti)) && Boolean(e.duplicate) === duplicates);
 
     const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
     try {
+      expect(journal.integrityCheck()).toEqual(['ok']);
       expect(journal.inFlight()).toEqual([]);
       expect(journal.pendingReversals()).toEqual([]);
       expect(journal.armedReversals()).toEqual([]);
@@ -148,47 +542,92 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       const rows = journal.listTransactions({ limit: 1_000_000 });
       const byStan = new Map(rows.filter((r) => r.stan !== null).map((r) => [String(r.stan).padStart(6, '0'), r]));
       const problems: string[] = [];
-      const tally = { approved: 0, reversed: 0, offline: 0, declined: 0, other: 0 };
+      const tally = { approved: 0, reversed: 0, offline: 0, declined: 0, other: 0, adviceRepeats: 0, reversalRepeats: 0 };
 
       // Every message the host saw belongs to a journaled transaction, and each was processed once.
       // (Echo tests, 0800, carry STANs of their own and belong to no transaction.)
-      for (const e of ledger.filter((x) => x['dir'] === 'in' && x['stan'] !== undefined && x['mti'] !== '0800')) {
-        if (!byStan.has(String(e['stan']))) problems.push(`host saw STAN ${e['stan']} (${e['mti']}) that the journal does not know`);
+      for (const e of ledger.entries.filter((x) => x.dir === 'in' && x.stan !== undefined && x.mti !== '0800')) {
+        if (!byStan.has(e.stan!)) problems.push(`host saw STAN ${e.stan} (${e.mti}) that the journal does not know`);
       }
       for (const [stan, row] of byStan) {
-        const financial = count(stan, ['0200'], 'in');
-        const hostApproved = count(stan, ['0210'], 'out', (e) => e['responseCode'] === '00') > 0;
-        const reversals = count(stan, ['0400', '0401'], 'in');
-        const advices = count(stan, ['0220', '0221'], 'in');
-        if (financial > 1) problems.push(`STAN ${stan}: the host processed ${financial} financial requests`);
+        const financial = messages(stan, ['0200'], 'in');
+        const hostApproved = messages(stan, ['0210'], 'out').some((e) => e.responseCode === '00');
+        const reversals = messages(stan, ['0400', '0401'], 'in').length;
+        const advices = messages(stan, ['0220', '0221'], 'in');
+        tally.adviceRepeats += messages(stan, ['0220', '0221'], 'in', true).length;
+        tally.reversalRepeats += messages(stan, ['0400', '0401'], 'in', true).length;
+        if (financial.length > 1) problems.push(`STAN ${stan}: the host processed ${financial.length} financial requests`);
         if (reversals > 1) problems.push(`STAN ${stan}: the host processed ${reversals} reversals`);
-        if (advices > 1) problems.push(`STAN ${stan}: the host processed ${advices} advices`);
+        if (advices.length > 1) problems.push(`STAN ${stan}: the host processed ${advices.length} advices`);
+        if ([...financial, ...advices].some((e) => e.amount !== row.amount)) problems.push(`STAN ${stan}: the host saw another amount than the journal's ${row.amount}`);
         const reversal = journal.reversalFor(row.txnRef);
         switch (row.outcome) {
           case 'approved':
             tally.approved += 1;
             // Captured exactly once: the host approved it and it was never reversed.
             if (!hostApproved || reversals !== 0) problems.push(`STAN ${stan}: approved in the journal but host approved=${hostApproved}, reversals=${reversals}`);
+            if (advices.length !== 0) problems.push(`STAN ${stan}: approved online but ${advices.length} advices forwarded`);
             break;
           case 'offline-approved':
             tally.offline += 1;
-            if (advices !== 1 || financial !== 0) problems.push(`STAN ${stan}: offline sale with ${advices} advices and ${financial} online requests`);
+            if (advices.length !== 1 || financial.length !== 0) problems.push(`STAN ${stan}: offline sale with ${advices.length} advices and ${financial.length} online requests`);
             break;
           default:
-            // Not approved by the terminal: if the host approved it, exactly one reversal undid it.
+            // Not approved by the terminal: if the host approved it, exactly one reversal undid it; no advice went.
             if (hostApproved && reversals !== 1) problems.push(`STAN ${stan}: ${row.outcome} in the journal, host approved it, ${reversals} reversals`);
             if (reversal && reversal.state !== 'acknowledged' && reversal.state !== 'cleared') problems.push(`STAN ${stan}: reversal left ${reversal.state}`);
+            if (advices.length !== 0) problems.push(`STAN ${stan}: ${row.outcome} in the journal but ${advices.length} advices forwarded`);
             if (hostApproved) tally.reversed += 1;
             else if (row.outcome === 'declined') tally.declined += 1;
             else tally.other += 1;
         }
       }
+      // Killed with the request at the host and no answer back: never approved, reversed exactly once.
+      for (const stan of midAuthorization) {
+        const row = byStan.get(stan);
+        const reversals = messages(stan, ['0400', '0401'], 'in').length;
+        if (!row || row.outcome === 'approved' || reversals !== 1 || journal.reversalFor(row.txnRef)?.state !== 'acknowledged') {
+          problems.push(`STAN ${stan} (killed while authorizing): outcome ${row?.outcome}, ${reversals} reversals, reversal ${row ? journal.reversalFor(row.txnRef)?.state : 'none'}`);
+        }
+      }
+      // Killed in the middle of their drain: each still forwarded exactly once.
+      for (const stan of midDrain) {
+        if (byStan.get(stan)?.outcome !== 'offline-approved' || messages(stan, ['0220', '0221'], 'in').length !== 1) problems.push(`STAN ${stan} (drain killed): not forwarded exactly once`);
+      }
+      // What the register was told is what the journal says.
+      const byRef = new Map(rows.map((r) => [r.txnRef, r]));
+      for (const [txnRef, outcome] of reported) {
+        if (byRef.get(txnRef)?.outcome !== outcome) problems.push(`${txnRef}: the register was told ${outcome}, the journal says ${byRef.get(txnRef)?.outcome}`);
+      }
       expect(problems).toEqual([]);
-      // The campaign must have exercised what it claims to.
-      expect(tally.approved).toBeGreaterThan(0);
-      expect(tally.reversed).toBeGreaterThan(0);
-      expect(tally.offline).toBeGreaterThan(0);
-      console.info(`crash campaign seed ${SEED}: ${KILLS} kills, ${sales} completed sales, ${rows.length} transactions journaled, ${JSON.stringify(tally)}`);
+
+      // The campaign must have exercised what it claims to (a campaign of boot kills alone has no sales).
+      if (PHASES.length === ALL_PHASES.length) {
+        expect(tally.approved).toBeGreaterThan(0);
+        expect(tally.reversed).toBeGreaterThan(0);
+        expect(tally.offline).toBeGreaterThan(0);
+      }
+      const histogram = PHASES.map((phase) => {
+        const mine = kills.filter((k) => k.phase === phase);
+        const landed = mine.filter((k) => k.landed);
+        const details = new Map<string, number>();
+        for (const k of landed) details.set(k.detail, (details.get(k.detail) ?? 0) + 1);
+        return {
+          phase, planned: mine.length, landed: landed.length, inJournalIo: mine.filter((k) => k.journalIo).length,
+          where: [...details].sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} ${n}`).join(', '),
+        };
+      });
+      const leftovers = readdirSync(dataDir).filter((name) => name.startsWith('.selftest-')).length;
+      console.info(
+        [
+          `crash campaign seed ${SEED}: ${KILLS} kills in ${Math.round((Date.now() - began) / 1000)} s, ${sales} completed sales, ${rows.length} transactions journaled, ${JSON.stringify(tally)}`,
+          `kills reconciled: ${midAuthorization.size} STANs killed while authorizing, ${midDrain.size} offline sales in killed drains, ${reported.size} register results; ${leftovers} self-test files left behind`,
+          'phase          planned landed  in-journal-I/O  where',
+          ...histogram.map((h) => `${h.phase.padEnd(14)} ${String(h.planned).padStart(7)} ${String(h.landed).padStart(6)} ${String(h.inJournalIo).padStart(15)}  ${h.where}`),
+        ].join('\n'),
+      );
+      // Every phase was really hit, not only planned.
+      expect(histogram.filter((h) => h.landed < MIN_LANDED).map((h) => `${h.phase}: ${h.landed} of ${h.planned} landed`)).toEqual([]);
     } finally {
       journal.close();
       host.child.kill('SIGTERM');

@@ -5,7 +5,7 @@
  * possible) and limitations (sales go on, with something missing).
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, statfs, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CardReader } from '../../hal/card-reader/contract.js';
 import type { Clock } from '../../hal/clock.js';
@@ -223,7 +223,17 @@ async function checkHost(deps: SelfTestDeps, limitMs: number, signal: AbortSigna
   return { ...base, status: 'ok', code: 'ok', detail: `echo answered in ${last.rttMs ?? '?'} ms (${Math.round(age / 1000)} s ago)` };
 }
 
+/** A probe file left by a process killed mid-check (another pid); this process's own may be in use right now. */
+const STALE_PROBE = new RegExp(`^\\.selftest-(?!${process.pid}-)\\d+-[0-9a-f]+\\.tmp$`);
+
+async function removeStaleProbes(dataDir: string): Promise<void> {
+  const names = await readdir(dataDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => STALE_PROBE.test(name)).map((name) => unlink(join(dataDir, name)).catch(() => {})));
+}
+
 async function checkStorage(dataDir: string, minFreeBytes: number): Promise<Outcome> {
+  // A power cut or kill during an earlier check leaves its probe file behind; without this they pile up for good.
+  await removeStaleProbes(dataDir);
   const path = join(dataDir, `.selftest-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   const payload = randomBytes(512);
   let created = false;

@@ -71,6 +71,16 @@ function result(report: SelfTestReport, component: CheckResult['component']): Ch
 }
 
 describe('runSelfTest', () => {
+  it('removes probe files a killed process left behind, and keeps everything else', async () => {
+    const { deps, dataDir } = await setup();
+    writeFileSync(join(dataDir, '.selftest-999999-0a1b2c3d.tmp'), Buffer.alloc(512));
+    writeFileSync(join(dataDir, '.selftest-12-ff.tmp'), '');
+    writeFileSync(join(dataDir, 'journal.sqlite'), 'keep');
+    const report = await runSelfTest(deps);
+    expect(result(report, 'storage').status).toBe('ok');
+    expect(readdirSync(dataDir)).toEqual(['journal.sqlite']);
+  });
+
   it('passes every check on healthy devices and leaves no trace in the data dir', async () => {
     const { deps, dataDir, clock, progress } = await setup();
     const report = await runSelfTest(deps);

@@ -54,6 +54,7 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
     expect(report.scanned.telemetryMessages).toBeGreaterThan(0);
     expect(report.scanned.receipts).toBeGreaterThan(TRANSACTIONS / 2);
     expect(report.scanned.ecrMessages).toBeGreaterThan(TRANSACTIONS);
+    expect(report.scanned.screens).toBeGreaterThan(TRANSACTIONS * 3);
     expect(report.journalRows).toBeGreaterThanOrEqual(TRANSACTIONS * 0.9);
   }, Math.max(300_000, TRANSACTIONS * 60));
 });

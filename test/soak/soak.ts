@@ -291,7 +291,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       // Between customers: 20–60 s of simulated time, so every periodic timer of the terminal runs.
       await pass(20_000 + Math.floor(random() * 40_000));
 
-      if ((done + 1) % 200 === 0) drainDevices();
+      // After every transaction: the mock display keeps only its last 1,000 screens, and every one must be scanned.
+      drainDevices();
       if (done + 1 === warmup) {
         drainDevices();
         gc();

@@ -4,10 +4,9 @@
  * line's --url/--fleet/--share, then validation. Every failure is a FleetConfigError whose message is one
  * `path: expected X, found Y` line per bad key. See config/fleet.example.json.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import { deepMerge, describe, dotted, isObject, JsoncFileError, put, readJsoncObjectFile, valueAt, type Json, type JsonObject } from '../config/jsonc-file.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -117,8 +116,6 @@ export const fleetConfigSchema = obj({
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
 
 /** What runs without a config file: a broker on this machine, every fleet, the four usual alerts. */
 export const FLEET_DEFAULTS: JsonObject = {
@@ -212,104 +209,17 @@ export function formatFleetConfigError(err: FleetConfigError): string {
   return err.problems.map((p) => `config error: ${problemLine(p)}\n`).join('');
 }
 
-// ---- file reading (JSON with comments; duplicate keys refused) -----------------------------------------------
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Defined rather than assigned, so a "__proto__" key stays an ordinary (and refused) key. */
-function put(target: JsonObject, key: string, value: Json): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** Objects merge key by key; arrays, scalars and null replace. */
-function deepMerge(base: Json, overlay: Json): Json {
-  if (!isObject(base) || !isObject(overlay)) return overlay;
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(base)) put(out, k, v);
-  for (const [k, v] of Object.entries(overlay)) put(out, k, Object.hasOwn(out, k) ? deepMerge(out[k] ?? null, v) : v);
-  return out;
-}
-
+/** The file as the shared reader sees it (comments allowed, duplicate keys and deep nesting refused), in our error. */
 function readConfigFile(file: string): JsonObject {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return readJsoncObjectFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const found = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-      : code === 'EISDIR' ? 'a directory' : (err as Error).message;
-    throw new FleetConfigError([{ path: file, expected: 'a readable config file', found }]);
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  const first = errors[0];
-  if (first !== undefined) {
-    throw new FleetConfigError([{
-      path: `${file}:${position(text, first.offset)}`,
-      expected: `valid JSON with comments (${printParseErrorCode(first.error)})`,
-      found: describe(text.slice(first.offset, first.offset + Math.max(first.length, 1)) || 'end of file'),
-    }]);
-  }
-  const value = tree === undefined ? null : toValue(tree, file, text);
-  if (!isObject(value)) throw new FleetConfigError([{ path: file, expected: 'a JSON object at the top level', found: describe(value) }]);
-  return value;
-}
-
-function position(text: string, offset: number): string {
-  const lines = text.slice(0, offset).split(/\r\n|\r|\n/);
-  return `${lines.length}:${(lines[lines.length - 1] ?? '').length + 1}`;
-}
-
-function toValue(node: JsonNode, file: string, text: string): Json {
-  switch (node.type) {
-    case 'object': {
-      const out: JsonObject = {};
-      for (const prop of node.children ?? []) {
-        const [keyNode, valueNode] = prop.children ?? [];
-        if (keyNode === undefined) continue;
-        const key = String(keyNode.value);
-        if (Object.hasOwn(out, key)) {
-          throw new FleetConfigError([{
-            path: `${file}:${position(text, keyNode.offset)}`, expected: 'each key once per object', found: `duplicate key ${JSON.stringify(key)}`,
-          }]);
-        }
-        put(out, key, valueNode === undefined ? null : toValue(valueNode, file, text));
-      }
-      return out;
-    }
-    case 'array':
-      return (node.children ?? []).map((child) => toValue(child, file, text));
-    default:
-      return node.value as Json;
+    if (err instanceof JsoncFileError) throw new FleetConfigError(err.problems);
+    throw err;
   }
 }
 
 // ---- problems ------------------------------------------------------------------------------------------------
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-}
-
-function dotted(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? String(seg) : `.${String(seg)}`;
-  return out || '(top level)';
-}
-
-function valueAt(root: Json, path: readonly PropertyKey[]): Json | undefined {
-  let node: Json | undefined = root;
-  for (const seg of path) {
-    if (Array.isArray(node) && typeof seg === 'number') node = node[seg];
-    else if (isObject(node) && typeof seg === 'string' && Object.hasOwn(node, seg)) node = node[seg];
-    else return undefined;
-  }
-  return node;
-}
 
 /** The keys accepted for the object at `path` (for a rule, those of its type). */
 function knownKeys(path: readonly PropertyKey[], raw: Json): string[] {

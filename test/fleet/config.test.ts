@@ -80,11 +80,14 @@ describe('fleet config', () => {
     ]);
     const path = file('{\n  "fleet": "a"\n  "share": "b"\n}');
     expect(problems(() => loadFleetConfig({ path, env: {} }))).toEqual([
-      `config error: ${path}:3:3: expected valid JSON with comments (CommaExpected), found "\\"share\\""`,
+      `config error: ${path}:3:3: expected "," between entries, found "\\"share\\""`,
     ]);
     expect(problems(() => loadFleetConfig({ path: '/nonexistent/fleet.json', env: {} }))).toEqual([
       'config error: /nonexistent/fleet.json: expected a readable config file, found no such file',
     ]);
     expect(problems(() => loadFleetConfig({ path: file('{ "fleet": "a", "fleet": "b" }'), env: {} }))[0]).toMatch(/duplicate key "fleet"/);
+    // Nesting deep enough to overflow a recursive reader is a config error, not a crash.
+    const deep = file(`{ "x": ${'['.repeat(10_000)}${']'.repeat(10_000)} }`);
+    expect(problems(() => loadFleetConfig({ path: deep, env: {} }))).toEqual([`config error: ${deep}:1:71: expected at most 64 levels of nesting, found deeper nesting`]);
   });
 });

@@ -12,6 +12,7 @@ import { HID_REPORT_BYTES, HidMsrReader, MAX_SWIPE_CHARS } from '../../hal/card-
 import { SWIPE_FAILURE_REASONS, luhnValid, track1Lrc, track2Lrc, type SwipeFailureReason } from '../../hal/card-reader/iso7813.js';
 import { DeviceFaultError } from '../../hal/fault.js';
 import { HID_SWIPES } from '../hal/fixtures/hid-swipes.js';
+import { typedReports } from '../support/hid-typing.js';
 import { CASES, fcParams, FuzzFailure, Tally, timeoutFor } from './budget.js';
 import { applyByteMutations, biasedBytes, byteMutation, chunk, chunkSizes, mutationList } from './mutate.js';
 
@@ -21,29 +22,8 @@ const REASONS: readonly SwipeFailureReason[] = SWIPE_FAILURE_REASONS;
 /** Modifiers that shift or chord, Enter, the track punctuation keys, ErrorRollOver and the modifier usages. */
 const HID_BYTES = [0x00, 0x02, 0x20, 0x01, 0x04, 0x08, 0x28, 0x58, 0x22, 0x05, 0x33, 0x38, 0x2e, 0x03, 0xe1, 0xff];
 
-// ---- typing text the way a reader does ----
-
-const KEY_OF: Record<string, [number, number]> = { ' ': [0x2c, 0], '\r': [0x28, 0] };
-'1234567890'.split('').forEach((c, i) => (KEY_OF[c] = [0x1e + i, 0]));
-'!@#$%^&*()'.split('').forEach((c, i) => (KEY_OF[c] = [0x1e + i, 0x02]));
-for (let i = 0; i < 26; i++) KEY_OF[String.fromCharCode(0x41 + i)] = [0x04 + i, 0x02];
-for (const [key, plain, shifted] of [
-  [0x2d, '-', '_'], [0x2e, '=', '+'], [0x2f, '[', '{'], [0x30, ']', '}'], [0x31, '\\', '|'],
-  [0x33, ';', ':'], [0x34, "'", '"'], [0x36, ',', '<'], [0x37, '.', '>'], [0x38, '/', '?'],
-] as const) {
-  KEY_OF[plain] = [key, 0];
-  KEY_OF[shifted] = [key, 0x02];
-}
-
-/** Press and release per character, each report an 8-byte boot report (with a report-ID byte in front when asked). */
-function typed(text: string, reportId: number | undefined): Uint8Array[] {
-  return [...text].flatMap((c) => {
-    const [key, mod] = KEY_OF[c] ?? [0, 0];
-    const down = [mod, 0, key, 0, 0, 0, 0, 0];
-    const up = [0, 0, 0, 0, 0, 0, 0, 0];
-    return reportId === undefined ? [Uint8Array.from(down), Uint8Array.from(up)] : [Uint8Array.from([reportId, ...down]), Uint8Array.from([reportId, ...up])];
-  });
-}
+/** Press and release per character (test/support/hid-typing.ts); a character off the layout is an empty report. */
+const typed = (text: string, reportId: number | undefined) => typedReports(text, { ...(reportId === undefined ? {} : { reportId }), unknownAsNoKey: true });
 
 /** A card with a Luhn-valid PAN and a current expiry, as track 1 + track 2, with or without LRCs. */
 const card = fc

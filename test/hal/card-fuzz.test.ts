@@ -23,6 +23,7 @@ import {
 } from '../../hal/card-reader/iso7813.js';
 import { ACK, FrameParser, NAK, STX, encodeFrame, type FrameParseResult } from '../../hal/card-reader/serial-frame.js';
 import { DeviceFaultError } from '../../hal/fault.js';
+import { typedReports } from '../support/hid-typing.js';
 
 const RUNS = 20_000;
 const NOW = Date.UTC(2026, 0, 15);
@@ -188,27 +189,8 @@ function checkSwipe(result: ReturnType<typeof parseSwipe>): void {
   assert.match(result.serviceCode ?? '', /^\d{3}$/);
 }
 
-/** US layout for every character of the track 1 set (0x20..0x5F), plus Enter. */
-const KEY_OF: Record<string, [number, number]> = { ' ': [0x2c, 0], '\r': [0x28, 0] };
-'1234567890'.split('').forEach((c, i) => (KEY_OF[c] = [0x1e + i, 0]));
-'!@#$%^&*()'.split('').forEach((c, i) => (KEY_OF[c] = [0x1e + i, 2]));
-for (let i = 0; i < 26; i++) KEY_OF[String.fromCharCode(0x41 + i)] = [0x04 + i, 0x02];
-for (const [key, plain, shifted] of [
-  [0x2d, '-', '_'], [0x2e, '=', '+'], [0x2f, '[', '{'], [0x30, ']', '}'], [0x31, '\\', '|'],
-  [0x33, ';', ':'], [0x34, "'", '"'], [0x36, ',', '<'], [0x37, '.', '>'], [0x38, '/', '?'],
-] as const) {
-  KEY_OF[plain] = [key, 0];
-  KEY_OF[shifted] = [key, 2];
-}
-
-function typed(text: string): Uint8Array[] {
-  return [...text].flatMap((c) => {
-    const entry = KEY_OF[c];
-    if (!entry) throw new Error(`no key for ${JSON.stringify(c)}`);
-    const [key, mod] = entry;
-    return [Uint8Array.from([mod, 0, key, 0, 0, 0, 0, 0]), new Uint8Array(8)];
-  });
-}
+/** Press and release per character, US layout (test/support/hid-typing.ts). */
+const typed = (text: string) => typedReports(text);
 
 /** A card with a Luhn-valid PAN and a current expiry, as both tracks. */
 const card = fc

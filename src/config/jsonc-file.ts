@@ -176,7 +176,11 @@ export function dotted(path: readonly PropertyKey[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
+    else {
+      // A key with a control character (an escaped newline in the file) is quoted, so one problem stays one line.
+      const key = /[\u0000-\u001f\u007f]/.test(String(seg)) ? JSON.stringify(String(seg)) : String(seg);
+      out += out === '' ? key : `.${key}`;
+    }
   }
   return out || '(top level)';
 }

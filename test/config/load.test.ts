@@ -325,6 +325,13 @@ describe('validation errors', () => {
     expect(err.problems.map((x) => `${x.path} ${x.found}`)).toContain('log.__proto__ unknown key');
   });
 
+  it('keeps one line per problem when a key holds an escaped newline', () => {
+    const p = file('newline.json', '{ "log": { "le\\nvel": "debug" } }');
+    const err = configError(() => loadConfig({ path: p, env: {} }));
+    expect(err.problems.map((x) => x.path)).toEqual(['log."le\\nvel"']);
+    expect(err.message.split('\n')).toHaveLength(1);
+  });
+
   it('reports a top level that is not an object', () => {
     const p = file('array.json', '[1, 2]');
     const err = configError(() => loadConfig({ path: p, env: {} }));

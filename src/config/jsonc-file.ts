@@ -1,11 +1,13 @@
 /**
  * Configuration files as people write them: JSON with comments and trailing commas, read so that every mistake is
  * one `FILE[:LINE:COL]: expected X, found Y` problem: unreadable file, syntax error, duplicate key (JSON.parse-style
- * parsers silently keep the last), nesting deep enough to overflow a recursive reader. Shared by the terminal's
- * configuration (src/config/load.ts) and the fleet consumer's (src/fleet/config.ts).
+ * parsers silently keep the last), nesting deep enough to overflow a recursive reader; then the same one-line form
+ * for what the schema finds wrong in the merged value. Shared by the terminal's configuration (src/config/load.ts)
+ * and the fleet consumer's (src/fleet/config.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createScanner, parseTree, printParseErrorCode, SyntaxKind, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import type { z } from 'zod';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -193,4 +195,44 @@ export function valueAt(root: Json, path: readonly PropertyKey[]): Json | undefi
     else return undefined;
   }
   return node;
+}
+
+/** A problem the schema found; `source` names where an overriding value came from (an environment variable, a flag). */
+export interface SchemaProblem extends FileProblem {
+  source?: string;
+}
+
+/**
+ * The schema's issues as one problem per key: an unknown key lists the keys `knownKeys` gives for its object, any
+ * other issue shows the value found. zod may report several failed checks for one value; one line per key is enough.
+ */
+export function schemaProblems(
+  issues: readonly z.core.$ZodIssue[],
+  raw: Json,
+  sources: ReadonlyMap<string, string>,
+  knownKeys: (path: readonly PropertyKey[]) => string[],
+): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  const add = (p: SchemaProblem): void => {
+    if (seen.has(p.path)) return;
+    seen.add(p.path);
+    const source = sources.get(p.path);
+    problems.push(source === undefined ? p : { ...p, source });
+  };
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = knownKeys(issue.path);
+      for (const key of issue.keys) {
+        add({
+          path: dotted([...issue.path, key]),
+          expected: keys.length > 0 ? `one of the keys ${keys.join(', ')}` : 'no such key',
+          found: 'unknown key',
+        });
+      }
+    } else {
+      add({ path: dotted(issue.path), expected: issue.message, found: describe(valueAt(raw, issue.path)) });
+    }
+  }
+  return problems;
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { deepMerge, describe, dotted, isObject, JsoncFileError, put, readJsoncObjectFile, valueAt, type Json, type JsonObject } from './jsonc-file.js';
+import { deepMerge, isObject, JsoncFileError, put, readJsoncObjectFile, schemaProblems, type Json, type JsonObject } from './jsonc-file.js';
 import { configSchema, type PosConfig } from './schema.js';
 
 /** sysexits.h EX_CONFIG: the configuration is wrong, retrying will not help. */
@@ -105,7 +105,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   }
 
   const result = configSchema.safeParse(merged);
-  if (!result.success) throw new ConfigError(issuesToProblems(result.error.issues, merged, envSource));
+  if (!result.success) throw new ConfigError(schemaProblems(result.error.issues, merged, envSource, knownKeys));
   return { config: result.data, sources };
 }
 
@@ -170,31 +170,4 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
   }
   while (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) schema = schema.unwrap() as z.ZodType;
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function issuesToProblems(issues: z.core.$ZodIssue[], raw: Json, envSource: Map<string, string>): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const seen = new Set<string>();
-  const add = (p: ConfigProblem): void => {
-    // zod may report several failed checks for one value; one line per key is enough.
-    if (seen.has(p.path)) return;
-    seen.add(p.path);
-    const source = envSource.get(p.path);
-    problems.push(source === undefined ? p : { ...p, source });
-  };
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const keys = knownKeys(issue.path);
-      for (const key of issue.keys) {
-        add({
-          path: dotted([...issue.path, key]),
-          expected: keys.length > 0 ? `one of the keys ${keys.join(', ')}` : 'no such key',
-          found: 'unknown key',
-        });
-      }
-    } else {
-      add({ path: dotted(issue.path), expected: issue.message, found: describe(valueAt(raw, issue.path)) });
-    }
-  }
-  return problems;
 }

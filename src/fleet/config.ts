@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { deepMerge, describe, dotted, isObject, JsoncFileError, put, readJsoncObjectFile, valueAt, type Json, type JsonObject } from '../config/jsonc-file.js';
+import { deepMerge, isObject, JsoncFileError, put, readJsoncObjectFile, schemaProblems, valueAt, type Json, type JsonObject } from '../config/jsonc-file.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -201,7 +201,7 @@ export function loadFleetConfig(opts: LoadFleetConfigOptions = {}): FleetConfig 
   set(['share'], opts.overrides?.share, '--share');
 
   const result = fleetConfigSchema.safeParse(merged);
-  if (!result.success) throw new FleetConfigError(issuesToProblems(result.error.issues, merged, sources));
+  if (!result.success) throw new FleetConfigError(schemaProblems(result.error.issues, merged, sources, (path) => knownKeys(path, merged)));
   return result.data;
 }
 
@@ -240,30 +240,4 @@ function knownKeys(path: readonly PropertyKey[], raw: Json): string[] {
     else return [];
   }
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function issuesToProblems(issues: z.core.$ZodIssue[], raw: Json, sources: Map<string, string>): FleetConfigProblem[] {
-  const problems: FleetConfigProblem[] = [];
-  const seen = new Set<string>();
-  const add = (p: FleetConfigProblem): void => {
-    if (seen.has(p.path)) return;
-    seen.add(p.path);
-    const source = sources.get(p.path);
-    problems.push(source === undefined ? p : { ...p, source });
-  };
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const keys = knownKeys(issue.path, raw);
-      for (const key of issue.keys) {
-        add({
-          path: dotted([...issue.path, key]),
-          expected: keys.length > 0 ? `one of the keys ${keys.join(', ')}` : 'no such key',
-          found: 'unknown key',
-        });
-      }
-    } else {
-      add({ path: dotted(issue.path), expected: issue.message, found: describe(valueAt(raw, issue.path)) });
-    }
-  }
-  return problems;
 }

@@ -1,7 +1,8 @@
 /**
- * The forwarder: what the terminal owes the host, sent until the host acknowledges it. Pending reversals go
- * first (0400, then 0401 on repeats); the store-and-forward queue follows in order (0220, then 0221). Nothing
- * leaves the journal before the host has answered, and a restart picks up exactly where the journal says.
+ * The forwarder: what the terminal owes the host, sent until the host acknowledges it with a success (see
+ * answer-policy.ts). Pending reversals go first (0400, then 0401 on a real retransmission); the store-and-forward
+ * queue follows in order (0220, then 0221). Nothing leaves the journal before the host has answered, and a restart
+ * picks up exactly where the journal says.
  */
 import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
@@ -10,6 +11,7 @@ import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
 import { buildAdvice, buildReversal, type FinancialRequest } from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
+import { judgeAnswer } from './answer-policy.js';
 import { VaultError, type CardVault } from './card-vault.js';
 import { POS_ENTRY_MODE } from './entry-mode.js';
 
@@ -99,9 +101,10 @@ export class Forwarder {
   /** Sleep until the first owed item's retry time, or the periodic interval, whichever comes first. */
   private nextWakeMs(): number {
     const { journal, clock, intervalMs } = this.deps;
-    const first = journal.pendingReversals()[0] ?? journal.safQueue(1)[0];
-    if (!first || first.nextAttemptAt === null) return first ? 0 : intervalMs;
-    return Math.min(intervalMs, Math.max(0, first.nextAttemptAt - clock.now()));
+    // A reversal waiting for its retry time does not hold up the advices of other transactions (see pass()).
+    const firsts = [journal.pendingReversals()[0], journal.safQueue(1)[0]].filter((item) => item !== undefined);
+    if (firsts.length === 0) return intervalMs;
+    return Math.min(intervalMs, ...firsts.map((item) => (item.nextAttemptAt === null ? 0 : Math.max(0, item.nextAttemptAt - clock.now()))));
   }
 
   /** One pass over everything owed; concurrent callers share the pass in flight. */
@@ -124,28 +127,66 @@ export class Forwarder {
     return this.deps.journal.pendingReversals().length === 0;
   }
 
+  /** Resolves once no pass is in flight (a pass may be sending any queued advice right now). */
+  async idle(): Promise<void> {
+    if (this.running) await this.running;
+  }
+
+  /**
+   * A void of an offline sale whose advice may have left: everything owed before it (reversals, earlier advices)
+   * and that advice go first, now. True when the advice is no longer queued.
+   */
+  async forwardAdviceOf(txnRef: string): Promise<boolean> {
+    await this.idle();
+    if (this.deps.journal.adviceFor(txnRef)?.state === 'queued') await this.drain({ ignoreBackoff: true });
+    return this.deps.journal.adviceFor(txnRef)?.state !== 'queued';
+  }
+
   private async pass(options: { ignoreBackoff?: boolean; reversalsOnly?: boolean }): Promise<DrainResult> {
     const result: DrainResult = { reversalsAcknowledged: 0, advicesForwarded: 0, advicesSetAside: 0, blocked: false };
     const now = () => this.deps.clock.now();
     const due = (item: { nextAttemptAt: number | null }) => options.ignoreBackoff || item.nextAttemptAt === null || item.nextAttemptAt <= now();
     try {
+      // Reversals in order: a later one never overtakes one still waiting for its retry time or refused for now. A
+      // reversal held that way blocks only its own transaction: the advices of other STANs may still go (an
+      // acquirer wants the reversal before the next online request, which authorize() enforces, not before an
+      // advice of a sale it never saw). A host that cannot be reached stops the whole pass.
+      const owedRefs = new Set<string>();
+      let reversalsHeld = false;
       for (const reversal of this.deps.journal.pendingReversals()) {
-        // Order matters: a later reversal never overtakes one still waiting for its retry time.
-        if (!due(reversal) || !(await this.sendReversal(reversal))) {
+        if (reversalsHeld || !due(reversal)) {
+          reversalsHeld = true;
+          owedRefs.add(reversal.txnRef);
+          continue;
+        }
+        const outcome = await this.sendReversal(reversal);
+        if (outcome === 'acknowledged') result.reversalsAcknowledged += 1;
+        else if (outcome === 'set-aside') continue;
+        else if (outcome === 'refused') {
+          reversalsHeld = true;
+          owedRefs.add(reversal.txnRef);
+        } else {
           result.blocked = true;
           return result;
         }
-        result.reversalsAcknowledged += 1;
       }
+      if (reversalsHeld) result.blocked = true;
       if (options.reversalsOnly) return result;
+      // Advices whose own transaction still owes a reversal wait for it (none are made today; kept as the rule).
+      const held = new Set<number>();
       for (;;) {
         const batch = [];
-        for (const item of this.deps.journal.safQueue(ADVICE_BATCH)) {
+        for (const item of this.deps.journal.safQueue(ADVICE_BATCH + held.size)) {
+          if (held.has(item.id)) continue;
+          if (owedRefs.has(item.txnRef)) {
+            held.add(item.id);
+            continue;
+          }
           if (!due(item)) break;
           batch.push(item);
         }
         if (batch.length === 0) {
-          result.blocked = this.deps.journal.safStats().count > 0;
+          result.blocked ||= this.deps.journal.safStats().count > 0;
           return result;
         }
         const outcome = await this.sendAdvices(batch);
@@ -170,24 +211,62 @@ export class Forwarder {
     return this.deps.clock.now() + backoffDelay(attempts, this.deps.backoff, this.deps.random);
   }
 
-  /** True when the host acknowledged it. */
-  private async sendReversal(reversal: ReversalRow): Promise<boolean> {
-    // The attempt is counted before the message leaves: after a crash the resend is a repeat (0401), as it must be.
+  /**
+   * Tries that sent nothing (a refused connect) are not attempts, but they still grow the wait: counted here, in
+   * memory, per item (a restart starts the wait afresh).
+   */
+  private readonly unsentTries = new Map<string, number>();
+
+  private unsentTry(key: string): number {
+    const tries = (this.unsentTries.get(key) ?? 0) + 1;
+    this.unsentTries.set(key, tries);
+    return tries;
+  }
+
+  /**
+   * Sends one reversal and settles it by the answer (see answer-policy.ts). The attempt is committed before the
+   * message leaves, so after a crash the resend is a repeat (0401); a send that provably left nothing (HostError with
+   * sent=false) takes the attempt back, so the next one is still the first transmission (0400).
+   */
+  private async sendReversal(reversal: ReversalRow): Promise<'acknowledged' | 'set-aside' | 'refused' | 'unreachable'> {
+    const { journal, anomalies, log } = this.deps;
+    const key = `reversal:${reversal.id}`;
+    const repeat = reversal.attempts > 0;
     const attempts = reversal.attempts + 1;
-    this.deps.journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: 'sent' });
-    const message = buildReversal(originalOf(reversal), { repeat: reversal.attempts > 0, transmittedAt: new Date(this.deps.clock.now()) });
+    journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: 'sent' });
+    const message = buildReversal(originalOf(reversal), { repeat, transmittedAt: new Date(this.deps.clock.now()) });
+    let reply;
     try {
-      const reply = await this.deps.acquirer.send(message, { timeoutMs: this.deps.responseTimeoutMs });
-      // Any answer is an acknowledgement: the host now knows the original is void.
-      this.deps.journal.acknowledgeReversal(reversal.id, reply.responseCode);
-      this.deps.log.info({ txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode }, 'reversal acknowledged');
-      return true;
+      reply = await this.deps.acquirer.send(message, { timeoutMs: this.deps.responseTimeoutMs });
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
-      this.deps.journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${err.code}: ${err.message}` });
-      this.deps.log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, attempts, reason: err.message }, 'reversal not acknowledged; will retry');
-      return false;
+      const counted = err.sent ? attempts : reversal.attempts;
+      const wait = err.sent ? attempts : counted + this.unsentTry(key);
+      journal.recordReversalAttempt(reversal.id, { attempts: counted, nextAttemptAt: this.nextAttemptAt(wait), reason: `${err.code}: ${err.message}` });
+      log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, attempts: counted, reason: err.message }, 'reversal not acknowledged; will retry');
+      return 'unreachable';
     }
+    this.unsentTries.delete(key);
+    const verdict = judgeAnswer('reversal', reply.responseCode, repeat);
+    const facts = { txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode, mti: message.mti };
+    if (verdict.kind === 'settled') {
+      journal.acknowledgeReversal(reversal.id, reply.responseCode);
+      log.info({ ...facts, note: verdict.note }, 'reversal acknowledged');
+      return 'acknowledged';
+    }
+    if (verdict.kind === 'retry') {
+      journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `refused ${reply.responseCode}: ${verdict.note}` });
+      log.warn({ ...facts, attempts }, 'reversal refused for now; will retry');
+      return 'refused';
+    }
+    const reason = `reversal refused (${verdict.note}): the cardholder may still be owed ${reversal.amount}; settle it with the acquirer`;
+    journal.setAsideReversal(reversal.id, reply.responseCode, reason);
+    anomalies.raise('host-rejected', {
+      txnRef: reversal.txnRef, stan: reversal.stan, amount: reversal.amount, currency: reversal.currency,
+      ...(reversal.maskedPan ? { maskedPan: reversal.maskedPan } : {}), reason,
+    }, { show: false });
+    log.error(facts, 'reversal set aside');
+    return 'set-aside';
   }
 
   /**
@@ -207,8 +286,9 @@ export class Forwarder {
     const tally = { forwarded: 0, setAside: 0, blocked: false };
     for (const [index, item] of batch.entries()) {
       const outcome = await this.sendAdvice(item);
-      if (outcome.kind === 'blocked') {
+      if (outcome.kind === 'blocked' || outcome.kind === 'retry') {
         tally.blocked = true;
+        settled.push(outcome.write);
         // The advices behind it never left: take back their attempt, so they go as a first 0220 later.
         const unsent = batch.slice(index + 1);
         settled.push(() => {
@@ -225,7 +305,7 @@ export class Forwarder {
     return tally;
   }
 
-  private async sendAdvice(item: SafRow): Promise<{ kind: 'forwarded' | 'set-aside'; write: () => void } | { kind: 'blocked' }> {
+  private async sendAdvice(item: SafRow): Promise<{ kind: 'forwarded' | 'set-aside' | 'retry' | 'blocked'; write: () => void }> {
     const { journal, anomalies } = this.deps;
     const facts = { txnRef: item.txnRef, stan: item.stan, amount: item.amount, currency: item.currency, maskedPan: item.maskedPan };
     let card;
@@ -255,23 +335,38 @@ export class Forwarder {
       entryMode: POS_ENTRY_MODE[card.entryMode as keyof typeof POS_ENTRY_MODE] ?? '000',
       approvalCode: item.approvalCode,
     };
+    const key = `advice:${item.id}`;
+    const repeat = item.attempts > 0;
+    const attempts = item.attempts + 1;
+    let reply;
     try {
-      const reply = await this.deps.acquirer.send(buildAdvice(request, { repeat: item.attempts > 0 }), { timeoutMs: this.deps.responseTimeoutMs });
-      if (reply.responseCode === '00') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
-      // A rejected advice never blocks the queue: the merchant is told, the next item goes.
-      const reason = `host answered ${reply.responseCode} to the offline sale`;
-      return {
-        kind: 'set-aside',
-        write: () => {
-          journal.setAsideSafItem(item.id, reply.responseCode, reason);
-          anomalies.raise('host-rejected', { ...facts, reason }, { show: false });
-        },
-      };
+      reply = await this.deps.acquirer.send(buildAdvice(request, { repeat }), { timeoutMs: this.deps.responseTimeoutMs });
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
-      journal.recordSafAttempt(item.id, { attempts: item.attempts + 1, nextAttemptAt: this.nextAttemptAt(item.attempts + 1), reason: `${err.code}: ${err.message}` });
+      // Nothing left (a refused connect): the attempt is taken back, so the next try is still a first 0220.
+      const counted = err.sent ? attempts : item.attempts;
+      const wait = err.sent ? attempts : counted + this.unsentTry(key);
+      const attempt = { attempts: counted, nextAttemptAt: this.nextAttemptAt(wait), reason: `${err.code}: ${err.message}` };
       this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, reason: err.message }, 'advice not acknowledged; will retry');
-      return { kind: 'blocked' };
+      return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
     }
+    this.unsentTries.delete(key);
+    const verdict = judgeAnswer('advice', reply.responseCode, repeat);
+    if (verdict.kind === 'settled') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
+    if (verdict.kind === 'retry') {
+      // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.
+      const attempt = { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `refused ${reply.responseCode}: ${verdict.note}` };
+      this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode }, 'advice refused for now; will retry');
+      return { kind: 'retry', write: () => journal.recordSafAttempt(item.id, attempt) };
+    }
+    // A rejected advice never blocks the queue: the merchant is told, the next item goes.
+    const reason = `host answered ${reply.responseCode} to the offline sale (${verdict.note}): money not collected`;
+    return {
+      kind: 'set-aside',
+      write: () => {
+        journal.setAsideSafItem(item.id, reply.responseCode, reason);
+        anomalies.raise('host-rejected', { ...facts, reason }, { show: false });
+      },
+    };
   }
 }

@@ -20,6 +20,7 @@ import {
   type OutboxKind,
   type OutboxRow,
   type ReversalRow,
+  type ReversalSetAsideRow,
   type SafRow,
   type TransactionEventRow,
   type TransactionKind,
@@ -379,7 +380,9 @@ export class Journal {
       revByRef: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE txn_ref = ?`),
       revById: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE id = ?`),
       revArmed: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'armed' ORDER BY id`),
-      revPending: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'pending' ORDER BY id`),
+      // A reversal set aside stays pending (still owed) but is not sent again.
+      revPending: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'pending'
+        AND id NOT IN (SELECT reversal_id FROM reversals_set_aside) ORDER BY id`),
       revClear: p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, updated_at = @now
         WHERE txn_ref = @txnRef AND state = 'armed'`),
       revPend: p(`UPDATE reversals SET state = 'pending', reason = @reason, next_attempt_at = NULL, updated_at = @now
@@ -940,6 +943,96 @@ export class Journal {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
       return this.tx.settleSaf.immediate(id, 'set-aside', 'advice-rejected', responseCode, reason);
+    });
+  }
+
+  /** Statements of the rarer settle paths, prepared on first use. */
+  private readonly lazyStmts = new Map<string, Stmt>();
+
+  private lazy(sql: string): Stmt {
+    let stmt = this.lazyStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.lazyStmts.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private eventOn(txnRef: string, state: string, detail: Record<string, unknown>): void {
+    const row = this.stmt.byRef.get(txnRef) as TransactionRow | undefined;
+    if (!row) throw new JournalError('unknown-transaction', `no transaction ${txnRef}`);
+    this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
+  }
+
+  /**
+   * The host refused a pending reversal for good: it stays pending (the cardholder may still be owed the money) but
+   * is no longer sent; a 'reversal-set-aside' event says why. No-op unless pending.
+   */
+  setAsideReversal(id: number, responseCode: string, reason: string): void {
+    this.run(`set aside reversal ${id}`, () => {
+      checkResponseCode(responseCode);
+      checkText(reason, 'reason', 1000);
+      assertNoCardData(reason, 'reason');
+      this.db.transaction(() => {
+        const row = this.stmt.revById.get(id) as ReversalRow | undefined;
+        if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
+        if (row.state !== 'pending') return;
+        const now = this.now();
+        const added = this.lazy(`INSERT INTO reversals_set_aside (reversal_id, response_code, reason, at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (reversal_id) DO NOTHING`).run(id, responseCode, reason, now).changes;
+        if (added === 0) return;
+        this.lazy(`UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?`).run(responseCode, reason, now, id);
+        this.eventOn(row.txnRef, 'reversal-set-aside', { responseCode, reason });
+      }).immediate();
+    });
+  }
+
+  /** Pending reversals the host refused for good, oldest first: money the operator must settle with the acquirer. */
+  reversalsSetAside(): ReversalSetAsideRow[] {
+    return this.run('list reversals set aside', () =>
+      this.lazy(`SELECT r.id AS reversalId, r.txn_ref AS txnRef, r.stan, r.amount, r.currency, r.masked_pan AS maskedPan,
+          s.response_code AS responseCode, s.reason, s.at
+        FROM reversals_set_aside s JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending' ORDER BY s.at, r.id`).all() as ReversalSetAsideRow[],
+    );
+  }
+
+  /** What is owed but no longer sent: reversals set aside (still pending) and advices set aside, counts and totals. */
+  setAsideTotals(): { reversals: { count: number; total: number }; advices: { count: number; total: number } } {
+    return this.run('set-aside totals', () => {
+      const r = this.lazy(`SELECT count(*) AS count, coalesce(sum(r.amount), 0) AS total FROM reversals_set_aside s
+        JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending'`).get() as { count: number; total: number };
+      const a = this.lazy(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total FROM saf_queue WHERE state = 'set-aside'`).get() as { count: number; total: number };
+      return { reversals: r, advices: a };
+    });
+  }
+
+  /** The advice of an offline sale, in whatever state (a void must not overtake one still queued). */
+  adviceFor(txnRef: string): SafRow | undefined {
+    return this.run('read advice', () => this.lazy(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE txn_ref = ?`).get(txnRef) as SafRow | undefined);
+  }
+
+  /**
+   * A void of an offline sale whose advice never left: in one commit the advice is cancelled (card data dropped,
+   * 'advice-cancelled' on the sale) and the void gets its local outcome (state/patch as recordAuthorization).
+   * Refused unless the advice is queued and was never attempted: one that may have left must reach the host first.
+   */
+  cancelAdviceForVoid(voidTxnRef: string, safId: number, state: string, patch: TransactionPatch): TransactionRow {
+    return this.run(`cancel advice ${safId} for void ${voidTxnRef}`, () => {
+      checkText(state, 'state', 100);
+      const clean = this.checkPatch(patch);
+      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      return this.db.transaction(() => {
+        const item = this.stmt.safById.get(safId) as SafRow | undefined;
+        if (!item) throw new JournalError('unknown-transaction', `no store-and-forward item ${safId}`);
+        if (item.state !== 'queued' || item.attempts !== 0) {
+          throw new JournalError('invalid-record', `store-and-forward item ${safId} is ${item.state} after ${item.attempts} attempts: it cannot be cancelled`);
+        }
+        const reason = `cancelled by void ${voidTxnRef} before it was sent`;
+        this.lazy(`UPDATE saf_queue SET state = 'cancelled', card_blob = NULL, reason = ?, next_attempt_at = NULL, updated_at = ?
+          WHERE id = ? AND state = 'queued'`).run(reason, this.now(), safId);
+        this.eventOn(item.txnRef, 'advice-cancelled', { reason, voidTxnRef });
+        return this.tx.recordAuthorization(voidTxnRef, state, clean, JSON.stringify({ cancelledAdvice: item.txnRef }), changes);
+      }).immediate();
     });
   }
 

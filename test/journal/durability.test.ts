@@ -126,7 +126,7 @@ describe('migration 2', () => {
     raw.close();
 
     const j = openJournal();
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
     expect(j.getTransaction('old-1')).toMatchObject({ outcome: 'approved', amount: 900, maskedPan: MASKED, responseCode: '00' });

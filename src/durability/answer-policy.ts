@@ -1,0 +1,43 @@
+/**
+ * What the host's field 39 means for something the terminal owes it (a reversal 0410, an advice 0230). Only a
+ * success settles it; a transient refusal is retried with backoff; anything else is set aside for the operator,
+ * never dropped: a set-aside reversal is money the cardholder may still be owed, a set-aside advice money not
+ * collected.
+ *
+ * The choices (ISO 8583:1987 field 39, see REFERENCE.md):
+ * - 00 settles both. On a repeat (0401, 0221) 94 "duplicate transmission" settles too: the host already has it.
+ *   On a first transmission 94 cannot be about our message (nothing with this STAN left before), so it is set aside:
+ *   a STAN the host saw before is being reused.
+ * - For a reversal, 25 "unable to locate record" and 76 "no match on original" settle it: the original never
+ *   reached the host, so nothing moved and nothing is left to reverse. For an advice they are a refusal.
+ * - 19, 68, 90, 91, 92, 96 (re-enter, too late, cut-off, issuer or switch inoperative, no route, malfunction) are
+ *   the host's own trouble: the same message goes again after the backoff.
+ * - Every other code, approved-class ones included (08, 10, 11, 16 are no answer to a reversal or an advice), and
+ *   every code the table does not know: set aside with an anomaly.
+ */
+export type OwedKind = 'reversal' | 'advice';
+
+export type AnswerVerdict =
+  | { kind: 'settled'; note: string }
+  | { kind: 'retry'; note: string }
+  | { kind: 'set-aside'; note: string };
+
+/** Host-side trouble that passes: retry the same message later. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['19', '68', '90', '91', '92', '96']);
+
+/** Reversal answers meaning the original never arrived: nothing to reverse. */
+export const ORIGINAL_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['25', '76']);
+
+export function judgeAnswer(kind: OwedKind, responseCode: string, repeat: boolean): AnswerVerdict {
+  if (responseCode === '00') return { kind: 'settled', note: 'acknowledged' };
+  if (responseCode === '94') {
+    return repeat
+      ? { kind: 'settled', note: 'duplicate of a repeat: the host already has it' }
+      : { kind: 'set-aside', note: 'duplicate on a first transmission: the STAN may have been used before' };
+  }
+  if (kind === 'reversal' && ORIGINAL_NOT_FOUND_CODES.has(responseCode)) {
+    return { kind: 'settled', note: 'original not found at the host: nothing moved, nothing to reverse' };
+  }
+  if (RETRYABLE_CODES.has(responseCode)) return { kind: 'retry', note: `host answered ${responseCode}: will retry` };
+  return { kind: 'set-aside', note: `host answered ${responseCode}: not sent again` };
+}

@@ -21,6 +21,7 @@ import { EcrServer } from '../ecr/index.js';
 import { CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
+import { HostAvailability } from '../host/host-availability.js';
 import { RiskControls } from '../risk/controls.js';
 import type { AcquirerHostSimulator, HostSimOptions } from '../host-sim/simulator.js';
 import { Journal } from '../journal/index.js';
@@ -184,6 +185,21 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       ? CardVault.open(resolve(dataDir, config.offline.keyFile), { createIfMissing: config.offline.createKeyIfMissing })
       : undefined;
     const acquirer = new AcquirerClient(hostLink);
+    // Probe assigned below: the echo goes through the same client, so its answer is what brings the host back.
+    let echo: () => Promise<unknown> = () => Promise.resolve();
+    const hostAvailability = new HostAvailability({
+      clock, downAfterTimeouts: config.host.downAfterTimeouts, probeIntervalMs: config.host.downProbeIntervalMs,
+      probe: () => echo(),
+      onChange: (down) => {
+        if (down) log.warn({ after: config.host.downAfterTimeouts }, 'host not answering: sales go offline until an echo is answered');
+        else {
+          log.info('host answering again');
+          forwarder.kick();
+        }
+      },
+    });
+    acquirer.watch((outcome) => hostAvailability.observe(outcome));
+    stops.push(() => hostAvailability.stop());
     const risk = new RiskControls({ now: () => clock.now(), pinHash: config.supervisor.pinHash });
     const forwarder = new Forwarder({
       journal, acquirer, vault, clock, log, anomalies,
@@ -199,6 +215,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const probe = new HostProbe({
       acquirer, clock, terminalId: config.terminal.id, nextStan: () => journal.nextStan(), intervalMs: config.selftest.echoIntervalMs,
     });
+    echo = () => probe.probeNow();
     const terminal = new Terminal({
       runSelfTest: () =>
         runSelfTest({
@@ -206,7 +223,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
           timeLimitMs: config.selftest.timeLimitMs, minFreeBytes: config.selftest.minFreeBytes,
         }),
       selfTestIntervalMs: config.selftest.intervalMs,
-      reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder, risk,
+      reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder, risk, hostAvailability,
       offline: config.offline,
       ...(vault ? { vault } : {}),
       merchant: {

@@ -139,6 +139,10 @@ const host = obj({
     }
   }),
   maxFrameBytes: int(64, 65535),
+  /** Response timeouts in a row after which the host is taken as down (sales go offline at once); 0 = never. */
+  downAfterTimeouts: int(0, 1000),
+  /** While the host is down, an echo this often; any answer brings it back. */
+  downProbeIntervalMs: ms(100),
   tls: hostTls,
   simulator: obj({
     embedded: bool,

@@ -65,10 +65,31 @@ export interface HostReply extends HostResponse {
   message: IsoMessage;
 }
 
+/** What became of one request: the host answered, or a HostError (a watcher counts timeouts in a row). */
+export type SendOutcome = { answered: true } | { answered: false; error: HostError };
+
 export class AcquirerClient {
+  private watcher: ((outcome: SendOutcome) => void) | undefined;
+
   constructor(private readonly link: HostLink) {}
 
+  /** One watcher of every request's outcome (the host-availability tracker). */
+  watch(watcher: (outcome: SendOutcome) => void): void {
+    this.watcher = watcher;
+  }
+
   async send(request: IsoMessage, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HostReply> {
+    try {
+      const reply = await this.exchange(request, options);
+      this.watcher?.({ answered: true });
+      return reply;
+    } catch (err) {
+      if (err instanceof HostError) this.watcher?.({ answered: false, error: err });
+      throw err;
+    }
+  }
+
+  private async exchange(request: IsoMessage, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<HostReply> {
     let frame: Buffer;
     try {
       frame = pack(request);

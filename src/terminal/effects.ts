@@ -13,6 +13,7 @@ import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { SensitiveCard } from '../card/sensitive-card.js';
 import { POS_ENTRY_MODE } from '../durability/entry-mode.js';
 import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
+import type { HostAvailability } from '../host/host-availability.js';
 import type { CardVault } from '../durability/card-vault.js';
 import type { Forwarder } from '../durability/forwarder.js';
 import { decideOffline as decideOfflinePolicy, offlineApprovalCode, type OfflineLimits } from '../durability/offline-policy.js';
@@ -50,6 +51,8 @@ export interface TransactionDeps {
   offline?: OfflineLimits;
   vault?: CardVault;
   network?: Pick<NetworkMonitor, 'current'>;
+  /** Whether the host still answers; absent = always asked. */
+  hostAvailability?: Pick<HostAvailability, 'isDown'>;
 }
 
 /** The journal keeps the stable on-screen code (E101…), as the anomalies table does. */
@@ -96,7 +99,9 @@ export function financialRequestFor(input: AuthorizeInput, stan: number, identit
  * the attempt reconnects at once and fails fast when the host refuses.)
  */
 function offlineReason(deps: TransactionDeps): string | undefined {
-  return deps.network?.current().link === 'down' ? 'network link down' : undefined;
+  if (deps.network?.current().link === 'down') return 'network link down';
+  // A host that stopped answering would cost this sale its full response timeout too.
+  return deps.hostAvailability?.isDown() ? 'host not answering' : undefined;
 }
 
 /**
@@ -106,7 +111,13 @@ function offlineReason(deps: TransactionDeps): string | undefined {
 async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: AbortSignal): Promise<Authorization> {
   const { journal } = deps;
   const now = () => new Date(deps.clock.now());
-  // Reversals owed to the host go before any new authorization; if they cannot, neither can this one.
+  const voided = input.kind === 'void' && input.original ? await voidOfOfflineSale(deps, input) : undefined;
+  if (voided) return voided;
+  // Known down (network, or a host that stopped answering): offline at once, without a send that would time out.
+  const knownDown = offlineReason(deps);
+  if (knownDown) return decideOffline(deps, input, knownDown);
+  // Reversals owed to the host go before any new online authorization (as acquirers require); if they cannot, neither
+  // can this one.
   const reversalsClear = deps.forwarder ? await deps.forwarder.flushReversals() : true;
   const downReason = reversalsClear ? offlineReason(deps) : 'reversals still owed to the host';
   if (downReason) return decideOffline(deps, input, downReason);
@@ -167,6 +178,30 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     ...(authorization.rrn ? { rrn: authorization.rrn } : {}),
   });
   return authorization;
+}
+
+/**
+ * A void must never reach the host before the advice of the offline sale it cancels. An advice that never left is
+ * cancelled with the void in one commit, so neither reaches the host; one that may have left is forwarded first,
+ * and while it cannot be the void is declined. Undefined when nothing of the original is owed: the void goes online.
+ */
+async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): Promise<Authorization | undefined> {
+  const { journal } = deps;
+  const original = input.original!;
+  // A pass in flight may be sending that very advice: only once it is over does attempts === 0 mean "never left".
+  await deps.forwarder?.idle();
+  const advice = journal.adviceFor(original.txnRef);
+  if (!advice || advice.state === 'forwarded' || advice.state === 'set-aside') return undefined;
+  const refuse = (why: string): Authorization => ({ responseCode: 'Z3', responseText: why, approved: false, offline: true });
+  if (advice.state === 'cancelled') return refuse('the offline sale was already voided');
+  if (advice.attempts === 0) {
+    const stan = journal.nextStan();
+    const approvalCode = offlineApprovalCode(stan);
+    journal.cancelAdviceForVoid(input.txnRef, advice.id, 'authorized', { stan, responseCode: 'Y1', approvalCode });
+    return { stan, responseCode: 'Y1', responseText: 'voided locally: the offline sale had not been sent to the host', approved: true, offline: true, approvalCode };
+  }
+  const forwarded = !offlineReason(deps) && deps.forwarder ? await deps.forwarder.forwardAdviceOf(original.txnRef) : false;
+  return forwarded ? undefined : refuse('the offline sale is still owed to the host; void it once it has been forwarded');
 }
 
 /** The host cannot be asked: approve offline within the configured limits, or decline locally saying why. */

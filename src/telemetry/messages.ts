@@ -136,11 +136,16 @@ export function healthBody(f: HealthFacts): HealthBody {
       signalDbm: Math.round(f.network?.signal?.dbm ?? 0),
       signalPercent: Math.round(f.network?.signal?.percent ?? 0),
       hostRttMs: Math.max(0, Math.round(f.hostRttMs ?? 0)),
+      hostDown: status.hostDown ?? false,
     },
     resources: f.resources,
     telemetryDropped: f.dropped.health,
     eventsDropped: f.dropped.other,
     outboxDepth: f.outboxDepth,
+    reversalsSetAside: status.setAside?.reversals.count ?? 0,
+    reversalsSetAsideMinor: status.setAside?.reversals.total ?? 0,
+    advicesSetAside: status.setAside?.advices.count ?? 0,
+    advicesSetAsideMinor: status.setAside?.advices.total ?? 0,
   };
 }
 

@@ -66,6 +66,10 @@ export interface TerminalStatus {
   limitations: string[];
   lockReasons: string[];
   hostUp: boolean;
+  /** The host stopped answering (a run of timeouts) and no answer came since: new sales go offline at once. */
+  hostDown?: boolean;
+  /** Owed but no longer sent (the host refused it for good): reversals may be money owed, advices money not collected. */
+  setAside?: { reversals: { count: number; total: number }; advices: { count: number; total: number } };
   transaction?: { txnRef: string; kind: TransactionKind; state: string };
 }
 
@@ -208,6 +212,8 @@ export class Terminal {
       limitations: snapshot.context.limitations,
       lockReasons: snapshot.context.lockReasons,
       hostUp: snapshot.context.hostUp,
+      hostDown: this.deps.hostAvailability?.isDown() ?? false,
+      setAside: this.deps.journal.setAsideTotals(),
       ...(this.current ? { transaction: { txnRef: this.current.txnRef, kind: this.current.kind, state: this.current.state } } : {}),
     };
   }

@@ -117,8 +117,9 @@ export class Forwarder {
   }
 
   /**
-   * Before a new authorization: every pending reversal must reach the host first. Retries at once (the terminal is
-   * about to talk to the host anyway). True when nothing is pending any more.
+   * Before a new online authorization: every pending reversal must reach the host first (acquirers require it; one
+   * the host refused for good is set aside and no longer waited for). Retries at once (the terminal is about to talk
+   * to the host anyway). True when nothing is pending any more.
    */
   async flushReversals(): Promise<boolean> {
     if (this.deps.journal.pendingReversals().length === 0) return true;

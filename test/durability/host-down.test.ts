@@ -4,6 +4,7 @@
  * and what is owed drains. Host simulator on loopback, ManualClock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { healthBody } from '../../src/telemetry/messages.js';
 import { until } from '../support/wait.js';
 import { RESPONSE_TIMEOUT_MS, bootRig, stopAll } from './harness.js';
 
@@ -33,6 +34,10 @@ describe('a host that stops answering', () => {
     }
     expect(rig.app.terminal.status().hostDown).toBe(true);
     expect(await rig.status()).toMatchObject({ hostDown: true, pendingReversals: 1 });
+    expect(healthBody({
+      status: rig.app.terminal.status(), booted: true, selfTest: undefined, outcomes: new Map(), anomalies: new Map(), network: undefined, hostRttMs: undefined,
+      resources: { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 0, diskFreeBytes: 1, uptimeS: 1 }, dropped: { health: 0, other: 0 }, outboxDepth: 0,
+    }).link).toMatchObject({ hostDown: true });
     const sentBefore = rig.ledger().filter((e) => e.dir === 'in').length;
 
     // With the clock standing still the sale must finish: no wait for a host known not to answer.

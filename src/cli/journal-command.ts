@@ -217,6 +217,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
           anomalies: counts.anomalies,
           pendingReversals: counts.pendingReversals,
           offlineQueue: { count: saf.count, total: saf.total, oldestAgeMs: saf.oldestAt === null ? null : Date.now() - saf.oldestAt },
+          setAside: j.setAsideTotals(),
         };
         if (opts.format === 'json') return `${JSON.stringify(summary)}\n`;
         const age = summary.offlineQueue.oldestAgeMs === null ? '-' : `${Math.round(summary.offlineQueue.oldestAgeMs / 60_000)} min`;
@@ -225,6 +226,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
           `anomalies           ${summary.anomalies}`,
           `pending reversals   ${summary.pendingReversals}`,
           `offline queue       ${saf.count} sales, total ${saf.total} (minor units), oldest ${age}`,
+          `set aside           ${summary.setAside.reversals.count} reversals possibly owed (total ${summary.setAside.reversals.total}), ${summary.setAside.advices.count} advices not collected (total ${summary.setAside.advices.total})`,
           '',
         ].join('\n');
       });

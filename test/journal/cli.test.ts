@@ -204,4 +204,17 @@ describe('journal summary', () => {
     expect(table.out).toMatch(/pending reversals\s+1/);
     expect(table.out).toMatch(/offline queue\s+1 sales, total 1250/);
   });
+
+  it('shows what the host refused for good: reversals possibly owed, advices not collected', () => {
+    const j = Journal.open(path);
+    j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
+    const stan = j.nextStan();
+    j.armReversal({ txnRef: 'r1', stan, originalMti: '0200', processingCode: '000000', amount: 700, currency: '978', transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' });
+    const { id } = j.markReversalPending('r1', 'timeout');
+    j.setAsideReversal(id, '30', 'reversal refused (host answered 30)');
+    j.close();
+    const json = run(['journal', 'summary', '--format', 'json']);
+    expect(JSON.parse(json.out)).toMatchObject({ setAside: { reversals: { count: 1, total: 700 }, advices: { count: 0, total: 0 } } });
+    expect(run(['journal', 'summary']).out).toMatch(/set aside\s+1 reversals possibly owed \(total 700\), 0 advices not collected/);
+  });
 });

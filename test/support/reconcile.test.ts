@@ -25,7 +25,8 @@ type Damage =
   | 'stan-reused-at-host' | 'reversal-missing-at-host' | 'reversal-never-sent' | 'reversal-answered-96'
   | 'financial-repeat-flagged' | 'advice-resent-as-original' | 'first-advice-flagged' | 'approved-08-told-declined'
   | 'void-before-original' | 'void-of-unknown-sale' | 'voided-twice' | 'reversal-owed' | 'advice-queued'
-  | 'unknown-stan-at-host' | 'processing-code-lies' | 'partial-taken-in-full' | 'advice-taken-but-set-aside';
+  | 'unknown-stan-at-host' | 'processing-code-lies' | 'partial-taken-in-full' | 'partial-in-field-4' | 'advice-taken-but-set-aside'
+  | 'reversal-of-unsent-request';
 
 let days = 0;
 
@@ -79,6 +80,8 @@ function journalOf(damage: Damage): Journal {
   j.recordState('t8', 'done', { outcome: 'cancelled' });
   if (damage === 'row-doubled') online('t1-again', 'sale', 1_500, 1, '00', 'approved');
   if (damage === 'voided-twice') online('t9', 'void', 1_500, 9, '00', 'approved', 1);
+  // Killed after arming, before the request reached the host: the reversal goes anyway, the host has nothing.
+  if (damage === 'reversal-of-unsent-request') timedOut('t10', 2_000, 10, '25');
   return j;
 }
 
@@ -96,6 +99,7 @@ function ledgerOf(damage: Damage, withField3: boolean): LedgerLine[] {
   const sale1 = () => {
     req('0200', 1, amount1);
     if (damage === 'partial-taken-in-full') ans('0210', 1, amount1, '10', { approvedAmount: 1_000 });
+    else if (damage === 'partial-in-field-4') ans('0210', 1, 1_000, '10');
     else ans('0210', 1, amount1, '00');
   };
   const void6 = () => {
@@ -144,6 +148,10 @@ function ledgerOf(damage: Damage, withField3: boolean): LedgerLine[] {
   if (damage === 'voided-twice') {
     req('0200', 9, 1_500, 'void');
     ans('0210', 9, 1_500, '00');
+  }
+  if (damage === 'reversal-of-unsent-request') {
+    req('0400', 10, 2_000);
+    ans('0410', 10, 2_000, '25');
   }
   if (damage === 'unknown-stan-at-host') {
     req('0200', 77, 1_234);
@@ -196,11 +204,18 @@ describe('reconcile: host ledger against the journal', () => {
     ['unknown-stan-at-host', /host saw STAN 000077 \(0200\) that the journal does not know/],
     ['processing-code-lies', /STAN 000005 \(refund approved\): the host received 0200 with processing code 000000/, true],
     ['partial-taken-in-full', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
+    ['partial-in-field-4', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
   ];
   it.each(cases)('fails on a day with %s', (damage, reason, withField3) => {
     const { problems } = run(damage, undefined, withField3 ?? false);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.some((p) => reason.test(p)), problems.join('\n')).toBe(true);
+  });
+
+  it('passes a reversal the host could not match (25) when it never had the request: no money moved', () => {
+    const result = run('reversal-of-unsent-request');
+    expect(result.problems).toEqual([]);
+    expect(result.tally).toMatchObject({ other: 1, reversed: 1 });
   });
 
   it('counts an expected set-aside advice as money not collected, and passes', () => {

@@ -28,6 +28,8 @@ export interface LedgerLine {
   stan?: string | number;
   terminalId?: string;
   amount?: number;
+  currency?: string;
+  pan?: string;
   approvedAmount?: number;
   processingCode?: string;
   responseCode?: string;
@@ -185,7 +187,9 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
     const financial = host.financial[0];
     const decision = financial?.answers[0];
     const hostApproved = decision !== undefined && APPROVING_CODES.has(decision.responseCode ?? '');
-    const moved = hostApproved ? (decision.approvedAmount ?? financial!.amount ?? 0) : 0;
+    // A partial approval (10) moves the amount the host gave back, in field 4 of its answer or as `approvedAmount`.
+    const partial = decision?.responseCode === '10' ? decision.amount : undefined;
+    const moved = hostApproved ? (decision.approvedAmount ?? partial ?? financial!.amount ?? 0) : 0;
     const hostReversed = host.reversal.some((x) => codes(x).includes('00'));
     const adviceAnswers = host.advice.flatMap(codes);
     const adviceTaken = adviceAnswers.some((c) => APPROVING_CODES.has(c));
@@ -199,7 +203,7 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
     if (reversal?.state === 'acknowledged') {
       if (host.reversal.length === 0) problem(`${label}: the journal says the reversal was acknowledged, the host never received one`);
       else if (!codes(host.reversal.at(-1)).includes(reversal.responseCode ?? '')) problem(`${label}: the journal acknowledged the reversal with ${reversal.responseCode}, the host answered ${host.reversal.flatMap(codes).join(',')}`);
-      else if (!hostReversed) problem(`${label}: the reversal was taken as acknowledged with ${host.reversal.flatMap(codes).join(',')}, the host never accepted it (00)`);
+      else if (hostApproved && !hostReversed) problem(`${label}: the reversal was taken as acknowledged with ${host.reversal.flatMap(codes).join(',')}, the host never accepted it (00)`);
     }
 
     switch (row.outcome) {

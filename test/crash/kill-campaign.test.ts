@@ -78,6 +78,23 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Terminals are started one ahead with their modules loaded (warm-start.mjs), and released on `go`. */
+const WARM_START = { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import=${new URL('./warm-start.mjs', import.meta.url).href}`.trim() };
+let spare: RunningCli | undefined;
+
+/** The next terminal, released now; another one is loaded meanwhile unless this is the last. */
+function releaseTerminal(last = false): RunningCli {
+  const next = spare ?? startCli('pos-terminal', ['--config', configPath], WARM_START);
+  if (!spare) children.push(next);
+  spare = undefined;
+  if (!last) {
+    spare = startCli('pos-terminal', ['--config', configPath], WARM_START);
+    children.push(spare);
+  }
+  next.child.stdin.write('go\n');
+  return next;
+}
+
 // ---- Watching the terminal from outside ----
 
 type LedgerEntry = LedgerLine & { stan?: string };
@@ -347,10 +364,9 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         return row ? j.reversalFor(row.txnRef)?.state : undefined;
       });
 
-    async function startTerminal(): Promise<Round> {
+    async function startTerminal(last = false): Promise<Round> {
       const started = Date.now();
-      const terminal = startCli('pos-terminal', ['--config', configPath]);
-      children.push(terminal);
+      const terminal = releaseTerminal(last);
       await until(() => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null, 'terminal ready', 20_000);
       if (terminal.child.exitCode !== null) throw new Error(`terminal exited: ${terminal.stderr()}`);
       readyMs = (readyMs * 3 + (Date.now() - started)) / 4;
@@ -585,8 +601,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         else return;
         nudge();
       });
-      const terminal = startCli('pos-terminal', ['--config', configPath]);
-      children.push(terminal);
+      const terminal = releaseTerminal();
       terminal.child.stdout.on('data', nudge);
       const ready = () => /ECR on/.test(terminal.stdout());
       let caught = false;
@@ -607,6 +622,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     const kills: Kill[] = [];
     for (let round = 0; round < KILLS; round++) {
       const phase = plan[round]!;
+      const roundStarted = Date.now();
       let outcome: Kill;
       if (phase === 'boot') outcome = await bootRound();
       else {
@@ -622,11 +638,12 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         }
       }
       kills.push(outcome);
-      if (VERBOSE) console.info(`kill ${round + 1}/${KILLS} ${phase}: ${outcome.landed ? 'landed' : 'missed'} (${outcome.detail}${outcome.journalIo ? ', in journal I/O' : ''}); ${sales} sales so far`);
+      if (VERBOSE) console.info(`kill ${round + 1}/${KILLS} ${phase}: ${outcome.landed ? 'landed' : 'missed'} (${outcome.detail}${outcome.journalIo ? ', in journal I/O' : ''}); ${sales} sales so far; ${Date.now() - roundStarted} ms`);
     }
 
     // Last start: let it recover and drain everything it owes the host.
-    const { terminal, client } = await startTerminal();
+    const finalStarted = Date.now();
+    const { terminal, client } = await startTerminal(true);
     let status: Record<string, unknown> = {};
     const drained = async () => {
       status = await client.call({ cmd: 'status' });
@@ -642,6 +659,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     terminal.child.kill('SIGTERM');
     await terminal.exited;
     ledgerWatch.close();
+    if (VERBOSE) console.info(`final start, drain and stop: ${Date.now() - finalStarted} ms (ready in ${Math.round(readyMs)} ms on average)`);
 
     // ---- Reconciliation ----
     const entries = ledger.poll();

@@ -8,13 +8,21 @@
  * Each kill round targets one phase, planned from the seed, and waits for an outside sign that the terminal is in it:
  *   boot           in the first journal commit of a boot (recovery's), or at any instant before the ready line;
  *   authorizing    the request is at the host (host ledger) and its answer is not out yet;
+ *   armed-unsent   the armed reversal is committed and the request has left the terminal, but not reached the host:
+ *                  the relay holds it back, and the journal read after the kill still has the reversal armed;
+ *   answered-uncommitted  the host's answer (0210 to a sale, 0410 to a reversal) reached the terminal's socket and
+ *                  the kill follows at once: the journal read after the kill has not committed it (reversal still
+ *                  armed, or pending);
  *   journal-write  inside a journal write or fsync (/proc) that follows an ECR state event or the card;
- *   drain          queued offline advices are reaching the host (host ledger) and not all of them have yet;
+ *   drain          queued offline advices are reaching the host (host ledger) and not all of them have yet; the
+ *                  journal read after the kill tells how many the host had answered that were not yet committed;
  *   self-test      the ECR `selftest` command has not answered and its storage file or echo is seen;
  *   random         an instant in a running workload.
  * A kill counts for its phase only when the sign was there at the kill; the per-phase histogram is printed and every
  * phase must have kills. No hook in src/ is needed: the signs are ECR events, the host ledger, stdout, the data
- * directory (inotify) and the kernel's view of the process (/proc/<pid>/syscall).
+ * directory (inotify), the kernel's view of the process (/proc/<pid>/syscall), the frames the relay passes and the
+ * journal as the kill left it. After the final drain the shared reconcile (test/support/reconcile.ts) settles the
+ * ledger with the journal, and each targeted instant gets its own check of what must have followed it.
  *
  * POS_CRASH_KILLS sets the number of kills (CI default 50); POS_CRASH_SEED makes a campaign repeatable;
  * POS_CRASH_VERBOSE prints one line per kill; POS_CRASH_PHASES (e.g. `boot,drain`) limits the campaign to some phases.
@@ -24,8 +32,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder } from '../../hal/host-link/framing.js';
 import { EcrClient, type EcrMessage } from '../../src/ecr-client/client.js';
+import { unpack } from '../../src/iso8583/index.js';
 import { Journal } from '../../src/journal/index.js';
+import { reconcile, type LedgerLine } from '../support/reconcile.js';
 import { startCli, type RunningCli } from '../support/cli.js';
 import { prng } from '../support/prng.js';
 import { until } from '../support/wait.js';
@@ -34,10 +45,10 @@ const KILLS = Number(process.env['POS_CRASH_KILLS'] ?? 50);
 const SEED = Number(process.env['POS_CRASH_SEED'] ?? Date.now() % 1_000_000);
 const VERBOSE = Boolean(process.env['POS_CRASH_VERBOSE']);
 
-const ALL_PHASES = ['boot', 'authorizing', 'journal-write', 'drain', 'self-test', 'random'] as const;
+const ALL_PHASES = ['boot', 'authorizing', 'armed-unsent', 'answered-uncommitted', 'journal-write', 'drain', 'self-test', 'random'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const PHASES: readonly Phase[] = process.env['POS_CRASH_PHASES'] ? ALL_PHASES.filter((p) => process.env['POS_CRASH_PHASES']!.split(',').includes(p)) : ALL_PHASES;
-/** Every phase is planned about KILLS/6 times; at least half of those must land (4 of 8 with the CI default). */
+/** Every phase is planned about KILLS/8 times; at least half of those must land (3 of 6 with the CI default). */
 const MIN_LANDED = Math.max(KILLS >= PHASES.length ? 1 : 0, Math.floor(Math.floor(KILLS / PHASES.length) / 2));
 
 /** Each block of rounds visits every phase once, in a seeded order: the counts stay even for any seed. */
@@ -67,9 +78,26 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Terminals are started one ahead with their modules loaded (warm-start.mjs), and released on `go`. */
+const WARM_START = { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import=${new URL('./warm-start.mjs', import.meta.url).href}`.trim() };
+let spare: RunningCli | undefined;
+
+/** The next terminal, released now; another one is loaded meanwhile unless this is the last. */
+function releaseTerminal(last = false): RunningCli {
+  const next = spare ?? startCli('pos-terminal', ['--config', configPath], WARM_START);
+  if (!spare) children.push(next);
+  spare = undefined;
+  if (!last) {
+    spare = startCli('pos-terminal', ['--config', configPath], WARM_START);
+    children.push(spare);
+  }
+  next.child.stdin.write('go\n');
+  return next;
+}
+
 // ---- Watching the terminal from outside ----
 
-type LedgerEntry = { dir?: string; mti?: string; stan?: string; amount?: number; responseCode?: string; duplicate?: boolean; note?: string };
+type LedgerEntry = LedgerLine & { stan?: string };
 
 /** The host ledger, read as it grows (the host appends one line per message received or sent). */
 class LedgerTail {
@@ -163,13 +191,32 @@ function awaitJournalIo(pid: number | undefined, nth: number, limitMs: number): 
   return false;
 }
 
+/** What the relay does to one message on its way (one-shot): hold a request back, or kill right after an answer. */
+type Intercept =
+  /** The terminal's request of this MTI is not passed on: it left the terminal, the host never sees it. */
+  | { hold: string; then: (stan: string) => void }
+  /** The host's answer of this MTI is passed on, and `then` runs at once (it kills the terminal before its commit). */
+  | { after: string; then: (stan: string) => void };
+
+/** MTI and STAN of a frame, read as the host would (undefined when it does not decode). */
+function peek(frame: Buffer): { mti: string; stan: string } | undefined {
+  try {
+    const message = unpack(frame);
+    return { mti: message.mti, stan: String(message.fields[11] ?? '') };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The terminal reaches the host through this relay, so a round can cut the link (new connections refused, open ones
  * dropped). The mock network's "down" only makes sales go offline: the forwarder would still reach the host and send
- * each advice at once, so no queue would build up.
+ * each advice at once, so no queue would build up. The relay reads the frames it passes, so a round can also stop a
+ * request between the terminal and the host, or kill the terminal the instant an answer reaches its socket.
  */
 class Relay {
   port = 0;
+  intercept: Intercept | undefined;
   private server: net.Server | undefined;
   private readonly open = new Set<net.Socket>();
 
@@ -189,8 +236,31 @@ class Relay {
           outbound.destroy();
         });
       }
-      inbound.pipe(outbound);
-      outbound.pipe(inbound);
+      const fromTerminal = new FrameDecoder();
+      const fromHost = new FrameDecoder();
+      inbound.on('data', (chunk: Buffer) => {
+        for (const frame of fromTerminal.push(chunk).frames) {
+          const hold = this.intercept && 'hold' in this.intercept ? this.intercept : undefined;
+          const seen = hold ? peek(frame) : undefined;
+          if (hold && seen?.mti === hold.hold) {
+            this.intercept = undefined;
+            hold.then(seen.stan);
+            continue;
+          }
+          outbound.write(encodeFrame(frame));
+        }
+      });
+      outbound.on('data', (chunk: Buffer) => {
+        for (const frame of fromHost.push(chunk).frames) {
+          inbound.write(encodeFrame(frame));
+          const after = this.intercept && 'after' in this.intercept ? this.intercept : undefined;
+          const seen = after ? peek(frame) : undefined;
+          if (after && seen?.mti === after.after) {
+            this.intercept = undefined;
+            after.then(seen.stan);
+          }
+        }
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -272,11 +342,31 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     const midAuthorization = new Set<string>();
     /** STANs of offline sales whose drain was cut by a kill. */
     const midDrain = new Set<string>();
+    /** STANs whose request the relay held back after their reversal was armed: never at the host, reversed. */
+    const armedUnsent = new Set<string>();
+    /** STANs killed with the host's answer at the terminal and not committed, by what was answered. */
+    const answeredUncommitted = new Map<string, 'financial' | 'reversal'>();
+    /** Drain kills that left advices the host had answered still queued in the journal. */
+    let drainAnsweredUncommitted = 0;
 
-    async function startTerminal(): Promise<Round> {
+    /** The journal as a kill left it (read once the terminal is gone). */
+    function journalAfterKill<T>(read: (journal: Journal) => T): T {
+      const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
+      try {
+        return read(journal);
+      } finally {
+        journal.close();
+      }
+    }
+    const reversalStateOf = (stan: string) =>
+      journalAfterKill((j) => {
+        const row = j.findByStan(Number(stan));
+        return row ? j.reversalFor(row.txnRef)?.state : undefined;
+      });
+
+    async function startTerminal(last = false): Promise<Round> {
       const started = Date.now();
-      const terminal = startCli('pos-terminal', ['--config', configPath]);
-      children.push(terminal);
+      const terminal = releaseTerminal(last);
       await until(() => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null, 'terminal ready', 20_000);
       if (terminal.child.exitCode !== null) throw new Error(`terminal exited: ${terminal.stderr()}`);
       readyMs = (readyMs * 3 + (Date.now() - started)) / 4;
@@ -331,6 +421,59 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         const landed = request !== undefined && !answered && after.length === 0;
         if (landed) midAuthorization.add(request.stan!);
         return { phase: 'authorizing', landed, detail: `amount ${amount}`, journalIo };
+      },
+
+      // The request leaves the terminal and the relay keeps it: the terminal dies with its reversal armed and the
+      // host never saw the request, which is what a kill between the armed-reversal commit and the send leaves.
+      'armed-unsent': async ({ terminal, client }) => {
+        let held: string | undefined;
+        relay.intercept = {
+          hold: '0200',
+          then: (stan) => {
+            held = stan;
+            kill(terminal);
+          },
+        };
+        const pending = sale(client, { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.7 ? 'visa' : 'mastercard' });
+        await waitFor(() => held, 5_000);
+        relay.intercept = undefined;
+        const journalIo = held === undefined ? kill(terminal) : false;
+        await pending;
+        await terminal.exited;
+        if (held === undefined) return { phase: 'armed-unsent', landed: false, detail: 'no request seen', journalIo };
+        const state = reversalStateOf(held);
+        const atHost = ledger.poll().some((e) => e.dir === 'in' && e.mti === '0200' && e.stan === held);
+        const landed = state === 'armed' && !atHost;
+        if (landed) armedUnsent.add(held);
+        return { phase: 'armed-unsent', landed, detail: landed ? 'reversal armed, request held back' : `reversal ${state}, at the host: ${atHost}`, journalIo };
+      },
+
+      // The host's answer reaches the terminal's socket and the kill follows in the same instant, before the terminal
+      // can commit it: a sale's 0210 (its reversal still armed) or, after a silent host, a reversal's 0410 (pending).
+      'answered-uncommitted': async ({ terminal, client }) => {
+        const toReversal = random() < 0.4;
+        const mti = toReversal ? '0410' : '0210';
+        let answered: string | undefined;
+        relay.intercept = {
+          after: mti,
+          then: (stan) => {
+            answered = stan;
+            kill(terminal);
+          },
+        };
+        const amount = toReversal ? 200_002 : 100 + Math.floor(random() * 20_000);
+        const pending = sale(client, { amount, card: random() < 0.7 ? 'visa' : 'mastercard' });
+        await waitFor(() => answered, 5_000);
+        relay.intercept = undefined;
+        const journalIo = answered === undefined ? kill(terminal) : false;
+        await pending;
+        await terminal.exited;
+        if (answered === undefined) return { phase: 'answered-uncommitted', landed: false, detail: `no ${mti} seen`, journalIo };
+        const state = reversalStateOf(answered);
+        const atHost = ledger.poll().some((e) => e.dir === 'out' && e.mti === mti && e.stan === answered);
+        const landed = atHost && state === (toReversal ? 'pending' : 'armed');
+        if (landed) answeredUncommitted.set(answered, toReversal ? 'reversal' : 'financial');
+        return { phase: 'answered-uncommitted', landed, detail: landed ? `${mti} not committed` : `${mti}: reversal ${state}`, journalIo };
       },
 
       // A sale's states are each committed before their ECR event goes out, and the terminal goes straight on to the
@@ -389,7 +532,14 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         const journalIo = kill(terminal);
         const landed = atKill >= 1 && atKill < queued.length;
         if (landed) queued.forEach((stan) => midDrain.add(stan));
-        return { phase: 'drain', landed, detail: landed ? 'mid-drain' : `${atKill} of ${queued.length} at the host`, journalIo };
+        // Answers the host sent that the journal had not committed when the kill came (acknowledgements go in groups).
+        await terminal.exited;
+        const answered = new Set(ledger.poll().slice(mark).filter((e) => e.dir === 'out' && e.mti === '0230' && queued.includes(e.stan!)).map((e) => e.stan!));
+        const stillQueued = journalAfterKill((j) => new Set(j.safQueue().map((item) => String(item.stan).padStart(6, '0'))));
+        const uncommitted = [...answered].filter((stan) => stillQueued.has(stan)).length;
+        if (landed && uncommitted > 0) drainAnsweredUncommitted += 1;
+        const where = uncommitted > 0 ? 'mid-drain, answers not committed' : 'mid-drain, answers committed';
+        return { phase: 'drain', landed, detail: landed ? where : `${atKill} of ${queued.length} at the host`, journalIo };
       },
 
       // The storage check writes and fsyncs a .selftest-*.tmp file in the data directory; the host check sends an echo.
@@ -451,8 +601,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         else return;
         nudge();
       });
-      const terminal = startCli('pos-terminal', ['--config', configPath]);
-      children.push(terminal);
+      const terminal = releaseTerminal();
       terminal.child.stdout.on('data', nudge);
       const ready = () => /ECR on/.test(terminal.stdout());
       let caught = false;
@@ -473,6 +622,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     const kills: Kill[] = [];
     for (let round = 0; round < KILLS; round++) {
       const phase = plan[round]!;
+      const roundStarted = Date.now();
       let outcome: Kill;
       if (phase === 'boot') outcome = await bootRound();
       else {
@@ -480,6 +630,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         try {
           outcome = await rounds[phase](started);
         } finally {
+          relay.intercept = undefined;
           started.terminal.child.kill('SIGKILL');
           await started.terminal.exited;
           await started.client.close();
@@ -487,11 +638,12 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         }
       }
       kills.push(outcome);
-      if (VERBOSE) console.info(`kill ${round + 1}/${KILLS} ${phase}: ${outcome.landed ? 'landed' : 'missed'} (${outcome.detail}${outcome.journalIo ? ', in journal I/O' : ''}); ${sales} sales so far`);
+      if (VERBOSE) console.info(`kill ${round + 1}/${KILLS} ${phase}: ${outcome.landed ? 'landed' : 'missed'} (${outcome.detail}${outcome.journalIo ? ', in journal I/O' : ''}); ${sales} sales so far; ${Date.now() - roundStarted} ms`);
     }
 
     // Last start: let it recover and drain everything it owes the host.
-    const { terminal, client } = await startTerminal();
+    const finalStarted = Date.now();
+    const { terminal, client } = await startTerminal(true);
     let status: Record<string, unknown> = {};
     const drained = async () => {
       status = await client.call({ cmd: 'status' });
@@ -507,81 +659,52 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
     terminal.child.kill('SIGTERM');
     await terminal.exited;
     ledgerWatch.close();
+    if (VERBOSE) console.info(`final start, drain and stop: ${Date.now() - finalStarted} ms (ready in ${Math.round(readyMs)} ms on average)`);
 
     // ---- Reconciliation ----
-    const byStanInLedger = new Map<string, LedgerEntry[]>();
-    for (const e of ledger.poll()) {
-      if (e.stan === undefined) continue;
-      const list = byStanInLedger.get(e.stan) ?? [];
-      list.push(e);
-      byStanInLedger.set(e.stan, list);
-    }
-    /** The host's processed (not duplicate) messages for a STAN; duplicates are repeats it answered without acting. */
-    const messages = (stan: string, mtis: string[], dir: 'in' | 'out', duplicates = false) =>
-      (byStanInLedger.get(stan) ?? []).filter((e) => e.dir === dir && mtis.includes(String(e.mti)) && Boolean(e.duplicate) === duplicates);
+    const entries = ledger.poll();
+    /** The requests the host received for a STAN, repeats included (the ledger's order, not its duplicate flag). */
+    const received = (stan: string, mtis: string[]) => entries.filter((e) => e.dir === 'in' && e.stan === stan && mtis.includes(String(e.mti))).length;
 
     const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
     try {
       expect(journal.integrityCheck()).toEqual(['ok']);
-      expect(journal.inFlight()).toEqual([]);
-      expect(journal.pendingReversals()).toEqual([]);
-      expect(journal.armedReversals()).toEqual([]);
-      expect(journal.safQueue()).toEqual([]);
-
       const rows = journal.listTransactions({ limit: 1_000_000 });
       const byStan = new Map(rows.filter((r) => r.stan !== null).map((r) => [String(r.stan).padStart(6, '0'), r]));
-      const problems: string[] = [];
-      const tally = { approved: 0, reversed: 0, offline: 0, declined: 0, other: 0, adviceRepeats: 0, reversalRepeats: 0 };
+      // The host's ledger is the truth: amounts, one row per STAN, repeats, reversals, advices, nothing owed.
+      const settled = reconcile(entries, journal);
+      const problems = [...settled.problems];
+      const tally = settled.tally;
 
-      // Every message the host saw belongs to a journaled transaction, and each was processed once.
-      // (Echo tests, 0800, carry STANs of their own and belong to no transaction.)
-      for (const e of ledger.entries.filter((x) => x.dir === 'in' && x.stan !== undefined && x.mti !== '0800')) {
-        if (!byStan.has(e.stan!)) problems.push(`host saw STAN ${e.stan} (${e.mti}) that the journal does not know`);
-      }
-      for (const [stan, row] of byStan) {
-        const financial = messages(stan, ['0200'], 'in');
-        const hostApproved = messages(stan, ['0210'], 'out').some((e) => e.responseCode === '00');
-        const reversals = messages(stan, ['0400', '0401'], 'in').length;
-        const advices = messages(stan, ['0220', '0221'], 'in');
-        tally.adviceRepeats += messages(stan, ['0220', '0221'], 'in', true).length;
-        tally.reversalRepeats += messages(stan, ['0400', '0401'], 'in', true).length;
-        if (financial.length > 1) problems.push(`STAN ${stan}: the host processed ${financial.length} financial requests`);
-        if (reversals > 1) problems.push(`STAN ${stan}: the host processed ${reversals} reversals`);
-        if (advices.length > 1) problems.push(`STAN ${stan}: the host processed ${advices.length} advices`);
-        if ([...financial, ...advices].some((e) => e.amount !== row.amount)) problems.push(`STAN ${stan}: the host saw another amount than the journal's ${row.amount}`);
-        const reversal = journal.reversalFor(row.txnRef);
-        switch (row.outcome) {
-          case 'approved':
-            tally.approved += 1;
-            // Captured exactly once: the host approved it and it was never reversed.
-            if (!hostApproved || reversals !== 0) problems.push(`STAN ${stan}: approved in the journal but host approved=${hostApproved}, reversals=${reversals}`);
-            if (advices.length !== 0) problems.push(`STAN ${stan}: approved online but ${advices.length} advices forwarded`);
-            break;
-          case 'offline-approved':
-            tally.offline += 1;
-            if (advices.length !== 1 || financial.length !== 0) problems.push(`STAN ${stan}: offline sale with ${advices.length} advices and ${financial.length} online requests`);
-            break;
-          default:
-            // Not approved by the terminal: if the host approved it, exactly one reversal undid it; no advice went.
-            if (hostApproved && reversals !== 1) problems.push(`STAN ${stan}: ${row.outcome} in the journal, host approved it, ${reversals} reversals`);
-            if (reversal && reversal.state !== 'acknowledged' && reversal.state !== 'cleared') problems.push(`STAN ${stan}: reversal left ${reversal.state}`);
-            if (advices.length !== 0) problems.push(`STAN ${stan}: ${row.outcome} in the journal but ${advices.length} advices forwarded`);
-            if (hostApproved) tally.reversed += 1;
-            else if (row.outcome === 'declined') tally.declined += 1;
-            else tally.other += 1;
-        }
-      }
       // Killed with the request at the host and no answer back: never approved, reversed exactly once.
       for (const stan of midAuthorization) {
         const row = byStan.get(stan);
-        const reversals = messages(stan, ['0400', '0401'], 'in').length;
-        if (!row || row.outcome === 'approved' || reversals !== 1 || journal.reversalFor(row.txnRef)?.state !== 'acknowledged') {
-          problems.push(`STAN ${stan} (killed while authorizing): outcome ${row?.outcome}, ${reversals} reversals, reversal ${row ? journal.reversalFor(row.txnRef)?.state : 'none'}`);
+        const reversals = received(stan, ['0400', '0401']);
+        if (!row || row.outcome === 'approved' || reversals === 0 || journal.reversalFor(row.txnRef)?.state !== 'acknowledged') {
+          problems.push(`STAN ${stan} (killed while authorizing): outcome ${row?.outcome}, ${reversals} reversals at the host, reversal ${row ? journal.reversalFor(row.txnRef)?.state : 'none'}`);
         }
       }
-      // Killed in the middle of their drain: each still forwarded exactly once.
+      // Killed with the reversal armed and the request held back: the host never had it, the reversal still went
+      // (the terminal cannot know the request did not arrive), and the sale was not approved.
+      for (const stan of armedUnsent) {
+        const row = byStan.get(stan);
+        if (!row || row.outcome === 'approved' || received(stan, ['0200']) !== 0 || received(stan, ['0400', '0401']) === 0 || journal.reversalFor(row.txnRef)?.state !== 'acknowledged') {
+          problems.push(`STAN ${stan} (killed with its reversal armed, request not at the host): outcome ${row?.outcome}, ${received(stan, ['0200'])} requests and ${received(stan, ['0400', '0401'])} reversals at the host`);
+        }
+      }
+      // Killed with the answer at the terminal, uncommitted: an approval it never recorded is reversed, and a reversal
+      // answer it never recorded is sent again as a repeat (0401), once acknowledged.
+      for (const [stan, what] of answeredUncommitted) {
+        const row = byStan.get(stan);
+        const reversal = row ? journal.reversalFor(row.txnRef) : undefined;
+        const ok = what === 'financial'
+          ? row !== undefined && row.outcome !== 'approved' && reversal?.state === 'acknowledged' && received(stan, ['0400', '0401']) >= 1
+          : reversal?.state === 'acknowledged' && received(stan, ['0401']) >= 1;
+        if (!ok) problems.push(`STAN ${stan} (killed with its ${what} answer uncommitted): outcome ${row?.outcome}, reversal ${reversal?.state}, ${received(stan, ['0400', '0401'])} reversals at the host`);
+      }
+      // Killed in the middle of their drain: each still forwarded and taken exactly once.
       for (const stan of midDrain) {
-        if (byStan.get(stan)?.outcome !== 'offline-approved' || messages(stan, ['0220', '0221'], 'in').length !== 1) problems.push(`STAN ${stan} (drain killed): not forwarded exactly once`);
+        if (byStan.get(stan)?.outcome !== 'offline-approved' || received(stan, ['0220', '0221']) === 0) problems.push(`STAN ${stan} (drain killed): no advice at the host`);
       }
       // What the register was told is what the journal says.
       const byRef = new Map(rows.map((r) => [r.txnRef, r]));
@@ -610,15 +733,20 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       console.info(
         [
           `crash campaign seed ${SEED}: ${KILLS} kills in ${Math.round((Date.now() - began) / 1000)} s, ${sales} completed sales, ${rows.length} transactions journaled, ${JSON.stringify(tally)}`,
-          `kills reconciled: ${midAuthorization.size} STANs killed while authorizing, ${midDrain.size} offline sales in killed drains, ${reported.size} register results; ${leftovers} self-test files left behind`,
-          'phase          planned landed  in-journal-I/O  where',
-          ...histogram.map((h) => `${h.phase.padEnd(14)} ${String(h.planned).padStart(7)} ${String(h.landed).padStart(6)} ${String(h.inJournalIo).padStart(15)}  ${h.where}`),
+          `kills reconciled: ${midAuthorization.size} STANs killed while authorizing, ${armedUnsent.size} with the reversal armed and the request held back, ${answeredUncommitted.size} with the answer uncommitted, ${midDrain.size} offline sales in killed drains (${drainAnsweredUncommitted} drains with answers uncommitted), ${reported.size} register results; ${leftovers} self-test files left behind`,
+          `money: host ${settled.money.host}, journal ${settled.money.journal}, not collected ${settled.money.notCollected}; ${settled.ledgerEntries} ledger entries`,
+          'phase                  planned landed  in-journal-I/O  where',
+          ...histogram.map((h) => `${h.phase.padEnd(22)} ${String(h.planned).padStart(7)} ${String(h.landed).padStart(6)} ${String(h.inJournalIo).padStart(15)}  ${h.where}`),
         ].join('\n'),
       );
       // The final start's self-test removed the probe files that killed self-tests left behind.
       expect(leftovers).toBe(0);
       // Every phase was really hit, not only planned.
       expect(histogram.filter((h) => h.landed < MIN_LANDED).map((h) => `${h.phase}: ${h.landed} of ${h.planned} landed`)).toEqual([]);
+      // The instants that matter were hit, each with its own check above: a landed kill is one such instant.
+      if (PHASES.includes('armed-unsent')) expect(armedUnsent.size).toBeGreaterThan(0);
+      if (PHASES.includes('answered-uncommitted')) expect(answeredUncommitted.size).toBeGreaterThan(0);
+      if (PHASES.includes('drain')) expect(drainAnsweredUncommitted).toBeGreaterThan(0);
     } finally {
       journal.close();
       host.child.kill('SIGTERM');

@@ -35,11 +35,15 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
     let reconciliation;
     try {
       expect(leftPending(journal)).toEqual({ inFlight: 0, armedReversals: 0, pendingReversals: 0, queued: 0 });
-      reconciliation = reconcile(readLedger(run.ledgerPath), journal);
+      reconciliation = reconcile(readLedger(run.ledgerPath), journal, { expectSetAside: run.expectedSetAside });
     } finally {
       journal.close();
     }
-    const summary = { ...report, at: new Date().toISOString(), reconciliation: { tally: reconciliation.tally, transactions: reconciliation.transactions, ledgerEntries: reconciliation.ledgerEntries } };
+    const summary = {
+      ...report,
+      at: new Date().toISOString(),
+      reconciliation: { tally: reconciliation.tally, money: reconciliation.money, transactions: reconciliation.transactions, ledgerEntries: reconciliation.ledgerEntries },
+    };
     console.info(`soak: ${JSON.stringify(summary)}`);
     if (REPORT) writeFileSync(REPORT, `${JSON.stringify(summary, null, 2)}\n`);
 
@@ -50,6 +54,11 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
     expect(reconciliation.tally.offline).toBeGreaterThan(0);
     expect(reconciliation.tally.reversed).toBeGreaterThan(0);
     expect(reconciliation.tally.declined).toBeGreaterThan(0);
+    expect(reconciliation.tally.refunds).toBeGreaterThan(0);
+    expect(reconciliation.tally.voids).toBeGreaterThan(0);
+    // Only the advices of declining cards were set aside, and the host's net equals the journal's less them.
+    expect(reconciliation.notCollected.map((n) => n.stan).sort()).toEqual([...run.expectedSetAside].sort());
+    expect(reconciliation.money.host).toBe(reconciliation.money.journal - reconciliation.money.notCollected);
     expect(report.scanned.logLines).toBeGreaterThan(TRANSACTIONS);
     expect(report.scanned.telemetryMessages).toBeGreaterThan(0);
     expect(report.scanned.receipts).toBeGreaterThan(TRANSACTIONS / 2);

@@ -67,6 +67,8 @@ export interface SoakRun {
   dataDir: string;
   journalPath: string;
   ledgerPath: string;
+  /** STANs (6 digits) of offline sales on cards the host declines: their advices are set aside, money not collected. */
+  expectedSetAside: string[];
   /** The app, stopped; its journal is closed. Open the journal read-only to reconcile. */
   cleanup(): void;
 }
@@ -217,7 +219,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         }),
       );
 
-    const recentApproved: string[] = [];
+    // STANs as the ECR protocol gives them: integers.
+    const recentApproved: number[] = [];
+    const expectedSetAside: string[] = [];
     let offlineLeft = 0;
     let brokerDownLeft = 0;
     let last: { amount: number; card: string } = { amount: 1_000, card: 'visa' };
@@ -246,7 +250,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       }
 
       const amount = HOST_AMOUNT[kind] ?? 100 + Math.floor(random() * (offlineLeft > 0 ? 20_000 : 50_000));
-      const card = kind === 'decline' ? DECLINE_CARDS[Math.floor(random() * DECLINE_CARDS.length)]! : random() < 0.7 ? 'visa' : 'mastercard';
+      // Offline, only cards the issuer refuses for good: an advice answered 91 is retried until the issuer is back,
+      // and this host never brings it back for that card, so the day would not close.
+      const declineCards = offlineLeft > 0 ? DECLINE_CARDS.filter((c) => c !== 'issuer-unavailable') : DECLINE_CARDS;
+      const card = kind === 'decline' ? declineCards[Math.floor(random() * declineCards.length)]! : random() < 0.7 ? 'visa' : 'mastercard';
       let command: Record<string, unknown> = { cmd: 'sale', amount };
       let useCard = card;
       if (kind === 'refund') command = { cmd: 'refund', amount, supervisorPin: '1234' };
@@ -274,9 +281,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       }
       const key = result.type === 'result' ? String(result['outcome']) : `error:${String(result['code'])}`;
       results[key] = (results[key] ?? 0) + 1;
-      if (result.type === 'result' && result['outcome'] === 'approved' && command['cmd'] === 'sale' && typeof result['stan'] === 'string') {
+      if (result.type === 'result' && result['outcome'] === 'approved' && command['cmd'] === 'sale' && typeof result['stan'] === 'number') {
         recentApproved.push(result['stan']);
         if (recentApproved.length > 20) recentApproved.shift();
+      }
+      // The terminal cannot know offline that the issuer will decline this card: the host refuses the advice later.
+      if (result.type === 'result' && result['outcome'] === 'offline-approved' && DECLINE_CARDS.includes(useCard) && typeof result['stan'] === 'number') {
+        expectedSetAside.push(String(result['stan']).padStart(6, '0'));
       }
       last = { amount: Number(command['amount'] ?? amount), card: useCard };
 
@@ -354,7 +365,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       scanned,
       leaks: [...leaks],
     };
-    return { report, dataDir, journalPath, ledgerPath, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+    return { report, dataDir, journalPath, ledgerPath, expectedSetAside, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
   } finally {
     await client?.close();
     await app?.stop();

@@ -212,6 +212,7 @@ describe('a journal that disagrees with its record locks the terminal (assembled
 
     const after = await boot(image);
     const sentBefore = hostStans(image).length;
+    expectNoReuse(after, seen, hostStans(image).slice(sentBefore));
     const reasons = await expectLocked(after, /journal-behind/);
     expect(reasons).toMatch(/generation 1 < 2/);
     // The three queued sales are not in this journal: the lock is what tells the operator.
@@ -252,8 +253,8 @@ describe('a journal that disagrees with its record locks the terminal (assembled
     const seen = hostStans(rig.dataDir);
 
     const after = await boot(rig.dataDir);
-    await expectLocked(after, /journal-behind/);
     expectNoReuse(after, seen, []);
+    await expectLocked(after, /journal-behind/);
   });
 
   it('after the journal was deleted: locked as journal-missing, no STAN reused, and still locked at the next boot', async () => {
@@ -353,17 +354,17 @@ describe('the card vault key with sealed cards waiting', () => {
     const { dataDir, rows } = await queuedSales();
     rmSync(keyPath(dataDir));
     const rig = await boot(dataDir);
+    await expectUntouched(rig, rows);
     await expectLocked(rig, /vault key-missing/);
     expect(existsSync(keyPath(dataDir))).toBe(false);
-    await expectUntouched(rig, rows);
   });
 
   it('a wrong key locks the terminal with the cause and leaves the queued sales intact', async () => {
     const { dataDir, rows } = await queuedSales();
     writeFileSync(keyPath(dataDir), randomBytes(32), { mode: 0o600 });
     const rig = await boot(dataDir);
-    await expectLocked(rig, /vault wrong-key/);
     await expectUntouched(rig, rows);
+    await expectLocked(rig, /vault wrong-key/);
   });
 
   it('with the right key back, the queued sales go to the host', async () => {

@@ -10,7 +10,7 @@
  * rollback inside a block never hands out a STAN that may have left.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal, STAN_MAX, stanAdvance, stanDistance, type JournalIdentity } from './journal.js';
@@ -114,6 +114,17 @@ export function writeRecord(dataDir: string, record: Omit<OutsideRecord, 'writte
     throw new JournalError('storage-fault', `cannot write the journal record ${path}: ${(err as Error).message}`, { cause: err });
   }
   return full;
+}
+
+/** A crash in the middle of writeRecord leaves its temp file (the record itself is the old one or the new one). */
+function removeStaleTemps(dataDir: string): void {
+  try {
+    for (const name of readdirSync(dataDir)) {
+      if (name.startsWith(`${RECORD_FILE}.`) && name.endsWith('.tmp')) rmSync(join(dataDir, name), { force: true });
+    }
+  } catch {
+    // A directory that cannot be listed fails the open right after, with a better message.
+  }
 }
 
 /** undefined: no record; a string: why the file there is not a record. */
@@ -230,6 +241,7 @@ function compare(dataDir: string, existed: boolean, id: JournalIdentity, record:
  */
 export function openRecordedJournal(dataDir: string, options: RecordedJournalOptions = {}): RecordedJournal {
   const files = journalFiles(dataDir);
+  removeStaleTemps(dataDir);
   const existed = nonEmpty(files.db) || nonEmpty(files.wal);
   const block = options.stanBlock ?? STAN_BLOCK;
   const now = options.now ?? Date.now;

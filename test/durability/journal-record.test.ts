@@ -145,6 +145,21 @@ describe('the outside record (journal level)', () => {
     }
   });
 
+  it('a crash while the record was written leaves the old record and a temp file, removed at the next boot', () => {
+    const dir = tempDir();
+    openRecordedJournal(dir).journal.close();
+    const before = readRecord(dir) as OutsideRecord;
+    writeFileSync(join(dir, `${RECORD_FILE}.4242.tmp`), '{"half');
+    const again = openRecordedJournal(dir);
+    try {
+      expect(again.fault).toBeUndefined();
+      expect((readRecord(dir) as OutsideRecord).generation).toBe(before.generation + 1);
+      expect(existsSync(join(dir, `${RECORD_FILE}.4242.tmp`))).toBe(false);
+    } finally {
+      again.journal.close();
+    }
+  });
+
   it('starts each boot above the old mark, so a rollback inside a block still reuses no STAN', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);

@@ -6,7 +6,7 @@
  * adopt is for an operator who deliberately put a journal there (a restored backup, the right file back after a
  * fault): its STAN counter is moved past every mark the record knows, so no STAN the host has seen is used again.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { adoptJournal, checkRecordedJournal, formatJournalId, journalFiles, type JournalFault } from '../journal/outside-record.js';
 
 const EX_FAULT = 1;
@@ -51,9 +51,13 @@ export function registerJournalRecordCommands(journal: Command, dataDirOf: (opts
     .command('adopt')
     .description("take the journal now in the data directory as this terminal's (after restoring a backup): STANs continue past the record's mark; stop the terminal first")
     .option('--yes', 'really do it (without it, only say what would be done)')
+    .option('--stan-after <stan>', "also past this STAN (the acquirer's last one for this terminal, after a whole data directory was restored)", (v: string) => {
+      if (!/^\d{1,6}$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a STAN from 1 to 999999');
+      return Number(v);
+    })
     .option('--config <file>', 'configuration overlay naming the data directory')
     .action((_opts: unknown, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<{ config?: string; yes?: boolean }>();
+      const opts = cmd.optsWithGlobals<{ config?: string; yes?: boolean; stanAfter?: number }>();
       const dataDir = dataDirOf(opts.config !== undefined ? { config: opts.config } : {});
       if (!opts.yes) {
         let fault: JournalFault | undefined;
@@ -67,7 +71,7 @@ export function registerJournalRecordCommands(journal: Command, dataDirOf: (opts
       }
       let result;
       try {
-        result = adoptJournal(dataDir);
+        result = adoptJournal(dataDir, opts.stanAfter !== undefined ? { stanAfter: opts.stanAfter } : {});
       } catch (err) {
         return cmd.error(`error: ${(err as Error).message}`, { exitCode: EX_FAULT, code: 'journal.unusable' });
       }

@@ -297,7 +297,10 @@ export interface AdoptResult {
  * as this terminal's, with its STAN counter moved past every mark the record and the journal know, and a new
  * generation in both. The terminal must be stopped. Refuses a journal that cannot be opened or fails quick_check.
  */
-export function adoptJournal(dataDir: string, options: RecordedJournalOptions = {}): AdoptResult {
+export function adoptJournal(dataDir: string, options: RecordedJournalOptions & { stanAfter?: number } = {}): AdoptResult {
+  if (options.stanAfter !== undefined && (!Number.isInteger(options.stanAfter) || options.stanAfter < 1 || options.stanAfter > STAN_MAX)) {
+    throw new JournalError('invalid-record', `stanAfter must be an integer from 1 to ${STAN_MAX}`);
+  }
   const files = journalFiles(dataDir);
   const existed = nonEmpty(files.db) || nonEmpty(files.wal);
   const found = readRecord(dataDir);
@@ -307,7 +310,9 @@ export function adoptJournal(dataDir: string, options: RecordedJournalOptions = 
     const previous = compare(dataDir, existed, id, found);
     const record = typeof found === 'object' ? found : undefined;
     // Past the record's mark, and a block beyond it: the mark of an unreadable record is not known.
-    const base = stanAdvance(further(further(id.stan, id.stanReserved ?? id.stan), record?.stanHighWater ?? 0), record ? 0 : STAN_BLOCK);
+    const known = stanAdvance(further(further(id.stan, id.stanReserved ?? id.stan), record?.stanHighWater ?? 0), record ? 0 : STAN_BLOCK);
+    // The acquirer's last STAN for this terminal, when the operator has it (a whole data directory restored).
+    const base = options.stanAfter === undefined ? known : further(known, options.stanAfter);
     const generation = Math.max(id.generation, record?.generation ?? 0) + 1;
     const block = options.stanBlock ?? STAN_BLOCK;
     const stamped = journal.stampIdentity({ journalId: id.journalId ?? newJournalId(), generation, stan: base, stanReserved: stanAdvance(base, block) });

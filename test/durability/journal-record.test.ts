@@ -211,6 +211,36 @@ describe('the outside record (journal level)', () => {
     expect(readFileSync(path).equals(bytes)).toBe(true);
     expect(readFileSync(join(dir, RECORD_FILE)).equals(record)).toBe(true);
   });
+  it('accepts a journal one generation ahead of its record (a crash between the journal commit and the record write)', () => {
+    const dir = tempDir();
+    const first = openRecordedJournal(dir);
+    const id = first.journal.identity();
+    first.journal.stampIdentity({ generation: id.generation + 1, stanReserved: 250 });
+    first.journal.close();
+    const again = openRecordedJournal(dir);
+    try {
+      expect(again.fault).toBeUndefined();
+      expect(again.journal.nextStan()).toBe(251);
+    } finally {
+      again.journal.close();
+    }
+  });
+
+  it("adopt with --stan-after moves the counter past the acquirer's last STAN when the record knew less", () => {
+    const dir = tempDir();
+    openRecordedJournal(dir).journal.close();
+    rmSync(join(dir, RECORD_FILE));
+    const result = adoptJournal(dir, { stanAfter: 5_000 });
+    expect(result.previous?.cause).toBe('record-missing');
+    expect(result.stanFrom).toBe(5_000);
+    const after = openRecordedJournal(dir);
+    try {
+      expect(after.fault).toBeUndefined();
+      expect(after.journal.nextStan()).toBeGreaterThan(5_000);
+    } finally {
+      after.journal.close();
+    }
+  });
 });
 
 describe('a journal that disagrees with its record locks the terminal (assembled terminal)', () => {

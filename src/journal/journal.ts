@@ -758,6 +758,16 @@ export class Journal {
     return this.run('read oldest sealed card', () => this.stmt.safOldestSealed.get() as SealedCard | undefined);
   }
 
+  /** Copies the -wal file's commits into the database file (PASSIVE: never waits for readers). */
+  checkpoint(): void {
+    this.run('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
+  }
+
+  /** SQLite checkpoints by itself once the -wal file holds this many pages (0: never). */
+  setAutoCheckpoint(pages: number): void {
+    this.run('set auto-checkpoint', () => this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`));
+  }
+
   /** SQLite's quick consistency check (no index cross-check); 'ok' alone when the file is sound. */
   quickCheck(): string[] {
     return this.run('quick check', () => (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check));

@@ -5,7 +5,7 @@
  * terminal and stay as they are. Crash images are copies of the data directory taken while the terminal runs (every
  * commit is fsynced, so the copy is what a power cut at that instant leaves).
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -145,6 +145,32 @@ describe('the outside record (journal level)', () => {
     }
   });
 
+  it('sees a lost -wal file even after more was written than SQLite would have checkpointed on its own', () => {
+    const dir = tempDir();
+    openRecordedJournal(dir).journal.close();
+    const { journal } = openRecordedJournal(dir);
+    const image = tempDir();
+    try {
+      // Thousands of -wal pages: past SQLite's default auto-checkpoint (1,000 pages), inside one STAN block.
+      const note = 'x'.repeat(150);
+      for (let i = 0; i < 200; i++) journal.beginTransaction({ txnRef: `T${i}`, kind: 'sale', amount: i, currency: '978', ecrRequestId: `${note}${i}` });
+      for (let i = 0; i < 10; i++) journal.nextStan();
+      expect(statSync(join(dir, 'journal.sqlite-wal')).size).toBeGreaterThan(1_000 * 4_096);
+      cpSync(dir, image, { recursive: true });
+    } finally {
+      journal.close();
+    }
+    rmSync(join(image, 'journal.sqlite-wal'));
+    rmSync(join(image, 'journal.sqlite-shm'), { force: true });
+    const after = openRecordedJournal(image);
+    try {
+      expect(after.fault?.cause).toBe('journal-behind');
+      expect(after.journal.nextStan()).toBeGreaterThan(2 * STAN_BLOCK);
+    } finally {
+      after.journal.close();
+    }
+  });
+
   it('a crash while the record was written leaves the old record and a temp file, removed at the next boot', () => {
     const dir = tempDir();
     openRecordedJournal(dir).journal.close();
@@ -180,8 +206,8 @@ describe('the outside record (journal level)', () => {
     first.journal.stampIdentity({ stan: 999_950, stanReserved: 999_990 });
     const stans = Array.from({ length: 60 }, () => first.journal.nextStan());
     expect(stans.slice(47, 50)).toEqual([999_998, 999_999, 1]);
-    // 999990 moved on by a block of 100 across the wrap: 9 steps to 999999, 91 more.
-    expect((readRecord(dir) as OutsideRecord).stanHighWater).toBe(91);
+    // 999990 moved on by a block across the wrap: 9 steps to 999999, the rest from 1.
+    expect((readRecord(dir) as OutsideRecord).stanHighWater).toBe(STAN_BLOCK - 9);
     first.journal.close();
   });
 

@@ -23,6 +23,7 @@ import {
   type OutsideRecord,
 } from '../../src/journal/index.js';
 import { createLogger } from '../../src/util/log.js';
+import { startCli } from '../support/cli.js';
 import { bootRig, durabilityConfig, journalPath, newDataDir, stopAll, type Rig } from './harness.js';
 
 afterEach(stopAll);
@@ -466,4 +467,36 @@ describe('the card vault key with sealed cards waiting', () => {
     expect(existsSync(keyPath(rig.dataDir))).toBe(true);
     expect(readFileSync(keyPath(rig.dataDir)).equals(old)).toBe(false);
   });
+});
+
+describe('pos-terminal journal check / adopt', () => {
+  async function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+    const run = startCli('pos-terminal', args);
+    const code = await run.exited;
+    return { code, out: run.stdout(), err: run.stderr() };
+  }
+
+  it('check names the fault and exits 1; adopt wants --yes, then takes the journal; check is clean after', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'data');
+    const first = openRecordedJournal(dataDir);
+    for (let i = 0; i < 3; i++) first.journal.nextStan();
+    first.journal.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${join(dataDir, 'journal.sqlite')}${suffix}`, { force: true });
+    const config = join(dir, 'terminal.json');
+    writeFileSync(config, JSON.stringify({ dataDir }));
+
+    const check = await cli(['journal', 'check', '--config', config]);
+    expect(check.code).toBe(1);
+    expect(check.out).toMatch(/fault {5}journal-missing: /);
+    const dry = await cli(['journal', 'adopt', '--config', config]);
+    expect(dry.code).toBe(2);
+    expect(dry.out).toMatch(/run again with --yes/);
+    const adopt = await cli(['journal', 'adopt', '--yes', '--config', config]);
+    expect(adopt.code, adopt.err).toBe(0);
+    expect(adopt.out).toMatch(new RegExp(`STANs {5}continue after ${STAN_BLOCK}`));
+    const clean = await cli(['journal', 'check', '--config', config]);
+    expect(clean.code, clean.out).toBe(0);
+    expect(clean.out).toMatch(/fault {5}none/);
+  }, 30_000);
 });

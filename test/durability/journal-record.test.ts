@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
 import { startTerminalApp } from '../../src/app/compose.js';
+import Database from 'better-sqlite3';
 import {
+  Journal,
   JournalError,
   RECORD_FILE,
   STAN_BLOCK,
@@ -397,6 +399,27 @@ describe('a journal that disagrees with its record locks the terminal (assembled
     expect((await after.status())['state']).toBe('ready');
     const [stan] = await sales(after, [6_300]);
     expect(stan).toBeGreaterThan(mark);
+  });
+});
+
+describe('counting sealed cards', () => {
+  it('counts queued offline sales with a blob, and reversals too once their table carries a BLOB column', () => {
+    const dir = tempDir();
+    const path = join(dir, 'journal.sqlite');
+    const journal = Journal.open(path);
+    journal.beginTransaction({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
+    journal.armReversal({ txnRef: 'R1', stan: 1, originalMti: '0200', processingCode: '000000', amount: 100, currency: '978', transmittedAt: 0, terminalId: 'T1', merchantId: 'M1' });
+    expect(journal.sealedCardCount()).toBe(0);
+    journal.close();
+    const raw = new Database(path);
+    raw.exec("ALTER TABLE reversals ADD COLUMN sealed_card BLOB; UPDATE reversals SET sealed_card = x'01ff'");
+    raw.close();
+    const again = Journal.open(path);
+    try {
+      expect(again.sealedCardCount()).toBe(1);
+    } finally {
+      again.close();
+    }
   });
 });
 

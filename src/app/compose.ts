@@ -3,7 +3,7 @@
  * machines and the ECR API meet. Reading this file tells how the terminal is put together.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { MockCardReader } from '../../hal/card-reader/mock.js';
 import type { CardReader } from '../../hal/card-reader/contract.js';
@@ -18,13 +18,13 @@ import { MockPrinter } from '../../hal/printer/mock.js';
 import { AnomalyRecorder } from '../anomaly/recorder.js';
 import { parseHostAddress, type PosConfig } from '../config/index.js';
 import { EcrServer } from '../ecr/index.js';
-import { CardVault } from '../durability/card-vault.js';
+import { openVaultAtBoot, type CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
 import { HostAvailability } from '../host/host-availability.js';
 import { RiskControls } from '../risk/controls.js';
 import type { AcquirerHostSimulator, HostSimOptions } from '../host-sim/simulator.js';
-import { Journal } from '../journal/index.js';
+import { openRecordedJournal, type Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
 import { startTelemetry, type Telemetry } from '../telemetry/index.js';
@@ -113,7 +113,11 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  const journal = Journal.open(join(dataDir, 'journal.sqlite'), { now: () => clock.now() });
+  // Checked against its outside record; a journal that cannot be opened throws, naming its files and what to do.
+  const recorded = openRecordedJournal(dataDir, { now: () => clock.now() });
+  const { journal } = recorded;
+  const heldLocks: string[] = recorded.fault ? [`storage fault: ${recorded.fault.cause}: ${recorded.fault.message}`] : [];
+  if (recorded.fault) log.error({ cause: recorded.fault.cause }, recorded.fault.message);
   const stops: Array<() => Promise<void> | void> = [() => journal.close()];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -180,10 +184,27 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     }
     stops.push(() => network.stop(), () => reader.close().catch(() => {}), () => printer.close().catch(() => {}));
 
-    // Store-and-forward needs the card vault; an unsafe or missing key refuses the start (VaultError).
-    const vault = config.offline.enabled
-      ? CardVault.open(resolve(dataDir, config.offline.keyFile), { createIfMissing: config.offline.createKeyIfMissing })
-      : undefined;
+    // Store-and-forward needs the card vault; an unsafe key, or a missing one with nothing sealed that may not be
+    // created, refuses the start (VaultError). With sealed cards waiting, a missing or wrong key locks instead.
+    const sealed = journal.sealedCardCount();
+    let vault: CardVault | undefined;
+    if (config.offline.enabled || sealed > 0) {
+      const boot = openVaultAtBoot({
+        keyFile: resolve(dataDir, config.offline.keyFile),
+        createIfMissing: config.offline.createKeyIfMissing,
+        sealed,
+        oldest: journal.oldestSealedCard(),
+        keyCheck: journal.vaultKeyCheck(),
+      });
+      if ('fault' in boot) {
+        heldLocks.push(`storage fault: vault ${boot.code}: ${boot.fault}`);
+        log.error({ cause: boot.code }, boot.fault);
+      } else {
+        vault = boot.vault;
+        if (boot.created) log.warn({ keyFile: vault.keyFile }, 'card vault key created (nothing was sealed)');
+        if (heldLocks.length === 0 && journal.vaultKeyCheck() !== vault.keyCheckValue()) journal.setVaultKeyCheck(vault.keyCheckValue());
+      }
+    }
     const acquirer = new AcquirerClient(hostLink);
     // Probe assigned below: the echo goes through the same client, so its answer is what brings the host back.
     let echo: () => Promise<unknown> = () => Promise.resolve();
@@ -226,6 +247,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder, risk, hostAvailability,
       offline: config.offline,
       ...(vault ? { vault } : {}),
+      heldLocks,
       merchant: {
         label: config.terminal.label,
         addressLines: config.terminal.addressLines ?? [],
@@ -240,9 +262,12 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({ config, dataDir, journal, anomalies, source: terminal, clock, log, network, probe });
     stops.push(() => telemetry.stop());
-    // The forwarder runs before boot recovery, so what recovery finds owed goes out at once.
-    forwarder.start();
-    stops.push(() => forwarder.stop());
+    // The forwarder runs before boot recovery, so what recovery finds owed goes out at once. Not on a held lock: a
+    // journal under question or sealed cards without their key send nothing (and nothing is set aside).
+    if (heldLocks.length === 0) {
+      forwarder.start();
+      stops.push(() => forwarder.stop());
+    }
     await terminal.start();
     stops.push(() => terminal.stop());
     // The lockout policy watches every anomaly: repeated suspected fraud, tamper or a storage fault lock sales.

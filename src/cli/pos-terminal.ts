@@ -5,6 +5,7 @@
  *   pos-terminal                     run (interactive console when started in a terminal)
  *   pos-terminal --demo              scripted tour, summary table, exit 0 when every step went as expected
  *   pos-terminal journal anomalies   list or export the journal
+ *   pos-terminal journal adopt --yes take a restored journal as this terminal's (see journal check)
  *   pos-terminal hash-pin            make the scrypt hash of a supervisor PIN for the config
  */
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +16,8 @@ import { Command } from 'commander';
 import type { TerminalApp } from '../app/compose.js';
 import { ConfigError, EX_CONFIG, formatConfigError, loadConfig, loadConfigOrExit, type PosConfig } from '../config/index.js';
 import { registerJournalCommand } from './journal-command.js';
-import { Journal } from '../journal/index.js';
+import { registerJournalRecordCommands } from './journal-adopt.js';
+import { Journal, JournalError } from '../journal/index.js';
 import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
 
 const EX_SOFTWARE = 70;
@@ -40,6 +42,8 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     app = await startTerminalApp(config);
   } catch (err) {
     if (err instanceof VaultError) fail(`cannot start: ${err.message}`, EX_CONFIG);
+    // A journal that cannot be opened: the message names its files (kept as they are) and the recovery steps.
+    if (err instanceof JournalError) fail(`cannot start: ${err.message}`, EX_SOFTWARE);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') fail(`${(err as Error).message}: is another pos-terminal or pos-host-sim running? (set POS_ECR_PORT / POS_HOST)`, EX_SOFTWARE);
     fail((err as Error).message, EX_SOFTWARE);
@@ -100,15 +104,19 @@ program
     process.stdout.write(`${hashPin(pin)}\n`);
   });
 
-registerJournalCommand(program, (opts) => {
+function dataDirOf(opts: { config?: string }): string {
   try {
-    const { config } = loadConfig(opts.config ? { path: opts.config } : {});
-    // Read-only: the terminal may be running and owns the file.
-    return Journal.open(join(config.dataDir, 'journal.sqlite'), { readonly: true });
+    return loadConfig(opts.config ? { path: opts.config } : {}).config.dataDir;
   } catch (err) {
     if (err instanceof ConfigError) fail(`config error:\n${formatConfigError(err)}`, EX_CONFIG);
     throw err;
   }
-});
+}
+
+const journalCommand = registerJournalCommand(program, (opts) =>
+  // Read-only: the terminal may be running and owns the file.
+  Journal.open(join(dataDirOf(opts), 'journal.sqlite'), { readonly: true }),
+);
+registerJournalRecordCommands(journalCommand, dataDirOf);
 
 program.parseAsync().catch((err: unknown) => fail((err as Error).message, EX_SOFTWARE));

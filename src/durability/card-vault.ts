@@ -3,8 +3,8 @@
  * outside the database, so a copy of the journal alone reveals no card number. Only what an advice needs is ever
  * sealed: never track data, CVV or PIN (PCI DSS 3.2 forbids keeping them after authorization).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeAccess, octalMode } from '../security/file-permissions.js';
 
@@ -185,6 +185,14 @@ export class CardVault {
     return new CardVault(keyFile, readKey(keyFile));
   }
 
+  /**
+   * A key check value: 48 bits of an HMAC under the key, kept in the journal so a boot can tell the key the sealed rows
+   * need from another one without decrypting anything (and without revealing the key).
+   */
+  keyCheckValue(): number {
+    return createHmac('sha256', this.#key).update('pos-terminal card vault key check v1').digest().readUIntBE(0, 6);
+  }
+
   /** [version 1][12-byte random IV][ciphertext][16-byte tag], bound to `associatedData` (the transaction reference). */
   seal(card: VaultCard, associatedData: string): Buffer {
     const clean = checkCard(card);
@@ -226,4 +234,64 @@ export class CardVault {
       plain.fill(0);
     }
   }
+}
+
+export interface VaultBootInput {
+  keyFile: string;
+  createIfMissing: boolean;
+  /** Rows holding sealed card data (queued offline sales, reversals that carry a card). */
+  sealed: number;
+  /** The oldest queued offline sale's sealed card, opened to prove the key. */
+  oldest?: { txnRef: string; blob: Buffer } | undefined;
+  /** The key check value the journal holds for the key the rows were sealed with, if known. */
+  keyCheck?: number | undefined;
+}
+
+export type VaultBoot =
+  | { vault: CardVault; created: boolean }
+  /** The key cannot open what is sealed: the terminal locks, and nothing sealed is touched. */
+  | { fault: string; code: 'key-missing' | 'key-invalid' | 'wrong-key' };
+
+/**
+ * Opens the key at boot, with the journal in mind. With nothing sealed a missing key may be created (a new key loses
+ * nothing). With sealed rows a new key would make every one of them unreadable, so a missing, unreadable or wrong key
+ * is a fault the caller locks on; a key that is too open (permissions) still refuses the start, as without rows.
+ */
+export function openVaultAtBoot(input: VaultBootInput): VaultBoot {
+  const { keyFile, sealed } = input;
+  if (sealed === 0) {
+    const existed = existsSync(keyFile);
+    return { vault: CardVault.open(keyFile, { createIfMissing: input.createIfMissing }), created: !existed };
+  }
+  const waiting = `${sealed} sealed card record${sealed === 1 ? '' : 's'} (queued offline sales) need it`;
+  const untouched = 'nothing was changed, set aside or sent';
+  let vault: CardVault;
+  try {
+    vault = CardVault.open(keyFile);
+  } catch (err) {
+    if (!(err instanceof VaultError) || err.code === 'key-permissions') throw err;
+    const code = err.code === 'key-invalid' ? 'key-invalid' : 'key-missing';
+    return {
+      code,
+      fault: `card vault key ${keyFile} ${code === 'key-missing' ? 'is missing or cannot be read' : 'is not a valid key'} and ${waiting}; ${untouched}: ` +
+        'restore the key file from the backup of the data directory (mode 0600) and restart; a new key would make them unreadable',
+    };
+  }
+  const wrong = {
+    code: 'wrong-key' as const,
+    fault: `card vault key ${keyFile} is not the key the sealed card data was sealed with, and ${waiting}; ${untouched}: ` +
+      'put the original key file back (from the backup taken with this journal) and restart',
+  };
+  // A matching check value settles it; without one (rows sealed before it was kept) the oldest row is opened.
+  if (input.keyCheck !== undefined) {
+    if (input.keyCheck !== vault.keyCheckValue()) return wrong;
+  } else if (input.oldest) {
+    try {
+      vault.open(input.oldest.blob, input.oldest.txnRef);
+    } catch (err) {
+      if (err instanceof VaultError && err.code === 'decrypt-failed') return wrong;
+      throw err;
+    }
+  }
+  return { vault, created: false };
 }

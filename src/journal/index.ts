@@ -2,3 +2,4 @@ export * from './schema.js';
 export * from './journal.js';
 export * from './card-data-guard.js';
 export * from './export.js';
+export * from './outside-record.js';

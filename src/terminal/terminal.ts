@@ -38,6 +38,12 @@ export interface TerminalDeps extends Omit<TransactionDeps, 'listener'> {
   network: NetworkMonitor;
   limits: TransactionLimits;
   defaultCurrency: string;
+  /**
+   * Faults found before boot that only a supervised procedure clears (a journal that disagrees with its outside
+   * record, a vault key that cannot open the sealed cards): the terminal boots locked with them, recovery writes
+   * nothing to a journal under question, and unlock refuses.
+   */
+  heldLocks?: string[];
   xstateClock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
 }
 
@@ -172,6 +178,10 @@ export class Terminal {
       network.on('change', ({ state }) => this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' })),
     );
     this.actor.start();
+    for (const reason of this.deps.heldLocks ?? []) {
+      this.deps.anomalies.raise('storage-fault', { reason }, { show: false });
+      this.lock(reason);
+    }
     if (hostLink.isUp()) this.actor.send({ type: 'HOST_UP' });
     // The monitor was started before we subscribed: take its current reading.
     if (network.current().link === 'down') this.actor.send({ type: 'NETWORK_DOWN' });
@@ -349,6 +359,8 @@ export class Terminal {
    */
   unlock(): void {
     if (this.operation() !== 'locked') throw new TerminalError('not-ready', 'the terminal is not locked');
+    const held = this.deps.heldLocks ?? [];
+    if (held.length > 0) throw new TerminalError('locked', `cannot be unlocked here: ${held.join('; ')}`);
     try {
       this.settleUnfinished('settled at unlock');
     } catch (err) {
@@ -409,7 +421,8 @@ export class Terminal {
    */
   private async recover(): Promise<RecoverySummary> {
     const started = performance.now();
-    const recovered = this.settleUnfinished();
+    // A journal or vault under question is left as found: recovery waits for the supervised way out.
+    const recovered = this.deps.heldLocks?.length ? 0 : this.settleUnfinished();
     this.lastRecovery = { recovered, durationMs: Math.round((performance.now() - started) * 10) / 10 };
     return { recovered };
   }

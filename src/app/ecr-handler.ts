@@ -53,6 +53,7 @@ function resultReply(id: string, output: TransactionOutput) {
     ...(output.stan !== undefined ? { stan: output.stan } : {}),
     ...(output.responseCode !== undefined ? { responseCode: output.responseCode, responseText: output.responseText } : {}),
     ...(output.approvalCode !== undefined ? { approvalCode: output.approvalCode } : {}),
+    ...(output.requestedAmount !== undefined ? { requestedAmount: output.requestedAmount, approvedAmount: output.approvedAmount } : {}),
     ...(output.maskedPan !== undefined ? { maskedPan: output.maskedPan } : {}),
     ...(output.entryMode !== undefined ? { entryMode: output.entryMode } : {}),
     ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: output.anomaly?.reason ? `${anomaly.message}: ${output.anomaly.reason}` : anomaly.message } } : {}),
@@ -86,7 +87,12 @@ export class EcrCommandHandler implements EcrHandler {
           const early: TransactionStreamEvent[] = [];
           let acked = false;
           const stream = (event: TransactionStreamEvent) =>
-            session.send(event.type === 'state' ? { id, type: 'state', state: event.state } : { id, type: 'screen', screen: event.screen });
+            session.send(
+              event.type === 'state' ? { id, type: 'state', state: event.state }
+              : event.type === 'screen' ? { id, type: 'screen', screen: event.screen }
+              // The register decides: confirm takes the approved amount (the rest is paid another way), cancel reverses.
+              : { id, type: 'partial', requestedAmount: event.requestedAmount, approvedAmount: event.approvedAmount, currency: event.currency },
+            );
           const pending = terminal.startTransaction(
             {
               kind: request.cmd,

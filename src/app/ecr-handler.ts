@@ -9,7 +9,7 @@ import type { Clock } from '../../hal/clock.js';
 import type { EcrErrorReply, EcrHandler, EcrRequest, EcrSession } from '../ecr/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { anomalyByCode, anomalyByName, isAnomalyName } from '../anomaly/index.js';
-import { describeResponseCode } from '../iso8583/index.js';
+import { describeResponseCode, responseClass } from '../iso8583/index.js';
 import type { PosConfig } from '../config/index.js';
 import type { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../host-sim/rules.js';
@@ -188,7 +188,9 @@ export class EcrCommandHandler implements EcrHandler {
     // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
     if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return false;
     const id = request.id;
-    const sameRequest = earlier.kind === request.cmd && (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount);
+    // An accepted partial approval journals the smaller amount it approved: the retry still asked for the full one.
+    const partial = earlier.responseCode !== null && responseClass(earlier.responseCode) === 'partially-approved' && request.cmd !== 'void' && earlier.amount < request.amount;
+    const sameRequest = earlier.kind === request.cmd && (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
     if (!sameRequest) {
       session.send({ id, type: 'error', code: 'invalid-request', message: `request id ${id} was already used for another transaction (${earlier.kind} ${earlier.amount})`, field: 'id' });
       return true;

@@ -16,6 +16,7 @@ import type { EcrMessage } from '../../src/ecr-client/client.js';
 import { ManualClock } from '../../hal/clock.js';
 import { bootRig, journalPath, newDataDir, printedText, reversalAcknowledged, stopAll, type Rig } from '../durability/harness.js';
 import { header, topic } from '../fleet/support.js';
+import { until } from '../support/wait.js';
 
 afterEach(stopAll);
 
@@ -76,6 +77,36 @@ describe('partial approval (10)', () => {
     expect(printedText(rig)).toContain('50.00');
     expect(printedText(rig)).not.toContain('100.00');
     expect(rig.app.hostSim!.totals().netAmount).toBe(5_000);
+  });
+
+  it('reverses when the register does not decide within partialApprovalTimeoutMs (the customer did not agree)', async () => {
+    const rig = await bootRig();
+    rig.app.hostSim!.answerOnce({ mti: '0210', responseCode: '10' });
+    let asked = false;
+    const pending = rig.client.call({ cmd: 'sale', amount: 8_000 }, (m) => {
+      if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
+      if (m.type === 'partial') asked = true;
+    });
+    await until(() => asked, 'partial approval asked');
+    await rig.clock.advance(rig.config.transaction.partialApprovalTimeoutMs - 1);
+    expect(rig.app.terminal.status().transaction?.state).toBe('confirmingPartial');
+    await rig.clock.advance(1);
+    const result = await pending;
+    expect(result).toMatchObject({ outcome: 'cancelled', requestedAmount: 8_000, approvedAmount: 4_000, anomaly: { code: 'E403' } });
+    await reversalAcknowledged(rig, result['txnRef'] as string);
+    expect(rig.app.hostSim!.totals()).toMatchObject({ reversals: { count: 1, amount: 4_000 }, netAmount: 0 });
+  });
+
+  it('answers a register retrying the same request id from the journal, with the approved amount', async () => {
+    const rig = await bootRig();
+    rig.app.hostSim!.answerOnce({ mti: '0210', responseCode: '10' });
+    const first = await rig.client.call({ id: 'REG-P1', cmd: 'sale', amount: 6_000 }, (m) => {
+      if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
+      if (m.type === 'partial') void rig.client.call({ cmd: 'confirm' });
+    });
+    expect(first).toMatchObject({ outcome: 'approved', amount: 3_000 });
+    expect(await rig.client.call({ id: 'REG-P1', cmd: 'sale', amount: 6_000 })).toMatchObject({ type: 'result', replayed: true, outcome: 'approved', amount: 3_000, stan: first['stan'] });
+    expect(rig.app.hostSim!.totals().sales).toEqual({ count: 1, amount: 3_000 });
   });
 
   it('on cancel reverses the approved part at the host', async () => {

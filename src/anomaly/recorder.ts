@@ -6,7 +6,7 @@
 import type { Display } from '../../hal/display/contract.js';
 import type { Journal, AnomalyRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
-import { anomalyByName, renderAnomalyScreen, type AnomalyDefinition } from './taxonomy.js';
+import { anomalyByName, renderAnomalyScreen, type AnomalyDefinition, type AnomalyName } from './taxonomy.js';
 
 export interface AnomalyContext {
   reason?: string;
@@ -40,7 +40,7 @@ export class AnomalyRecorder {
     return () => this.listeners.delete(listener);
   }
 
-  raise(name: string, context: AnomalyContext = {}, options: { show?: boolean } = {}): RaisedAnomaly {
+  raise(name: AnomalyName, context: AnomalyContext = {}, options: { show?: boolean } = {}): RaisedAnomaly {
     const definition = lookup(name);
     let row: AnomalyRow | undefined;
     try {
@@ -78,10 +78,11 @@ export class AnomalyRecorder {
   }
 }
 
-function lookup(name: string): AnomalyDefinition {
+// The type rules out an unknown name; a value that still is one (from an untyped caller) is a system fault, not a throw.
+function lookup(name: AnomalyName): AnomalyDefinition {
   try {
-    return anomalyByName(name as Parameters<typeof anomalyByName>[0]);
+    return anomalyByName(name);
   } catch {
-    return anomalyByName('system-fault' as Parameters<typeof anomalyByName>[0]);
+    return anomalyByName('system-fault');
   }
 }

@@ -1,18 +1,14 @@
 /**
  * The anomaly taxonomy: every abnormal event the terminal can meet, with the short code the cashier reads to
  * support, the text of the error screen, the action to take, and what support does about it. The table is the
- * single source: the screen, the slip, the journal entry, telemetry and the README anomaly guide all read it.
+ * single source: the screen, the slip, the journal entry, telemetry and the README anomaly guide all read it. What
+ * maps a fault, a host error or a response code to an anomaly is in classifier.ts.
  *
  * Code ranges: E1xx host/network, E2xx declined, E3xx hardware, E4xx operator, E5xx duplicate/unauthorized/fraud,
  * E6xx system/data. Codes are stable once shipped: support scripts and fleet dashboards key on them.
  */
-import type { CardReaderFaultCode } from '../../hal/card-reader/contract.js';
 import type { Screen } from '../../hal/display/contract.js';
-import type { HostLinkFaultCode } from '../../hal/host-link/contract.js';
-import type { NetworkFaultCode } from '../../hal/network/contract.js';
-import type { DisplayFaultCode } from '../../hal/display/contract.js';
-import type { PrinterFaultCode, PrinterWarning, ReceiptDocument, ReceiptLine } from '../../hal/printer/contract.js';
-import { describeResponseCode } from '../iso8583/response-codes.js';
+import type { ReceiptDocument, ReceiptLine } from '../../hal/printer/contract.js';
 import { formatAmount } from '../transaction/screens.js';
 
 export const ANOMALY_CLASSES = [
@@ -49,7 +45,7 @@ export const OPERATOR_ACTIONS = [
 ] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
-export interface AnomalyDefinition {
+interface AnomalyShape {
   /** Short stable code shown on screen, e.g. 'E101'. */
   code: string;
   /** Slug, e.g. 'host-timeout'. */
@@ -100,7 +96,7 @@ const TABLE = [
     code: 'E105', name: 'issuer-unavailable', class: 'host-timeout', severity: 'error',
     title: 'Bank unavailable', message: 'The card issuer cannot be reached', action: 'retry',
     actionText: 'Try again in a few minutes',
-    support: 'The host answered with a retry code (19, 68, 91, 96): the issuer or switch is down. Nothing to fix on the terminal; escalate to the acquirer if it persists.',
+    support: 'The host answered with a retry-later code (19, 90, 91, 92, 96): the issuer or switch is down. Nothing to fix on the terminal; escalate to the acquirer if it persists.',
   },
   // E2xx declined
   {
@@ -119,7 +115,7 @@ const TABLE = [
     code: 'E203', name: 'declined-expired', class: 'declined', severity: 'info',
     title: 'Card expired', message: 'Declined: the card has expired', action: 'use-other-card',
     actionText: 'Ask for another card',
-    support: 'Response 33 or 54 from the issuer. If the card is not expired, check the terminal clock (E604).',
+    support: 'Response 54 from the issuer (33, expired and pick up, is E206). If the card is not expired, check the terminal clock (E604).',
   },
   {
     code: 'E204', name: 'declined-pin', class: 'declined', severity: 'info',
@@ -137,7 +133,7 @@ const TABLE = [
     code: 'E206', name: 'declined-pickup', class: 'declined', severity: 'warning',
     title: 'Keep the card', message: 'Declined: the issuer asks to keep the card', action: 'call-bank',
     actionText: 'Keep the card if safe to do so; call the bank',
-    support: 'Response 04, 07, 34, 41, 43 or 59: lost, stolen or suspect card. Follow the acquirer pick-up procedure.',
+    support: 'A pick-up code (04, 07, 33 to 38, 41 lost, 43 stolen, 67) or 59 suspected fraud: lost, stolen or suspect card. Follow the acquirer pick-up procedure.',
   },
   // E3xx hardware
   {
@@ -387,7 +383,7 @@ const TABLE = [
     code: 'E609', name: 'host-rejected', class: 'data-error', severity: 'error',
     title: 'Bank refused', message: 'The bank refused the request', action: 'call-support',
     actionText: 'Call support',
-    support: 'A response code meaning a request or set-up error (03 invalid merchant, 30 format error, 94 duplicate...). Check terminal and merchant ids with the acquirer.',
+    support: 'A response code meaning a request or set-up error (03 invalid merchant, 30 format error, 68 too late, 94 duplicate, 95 reconcile...). Check terminal and merchant ids with the acquirer.',
   },
   {
     code: 'E610', name: 'system-fault', class: 'system-fault', severity: 'error',
@@ -395,11 +391,16 @@ const TABLE = [
     actionText: 'Call support',
     support: 'An unexpected error in the terminal software. The log has the error; send it with the journal export.',
   },
-] as const satisfies readonly AnomalyDefinition[];
+] as const satisfies readonly AnomalyShape[];
 
+/** Every anomaly name the table knows: the only names that compile wherever an anomaly is raised. */
 export type AnomalyName = (typeof TABLE)[number]['name'];
 
-export const ANOMALIES: readonly AnomalyDefinition[] = Object.freeze(TABLE.map((d) => Object.freeze({ ...d })));
+export interface AnomalyDefinition extends AnomalyShape {
+  name: AnomalyName;
+}
+
+export const ANOMALIES: readonly AnomalyDefinition[] = Object.freeze(TABLE.map((d): AnomalyDefinition => Object.freeze({ ...d })));
 
 const BY_CODE: ReadonlyMap<string, AnomalyDefinition> = new Map(ANOMALIES.map((d) => [d.code, d]));
 const BY_NAME: ReadonlyMap<string, AnomalyDefinition> = new Map(ANOMALIES.map((d) => [d.name, d]));
@@ -419,121 +420,8 @@ export function anomalyByName(name: AnomalyName): AnomalyDefinition {
   return def;
 }
 
-// Records over each contract's code union: a fault code added to a HAL contract fails compilation here until it
-// is mapped.
-const CARD_READER_FAULTS: Record<CardReaderFaultCode, AnomalyName> = {
-  'not-connected': 'reader-fault',
-  timeout: 'card-timeout',
-  'read-failed': 'reader-read-failed',
-  'card-removed': 'reader-card-removed',
-  'chip-error': 'reader-chip-error',
-  'unsupported-card': 'reader-unsupported-card',
-  tamper: 'reader-tamper',
-  busy: 'reader-fault',
-  cancelled: 'cancelled-by-operator',
-};
-
-const PRINTER_FAULTS: Record<PrinterFaultCode | PrinterWarning, AnomalyName> = {
-  'paper-out': 'printer-paper-out',
-  'paper-near-end': 'printer-paper-near-end',
-  'cover-open': 'printer-cover-open',
-  jam: 'printer-jam',
-  overheat: 'printer-overheat',
-  'cutter-fault': 'printer-cutter',
-  offline: 'printer-offline',
-  unrecoverable: 'printer-unrecoverable',
-  timeout: 'printer-offline',
-};
-
-const DISPLAY_FAULTS: Record<DisplayFaultCode, AnomalyName> = {
-  offline: 'display-fault',
-};
-
-const NETWORK_FAULTS: Record<NetworkFaultCode, AnomalyName> = {
-  unavailable: 'network-device-fault',
-};
-
-const HOST_LINK_FAULTS: Record<HostLinkFaultCode, AnomalyName> = {
-  'not-connected': 'network-failure',
-  timeout: 'host-timeout',
-  'link-down': 'link-lost',
-  'duplicate-key': 'system-fault',
-  'frame-too-large': 'malformed-response',
-  cancelled: 'cancelled-by-operator',
-  stopped: 'link-lost',
-};
-
-/** The host-link contract declares its codes as a type only; this list makes them enumerable for tests and docs. */
-export const HOST_LINK_FAULT_CODES = Object.freeze(Object.keys(HOST_LINK_FAULTS) as HostLinkFaultCode[]);
-
-const DEVICE_FAULTS: Readonly<Record<string, Readonly<Record<string, AnomalyName>>>> = {
-  'card-reader': CARD_READER_FAULTS,
-  printer: PRINTER_FAULTS,
-  display: DISPLAY_FAULTS,
-  network: NETWORK_FAULTS,
-  'host-link': HOST_LINK_FAULTS,
-};
-
-/** Unknown devices or codes (a newer driver, a typo) still yield a hardware anomaly rather than nothing. */
-export function anomalyForDeviceFault(fault: { device: string; code: string }): AnomalyDefinition {
-  const table = DEVICE_FAULTS[fault.device];
-  const name = table && Object.hasOwn(table, fault.code) ? table[fault.code] : undefined;
-  return anomalyByName(name ?? 'hardware-fault');
-}
-
-const DECLINE_BY_CODE: Readonly<Record<string, AnomalyName>> = {
-  '01': 'declined-refer',
-  '02': 'declined-refer',
-  '04': 'declined-pickup',
-  '07': 'declined-pickup',
-  '33': 'declined-expired',
-  '34': 'declined-pickup',
-  '41': 'declined-pickup',
-  '43': 'declined-pickup',
-  '51': 'declined-funds',
-  '54': 'declined-expired',
-  '55': 'declined-pin',
-  '59': 'declined-pickup',
-  '61': 'declined-funds',
-  '65': 'declined-funds',
-};
-
-/** The decline reason as the cashier reads it: "05 Do not honour". */
-export function declineReason(responseCode: string): string {
-  const info = describeResponseCode(responseCode);
-  return `${responseCode} ${info?.meaning ?? 'Unknown reason'}`;
-}
-
-/** Always of class 'declined'; the message carries the host's code and reason. */
-export function anomalyForDecline(responseCode: string): AnomalyDefinition {
-  const base = anomalyByName(DECLINE_BY_CODE[responseCode] ?? 'declined');
-  return Object.freeze({ ...base, message: clip(`Declined: ${declineReason(responseCode)}`, TEXT_MAX) });
-}
-
-/**
- * The anomaly for any field 39 answer, by what the terminal does with it: none when approved, a decline, the
- * issuer being unavailable (retry codes), a request/set-up error, or an unknown code.
- */
-export function anomalyForResponse(responseCode: string): AnomalyDefinition | undefined {
-  const info = describeResponseCode(responseCode);
-  if (!info) return withReason(anomalyByName('unknown-response-code'), `code ${responseCode}`);
-  switch (info.outcome) {
-    case 'approved':
-      return undefined;
-    case 'declined':
-      return anomalyForDecline(responseCode);
-    case 'retry':
-      return withReason(anomalyByName('issuer-unavailable'), declineReason(responseCode));
-    case 'error':
-      return withReason(anomalyByName('host-rejected'), declineReason(responseCode));
-  }
-}
-
-function withReason(def: AnomalyDefinition, reason: string): AnomalyDefinition {
-  return Object.freeze({ ...def, message: clip(`${def.message}: ${reason}`, TEXT_MAX) });
-}
-
-function clip(text: string, max: number): string {
+/** Shortens a text for the screen, with an ellipsis. */
+export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 

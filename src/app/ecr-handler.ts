@@ -9,7 +9,7 @@ import type { Clock } from '../../hal/clock.js';
 import type { EcrErrorReply, EcrHandler, EcrRequest, EcrSession } from '../ecr/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { anomalyByCode, anomalyByName, isAnomalyName } from '../anomaly/index.js';
-import { describeResponseCode } from '../iso8583/index.js';
+import { describeResponseCode, responseClass } from '../iso8583/index.js';
 import type { PosConfig } from '../config/index.js';
 import type { AcquirerHostSimulator } from '../host-sim/simulator.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../host-sim/rules.js';
@@ -53,6 +53,7 @@ function resultReply(id: string, output: TransactionOutput) {
     ...(output.stan !== undefined ? { stan: output.stan } : {}),
     ...(output.responseCode !== undefined ? { responseCode: output.responseCode, responseText: output.responseText } : {}),
     ...(output.approvalCode !== undefined ? { approvalCode: output.approvalCode } : {}),
+    ...(output.requestedAmount !== undefined ? { requestedAmount: output.requestedAmount, approvedAmount: output.approvedAmount } : {}),
     ...(output.maskedPan !== undefined ? { maskedPan: output.maskedPan } : {}),
     ...(output.entryMode !== undefined ? { entryMode: output.entryMode } : {}),
     ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: output.anomaly?.reason ? `${anomaly.message}: ${output.anomaly.reason}` : anomaly.message } } : {}),
@@ -86,7 +87,12 @@ export class EcrCommandHandler implements EcrHandler {
           const early: TransactionStreamEvent[] = [];
           let acked = false;
           const stream = (event: TransactionStreamEvent) =>
-            session.send(event.type === 'state' ? { id, type: 'state', state: event.state } : { id, type: 'screen', screen: event.screen });
+            session.send(
+              event.type === 'state' ? { id, type: 'state', state: event.state }
+              : event.type === 'screen' ? { id, type: 'screen', screen: event.screen }
+              // The register decides: confirm takes the approved amount (the rest is paid another way), cancel reverses.
+              : { id, type: 'partial', requestedAmount: event.requestedAmount, approvedAmount: event.approvedAmount, currency: event.currency },
+            );
           const pending = terminal.startTransaction(
             {
               kind: request.cmd,
@@ -182,7 +188,9 @@ export class EcrCommandHandler implements EcrHandler {
     // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
     if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return false;
     const id = request.id;
-    const sameRequest = earlier.kind === request.cmd && (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount);
+    // An accepted partial approval journals the smaller amount it approved: the retry still asked for the full one.
+    const partial = earlier.responseCode !== null && responseClass(earlier.responseCode) === 'partially-approved' && request.cmd !== 'void' && earlier.amount < request.amount;
+    const sameRequest = earlier.kind === request.cmd && (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
     if (!sameRequest) {
       session.send({ id, type: 'error', code: 'invalid-request', message: `request id ${id} was already used for another transaction (${earlier.kind} ${earlier.amount})`, field: 'id' });
       return true;

@@ -262,6 +262,8 @@ const hal = obj({
 const transaction = obj({
   cardWaitTimeoutMs: ms(1000),
   readRetries: int(0, 10),
+  // How long the register has to accept a partial approval (code 10) before it is reversed.
+  partialApprovalTimeoutMs: ms(1000),
   minAmount: int(1, Number.MAX_SAFE_INTEGER),
   maxAmount: int(1, Number.MAX_SAFE_INTEGER),
 }).superRefine((v, ctx) => {

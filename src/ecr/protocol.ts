@@ -198,6 +198,18 @@ export interface EcrResultReply {
   [key: string]: unknown;
 }
 
+/**
+ * During a sale: the host approved only part of the amount. The register answers confirm (the customer pays the
+ * rest another way) or cancel (the approved part is reversed); no answer in time reverses too.
+ */
+export interface EcrPartialReply {
+  id: string;
+  type: 'partial';
+  requestedAmount: number;
+  approvedAmount: number;
+  currency: string;
+}
+
 /** The one reply to status (and any other query-like command). */
 export interface EcrStatusReply {
   id: string;
@@ -226,6 +238,7 @@ export type EcrReply =
   | EcrStateReply
   | EcrScreenReply
   | EcrResultReply
+  | EcrPartialReply
   | EcrStatusReply
   | EcrDoneReply
   | EcrErrorReply;

@@ -2,13 +2,18 @@
  * Acquirer host simulator: a TCP (optionally TLS) ISO 8583 host that approves and declines by the deterministic
  * rules in rules.ts, acknowledges reversals and advices, detects duplicates, and misbehaves on request. It uses
  * the codec and the link framing, nothing of the terminal, so it stands in for a real host in every test.
+ *
+ * As hard as a real host: it can be told to answer any field 39 code to any message type, for all traffic
+ * (setBehaviour({ responseCodes })) or once (answerOnce), and it honours field 3: a refund credits, a void cancels
+ * its original and is refused for an unknown or already voided one. Money moves only on an approved-class answer
+ * (the same classes as the terminal's table), and a reversal or advice refused by an override moves none.
  */
 import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { encodeFrame, FrameDecoder } from '../../hal/host-link/framing.js';
-import { buildResponse, MTI, pack, responseMtiFor, unpack, type IsoMessage } from '../iso8583/index.js';
+import { buildResponse, isApprovedClass, MTI, pack, responseMtiFor, unpack, type IsoMessage } from '../iso8583/index.js';
 import { maskPan } from '../util/pan.js';
 import { decideFinancial, type Misbehaviour } from './rules.js';
 
@@ -17,6 +22,18 @@ export interface GlobalBehaviour {
   misbehaviour: Misbehaviour;
   delayMs: number;
   lateMs: number;
+  /** Field 39 to answer, by response MTI (0210, 0230, 0410, 0810...), for all traffic; unset = the rules decide. */
+  responseCodes: Readonly<Record<string, string>>;
+}
+
+/** One answer to give once: to the next request answered with `mti` (and with that STAN, when given). */
+export interface ResponseOverride {
+  /** The response MTI (0210, 0230, 0410, 0810); a request MTI (0200, 0401...) names its response. */
+  mti: string;
+  responseCode: string;
+  stan?: number;
+  /** For a partial approval (10): the amount approved; default half the amount asked. */
+  approvedAmount?: number;
 }
 
 export interface HostSimOptions {
@@ -45,8 +62,18 @@ export interface LedgerEntry {
   currency?: string;
   pan?: string; // masked
   responseCode?: string;
+  /** Field 3 of the request (answers carry it too). */
+  processingCode?: string;
+  /** On an answer: the amount that moved at the host because of it (0 when nothing moved). */
+  movedAmount?: number;
   duplicate?: boolean;
   note?: string;
+}
+
+/** What the host approved (and took back) of one kind: count and amount in minor units. */
+export interface KindTotal {
+  count: number;
+  amount: number;
 }
 
 export interface HostTotals {
@@ -57,6 +84,26 @@ export interface HostTotals {
   adviceCount: number;
   adviceAmount: number;
   duplicates: number;
+  /** Approved sales (amount as approved: a partial counts what it approved). */
+  sales: KindTotal;
+  /** Approved refunds: money credited to the cardholder. */
+  refunds: KindTotal;
+  /** Approved voids, with the amount of the originals they cancelled. */
+  voids: KindTotal;
+  /** Acknowledged reversals that took money back, with that amount. */
+  reversals: KindTotal;
+  /** Approved advices (offline sales captured). */
+  advices: KindTotal;
+  /** Money owed to the merchant: sales + advices - refunds - voided - reversed. */
+  netAmount: number;
+}
+
+/** What a processing code (field 3, first two digits) asks for. */
+type FinancialKind = 'sale' | 'refund' | 'void';
+
+function kindOf(processingCode: string | undefined): FinancialKind {
+  const type = processingCode?.slice(0, 2);
+  return type === '20' ? 'refund' : type === '02' ? 'void' : 'sale';
 }
 
 type MessageClass = 'financial' | 'advice' | 'reversal' | 'network';
@@ -66,6 +113,14 @@ interface Processed {
   amount: number;
   approved: boolean;
   reversed: boolean;
+  kind?: FinancialKind;
+  /** What it added to the net (negative for a refund or a void); a reversal takes exactly this back. */
+  net: number;
+  moved: number;
+  rrn?: string;
+  voided?: boolean;
+  /** A void: the key of the original it cancelled. */
+  voidOf?: string;
 }
 
 const RECORD_LIMIT = 250_000;
@@ -104,11 +159,18 @@ export class AcquirerHostSimulator {
   private behaviour: GlobalBehaviour;
   private approvalCounter = 0;
   readonly ledger: LedgerEntry[] = [];
-  private readonly totalsState: HostTotals = { approvedCount: 0, approvedAmount: 0, reversedCount: 0, adviceCount: 0, adviceAmount: 0, duplicates: 0 };
+  private readonly totalsState: HostTotals = {
+    approvedCount: 0, approvedAmount: 0, reversedCount: 0, adviceCount: 0, adviceAmount: 0, duplicates: 0,
+    sales: { count: 0, amount: 0 }, refunds: { count: 0, amount: 0 }, voids: { count: 0, amount: 0 },
+    reversals: { count: 0, amount: 0 }, advices: { count: 0, amount: 0 }, netAmount: 0,
+  };
+  private readonly overrides: ResponseOverride[] = [];
+  /** terminal id/RRN → key of the financial request that got it, so a void can name its original by RRN. */
+  private readonly byRrn = new Map<string, string>();
 
   constructor(private readonly options: HostSimOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.behaviour = { misbehaviour: 'none', delayMs: 3_000, lateMs: 35_000, ...options.behaviour };
+    this.behaviour = { misbehaviour: 'none', delayMs: 3_000, lateMs: 35_000, responseCodes: {}, ...options.behaviour };
   }
 
   /** Change how the host behaves for all traffic from now on. */
@@ -116,8 +178,27 @@ export class AcquirerHostSimulator {
     this.behaviour = { ...this.behaviour, ...behaviour };
   }
 
+  /** Answer the next request of that MTI (and STAN) with this code, once; overrides queue in order. */
+  answerOnce(override: ResponseOverride): void {
+    this.overrides.push({ ...override, mti: responseMtiFor(override.mti) ?? override.mti });
+  }
+
+  /** Drops every override not yet used. */
+  clearOverrides(): void {
+    this.overrides.length = 0;
+  }
+
   totals(): HostTotals {
-    return { ...this.totalsState };
+    const t = this.totalsState;
+    return { ...t, sales: { ...t.sales }, refunds: { ...t.refunds }, voids: { ...t.voids }, reversals: { ...t.reversals }, advices: { ...t.advices } };
+  }
+
+  /** The code told for this answer, if any: a once-override first (consumed), then the all-traffic one. */
+  private toldCode(responseMti: string, stan: string | undefined): ResponseOverride | undefined {
+    const at = this.overrides.findIndex((o) => o.mti === responseMti && (o.stan === undefined || Number(stan) === o.stan));
+    if (at >= 0) return this.overrides.splice(at, 1)[0];
+    const code = this.behaviour.responseCodes[responseMti];
+    return code === undefined ? undefined : { mti: responseMti, responseCode: code };
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -191,6 +272,7 @@ export class AcquirerHostSimulator {
       ...(amount !== undefined ? { amount } : {}),
       ...(text(request, 49) !== undefined ? { currency: text(request, 49)! } : {}),
       ...(text(request, 2) !== undefined ? { pan: maskPan(text(request, 2))! } : {}),
+      ...(text(request, 3) !== undefined ? { processingCode: text(request, 3)! } : {}),
     };
     if (!cls || !responseMtiFor(request.mti)) {
       this.record({ dir: 'in', ...entry, note: 'unsupported message type' });
@@ -208,48 +290,114 @@ export class AcquirerHostSimulator {
     this.record({ dir: 'in', ...entry });
 
     let misbehaviour: Misbehaviour = this.behaviour.misbehaviour;
-    let response: IsoMessage;
-    let approved = false;
+    const told = this.toldCode(responseMtiFor(request.mti)!, stan);
+    let processed: Processed;
     switch (cls) {
-      case 'network':
-        response = buildResponse(request, { responseCode: '00', transmittedAt: new Date(this.clock.now()) });
+      case 'network': {
+        const response = buildResponse(request, { responseCode: told?.responseCode ?? '00', transmittedAt: new Date(this.clock.now()) });
+        // An echo (301), sign-on or key change is named in field 70: the answer says which one it answers.
+        if (text(request, 70) !== undefined) response.fields[70] = text(request, 70)!;
+        processed = { response, amount: 0, approved: false, reversed: false, net: 0, moved: 0 };
         break;
+      }
       case 'financial':
       case 'advice': {
         const decision = decideFinancial(text(request, 2), amount);
         // Magic amounts misbehave only on the first financial request, never on the reversal or advice that follows.
         if (cls === 'financial' && misbehaviour === 'none') misbehaviour = decision.misbehaviour;
-        approved = decision.responseCode === '00';
-        response = buildResponse(request, {
-          responseCode: decision.responseCode,
-          ...(approved ? { approvalCode: this.nextApprovalCode(), rrn: this.nextRrn() } : {}),
-        });
-        if (approved && cls === 'financial') {
-          this.totalsState.approvedCount += 1;
-          this.totalsState.approvedAmount += amount ?? 0;
-        }
-        if (approved && cls === 'advice') {
-          this.totalsState.adviceCount += 1;
-          this.totalsState.adviceAmount += amount ?? 0;
-        }
+        processed = cls === 'financial'
+          ? this.financial(request, terminalId ?? '', amount ?? 0, told ?? { mti: '', responseCode: decision.responseCode })
+          : this.advice(request, amount ?? 0, told?.responseCode ?? decision.responseCode);
         break;
       }
-      case 'reversal': {
-        const originalStan = text(request, 90)?.slice(4, 10) ?? stan ?? '';
-        const original = this.processed.get(`${terminalId ?? ''}/${originalStan}/financial`);
-        if (original && original.approved && !original.reversed) {
-          original.reversed = true;
-          this.totalsState.approvedCount -= 1;
-          this.totalsState.approvedAmount -= original.amount;
-          this.totalsState.reversedCount += 1;
-        }
-        // Acknowledge even when the original never arrived: the terminal only needs to know the host has it.
-        response = buildResponse(request, { responseCode: '00' });
+      case 'reversal':
+        processed = this.reversal(request, terminalId ?? '', stan, told?.responseCode ?? '00');
         break;
+    }
+    // A reversal or advice the host refused was not taken: its repeat is processed anew, as a real host would.
+    if (cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? '')) this.remember(key, processed);
+    this.reply(socket, processed.response, misbehaviour, entry, false, processed.moved);
+  }
+
+  /** A 0200/0100 by field 3: a sale or refund moves its (approved) amount, a void cancels its original. */
+  private financial(request: IsoMessage, terminalId: string, amount: number, told: ResponseOverride): Processed {
+    const kind = kindOf(text(request, 3));
+    let responseCode = told.responseCode;
+    let original: Processed | undefined;
+    let originalKey: string | undefined;
+    if (kind === 'void') {
+      originalKey = this.originalOf(request, terminalId);
+      original = originalKey !== undefined ? this.processed.get(originalKey) : undefined;
+      // Unknown original: 25 (no record); one already voided or reversed: 12 (invalid transaction). Never twice.
+      if (!original || !original.approved || original.kind === 'void') responseCode = '25';
+      else if (original.voided || original.reversed) responseCode = '12';
+    }
+    const approved = isApprovedClass(responseCode);
+    const partial = approved && responseCode === '10' && kind !== 'void';
+    const moved = !approved ? 0 : kind === 'void' ? original!.moved : partial ? Math.min(amount, told.approvedAmount ?? Math.max(1, Math.floor(amount / 2))) : amount;
+    const approvalCode = approved ? this.nextApprovalCode() : undefined;
+    const rrn = approved ? this.nextRrn() : undefined;
+    const response = buildResponse(request, { responseCode, ...(approved ? { approvalCode: approvalCode!, rrn: rrn! } : {}) });
+    // A partial approval says what it approved in field 4.
+    if (partial) response.fields[4] = String(moved).padStart(12, '0');
+    const net = !approved ? 0 : kind === 'sale' ? moved : -moved;
+    if (approved) {
+      this.totalsState.approvedCount += 1;
+      this.totalsState.approvedAmount += moved;
+      const bucket = kind === 'sale' ? this.totalsState.sales : kind === 'refund' ? this.totalsState.refunds : this.totalsState.voids;
+      bucket.count += 1;
+      bucket.amount += moved;
+      this.totalsState.netAmount += net;
+      if (original) original.voided = true;
+      this.byRrn.set(`${terminalId}/${rrn}`, `${terminalId}/${text(request, 11) ?? ''}/financial`);
+    }
+    return { response, amount, approved, reversed: false, kind, net, moved, ...(rrn ? { rrn } : {}), ...(original && approved ? { voidOf: originalKey! } : {}) };
+  }
+
+  /** The original a void names: by STAN in private field 62, by RRN in field 37, or by field 90's STAN. */
+  private originalOf(request: IsoMessage, terminalId: string): string | undefined {
+    const byStan = text(request, 62) ?? text(request, 90)?.slice(4, 10);
+    if (byStan !== undefined && this.processed.has(`${terminalId}/${byStan.padStart(6, '0')}/financial`)) return `${terminalId}/${byStan.padStart(6, '0')}/financial`;
+    const rrn = text(request, 37)?.trim();
+    return rrn ? this.byRrn.get(`${terminalId}/${rrn.padStart(12, '0')}`) ?? this.byRrn.get(`${terminalId}/${rrn}`) : undefined;
+  }
+
+  private advice(request: IsoMessage, amount: number, responseCode: string): Processed {
+    const approved = isApprovedClass(responseCode);
+    const response = buildResponse(request, { responseCode, ...(approved ? { approvalCode: this.nextApprovalCode(), rrn: this.nextRrn() } : {}) });
+    if (approved) {
+      this.totalsState.adviceCount += 1;
+      this.totalsState.adviceAmount += amount;
+      this.totalsState.advices.count += 1;
+      this.totalsState.advices.amount += amount;
+      this.totalsState.netAmount += amount;
+    }
+    return { response, amount, approved, reversed: false, net: approved ? amount : 0, moved: approved ? amount : 0 };
+  }
+
+  /** Takes back what the original moved, once, and only when the answer is a success. */
+  private reversal(request: IsoMessage, terminalId: string, stan: string | undefined, responseCode: string): Processed {
+    const originalStan = text(request, 90)?.slice(4, 10) ?? stan ?? '';
+    const original = this.processed.get(`${terminalId}/${originalStan}/financial`);
+    const acknowledged = isApprovedClass(responseCode);
+    let moved = 0;
+    if (acknowledged && original && original.approved && !original.reversed) {
+      original.reversed = true;
+      moved = original.moved;
+      this.totalsState.approvedCount -= 1;
+      this.totalsState.approvedAmount -= original.moved;
+      this.totalsState.reversedCount += 1;
+      this.totalsState.reversals.count += 1;
+      this.totalsState.reversals.amount += original.moved;
+      this.totalsState.netAmount -= original.net;
+      // A reversed void gives its original back.
+      if (original.voidOf) {
+        const voided = this.processed.get(original.voidOf);
+        if (voided) voided.voided = false;
       }
     }
-    this.remember(key, { response, amount: amount ?? 0, approved, reversed: false });
-    this.reply(socket, response, misbehaviour, entry, false);
+    // Acknowledged even when the original never arrived: the terminal only needs to know the host has it.
+    return { response: buildResponse(request, { responseCode }), amount: 0, approved: acknowledged, reversed: false, net: 0, moved };
   }
 
   private remember(key: string, processed: Processed): void {
@@ -257,7 +405,7 @@ export class AcquirerHostSimulator {
     if (this.processed.size > (this.options.maxRemembered ?? RECORD_LIMIT)) this.processed.delete(this.processed.keys().next().value as string);
   }
 
-  private reply(socket: net.Socket, response: IsoMessage, misbehaviour: Misbehaviour, entry: Omit<LedgerEntry, 'at' | 'dir'>, duplicate: boolean): void {
+  private reply(socket: net.Socket, response: IsoMessage, misbehaviour: Misbehaviour, entry: Omit<LedgerEntry, 'at' | 'dir'>, duplicate: boolean, movedAmount = 0): void {
     const out: Omit<LedgerEntry, 'at'> = {
       dir: 'out',
       mti: response.mti,
@@ -266,6 +414,8 @@ export class AcquirerHostSimulator {
       ...(entry.amount !== undefined ? { amount: entry.amount } : {}),
       ...(entry.currency !== undefined ? { currency: entry.currency } : {}),
       responseCode: text(response, 39) ?? '',
+      ...(entry.processingCode !== undefined ? { processingCode: entry.processingCode } : {}),
+      ...(entry.mti !== MTI.networkRequest ? { movedAmount: duplicate ? 0 : movedAmount } : {}),
       ...(duplicate ? { duplicate: true } : {}),
     };
     const send = (message: IsoMessage, note?: string) => {

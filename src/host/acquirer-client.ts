@@ -10,6 +10,7 @@ import {
   Iso8583Error,
   pack,
   parseResponse,
+  responseClass,
   responseMtiFor,
   unpack,
   type HostResponse,
@@ -126,7 +127,9 @@ export class AcquirerClient {
       throw new HostError('mismatched-response', `expected a ${expectedMti} response to ${request.mti}, got ${response.mti}`, true);
     }
     const requestAmount = typeof request.fields[4] === 'string' ? Number(request.fields[4]) : undefined;
-    if (requestAmount !== undefined && response.amount !== undefined && response.amount !== requestAmount) {
+    // A partial approval (class partially-approved, code 10) answers with the smaller amount it approved.
+    const partial = responseClass(response.responseCode) === 'partially-approved' && response.amount !== undefined && requestAmount !== undefined && response.amount < requestAmount;
+    if (requestAmount !== undefined && response.amount !== undefined && response.amount !== requestAmount && !partial) {
       throw new HostError('mismatched-response', `response amount ${response.amount} differs from requested ${requestAmount}`, true);
     }
     return { ...response, message };

@@ -2,7 +2,17 @@ export type { FieldValue, IsoMessage } from './types.js';
 export { ISO8583_ERROR_CODES, Iso8583Error, type Iso8583ErrorCode } from './errors.js';
 export { FIELDS, fieldSpec, isDataField, type FieldSpec, type FieldType, type FieldLength } from './fields.js';
 export { pack, unpack } from './codec.js';
-export { RESPONSE_CODES, describeResponseCode, type ResponseCodeInfo, type ResponseOutcome } from './response-codes.js';
+export {
+  RESPONSE_CLASSES,
+  RESPONSE_CODES,
+  describeResponseCode,
+  isApprovedClass,
+  isKnownResponseCode,
+  responseClass,
+  type ResponseClass,
+  type ResponseCodeInfo,
+  type ResponseOutcome,
+} from './response-codes.js';
 export {
   MTI,
   PROCESSING_CODE,

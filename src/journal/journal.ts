@@ -375,6 +375,7 @@ export class Journal {
       insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
       // One statement for any patch: each column keeps its value unless its set_ flag is 1.
       updateTxn: p(`UPDATE transactions SET state = @state, updated_at = @now,
+        amount = CASE WHEN @set_amount THEN @amount ELSE amount END,
         stan = CASE WHEN @set_stan THEN @stan ELSE stan END,
         masked_pan = CASE WHEN @set_maskedPan THEN @maskedPan ELSE masked_pan END,
         entry_mode = CASE WHEN @set_entryMode THEN @entryMode ELSE entry_mode END,
@@ -815,6 +816,7 @@ export class Journal {
     }
     const p = clean as TransactionPatch;
     if (p.stan != null) checkStan(p.stan, 'stan');
+    if (p.amount !== undefined && (!Number.isSafeInteger(p.amount) || p.amount < 0)) invalid('amount must be a non-negative integer of minor units');
     if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome)) invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
     if (p.receiptStatus === null) invalid('receiptStatus cannot be null');
     if (p.receiptStatus !== undefined && !RECEIPT_STATUSES.includes(p.receiptStatus)) invalid(`receiptStatus must be one of ${RECEIPT_STATUSES.join(', ')}`);

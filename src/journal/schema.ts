@@ -38,11 +38,12 @@ export interface TransactionRow {
   updatedAt: number;
 }
 
+/** `amount` changes only when the host approved less than asked (a partial approval the register accepted). */
 export type TransactionPatch = Partial<
-  Pick<TransactionRow, 'stan' | 'maskedPan' | 'entryMode' | 'responseCode' | 'approvalCode' | 'rrn' | 'outcome' | 'anomalyCode' | 'receiptStatus'>
+  Pick<TransactionRow, 'amount' | 'stan' | 'maskedPan' | 'entryMode' | 'responseCode' | 'approvalCode' | 'rrn' | 'outcome' | 'anomalyCode' | 'receiptStatus'>
 >;
 
-export const PATCH_FIELDS = ['stan', 'maskedPan', 'entryMode', 'responseCode', 'approvalCode', 'rrn', 'outcome', 'anomalyCode', 'receiptStatus'] as const;
+export const PATCH_FIELDS = ['amount', 'stan', 'maskedPan', 'entryMode', 'responseCode', 'approvalCode', 'rrn', 'outcome', 'anomalyCode', 'receiptStatus'] as const;
 
 export interface AnomalyRow {
   id: number;

@@ -4,7 +4,7 @@
  * integrator reverses.
  */
 import type { AnomalyName } from '../anomaly/taxonomy.js';
-import { describeResponseCode } from '../iso8583/response-codes.js';
+import { isApprovedClass, responseClass } from '../iso8583/response-codes.js';
 import type { Evidence } from './evidence.js';
 
 export const DATA_ERROR_KINDS = [
@@ -43,7 +43,7 @@ export interface HostResponse {
 export interface ResponseCheckOptions {
   maxSkewMs: number;
   knownCode: (code: string) => boolean;
-  /** Which codes approve; defaults to the field 39 table's 'approved' outcome. */
+  /** Which codes approve; defaults to the field 39 table's approved classes (approved, partially approved). */
   isApproval?: (code: string) => boolean;
 }
 
@@ -57,7 +57,7 @@ const ANOMALY: Readonly<Record<DataErrorKind, AnomalyName>> = {
 };
 
 function defaultIsApproval(code: string): boolean {
-  return describeResponseCode(code)?.outcome === 'approved';
+  return isApprovedClass(code);
 }
 
 export function checkResponse(
@@ -78,8 +78,10 @@ export function checkResponse(
   if (response.stan !== request.stan) {
     mismatch('mismatched-stan', { requestStan: request.stan, responseStan: response.stan });
   }
-  // Field 4 is optional in a response; when absent there is nothing to disagree with.
-  if (response.amount !== undefined && response.amount !== request.amount) {
+  // Field 4 is optional in a response; when absent there is nothing to disagree with. A partial approval (code 10)
+  // carries the smaller amount it approved: that is its answer, not a mismatch.
+  const partial = known && responseClass(response.responseCode) === 'partially-approved' && response.amount !== undefined && response.amount > 0 && response.amount < request.amount;
+  if (response.amount !== undefined && response.amount !== request.amount && !partial) {
     mismatch('mismatched-amount', { requestAmount: request.amount, responseAmount: response.amount });
   }
   if (response.terminalId !== request.terminalId) {

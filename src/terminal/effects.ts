@@ -8,7 +8,7 @@ import type { Display, Screen } from '../../hal/display/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { fromPromise } from 'xstate';
-import { anomalyByName, isAnomalyName } from '../anomaly/index.js';
+import { anomalyByName, type AnomalyName } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { SensitiveCard } from '../card/sensitive-card.js';
 import { POS_ENTRY_MODE } from '../durability/entry-mode.js';
@@ -17,7 +17,7 @@ import type { HostAvailability } from '../host/host-availability.js';
 import type { CardVault } from '../durability/card-vault.js';
 import type { Forwarder } from '../durability/forwarder.js';
 import { decideOffline as decideOfflinePolicy, offlineApprovalCode, type OfflineLimits } from '../durability/offline-policy.js';
-import { buildFinancialRequest, describeResponseCode, MTI, PROCESSING_CODE, type FinancialRequest } from '../iso8583/index.js';
+import { buildFinancialRequest, describeResponseCode, isApprovedClass, isKnownResponseCode, MTI, PROCESSING_CODE, responseClass, type FinancialRequest, type IsoMessage } from '../iso8583/index.js';
 import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
@@ -27,7 +27,11 @@ import type { RiskControls } from '../risk/controls.js';
 import { checkResponse } from '../risk/data-errors.js';
 import type { Logger } from '../util/log.js';
 
-export type TransactionStreamEvent = { type: 'state'; state: string } | { type: 'screen'; screen: Screen };
+export type TransactionStreamEvent =
+  | { type: 'state'; state: string }
+  | { type: 'screen'; screen: Screen }
+  /** The host approved less than asked: the register answers with confirm (accept) or cancel (reverse). */
+  | { type: 'partial'; requestedAmount: number; approvedAmount: number; currency: string };
 export type TransactionListener = (event: TransactionStreamEvent) => void;
 
 export interface TransactionDeps {
@@ -56,8 +60,8 @@ export interface TransactionDeps {
 }
 
 /** The journal keeps the stable on-screen code (E101…), as the anomalies table does. */
-export function anomalyCode(name: string): string {
-  return isAnomalyName(name) ? anomalyByName(name).code : name;
+export function anomalyCode(name: AnomalyName): string {
+  return anomalyByName(name).code;
 }
 
 /** The journal summary of a transaction as the machine knows it at this instant. */
@@ -70,6 +74,8 @@ function patchFrom(context: TransactionContext): TransactionPatch {
     ...(auth ? { responseCode: auth.responseCode } : {}),
     ...(auth?.approvalCode ? { approvalCode: auth.approvalCode } : {}),
     ...(auth?.rrn ? { rrn: auth.rrn } : {}),
+    // A partial approval that was accepted: the journal shows the amount that moved.
+    ...(context.partial && context.amount === context.partial.approvedAmount ? { amount: context.amount } : {}),
     ...(context.outcome ? { outcome: context.outcome } : {}),
     ...(anomaly ? { anomalyCode: anomalyCode(anomaly.name) } : {}),
     receiptStatus: context.receipt,
@@ -153,7 +159,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     { stan, amount: fields.amount, terminalId: fields.terminalId },
     { stan: reply.stan, ...(reply.amount !== undefined ? { amount: reply.amount } : {}), terminalId: reply.terminalId, responseCode: reply.responseCode, ...(reply.transmittedAt ? { transmittedAt: reply.transmittedAt } : {}) },
     deps.clock.now(),
-    { maxSkewMs: 5 * 60_000, knownCode: (code) => describeResponseCode(code) !== undefined },
+    { maxSkewMs: 5 * 60_000, knownCode: isKnownResponseCode },
   );
   for (const error of dataErrors) {
     deps.anomalies.raise(error.anomaly, { txnRef: input.txnRef, stan, amount: input.amount, currency: input.currency, reason: `${error.kind}: ${Object.entries(error.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}` }, { show: false });
@@ -164,19 +170,34 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     throw new AuthorizationFailure('mismatched-response', `the host's answer cannot be trusted (${dataErrors.map((e) => e.kind).join(', ')}); reversal pending`, true, stan);
   }
   const info = describeResponseCode(reply.responseCode);
+  // Approved by class (00, 08, 10, 11, 16...), never by '00' alone: the host moved money on each of them.
+  const approved = isApprovedClass(reply.responseCode);
+  const approvedAmount = responseClass(reply.responseCode) === 'partially-approved' ? partialAmount(reply, fields.amount, fields.currency) : undefined;
+  if (approvedAmount === null) {
+    journal.markReversalPending(input.txnRef, `untrusted answer: partial approval ${reply.responseCode} without a smaller approved amount`);
+    deps.forwarder?.kick();
+    throw new AuthorizationFailure('mismatched-response', `partial approval ${reply.responseCode} without an approved amount below ${fields.amount}; reversal pending`, true, stan);
+  }
   const authorization: Authorization = {
     stan,
     responseCode: reply.responseCode,
     responseText: info?.meaning ?? 'unknown response code',
-    approved: reply.responseCode === '00',
+    approved,
     ...(reply.approvalCode ? { approvalCode: reply.approvalCode.trim() } : {}),
     ...(reply.rrn ? { rrn: reply.rrn.trim() } : {}),
+    ...(approvedAmount !== undefined ? { requestedAmount: fields.amount, approvedAmount } : {}),
   };
-  journal.recordAuthorization(input.txnRef, 'authorized', {
+  const patch = {
     stan, responseCode: authorization.responseCode,
     ...(authorization.approvalCode ? { approvalCode: authorization.approvalCode } : {}),
     ...(authorization.rrn ? { rrn: authorization.rrn } : {}),
-  });
+  };
+  if (approvedAmount !== undefined && approvedAmount < fields.amount) {
+    // The answer is kept but the stored reversal stays armed until the register accepts: a crash meanwhile reverses.
+    journal.recordState(input.txnRef, 'partiallyApproved', patch, { requestedAmount: fields.amount, approvedAmount });
+  } else {
+    journal.recordAuthorization(input.txnRef, 'authorized', patch);
+  }
   return authorization;
 }
 
@@ -202,6 +223,24 @@ async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): 
   }
   const forwarded = !offlineReason(deps) && deps.forwarder ? await deps.forwarder.forwardAdviceOf(original.txnRef) : false;
   return forwarded ? undefined : refuse('the offline sale is still owed to the host; void it once it has been forwarded');
+}
+
+/**
+ * The amount a partial approval (code 10) approved: field 4 when the host put a smaller amount there, else the first
+ * amount of field 54 (blocks of account type 2, amount type 2, currency 3, C/D, 12 digits) in our currency that is
+ * smaller. The full amount means a full approval; null means no trustworthy amount (the sale is then reversed).
+ */
+export function partialAmount(reply: { amount?: number; message: IsoMessage }, requested: number, currency: string): number | null {
+  if (reply.amount !== undefined && reply.amount > 0 && reply.amount < requested) return reply.amount;
+  const additional = reply.message.fields[54];
+  if (typeof additional === 'string') {
+    for (let at = 0; at + 20 <= additional.length; at += 20) {
+      const block = additional.slice(at, at + 20);
+      const amount = /^[CD]\d{12}$/.test(block.slice(7)) ? Number(block.slice(8)) : NaN;
+      if (block.slice(4, 7) === currency && amount > 0 && amount < requested) return amount;
+    }
+  }
+  return reply.amount === requested ? requested : null;
 }
 
 /** The host cannot be asked: approve offline within the configured limits, or decline locally saying why. */
@@ -268,6 +307,16 @@ export function provideTransactionEffects(deps: TransactionDeps) {
       }),
     },
     actions: {
+      askPartialDecision: (_, params) => emit({ type: 'partial', ...params }),
+      settlePartial: ({ context }, { accepted, reason }) => {
+        if (accepted) {
+          // The customer agreed: the stored reversal is cleared and the sale stands for the approved amount.
+          journal.recordAuthorization(context.txnRef, 'partialAccepted', { amount: context.partial!.approvedAmount }, { ...context.partial });
+        } else {
+          journal.markReversalPending(context.txnRef, reason);
+          deps.forwarder?.kick();
+        }
+      },
       recordState: ({ context }, params) => {
         journal.recordState(context.txnRef, params.state, patchFrom(context), params.detail);
         emit({ type: 'state', state: params.state });

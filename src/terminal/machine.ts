@@ -4,6 +4,7 @@
  * monitor. It owns at most one transaction at a time, as a child actor. Pure: effects are provided.
  */
 import { assign, fromPromise, sendTo, setup } from 'xstate';
+import type { AnomalyName } from '../anomaly/taxonomy.js';
 import { transactionMachine } from '../transaction/machine.js';
 import type { TransactionInput, TransactionOutput } from '../transaction/types.js';
 
@@ -54,7 +55,7 @@ export const terminalMachine = setup({
     /** Deliver a finished transaction's result to whoever asked for it (provided). */
     transactionFinished: (_, _params: { output: TransactionOutput }) => {},
     /** Report a terminal-level fault, e.g. a recovery that failed (provided). */
-    terminalFault: (_, _params: { name: string; reason: string }) => {},
+    terminalFault: (_, _params: { name: AnomalyName; reason: string }) => {},
     addLockReason: assign({
       lockReasons: ({ context, event }) => (event.type === 'LOCK' ? [...new Set([...context.lockReasons, event.reason])] : context.lockReasons),
     }),

@@ -8,16 +8,16 @@ import type { HostLink } from '../../hal/host-link/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
-import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
+import { anomalyByCode, anomalyForDeviceFault, anomalyForSelfTest, renderAnomalySlip, type AnomalyName } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { JournalError, type AnomalyRow, type Journal, type ReversalRow, type TransactionPatch, type TransactionRow } from '../journal/index.js';
-import { describeResponseCode } from '../iso8583/index.js';
+import { describeResponseCode, isApprovedClass } from '../iso8583/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
 import type { AnomalyRef, ReceiptState, TransactionInput, TransactionKind, TransactionLimits, TransactionOutcome, TransactionOutput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
 import { newTxnRef } from '../util/txn-ref.js';
 import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
-import type { CheckResult, SelfTestReport } from '../selftest/selftest.js';
+import type { SelfTestReport } from '../selftest/selftest.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
 import { idleScreen } from './screens.js';
 
@@ -311,10 +311,10 @@ export class Terminal {
     this.actor.send({ type: 'CANCEL', by });
   }
 
-  /** Confirm what the running transaction asks about (a suspected duplicate). */
+  /** Confirm what the running transaction asks about (a suspected duplicate, a partial approval). */
   confirm(by: 'operator' | 'ecr' = 'ecr'): void {
     if (this.operation() !== 'transacting') throw new TerminalError('no-transaction', 'no transaction in progress');
-    if (this.current?.state !== 'confirmingDuplicate') throw new TerminalError('no-transaction', 'nothing is waiting for a confirmation');
+    if (this.current?.state !== 'confirmingDuplicate' && this.current?.state !== 'confirmingPartial') throw new TerminalError('no-transaction', 'nothing is waiting for a confirmation');
     this.actor.send({ type: 'CONFIRM', by });
   }
 
@@ -533,28 +533,13 @@ export class Terminal {
     this.notify({ type: 'self-test', report });
     // Problems are journaled as anomalies (without a screen: the terminal state shows the outcome).
     for (const result of report.results.filter((r) => r.status !== 'ok')) {
-      this.deps.anomalies.raise(selfTestAnomaly(result), { reason: `self-test ${result.component}: ${result.code}: ${result.detail}`, detail: { component: result.component, status: result.status, durationMs: result.durationMs } }, { show: false });
+      this.deps.anomalies.raise(anomalyForSelfTest(result), { reason: `self-test ${result.component}: ${result.code}: ${result.detail}`, detail: { component: result.component, status: result.status, durationMs: result.durationMs } }, { show: false });
     }
     this.deps.log.info({ durationMs: report.durationMs, results: report.results.map((r) => `${r.component}:${r.status}`) }, 'self-test');
     return report;
   }
 }
 
-
-/** The anomaly a failed or warning self-test check stands for. */
-function selfTestAnomaly(result: CheckResult): string {
-  switch (result.component) {
-    case 'card-reader':
-    case 'printer':
-      return anomalyForDeviceFault({ device: result.component, code: result.code }).name;
-    case 'storage':
-      return 'storage-fault';
-    case 'clock':
-      return 'clock-skew';
-    case 'host':
-      return 'network-failure';
-  }
-}
 
 interface Fate {
   outcome: TransactionOutcome;
@@ -573,13 +558,14 @@ interface Fate {
  * - an answer the host gave (approved, declined, or approved offline and queued) stands: the receipt is pending;
  * - a transaction that never reached the host is closed as failed (with `failedAnomaly`).
  */
-function fateOf(row: TransactionRow, reversal: ReversalRow | undefined, failedAnomaly: string): Fate {
+function fateOf(row: TransactionRow, reversal: ReversalRow | undefined, failedAnomaly: AnomalyName): Fate {
   if (reversal && (reversal.state === 'armed' || reversal.state === 'pending')) {
     return { outcome: 'failed', patch: { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, receipt: 'none', tally: 'reversed', detail: 'reversal owed', text: 'reversal owed' };
   }
   const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
   if (queued || row.responseCode !== null) {
-    const outcome: TransactionOutcome = queued ? 'offline-approved' : row.responseCode === '00' ? 'approved' : 'declined';
+    // Approved by class (00, 08, 11, 16, an accepted 10), as the host moved the money: never '00' alone.
+    const outcome: TransactionOutcome = queued ? 'offline-approved' : isApprovedClass(row.responseCode!) ? 'approved' : 'declined';
     return { outcome, patch: { outcome, receiptStatus: 'pending' }, receipt: 'pending', tally: 'completed', detail: 'completed, receipt pending', text: `completed as ${outcome}, receipt pending` };
   }
   return { outcome: 'failed', patch: { outcome: 'failed', anomalyCode: anomalyCode(failedAnomaly) }, receipt: 'none', tally: 'closed', detail: 'never reached the host', text: 'closed: never reached the host' };

@@ -9,7 +9,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { Screen } from '../../hal/display/contract.js';
 import { isDeviceFault } from '../../hal/fault.js';
-import { anomalyForDeviceFault } from '../anomaly/index.js';
+import { anomalyForDeviceFault, anomalyForHostError, responseAnomalyName } from '../anomaly/index.js';
 import type { SensitiveCard } from '../card/sensitive-card.js';
 import { screens } from './screens.js';
 import {
@@ -39,6 +39,8 @@ export interface TransactionContext extends TransactionInput {
   receipt: ReceiptState;
   anomalies: AnomalyRef[];
   outcome?: TransactionOutcome;
+  /** The host approved less than asked (code 10); the register decides whether the customer pays the rest. */
+  partial?: { requestedAmount: number; approvedAmount: number };
 }
 
 export type TransactionEvent = { type: 'CANCEL'; by?: 'operator' | 'ecr' } | { type: 'CONFIRM'; by?: 'operator' | 'ecr' };
@@ -50,21 +52,7 @@ const MAX_OTHER_METHOD_REQUESTS = 2;
 const RETRIABLE_READ_FAULTS = new Set(['read-failed', 'card-removed', 'chip-error']);
 
 function anomalyFromError(error: unknown): AnomalyRef {
-  if (error instanceof AuthorizationFailure) {
-    const name =
-      error.code === 'timeout' || error.code === 'cancelled'
-        ? 'host-timeout'
-        : error.code === 'garbled-response'
-          ? 'malformed-response'
-          : error.code === 'mismatched-response'
-            ? 'mismatched-response'
-            : error.code === 'link-down'
-              ? 'link-lost'
-              : error.code === 'bad-request' || error.code === 'busy'
-                ? 'system-fault'
-                : 'network-failure';
-    return { name, reason: error.message };
-  }
+  if (error instanceof AuthorizationFailure) return { name: anomalyForHostError(error.code), reason: error.message };
   if (isDeviceFault(error)) {
     return {
       name: anomalyForDeviceFault(error).name,
@@ -108,6 +96,10 @@ export const transactionMachine = setup({
     /** Journal, show and publish an anomaly (provided). */
     raiseAnomaly: (_, _params: AnomalyRef & { txnRef: string }) => {},
     addAnomaly: assign({ anomalies: ({ context }, anomaly: AnomalyRef) => [...context.anomalies, anomaly] }),
+    /** Tell the register the host approved part of the amount and wait for its decision (provided). */
+    askPartialDecision: (_, _params: { requestedAmount: number; approvedAmount: number; currency: string }) => {},
+    /** The register's decision on a partial approval: accepted clears the stored reversal, refused makes it owed (provided). */
+    settlePartial: (_, _params: { accepted: boolean; reason: string }) => {},
   },
   guards: {
     isVoid: ({ context }) => context.kind === 'void',
@@ -128,10 +120,15 @@ export const transactionMachine = setup({
       return isDeviceFault(error) && RETRIABLE_READ_FAULTS.has(error.code);
     },
     approvedByHost: ({ event }) => (event as unknown as { output: Authorization }).output.approved,
+    partiallyApprovedByHost: ({ context, event }) => {
+      const output = (event as unknown as { output: Authorization }).output;
+      return output.approved && output.approvedAmount !== undefined && output.approvedAmount < context.amount;
+    },
   },
   delays: {
     cardTimeout: ({ context }) => context.limits.cardWaitTimeoutMs,
     confirmTimeout: ({ context }) => context.limits.confirmTimeoutMs ?? 60_000,
+    partialTimeout: ({ context }) => context.limits.partialApprovalTimeoutMs ?? 60_000,
   },
 }).createMachine({
   id: 'transaction',
@@ -302,6 +299,15 @@ export const transactionMachine = setup({
         }),
         onDone: [
           {
+            guard: 'partiallyApprovedByHost',
+            target: 'confirmingPartial',
+            actions: assign({
+              authorization: ({ event }) => event.output,
+              stan: ({ event }) => event.output.stan,
+              partial: ({ event, context }) => ({ requestedAmount: context.amount, approvedAmount: event.output.approvedAmount ?? context.amount }),
+            }),
+          },
+          {
             guard: 'approvedByHost',
             target: 'approved',
             actions: assign({ authorization: ({ event }) => event.output, stan: ({ event }) => event.output.stan }),
@@ -313,10 +319,11 @@ export const transactionMachine = setup({
               {
                 type: 'addAnomaly',
                 // Declined by the terminal itself because the host was out of reach: a network anomaly, not the issuer's.
+                // Otherwise the classifier names it: 51 is E202, 43 E206, 91 E105, 30 E609.
                 params: ({ event }) =>
                   event.output.offline
                     ? { name: 'network-failure', reason: event.output.responseText }
-                    : { name: 'declined', reason: `${event.output.responseCode} ${event.output.responseText}` },
+                    : { name: responseAnomalyName(event.output.responseCode) ?? 'declined', reason: `${event.output.responseCode} ${event.output.responseText}` },
               },
             ],
           },
@@ -334,6 +341,40 @@ export const transactionMachine = setup({
         CANCEL: {
           target: 'cancelled',
           actions: [{ type: 'addAnomaly', params: { name: 'cancelled-by-operator', reason: 'cancelled while waiting for the host; reversal owed' } }],
+        },
+      },
+    },
+    // Money moved for less than asked: the register decides. Accepted, the sale stands for the approved amount;
+    // refused or not answered in time (the customer did not agree), the host is owed a reversal.
+    confirmingPartial: {
+      entry: [
+        { type: 'recordState', params: ({ context }) => ({ state: 'confirmingPartial', detail: { ...context.partial } }) },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.confirmPartial(context.partial!.requestedAmount, context.partial!.approvedAmount, context.currency) }) },
+        { type: 'askPartialDecision', params: ({ context }) => ({ ...context.partial!, currency: context.currency }) },
+      ],
+      after: {
+        partialTimeout: {
+          target: 'cancelled',
+          actions: [
+            { type: 'settlePartial', params: ({ context }) => ({ accepted: false, reason: `partial approval not accepted within ${context.limits.partialApprovalTimeoutMs ?? 60_000} ms` }) },
+            { type: 'addAnomaly', params: ({ context }) => ({ name: 'cancelled-by-operator', reason: `partial approval of ${context.partial!.approvedAmount} not accepted in time; reversal owed` }) },
+          ],
+        },
+      },
+      on: {
+        CONFIRM: {
+          target: 'approved',
+          actions: [
+            assign({ amount: ({ context }) => context.partial!.approvedAmount }),
+            { type: 'settlePartial', params: { accepted: true, reason: 'partial approval accepted' } },
+          ],
+        },
+        CANCEL: {
+          target: 'cancelled',
+          actions: [
+            { type: 'settlePartial', params: ({ event }) => ({ accepted: false, reason: `partial approval refused by the ${event.by ?? 'ecr'}` }) },
+            { type: 'addAnomaly', params: ({ context }) => ({ name: 'cancelled-by-operator', reason: `partial approval of ${context.partial!.approvedAmount} refused; reversal owed` }) },
+          ],
         },
       },
     },
@@ -421,6 +462,7 @@ export const transactionMachine = setup({
       ...(auth ? { responseCode: auth.responseCode, responseText: auth.responseText } : {}),
       ...(auth?.approvalCode ? { approvalCode: auth.approvalCode } : {}),
       ...(auth?.rrn ? { rrn: auth.rrn } : {}),
+      ...(context.partial ? context.partial : {}),
       receipt: context.receipt,
       ...(primary ? { anomaly: primary } : {}),
       anomalies: context.anomalies,

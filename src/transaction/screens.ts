@@ -52,5 +52,10 @@ export const screens = {
     ],
     severity: 'warning',
   }),
+  confirmPartial: (requested: number, approved: number, currency: string): Screen => ({
+    title: 'PARTIAL APPROVAL',
+    lines: [`Approved ${formatAmount(approved, currency)}`, `of ${formatAmount(requested, currency)}`, 'Accept and pay the rest, or cancel'],
+    severity: 'warning',
+  }),
   cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),
 };

@@ -1,4 +1,5 @@
 /** Shapes shared by the transaction machine and the effects that the composition root provides to it. */
+import type { AnomalyName } from '../anomaly/taxonomy.js';
 import type { HostErrorCode } from '../host/acquirer-client.js';
 import type { SensitiveCard } from '../card/sensitive-card.js';
 
@@ -12,6 +13,8 @@ export interface TransactionLimits {
   /** Failed reads tolerated before the transaction fails (0 = no retry). */
   readRetries: number;
   cardWaitTimeoutMs: number;
+  /** How long the register has to accept a partial approval before it is reversed (default 60 s). */
+  partialApprovalTimeoutMs?: number;
 }
 
 /** The approved transaction a void cancels, as found in the journal by its STAN. */
@@ -51,6 +54,9 @@ export interface Authorization {
   rrn?: string;
   /** Decided by the terminal because the host could not be asked (store-and-forward rules). */
   offline?: boolean;
+  /** A partial approval (code 10): what was asked and what the host approved (smaller). */
+  requestedAmount?: number;
+  approvedAmount?: number;
 }
 
 export interface AuthorizeInput {
@@ -105,7 +111,7 @@ export interface ReceiptInput {
 
 /** An anomaly the machine raised, by taxonomy name, with a reason for the journal and the screen. */
 export interface AnomalyRef {
-  name: string;
+  name: AnomalyName;
   reason?: string;
   /** Device fault detail for hardware anomalies (never card data). */
   fault?: { device: string; code: string; message: string };
@@ -124,6 +130,9 @@ export interface TransactionOutput {
   responseText?: string;
   approvalCode?: string;
   rrn?: string;
+  /** Set when the host approved part of the amount (code 10); `amount` is then the approved amount if accepted. */
+  requestedAmount?: number;
+  approvedAmount?: number;
   receipt: ReceiptState;
   /** The anomaly that decided the outcome, if any (decline reason, timeout, fault...). */
   anomaly?: AnomalyRef;

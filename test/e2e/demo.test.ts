@@ -17,7 +17,7 @@ describe('pos-terminal --demo', () => {
       expect(out).toContain(step);
     }
     expect(out).toMatch(/approved \(receipt pending\)\s+\d{6}\s+00\s+E301 printer-paper-out/);
-    expect(out).toMatch(/declined\s+\d{6}\s+51\s+E201 declined/);
+    expect(out).toMatch(/declined\s+\d{6}\s+51\s+E202 declined-funds/);
     expect(out).toMatch(/cancelled\s+-\s+-\s+E501 duplicate-transaction/);
     expect(out).toMatch(/failed\s+-\s+-\s+E510 unauthorized-operation/);
     expect(out).toMatch(/failed\s+-\s+-\s+E520 suspected-fraud-luhn/);

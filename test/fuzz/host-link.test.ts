@@ -20,6 +20,7 @@ import {
   pack,
   parseResponse,
   RESPONSE_CODES,
+  responseClass,
   responseMtiFor,
   unpack,
   type FinancialRequest,
@@ -177,7 +178,9 @@ async function throughTheStack(frame: Buffer, req: IsoMessage, link: StubLink, c
     parsed === undefined
       ? 'host:garbled-response'
       : parsed.mti !== responseMtiFor(req.mti) ||
-          (requestAmount !== undefined && parsed.amount !== undefined && parsed.amount !== requestAmount)
+          (requestAmount !== undefined && parsed.amount !== undefined && parsed.amount !== requestAmount &&
+            // A partial approval (class partially-approved) answers with the smaller amount it approved.
+            !(responseClass(parsed.responseCode) === 'partially-approved' && parsed.amount < requestAmount))
         ? 'host:mismatched-response'
         : 'accepted';
   link.frame = frame;

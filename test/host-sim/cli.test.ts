@@ -62,6 +62,26 @@ describe('pos-host-sim command', () => {
     expect(error).toMatchObject({ code: 'timeout', sent: true });
   });
 
+  it('--answer sets a field 39 code for all traffic of an MTI, --answer-once for one request', async () => {
+    const { client } = await startSim(['--answer', '0810=96', '--answer-once', '0210:000007=08', '--answer-once', '0210=10']);
+    expect((await client.send(buildEcho({ stan: 1, terminalId: 'TERM0002', transmittedAt: new Date() }))).responseCode).toBe('96');
+    // The approving card: the rules would say 00.
+    const approving = (stan: number, amount: number) => {
+      const r = sale(stan, amount);
+      r.fields[2] = '4761739001010010';
+      return r;
+    };
+    expect(await client.send(approving(6, 1_000))).toMatchObject({ responseCode: '10', amount: 500 });
+    expect((await client.send(approving(7, 1_000))).responseCode).toBe('08');
+    expect((await client.send(approving(8, 1_000))).responseCode).toBe('00');
+  });
+
+  it('refuses a malformed --answer', async () => {
+    const cli = startCli('pos-host-sim', ['--port', '0', '--answer', '0210:5=08']);
+    expect(await cli.exited).not.toBe(0);
+    expect(cli.stderr()).toMatch(/expected MTI=CODE/);
+  });
+
   it('refuses an unknown misbehaviour with a clear message and a non-zero exit', async () => {
     const cli = startCli('pos-host-sim', ['--port', '0', '--misbehave', 'explode']);
     const code = await cli.exited;

@@ -284,9 +284,9 @@ describe('correlationKey', () => {
 });
 
 describe('response code table', () => {
-  it('has unique two-digit codes with a meaning', () => {
+  it('has unique two-character codes with a meaning', () => {
     for (const r of RESPONSE_CODES) {
-      expect(r.code).toMatch(/^[0-9]{2}$/);
+      expect(r.code).toMatch(/^[0-9A-Z]{2}$/);
       expect(r.meaning.length).toBeGreaterThan(0);
     }
     expect(new Set(RESPONSE_CODES.map((r) => r.code)).size).toBe(RESPONSE_CODES.length);
@@ -298,7 +298,7 @@ describe('response code table', () => {
   });
 
   it('classifies outcomes', () => {
-    expect(describeResponseCode('00')).toEqual({ code: '00', meaning: 'Approved', outcome: 'approved' });
+    expect(describeResponseCode('00')).toEqual({ code: '00', meaning: 'Approved', class: 'approved', outcome: 'approved' });
     expect(describeResponseCode('05')?.outcome).toBe('declined');
     expect(describeResponseCode('51')?.meaning).toBe('Insufficient funds');
     expect(describeResponseCode('91')?.outcome).toBe('retry');

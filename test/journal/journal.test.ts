@@ -161,7 +161,9 @@ describe('transactions', () => {
     journalError(() => j.beginTransaction({ txnRef: 'knd', kind: 'payout' as never, amount: 1, currency: '978' }), 'invalid-record');
     journalError(() => j.recordState('dup', 'x', { stan: 0 }), 'invalid-record');
     journalError(() => j.recordState('dup', 'x', { outcome: 'maybe' as never }), 'invalid-record');
-    journalError(() => j.recordState('dup', 'x', { amount: 5 } as never), 'invalid-record');
+    // The amount may change only to what a partial approval approved: a valid amount of minor units.
+    journalError(() => j.recordState('dup', 'x', { amount: -5 }), 'invalid-record');
+    journalError(() => j.recordState('dup', 'x', { amount: 2.5 }), 'invalid-record');
     // None of the refused writes left a trace.
     expect(j.events('dup').map((e) => e.state)).toEqual(['created']);
     expect(j.counts().transactions).toBe(1);

@@ -85,8 +85,9 @@ describe('telemetry in the assembled terminal', () => {
     expect(await sale(2500, 'insufficient-funds')).toMatchObject({ outcome: 'declined' });
 
     await until(() => consumer.of('health').some((h) => h.message['state'] === 'OPERATION_STATE_TRANSACTING'), 'transacting health');
-    await until(() => consumer.of('event').some((e) => e.message['code'] === 'E201'), 'decline event');
-    const decline = consumer.of('event').find((e) => e.message['code'] === 'E201')!.message;
+    // 51 is E202 (insufficient funds), not the generic E201.
+    await until(() => consumer.of('event').some((e) => e.message['code'] === 'E202'), 'decline event');
+    const decline = consumer.of('event').find((e) => e.message['code'] === 'E202')!.message;
     expect(decline).toMatchObject({ kind: 'anomaly', amountMinor: 2500, currency: '978', message: expect.stringContaining('51 Insufficient funds') });
     expect(decline['maskedPan']).toMatch(/^\d{6}\*+\d{4}$/);
     app.telemetry.publisher.publishHealth();

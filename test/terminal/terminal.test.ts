@@ -79,10 +79,11 @@ describe('terminal', () => {
 
   it('prints the slip of the latest anomaly, with the masked card and no full PAN', async () => {
     const { app, client } = await boot();
+    // 51 is journaled as what it means (E202, insufficient funds), not as a generic decline.
     await sale(client, 2500, 'insufficient-funds');
-    expect(await client.call({ cmd: 'slip' })).toMatchObject({ type: 'done', code: 'E201' });
+    expect(await client.call({ cmd: 'slip' })).toMatchObject({ type: 'done', code: 'E202' });
     const slip = app.mocks.printer!.printed.at(-1)!.lines.map((l) => ('text' in l ? l.text : '')).join('\n');
-    expect(slip).toContain('ANOMALY E201');
+    expect(slip).toContain('ANOMALY E202');
     expect(slip).toContain('400000******5100');
     expect(slip).not.toContain('4000000000005100');
     expect(await client.call({ cmd: 'slip', code: 'E601' })).toMatchObject({ type: 'error', code: 'not-found' });

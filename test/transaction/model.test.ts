@@ -39,6 +39,9 @@ const declined: Authorization = { stan: 1, responseCode: '51', responseText: 'in
 // The host cannot be reached: the terminal decides by its store-and-forward rules.
 const offlineApproved: Authorization = { stan: 1, responseCode: 'Y1', responseText: 'approved offline', approved: true, offline: true, approvalCode: 'Y10001' };
 const offlineDeclined: Authorization = { responseCode: 'Z3', responseText: 'declined offline', approved: false, offline: true };
+// The host approved part of the amount (code 10): smaller than every input's amount.
+const PARTIAL_AMOUNT = 100;
+const partiallyApproved: Authorization = { stan: 1, responseCode: '10', responseText: 'partial', approved: true, approvalCode: 'A00001', rrn: '000000000001', approvedAmount: PARTIAL_AMOUNT };
 
 /** The abstract events the model may take; each maps to a stimulus of the real devices below. */
 const MODEL_EVENTS: AnyEventObject[] = [
@@ -61,11 +64,13 @@ const MODEL_EVENTS: AnyEventObject[] = [
   { type: 'xstate.error.actor.authorize', error: new AuthorizationFailure('timeout', 'no answer', true, 1) },
   { type: 'xstate.done.actor.authorize', output: offlineApproved },
   { type: 'xstate.done.actor.authorize', output: offlineDeclined },
+  { type: 'xstate.done.actor.authorize', output: partiallyApproved },
+  { type: 'xstate.after.partialTimeout.transaction.confirmingPartial' },
   { type: 'xstate.done.actor.printReceipts', output: { warnings: [] } },
   { type: 'xstate.error.actor.printReceipts', error: new DeviceFaultError('printer', 'paper-out', 'paper out', { linesPrinted: 2 }) },
 ];
 
-type Mode = 'approve' | 'decline' | 'timeout' | 'unsent' | 'hang';
+type Mode = 'approve' | 'partial' | 'decline' | 'timeout' | 'unsent' | 'hang';
 const CONFIRM_MS = 60_000;
 
 /** Stands in for the acquirer: answers as the path says, and keeps every message it was given. */
@@ -76,12 +81,13 @@ class ScriptedAcquirer {
     this.sent.push(unpack(pack(request))); // what would be on the wire
     const stan = Number(request.fields[11]);
     const reply = (responseCode: string): HostReply => ({
-      mti: '0210', stan, terminalId: 'TERM0001', responseCode, amount: Number(request.fields[4]),
-      ...(responseCode === '00' ? { approvalCode: 'A00001', rrn: '000000000001' } : {}),
+      mti: '0210', stan, terminalId: 'TERM0001', responseCode, amount: responseCode === '10' ? PARTIAL_AMOUNT : Number(request.fields[4]),
+      ...(responseCode === '00' || responseCode === '10' ? { approvalCode: 'A00001', rrn: '000000000001' } : {}),
       message: { mti: '0210', fields: {} },
     });
     switch (this.mode) {
       case 'approve': return reply('00');
+      case 'partial': return reply('10');
       case 'decline': return reply('51');
       case 'timeout': throw new HostError('timeout', 'no response within 30000 ms', true);
       case 'unsent': throw new HostError('not-connected', 'host not reachable', false);
@@ -144,7 +150,7 @@ function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
     case 'xstate.done.actor.authorize': {
       const output = event['output'] as Authorization;
       h.offline.enabled = output.offline === true && output.approved;
-      h.acquirer.mode = output.offline ? 'unsent' : output.approved ? 'approve' : 'decline';
+      h.acquirer.mode = output.offline ? 'unsent' : output.approvedAmount !== undefined ? 'partial' : output.approved ? 'approve' : 'decline';
       break;
     }
     case 'xstate.error.actor.authorize':
@@ -167,7 +173,7 @@ function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
 function needsStimulus(event: AnyEventObject): boolean {
   return [
     'xstate.done.actor.waitForCard', 'xstate.error.actor.waitForCard', 'xstate.after.cardTimeout.transaction.waitingForCard', 'xstate.done.actor.readCard', 'CANCEL',
-    'CONFIRM', 'xstate.after.confirmTimeout.transaction.confirmingDuplicate',
+    'CONFIRM', 'xstate.after.confirmTimeout.transaction.confirmingDuplicate', 'xstate.after.partialTimeout.transaction.confirmingPartial',
   ].includes(event.type);
 }
 
@@ -194,6 +200,7 @@ async function fire(h: Harness, event: AnyEventObject): Promise<void> {
       h.actor.send({ type: 'CONFIRM' });
       break;
     case 'xstate.after.confirmTimeout.transaction.confirmingDuplicate':
+    case 'xstate.after.partialTimeout.transaction.confirmingPartial':
       await h.clock.advance(CONFIRM_MS);
       break;
   }
@@ -309,6 +316,10 @@ describe('transaction machine, model-based', () => {
         if (authorized) expect(reversal?.state).toBe(mayBeAtHost ? 'pending' : 'cleared');
         else expect(reversal).toBeUndefined();
         expect(h.journal.safQueue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
+        // A partial approval: the result carries both amounts; accepted, the journal holds the approved amount.
+        const partial = steps.some((s) => stateName(s.state.value) === 'confirmingPartial');
+        if (partial) expect(output).toMatchObject({ requestedAmount: input.original?.amount ?? input.amount, approvedAmount: PARTIAL_AMOUNT });
+        if (partial) expect(row.amount).toBe(output.outcome === 'approved' ? PARTIAL_AMOUNT : input.amount);
         for (const message of h.acquirer.sent) {
           expect(message.mti).toBe('0200');
           expect(message.fields[3]).toBe(input.kind === 'refund' ? '200000' : input.kind === 'void' ? '020000' : '000000');
@@ -327,9 +338,10 @@ describe('transaction machine, model-based', () => {
     expect([...allStates].filter((s) => !visited.has(s) && !transient.has(s))).toEqual([]);
     expect(transient).toEqual(new Set(['checking', 'checkingVoid', 'approved', 'declined']));
     expect([...transitionsSeen].sort()).toEqual([
-      'authorizing -> cancelled', 'authorizing -> failed', 'authorizing -> printing',
+      'authorizing -> cancelled', 'authorizing -> confirmingPartial', 'authorizing -> failed', 'authorizing -> printing',
       'checkingCard -> authorizing', 'checkingCard -> cancelled', 'checkingCard -> confirmingDuplicate', 'checkingCard -> failed', 'checkingCard -> waitingForCard',
       'confirmingDuplicate -> authorizing', 'confirmingDuplicate -> cancelled',
+      'confirmingPartial -> cancelled', 'confirmingPartial -> printing',
       'printing -> done',
       'reading -> cancelled', 'reading -> checkingCard', 'reading -> failed', 'reading -> waitingForCard',
       'waitingForCard -> cancelled', 'waitingForCard -> failed', 'waitingForCard -> reading',

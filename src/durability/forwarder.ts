@@ -7,11 +7,11 @@ import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
-import { buildAdvice, buildReversal, type FinancialRequest } from '../iso8583/index.js';
+import { buildAdvice, buildReversal, REVERSAL_REASON, type FinancialRequest, type ReversalReasonCode } from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
 import { VaultError, type CardVault } from './card-vault.js';
-import { POS_ENTRY_MODE } from './entry-mode.js';
+import { posEntryMode } from './entry-mode.js';
 
 export interface ForwarderDeps {
   journal: Journal;
@@ -39,8 +39,11 @@ export interface DrainResult {
   blocked: boolean;
 }
 
-/** The original request a reversal refers to, rebuilt from the journal (no card data: field 90 identifies it). */
-function originalOf(r: ReversalRow): FinancialRequest {
+/**
+ * The original request a reversal refers to, rebuilt from the journal: its field 22 and institution ids, and its PAN
+ * and expiry when they were sealed with it (`card`). Without them field 90 still identifies the original.
+ */
+function originalOf(r: ReversalRow, card: { pan: string; expiry: string } | undefined): FinancialRequest {
   return {
     processingCode: r.processingCode,
     amount: r.amount,
@@ -49,8 +52,18 @@ function originalOf(r: ReversalRow): FinancialRequest {
     transmittedAt: new Date(r.transmittedAt),
     terminalId: r.terminalId,
     merchantId: r.merchantId,
-    entryMode: '000',
+    // Rows armed before field 22 was kept: '000', entry mode unknown.
+    entryMode: r.posEntryMode ?? '000',
+    ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
+    ...(r.acquiringInstitutionId !== null ? { acquiringInstitutionId: r.acquiringInstitutionId } : {}),
+    ...(r.forwardingInstitutionId !== null ? { forwardingInstitutionId: r.forwardingInstitutionId } : {}),
   };
+}
+
+const REASON_CODES: ReadonlySet<string> = new Set(Object.values(REVERSAL_REASON));
+
+function reasonOf(r: ReversalRow): ReversalReasonCode {
+  return r.reasonCode !== null && REASON_CODES.has(r.reasonCode) ? (r.reasonCode as ReversalReasonCode) : REVERSAL_REASON.malfunction;
 }
 
 export class Forwarder {
@@ -175,7 +188,9 @@ export class Forwarder {
     // The attempt is counted before the message leaves: after a crash the resend is a repeat (0401), as it must be.
     const attempts = reversal.attempts + 1;
     this.deps.journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: 'sent' });
-    const message = buildReversal(originalOf(reversal), { repeat: reversal.attempts > 0, transmittedAt: new Date(this.deps.clock.now()) });
+    const message = buildReversal(originalOf(reversal, this.openReversalCard(reversal)), {
+      repeat: reversal.attempts > 0, transmittedAt: new Date(this.deps.clock.now()), reason: reasonOf(reversal),
+    });
     try {
       const reply = await this.deps.acquirer.send(message, { timeoutMs: this.deps.responseTimeoutMs });
       // Any answer is an acknowledgement: the host now knows the original is void.
@@ -187,6 +202,20 @@ export class Forwarder {
       this.deps.journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${err.code}: ${err.message}` });
       this.deps.log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, attempts, reason: err.message }, 'reversal not acknowledged; will retry');
       return false;
+    }
+  }
+
+  /** The reversal's sealed PAN and expiry; a blob that cannot be opened sends the reversal without them (logged). */
+  private openReversalCard(reversal: ReversalRow): { pan: string; expiry: string } | undefined {
+    if (!reversal.cardBlob) return undefined;
+    try {
+      if (!this.deps.vault) throw new VaultError('key-missing', 'no card vault configured');
+      const { pan, expiry } = this.deps.vault.open(reversal.cardBlob, reversal.txnRef);
+      return { pan, expiry };
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err;
+      this.deps.log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, reason: err.message }, 'reversal sent without PAN: card data unreadable');
+      return undefined;
     }
   }
 
@@ -252,11 +281,15 @@ export class Forwarder {
       merchantId: item.merchantId,
       pan: card.pan,
       expiry: card.expiry,
-      entryMode: POS_ENTRY_MODE[card.entryMode as keyof typeof POS_ENTRY_MODE] ?? '000',
+      // Field 22 as decided at the sale; rows queued before it was kept say no PIN capability.
+      entryMode: item.posEntryMode ?? posEntryMode(card.entryMode, false),
+      ...(item.acquiringInstitutionId !== null ? { acquiringInstitutionId: item.acquiringInstitutionId } : {}),
+      ...(item.forwardingInstitutionId !== null ? { forwardingInstitutionId: item.forwardingInstitutionId } : {}),
       approvalCode: item.approvalCode,
     };
     try {
-      const reply = await this.deps.acquirer.send(buildAdvice(request, { repeat: item.attempts > 0 }), { timeoutMs: this.deps.responseTimeoutMs });
+      const advice = buildAdvice(request, { repeat: item.attempts > 0, transmittedAt: new Date(this.deps.clock.now()) });
+      const reply = await this.deps.acquirer.send(advice, { timeoutMs: this.deps.responseTimeoutMs });
       if (reply.responseCode === '00') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
       // A rejected advice never blocks the queue: the merchant is told, the next item goes.
       const reason = `host answered ${reply.responseCode} to the offline sale`;

@@ -42,4 +42,19 @@ describe('reversal of an unanswered sale, end to end', () => {
     }
     expect(databaseBytes(path).toString('latin1')).not.toContain(VISA_PAN);
   });
+
+  it('says why in field 39: 17 when the register cancels while the host is silent, 22 when the link drops', async () => {
+    const rig = await bootRig();
+    const cancelled = rig.sale(AMOUNT.silent);
+    await hostReceived(rig, '0200', AMOUNT.silent);
+    await rig.client.call({ cmd: 'cancel' });
+    const first = await cancelled;
+    expect(first).toMatchObject({ outcome: 'cancelled' });
+    expect(rig.app.journal.reversalFor(first['txnRef'] as string)).toMatchObject({ reasonCode: '17' });
+    await reversalAcknowledged(rig, first['txnRef'] as string);
+
+    const dropped = await rig.sale(AMOUNT.close);
+    expect(dropped).toMatchObject({ outcome: 'failed' });
+    expect(rig.app.journal.reversalFor(dropped['txnRef'] as string)).toMatchObject({ reasonCode: '22', posEntryMode: '052' });
+  });
 });

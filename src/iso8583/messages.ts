@@ -43,7 +43,8 @@ export type ReversalReasonCode = (typeof REVERSAL_REASON)[keyof typeof REVERSAL_
 export interface OriginalReference {
   mti: string;
   stan: number;
-  transmittedAt: Date;
+  /** Field 7 of the original; unknown for sales journaled before it was kept, and then field 90 is left out. */
+  transmittedAt?: Date;
   /** Field 37 of the original's answer. */
   rrn?: string;
   /** Field 38 of the original's answer. */
@@ -150,7 +151,8 @@ function transactionFields(r: FinancialRequest): Partial<Record<number, FieldVal
   if (r.original !== undefined) {
     if (r.original.rrn !== undefined) f[37] = r.original.rrn;
     if (r.original.approvalCode !== undefined) f[38] = r.original.approvalCode;
-    f[90] = originalDataElements(r.original, r);
+    const { transmittedAt } = r.original;
+    if (transmittedAt !== undefined) f[90] = originalDataElements({ mti: r.original.mti, stan: r.original.stan, transmittedAt }, r);
   }
   return f;
 }

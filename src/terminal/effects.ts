@@ -111,17 +111,13 @@ export function financialRequestFor(
     ...(original
       ? {
           originalStan: original.stan,
-          ...(original.transmittedAt !== undefined
-            ? {
-                original: {
-                  mti: original.requestMti ?? MTI.financialRequest,
-                  stan: original.stan,
-                  transmittedAt: new Date(original.transmittedAt),
-                  ...(original.rrn ? { rrn: original.rrn } : {}),
-                  ...(original.approvalCode ? { approvalCode: original.approvalCode } : {}),
-                },
-              }
-            : {}),
+          original: {
+            mti: original.requestMti ?? MTI.financialRequest,
+            stan: original.stan,
+            ...(original.transmittedAt !== undefined ? { transmittedAt: new Date(original.transmittedAt) } : {}),
+            ...(original.rrn ? { rrn: original.rrn } : {}),
+            ...(original.approvalCode ? { approvalCode: original.approvalCode } : {}),
+          },
         }
       : {}),
   };

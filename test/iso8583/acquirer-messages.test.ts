@@ -181,6 +181,15 @@ describe('void (0200, processing code 02)', () => {
     expect(d.fields.has(37)).toBe(false);
   });
 
+  it('a sale journaled before its time was kept: 37 and 38 still name it, field 90 is left out rather than guessed', () => {
+    const fields = financialRequestFor(
+      { txnRef: 'v3', kind: 'void', amount: 100, currency: '978', original: { txnRef: 'old', stan: 3, amount: 100, currency: '978', approvalCode: 'A00003', rrn: '000000000003' } },
+      11, { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' }, new Date(SALE_AT),
+    );
+    const d = decode1987(pack(buildFinancialRequest(fields)));
+    expect([text(d, 37), text(d, 38), d.fields.has(90)]).toEqual(['000000000003', 'A00003', false]);
+  });
+
   it('the journal keeps what a void needs: request MTI and transmission time of each sale', () => {
     const { journal, vault } = rig();
     journal.beginTransaction({ txnRef: 'a', kind: 'sale', amount: 1, currency: '978' });

@@ -151,4 +151,28 @@ describe('ECR request ids end to end', () => {
     expect(outcomes).toEqual(ids.map(() => 'approved'));
     expect(ids.every((id) => app.journal.findByEcrRequestId(id)?.outcome === 'approved')).toBe(true);
   }, 60_000);
+
+  it('starts a sale for every one of 1,000 consecutive epoch-ms ids sent by the register (each then cancelled)', async () => {
+    const { config } = loadConfig({ env: {} });
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-ids-'));
+    const app = await startTerminalApp(
+      { ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } },
+      { log: createLogger('silent') },
+    );
+    const client = await EcrClient.connect({ port: app.ecr.port });
+    running.push({ app, client });
+    const notStarted: string[] = [];
+    for (const id of EPOCH_MS_IDS) {
+      let started = false;
+      const messages = await client.request({ id, cmd: 'sale', amount: 100 }, (m) => {
+        if (m.type === 'state' && m['state'] === 'waitingForCard') {
+          started = true;
+          void client.call({ cmd: 'cancel' });
+        }
+      });
+      if (!started || messages.at(-1)?.['outcome'] !== 'cancelled') notStarted.push(id);
+    }
+    expect(notStarted).toEqual([]);
+    expect(app.journal.counts().transactions).toBe(EPOCH_MS_IDS.length);
+  }, 120_000);
 });

@@ -109,6 +109,25 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
   });
 });
 
+describe('the sealed card of a reversal row', () => {
+  const arm = (journal: Journal, txnRef: string, cardBlob: Buffer) => {
+    journal.beginTransaction({ txnRef, kind: 'sale', amount: 1, currency: '978' });
+    return journal.armReversal({
+      txnRef, stan: 3, originalMti: '0200', processingCode: '000000', amount: 1, currency: '978', transmittedAt: SALE_AT,
+      terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', cardBlob,
+    });
+  };
+
+  it('is erased when the answer clears the reversal, and a clear PAN is never taken for a blob', () => {
+    const { journal, vault } = rig();
+    expect(Buffer.isBuffer(arm(journal, 'c1', vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'c1')).cardBlob)).toBe(true);
+    journal.recordAuthorization('c1', 'authorized', { stan: 3, responseCode: '05' });
+    expect(journal.reversalFor('c1')).toMatchObject({ state: 'cleared', cardBlob: null });
+    expect(() => arm(journal, 'c2', Buffer.from(JSON.stringify({ pan: PAN, expiry: '2812' })))).toThrow(/card-data|clear card data/);
+    expect(journal.reversalFor('c2')).toBeUndefined();
+  });
+});
+
 describe('advice (0220)', () => {
   it("field 7 is the advice's own transmission time; fields 12/13 and 22 stay those of the sale", async () => {
     const { clock, journal, vault, acquirer, forwarder } = rig();

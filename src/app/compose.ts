@@ -255,6 +255,11 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
         merchantId: config.terminal.merchantId,
       },
       responseTimeoutMs: config.host.responseTimeoutMs,
+      messageProfile: {
+        pinPad: config.terminal.pinPad,
+        ...(config.host.acquiringInstitutionId !== null ? { acquiringInstitutionId: config.host.acquiringInstitutionId } : {}),
+        ...(config.host.forwardingInstitutionId !== null ? { forwardingInstitutionId: config.host.forwardingInstitutionId } : {}),
+      },
       limits: config.transaction,
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),

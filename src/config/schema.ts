@@ -95,9 +95,15 @@ function certPairCheck(v: { certFile: string | null; keyFile: string | null }, c
 const ans = (length: number, field: number) =>
   pattern(new RegExp(`^[\\x20-\\x7e]{${length}}$`), `${length} printable ASCII characters (ISO 8583 field ${field})`);
 
+/** ISO 8583 fields 32/33: n..11. */
+const institutionId = (field: number) =>
+  pattern(/^\d{1,11}$/, `1 to 11 digits (ISO 8583 field ${field}) or null`).nullable();
+
 const terminal = obj({
   id: ans(8, 41),
   merchantId: ans(15, 42),
+  /** A PIN pad is attached: field 22's third digit says 1 (can accept a PIN), else 2 (cannot). */
+  pinPad: bool,
   fleet: pattern(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", 1 to 63 characters, not starting with "-"'),
   currency: pattern(/^\d{3}$/, 'a 3-digit ISO 4217 numeric currency code like "978"'),
   label: str('a shop name of 1 to 64 characters', 1, 64),
@@ -143,6 +149,10 @@ const host = obj({
   downAfterTimeouts: int(0, 1000),
   /** While the host is down, an echo this often; any answer brings it back. */
   downProbeIntervalMs: ms(100),
+  /** ISO 8583 field 32 (and its place in field 90), given by the acquirer; null: not sent, zeros in field 90. */
+  acquiringInstitutionId: institutionId(32),
+  /** Field 33, when a forwarding institution sits between terminal and acquirer; null: not sent. */
+  forwardingInstitutionId: institutionId(33),
   tls: hostTls,
   simulator: obj({
     embedded: bool,

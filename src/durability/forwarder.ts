@@ -8,12 +8,12 @@ import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
-import { buildAdvice, buildReversal, type FinancialRequest } from '../iso8583/index.js';
+import { buildAdvice, buildReversal, REVERSAL_REASON, type FinancialRequest, type ReversalReasonCode } from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
 import { judgeAnswer } from './answer-policy.js';
 import { VaultError, type CardVault } from './card-vault.js';
-import { POS_ENTRY_MODE } from './entry-mode.js';
+import { posEntryMode } from './entry-mode.js';
 
 export interface ForwarderDeps {
   journal: Journal;
@@ -41,8 +41,11 @@ export interface DrainResult {
   blocked: boolean;
 }
 
-/** The original request a reversal refers to, rebuilt from the journal (no card data: field 90 identifies it). */
-function originalOf(r: ReversalRow): FinancialRequest {
+/**
+ * The original request a reversal refers to, rebuilt from the journal: its field 22 and institution ids, and its PAN
+ * and expiry when they were sealed with it (`card`). Without them field 90 still identifies the original.
+ */
+function originalOf(r: ReversalRow, card: { pan: string; expiry: string } | undefined): FinancialRequest {
   return {
     processingCode: r.processingCode,
     amount: r.amount,
@@ -51,8 +54,18 @@ function originalOf(r: ReversalRow): FinancialRequest {
     transmittedAt: new Date(r.transmittedAt),
     terminalId: r.terminalId,
     merchantId: r.merchantId,
-    entryMode: '000',
+    // Rows armed before field 22 was kept: '000', entry mode unknown.
+    entryMode: r.posEntryMode ?? '000',
+    ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
+    ...(r.acquiringInstitutionId !== null ? { acquiringInstitutionId: r.acquiringInstitutionId } : {}),
+    ...(r.forwardingInstitutionId !== null ? { forwardingInstitutionId: r.forwardingInstitutionId } : {}),
   };
+}
+
+const REASON_CODES: ReadonlySet<string> = new Set(Object.values(REVERSAL_REASON));
+
+function reasonOf(r: ReversalRow): ReversalReasonCode {
+  return r.reasonCode !== null && REASON_CODES.has(r.reasonCode) ? (r.reasonCode as ReversalReasonCode) : REVERSAL_REASON.malfunction;
 }
 
 export class Forwarder {
@@ -235,7 +248,9 @@ export class Forwarder {
     const repeat = reversal.attempts > 0;
     const attempts = reversal.attempts + 1;
     journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: 'sent' });
-    const message = buildReversal(originalOf(reversal), { repeat, transmittedAt: new Date(this.deps.clock.now()) });
+    const message = buildReversal(originalOf(reversal, this.openReversalCard(reversal)), {
+      repeat, transmittedAt: new Date(this.deps.clock.now()), reason: reasonOf(reversal),
+    });
     let reply;
     try {
       reply = await this.deps.acquirer.send(message, { timeoutMs: this.deps.responseTimeoutMs });
@@ -268,6 +283,20 @@ export class Forwarder {
     }, { show: false });
     log.error(facts, 'reversal set aside');
     return 'set-aside';
+  }
+
+  /** The reversal's sealed PAN and expiry; a blob that cannot be opened sends the reversal without them (logged). */
+  private openReversalCard(reversal: ReversalRow): { pan: string; expiry: string } | undefined {
+    if (!reversal.cardBlob) return undefined;
+    try {
+      if (!this.deps.vault) throw new VaultError('key-missing', 'no card vault configured');
+      const { pan, expiry } = this.deps.vault.open(reversal.cardBlob, reversal.txnRef);
+      return { pan, expiry };
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err;
+      this.deps.log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, reason: err.message }, 'reversal sent without PAN: card data unreadable');
+      return undefined;
+    }
   }
 
   /**
@@ -333,7 +362,10 @@ export class Forwarder {
       merchantId: item.merchantId,
       pan: card.pan,
       expiry: card.expiry,
-      entryMode: POS_ENTRY_MODE[card.entryMode as keyof typeof POS_ENTRY_MODE] ?? '000',
+      // Field 22 as decided at the sale; rows queued before it was kept say no PIN capability.
+      entryMode: item.posEntryMode ?? posEntryMode(card.entryMode, false),
+      ...(item.acquiringInstitutionId !== null ? { acquiringInstitutionId: item.acquiringInstitutionId } : {}),
+      ...(item.forwardingInstitutionId !== null ? { forwardingInstitutionId: item.forwardingInstitutionId } : {}),
       approvalCode: item.approvalCode,
     };
     const key = `advice:${item.id}`;
@@ -341,7 +373,7 @@ export class Forwarder {
     const attempts = item.attempts + 1;
     let reply;
     try {
-      reply = await this.deps.acquirer.send(buildAdvice(request, { repeat }), { timeoutMs: this.deps.responseTimeoutMs });
+      reply = await this.deps.acquirer.send(buildAdvice(request, { repeat, transmittedAt: new Date(this.deps.clock.now()) }), { timeoutMs: this.deps.responseTimeoutMs });
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
       // Nothing left (a refused connect): the attempt is taken back, so the next try is still a first 0220.

@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import type { Screen } from '../../hal/display/contract.js';
+import { isPlausiblePan } from '../util/card-schemes.js';
+import { luhnValid } from '../util/pan.js';
 
 export const ECR_COMMANDS = [
   'sale',
@@ -59,6 +61,7 @@ export function isSimulatorCommand(cmd: EcrCommand): cmd is Extract<EcrCommand, 
 
 /** Beyond 2^53 a numeric id would come back altered, so only safe integers are taken as numbers. */
 const ID_EXPECTED = 'a string of 1 to 64 characters or an integer';
+const ID_NOT_CARD = 'an id that is not a card number';
 const idSchema = z
   .union(
     [
@@ -67,7 +70,9 @@ const idSchema = z
     ],
     { error: ID_EXPECTED },
   )
-  .transform((v) => String(v));
+  .transform((v) => String(v))
+  // Echoed in every reply and kept in the journal: see idHoldsCardNumber.
+  .refine((v) => !idHoldsCardNumber(v), { error: ID_NOT_CARD });
 
 function int(min: number, max: number) {
   const expected = `an integer from ${min} to ${max}`;
@@ -262,8 +267,28 @@ function clip(text: string): string {
   return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}...` : text;
 }
 
+// The shapes the journal's guard looks for: 13-19 digit runs, the grouped print forms, track sentinels.
+const DIGIT_RUN = /(?<!\d)\d{13,19}(?!\d)/g;
+const GROUPED = /(?<!\d)(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\d)/g;
+const TRACK = /%B\d|;\d{12,19}=|\d{12}[=D]\d{4}/;
+
+function holdsCardData(text: string, isCardNumber: (digits: string) => boolean): boolean {
+  if (TRACK.test(text)) return true;
+  return [...text.matchAll(DIGIT_RUN), ...text.matchAll(GROUPED)].some((m) => isCardNumber(m[0].replace(/[ -]/g, '')));
+}
+
+/**
+ * A request id is echoed in every reply and kept in the journal: one a card scheme could have issued is refused
+ * (never echoed), while ids made from a clock or a counter, which pass Luhn one time in ten, are taken.
+ */
+export function idHoldsCardNumber(id: string): boolean {
+  return holdsCardData(id, isPlausiblePan);
+}
+
 function describe(value: unknown, field: string): string {
   if (value === undefined) return 'nothing';
+  // Echoed text is free text: any Luhn-valid run is kept out of the reply.
+  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValid)) return 'a value holding card data (not repeated)';
   if (value === null) return 'null';
   // Objects and arrays are never stringified: a deeply nested value would overflow JSON.stringify's stack.
   if (Array.isArray(value)) return 'an array';
@@ -317,7 +342,12 @@ function parse(line: string): ParseResult {
   const obj = raw as Record<string, unknown>;
 
   const idResult = idSchema.safeParse(Object.hasOwn(obj, 'id') ? obj.id : undefined);
-  if (!idResult.success) return { ok: false, error: fieldError(null, obj, 'id', ID_EXPECTED) };
+  if (!idResult.success) {
+    if (idResult.error.issues[0]?.message === ID_NOT_CARD) {
+      return { ok: false, error: ecrError(null, 'invalid-request', `id: expected ${ID_NOT_CARD}, found a card number (not repeated)`, 'id') };
+    }
+    return { ok: false, error: fieldError(null, obj, 'id', ID_EXPECTED) };
+  }
   const id = idResult.data;
 
   if (!Object.hasOwn(obj, 'cmd') || typeof obj.cmd !== 'string') {

@@ -79,8 +79,8 @@ const ROWS: readonly Row[] = [
   [52, 'Personal identification number (PIN) data', 'b', 'fixed', 8],
   [53, 'Security related control information', 'n', 'fixed', 16],
   [54, 'Additional amounts', 'an', 'lllvar', 120],
-  // EMV TLV data is binary; 255 bytes bounds a single-byte BER length.
-  [55, 'ICC data (EMV)', 'b', 'lllvar', 255],
+  // EMV TLV data is binary; LLLVAR up to 999 bytes, as the standard has it (several TLVs, issuer scripts).
+  [55, 'ICC data (EMV)', 'b', 'lllvar', 999],
   [56, 'Reserved (ISO)', 'ans', 'lllvar', 999],
   [57, 'Reserved (national)', 'ans', 'lllvar', 999],
   [58, 'Reserved (national)', 'ans', 'lllvar', 999],

@@ -26,6 +26,10 @@ export {
   correlationKey,
   formatTransmissionDateTime,
   formatStan,
+  originalDataElements,
+  REVERSAL_REASON,
+  type ReversalReasonCode,
+  type OriginalReference,
   type FinancialRequest,
   type HostResponse,
 } from './messages.js';

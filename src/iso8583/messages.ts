@@ -26,8 +26,30 @@ export const PROCESSING_CODE = { purchase: '000000', void: '020000', refund: '20
 const NETWORK_ECHO = '301';
 /** Field 25: normal presentment. */
 const POS_CONDITION_NORMAL = '00';
-/** Fields 32/33 are not sent by the terminal, so field 90 carries zeros for them. */
-const NO_INSTITUTION_ID = '00000000000';
+/** Field 90 carries each institution id right-justified in 11 digits; an id not configured is all zeros. */
+function institutionId90(id: string | undefined): string {
+  return (id ?? '').padStart(11, '0');
+}
+
+/**
+ * Field 39 of a 0400 says why the terminal reverses (ISO 8583:1987 practice; the codec's field 39 is an 2):
+ * 68 no answer in time, 17 the customer or the register cancelled, 22 a suspected malfunction (a broken link, an
+ * answer that cannot be trusted, a crash before the answer was recorded).
+ */
+export const REVERSAL_REASON = { timeout: '68', cancelled: '17', malfunction: '22' } as const;
+export type ReversalReasonCode = (typeof REVERSAL_REASON)[keyof typeof REVERSAL_REASON];
+
+/** What a void (or any message that refers back) says about its original: field 90 and fields 37/38. */
+export interface OriginalReference {
+  mti: string;
+  stan: number;
+  /** Field 7 of the original; unknown for sales journaled before it was kept, and then field 90 is left out. */
+  transmittedAt?: Date;
+  /** Field 37 of the original's answer. */
+  rrn?: string;
+  /** Field 38 of the original's answer. */
+  approvalCode?: string;
+}
 
 export interface FinancialRequest {
   processingCode: string;
@@ -46,8 +68,13 @@ export interface FinancialRequest {
   entryMode: string;
   track2?: string;
   iccData?: Uint8Array;
-  /** For a void: the STAN of the transaction being voided, sent as 6 digits in private field 62. */
+  /** For a void: the STAN of the transaction being voided, also sent as 6 digits in private field 62. */
   originalStan?: number;
+  /** For a void: the transaction being voided (fields 37, 38 and 90). */
+  original?: OriginalReference;
+  /** Fields 32/33 (and their place in field 90): absent when not configured. */
+  acquiringInstitutionId?: string;
+  forwardingInstitutionId?: string;
 }
 
 const RESPONSE_MTI: Readonly<Record<string, string>> = {
@@ -118,8 +145,30 @@ function transactionFields(r: FinancialRequest): Partial<Record<number, FieldVal
   f[41] = r.terminalId;
   f[42] = r.merchantId;
   f[49] = r.currency;
+  if (r.acquiringInstitutionId !== undefined) f[32] = r.acquiringInstitutionId;
+  if (r.forwardingInstitutionId !== undefined) f[33] = r.forwardingInstitutionId;
   if (r.originalStan !== undefined) f[62] = formatStan(r.originalStan);
+  if (r.original !== undefined) {
+    if (r.original.rrn !== undefined) f[37] = r.original.rrn;
+    if (r.original.approvalCode !== undefined) f[38] = r.original.approvalCode;
+    const { transmittedAt } = r.original;
+    if (transmittedAt !== undefined) f[90] = originalDataElements({ mti: r.original.mti, stan: r.original.stan, transmittedAt }, r);
+  }
   return f;
+}
+
+/** Field 90: original MTI, STAN, transmission date-time (field 7), acquiring and forwarding institution ids. */
+export function originalDataElements(
+  original: { mti: string; stan: number; transmittedAt: Date },
+  ids: { acquiringInstitutionId?: string; forwardingInstitutionId?: string },
+): string {
+  return (
+    original.mti +
+    formatStan(original.stan) +
+    formatTransmissionDateTime(original.transmittedAt) +
+    institutionId90(ids.acquiringInstitutionId) +
+    institutionId90(ids.forwardingInstitutionId)
+  );
 }
 
 export function buildFinancialRequest(r: FinancialRequest): IsoMessage {
@@ -130,24 +179,30 @@ export function buildFinancialRequest(r: FinancialRequest): IsoMessage {
 }
 
 /**
- * Reverses a 0200: same STAN as the original, field 7 is the time of this transmission, fields
- * 12/13 stay those of the original. Card secrets (track 2, PIN, ICC data) are never repeated.
+ * Reverses a 0200: same STAN, PAN, expiry and field 22 as the original; field 7 is the time of this transmission,
+ * fields 12/13 stay those of the original; field 39 the reason; field 90 names the original. Card secrets (track 2,
+ * PIN, ICC data) are never repeated.
  */
-export function buildReversal(original: FinancialRequest, opts: { repeat: boolean; transmittedAt: Date }): IsoMessage {
-  const fields = transactionFields(original);
+export function buildReversal(
+  original: FinancialRequest,
+  opts: { repeat: boolean; transmittedAt: Date; reason?: ReversalReasonCode },
+): IsoMessage {
+  // A reversal refers to its own original by field 90; what that original referred to is not repeated.
+  const { original: _voided, originalStan: _voidedStan, ...request } = original;
+  const fields = transactionFields(request);
   fields[7] = formatTransmissionDateTime(opts.transmittedAt);
-  fields[90] =
-    MTI.financialRequest +
-    formatStan(original.stan) +
-    formatTransmissionDateTime(original.transmittedAt) +
-    NO_INSTITUTION_ID +
-    NO_INSTITUTION_ID;
+  fields[39] = opts.reason ?? REVERSAL_REASON.malfunction;
+  fields[90] = originalDataElements({ mti: MTI.financialRequest, stan: original.stan, transmittedAt: original.transmittedAt }, original);
   return { mti: opts.repeat ? MTI.reversalRepeat : MTI.reversal, fields };
 }
 
-/** Advice of an offline approval; track 2 is not stored for later sending, so it is never included. */
-export function buildAdvice(r: FinancialRequest & { approvalCode: string }, opts: { repeat: boolean }): IsoMessage {
+/**
+ * Advice of an offline approval; track 2 is not stored for later sending, so it is never included. Field 7 is the
+ * time of this transmission (`transmittedAt`, default the sale's time); fields 12/13 stay those of the sale.
+ */
+export function buildAdvice(r: FinancialRequest & { approvalCode: string }, opts: { repeat: boolean; transmittedAt?: Date }): IsoMessage {
   const fields = transactionFields(r);
+  if (opts.transmittedAt !== undefined) fields[7] = formatTransmissionDateTime(opts.transmittedAt);
   fields[38] = r.approvalCode;
   if (r.iccData !== undefined) fields[55] = r.iccData;
   return { mti: opts.repeat ? MTI.adviceRepeat : MTI.advice, fields };
@@ -165,8 +220,8 @@ export function buildEcho(e: { stan: number; terminalId: string; transmittedAt: 
   };
 }
 
-/** Fields a host answer repeats from the request; card data is deliberately absent. */
-const ECHOED_FIELDS = [3, 4, 7, 11, 12, 13, 41, 42, 49, 90] as const;
+/** Fields a host answer repeats from the request (70: the network management code of an 0810); card data is deliberately absent. */
+const ECHOED_FIELDS = [3, 4, 7, 11, 12, 13, 32, 33, 41, 42, 49, 70, 90] as const;
 
 /** Builds a host answer to `request` (used by the host simulator and tests). */
 export function buildResponse(

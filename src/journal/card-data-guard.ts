@@ -2,6 +2,7 @@
  * Last line of defence for PCI DSS: nothing that looks like clear card data is written to the journal. Callers
  * are expected to pass masked data only; this guard turns a mistake into a refused write instead of a PAN on disk.
  */
+import { isIdentifierKey, isPlausiblePan } from '../util/card-schemes.js';
 import { luhnValid } from '../util/pan.js';
 import { JournalError } from './schema.js';
 
@@ -29,25 +30,32 @@ function refuse(where: string, why: string): never {
   throw new JournalError('card-data-refused', `${where}: refused ${why}`);
 }
 
-function checkString(text: string, where: string): void {
+/**
+ * Free text: any Luhn-valid 13-19 digit run is refused. An identifier: only a number a card scheme could issue
+ * (its IIN range and length, see isPlausiblePan), so an epoch-millisecond request id is kept while a PAN used as an
+ * id is not. Track data is refused in both.
+ */
+function checkString(text: string, where: string, identifier = false): void {
   if (TRACK.test(text)) refuse(where, 'track data');
+  const isCardNumber = identifier ? isPlausiblePan : luhnValid;
   for (const match of text.matchAll(DIGIT_RUN)) {
-    if (luhnValid(match[0])) refuse(where, 'a card number');
+    if (isCardNumber(match[0])) refuse(where, 'a card number');
   }
   for (const match of text.matchAll(GROUPED)) {
-    if (luhnValid(match[0].replace(/[ -]/g, ''))) refuse(where, 'a card number');
+    if (isCardNumber(match[0].replace(/[ -]/g, ''))) refuse(where, 'a card number');
   }
 }
 
 /**
- * Walks every string and key in `value`; throws JournalError('card-data-refused') on a Luhn-valid
- * 13-19 digit card number, track data, or a sensitive key. Binary values are refused outright since they cannot
- * be inspected (chip data carries the PAN).
+ * Walks every string and key in `value`; throws JournalError('card-data-refused') on a card number (any Luhn-valid
+ * 13-19 digit run in free text, a scheme's card number under an identifier key), track data, or a sensitive key.
+ * Binary values are refused outright since they cannot be inspected (chip data carries the PAN).
  */
 export function assertNoCardData(value: unknown, where: string): void {
   const seen = new Set<object>();
-  const walk = (v: unknown, path: string): void => {
-    if (typeof v === 'string') return checkString(v, path);
+  // `identifier`: the value sits under an identifier key (arrays pass it on to their items).
+  const walk = (v: unknown, path: string, identifier = false): void => {
+    if (typeof v === 'string') return checkString(v, path, identifier);
     // Numbers pass: card data arrives as text, while a millisecond timestamp has 13 digits and passes Luhn one
     // time in ten.
     if (v === null || typeof v !== 'object') return;
@@ -55,13 +63,13 @@ export function assertNoCardData(value: unknown, where: string): void {
     if (seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, `${path}[${i}]`));
+      v.forEach((item, i) => walk(item, `${path}[${i}]`, identifier));
       return;
     }
     for (const [key, item] of Object.entries(v)) {
       if (FORBIDDEN_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))) refuse(`${path}.${key}`, 'a sensitive key');
       checkString(key, path);
-      walk(item, `${path}.${key}`);
+      walk(item, `${path}.${key}`, isIdentifierKey(key));
     }
   };
   walk(value, where);

@@ -94,17 +94,27 @@ export interface AnomalyInput {
   detail?: Record<string, unknown>;
 }
 
-/** What a reversal is armed with: the facts of the request it guards (see ReversalRow). */
+/** What the messages of a transaction carry besides its money facts: field 22 and fields 32/33. */
+export interface MessageFacts {
+  posEntryMode?: string;
+  acquiringInstitutionId?: string;
+  forwardingInstitutionId?: string;
+}
+
+/**
+ * What a reversal is armed with: the facts of the request it guards (see ReversalRow), and its PAN/expiry sealed by
+ * the card vault (`cardBlob`, never the clear PAN) when a vault is configured.
+ */
 export type ArmReversalInput = Pick<
   ReversalRow,
   'txnRef' | 'stan' | 'originalMti' | 'processingCode' | 'amount' | 'currency' | 'transmittedAt' | 'terminalId' | 'merchantId'
-> & { maskedPan?: string };
+> & MessageFacts & { maskedPan?: string; cardBlob?: Buffer };
 
 /** What an offline approval queues: the advice's facts (see SafRow) with the card data sealed by the card vault. */
 export type OfflineApprovalItem = Pick<
   SafRow,
   'stan' | 'processingCode' | 'amount' | 'currency' | 'approvalCode' | 'entryMode' | 'maskedPan' | 'transmittedAt' | 'terminalId' | 'merchantId'
-> & { cardBlob: Buffer };
+> & MessageFacts & { cardBlob: Buffer };
 
 export interface AttemptInput {
   attempts: number;
@@ -175,19 +185,21 @@ export interface JournalSettings {
 const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, currency, stan, masked_pan AS maskedPan,
   entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
   original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
-  created_at AS createdAt, updated_at AS updatedAt`;
+  request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
 
 const ANOMALY_COLUMNS = `id, at, code, class, severity, message, txn_ref AS txnRef, stan, amount, currency,
   masked_pan AS maskedPan, detail`;
 
 const REVERSAL_COLUMNS = `id, txn_ref AS txnRef, stan, original_mti AS originalMti, processing_code AS processingCode, amount,
   currency, transmitted_at AS transmittedAt, terminal_id AS terminalId, merchant_id AS merchantId, masked_pan AS maskedPan,
-  state, attempts, next_attempt_at AS nextAttemptAt, reason, response_code AS responseCode, created_at AS createdAt,
+  pos_entry_mode AS posEntryMode, acquiring_institution_id AS acquiringInstitutionId,
+  forwarding_institution_id AS forwardingInstitutionId, card_blob AS cardBlob, reason_code AS reasonCode, state, attempts, next_attempt_at AS nextAttemptAt, reason, response_code AS responseCode, created_at AS createdAt,
   updated_at AS updatedAt`;
 
 const SAF_COLUMNS = `id, txn_ref AS txnRef, stan, processing_code AS processingCode, amount, currency, approval_code AS approvalCode,
   entry_mode AS entryMode, masked_pan AS maskedPan, transmitted_at AS transmittedAt, terminal_id AS terminalId,
-  merchant_id AS merchantId, card_blob AS cardBlob, state, attempts, next_attempt_at AS nextAttemptAt,
+  merchant_id AS merchantId, pos_entry_mode AS posEntryMode, acquiring_institution_id AS acquiringInstitutionId,
+  forwarding_institution_id AS forwardingInstitutionId, card_blob AS cardBlob, state, attempts, next_attempt_at AS nextAttemptAt,
   response_code AS responseCode, reason, created_at AS createdAt, updated_at AS updatedAt`;
 
 const OUTBOX_COLUMNS = `id, kind, topic, payload, retain, boot_id AS bootId, seq, created_at AS createdAt`;
@@ -279,6 +291,17 @@ function checkCardBlob(value: unknown): void {
   if (CLEAR_DIGITS.test(value.toString('latin1'))) throw new JournalError('card-data-refused', 'cardBlob: refused clear card data (expected ciphertext)');
 }
 
+/** The advice MTI: an offline approval reaches the host (and a void names it) as a 0220. */
+const ADVICE_MTI = '0220';
+
+function checkMessageFacts(f: MessageFacts): void {
+  if (f.posEntryMode !== undefined) checkDigits(f.posEntryMode, 3, 'posEntryMode');
+  for (const name of ['acquiringInstitutionId', 'forwardingInstitutionId'] as const) {
+    const v = f[name];
+    if (v !== undefined && (typeof v !== 'string' || !/^\d{1,11}$/.test(v))) invalid(`${name} must be 1 to 11 digits`);
+  }
+}
+
 function serializeDetail(detail: Record<string, unknown> | undefined, where: string): string | null {
   if (detail === undefined || detail === null) return null;
   if (typeof detail !== 'object' || Array.isArray(detail)) invalid(`${where} must be an object`);
@@ -301,7 +324,7 @@ export class Journal {
   private readonly stmt: Record<
     | 'counterGet' | 'counterSet' | 'stanInFlight' | 'insertTxn' | 'insertEvent' | 'updateTxn' | 'byRef' | 'byStan'
     | 'byEcr' | 'lastWithOutcome' | 'inFlight' | 'events' | 'listTxns' | 'insertAnomaly' | 'listAnomalies' | 'counts'
-    | 'revInsert' | 'revByRef' | 'revById' | 'revArmed' | 'revPending' | 'revClear' | 'revPend' | 'revAttempt' | 'revAck'
+    | 'revInsert' | 'txnRequest' | 'revByRef' | 'revById' | 'revArmed' | 'revPending' | 'revClear' | 'revPend' | 'revAttempt' | 'revAck'
     | 'safInsert' | 'safById' | 'safQueued' | 'safStats' | 'safAttempt' | 'safSettle' | 'safSealedCount' | 'safOldestSealed',
     Stmt
   >;
@@ -314,7 +337,7 @@ export class Journal {
     armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
     recordAuthorization: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
     releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
-    markReversalPending: Database.Transaction<(ref: string, reason: string) => ReversalRow>;
+    markReversalPending: Database.Transaction<(ref: string, reason: string, reasonCode: string | null) => ReversalRow>;
     reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
     acknowledgeReversal: Database.Transaction<(id: number, responseCode: string) => ReversalRow>;
     recordOfflineApproval: Database.Transaction<
@@ -409,28 +432,33 @@ export class Journal {
         (SELECT count(*) FROM saf_queue WHERE state = 'queued') AS safQueued`),
 
       revInsert: p(`INSERT INTO reversals (txn_ref, stan, original_mti, processing_code, amount, currency, transmitted_at, terminal_id,
-          merchant_id, masked_pan, state, created_at, updated_at)
+          merchant_id, masked_pan, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state, created_at, updated_at)
         VALUES (@txnRef, @stan, @originalMti, @processingCode, @amount, @currency, @transmittedAt, @terminalId, @merchantId,
-          @maskedPan, 'armed', @now, @now) RETURNING ${REVERSAL_COLUMNS}`),
+          @maskedPan, @posEntryMode, @acquiringInstitutionId, @forwardingInstitutionId, @cardBlob, 'armed', @now, @now) RETURNING ${REVERSAL_COLUMNS}`),
+      // What a void of this transaction will name in its field 90.
+      txnRequest: p('UPDATE transactions SET request_mti = @requestMti, transmitted_at = @transmittedAt WHERE txn_ref = @txnRef'),
       revByRef: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE txn_ref = ?`),
       revById: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE id = ?`),
       revArmed: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'armed' ORDER BY id`),
       // A reversal set aside stays pending (still owed) but is not sent again.
       revPending: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'pending'
         AND id NOT IN (SELECT reversal_id FROM reversals_set_aside) ORDER BY id`),
-      revClear: p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, updated_at = @now
+      // Card data goes with the armed and pending states: a settled reversal keeps none.
+      revClear: p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, card_blob = NULL, updated_at = @now
         WHERE txn_ref = @txnRef AND state = 'armed'`),
-      revPend: p(`UPDATE reversals SET state = 'pending', reason = @reason, next_attempt_at = NULL, updated_at = @now
+      revPend: p(`UPDATE reversals SET state = 'pending', reason = @reason, reason_code = @reasonCode, next_attempt_at = NULL, updated_at = @now
         WHERE txn_ref = @txnRef AND state = 'armed'`),
       revAttempt: p(`UPDATE reversals SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
         WHERE id = @id AND state = 'pending'`),
-      revAck: p(`UPDATE reversals SET state = 'acknowledged', response_code = @responseCode, next_attempt_at = NULL, updated_at = @now
-        WHERE id = @id AND state = 'pending'`),
+      revAck: p(`UPDATE reversals SET state = 'acknowledged', response_code = @responseCode, next_attempt_at = NULL, card_blob = NULL,
+          updated_at = @now WHERE id = @id AND state = 'pending'`),
 
       safInsert: p(`INSERT INTO saf_queue (txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode, masked_pan,
-          transmitted_at, terminal_id, merchant_id, card_blob, state, created_at, updated_at)
+          transmitted_at, terminal_id, merchant_id, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state,
+          created_at, updated_at)
         VALUES (@txnRef, @stan, @processingCode, @amount, @currency, @approvalCode, @entryMode, @maskedPan, @transmittedAt,
-          @terminalId, @merchantId, @cardBlob, 'queued', @now, @now) RETURNING ${SAF_COLUMNS}`),
+          @terminalId, @merchantId, @posEntryMode, @acquiringInstitutionId, @forwardingInstitutionId, @cardBlob, 'queued', @now, @now)
+        RETURNING ${SAF_COLUMNS}`),
       safById: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE id = ?`),
       safQueued: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE state = 'queued' ORDER BY id LIMIT ?`),
       safStats: p(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total, min(created_at) AS oldestAt
@@ -549,7 +577,7 @@ export class Journal {
       armReversal: db.transaction((r: ArmReversalInput) => {
         if (!this.stmt.byRef.get(r.txnRef)) throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
         if (this.stmt.revByRef.get(r.txnRef)) throw new JournalError('duplicate-reference', `a reversal is already stored for ${r.txnRef}`);
-        return this.stmt.revInsert.get({
+        const row = this.stmt.revInsert.get({
           txnRef: r.txnRef,
           stan: r.stan,
           originalMti: r.originalMti,
@@ -560,8 +588,14 @@ export class Journal {
           terminalId: r.terminalId,
           merchantId: r.merchantId,
           maskedPan: r.maskedPan ?? null,
+          posEntryMode: r.posEntryMode ?? null,
+          acquiringInstitutionId: r.acquiringInstitutionId ?? null,
+          forwardingInstitutionId: r.forwardingInstitutionId ?? null,
+          cardBlob: r.cardBlob ?? null,
           now: this.now(),
         }) as ReversalRow;
+        this.stmt.txnRequest.run({ txnRef: r.txnRef, requestMti: r.originalMti, transmittedAt: r.transmittedAt });
+        return row;
       }),
       recordAuthorization: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
         const row = applyState(ref, state, patch, detail, changes);
@@ -572,8 +606,8 @@ export class Journal {
       releaseReversal: db.transaction((ref: string, reason: string) => {
         this.stmt.revClear.run({ txnRef: ref, reason, responseCode: null, now: this.now() });
       }),
-      markReversalPending: db.transaction((ref: string, reason: string) => {
-        this.stmt.revPend.run({ txnRef: ref, reason, now: this.now() });
+      markReversalPending: db.transaction((ref: string, reason: string, reasonCode: string | null) => {
+        this.stmt.revPend.run({ txnRef: ref, reason, reasonCode, now: this.now() });
         const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
         if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
         return row;
@@ -607,9 +641,13 @@ export class Journal {
             transmittedAt: item.transmittedAt,
             terminalId: item.terminalId,
             merchantId: item.merchantId,
+            posEntryMode: item.posEntryMode ?? null,
+            acquiringInstitutionId: item.acquiringInstitutionId ?? null,
+            forwardingInstitutionId: item.forwardingInstitutionId ?? null,
             cardBlob: item.cardBlob,
             now: this.now(),
           }) as SafRow;
+          this.stmt.txnRequest.run({ txnRef: ref, requestMti: ADVICE_MTI, transmittedAt: item.transmittedAt });
           return { transaction, saf };
         },
       ),
@@ -931,12 +969,16 @@ export class Journal {
       checkTime(r.transmittedAt, 'transmittedAt');
       checkText(r.terminalId, 'terminalId', 100);
       checkText(r.merchantId, 'merchantId', 100);
+      checkMessageFacts(r);
+      if (r.cardBlob !== undefined) checkCardBlob(r.cardBlob);
       const input = { ...r, maskedPan: r.maskedPan === '' ? undefined : r.maskedPan };
       if (input.maskedPan !== undefined) {
         if (typeof input.maskedPan !== 'string') invalid('maskedPan must be a string');
         assertMaskedPan(input.maskedPan, 'maskedPan');
       }
-      assertNoCardData(input, 'reversal');
+      // The blob is ciphertext, so it is the one value the guard does not read.
+      const { cardBlob: _sealed, ...clear } = input;
+      assertNoCardData(clear, 'reversal');
       return this.tx.armReversal.immediate(input);
     });
   }
@@ -965,14 +1007,16 @@ export class Journal {
   }
 
   /**
-   * The host may have the request: armed -> pending (owed). Returns the row (also when it was already pending; in
-   * any other state it is returned unchanged, so the caller can see nothing is owed).
+   * The host may have the request: armed -> pending (owed). `reasonCode` is the reversal's field 39 (two letters or
+   * digits, see REVERSAL_REASON); absent, the forwarder sends its default. Returns the row (also when it was already
+   * pending; in any other state it is returned unchanged, so the caller can see nothing is owed).
    */
-  markReversalPending(txnRef: string, reason: string): ReversalRow {
+  markReversalPending(txnRef: string, reason: string, reasonCode?: string): ReversalRow {
     return this.run(`mark reversal pending for ${txnRef}`, () => {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
-      return this.tx.markReversalPending.immediate(txnRef, reason);
+      if (reasonCode !== undefined && (typeof reasonCode !== 'string' || !/^[0-9A-Z]{2}$/.test(reasonCode))) invalid('reasonCode must be 2 digits or capital letters');
+      return this.tx.markReversalPending.immediate(txnRef, reason, reasonCode ?? null);
     });
   }
 
@@ -1034,6 +1078,7 @@ export class Journal {
       checkTime(item.transmittedAt, 'transmittedAt');
       checkText(item.terminalId, 'terminalId', 100);
       checkText(item.merchantId, 'merchantId', 100);
+      checkMessageFacts(item);
       checkCardBlob(item.cardBlob);
       // The blob is ciphertext, so it is the one value the guard does not read.
       const { cardBlob: _sealed, ...clear } = item;
@@ -1117,7 +1162,8 @@ export class Journal {
         const added = this.lazy(`INSERT INTO reversals_set_aside (reversal_id, response_code, reason, at) VALUES (?, ?, ?, ?)
           ON CONFLICT (reversal_id) DO NOTHING`).run(id, responseCode, reason, now).changes;
         if (added === 0) return;
-        this.lazy(`UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?`).run(responseCode, reason, now, id);
+        // Never sent again, so the sealed card goes: what remains names the money for the operator, not the card.
+        this.lazy(`UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, card_blob = NULL, updated_at = ? WHERE id = ?`).run(responseCode, reason, now, id);
         this.eventOn(row.txnRef, 'reversal-set-aside', { responseCode, reason });
       }).immediate();
     });

@@ -33,6 +33,10 @@ export interface TransactionRow {
   originalStan: number | null;
   receiptStatus: ReceiptStatus;
   ecrRequestId: string | null;
+  /** MTI of the request that carried it to the host (0200, or 0220 for an offline approval); what a void's field 90 names. */
+  requestMti: string | null;
+  /** Field 7 of that request, ms since the epoch: what a void's field 90 names. */
+  transmittedAt: number | null;
   /** Milliseconds since the epoch (UTC). */
   createdAt: number;
   updatedAt: number;
@@ -91,6 +95,15 @@ export interface ReversalRow {
   terminalId: string;
   merchantId: string;
   maskedPan: string | null;
+  /** Field 22 of the original, repeated in the reversal; null on rows armed before it was kept. */
+  posEntryMode: string | null;
+  /** Fields 32/33 of the original (also in field 90); null when not configured. */
+  acquiringInstitutionId: string | null;
+  forwardingInstitutionId: string | null;
+  /** PAN and expiry sealed by the card vault for fields 2/14; erased once the reversal settles. Never track data. */
+  cardBlob: Buffer | null;
+  /** Field 39 of the reversal: why it is sent (see REVERSAL_REASON); set when it becomes owed. */
+  reasonCode: string | null;
   state: ReversalState;
   attempts: number;
   /** When the forwarder should try again; null means no attempt is scheduled (due now). */
@@ -132,6 +145,10 @@ export interface SafRow {
   transmittedAt: number;
   terminalId: string;
   merchantId: string;
+  /** Field 22 as decided at the sale (PIN capability included); null on rows queued before it was kept. */
+  posEntryMode: string | null;
+  acquiringInstitutionId: string | null;
+  forwardingInstitutionId: string | null;
   /** Card data sealed by the card vault; null once the host has the advice (or rejected it). */
   cardBlob: Buffer | null;
   state: SafState;
@@ -371,12 +388,30 @@ function migrateV4(db: Database.Database): void {
   if (seq) db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'saf_queue'").run(seq.seq);
 }
 
+// What a real acquirer needs that earlier rows lacked: field 22 and the institution ids of the original, the sealed
+// PAN/expiry of a reversal (kept only while it is owed) and its reason; the request MTI and time a void names.
+const V5 = `
+ALTER TABLE transactions ADD COLUMN request_mti TEXT CHECK (request_mti IS NULL OR (length(request_mti) = 4 AND request_mti NOT GLOB '*[^0-9]*'));
+ALTER TABLE transactions ADD COLUMN transmitted_at INTEGER;
+ALTER TABLE reversals ADD COLUMN pos_entry_mode TEXT CHECK (pos_entry_mode IS NULL OR (length(pos_entry_mode) = 3 AND pos_entry_mode NOT GLOB '*[^0-9]*'));
+ALTER TABLE reversals ADD COLUMN acquiring_institution_id TEXT;
+ALTER TABLE reversals ADD COLUMN forwarding_institution_id TEXT;
+ALTER TABLE reversals ADD COLUMN card_blob BLOB;
+ALTER TABLE reversals ADD COLUMN reason_code TEXT;
+ALTER TABLE saf_queue ADD COLUMN pos_entry_mode TEXT CHECK (pos_entry_mode IS NULL OR (length(pos_entry_mode) = 3 AND pos_entry_mode NOT GLOB '*[^0-9]*'));
+ALTER TABLE saf_queue ADD COLUMN acquiring_institution_id TEXT;
+ALTER TABLE saf_queue ADD COLUMN forwarding_institution_id TEXT;
+-- A reversal that settled keeps no card data (the sealed blob goes with the armed and pending states).
+UPDATE reversals SET card_blob = NULL WHERE state IN ('acknowledged', 'cleared');
+`;
+
 /** Append only. Each runs in its own SQLite transaction together with the user_version bump. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'transactions, their events, anomalies, counters', up: (db) => db.exec(V1) },
   { version: 2, description: 'pre-stored reversals, store-and-forward queue', up: (db) => db.exec(V2) },
   { version: 3, description: 'telemetry outbox', up: (db) => db.exec(V3) },
   { version: 4, description: 'reversals set aside, cancelled advices', up: migrateV4 },
+  { version: 5, description: 'message fields a real acquirer needs: field 22, institution ids, sealed reversal card, void references', up: (db) => db.exec(V5) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

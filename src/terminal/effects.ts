@@ -11,13 +11,13 @@ import { fromPromise } from 'xstate';
 import { anomalyByName, type AnomalyName } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { SensitiveCard } from '../card/sensitive-card.js';
-import { POS_ENTRY_MODE } from '../durability/entry-mode.js';
+import { posEntryMode } from '../durability/entry-mode.js';
 import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
 import type { HostAvailability } from '../host/host-availability.js';
-import type { CardVault } from '../durability/card-vault.js';
+import { VaultError, type CardVault } from '../durability/card-vault.js';
 import type { Forwarder } from '../durability/forwarder.js';
 import { decideOffline as decideOfflinePolicy, offlineApprovalCode, type OfflineLimits } from '../durability/offline-policy.js';
-import { buildFinancialRequest, describeResponseCode, isApprovedClass, isKnownResponseCode, MTI, PROCESSING_CODE, responseClass, type FinancialRequest, type IsoMessage } from '../iso8583/index.js';
+import { buildFinancialRequest, describeResponseCode, isApprovedClass, isKnownResponseCode, MTI, PROCESSING_CODE, responseClass, REVERSAL_REASON, type FinancialRequest, type IsoMessage } from '../iso8583/index.js';
 import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
@@ -57,7 +57,18 @@ export interface TransactionDeps {
   network?: Pick<NetworkMonitor, 'current'>;
   /** Whether the host still answers; absent = always asked. */
   hostAvailability?: Pick<HostAvailability, 'isDown'>;
+  /** What the terminal's messages say about itself (field 22's PIN digit, fields 32/33); absent = no PIN pad, no ids. */
+  messageProfile?: MessageProfile;
 }
+
+/** From configuration: `terminal.pinPad`, `host.acquiringInstitutionId`, `host.forwardingInstitutionId`. */
+export interface MessageProfile {
+  pinPad: boolean;
+  acquiringInstitutionId?: string;
+  forwardingInstitutionId?: string;
+}
+
+const NO_PIN_PAD: MessageProfile = { pinPad: false };
 
 /** The journal keeps the stable on-screen code (E101…), as the anomalies table does. */
 export function anomalyCode(name: AnomalyName): string {
@@ -82,8 +93,15 @@ function patchFrom(context: TransactionContext): TransactionPatch {
   };
 }
 
-export function financialRequestFor(input: AuthorizeInput, stan: number, identity: { terminalId: string; merchantId: string }, now: Date): FinancialRequest {
+export function financialRequestFor(
+  input: AuthorizeInput,
+  stan: number,
+  identity: { terminalId: string; merchantId: string },
+  now: Date,
+  profile: MessageProfile = NO_PIN_PAD,
+): FinancialRequest {
   const card = input.card?.reveal();
+  const original = input.original;
   return {
     processingCode: input.kind === 'refund' ? PROCESSING_CODE.refund : input.kind === 'void' ? PROCESSING_CODE.void : PROCESSING_CODE.purchase,
     amount: input.amount,
@@ -92,12 +110,49 @@ export function financialRequestFor(input: AuthorizeInput, stan: number, identit
     transmittedAt: now,
     terminalId: identity.terminalId,
     merchantId: identity.merchantId,
-    entryMode: card ? POS_ENTRY_MODE[card.entryMode] : '011',
+    entryMode: posEntryMode(card ? card.entryMode : 'manual', profile.pinPad),
     ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
     ...(card?.track2 ? { track2: card.track2 } : {}),
     ...(card?.iccData ? { iccData: card.iccData } : {}),
-    ...(input.original ? { originalStan: input.original.stan } : {}),
+    ...(profile.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: profile.acquiringInstitutionId } : {}),
+    ...(profile.forwardingInstitutionId !== undefined ? { forwardingInstitutionId: profile.forwardingInstitutionId } : {}),
+    // A void names its original by RRN, approval code and field 90 (its MTI, STAN and time); 62 keeps the STAN too.
+    ...(original
+      ? {
+          originalStan: original.stan,
+          original: {
+            mti: original.requestMti ?? MTI.financialRequest,
+            stan: original.stan,
+            ...(original.transmittedAt !== undefined ? { transmittedAt: new Date(original.transmittedAt) } : {}),
+            ...(original.rrn ? { rrn: original.rrn } : {}),
+            ...(original.approvalCode ? { approvalCode: original.approvalCode } : {}),
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * PAN and expiry for the reversal's fields 2/14, sealed by the card vault (no vault: the reversal goes without them,
+ * field 90 still names the original). Card data the vault refuses is left out, never a reason to stop the sale.
+ */
+function sealedForReversal(deps: TransactionDeps, input: AuthorizeInput): { cardBlob?: Buffer } {
+  const card = input.card?.reveal();
+  if (!card || !deps.vault) return {};
+  try {
+    return { cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode }, input.txnRef) };
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    deps.log.warn({ txnRef: input.txnRef, reason: err.message }, 'card data not sealed for the reversal');
+    return {};
+  }
+}
+
+/** Field 39 of the reversal a failed send leaves owed. */
+function reversalReasonFor(err: HostError): string {
+  if (err.code === 'timeout') return REVERSAL_REASON.timeout;
+  if (err.code === 'cancelled') return REVERSAL_REASON.cancelled;
+  return REVERSAL_REASON.malfunction;
 }
 
 /**
@@ -130,12 +185,16 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
 
   const stan = journal.nextStan();
   journal.recordState(input.txnRef, 'sending', { stan });
-  const fields = financialRequestFor(input, stan, deps.merchant, now());
+  const fields = financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile);
+  // The reversal repeats the original's field 22, ids and (sealed, never in clear) PAN and expiry.
   journal.armReversal({
     txnRef: input.txnRef, stan, originalMti: MTI.financialRequest, processingCode: fields.processingCode,
     amount: fields.amount, currency: fields.currency, transmittedAt: fields.transmittedAt.getTime(),
-    terminalId: fields.terminalId, merchantId: fields.merchantId,
+    terminalId: fields.terminalId, merchantId: fields.merchantId, posEntryMode: fields.entryMode,
+    ...(fields.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: fields.acquiringInstitutionId } : {}),
+    ...(fields.forwardingInstitutionId !== undefined ? { forwardingInstitutionId: fields.forwardingInstitutionId } : {}),
     ...(input.card ? { maskedPan: input.card.summary.maskedPan } : {}),
+    ...sealedForReversal(deps, input),
   });
   let reply;
   try {
@@ -149,7 +208,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
       throw new AuthorizationFailure(err.code, err.message, false, stan);
     }
     // It may be at the host: the reversal is owed from now on, whatever happens to this process.
-    journal.markReversalPending(input.txnRef, `${err.code}: ${err.message}`);
+    journal.markReversalPending(input.txnRef, `${err.code}: ${err.message}`, reversalReasonFor(err));
     deps.forwarder?.kick();
     throw new AuthorizationFailure(err.code, `${err.message}; reversal pending`, true, stan);
   }
@@ -165,7 +224,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     deps.anomalies.raise(error.anomaly, { txnRef: input.txnRef, stan, amount: input.amount, currency: input.currency, reason: `${error.kind}: ${Object.entries(error.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}` }, { show: false });
   }
   if (dataErrors.some((e) => e.moneyMayHaveMoved) || dataErrors.some((e) => e.kind === 'unknown-response-code')) {
-    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`);
+    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, REVERSAL_REASON.malfunction);
     deps.forwarder?.kick();
     throw new AuthorizationFailure('mismatched-response', `the host's answer cannot be trusted (${dataErrors.map((e) => e.kind).join(', ')}); reversal pending`, true, stan);
   }
@@ -261,12 +320,14 @@ function decideOffline(deps: TransactionDeps, input: AuthorizeInput, why: string
   }
   const stan = stanIfAllocated ?? journal.nextStan();
   const approvalCode = offlineApprovalCode(stan);
-  const fields = financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now()));
+  const fields = financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now()), deps.messageProfile);
   // The approval and the queued advice (card data sealed, never track 2 or CVV) are one commit.
   journal.recordOfflineApproval(input.txnRef, 'offline-approved', { stan, responseCode: 'Y1', approvalCode }, {
     stan, processingCode: fields.processingCode, amount: fields.amount, currency: fields.currency, approvalCode,
     entryMode: card.entryMode, maskedPan: input.card!.summary.maskedPan, transmittedAt: fields.transmittedAt.getTime(),
-    terminalId: fields.terminalId, merchantId: fields.merchantId,
+    terminalId: fields.terminalId, merchantId: fields.merchantId, posEntryMode: fields.entryMode,
+    ...(fields.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: fields.acquiringInstitutionId } : {}),
+    ...(fields.forwardingInstitutionId !== undefined ? { forwardingInstitutionId: fields.forwardingInstitutionId } : {}),
     cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode, ...(card.serviceCode ? { serviceCode: card.serviceCode } : {}) }, input.txnRef),
   });
   return { stan, responseCode: 'Y1', responseText: `approved offline (${why})`, approved: true, offline: true, approvalCode };

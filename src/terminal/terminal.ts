@@ -262,6 +262,9 @@ export class Terminal {
           txnRef: row.txnRef, stan: row.stan, amount: row.amount, currency: row.currency,
           ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
           ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
+          ...(row.rrn ? { rrn: row.rrn } : {}),
+          ...(row.requestMti ? { requestMti: row.requestMti } : {}),
+          ...(row.transmittedAt !== null ? { transmittedAt: row.transmittedAt } : {}),
         };
       }
     }

@@ -25,6 +25,11 @@ export interface OriginalTransaction {
   currency: string;
   maskedPan?: string;
   approvalCode?: string;
+  /** Field 37 of the host's answer to it. */
+  rrn?: string;
+  /** The request that carried it (0200, or 0220 when approved offline) and its field 7, ms since the epoch. */
+  requestMti?: string;
+  transmittedAt?: number;
 }
 
 export interface TransactionInput {

@@ -209,8 +209,8 @@ describe('unpack rejects malformed input', () => {
   });
 
   it('LLLVAR prefix above the field maximum', () => {
-    // Field 55 prefix "256" (max 255 bytes).
-    const bytes = Buffer.concat([PIN_ICC_BYTES.subarray(0, 26), Buffer.from('256'), Buffer.alloc(256)]);
+    // Field 55 prefix "999" is the most LLLVAR can say (the standard's maximum); "99A" is no length at all.
+    const bytes = Buffer.concat([PIN_ICC_BYTES.subarray(0, 26), Buffer.from('99A'), Buffer.alloc(999)]);
     expectIsoError(() => unpack(bytes), { code: 'bad-length-prefix', field: 55, offset: 26 });
   });
 
@@ -278,7 +278,7 @@ describe('pack rejects invalid messages', () => {
       field: 2,
       offset: 12,
     });
-    expectIsoError(() => pack({ mti: '0200', fields: { 11: '000001', 55: new Uint8Array(256) } }), {
+    expectIsoError(() => pack({ mti: '0200', fields: { 11: '000001', 55: new Uint8Array(1000) } }), {
       code: 'too-long',
       field: 55,
       offset: 18,

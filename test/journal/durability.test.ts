@@ -126,7 +126,7 @@ describe('migration 2', () => {
     raw.close();
 
     const j = openJournal();
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
     expect(j.getTransaction('old-1')).toMatchObject({ outcome: 'approved', amount: 900, maskedPan: MASKED, responseCode: '00' });
@@ -165,6 +165,11 @@ describe('pre-stored reversals', () => {
       terminalId: 'TERM0001',
       merchantId: 'MERCHANT0000001',
       maskedPan: MASKED,
+      posEntryMode: null,
+      acquiringInstitutionId: null,
+      forwardingInstitutionId: null,
+      cardBlob: null,
+      reasonCode: null,
       state: 'armed',
       attempts: 0,
       nextAttemptAt: null,
@@ -395,6 +400,9 @@ describe('store-and-forward queue', () => {
       transmittedAt: T0,
       terminalId: 'TERM0001',
       merchantId: 'MERCHANT0000001',
+      posEntryMode: null,
+      acquiringInstitutionId: null,
+      forwardingInstitutionId: null,
       cardBlob: safItem().cardBlob,
       state: 'queued',
       attempts: 0,

@@ -7,7 +7,7 @@ function txn(over: Partial<TransactionRow> = {}): TransactionRow {
   return {
     id: 1, txnRef: 'ref-1', kind: 'sale', state: 'approved', outcome: 'approved', amount: 1234, currency: '978', stan: 42,
     maskedPan: '411111******1111', entryMode: 'chip', responseCode: '00', approvalCode: 'A1B2C3', rrn: '000000000042',
-    anomalyCode: null, originalStan: null, receiptStatus: 'printed', ecrRequestId: 'ecr-1', createdAt: T0, updatedAt: T0 + 1500,
+    anomalyCode: null, originalStan: null, receiptStatus: 'printed', ecrRequestId: 'ecr-1', requestMti: '0200', transmittedAt: T0, createdAt: T0, updatedAt: T0 + 1500,
     ...over,
   };
 }

@@ -42,7 +42,7 @@ describe('migration 4', () => {
     raw.close();
 
     const j = Journal.open(path, { now: () => T0 });
-    expect(j.settings().schemaVersion).toBe(4);
+    expect(j.settings().schemaVersion).toBe(5);
     expect(j.integrityCheck()).toEqual(['ok']);
     expect(j.safQueue().map((i) => [i.id, i.txnRef, i.state])).toEqual([[3, 'old-a', 'queued'], [7, 'old-b', 'queued']]);
     expect(j.safItem(3)!.cardBlob).toEqual(Buffer.from([1, 2, 3]));

@@ -110,8 +110,8 @@ describe('telemetry outbox', () => {
     raw.close();
 
     const j = journal();
-    expect(SCHEMA_VERSION).toBe(4);
-    expect(j.settings().schemaVersion).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
+    expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.nextStan()).toBe(42);
     expect(j.outboxAppend(item('event'), 10).depth).toBe(1);
     expect(j.integrityCheck()).toEqual(['ok']);

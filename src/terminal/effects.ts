@@ -21,7 +21,7 @@ import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
 import { transactionMachine } from '../transaction/machine.js';
-import { AuthorizationFailure, type AssessInput, type Authorization, type AuthorizeInput, type CardAssessment, type ReceiptInput } from '../transaction/types.js';
+import { AuthorizationFailure, type AssessInput, type Authorization, type AuthorizeInput, type CardAssessment, type ReceiptInput, type TransactionOutput } from '../transaction/types.js';
 import type { RiskControls } from '../risk/controls.js';
 import { checkResponse } from '../risk/data-errors.js';
 import type { Logger } from '../util/log.js';
@@ -50,6 +50,8 @@ export interface TransactionDeps {
   offline?: OfflineLimits;
   vault?: CardVault;
   network?: Pick<NetworkMonitor, 'current'>;
+  /** The outcome is known (the card may still be in the reader): the register gets it now. */
+  onOutcome?: (output: TransactionOutput) => void;
 }
 
 /** The journal keeps the stable on-screen code (E101…), as the anomalies table does. */
@@ -212,6 +214,8 @@ export function provideTransactionEffects(deps: TransactionDeps) {
     actors: {
       waitForCard: fromPromise(async ({ signal }) => deps.reader.waitForCard({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
       readCard: fromPromise(async () => new SensitiveCard(await deps.reader.read())),
+      // No deadline: the transaction is over only when the card is out; the machine's alert and anomaly time it.
+      waitForRemoval: fromPromise(async ({ signal }) => deps.reader.waitForRemoval({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
       assessCard: fromPromise<CardAssessment, AssessInput>(async ({ input }) => deps.risk?.assess(input) ?? { action: 'continue' }),
       authorize: fromPromise<Authorization, AuthorizeInput>(async ({ input, signal }) => {
         // XState can start an invoked actor before the entry actions of the same macrostep have run; yield once so
@@ -233,6 +237,13 @@ export function provideTransactionEffects(deps: TransactionDeps) {
       }),
     },
     actions: {
+      outcomeKnown: (_, { output }) => {
+        try {
+          deps.onOutcome?.(output);
+        } catch (err) {
+          log.error({ err }, 'outcome listener failed');
+        }
+      },
       recordState: ({ context }, params) => {
         journal.recordState(context.txnRef, params.state, patchFrom(context), params.detail);
         emit({ type: 'state', state: params.state });

@@ -12,6 +12,10 @@ export interface TransactionLimits {
   /** Failed reads tolerated before the transaction fails (0 = no retry). */
   readRetries: number;
   cardWaitTimeoutMs: number;
+  /** A card still in the reader this long after the outcome: the "remove card" alert. Default 10 s. */
+  cardRemovalAlertMs?: number;
+  /** A card still in the reader this long after the outcome: the card-left-in-reader anomaly. Default 60 s. */
+  cardRemovalAnomalyMs?: number;
 }
 
 /** The approved transaction a void cancels, as found in the journal by its STAN. */

@@ -65,6 +65,11 @@ export interface CardReaderEvents {
   'card-presented': { entryMode: EntryMode };
   'card-removed': Record<string, never>;
   tamper: { reason: string };
+  /**
+   * A swipe made before the current wait began (while idle) was thrown away unread: a swipe is only taken from the
+   * wait it was made for. Carries no card data.
+   */
+  'swipe-discarded': { ageMs: number };
 }
 
 export interface CardReader extends EventSource<CardReaderEvents> {
@@ -73,7 +78,11 @@ export interface CardReader extends EventSource<CardReaderEvents> {
   /** Release the device; pending calls reject with 'not-connected'. Never fails. */
   close(): Promise<void>;
   info(): Promise<CardReaderInfo>;
-  /** Resolves once a card is presented, inserted or swiped (at once if one is already in the reader). */
+  /**
+   * Resolves once a card is presented, inserted or swiped: at once for a card already in the reader that no read has
+   * used yet. A card already read (left in after the last transaction) needs a new presentation, and a swipe made
+   * before the wait began is discarded ('swipe-discarded').
+   */
   waitForCard(opts: CardWaitOptions): Promise<{ entryMode: EntryMode }>;
   /** Reads the card now in the reader. */
   read(): Promise<CardData>;

@@ -2,8 +2,10 @@
  * Driver for a USB magnetic stripe reader in keyboard-emulation mode, read through node-hid (hidraw on Linux).
  *
  * The reader "types" the tracks as HID boot-protocol keyboard reports (8 bytes: modifier, reserved, 6 keycodes).
- * HidKeyboardDecoder turns reports into characters (US layout), a swipe ends on Enter or on an inter-character gap
- * measured on the injected Clock, and iso7813.parseSwipe validates it.
+ * HidKeyboardDecoder turns reports into characters (US layout). A swipe ends on silence measured on the injected
+ * Clock, never on Enter alone: many readers send Enter after each track, and the tracks of one swipe must stay one
+ * card. iso7813.parseSwipe validates it. A swipe is taken only by the wait it was made for: one made while nobody
+ * waited (the terminal idle) is discarded unread at the next wait and reported as 'swipe-discarded'.
  *
  * Linux deployment notes: the hidraw node needs a udev rule granting the terminal's user access, and while the
  * kernel's keyboard driver is bound to the reader the swipe is ALSO typed into whatever console has focus. Bind the
@@ -50,6 +52,11 @@ export interface HidMsrReaderOptions {
   openDevice?: OpenHidDevice;
   /** A swipe not ended by Enter ends after this much silence. Default 200 ms (readers type every few ms). */
   interCharTimeoutMs?: number;
+  /**
+   * After an Enter, the next track of the same swipe must start within this much silence, or the swipe is over.
+   * Default 100 ms: a reader types its tracks back to back, a person cannot swipe twice that fast.
+   */
+  interTrackGapMs?: number;
   /** The device prefixes each report with a report-ID byte (9-byte reports). Default false (plain boot keyboard). */
   reportId?: boolean;
 }
@@ -58,6 +65,7 @@ export const HID_REPORT_BYTES = 8;
 /** A stuck key or a runaway device must not grow the buffer without bound; a real swipe is under 200 characters. */
 export const MAX_SWIPE_CHARS = 512;
 const DEFAULT_INTER_CHAR_MS = 200;
+const DEFAULT_INTER_TRACK_MS = 100;
 
 // ---- HID usage table, US layout ----
 
@@ -149,13 +157,17 @@ export class HidKeyboardDecoder {
 
 // ---- driver ----
 
-type Swipe = { ok: true; card: CardData } | { ok: false; failure: SwipeFailure; entryMode: EntryMode };
+type Swipe = ({ ok: true; card: CardData } | { ok: false; failure: SwipeFailure; entryMode: EntryMode }) & {
+  /** Clock time of the swipe's first character. */
+  startedAt: number;
+};
 
 export class HidMsrReader implements CardReader {
   private readonly events = new TypedEmitter<CardReaderEvents>();
   private readonly clock: Clock;
   private readonly openDevice: OpenHidDevice;
   private readonly interCharTimeoutMs: number;
+  private readonly interTrackGapMs: number;
   private readonly reportBytes: number;
   private readonly decoder = new HidKeyboardDecoder();
   private device: HidDeviceLike | undefined;
@@ -165,17 +177,22 @@ export class HidMsrReader implements CardReader {
   /** Clock time of the last data event, to tell a split report from a fragment left before a silence. */
   private lastDataAt = 0;
   private typed = '';
+  /** Clock time of the first character of the swipe being typed. */
+  private typingSince: number | undefined;
   private overflow = false;
   private gapTimer: TimerHandle | undefined;
   /** The last completed swipe, until read() takes it. */
   private swipe: Swipe | undefined;
   private chipAttempted = false;
   private cardWait: Waiter<{ entryMode: EntryMode }> | undefined;
+  /** Clock time the pending wait began: a swipe started before it was not made for it. */
+  private waitSince = 0;
 
   constructor(private readonly options: HidMsrReaderOptions) {
     this.clock = options.clock ?? systemClock;
     this.openDevice = options.openDevice ?? openNodeHid;
     this.interCharTimeoutMs = options.interCharTimeoutMs ?? DEFAULT_INTER_CHAR_MS;
+    this.interTrackGapMs = options.interTrackGapMs ?? DEFAULT_INTER_TRACK_MS;
     this.reportBytes = HID_REPORT_BYTES + (options.reportId ? 1 : 0);
   }
 
@@ -215,7 +232,9 @@ export class HidMsrReader implements CardReader {
     this.ensureOpen();
     if (this.cardWait) throw fault('busy', 'already waiting for a card');
     if (opts.signal?.aborted) throw fault('cancelled', 'wait for card aborted');
-    if (this.swipe) return { entryMode: entryModeOf(this.swipe) };
+    // Whatever was swiped before this wait was made while idle, however recent: never charged to this one.
+    if (this.swipe) this.discard(this.swipe);
+    this.waitSince = this.clock.now();
     const waiter = new Waiter<{ entryMode: EntryMode }>(
       this.clock,
       opts,
@@ -301,33 +320,54 @@ export class HidMsrReader implements CardReader {
   }
 
   private onChar(c: string): void {
+    // A blank stripe types Enter alone: that too is a swipe (it fails 'empty').
+    this.typingSince ??= this.clock.now();
     if (c === ENTER) {
-      this.completeSwipe();
+      // Enter ends a track, perhaps not the swipe: the next track may follow at once.
+      this.restartGap(this.interTrackGapMs);
       return;
     }
     if (this.typed.length >= MAX_SWIPE_CHARS) this.overflow = true;
     else this.typed += c;
+    this.restartGap(this.interCharTimeoutMs);
+  }
+
+  private restartGap(ms: number): void {
     this.gapTimer?.cancel();
-    this.gapTimer = this.clock.setTimeout(() => this.completeSwipe(), this.interCharTimeoutMs);
+    this.gapTimer = this.clock.setTimeout(() => this.completeSwipe(), ms);
   }
 
   private completeSwipe(): void {
     const text = this.typed;
     const overflow = this.overflow;
+    const startedAt = this.typingSince ?? this.clock.now();
     this.resetAssembly();
     const entryMode: EntryMode = this.chipAttempted ? 'fallback-swipe' : 'swipe';
     const parsed: CardData | SwipeFailure = overflow
       ? { code: 'read-failed', reason: 'bad-length' }
       : parseSwipe(text, { now: this.clock.now(), chipAttempted: this.chipAttempted });
-    this.swipe = isSwipeFailure(parsed) ? { ok: false, failure: parsed, entryMode } : { ok: true, card: parsed };
+    const swipe: Swipe = isSwipeFailure(parsed) ? { ok: false, failure: parsed, entryMode, startedAt } : { ok: true, card: parsed, startedAt };
+    // Begun before the pending wait: half of it was typed while idle, so it is not this transaction's card either.
+    if (this.cardWait && startedAt < this.waitSince) {
+      this.discard(swipe);
+      return;
+    }
+    this.swipe = swipe;
     this.events.emit('card-presented', { entryMode });
     this.cardWait?.resolve({ entryMode });
+  }
+
+  /** Drops a swipe unread; the event says how old it was and nothing about the card. */
+  private discard(swipe: Swipe): void {
+    if (this.swipe === swipe) this.swipe = undefined;
+    this.events.emit('swipe-discarded', { ageMs: Math.max(0, this.clock.now() - swipe.startedAt) });
   }
 
   private resetAssembly(): void {
     this.gapTimer?.cancel();
     this.gapTimer = undefined;
     this.typed = '';
+    this.typingSince = undefined;
     this.overflow = false;
   }
 

@@ -1,6 +1,11 @@
 /**
  * Mock card reader with fault injection, for tests and the desktop simulator. Time comes from the injected Clock,
  * so a ManualClock drives every timeout.
+ *
+ * A card's life as on real hardware: presented (inserted, tapped or swiped), read, then a chip card stays inserted
+ * until remove() (a tapped or swiped card is gone once read). A card already read is never offered to a later wait
+ * without a new presentation, and a swipe made while nobody waits for a card is discarded at the next wait
+ * ('swipe-discarded'), as the HID reader does.
  */
 import type { Clock } from '../clock.js';
 import { Waiter } from './waiter.js';
@@ -31,6 +36,11 @@ export interface MockCardReaderOptions {
 
 type Settle<T> = { ok: true; value: T } | { ok: false; error: DeviceFaultError<CardReaderFaultCode> };
 
+export interface PresentOptions {
+  /** The cardholder takes the card out as soon as the terminal waits for its removal (the simulator's cardholder). */
+  removeWhenAsked?: boolean;
+}
+
 
 export class MockCardReader implements CardReader {
   private readonly events = new TypedEmitter<CardReaderEvents>();
@@ -42,7 +52,10 @@ export class MockCardReader implements CardReader {
   private inReader: CardData | undefined;
   /** The card in the reader has been read (or a read was tried): a new transaction needs a new presentation. */
   private consumed = false;
-  private readonly queue: CardData[] = [];
+  private readonly queue: Array<{ card: CardData; removeWhenAsked: boolean }> = [];
+  private removeWhenAsked = false;
+  /** Clock time of a swipe made while no wait was pending: it is discarded at the next wait. */
+  private swipedIdleAt: number | undefined;
   private cardWait: Waiter<{ entryMode: EntryMode }> | undefined;
   private removalWait: Waiter<void> | undefined;
   private reading: Waiter<CardData> | undefined;
@@ -90,6 +103,7 @@ export class MockCardReader implements CardReader {
     if (opts.signal?.aborted) throw this.fault('cancelled', 'wait for card aborted');
     const rule = this.faults.match('wait');
     if (rule) throw this.injected(rule, 'wait for card failed');
+    if (this.swipedIdleAt !== undefined) this.discardIdleSwipe();
     if (this.inReader && !this.consumed) return { entryMode: this.inReader.entryMode };
 
     const pending = new Waiter<{ entryMode: EntryMode }>(
@@ -113,13 +127,13 @@ export class MockCardReader implements CardReader {
     if (rule) throw this.injected(rule, 'read failed');
     const card = this.inReader;
     if (!card) throw this.fault('read-failed', 'no card in the reader');
-    if (this.readDurationMs <= 0) return copyCard(card);
+    if (this.readDurationMs <= 0) return this.readDone(card);
 
     const pending = new Waiter<CardData>(
       this.clock,
       { timeoutMs: this.readDurationMs },
       // The read completes when its duration elapses, unless remove() or close() settled it first.
-      () => ({ ok: true, value: copyCard(card) }),
+      () => ({ ok: true, value: this.readDone(card) }),
       () => ({ ok: false, error: this.fault('cancelled', 'read aborted') }),
       () => {
         this.reading = undefined;
@@ -135,6 +149,7 @@ export class MockCardReader implements CardReader {
     if (opts.signal?.aborted) throw this.fault('cancelled', 'wait for removal aborted');
     const rule = this.faults.match('remove');
     if (rule) throw this.injected(rule, 'wait for removal failed');
+    if (this.inReader && this.removeWhenAsked) this.remove();
     if (!this.inReader) return;
 
     const pending = new Waiter<void>(
@@ -153,8 +168,8 @@ export class MockCardReader implements CardReader {
   // ---- test and simulator controls ----
 
   /** A card is presented. It enters the reader now if the reader is empty, otherwise after the current one leaves. */
-  present(card: CardData): void {
-    this.queue.push(copyCard(card));
+  present(card: CardData, options: PresentOptions = {}): void {
+    this.queue.push({ card: copyCard(card), removeWhenAsked: options.removeWhenAsked ?? false });
     // A card already read is taken away by whoever presents the next one.
     if (this.inReader && this.consumed && !this.reading) this.remove();
     else if (!this.inReader) this.admitNext();
@@ -164,6 +179,7 @@ export class MockCardReader implements CardReader {
   remove(): void {
     if (!this.inReader) return;
     this.inReader = undefined;
+    this.swipedIdleAt = undefined;
     this.reading?.settle({ ok: false, error: this.fault('card-removed', 'card removed during read') });
     this.events.emit('card-removed', {});
     this.removalWait?.settle({ ok: true, value: undefined });
@@ -213,15 +229,42 @@ export class MockCardReader implements CardReader {
     return this.inReader?.entryMode;
   }
 
+  /** The card in the reader has been read (or a read was tried): it stays until removed, unread by later waits. */
+  get cardUsed(): boolean {
+    return this.inReader !== undefined && this.consumed;
+  }
+
   // ---- internals ----
 
   private admitNext(): void {
     const next = this.queue.shift();
     if (!next) return;
-    this.inReader = next;
+    const { card } = next;
+    this.inReader = card;
+    this.removeWhenAsked = next.removeWhenAsked;
     this.consumed = false;
-    this.events.emit('card-presented', { entryMode: next.entryMode });
-    this.cardWait?.settle({ ok: true, value: { entryMode: next.entryMode } });
+    this.swipedIdleAt = isSwipe(card) && !this.cardWait ? this.clock.now() : undefined;
+    this.events.emit('card-presented', { entryMode: card.entryMode });
+    this.cardWait?.settle({ ok: true, value: { entryMode: card.entryMode } });
+  }
+
+  /** A swipe made while idle is old news by the time a sale waits: it is dropped unread. */
+  private discardIdleSwipe(): void {
+    const ageMs = this.clock.now() - (this.swipedIdleAt ?? this.clock.now());
+    this.swipedIdleAt = undefined;
+    this.inReader = undefined;
+    this.events.emit('swipe-discarded', { ageMs });
+    this.admitNext();
+  }
+
+  /** A tapped or swiped card is gone once read; an inserted chip card stays until it is removed. */
+  private readDone(card: CardData): CardData {
+    if (this.inReader === card && !STAYS_IN_READER.has(card.entryMode)) {
+      this.inReader = undefined;
+      this.swipedIdleAt = undefined;
+      this.admitNext();
+    }
+    return copyCard(card);
   }
 
   private ensureReady(): void {
@@ -245,6 +288,13 @@ export class MockCardReader implements CardReader {
     }
     return new DeviceFaultError('card-reader', rule.code, rule.message ?? `${what}: ${rule.code}`, { injected: true });
   }
+}
+
+/** Entry modes where the card stays physically in the reader after the read. */
+const STAYS_IN_READER = new Set<EntryMode>(['chip']);
+
+function isSwipe(card: CardData): boolean {
+  return card.entryMode === 'swipe' || card.entryMode === 'fallback-swipe';
 }
 
 function copyCard(card: CardData): CardData {

@@ -103,6 +103,11 @@ export class SerialCardModule implements CardReader {
   private inFlight: Outgoing | undefined;
   private readonly responses = new Map<number, PendingResponse>();
   private cardPresent: EntryMode | undefined;
+  /**
+   * The card in the module was presented while we listened and no READ has used it yet. A card left in after its
+   * read, or found in the module with no history (after a reopen), is not a new presentation: a sale never gets it.
+   */
+  private freshCard: EntryMode | undefined;
   private tamperReason: string | undefined;
   private cardWait: Waiter<{ entryMode: EntryMode }> | undefined;
   private removalWait: Waiter<void> | undefined;
@@ -171,7 +176,8 @@ export class SerialCardModule implements CardReader {
         const mode = entryModeOf(rsp.entryMode);
         if (rsp.present === true && mode) {
           this.cardPresent = mode;
-          waiter.resolve({ entryMode: mode });
+          // A card already read stays inserted: wait for it to leave and a card to be presented again.
+          if (this.freshCard === mode) waiter.resolve({ entryMode: mode });
         }
       },
       (error: Error) => waiter.reject(error),
@@ -192,11 +198,13 @@ export class SerialCardModule implements CardReader {
       },
     );
     this.reading = waiter;
+    // From now on the card in the module has been used, whatever the answer.
+    this.freshCard = undefined;
     this.command('READ').then(
       (rsp) => {
         const card = cardFrom(rsp);
         if (card instanceof DeviceFaultError) {
-          if (card.code === 'card-removed') this.cardPresent = undefined;
+          if (card.code === 'card-removed') this.cardPresent = this.freshCard = undefined;
           if (card.code === 'tamper') this.applyTamper({ tamper: 'reported on read' });
           waiter.reject(card);
         } else {
@@ -313,12 +321,14 @@ export class SerialCardModule implements CardReader {
         const mode = entryModeOf(msg.entryMode);
         if (!mode) return;
         this.cardPresent = mode;
+        this.freshCard = mode;
         this.events.emit('card-presented', { entryMode: mode });
         this.cardWait?.resolve({ entryMode: mode });
         return;
       }
       case 'CARD_REMOVED':
         this.cardPresent = undefined;
+        this.freshCard = undefined;
         this.reading?.reject(fault('card-removed', 'card removed during read'));
         this.events.emit('card-removed', {});
         this.removalWait?.resolve();
@@ -450,6 +460,7 @@ export class SerialCardModule implements CardReader {
     this.removalWait?.reject(error);
     this.reading?.reject(error);
     this.cardPresent = undefined;
+    this.freshCard = undefined;
     this.tamperReason = undefined;
   }
 

@@ -275,6 +275,18 @@ const TABLE = [
     actionText: 'Check the entry and try again',
     support: 'A request with a malformed or missing field. The journal detail names the field.',
   },
+  {
+    code: 'E407', name: 'card-left-in-reader', class: 'operator-error', severity: 'warning',
+    title: 'Card left in', message: 'The card was left in the reader', action: 'none',
+    actionText: 'Take the card out of the reader',
+    support: 'The payment was over and its result sent, but the card stayed in the reader past transaction.cardRemovalAnomalyMs. The terminal takes no new payment until it is out; it never reads that card again without a new insertion. If no card is in, the reader card sensor is faulty: see E310.',
+  },
+  {
+    code: 'E408', name: 'stale-swipe', class: 'operator-error', severity: 'info',
+    title: 'Swipe again', message: 'A swipe made before the payment was ignored', action: 'retry',
+    actionText: 'Swipe the card again now',
+    support: 'The magnetic reader delivered a swipe made before the payment started (while idle). It is discarded unread, never charged. Frequent: cardholders swipe too early, or something types into the reader.',
+  },
   // E5xx duplicate, unauthorized, suspected fraud
   {
     code: 'E501', name: 'duplicate-transaction', class: 'duplicate', severity: 'warning',

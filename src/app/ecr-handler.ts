@@ -223,7 +223,7 @@ export class EcrCommandHandler implements EcrHandler {
       const card = testCard(request.name);
       if (!card) return refuse(`name: expected one of ${testCardNames().join(', ')}, found ${JSON.stringify(request.name)}`, 'name');
       if (!mocks.reader) return refuse('the card reader is not a mock');
-      mocks.reader.present(card);
+      mocks.reader.present(card, { removeWhenAsked: request.stays !== true });
       session.send({ id, type: 'done', cmd: 'sim.card', card: request.name ?? 'visa' });
       return;
     }

@@ -276,12 +276,23 @@ const transaction = obj({
   partialApprovalTimeoutMs: ms(1000),
   minAmount: int(1, Number.MAX_SAFE_INTEGER),
   maxAmount: int(1, Number.MAX_SAFE_INTEGER),
+  /** After the outcome, a card still in the reader this long gets the "remove card" alert... */
+  cardRemovalAlertMs: ms(1000),
+  /** ...and this long (counted from the outcome too) the card-left-in-reader anomaly. */
+  cardRemovalAnomalyMs: ms(1000),
 }).superRefine((v, ctx) => {
   if (v.maxAmount < v.minAmount) {
     ctx.addIssue({
       code: 'custom',
       path: ['maxAmount'],
       message: `an integer >= transaction.minAmount (${v.minAmount})`,
+    });
+  }
+  if (v.cardRemovalAnomalyMs < v.cardRemovalAlertMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cardRemovalAnomalyMs'],
+      message: `an integer >= transaction.cardRemovalAlertMs (${v.cardRemovalAlertMs})`,
     });
   }
 });

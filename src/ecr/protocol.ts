@@ -111,7 +111,11 @@ const statusSchema = command('status', {});
 const reprintSchema = command('reprint', { stan: stan.optional() });
 const slipSchema = command('slip', { code: z.string({ error: 'an anomaly code like "E301"' }).regex(/^E\d{3}$/, { error: 'an anomaly code like "E301"' }).optional() });
 const selftestSchema = command('selftest', {});
-const simCardSchema = command('sim.card', { name: str('a test card name of 1 to 64 characters', 1, 64).optional() });
+// The simulated cardholder takes a card out when the terminal asks, unless told to leave it in (`stays`).
+const simCardSchema = command('sim.card', {
+  name: str('a test card name of 1 to 64 characters', 1, 64).optional(),
+  stays: z.boolean({ error: 'true or false' }).optional(),
+});
 const simFaultSchema = command('sim.fault', {
   device: z.enum(SIM_FAULT_DEVICES, { error: `one of ${SIM_FAULT_DEVICES.map((d) => JSON.stringify(d)).join(', ')}` }),
   code: str('a fault code string of 1 to 64 characters', 1, 64),

@@ -22,7 +22,7 @@ import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
 import { transactionMachine } from '../transaction/machine.js';
-import { AuthorizationFailure, type AssessInput, type Authorization, type AuthorizeInput, type CardAssessment, type ReceiptInput } from '../transaction/types.js';
+import { AuthorizationFailure, type AssessInput, type Authorization, type AuthorizeInput, type CardAssessment, type ReceiptInput, type TransactionOutput } from '../transaction/types.js';
 import type { RiskControls } from '../risk/controls.js';
 import { checkResponse } from '../risk/data-errors.js';
 import type { Logger } from '../util/log.js';
@@ -59,6 +59,8 @@ export interface TransactionDeps {
   hostAvailability?: Pick<HostAvailability, 'isDown'>;
   /** What the terminal's messages say about itself (field 22's PIN digit, fields 32/33); absent = no PIN pad, no ids. */
   messageProfile?: MessageProfile;
+  /** The outcome is known (the card may still be in the reader): the register gets it now. */
+  onOutcome?: (output: TransactionOutput) => void;
 }
 
 /** From configuration: `terminal.pinPad`, `host.acquiringInstitutionId`, `host.forwardingInstitutionId`. */
@@ -347,6 +349,8 @@ export function provideTransactionEffects(deps: TransactionDeps) {
     actors: {
       waitForCard: fromPromise(async ({ signal }) => deps.reader.waitForCard({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
       readCard: fromPromise(async () => new SensitiveCard(await deps.reader.read())),
+      // No deadline: the transaction is over only when the card is out; the machine's alert and anomaly time it.
+      waitForRemoval: fromPromise(async ({ signal }) => deps.reader.waitForRemoval({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
       assessCard: fromPromise<CardAssessment, AssessInput>(async ({ input }) => deps.risk?.assess(input) ?? { action: 'continue' }),
       authorize: fromPromise<Authorization, AuthorizeInput>(async ({ input, signal }) => {
         // XState can start an invoked actor before the entry actions of the same macrostep have run; yield once so
@@ -376,6 +380,13 @@ export function provideTransactionEffects(deps: TransactionDeps) {
         } else {
           journal.markReversalPending(context.txnRef, reason);
           deps.forwarder?.kick();
+        }
+      },
+      outcomeKnown: (_, { output }) => {
+        try {
+          deps.onOutcome?.(output);
+        } catch (err) {
+          log.error({ err }, 'outcome listener failed');
         }
       },
       recordState: ({ context }, params) => {

@@ -79,6 +79,9 @@ export interface TerminalStatus {
   transaction?: { txnRef: string; kind: TransactionKind; state: string };
 }
 
+/** Transaction states after the outcome, while its card is still in the reader. */
+const REMOVAL_STATES = new Set(['removingCard', 'cardRemovalAlert']);
+
 export class Terminal {
   private readonly actor: Actor<typeof terminalMachine>;
   private current: { txnRef: string; kind: TransactionKind; amount: number; currency: string; listener?: TransactionListener; state: string; originalTxnRef?: string } | undefined;
@@ -94,6 +97,7 @@ export class Terminal {
     const transaction = provideTransactionEffects({
       ...deps,
       listener: () => this.current?.listener,
+      onOutcome: (output) => this.deliver(output),
     });
     const machine = terminalMachine.provide({
       actors: {
@@ -108,18 +112,9 @@ export class Terminal {
           if (screen) deps.display.show(screen).catch((err: unknown) => deps.log.error({ err }, 'screen could not be shown'));
         },
         transactionFinished: (_, { output: finished }) => {
-          // A sale cancelled while the host was deciding ends before its STAN reaches the machine; the journal has it.
-          const stan = finished.stan ?? deps.journal.getTransaction(finished.txnRef)?.stan ?? undefined;
-          const output = stan !== undefined && stan !== null ? { ...finished, stan } : finished;
-          const resolve = this.waiting.get(output.txnRef);
-          this.waiting.delete(output.txnRef);
-          const originalTxnRef = this.current?.originalTxnRef;
+          // Told already when the outcome was known and the card was still in; otherwise now.
+          this.deliver(finished);
           this.current = undefined;
-          deps.risk?.finished(output, originalTxnRef);
-          // A card check that found card testing (or similar) locks the terminal once the transaction is over.
-          if (output.lockRequested) this.lock(`suspected fraud: ${output.lockRequested}`);
-          resolve?.(output);
-          this.notify({ type: 'transaction', output });
         },
         terminalFault: (_, { name, reason }) => {
           const crashed = this.current;
@@ -176,6 +171,10 @@ export class Terminal {
       }),
       hostLink.on('down', () => this.actor.send({ type: 'HOST_DOWN' })),
       network.on('change', ({ state }) => this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' })),
+      // An old swipe the reader threw away: journaled without card data; the sale keeps waiting for a fresh one.
+      this.deps.reader.on('swipe-discarded', ({ ageMs }) =>
+        this.deps.anomalies.raise('stale-swipe', { ...(this.current ? { txnRef: this.current.txnRef } : {}), reason: `swipe made ${ageMs} ms before the card wait, discarded unread` }, { show: false }),
+      ),
     );
     this.actor.start();
     for (const reason of this.deps.heldLocks ?? []) {
@@ -242,12 +241,30 @@ export class Terminal {
     });
   }
 
+  /** The result goes to whoever asked for it, once per transaction, as soon as its outcome is known. */
+  private deliver(finished: TransactionOutput): void {
+    const resolve = this.waiting.get(finished.txnRef);
+    if (!resolve) return;
+    this.waiting.delete(finished.txnRef);
+    // A sale cancelled while the host was deciding ends before its STAN reaches the machine; the journal has it.
+    const stan = finished.stan ?? this.deps.journal.getTransaction(finished.txnRef)?.stan ?? undefined;
+    const output = stan !== undefined && stan !== null ? { ...finished, stan } : finished;
+    this.deps.risk?.finished(output, this.current?.originalTxnRef);
+    // A card check that found card testing (or similar) locks the terminal once the transaction is over.
+    if (output.lockRequested) this.lock(`suspected fraud: ${output.lockRequested}`);
+    resolve(output);
+    this.notify({ type: 'transaction', output });
+  }
+
   /**
    * Start a transaction; the returned promise resolves with its result. A refusal (one is already running, the
    * terminal is locked or still starting) throws a TerminalError at once, before anything is journaled.
    */
   startTransaction(request: TransactionRequest, listener?: TransactionListener): Promise<TransactionOutput> {
     const op = this.operation();
+    if (op === 'transacting' && this.current && REMOVAL_STATES.has(this.current.state)) {
+      throw new TerminalError('busy', 'remove card: the card of the last transaction is still in the reader');
+    }
     if (op === 'transacting') throw new TerminalError('busy', 'a transaction is already in progress');
     if (op === 'locked') throw new TerminalError('locked', `terminal locked: ${this.actor.getSnapshot().context.lockReasons.join('; ')}`);
     if (op !== 'ready' && op !== 'degraded') throw new TerminalError('not-ready', `terminal is ${op}`);

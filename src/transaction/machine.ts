@@ -41,12 +41,18 @@ export interface TransactionContext extends TransactionInput {
   outcome?: TransactionOutcome;
   /** The host approved less than asked (code 10); the register decides whether the customer pays the rest. */
   partial?: { requestedAmount: number; approvedAmount: number };
+  /** A card was presented in this transaction: it ends only once the reader is empty. */
+  cardPresented?: boolean;
 }
 
 export type TransactionEvent = { type: 'CANCEL'; by?: 'operator' | 'ecr' } | { type: 'CONFIRM'; by?: 'operator' | 'ecr' };
 
 /** How many times a transaction may ask for another card or the chip before it gives up. */
 const MAX_OTHER_METHOD_REQUESTS = 2;
+
+/** Defaults of the card-removal alert and anomaly when the limits do not set them. */
+const CARD_REMOVAL_ALERT_MS = 10_000;
+const CARD_REMOVAL_ANOMALY_MS = 60_000;
 
 /** Read faults worth another attempt with the same card; anything else is a device problem. */
 const RETRIABLE_READ_FAULTS = new Set(['read-failed', 'card-removed', 'chip-error']);
@@ -87,6 +93,9 @@ export const transactionMachine = setup({
     printReceipts: fromPromise<{ warnings: string[] }, ReceiptInput>(async () => {
       throw new Error('printReceipts not provided');
     }),
+    waitForRemoval: fromPromise<void, { txnRef: string }>(async () => {
+      throw new Error('waitForRemoval not provided');
+    }),
   },
   actions: {
     /** Journal a state change (provided). */
@@ -95,6 +104,8 @@ export const transactionMachine = setup({
     showScreen: (_, _params: { screen: Screen }) => {},
     /** Journal, show and publish an anomaly (provided). */
     raiseAnomaly: (_, _params: AnomalyRef & { txnRef: string }) => {},
+    /** The money outcome is known: tell whoever asked for it now, without waiting for the card (provided). */
+    outcomeKnown: (_, _params: { output: TransactionOutput }) => {},
     addAnomaly: assign({ anomalies: ({ context }, anomaly: AnomalyRef) => [...context.anomalies, anomaly] }),
     /** Tell the register the host approved part of the amount and wait for its decision (provided). */
     askPartialDecision: (_, _params: { requestedAmount: number; approvedAmount: number; currency: string }) => {},
@@ -119,6 +130,7 @@ export const transactionMachine = setup({
       const error = (event as unknown as { error: unknown }).error;
       return isDeviceFault(error) && RETRIABLE_READ_FAULTS.has(error.code);
     },
+    cardPresented: ({ context }) => context.cardPresented === true,
     approvedByHost: ({ event }) => (event as unknown as { output: Authorization }).output.approved,
     partiallyApprovedByHost: ({ context, event }) => {
       const output = (event as unknown as { output: Authorization }).output;
@@ -129,6 +141,10 @@ export const transactionMachine = setup({
     cardTimeout: ({ context }) => context.limits.cardWaitTimeoutMs,
     confirmTimeout: ({ context }) => context.limits.confirmTimeoutMs ?? 60_000,
     partialTimeout: ({ context }) => context.limits.partialApprovalTimeoutMs ?? 60_000,
+    removalAlert: ({ context }) => context.limits.cardRemovalAlertMs ?? CARD_REMOVAL_ALERT_MS,
+    // Counted from the outcome, like the alert: the anomaly state is entered after the alert.
+    removalAnomaly: ({ context }) =>
+      Math.max(0, (context.limits.cardRemovalAnomalyMs ?? CARD_REMOVAL_ANOMALY_MS) - (context.limits.cardRemovalAlertMs ?? CARD_REMOVAL_ALERT_MS)),
   },
 }).createMachine({
   id: 'transaction',
@@ -180,7 +196,7 @@ export const transactionMachine = setup({
         id: 'waitForCard',
         src: 'waitForCard',
         input: ({ context }) => ({ txnRef: context.txnRef }),
-        onDone: { target: 'reading' },
+        onDone: { target: 'reading', actions: assign({ cardPresented: true }) },
         onError: { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
       },
       after: {
@@ -424,50 +440,99 @@ export const transactionMachine = setup({
       },
     },
     done: {
-      type: 'final',
       entry: [
         { type: 'recordState', params: ({ context }) => ({ state: 'done', detail: { outcome: context.outcome, receipt: context.receipt } }) },
         { type: 'showScreen', params: ({ context }) => ({ screen: screens.done(context.outcome ?? 'failed', context.receipt === 'pending') }) },
       ],
+      always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
     },
     cancelled: {
-      type: 'final',
       entry: [
         assign({ outcome: 'cancelled' }),
         { type: 'recordState', params: { state: 'cancelled' } },
         { type: 'raiseAnomaly', params: ({ context }) => ({ ...(context.anomalies.at(-1) ?? { name: 'cancelled-by-operator' }), txnRef: context.txnRef }) },
         { type: 'showScreen', params: { screen: screens.cancelled() } },
       ],
+      always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
     },
     failed: {
-      type: 'final',
       entry: [
         assign({ outcome: 'failed' }),
         { type: 'recordState', params: { state: 'failed' } },
         { type: 'raiseAnomaly', params: ({ context }) => ({ ...(context.anomalies.at(-1) ?? { name: 'system-fault' }), txnRef: context.txnRef }) },
       ],
+      always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
+    },
+    // The outcome is journaled and told; the transaction ends when its card has left the reader (a real terminal:
+    // outcome, then "remove card", then idle). A card left in is never read again without a new presentation.
+    removingCard: {
+      entry: [
+        { type: 'recordState', params: { state: 'removingCard' } },
+        { type: 'showScreen', params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', false) }) },
+        { type: 'outcomeKnown', params: ({ context }) => ({ output: outputOf(context) }) },
+      ],
+      invoke: {
+        id: 'waitForRemoval',
+        src: 'waitForRemoval',
+        input: ({ context }) => ({ txnRef: context.txnRef }),
+        onDone: { target: 'ended', actions: [{ type: 'recordState', params: { state: 'cardRemoved' } }] },
+        // The reader failed while the card was in: the outcome stands; the self-test and the next sale meet the fault.
+        onError: {
+          target: 'ended',
+          actions: [{ type: 'recordState', params: ({ event }) => ({ state: 'cardRemovalUnknown', detail: { fault: anomalyFromError(event.error).fault?.code ?? 'unknown' } }) }],
+        },
+      },
+      initial: 'waiting',
+      states: {
+        waiting: { after: { removalAlert: { target: 'alerted' } } },
+        alerted: {
+          entry: [
+            { type: 'recordState', params: { state: 'cardRemovalAlert' } },
+            { type: 'showScreen', params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', true) }) },
+          ],
+          after: { removalAnomaly: { target: 'overdue' } },
+        },
+        overdue: {
+          entry: [
+            {
+              type: 'raiseAnomaly',
+              params: ({ context }) => ({
+                name: 'card-left-in-reader',
+                reason: `card still in the reader ${context.limits.cardRemovalAnomalyMs ?? CARD_REMOVAL_ANOMALY_MS} ms after the outcome`,
+                txnRef: context.txnRef,
+              }),
+            },
+          ],
+        },
+      },
+    },
+    ended: {
+      type: 'final',
     },
   },
-  output: ({ context }) => {
-    const auth = context.authorization;
-    const primary = context.anomalies[0];
-    return {
-      txnRef: context.txnRef,
-      kind: context.kind,
-      outcome: context.outcome ?? 'failed',
-      amount: context.amount,
-      currency: context.currency,
-      ...(context.stan !== undefined ? { stan: context.stan } : {}),
-      ...(context.card ? { maskedPan: context.card.summary.maskedPan, entryMode: context.card.summary.entryMode } : context.original?.maskedPan ? { maskedPan: context.original.maskedPan } : {}),
-      ...(auth ? { responseCode: auth.responseCode, responseText: auth.responseText } : {}),
-      ...(auth?.approvalCode ? { approvalCode: auth.approvalCode } : {}),
-      ...(auth?.rrn ? { rrn: auth.rrn } : {}),
-      ...(context.partial ? context.partial : {}),
-      receipt: context.receipt,
-      ...(primary ? { anomaly: primary } : {}),
-      anomalies: context.anomalies,
-      ...(context.cardKey ? { cardKey: context.cardKey } : {}),
-      ...(context.lockRequested ? { lockRequested: context.lockRequested } : {}),
-    };
-  },
+  output: ({ context }) => outputOf(context),
 });
+
+/** The result as the register gets it; the same whether told at the outcome or when the transaction ends. */
+function outputOf(context: TransactionContext): TransactionOutput {
+  const auth = context.authorization;
+  const primary = context.anomalies[0];
+  return {
+    txnRef: context.txnRef,
+    kind: context.kind,
+    outcome: context.outcome ?? 'failed',
+    amount: context.amount,
+    currency: context.currency,
+    ...(context.stan !== undefined ? { stan: context.stan } : {}),
+    ...(context.card ? { maskedPan: context.card.summary.maskedPan, entryMode: context.card.summary.entryMode } : context.original?.maskedPan ? { maskedPan: context.original.maskedPan } : {}),
+    ...(auth ? { responseCode: auth.responseCode, responseText: auth.responseText } : {}),
+    ...(auth?.approvalCode ? { approvalCode: auth.approvalCode } : {}),
+    ...(auth?.rrn ? { rrn: auth.rrn } : {}),
+    ...(context.partial ? context.partial : {}),
+    receipt: context.receipt,
+    ...(primary ? { anomaly: primary } : {}),
+    anomalies: context.anomalies,
+    ...(context.cardKey ? { cardKey: context.cardKey } : {}),
+    ...(context.lockRequested ? { lockRequested: context.lockRequested } : {}),
+  };
+}

@@ -13,6 +13,10 @@ export function formatAmount(amount: number, currency: string): string {
 
 const CURRENCY_SYMBOLS: Record<string, string> = { '978': 'EUR', '840': 'USD', '826': 'GBP', '756': 'CHF', '752': 'SEK', '124': 'CAD' };
 
+const OUTCOME_TEXT: Record<string, string> = {
+  approved: 'Approved', 'offline-approved': 'Approved offline', declined: 'Declined', cancelled: 'Cancelled', failed: 'Not completed',
+};
+
 const KIND_TITLE: Record<TransactionKind, string> = { sale: 'SALE', refund: 'REFUND', void: 'VOID' };
 
 export const screens = {
@@ -56,6 +60,12 @@ export const screens = {
     title: 'PARTIAL APPROVAL',
     lines: [`Approved ${formatAmount(approved, currency)}`, `of ${formatAmount(requested, currency)}`, 'Accept and pay the rest, or cancel'],
     severity: 'warning',
+  }),
+  /** After the outcome, until the reader is empty; `overdue` once the card has been left in too long. */
+  removeCard: (outcome: string, overdue: boolean): Screen => ({
+    title: 'REMOVE CARD',
+    lines: [OUTCOME_TEXT[outcome] ?? outcome, overdue ? 'Card still in reader - please take it' : 'Please remove your card'],
+    severity: overdue ? 'warning' : 'info',
   }),
   cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),
 };

@@ -15,6 +15,10 @@ export interface TransactionLimits {
   cardWaitTimeoutMs: number;
   /** How long the register has to accept a partial approval before it is reversed (default 60 s). */
   partialApprovalTimeoutMs?: number;
+  /** A card still in the reader this long after the outcome: the "remove card" alert. Default 10 s. */
+  cardRemovalAlertMs?: number;
+  /** A card still in the reader this long after the outcome: the card-left-in-reader anomaly. Default 60 s. */
+  cardRemovalAnomalyMs?: number;
 }
 
 /** The approved transaction a void cancels, as found in the journal by its STAN. */

@@ -12,6 +12,7 @@ import type { EntryMode } from '../../hal/card-reader/contract.js';
 import { DeviceFaultError } from '../../hal/fault.js';
 import { HID_SWIPES, type HidSwipeFixture } from './fixtures/hid-swipes.js';
 import { expectFault, track } from './expect-fault.js';
+import { typedReports } from '../support/hid-typing.js';
 
 const PAN = '4111111111111111';
 
@@ -102,11 +103,16 @@ async function replay(fixture: HidSwipeFixture): Promise<void> {
   await clock.advance(250);
 }
 
+/** The default silence after an Enter that ends a swipe (the next track of the same swipe would come sooner). */
+const INTER_TRACK_GAP_MS = 100;
+
 async function typeSwipe(text: string): Promise<void> {
   for (const report of typeText(text)) {
     device.emit('data', report);
     await clock.advance(1);
   }
+  // An Enter ends the swipe only once the inter-track gap has passed without another track.
+  if (text.endsWith('\r')) await clock.advance(INTER_TRACK_GAP_MS);
 }
 
 /** The fault, serialised every way it could leave the process, must not carry the PAN. */
@@ -227,9 +233,11 @@ describe('HidMsrReader behaviour', () => {
     expect((await reader.read()).entryMode).toBe('swipe');
   });
 
-  it('resolves waitForCard at once for a swipe not yet read, and read consumes it', async () => {
+  it('resolves waitForCard for a swipe made during the wait, and read consumes it', async () => {
+    // Issue 12 changed this case: a swipe made before the wait is discarded (see "swipes belong to their wait").
+    const wait = reader.waitForCard({ timeoutMs: 60_000 });
     await typeSwipe(`${T2}\r`);
-    await expect(reader.waitForCard({ timeoutMs: 0 })).resolves.toEqual({ entryMode: 'swipe' });
+    await expect(wait).resolves.toEqual({ entryMode: 'swipe' });
     await reader.read();
     const error = await expectFault(reader.read(), 'card-reader', 'read-failed');
     expect(error.detail).toEqual({ reason: 'empty' });
@@ -301,6 +309,7 @@ describe('HidMsrReader behaviour', () => {
     reader = makeReader({ reportId: true });
     await reader.open();
     for (const report of typeText(`${T2}\r`)) device.emit('data', Buffer.concat([Buffer.from([0x01]), report]));
+    await clock.advance(INTER_TRACK_GAP_MS);
     expect((await reader.read()).pan).toBe(PAN);
   });
 
@@ -356,5 +365,104 @@ describe('HidKeyboardDecoder', () => {
     expect(d.decode(r(0, 0, 0xe1))).toBe('');
     expect(d.decode(Uint8Array.from([0, 0, 0x04]))).toBe('');
     expect(d.decode(r(0, 0, 0x7f))).toBe('\uFFFD');
+  });
+});
+
+describe('HidMsrReader: swipes belong to their wait, tracks to their swipe', () => {
+  const T1 = `%B${PAN}^DOE/JOHN^28121010000000000000?`;
+  const T2 = `;${PAN}=28121010000000000?`;
+
+  /** Types as a keyboard-wedge reader does, `msPerReport` apart on the clock. */
+  async function swipe(text: string, msPerReport = 1): Promise<void> {
+    for (const report of typedReports(text)) {
+      device.emit('data', Buffer.from(report));
+      await clock.advance(msPerReport);
+    }
+  }
+
+  it('a reader that sends Enter after each track gives one swipe with both tracks, not two sales', async () => {
+    const presented: EntryMode[] = [];
+    reader.on('card-presented', (p) => presented.push(p.entryMode));
+    const wait = reader.waitForCard({ timeoutMs: 60_000 });
+    await swipe(`${T1}\r${T2}\r`, 2);
+    await clock.advance(INTER_TRACK_GAP_MS);
+    await expect(wait).resolves.toEqual({ entryMode: 'swipe' });
+    const card = await reader.read();
+    expect(card).toMatchObject({ pan: PAN, cardholderName: 'DOE/JOHN', track1: expect.any(String), track2: expect.any(String) });
+    expect(presented).toEqual(['swipe']);
+    // Nothing is left for a next sale.
+    const next = track(reader.waitForCard({ timeoutMs: 60_000 }));
+    await clock.advance(1_000);
+    expect(next.settled).toBe(false);
+  });
+
+  it('after an Enter the swipe ends when the inter-track gap passes, on the clock; a later swipe is a new one', async () => {
+    const presented: EntryMode[] = [];
+    reader.on('card-presented', (p) => presented.push(p.entryMode));
+    const wait = track(reader.waitForCard({ timeoutMs: 60_000 }));
+    await swipe(`${T2}\r`);
+    // The Enter's press and release reports let 2 ms pass.
+    await clock.advance(INTER_TRACK_GAP_MS - 3);
+    expect(wait.settled).toBe(false);
+    await clock.advance(1);
+    expect(wait.settled).toBe(true);
+    await swipe(`${T2}\r`);
+    await clock.advance(INTER_TRACK_GAP_MS);
+    expect(presented).toEqual(['swipe', 'swipe']);
+  });
+
+  it('honours a configured inter-track gap', async () => {
+    reader = makeReader({ interTrackGapMs: 30 });
+    await reader.open();
+    const wait = track(reader.waitForCard({ timeoutMs: 60_000 }));
+    await swipe(`${T1}\r`);
+    await clock.advance(40);
+    // Track 2 came 41 ms after track 1's Enter: a second swipe, which replaces the unread first.
+    await swipe(`${T2}\r`);
+    await clock.advance(30);
+    expect(wait.settled).toBe(true);
+    expect((await reader.read()).cardholderName).toBeUndefined();
+  });
+
+  it.each([
+    ['a second before the sale', 1_000],
+    ['ten minutes before the sale', 600_000],
+  ])('a swipe made while idle (%s) is discarded unread at the next wait, reported without card data', async (_when, ageMs) => {
+    const discarded: Array<{ ageMs: number }> = [];
+    reader.on('swipe-discarded', (e) => discarded.push(e));
+    await swipe(`${T1}${T2}\r`);
+    await clock.advance(INTER_TRACK_GAP_MS);
+    const swipeStartedAt = clock.now() - INTER_TRACK_GAP_MS - typedReports(`${T1}${T2}\r`).length;
+    await clock.advance(ageMs);
+    const wait = track(reader.waitForCard({ timeoutMs: Infinity }));
+    await clock.advance(0);
+    expect(wait.settled).toBe(false);
+    expect(discarded).toEqual([{ ageMs: clock.now() - swipeStartedAt }]);
+    expect(JSON.stringify(discarded)).not.toContain(PAN);
+    expect((await expectFault(reader.read(), 'card-reader', 'read-failed')).detail).toEqual({ reason: 'empty' });
+    // The cardholder swipes again for this sale: that one is read.
+    await swipe(`${T2}\r`);
+    await clock.advance(INTER_TRACK_GAP_MS);
+    await expect(wait.promise).resolves.toEqual({ entryMode: 'swipe' });
+    expect((await reader.read()).pan).toBe(PAN);
+    expect(discarded).toHaveLength(1);
+  });
+
+  it('a swipe begun while idle and finished during the wait is discarded too', async () => {
+    const discarded: unknown[] = [];
+    reader.on('swipe-discarded', (e) => discarded.push(e));
+    const reports = typedReports(`${T1}${T2}\r`);
+    for (const report of reports.slice(0, 10)) {
+      device.emit('data', Buffer.from(report));
+      await clock.advance(1);
+    }
+    const wait = track(reader.waitForCard({ timeoutMs: Infinity }));
+    for (const report of reports.slice(10)) {
+      device.emit('data', Buffer.from(report));
+      await clock.advance(1);
+    }
+    await clock.advance(INTER_TRACK_GAP_MS);
+    expect(wait.settled).toBe(false);
+    expect(discarded).toHaveLength(1);
   });
 });

@@ -140,9 +140,10 @@ describe('MockCardReader behaviour', () => {
     expect(clock.pending()).toBe(0);
   });
 
-  it('resolves at once when a card is already in the reader', async () => {
-    reader.present(swipeCard);
-    await expect(reader.waitForCard({ timeoutMs: 0 })).resolves.toEqual({ entryMode: 'swipe' });
+  it('resolves at once when a card not yet read is already in the reader', async () => {
+    // Issue 12 changed this case: a chip card inserted before the wait counts; a swipe made then is discarded (below).
+    reader.present(chipCard);
+    await expect(reader.waitForCard({ timeoutMs: 0 })).resolves.toEqual({ entryMode: 'chip' });
   });
 
   it('rejects cancelled when the signal aborts, and when already aborted', async () => {
@@ -270,5 +271,61 @@ describe('MockCardReader presentations', () => {
     const again = track(reader.waitForCard({ timeoutMs: 1_000 }));
     await clock.advance(0);
     expect(again.settled).toBe(false);
+  });
+
+  it('a chip card stays inserted after its read until removed; the next wait does not get it', async () => {
+    reader.present(chipCard);
+    await reader.waitForCard({ timeoutMs: 1_000 });
+    await reader.read();
+    expect(reader.cardInReader).toBe('chip');
+    expect(reader.cardUsed).toBe(true);
+    const removal = track(reader.waitForRemoval({ timeoutMs: Infinity }));
+    const nextSale = track(reader.waitForCard({ timeoutMs: Infinity }));
+    await clock.advance(3_600_000);
+    expect(removal.settled).toBe(false);
+    expect(nextSale.settled).toBe(false);
+    reader.remove();
+    await clock.advance(0);
+    expect(removal.settled).toBe(true);
+    expect(nextSale.settled).toBe(false);
+    reader.present(chipCard);
+    await expect(nextSale.promise).resolves.toEqual({ entryMode: 'chip' });
+  });
+
+  it.each([['swipe', swipeCard], ['contactless', { ...chipCard, entryMode: 'contactless' as const }]] as const)(
+    'a %s card is gone once read: removal resolves at once',
+    async (_mode, card) => {
+      const wait = reader.waitForCard({ timeoutMs: 1_000 });
+      reader.present(card);
+      await wait;
+      await reader.read();
+      expect(reader.cardInReader).toBeUndefined();
+      await expect(reader.waitForRemoval({ timeoutMs: 0 })).resolves.toBeUndefined();
+    },
+  );
+
+  it('a swipe made while idle is discarded at the next wait, without card data; a swipe during the wait is taken', async () => {
+    const discarded: unknown[] = [];
+    reader.on('swipe-discarded', (e) => discarded.push(e));
+    reader.present(swipeCard);
+    await clock.advance(90_000);
+    const wait = track(reader.waitForCard({ timeoutMs: Infinity }));
+    await clock.advance(0);
+    expect(wait.settled).toBe(false);
+    expect(discarded).toEqual([{ ageMs: 90_000 }]);
+    expect(JSON.stringify(discarded)).not.toContain(swipeCard.pan);
+    await expectFault(reader.read(), 'card-reader', 'read-failed');
+    reader.present(swipeCard);
+    await expect(wait.promise).resolves.toEqual({ entryMode: 'swipe' });
+    await expect(reader.read()).resolves.toMatchObject({ pan: swipeCard.pan });
+    expect(discarded).toHaveLength(1);
+  });
+
+  it('a cardholder who takes the card when asked empties the reader at the removal wait', async () => {
+    reader.present(chipCard, { removeWhenAsked: true });
+    await reader.read();
+    expect(reader.cardInReader).toBe('chip');
+    await expect(reader.waitForRemoval({ timeoutMs: 0 })).resolves.toBeUndefined();
+    expect(reader.cardInReader).toBeUndefined();
   });
 });

@@ -112,6 +112,26 @@ describe('SerialCardModule over a serial pair', () => {
     expect((await reader.read()).entryMode).toBe('contactless');
   });
 
+  it('a chip card left in after its read is not handed to the next wait: it must leave and be inserted again', async () => {
+    emulator.present(chipCard);
+    await reader.waitForCard({ timeoutMs: 30_000 });
+    await reader.read();
+    // The emulator, like a real module, keeps the card inserted and says so to the next WAIT_CARD.
+    const nextSale = track(reader.waitForCard({ timeoutMs: 60_000 }));
+    await until(() => commandsSeen('WAIT_CARD') === 2, 'second WAIT_CARD');
+    await until(() => emulator.sent.filter((m) => m.rsp === 'WAIT_CARD' && m.present === true).length === 2, 'WAIT_CARD answered present');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(nextSale.settled).toBe(false);
+    const removal = track(reader.waitForRemoval({ timeoutMs: 60_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(removal.settled).toBe(false);
+    emulator.remove();
+    await expect(removal.promise).resolves.toBeUndefined();
+    expect(nextSale.settled).toBe(false);
+    emulator.present(chipCard);
+    await expect(nextSale.promise).resolves.toEqual({ entryMode: 'chip' });
+  });
+
   it('retransmits a NAKed command and executes it once', async () => {
     emulator.nakNext(2);
     expect((await reader.info()).model).toBe('EMU-CM1');

@@ -41,6 +41,28 @@ async function sale(client: EcrClient, amount: number, card = 'visa') {
 }
 
 describe('terminal', () => {
+  it('a card left in after the sale: the register has the result at once, the next sale is refused until the card is out', async () => {
+    const { app, client } = await boot();
+    const states: string[] = [];
+    const result = await client.call({ cmd: 'sale', amount: 1200 }, (m) => {
+      if (m.type === 'state') states.push(String(m['state']));
+      if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: 'visa', stays: true });
+    });
+    expect(result).toMatchObject({ type: 'result', outcome: 'approved' });
+    expect(states).toContain('removingCard');
+    expect(app.mocks.reader!.cardInReader).toBe('chip');
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'transacting', transaction: { state: 'removingCard' } });
+    expect(await client.call({ cmd: 'sale', amount: 1200 })).toMatchObject({ type: 'error', code: 'busy', message: expect.stringContaining('remove card') });
+    expect(app.mocks.display!.current).toMatchObject({ title: 'REMOVE CARD' });
+
+    await client.call({ cmd: 'sim.remove' });
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready' });
+    // The next sale gets only a newly presented card (the simulated cardholder takes it out when asked).
+    expect(await sale(client, 1300)).toMatchObject({ type: 'result', outcome: 'approved' });
+    expect(app.mocks.reader!.cardInReader).toBeUndefined();
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready' });
+  });
+
   it('boots to ready and reports it', async () => {
     const { client } = await boot();
     expect(await client.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready', lockReasons: [], limitations: [] });

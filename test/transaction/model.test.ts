@@ -31,8 +31,15 @@ import { join } from 'node:path';
 
 const CARD_WAIT_MS = 30_000;
 const READ_MS = 100;
-const limits = { minAmount: 1, maxAmount: 1_000_000, readRetries: 1, cardWaitTimeoutMs: CARD_WAIT_MS, confirmTimeoutMs: 60_000 };
+const REMOVAL_ALERT_MS = 10_000;
+const REMOVAL_ANOMALY_MS = 60_000;
+const limits = {
+  minAmount: 1, maxAmount: 1_000_000, readRetries: 1, cardWaitTimeoutMs: CARD_WAIT_MS, confirmTimeoutMs: 60_000,
+  cardRemovalAlertMs: REMOVAL_ALERT_MS, cardRemovalAnomalyMs: REMOVAL_ANOMALY_MS,
+};
 const card = testCard('visa')!;
+/** Another card, swiped while the terminal was idle before the sale: it must never be read. */
+const idleSwipe = { ...testCard('visa')!, pan: '5413330089020011', entryMode: 'swipe' as const };
 
 const approved: Authorization = { stan: 1, responseCode: '00', responseText: 'approved', approved: true, approvalCode: 'A00001', rrn: '000000000001' };
 const declined: Authorization = { stan: 1, responseCode: '51', responseText: 'insufficient funds', approved: false };
@@ -68,7 +75,20 @@ const MODEL_EVENTS: AnyEventObject[] = [
   { type: 'xstate.after.partialTimeout.transaction.confirmingPartial' },
   { type: 'xstate.done.actor.printReceipts', output: { warnings: [] } },
   { type: 'xstate.error.actor.printReceipts', error: new DeviceFaultError('printer', 'paper-out', 'paper out', { linesPrinted: 2 }) },
+  { type: 'xstate.done.actor.waitForRemoval' },
 ];
+
+/**
+ * A card left in the reader after the outcome: the alert, then the anomaly. Not in the model's events (each would
+ * multiply every path through the end states); walked as a variant of every sale path that waits for the removal.
+ */
+const CARD_LEFT_IN_EVENTS: AnyEventObject[] = [
+  { type: 'xstate.after.removalAlert.transaction.removingCard.waiting' },
+  { type: 'xstate.after.removalAnomaly.transaction.removingCard.alerted' },
+];
+
+/** What was in the reader before the transaction started, or the card left in after it: the world of one walk. */
+type Before = 'empty' | 'swiped-while-idle' | 'card-left-in' | 'left-in-after';
 
 type Mode = 'approve' | 'partial' | 'decline' | 'timeout' | 'unsent' | 'hang';
 const CONFIRM_MS = 60_000;
@@ -97,13 +117,26 @@ class ScriptedAcquirer {
   }
 }
 
-async function harness(input: TransactionInput) {
+async function harness(input: TransactionInput, before: Before = 'empty') {
   const clock = new ManualClock();
   const reader = new MockCardReader(clock, { readDurationMs: READ_MS });
   const printer = new MockPrinter(clock);
   const display = new MockDisplay();
   await reader.open();
   await printer.open();
+  const discardedSwipes: unknown[] = [];
+  reader.on('swipe-discarded', (e) => discardedSwipes.push(e));
+  if (before === 'swiped-while-idle') reader.present(idleSwipe);
+  if (before === 'card-left-in') {
+    // The last sale's card: read, and still inserted when this one starts.
+    reader.present(card);
+    const read = reader.read();
+    await clock.advance(READ_MS);
+    await read;
+  }
+  await clock.advance(5_000);
+  /** What the register was told, and whether the card was still in the reader then. */
+  const told: Array<{ outcome: string; cardIn: boolean }> = [];
   const journal = Journal.open(':memory:', { now: () => clock.now() });
   const acquirer = new ScriptedAcquirer();
   const log = createLogger('silent');
@@ -117,6 +150,7 @@ async function harness(input: TransactionInput) {
     merchant: { label: 'Test Shop', addressLines: [], terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' },
     responseTimeoutMs: 30_000,
     listener: () => undefined,
+    onOutcome: (output) => told.push({ outcome: output.outcome, cardIn: reader.cardInReader !== undefined }),
   });
   journal.beginTransaction({ txnRef: input.txnRef, kind: input.kind, amount: input.amount, currency: input.currency });
   // The card checks are scripted per path (their rules have their own tests in test/risk).
@@ -135,7 +169,7 @@ async function harness(input: TransactionInput) {
     input,
     clock: { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h: unknown) => (h as { cancel(): void }).cancel() },
   });
-  return { clock, reader, printer, display, journal, acquirer, actor, offline, script };
+  return { clock, reader, printer, display, journal, acquirer, actor, offline, script, told, discardedSwipes };
 }
 
 type Harness = Awaited<ReturnType<typeof harness>>;
@@ -174,6 +208,8 @@ function needsStimulus(event: AnyEventObject): boolean {
   return [
     'xstate.done.actor.waitForCard', 'xstate.error.actor.waitForCard', 'xstate.after.cardTimeout.transaction.waitingForCard', 'xstate.done.actor.readCard', 'CANCEL',
     'CONFIRM', 'xstate.after.confirmTimeout.transaction.confirmingDuplicate', 'xstate.after.partialTimeout.transaction.confirmingPartial',
+    'xstate.done.actor.waitForRemoval',
+    ...CARD_LEFT_IN_EVENTS.map((e) => e.type),
   ].includes(event.type);
 }
 
@@ -203,6 +239,15 @@ async function fire(h: Harness, event: AnyEventObject): Promise<void> {
     case 'xstate.after.partialTimeout.transaction.confirmingPartial':
       await h.clock.advance(CONFIRM_MS);
       break;
+    case 'xstate.done.actor.waitForRemoval':
+      h.reader.remove();
+      break;
+    case 'xstate.after.removalAlert.transaction.removingCard.waiting':
+      await h.clock.advance(REMOVAL_ALERT_MS);
+      break;
+    case 'xstate.after.removalAnomaly.transaction.removingCard.alerted':
+      await h.clock.advance(REMOVAL_ANOMALY_MS - REMOVAL_ALERT_MS);
+      break;
   }
   await h.clock.advance(0);
 }
@@ -223,7 +268,20 @@ const INPUTS: Array<{ name: string; input: TransactionInput }> = [
   },
 ];
 
+/** The same walk, with the card left in past the alert and the anomaly before it is taken out. */
+function withCardLeftIn<S extends { event: AnyEventObject; state: { value: unknown } }>(steps: readonly S[]): S[] {
+  const removal = steps.findIndex((s) => s.event.type === 'xstate.done.actor.waitForRemoval');
+  const waiting = steps[removal - 1]!;
+  const at = (sub: string, event: AnyEventObject) => ({ ...waiting, event, state: { ...waiting.state, value: { removingCard: sub } } }) as S;
+  return [...steps.slice(0, removal), at('alerted', CARD_LEFT_IN_EVENTS[0]!), at('overdue', CARD_LEFT_IN_EVENTS[1]!), ...steps.slice(removal)];
+}
+
 const stateName = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+/** The top-level state ('removingCard' for any of its sub-states). */
+const topState = (value: unknown) => (typeof value === 'string' ? value : Object.keys(value as object)[0]!);
+/** A reader unplugged or tampered cannot report a removal: the card-left-in timers never run after it. */
+const readerGone = (event: AnyEventObject) =>
+  event.type === 'xstate.error.actor.waitForCard' || (event.type === 'xstate.error.actor.readCard' && (event['error'] as { code?: string }).code === 'tamper');
 
 describe('transaction machine, model-based', () => {
   const allStates = new Set(Object.keys(transactionMachine.root.states));
@@ -235,16 +293,25 @@ describe('transaction machine, model-based', () => {
     // A void always needs the host: the store-and-forward rules never approve one offline.
     const events = input.kind === 'void' ? MODEL_EVENTS.filter((e) => e['output'] !== offlineApproved) : MODEL_EVENTS;
     const paths = getSimplePaths(transactionMachine, { input, events: events as never });
+    // The sale's walks also run with an old swipe or the last sale's card in the reader before it starts, and with
+    // its own card left in after the outcome (when the reader can still tell).
+    const befores = (path: (typeof paths)[number]): Before[] => {
+      if (name !== 'sale') return ['empty'];
+      const steps = path.steps as ReadonlyArray<{ event: AnyEventObject }>;
+      const leftIn = steps.some((s) => s.event.type === 'xstate.done.actor.waitForRemoval') && !steps.some((s) => readerGone(s.event));
+      return ['empty', 'swiped-while-idle', 'card-left-in', ...(leftIn ? (['left-in-after'] as const) : [])];
+    };
 
     it(`${name}: the model yields paths to walk`, () => {
       expect(paths.length).toBeGreaterThan(0);
     });
 
     // Paths to non-final states are prefixes of longer ones; walking the complete paths covers them.
-    for (const path of paths.filter((p) => p.state.status === 'done')) {
-      it(`${name}: ${path.steps.map((s) => stateName(s.state.value)).join(' → ')}`, async () => {
-        const h = await harness(input);
-        const steps = path.steps;
+    const walks = paths.filter((p) => p.state.status === 'done').flatMap((path) => befores(path).map((before) => ({ path, before })));
+    for (const { path, before } of walks) {
+      it(`${name}${before === 'empty' ? '' : ` (${before})`}: ${path.steps.map((s) => stateName(s.state.value)).join(' → ')}`, async () => {
+        const h = await harness(input, before);
+        const steps = before === 'left-in-after' ? withCardLeftIn(path.steps as never) : path.steps;
         // The real actor passes through states as fast as its effects settle, so the test records what it visits
         // and compares the whole walk with the model's at the end.
         const observed: string[] = [];
@@ -275,9 +342,10 @@ describe('transaction machine, model-based', () => {
         }
         const modelWalk = steps.map((s) => stateName(s.state.value)).filter((v, i, all) => all[i - 1] !== v);
         expect(observed).toEqual(modelWalk);
-        for (let i = 0; i < modelWalk.length; i++) {
-          visited.add(modelWalk[i]!);
-          if (i > 0) transitionsSeen.add(`${modelWalk[i - 1]} -> ${modelWalk[i]}`);
+        const topWalk = steps.map((s) => topState(s.state.value)).filter((v, i, all) => all[i - 1] !== v);
+        for (let i = 0; i < topWalk.length; i++) {
+          visited.add(topWalk[i]!);
+          if (i > 0) transitionsSeen.add(`${topWalk[i - 1]} -> ${topWalk[i]}`);
         }
 
         const snapshot = h.actor.getSnapshot();
@@ -288,19 +356,43 @@ describe('transaction machine, model-based', () => {
         expect(output.receipt).toBe(expected.receipt);
         expect(output.anomalies.map((a) => a.name)).toEqual(expected.anomalies.map((a) => a.name));
 
-        // Journal: the transaction row ends with the outcome, its last state event is the final state.
+        // Journal: the transaction row ends with the outcome, its last state event is the outcome's state, or the
+        // card's removal when one was awaited.
         const row = h.journal.getTransaction(input.txnRef)!;
         expect(row.outcome).toBe(output.outcome);
         const events = h.journal.events(input.txnRef).map((e) => e.state);
-        expect(events.at(-1)).toBe(stateName(snapshot.value));
+        const awaitedRemoval = topWalk.includes('removingCard');
+        const removedAtOnce = steps.some((s) => readerGone(s.event as AnyEventObject));
+        const outcomeState = output.outcome === 'cancelled' || output.outcome === 'failed' ? output.outcome : 'done';
+        expect(events.at(-1)).toBe(awaitedRemoval ? (removedAtOnce ? 'cardRemovalUnknown' : 'cardRemoved') : outcomeState);
+        expect(snapshot.value).toBe('ended');
+        // A card presented in the transaction: the register is told the outcome while the card is still in, once,
+        // the same result as the transaction's end; without one, it is told at the end.
+        if (awaitedRemoval) {
+          expect(h.told).toEqual([{ outcome: output.outcome, cardIn: true }]);
+          const walkStates = steps.map((s) => stateName(s.state.value));
+          expect(events.includes('cardRemovalAlert')).toBe(walkStates.includes('{"removingCard":"alerted"}'));
+          const leftIn = walkStates.includes('{"removingCard":"overdue"}');
+          expect(h.journal.listAnomalies().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(leftIn);
+        } else {
+          expect(h.told).toEqual([]);
+        }
+        // Nothing in the reader before the sale is ever taken for its card: an old swipe is discarded unread, the
+        // last sale's card is never read again without a new insertion.
+        const waitedForCard = topWalk.includes('waitingForCard');
+        expect(h.discardedSwipes).toHaveLength(before === 'swiped-while-idle' && waitedForCard ? 1 : 0);
+        for (const message of h.acquirer.sent) expect(String(message.fields[2] ?? message.fields[35] ?? '')).not.toContain(idleSwipe.pan);
+        if (output.maskedPan !== undefined && input.kind !== 'void') expect(output.entryMode).toBe('chip');
         expect(events.slice(0, 2)).toEqual(['created', 'checking']);
         // Every anomaly the machine raised is journaled with its code.
         const journaled = h.journal.listAnomalies().map((a) => a.code);
         if (output.outcome !== 'approved' && output.outcome !== 'offline-approved') expect(journaled.length).toBeGreaterThan(0);
         if (output.receipt === 'pending') expect(h.journal.listAnomalies({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
 
-        // Display: the last screen says how it ended.
-        const last = h.display.history.at(-1)!;
+        // Display: the last screen before "remove card" says how it ended.
+        const removal = h.display.history.findIndex((screen) => screen.title === 'REMOVE CARD');
+        const last = (removal >= 0 ? h.display.history.slice(0, removal) : h.display.history).at(-1)!;
+        if (awaitedRemoval) expect(removal).toBeGreaterThan(0);
         if (output.outcome === 'approved') expect(last.title).toBe('APPROVED');
         if (output.outcome === 'cancelled') expect(last.title).toBe('CANCELLED');
         // A failed transaction ends on the error picture of the anomaly that failed it.
@@ -336,15 +428,18 @@ describe('transaction machine, model-based', () => {
     // States left at once by an eventless transition are never observed at rest; they show in the journal instead.
     const transient = new Set(Object.entries(transactionMachine.root.states).filter(([, node]) => node.always?.length).map(([key]) => key));
     expect([...allStates].filter((s) => !visited.has(s) && !transient.has(s))).toEqual([]);
-    expect(transient).toEqual(new Set(['checking', 'checkingVoid', 'approved', 'declined']));
+    expect(transient).toEqual(new Set(['checking', 'checkingVoid', 'approved', 'declined', 'done', 'cancelled', 'failed']));
+    // The outcome states (done, cancelled, failed) are passed through: a walk goes on to wait for the card's removal
+    // when a card was presented, or straight to the end.
     expect([...transitionsSeen].sort()).toEqual([
-      'authorizing -> cancelled', 'authorizing -> confirmingPartial', 'authorizing -> failed', 'authorizing -> printing',
-      'checkingCard -> authorizing', 'checkingCard -> cancelled', 'checkingCard -> confirmingDuplicate', 'checkingCard -> failed', 'checkingCard -> waitingForCard',
-      'confirmingDuplicate -> authorizing', 'confirmingDuplicate -> cancelled',
-      'confirmingPartial -> cancelled', 'confirmingPartial -> printing',
-      'printing -> done',
-      'reading -> cancelled', 'reading -> checkingCard', 'reading -> failed', 'reading -> waitingForCard',
-      'waitingForCard -> cancelled', 'waitingForCard -> failed', 'waitingForCard -> reading',
+      'authorizing -> confirmingPartial', 'authorizing -> ended', 'authorizing -> printing', 'authorizing -> removingCard',
+      'checkingCard -> authorizing', 'checkingCard -> confirmingDuplicate', 'checkingCard -> removingCard', 'checkingCard -> waitingForCard',
+      'confirmingDuplicate -> authorizing', 'confirmingDuplicate -> removingCard',
+      'confirmingPartial -> ended', 'confirmingPartial -> printing', 'confirmingPartial -> removingCard',
+      'printing -> ended', 'printing -> removingCard',
+      'reading -> checkingCard', 'reading -> removingCard', 'reading -> waitingForCard',
+      'removingCard -> ended',
+      'waitingForCard -> ended', 'waitingForCard -> reading', 'waitingForCard -> removingCard',
     ]);
   });
 });

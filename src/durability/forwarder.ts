@@ -93,9 +93,18 @@ export class Forwarder {
   private schedule(ms: number): void {
     this.timer?.cancel();
     if (this.stopped) return;
-    this.timer = this.deps.clock.setTimeout(() => {
-      void this.drain().finally(() => this.schedule(this.nextWakeMs()));
-    }, ms);
+    this.timer = this.deps.clock.setTimeout(() => void this.drain(), ms);
+  }
+
+  /** A journal that cannot be read now is tried again at the periodic interval. */
+  private scheduleNextWake(): void {
+    let ms = this.deps.intervalMs;
+    try {
+      ms = this.nextWakeMs();
+    } catch (err) {
+      this.deps.log.error({ err }, 'forwarder could not read its next retry time');
+    }
+    this.schedule(ms);
   }
 
   /** Sleep until the first owed item's retry time, or the periodic interval, whichever comes first. */
@@ -110,8 +119,11 @@ export class Forwarder {
   /** One pass over everything owed; concurrent callers share the pass in flight. */
   drain(options: { ignoreBackoff?: boolean; reversalsOnly?: boolean } = {}): Promise<DrainResult> {
     if (this.running) return this.running;
+    // Every pass (timed, kicked, or a caller's) sets the next wake: an item it refused for now is retried after its
+    // own backoff, not at the next periodic interval.
     this.running = this.pass(options).finally(() => {
       this.running = undefined;
+      this.scheduleNextWake();
     });
     return this.running;
   }

@@ -315,3 +315,27 @@ describe('a reversal owed for one STAN does not hold up the advices of others', 
     expect(journal.safItem(a.id)).toMatchObject({ state: 'queued', attempts: 0 });
   });
 });
+
+describe('a passing refusal is retried after its own backoff, however the pass started', () => {
+  // The periodic interval is 60 s, the backoff ceiling 8 s: a retry must not wait for the interval.
+  const BACKOFF_CEILING_MS = BACKOFF.maxDelayMs;
+  for (const kind of ['reversal', 'advice'] as const) {
+    it(`${kind === "advice" ? "an" : "a"} ${kind} answered 96 on a kicked pass goes again within ${BACKOFF_CEILING_MS} ms`, async () => {
+      const host = new ScriptedHost(['96', '00']);
+      const { clock, journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
+      forwarder.start();
+      await clock.advance(0);
+      const settled = kind === 'reversal'
+        ? (() => { const txnRef = pendingReversal(); return () => journal.reversalFor(txnRef)!.state === 'acknowledged'; })()
+        : (() => { const { id } = queuedAdvice(); return () => journal.safItem(id)!.state === 'forwarded'; })();
+      forwarder.kick();
+      await clock.advance(0);
+      expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400'] : ['0220']);
+      await clock.advance(BACKOFF_CEILING_MS);
+      expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400', '0401'] : ['0220', '0221']);
+      expect(settled()).toBe(true);
+      forwarder.stop();
+      journal.close();
+    });
+  }
+});

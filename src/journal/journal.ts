@@ -313,6 +313,7 @@ export class Journal {
     recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
     armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
     recordAuthorization: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
+    recordPartialApproval: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => TransactionRow>;
     releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
     markReversalPending: Database.Transaction<(ref: string, reason: string) => ReversalRow>;
     reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
@@ -567,6 +568,12 @@ export class Journal {
         const row = applyState(ref, state, patch, detail, changes);
         // Only an armed one: a pending reversal stays owed even if a late answer turns up.
         this.stmt.revClear.run({ txnRef: ref, reason: 'host answered', responseCode: patch.responseCode ?? null, now: this.now() });
+        return row;
+      }),
+      recordPartialApproval: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => {
+        const row = applyState(ref, state, patch, detail, changes);
+        // The armed reversal now undoes what the host approved, not what was asked.
+        this.lazy(`UPDATE reversals SET amount = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`).run(approvedAmount, this.now(), ref);
         return row;
       }),
       releaseReversal: db.transaction((ref: string, reason: string) => {
@@ -952,6 +959,23 @@ export class Journal {
       const detailJson = serializeDetail(detail, 'detail');
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
       return this.tx.recordAuthorization.immediate(txnRef, state, clean, detailJson, changes);
+    });
+  }
+
+  /**
+   * The host approved part of the amount (10): write the state and, in the same commit, set the armed reversal's
+   * amount to the approved one, so a cancel, a timeout or a crash before the register decides reverses exactly what
+   * the host approved. The reversal stays armed until the register accepts.
+   */
+  recordPartialApproval(txnRef: string, state: string, patch: TransactionPatch, amounts: { requestedAmount: number; approvedAmount: number }): TransactionRow {
+    return this.run(`record partial approval of ${txnRef}`, () => {
+      checkText(state, 'state', 100);
+      checkAmount(amounts.approvedAmount, 'approvedAmount');
+      if (amounts.approvedAmount > amounts.requestedAmount) invalid('approvedAmount must not exceed requestedAmount');
+      const clean = this.checkPatch(patch);
+      const detailJson = serializeDetail({ ...amounts }, 'detail');
+      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      return this.tx.recordPartialApproval.immediate(txnRef, state, clean, detailJson, changes, amounts.approvedAmount);
     });
   }
 

@@ -194,7 +194,8 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   };
   if (approvedAmount !== undefined && approvedAmount < fields.amount) {
     // The answer is kept but the stored reversal stays armed until the register accepts: a crash meanwhile reverses.
-    journal.recordState(input.txnRef, 'partiallyApproved', patch, { requestedAmount: fields.amount, approvedAmount });
+    // Its amount becomes the approved one in the same commit: a cancel reverses what the host approved.
+    journal.recordPartialApproval(input.txnRef, 'partiallyApproved', patch, { requestedAmount: fields.amount, approvedAmount });
   } else {
     journal.recordAuthorization(input.txnRef, 'authorized', patch);
   }

@@ -10,11 +10,16 @@
  *   a STAN the host saw before is being reused.
  * - For a reversal, 25 "unable to locate record" and 76 "no match on original" settle it: the original never
  *   reached the host, so nothing moved and nothing is left to reverse. For an advice they are a refusal.
+ * - For an advice, every approved-class answer (00, 08, 10, 11, 16 and the table's other approvals) settles it: the
+ *   sale was already approved offline and the host says it took it, so the money is collected. Setting it aside
+ *   would tell the merchant "not collected" for money the host holds, and invite collecting it twice.
  * - 19, 68, 90, 91, 92, 96 (re-enter, too late, cut-off, issuer or switch inoperative, no route, malfunction) are
  *   the host's own trouble: the same message goes again after the backoff.
- * - Every other code, approved-class ones included (08, 10, 11, 16 are no answer to a reversal or an advice), and
- *   every code the table does not know: set aside with an anomaly.
+ * - Every other code (for a reversal the approved-class ones other than 00 included: 08, 10, 11, 16 are no answer
+ *   to it) and every code the table does not know: set aside with an anomaly.
  */
+import { isApprovedClass } from '../iso8583/index.js';
+
 export type OwedKind = 'reversal' | 'advice';
 
 export type AnswerVerdict =
@@ -35,6 +40,7 @@ export function judgeAnswer(kind: OwedKind, responseCode: string, repeat: boolea
       ? { kind: 'settled', note: 'duplicate of a repeat: the host already has it' }
       : { kind: 'set-aside', note: 'duplicate on a first transmission: the STAN may have been used before' };
   }
+  if (kind === 'advice' && isApprovedClass(responseCode)) return { kind: 'settled', note: `host took the advice (${responseCode})` };
   if (kind === 'reversal' && ORIGINAL_NOT_FOUND_CODES.has(responseCode)) {
     return { kind: 'settled', note: 'original not found at the host: nothing moved, nothing to reverse' };
   }

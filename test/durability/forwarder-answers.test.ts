@@ -42,13 +42,15 @@ type Verdict = 'settled' | 'retry' | 'set-aside';
 
 /**
  * What the terminal must make of an answer: only a success settles (00; 94 to a repeat, the host already has it;
- * for a reversal 25/76, the original never arrived so nothing moved); the host's passing trouble (retry later, 68
- * too late) is retried; anything else is set aside for the operator.
+ * for a reversal 25/76, the original never arrived so nothing moved; for an advice any approval, the host took
+ * it); the host's passing trouble (retry later, 68 too late) is retried; anything else is set aside for the operator.
  */
 function expectedVerdict(kind: 'reversal' | 'advice', code: string, repeat: boolean): Verdict {
   if (code === '00') return 'settled';
   if (code === '94') return repeat ? 'settled' : 'set-aside';
   if (kind === 'reversal' && (code === '25' || code === '76')) return 'settled';
+  // An advice answered with any approval was taken by the host: the money is collected.
+  if (kind === 'advice' && ([...REFERENCE_CLASSES.approved, ...REFERENCE_CLASSES.offlineEmv.filter((c) => c.startsWith('Y'))] as string[]).includes(code)) return 'settled';
   if ((REFERENCE_CLASSES.retryLater as readonly string[]).includes(code) || code === '68') return 'retry';
   return 'set-aside';
 }
@@ -179,7 +181,7 @@ describe('answers to a reversal (0410), every field-39 code', () => {
 
 describe('answers to an advice (0230), every field-39 code', () => {
   for (const repeat of [false, true]) {
-    it(`${repeat ? 'on a repeat 0221' : 'on the first 0220'}: only a success forwards it, a passing refusal keeps it queued, anything else sets it aside`, async () => {
+    it(`${repeat ? 'on a repeat 0221' : 'on the first 0220'}: only a success (any approval) forwards it, a passing refusal keeps it queued, anything else sets it aside`, async () => {
       const tally: Record<Verdict, string[]> = { settled: [], retry: [], 'set-aside': [] };
       for (const code of ALL_CODES) {
         const host = new ScriptedHost(repeat ? [timedOut(), code] : [code]);
@@ -207,7 +209,7 @@ describe('answers to an advice (0230), every field-39 code', () => {
         }
         journal.close();
       }
-      expect(tally.settled).toEqual(repeat ? ['00', '94'] : ['00']);
+      expect(tally.settled).toEqual(repeat ? ['00', '08', '10', '11', '16', '94', 'Y1', 'Y3'] : ['00', '08', '10', '11', '16', 'Y1', 'Y3']);
       expect(tally.retry).toEqual(['19', '68', '90', '91', '92', '96']);
     });
   }

@@ -175,7 +175,11 @@ export class Terminal {
         this.deps.forwarder?.kick();
       }),
       hostLink.on('down', () => this.actor.send({ type: 'HOST_DOWN' })),
-      network.on('change', ({ state }) => this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' })),
+      network.on('change', ({ state }) => {
+        this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' });
+        // The link is back but the host connection may never have dropped (no 'up' from it): what is owed goes now.
+        if (state.link === 'up') this.deps.forwarder?.kick();
+      }),
     );
     this.actor.start();
     for (const reason of this.deps.heldLocks ?? []) {

@@ -5,9 +5,10 @@
  * collected.
  *
  * The choices (ISO 8583:1987 field 39, see REFERENCE.md):
- * - 00 settles both. On a repeat (0401, 0221) 94 "duplicate transmission" settles too: the host already has it.
- *   On a first transmission 94 cannot be about our message (nothing with this STAN left before), so it is set aside:
- *   a STAN the host saw before is being reused.
+ * - 00 settles both. On a repeat (0401, 0221) after a transmission that went unanswered (a timeout, a lost link,
+ *   a crash mid-send), 94 "duplicate transmission" settles too: the host already has it. On a first transmission
+ *   94 cannot be about our message (nothing with this STAN left before), and after a transmission the host answered
+ *   with a refusal (96...) it has nothing of ours to settle: both are set aside, never taken as done.
  * - For a reversal, 25 "unable to locate record" and 76 "no match on original" settle it: the original never
  *   reached the host, so nothing moved and nothing is left to reverse. For an advice they are a refusal.
  * - For an advice, every approved-class answer (00, 08, 10, 11, 16 and the table's other approvals) settles it: the
@@ -33,12 +34,20 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['19', '68', '90', '
 /** Reversal answers meaning the original never arrived: nothing to reverse. */
 export const ORIGINAL_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['25', '76']);
 
-export function judgeAnswer(kind: OwedKind, responseCode: string, repeat: boolean): AnswerVerdict {
+/** The reason the forwarder journals when the host answered with a passing refusal: that transmission was answered. */
+export const REFUSED_REASON_PREFIX = 'refused ';
+
+/**
+ * `repeat`: an earlier transmission of this message left; `previousRefused`: the last one was answered with a
+ * refusal (so only an unanswered one can have reached the host's books).
+ */
+export function judgeAnswer(kind: OwedKind, responseCode: string, repeat: boolean, previousRefused = false): AnswerVerdict {
   if (responseCode === '00') return { kind: 'settled', note: 'acknowledged' };
   if (responseCode === '94') {
-    return repeat
-      ? { kind: 'settled', note: 'duplicate of a repeat: the host already has it' }
-      : { kind: 'set-aside', note: 'duplicate on a first transmission: the STAN may have been used before' };
+    if (!repeat) return { kind: 'set-aside', note: 'duplicate on a first transmission: the STAN may have been used before' };
+    return previousRefused
+      ? { kind: 'set-aside', note: 'duplicate after the host refused the last transmission: nothing of ours to settle' }
+      : { kind: 'settled', note: 'duplicate of a repeat: the host already has it' };
   }
   if (kind === 'advice' && isApprovedClass(responseCode)) return { kind: 'settled', note: `host took the advice (${responseCode})` };
   if (kind === 'reversal' && ORIGINAL_NOT_FOUND_CODES.has(responseCode)) {

@@ -11,7 +11,7 @@ import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
 import { buildAdvice, buildReversal, type FinancialRequest } from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
-import { judgeAnswer } from './answer-policy.js';
+import { judgeAnswer, REFUSED_REASON_PREFIX } from './answer-policy.js';
 import { VaultError, type CardVault } from './card-vault.js';
 import { POS_ENTRY_MODE } from './entry-mode.js';
 
@@ -260,7 +260,7 @@ export class Forwarder {
       return 'unreachable';
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('reversal', reply.responseCode, repeat);
+    const verdict = judgeAnswer('reversal', reply.responseCode, repeat, reversal.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false);
     const facts = { txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode, mti: message.mti };
     if (verdict.kind === 'settled') {
       journal.acknowledgeReversal(reversal.id, reply.responseCode);
@@ -268,7 +268,7 @@ export class Forwarder {
       return 'acknowledged';
     }
     if (verdict.kind === 'retry') {
-      journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `refused ${reply.responseCode}: ${verdict.note}` });
+      journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}` });
       log.warn({ ...facts, attempts }, 'reversal refused for now; will retry');
       return 'refused';
     }
@@ -364,11 +364,11 @@ export class Forwarder {
       return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('advice', reply.responseCode, repeat);
+    const verdict = judgeAnswer('advice', reply.responseCode, repeat, item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false);
     if (verdict.kind === 'settled') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
     if (verdict.kind === 'retry') {
       // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.
-      const attempt = { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `refused ${reply.responseCode}: ${verdict.note}` };
+      const attempt = { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}` };
       this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode }, 'advice refused for now; will retry');
       return { kind: 'retry', write: () => journal.recordSafAttempt(item.id, attempt) };
     }

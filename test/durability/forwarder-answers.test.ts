@@ -341,3 +341,31 @@ describe('a passing refusal is retried after its own backoff, however the pass s
     });
   }
 });
+
+describe('94 to a repeat settles only when an earlier transmission went unanswered', () => {
+  // After an answered refusal the host has nothing of ours: a 94 then is not "I already have it".
+  for (const kind of ['reversal', 'advice'] as const) {
+    for (const [before, settles] of [['timeout', true], ['96', false]] as const) {
+      it(`${kind}: the last transmission ${before === 'timeout' ? 'unanswered' : 'answered 96'}, then 94 to the repeat: ${settles ? 'settled' : 'set aside, shown'}`, async () => {
+        const host = new ScriptedHost([before === 'timeout' ? timedOut() : before, '94']);
+        const { journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
+        const owed = kind === 'reversal' ? { txnRef: pendingReversal(), id: 0 } : queuedAdvice();
+        await forwarder.drain();
+        await forwarder.drain({ ignoreBackoff: true });
+        expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400', '0401'] : ['0220', '0221']);
+        if (kind === 'reversal') {
+          const row = journal.reversalFor(owed.txnRef)!;
+          if (settles) expect(row).toMatchObject({ state: 'acknowledged', responseCode: '94' });
+          else {
+            expect(row).toMatchObject({ state: 'pending', responseCode: '94' });
+            expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual([owed.txnRef]);
+          }
+        } else {
+          expect(journal.safItem(owed.id)).toMatchObject({ state: settles ? 'forwarded' : 'set-aside', responseCode: '94' });
+        }
+        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
+        journal.close();
+      });
+    }
+  }
+});

@@ -260,7 +260,12 @@ export class Forwarder {
       return 'unreachable';
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('reversal', reply.responseCode, repeat, reversal.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false);
+    const verdict = judgeAnswer('reversal', reply.responseCode, {
+      repeat,
+      previousRefused: reversal.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false,
+      // While pending, the row's code is the host's answer to the original (see ReversalRow.responseCode).
+      originalAnswered: reversal.responseCode !== null,
+    });
     const facts = { txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode, mti: message.mti };
     if (verdict.kind === 'settled') {
       journal.acknowledgeReversal(reversal.id, reply.responseCode);
@@ -364,7 +369,7 @@ export class Forwarder {
       return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('advice', reply.responseCode, repeat, item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false);
+    const verdict = judgeAnswer('advice', reply.responseCode, { repeat, previousRefused: item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false });
     if (verdict.kind === 'settled') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
     if (verdict.kind === 'retry') {
       // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.

@@ -315,7 +315,7 @@ export class Journal {
     recordAuthorization: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
     recordPartialApproval: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => TransactionRow>;
     releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
-    markReversalPending: Database.Transaction<(ref: string, reason: string) => ReversalRow>;
+    markReversalPending: Database.Transaction<(ref: string, reason: string, originalAnswer: string | null) => ReversalRow>;
     reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
     acknowledgeReversal: Database.Transaction<(id: number, responseCode: string) => ReversalRow>;
     recordOfflineApproval: Database.Transaction<
@@ -572,15 +572,20 @@ export class Journal {
       }),
       recordPartialApproval: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => {
         const row = applyState(ref, state, patch, detail, changes);
-        // The armed reversal now undoes what the host approved, not what was asked.
-        this.lazy(`UPDATE reversals SET amount = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`).run(approvedAmount, this.now(), ref);
+        // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
+        this.lazy(`UPDATE reversals SET amount = ?, response_code = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`)
+          .run(approvedAmount, patch.responseCode ?? null, this.now(), ref);
         return row;
       }),
       releaseReversal: db.transaction((ref: string, reason: string) => {
         this.stmt.revClear.run({ txnRef: ref, reason, responseCode: null, now: this.now() });
       }),
-      markReversalPending: db.transaction((ref: string, reason: string) => {
+      markReversalPending: db.transaction((ref: string, reason: string, originalAnswer: string | null) => {
+        const armed = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
         this.stmt.revPend.run({ txnRef: ref, reason, now: this.now() });
+        if (originalAnswer !== null && armed?.state === 'armed') {
+          this.lazy(`UPDATE reversals SET response_code = ? WHERE txn_ref = ? AND state = 'pending'`).run(originalAnswer, ref);
+        }
         const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
         if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
         return row;
@@ -992,11 +997,16 @@ export class Journal {
    * The host may have the request: armed -> pending (owed). Returns the row (also when it was already pending; in
    * any other state it is returned unchanged, so the caller can see nothing is owed).
    */
-  markReversalPending(txnRef: string, reason: string): ReversalRow {
+  /**
+   * Armed -> pending. `originalAnswer`: the host answered the original with this code but the terminal could not take
+   * the answer (kept on the row: a reversal of an answered original cannot be settled by "original not found").
+   */
+  markReversalPending(txnRef: string, reason: string, originalAnswer?: string): ReversalRow {
     return this.run(`mark reversal pending for ${txnRef}`, () => {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
-      return this.tx.markReversalPending.immediate(txnRef, reason);
+      if (originalAnswer !== undefined) checkResponseCode(originalAnswer);
+      return this.tx.markReversalPending.immediate(txnRef, reason, originalAnswer ?? null);
     });
   }
 

@@ -107,12 +107,14 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
     random: () => 0.5,
   });
   let n = 0;
-  const pendingReversal = (amount = 4_200): string => {
+  /** `originalAnswer`: the host answered the original with this code, but the terminal could not take it. */
+  const pendingReversal = (amount = 4_200, originalAnswer?: string): string => {
     const txnRef = `T-REV-${++n}`;
     journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
     const stan = journal.nextStan();
     journal.armReversal({ txnRef, stan, originalMti: '0200', processingCode: '000000', amount, currency: '978', transmittedAt: clock.now(), terminalId: 'T0000001', merchantId: 'MERCHANT0000001', maskedPan: '476173******0010' });
-    journal.markReversalPending(txnRef, 'timeout');
+    if (originalAnswer === undefined) journal.markReversalPending(txnRef, 'timeout');
+    else journal.markReversalPending(txnRef, 'untrusted answer: mismatched amount', originalAnswer);
     return txnRef;
   };
   const queuedAdvice = (amount = 1_500): { txnRef: string; id: number } => {
@@ -364,6 +366,25 @@ describe('94 to a repeat settles only when an earlier transmission went unanswer
           expect(journal.safItem(owed.id)).toMatchObject({ state: settles ? 'forwarded' : 'set-aside', responseCode: '94' });
         }
         expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
+        journal.close();
+      });
+    }
+  }
+});
+
+describe('"original not found" (25, 76) settles a reversal only when its original went unanswered', () => {
+  // When the host answered the original it has a record of it: 25/76 contradict that, and the money may still be held.
+  for (const code of ['25', '76']) {
+    for (const answered of [false, true]) {
+      it(`${code} to the reversal of an original ${answered ? 'the host answered 00 (with a wrong amount)' : 'that timed out'}: ${answered ? 'set aside, shown' : 'settled'}`, async () => {
+        const host = new ScriptedHost([code]);
+        const { journal, forwarder, pendingReversal } = setup(host);
+        const txnRef = pendingReversal(4_200, answered ? '00' : undefined);
+        await forwarder.drain();
+        const row = journal.reversalFor(txnRef)!;
+        expect(row).toMatchObject({ state: answered ? 'pending' : 'acknowledged', responseCode: code });
+        expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual(answered ? [txnRef] : []);
+        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(answered ? [txnRef] : []);
         journal.close();
       });
     }

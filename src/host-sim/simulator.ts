@@ -307,7 +307,7 @@ export class AcquirerHostSimulator {
         if (cls === 'financial' && misbehaviour === 'none') misbehaviour = decision.misbehaviour;
         processed = cls === 'financial'
           ? this.financial(request, terminalId ?? '', amount ?? 0, told ?? { mti: '', responseCode: decision.responseCode })
-          : this.advice(request, amount ?? 0, told?.responseCode ?? decision.responseCode);
+          : this.advice(request, terminalId ?? '', amount ?? 0, told?.responseCode ?? decision.responseCode);
         break;
       }
       case 'reversal':
@@ -357,22 +357,28 @@ export class AcquirerHostSimulator {
   /** The original a void names: by STAN in private field 62, by RRN in field 37, or by field 90's STAN. */
   private originalOf(request: IsoMessage, terminalId: string): string | undefined {
     const byStan = text(request, 62) ?? text(request, 90)?.slice(4, 10);
-    if (byStan !== undefined && this.processed.has(`${terminalId}/${byStan.padStart(6, '0')}/financial`)) return `${terminalId}/${byStan.padStart(6, '0')}/financial`;
+    // An offline sale the host captured from its advice is an original like an online one.
+    for (const cls of ['financial', 'advice'] as const) {
+      const key = `${terminalId}/${byStan?.padStart(6, '0')}/${cls}`;
+      if (byStan !== undefined && this.processed.has(key)) return key;
+    }
     const rrn = text(request, 37)?.trim();
     return rrn ? this.byRrn.get(`${terminalId}/${rrn.padStart(12, '0')}`) ?? this.byRrn.get(`${terminalId}/${rrn}`) : undefined;
   }
 
-  private advice(request: IsoMessage, amount: number, responseCode: string): Processed {
+  private advice(request: IsoMessage, terminalId: string, amount: number, responseCode: string): Processed {
     const approved = isApprovedClass(responseCode);
-    const response = buildResponse(request, { responseCode, ...(approved ? { approvalCode: this.nextApprovalCode(), rrn: this.nextRrn() } : {}) });
+    const rrn = approved ? this.nextRrn() : undefined;
+    const response = buildResponse(request, { responseCode, ...(approved ? { approvalCode: this.nextApprovalCode(), rrn: rrn! } : {}) });
     if (approved) {
+      this.byRrn.set(`${terminalId}/${rrn}`, `${terminalId}/${text(request, 11) ?? ''}/advice`);
       this.totalsState.adviceCount += 1;
       this.totalsState.adviceAmount += amount;
       this.totalsState.advices.count += 1;
       this.totalsState.advices.amount += amount;
       this.totalsState.netAmount += amount;
     }
-    return { response, amount, approved, reversed: false, net: approved ? amount : 0, moved: approved ? amount : 0 };
+    return { response, amount, approved, reversed: false, kind: kindOf(text(request, 3)), net: approved ? amount : 0, moved: approved ? amount : 0, ...(rrn ? { rrn } : {}) };
   }
 
   /** Takes back what the original moved, once, and only when the answer is a success. */

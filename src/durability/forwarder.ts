@@ -11,7 +11,7 @@ import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
 import { buildAdvice, buildReversal, REVERSAL_REASON, type FinancialRequest, type ReversalReasonCode } from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
-import { judgeAnswer } from './answer-policy.js';
+import { judgeAnswer, REFUSED_REASON_PREFIX } from './answer-policy.js';
 import { VaultError, type CardVault } from './card-vault.js';
 import { posEntryMode } from './entry-mode.js';
 
@@ -106,9 +106,18 @@ export class Forwarder {
   private schedule(ms: number): void {
     this.timer?.cancel();
     if (this.stopped) return;
-    this.timer = this.deps.clock.setTimeout(() => {
-      void this.drain().finally(() => this.schedule(this.nextWakeMs()));
-    }, ms);
+    this.timer = this.deps.clock.setTimeout(() => void this.drain(), ms);
+  }
+
+  /** A journal that cannot be read now is tried again at the periodic interval. */
+  private scheduleNextWake(): void {
+    let ms = this.deps.intervalMs;
+    try {
+      ms = this.nextWakeMs();
+    } catch (err) {
+      this.deps.log.error({ err }, 'forwarder could not read its next retry time');
+    }
+    this.schedule(ms);
   }
 
   /** Sleep until the first owed item's retry time, or the periodic interval, whichever comes first. */
@@ -123,8 +132,11 @@ export class Forwarder {
   /** One pass over everything owed; concurrent callers share the pass in flight. */
   drain(options: { ignoreBackoff?: boolean; reversalsOnly?: boolean } = {}): Promise<DrainResult> {
     if (this.running) return this.running;
+    // Every pass (timed, kicked, or a caller's) sets the next wake: an item it refused for now is retried after its
+    // own backoff, not at the next periodic interval.
     this.running = this.pass(options).finally(() => {
       this.running = undefined;
+      this.scheduleNextWake();
     });
     return this.running;
   }
@@ -263,7 +275,12 @@ export class Forwarder {
       return 'unreachable';
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('reversal', reply.responseCode, repeat);
+    const verdict = judgeAnswer('reversal', reply.responseCode, {
+      repeat,
+      previousRefused: reversal.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false,
+      // While pending, the row's code is the host's answer to the original (see ReversalRow.responseCode).
+      originalAnswered: reversal.responseCode !== null,
+    });
     const facts = { txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode, mti: message.mti };
     if (verdict.kind === 'settled') {
       journal.acknowledgeReversal(reversal.id, reply.responseCode);
@@ -271,7 +288,7 @@ export class Forwarder {
       return 'acknowledged';
     }
     if (verdict.kind === 'retry') {
-      journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `refused ${reply.responseCode}: ${verdict.note}` });
+      journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}` });
       log.warn({ ...facts, attempts }, 'reversal refused for now; will retry');
       return 'refused';
     }
@@ -384,11 +401,11 @@ export class Forwarder {
       return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('advice', reply.responseCode, repeat);
+    const verdict = judgeAnswer('advice', reply.responseCode, { repeat, previousRefused: item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false });
     if (verdict.kind === 'settled') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
     if (verdict.kind === 'retry') {
       // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.
-      const attempt = { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `refused ${reply.responseCode}: ${verdict.note}` };
+      const attempt = { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}` };
       this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode }, 'advice refused for now; will retry');
       return { kind: 'retry', write: () => journal.recordSafAttempt(item.id, attempt) };
     }

@@ -380,7 +380,7 @@ export class AcquirerHostSimulator {
       this.totalsState.advices.amount += amount;
       this.totalsState.netAmount += amount;
     }
-    return { response, amount, approved, reversed: false, net: approved ? amount : 0, moved: approved ? amount : 0 };
+    return { response, amount, approved, reversed: false, kind: kindOf(text(request, 3)), net: approved ? amount : 0, moved: approved ? amount : 0, ...(rrn ? { rrn } : {}) };
   }
 
   /** Takes back what the original moved, once, and only when the answer is a success. */

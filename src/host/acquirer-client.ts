@@ -35,6 +35,8 @@ export class HostError extends Error {
     message: string,
     /** True when the request may have reached the host: the sale must be reversed unless answered. */
     readonly sent: boolean,
+    /** The host did answer (field 39, '??' when unreadable) with something the terminal cannot take. */
+    readonly answeredWith?: string,
   ) {
     super(message);
   }
@@ -120,17 +122,18 @@ export class AcquirerClient {
       response = parseResponse(message);
     } catch (err) {
       const detail = err instanceof Iso8583Error ? err.message : String(err);
-      throw new HostError('garbled-response', `response to ${key} does not decode: ${detail}`, true);
+      // Bytes keyed to our request: the host has it, whatever it answered.
+      throw new HostError('garbled-response', `response to ${key} does not decode: ${detail}`, true, '??');
     }
     const expectedMti = responseMtiFor(request.mti);
     if (response.mti !== expectedMti) {
-      throw new HostError('mismatched-response', `expected a ${expectedMti} response to ${request.mti}, got ${response.mti}`, true);
+      throw new HostError('mismatched-response', `expected a ${expectedMti} response to ${request.mti}, got ${response.mti}`, true, response.responseCode);
     }
     const requestAmount = typeof request.fields[4] === 'string' ? Number(request.fields[4]) : undefined;
     // A partial approval (class partially-approved, code 10) answers with the smaller amount it approved.
     const partial = responseClass(response.responseCode) === 'partially-approved' && response.amount !== undefined && requestAmount !== undefined && response.amount < requestAmount;
     if (requestAmount !== undefined && response.amount !== undefined && response.amount !== requestAmount && !partial) {
-      throw new HostError('mismatched-response', `response amount ${response.amount} differs from requested ${requestAmount}`, true);
+      throw new HostError('mismatched-response', `response amount ${response.amount} differs from requested ${requestAmount}`, true, response.responseCode);
     }
     return { ...response, message };
   }

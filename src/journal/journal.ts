@@ -336,8 +336,9 @@ export class Journal {
     recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
     armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
     recordAuthorization: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
+    recordPartialApproval: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => TransactionRow>;
     releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
-    markReversalPending: Database.Transaction<(ref: string, reason: string, reasonCode: string | null) => ReversalRow>;
+    markReversalPending: Database.Transaction<(ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => ReversalRow>;
     reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
     acknowledgeReversal: Database.Transaction<(id: number, responseCode: string) => ReversalRow>;
     recordOfflineApproval: Database.Transaction<
@@ -603,11 +604,22 @@ export class Journal {
         this.stmt.revClear.run({ txnRef: ref, reason: 'host answered', responseCode: patch.responseCode ?? null, now: this.now() });
         return row;
       }),
+      recordPartialApproval: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => {
+        const row = applyState(ref, state, patch, detail, changes);
+        // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
+        this.lazy(`UPDATE reversals SET amount = ?, response_code = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`)
+          .run(approvedAmount, patch.responseCode ?? null, this.now(), ref);
+        return row;
+      }),
       releaseReversal: db.transaction((ref: string, reason: string) => {
         this.stmt.revClear.run({ txnRef: ref, reason, responseCode: null, now: this.now() });
       }),
-      markReversalPending: db.transaction((ref: string, reason: string, reasonCode: string | null) => {
+      markReversalPending: db.transaction((ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => {
+        const armed = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
         this.stmt.revPend.run({ txnRef: ref, reason, reasonCode, now: this.now() });
+        if (originalAnswer !== null && armed?.state === 'armed') {
+          this.lazy(`UPDATE reversals SET response_code = ? WHERE txn_ref = ? AND state = 'pending'`).run(originalAnswer, ref);
+        }
         const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
         if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
         return row;
@@ -997,6 +1009,23 @@ export class Journal {
     });
   }
 
+  /**
+   * The host approved part of the amount (10): write the state and, in the same commit, set the armed reversal's
+   * amount to the approved one, so a cancel, a timeout or a crash before the register decides reverses exactly what
+   * the host approved. The reversal stays armed until the register accepts.
+   */
+  recordPartialApproval(txnRef: string, state: string, patch: TransactionPatch, amounts: { requestedAmount: number; approvedAmount: number }): TransactionRow {
+    return this.run(`record partial approval of ${txnRef}`, () => {
+      checkText(state, 'state', 100);
+      checkAmount(amounts.approvedAmount, 'approvedAmount');
+      if (amounts.approvedAmount > amounts.requestedAmount) invalid('approvedAmount must not exceed requestedAmount');
+      const clean = this.checkPatch(patch);
+      const detailJson = serializeDetail({ ...amounts }, 'detail');
+      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      return this.tx.recordPartialApproval.immediate(txnRef, state, clean, detailJson, changes, amounts.approvedAmount);
+    });
+  }
+
   /** The request never left the terminal: armed -> cleared, with the reason. No-op if not armed. */
   releaseReversal(txnRef: string, reason: string): void {
     this.run(`release reversal for ${txnRef}`, () => {
@@ -1011,12 +1040,19 @@ export class Journal {
    * digits, see REVERSAL_REASON); absent, the forwarder sends its default. Returns the row (also when it was already
    * pending; in any other state it is returned unchanged, so the caller can see nothing is owed).
    */
-  markReversalPending(txnRef: string, reason: string, reasonCode?: string): ReversalRow {
+  /**
+   * Armed -> pending. `reasonCode`: field 39 of the 0400 (why it is reversed). `originalAnswer`: the host answered the
+   * original with this code but the terminal could not take the answer (kept on the row: a reversal of an answered
+   * original cannot be settled by "original not found").
+   */
+  markReversalPending(txnRef: string, reason: string, opts: { reasonCode?: string | undefined; originalAnswer?: string | undefined } = {}): ReversalRow {
     return this.run(`mark reversal pending for ${txnRef}`, () => {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
+      const { reasonCode, originalAnswer } = opts;
       if (reasonCode !== undefined && (typeof reasonCode !== 'string' || !/^[0-9A-Z]{2}$/.test(reasonCode))) invalid('reasonCode must be 2 digits or capital letters');
-      return this.tx.markReversalPending.immediate(txnRef, reason, reasonCode ?? null);
+      if (originalAnswer !== undefined) checkResponseCode(originalAnswer);
+      return this.tx.markReversalPending.immediate(txnRef, reason, reasonCode ?? null, originalAnswer ?? null);
     });
   }
 

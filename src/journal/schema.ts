@@ -109,6 +109,11 @@ export interface ReversalRow {
   /** When the forwarder should try again; null means no attempt is scheduled (due now). */
   nextAttemptAt: number | null;
   reason: string | null;
+  /**
+   * Acknowledged or set aside: the host's answer to the reversal. Still armed or pending: the host's answer to the
+   * original when it gave one the terminal could not take (an untrusted answer, a partial approval the register
+   * declined); null when the original went unanswered.
+   */
   responseCode: string | null;
   createdAt: number;
   updatedAt: number;

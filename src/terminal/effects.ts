@@ -167,6 +167,11 @@ function offlineReason(deps: TransactionDeps): string | undefined {
   return deps.hostAvailability?.isDown() ? 'host not answering' : undefined;
 }
 
+/** The host's field 39 as the journal keeps it: a code it cannot print is still an answer. */
+function answeredWith(responseCode: string): string {
+  return /^[ -~]{1,8}$/.test(responseCode) ? responseCode : '??';
+}
+
 /**
  * Authorize online with a pre-stored reversal, or decide offline. The order of journal writes is the point:
  * STAN, then the armed reversal, then the request; the answer and the cleared reversal land in one commit.
@@ -210,7 +215,11 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
       throw new AuthorizationFailure(err.code, err.message, false, stan);
     }
     // It may be at the host: the reversal is owed from now on, whatever happens to this process.
-    journal.markReversalPending(input.txnRef, `${err.code}: ${err.message}`, reversalReasonFor(err));
+    // An answer it could not take (wrong amount or MTI, garbled) still says the host has the original.
+    journal.markReversalPending(input.txnRef, `${err.code}: ${err.message}`, {
+      reasonCode: reversalReasonFor(err),
+      ...(err.answeredWith === undefined ? {} : { originalAnswer: answeredWith(err.answeredWith) }),
+    });
     deps.forwarder?.kick();
     throw new AuthorizationFailure(err.code, `${err.message}; reversal pending`, true, stan);
   }
@@ -226,7 +235,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     deps.anomalies.raise(error.anomaly, { txnRef: input.txnRef, stan, amount: input.amount, currency: input.currency, reason: `${error.kind}: ${Object.entries(error.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}` }, { show: false });
   }
   if (dataErrors.some((e) => e.moneyMayHaveMoved) || dataErrors.some((e) => e.kind === 'unknown-response-code')) {
-    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, REVERSAL_REASON.malfunction);
+    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, { reasonCode: REVERSAL_REASON.malfunction, originalAnswer: answeredWith(reply.responseCode) });
     deps.forwarder?.kick();
     throw new AuthorizationFailure('mismatched-response', `the host's answer cannot be trusted (${dataErrors.map((e) => e.kind).join(', ')}); reversal pending`, true, stan);
   }
@@ -235,7 +244,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   const approved = isApprovedClass(reply.responseCode);
   const approvedAmount = responseClass(reply.responseCode) === 'partially-approved' ? partialAmount(reply, fields.amount, fields.currency) : undefined;
   if (approvedAmount === null) {
-    journal.markReversalPending(input.txnRef, `untrusted answer: partial approval ${reply.responseCode} without a smaller approved amount`);
+    journal.markReversalPending(input.txnRef, `untrusted answer: partial approval ${reply.responseCode} without a smaller approved amount`, { reasonCode: REVERSAL_REASON.malfunction, originalAnswer: answeredWith(reply.responseCode) });
     deps.forwarder?.kick();
     throw new AuthorizationFailure('mismatched-response', `partial approval ${reply.responseCode} without an approved amount below ${fields.amount}; reversal pending`, true, stan);
   }
@@ -255,7 +264,8 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   };
   if (approvedAmount !== undefined && approvedAmount < fields.amount) {
     // The answer is kept but the stored reversal stays armed until the register accepts: a crash meanwhile reverses.
-    journal.recordState(input.txnRef, 'partiallyApproved', patch, { requestedAmount: fields.amount, approvedAmount });
+    // Its amount becomes the approved one in the same commit: a cancel reverses what the host approved.
+    journal.recordPartialApproval(input.txnRef, 'partiallyApproved', patch, { requestedAmount: fields.amount, approvedAmount });
   } else {
     journal.recordAuthorization(input.txnRef, 'authorized', patch);
   }
@@ -378,7 +388,8 @@ export function provideTransactionEffects(deps: TransactionDeps) {
           // The customer agreed: the stored reversal is cleared and the sale stands for the approved amount.
           journal.recordAuthorization(context.txnRef, 'partialAccepted', { amount: context.partial!.approvedAmount }, { ...context.partial });
         } else {
-          journal.markReversalPending(context.txnRef, reason);
+          // The customer did not take the partial amount: a customer cancellation in field 39 of the 0400.
+          journal.markReversalPending(context.txnRef, reason, { reasonCode: REVERSAL_REASON.cancelled });
           deps.forwarder?.kick();
         }
       },

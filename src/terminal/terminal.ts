@@ -170,7 +170,11 @@ export class Terminal {
         this.deps.forwarder?.kick();
       }),
       hostLink.on('down', () => this.actor.send({ type: 'HOST_DOWN' })),
-      network.on('change', ({ state }) => this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' })),
+      network.on('change', ({ state }) => {
+        this.actor.send({ type: state.link === 'up' ? 'NETWORK_UP' : 'NETWORK_DOWN' });
+        // The link is back but the host connection may never have dropped (no 'up' from it): what is owed goes now.
+        if (state.link === 'up') this.deps.forwarder?.kick();
+      }),
       // An old swipe the reader threw away: journaled without card data; the sale keeps waiting for a fresh one.
       this.deps.reader.on('swipe-discarded', ({ ageMs }) =>
         this.deps.anomalies.raise('stale-swipe', { ...(this.current ? { txnRef: this.current.txnRef } : {}), reason: `swipe made ${ageMs} ms before the card wait, discarded unread` }, { show: false }),

@@ -42,13 +42,15 @@ type Verdict = 'settled' | 'retry' | 'set-aside';
 
 /**
  * What the terminal must make of an answer: only a success settles (00; 94 to a repeat, the host already has it;
- * for a reversal 25/76, the original never arrived so nothing moved); the host's passing trouble (retry later, 68
- * too late) is retried; anything else is set aside for the operator.
+ * for a reversal 25/76, the original never arrived so nothing moved; for an advice any approval, the host took
+ * it); the host's passing trouble (retry later, 68 too late) is retried; anything else is set aside for the operator.
  */
 function expectedVerdict(kind: 'reversal' | 'advice', code: string, repeat: boolean): Verdict {
   if (code === '00') return 'settled';
   if (code === '94') return repeat ? 'settled' : 'set-aside';
   if (kind === 'reversal' && (code === '25' || code === '76')) return 'settled';
+  // An advice answered with any approval was taken by the host: the money is collected.
+  if (kind === 'advice' && ([...REFERENCE_CLASSES.approved, ...REFERENCE_CLASSES.offlineEmv.filter((c) => c.startsWith('Y'))] as string[]).includes(code)) return 'settled';
   if ((REFERENCE_CLASSES.retryLater as readonly string[]).includes(code) || code === '68') return 'retry';
   return 'set-aside';
 }
@@ -105,12 +107,14 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
     random: () => 0.5,
   });
   let n = 0;
-  const pendingReversal = (amount = 4_200): string => {
+  /** `originalAnswer`: the host answered the original with this code, but the terminal could not take it. */
+  const pendingReversal = (amount = 4_200, originalAnswer?: string): string => {
     const txnRef = `T-REV-${++n}`;
     journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
     const stan = journal.nextStan();
     journal.armReversal({ txnRef, stan, originalMti: '0200', processingCode: '000000', amount, currency: '978', transmittedAt: clock.now(), terminalId: 'T0000001', merchantId: 'MERCHANT0000001', maskedPan: '476173******0010' });
-    journal.markReversalPending(txnRef, 'timeout');
+    if (originalAnswer === undefined) journal.markReversalPending(txnRef, 'timeout');
+    else journal.markReversalPending(txnRef, 'untrusted answer: mismatched amount', { originalAnswer });
     return txnRef;
   };
   const queuedAdvice = (amount = 1_500): { txnRef: string; id: number } => {
@@ -179,7 +183,7 @@ describe('answers to a reversal (0410), every field-39 code', () => {
 
 describe('answers to an advice (0230), every field-39 code', () => {
   for (const repeat of [false, true]) {
-    it(`${repeat ? 'on a repeat 0221' : 'on the first 0220'}: only a success forwards it, a passing refusal keeps it queued, anything else sets it aside`, async () => {
+    it(`${repeat ? 'on a repeat 0221' : 'on the first 0220'}: only a success (any approval) forwards it, a passing refusal keeps it queued, anything else sets it aside`, async () => {
       const tally: Record<Verdict, string[]> = { settled: [], retry: [], 'set-aside': [] };
       for (const code of ALL_CODES) {
         const host = new ScriptedHost(repeat ? [timedOut(), code] : [code]);
@@ -207,7 +211,7 @@ describe('answers to an advice (0230), every field-39 code', () => {
         }
         journal.close();
       }
-      expect(tally.settled).toEqual(repeat ? ['00', '94'] : ['00']);
+      expect(tally.settled).toEqual(repeat ? ['00', '08', '10', '11', '16', '94', 'Y1', 'Y3'] : ['00', '08', '10', '11', '16', 'Y1', 'Y3']);
       expect(tally.retry).toEqual(['19', '68', '90', '91', '92', '96']);
     });
   }
@@ -314,4 +318,75 @@ describe('a reversal owed for one STAN does not hold up the advices of others', 
     expect(host.sent.map((m) => m.mti)).toEqual(['0400']);
     expect(journal.safItem(a.id)).toMatchObject({ state: 'queued', attempts: 0 });
   });
+});
+
+describe('a passing refusal is retried after its own backoff, however the pass started', () => {
+  // The periodic interval is 60 s, the backoff ceiling 8 s: a retry must not wait for the interval.
+  const BACKOFF_CEILING_MS = BACKOFF.maxDelayMs;
+  for (const kind of ['reversal', 'advice'] as const) {
+    it(`${kind === "advice" ? "an" : "a"} ${kind} answered 96 on a kicked pass goes again within ${BACKOFF_CEILING_MS} ms`, async () => {
+      const host = new ScriptedHost(['96', '00']);
+      const { clock, journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
+      forwarder.start();
+      await clock.advance(0);
+      const settled = kind === 'reversal'
+        ? (() => { const txnRef = pendingReversal(); return () => journal.reversalFor(txnRef)!.state === 'acknowledged'; })()
+        : (() => { const { id } = queuedAdvice(); return () => journal.safItem(id)!.state === 'forwarded'; })();
+      forwarder.kick();
+      await clock.advance(0);
+      expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400'] : ['0220']);
+      await clock.advance(BACKOFF_CEILING_MS);
+      expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400', '0401'] : ['0220', '0221']);
+      expect(settled()).toBe(true);
+      forwarder.stop();
+      journal.close();
+    });
+  }
+});
+
+describe('94 to a repeat settles only when an earlier transmission went unanswered', () => {
+  // After an answered refusal the host has nothing of ours: a 94 then is not "I already have it".
+  for (const kind of ['reversal', 'advice'] as const) {
+    for (const [before, settles] of [['timeout', true], ['96', false]] as const) {
+      it(`${kind}: the last transmission ${before === 'timeout' ? 'unanswered' : 'answered 96'}, then 94 to the repeat: ${settles ? 'settled' : 'set aside, shown'}`, async () => {
+        const host = new ScriptedHost([before === 'timeout' ? timedOut() : before, '94']);
+        const { journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
+        const owed = kind === 'reversal' ? { txnRef: pendingReversal(), id: 0 } : queuedAdvice();
+        await forwarder.drain();
+        await forwarder.drain({ ignoreBackoff: true });
+        expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400', '0401'] : ['0220', '0221']);
+        if (kind === 'reversal') {
+          const row = journal.reversalFor(owed.txnRef)!;
+          if (settles) expect(row).toMatchObject({ state: 'acknowledged', responseCode: '94' });
+          else {
+            expect(row).toMatchObject({ state: 'pending', responseCode: '94' });
+            expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual([owed.txnRef]);
+          }
+        } else {
+          expect(journal.safItem(owed.id)).toMatchObject({ state: settles ? 'forwarded' : 'set-aside', responseCode: '94' });
+        }
+        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
+        journal.close();
+      });
+    }
+  }
+});
+
+describe('"original not found" (25, 76) settles a reversal only when its original went unanswered', () => {
+  // When the host answered the original it has a record of it: 25/76 contradict that, and the money may still be held.
+  for (const code of ['25', '76']) {
+    for (const answered of [false, true]) {
+      it(`${code} to the reversal of an original ${answered ? 'the host answered 00 (with a wrong amount)' : 'that timed out'}: ${answered ? 'set aside, shown' : 'settled'}`, async () => {
+        const host = new ScriptedHost([code]);
+        const { journal, forwarder, pendingReversal } = setup(host);
+        const txnRef = pendingReversal(4_200, answered ? '00' : undefined);
+        await forwarder.drain();
+        const row = journal.reversalFor(txnRef)!;
+        expect(row).toMatchObject({ state: answered ? 'pending' : 'acknowledged', responseCode: code });
+        expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual(answered ? [txnRef] : []);
+        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(answered ? [txnRef] : []);
+        journal.close();
+      });
+    }
+  }
 });

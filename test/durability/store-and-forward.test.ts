@@ -106,6 +106,20 @@ describe('offline approval when the host cannot be reached', () => {
     expect(rig.app.journal.reversalFor(result['txnRef'] as string)).toBeUndefined();
     expect(await rig.status()).toMatchObject({ offlineQueue: { count: 1, total: 2_000 } });
   });
+
+  it('forwards the advice as soon as the network monitor reports the link back, not at the next periodic pass', async () => {
+    const rig = await bootRig();
+    // The pass due at boot has run: the next periodic one is a full interval away.
+    await rig.clock.advance(1_000);
+    rig.app.mocks.network!.setState({ link: 'down' });
+    const result = await rig.sale(2_100, 'mastercard');
+    expect(result).toMatchObject({ outcome: 'offline-approved' });
+    // The host connection never dropped: only the monitor says the link is back.
+    rig.app.mocks.network!.setState({ link: 'up' });
+    await forwarderUntil(rig, () => rig.received('0220').some((e) => e.amount === 2_100), 'advice sent at once');
+    expect(rig.clock.now() - at(rig.received('0220').at(-1)!)).toBeLessThan(FORWARDING.intervalMs);
+    await forwarderUntil(rig, () => rig.app.journal.safQueue().length === 0, 'advice forwarded');
+  });
 });
 
 describe('offline limits', () => {

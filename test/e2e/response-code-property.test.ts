@@ -39,15 +39,21 @@ async function sale(amount: number, decide: 'confirm' | 'cancel' = 'confirm'): P
   });
 }
 
-/** Lets the forwarder run (backoff, response timeouts) until nothing is owed for this transaction, or it gives up. */
+/**
+ * Lets the forwarder run (backoff, retries, periodic drains) until nothing is owed for this transaction. A reversal
+ * the host refused for good stays 'pending' in its row but is set aside (no longer in pendingReversals): nothing more
+ * is owed to the host then, the operator settles it. Time moves in 1 s steps with a real pause between, so a loopback
+ * answer always arrives long before its 30 s response timeout comes due; after each timer the clock waits for a
+ * self-test it started (real file I/O) to finish, as a real clock would, instead of firing its 2 s deadline at once.
+ */
 async function drain(txnRef: string): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    const reversal = rig.app.journal.reversalFor(txnRef);
-    const owed = reversal?.state === 'pending' || reversal?.state === 'armed';
-    const queued = rig.app.journal.safQueue().some((q) => q.txnRef === txnRef);
+  const { journal, terminal } = rig.app;
+  for (let i = 0; i < 150; i++) {
+    const owed = journal.reversalFor(txnRef)?.state === 'armed' || journal.pendingReversals().some((r) => r.txnRef === txnRef);
+    const queued = journal.safQueue().some((q) => q.txnRef === txnRef);
     if (!owed && !queued) return;
-    rig.app.terminal.status();
-    await rig.clock.advance(i % 2 === 0 ? 2_000 : 31_000);
+    terminal.status();
+    await rig.clock.advance(1_000, () => terminal.settled());
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -107,6 +113,20 @@ describe('money invariant under any field 39 answer', () => {
       { numRuns: RUNS, seed: SEED },
     );
   });
+
+  // Drawn rarely by the default seed, so named here: "original not found" to the reversal of a sale the host did
+  // answer (with a wrong amount) contradicts the host's own answer; taking it as done would leave the money taken.
+  for (const code of ['25', '76']) {
+    it(`0410: ${code} to the reversal of a sale the host answered is never taken as done`, async () => {
+      rig.app.hostSim!.answerOnce({ mti: '0410', responseCode: code });
+      const reply = await sale(AMOUNT.wrongAmount);
+      const stan = reply['stan'] as number;
+      await drain(reply['txnRef'] as string);
+      checkSale(stan, reply, code);
+      expect(rig.app.journal.reversalFor(reply['txnRef'] as string)?.state).not.toBe('acknowledged');
+      expect(rig.app.journal.reversalsSetAside().map((r) => r.stan)).toContain(stan);
+    });
+  }
 
   it('0401: any answer to a repeated reversal', async () => {
     await fc.assert(

@@ -68,7 +68,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
         acquiringInstitutionId: ACQUIRER, forwardingInstitutionId: FORWARDER,
         cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 't1'),
       });
-      journal.markReversalPending('t1', 'no answer', code);
+      journal.markReversalPending('t1', 'no answer', { reasonCode: code });
       await clock.advance(45_000);
       await forwarder.drain();
 

@@ -177,8 +177,12 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
       tally.repeats += cls === 'financial' ? 0 : repeats.length;
       if (first.flagged) problem(`${label}: the host flagged its first ${first.mti} as a duplicate, with nothing before it in the ledger`);
       for (const r of repeats) if (cls !== 'financial' && !REPEAT_MTIS.has(r.mti)) problem(`${label}: ${cls} sent again with the original MTI ${r.mti} (a host without duplicate detection takes it twice)`);
+      // The reversal of a partial approval (10) undoes what the host approved, not what was asked.
+      const answer = host.financial[0]?.answers[0];
+      const partiallyApproved = cls === 'reversal' && answer?.responseCode === '10' ? (answer.approvedAmount ?? answer.amount) : undefined;
+      const expectedAmount = partiallyApproved ?? row.amount;
       for (const x of host[cls]) {
-        if (x.amount !== undefined && x.amount !== row.amount) problem(`${label}: the host received ${x.mti} for ${x.amount}, the journal says ${row.amount}`);
+        if (x.amount !== undefined && x.amount !== expectedAmount) problem(`${label}: the host received ${x.mti} for ${x.amount}, the journal says ${expectedAmount}`);
         if (x.processingCode !== undefined && !x.processingCode.startsWith(KIND_PREFIX[row.kind])) problem(`${label}: the host received ${x.mti} with processing code ${x.processingCode}`);
       }
     }

@@ -118,6 +118,37 @@ describe('partial approval (10)', () => {
   });
 });
 
+describe('a partial approval not taken reverses what the host approved', () => {
+  // Not half of the amount asked: the reversal must carry exactly what the host gave back.
+  const REQUESTED = 9_000;
+  const APPROVED = 3_700;
+  for (const how of ['cancel', 'timeout'] as const) {
+    it(`on ${how}: the 0400's field 4 and the journal's reversal row are the approved ${APPROVED}, not the ${REQUESTED} asked`, async () => {
+      const rig = await bootRig();
+      rig.app.hostSim!.answerOnce({ mti: '0210', responseCode: '10', approvedAmount: APPROVED });
+      let asked = false;
+      const pending = rig.client.call({ cmd: 'sale', amount: REQUESTED }, (m) => {
+        if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
+        if (m.type === 'partial') {
+          asked = true;
+          if (how === 'cancel') void rig.client.call({ cmd: 'cancel' });
+        }
+      });
+      await until(() => asked, 'partial approval asked');
+      if (how === 'timeout') await rig.clock.advance(rig.config.transaction.partialApprovalTimeoutMs);
+      const result = await pending;
+      expect(result).toMatchObject({ outcome: 'cancelled', requestedAmount: REQUESTED, approvedAmount: APPROVED });
+      const txnRef = result['txnRef'] as string;
+      await reversalAcknowledged(rig, txnRef);
+      const stan = result['stan'] as number;
+      const reversals = rig.received('0400').filter((e) => Number(e.stan) === stan);
+      expect(reversals.map((e) => e.amount)).toEqual([APPROVED]);
+      expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged', amount: APPROVED });
+      expect(rig.app.hostSim!.totals()).toMatchObject({ sales: { count: 1, amount: APPROVED }, reversals: { count: 1, amount: APPROVED }, netAmount: 0 });
+    });
+  }
+});
+
 describe('declines keep their meaning', () => {
   it('journals each non-approved code with the anomaly its class and code name (51 E202, 43 E206, 91/96 E105, 30/94 E609)', async () => {
     const rig = await bootRig();

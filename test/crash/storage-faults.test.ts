@@ -245,6 +245,8 @@ function expectNothingLost(r: Rig, before: TransactionRow[]): TransactionRow[] {
 
 async function approvedSales(client: EcrClient, amounts: number[]): Promise<void> {
   for (const amount of amounts) expect(await sale(client, amount)).toMatchObject({ type: 'result', outcome: 'approved', amount });
+  // The register has the result while the card is still in; the transaction ends once the cardholder takes it.
+  await eventually(async () => (await client.call({ cmd: 'status' }))['state'] !== 'transacting', 'the last card taken out');
 }
 
 describe.skipIf(!tmpfs.ok)(`disk full: data directory on an 8 MiB tmpfs${tmpfs.reason ? ` (${tmpfs.reason})` : ''}`, () => {

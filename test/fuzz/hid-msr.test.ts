@@ -169,6 +169,8 @@ describe('fuzz: HID keyboard reports from the stripe reader', () => {
         // Clean state: all keys up, then a good swipe.
         device.emit('data', Buffer.alloc(reportBytes, 0).fill(c.reportId ?? 0, 0, reportBytes - HID_REPORT_BYTES));
         for (const r of typed(PROBE, c.reportId)) device.emit('data', Buffer.from(r));
+        // The swipe ends after the inter-track gap of silence that follows its last Enter.
+        await clock.advance(1000);
         let probe;
         try {
           probe = await reader.read();
@@ -197,6 +199,7 @@ describe('fuzz: HID keyboard reports from the stripe reader', () => {
     device.emit('data', Buffer.from('0000020000', 'hex'));
     await clock.advance(1000);
     for (const r of typed(PROBE, 0)) device.emit('data', Buffer.from(r));
+    await clock.advance(1000);
     expect((await reader.read()).pan).toBe(PROBE_PAN);
     // A report split across two events without a silence still assembles.
     const [down, up] = typed('%', 0) as [Uint8Array, Uint8Array];
@@ -204,6 +207,7 @@ describe('fuzz: HID keyboard reports from the stripe reader', () => {
     await clock.advance(5);
     device.emit('data', Buffer.concat([down.subarray(4), up]));
     for (const r of typed(PROBE.slice(1), 0)) device.emit('data', Buffer.from(r));
+    await clock.advance(1000);
     expect((await reader.read()).pan).toBe(PROBE_PAN);
     await reader.close();
   });

@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describeAccess, octalMode } from '../security/file-permissions.js';
+import { fsyncDirectory } from '../util/durable-file.js';
 
 export interface VaultCard {
   pan: string;
@@ -70,19 +71,6 @@ function createKey(keyFile: string): void {
     throw new VaultError('key-missing', `${label(keyFile)} does not exist and cannot be created (${errnoCode(err) ?? String(err)})`, { cause: err });
   } finally {
     rmSync(tmp, { force: true });
-  }
-}
-
-/** Makes a new directory entry durable; some filesystems refuse fsync on a directory, and then there is no more to do. */
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Best effort, as for the run marker.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

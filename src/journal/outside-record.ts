@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal, STAN_MAX, stanAdvance, stanDistance, type JournalIdentity } from './journal.js';
 import { JournalError } from './schema.js';
+import { fsyncDirectory } from '../util/durable-file.js';
 
 export const JOURNAL_FILE = 'journal.sqlite';
 export const RECORD_FILE = 'journal.record.json';
@@ -84,19 +85,6 @@ function nonEmpty(path: string): boolean {
     return statSync(path).size > 0;
   } catch {
     return false;
-  }
-}
-
-/** Makes a rename durable; some filesystems refuse fsync on a directory, and then there is no more to do. */
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Best effort.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

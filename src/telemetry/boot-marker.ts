@@ -8,6 +8,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { wire } from './wire.js';
+import { fsyncDirectory } from '../util/durable-file.js';
 
 export const MARKER_FILE = 'run-marker';
 export const KERNEL_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
@@ -59,16 +60,7 @@ function writeAtomically(path: string, text: string): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  try {
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  }
+  fsyncDirectory(dirname(path));
 }
 
 export class RunMarker {

@@ -11,6 +11,7 @@ import { loadConfig, type PosConfig } from '../../src/config/index.js';
 import { EcrClient } from '../../src/ecr-client/client.js';
 import { Journal } from '../../src/journal/index.js';
 import { createLogger } from '../../src/util/log.js';
+import { testCard } from '../../src/sim/test-cards.js';
 
 const running: Array<{ app: TerminalApp; client: EcrClient }> = [];
 afterEach(async () => {
@@ -61,6 +62,20 @@ describe('terminal', () => {
     expect(await sale(client, 1300)).toMatchObject({ type: 'result', outcome: 'approved' });
     expect(app.mocks.reader!.cardInReader).toBeUndefined();
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready' });
+  });
+
+  it('a swipe made while the terminal was idle is never charged: discarded at the card wait of the sale, journaled E408 without card data', async () => {
+    const { app, client } = await boot();
+    const idle = testCard('swipe-visa')!;
+    app.mocks.reader!.present(idle);
+    const result = await sale(client, 1400, 'mastercard');
+    expect(result).toMatchObject({ type: 'result', outcome: 'approved', entryMode: 'contactless' });
+    const stale = app.journal.listAnomalies({ code: 'E408' });
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ txnRef: result['txnRef'] });
+    expect(JSON.stringify(stale[0])).not.toContain(idle.pan);
+    // The host saw only the card presented for this sale.
+    expect(app.journal.listTransactions({ limit: 10 }).filter((r) => r.maskedPan === '476173******0010')).toEqual([]);
   });
 
   it('boots to ready and reports it', async () => {

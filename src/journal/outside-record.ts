@@ -10,12 +10,12 @@
  * rollback the record cannot see never hands out a STAN that may have left.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal, STAN_MAX, stanAdvance, stanDistance, type JournalIdentity } from './journal.js';
 import { JournalError } from './schema.js';
-import { fsyncDirectory } from '../util/durable-file.js';
+import { writeFileAtomically } from '../util/durable-file.js';
 
 export const JOURNAL_FILE = 'journal.sqlite';
 export const RECORD_FILE = 'journal.record.json';
@@ -91,21 +91,11 @@ function nonEmpty(path: string): boolean {
 /** Temp file, fsync, rename over the old one, fsync the directory: a crash leaves the old record or the new one. */
 export function writeRecord(dataDir: string, record: Omit<OutsideRecord, 'writtenAt'>, now: number = Date.now()): OutsideRecord {
   const path = join(dataDir, RECORD_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
   const full: OutsideRecord = { ...record, writtenAt: new Date(now).toISOString() };
   const text = `${JSON.stringify({ format: FORMAT, version: 1, ...full, journalId: formatJournalId(full.journalId) }, null, 2)}\n`;
   try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    fsyncDirectory(dataDir);
+    writeFileAtomically(path, text, { mode: 0o600 });
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new JournalError('storage-fault', `cannot write the journal record ${path}: ${(err as Error).message}`, { cause: err });
   }
   return full;

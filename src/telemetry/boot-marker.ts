@@ -5,10 +5,10 @@
  * File format, one line: `running <kernel-boot-id>` while the terminal runs, `clean <kernel-boot-id>` after a clean
  * stop. No file = first run on this data directory.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { wire } from './wire.js';
-import { fsyncDirectory } from '../util/durable-file.js';
+import { writeFileAtomically } from '../util/durable-file.js';
 
 export const MARKER_FILE = 'run-marker';
 export const KERNEL_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
@@ -51,16 +51,7 @@ function readKernelBootId(path: string): string | undefined {
 
 /** Write-then-rename with fsync, so a power cut leaves the old marker or the new one, never half of one. */
 function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o640);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  fsyncDirectory(dirname(path));
+  writeFileAtomically(path, text, { mode: 0o640, tmp: `${path}.tmp` });
 }
 
 export class RunMarker {

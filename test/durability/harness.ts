@@ -140,6 +140,22 @@ export async function bootRig(options: { dataDir?: string; offline?: OfflineOver
 }
 
 /** Waits until the host has received a request with this MTI and amount (the request has left the terminal). */
+/** The host process is gone: the link drops and the next request cannot connect. */
+export async function hostDown(rig: Rig): Promise<void> {
+  await rig.app.hostSim!.stop();
+  await until(() => !rig.app.terminal.status().hostUp, 'host link down');
+}
+
+/** The host is back: the link reconnects on its backoff (clock time) and the forwarder is kicked. */
+export async function hostBack(rig: Rig): Promise<void> {
+  await rig.app.hostSim!.start();
+  for (let i = 0; i < 60 && !rig.app.terminal.status().hostUp; i++) {
+    await rig.clock.advance(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  expect(rig.app.terminal.status().hostUp).toBe(true);
+}
+
 export async function hostReceived(rig: Rig, mti: string, amount: number, count = 1): Promise<LedgerEntry> {
   await until(() => rig.received(mti).filter((e) => e.amount === amount).length >= count, `host received ${mti} of ${amount}`);
   return rig.received(mti).filter((e) => e.amount === amount)[count - 1]!;

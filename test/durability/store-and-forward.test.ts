@@ -19,6 +19,8 @@ import {
   at,
   bootRig,
   durabilityConfig,
+  hostBack,
+  hostDown,
   journalPath,
   newDataDir,
   printedText,
@@ -27,22 +29,6 @@ import {
 } from './harness.js';
 
 afterEach(stopAll);
-
-/** The host process is gone: the link drops and the next request cannot connect. */
-async function hostDown(rig: Rig): Promise<void> {
-  await rig.app.hostSim!.stop();
-  await until(() => !rig.app.terminal.status().hostUp, 'host link down');
-}
-
-/** The host is back: the link reconnects on its backoff (clock time) and the forwarder is kicked. */
-async function hostBack(rig: Rig): Promise<void> {
-  await rig.app.hostSim!.start();
-  for (let i = 0; i < 60 && !rig.app.terminal.status().hostUp; i++) {
-    await rig.clock.advance(1_000);
-    await new Promise((resolve) => setTimeout(resolve, 3));
-  }
-  expect(rig.app.terminal.status().hostUp).toBe(true);
-}
 
 /** Lets the forwarder work (clock at a standstill) until `condition` holds. */
 async function forwarderUntil(rig: Rig, condition: () => boolean, what: string): Promise<void> {

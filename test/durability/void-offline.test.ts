@@ -5,23 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/wait.js';
-import { RESPONSE_TIMEOUT_MS, at, bootRig, stopAll, type Rig } from './harness.js';
+import { RESPONSE_TIMEOUT_MS, at, bootRig, hostBack, hostDown, stopAll, type Rig } from './harness.js';
 
 afterEach(stopAll);
-
-async function hostDown(rig: Rig): Promise<void> {
-  await rig.app.hostSim!.stop();
-  await until(() => !rig.app.terminal.status().hostUp, 'host link down');
-}
-
-async function hostBack(rig: Rig): Promise<void> {
-  await rig.app.hostSim!.start();
-  for (let i = 0; i < 60 && !rig.app.terminal.status().hostUp; i++) {
-    await rig.clock.advance(1_000);
-    await new Promise((resolve) => setTimeout(resolve, 3));
-  }
-  expect(rig.app.terminal.status().hostUp).toBe(true);
-}
 
 const voidOf = (rig: Rig, stan: unknown) => rig.client.call({ cmd: 'void', stan, supervisorPin: '1234' });
 const hostRequests = (rig: Rig) => rig.ledger().filter((e) => e.dir === 'in' && e.mti !== '0800').map((e) => `${e.mti}:${Number(e.stan)}`);

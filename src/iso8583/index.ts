@@ -11,7 +11,6 @@ export {
   responseClass,
   type ResponseClass,
   type ResponseCodeInfo,
-  type ResponseOutcome,
 } from './response-codes.js';
 export {
   MTI,

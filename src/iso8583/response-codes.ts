@@ -9,30 +9,15 @@
  * - retry-later: transient host-side trouble, the same transaction may be tried again later;
  * - error: a fault in the request or terminal set-up. A code the table does not know is of this class too, and is
  *   not trusted at all: whoever meets one reverses rather than guesses (`known` is false).
- *
- * `outcome` is the older, coarser view (approved / declined / retry / error) kept for callers that only need that.
  */
 export const RESPONSE_CLASSES = ['approved', 'partially-approved', 'declined', 'refer', 'pick-up', 'retry-later', 'error'] as const;
 export type ResponseClass = (typeof RESPONSE_CLASSES)[number];
-
-export type ResponseOutcome = 'approved' | 'declined' | 'retry' | 'error';
 
 export interface ResponseCodeInfo {
   code: string;
   meaning: string;
   class: ResponseClass;
-  outcome: ResponseOutcome;
 }
-
-const OUTCOME: Readonly<Record<ResponseClass, ResponseOutcome>> = {
-  approved: 'approved',
-  'partially-approved': 'approved',
-  declined: 'declined',
-  refer: 'declined',
-  'pick-up': 'declined',
-  'retry-later': 'retry',
-  error: 'error',
-};
 
 export const RESPONSE_CODES: readonly ResponseCodeInfo[] = Object.freeze(
   (
@@ -92,7 +77,7 @@ export const RESPONSE_CODES: readonly ResponseCodeInfo[] = Object.freeze(
       ['Z1', 'Declined offline', 'declined'],
       ['Z3', 'Declined offline (unable to go online)', 'declined'],
     ] as const
-  ).map(([code, meaning, cls]) => Object.freeze({ code, meaning, class: cls as ResponseClass, outcome: OUTCOME[cls] })),
+  ).map(([code, meaning, cls]) => Object.freeze({ code, meaning, class: cls as ResponseClass })),
 );
 
 const BY_CODE: ReadonlyMap<string, ResponseCodeInfo> = new Map(RESPONSE_CODES.map((r) => [r.code, r]));

@@ -132,7 +132,7 @@ describe('declines', () => {
   });
 
   it('gives every declining response code a declined anomaly naming its reason', () => {
-    for (const rc of RESPONSE_CODES.filter((r) => r.outcome === 'declined')) {
+    for (const rc of RESPONSE_CODES.filter((r) => ['declined', 'refer', 'pick-up'].includes(r.class))) {
       const def = anomalyForDecline(rc.code);
       expect(def.class).toBe('declined');
       expect(def.message.length).toBeLessThanOrEqual(TEXT_MAX);

@@ -298,11 +298,11 @@ describe('response code table', () => {
   });
 
   it('classifies outcomes', () => {
-    expect(describeResponseCode('00')).toEqual({ code: '00', meaning: 'Approved', class: 'approved', outcome: 'approved' });
-    expect(describeResponseCode('05')?.outcome).toBe('declined');
+    expect(describeResponseCode('00')).toEqual({ code: '00', meaning: 'Approved', class: 'approved' });
+    expect(describeResponseCode('05')?.class).toBe('declined');
     expect(describeResponseCode('51')?.meaning).toBe('Insufficient funds');
-    expect(describeResponseCode('91')?.outcome).toBe('retry');
-    expect(describeResponseCode('30')?.outcome).toBe('error');
+    expect(describeResponseCode('91')?.class).toBe('retry-later');
+    expect(describeResponseCode('30')?.class).toBe('error');
     expect(describeResponseCode('XX')).toBeUndefined();
     expect(describeResponseCode('toString')).toBeUndefined();
   });

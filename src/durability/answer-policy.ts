@@ -22,7 +22,7 @@
  * - Every other code (for a reversal the approved-class ones other than 00 included: 08, 10, 11, 16 are no answer
  *   to it) and every code the table does not know: set aside with an anomaly.
  */
-import { isApprovedClass } from '../iso8583/index.js';
+import { isApprovedClass, responseClass } from '../iso8583/index.js';
 
 export type OwedKind = 'reversal' | 'advice';
 
@@ -31,8 +31,13 @@ export type AnswerVerdict =
   | { kind: 'retry'; note: string }
   | { kind: 'set-aside'; note: string };
 
-/** Host-side trouble that passes: retry the same message later. */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['19', '68', '90', '91', '92', '96']);
+/**
+ * Host-side trouble that passes: the table's retry-later class (19, 90, 91, 92, 96), and 68 "response received too
+ * late", which to a reversal or an advice means the host's own answer came too late for it: send again.
+ */
+function retryable(responseCode: string): boolean {
+  return responseClass(responseCode) === 'retry-later' || responseCode === '68';
+}
 
 /** Reversal answers meaning the original never arrived: nothing to reverse. */
 export const ORIGINAL_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['25', '76']);
@@ -63,6 +68,6 @@ export function judgeAnswer(kind: OwedKind, responseCode: string, { repeat, prev
       ? { kind: 'set-aside', note: 'original not found, yet the host answered it: ask the acquirer' }
       : { kind: 'settled', note: 'original not found at the host: nothing moved, nothing to reverse' };
   }
-  if (RETRYABLE_CODES.has(responseCode)) return { kind: 'retry', note: `host answered ${responseCode}: will retry` };
+  if (retryable(responseCode)) return { kind: 'retry', note: `host answered ${responseCode}: will retry` };
   return { kind: 'set-aside', note: `host answered ${responseCode}: not sent again` };
 }

@@ -4,9 +4,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { TcpHostLink } from '../hal/host-link/tcp.js';
-import { AcquirerClient, isoCorrelator } from '../src/host/acquirer-client.js';
-import { AcquirerHostSimulator } from '../src/host-sim/simulator.js';
+import { TcpHostLink } from '../hal/acquirer-link/tcp.js';
+import { AcquirerClient, isoCorrelator } from '../src/acquirer/acquirer-client.js';
+import { AcquirerHostSimulator } from '../src/acquirer-sim/simulator.js';
 import { buildFinancialRequest, PROCESSING_CODE } from '../src/iso8583/index.js';
 
 export interface HostLinkBenchResult {

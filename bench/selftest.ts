@@ -9,10 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { MockCardReader } from '../hal/card-reader/mock.js';
 import { systemClock } from '../hal/clock.js';
-import { TcpHostLink } from '../hal/host-link/tcp.js';
+import { TcpHostLink } from '../hal/acquirer-link/tcp.js';
 import { MockPrinter } from '../hal/printer/mock.js';
-import { AcquirerClient, isoCorrelator } from '../src/host/acquirer-client.js';
-import { AcquirerHostSimulator } from '../src/host-sim/simulator.js';
+import { AcquirerClient, isoCorrelator } from '../src/acquirer/acquirer-client.js';
+import { AcquirerHostSimulator } from '../src/acquirer-sim/simulator.js';
 import { runSelfTest } from '../src/selftest/selftest.js';
 
 export interface SelfTestBenchResult {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { startTerminalApp } from '../src/app/compose.js';
 import { loadConfig } from '../src/config/index.js';
-import { EcrClient } from '../src/ecr-client/client.js';
+import { EcrClient } from '../src/ecr/client.js';
 import { createLogger } from '../src/util/log.js';
 
 export interface SaleBenchResult {

@@ -6,10 +6,10 @@
  */
 import type { CardReaderFaultCode } from '../../hal/card-reader/contract.js';
 import type { DisplayFaultCode } from '../../hal/display/contract.js';
-import type { HostLinkFaultCode } from '../../hal/host-link/contract.js';
+import type { HostLinkFaultCode } from '../../hal/acquirer-link/contract.js';
 import type { NetworkFaultCode } from '../../hal/network/contract.js';
 import type { PrinterFaultCode, PrinterWarning } from '../../hal/printer/contract.js';
-import type { HostErrorCode } from '../host/acquirer-client.js';
+import type { HostErrorCode } from '../acquirer/acquirer-client.js';
 import { describeResponseCode, isKnownResponseCode, responseClass, type ResponseClass } from '../iso8583/response-codes.js';
 import type { CheckComponent } from '../selftest/selftest.js';
 import { anomalyByName, clip, TEXT_MAX, type AnomalyDefinition, type AnomalyName } from './taxonomy.js';

@@ -10,7 +10,7 @@ import type { CardReader } from '../../hal/card-reader/contract.js';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import type { Display, Screen } from '../../hal/display/contract.js';
 import { MockDisplay } from '../../hal/display/mock.js';
-import { TcpHostLink } from '../../hal/host-link/tcp.js';
+import { TcpHostLink } from '../../hal/acquirer-link/tcp.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import { MockNetworkMonitor } from '../../hal/network/mock.js';
 import type { Printer } from '../../hal/printer/contract.js';
@@ -20,10 +20,10 @@ import { parseHostAddress, type PosConfig } from '../config/index.js';
 import { EcrServer } from '../ecr/index.js';
 import { openVaultAtBoot, type CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
-import { AcquirerClient, isoCorrelator } from '../host/acquirer-client.js';
-import { HostAvailability } from '../host/host-availability.js';
+import { AcquirerClient, isoCorrelator } from '../acquirer/acquirer-client.js';
+import { HostAvailability } from '../acquirer/host-availability.js';
 import { RiskControls } from '../risk/controls.js';
-import type { AcquirerHostSimulator, HostSimOptions } from '../host-sim/simulator.js';
+import type { AcquirerHostSimulator, HostSimOptions } from '../acquirer-sim/simulator.js';
 import { openRecordedJournal, type Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
@@ -135,7 +135,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     let hostSim: AcquirerHostSimulator | undefined;
     if (config.host.simulator.embedded) {
       // Only the embedded simulator needs it; a terminal on a real acquirer never loads it.
-      const { AcquirerHostSimulator: HostSimulator } = await import('../host-sim/simulator.js');
+      const { AcquirerHostSimulator: HostSimulator } = await import('../acquirer-sim/simulator.js');
       hostSim = new HostSimulator({
         host, port, clock, keepLedger: false,
         ...(options.hostLedgerPath ? { ledgerPath: options.hostLedgerPath } : {}),

@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { renderScreenText } from '../../hal/display/console.js';
 import type { Screen } from '../../hal/display/contract.js';
-import { EcrClient, type EcrMessage } from '../ecr-client/client.js';
-import { DEFAULT_TEST_CARD, describeTestCard, testCardNames } from '../sim/test-cards.js';
+import { EcrClient, type EcrMessage } from '../ecr/client.js';
+import { DEFAULT_TEST_CARD, describeTestCard, testCardNames } from '../card/test-cards.js';
 import type { TerminalApp } from './compose.js';
 
 const HELP = `commands:

@@ -3,7 +3,7 @@
  * simulator's card and fault commands standing in for the cardholder and the hardware.
  */
 import type { Writable } from 'node:stream';
-import { EcrClient, type EcrMessage } from '../ecr-client/client.js';
+import { EcrClient, type EcrMessage } from '../ecr/client.js';
 
 export interface DemoStep {
   step: string;

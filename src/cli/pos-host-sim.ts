@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { responseMtiFor } from '../iso8583/index.js';
-import { MISBEHAVIOURS, type Misbehaviour } from '../host-sim/rules.js';
-import { AcquirerHostSimulator, type ResponseOverride } from '../host-sim/simulator.js';
+import { MISBEHAVIOURS, type Misbehaviour } from '../acquirer-sim/rules.js';
+import { AcquirerHostSimulator, type ResponseOverride } from '../acquirer-sim/simulator.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {

@@ -7,7 +7,7 @@
 import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
+import { HostError, type AcquirerClient } from '../acquirer/acquirer-client.js';
 import { buildAdvice, buildReversal, REVERSAL_REASON, type FinancialRequest, type ReversalReasonCode } from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { tokenMatches } from '../risk/ecr-clients.js';
+import { tokenMatches } from './client-tokens.js';
 import {
   ecrError,
   isSimulatorCommand,

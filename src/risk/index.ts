@@ -4,6 +4,5 @@ export * from './card-key.js';
 export * from './duplicates.js';
 export * from './fraud.js';
 export * from './pin-guard.js';
-export * from './ecr-clients.js';
 export * from './data-errors.js';
 export * from './lockout.js';

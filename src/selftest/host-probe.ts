@@ -5,7 +5,7 @@
  */
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../../hal/events.js';
-import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
+import { HostError, type AcquirerClient } from '../acquirer/acquirer-client.js';
 import { buildEcho } from '../iso8583/index.js';
 
 export interface ProbeResult {

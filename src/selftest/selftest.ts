@@ -11,7 +11,7 @@ import type { CardReader } from '../../hal/card-reader/contract.js';
 import type { Clock } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
 import { faultFromStatus, type Printer } from '../../hal/printer/contract.js';
-import { HostError, type AcquirerClient } from '../host/acquirer-client.js';
+import { HostError, type AcquirerClient } from '../acquirer/acquirer-client.js';
 import { buildEcho } from '../iso8583/index.js';
 import { estimateSkew, type HostProbe } from './host-probe.js';
 

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
  * refuses a second transaction while one is running, and every refusal is a typed TerminalError.
  */
 import { createActor, fromPromise, type Actor } from 'xstate';
-import type { HostLink } from '../../hal/host-link/contract.js';
+import type { HostLink } from '../../hal/acquirer-link/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';

@@ -1,6 +1,6 @@
 /** Shapes shared by the transaction machine and the effects that the composition root provides to it. */
 import type { AnomalyName } from '../anomaly/taxonomy.js';
-import type { HostErrorCode } from '../host/acquirer-client.js';
+import type { HostErrorCode } from '../acquirer/acquirer-client.js';
 import type { SensitiveCard } from '../card/sensitive-card.js';
 
 export type TransactionKind = 'sale' | 'refund' | 'void';

@@ -12,7 +12,7 @@ import { MockDisplay } from '../../hal/display/mock.js';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
 import { CardVault } from '../../src/durability/card-vault.js';
 import { Forwarder } from '../../src/durability/forwarder.js';
-import { HostError, type AcquirerClient, type HostReply } from '../../src/host/acquirer-client.js';
+import { HostError, type AcquirerClient, type HostReply } from '../../src/acquirer/acquirer-client.js';
 import { RESPONSE_CODES, type IsoMessage } from '../../src/iso8583/index.js';
 import { Journal } from '../../src/journal/index.js';
 import { createLogger } from '../../src/util/log.js';

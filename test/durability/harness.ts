@@ -10,8 +10,8 @@ import { expect } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
 import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
 import { loadConfig, type PosConfig } from '../../src/config/index.js';
-import { EcrClient, type EcrMessage } from '../../src/ecr-client/client.js';
-import type { LedgerEntry } from '../../src/host-sim/simulator.js';
+import { EcrClient, type EcrMessage } from '../../src/ecr/client.js';
+import type { LedgerEntry } from '../../src/acquirer-sim/simulator.js';
 import { createLogger } from '../../src/util/log.js';
 import { until } from '../support/wait.js';
 

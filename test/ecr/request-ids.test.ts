@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseRequestLine } from '../../src/ecr/protocol.js';
-import { EcrClient } from '../../src/ecr-client/client.js';
+import { EcrClient } from '../../src/ecr/client.js';
 import { assertNoCardData, Journal, JournalError } from '../../src/journal/index.js';
-import { testCard, testCardNames } from '../../src/sim/test-cards.js';
+import { testCard, testCardNames } from '../../src/card/test-cards.js';
 import { createLogger } from '../../src/util/log.js';
 import { luhnValid } from '../../src/util/pan.js';
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { testCard, testCardNames } from '../../src/sim/test-cards.js';
+import { testCard, testCardNames } from '../../src/card/test-cards.js';
 import { startCli } from '../support/cli.js';
 
 describe('leak scan', () => {

@@ -4,9 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type Clock } from '../../hal/clock.js';
-import { TcpHostLink } from '../../hal/host-link/tcp.js';
-import { AcquirerClient, isoCorrelator } from '../../src/host/acquirer-client.js';
-import { AcquirerHostSimulator } from '../../src/host-sim/simulator.js';
+import { TcpHostLink } from '../../hal/acquirer-link/tcp.js';
+import { AcquirerClient, isoCorrelator } from '../../src/acquirer/acquirer-client.js';
+import { AcquirerHostSimulator } from '../../src/acquirer-sim/simulator.js';
 import { estimateSkew, HostProbe, type HostProbeEvents } from '../../src/selftest/host-probe.js';
 import { until } from '../support/wait.js';
 

@@ -9,10 +9,10 @@ import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { CardReader, CardReaderInfo } from '../../hal/card-reader/contract.js';
 import { MockCardReader } from '../../hal/card-reader/mock.js';
 import { ManualClock, type Clock } from '../../hal/clock.js';
-import { TcpHostLink } from '../../hal/host-link/tcp.js';
+import { TcpHostLink } from '../../hal/acquirer-link/tcp.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
-import { AcquirerClient, isoCorrelator } from '../../src/host/acquirer-client.js';
-import { AcquirerHostSimulator } from '../../src/host-sim/simulator.js';
+import { AcquirerClient, isoCorrelator } from '../../src/acquirer/acquirer-client.js';
+import { AcquirerHostSimulator } from '../../src/acquirer-sim/simulator.js';
 import { HostProbe } from '../../src/selftest/host-probe.js';
 import {
   LIMITATION,

@@ -12,7 +12,7 @@ import { RESPONSE_CODES } from '../../src/iso8583/index.js';
 import { Journal } from '../../src/journal/index.js';
 import { anomalyEventBody } from '../../src/telemetry/messages.js';
 import { wire } from '../../src/telemetry/wire.js';
-import type { EcrMessage } from '../../src/ecr-client/client.js';
+import type { EcrMessage } from '../../src/ecr/client.js';
 import { ManualClock } from '../../hal/clock.js';
 import { bootRig, journalPath, newDataDir, printedText, reversalAcknowledged, stopAll, type Rig } from '../durability/harness.js';
 import { header, topic } from '../fleet/support.js';

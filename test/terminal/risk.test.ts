@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
 import { loadConfig, type PosConfig } from '../../src/config/index.js';
-import { EcrClient, type EcrMessage } from '../../src/ecr-client/client.js';
+import { EcrClient, type EcrMessage } from '../../src/ecr/client.js';
 import { createLogger } from '../../src/util/log.js';
 
 const running: Array<{ app: TerminalApp; clients: EcrClient[] }> = [];

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
 import { loadConfig, type PosConfig } from '../../src/config/index.js';
-import { EcrClient } from '../../src/ecr-client/client.js';
+import { EcrClient } from '../../src/ecr/client.js';
 import { Journal } from '../../src/journal/index.js';
 import { createLogger } from '../../src/util/log.js';
-import { testCard } from '../../src/sim/test-cards.js';
+import { testCard } from '../../src/card/test-cards.js';
 
 const running: Array<{ app: TerminalApp; client: EcrClient }> = [];
 afterEach(async () => {

@@ -1,0 +1,756 @@
+/**
+ * The crash campaign: pos-terminal runs as a child process against pos-host-sim (another process) under a mixed
+ * workload (approvals, declines, host timeouts, link drops, garbled and late answers, offline sales) and is killed
+ * with SIGKILL, then restarted. At the end it drains, and the host's ledger is reconciled with the terminal's
+ * journal: every approved sale captured exactly once, every unconfirmed authorization reversed exactly once, every
+ * offline sale forwarded exactly once, nothing left pending, and what the register was told is what the journal says.
+ *
+ * Each kill round targets one phase, planned from the seed, and waits for an outside sign that the terminal is in it:
+ *   boot           in the first journal commit of a boot (recovery's), or at any instant before the ready line;
+ *   authorizing    the request is at the host (host ledger) and its answer is not out yet;
+ *   armed-unsent   the armed reversal is committed and the request has left the terminal, but not reached the host:
+ *                  the relay holds it back, and the journal read after the kill still has the reversal armed;
+ *   answered-uncommitted  the host's answer (0210 to a sale, 0410 to a reversal) reached the terminal's socket and
+ *                  the kill follows at once: the journal read after the kill has not committed it (reversal still
+ *                  armed, or pending);
+ *   journal-write  inside a journal write or fsync (/proc) that follows an ECR state event or the card;
+ *   drain          queued offline advices are reaching the host (host ledger) and not all of them have yet; the
+ *                  journal read after the kill tells how many the host had answered that were not yet committed;
+ *   self-test      the ECR `selftest` command has not answered and its storage file or echo is seen;
+ *   random         an instant in a running workload.
+ * A kill counts for its phase only when the sign was there at the kill; the per-phase histogram is printed and every
+ * phase must have kills. No hook in src/ is needed: the signs are ECR events, the host ledger, stdout, the data
+ * directory (inotify), the kernel's view of the process (/proc/<pid>/syscall), the frames the relay passes and the
+ * journal as the kill left it. After the final drain the shared reconcile (test/support/reconcile.ts) settles the
+ * ledger with the journal, and each targeted instant gets its own check of what must have followed it.
+ *
+ * POS_CRASH_KILLS sets the number of kills (CI default 50); POS_CRASH_SEED makes a campaign repeatable;
+ * POS_CRASH_VERBOSE prints one line per kill; POS_CRASH_PHASES (e.g. `boot,drain`) limits the campaign to some phases.
+ */
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, watch, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder } from '../../../hal/acquirer-link/framing.js';
+import { EcrClient, type EcrMessage } from '../../../src/ecr/client.js';
+import { unpack } from '../../../src/iso8583/index.js';
+import { Journal } from '../../../src/journal/index.js';
+import { reconcile, type LedgerLine } from '../../support/reconcile.js';
+import { startCli, type RunningCli } from '../../support/cli.js';
+import { prng } from '../../support/prng.js';
+import { until } from '../../support/wait.js';
+
+const KILLS = Number(process.env['POS_CRASH_KILLS'] ?? 50);
+const SEED = Number(process.env['POS_CRASH_SEED'] ?? Date.now() % 1_000_000);
+const VERBOSE = Boolean(process.env['POS_CRASH_VERBOSE']);
+
+const ALL_PHASES = ['boot', 'authorizing', 'armed-unsent', 'answered-uncommitted', 'journal-write', 'drain', 'self-test', 'random'] as const;
+type Phase = (typeof ALL_PHASES)[number];
+const PHASES: readonly Phase[] = process.env['POS_CRASH_PHASES'] ? ALL_PHASES.filter((p) => process.env['POS_CRASH_PHASES']!.split(',').includes(p)) : ALL_PHASES;
+/** Every phase is planned about KILLS/8 times; at least half of those must land (3 of 6 with the CI default). */
+const MIN_LANDED = Math.max(KILLS >= PHASES.length ? 1 : 0, Math.floor(Math.floor(KILLS / PHASES.length) / 2));
+
+/** Each block of rounds visits every phase once, in a seeded order: the counts stay even for any seed. */
+function phasePlan(random: () => number, rounds: number): Phase[] {
+  if (PHASES.length === 0) throw new Error(`POS_CRASH_PHASES names none of ${ALL_PHASES.join(', ')}`);
+  const plan: Phase[] = [];
+  while (plan.length < rounds) {
+    const block = [...PHASES];
+    for (let i = block.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [block[i], block[j]] = [block[j]!, block[i]!];
+    }
+    plan.push(...block);
+  }
+  return plan.slice(0, rounds);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pos-crash-'));
+const ledgerPath = join(dir, 'host-ledger.jsonl');
+const configPath = join(dir, 'terminal.json');
+const dataDir = join(dir, 'data');
+const children: RunningCli[] = [];
+
+afterAll(async () => {
+  for (const child of children) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Terminals are started one ahead with their modules loaded (warm-start.mjs), and released on `go`. */
+const WARM_START = { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import=${new URL('./warm-start.mjs', import.meta.url).href}`.trim() };
+let spare: RunningCli | undefined;
+
+/** The next terminal, released now; another one is loaded meanwhile unless this is the last. */
+function releaseTerminal(last = false): RunningCli {
+  const next = spare ?? startCli('pos-terminal', ['--config', configPath], WARM_START);
+  if (!spare) children.push(next);
+  spare = undefined;
+  if (!last) {
+    spare = startCli('pos-terminal', ['--config', configPath], WARM_START);
+    children.push(spare);
+  }
+  next.child.stdin.write('go\n');
+  return next;
+}
+
+// ---- Watching the terminal from outside ----
+
+type LedgerEntry = LedgerLine & { stan?: string };
+
+/** The host ledger, read as it grows (the host appends one line per message received or sent). */
+class LedgerTail {
+  readonly entries: LedgerEntry[] = [];
+  private offset = 0;
+  private rest = '';
+  private readonly buffer = Buffer.alloc(1 << 16);
+
+  constructor(private readonly path: string) {}
+
+  poll(): LedgerEntry[] {
+    const fd = openSync(this.path, 'r');
+    try {
+      for (;;) {
+        const n = readSync(fd, this.buffer, 0, this.buffer.length, this.offset);
+        if (n === 0) break;
+        this.offset += n;
+        this.rest += this.buffer.toString('utf8', 0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const lines = this.rest.split('\n');
+    this.rest = lines.pop()!;
+    for (const line of lines) if (line.trim()) this.entries.push(JSON.parse(line) as LedgerEntry);
+    return this.entries;
+  }
+}
+
+const waiters = new Set<() => void>();
+/** Re-check every pending wait now (ledger grew, an ECR message or terminal output arrived). */
+const nudge = () => [...waiters].forEach((check) => check());
+
+/** Resolves with the first value check() returns, re-checked on every nudge and every 2 ms; undefined on time-out. */
+function waitFor<T>(check: () => T | undefined, limitMs: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let finished = false;
+    const finish = (value: T | undefined) => {
+      finished = true;
+      clearInterval(timer);
+      waiters.delete(tick);
+      resolve(value);
+    };
+    const tick = () => {
+      if (finished) return;
+      const value = check();
+      if (value !== undefined) finish(value);
+      else if (Date.now() - started > limitMs) finish(undefined);
+    };
+    const timer = setInterval(tick, 2);
+    waiters.add(tick);
+    tick();
+  });
+}
+
+/** Syscalls that write or sync a file (kernel syscall tables): write, pwrite64, writev, fsync, fdatasync, pwritev(2). */
+const FILE_WRITE_SYSCALLS: Partial<Record<NodeJS.Architecture, number[]>> = { x64: [1, 18, 20, 74, 75, 296, 328], arm64: [64, 66, 68, 70, 82, 83, 287] };
+const fileWrites = new Set(FILE_WRITE_SYSCALLS[process.arch] ?? []);
+const procShowsSyscalls = fileWrites.size > 0 && existsSync('/proc/self/syscall');
+
+/**
+ * True when the terminal's main thread (where SQLite runs) is inside a write or sync of a journal file right now,
+ * read from /proc/<pid>/syscall (the syscall number, then its first argument: the descriptor). False where /proc
+ * does not tell.
+ */
+function inJournalIo(pid: number | undefined): boolean {
+  if (pid === undefined || fileWrites.size === 0) return false;
+  try {
+    const [nr, fd] = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ');
+    if (!fileWrites.has(Number(nr)) || fd === undefined) return false;
+    return readlinkSync(`/proc/${pid}/fd/${Number.parseInt(fd, 16)}`).includes('journal.sqlite');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Spin (the commit takes milliseconds, a timer tick would miss it) until the terminal enters its `nth` distinct
+ * journal write or sync, counting from 0; false when that did not happen within limitMs.
+ */
+function awaitJournalIo(pid: number | undefined, nth: number, limitMs: number): boolean {
+  const end = performance.now() + limitMs;
+  let seen = 0;
+  let inside = false;
+  while (performance.now() < end) {
+    const now = inJournalIo(pid);
+    if (now && !inside && seen++ === nth) return true;
+    inside = now;
+  }
+  return false;
+}
+
+/** What the relay does to one message on its way (one-shot): hold a request back, or kill right after an answer. */
+type Intercept =
+  /** The terminal's request of this MTI is not passed on: it left the terminal, the host never sees it. */
+  | { hold: string; then: (stan: string) => void }
+  /** The host's answer of this MTI is passed on, and `then` runs at once (it kills the terminal before its commit). */
+  | { after: string; then: (stan: string) => void };
+
+/** MTI and STAN of a frame, read as the host would (undefined when it does not decode). */
+function peek(frame: Buffer): { mti: string; stan: string } | undefined {
+  try {
+    const message = unpack(frame);
+    return { mti: message.mti, stan: String(message.fields[11] ?? '') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The terminal reaches the host through this relay, so a round can cut the link (new connections refused, open ones
+ * dropped). The mock network's "down" only makes sales go offline: the forwarder would still reach the host and send
+ * each advice at once, so no queue would build up. The relay reads the frames it passes, so a round can also stop a
+ * request between the terminal and the host, or kill the terminal the instant an answer reaches its socket.
+ */
+class Relay {
+  port = 0;
+  intercept: Intercept | undefined;
+  private server: net.Server | undefined;
+  private readonly open = new Set<net.Socket>();
+
+  constructor(private readonly hostPort: number) {}
+
+  async up(): Promise<void> {
+    if (this.server) return;
+    const server = net.createServer((inbound) => {
+      const outbound = net.connect(this.hostPort, '127.0.0.1');
+      for (const socket of [inbound, outbound]) {
+        this.open.add(socket);
+        socket.setNoDelay(true);
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          this.open.delete(socket);
+          inbound.destroy();
+          outbound.destroy();
+        });
+      }
+      const fromTerminal = new FrameDecoder();
+      const fromHost = new FrameDecoder();
+      inbound.on('data', (chunk: Buffer) => {
+        for (const frame of fromTerminal.push(chunk).frames) {
+          const hold = this.intercept && 'hold' in this.intercept ? this.intercept : undefined;
+          const seen = hold ? peek(frame) : undefined;
+          if (hold && seen?.mti === hold.hold) {
+            this.intercept = undefined;
+            hold.then(seen.stan);
+            continue;
+          }
+          outbound.write(encodeFrame(frame));
+        }
+      });
+      outbound.on('data', (chunk: Buffer) => {
+        for (const frame of fromHost.push(chunk).frames) {
+          inbound.write(encodeFrame(frame));
+          const after = this.intercept && 'after' in this.intercept ? this.intercept : undefined;
+          const seen = after ? peek(frame) : undefined;
+          if (after && seen?.mti === after.after) {
+            this.intercept = undefined;
+            after.then(seen.stan);
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.open) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+// ---- The campaign ----
+
+type Step = { amount: number; card: string; offline?: boolean; cancel?: boolean };
+
+function pickStep(random: () => number): Step {
+  const r = random();
+  if (r < 0.3) return { amount: 100 + Math.floor(random() * 20_000), card: 'visa' };
+  if (r < 0.4) return { amount: 100 + Math.floor(random() * 20_000), card: 'insufficient-funds' };
+  if (r < 0.48) return { amount: 200_002, card: 'visa' }; // host silent: timeout, reversal
+  if (r < 0.55) return { amount: 200_003, card: 'visa' }; // link drop
+  if (r < 0.6) return { amount: 200_004, card: 'visa' }; // garbled answer
+  if (r < 0.65) return { amount: 200_005, card: 'visa' }; // late answer
+  if (r < 0.7) return { amount: 200_006, card: 'mastercard' }; // answered twice
+  if (r < 0.75) return { amount: 200_002, card: 'visa', cancel: true }; // cancelled while waiting
+  return { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.8 ? 'visa' : 'mastercard', offline: true };
+}
+
+interface Kill {
+  phase: Phase;
+  /** The outside sign of the phase was there at the kill. */
+  landed: boolean;
+  /** Where in the phase, for the histogram (e.g. the boot state, the self-test sign). */
+  detail: string;
+  /** The main thread was inside a journal write or sync at the kill. */
+  journalIo: boolean;
+}
+
+interface Round {
+  terminal: RunningCli;
+  client: EcrClient;
+}
+
+describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
+  it('loses nothing and duplicates nothing, whatever phase a kill lands in', async () => {
+    const random = prng(SEED);
+    const plan = phasePlan(random, KILLS);
+    const began = Date.now();
+    writeFileSync(ledgerPath, '');
+    const ledger = new LedgerTail(ledgerPath);
+    const ledgerWatch = watch(ledgerPath, nudge);
+    // 'delay' (2000.01) answers within the terminal's 400 ms timeout, so a kill can land while an approval is on its way.
+    const host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath, '--late-ms', '700', '--delay-ms', '150']);
+    children.push(host);
+    await until(() => host.stdout().includes('listening'), 'host simulator');
+    const hostPort = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
+    const relay = new Relay(hostPort);
+    await relay.up();
+    writeFileSync(configPath, JSON.stringify({
+      dataDir,
+      log: { level: 'error' },
+      host: { address: `127.0.0.1:${relay.port}`, simulator: { embedded: false }, responseTimeoutMs: 400, connectTimeoutMs: 1000, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } },
+      ecr: { port: 0, socketPath: null },
+      forwarding: { initialDelayMs: 20, maxDelayMs: 200, intervalMs: 100 },
+      transaction: { cardWaitTimeoutMs: 5000 },
+    }));
+
+    let sales = 0;
+    let readyMs = 600;
+    /** What the register was told, by txnRef: the journal must end up saying the same. */
+    const reported = new Map<string, string>();
+    /** STANs whose request was at the host, unanswered, at a kill: each must be reversed exactly once. */
+    const midAuthorization = new Set<string>();
+    /** STANs of offline sales whose drain was cut by a kill. */
+    const midDrain = new Set<string>();
+    /** STANs whose request the relay held back after their reversal was armed: never at the host, reversed. */
+    const armedUnsent = new Set<string>();
+    /** STANs killed with the host's answer at the terminal and not committed, by what was answered. */
+    const answeredUncommitted = new Map<string, 'financial' | 'reversal'>();
+    /** Drain kills that left advices the host had answered still queued in the journal. */
+    let drainAnsweredUncommitted = 0;
+
+    /** The journal as a kill left it (read once the terminal is gone). */
+    function journalAfterKill<T>(read: (journal: Journal) => T): T {
+      const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
+      try {
+        return read(journal);
+      } finally {
+        journal.close();
+      }
+    }
+    const reversalStateOf = (stan: string) =>
+      journalAfterKill((j) => {
+        const row = j.findByStan(Number(stan));
+        return row ? j.reversalFor(row.txnRef)?.state : undefined;
+      });
+
+    async function startTerminal(last = false): Promise<Round> {
+      const started = Date.now();
+      const terminal = releaseTerminal(last);
+      await until(() => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null, 'terminal ready', 20_000);
+      if (terminal.child.exitCode !== null) throw new Error(`terminal exited: ${terminal.stderr()}`);
+      readyMs = (readyMs * 3 + (Date.now() - started)) / 4;
+      const client = await EcrClient.connect({ port: Number(/ECR on 127\.0\.0\.1:(\d+)/.exec(terminal.stdout())![1]) });
+      return { terminal, client };
+    }
+
+    function kill(terminal: RunningCli): boolean {
+      const io = inJournalIo(terminal.child.pid);
+      terminal.child.kill('SIGKILL');
+      return io;
+    }
+
+    /** One sale, driven as a register does (card on request, duplicate confirmed); onState sees every state event. */
+    async function sale(client: EcrClient, step: Step, onState?: (state: string) => void): Promise<EcrMessage> {
+      if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'down' });
+      const result = await client.call({ cmd: 'sale', amount: step.amount }, (m) => {
+        if (m.type !== 'state') return;
+        const state = String(m['state']);
+        if (state === 'waitingForCard') void client.call({ cmd: 'sim.card', name: step.card });
+        if (step.cancel && state === 'authorizing') void client.call({ cmd: 'cancel' });
+        if (state === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
+        onState?.(state);
+      });
+      if (step.offline) await client.call({ cmd: 'sim.fault', device: 'network', code: 'up' });
+      if (result.type === 'result') {
+        sales += 1;
+        if (!result['replayed']) reported.set(String(result['txnRef']), String(result['outcome']));
+      }
+      return result;
+    }
+
+    const rounds: Record<Exclude<Phase, 'boot'>, (r: Round) => Promise<Kill>> = {
+      // A request sent, its answer not back: 2000.01 answers after 150 ms, 2000.02 never, 2000.05 after the timeout.
+      authorizing: async ({ terminal, client }) => {
+        const amount = [200_001, 200_002, 200_005][Math.floor(random() * 3)]!;
+        const card = random() < 0.7 ? 'visa' : 'mastercard';
+        const hold = Math.floor(random() * 130);
+        const mark = ledger.poll().length;
+        // States after `authorizing` mean the terminal has its answer or gave up waiting.
+        const after: string[] = [];
+        let authorizing = false;
+        const pending = sale(client, { amount, card }, (state) => {
+          if (authorizing) after.push(state);
+          else authorizing = state === 'authorizing';
+        });
+        const request = await waitFor(() => ledger.poll().slice(mark).find((e) => e.dir === 'in' && e.mti === '0200'), 5_000);
+        if (request) await sleep(hold);
+        const answered = request !== undefined && ledger.poll().slice(mark).some((e) => e.dir === 'out' && e.stan === request.stan && !e.note?.startsWith('withheld'));
+        const journalIo = kill(terminal);
+        await pending;
+        const landed = request !== undefined && !answered && after.length === 0;
+        if (landed) midAuthorization.add(request.stan!);
+        return { phase: 'authorizing', landed, detail: `amount ${amount}`, journalIo };
+      },
+
+      // The request leaves the terminal and the relay keeps it: the terminal dies with its reversal armed and the
+      // host never saw the request, which is what a kill between the armed-reversal commit and the send leaves.
+      'armed-unsent': async ({ terminal, client }) => {
+        let held: string | undefined;
+        relay.intercept = {
+          hold: '0200',
+          then: (stan) => {
+            held = stan;
+            kill(terminal);
+          },
+        };
+        const pending = sale(client, { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.7 ? 'visa' : 'mastercard' });
+        await waitFor(() => held, 5_000);
+        relay.intercept = undefined;
+        const journalIo = held === undefined ? kill(terminal) : false;
+        await pending;
+        await terminal.exited;
+        if (held === undefined) return { phase: 'armed-unsent', landed: false, detail: 'no request seen', journalIo };
+        const state = reversalStateOf(held);
+        const atHost = ledger.poll().some((e) => e.dir === 'in' && e.mti === '0200' && e.stan === held);
+        const landed = state === 'armed' && !atHost;
+        if (landed) armedUnsent.add(held);
+        return { phase: 'armed-unsent', landed, detail: landed ? 'reversal armed, request held back' : `reversal ${state}, at the host: ${atHost}`, journalIo };
+      },
+
+      // The host's answer reaches the terminal's socket and the kill follows in the same instant, before the terminal
+      // can commit it: a sale's 0210 (its reversal still armed) or, after a silent host, a reversal's 0410 (pending).
+      'answered-uncommitted': async ({ terminal, client }) => {
+        const toReversal = random() < 0.4;
+        const mti = toReversal ? '0410' : '0210';
+        let answered: string | undefined;
+        relay.intercept = {
+          after: mti,
+          then: (stan) => {
+            answered = stan;
+            kill(terminal);
+          },
+        };
+        const amount = toReversal ? 200_002 : 100 + Math.floor(random() * 20_000);
+        const pending = sale(client, { amount, card: random() < 0.7 ? 'visa' : 'mastercard' });
+        await waitFor(() => answered, 5_000);
+        relay.intercept = undefined;
+        const journalIo = answered === undefined ? kill(terminal) : false;
+        await pending;
+        await terminal.exited;
+        if (answered === undefined) return { phase: 'answered-uncommitted', landed: false, detail: `no ${mti} seen`, journalIo };
+        const state = reversalStateOf(answered);
+        const atHost = ledger.poll().some((e) => e.dir === 'out' && e.mti === mti && e.stan === answered);
+        const landed = atHost && state === (toReversal ? 'pending' : 'armed');
+        if (landed) answeredUncommitted.set(answered, toReversal ? 'reversal' : 'financial');
+        return { phase: 'answered-uncommitted', landed, detail: landed ? `${mti} not committed` : `${mti}: reversal ${state}`, journalIo };
+      },
+
+      // A sale's states are each committed before their ECR event goes out, and the terminal goes straight on to the
+      // next commits: after `authorizing`, the STAN, `sending` and the armed reversal (online) or the offline approval
+      // with its queued advice; after `approved`/`declined`, `printing`; after the card is presented (our own action,
+      // so never seen late), `reading`, `checkingCard`, `authorizing` and on. From the trigger the main thread is spun
+      // on until it is inside its nth journal write or fsync, so the kill lands in a commit rather than between them.
+      // An event that arrives late (the terminal already done) finds no commit to land in: that kill is a miss.
+      'journal-write': async ({ terminal, client }) => {
+        const burst = 1 + Math.floor(random() * 3);
+        const target = Math.floor(random() * burst);
+        const trigger = (['card', 'authorizing', 'decided'] as const)[Math.floor(random() * 3)]!;
+        // How many journal writes to let pass: about as many as follow the trigger in every kind of sale.
+        const nth = Math.floor(random() * { card: 6, authorizing: 3, decided: 2 }[trigger]);
+        let outcome: Kill | undefined;
+        const killed = () => outcome !== undefined; // read through a call: set inside the event callback
+        for (let i = 0; i < burst && !killed(); i++) {
+          const offline = random() < 0.5;
+          const card = offline ? (random() < 0.8 ? 'visa' : 'mastercard') : ['visa', 'mastercard', 'insufficient-funds'][Math.floor(random() * 3)]!;
+          // The last state the terminal committed and reported before it died: the kill landed in a commit after it.
+          let last = '';
+          await sale(client, { amount: 100 + Math.floor(random() * 20_000), card, offline }, (state) => {
+            last = state;
+            if (i !== target || killed()) return;
+            const fires = trigger === 'card' ? state === 'waitingForCard' : trigger === 'authorizing' ? state === 'authorizing' : state === 'approved' || state === 'declined';
+            if (!fires) return;
+            const inCommit = awaitJournalIo(terminal.child.pid, nth, 100);
+            kill(terminal);
+            outcome = { phase: 'journal-write', landed: procShowsSyscalls ? inCommit : true, detail: '', journalIo: inCommit };
+          });
+          if (outcome) {
+            outcome.detail = `${offline ? 'offline' : 'online'} sale, after ${last}`;
+            // Without /proc, a kill counts when the sale had not finished.
+            if (!procShowsSyscalls) outcome.landed = last !== 'done';
+          }
+        }
+        return outcome ?? { phase: 'journal-write', landed: false, detail: 'trigger not seen', journalIo: kill(terminal) };
+      },
+
+      // Offline sales queue up behind a cut link; the link comes back and the kill lands once the host has some of
+      // their advices but not all.
+      drain: async ({ terminal, client }) => {
+        await relay.cut();
+        const queued: string[] = [];
+        const count = 3 + Math.floor(random() * 10);
+        for (let i = 0; i < count; i++) {
+          const result = await sale(client, { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.8 ? 'visa' : 'mastercard', offline: true });
+          if (result['outcome'] === 'offline-approved') queued.push(String(result['stan']).padStart(6, '0'));
+        }
+        const target = 1 + Math.floor(random() * Math.max(1, queued.length - 1));
+        const mark = ledger.poll().length;
+        const arrived = () => new Set(ledger.poll().slice(mark).filter((e) => e.dir === 'in' && (e.mti === '0220' || e.mti === '0221') && queued.includes(e.stan!)).map((e) => e.stan)).size;
+        await relay.up();
+        await waitFor(() => (arrived() >= target ? true : undefined), 5_000);
+        const atKill = arrived();
+        const journalIo = kill(terminal);
+        const landed = atKill >= 1 && atKill < queued.length;
+        if (landed) queued.forEach((stan) => midDrain.add(stan));
+        // Answers the host sent that the journal had not committed when the kill came (acknowledgements go in groups).
+        await terminal.exited;
+        const answered = new Set(ledger.poll().slice(mark).filter((e) => e.dir === 'out' && e.mti === '0230' && queued.includes(e.stan!)).map((e) => e.stan!));
+        const stillQueued = journalAfterKill((j) => new Set(j.safQueue().map((item) => String(item.stan).padStart(6, '0'))));
+        const uncommitted = [...answered].filter((stan) => stillQueued.has(stan)).length;
+        if (landed && uncommitted > 0) drainAnsweredUncommitted += 1;
+        const where = uncommitted > 0 ? 'mid-drain, answers not committed' : 'mid-drain, answers committed';
+        return { phase: 'drain', landed, detail: landed ? where : `${atKill} of ${queued.length} at the host`, journalIo };
+      },
+
+      // The storage check writes and fsyncs a .selftest-*.tmp file in the data directory; the host check sends an echo.
+      'self-test': async ({ terminal, client }) => {
+        await sale(client, pickStep(random));
+        const sign = random() < 0.5 ? 'storage file' : 'echo at the host';
+        const mark = ledger.poll().length;
+        let tmpFile = false;
+        let answered = false;
+        const dirWatch = watch(dataDir, (_event, name) => {
+          if (!name?.startsWith('.selftest-')) return;
+          tmpFile = true;
+          nudge();
+        });
+        const pending = client.request({ cmd: 'selftest' }, () => {
+          answered = true;
+          nudge();
+        });
+        const seen = await waitFor(() => {
+          if (answered) return 'answered';
+          if (sign === 'storage file') return tmpFile ? sign : undefined;
+          return ledger.poll().slice(mark).some((e) => e.dir === 'in' && e.mti === '0800') ? sign : undefined;
+        }, 5_000);
+        const journalIo = kill(terminal);
+        dirWatch.close();
+        const landed = seen === sign && !answered;
+        await pending;
+        return { phase: 'self-test', landed, detail: landed ? sign : `${sign}: ${seen ?? 'not seen'}`, journalIo };
+      },
+
+      random: async ({ terminal, client }) => {
+        const stop = { killed: false };
+        const running = (async () => {
+          while (!stop.killed) if ((await sale(client, pickStep(random)))['code'] === 'disconnected') break;
+        })();
+        // A random instant: during boot recovery and draining, mid-sale, mid-journal-write, mid-forwarding.
+        await sleep(Math.floor(random() * 1_200));
+        const journalIo = kill(terminal);
+        stop.killed = true;
+        await running;
+        return { phase: 'random', landed: true, detail: 'any', journalIo };
+      },
+    };
+
+    // Kill before the ready line. The data directory shows how far boot got (inotify; the log is buffered and comes
+    // too late): the run marker is rewritten as telemetry starts, shortly before recovery; journal commits after it
+    // are recovery's batch or the forwarder's first try at what is owed; a .selftest file means recovery is over and
+    // the boot self-test runs. Half the rounds kill in the first journal write or fsync after the marker (spun on as
+    // above), half at an instant up to a usual start time (mostly before the journal is even open).
+    async function bootRound(): Promise<Kill> {
+      const inCommit = random() < 0.5;
+      const at = Math.floor(random() * readyMs);
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const seen = { marker: false, commit: false, selfTest: false };
+      const dirWatch = watch(dataDir, (_event, name) => {
+        if (name?.startsWith('run-marker')) seen.marker = true;
+        else if (name === 'journal.sqlite-wal' && seen.marker) seen.commit = true;
+        else if (name?.startsWith('.selftest-')) seen.selfTest = true;
+        else return;
+        nudge();
+      });
+      const terminal = releaseTerminal();
+      terminal.child.stdout.on('data', nudge);
+      const ready = () => /ECR on/.test(terminal.stdout());
+      let caught = false;
+      if (inCommit) {
+        await waitFor(() => (seen.marker || ready() || terminal.child.exitCode !== null ? true : undefined), 20_000);
+        caught = awaitJournalIo(terminal.child.pid, 0, 300);
+      } else await sleep(at);
+      // A write caught by the spin may have returned a microsecond later: the kill is still inside that commit.
+      const journalIo = kill(terminal) || caught;
+      await terminal.exited;
+      await sleep(5); // the data directory's last events, from before the kill
+      dirWatch.close();
+      if (terminal.child.signalCode === null) throw new Error(`terminal exited by itself: ${terminal.stderr()}`);
+      const where = ready() ? 'after ready' : seen.selfTest ? 'boot self-test' : journalIo ? 'boot commit' : seen.commit ? 'recovery' : seen.marker ? 'before recovery' : 'starting';
+      return { phase: 'boot', landed: !ready(), detail: where, journalIo };
+    }
+
+    const kills: Kill[] = [];
+    for (let round = 0; round < KILLS; round++) {
+      const phase = plan[round]!;
+      const roundStarted = Date.now();
+      let outcome: Kill;
+      if (phase === 'boot') outcome = await bootRound();
+      else {
+        const started = await startTerminal();
+        try {
+          outcome = await rounds[phase](started);
+        } finally {
+          relay.intercept = undefined;
+          started.terminal.child.kill('SIGKILL');
+          await started.terminal.exited;
+          await started.client.close();
+          await relay.up();
+        }
+      }
+      kills.push(outcome);
+      if (VERBOSE) console.info(`kill ${round + 1}/${KILLS} ${phase}: ${outcome.landed ? 'landed' : 'missed'} (${outcome.detail}${outcome.journalIo ? ', in journal I/O' : ''}); ${sales} sales so far; ${Date.now() - roundStarted} ms`);
+    }
+
+    // Last start: let it recover and drain everything it owes the host.
+    const finalStarted = Date.now();
+    const { terminal, client } = await startTerminal(true);
+    let status: Record<string, unknown> = {};
+    const drained = async () => {
+      status = await client.call({ cmd: 'status' });
+      const queue = status['offlineQueue'] as { count: number };
+      return status['pendingReversals'] === 0 && queue.count === 0 && (status['journal'] as { inFlight: number }).inFlight === 0;
+    };
+    const started = Date.now();
+    while (!(await drained())) {
+      if (Date.now() - started > 60_000) throw new Error(`terminal did not drain: ${JSON.stringify(status)}`);
+      await sleep(100);
+    }
+    await client.close();
+    terminal.child.kill('SIGTERM');
+    await terminal.exited;
+    ledgerWatch.close();
+    if (VERBOSE) console.info(`final start, drain and stop: ${Date.now() - finalStarted} ms (ready in ${Math.round(readyMs)} ms on average)`);
+
+    // ---- Reconciliation ----
+    const entries = ledger.poll();
+    /** The requests the host received for a STAN, repeats included (the ledger's order, not its duplicate flag). */
+    const received = (stan: string, mtis: string[]) => entries.filter((e) => e.dir === 'in' && e.stan === stan && mtis.includes(String(e.mti))).length;
+
+    const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
+    try {
+      expect(journal.integrityCheck()).toEqual(['ok']);
+      const rows = journal.listTransactions({ limit: 1_000_000 });
+      const byStan = new Map(rows.filter((r) => r.stan !== null).map((r) => [String(r.stan).padStart(6, '0'), r]));
+      // The host's ledger is the truth: amounts, one row per STAN, repeats, reversals, advices, nothing owed.
+      const settled = reconcile(entries, journal);
+      const problems = [...settled.problems];
+      const tally = settled.tally;
+
+      // Killed with the request at the host and no answer back: never approved, reversed exactly once.
+      for (const stan of midAuthorization) {
+        const row = byStan.get(stan);
+        const reversals = received(stan, ['0400', '0401']);
+        if (!row || row.outcome === 'approved' || reversals === 0 || journal.reversalFor(row.txnRef)?.state !== 'acknowledged') {
+          problems.push(`STAN ${stan} (killed while authorizing): outcome ${row?.outcome}, ${reversals} reversals at the host, reversal ${row ? journal.reversalFor(row.txnRef)?.state : 'none'}`);
+        }
+      }
+      // Killed with the reversal armed and the request held back: the host never had it, the reversal still went
+      // (the terminal cannot know the request did not arrive), and the sale was not approved.
+      for (const stan of armedUnsent) {
+        const row = byStan.get(stan);
+        if (!row || row.outcome === 'approved' || received(stan, ['0200']) !== 0 || received(stan, ['0400', '0401']) === 0 || journal.reversalFor(row.txnRef)?.state !== 'acknowledged') {
+          problems.push(`STAN ${stan} (killed with its reversal armed, request not at the host): outcome ${row?.outcome}, ${received(stan, ['0200'])} requests and ${received(stan, ['0400', '0401'])} reversals at the host`);
+        }
+      }
+      // Killed with the answer at the terminal, uncommitted: an approval it never recorded is reversed, and a reversal
+      // answer it never recorded is sent again as a repeat (0401), once acknowledged.
+      for (const [stan, what] of answeredUncommitted) {
+        const row = byStan.get(stan);
+        const reversal = row ? journal.reversalFor(row.txnRef) : undefined;
+        const ok = what === 'financial'
+          ? row !== undefined && row.outcome !== 'approved' && reversal?.state === 'acknowledged' && received(stan, ['0400', '0401']) >= 1
+          : reversal?.state === 'acknowledged' && received(stan, ['0401']) >= 1;
+        if (!ok) problems.push(`STAN ${stan} (killed with its ${what} answer uncommitted): outcome ${row?.outcome}, reversal ${reversal?.state}, ${received(stan, ['0400', '0401'])} reversals at the host`);
+      }
+      // Killed in the middle of their drain: each still forwarded and taken exactly once.
+      for (const stan of midDrain) {
+        if (byStan.get(stan)?.outcome !== 'offline-approved' || received(stan, ['0220', '0221']) === 0) problems.push(`STAN ${stan} (drain killed): no advice at the host`);
+      }
+      // What the register was told is what the journal says.
+      const byRef = new Map(rows.map((r) => [r.txnRef, r]));
+      for (const [txnRef, outcome] of reported) {
+        if (byRef.get(txnRef)?.outcome !== outcome) problems.push(`${txnRef}: the register was told ${outcome}, the journal says ${byRef.get(txnRef)?.outcome}`);
+      }
+      expect(problems).toEqual([]);
+
+      // The campaign must have exercised what it claims to (a campaign of boot kills alone has no sales).
+      if (PHASES.length === ALL_PHASES.length) {
+        expect(tally.approved).toBeGreaterThan(0);
+        expect(tally.reversed).toBeGreaterThan(0);
+        expect(tally.offline).toBeGreaterThan(0);
+      }
+      const histogram = PHASES.map((phase) => {
+        const mine = kills.filter((k) => k.phase === phase);
+        const landed = mine.filter((k) => k.landed);
+        const details = new Map<string, number>();
+        for (const k of landed) details.set(k.detail, (details.get(k.detail) ?? 0) + 1);
+        return {
+          phase, planned: mine.length, landed: landed.length, inJournalIo: mine.filter((k) => k.journalIo).length,
+          where: [...details].sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} ${n}`).join(', '),
+        };
+      });
+      const leftovers = readdirSync(dataDir).filter((name) => name.startsWith('.selftest-')).length;
+      console.info(
+        [
+          `crash campaign seed ${SEED}: ${KILLS} kills in ${Math.round((Date.now() - began) / 1000)} s, ${sales} completed sales, ${rows.length} transactions journaled, ${JSON.stringify(tally)}`,
+          `kills reconciled: ${midAuthorization.size} STANs killed while authorizing, ${armedUnsent.size} with the reversal armed and the request held back, ${answeredUncommitted.size} with the answer uncommitted, ${midDrain.size} offline sales in killed drains (${drainAnsweredUncommitted} drains with answers uncommitted), ${reported.size} register results; ${leftovers} self-test files left behind`,
+          `money: host ${settled.money.host}, journal ${settled.money.journal}, not collected ${settled.money.notCollected}; ${settled.ledgerEntries} ledger entries`,
+          'phase                  planned landed  in-journal-I/O  where',
+          ...histogram.map((h) => `${h.phase.padEnd(22)} ${String(h.planned).padStart(7)} ${String(h.landed).padStart(6)} ${String(h.inJournalIo).padStart(15)}  ${h.where}`),
+        ].join('\n'),
+      );
+      // The final start's self-test removed the probe files that killed self-tests left behind.
+      expect(leftovers).toBe(0);
+      // Every phase was really hit, not only planned.
+      expect(histogram.filter((h) => h.landed < MIN_LANDED).map((h) => `${h.phase}: ${h.landed} of ${h.planned} landed`)).toEqual([]);
+      // The instants that matter were hit, each with its own check above: a landed kill is one such instant.
+      if (PHASES.includes('armed-unsent')) expect(armedUnsent.size).toBeGreaterThan(0);
+      if (PHASES.includes('answered-uncommitted')) expect(answeredUncommitted.size).toBeGreaterThan(0);
+      if (PHASES.includes('drain')) expect(drainAnsweredUncommitted).toBeGreaterThan(0);
+    } finally {
+      journal.close();
+      host.child.kill('SIGTERM');
+      await host.exited;
+    }
+  }, Math.max(600_000, KILLS * 5_000));
+});

@@ -8,7 +8,18 @@
  * Journals that only set the scene are written on /dev/shm when it exists (fsync is free there) and then copied to
  * the disk under test, so preparing 10,000 items does not take minutes; every timed write goes to the disk.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -67,7 +78,12 @@ interface CommitsResult {
   target: { ratio: number };
   met: boolean;
   /** A whole offline sale through the terminal (ECR, machine, journal), its SQLite commits counted by journal method. */
-  realOfflineSale: { outcome: string; commitsPerSale: number; commitsByMethod: Record<string, number>; salesPerSecondAtMeasuredCommitRate: number };
+  realOfflineSale: {
+    outcome: string;
+    commitsPerSale: number;
+    commitsByMethod: Record<string, number>;
+    salesPerSecondAtMeasuredCommitRate: number;
+  };
 }
 
 interface ForwardingResult {
@@ -134,16 +150,35 @@ const RAW_RECORD_BYTES = 64;
 
 /** Journal methods that write; called outside another write or a batch, each is one SQLite transaction. */
 const JOURNAL_WRITES = [
-  'nextStan', 'beginTransaction', 'recordState', 'recordAnomaly', 'armReversal', 'recordAuthorization', 'releaseReversal',
-  'markReversalPending', 'recordReversalAttempt', 'acknowledgeReversal', 'recordOfflineApproval', 'recordSafAttempt',
-  'completeSafItem', 'setAsideSafItem', 'batch',
+  'nextStan',
+  'beginTransaction',
+  'recordState',
+  'recordAnomaly',
+  'armReversal',
+  'recordAuthorization',
+  'releaseReversal',
+  'markReversalPending',
+  'recordReversalAttempt',
+  'acknowledgeReversal',
+  'recordOfflineApproval',
+  'recordSafAttempt',
+  'completeSafItem',
+  'setAsideSafItem',
+  'batch',
 ] as const;
 
 /** Journal reads that open boot recovery (Terminal.recover starts with them). */
 const RECOVERY_READS = ['armedReversals', 'inFlight'] as const;
 
 /** Writes the forwarder makes (sending what is owed), told apart from recovery's own when both run at boot. */
-const FORWARDER_WRITES = new Set(['recordReversalAttempt', 'acknowledgeReversal', 'recordSafAttempt', 'completeSafItem', 'setAsideSafItem', 'batch']);
+const FORWARDER_WRITES = new Set([
+  'recordReversalAttempt',
+  'acknowledgeReversal',
+  'recordSafAttempt',
+  'completeSafItem',
+  'setAsideSafItem',
+  'batch',
+]);
 
 interface WriteCounter {
   /** SQLite commits, counted where they happen: COMMIT statements and writes in autocommit mode. */
@@ -160,13 +195,21 @@ interface WriteCounter {
 type Patchable = Record<string, unknown>;
 
 /** Replaces `names` on `target` by wrappers; returns the function that puts the originals back. */
-function patch(target: object, names: readonly string[], wrap: (original: (...args: unknown[]) => unknown, name: string) => (...args: unknown[]) => unknown): () => void {
+function patch(
+  target: object,
+  names: readonly string[],
+  wrap: (original: (...args: unknown[]) => unknown, name: string) => (...args: unknown[]) => unknown,
+): () => void {
   const saved = new Map<string, PropertyDescriptor | undefined>();
   for (const name of names) {
     const original = (target as Patchable)[name];
     if (typeof original !== 'function') continue;
     saved.set(name, Object.getOwnPropertyDescriptor(target, name));
-    Object.defineProperty(target, name, { configurable: true, writable: true, value: wrap(original as (...args: unknown[]) => unknown, name) });
+    Object.defineProperty(target, name, {
+      configurable: true,
+      writable: true,
+      value: wrap(original as (...args: unknown[]) => unknown, name),
+    });
   }
   return () => {
     for (const [name, descriptor] of saved) {
@@ -189,18 +232,21 @@ function countWrites(journalTarget: object): WriteCounter {
   const probe = new Database(':memory:');
   const statementProto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as object;
   probe.close();
-  const restoreStatements = patch(statementProto, ['run', 'get', 'all', 'iterate'], (original) =>
-    function (this: Database.Statement, ...args: unknown[]) {
-      const db = this.database;
-      const autocommitWrite = !db.inTransaction && !this.readonly && !TRANSACTION_CONTROL.test(this.source);
-      const result = original.apply(this, args);
-      if (this.source === 'COMMIT' || (autocommitWrite && !db.inTransaction)) {
-        commits += 1;
-        const by = current ?? 'other';
-        counter.byMethod[by] = (counter.byMethod[by] ?? 0) + 1;
-      }
-      return result;
-    },
+  const restoreStatements = patch(
+    statementProto,
+    ['run', 'get', 'all', 'iterate'],
+    (original) =>
+      function (this: Database.Statement, ...args: unknown[]) {
+        const db = this.database;
+        const autocommitWrite = !db.inTransaction && !this.readonly && !TRANSACTION_CONTROL.test(this.source);
+        const result = original.apply(this, args);
+        if (this.source === 'COMMIT' || (autocommitWrite && !db.inTransaction)) {
+          commits += 1;
+          const by = current ?? 'other';
+          counter.byMethod[by] = (counter.byMethod[by] ?? 0) + 1;
+        }
+        return result;
+      },
   );
   const counter: WriteCounter = {
     commits: () => commits,
@@ -219,23 +265,29 @@ function countWrites(journalTarget: object): WriteCounter {
       restoreStatements();
     },
   };
-  const restoreJournal = patch(journalTarget, JOURNAL_WRITES, (original, name) =>
-    function (this: unknown, ...args: unknown[]) {
-      if (current !== undefined) return original.apply(this, args);
-      current = name;
-      try {
-        return original.apply(this, args);
-      } finally {
-        current = undefined;
-        if (!FORWARDER_WRITES.has(name)) counter.lastWriteEndAt = performance.now();
-      }
-    },
+  const restoreJournal = patch(
+    journalTarget,
+    JOURNAL_WRITES,
+    (original, name) =>
+      function (this: unknown, ...args: unknown[]) {
+        if (current !== undefined) return original.apply(this, args);
+        current = name;
+        try {
+          return original.apply(this, args);
+        } finally {
+          current = undefined;
+          if (!FORWARDER_WRITES.has(name)) counter.lastWriteEndAt = performance.now();
+        }
+      },
   );
-  const restoreReads = patch(journalTarget, RECOVERY_READS, (original) =>
-    function (this: unknown, ...args: unknown[]) {
-      counter.firstRecoveryReadAt ??= performance.now();
-      return original.apply(this, args);
-    },
+  const restoreReads = patch(
+    journalTarget,
+    RECOVERY_READS,
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        counter.firstRecoveryReadAt ??= performance.now();
+        return original.apply(this, args);
+      },
   );
   return counter;
 }
@@ -305,10 +357,31 @@ function offlineSale(journal: Journal, vault: CardVault, amount: number): { txnR
   journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
   const stan = journal.nextStan();
   const approvalCode = offlineApprovalCode(stan);
-  journal.recordOfflineApproval(txnRef, 'offline-approved', { stan, responseCode: 'Y1', approvalCode, maskedPan: MASKED_PAN, entryMode: CARD.entryMode, outcome: 'offline-approved' }, {
-    stan, processingCode: PROCESSING_CODE.purchase, amount, currency: '978', approvalCode, entryMode: CARD.entryMode, maskedPan: MASKED_PAN,
-    transmittedAt: Date.now(), terminalId: TERMINAL_ID, merchantId: MERCHANT_ID, cardBlob: vault.seal(CARD, txnRef),
-  });
+  journal.recordOfflineApproval(
+    txnRef,
+    'offline-approved',
+    {
+      stan,
+      responseCode: 'Y1',
+      approvalCode,
+      maskedPan: MASKED_PAN,
+      entryMode: CARD.entryMode,
+      outcome: 'offline-approved',
+    },
+    {
+      stan,
+      processingCode: PROCESSING_CODE.purchase,
+      amount,
+      currency: '978',
+      approvalCode,
+      entryMode: CARD.entryMode,
+      maskedPan: MASKED_PAN,
+      transmittedAt: Date.now(),
+      terminalId: TERMINAL_ID,
+      merchantId: MERCHANT_ID,
+      cardBlob: vault.seal(CARD, txnRef),
+    },
+  );
   return { txnRef, stan };
 }
 
@@ -380,7 +453,10 @@ async function measureRealOfflineSale(parent: string): Promise<CommitsResult['re
 
 async function benchCommits(dir: string, commits: number | undefined): Promise<CommitsResult> {
   const half = commits === undefined ? undefined : Math.max(1, Math.ceil(commits / 2));
-  const rawBefore = rawFsyncRate(dir, 'raw-before.bin', { ...(half !== undefined ? { records: half } : {}), durationMs: 500 });
+  const rawBefore = rawFsyncRate(dir, 'raw-before.bin', {
+    ...(half !== undefined ? { records: half } : {}),
+    durationMs: 500,
+  });
 
   const journal = Journal.open(join(dir, 'commits', 'journal.sqlite'));
   const vault = CardVault.open(join(dir, 'commits', 'keys', 'saf.key'), { createIfMissing: true });
@@ -410,7 +486,10 @@ async function benchCommits(dir: string, commits: number | undefined): Promise<C
     journal.close();
   }
 
-  const rawAfter = rawFsyncRate(dir, 'raw-after.bin', { ...(half !== undefined ? { records: half } : {}), durationMs: 500 });
+  const rawAfter = rawFsyncRate(dir, 'raw-after.bin', {
+    ...(half !== undefined ? { records: half } : {}),
+    durationMs: 500,
+  });
   const raw = (rawBefore + rawAfter) / 2;
   const commitsPerSecond = committed / seconds;
   const salesPerSecond = sales / seconds;
@@ -455,8 +534,16 @@ async function loopbackAdviceRate(count: number): Promise<number> {
   const advice = () =>
     buildAdvice(
       {
-        processingCode: PROCESSING_CODE.purchase, amount: amountFor(stan), currency: '978', stan: (stan = (stan % 999_999) + 1),
-        transmittedAt: new Date(), terminalId: TERMINAL_ID, merchantId: MERCHANT_ID, pan: CARD.pan, expiry: CARD.expiry, entryMode: '051',
+        processingCode: PROCESSING_CODE.purchase,
+        amount: amountFor(stan),
+        currency: '978',
+        stan: (stan = (stan % 999_999) + 1),
+        transmittedAt: new Date(),
+        terminalId: TERMINAL_ID,
+        merchantId: MERCHANT_ID,
+        pan: CARD.pan,
+        expiry: CARD.expiry,
+        entryMode: '051',
         approvalCode: offlineApprovalCode(stan),
       },
       { repeat: false },
@@ -496,8 +583,12 @@ async function benchForwarding(dir: string, advices: number, rawFsyncPerSecond: 
   const sim = new AcquirerHostSimulator({ keepLedger: true });
   const { port } = await sim.start();
   const link = new TcpHostLink({
-    host: '127.0.0.1', port, correlator: isoCorrelator,
-    responseTimeoutMs: config.host.responseTimeoutMs, connectTimeoutMs: config.host.connectTimeoutMs, reconnect: config.host.reconnect,
+    host: '127.0.0.1',
+    port,
+    correlator: isoCorrelator,
+    responseTimeoutMs: config.host.responseTimeoutMs,
+    connectTimeoutMs: config.host.connectTimeoutMs,
+    reconnect: config.host.reconnect,
   });
   link.start();
   const forwarder = new Forwarder({
@@ -522,7 +613,9 @@ async function benchForwarding(dir: string, advices: number, rawFsyncPerSecond: 
     const commitsPerAdvice = counter.commits() / Math.max(1, advices);
 
     // What the host saw: every advice request received, in arrival order.
-    const arrived = sim.ledger.filter((e) => e.dir === 'in' && (e.mti === MTI.advice || e.mti === MTI.adviceRepeat)).map((e) => e.stan ?? '');
+    const arrived = sim.ledger
+      .filter((e) => e.dir === 'in' && (e.mti === MTI.advice || e.mti === MTI.adviceRepeat))
+      .map((e) => e.stan ?? '');
     const seen = new Map<string, number>();
     const firstArrivals: string[] = [];
     for (const stan of arrived) {
@@ -534,7 +627,10 @@ async function benchForwarding(dir: string, advices: number, rawFsyncPerSecond: 
     const lost = expectedStans.filter((stan) => !seen.has(stan)).length;
     const doubled = arrived.length - firstArrivals.length;
     const unexpected = firstArrivals.filter((stan) => !expected.has(stan)).length;
-    const inOrder = unexpected === 0 && firstArrivals.length === expectedStans.length && firstArrivals.every((stan, i) => stan === expectedStans[i]);
+    const inOrder =
+      unexpected === 0 &&
+      firstArrivals.length === expectedStans.length &&
+      firstArrivals.every((stan, i) => stan === expectedStans[i]);
     const totals = sim.totals();
     const bound = commitsPerAdvice > 0 ? Math.min(rawFsyncPerSecond / commitsPerAdvice, loopback) : loopback;
     return {
@@ -593,8 +689,16 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
       const stan = journal.nextStan();
       journal.recordState(txnRef, 'sending', { stan, maskedPan: MASKED_PAN, entryMode: CARD.entryMode });
       journal.armReversal({
-        txnRef, stan, originalMti: MTI.financialRequest, processingCode: PROCESSING_CODE.purchase, amount, currency: '978',
-        transmittedAt: Date.now(), terminalId: TERMINAL_ID, merchantId: MERCHANT_ID, maskedPan: MASKED_PAN,
+        txnRef,
+        stan,
+        originalMti: MTI.financialRequest,
+        processingCode: PROCESSING_CODE.purchase,
+        amount,
+        currency: '978',
+        transmittedAt: Date.now(),
+        terminalId: TERMINAL_ID,
+        merchantId: MERCHANT_ID,
+        maskedPan: MASKED_PAN,
       });
       if (i % 3 === 0) {
         // Stopped while the request was out: the reversal is armed.
@@ -602,7 +706,12 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
         continue;
       }
       // The host answered; stopped before the receipt.
-      journal.recordAuthorization(txnRef, 'authorized', { stan, responseCode: '00', approvalCode: `A${String(i % 100_000).padStart(5, '0')}`, rrn: String(i).padStart(12, '0') });
+      journal.recordAuthorization(txnRef, 'authorized', {
+        stan,
+        responseCode: '00',
+        approvalCode: `A${String(i % 100_000).padStart(5, '0')}`,
+        rrn: String(i).padStart(12, '0'),
+      });
       mix.authorized += 1;
     }
   });
@@ -625,7 +734,8 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
     const recovered = app.journal.listTransactions({ state: 'recovered' });
     const fates = { reversalOwed: 0, completed: 0, closed: 0 };
     for (const row of recovered) {
-      if (row.outcome === 'approved' || row.outcome === 'declined' || row.outcome === 'offline-approved') fates.completed += 1;
+      if (row.outcome === 'approved' || row.outcome === 'declined' || row.outcome === 'offline-approved')
+        fates.completed += 1;
       else if (row.anomalyCode === anomalyCode('reversal-pending')) fates.reversalOwed += 1;
       else fates.closed += 1;
     }

@@ -31,9 +31,16 @@ export async function benchHostLink(durationMs = 1_000): Promise<HostLinkBenchRe
   let stan = 0;
   const request = () =>
     buildFinancialRequest({
-      processingCode: PROCESSING_CODE.purchase, amount: 1250, currency: '978', stan: (stan = (stan % 999_999) + 1),
-      transmittedAt: new Date(), terminalId: 'BENCH001', merchantId: 'MERCHANT0000001', pan: '4761739001010010',
-      expiry: '2812', entryMode: '071',
+      processingCode: PROCESSING_CODE.purchase,
+      amount: 1250,
+      currency: '978',
+      stan: (stan = (stan % 999_999) + 1),
+      transmittedAt: new Date(),
+      terminalId: 'BENCH001',
+      merchantId: 'MERCHANT0000001',
+      pan: '4761739001010010',
+      expiry: '2812',
+      entryMode: '071',
     });
   try {
     // warm-up also waits for the connection

@@ -30,7 +30,8 @@ export interface ReferenceBenchResult {
 
 const PAYLOAD_BYTES = 64;
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** Sends `payload` and resolves when as many bytes have come back. */
@@ -104,7 +105,9 @@ function rssMb(pid: number): number {
 /** A bare Node process timed from spawn to its first line, as startup.ts times `pos-terminal`, then left idle. */
 async function bareNodeOnce(idleMs: number): Promise<{ readyMs: number; idleRssMb: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['-e', "console.log('ready'); setInterval(() => {}, 60_000);"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['-e', "console.log('ready'); setInterval(() => {}, 60_000);"], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   try {
     const readyMs = await new Promise<number>((resolve, reject) => {
       child.stdout.once('data', () => resolve(performance.now() - started));

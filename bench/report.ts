@@ -64,7 +64,10 @@ export const percent = (share: number) => `${Number((share * 100).toPrecision(2)
 
 /** A figure a row needs is not in the results: the benchmark did not run, failed, or does not report that field. */
 class Missing extends Error {
-  constructor(readonly bench: string, readonly state: 'not run' | 'failed' | 'not measured') {
+  constructor(
+    readonly bench: string,
+    readonly state: 'not run' | 'failed' | 'not measured',
+  ) {
     super(`${bench}: ${state}`);
   }
 }
@@ -90,7 +93,8 @@ export class Figures {
     if (record === undefined) throw new Missing(bench, 'not run');
     if (record.error !== undefined) throw new Missing(bench, 'failed');
     let at: unknown = record;
-    for (const key of path.split('.')) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+    for (const key of path.split('.'))
+      at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
     if (at === undefined) throw new Missing(bench, 'not measured');
     return at;
   }
@@ -141,7 +145,8 @@ export interface RowSpec {
   reference?: (f: Figures) => string;
 }
 
-const compare = (value: number, op: Op, limit: number) => (op === '<' ? value < limit : op === '≤' ? value <= limit : value >= limit);
+const compare = (value: number, op: Op, limit: number) =>
+  op === '<' ? value < limit : op === '≤' ? value <= limit : value >= limit;
 
 /** One fsync of `bench`'s raw rate at `path`, in ms. */
 const fsyncMs = (f: Figures, bench: string, path: string) => ms(1_000 / f.n(bench, path));
@@ -185,7 +190,8 @@ function parts(...readers: Array<() => string>): string {
 export const ROWS: readonly RowSpec[] = [
   {
     measured: 'ISO 8583 pack + unpack of a chip purchase 0200',
-    figure: (f) => `${rate(f.n('iso8583', 'packUnpackPerSecond'))} (${bytes(f.n('iso8583', 'bytesPerMessage'))} message)`,
+    figure: (f) =>
+      `${rate(f.n('iso8583', 'packUnpackPerSecond'))} (${bytes(f.n('iso8583', 'bytesPerMessage'))} message)`,
     reference: (f) => {
       const eachMs = 1_000 / f.n('iso8583', 'packUnpackPerSecond');
       return `${(eachMs * 1_000).toFixed(1)} µs each: ${percent(eachMs / TAP(f))} of EMV's ${ms(TAP(f))} tap budget`;
@@ -202,8 +208,16 @@ export const ROWS: readonly RowSpec[] = [
   },
   {
     measured: 'Sale, ECR `sale` in → `result` out (mock card tapped, journal on disk with synchronous=FULL)',
-    figure: (f) => `p99 ${ms(f.n('terminal-sale', 'p99Ms'))} (p50 ${ms(f.n('terminal-sale', 'p50Ms'))}), ${rate(f.n('terminal-sale', 'salesPerSecond'), 'sales')} one at a time`,
-    target: { bench: 'terminal-sale', value: 'p99Ms', op: '<', limit: { path: 'targetP99Ms', fallback: 10 }, format: ms, text: (l) => `p99 < ${l}` },
+    figure: (f) =>
+      `p99 ${ms(f.n('terminal-sale', 'p99Ms'))} (p50 ${ms(f.n('terminal-sale', 'p50Ms'))}), ${rate(f.n('terminal-sale', 'salesPerSecond'), 'sales')} one at a time`,
+    target: {
+      bench: 'terminal-sale',
+      value: 'p99Ms',
+      op: '<',
+      limit: { path: 'targetP99Ms', fallback: 10 },
+      format: ms,
+      text: (l) => `p99 < ${l}`,
+    },
     reference: (f) =>
       parts(
         () => `p99 is ${percent(f.n('terminal-sale', 'p99Ms') / TAP(f))} of EMV's ${ms(TAP(f))} tap budget`,
@@ -217,7 +231,12 @@ export const ROWS: readonly RowSpec[] = [
       return `p99 ${ms(f.n('selftest', 'p99Ms'))} (p50 ${ms(f.n('selftest', 'p50Ms'))})${notOk > 0 ? `, ${int(notOk)} runs not ok` : ''}`;
     },
     target: {
-      bench: 'selftest', value: 'p99Ms', op: '<', limit: { fallback: 1_000 }, format: ms, text: (l) => `p99 < ${l}`,
+      bench: 'selftest',
+      value: 'p99Ms',
+      op: '<',
+      limit: { fallback: 1_000 },
+      format: ms,
+      text: (l) => `p99 < ${l}`,
       also: [{ text: 'every run ok', ok: (f) => f.n('selftest', 'notOk') === 0 }],
     },
     reference: (f) =>
@@ -228,12 +247,22 @@ export const ROWS: readonly RowSpec[] = [
   },
   {
     measured: 'Durable journal commits (begin + offline approval), WAL + synchronous=FULL',
-    figure: (f) => `${rate(f.n('durability', 'commits.commitsPerSecond'), 'commits')} = ${ratio(f.n('durability', 'commits.ratio'))} of raw fsync`,
-    target: { bench: 'durability', value: 'commits.ratio', op: '≥', limit: { path: 'commits.target.ratio', fallback: 0.9 }, format: ratio, text: (l) => `≥ ${l} of raw fsync` },
+    figure: (f) =>
+      `${rate(f.n('durability', 'commits.commitsPerSecond'), 'commits')} = ${ratio(f.n('durability', 'commits.ratio'))} of raw fsync`,
+    target: {
+      bench: 'durability',
+      value: 'commits.ratio',
+      op: '≥',
+      limit: { path: 'commits.target.ratio', fallback: 0.9 },
+      format: ratio,
+      text: (l) => `≥ ${l} of raw fsync`,
+    },
     reference: (f) =>
       parts(
-        () => `raw fsync of ${bytes(f.n('durability', 'commits.rawRecordBytes'))} appends on ${diskName(f)}: ${rate(f.n('durability', 'commits.rawFsyncPerSecond'))}`,
-        () => `a whole offline sale through the terminal makes ${int(f.n('durability', 'commits.realOfflineSale.commitsPerSale'))} commits`,
+        () =>
+          `raw fsync of ${bytes(f.n('durability', 'commits.rawRecordBytes'))} appends on ${diskName(f)}: ${rate(f.n('durability', 'commits.rawFsyncPerSecond'))}`,
+        () =>
+          `a whole offline sale through the terminal makes ${int(f.n('durability', 'commits.realOfflineSale.commitsPerSale'))} commits`,
       ),
   },
   {
@@ -245,16 +274,26 @@ export const ROWS: readonly RowSpec[] = [
       return `${int(f.n('durability', 'forwarding.advices'))} at ${rate(f.n('durability', 'forwarding.advicesPerSecond'))}, ${order}, ${int(lost)} lost, ${int(doubled)} doubled`;
     },
     target: {
-      bench: 'durability', value: 'forwarding.advicesPerSecond', op: '≥', limit: { path: 'forwarding.target.advicesPerSecond', fallback: 2_000 }, format: (n) => rate(n),
-      also: [{
-        text: 'in order, none lost or doubled',
-        ok: (f) => f.value('durability', 'forwarding.inOrder') === true && f.n('durability', 'forwarding.lost') === 0 && f.n('durability', 'forwarding.doubled') === 0,
-      }],
+      bench: 'durability',
+      value: 'forwarding.advicesPerSecond',
+      op: '≥',
+      limit: { path: 'forwarding.target.advicesPerSecond', fallback: 2_000 },
+      format: (n) => rate(n),
+      also: [
+        {
+          text: 'in order, none lost or doubled',
+          ok: (f) =>
+            f.value('durability', 'forwarding.inOrder') === true &&
+            f.n('durability', 'forwarding.lost') === 0 &&
+            f.n('durability', 'forwarding.doubled') === 0,
+        },
+      ],
     },
     // The forwarder is bound by the lower of the link and the disk: both shown, the disk as raw fsync over commits per advice.
     reference: (f) =>
       parts(
-        () => `advice round trips on loopback, no journal: ${rate(f.n('durability', 'forwarding.reference.loopbackAdviceRoundTripsPerSecond'))}`,
+        () =>
+          `advice round trips on loopback, no journal: ${rate(f.n('durability', 'forwarding.reference.loopbackAdviceRoundTripsPerSecond'))}`,
         () => {
           const perAdvice = f.n('durability', 'forwarding.reference.commitsPerAdvice');
           return `raw fsync at ${perAdvice} commits per advice: ${rate(f.n('durability', 'forwarding.reference.rawFsyncPerSecond') / perAdvice)}`;
@@ -267,39 +306,73 @@ export const ROWS: readonly RowSpec[] = [
       const step = f.value('durability', 'recovery.phasesMs.recovery');
       return `${int(f.n('durability', 'recovery.pending'))} recovered, ready in ${ms(f.n('durability', 'recovery.readyMs'))}${typeof step === 'number' ? ` (recovery step ${ms(step)})` : ''}`;
     },
-    target: { bench: 'durability', value: 'recovery.readyMs', op: '<', limit: { path: 'recovery.target.readyMs', fallback: 2_000 }, format: ms },
-    reference: (f) => `${int(f.n('durability', 'recovery.commitsDuringStart'))} commits while starting; one fsync: ${fsyncMs(f, 'durability', 'recovery.reference.rawFsyncPerSecond')}`,
+    target: {
+      bench: 'durability',
+      value: 'recovery.readyMs',
+      op: '<',
+      limit: { path: 'recovery.target.readyMs', fallback: 2_000 },
+      format: ms,
+    },
+    reference: (f) =>
+      `${int(f.n('durability', 'recovery.commitsDuringStart'))} commits while starting; one fsync: ${fsyncMs(f, 'durability', 'recovery.reference.rawFsyncPerSecond')}`,
   },
   {
     measured: 'Telemetry Health message, protobuf',
-    figure: (f) => `${bytes(f.n('telemetry', 'sizes.health.protobufBytes'))} = ${ratio(f.n('telemetry', 'sizes.health.ratio'))} of JSON`,
-    target: { bench: 'telemetry', value: 'sizes.health.ratio', op: '≤', limit: { path: 'sizes.target.maxRatio', fallback: 0.4 }, format: ratio, text: (l) => `≤ ${l} of JSON` },
+    figure: (f) =>
+      `${bytes(f.n('telemetry', 'sizes.health.protobufBytes'))} = ${ratio(f.n('telemetry', 'sizes.health.ratio'))} of JSON`,
+    target: {
+      bench: 'telemetry',
+      value: 'sizes.health.ratio',
+      op: '≤',
+      limit: { path: 'sizes.target.maxRatio', fallback: 0.4 },
+      format: ratio,
+      text: (l) => `≤ ${l} of JSON`,
+    },
     reference: (f) => `the same content as JSON: ${bytes(f.n('telemetry', 'sizes.health.jsonBytes'))}`,
   },
   {
     measured: 'Telemetry anomaly Event message, protobuf',
-    figure: (f) => `${bytes(f.n('telemetry', 'sizes.event.protobufBytes'))} = ${ratio(f.n('telemetry', 'sizes.event.ratio'))} of JSON`,
-    target: { bench: 'telemetry', value: 'sizes.event.ratio', op: '≤', limit: { path: 'sizes.target.maxRatio', fallback: 0.4 }, format: ratio, text: (l) => `≤ ${l} of JSON` },
+    figure: (f) =>
+      `${bytes(f.n('telemetry', 'sizes.event.protobufBytes'))} = ${ratio(f.n('telemetry', 'sizes.event.ratio'))} of JSON`,
+    target: {
+      bench: 'telemetry',
+      value: 'sizes.event.ratio',
+      op: '≤',
+      limit: { path: 'sizes.target.maxRatio', fallback: 0.4 },
+      format: ratio,
+      text: (l) => `≤ ${l} of JSON`,
+    },
     reference: (f) => `the same content as JSON: ${bytes(f.n('telemetry', 'sizes.event.jsonBytes'))}`,
   },
   {
     measured: 'Telemetry publish to the embedded broker, outbox commit included (half Health, half Events)',
-    figure: (f) => `${rate(f.n('telemetry', 'publish.messagesPerSecond'), 'messages')}; the caller waits p99 ${ms(f.n('telemetry', 'publish.queueMs.p99'))}`,
-    reference: (f) => `queueing is one outbox commit; one fsync: ${fsyncMs(f, 'durability', 'commits.rawFsyncPerSecond')}`,
+    figure: (f) =>
+      `${rate(f.n('telemetry', 'publish.messagesPerSecond'), 'messages')}; the caller waits p99 ${ms(f.n('telemetry', 'publish.queueMs.p99'))}`,
+    reference: (f) =>
+      `queueing is one outbox commit; one fsync: ${fsyncMs(f, 'durability', 'commits.rawFsyncPerSecond')}`,
   },
   {
     measured: 'Telemetry publisher memory while the broker is away (simulated clock, outbox at its bound)',
     figure: (f) => {
       // Without --expose-gc the heap is read wherever the collector happens to be: say so beside the figure.
       const gc = f.maybe('telemetry', 'outage.gcExposed') === false ? ' (no forced GC)' : '';
-      return `after ${int(f.n('telemetry', 'outage.simulatedMinutes'))} min: RSS ${signedMb(f.n('telemetry', 'outage.rssDeltaBytes') / 2 ** 20)}, ` +
-        `heap ${signedMb(f.n('telemetry', 'outage.heapDeltaBytes') / 2 ** 20)}${gc}`;
+      return (
+        `after ${int(f.n('telemetry', 'outage.simulatedMinutes'))} min: RSS ${signedMb(f.n('telemetry', 'outage.rssDeltaBytes') / 2 ** 20)}, ` +
+        `heap ${signedMb(f.n('telemetry', 'outage.heapDeltaBytes') / 2 ** 20)}${gc}`
+      );
     },
   },
   {
     measured: 'Cold start, spawn → ready (desktop default: mocks, embedded host and broker)',
     figure: (f) => `${ms(f.n('startup', 'readyMsMedian'))} median (max ${ms(f.n('startup', 'readyMsMax'))})`,
-    target: { bench: 'startup', value: 'readyMsMedian', op: '≤', limit: { path: 'target.readyMs', fallback: 1_000 }, format: ms, text: (l) => `within ${l}` },
+    target: {
+      bench: 'startup',
+      value: 'readyMsMedian',
+      op: '≤',
+      limit: { path: 'target.readyMs', fallback: 1_000 },
+      format: ms,
+      text: (l) => `within ${l}`,
+    },
     reference: (f) => `bare Node, spawn → first line: ${ms(f.n('reference', 'bareNode.readyMsMedian'))}`,
   },
   {
@@ -313,8 +386,15 @@ export const ROWS: readonly RowSpec[] = [
       const plain = typeof plainMb === 'number' ? `; plain \`node\`: ${mb(plainMb)}` : '';
       return `${headline} with the unit's \`${flags}\`${plain}`;
     },
-    target: { bench: 'startup', value: 'idleRssMbMedian', op: '<', limit: { path: 'target.idleRssMb', fallback: 80 }, format: mb },
-    reference: (f) => `bare Node after ${ms(f.n('reference', 'bareNode.idleMs'))} idle: ${mb(f.n('reference', 'bareNode.idleRssMbMedian'))}`,
+    target: {
+      bench: 'startup',
+      value: 'idleRssMbMedian',
+      op: '<',
+      limit: { path: 'target.idleRssMb', fallback: 80 },
+      format: mb,
+    },
+    reference: (f) =>
+      `bare Node after ${ms(f.n('reference', 'bareNode.idleMs'))} idle: ${mb(f.n('reference', 'bareNode.idleRssMbMedian'))}`,
   },
   {
     measured: 'Soak: a long mixed run of transactions through the whole terminal on mocks',
@@ -332,7 +412,14 @@ export const ROWS: readonly RowSpec[] = [
   {
     measured: 'Soak: memory growth from the end of warm-up to the end (after a forced GC)',
     figure: (f) => `heap ${signedMb(f.n('soak', 'heapGrowthMb'))} (RSS ${signedMb(f.n('soak', 'rssGrowthMb'))})`,
-    target: { bench: 'soak', value: 'heapGrowthMb', op: '<', limit: { path: 'target.heapGrowthMb', fallback: 5 }, format: mb, text: (l) => `heap < +${l}` },
+    target: {
+      bench: 'soak',
+      value: 'heapGrowthMb',
+      op: '<',
+      limit: { path: 'target.heapGrowthMb', fallback: 5 },
+      format: mb,
+      text: (l) => `heap < +${l}`,
+    },
   },
   {
     measured: 'Soak: journal growth',
@@ -410,7 +497,9 @@ export function renderTable(results: readonly BenchRecord[], rows: readonly RowS
 /** The machine and the day, from results.json: figures mean little without them. */
 export function machineLine(file: ResultsFile): string {
   const m = file.machine;
-  const load = m.load ? `, load average ${m.load.start.toFixed(1)} at the start and ${m.load.end.toFixed(1)} at the end` : '';
+  const load = m.load
+    ? `, load average ${m.load.start.toFixed(1)} at the start and ${m.load.end.toFixed(1)} at the end`
+    : '';
   return `Run of ${file.at.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.platform}, Node ${m.node}${load}.`;
 }
 
@@ -448,7 +537,12 @@ export function renderResultsMd(file: ResultsFile): string {
 export function replaceReadmeBlock(readme: string, block: string): string {
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
-  if (start < 0 || end < start || readme.indexOf(README_START, start + 1) >= 0 || readme.indexOf(README_END, end + 1) >= 0) {
+  if (
+    start < 0 ||
+    end < start ||
+    readme.indexOf(README_START, start + 1) >= 0 ||
+    readme.indexOf(README_END, end + 1) >= 0
+  ) {
     throw new Error(`README must hold ${README_START} and then ${README_END}, once each`);
   }
   return `${readme.slice(0, start + README_START.length)}\n${block}\n${readme.slice(end)}`;
@@ -459,7 +553,10 @@ export function readmeBlock(readme: string): string | undefined {
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start < 0 || end < start) return undefined;
-  return readme.slice(start + README_START.length, end).replace(/^\n/, '').replace(/\n$/, '');
+  return readme
+    .slice(start + README_START.length, end)
+    .replace(/^\n/, '')
+    .replace(/\n$/, '');
 }
 
 export function readResults(path: string): ResultsFile {

@@ -54,7 +54,10 @@ const cpus = os.cpus();
 const file: ResultsFile = {
   at: new Date().toISOString(),
   machine: {
-    node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    platform: `${os.platform()} ${os.release()}`,
     load: { start: Number(loadAtStart.toFixed(2)), end: Number((os.loadavg()[0] ?? 0).toFixed(2)) },
   },
   results,

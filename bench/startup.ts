@@ -18,7 +18,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'src', 'cli', 'pos-terminal.js');
 // Run from dist/bench (compiled) or bench/ (sources): the unit file is in the package's config/.
-const serviceFile = [join(here, '..', '..', 'config', 'pos-terminal.service'), join(here, '..', 'config', 'pos-terminal.service')].find((p) => existsSync(p));
+const serviceFile = [
+  join(here, '..', '..', 'config', 'pos-terminal.service'),
+  join(here, '..', 'config', 'pos-terminal.service'),
+].find((p) => existsSync(p));
 
 /** The NODE_OPTIONS the systemd unit sets, so the bench measures the process as it is deployed. */
 export function serviceNodeOptions(unitText = serviceFile ? readFileSync(serviceFile, 'utf8') : ''): string {
@@ -44,13 +47,16 @@ function memory(pid: number): Omit<Sample, 'readyMs'> {
 async function startOnce(idleMs: number, nodeOptions: string): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), 'pos-start-'));
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({
-    dataDir: join(dir, 'data'),
-    log: { level: 'warn' },
-    host: { address: '127.0.0.1:0' },
-    ecr: { port: 0, socketPath: null },
-    mqtt: { url: 'mqtt://127.0.0.1:0' },
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataDir: join(dir, 'data'),
+      log: { level: 'warn' },
+      host: { address: '127.0.0.1:0' },
+      ecr: { port: 0, socketPath: null },
+      mqtt: { url: 'mqtt://127.0.0.1:0' },
+    }),
+  );
   // Set or cleared explicitly: options inherited from whoever runs the bench must not leak into the figure.
   const env = { ...process.env };
   delete env['NODE_OPTIONS'];

@@ -59,7 +59,13 @@ const STATUS: TerminalStatus = {
 /** A representative Health: what a degraded terminal after a morning of sales reports. */
 function sampleHealth() {
   return {
-    header: { terminalId: 'TERM0042', fleet: 'shop-paris-01', bootId: '3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b', seq: 1234, sentAtMs: now },
+    header: {
+      terminalId: 'TERM0042',
+      fleet: 'shop-paris-01',
+      bootId: '3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b',
+      seq: 1234,
+      sentAtMs: now,
+    },
     state: wire.OperationState.OPERATION_STATE_DEGRADED,
     limitations: STATUS.limitations,
     lockReasons: [],
@@ -72,10 +78,25 @@ function sampleHealth() {
     })),
     pendingReversals: 1,
     storeAndForward: { depth: 4, totalMinor: 18_250, oldestAgeMs: 754_000 },
-    outcomes: [{ key: 'approved', count: 212 }, { key: 'cancelled', count: 3 }, { key: 'declined', count: 9 }, { key: 'offline-approved', count: 4 }],
-    anomalies: [{ key: 'E101', count: 2 }, { key: 'E201', count: 9 }, { key: 'E302', count: 1 }],
+    outcomes: [
+      { key: 'approved', count: 212 },
+      { key: 'cancelled', count: 3 },
+      { key: 'declined', count: 9 },
+      { key: 'offline-approved', count: 4 },
+    ],
+    anomalies: [
+      { key: 'E101', count: 2 },
+      { key: 'E201', count: 9 },
+      { key: 'E302', count: 1 },
+    ],
     link: { hostUp: true, networkUp: true, interface: 'eth0', signalDbm: 0, signalPercent: 0, hostRttMs: 38 },
-    resources: { rssBytes: 96_468_992, heapUsedBytes: 31_457_280, cpuPercent: 1.7, diskFreeBytes: 13_314_398_208, uptimeS: 15_120 },
+    resources: {
+      rssBytes: 96_468_992,
+      heapUsedBytes: 31_457_280,
+      cpuPercent: 1.7,
+      diskFreeBytes: 13_314_398_208,
+      uptimeS: 15_120,
+    },
     telemetryDropped: 0,
     eventsDropped: 0,
     outboxDepth: 0,
@@ -84,7 +105,13 @@ function sampleHealth() {
 
 function sampleEvent() {
   return {
-    header: { terminalId: 'TERM0042', fleet: 'shop-paris-01', bootId: '3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b', seq: 1235, sentAtMs: now },
+    header: {
+      terminalId: 'TERM0042',
+      fleet: 'shop-paris-01',
+      bootId: '3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b',
+      seq: 1235,
+      sentAtMs: now,
+    },
     kind: 'anomaly',
     code: 'E202',
     name: 'declined-funds',
@@ -100,9 +127,17 @@ function sampleEvent() {
 }
 
 /** Same content as JSON: field names, enum names, numbers as numbers; default values left out as protobuf does. */
-function sizes<T extends { encode(m: never): { finish(): Uint8Array }; fromObject(o: object): unknown; toObject(m: never, o: object): object }>(type: T, message: object) {
+function sizes<
+  T extends {
+    encode(m: never): { finish(): Uint8Array };
+    fromObject(o: object): unknown;
+    toObject(m: never, o: object): object;
+  },
+>(type: T, message: object) {
   const protobuf = type.encode(message as never).finish().byteLength;
-  const json = Buffer.byteLength(JSON.stringify(type.toObject(type.fromObject(message) as never, { longs: Number, enums: String })));
+  const json = Buffer.byteLength(
+    JSON.stringify(type.toObject(type.fromObject(message) as never, { longs: Number, enums: String })),
+  );
   return { protobufBytes: protobuf, jsonBytes: json, ratio: Math.round((protobuf / json) * 1000) / 1000 };
 }
 
@@ -174,7 +209,8 @@ async function publishRate(count: number) {
     r.publisher.start();
     const connected = performance.now();
     while (!r.publisher.connected || r.journal.outboxStats().depth > 0) {
-      if (performance.now() - connected > 10_000) throw new Error('bench publisher did not connect to the embedded broker');
+      if (performance.now() - connected > 10_000)
+        throw new Error('bench publisher did not connect to the embedded broker');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     // What the caller pays: encode + one local insert per message, never the network.
@@ -183,7 +219,18 @@ async function publishRate(count: number) {
     for (let i = 0; i < count; i++) {
       const q0 = performance.now();
       if (i % 2 === 0) r.publisher.publishHealth();
-      else r.anomalies.raise('declined-funds', { reason: '51 Insufficient funds', stan: (i % 999_999) + 1, amount: 2500, currency: '978', maskedPan: '476173******0010' }, { show: false });
+      else
+        r.anomalies.raise(
+          'declined-funds',
+          {
+            reason: '51 Insufficient funds',
+            stan: (i % 999_999) + 1,
+            amount: 2500,
+            currency: '978',
+            maskedPan: '476173******0010',
+          },
+          { show: false },
+        );
       queueTimes.push(performance.now() - q0);
       // Let the sender run alongside, as it would between sales.
       if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
@@ -191,7 +238,9 @@ async function publishRate(count: number) {
     await r.publisher.drained(60_000);
     const seconds = (performance.now() - t0) / 1000;
     queueTimes.sort((a, b) => a - b);
-    const pct = (p: number) => Math.round((queueTimes[Math.min(queueTimes.length - 1, Math.floor((p / 100) * queueTimes.length))] ?? 0) * 1000) / 1000;
+    const pct = (p: number) =>
+      Math.round((queueTimes[Math.min(queueTimes.length - 1, Math.floor((p / 100) * queueTimes.length))] ?? 0) * 1000) /
+      1000;
     return {
       mix: 'half Health, half anomaly Events (each anomaly journaled too, as in service)',
       messages: count,
@@ -229,7 +278,11 @@ async function outageMemory(minutes: number, eventsPerSecond: number, outboxMaxM
       if (second === warmMinutes * 60) before = sample(warmMinutes);
       else if (second % 600 === 0) sample(second / 60);
       for (let e = 0; e < eventsPerSecond; e++) {
-        r.anomalies.raise('host-timeout', { reason: 'no answer within 30000 ms', stan: (events++ % 999_999) + 1, amount: 1000, currency: '978' }, { show: false });
+        r.anomalies.raise(
+          'host-timeout',
+          { reason: 'no answer within 30000 ms', stan: (events++ % 999_999) + 1, amount: 1000, currency: '978' },
+          { show: false },
+        );
       }
       await clock.advance(1_000);
     }
@@ -264,7 +317,11 @@ export async function benchTelemetry(options: TelemetryBenchOptions = {}) {
   const health = sizes(wire.Health as never, sampleHealth());
   const event = sizes(wire.Event as never, sampleEvent());
   const rate = await publishRate(options.publishCount ?? 5_000);
-  const outage = await outageMemory(options.outageMinutes ?? 60, options.eventsPerSecond ?? 3, options.outboxMaxMessages ?? 10_000);
+  const outage = await outageMemory(
+    options.outageMinutes ?? 60,
+    options.eventsPerSecond ?? 3,
+    options.outboxMaxMessages ?? 10_000,
+  );
   return {
     name: 'telemetry',
     sizes: { health, event, target: { maxRatio: 0.4 }, withinTarget: health.ratio <= 0.4 && event.ratio <= 0.4 },

@@ -24,13 +24,19 @@ export interface SaleBenchResult {
   targetP99Ms: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 export async function benchTerminalSale(sales = 2_000): Promise<SaleBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pos-bench-'));
   const { config } = loadConfig({ env: {} });
   const app = await startTerminalApp(
-    { ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } },
+    {
+      ...config,
+      dataDir,
+      host: { ...config.host, address: '127.0.0.1:0' },
+      ecr: { ...config.ecr, port: 0, socketPath: null },
+    },
     { log: createLogger(process.env['POS_LOG_LEVEL'] === 'debug' ? 'error' : 'silent') },
   );
   const client = await EcrClient.connect({ port: app.ecr.port });

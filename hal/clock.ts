@@ -44,7 +44,11 @@ export class ManualClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: PendingTimer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => { timer.cancelled = true; } };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   }
 
   /** Number of timers still waiting to fire. */
@@ -63,9 +67,7 @@ export class ManualClock implements Clock {
     for (;;) {
       await flushIo();
       this.timers = this.timers.filter((t) => !t.cancelled);
-      const due = this.timers
-        .filter((t) => t.at <= target)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       this.timers.splice(this.timers.indexOf(due), 1);
       this.current = Math.max(this.current, due.at);

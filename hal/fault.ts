@@ -24,7 +24,12 @@ export class DeviceFaultError<C extends string = string> extends Error implement
   }
 
   toJSON(): DeviceFault {
-    return { device: this.device, code: this.code, message: this.message, ...(this.detail ? { detail: this.detail } : {}) };
+    return {
+      device: this.device,
+      code: this.code,
+      message: this.message,
+      ...(this.detail ? { detail: this.detail } : {}),
+    };
   }
 }
 

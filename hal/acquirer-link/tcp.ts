@@ -96,7 +96,11 @@ export class TcpHostLink implements HostLink {
 
   async exchange(frame: Uint8Array, key: string, options: ExchangeOptions = {}): Promise<Buffer> {
     if (frame.length > this.maxFrameBytes) {
-      throw fault('frame-too-large', `request of ${frame.length} bytes exceeds the ${this.maxFrameBytes}-byte limit`, false);
+      throw fault(
+        'frame-too-large',
+        `request of ${frame.length} bytes exceeds the ${this.maxFrameBytes}-byte limit`,
+        false,
+      );
     }
     if (this.pending.has(key)) {
       throw fault('duplicate-key', `a request with key ${key} is already waiting for its response`, false);
@@ -104,7 +108,8 @@ export class TcpHostLink implements HostLink {
     if (options.signal?.aborted) throw fault('cancelled', 'request cancelled before it was sent', false);
     if (!this.up) {
       await this.waitUntilUp(options.signal);
-      if (this.pending.has(key)) throw fault('duplicate-key', `a request with key ${key} is already waiting for its response`, false);
+      if (this.pending.has(key))
+        throw fault('duplicate-key', `a request with key ${key} is already waiting for its response`, false);
     }
     const socket = this.socket;
     if (!socket || !this.up) throw fault('not-connected', 'host link is down', false);
@@ -112,12 +117,18 @@ export class TcpHostLink implements HostLink {
     this.settled.delete(key);
     return new Promise<Buffer>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.options.responseTimeoutMs ?? 30_000;
-      const onAbort = () => this.settle(key, 'timed-out', fault('cancelled', 'request cancelled while waiting for the host', true));
+      const onAbort = () =>
+        this.settle(key, 'timed-out', fault('cancelled', 'request cancelled while waiting for the host', true));
       const entry: Pending = {
         resolve,
         reject,
         timer: this.clock.setTimeout(
-          () => this.settle(key, 'timed-out', fault('timeout', `no response from host within ${timeoutMs} ms`, true, { timeoutMs })),
+          () =>
+            this.settle(
+              key,
+              'timed-out',
+              fault('timeout', `no response from host within ${timeoutMs} ms`, true, { timeoutMs }),
+            ),
           timeoutMs,
         ),
         cleanup: () => options.signal?.removeEventListener('abort', onAbort),
@@ -130,7 +141,11 @@ export class TcpHostLink implements HostLink {
   }
 
   /** Finish a pending request with a response frame or a fault. */
-  private settle(key: string, as: 'answered' | 'timed-out', outcome: Buffer | DeviceFaultError<HostLinkFaultCode>): void {
+  private settle(
+    key: string,
+    as: 'answered' | 'timed-out',
+    outcome: Buffer | DeviceFaultError<HostLinkFaultCode>,
+  ): void {
     const entry = this.pending.get(key);
     if (!entry) return;
     this.pending.delete(key);
@@ -167,7 +182,11 @@ export class TcpHostLink implements HostLink {
       return;
     }
     const earlier = this.settled.get(key);
-    this.emit('unsolicited', { frame, key, reason: earlier === 'timed-out' ? 'late' : earlier === 'answered' ? 'duplicate' : 'unmatched' });
+    this.emit('unsolicited', {
+      frame,
+      key,
+      reason: earlier === 'timed-out' ? 'late' : earlier === 'answered' ? 'duplicate' : 'unmatched',
+    });
   }
 
   private waitUntilUp(signal?: AbortSignal): Promise<void> {
@@ -181,15 +200,24 @@ export class TcpHostLink implements HostLink {
     return new Promise<void>((resolve, reject) => {
       const limit = this.options.connectTimeoutMs ?? 5_000;
       const waiter = {
-        up: () => { done(); resolve(); },
-        failed: (reason: string) => { done(); reject(fault('not-connected', `host not reachable: ${reason}`, false)); },
+        up: () => {
+          done();
+          resolve();
+        },
+        failed: (reason: string) => {
+          done();
+          reject(fault('not-connected', `host not reachable: ${reason}`, false));
+        },
       };
       const done = () => {
         timer.cancel();
         this.waitersForUp.delete(waiter);
         signal?.removeEventListener('abort', onAbort);
       };
-      const onAbort = () => { done(); reject(fault('cancelled', 'request cancelled before it was sent', false)); };
+      const onAbort = () => {
+        done();
+        reject(fault('cancelled', 'request cancelled before it was sent', false));
+      };
       const timer = this.clock.setTimeout(() => waiter.failed(`no connection within ${limit} ms`), limit);
       this.waitersForUp.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -215,7 +243,10 @@ export class TcpHostLink implements HostLink {
       : net.connect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
-    this.connectTimer = this.clock.setTimeout(() => socket.destroy(new Error('connect timeout')), this.options.connectTimeoutMs ?? 5_000);
+    this.connectTimer = this.clock.setTimeout(
+      () => socket.destroy(new Error('connect timeout')),
+      this.options.connectTimeoutMs ?? 5_000,
+    );
 
     socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       this.connectTimer?.cancel();
@@ -264,7 +295,11 @@ export class TcpHostLink implements HostLink {
     if (!this.running) return;
     this.attempt += 1;
     // Equal jitter keeps at least half the ceiling, so a fleet reconnecting after a host outage spreads out.
-    const delay = backoffDelay(this.attempt, this.options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 30_000 }, this.options.random);
+    const delay = backoffDelay(
+      this.attempt,
+      this.options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 30_000 },
+      this.options.random,
+    );
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();

@@ -346,7 +346,9 @@ export class HidMsrReader implements CardReader {
     const parsed: CardData | SwipeFailure = overflow
       ? { code: 'read-failed', reason: 'bad-length' }
       : parseSwipe(text, { now: this.clock.now(), chipAttempted: this.chipAttempted });
-    const swipe: Swipe = isSwipeFailure(parsed) ? { ok: false, failure: parsed, entryMode, startedAt } : { ok: true, card: parsed, startedAt };
+    const swipe: Swipe = isSwipeFailure(parsed)
+      ? { ok: false, failure: parsed, entryMode, startedAt }
+      : { ok: true, card: parsed, startedAt };
     // Begun before the pending wait: half of it was typed while idle, so it is not this transaction's card either.
     if (this.cardWait && startedAt < this.waitSince) {
       this.discard(swipe);
@@ -388,7 +390,7 @@ export class HidMsrReader implements CardReader {
 
 // ---- helpers ----
 
-function entryModeOf(swipe: Swipe): EntryMode {
+function _entryModeOf(swipe: Swipe): EntryMode {
   return swipe.ok ? swipe.card.entryMode : swipe.entryMode;
 }
 
@@ -426,4 +428,3 @@ async function openNodeHid(vendorId: number, productId: number): Promise<HidDevi
   const hid = await import('node-hid');
   return new hid.HID(vendorId, productId);
 }
-

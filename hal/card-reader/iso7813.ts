@@ -276,12 +276,7 @@ function findEnd(text: string, start: number, spec: TrackSpec): number | SwipeFa
  * valid LRC value): it is the LRC when it matches and nothing but another track or the end follows it; otherwise it
  * starts the next track.
  */
-function takeLrc(
-  text: string,
-  at: number,
-  expected: string,
-  spec: TrackSpec,
-): string | undefined | SwipeFailure {
+function takeLrc(text: string, at: number, expected: string, spec: TrackSpec): string | undefined | SwipeFailure {
   const c = text[at];
   if (c === undefined || c === '\r' || c === '\n' || c === '\t') return undefined;
   if (START_SENTINELS.includes(c)) {

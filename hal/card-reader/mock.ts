@@ -41,7 +41,6 @@ export interface PresentOptions {
   removeWhenAsked?: boolean;
 }
 
-
 export class MockCardReader implements CardReader {
   private readonly events = new TypedEmitter<CardReaderEvents>();
   private readonly faults = new FaultScript<CardReaderOp, CardReaderFaultCode>();

@@ -542,4 +542,3 @@ async function openSerialPort(path: string, baudRate: number): Promise<SerialPor
   const { SerialPort } = await import('serialport');
   return new SerialPort({ path, baudRate, autoOpen: false });
 }
-

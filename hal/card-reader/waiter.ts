@@ -26,7 +26,8 @@ export class Waiter<T> {
       this.resolveFn = resolve;
       this.rejectFn = reject;
     });
-    const outcome = (result: Error | Settlement<T>) => (result instanceof Error ? this.reject(result) : this.settle(result));
+    const outcome = (result: Error | Settlement<T>) =>
+      result instanceof Error ? this.reject(result) : this.settle(result);
     if (opts.timeoutMs !== Infinity) {
       const ms = Number.isNaN(opts.timeoutMs) ? 0 : Math.max(0, opts.timeoutMs);
       this.timer = clock.setTimeout(() => outcome(onDeadline()), ms);

@@ -9,13 +9,13 @@ const WIDTH = 34;
 const SEVERITY_MARK: Record<Screen['severity'], string> = { info: ' ', success: '+', warning: '!', error: 'x' };
 
 export function renderScreenText(screen: Screen): string {
-  const fit = (text: string) => (text.length > WIDTH ? `${text.slice(0, WIDTH - 1)}~` : text.padEnd(WIDTH));
+  const fitWidth = (text: string) => (text.length > WIDTH ? `${text.slice(0, WIDTH - 1)}~` : text.padEnd(WIDTH));
   const title = `${SEVERITY_MARK[screen.severity]} ${screen.title}${screen.code ? ` [${screen.code}]` : ''}`;
   return [
     `+${'-'.repeat(WIDTH + 2)}+`,
-    `| ${fit(title)} |`,
+    `| ${fitWidth(title)} |`,
     `|${' '.repeat(WIDTH + 2)}|`,
-    ...screen.lines.map((line) => `| ${fit(line)} |`),
+    ...screen.lines.map((line) => `| ${fitWidth(line)} |`),
     `+${'-'.repeat(WIDTH + 2)}+`,
   ].join('\n');
 }

@@ -27,7 +27,8 @@ export class MockDisplay implements Display {
     if (rule) throw this.injected(rule, 'show');
     const copy: Screen = { ...screen, lines: [...screen.lines] };
     this.history.push(copy);
-    if (this.history.length > DISPLAY_HISTORY_LIMIT) this.history.splice(0, this.history.length - DISPLAY_HISTORY_LIMIT);
+    if (this.history.length > DISPLAY_HISTORY_LIMIT)
+      this.history.splice(0, this.history.length - DISPLAY_HISTORY_LIMIT);
     this.shown = copy;
   }
 
@@ -46,6 +47,8 @@ export class MockDisplay implements Display {
   }
 
   private injected(rule: Readonly<DisplayFaultRule>, what: string): DeviceFaultError<DisplayFaultCode> {
-    return new DeviceFaultError('display', rule.code, rule.message ?? `${what} failed: ${rule.code}`, { injected: true });
+    return new DeviceFaultError('display', rule.code, rule.message ?? `${what} failed: ${rule.code}`, {
+      injected: true,
+    });
   }
 }

@@ -16,7 +16,13 @@ import { join } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import { DeviceFaultError } from '../fault.js';
-import { sameNetworkState, type NetworkEvents, type NetworkFaultCode, type NetworkMonitor, type NetworkState } from './contract.js';
+import {
+  sameNetworkState,
+  type NetworkEvents,
+  type NetworkFaultCode,
+  type NetworkMonitor,
+  type NetworkState,
+} from './contract.js';
 
 export interface LinuxNetworkMonitorOptions {
   /** Interface to watch; null follows whichever interface holds the default route. */
@@ -75,9 +81,14 @@ export class LinuxNetworkMonitor implements NetworkMonitor {
   async start(): Promise<void> {
     if (this.started) return;
     if (!isDirectory(this.sysfsRoot)) {
-      throw new DeviceFaultError<NetworkFaultCode>('network', 'unavailable', `cannot observe the link: ${this.sysfsRoot} is missing`, {
-        path: this.sysfsRoot,
-      });
+      throw new DeviceFaultError<NetworkFaultCode>(
+        'network',
+        'unavailable',
+        `cannot observe the link: ${this.sysfsRoot} is missing`,
+        {
+          path: this.sysfsRoot,
+        },
+      );
     }
     this.started = true;
     this.refresh();
@@ -144,7 +155,8 @@ export class LinuxNetworkMonitor implements NetworkMonitor {
       state.link = 'up';
     } else if (operstate === 'unknown') {
       // ppp, tun and some modem drivers never report an operstate: carrier is the only word on the link.
-      if (carrier !== '1') return { ...state, reason: carrier === undefined ? 'operstate unknown, carrier unreadable' : 'no carrier' };
+      if (carrier !== '1')
+        return { ...state, reason: carrier === undefined ? 'operstate unknown, carrier unreadable' : 'no carrier' };
       state.link = 'up';
     } else {
       return { ...state, reason: `operstate ${operstate}` };
@@ -210,7 +222,8 @@ export class LinuxNetworkMonitor implements NetworkMonitor {
       const { dbm, percent } = value as Record<string, unknown>;
       const signal: { dbm?: number; percent?: number } = {};
       if (typeof dbm === 'number' && Number.isFinite(dbm) && dbm < 0) signal.dbm = Math.round(dbm);
-      if (typeof percent === 'number' && Number.isFinite(percent)) signal.percent = Math.max(0, Math.min(100, Math.round(percent)));
+      if (typeof percent === 'number' && Number.isFinite(percent))
+        signal.percent = Math.max(0, Math.min(100, Math.round(percent)));
       return signal.dbm !== undefined || signal.percent !== undefined ? signal : undefined;
     } catch {
       // A half-written file from the agent: skip this poll's signal rather than report nonsense.
@@ -267,7 +280,9 @@ function isDirectory(path: string): boolean {
 
 /** Kernel interface names: up to 15 bytes, no '/', and never '.' or '..' (so a name cannot walk out of sysfs). */
 function isSafeName(name: string): boolean {
-  return name.length > 0 && name.length <= 15 && !name.includes('/') && name !== '.' && name !== '..' && !/\s/.test(name);
+  return (
+    name.length > 0 && name.length <= 15 && !name.includes('/') && name !== '.' && name !== '..' && !/\s/.test(name)
+  );
 }
 
 function sameLinuxState(a: LinuxNetworkState, b: LinuxNetworkState): boolean {

@@ -2,7 +2,13 @@
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import { FaultScript, type FaultRule } from '../mock/fault-script.js';
-import { sameNetworkState, type NetworkEvents, type NetworkFaultCode, type NetworkMonitor, type NetworkState } from './contract.js';
+import {
+  sameNetworkState,
+  type NetworkEvents,
+  type NetworkFaultCode,
+  type NetworkMonitor,
+  type NetworkState,
+} from './contract.js';
 
 /** Injection point: start(). Steps are implicit (nth call). */
 export type NetworkOp = 'start';
@@ -35,7 +41,9 @@ export class MockNetworkMonitor implements NetworkMonitor {
     if (this.started) return;
     const rule = this.faults.match('start');
     if (rule) {
-      throw new DeviceFaultError('network', rule.code, rule.message ?? `link monitor: ${rule.code}`, { injected: true });
+      throw new DeviceFaultError('network', rule.code, rule.message ?? `link monitor: ${rule.code}`, {
+        injected: true,
+      });
     }
     this.started = true;
     // Changes made while stopped are reported on start, so listeners never miss the present state.

@@ -121,7 +121,8 @@ function encodeBarcode(kind: 'code128' | 'qr', data: string, columns: number): B
   const encoded = kind === 'code128' ? encodeCode128(text, columns) : encodeQr(text);
   // A code that cannot be printed whole is printed as text rather than silently lost or truncated.
   const center = style('center', false, false, false);
-  if (!encoded) return Buffer.concat([center, ...wrapText(text, columns).flatMap((row) => [ascii(row), ESCPOS.lineFeed])]);
+  if (!encoded)
+    return Buffer.concat([center, ...wrapText(text, columns).flatMap((row) => [ascii(row), ESCPOS.lineFeed])]);
   return Buffer.concat([center, encoded, ESCPOS.lineFeed]);
 }
 

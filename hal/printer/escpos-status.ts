@@ -89,7 +89,8 @@ const bit = (byte: number, n: number): boolean => (byte & (1 << n)) !== 0;
 
 function checked(n: StatusQuery, byte: number): number {
   if (!isStatusByte(byte)) {
-    const shown = Number.isInteger(byte) && byte >= 0 && byte <= 0xff ? `0x${byte.toString(16).padStart(2, '0')}` : String(byte);
+    const shown =
+      Number.isInteger(byte) && byte >= 0 && byte <= 0xff ? `0x${byte.toString(16).padStart(2, '0')}` : String(byte);
     throw new EscPosStatusError('not-a-status-byte', `reply ${shown} to DLE EOT ${n} is not a status byte`, n, byte);
   }
   return byte;
@@ -146,7 +147,8 @@ export function decodeRealtimeStatus(replies: ArrayLike<number>): EscPosRealtime
  */
 export function toPrinterStatus(s: EscPosRealtimeStatus): PrinterStatus {
   const cause = s.errorCause;
-  const knownError = cause.recoverableError || cause.autoCutterError || cause.unrecoverableError || cause.autoRecoverableError;
+  const knownError =
+    cause.recoverableError || cause.autoCutterError || cause.unrecoverableError || cause.autoRecoverableError;
   return {
     online: !s.printer.offline && !(s.offlineCause.error && !knownError),
     paper: s.paperSensor.end || s.offlineCause.paperEndStop ? 'out' : s.paperSensor.nearEnd ? 'near-end' : 'ok',

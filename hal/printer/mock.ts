@@ -130,7 +130,8 @@ export class MockPrinter implements Printer {
     if (this.state.paper === 'near-end') warnings.add('paper-near-end');
     const record: PrintedDocument = { lines: [], cut: false };
     this.printed.push(record);
-    if (this.printed.length > PRINTED_HISTORY_LIMIT) this.printed.splice(0, this.printed.length - PRINTED_HISTORY_LIMIT);
+    if (this.printed.length > PRINTED_HISTORY_LIMIT)
+      this.printed.splice(0, this.printed.length - PRINTED_HISTORY_LIMIT);
 
     for (const [index, line] of doc.lines.entries()) {
       const rule = this.faults.match('print-line', index + 1);

@@ -18,7 +18,17 @@ export type Misbehaviour =
   | 'wrong-stan' // answer with another STAN
   | 'wrong-amount'; // answer with another amount
 
-export const MISBEHAVIOURS: readonly Misbehaviour[] = ['none', 'delay', 'silent', 'close', 'garbled', 'late', 'twice', 'wrong-stan', 'wrong-amount'];
+export const MISBEHAVIOURS: readonly Misbehaviour[] = [
+  'none',
+  'delay',
+  'silent',
+  'close',
+  'garbled',
+  'late',
+  'twice',
+  'wrong-stan',
+  'wrong-amount',
+];
 
 /** Cards 4000 0000 0000 RR0C (C = Luhn digit) decline with response code RR. */
 export const DECLINE_CARDS: Readonly<Record<string, string>> = {
@@ -40,7 +50,17 @@ export const RESPONSE_CODE_AMOUNT_BASE = 100_000;
 
 /** Amounts 2000.01 to 2000.08 (minor units 200001..200008) make the host misbehave on that request. */
 export const MISBEHAVIOUR_AMOUNT_BASE = 200_000;
-const MISBEHAVIOUR_BY_AMOUNT: readonly Misbehaviour[] = ['none', 'delay', 'silent', 'close', 'garbled', 'late', 'twice', 'wrong-stan', 'wrong-amount'];
+const MISBEHAVIOUR_BY_AMOUNT: readonly Misbehaviour[] = [
+  'none',
+  'delay',
+  'silent',
+  'close',
+  'garbled',
+  'late',
+  'twice',
+  'wrong-stan',
+  'wrong-amount',
+];
 
 export interface Decision {
   responseCode: string;

@@ -13,7 +13,15 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { encodeFrame, FrameDecoder } from '../../hal/acquirer-link/framing.js';
-import { buildResponse, isApprovedClass, MTI, pack, responseMtiFor, unpack, type IsoMessage } from '../iso8583/index.js';
+import {
+  buildResponse,
+  isApprovedClass,
+  MTI,
+  pack,
+  responseMtiFor,
+  unpack,
+  type IsoMessage,
+} from '../iso8583/index.js';
 import { maskPan } from '../util/pan.js';
 import { decideFinancial, type Misbehaviour } from './rules.js';
 
@@ -160,9 +168,18 @@ export class AcquirerHostSimulator {
   private approvalCounter = 0;
   readonly ledger: LedgerEntry[] = [];
   private readonly totalsState: HostTotals = {
-    approvedCount: 0, approvedAmount: 0, reversedCount: 0, adviceCount: 0, adviceAmount: 0, duplicates: 0,
-    sales: { count: 0, amount: 0 }, refunds: { count: 0, amount: 0 }, voids: { count: 0, amount: 0 },
-    reversals: { count: 0, amount: 0 }, advices: { count: 0, amount: 0 }, netAmount: 0,
+    approvedCount: 0,
+    approvedAmount: 0,
+    reversedCount: 0,
+    adviceCount: 0,
+    adviceAmount: 0,
+    duplicates: 0,
+    sales: { count: 0, amount: 0 },
+    refunds: { count: 0, amount: 0 },
+    voids: { count: 0, amount: 0 },
+    reversals: { count: 0, amount: 0 },
+    advices: { count: 0, amount: 0 },
+    netAmount: 0,
   };
   private readonly overrides: ResponseOverride[] = [];
   /** terminal id/RRN → key of the financial request that got it, so a void can name its original by RRN. */
@@ -190,12 +207,21 @@ export class AcquirerHostSimulator {
 
   totals(): HostTotals {
     const t = this.totalsState;
-    return { ...t, sales: { ...t.sales }, refunds: { ...t.refunds }, voids: { ...t.voids }, reversals: { ...t.reversals }, advices: { ...t.advices } };
+    return {
+      ...t,
+      sales: { ...t.sales },
+      refunds: { ...t.refunds },
+      voids: { ...t.voids },
+      reversals: { ...t.reversals },
+      advices: { ...t.advices },
+    };
   }
 
   /** The code told for this answer, if any: a once-override first (consumed), then the all-traffic one. */
   private toldCode(responseMti: string, stan: string | undefined): ResponseOverride | undefined {
-    const at = this.overrides.findIndex((o) => o.mti === responseMti && (o.stan === undefined || Number(stan) === o.stan));
+    const at = this.overrides.findIndex(
+      (o) => o.mti === responseMti && (o.stan === undefined || Number(stan) === o.stan),
+    );
     if (at >= 0) return this.overrides.splice(at, 1)[0];
     const code = this.behaviour.responseCodes[responseMti];
     return code === undefined ? undefined : { mti: responseMti, responseCode: code };
@@ -205,7 +231,16 @@ export class AcquirerHostSimulator {
     const onConnection = (socket: net.Socket) => this.accept(socket);
     const t = this.options.tls;
     this.server = t
-      ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: t.requestCert ?? false, rejectUnauthorized: t.requestCert ?? false }, onConnection)
+      ? tls.createServer(
+          {
+            cert: t.cert,
+            key: t.key,
+            ca: t.ca,
+            requestCert: t.requestCert ?? false,
+            rejectUnauthorized: t.requestCert ?? false,
+          },
+          onConnection,
+        )
       : net.createServer(onConnection);
     const server = this.server;
     const host = this.options.host ?? '127.0.0.1';
@@ -294,7 +329,10 @@ export class AcquirerHostSimulator {
     let processed: Processed;
     switch (cls) {
       case 'network': {
-        const response = buildResponse(request, { responseCode: told?.responseCode ?? '00', transmittedAt: new Date(this.clock.now()) });
+        const response = buildResponse(request, {
+          responseCode: told?.responseCode ?? '00',
+          transmittedAt: new Date(this.clock.now()),
+        });
         // An echo (301), sign-on or key change is named in field 70: the answer says which one it answers.
         if (text(request, 70) !== undefined) response.fields[70] = text(request, 70)!;
         processed = { response, amount: 0, approved: false, reversed: false, net: 0, moved: 0 };
@@ -305,9 +343,15 @@ export class AcquirerHostSimulator {
         const decision = decideFinancial(text(request, 2), amount);
         // Magic amounts misbehave only on the first financial request, never on the reversal or advice that follows.
         if (cls === 'financial' && misbehaviour === 'none') misbehaviour = decision.misbehaviour;
-        processed = cls === 'financial'
-          ? this.financial(request, terminalId ?? '', amount ?? 0, told ?? { mti: '', responseCode: decision.responseCode })
-          : this.advice(request, terminalId ?? '', amount ?? 0, told?.responseCode ?? decision.responseCode);
+        processed =
+          cls === 'financial'
+            ? this.financial(
+                request,
+                terminalId ?? '',
+                amount ?? 0,
+                told ?? { mti: '', responseCode: decision.responseCode },
+              )
+            : this.advice(request, terminalId ?? '', amount ?? 0, told?.responseCode ?? decision.responseCode);
         break;
       }
       case 'reversal':
@@ -315,7 +359,8 @@ export class AcquirerHostSimulator {
         break;
     }
     // A reversal or advice the host refused was not taken: its repeat is processed anew, as a real host would.
-    if (cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? '')) this.remember(key, processed);
+    if (cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? ''))
+      this.remember(key, processed);
     this.reply(socket, processed.response, misbehaviour, entry, false, processed.moved);
   }
 
@@ -329,29 +374,53 @@ export class AcquirerHostSimulator {
       originalKey = this.originalOf(request, terminalId);
       original = originalKey !== undefined ? this.processed.get(originalKey) : undefined;
       // Unknown original: 25 (no record); one already voided or reversed: 12 (invalid transaction). Never twice.
-      if (!original || !original.approved || original.kind === 'void') responseCode = '25';
+      if (!original?.approved || original.kind === 'void') responseCode = '25';
       else if (original.voided || original.reversed) responseCode = '12';
     }
     const approved = isApprovedClass(responseCode);
     const partial = approved && responseCode === '10' && kind !== 'void';
-    const moved = !approved ? 0 : kind === 'void' ? original!.moved : partial ? Math.min(amount, told.approvedAmount ?? Math.max(1, Math.floor(amount / 2))) : amount;
+    const moved = !approved
+      ? 0
+      : kind === 'void'
+        ? original!.moved
+        : partial
+          ? Math.min(amount, told.approvedAmount ?? Math.max(1, Math.floor(amount / 2)))
+          : amount;
     const approvalCode = approved ? this.nextApprovalCode() : undefined;
     const rrn = approved ? this.nextRrn() : undefined;
-    const response = buildResponse(request, { responseCode, ...(approved ? { approvalCode: approvalCode!, rrn: rrn! } : {}) });
+    const response = buildResponse(request, {
+      responseCode,
+      ...(approved ? { approvalCode: approvalCode!, rrn: rrn! } : {}),
+    });
     // A partial approval says what it approved in field 4.
     if (partial) response.fields[4] = String(moved).padStart(12, '0');
     const net = !approved ? 0 : kind === 'sale' ? moved : -moved;
     if (approved) {
       this.totalsState.approvedCount += 1;
       this.totalsState.approvedAmount += moved;
-      const bucket = kind === 'sale' ? this.totalsState.sales : kind === 'refund' ? this.totalsState.refunds : this.totalsState.voids;
+      const bucket =
+        kind === 'sale'
+          ? this.totalsState.sales
+          : kind === 'refund'
+            ? this.totalsState.refunds
+            : this.totalsState.voids;
       bucket.count += 1;
       bucket.amount += moved;
       this.totalsState.netAmount += net;
       if (original) original.voided = true;
       this.byRrn.set(`${terminalId}/${rrn}`, `${terminalId}/${text(request, 11) ?? ''}/financial`);
     }
-    return { response, amount, approved, reversed: false, kind, net, moved, ...(rrn ? { rrn } : {}), ...(original && approved ? { voidOf: originalKey! } : {}) };
+    return {
+      response,
+      amount,
+      approved,
+      reversed: false,
+      kind,
+      net,
+      moved,
+      ...(rrn ? { rrn } : {}),
+      ...(original && approved ? { voidOf: originalKey! } : {}),
+    };
   }
 
   /**
@@ -361,17 +430,23 @@ export class AcquirerHostSimulator {
   private originalOf(request: IsoMessage, terminalId: string): string | undefined {
     const byStan = (text(request, 62) ?? text(request, 90)?.slice(4, 10))?.padStart(6, '0');
     for (const cls of ['financial', 'advice'] as const) {
-      if (byStan !== undefined && this.processed.has(`${terminalId}/${byStan}/${cls}`)) return `${terminalId}/${byStan}/${cls}`;
+      if (byStan !== undefined && this.processed.has(`${terminalId}/${byStan}/${cls}`))
+        return `${terminalId}/${byStan}/${cls}`;
     }
     const rrn = text(request, 37)?.trim();
-    return rrn ? this.byRrn.get(`${terminalId}/${rrn.padStart(12, '0')}`) ?? this.byRrn.get(`${terminalId}/${rrn}`) : undefined;
+    return rrn
+      ? (this.byRrn.get(`${terminalId}/${rrn.padStart(12, '0')}`) ?? this.byRrn.get(`${terminalId}/${rrn}`))
+      : undefined;
   }
 
   private advice(request: IsoMessage, terminalId: string, amount: number, responseCode: string): Processed {
     const approved = isApprovedClass(responseCode);
     const approvalCode = approved ? this.nextApprovalCode() : undefined;
     const rrn = approved ? this.nextRrn() : undefined;
-    const response = buildResponse(request, { responseCode, ...(approved ? { approvalCode: approvalCode!, rrn: rrn! } : {}) });
+    const response = buildResponse(request, {
+      responseCode,
+      ...(approved ? { approvalCode: approvalCode!, rrn: rrn! } : {}),
+    });
     if (approved) {
       this.byRrn.set(`${terminalId}/${rrn}`, `${terminalId}/${text(request, 11) ?? ''}/advice`);
       this.totalsState.adviceCount += 1;
@@ -380,7 +455,16 @@ export class AcquirerHostSimulator {
       this.totalsState.advices.amount += amount;
       this.totalsState.netAmount += amount;
     }
-    return { response, amount, approved, reversed: false, kind: kindOf(text(request, 3)), net: approved ? amount : 0, moved: approved ? amount : 0, ...(rrn ? { rrn } : {}) };
+    return {
+      response,
+      amount,
+      approved,
+      reversed: false,
+      kind: kindOf(text(request, 3)),
+      net: approved ? amount : 0,
+      moved: approved ? amount : 0,
+      ...(rrn ? { rrn } : {}),
+    };
   }
 
   /** Takes back what the original moved, once, and only when the answer is a success. */
@@ -389,7 +473,7 @@ export class AcquirerHostSimulator {
     const original = this.processed.get(`${terminalId}/${originalStan}/financial`);
     const acknowledged = isApprovedClass(responseCode);
     let moved = 0;
-    if (acknowledged && original && original.approved && !original.reversed) {
+    if (acknowledged && original?.approved && !original.reversed) {
       original.reversed = true;
       moved = original.moved;
       this.totalsState.approvedCount -= 1;
@@ -405,15 +489,30 @@ export class AcquirerHostSimulator {
       }
     }
     // Acknowledged even when the original never arrived: the terminal only needs to know the host has it.
-    return { response: buildResponse(request, { responseCode }), amount: 0, approved: acknowledged, reversed: false, net: 0, moved };
+    return {
+      response: buildResponse(request, { responseCode }),
+      amount: 0,
+      approved: acknowledged,
+      reversed: false,
+      net: 0,
+      moved,
+    };
   }
 
   private remember(key: string, processed: Processed): void {
     this.processed.set(key, processed);
-    if (this.processed.size > (this.options.maxRemembered ?? RECORD_LIMIT)) this.processed.delete(this.processed.keys().next().value as string);
+    if (this.processed.size > (this.options.maxRemembered ?? RECORD_LIMIT))
+      this.processed.delete(this.processed.keys().next().value as string);
   }
 
-  private reply(socket: net.Socket, response: IsoMessage, misbehaviour: Misbehaviour, entry: Omit<LedgerEntry, 'at' | 'dir'>, duplicate: boolean, movedAmount = 0): void {
+  private reply(
+    socket: net.Socket,
+    response: IsoMessage,
+    misbehaviour: Misbehaviour,
+    entry: Omit<LedgerEntry, 'at' | 'dir'>,
+    duplicate: boolean,
+    movedAmount = 0,
+  ): void {
     const out: Omit<LedgerEntry, 'at'> = {
       dir: 'out',
       mti: response.mti,
@@ -454,7 +553,11 @@ export class AcquirerHostSimulator {
         break;
       case 'garbled': {
         // Starts like a response but the bitmap announces fields whose bytes are not there.
-        const garbage = Buffer.concat([Buffer.from(response.mti, 'ascii'), Buffer.from([0xff, 0xff, 0x00, 0x13, 0x37, 0xc0, 0xde, 0x42]), Buffer.from('GARBLED')]);
+        const garbage = Buffer.concat([
+          Buffer.from(response.mti, 'ascii'),
+          Buffer.from([0xff, 0xff, 0x00, 0x13, 0x37, 0xc0, 0xde, 0x42]),
+          Buffer.from('GARBLED'),
+        ]);
         this.record({ ...out, note: 'garbled bytes sent' });
         if (!socket.destroyed) socket.write(encodeFrame(garbage));
         break;
@@ -464,7 +567,7 @@ export class AcquirerHostSimulator {
         send(response, 'second copy');
         break;
       case 'wrong-stan': {
-        const stan = String(((Number(text(response, 11) ?? '0') % 999_999) + 1)).padStart(6, '0');
+        const stan = String((Number(text(response, 11) ?? '0') % 999_999) + 1).padStart(6, '0');
         send({ mti: response.mti, fields: { ...response.fields, 11: stan } }, `wrong STAN ${stan}`);
         break;
       }

@@ -92,15 +92,23 @@ export class AcquirerClient {
     }
   }
 
-  private async exchange(request: IsoMessage, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<HostReply> {
+  private async exchange(
+    request: IsoMessage,
+    options: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<HostReply> {
     let frame: Buffer;
     try {
       frame = pack(request);
     } catch (err) {
-      throw new HostError('bad-request', `request ${request.mti} could not be packed: ${(err as Error).message}`, false);
+      throw new HostError(
+        'bad-request',
+        `request ${request.mti} could not be packed: ${(err as Error).message}`,
+        false,
+      );
     }
     const key = responseKey(request);
-    if (key === undefined) throw new HostError('bad-request', `request ${request.mti} has no terminal id, STAN or response type`, false);
+    if (key === undefined)
+      throw new HostError('bad-request', `request ${request.mti} has no terminal id, STAN or response type`, false);
 
     let responseFrame: Buffer;
     try {
@@ -109,7 +117,11 @@ export class AcquirerClient {
       if (isDeviceFault(err)) {
         const sent = err.detail?.['sent'] === true;
         const code: HostErrorCode =
-          err.code === 'duplicate-key' ? 'busy' : err.code === 'frame-too-large' ? 'bad-request' : (err.code as HostErrorCode);
+          err.code === 'duplicate-key'
+            ? 'busy'
+            : err.code === 'frame-too-large'
+              ? 'bad-request'
+              : (err.code as HostErrorCode);
         throw new HostError(code, err.message, sent);
       }
       throw new HostError('link-down', `host link failed: ${(err as Error).message}`, true);
@@ -127,13 +139,27 @@ export class AcquirerClient {
     }
     const expectedMti = responseMtiFor(request.mti);
     if (response.mti !== expectedMti) {
-      throw new HostError('mismatched-response', `expected a ${expectedMti} response to ${request.mti}, got ${response.mti}`, true, response.responseCode);
+      throw new HostError(
+        'mismatched-response',
+        `expected a ${expectedMti} response to ${request.mti}, got ${response.mti}`,
+        true,
+        response.responseCode,
+      );
     }
     const requestAmount = typeof request.fields[4] === 'string' ? Number(request.fields[4]) : undefined;
     // A partial approval (class partially-approved, code 10) answers with the smaller amount it approved.
-    const partial = responseClass(response.responseCode) === 'partially-approved' && response.amount !== undefined && requestAmount !== undefined && response.amount < requestAmount;
+    const partial =
+      responseClass(response.responseCode) === 'partially-approved' &&
+      response.amount !== undefined &&
+      requestAmount !== undefined &&
+      response.amount < requestAmount;
     if (requestAmount !== undefined && response.amount !== undefined && response.amount !== requestAmount && !partial) {
-      throw new HostError('mismatched-response', `response amount ${response.amount} differs from requested ${requestAmount}`, true, response.responseCode);
+      throw new HostError(
+        'mismatched-response',
+        `response amount ${response.amount} differs from requested ${requestAmount}`,
+        true,
+        response.responseCode,
+      );
     }
     return { ...response, message };
   }

@@ -44,7 +44,11 @@ export class HostAvailability {
   }
 
   state(): { down: boolean; timeoutsInARow: number; downSince?: number } {
-    return { down: this.isDown(), timeoutsInARow: this.timeouts, ...(this.downSince !== undefined ? { downSince: this.downSince } : {}) };
+    return {
+      down: this.isDown(),
+      timeoutsInARow: this.timeouts,
+      ...(this.downSince !== undefined ? { downSince: this.downSince } : {}),
+    };
   }
 
   stop(): void {

@@ -10,7 +10,12 @@ import type { HostLinkFaultCode } from '../../hal/acquirer-link/contract.js';
 import type { NetworkFaultCode } from '../../hal/network/contract.js';
 import type { PrinterFaultCode, PrinterWarning } from '../../hal/printer/contract.js';
 import type { HostErrorCode } from '../acquirer/acquirer-client.js';
-import { describeResponseCode, isKnownResponseCode, responseClass, type ResponseClass } from '../iso8583/response-codes.js';
+import {
+  describeResponseCode,
+  isKnownResponseCode,
+  responseClass,
+  type ResponseClass,
+} from '../iso8583/response-codes.js';
 import type { CheckComponent } from '../selftest/selftest.js';
 import { anomalyByName, clip, TEXT_MAX, type AnomalyDefinition, type AnomalyName } from './taxonomy.js';
 
@@ -159,7 +164,11 @@ export function anomalyForSelfTest(result: { component: CheckComponent; code: st
     case 'clock':
       return 'clock-skew';
     case 'host':
-      return result.code === 'timeout' ? 'host-timeout' : result.code === 'echo-refused' ? 'host-rejected' : 'network-failure';
+      return result.code === 'timeout'
+        ? 'host-timeout'
+        : result.code === 'echo-refused'
+          ? 'host-rejected'
+          : 'network-failure';
   }
 }
 

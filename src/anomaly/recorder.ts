@@ -60,11 +60,23 @@ export class AnomalyRecorder {
       // The journal itself failing is the one anomaly we can only log; the caller keeps going.
       this.log.error({ err, code: definition.code }, 'anomaly could not be journaled');
     }
-    this.log.warn({ code: definition.code, anomaly: definition.name, severity: definition.severity, txnRef: context.txnRef, stan: context.stan, reason: context.reason }, definition.message);
+    this.log.warn(
+      {
+        code: definition.code,
+        anomaly: definition.name,
+        severity: definition.severity,
+        txnRef: context.txnRef,
+        stan: context.stan,
+        reason: context.reason,
+      },
+      definition.message,
+    );
     if (options.show ?? true) {
-      this.display.show(renderAnomalyScreen(definition, context.reason !== undefined ? { reason: context.reason } : {})).catch((err: unknown) => {
-        this.log.error({ err }, 'anomaly screen could not be shown');
-      });
+      this.display
+        .show(renderAnomalyScreen(definition, context.reason !== undefined ? { reason: context.reason } : {}))
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'anomaly screen could not be shown');
+        });
     }
     const raised = { definition, row, context };
     for (const listener of this.listeners) {

@@ -80,30 +80,47 @@ class MirroredDisplay implements Display {
 async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writable | undefined) {
   const mocks: MockDevices = {};
   const { cardReader, printer: printerConfig, network: networkConfig } = config.hal;
-  const HidMsrReader = cardReader.driver === 'hid' ? (await import('../../hal/card-reader/hid-msr.js')).HidMsrReader : undefined;
-  const SerialCardModule = cardReader.driver === 'serial' ? (await import('../../hal/card-reader/serial-module.js')).SerialCardModule : undefined;
-  const EscPosSerialPrinter = printerConfig.driver === 'escpos-serial' ? (await import('../../hal/printer/escpos-serial.js')).EscPosSerialPrinter : undefined;
-  const LinuxNetworkMonitor = networkConfig.driver === 'linux' ? (await import('../../hal/network/linux.js')).LinuxNetworkMonitor : undefined;
-  const ConsoleDisplay = config.hal.display.driver === 'console' ? (await import('../../hal/display/console.js')).ConsoleDisplay : undefined;
+  const HidMsrReader =
+    cardReader.driver === 'hid' ? (await import('../../hal/card-reader/hid-msr.js')).HidMsrReader : undefined;
+  const SerialCardModule =
+    cardReader.driver === 'serial'
+      ? (await import('../../hal/card-reader/serial-module.js')).SerialCardModule
+      : undefined;
+  const EscPosSerialPrinter =
+    printerConfig.driver === 'escpos-serial'
+      ? (await import('../../hal/printer/escpos-serial.js')).EscPosSerialPrinter
+      : undefined;
+  const LinuxNetworkMonitor =
+    networkConfig.driver === 'linux' ? (await import('../../hal/network/linux.js')).LinuxNetworkMonitor : undefined;
+  const ConsoleDisplay =
+    config.hal.display.driver === 'console' ? (await import('../../hal/display/console.js')).ConsoleDisplay : undefined;
 
   // The schema guarantees the driver's own section is present when that driver is chosen.
-  const reader: CardReader =
-    HidMsrReader ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
-    : SerialCardModule ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
-    : (mocks.reader = new MockCardReader(clock));
+  const reader: CardReader = HidMsrReader
+    ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
+    : SerialCardModule
+      ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
+      : (mocks.reader = new MockCardReader(clock));
 
-  const printer: Printer =
-    EscPosSerialPrinter
-      ? new EscPosSerialPrinter({ path: printerConfig.serial!.path, baudRate: printerConfig.serial!.baudRate, statusTimeoutMs: printerConfig.statusTimeoutMs, columns: printerConfig.columns, clock })
-      : (mocks.printer = new MockPrinter(clock, { columns: printerConfig.columns }));
+  const printer: Printer = EscPosSerialPrinter
+    ? new EscPosSerialPrinter({
+        path: printerConfig.serial!.path,
+        baudRate: printerConfig.serial!.baudRate,
+        statusTimeoutMs: printerConfig.statusTimeoutMs,
+        columns: printerConfig.columns,
+        clock,
+      })
+    : (mocks.printer = new MockPrinter(clock, { columns: printerConfig.columns }));
 
-  const network: NetworkMonitor =
-    LinuxNetworkMonitor ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock }) : (mocks.network = new MockNetworkMonitor());
+  const network: NetworkMonitor = LinuxNetworkMonitor
+    ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock })
+    : (mocks.network = new MockNetworkMonitor());
 
   // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
   mocks.display = new MockDisplay();
-  const display: Display =
-    ConsoleDisplay ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)]) : mocks.display;
+  const display: Display = ConsoleDisplay
+    ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)])
+    : mocks.display;
   return { reader, printer, network, display, mocks };
 }
 
@@ -116,7 +133,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
   // Checked against its outside record; a journal that cannot be opened throws, naming its files and what to do.
   const recorded = openRecordedJournal(dataDir, { now: () => clock.now() });
   const { journal } = recorded;
-  const heldLocks: string[] = recorded.fault ? [`storage fault: ${recorded.fault.cause}: ${recorded.fault.message}`] : [];
+  const heldLocks: string[] = recorded.fault
+    ? [`storage fault: ${recorded.fault.cause}: ${recorded.fault.message}`]
+    : [];
   if (recorded.fault) log.error({ cause: recorded.fault.cause }, recorded.fault.message);
   const stops: Array<() => Promise<void> | void> = [() => journal.close()];
   const stopAll = async () => {
@@ -137,7 +156,10 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       // Only the embedded simulator needs it; a terminal on a real acquirer never loads it.
       const { AcquirerHostSimulator: HostSimulator } = await import('../acquirer-sim/simulator.js');
       hostSim = new HostSimulator({
-        host, port, clock, keepLedger: false,
+        host,
+        port,
+        clock,
+        keepLedger: false,
         ...(options.hostLedgerPath ? { ledgerPath: options.hostLedgerPath } : {}),
         ...options.hostSim,
       });
@@ -148,7 +170,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     }
     const tls = config.host.tls;
     const hostLink = new TcpHostLink({
-      host, port, clock,
+      host,
+      port,
+      clock,
       correlator: isoCorrelator,
       responseTimeoutMs: config.host.responseTimeoutMs,
       connectTimeoutMs: config.host.connectTimeoutMs,
@@ -167,7 +191,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
         : {}),
     });
     hostLink.on('up', ({ remote }) => log.info({ remote }, 'host link up'));
-    hostLink.on('down', ({ reason }) => (reason === 'link stopped' ? log.info({ reason }, 'host link down') : log.warn({ reason }, 'host link down')));
+    hostLink.on('down', ({ reason }) =>
+      reason === 'link stopped' ? log.info({ reason }, 'host link down') : log.warn({ reason }, 'host link down'),
+    );
     hostLink.start();
     stops.push(() => hostLink.stop());
 
@@ -175,14 +201,23 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const anomalies = new AnomalyRecorder(journal, display, log);
     // A device that does not open is not fatal here: the self-test finds it and locks or limits sales. Both handlers
     // are attached at once: a printer failing while the reader still opens was an unhandled rejection (a crash).
-    const devices = [['card reader', reader], ['printer', printer]] as const;
-    await Promise.all(devices.map(([device, d]) => d.open().catch((err: unknown) => log.error({ err, device }, 'device did not open'))));
+    const devices = [
+      ['card reader', reader],
+      ['printer', printer],
+    ] as const;
+    await Promise.all(
+      devices.map(([device, d]) => d.open().catch((err: unknown) => log.error({ err, device }, 'device did not open'))),
+    );
     try {
       await network.start();
     } catch (err) {
       anomalies.raise('network-device-fault', { reason: (err as Error).message }, { show: false });
     }
-    stops.push(() => network.stop(), () => reader.close().catch(() => {}), () => printer.close().catch(() => {}));
+    stops.push(
+      () => network.stop(),
+      () => reader.close().catch(() => {}),
+      () => printer.close().catch(() => {}),
+    );
 
     // Store-and-forward needs the card vault; an unsafe key, or a missing one with nothing sealed that may not be
     // created, refuses the start (VaultError). With sealed cards waiting, a missing or wrong key locks instead.
@@ -202,17 +237,24 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       } else {
         vault = boot.vault;
         if (boot.created) log.warn({ keyFile: vault.keyFile }, 'card vault key created (nothing was sealed)');
-        if (heldLocks.length === 0 && journal.vaultKeyCheck() !== vault.keyCheckValue()) journal.setVaultKeyCheck(vault.keyCheckValue());
+        if (heldLocks.length === 0 && journal.vaultKeyCheck() !== vault.keyCheckValue())
+          journal.setVaultKeyCheck(vault.keyCheckValue());
       }
     }
     const acquirer = new AcquirerClient(hostLink);
     // Probe assigned below: the echo goes through the same client, so its answer is what brings the host back.
     let echo: () => Promise<unknown> = () => Promise.resolve();
     const hostAvailability = new HostAvailability({
-      clock, downAfterTimeouts: config.host.downAfterTimeouts, probeIntervalMs: config.host.downProbeIntervalMs,
+      clock,
+      downAfterTimeouts: config.host.downAfterTimeouts,
+      probeIntervalMs: config.host.downProbeIntervalMs,
       probe: () => echo(),
       onChange: (down) => {
-        if (down) log.warn({ after: config.host.downAfterTimeouts }, 'host not answering: sales go offline until an echo is answered');
+        if (down)
+          log.warn(
+            { after: config.host.downAfterTimeouts },
+            'host not answering: sales go offline until an echo is answered',
+          );
         else {
           log.info('host answering again');
           forwarder.kick();
@@ -223,28 +265,60 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => hostAvailability.stop());
     const risk = new RiskControls({ now: () => clock.now(), pinHash: config.supervisor.pinHash });
     const forwarder = new Forwarder({
-      journal, acquirer, vault, clock, log, anomalies,
+      journal,
+      acquirer,
+      vault,
+      clock,
+      log,
+      anomalies,
       backoff: { initialDelayMs: config.forwarding.initialDelayMs, maxDelayMs: config.forwarding.maxDelayMs },
       intervalMs: config.forwarding.intervalMs,
       responseTimeoutMs: config.host.responseTimeoutMs,
     });
     hostLink.on('unsolicited', ({ key, reason }) => {
       // A late or second answer is never honoured; it is recorded so support can see the host misbehaved.
-      anomalies.raise(reason === 'late' ? 'late-response' : 'malformed-response', { reason: `${reason} response${key ? ` for ${key}` : ''}` }, { show: false });
+      anomalies.raise(
+        reason === 'late' ? 'late-response' : 'malformed-response',
+        { reason: `${reason} response${key ? ` for ${key}` : ''}` },
+        { show: false },
+      );
     });
 
     const probe = new HostProbe({
-      acquirer, clock, terminalId: config.terminal.id, nextStan: () => journal.nextStan(), intervalMs: config.selftest.echoIntervalMs,
+      acquirer,
+      clock,
+      terminalId: config.terminal.id,
+      nextStan: () => journal.nextStan(),
+      intervalMs: config.selftest.echoIntervalMs,
     });
     echo = () => probe.probeNow();
     const terminal = new Terminal({
       runSelfTest: () =>
         runSelfTest({
-          reader, printer, acquirer, dataDir, clock, terminalId: config.terminal.id, nextStan: () => journal.nextStan(),
-          timeLimitMs: config.selftest.timeLimitMs, minFreeBytes: config.selftest.minFreeBytes,
+          reader,
+          printer,
+          acquirer,
+          dataDir,
+          clock,
+          terminalId: config.terminal.id,
+          nextStan: () => journal.nextStan(),
+          timeLimitMs: config.selftest.timeLimitMs,
+          minFreeBytes: config.selftest.minFreeBytes,
         }),
       selfTestIntervalMs: config.selftest.intervalMs,
-      reader, printer, display, journal, anomalies, clock, log, hostLink, network, acquirer, forwarder, risk, hostAvailability,
+      reader,
+      printer,
+      display,
+      journal,
+      anomalies,
+      clock,
+      log,
+      hostLink,
+      network,
+      acquirer,
+      forwarder,
+      risk,
+      hostAvailability,
       offline: config.offline,
       ...(vault ? { vault } : {}),
       heldLocks,
@@ -257,15 +331,29 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       responseTimeoutMs: config.host.responseTimeoutMs,
       messageProfile: {
         pinPad: config.terminal.pinPad,
-        ...(config.host.acquiringInstitutionId !== null ? { acquiringInstitutionId: config.host.acquiringInstitutionId } : {}),
-        ...(config.host.forwardingInstitutionId !== null ? { forwardingInstitutionId: config.host.forwardingInstitutionId } : {}),
+        ...(config.host.acquiringInstitutionId !== null
+          ? { acquiringInstitutionId: config.host.acquiringInstitutionId }
+          : {}),
+        ...(config.host.forwardingInstitutionId !== null
+          ? { forwardingInstitutionId: config.host.forwardingInstitutionId }
+          : {}),
       },
       limits: config.transaction,
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
     });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
-    const telemetry = await startTelemetry({ config, dataDir, journal, anomalies, source: terminal, clock, log, network, probe });
+    const telemetry = await startTelemetry({
+      config,
+      dataDir,
+      journal,
+      anomalies,
+      source: terminal,
+      clock,
+      log,
+      network,
+      probe,
+    });
     stops.push(() => telemetry.stop());
     // The forwarder runs before boot recovery, so what recovery finds owed goes out at once. Not on a held lock: a
     // journal under question or sealed cards without their key send nothing (and nothing is set aside).
@@ -283,8 +371,21 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     probe.start();
     stops.push(() => probe.stop());
 
-    const simulatorMode = Object.values(config.hal).every((device) => device.driver === 'mock' || device.driver === 'console');
-    const handler = new EcrCommandHandler({ clock, risk, terminal, journal, anomalies, log, mocks, hostSim, config, simulatorMode });
+    const simulatorMode = Object.values(config.hal).every(
+      (device) => device.driver === 'mock' || device.driver === 'console',
+    );
+    const handler = new EcrCommandHandler({
+      clock,
+      risk,
+      terminal,
+      journal,
+      anomalies,
+      log,
+      mocks,
+      hostSim,
+      config,
+      simulatorMode,
+    });
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,
@@ -292,11 +393,20 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       maxLineBytes: config.ecr.maxLineBytes,
       simulatorCommands: simulatorMode,
       tokens: config.ecr.tokens,
-      onUnauthorized: (clientId) => anomalies.raise('unknown-ecr-client', { reason: `client ${clientId} presented no valid token` }, { show: false }),
+      onUnauthorized: (clientId) =>
+        anomalies.raise(
+          'unknown-ecr-client',
+          { reason: `client ${clientId} presented no valid token` },
+          { show: false },
+        ),
       onProtocolError: (clientId, error) => handler.protocolError(clientId, error),
       onHandlerError: (clientId, request, err) => {
         log.error({ err, clientId, cmd: request.cmd }, 'ECR command failed');
-        anomalies.raise('system-fault', { reason: `ECR ${request.cmd} failed: ${(err as Error)?.message ?? String(err)}` }, { show: false });
+        anomalies.raise(
+          'system-fault',
+          { reason: `ECR ${request.cmd} failed: ${(err as Error)?.message ?? String(err)}` },
+          { show: false },
+        );
       },
     });
     const ecr = await ecrServer.start();

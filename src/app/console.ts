@@ -31,7 +31,8 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
   const print = (text: string) => out.write(`${text}\n`);
   const onMessage = (card: string | undefined) => (message: EcrMessage) => {
     if (message.type === 'screen') print(renderScreenText(message['screen'] as Screen));
-    if (card && message.type === 'state' && message['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+    if (card && message.type === 'state' && message['state'] === 'waitingForCard')
+      void client.call({ cmd: 'sim.card', name: card });
   };
   const show = (reply: EcrMessage) => {
     const { id: _id, type, ...rest } = reply;
@@ -45,11 +46,28 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
       const [word = '', ...args] = line.split(/\s+/);
       if (word === 'quit' || word === 'exit') break;
       if (word === 'help') print(HELP);
-      else if (word === 'cards') print(testCardNames().map((n) => `  ${n.padEnd(20)} ${describeTestCard(n)}`).join('\n'));
+      else if (word === 'cards')
+        print(
+          testCardNames()
+            .map((n) => `  ${n.padEnd(20)} ${describeTestCard(n)}`)
+            .join('\n'),
+        );
       else if (word === 'status' || word === 'selftest') show(await client.call({ cmd: word }));
-      else if (word === 'reprint') show(await client.call({ cmd: 'reprint', ...(args[0] ? { stan: Number(args[0]) } : {}) }));
-      else if (word === 'fault') show(await client.call({ cmd: 'sim.fault', device: args[0], code: args[1], ...(args[2] ? { atStep: Number(args[2]) } : {}) }));
-      else if (word === 'void') show(await client.call({ cmd: 'void', stan: Number(args[0]), supervisorPin: args[1] ?? '' }, onMessage(undefined)));
+      else if (word === 'reprint')
+        show(await client.call({ cmd: 'reprint', ...(args[0] ? { stan: Number(args[0]) } : {}) }));
+      else if (word === 'fault')
+        show(
+          await client.call({
+            cmd: 'sim.fault',
+            device: args[0],
+            code: args[1],
+            ...(args[2] ? { atStep: Number(args[2]) } : {}),
+          }),
+        );
+      else if (word === 'void')
+        show(
+          await client.call({ cmd: 'void', stan: Number(args[0]), supervisorPin: args[1] ?? '' }, onMessage(undefined)),
+        );
       else {
         const kind = word === 'refund' ? 'refund' : 'sale';
         const [amountText, card = DEFAULT_TEST_CARD] = kind === 'refund' ? args : [word, ...args];

@@ -51,12 +51,24 @@ function resultReply(id: string, output: TransactionOutput) {
     currency: output.currency,
     receipt: output.receipt,
     ...(output.stan !== undefined ? { stan: output.stan } : {}),
-    ...(output.responseCode !== undefined ? { responseCode: output.responseCode, responseText: output.responseText } : {}),
+    ...(output.responseCode !== undefined
+      ? { responseCode: output.responseCode, responseText: output.responseText }
+      : {}),
     ...(output.approvalCode !== undefined ? { approvalCode: output.approvalCode } : {}),
-    ...(output.requestedAmount !== undefined ? { requestedAmount: output.requestedAmount, approvedAmount: output.approvedAmount } : {}),
+    ...(output.requestedAmount !== undefined
+      ? { requestedAmount: output.requestedAmount, approvedAmount: output.approvedAmount }
+      : {}),
     ...(output.maskedPan !== undefined ? { maskedPan: output.maskedPan } : {}),
     ...(output.entryMode !== undefined ? { entryMode: output.entryMode } : {}),
-    ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: output.anomaly?.reason ? `${anomaly.message}: ${output.anomaly.reason}` : anomaly.message } } : {}),
+    ...(anomaly
+      ? {
+          anomaly: {
+            code: anomaly.code,
+            name: anomaly.name,
+            message: output.anomaly?.reason ? `${anomaly.message}: ${output.anomaly.reason}` : anomaly.message,
+          },
+        }
+      : {}),
   };
 }
 
@@ -65,7 +77,11 @@ export class EcrCommandHandler implements EcrHandler {
 
   /** Bad input from a cash register is journaled too, so support can see a misbehaving integration. */
   protocolError(clientId: string, error: EcrErrorReply): void {
-    this.deps.anomalies.raise('invalid-input', { reason: `ECR ${clientId}: ${error.code}: ${error.message}` }, { show: false });
+    this.deps.anomalies.raise(
+      'invalid-input',
+      { reason: `ECR ${clientId}: ${error.code}: ${error.message}` },
+      { show: false },
+    );
   }
 
   async handle(request: EcrRequest, session: EcrSession): Promise<void> {
@@ -88,10 +104,18 @@ export class EcrCommandHandler implements EcrHandler {
           let acked = false;
           const stream = (event: TransactionStreamEvent) =>
             session.send(
-              event.type === 'state' ? { id, type: 'state', state: event.state }
-              : event.type === 'screen' ? { id, type: 'screen', screen: event.screen }
-              // The register decides: confirm takes the approved amount (the rest is paid another way), cancel reverses.
-              : { id, type: 'partial', requestedAmount: event.requestedAmount, approvedAmount: event.approvedAmount, currency: event.currency },
+              event.type === 'state'
+                ? { id, type: 'state', state: event.state }
+                : event.type === 'screen'
+                  ? { id, type: 'screen', screen: event.screen }
+                  : // The register decides: confirm takes the approved amount (the rest is paid another way), cancel reverses.
+                    {
+                      id,
+                      type: 'partial',
+                      requestedAmount: event.requestedAmount,
+                      approvedAmount: event.approvedAmount,
+                      currency: event.currency,
+                    },
             );
           const pending = terminal.startTransaction(
             {
@@ -99,7 +123,9 @@ export class EcrCommandHandler implements EcrHandler {
               ecrRequestId: id,
               supervisor,
               ...(rights && !rights.ok ? { supervisorNote: rights.note } : {}),
-              ...(request.cmd === 'void' ? { originalStan: request.stan } : { amount: request.amount, ...(request.currency ? { currency: request.currency } : {}) }),
+              ...(request.cmd === 'void'
+                ? { originalStan: request.stan }
+                : { amount: request.amount, ...(request.currency ? { currency: request.currency } : {}) }),
             },
             (event) => (acked ? stream(event) : early.push(event)),
           );
@@ -133,8 +159,17 @@ export class EcrCommandHandler implements EcrHandler {
           const rights = this.supervisorRights('unlock', request.supervisorPin);
           if (!rights.ok) {
             // No transaction records this refusal, so it is journaled here.
-            this.deps.anomalies.raise('unauthorized-operation', { reason: `unlock by ${session.clientId}: ${rights.note}` }, { show: false });
-            session.send({ id, type: 'error', code: 'unauthorized', message: `unlock needs a valid supervisor PIN (${rights.note})` });
+            this.deps.anomalies.raise(
+              'unauthorized-operation',
+              { reason: `unlock by ${session.clientId}: ${rights.note}` },
+              { show: false },
+            );
+            session.send({
+              id,
+              type: 'error',
+              code: 'unauthorized',
+              message: `unlock needs a valid supervisor PIN (${rights.note})`,
+            });
             return;
           }
           terminal.unlock();
@@ -160,8 +195,18 @@ export class EcrCommandHandler implements EcrHandler {
       }
     } catch (err) {
       if (err instanceof TerminalError) {
-        const code = ({ busy: 'busy', 'no-transaction': 'no-transaction', 'not-found': 'not-found', 'printer-fault': 'device-fault', locked: 'not-allowed', 'not-ready': 'not-allowed' } as const)[err.code];
-        if (err.code === 'busy') this.deps.anomalies.raise('busy', { reason: `${request.cmd} refused: ${err.message}` }, { show: false });
+        const code = (
+          {
+            busy: 'busy',
+            'no-transaction': 'no-transaction',
+            'not-found': 'not-found',
+            'printer-fault': 'device-fault',
+            locked: 'not-allowed',
+            'not-ready': 'not-allowed',
+          } as const
+        )[err.code];
+        if (err.code === 'busy')
+          this.deps.anomalies.raise('busy', { reason: `${request.cmd} refused: ${err.message}` }, { show: false });
         session.send({ id, type: 'error', code, message: err.message });
         return;
       }
@@ -170,42 +215,87 @@ export class EcrCommandHandler implements EcrHandler {
   }
 
   /** Checks a supervisor PIN through the guard, which counts wrong ones and locks them out for a while. */
-  private supervisorRights(operation: 'refund' | 'void' | 'unlock', pin: string | undefined): { ok: true } | { ok: false; note: string } {
+  private supervisorRights(
+    operation: 'refund' | 'void' | 'unlock',
+    pin: string | undefined,
+  ): { ok: true } | { ok: false; note: string } {
     const guard = this.deps.risk?.supervisor;
-    if (!guard) return pin !== undefined && verifyPin(pin, this.deps.config.supervisor.pinHash) ? { ok: true } : { ok: false, note: 'no valid PIN' };
+    if (!guard)
+      return pin !== undefined && verifyPin(pin, this.deps.config.supervisor.pinHash)
+        ? { ok: true }
+        : { ok: false, note: 'no valid PIN' };
     const check = guard.verify(pin, operation);
     if (check.ok) return { ok: true };
     const note =
-      check.reason === 'missing' ? 'no supervisor PIN'
-      : check.reason === 'locked-out' ? `supervisor PIN locked out until ${new Date(check.lockedUntil ?? 0).toISOString()}`
-      : `wrong supervisor PIN, ${check.attemptsLeft ?? 0} attempts left`;
+      check.reason === 'missing'
+        ? 'no supervisor PIN'
+        : check.reason === 'locked-out'
+          ? `supervisor PIN locked out until ${new Date(check.lockedUntil ?? 0).toISOString()}`
+          : `wrong supervisor PIN, ${check.attemptsLeft ?? 0} attempts left`;
     return { ok: false, note };
   }
 
   /** True when the request id was seen before for a transaction; the reply then comes from the journal. */
-  private answerRepeat(request: Extract<EcrRequest, { cmd: 'sale' | 'refund' | 'void' }>, session: EcrSession): boolean {
+  private answerRepeat(
+    request: Extract<EcrRequest, { cmd: 'sale' | 'refund' | 'void' }>,
+    session: EcrSession,
+  ): boolean {
     const earlier = this.deps.journal.findByEcrRequestId(request.id);
     // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
     if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return false;
     const id = request.id;
     // An accepted partial approval journals the smaller amount it approved: the retry still asked for the full one.
-    const partial = earlier.responseCode !== null && responseClass(earlier.responseCode) === 'partially-approved' && request.cmd !== 'void' && earlier.amount < request.amount;
-    const sameRequest = earlier.kind === request.cmd && (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
+    const partial =
+      earlier.responseCode !== null &&
+      responseClass(earlier.responseCode) === 'partially-approved' &&
+      request.cmd !== 'void' &&
+      earlier.amount < request.amount;
+    const sameRequest =
+      earlier.kind === request.cmd &&
+      (request.cmd === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
     if (!sameRequest) {
-      session.send({ id, type: 'error', code: 'invalid-request', message: `request id ${id} was already used for another transaction (${earlier.kind} ${earlier.amount})`, field: 'id' });
+      session.send({
+        id,
+        type: 'error',
+        code: 'invalid-request',
+        message: `request id ${id} was already used for another transaction (${earlier.kind} ${earlier.amount})`,
+        field: 'id',
+      });
       return true;
     }
-    this.deps.anomalies.raise('duplicate-transaction', { txnRef: earlier.txnRef, reason: `ECR request ${id} repeated; answered from the journal`, amount: earlier.amount, currency: earlier.currency, ...(earlier.stan !== null ? { stan: earlier.stan } : {}) }, { show: false });
+    this.deps.anomalies.raise(
+      'duplicate-transaction',
+      {
+        txnRef: earlier.txnRef,
+        reason: `ECR request ${id} repeated; answered from the journal`,
+        amount: earlier.amount,
+        currency: earlier.currency,
+        ...(earlier.stan !== null ? { stan: earlier.stan } : {}),
+      },
+      { show: false },
+    );
     if (earlier.outcome === null) {
       session.send({ id, type: 'error', code: 'busy', message: `request ${id} is still in progress` });
       return true;
     }
     const anomaly = earlier.anomalyCode ? anomalyByCode(earlier.anomalyCode) : undefined;
     session.send({
-      id, type: 'result', replayed: true, outcome: earlier.outcome, txnRef: earlier.txnRef, kind: earlier.kind,
-      amount: earlier.amount, currency: earlier.currency, receipt: earlier.receiptStatus,
+      id,
+      type: 'result',
+      replayed: true,
+      outcome: earlier.outcome,
+      txnRef: earlier.txnRef,
+      kind: earlier.kind,
+      amount: earlier.amount,
+      currency: earlier.currency,
+      receipt: earlier.receiptStatus,
       ...(earlier.stan !== null ? { stan: earlier.stan } : {}),
-      ...(earlier.responseCode !== null ? { responseCode: earlier.responseCode, responseText: describeResponseCode(earlier.responseCode)?.meaning ?? '' } : {}),
+      ...(earlier.responseCode !== null
+        ? {
+            responseCode: earlier.responseCode,
+            responseText: describeResponseCode(earlier.responseCode)?.meaning ?? '',
+          }
+        : {}),
       ...(earlier.approvalCode !== null ? { approvalCode: earlier.approvalCode } : {}),
       ...(earlier.maskedPan !== null ? { maskedPan: earlier.maskedPan } : {}),
       ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: anomaly.message } } : {}),
@@ -221,7 +311,11 @@ export class EcrCommandHandler implements EcrHandler {
 
     if (request.cmd === 'sim.card') {
       const card = testCard(request.name);
-      if (!card) return refuse(`name: expected one of ${testCardNames().join(', ')}, found ${JSON.stringify(request.name)}`, 'name');
+      if (!card)
+        return refuse(
+          `name: expected one of ${testCardNames().join(', ')}, found ${JSON.stringify(request.name)}`,
+          'name',
+        );
       if (!mocks.reader) return refuse('the card reader is not a mock');
       mocks.reader.present(card, { removeWhenAsked: request.stays !== true });
       session.send({ id, type: 'done', cmd: 'sim.card', card: request.name ?? 'visa' });
@@ -234,29 +328,53 @@ export class EcrCommandHandler implements EcrHandler {
     }
     const { device, code } = request;
     const known: Partial<Record<typeof device, readonly string[]>> = {
-      printer: PRINTER_FAULT_CODES, 'card-reader': CARD_READER_FAULT_CODES, display: DISPLAY_FAULT_CODES,
+      printer: PRINTER_FAULT_CODES,
+      'card-reader': CARD_READER_FAULT_CODES,
+      display: DISPLAY_FAULT_CODES,
     };
     const codes = known[device];
     if (codes && code !== 'clear' && !codes.includes(code)) {
-      return refuse(`code: expected one of ${[...codes, 'clear'].join(', ')} for the ${device}, found ${JSON.stringify(code)}`, 'code');
+      return refuse(
+        `code: expected one of ${[...codes, 'clear'].join(', ')} for the ${device}, found ${JSON.stringify(code)}`,
+        'code',
+      );
     }
     const times = request.times ?? 1;
-    const rule = (op: string) => ({ op, code, times, ...(request.atStep !== undefined ? { atStep: request.atStep } : {}) });
+    const rule = (op: string) => ({
+      op,
+      code,
+      times,
+      ...(request.atStep !== undefined ? { atStep: request.atStep } : {}),
+    });
     try {
       switch (device) {
         case 'printer':
           if (!mocks.printer) return refuse('the printer is not a mock');
           if (code === 'clear') {
             mocks.printer.clearFaults();
-            mocks.printer.setStatus({ online: true, paper: 'ok', coverOpen: false, jammed: false, cutterError: false, overheated: false, unrecoverableError: false });
-          } else mocks.printer.inject(rule(request.atStep !== undefined ? 'print-line' : 'print') as Parameters<typeof mocks.printer.inject>[0]);
+            mocks.printer.setStatus({
+              online: true,
+              paper: 'ok',
+              coverOpen: false,
+              jammed: false,
+              cutterError: false,
+              overheated: false,
+              unrecoverableError: false,
+            });
+          } else
+            mocks.printer.inject(
+              rule(request.atStep !== undefined ? 'print-line' : 'print') as Parameters<typeof mocks.printer.inject>[0],
+            );
           break;
         case 'card-reader':
           if (!mocks.reader) return refuse('the card reader is not a mock');
           if (code === 'clear') {
             mocks.reader.clearFaults();
             mocks.reader.clearTamper();
-          } else mocks.reader.inject(rule(code === 'timeout' ? 'wait' : 'read') as Parameters<typeof mocks.reader.inject>[0]);
+          } else
+            mocks.reader.inject(
+              rule(code === 'timeout' ? 'wait' : 'read') as Parameters<typeof mocks.reader.inject>[0],
+            );
           break;
         case 'display':
           if (!mocks.display) return refuse('the display is not a mock');

@@ -14,18 +14,95 @@ interface TestCardSpec {
 }
 
 const SPECS: Record<string, TestCardSpec> = {
-  visa: { pan: '4761739001010010', expiry: '2812', serviceCode: '201', name: 'VISA/TEST', entryMode: 'chip', description: 'approves' },
-  mastercard: { pan: '5413330089020011', expiry: '2812', serviceCode: '201', name: 'MC/TEST', entryMode: 'contactless', description: 'approves' },
-  'swipe-visa': { pan: '4761739001010010', expiry: '2812', serviceCode: '101', name: 'VISA/TEST', entryMode: 'swipe', description: 'approves (magnetic stripe)' },
-  'do-not-honour': { pan: '4000000000000507', expiry: '2812', serviceCode: '201', name: 'DECLINE/05', entryMode: 'chip', description: 'declined 05 do not honour' },
-  'insufficient-funds': { pan: '4000000000005100', expiry: '2812', serviceCode: '201', name: 'DECLINE/51', entryMode: 'chip', description: 'declined 51 insufficient funds' },
-  'expired-card': { pan: '4000000000005407', expiry: '2812', serviceCode: '201', name: 'DECLINE/54', entryMode: 'chip', description: 'declined 54 expired card' },
-  'exceeds-limit': { pan: '4000000000006108', expiry: '2812', serviceCode: '201', name: 'DECLINE/61', entryMode: 'chip', description: 'declined 61 exceeds amount limit' },
-  'issuer-unavailable': { pan: '4000000000009102', expiry: '2812', serviceCode: '201', name: 'DECLINE/91', entryMode: 'chip', description: 'declined 91 issuer unavailable' },
+  visa: {
+    pan: '4761739001010010',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'VISA/TEST',
+    entryMode: 'chip',
+    description: 'approves',
+  },
+  mastercard: {
+    pan: '5413330089020011',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'MC/TEST',
+    entryMode: 'contactless',
+    description: 'approves',
+  },
+  'swipe-visa': {
+    pan: '4761739001010010',
+    expiry: '2812',
+    serviceCode: '101',
+    name: 'VISA/TEST',
+    entryMode: 'swipe',
+    description: 'approves (magnetic stripe)',
+  },
+  'do-not-honour': {
+    pan: '4000000000000507',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'DECLINE/05',
+    entryMode: 'chip',
+    description: 'declined 05 do not honour',
+  },
+  'insufficient-funds': {
+    pan: '4000000000005100',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'DECLINE/51',
+    entryMode: 'chip',
+    description: 'declined 51 insufficient funds',
+  },
+  'expired-card': {
+    pan: '4000000000005407',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'DECLINE/54',
+    entryMode: 'chip',
+    description: 'declined 54 expired card',
+  },
+  'exceeds-limit': {
+    pan: '4000000000006108',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'DECLINE/61',
+    entryMode: 'chip',
+    description: 'declined 61 exceeds amount limit',
+  },
+  'issuer-unavailable': {
+    pan: '4000000000009102',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'DECLINE/91',
+    entryMode: 'chip',
+    description: 'declined 91 issuer unavailable',
+  },
   // Suspected fraud: a chip card (service code 201) swiped without a chip attempt, and a number failing Luhn.
-  'chip-swiped': { pan: '4761739001010010', expiry: '2812', serviceCode: '201', name: 'VISA/TEST', entryMode: 'swipe', description: 'chip card swiped: asks for the chip (fallback)' },
-  'bad-luhn': { pan: '4761739001010011', expiry: '2812', serviceCode: '201', name: 'BAD/LUHN', entryMode: 'chip', description: 'check digit wrong: declined as suspected fraud' },
-  'stolen-card': { pan: '4000000000004301', expiry: '2812', serviceCode: '201', name: 'DECLINE/43', entryMode: 'chip', description: 'declined 43 stolen card' },
+  'chip-swiped': {
+    pan: '4761739001010010',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'VISA/TEST',
+    entryMode: 'swipe',
+    description: 'chip card swiped: asks for the chip (fallback)',
+  },
+  'bad-luhn': {
+    pan: '4761739001010011',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'BAD/LUHN',
+    entryMode: 'chip',
+    description: 'check digit wrong: declined as suspected fraud',
+  },
+  'stolen-card': {
+    pan: '4000000000004301',
+    expiry: '2812',
+    serviceCode: '201',
+    name: 'DECLINE/43',
+    entryMode: 'chip',
+    description: 'declined 43 stolen card',
+  },
 };
 
 export const DEFAULT_TEST_CARD = 'visa';
@@ -49,7 +126,9 @@ export function testCard(name: string = DEFAULT_TEST_CARD): CardData | undefined
     expiry: spec.expiry,
     serviceCode: spec.serviceCode,
     cardholderName: spec.name,
-    ...(spec.entryMode === 'swipe' ? { track1: `B${spec.pan}^${spec.name}^${spec.expiry}${spec.serviceCode}0000000000`, track2 } : {}),
+    ...(spec.entryMode === 'swipe'
+      ? { track1: `B${spec.pan}^${spec.name}^${spec.expiry}${spec.serviceCode}0000000000`, track2 }
+      : {}),
     ...(spec.entryMode === 'chip' || spec.entryMode === 'contactless' ? { track2 } : {}),
   };
 }

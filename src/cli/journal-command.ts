@@ -9,7 +9,12 @@ import { ANOMALY_CLASSES, anomalyByName, isAnomalyName, type AnomalyClass } from
 import { ConfigError, EX_CONFIG, formatConfigError } from '../config/index.js';
 import { EXPORT_FORMATS, formatAnomalies, formatTransactions, type ExportFormat } from '../journal/export.js';
 import type { Journal } from '../journal/journal.js';
-import { JournalError, TRANSACTION_OUTCOMES, type TransactionEventRow, type TransactionOutcome } from '../journal/schema.js';
+import {
+  JournalError,
+  TRANSACTION_OUTCOMES,
+  type TransactionEventRow,
+  type TransactionOutcome,
+} from '../journal/schema.js';
 
 /** Usage errors, as shells and most CLIs report them. */
 export const EX_USAGE_ERROR = 2;
@@ -30,13 +35,15 @@ class JournalCliCommand extends Command {
 
 function choice<T extends string>(name: string, values: readonly T[]) {
   return (value: string): T => {
-    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
     return value as T;
   };
 }
 
 function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000_000) throw new InvalidArgumentError('expected a whole number from 1 to 10000000');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000_000)
+    throw new InvalidArgumentError('expected a whole number from 1 to 10000000');
   return Number(value);
 }
 
@@ -50,12 +57,24 @@ export function parseIsoDate(value: string, bound: 'from' | 'to'): number {
   const m = ISO_DATE.exec(value.trim());
   if (!m) throw new InvalidArgumentError('expected an ISO 8601 date like 2024-05-01 or 2024-05-01T13:45:00Z');
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const parts = [Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), Number((frac ?? '0').padEnd(3, '0'))] as const;
+  const parts = [
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h ?? 0),
+    Number(mi ?? 0),
+    Number(s ?? 0),
+    Number((frac ?? '0').padEnd(3, '0')),
+  ] as const;
   const utc = Date.UTC(...parts);
   const check = new Date(utc);
   if (
-    check.getUTCFullYear() !== parts[0] || check.getUTCMonth() !== parts[1] || check.getUTCDate() !== parts[2] ||
-    check.getUTCHours() !== parts[3] || check.getUTCMinutes() !== parts[4] || check.getUTCSeconds() !== parts[5]
+    check.getUTCFullYear() !== parts[0] ||
+    check.getUTCMonth() !== parts[1] ||
+    check.getUTCDate() !== parts[2] ||
+    check.getUTCHours() !== parts[3] ||
+    check.getUTCMinutes() !== parts[4] ||
+    check.getUTCSeconds() !== parts[5]
   ) {
     throw new InvalidArgumentError('not a real date or time');
   }
@@ -98,9 +117,20 @@ interface AnomalyOptions extends CommonOptions {
 
 function addCommonOptions(cmd: Command): Command {
   return cmd
-    .option('--format <format>', `output format: ${EXPORT_FORMATS.join(', ')}`, choice('format', EXPORT_FORMATS), 'table' as ExportFormat)
-    .option('--from <date>', 'from this ISO 8601 date or time, inclusive (UTC unless an offset is given)', (v: string) => parseIsoDate(v, 'from'))
-    .option('--to <date>', 'up to this ISO 8601 time, exclusive; a bare date includes that whole day', (v: string) => parseIsoDate(v, 'to'))
+    .option(
+      '--format <format>',
+      `output format: ${EXPORT_FORMATS.join(', ')}`,
+      choice('format', EXPORT_FORMATS),
+      'table' as ExportFormat,
+    )
+    .option(
+      '--from <date>',
+      'from this ISO 8601 date or time, inclusive (UTC unless an offset is given)',
+      (v: string) => parseIsoDate(v, 'from'),
+    )
+    .option('--to <date>', 'up to this ISO 8601 time, exclusive; a bare date includes that whole day', (v: string) =>
+      parseIsoDate(v, 'to'),
+    )
     .option('--limit <n>', 'only the newest n entries (still listed oldest first)', positiveInteger)
     .option('--config <file>', 'configuration overlay naming the data directory');
 }
@@ -118,7 +148,12 @@ function oneLine(text: string): string {
  * Opens the journal, runs `read`, closes it. Failures become one `error:` line. cmd.error is only called outside
  * the try blocks, because with exitOverride it throws and must not be caught here.
  */
-function withJournal(cmd: Command, openJournal: (opts: { config?: string }) => Journal, config: string | undefined, read: (journal: Journal) => string): void {
+function withJournal(
+  cmd: Command,
+  openJournal: (opts: { config?: string }) => Journal,
+  config: string | undefined,
+  read: (journal: Journal) => string,
+): void {
   let output: string | undefined;
   let failure: unknown;
   let journal: Journal | undefined;
@@ -138,8 +173,10 @@ function withJournal(cmd: Command, openJournal: (opts: { config?: string }) => J
     write(cmd, output ?? '');
     return;
   }
-  if (failure instanceof ConfigError) cmd.error(formatConfigError(failure).trimEnd(), { exitCode: EX_CONFIG, code: 'journal.config' });
-  if (failure instanceof JournalError) cmd.error(`error: journal: ${oneLine(failure.message)}`, { exitCode: EX_FAILURE, code: `journal.${failure.code}` });
+  if (failure instanceof ConfigError)
+    cmd.error(formatConfigError(failure).trimEnd(), { exitCode: EX_CONFIG, code: 'journal.config' });
+  if (failure instanceof JournalError)
+    cmd.error(`error: journal: ${oneLine(failure.message)}`, { exitCode: EX_FAILURE, code: `journal.${failure.code}` });
   const message = failure instanceof Error ? failure.message : String(failure);
   cmd.error(`error: ${oneLine(message)}`, { exitCode: EX_FAILURE, code: 'journal.failed' });
 }
@@ -157,13 +194,21 @@ function checkRange(cmd: Command, opts: CommonOptions): void {
  * before calling this: subcommands copy those settings when they are created.
  */
 export function registerJournalCommand(program: Command, openJournal: (opts: { config?: string }) => Journal): Command {
-  const journal = new JournalCliCommand('journal').description('list or export the journal: transactions and anomalies');
+  const journal = new JournalCliCommand('journal').description(
+    'list or export the journal: transactions and anomalies',
+  );
   journal.copyInheritedSettings(program);
   program.addCommand(journal);
 
-  addCommonOptions(journal.command('transactions').description('list transactions (amounts in minor units, times in UTC)'))
+  addCommonOptions(
+    journal.command('transactions').description('list transactions (amounts in minor units, times in UTC)'),
+  )
     .option('--state <state>', 'only transactions now in this state (e.g. approved, recovered)')
-    .option('--outcome <outcome>', `only this outcome: ${TRANSACTION_OUTCOMES.join(', ')}`, choice('outcome', TRANSACTION_OUTCOMES))
+    .option(
+      '--outcome <outcome>',
+      `only this outcome: ${TRANSACTION_OUTCOMES.join(', ')}`,
+      choice('outcome', TRANSACTION_OUTCOMES),
+    )
     .option('--events', "include each transaction's state changes")
     .action((_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<TransactionOptions>();
@@ -176,12 +221,16 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
           ...(opts.outcome !== undefined ? { outcome: opts.outcome } : {}),
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         });
-        const events = opts.events ? new Map<string, TransactionEventRow[]>(rows.map((r) => [r.txnRef, j.events(r.txnRef)])) : undefined;
+        const events = opts.events
+          ? new Map<string, TransactionEventRow[]>(rows.map((r) => [r.txnRef, j.events(r.txnRef)]))
+          : undefined;
         return formatTransactions(rows, opts.format, events ? { events } : {});
       });
     });
 
-  addCommonOptions(journal.command('anomalies').description('list anomalies (code, class, severity, message, transaction facts)'))
+  addCommonOptions(
+    journal.command('anomalies').description('list anomalies (code, class, severity, message, transaction facts)'),
+  )
     .option('--code <code>', 'only this anomaly code (E301) or name (printer-paper-out)', anomalyCodeOption)
     .option('--class <class>', `only this class: ${ANOMALY_CLASSES.join(', ')}`, choice('class', ANOMALY_CLASSES))
     .action((_opts: unknown, cmd: Command) => {
@@ -203,7 +252,9 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
 
   journal
     .command('summary')
-    .description('what the terminal still owes the host: pending reversals, the offline queue (depth, total, oldest age)')
+    .description(
+      'what the terminal still owes the host: pending reversals, the offline queue (depth, total, oldest age)',
+    )
     .option('--format <format>', 'table or json', choice('format', ['table', 'json'] as const), 'table')
     .option('--config <file>', 'configuration overlay naming the data directory')
     .action((_opts: unknown, cmd: Command) => {
@@ -216,11 +267,18 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
           inFlight: counts.inFlight,
           anomalies: counts.anomalies,
           pendingReversals: counts.pendingReversals,
-          offlineQueue: { count: saf.count, total: saf.total, oldestAgeMs: saf.oldestAt === null ? null : Date.now() - saf.oldestAt },
+          offlineQueue: {
+            count: saf.count,
+            total: saf.total,
+            oldestAgeMs: saf.oldestAt === null ? null : Date.now() - saf.oldestAt,
+          },
           setAside: j.setAsideTotals(),
         };
         if (opts.format === 'json') return `${JSON.stringify(summary)}\n`;
-        const age = summary.offlineQueue.oldestAgeMs === null ? '-' : `${Math.round(summary.offlineQueue.oldestAgeMs / 60_000)} min`;
+        const age =
+          summary.offlineQueue.oldestAgeMs === null
+            ? '-'
+            : `${Math.round(summary.offlineQueue.oldestAgeMs / 60_000)} min`;
         return [
           `transactions        ${summary.transactions} (${summary.inFlight} unfinished)`,
           `anomalies           ${summary.anomalies}`,

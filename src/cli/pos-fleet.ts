@@ -40,7 +40,8 @@ const EX_TEMPFAIL = 75;
 function seconds(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number of seconds from ${min} to ${max}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number of seconds from ${min} to ${max}`);
     return n;
   };
 }
@@ -54,7 +55,9 @@ interface GlobalOptions {
 
 const program = new Command()
   .name('pos-fleet')
-  .description('Fleet telemetry consumer: decodes what the payment terminals publish on MQTT, shows their status, raises alerts, sends commands')
+  .description(
+    'Fleet telemetry consumer: decodes what the payment terminals publish on MQTT, shows their status, raises alerts, sends commands',
+  )
   .option('--config <file>', 'fleet consumer config (JSON with comments; see config/fleet.example.json)')
   .option('--url <url>', 'broker URL (mqtt://, mqtts://, ws://, wss://); overrides mqtt.url')
   .option('--fleet <name>', 'only this fleet (default: all fleets)')
@@ -185,7 +188,9 @@ async function runConsumer(config: FleetConfig, handlers: RunHandlers) {
 
 program
   .command('watch')
-  .description('live table of every terminal: status, last seen, state, pending reversals, store-and-forward, link, anomalies, gaps and restarts')
+  .description(
+    'live table of every terminal: status, last seen, state, pending reversals, store-and-forward, link, anomalies, gaps and restarts',
+  )
   .option('--interval <seconds>', 'redraw period', seconds('--interval', 0.2, 3600), 2)
   .action(async (opts: { interval: number }, cmd: Command) => {
     const config = loadConfig(cmd);
@@ -210,7 +215,7 @@ program
         ],
         terminals: state.terminals(),
         recentAlerts,
-        width: tty ? process.stdout.columns ?? 0 : 0,
+        width: tty ? (process.stdout.columns ?? 0) : 0,
       });
       // Clear and home only on a terminal; piped output gets one plain screen after another.
       write(tty ? `\x1b[H\x1b[2J${screen}` : `${screen}\n`);
@@ -222,25 +227,36 @@ program
 program
   .command('tail')
   .description('print every decoded message as it arrives (rejected ones go to stderr)')
-  .option('--json', 'one JSON object per line: topic, type, fleet, terminalId, header and the decoded fields, plus receivedAt, retained and sequence')
+  .option(
+    '--json',
+    'one JSON object per line: topic, type, fleet, terminalId, header and the decoded fields, plus receivedAt, retained and sequence',
+  )
   .action(async (opts: { json?: boolean }, cmd: Command) => {
     const config = loadConfig(cmd);
     const rejected = rateLimited(60, (line) => note(line));
     await runConsumer(config, {
       onMessage: (msg, info) => {
         if (opts.json) {
-          write(JSON.stringify({
-            ...msg,
-            receivedAt: new Date(info.receivedAt).toISOString(),
-            retained: info.retained,
-            ...(info.result ? { sequence: info.result.disposition } : {}),
-            ...(info.result?.gap !== undefined ? { gap: info.result.gap } : {}),
-            ...(info.result?.restart ? { previousBootId: info.result.restart.previousBootId } : {}),
-          }));
+          write(
+            JSON.stringify({
+              ...msg,
+              receivedAt: new Date(info.receivedAt).toISOString(),
+              retained: info.retained,
+              ...(info.result ? { sequence: info.result.disposition } : {}),
+              ...(info.result?.gap !== undefined ? { gap: info.result.gap } : {}),
+              ...(info.result?.restart ? { previousBootId: info.result.restart.previousBootId } : {}),
+            }),
+          );
         } else {
-          const extra = info.result?.disposition === 'gap' ? ` [gap: ${info.result.gap} missing]`
-            : info.result && info.result.disposition !== 'in-order' && info.result.disposition !== 'first' ? ` [${info.result.disposition}]` : '';
-          write(`${new Date(info.receivedAt).toISOString()} ${summarize(msg)}${info.retained ? ' [retained]' : ''}${extra}`);
+          const extra =
+            info.result?.disposition === 'gap'
+              ? ` [gap: ${info.result.gap} missing]`
+              : info.result && info.result.disposition !== 'in-order' && info.result.disposition !== 'first'
+                ? ` [${info.result.disposition}]`
+                : '';
+          write(
+            `${new Date(info.receivedAt).toISOString()} ${summarize(msg)}${info.retained ? ' [retained]' : ''}${extra}`,
+          );
         }
       },
       onReject: (e) => rejected(`rejected ${e.code}: ${e.message}`),
@@ -265,41 +281,63 @@ program
   .description('send a command to one terminal and print its result')
   .argument('<terminal>', 'terminal id (with --fleet or "fleet" in the config), or fleet/terminal')
   .addArgument(new Argument('<name>', 'what to do').choices(COMMANDS))
-  .option('--timeout <seconds>', 'how long to wait for the result (default: commandTimeoutSeconds, 30)', seconds('--timeout', 0.1, 3600))
-  .option('--by <operator>', 'who issues it, recorded by the terminal (default: operator in the config, else user@host)')
+  .option(
+    '--timeout <seconds>',
+    'how long to wait for the result (default: commandTimeoutSeconds, 30)',
+    seconds('--timeout', 0.1, 3600),
+  )
+  .option(
+    '--by <operator>',
+    'who issues it, recorded by the terminal (default: operator in the config, else user@host)',
+  )
   .option('--json', 'print the CommandResult as JSON')
-  .action(async (target: string, name: (typeof COMMANDS)[number], opts: { timeout?: number; by?: string; json?: boolean }, cmd: Command) => {
-    const config = loadConfig(cmd);
-    const slash = target.indexOf('/');
-    const fleet = slash >= 0 ? target.slice(0, slash) : config.fleet;
-    const terminalId = slash >= 0 ? target.slice(slash + 1) : target;
-    if (fleet === null || fleet === '') return program.error('pos-fleet command: name the fleet with --fleet, "fleet" in the config, or as fleet/terminal');
-    if (!/^[^/+#]+$/.test(terminalId)) return program.error(`pos-fleet command: ${JSON.stringify(terminalId)} is not a terminal id`);
-    let broker;
-    try {
-      broker = brokerOptionsFromConfig(config);
-    } catch (err) {
-      fail(EX_CONFIG, (err as Error).message);
-    }
-    const issuedBy = opts.by ?? config.operator;
-    try {
-      const result = await sendCommand({
-        ...broker,
-        fleet,
-        terminalId,
-        name,
-        ...(issuedBy !== null ? { issuedBy } : {}),
-        timeoutMs: (opts.timeout ?? config.commandTimeoutSeconds) * 1000,
-      });
-      if (opts.json) write(JSON.stringify(result));
-      else write(`${fleet}/${terminalId} ${name}: ${result.ok ? 'ok' : `failed (${result.error})`}${result.message ? ` - ${result.message}` : ''}`);
-      process.exit(result.ok ? 0 : 1);
-    } catch (err) {
-      if (err instanceof CommandTimeoutError) fail(EX_TEMPFAIL, err.message);
-      if (err instanceof BrokerRefusedError || err instanceof BrokerUnavailableError) fail(EX_UNAVAILABLE, err.message);
-      throw err;
-    }
-  });
+  .action(
+    async (
+      target: string,
+      name: (typeof COMMANDS)[number],
+      opts: { timeout?: number; by?: string; json?: boolean },
+      cmd: Command,
+    ) => {
+      const config = loadConfig(cmd);
+      const slash = target.indexOf('/');
+      const fleet = slash >= 0 ? target.slice(0, slash) : config.fleet;
+      const terminalId = slash >= 0 ? target.slice(slash + 1) : target;
+      if (fleet === null || fleet === '')
+        return program.error(
+          'pos-fleet command: name the fleet with --fleet, "fleet" in the config, or as fleet/terminal',
+        );
+      if (!/^[^/+#]+$/.test(terminalId))
+        return program.error(`pos-fleet command: ${JSON.stringify(terminalId)} is not a terminal id`);
+      let broker;
+      try {
+        broker = brokerOptionsFromConfig(config);
+      } catch (err) {
+        fail(EX_CONFIG, (err as Error).message);
+      }
+      const issuedBy = opts.by ?? config.operator;
+      try {
+        const result = await sendCommand({
+          ...broker,
+          fleet,
+          terminalId,
+          name,
+          ...(issuedBy !== null ? { issuedBy } : {}),
+          timeoutMs: (opts.timeout ?? config.commandTimeoutSeconds) * 1000,
+        });
+        if (opts.json) write(JSON.stringify(result));
+        else
+          write(
+            `${fleet}/${terminalId} ${name}: ${result.ok ? 'ok' : `failed (${result.error})`}${result.message ? ` - ${result.message}` : ''}`,
+          );
+        process.exit(result.ok ? 0 : 1);
+      } catch (err) {
+        if (err instanceof CommandTimeoutError) fail(EX_TEMPFAIL, err.message);
+        if (err instanceof BrokerRefusedError || err instanceof BrokerUnavailableError)
+          fail(EX_UNAVAILABLE, err.message);
+        throw err;
+      }
+    },
+  );
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   // The reader went away (`pos-fleet tail --json | head`): stop quietly.

@@ -13,7 +13,8 @@ import { AcquirerHostSimulator, type ResponseOverride } from '../acquirer-sim/si
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -23,7 +24,9 @@ function answer(allowStan: boolean) {
   return (value: string, previous: ResponseOverride[] = []): ResponseOverride[] => {
     const m = /^(\d{4})(?::(\d{1,6}))?=([0-9A-Za-z]{2})$/.exec(value);
     if (!m || (m[2] !== undefined && !allowStan)) {
-      throw new InvalidArgumentError(`expected MTI=CODE${allowStan ? ' or MTI:STAN=CODE' : ''} (e.g. 0410=96), got ${JSON.stringify(value)}`);
+      throw new InvalidArgumentError(
+        `expected MTI=CODE${allowStan ? ' or MTI:STAN=CODE' : ''} (e.g. 0410=96), got ${JSON.stringify(value)}`,
+      );
     }
     return [...previous, { mti: m[1]!, responseCode: m[3]!, ...(m[2] !== undefined ? { stan: Number(m[2]) } : {}) }];
   };
@@ -31,15 +34,27 @@ function answer(allowStan: boolean) {
 
 const program = new Command()
   .name('pos-host-sim')
-  .description('ISO 8583 acquirer host simulator: approves, declines and misbehaves by documented test cards and amounts')
+  .description(
+    'ISO 8583 acquirer host simulator: approves, declines and misbehaves by documented test cards and amounts',
+  )
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'TCP port (0 picks a free one)', integer('port', 0, 65535), 8583)
   .option('--ledger <file>', 'append one JSON line per message received and sent')
-  .addOption(new Option('--misbehave <kind>', 'misbehave on all traffic').choices(MISBEHAVIOURS.filter((m) => m !== 'none')))
+  .addOption(
+    new Option('--misbehave <kind>', 'misbehave on all traffic').choices(MISBEHAVIOURS.filter((m) => m !== 'none')),
+  )
   .option('--delay-ms <ms>', "delay used by 'delay' (and amount 2000.01)", integer('delay', 0, 600_000), 3_000)
   .option('--late-ms <ms>', "delay used by 'late' (and amount 2000.05)", integer('late', 0, 3_600_000), 35_000)
-  .option('--answer <mti=code>', 'answer every request of that response MTI with this field 39 code (repeatable)', answer(false))
-  .option('--answer-once <mti[:stan]=code>', 'answer the next such request (with that STAN) with this code, once (repeatable, in order)', answer(true))
+  .option(
+    '--answer <mti=code>',
+    'answer every request of that response MTI with this field 39 code (repeatable)',
+    answer(false),
+  )
+  .option(
+    '--answer-once <mti[:stan]=code>',
+    'answer the next such request (with that STAN) with this code, once (repeatable, in order)',
+    answer(true),
+  )
   .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM)');
@@ -47,10 +62,21 @@ const program = new Command()
 async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<{
-    host: string; port: number; ledger?: string; misbehave?: Misbehaviour; delayMs: number; lateMs: number;
-    tlsCert?: string; tlsKey?: string; tlsCa?: string; answer?: ResponseOverride[]; answerOnce?: ResponseOverride[];
+    host: string;
+    port: number;
+    ledger?: string;
+    misbehave?: Misbehaviour;
+    delayMs: number;
+    lateMs: number;
+    tlsCert?: string;
+    tlsKey?: string;
+    tlsCa?: string;
+    answer?: ResponseOverride[];
+    answerOnce?: ResponseOverride[];
   }>();
-  const responseCodes = Object.fromEntries((opts.answer ?? []).map((o) => [responseMtiFor(o.mti) ?? o.mti, o.responseCode]));
+  const responseCodes = Object.fromEntries(
+    (opts.answer ?? []).map((o) => [responseMtiFor(o.mti) ?? o.mti, o.responseCode]),
+  );
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) program.error('--tls-cert and --tls-key go together');
   const sim = new AcquirerHostSimulator({
     host: opts.host,
@@ -59,12 +85,20 @@ async function main(): Promise<void> {
     keepLedger: false,
     behaviour: { misbehaviour: opts.misbehave ?? 'none', delayMs: opts.delayMs, lateMs: opts.lateMs, responseCodes },
     ...(opts.tlsCert && opts.tlsKey
-      ? { tls: { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey), ...(opts.tlsCa ? { ca: readFileSync(opts.tlsCa), requestCert: true } : {}) } }
+      ? {
+          tls: {
+            cert: readFileSync(opts.tlsCert),
+            key: readFileSync(opts.tlsKey),
+            ...(opts.tlsCa ? { ca: readFileSync(opts.tlsCa), requestCert: true } : {}),
+          },
+        }
       : {}),
   });
   for (const once of opts.answerOnce ?? []) sim.answerOnce(once);
   const address = await sim.start();
-  process.stdout.write(`${JSON.stringify({ event: 'listening', ...address, misbehave: opts.misbehave ?? 'none', answers: responseCodes, tls: Boolean(opts.tlsCert) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', ...address, misbehave: opts.misbehave ?? 'none', answers: responseCodes, tls: Boolean(opts.tlsCert) })}\n`,
+  );
   const shutdown = () => {
     void sim.stop().then(() => process.exit(0));
   };

@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import type { TerminalApp } from '../app/compose.js';
-import { ConfigError, EX_CONFIG, formatConfigError, loadConfig, loadConfigOrExit, type PosConfig } from '../config/index.js';
+import {
+  ConfigError,
+  EX_CONFIG,
+  formatConfigError,
+  loadConfig,
+  loadConfigOrExit,
+  type PosConfig,
+} from '../config/index.js';
 import { registerJournalCommand } from './journal-command.js';
 import { registerJournalRecordCommands } from './journal-adopt.js';
 import { Journal, JournalError } from '../journal/index.js';
@@ -36,7 +43,10 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     fail(`cannot prepare data directory ${config.dataDir}: ${(err as Error).message}`, EX_SOFTWARE);
   }
   // Loaded here, not at the top: `journal` and `hash-pin` need none of the terminal (machines, MQTT, broker).
-  const [{ startTerminalApp }, { VaultError }] = await Promise.all([import('../app/compose.js'), import('../durability/card-vault.js')]);
+  const [{ startTerminalApp }, { VaultError }] = await Promise.all([
+    import('../app/compose.js'),
+    import('../durability/card-vault.js'),
+  ]);
   let app: TerminalApp;
   try {
     app = await startTerminalApp(config);
@@ -45,7 +55,11 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     // A journal that cannot be opened: the message names its files (kept as they are) and the recovery steps.
     if (err instanceof JournalError) fail(`cannot start: ${err.message}`, EX_SOFTWARE);
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`${(err as Error).message}: is another pos-terminal or pos-host-sim running? (set POS_ECR_PORT / POS_HOST)`, EX_SOFTWARE);
+    if (code === 'EADDRINUSE')
+      fail(
+        `${(err as Error).message}: is another pos-terminal or pos-host-sim running? (set POS_ECR_PORT / POS_HOST)`,
+        EX_SOFTWARE,
+      );
     fail((err as Error).message, EX_SOFTWARE);
   }
   const shutdown = async (exitCode: number) => {
@@ -59,11 +73,15 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     const { runDemo } = await import('../app/demo.js');
     const steps = await runDemo(app.ecr.port, '1234', process.stdout);
     const failed = steps.filter((s) => !s.ok);
-    process.stdout.write(`\n${steps.length - failed.length}/${steps.length} steps as expected; journal: ${join(config.dataDir, 'journal.sqlite')}\n`);
+    process.stdout.write(
+      `\n${steps.length - failed.length}/${steps.length} steps as expected; journal: ${join(config.dataDir, 'journal.sqlite')}\n`,
+    );
     await shutdown(failed.length === 0 ? 0 : 1);
     return;
   }
-  process.stdout.write(`pos-terminal ready: ECR on 127.0.0.1:${app.ecr.port}${app.ecr.socketPath ? ` and ${app.ecr.socketPath}` : ''}, state ${app.terminal.status().state}\n`);
+  process.stdout.write(
+    `pos-terminal ready: ECR on 127.0.0.1:${app.ecr.port}${app.ecr.socketPath ? ` and ${app.ecr.socketPath}` : ''}, state ${app.terminal.status().state}\n`,
+  );
   if (process.stdin.isTTY) {
     const { runConsole } = await import('../app/console.js');
     await runConsole(app, process.stdin, process.stdout);
@@ -87,7 +105,12 @@ const program = new Command()
         log: { level: process.env['POS_LOG_LEVEL'] ? config.log.level : 'error' },
         host: { ...config.host, address: '127.0.0.1:0', simulator: { embedded: true } },
         ecr: { ...config.ecr, port: 0, socketPath: null, tokens: [] },
-        hal: { ...config.hal, cardReader: { driver: 'mock' }, printer: { ...config.hal.printer, driver: 'mock' }, network: { driver: 'mock', interface: null } },
+        hal: {
+          ...config.hal,
+          cardReader: { driver: 'mock' },
+          printer: { ...config.hal.printer, driver: 'mock' },
+          network: { driver: 'mock', interface: null },
+        },
       };
     }
     await start(config, opts.demo ?? false);
@@ -98,7 +121,12 @@ program
   .description('read a supervisor PIN from standard input and print its scrypt hash for supervisor.pinHash')
   .action(async () => {
     const rl = createInterface({ input: process.stdin, terminal: false });
-    const pin = await new Promise<string>((resolve) => rl.once('line', (line) => { rl.close(); resolve(line.trim()); }));
+    const pin = await new Promise<string>((resolve) =>
+      rl.once('line', (line) => {
+        rl.close();
+        resolve(line.trim());
+      }),
+    );
     if (!/^\d{4,12}$/.test(pin)) fail('a supervisor PIN is 4 to 12 digits', 2);
     const { hashPin } = await import('../security/pin.js');
     process.stdout.write(`${hashPin(pin)}\n`);

@@ -17,7 +17,10 @@ const THUMBNAIL_WIDTH = 160;
 
 /** Text for a Markdown table cell: no pipes, no line breaks, no raw HTML. */
 function cell(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;');
 }
 
 /** The anomaly guide table: one row per code with its screen picture. */
@@ -54,7 +57,11 @@ export interface ScreensReport {
 export function syncScreens(root: string, options: { check?: boolean } = {}): ScreensReport {
   const dir = join(root, SCREENS_DIR);
   const files = anomalyScreenFiles();
-  const present = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.svg')).sort() : [];
+  const present = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.svg'))
+        .sort()
+    : [];
   const stale: string[] = [];
 
   for (const [name, svg] of files) {
@@ -90,11 +97,15 @@ if (process.argv[1]?.endsWith('render-screens.js')) {
   try {
     const { stale } = syncScreens(root, { check });
     if (check && stale.length) {
-      process.stderr.write(`anomaly screens are out of date (run npm run screens):\n${stale.map((p) => `  ${p}\n`).join('')}`);
+      process.stderr.write(
+        `anomaly screens are out of date (run npm run screens):\n${stale.map((p) => `  ${p}\n`).join('')}`,
+      );
       process.exit(1);
     }
     if (!check) {
-      process.stdout.write(stale.length ? `updated:\n${stale.map((p) => `  ${p}\n`).join('')}` : 'anomaly screens are current\n');
+      process.stdout.write(
+        stale.length ? `updated:\n${stale.map((p) => `  ${p}\n`).join('')}` : 'anomaly screens are current\n',
+      );
     }
   } catch (err) {
     process.stderr.write(`render-screens: ${err instanceof Error ? err.message : String(err)}\n`);

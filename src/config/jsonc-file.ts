@@ -6,7 +6,14 @@
  * and the fleet consumer's (src/fleet/config.ts).
  */
 import { readFileSync } from 'node:fs';
-import { createScanner, parseTree, printParseErrorCode, SyntaxKind, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import {
+  createScanner,
+  parseTree,
+  printParseErrorCode,
+  SyntaxKind,
+  type Node as JsonNode,
+  type ParseError,
+} from 'jsonc-parser';
 import type { z } from 'zod';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -55,17 +62,26 @@ export function readJsoncObjectFile(file: string): JsonObject {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const found =
-      code === 'ENOENT' ? 'no such file' :
-      code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
-      code === 'EISDIR' ? 'a directory' :
-      (err as Error).message;
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'a directory'
+            : (err as Error).message;
     throw new JsoncFileError([{ path: file, expected: 'a readable config file', found }]);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   const deep = tooDeep(text);
   if (deep >= 0) {
-    throw new JsoncFileError([{ path: `${file}:${position(text, deep)}`, expected: `at most ${MAX_NESTING} levels of nesting`, found: 'deeper nesting' }]);
+    throw new JsoncFileError([
+      {
+        path: `${file}:${position(text, deep)}`,
+        expected: `at most ${MAX_NESTING} levels of nesting`,
+        found: 'deeper nesting',
+      },
+    ]);
   }
   const errors: ParseError[] = [];
   // Trailing commas are harmless in a hand-edited file; comments are the reason for JSONC in the first place.

@@ -7,7 +7,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { deepMerge, isObject, JsoncFileError, put, readJsoncObjectFile, schemaProblems, type Json, type JsonObject } from './jsonc-file.js';
+import {
+  deepMerge,
+  isObject,
+  JsoncFileError,
+  put,
+  readJsoncObjectFile,
+  schemaProblems,
+  type Json,
+  type JsonObject,
+} from './jsonc-file.js';
 import { configSchema, type PosConfig } from './schema.js';
 
 /** sysexits.h EX_CONFIG: the configuration is wrong, retrying will not help. */
@@ -54,7 +63,6 @@ export interface LoadedConfig {
   config: PosConfig;
   sources: string[];
 }
-
 
 /** Environment overrides; an empty variable counts as unset, as shells make "unset" awkward in unit files. */
 const ENV_OVERRIDES: { name: string; path: [string, string] | [string]; value: (raw: string) => Json }[] = [

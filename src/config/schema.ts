@@ -18,7 +18,9 @@ export function parseHostAddress(address: string): { host: string; port: number 
   const host = bracketed?.[1] ?? plain?.[1];
   const portText = bracketed?.[2] ?? plain?.[2];
   if (host === undefined || portText === undefined || (bracketed && !isIPv6(host))) {
-    throw new Error(`invalid host address ${JSON.stringify(address)}: expected host:port, e.g. 127.0.0.1:8583 or [::1]:8583`);
+    throw new Error(
+      `invalid host address ${JSON.stringify(address)}: expected host:port, e.g. 127.0.0.1:8583 or [::1]:8583`,
+    );
   }
   const port = Number(portText);
   if (port > 65535) throw new Error(`invalid host address ${JSON.stringify(address)}: port must be 0 to 65535`);
@@ -104,7 +106,10 @@ const terminal = obj({
   merchantId: ans(15, 42),
   /** A PIN pad is attached: field 22's third digit says 1 (can accept a PIN), else 2 (cannot). */
   pinPad: bool,
-  fleet: pattern(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", 1 to 63 characters, not starting with "-"'),
+  fleet: pattern(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'lowercase letters, digits and "-", 1 to 63 characters, not starting with "-"',
+  ),
   currency: pattern(/^\d{3}$/, 'a 3-digit ISO 4217 numeric currency code like "978"'),
   label: str('a shop name of 1 to 64 characters', 1, 64),
   addressLines: z
@@ -160,7 +165,11 @@ const host = obj({
 }).superRefine((v, ctx) => {
   // Port 0 only makes sense when this process listens there itself.
   if (!v.simulator.embedded && isHostAddress(v.address) && parseHostAddress(v.address).port === 0) {
-    ctx.addIssue({ code: 'custom', path: ['address'], message: 'a non-zero port unless host.simulator.embedded is true' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['address'],
+      message: 'a non-zero port unless host.simulator.embedded is true',
+    });
   }
 });
 
@@ -210,7 +219,11 @@ const mqtt = obj({
     maxDelayMs: ms(10),
   }).superRefine((v, ctx) => {
     if (v.maxDelayMs < v.initialDelayMs) {
-      ctx.addIssue({ code: 'custom', path: ['maxDelayMs'], message: `an integer >= mqtt.reconnect.initialDelayMs (${v.initialDelayMs})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxDelayMs'],
+        message: `an integer >= mqtt.reconnect.initialDelayMs (${v.initialDelayMs})`,
+      });
     }
   }),
   /** Fleet commands obeyed; anything else is answered NOT_ALLOWED and journaled. */
@@ -299,7 +312,10 @@ const transaction = obj({
 
 /** Supervisor rights (void, refund, unlock): the PIN is kept only as an scrypt hash (`pos-terminal hash-pin`). */
 const supervisor = obj({
-  pinHash: pattern(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'an scrypt PIN hash made by `pos-terminal hash-pin`'),
+  pinHash: pattern(
+    /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+    'an scrypt PIN hash made by `pos-terminal hash-pin`',
+  ),
 });
 
 export const OFFLINE_ENTRY_MODES = ['chip', 'contactless', 'swipe', 'manual', 'fallback-swipe'] as const;

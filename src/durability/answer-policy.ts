@@ -54,15 +54,21 @@ export interface AnswerContext {
   originalAnswered?: boolean;
 }
 
-export function judgeAnswer(kind: OwedKind, responseCode: string, { repeat, previousRefused = false, originalAnswered = false }: AnswerContext): AnswerVerdict {
+export function judgeAnswer(
+  kind: OwedKind,
+  responseCode: string,
+  { repeat, previousRefused = false, originalAnswered = false }: AnswerContext,
+): AnswerVerdict {
   if (responseCode === '00') return { kind: 'settled', note: 'acknowledged' };
   if (responseCode === '94') {
-    if (!repeat) return { kind: 'set-aside', note: 'duplicate on a first transmission: the STAN may have been used before' };
+    if (!repeat)
+      return { kind: 'set-aside', note: 'duplicate on a first transmission: the STAN may have been used before' };
     return previousRefused
       ? { kind: 'set-aside', note: 'duplicate after the host refused the last transmission: nothing of ours to settle' }
       : { kind: 'settled', note: 'duplicate of a repeat: the host already has it' };
   }
-  if (kind === 'advice' && isApprovedClass(responseCode)) return { kind: 'settled', note: `host took the advice (${responseCode})` };
+  if (kind === 'advice' && isApprovedClass(responseCode))
+    return { kind: 'settled', note: `host took the advice (${responseCode})` };
   if (kind === 'reversal' && ORIGINAL_NOT_FOUND_CODES.has(responseCode)) {
     return originalAnswered
       ? { kind: 'set-aside', note: 'original not found, yet the host answered it: ask the acquirer' }

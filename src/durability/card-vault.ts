@@ -4,7 +4,18 @@
  * sealed: never track data, CVV or PIN (PCI DSS 3.2 forbids keeping them after authorization).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { describeAccess, octalMode } from '../security/file-permissions.js';
 import { fsyncDirectory } from '../util/durable-file.js';
@@ -68,7 +79,11 @@ function createKey(keyFile: string): void {
     fsyncDirectory(dir);
   } catch (err) {
     if (errnoCode(err) === 'EEXIST') return;
-    throw new VaultError('key-missing', `${label(keyFile)} does not exist and cannot be created (${errnoCode(err) ?? String(err)})`, { cause: err });
+    throw new VaultError(
+      'key-missing',
+      `${label(keyFile)} does not exist and cannot be created (${errnoCode(err) ?? String(err)})`,
+      { cause: err },
+    );
   } finally {
     rmSync(tmp, { force: true });
   }
@@ -88,7 +103,11 @@ function readKey(keyFile: string): Buffer {
       );
     }
     if (code === 'EACCES') {
-      throw new VaultError('key-permissions', `${label(keyFile)} cannot be read by this process (EACCES): check its owner`, { cause: err });
+      throw new VaultError(
+        'key-permissions',
+        `${label(keyFile)} cannot be read by this process (EACCES): check its owner`,
+        { cause: err },
+      );
     }
     throw new VaultError('key-missing', `${label(keyFile)} cannot be opened (${code ?? String(err)})`, { cause: err });
   }
@@ -97,16 +116,24 @@ function readKey(keyFile: string): Buffer {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new VaultError('key-invalid', `${label(keyFile)} is not a regular file`);
     if ((stat.mode & 0o077) !== 0) {
-      throw new VaultError('key-permissions', `${label(keyFile)} is ${describeAccess(stat.mode)} (mode ${octalMode(stat.mode)}): chmod 600 it`);
+      throw new VaultError(
+        'key-permissions',
+        `${label(keyFile)} is ${describeAccess(stat.mode)} (mode ${octalMode(stat.mode)}): chmod 600 it`,
+      );
     }
     const bytes = readFileSync(fd);
     if (bytes.length === KEY_BYTES) return bytes;
     const hex = HEX_KEY.exec(bytes.toString('latin1'))?.[1];
     if (hex !== undefined) return Buffer.from(hex, 'hex');
-    throw new VaultError('key-invalid', `${label(keyFile)} holds ${bytes.length} bytes: expected 32 raw bytes or 64 hex characters`);
+    throw new VaultError(
+      'key-invalid',
+      `${label(keyFile)} holds ${bytes.length} bytes: expected 32 raw bytes or 64 hex characters`,
+    );
   } catch (err) {
     if (err instanceof VaultError) throw err;
-    throw new VaultError('key-missing', `${label(keyFile)} cannot be read (${errnoCode(err) ?? String(err)})`, { cause: err });
+    throw new VaultError('key-missing', `${label(keyFile)} cannot be read (${errnoCode(err) ?? String(err)})`, {
+      cause: err,
+    });
   } finally {
     closeSync(fd);
   }
@@ -125,7 +152,8 @@ function checkCard(card: unknown): VaultCard {
   const c = card as Record<string, unknown>;
   if (typeof c.pan !== 'string' || !/^\d{12,19}$/.test(c.pan)) refuse('a pan that is not 12 to 19 digits');
   if (typeof c.expiry !== 'string' || !/^\d{4}$/.test(c.expiry)) refuse('an expiry that is not YYMM');
-  if (typeof c.entryMode !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(c.entryMode)) refuse('an entry mode that is not a short name');
+  if (typeof c.entryMode !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(c.entryMode))
+    refuse('an entry mode that is not a short name');
   if (c.serviceCode !== undefined && (typeof c.serviceCode !== 'string' || !/^\d{3}$/.test(c.serviceCode))) {
     refuse('a service code that is not 3 digits');
   }
@@ -136,7 +164,10 @@ function checkCard(card: unknown): VaultCard {
 
 function checkAssociatedData(associatedData: unknown): string {
   if (typeof associatedData !== 'string' || associatedData.length === 0) {
-    throw new VaultError('refused-data', 'card vault: associated data (the transaction reference) must be a non-empty string');
+    throw new VaultError(
+      'refused-data',
+      'card vault: associated data (the transaction reference) must be a non-empty string',
+    );
   }
   return associatedData;
 }
@@ -198,7 +229,11 @@ export class CardVault {
   open(blob: Buffer, associatedData: string): VaultCard {
     const ad = aad(checkAssociatedData(associatedData));
     const failed = (why: string, cause?: unknown): never => {
-      throw new VaultError('decrypt-failed', `card vault: cannot open the card data of ${associatedData}: ${why}`, cause === undefined ? undefined : { cause });
+      throw new VaultError(
+        'decrypt-failed',
+        `card vault: cannot open the card data of ${associatedData}: ${why}`,
+        cause === undefined ? undefined : { cause },
+      );
     };
     if (!Buffer.isBuffer(blob) || blob.length < 1 + IV_BYTES + 1 + TAG_BYTES) failed('too short to be a sealed card');
     if (blob[0] !== VERSION) failed(`unknown format version ${String(blob[0])}`);
@@ -261,13 +296,15 @@ export function openVaultAtBoot(input: VaultBootInput): VaultBoot {
     const code = err.code === 'key-invalid' ? 'key-invalid' : 'key-missing';
     return {
       code,
-      fault: `card vault key ${keyFile} ${code === 'key-missing' ? 'is missing or cannot be read' : 'is not a valid key'} and ${waiting}; ${untouched}: ` +
+      fault:
+        `card vault key ${keyFile} ${code === 'key-missing' ? 'is missing or cannot be read' : 'is not a valid key'} and ${waiting}; ${untouched}: ` +
         'restore the key file from the backup of the data directory (mode 0600) and restart; a new key would make them unreadable',
     };
   }
   const wrong = {
     code: 'wrong-key' as const,
-    fault: `card vault key ${keyFile} is not the key the sealed card data was sealed with, and ${waiting}; ${untouched}: ` +
+    fault:
+      `card vault key ${keyFile} is not the key the sealed card data was sealed with, and ${waiting}; ${untouched}: ` +
       'put the original key file back (from the backup taken with this journal) and restart',
   };
   // A matching check value settles it; without one (rows sealed before it was kept) the oldest row is opened.

@@ -15,7 +15,9 @@ export const PIN_ENTRY_CAPABILITY = { capable: '1', none: '2' } as const;
  * mode this table does not know.
  */
 export function posEntryMode(entryMode: string, pinPad: boolean): string {
-  const pan = Object.hasOwn(PAN_ENTRY_MODE, entryMode) ? PAN_ENTRY_MODE[entryMode as keyof typeof PAN_ENTRY_MODE] : undefined;
+  const pan = Object.hasOwn(PAN_ENTRY_MODE, entryMode)
+    ? PAN_ENTRY_MODE[entryMode as keyof typeof PAN_ENTRY_MODE]
+    : undefined;
   if (pan === undefined) return '000';
   return pan + (pinPad ? PIN_ENTRY_CAPABILITY.capable : PIN_ENTRY_CAPABILITY.none);
 }

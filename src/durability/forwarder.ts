@@ -8,7 +8,13 @@ import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { HostError, type AcquirerClient } from '../acquirer/acquirer-client.js';
-import { buildAdvice, buildReversal, REVERSAL_REASON, type FinancialRequest, type ReversalReasonCode } from '../iso8583/index.js';
+import {
+  buildAdvice,
+  buildReversal,
+  REVERSAL_REASON,
+  type FinancialRequest,
+  type ReversalReasonCode,
+} from '../iso8583/index.js';
 import type { Journal, ReversalRow, SafRow } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
 import { judgeAnswer, REFUSED_REASON_PREFIX } from './answer-policy.js';
@@ -65,7 +71,9 @@ function originalOf(r: ReversalRow, card: { pan: string; expiry: string } | unde
 const REASON_CODES: ReadonlySet<string> = new Set(Object.values(REVERSAL_REASON));
 
 function reasonOf(r: ReversalRow): ReversalReasonCode {
-  return r.reasonCode !== null && REASON_CODES.has(r.reasonCode) ? (r.reasonCode as ReversalReasonCode) : REVERSAL_REASON.malfunction;
+  return r.reasonCode !== null && REASON_CODES.has(r.reasonCode)
+    ? (r.reasonCode as ReversalReasonCode)
+    : REVERSAL_REASON.malfunction;
 }
 
 export class Forwarder {
@@ -126,7 +134,10 @@ export class Forwarder {
     // A reversal waiting for its retry time does not hold up the advices of other transactions (see pass()).
     const firsts = [journal.pendingReversals()[0], journal.safQueue(1)[0]].filter((item) => item !== undefined);
     if (firsts.length === 0) return intervalMs;
-    return Math.min(intervalMs, ...firsts.map((item) => (item.nextAttemptAt === null ? 0 : Math.max(0, item.nextAttemptAt - clock.now()))));
+    return Math.min(
+      intervalMs,
+      ...firsts.map((item) => (item.nextAttemptAt === null ? 0 : Math.max(0, item.nextAttemptAt - clock.now()))),
+    );
   }
 
   /** One pass over everything owed; concurrent callers share the pass in flight. */
@@ -171,7 +182,8 @@ export class Forwarder {
   private async pass(options: { ignoreBackoff?: boolean; reversalsOnly?: boolean }): Promise<DrainResult> {
     const result: DrainResult = { reversalsAcknowledged: 0, advicesForwarded: 0, advicesSetAside: 0, blocked: false };
     const now = () => this.deps.clock.now();
-    const due = (item: { nextAttemptAt: number | null }) => options.ignoreBackoff || item.nextAttemptAt === null || item.nextAttemptAt <= now();
+    const due = (item: { nextAttemptAt: number | null }) =>
+      options.ignoreBackoff || item.nextAttemptAt === null || item.nextAttemptAt <= now();
     try {
       // Reversals in order: a later one never overtakes one still waiting for its retry time or refused for now. A
       // reversal held that way blocks only its own transaction: the advices of other STANs may still go (an
@@ -259,9 +271,15 @@ export class Forwarder {
     const key = `reversal:${reversal.id}`;
     const repeat = reversal.attempts > 0;
     const attempts = reversal.attempts + 1;
-    journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: 'sent' });
+    journal.recordReversalAttempt(reversal.id, {
+      attempts,
+      nextAttemptAt: this.nextAttemptAt(attempts),
+      reason: 'sent',
+    });
     const message = buildReversal(originalOf(reversal, this.openReversalCard(reversal)), {
-      repeat, transmittedAt: new Date(this.deps.clock.now()), reason: reasonOf(reversal),
+      repeat,
+      transmittedAt: new Date(this.deps.clock.now()),
+      reason: reasonOf(reversal),
     });
     let reply;
     try {
@@ -270,8 +288,15 @@ export class Forwarder {
       if (!(err instanceof HostError)) throw err;
       const counted = err.sent ? attempts : reversal.attempts;
       const wait = err.sent ? attempts : counted + this.unsentTry(key);
-      journal.recordReversalAttempt(reversal.id, { attempts: counted, nextAttemptAt: this.nextAttemptAt(wait), reason: `${err.code}: ${err.message}` });
-      log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, attempts: counted, reason: err.message }, 'reversal not acknowledged; will retry');
+      journal.recordReversalAttempt(reversal.id, {
+        attempts: counted,
+        nextAttemptAt: this.nextAttemptAt(wait),
+        reason: `${err.code}: ${err.message}`,
+      });
+      log.warn(
+        { txnRef: reversal.txnRef, stan: reversal.stan, attempts: counted, reason: err.message },
+        'reversal not acknowledged; will retry',
+      );
       return 'unreachable';
     }
     this.unsentTries.delete(key);
@@ -288,16 +313,28 @@ export class Forwarder {
       return 'acknowledged';
     }
     if (verdict.kind === 'retry') {
-      journal.recordReversalAttempt(reversal.id, { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}` });
+      journal.recordReversalAttempt(reversal.id, {
+        attempts,
+        nextAttemptAt: this.nextAttemptAt(attempts),
+        reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}`,
+      });
       log.warn({ ...facts, attempts }, 'reversal refused for now; will retry');
       return 'refused';
     }
     const reason = `reversal refused (${verdict.note}): the cardholder may still be owed ${reversal.amount}; settle it with the acquirer`;
     journal.setAsideReversal(reversal.id, reply.responseCode, reason);
-    anomalies.raise('host-rejected', {
-      txnRef: reversal.txnRef, stan: reversal.stan, amount: reversal.amount, currency: reversal.currency,
-      ...(reversal.maskedPan ? { maskedPan: reversal.maskedPan } : {}), reason,
-    }, { show: false });
+    anomalies.raise(
+      'host-rejected',
+      {
+        txnRef: reversal.txnRef,
+        stan: reversal.stan,
+        amount: reversal.amount,
+        currency: reversal.currency,
+        ...(reversal.maskedPan ? { maskedPan: reversal.maskedPan } : {}),
+        reason,
+      },
+      { show: false },
+    );
     log.error(facts, 'reversal set aside');
     return 'set-aside';
   }
@@ -311,7 +348,10 @@ export class Forwarder {
       return { pan, expiry };
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
-      this.deps.log.warn({ txnRef: reversal.txnRef, stan: reversal.stan, reason: err.message }, 'reversal sent without PAN: card data unreadable');
+      this.deps.log.warn(
+        { txnRef: reversal.txnRef, stan: reversal.stan, reason: err.message },
+        'reversal sent without PAN: card data unreadable',
+      );
       return undefined;
     }
   }
@@ -324,7 +364,12 @@ export class Forwarder {
   private async sendAdvices(batch: SafRow[]): Promise<{ forwarded: number; setAside: number; blocked: boolean }> {
     const { journal } = this.deps;
     journal.batch('count advice attempts', () => {
-      for (const item of batch) journal.recordSafAttempt(item.id, { attempts: item.attempts + 1, nextAttemptAt: this.nextAttemptAt(item.attempts + 1), reason: 'sent' });
+      for (const item of batch)
+        journal.recordSafAttempt(item.id, {
+          attempts: item.attempts + 1,
+          nextAttemptAt: this.nextAttemptAt(item.attempts + 1),
+          reason: 'sent',
+        });
     });
     const settled: Array<() => void> = [];
     const flush = () => {
@@ -339,7 +384,12 @@ export class Forwarder {
         // The advices behind it never left: take back their attempt, so they go as a first 0220 later.
         const unsent = batch.slice(index + 1);
         settled.push(() => {
-          for (const rest of unsent) journal.recordSafAttempt(rest.id, { attempts: rest.attempts, nextAttemptAt: rest.nextAttemptAt, reason: rest.reason ?? 'not sent yet' });
+          for (const rest of unsent)
+            journal.recordSafAttempt(rest.id, {
+              attempts: rest.attempts,
+              nextAttemptAt: rest.nextAttemptAt,
+              reason: rest.reason ?? 'not sent yet',
+            });
         });
         break;
       }
@@ -352,12 +402,21 @@ export class Forwarder {
     return tally;
   }
 
-  private async sendAdvice(item: SafRow): Promise<{ kind: 'forwarded' | 'set-aside' | 'retry' | 'blocked'; write: () => void }> {
+  private async sendAdvice(
+    item: SafRow,
+  ): Promise<{ kind: 'forwarded' | 'set-aside' | 'retry' | 'blocked'; write: () => void }> {
     const { journal, anomalies } = this.deps;
-    const facts = { txnRef: item.txnRef, stan: item.stan, amount: item.amount, currency: item.currency, maskedPan: item.maskedPan };
+    const facts = {
+      txnRef: item.txnRef,
+      stan: item.stan,
+      amount: item.amount,
+      currency: item.currency,
+      maskedPan: item.maskedPan,
+    };
     let card;
     try {
-      if (!this.deps.vault || !item.cardBlob) throw new VaultError('decrypt-failed', 'no card data or no key to read it');
+      if (!this.deps.vault || !item.cardBlob)
+        throw new VaultError('decrypt-failed', 'no card data or no key to read it');
       card = this.deps.vault.open(item.cardBlob, item.txnRef);
     } catch (err) {
       const reason = `card data unreadable: ${(err as Error).message}`;
@@ -390,23 +449,44 @@ export class Forwarder {
     const attempts = item.attempts + 1;
     let reply;
     try {
-      reply = await this.deps.acquirer.send(buildAdvice(request, { repeat, transmittedAt: new Date(this.deps.clock.now()) }), { timeoutMs: this.deps.responseTimeoutMs });
+      reply = await this.deps.acquirer.send(
+        buildAdvice(request, { repeat, transmittedAt: new Date(this.deps.clock.now()) }),
+        { timeoutMs: this.deps.responseTimeoutMs },
+      );
     } catch (err) {
       if (!(err instanceof HostError)) throw err;
       // Nothing left (a refused connect): the attempt is taken back, so the next try is still a first 0220.
       const counted = err.sent ? attempts : item.attempts;
       const wait = err.sent ? attempts : counted + this.unsentTry(key);
-      const attempt = { attempts: counted, nextAttemptAt: this.nextAttemptAt(wait), reason: `${err.code}: ${err.message}` };
-      this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, reason: err.message }, 'advice not acknowledged; will retry');
+      const attempt = {
+        attempts: counted,
+        nextAttemptAt: this.nextAttemptAt(wait),
+        reason: `${err.code}: ${err.message}`,
+      };
+      this.deps.log.warn(
+        { txnRef: item.txnRef, stan: item.stan, reason: err.message },
+        'advice not acknowledged; will retry',
+      );
       return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
     }
     this.unsentTries.delete(key);
-    const verdict = judgeAnswer('advice', reply.responseCode, { repeat, previousRefused: item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false });
-    if (verdict.kind === 'settled') return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
+    const verdict = judgeAnswer('advice', reply.responseCode, {
+      repeat,
+      previousRefused: item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false,
+    });
+    if (verdict.kind === 'settled')
+      return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
     if (verdict.kind === 'retry') {
       // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.
-      const attempt = { attempts, nextAttemptAt: this.nextAttemptAt(attempts), reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}` };
-      this.deps.log.warn({ txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode }, 'advice refused for now; will retry');
+      const attempt = {
+        attempts,
+        nextAttemptAt: this.nextAttemptAt(attempts),
+        reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}`,
+      };
+      this.deps.log.warn(
+        { txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode },
+        'advice refused for now; will retry',
+      );
       return { kind: 'retry', write: () => journal.recordSafAttempt(item.id, attempt) };
     }
     // A rejected advice never blocks the queue: the merchant is told, the next item goes.

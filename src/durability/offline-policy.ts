@@ -35,11 +35,15 @@ export function decideOffline(
   if (sale.kind === 'refund' && !limits.allowRefunds) return refuse('refunds need the host');
   if (sale.entryMode === undefined) return refuse('no card data to forward');
   if (!limits.entryModes.includes(sale.entryMode)) return refuse(`${sale.entryMode} cards are not accepted offline`);
-  if (sale.amount > limits.floorLimit) return refuse(`amount ${sale.amount} is over the offline floor limit ${limits.floorLimit}`);
+  if (sale.amount > limits.floorLimit)
+    return refuse(`amount ${sale.amount} is over the offline floor limit ${limits.floorLimit}`);
   if (queue.count + 1 > limits.maxCount) return refuse(`offline queue is full (${queue.count} of ${limits.maxCount})`);
   if (queue.total + sale.amount > limits.maxTotal) return refuse(`offline total would exceed ${limits.maxTotal}`);
   if (queue.oldestAt !== null && now - queue.oldestAt > limits.maxAgeMs) {
-    const age = limits.maxAgeMs >= 3_600_000 ? `${Math.round(limits.maxAgeMs / 3_600_000)} h` : `${Math.max(1, Math.round(limits.maxAgeMs / 60_000))} min`;
+    const age =
+      limits.maxAgeMs >= 3_600_000
+        ? `${Math.round(limits.maxAgeMs / 3_600_000)} h`
+        : `${Math.max(1, Math.round(limits.maxAgeMs / 60_000))} min`;
     return refuse(`the oldest offline sale is older than ${age} and not yet forwarded`);
   }
   return { allowed: true };

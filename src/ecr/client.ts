@@ -13,11 +13,17 @@ export class EcrClient {
   private buffer = '';
   private counter = 0;
   private readonly idPrefix = randomBytes(4).toString('hex');
-  private readonly waiters = new Map<string, { messages: EcrMessage[]; resolve: (m: EcrMessage[]) => void; onMessage?: (m: EcrMessage) => void }>();
+  private readonly waiters = new Map<
+    string,
+    { messages: EcrMessage[]; resolve: (m: EcrMessage[]) => void; onMessage?: (m: EcrMessage) => void }
+  >();
   /** Replies that matched no request in flight (protocol errors with a null id, late events). */
   readonly stray: EcrMessage[] = [];
 
-  private constructor(private readonly socket: net.Socket, private readonly token?: string) {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly token?: string,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', () => {});

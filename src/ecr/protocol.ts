@@ -63,20 +63,20 @@ export function isSimulatorCommand(cmd: EcrCommand): cmd is Extract<EcrCommand, 
 const ID_EXPECTED = 'a string of 1 to 64 characters or an integer';
 const ID_NOT_CARD = 'an id that is not a card number';
 const idSchema = z
-  .union(
-    [
-      z.string().min(1).max(64),
-      z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-    ],
-    { error: ID_EXPECTED },
-  )
+  .union([z.string().min(1).max(64), z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER)], {
+    error: ID_EXPECTED,
+  })
   .transform((v) => String(v))
   // Echoed in every reply and kept in the journal: see idHoldsCardNumber.
   .refine((v) => !idHoldsCardNumber(v), { error: ID_NOT_CARD });
 
 function int(min: number, max: number) {
   const expected = `an integer from ${min} to ${max}`;
-  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+  return z
+    .number({ error: expected })
+    .int({ error: expected })
+    .min(min, { error: expected })
+    .max(max, { error: expected });
 }
 
 function str(expected: string, min: number, max: number) {
@@ -102,14 +102,23 @@ function command<C extends EcrCommand, S extends z.core.$ZodLooseShape>(cmd: C, 
 
 const saleSchema = command('sale', { amount, currency: currency.optional() });
 const supervisorPin = str('a PIN string of 1 to 16 characters', 1, 16);
-const refundSchema = command('refund', { amount, currency: currency.optional(), supervisorPin: supervisorPin.optional() });
+const refundSchema = command('refund', {
+  amount,
+  currency: currency.optional(),
+  supervisorPin: supervisorPin.optional(),
+});
 const voidSchema = command('void', { stan, supervisorPin: supervisorPin.optional() });
 const unlockSchema = command('unlock', { supervisorPin: supervisorPin.optional() });
 const cancelSchema = command('cancel', {});
 const confirmSchema = command('confirm', {});
 const statusSchema = command('status', {});
 const reprintSchema = command('reprint', { stan: stan.optional() });
-const slipSchema = command('slip', { code: z.string({ error: 'an anomaly code like "E301"' }).regex(/^E\d{3}$/, { error: 'an anomaly code like "E301"' }).optional() });
+const slipSchema = command('slip', {
+  code: z
+    .string({ error: 'an anomaly code like "E301"' })
+    .regex(/^E\d{3}$/, { error: 'an anomaly code like "E301"' })
+    .optional(),
+});
 const selftestSchema = command('selftest', {});
 // The simulated cardholder takes a card out when the terminal asks, unless told to leave it in (`stays`).
 const simCardSchema = command('sim.card', {
@@ -292,12 +301,14 @@ export function idHoldsCardNumber(id: string): boolean {
 function describe(value: unknown, field: string): string {
   if (value === undefined) return 'nothing';
   // Echoed text is free text: any Luhn-valid run is kept out of the reply.
-  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValid)) return 'a value holding card data (not repeated)';
+  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValid))
+    return 'a value holding card data (not repeated)';
   if (value === null) return 'null';
   // Objects and arrays are never stringified: a deeply nested value would overflow JSON.stringify's stack.
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (SECRET_FIELDS.has(field)) return typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`;
+  if (SECRET_FIELDS.has(field))
+    return typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`;
   if (typeof value === 'string') return JSON.stringify(clip(value));
   return String(value);
 }
@@ -348,7 +359,15 @@ function parse(line: string): ParseResult {
   const idResult = idSchema.safeParse(Object.hasOwn(obj, 'id') ? obj.id : undefined);
   if (!idResult.success) {
     if (idResult.error.issues[0]?.message === ID_NOT_CARD) {
-      return { ok: false, error: ecrError(null, 'invalid-request', `id: expected ${ID_NOT_CARD}, found a card number (not repeated)`, 'id') };
+      return {
+        ok: false,
+        error: ecrError(
+          null,
+          'invalid-request',
+          `id: expected ${ID_NOT_CARD}, found a card number (not repeated)`,
+          'id',
+        ),
+      };
     }
     return { ok: false, error: fieldError(null, obj, 'id', ID_EXPECTED) };
   }
@@ -362,7 +381,12 @@ function parse(line: string): ParseResult {
   if (!schema) {
     return {
       ok: false,
-      error: ecrError(id, 'unknown-command', `cmd: expected one of ${ECR_COMMANDS.join(', ')}, found ${describe(cmd, 'cmd')}`, 'cmd'),
+      error: ecrError(
+        id,
+        'unknown-command',
+        `cmd: expected one of ${ECR_COMMANDS.join(', ')}, found ${describe(cmd, 'cmd')}`,
+        'cmd',
+      ),
     };
   }
 

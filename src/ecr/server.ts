@@ -152,7 +152,9 @@ class SocketSession implements EcrSession {
       text = JSON.stringify(reply);
     } catch {
       // A reply that cannot be serialised (a cycle, a BigInt) is a handler bug; the client still gets an answer.
-      text = JSON.stringify(ecrError(typeof reply.id === 'string' ? reply.id : null, 'internal', 'the reply could not be encoded'));
+      text = JSON.stringify(
+        ecrError(typeof reply.id === 'string' ? reply.id : null, 'internal', 'the reply could not be encoded'),
+      );
     }
     this.socket.write(`${text}\n`);
     // A register that stops reading must not make the terminal buffer without limit.
@@ -358,7 +360,11 @@ export class EcrServer {
       if ('tooLong' in event) {
         this.protocolError(
           conn,
-          ecrError(null, 'line-too-long', `line longer than ${this.maxLineBytes} bytes; discarded up to the next newline`),
+          ecrError(
+            null,
+            'line-too-long',
+            `line longer than ${this.maxLineBytes} bytes; discarded up to the next newline`,
+          ),
         );
         continue;
       }
@@ -391,7 +397,10 @@ export class EcrServer {
       return;
     }
     if (isSimulatorCommand(request.cmd) && !this.options.simulatorCommands) {
-      this.protocolError(conn, ecrError(request.id, 'not-allowed', `${request.cmd} is only available in simulator mode`, 'cmd'));
+      this.protocolError(
+        conn,
+        ecrError(request.id, 'not-allowed', `${request.cmd} is only available in simulator mode`, 'cmd'),
+      );
       return;
     }
 

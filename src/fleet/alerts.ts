@@ -182,8 +182,15 @@ export class AlertEngine {
       this.slots.set(slotKey, slot);
       if (report) {
         const alert: Alert = {
-          at, state: report, rule: this.names[i] ?? rule.type, type: rule.type, key: view.key, fleet: view.fleet,
-          terminalId: view.terminalId, value: cond.value, message: cond.detail,
+          at,
+          state: report,
+          rule: this.names[i] ?? rule.type,
+          type: rule.type,
+          key: view.key,
+          fleet: view.fleet,
+          terminalId: view.terminalId,
+          value: cond.value,
+          message: cond.detail,
         };
         changed.push(alert);
         this.onAlert(alert);
@@ -214,9 +221,10 @@ export class AlertEngine {
           active: since !== null && forMs > rule.longerThanMinutes * MINUTE,
           sustained: since !== null,
           value: forMs / MINUTE,
-          detail: since === null
-            ? `reachable again (${view.status})`
-            : `${what} for ${minutes(forMs)} (limit ${minutes(rule.longerThanMinutes * MINUTE)})`,
+          detail:
+            since === null
+              ? `reachable again (${view.status})`
+              : `${what} for ${minutes(forMs)} (limit ${minutes(rule.longerThanMinutes * MINUTE)})`,
         };
       }
       case 'saf-age': {
@@ -245,8 +253,11 @@ export class AlertEngine {
           active: since !== undefined && forMs > rule.longerThanMinutes * MINUTE,
           sustained: since !== undefined,
           value: pending,
-          detail: `${pending} pending reversal${pending === 1 ? '' : 's'}` +
-            (since === undefined ? ` (limit ${rule.above})` : ` for ${minutes(forMs)} (limit ${rule.above} for ${minutes(rule.longerThanMinutes * MINUTE)})`),
+          detail:
+            `${pending} pending reversal${pending === 1 ? '' : 's'}` +
+            (since === undefined
+              ? ` (limit ${rule.above})`
+              : ` for ${minutes(forMs)} (limit ${rule.above} for ${minutes(rule.longerThanMinutes * MINUTE)})`),
         };
       }
     }

@@ -6,7 +6,17 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { deepMerge, isObject, JsoncFileError, put, readJsoncObjectFile, schemaProblems, valueAt, type Json, type JsonObject } from '../config/jsonc-file.js';
+import {
+  deepMerge,
+  isObject,
+  JsoncFileError,
+  put,
+  readJsoncObjectFile,
+  schemaProblems,
+  valueAt,
+  type Json,
+  type JsonObject,
+} from '../config/jsonc-file.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -17,7 +27,11 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 function int(min: number, max: number) {
   const expected = max >= MAX_TIMER_MS ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+  return z
+    .number({ error: expected })
+    .int({ error: expected })
+    .min(min, { error: expected })
+    .max(max, { error: expected });
 }
 
 function positive(max: number, unit: string) {
@@ -42,13 +56,16 @@ const bool = z.boolean({ error: 'true or false' });
 
 const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:', 'tls:'];
 const urlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
-const mqttUrl = z.string({ error: urlExpected }).refine((v) => {
-  try {
-    return MQTT_SCHEMES.includes(new URL(v).protocol);
-  } catch {
-    return false;
-  }
-}, { error: urlExpected });
+const mqttUrl = z.string({ error: urlExpected }).refine(
+  (v) => {
+    try {
+      return MQTT_SCHEMES.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { error: urlExpected },
+);
 
 const ruleTypes = ['event-burst', 'unreachable', 'saf-age', 'pending-reversals'] as const;
 const ruleName = str('a non-empty name').optional();
@@ -60,7 +77,11 @@ const ruleSchemas = {
     moreThan: int(0, 1_000_000),
     withinMinutes: positive(7 * 24 * 60, 'minutes'),
   }),
-  unreachable: obj({ type: z.literal('unreachable'), name: ruleName, longerThanMinutes: positive(7 * 24 * 60, 'minutes') }),
+  unreachable: obj({
+    type: z.literal('unreachable'),
+    name: ruleName,
+    longerThanMinutes: positive(7 * 24 * 60, 'minutes'),
+  }),
   'saf-age': obj({ type: z.literal('saf-age'), name: ruleName, aboveHours: positive(24 * 365, 'hours') }),
   'pending-reversals': obj({
     type: z.literal('pending-reversals'),
@@ -69,11 +90,13 @@ const ruleSchemas = {
     longerThanMinutes: positive(7 * 24 * 60, 'minutes'),
   }),
 };
-const rule = z.discriminatedUnion('type', [
-  ruleSchemas['event-burst'], ruleSchemas.unreachable, ruleSchemas['saf-age'], ruleSchemas['pending-reversals'],
-], {
-  error: `a rule whose "type" is one of ${ruleTypes.map((t) => JSON.stringify(t)).join(', ')}`,
-});
+const rule = z.discriminatedUnion(
+  'type',
+  [ruleSchemas['event-burst'], ruleSchemas.unreachable, ruleSchemas['saf-age'], ruleSchemas['pending-reversals']],
+  {
+    error: `a rule whose "type" is one of ${ruleTypes.map((t) => JSON.stringify(t)).join(', ')}`,
+  },
+);
 
 export const fleetConfigSchema = obj({
   mqtt: obj({
@@ -91,7 +114,11 @@ export const fleetConfigSchema = obj({
     }).superRefine((v, ctx) => {
       if ((v.certFile === null) !== (v.keyFile === null)) {
         const [missing, set] = v.certFile === null ? ['certFile', 'keyFile'] : ['keyFile', 'certFile'];
-        ctx.addIssue({ code: 'custom', path: [missing], message: `a file path, since ${set} is set (set both or neither)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: `a file path, since ${set} is set (set both or neither)`,
+        });
       }
     }),
   }),
@@ -107,7 +134,10 @@ export const fleetConfigSchema = obj({
   anomalyWindowMinutes: positive(7 * 24 * 60, 'minutes'),
   alerts: obj({
     checkIntervalSeconds: positive(3_600, 'seconds'),
-    clearAfterSeconds: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).max(86_400, { error: 'a number of seconds >= 0' }),
+    clearAfterSeconds: z
+      .number({ error: 'a number of seconds >= 0' })
+      .min(0, { error: 'a number of seconds >= 0' })
+      .max(86_400, { error: 'a number of seconds >= 0' }),
     rules: z.array(rule, { error: 'a list of rules' }).max(1_000, { error: 'at most 1000 rules' }),
   }),
   commandTimeoutSeconds: positive(3_600, 'seconds'),
@@ -115,7 +145,6 @@ export const fleetConfigSchema = obj({
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
-
 
 /** What runs without a config file: a broker on this machine, every fleet, the four usual alerts. */
 export const FLEET_DEFAULTS: JsonObject = {
@@ -201,7 +230,8 @@ export function loadFleetConfig(opts: LoadFleetConfigOptions = {}): FleetConfig 
   set(['share'], opts.overrides?.share, '--share');
 
   const result = fleetConfigSchema.safeParse(merged);
-  if (!result.success) throw new FleetConfigError(schemaProblems(result.error.issues, merged, sources, (path) => knownKeys(path, merged)));
+  if (!result.success)
+    throw new FleetConfigError(schemaProblems(result.error.issues, merged, sources, (path) => knownKeys(path, merged)));
   return result.data;
 }
 

@@ -77,7 +77,10 @@ export class BrokerUnavailableError extends Error {
 const REFUSED_CODES = new Set([4, 5, 134, 135, 138, 140]);
 
 export function defaultClientId(): string {
-  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 20) || 'host';
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '')
+      .slice(0, 20) || 'host';
   return `pos-fleet-${host}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -89,7 +92,9 @@ export function brokerOptionsFromConfig(config: FleetConfig): BrokerOptions {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(
+        `cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   };
   const ca = read(mqtt.tls.caFile, 'CA file (mqtt.tls.caFile)');
@@ -155,8 +160,11 @@ async function connectClient(opts: BrokerOptions, clock: Clock): Promise<MqttCli
       }
     };
     const timer = clock.setTimeout(() => {
-      done(new BrokerUnavailableError(
-        `no connection to the broker at ${opts.url} within ${limitMs / 1000} s${lastError ? `: ${lastError.message}` : ''}`));
+      done(
+        new BrokerUnavailableError(
+          `no connection to the broker at ${opts.url} within ${limitMs / 1000} s${lastError ? `: ${lastError.message}` : ''}`,
+        ),
+      );
     }, limitMs);
     client.on('connect', onConnect);
     client.on('error', onError);
@@ -179,7 +187,9 @@ export class FleetConsumer {
   constructor(private readonly opts: ConsumerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.filter = subscriptionFilter(opts.fleet, opts.share);
-    this.decoder = new TelemetryDecoder(opts.maxPayloadBytes !== undefined ? { maxPayloadBytes: opts.maxPayloadBytes } : {});
+    this.decoder = new TelemetryDecoder(
+      opts.maxPayloadBytes !== undefined ? { maxPayloadBytes: opts.maxPayloadBytes } : {},
+    );
   }
 
   /** Connects, subscribes, and resolves once the subscription is granted. Reconnects and resubscribes by itself. */
@@ -187,7 +197,9 @@ export class FleetConsumer {
     const client = await connectClient(this.opts, this.clock);
     this.client = client;
     this.setConnected(true);
-    client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => this.handle(topic, payload, packet));
+    client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) =>
+      this.handle(topic, payload, packet),
+    );
     client.on('connect', () => this.setConnected(true));
     client.on('close', () => this.setConnected(false));
     client.on('error', (err) => this.opts.onError?.(err));
@@ -284,10 +296,17 @@ export function defaultOperator(): string {
 }
 
 /** Encodes a fleet command as it goes on the wire. */
-export function encodeCommand(c: { commandId: string; name: FleetCommand; issuedAtMs: number; issuedBy: string }): Uint8Array {
+export function encodeCommand(c: {
+  commandId: string;
+  name: FleetCommand;
+  issuedAtMs: number;
+  issuedBy: string;
+}): Uint8Array {
   const name = commandNames.value(c.name);
   if (name === undefined) throw new Error(`the telemetry contract has no command ${JSON.stringify(c.name)}`);
-  return wire.Command.encode(wire.Command.create({ commandId: c.commandId, name, issuedAtMs: c.issuedAtMs, issuedBy: c.issuedBy })).finish();
+  return wire.Command.encode(
+    wire.Command.create({ commandId: c.commandId, name, issuedAtMs: c.issuedAtMs, issuedBy: c.issuedBy }),
+  ).finish();
 }
 
 /**
@@ -305,8 +324,11 @@ export async function sendCommand(opts: SendCommandOptions): Promise<CommandResu
     const resultTopic = topicFor(opts.fleet, opts.terminalId, 'cmd-result');
     const result = new Promise<CommandResultMessage>((resolve, reject) => {
       const timer = clock.setTimeout(() => {
-        reject(new CommandTimeoutError(
-          `no result from ${opts.fleet}/${opts.terminalId} for ${opts.name} (command ${commandId}) within ${timeoutMs / 1000} s`));
+        reject(
+          new CommandTimeoutError(
+            `no result from ${opts.fleet}/${opts.terminalId} for ${opts.name} (command ${commandId}) within ${timeoutMs / 1000} s`,
+          ),
+        );
       }, timeoutMs);
       client.on('message', (topic: string, payload: Buffer) => {
         if (topic !== resultTopic) return;
@@ -319,10 +341,18 @@ export async function sendCommand(opts: SendCommandOptions): Promise<CommandResu
     });
     result.catch(() => undefined); // rejection is handled by the await below
     const granted = await client.subscribeAsync(resultTopic, { qos: 1 });
-    if (granted.some((g) => g.qos === 128)) throw new BrokerRefusedError(`the broker refused the subscription ${resultTopic}`);
+    if (granted.some((g) => g.qos === 128))
+      throw new BrokerRefusedError(`the broker refused the subscription ${resultTopic}`);
     await client.publishAsync(
       topicFor(opts.fleet, opts.terminalId, 'cmd'),
-      Buffer.from(encodeCommand({ commandId, name: opts.name, issuedAtMs: clock.now(), issuedBy: opts.issuedBy ?? defaultOperator() })),
+      Buffer.from(
+        encodeCommand({
+          commandId,
+          name: opts.name,
+          issuedAtMs: clock.now(),
+          issuedBy: opts.issuedBy ?? defaultOperator(),
+        }),
+      ),
       { qos: 1, retain: false },
     );
     return await result;

@@ -25,7 +25,12 @@ export type DecodeErrorCode =
   | 'header-mismatch'; // header names another terminal or fleet than the topic
 
 export const DECODE_ERROR_CODES: readonly DecodeErrorCode[] = [
-  'bad-topic', 'too-large', 'empty-payload', 'bad-payload', 'missing-header', 'header-mismatch',
+  'bad-topic',
+  'too-large',
+  'empty-payload',
+  'bad-payload',
+  'missing-header',
+  'header-mismatch',
 ];
 
 export class TelemetryDecodeError extends Error {
@@ -49,7 +54,9 @@ export class TelemetryDecodeError extends Error {
 type Open<N extends string> = N | (string & {});
 
 export type BootReasonName = Open<'unspecified' | 'clean' | 'crash' | 'power-loss' | 'watchdog' | 'first'>;
-export type OperationStateName = Open<'unspecified' | 'starting' | 'ready' | 'degraded' | 'locked' | 'transacting' | 'self-testing'>;
+export type OperationStateName = Open<
+  'unspecified' | 'starting' | 'ready' | 'degraded' | 'locked' | 'transacting' | 'self-testing'
+>;
 export type CheckStatusName = Open<'unspecified' | 'ok' | 'warn' | 'fault'>;
 export type SeverityName = Open<'unspecified' | 'info' | 'warning' | 'error' | 'critical'>;
 export type CommandNameName = Open<'unspecified' | 'run-self-test' | 'send-health' | 'rebirth' | 'unlock'>;
@@ -69,7 +76,9 @@ function enumNames(generated: object, prefix: string, required: readonly string[
     byNumber.set(value, name);
     byName.set(name, value);
   }
-  for (const name of required) if (!byName.has(name)) throw new Error(`telemetry enum ${prefix}${name.toUpperCase().replace(/-/g, '_')} is missing`);
+  for (const name of required)
+    if (!byName.has(name))
+      throw new Error(`telemetry enum ${prefix}${name.toUpperCase().replace(/-/g, '_')} is missing`);
   return {
     name: (n: number | null | undefined): string => byNumber.get(n ?? 0) ?? `unknown-${n ?? 0}`,
     /** The wire number of a name, or undefined for a name the contract does not have. */
@@ -79,10 +88,27 @@ function enumNames(generated: object, prefix: string, required: readonly string[
 }
 
 export const bootReasons = enumNames(wire.BootReason, 'BOOT_REASON_', ['unspecified']);
-export const operationStates = enumNames(wire.OperationState, 'OPERATION_STATE_', ['unspecified', 'ready', 'degraded', 'locked']);
+export const operationStates = enumNames(wire.OperationState, 'OPERATION_STATE_', [
+  'unspecified',
+  'ready',
+  'degraded',
+  'locked',
+]);
 export const checkStatuses = enumNames(wire.CheckStatus, 'CHECK_STATUS_', ['unspecified', 'ok', 'warn', 'fault']);
-export const severities = enumNames(wire.Severity, 'SEVERITY_', ['unspecified', 'info', 'warning', 'error', 'critical']);
-export const commandNames = enumNames(wire.CommandName, 'COMMAND_NAME_', ['unspecified', 'run-self-test', 'send-health', 'rebirth', 'unlock']);
+export const severities = enumNames(wire.Severity, 'SEVERITY_', [
+  'unspecified',
+  'info',
+  'warning',
+  'error',
+  'critical',
+]);
+export const commandNames = enumNames(wire.CommandName, 'COMMAND_NAME_', [
+  'unspecified',
+  'run-self-test',
+  'send-health',
+  'rebirth',
+  'unlock',
+]);
 export const commandErrors = enumNames(wire.CommandError, 'COMMAND_ERROR_', ['none']);
 
 // ---- decoded shapes ------------------------------------------------------------------------------------------
@@ -250,13 +276,21 @@ export function parseTopic(topic: string): TopicParts {
   const parts = topic.split('/');
   const [root, version, fleet, terminalId, type] = parts;
   if (parts.length !== 5 || `${root}/${version}` !== TOPIC_ROOT) {
-    throw new TelemetryDecodeError('bad-topic', topic, `topic ${JSON.stringify(topic)} is not ${TOPIC_ROOT}/<fleet>/<terminal>/<type>`);
+    throw new TelemetryDecodeError(
+      'bad-topic',
+      topic,
+      `topic ${JSON.stringify(topic)} is not ${TOPIC_ROOT}/<fleet>/<terminal>/<type>`,
+    );
   }
   if (fleet === undefined || terminalId === undefined || !isTopicLevel(fleet) || !isTopicLevel(terminalId)) {
     throw new TelemetryDecodeError('bad-topic', topic, `topic ${JSON.stringify(topic)} has an empty fleet or terminal`);
   }
   if (!(MESSAGE_TYPES as readonly string[]).includes(type ?? '')) {
-    throw new TelemetryDecodeError('bad-topic', topic, `topic ${JSON.stringify(topic)}: unknown message type ${JSON.stringify(type)}`);
+    throw new TelemetryDecodeError(
+      'bad-topic',
+      topic,
+      `topic ${JSON.stringify(topic)}: unknown message type ${JSON.stringify(type)}`,
+    );
   }
   return { fleet, terminalId, type: type as MessageType };
 }
@@ -272,7 +306,8 @@ export function topicFor(fleet: string, terminalId: string, type: MessageType): 
  * subscription so several consumers in one group each get a share of the messages.
  */
 export function subscriptionFilter(fleet?: string, shareGroup?: string): string {
-  if (fleet !== undefined && !isTopicLevel(fleet)) throw new Error(`fleet ${JSON.stringify(fleet)} cannot be a topic level`);
+  if (fleet !== undefined && !isTopicLevel(fleet))
+    throw new Error(`fleet ${JSON.stringify(fleet)} cannot be a topic level`);
   if (shareGroup !== undefined && !isTopicLevel(shareGroup)) {
     throw new Error(`share group ${JSON.stringify(shareGroup)} cannot be a topic level`);
   }
@@ -308,14 +343,25 @@ function header(raw: RawHeader | null | undefined, parts: TopicParts, topic: str
     sentAtMs: num(raw.sentAtMs),
   };
   if (h.terminalId === '' || h.bootId === '') {
-    throw new TelemetryDecodeError('missing-header', topic, `${parts.type} on ${topic} has no terminal id or boot id in its header`);
+    throw new TelemetryDecodeError(
+      'missing-header',
+      topic,
+      `${parts.type} on ${topic} has no terminal id or boot id in its header`,
+    );
   }
   if (h.terminalId !== parts.terminalId) {
     throw new TelemetryDecodeError(
-      'header-mismatch', topic, `${parts.type} on ${topic} claims terminal ${JSON.stringify(h.terminalId)}`);
+      'header-mismatch',
+      topic,
+      `${parts.type} on ${topic} claims terminal ${JSON.stringify(h.terminalId)}`,
+    );
   }
   if (h.fleet !== '' && h.fleet !== parts.fleet) {
-    throw new TelemetryDecodeError('header-mismatch', topic, `${parts.type} on ${topic} claims fleet ${JSON.stringify(h.fleet)}`);
+    throw new TelemetryDecodeError(
+      'header-mismatch',
+      topic,
+      `${parts.type} on ${topic} claims fleet ${JSON.stringify(h.fleet)}`,
+    );
   }
   return h;
 }
@@ -337,15 +383,24 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, opts: Decode
   const parts = parseTopic(topic);
   const max = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   if (payload.length > max) {
-    throw new TelemetryDecodeError('too-large', topic, `${parts.type} on ${topic} is ${payload.length} bytes, over the ${max} byte limit`);
+    throw new TelemetryDecodeError(
+      'too-large',
+      topic,
+      `${parts.type} on ${topic} is ${payload.length} bytes, over the ${max} byte limit`,
+    );
   }
-  if (payload.length === 0) throw new TelemetryDecodeError('empty-payload', topic, `${parts.type} on ${topic} is empty`);
+  if (payload.length === 0)
+    throw new TelemetryDecodeError('empty-payload', topic, `${parts.type} on ${topic} is empty`);
   const env: Envelope = { topic, fleet: parts.fleet, terminalId: parts.terminalId };
   try {
     return decodeBody(parts, env, payload);
   } catch (err) {
     if (err instanceof TelemetryDecodeError) throw err;
-    throw new TelemetryDecodeError('bad-payload', topic, `${parts.type} on ${topic} does not decode: ${(err as Error).message}`);
+    throw new TelemetryDecodeError(
+      'bad-payload',
+      topic,
+      `${parts.type} on ${topic} does not decode: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -355,10 +410,17 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
     case 'birth': {
       const m = wire.Birth.decode(payload);
       return {
-        ...env, type: 'birth', header: header(m.header, parts, topic),
-        firmwareVersion: m.firmwareVersion, configVersion: m.configVersion, capabilities: strings(m.capabilities),
-        bootReason: bootReasons.name(m.bootReason), bootedAtMs: num(m.bootedAtMs), model: m.model,
-        session: m.session ?? 0, healthIntervalMs: m.healthIntervalMs ?? 0,
+        ...env,
+        type: 'birth',
+        header: header(m.header, parts, topic),
+        firmwareVersion: m.firmwareVersion,
+        configVersion: m.configVersion,
+        capabilities: strings(m.capabilities),
+        bootReason: bootReasons.name(m.bootReason),
+        bootedAtMs: num(m.bootedAtMs),
+        model: m.model,
+        session: m.session ?? 0,
+        healthIntervalMs: m.healthIntervalMs ?? 0,
       };
     }
     case 'health': {
@@ -367,28 +429,44 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
       const link = m.link;
       const res = m.resources;
       return {
-        ...env, type: 'health', header: header(m.header, parts, topic),
+        ...env,
+        type: 'health',
+        header: header(m.header, parts, topic),
         state: operationStates.name(m.state),
         limitations: strings(m.limitations),
         lockReasons: strings(m.lockReasons),
         components: (m.components ?? []).map((c) => ({
-          component: c.component ?? '', status: checkStatuses.name(c.status), code: c.code ?? '', detail: c.detail ?? '',
+          component: c.component ?? '',
+          status: checkStatuses.name(c.status),
+          code: c.code ?? '',
+          detail: c.detail ?? '',
           durationMs: c.durationMs ?? 0,
         })),
         pendingReversals: m.pendingReversals,
-        storeAndForward: { depth: saf?.depth ?? 0, totalMinor: num(saf?.totalMinor), oldestAgeMs: num(saf?.oldestAgeMs) },
+        storeAndForward: {
+          depth: saf?.depth ?? 0,
+          totalMinor: num(saf?.totalMinor),
+          oldestAgeMs: num(saf?.oldestAgeMs),
+        },
         outcomes: counters(m.outcomes),
         anomalies: counters(m.anomalies),
         link: link
           ? {
-              hostUp: link.hostUp ?? false, networkUp: link.networkUp ?? false, interface: link.interface ?? '',
-              signalDbm: link.signalDbm ?? 0, signalPercent: link.signalPercent ?? 0, hostRttMs: link.hostRttMs ?? 0,
+              hostUp: link.hostUp ?? false,
+              networkUp: link.networkUp ?? false,
+              interface: link.interface ?? '',
+              signalDbm: link.signalDbm ?? 0,
+              signalPercent: link.signalPercent ?? 0,
+              hostRttMs: link.hostRttMs ?? 0,
             }
           : null,
         resources: res
           ? {
-              rssBytes: num(res.rssBytes), heapUsedBytes: num(res.heapUsedBytes), cpuPercent: res.cpuPercent ?? 0,
-              diskFreeBytes: num(res.diskFreeBytes), uptimeS: num(res.uptimeS),
+              rssBytes: num(res.rssBytes),
+              heapUsedBytes: num(res.heapUsedBytes),
+              cpuPercent: res.cpuPercent ?? 0,
+              diskFreeBytes: num(res.diskFreeBytes),
+              uptimeS: num(res.uptimeS),
             }
           : null,
         telemetryDropped: num(m.telemetryDropped),
@@ -399,30 +477,56 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
     case 'event': {
       const m = wire.Event.decode(payload);
       return {
-        ...env, type: 'event', header: header(m.header, parts, topic),
-        kind: m.kind, code: m.code, name: m.name, severity: severities.name(m.severity), severityLevel: m.severity,
-        atMs: num(m.atMs), stan: m.stan, amountMinor: num(m.amountMinor), currency: m.currency, maskedPan: m.maskedPan,
-        message: m.message, txnRef: m.txnRef,
+        ...env,
+        type: 'event',
+        header: header(m.header, parts, topic),
+        kind: m.kind,
+        code: m.code,
+        name: m.name,
+        severity: severities.name(m.severity),
+        severityLevel: m.severity,
+        atMs: num(m.atMs),
+        stan: m.stan,
+        amountMinor: num(m.amountMinor),
+        currency: m.currency,
+        maskedPan: m.maskedPan,
+        message: m.message,
+        txnRef: m.txnRef,
       };
     }
     case 'state': {
       const m = wire.State.decode(payload);
       return {
-        ...env, type: 'state', header: header(m.header, parts, topic), online: m.online, reason: m.reason, session: m.session ?? 0,
+        ...env,
+        type: 'state',
+        header: header(m.header, parts, topic),
+        online: m.online,
+        reason: m.reason,
+        session: m.session ?? 0,
       };
     }
     case 'cmd': {
       const m = wire.Command.decode(payload);
       return {
-        ...env, type: 'cmd', commandId: m.commandId, name: commandNames.name(m.name), issuedAtMs: num(m.issuedAtMs),
+        ...env,
+        type: 'cmd',
+        commandId: m.commandId,
+        name: commandNames.name(m.name),
+        issuedAtMs: num(m.issuedAtMs),
         issuedBy: m.issuedBy,
       };
     }
     case 'cmd-result': {
       const m = wire.CommandResult.decode(payload);
       return {
-        ...env, type: 'cmd-result', header: header(m.header, parts, topic), commandId: m.commandId,
-        name: commandNames.name(m.name), ok: m.ok, error: commandErrors.name(m.error), message: m.message,
+        ...env,
+        type: 'cmd-result',
+        header: header(m.header, parts, topic),
+        commandId: m.commandId,
+        name: commandNames.name(m.name),
+        ok: m.ok,
+        error: commandErrors.name(m.error),
+        message: m.message,
       };
     }
   }
@@ -458,7 +562,9 @@ export class TelemetryDecoder {
       return { ok: true, message };
     } catch (err) {
       const error =
-        err instanceof TelemetryDecodeError ? err : new TelemetryDecodeError('bad-payload', topic, `${topic}: ${String(err)}`);
+        err instanceof TelemetryDecodeError
+          ? err
+          : new TelemetryDecodeError('bad-payload', topic, `${topic}: ${String(err)}`);
       this.counts.rejected++;
       this.counts.byError[error.code]++;
       return { ok: false, error };

@@ -33,7 +33,14 @@ import type {
 import { severities } from './decode.js';
 
 export type TerminalStatus = 'healthy' | 'degraded' | 'locked' | 'offline' | 'silent' | 'anomalous';
-export const TERMINAL_STATUSES: readonly TerminalStatus[] = ['healthy', 'degraded', 'locked', 'anomalous', 'silent', 'offline'];
+export const TERMINAL_STATUSES: readonly TerminalStatus[] = [
+  'healthy',
+  'degraded',
+  'locked',
+  'anomalous',
+  'silent',
+  'offline',
+];
 
 export type Connection = 'online' | 'offline' | 'unknown';
 
@@ -213,7 +220,7 @@ interface TerminalRecord {
   stale: number;
   lastGap: GapReport | null;
   birth: BirthSummary | null;
-  health: Omit<HealthSummary, 'storeAndForward'> & { storeAndForward: StoreAndForward } | null;
+  health: (Omit<HealthSummary, 'storeAndForward'> & { storeAndForward: StoreAndForward }) | null;
   anomalies: Anomaly[];
 }
 
@@ -261,9 +268,29 @@ export class FleetState {
 
     if (rec === undefined) {
       rec = {
-        ...base, firstSeenAt: now, lastSeenAt: now, connection: 'unknown', connectionSince: now, onlineAt: null, offlineReason: '',
-        bootId: h.bootId, previousBoots: [], restarts: 0, session: 0, clockOffsetMs: null, lastSeq: null, missingSeqs: new Set(), gaps: 0, missing: 0,
-        duplicates: 0, outOfOrder: 0, stale: 0, lastGap: null, birth: null, health: null, anomalies: [],
+        ...base,
+        firstSeenAt: now,
+        lastSeenAt: now,
+        connection: 'unknown',
+        connectionSince: now,
+        onlineAt: null,
+        offlineReason: '',
+        bootId: h.bootId,
+        previousBoots: [],
+        restarts: 0,
+        session: 0,
+        clockOffsetMs: null,
+        lastSeq: null,
+        missingSeqs: new Set(),
+        gaps: 0,
+        missing: 0,
+        duplicates: 0,
+        outOfOrder: 0,
+        stale: 0,
+        lastGap: null,
+        birth: null,
+        health: null,
+        anomalies: [],
       };
       this.records.set(key, rec);
     }
@@ -273,7 +300,13 @@ export class FleetState {
       return { ...base, applied: false, disposition: 'stale-boot' };
     }
     // The will of an earlier connection of this boot, delivered after the terminal had already reconnected.
-    if (msg.type === 'state' && !msg.online && h.bootId === rec.bootId && msg.session > 0 && msg.session < rec.session) {
+    if (
+      msg.type === 'state' &&
+      !msg.online &&
+      h.bootId === rec.bootId &&
+      msg.session > 0 &&
+      msg.session < rec.session
+    ) {
       rec.stale++;
       return { ...base, applied: false, disposition: 'stale-boot' };
     }
@@ -353,7 +386,13 @@ export class FleetState {
       case 'event': {
         result.eventAt = eventTime(msg, now, rec.clockOffsetMs);
         if (msg.severityLevel >= ANOMALY_LEVEL) {
-          rec.anomalies.push({ at: result.eventAt, code: msg.code, name: msg.name, severity: msg.severity, message: msg.message });
+          rec.anomalies.push({
+            at: result.eventAt,
+            code: msg.code,
+            name: msg.name,
+            severity: msg.severity,
+            message: msg.message,
+          });
           rec.anomalies.sort((a, b) => a.at - b.at);
           if (rec.anomalies.length > MAX_ANOMALIES) rec.anomalies.splice(0, rec.anomalies.length - MAX_ANOMALIES);
         }
@@ -485,16 +524,29 @@ function degradations(h: HealthSummary): string[] {
 
 function birthSummary(m: BirthMessage, now: number): BirthSummary {
   return {
-    receivedAt: now, firmwareVersion: m.firmwareVersion, configVersion: m.configVersion, model: m.model,
-    capabilities: m.capabilities, bootReason: m.bootReason, bootedAtMs: m.bootedAtMs, session: m.session,
+    receivedAt: now,
+    firmwareVersion: m.firmwareVersion,
+    configVersion: m.configVersion,
+    model: m.model,
+    capabilities: m.capabilities,
+    bootReason: m.bootReason,
+    bootedAtMs: m.bootedAtMs,
+    session: m.session,
     healthIntervalMs: m.healthIntervalMs,
   };
 }
 
 function healthRecord(m: HealthMessage, now: number): NonNullable<TerminalRecord['health']> {
   return {
-    receivedAt: now, seq: m.header.seq, state: m.state, limitations: m.limitations, lockReasons: m.lockReasons,
-    pendingReversals: m.pendingReversals, storeAndForward: m.storeAndForward, link: m.link, resources: m.resources,
+    receivedAt: now,
+    seq: m.header.seq,
+    state: m.state,
+    limitations: m.limitations,
+    lockReasons: m.lockReasons,
+    pendingReversals: m.pendingReversals,
+    storeAndForward: m.storeAndForward,
+    link: m.link,
+    resources: m.resources,
     problems: m.components.filter((c) => c.status !== 'ok' && c.status !== 'unspecified'),
     telemetryDropped: m.telemetryDropped,
     eventsDropped: m.eventsDropped,

@@ -89,7 +89,12 @@ export function renderWatch(screen: WatchScreen): string {
     ...screen.info,
     statusCounts(screen.terminals),
     '',
-    ...rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()),
+    ...rows.map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    ),
   ];
   if (screen.terminals.length === 0) lines.push('(no terminal heard from yet)');
   if (screen.recentAlerts.length > 0) lines.push('', 'recent alerts:', ...screen.recentAlerts.map(formatAlert));
@@ -104,8 +109,10 @@ export function summarize(msg: TelemetryMessage): string {
     case 'birth':
       return `${who} birth${seq} firmware=${msg.firmwareVersion} model=${msg.model} reason=${msg.bootReason}`;
     case 'health':
-      return `${who} health${seq} state=${msg.state} reversals=${msg.pendingReversals} saf=${msg.storeAndForward.depth}` +
-        ` host=${msg.link ? (msg.link.hostUp ? 'up' : 'down') : '?'}`;
+      return (
+        `${who} health${seq} state=${msg.state} reversals=${msg.pendingReversals} saf=${msg.storeAndForward.depth}` +
+        ` host=${msg.link ? (msg.link.hostUp ? 'up' : 'down') : '?'}`
+      );
     case 'event':
       return `${who} event${seq} ${msg.severity} ${msg.kind} ${msg.code} ${msg.name}${msg.message ? `: ${msg.message}` : ''}`;
     case 'state':

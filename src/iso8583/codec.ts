@@ -88,7 +88,11 @@ export function pack(msg: IsoMessage): Buffer {
   }
   const mti: unknown = msg.mti;
   if (typeof mti !== 'string' || mti.length !== MTI_LENGTH) {
-    throw new Iso8583Error('bad-mti', `MTI must be ${MTI_LENGTH} digits, got ${typeof mti === 'string' ? JSON.stringify(mti) : typeof mti}`, 0);
+    throw new Iso8583Error(
+      'bad-mti',
+      `MTI must be ${MTI_LENGTH} digits, got ${typeof mti === 'string' ? JSON.stringify(mti) : typeof mti}`,
+      0,
+    );
   }
   for (let i = 0; i < MTI_LENGTH; i++) {
     const c = mti.charCodeAt(i);
@@ -141,7 +145,12 @@ function checkFieldKeys(fields: object): void {
       throw new Iso8583Error('unknown-field', 'field 65 (tertiary bitmap) is not supported', MTI_LENGTH, 65);
     }
     if (!(n >= 2 && n <= 128)) {
-      throw new Iso8583Error('unknown-field', `field key ${JSON.stringify(key)} is not a field number 2..128`, MTI_LENGTH, field);
+      throw new Iso8583Error(
+        'unknown-field',
+        `field key ${JSON.stringify(key)} is not a field number 2..128`,
+        MTI_LENGTH,
+        field,
+      );
     }
   }
 }
@@ -156,7 +165,12 @@ function encodedLength(p: Planned): number {
     }
     length = value.length;
     if (length > s.max) {
-      throw new Iso8583Error('too-long', `${length} bytes exceeds ${s.length === 'fixed' ? 'length' : 'maximum'} ${s.max}`, offset, n);
+      throw new Iso8583Error(
+        'too-long',
+        `${length} bytes exceeds ${s.length === 'fixed' ? 'length' : 'maximum'} ${s.max}`,
+        offset,
+        n,
+      );
     }
     // A short PIN block or MAC is a bug upstream, never something to pad.
     if (s.length === 'fixed' && length !== s.max) {
@@ -168,7 +182,12 @@ function encodedLength(p: Planned): number {
     }
     length = value.length;
     if (length > s.max) {
-      throw new Iso8583Error('too-long', `${length} characters exceeds ${s.length === 'fixed' ? 'length' : 'maximum'} ${s.max}`, offset, n);
+      throw new Iso8583Error(
+        'too-long',
+        `${length} characters exceeds ${s.length === 'fixed' ? 'length' : 'maximum'} ${s.max}`,
+        offset,
+        n,
+      );
     }
     if (s.length === 'fixed') length = s.max;
   }
@@ -234,14 +253,22 @@ export function unpack(bytes: Uint8Array): IsoMessage {
 
   let pos = MTI_LENGTH + BITMAP_LENGTH;
   if (total < pos) {
-    throw new Iso8583Error('short-message', `primary bitmap cut short: ${total - MTI_LENGTH} of ${BITMAP_LENGTH} bytes`, MTI_LENGTH);
+    throw new Iso8583Error(
+      'short-message',
+      `primary bitmap cut short: ${total - MTI_LENGTH} of ${BITMAP_LENGTH} bytes`,
+      MTI_LENGTH,
+    );
   }
   const secondary = ((bytes[MTI_LENGTH] as number) & 0x80) !== 0;
   if (secondary) {
     const start = pos;
     pos += BITMAP_LENGTH;
     if (total < pos) {
-      throw new Iso8583Error('short-message', `secondary bitmap cut short: ${total - start} of ${BITMAP_LENGTH} bytes`, start);
+      throw new Iso8583Error(
+        'short-message',
+        `secondary bitmap cut short: ${total - start} of ${BITMAP_LENGTH} bytes`,
+        start,
+      );
     }
     if (((bytes[start] as number) & 0x80) !== 0) {
       throw new Iso8583Error('bad-bitmap', 'bit 65 (tertiary bitmap) is set; not supported', start, 65);
@@ -270,7 +297,12 @@ export function unpack(bytes: Uint8Array): IsoMessage {
       for (let i = 0; i < digits; i++) {
         const c = bytes[pos + i] as number;
         if (DIGITS[c] !== 1) {
-          throw new Iso8583Error('bad-length-prefix', `non-digit byte ${describeChar(c)} in length prefix`, fieldStart, n);
+          throw new Iso8583Error(
+            'bad-length-prefix',
+            `non-digit byte ${describeChar(c)} in length prefix`,
+            fieldStart,
+            n,
+          );
         }
         length = length * 10 + (c - 0x30);
       }
@@ -281,7 +313,12 @@ export function unpack(bytes: Uint8Array): IsoMessage {
     }
     const end = pos + length;
     if (end > total) {
-      throw new Iso8583Error('short-message', `message ends inside the value: ${total - pos} of ${length} bytes`, pos, n);
+      throw new Iso8583Error(
+        'short-message',
+        `message ends inside the value: ${total - pos} of ${length} bytes`,
+        pos,
+        n,
+      );
     }
     if (s.type === 'b') {
       // Copy, so the message does not pin or alias the caller's receive buffer.
@@ -303,7 +340,12 @@ function checkChars(bytes: Uint8Array, start: number, end: number, type: Exclude
   if (type === 'x+n') {
     const sign = bytes[i] as number;
     if (sign !== SIGN_C && sign !== SIGN_D) {
-      throw new Iso8583Error('bad-format', `byte ${describeChar(sign)}: signed amount must start with 'C' or 'D'`, i, n);
+      throw new Iso8583Error(
+        'bad-format',
+        `byte ${describeChar(sign)}: signed amount must start with 'C' or 'D'`,
+        i,
+        n,
+      );
     }
     i++;
   }

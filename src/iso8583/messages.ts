@@ -104,7 +104,11 @@ function checkDate(d: Date): void {
 export function formatTransmissionDateTime(d: Date): string {
   checkDate(d);
   return (
-    pad2(d.getUTCMonth() + 1) + pad2(d.getUTCDate()) + pad2(d.getUTCHours()) + pad2(d.getUTCMinutes()) + pad2(d.getUTCSeconds())
+    pad2(d.getUTCMonth() + 1) +
+    pad2(d.getUTCDate()) +
+    pad2(d.getUTCHours()) +
+    pad2(d.getUTCMinutes()) +
+    pad2(d.getUTCSeconds())
   );
 }
 
@@ -152,7 +156,8 @@ function transactionFields(r: FinancialRequest): Partial<Record<number, FieldVal
     if (r.original.rrn !== undefined) f[37] = r.original.rrn;
     if (r.original.approvalCode !== undefined) f[38] = r.original.approvalCode;
     const { transmittedAt } = r.original;
-    if (transmittedAt !== undefined) f[90] = originalDataElements({ mti: r.original.mti, stan: r.original.stan, transmittedAt }, r);
+    if (transmittedAt !== undefined)
+      f[90] = originalDataElements({ mti: r.original.mti, stan: r.original.stan, transmittedAt }, r);
   }
   return f;
 }
@@ -192,7 +197,10 @@ export function buildReversal(
   const fields = transactionFields(request);
   fields[7] = formatTransmissionDateTime(opts.transmittedAt);
   fields[39] = opts.reason ?? REVERSAL_REASON.malfunction;
-  fields[90] = originalDataElements({ mti: MTI.financialRequest, stan: original.stan, transmittedAt: original.transmittedAt }, original);
+  fields[90] = originalDataElements(
+    { mti: MTI.financialRequest, stan: original.stan, transmittedAt: original.transmittedAt },
+    original,
+  );
   return { mti: opts.repeat ? MTI.reversalRepeat : MTI.reversal, fields };
 }
 
@@ -200,7 +208,10 @@ export function buildReversal(
  * Advice of an offline approval; track 2 is not stored for later sending, so it is never included. Field 7 is the
  * time of this transmission (`transmittedAt`, default the sale's time); fields 12/13 stay those of the sale.
  */
-export function buildAdvice(r: FinancialRequest & { approvalCode: string }, opts: { repeat: boolean; transmittedAt?: Date }): IsoMessage {
+export function buildAdvice(
+  r: FinancialRequest & { approvalCode: string },
+  opts: { repeat: boolean; transmittedAt?: Date },
+): IsoMessage {
   const fields = transactionFields(r);
   if (opts.transmittedAt !== undefined) fields[7] = formatTransmissionDateTime(opts.transmittedAt);
   fields[38] = r.approvalCode;
@@ -230,7 +241,11 @@ export function buildResponse(
 ): IsoMessage {
   const mti = responseMtiFor(request.mti);
   if (mti === undefined) {
-    throw new Iso8583Error('bad-mti', `MTI ${JSON.stringify(request.mti)} is not a request with a defined response`, -1);
+    throw new Iso8583Error(
+      'bad-mti',
+      `MTI ${JSON.stringify(request.mti)} is not a request with a defined response`,
+      -1,
+    );
   }
   const fields: Partial<Record<number, FieldValue>> = {};
   for (const n of ECHOED_FIELDS) {
@@ -273,7 +288,8 @@ function requiredText(msg: IsoMessage, n: number): string {
 }
 
 function numericField(value: string, n: number): number {
-  if (!/^[0-9]{1,15}$/.test(value)) throw new Iso8583Error('bad-format', `expected digits, got ${JSON.stringify(value)}`, -1, n);
+  if (!/^[0-9]{1,15}$/.test(value))
+    throw new Iso8583Error('bad-format', `expected digits, got ${JSON.stringify(value)}`, -1, n);
   return Number(value);
 }
 

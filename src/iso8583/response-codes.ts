@@ -10,7 +10,15 @@
  * - error: a fault in the request or terminal set-up. A code the table does not know is of this class too, and is
  *   not trusted at all: whoever meets one reverses rather than guesses (`known` is false).
  */
-export const RESPONSE_CLASSES = ['approved', 'partially-approved', 'declined', 'refer', 'pick-up', 'retry-later', 'error'] as const;
+export const RESPONSE_CLASSES = [
+  'approved',
+  'partially-approved',
+  'declined',
+  'refer',
+  'pick-up',
+  'retry-later',
+  'error',
+] as const;
 export type ResponseClass = (typeof RESPONSE_CLASSES)[number];
 
 export interface ResponseCodeInfo {

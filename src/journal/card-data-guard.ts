@@ -7,7 +7,20 @@ import { luhnValid } from '../util/pan.js';
 import { JournalError } from './schema.js';
 
 /** Keys whose mere presence means sensitive authentication data (compared lower-case, without '-' and '_'). */
-const FORBIDDEN_KEYS = new Set(['cvv', 'cvv2', 'cvc', 'cvc2', 'cvn', 'csc', 'pin', 'pinblock', 'track1', 'track2', 'track3', 'trackdata']);
+const FORBIDDEN_KEYS = new Set([
+  'cvv',
+  'cvv2',
+  'cvc',
+  'cvc2',
+  'cvn',
+  'csc',
+  'pin',
+  'pinblock',
+  'track1',
+  'track2',
+  'track3',
+  'trackdata',
+]);
 
 // A run of 13-19 digits not part of a longer run, and the common grouped print forms (4-4-4-4[-3], 4-6-5).
 const DIGIT_RUN = /(?<!\d)\d{13,19}(?!\d)/g;

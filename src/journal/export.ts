@@ -10,9 +10,29 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['table', 'jsonl', 'csv']
 
 // ISO 4217 minor unit exponents that are not 2, by numeric code.
 const EXPONENTS: Readonly<Record<string, number>> = {
-  '108': 0, '152': 0, '174': 0, '262': 0, '324': 0, '352': 0, '392': 0, '410': 0, '548': 0, '600': 0, '646': 0,
-  '704': 0, '800': 0, '950': 0, '952': 0, '953': 0,
-  '048': 3, '368': 3, '400': 3, '414': 3, '434': 3, '512': 3, '788': 3,
+  '108': 0,
+  '152': 0,
+  '174': 0,
+  '262': 0,
+  '324': 0,
+  '352': 0,
+  '392': 0,
+  '410': 0,
+  '548': 0,
+  '600': 0,
+  '646': 0,
+  '704': 0,
+  '800': 0,
+  '950': 0,
+  '952': 0,
+  '953': 0,
+  '048': 3,
+  '368': 3,
+  '400': 3,
+  '414': 3,
+  '434': 3,
+  '512': 3,
+  '788': 3,
 };
 
 export function currencyExponent(currency: string): number {
@@ -82,7 +102,8 @@ function table<R>(columns: readonly Column<R>[], rows: readonly R[], extra?: (ro
   return `${out.join('\n')}\n`;
 }
 
-const dash = (v: string | number | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : String(v));
+const dash = (v: string | number | null | undefined): string =>
+  v === null || v === undefined || v === '' ? '-' : String(v);
 const stanText = (v: number | null): string => (v === null ? '-' : String(v).padStart(6, '0'));
 const json = (v: unknown): string => (v === null || v === undefined ? '' : JSON.stringify(v));
 
@@ -110,8 +131,26 @@ const TXN_TABLE: readonly Column<TransactionRow>[] = [
 ];
 
 const TXN_CSV_HEADER = [
-  'id', 'txnRef', 'kind', 'state', 'outcome', 'amount', 'amountDecimal', 'currency', 'stan', 'maskedPan', 'entryMode',
-  'responseCode', 'approvalCode', 'rrn', 'anomalyCode', 'originalStan', 'receiptStatus', 'ecrRequestId', 'createdAt', 'updatedAt',
+  'id',
+  'txnRef',
+  'kind',
+  'state',
+  'outcome',
+  'amount',
+  'amountDecimal',
+  'currency',
+  'stan',
+  'maskedPan',
+  'entryMode',
+  'responseCode',
+  'approvalCode',
+  'rrn',
+  'anomalyCode',
+  'originalStan',
+  'receiptStatus',
+  'ecrRequestId',
+  'createdAt',
+  'updatedAt',
 ] as const;
 
 function eventJson(e: TransactionEventRow) {
@@ -119,7 +158,10 @@ function eventJson(e: TransactionEventRow) {
 }
 
 /** A transaction as exported in JSON Lines: the row itself with ISO times (and its events when asked). */
-export function transactionRecord(row: TransactionRow, events?: readonly TransactionEventRow[]): Record<string, unknown> {
+export function transactionRecord(
+  row: TransactionRow,
+  events?: readonly TransactionEventRow[],
+): Record<string, unknown> {
   return {
     ...row,
     createdAt: isoTime(row.createdAt),
@@ -128,26 +170,57 @@ export function transactionRecord(row: TransactionRow, events?: readonly Transac
   };
 }
 
-export function formatTransactions(rows: readonly TransactionRow[], format: ExportFormat, options: FormatTransactionsOptions = {}): string {
+export function formatTransactions(
+  rows: readonly TransactionRow[],
+  format: ExportFormat,
+  options: FormatTransactionsOptions = {},
+): string {
   const { events } = options;
   switch (format) {
     case 'jsonl':
-      return rows.map((r) => `${JSON.stringify(transactionRecord(r, events ? (events.get(r.txnRef) ?? []) : undefined))}\n`).join('');
+      return rows
+        .map((r) => `${JSON.stringify(transactionRecord(r, events ? (events.get(r.txnRef) ?? []) : undefined))}\n`)
+        .join('');
     case 'csv':
       return csv(
         events ? [...TXN_CSV_HEADER, 'events'] : TXN_CSV_HEADER,
         rows.map((r) => [
-          r.id, r.txnRef, r.kind, r.state, r.outcome, r.amount, decimalAmount(r.amount, r.currency), r.currency, r.stan,
-          r.maskedPan, r.entryMode, r.responseCode, r.approvalCode, r.rrn, r.anomalyCode, r.originalStan, r.receiptStatus,
-          r.ecrRequestId, isoTime(r.createdAt), isoTime(r.updatedAt),
+          r.id,
+          r.txnRef,
+          r.kind,
+          r.state,
+          r.outcome,
+          r.amount,
+          decimalAmount(r.amount, r.currency),
+          r.currency,
+          r.stan,
+          r.maskedPan,
+          r.entryMode,
+          r.responseCode,
+          r.approvalCode,
+          r.rrn,
+          r.anomalyCode,
+          r.originalStan,
+          r.receiptStatus,
+          r.ecrRequestId,
+          isoTime(r.createdAt),
+          isoTime(r.updatedAt),
           ...(events ? [JSON.stringify((events.get(r.txnRef) ?? []).map(eventJson))] : []),
         ]),
       );
     case 'table':
       if (rows.length === 0) return '(no transactions)\n';
-      return table(TXN_TABLE, rows, events
-        ? (r) => (events.get(r.txnRef) ?? []).map((e) => `${shortTime(e.at)}  ${e.state}${e.changes ? `  set ${json(e.changes)}` : ''}${e.detail ? `  ${json(e.detail)}` : ''}`)
-        : undefined);
+      return table(
+        TXN_TABLE,
+        rows,
+        events
+          ? (r) =>
+              (events.get(r.txnRef) ?? []).map(
+                (e) =>
+                  `${shortTime(e.at)}  ${e.state}${e.changes ? `  set ${json(e.changes)}` : ''}${e.detail ? `  ${json(e.detail)}` : ''}`,
+              )
+          : undefined,
+      );
   }
 }
 
@@ -160,7 +233,11 @@ const ANOMALY_TABLE: readonly Column<AnomalyRow>[] = [
   { title: 'SEVERITY', value: (r) => r.severity },
   { title: 'STAN', value: (r) => stanText(r.stan) },
   { title: 'MINOR', right: true, value: (r) => dash(r.amount) },
-  { title: 'AMOUNT', right: true, value: (r) => (r.amount !== null && r.currency ? decimalAmount(r.amount, r.currency) : '-') },
+  {
+    title: 'AMOUNT',
+    right: true,
+    value: (r) => (r.amount !== null && r.currency ? decimalAmount(r.amount, r.currency) : '-'),
+  },
   { title: 'CUR', value: (r) => dash(r.currency) },
   { title: 'CARD', value: (r) => dash(r.maskedPan) },
   { title: 'REF', value: (r) => dash(r.txnRef) },
@@ -169,7 +246,19 @@ const ANOMALY_TABLE: readonly Column<AnomalyRow>[] = [
 ];
 
 const ANOMALY_CSV_HEADER = [
-  'id', 'at', 'code', 'class', 'severity', 'message', 'txnRef', 'stan', 'amount', 'amountDecimal', 'currency', 'maskedPan', 'detail',
+  'id',
+  'at',
+  'code',
+  'class',
+  'severity',
+  'message',
+  'txnRef',
+  'stan',
+  'amount',
+  'amountDecimal',
+  'currency',
+  'maskedPan',
+  'detail',
 ] as const;
 
 export function anomalyRecord(row: AnomalyRow): Record<string, unknown> {
@@ -184,8 +273,18 @@ export function formatAnomalies(rows: readonly AnomalyRow[], format: ExportForma
       return csv(
         ANOMALY_CSV_HEADER,
         rows.map((r) => [
-          r.id, isoTime(r.at), r.code, r.class, r.severity, r.message, r.txnRef, r.stan, r.amount,
-          r.amount !== null && r.currency ? decimalAmount(r.amount, r.currency) : null, r.currency, r.maskedPan,
+          r.id,
+          isoTime(r.at),
+          r.code,
+          r.class,
+          r.severity,
+          r.message,
+          r.txnRef,
+          r.stan,
+          r.amount,
+          r.amount !== null && r.currency ? decimalAmount(r.amount, r.currency) : null,
+          r.currency,
+          r.maskedPan,
           r.detail === null ? null : JSON.stringify(r.detail),
         ]),
       );

@@ -107,14 +107,33 @@ export interface MessageFacts {
  */
 export type ArmReversalInput = Pick<
   ReversalRow,
-  'txnRef' | 'stan' | 'originalMti' | 'processingCode' | 'amount' | 'currency' | 'transmittedAt' | 'terminalId' | 'merchantId'
-> & MessageFacts & { maskedPan?: string; cardBlob?: Buffer };
+  | 'txnRef'
+  | 'stan'
+  | 'originalMti'
+  | 'processingCode'
+  | 'amount'
+  | 'currency'
+  | 'transmittedAt'
+  | 'terminalId'
+  | 'merchantId'
+> &
+  MessageFacts & { maskedPan?: string; cardBlob?: Buffer };
 
 /** What an offline approval queues: the advice's facts (see SafRow) with the card data sealed by the card vault. */
 export type OfflineApprovalItem = Pick<
   SafRow,
-  'stan' | 'processingCode' | 'amount' | 'currency' | 'approvalCode' | 'entryMode' | 'maskedPan' | 'transmittedAt' | 'terminalId' | 'merchantId'
-> & MessageFacts & { cardBlob: Buffer };
+  | 'stan'
+  | 'processingCode'
+  | 'amount'
+  | 'currency'
+  | 'approvalCode'
+  | 'entryMode'
+  | 'maskedPan'
+  | 'transmittedAt'
+  | 'terminalId'
+  | 'merchantId'
+> &
+  MessageFacts & { cardBlob: Buffer };
 
 export interface AttemptInput {
   attempts: number;
@@ -246,15 +265,18 @@ function invalid(message: string): never {
 }
 
 function checkText(value: unknown, name: string, max = 200): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) invalid(`${name} must be a non-empty string of at most ${max} characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > max)
+    invalid(`${name} must be a non-empty string of at most ${max} characters`);
 }
 
 function checkStan(value: unknown, name: string): void {
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > STAN_MAX) invalid(`${name} must be an integer from 1 to ${STAN_MAX}`);
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > STAN_MAX)
+    invalid(`${name} must be an integer from 1 to ${STAN_MAX}`);
 }
 
 function checkAmount(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) invalid(`${name} must be a non-negative integer in minor units`);
+  if (!Number.isSafeInteger(value) || (value as number) < 0)
+    invalid(`${name} must be a non-negative integer in minor units`);
 }
 
 function checkCurrency(value: unknown, name: string): void {
@@ -266,7 +288,8 @@ function checkTime(value: unknown, name: string): void {
 }
 
 function checkDigits(value: unknown, length: number, name: string): void {
-  if (typeof value !== 'string' || !new RegExp(`^\\d{${length}}$`).test(value)) invalid(`${name} must be ${length} digits`);
+  if (typeof value !== 'string' || !new RegExp(`^\\d{${length}}$`).test(value))
+    invalid(`${name} must be ${length} digits`);
 }
 
 function checkAttempt(a: AttemptInput): void {
@@ -287,8 +310,10 @@ function checkResponseCode(value: unknown): void {
 const CLEAR_DIGITS = /\d{13,}/;
 
 function checkCardBlob(value: unknown): void {
-  if (!Buffer.isBuffer(value) || value.length === 0) invalid('cardBlob must be a non-empty Buffer (sealed by the card vault)');
-  if (CLEAR_DIGITS.test(value.toString('latin1'))) throw new JournalError('card-data-refused', 'cardBlob: refused clear card data (expected ciphertext)');
+  if (!Buffer.isBuffer(value) || value.length === 0)
+    invalid('cardBlob must be a non-empty Buffer (sealed by the card vault)');
+  if (CLEAR_DIGITS.test(value.toString('latin1')))
+    throw new JournalError('card-data-refused', 'cardBlob: refused clear card data (expected ciphertext)');
 }
 
 /** The advice MTI: an offline approval reaches the host (and a void names it) as a 0220. */
@@ -309,7 +334,9 @@ function serializeDetail(detail: Record<string, unknown> | undefined, where: str
   try {
     return JSON.stringify(detail);
   } catch (err) {
-    throw new JournalError('invalid-record', `${where} is not serializable as JSON: ${(err as Error).message}`, { cause: err });
+    throw new JournalError('invalid-record', `${where} is not serializable as JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -322,30 +349,96 @@ export class Journal {
   private stanReserver: (() => void) | undefined;
   private readonly readIdentity: () => JournalIdentity;
   private readonly stmt: Record<
-    | 'counterGet' | 'counterSet' | 'stanInFlight' | 'insertTxn' | 'insertEvent' | 'updateTxn' | 'byRef' | 'byStan'
-    | 'byEcr' | 'lastWithOutcome' | 'inFlight' | 'events' | 'listTxns' | 'insertAnomaly' | 'listAnomalies' | 'counts'
-    | 'revInsert' | 'txnRequest' | 'revByRef' | 'revById' | 'revArmed' | 'revPending' | 'revClear' | 'revPend' | 'revAttempt' | 'revAck'
-    | 'safInsert' | 'safById' | 'safQueued' | 'safStats' | 'safAttempt' | 'safSettle' | 'safSealedCount' | 'safOldestSealed',
+    | 'counterGet'
+    | 'counterSet'
+    | 'stanInFlight'
+    | 'insertTxn'
+    | 'insertEvent'
+    | 'updateTxn'
+    | 'byRef'
+    | 'byStan'
+    | 'byEcr'
+    | 'lastWithOutcome'
+    | 'inFlight'
+    | 'events'
+    | 'listTxns'
+    | 'insertAnomaly'
+    | 'listAnomalies'
+    | 'counts'
+    | 'revInsert'
+    | 'txnRequest'
+    | 'revByRef'
+    | 'revById'
+    | 'revArmed'
+    | 'revPending'
+    | 'revClear'
+    | 'revPend'
+    | 'revAttempt'
+    | 'revAck'
+    | 'safInsert'
+    | 'safById'
+    | 'safQueued'
+    | 'safStats'
+    | 'safAttempt'
+    | 'safSettle'
+    | 'safSealedCount'
+    | 'safOldestSealed',
     Stmt
   >;
   private readonly tx: {
     nextStan: Database.Transaction<(reserved: boolean) => number | undefined>;
     stampIdentity: Database.Transaction<(next: Partial<JournalIdentity>) => JournalIdentity>;
     begin: Database.Transaction<(t: BeginTransactionInput) => TransactionRow>;
-    recordState: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
+    recordState: Database.Transaction<
+      (
+        ref: string,
+        state: string,
+        patch: TransactionPatch,
+        detail: string | null,
+        changes: string | null,
+      ) => TransactionRow
+    >;
     recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
     armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
-    recordAuthorization: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => TransactionRow>;
-    recordPartialApproval: Database.Transaction<(ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => TransactionRow>;
+    recordAuthorization: Database.Transaction<
+      (
+        ref: string,
+        state: string,
+        patch: TransactionPatch,
+        detail: string | null,
+        changes: string | null,
+      ) => TransactionRow
+    >;
+    recordPartialApproval: Database.Transaction<
+      (
+        ref: string,
+        state: string,
+        patch: TransactionPatch,
+        detail: string | null,
+        changes: string | null,
+        approvedAmount: number,
+      ) => TransactionRow
+    >;
     releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
-    markReversalPending: Database.Transaction<(ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => ReversalRow>;
+    markReversalPending: Database.Transaction<
+      (ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => ReversalRow
+    >;
     reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
     acknowledgeReversal: Database.Transaction<(id: number, responseCode: string) => ReversalRow>;
     recordOfflineApproval: Database.Transaction<
-      (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, item: OfflineApprovalItem) => { transaction: TransactionRow; saf: SafRow }
+      (
+        ref: string,
+        state: string,
+        patch: TransactionPatch,
+        detail: string | null,
+        changes: string | null,
+        item: OfflineApprovalItem,
+      ) => { transaction: TransactionRow; saf: SafRow }
     >;
     safAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
-    settleSaf: Database.Transaction<(id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => SafRow>;
+    settleSaf: Database.Transaction<
+      (id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => SafRow
+    >;
   };
   private readonly outbox: {
     insert: Stmt;
@@ -371,7 +464,8 @@ export class Journal {
       if (!readonly) {
         // WAL is persistent in the file; a read-only connection just uses what the writer set.
         const mode = db.pragma('journal_mode = WAL', { simple: true });
-        if (!inMemory && mode !== 'wal') throw new JournalError('storage-fault', `${path}: cannot enable WAL (journal_mode is ${String(mode)})`);
+        if (!inMemory && mode !== 'wal')
+          throw new JournalError('storage-fault', `${path}: cannot enable WAL (journal_mode is ${String(mode)})`);
       }
       // Per connection, and better-sqlite3 builds default to NORMAL under WAL: FULL makes each commit durable.
       db.pragma('synchronous = FULL');
@@ -392,9 +486,12 @@ export class Journal {
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
       counterGet: p('SELECT value FROM counters WHERE name = ?'),
-      counterSet: p('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      counterSet: p(
+        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      ),
       stanInFlight: p('SELECT 1 FROM transactions WHERE stan = ? AND outcome IS NULL LIMIT 1'),
-      insertTxn: p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
+      insertTxn:
+        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
         VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
       insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
       // One statement for any patch: each column keeps its value unless its set_ flag is 1.
@@ -411,7 +508,9 @@ export class Journal {
         receipt_status = CASE WHEN @set_receiptStatus THEN @receiptStatus ELSE receipt_status END
         WHERE id = @id`),
       byRef: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE txn_ref = ?`),
-      byStan: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE stan = @stan AND (@kind IS NULL OR kind = @kind) ORDER BY id DESC LIMIT 1`),
+      byStan: p(
+        `SELECT ${TXN_COLUMNS} FROM transactions WHERE stan = @stan AND (@kind IS NULL OR kind = @kind) ORDER BY id DESC LIMIT 1`,
+      ),
       byEcr: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE ecr_request_id = ? ORDER BY id DESC LIMIT 1`),
       lastWithOutcome: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NOT NULL ORDER BY id DESC LIMIT 1`),
       inFlight: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NULL ORDER BY id`),
@@ -421,23 +520,28 @@ export class Journal {
         WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
           AND (@state IS NULL OR state = @state) AND (@outcome IS NULL OR outcome = @outcome)
         ORDER BY id DESC LIMIT @limit) ORDER BY id`),
-      insertAnomaly: p(`INSERT INTO anomalies (at, code, class, severity, message, txn_ref, stan, amount, currency, masked_pan, detail)
+      insertAnomaly:
+        p(`INSERT INTO anomalies (at, code, class, severity, message, txn_ref, stan, amount, currency, masked_pan, detail)
         VALUES (@at, @code, @class, @severity, @message, @txnRef, @stan, @amount, @currency, @maskedPan, @detail) RETURNING ${ANOMALY_COLUMNS}`),
       listAnomalies: p(`SELECT * FROM (SELECT ${ANOMALY_COLUMNS} FROM anomalies
         WHERE (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < @to)
           AND (@code IS NULL OR code = @code) AND (@class IS NULL OR class = @class)
         ORDER BY id DESC LIMIT @limit) ORDER BY id`),
-      counts: p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
+      counts:
+        p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,
         (SELECT count(*) FROM reversals WHERE state = 'pending') AS pendingReversals,
         (SELECT count(*) FROM saf_queue WHERE state = 'queued') AS safQueued`),
 
-      revInsert: p(`INSERT INTO reversals (txn_ref, stan, original_mti, processing_code, amount, currency, transmitted_at, terminal_id,
+      revInsert:
+        p(`INSERT INTO reversals (txn_ref, stan, original_mti, processing_code, amount, currency, transmitted_at, terminal_id,
           merchant_id, masked_pan, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state, created_at, updated_at)
         VALUES (@txnRef, @stan, @originalMti, @processingCode, @amount, @currency, @transmittedAt, @terminalId, @merchantId,
           @maskedPan, @posEntryMode, @acquiringInstitutionId, @forwardingInstitutionId, @cardBlob, 'armed', @now, @now) RETURNING ${REVERSAL_COLUMNS}`),
       // What a void of this transaction will name in its field 90.
-      txnRequest: p('UPDATE transactions SET request_mti = @requestMti, transmitted_at = @transmittedAt WHERE txn_ref = @txnRef'),
+      txnRequest: p(
+        'UPDATE transactions SET request_mti = @requestMti, transmitted_at = @transmittedAt WHERE txn_ref = @txnRef',
+      ),
       revByRef: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE txn_ref = ?`),
       revById: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE id = ?`),
       revArmed: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'armed' ORDER BY id`),
@@ -445,16 +549,21 @@ export class Journal {
       revPending: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'pending'
         AND id NOT IN (SELECT reversal_id FROM reversals_set_aside) ORDER BY id`),
       // Card data goes with the armed and pending states: a settled reversal keeps none.
-      revClear: p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, card_blob = NULL, updated_at = @now
+      revClear:
+        p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, card_blob = NULL, updated_at = @now
         WHERE txn_ref = @txnRef AND state = 'armed'`),
-      revPend: p(`UPDATE reversals SET state = 'pending', reason = @reason, reason_code = @reasonCode, next_attempt_at = NULL, updated_at = @now
+      revPend:
+        p(`UPDATE reversals SET state = 'pending', reason = @reason, reason_code = @reasonCode, next_attempt_at = NULL, updated_at = @now
         WHERE txn_ref = @txnRef AND state = 'armed'`),
-      revAttempt: p(`UPDATE reversals SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
+      revAttempt:
+        p(`UPDATE reversals SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
         WHERE id = @id AND state = 'pending'`),
-      revAck: p(`UPDATE reversals SET state = 'acknowledged', response_code = @responseCode, next_attempt_at = NULL, card_blob = NULL,
+      revAck:
+        p(`UPDATE reversals SET state = 'acknowledged', response_code = @responseCode, next_attempt_at = NULL, card_blob = NULL,
           updated_at = @now WHERE id = @id AND state = 'pending'`),
 
-      safInsert: p(`INSERT INTO saf_queue (txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode, masked_pan,
+      safInsert:
+        p(`INSERT INTO saf_queue (txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode, masked_pan,
           transmitted_at, terminal_id, merchant_id, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state,
           created_at, updated_at)
         VALUES (@txnRef, @stan, @processingCode, @amount, @currency, @approvalCode, @entryMode, @maskedPan, @transmittedAt,
@@ -464,17 +573,21 @@ export class Journal {
       safQueued: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE state = 'queued' ORDER BY id LIMIT ?`),
       safStats: p(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total, min(created_at) AS oldestAt
         FROM saf_queue WHERE state = 'queued'`),
-      safAttempt: p(`UPDATE saf_queue SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
+      safAttempt:
+        p(`UPDATE saf_queue SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
         WHERE id = @id AND state = 'queued'`),
       // The card blob goes with the queued state: once the host has answered, card data has no reason to stay.
       safSettle: p(`UPDATE saf_queue SET state = @to, card_blob = NULL, response_code = @responseCode,
           reason = coalesce(@reason, reason), next_attempt_at = NULL, updated_at = @now
         WHERE id = @id AND state = 'queued'`),
-      safSealedCount: p("SELECT count(*) AS n FROM saf_queue WHERE card_blob IS NOT NULL"),
-      safOldestSealed: p("SELECT txn_ref AS txnRef, card_blob AS blob FROM saf_queue WHERE card_blob IS NOT NULL ORDER BY id LIMIT 1"),
+      safSealedCount: p('SELECT count(*) AS n FROM saf_queue WHERE card_blob IS NOT NULL'),
+      safOldestSealed: p(
+        'SELECT txn_ref AS txnRef, card_blob AS blob FROM saf_queue WHERE card_blob IS NOT NULL ORDER BY id LIMIT 1',
+      ),
     };
 
-    const counter = (name: string): number | undefined => (this.stmt.counterGet.get(name) as { value: number } | undefined)?.value;
+    const counter = (name: string): number | undefined =>
+      (this.stmt.counterGet.get(name) as { value: number } | undefined)?.value;
     const readIdentity = (): JournalIdentity => ({
       journalId: counter('journal_id') ?? null,
       generation: counter('generation') ?? 0,
@@ -484,7 +597,13 @@ export class Journal {
     this.readIdentity = readIdentity;
 
     // Shared by every write that moves a transaction, so each runs inside its caller's SQLite transaction.
-    const applyState = (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null): TransactionRow => {
+    const applyState = (
+      ref: string,
+      state: string,
+      patch: TransactionPatch,
+      detail: string | null,
+      changes: string | null,
+    ): TransactionRow => {
       const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
       if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
       const now = this.now();
@@ -534,7 +653,12 @@ export class Journal {
         return stan;
       }),
       stampIdentity: db.transaction((next: Partial<JournalIdentity>) => {
-        const names = { journalId: 'journal_id', generation: 'generation', stan: 'stan', stanReserved: 'stan_reserved' } as const;
+        const names = {
+          journalId: 'journal_id',
+          generation: 'generation',
+          stan: 'stan',
+          stanReserved: 'stan_reserved',
+        } as const;
         for (const [key, name] of Object.entries(names) as Array<[keyof JournalIdentity, string]>) {
           const value = next[key];
           if (value !== undefined && value !== null) this.stmt.counterSet.run(name, value);
@@ -577,7 +701,8 @@ export class Journal {
 
       armReversal: db.transaction((r: ArmReversalInput) => {
         if (!this.stmt.byRef.get(r.txnRef)) throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
-        if (this.stmt.revByRef.get(r.txnRef)) throw new JournalError('duplicate-reference', `a reversal is already stored for ${r.txnRef}`);
+        if (this.stmt.revByRef.get(r.txnRef))
+          throw new JournalError('duplicate-reference', `a reversal is already stored for ${r.txnRef}`);
         const row = this.stmt.revInsert.get({
           txnRef: r.txnRef,
           stan: r.stan,
@@ -598,48 +723,84 @@ export class Journal {
         this.stmt.txnRequest.run({ txnRef: r.txnRef, requestMti: r.originalMti, transmittedAt: r.transmittedAt });
         return row;
       }),
-      recordAuthorization: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
-        const row = applyState(ref, state, patch, detail, changes);
-        // Only an armed one: a pending reversal stays owed even if a late answer turns up.
-        this.stmt.revClear.run({ txnRef: ref, reason: 'host answered', responseCode: patch.responseCode ?? null, now: this.now() });
-        return row;
-      }),
-      recordPartialApproval: db.transaction((ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, approvedAmount: number) => {
-        const row = applyState(ref, state, patch, detail, changes);
-        // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
-        this.lazy(`UPDATE reversals SET amount = ?, response_code = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`)
-          .run(approvedAmount, patch.responseCode ?? null, this.now(), ref);
-        return row;
-      }),
+      recordAuthorization: db.transaction(
+        (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
+          const row = applyState(ref, state, patch, detail, changes);
+          // Only an armed one: a pending reversal stays owed even if a late answer turns up.
+          this.stmt.revClear.run({
+            txnRef: ref,
+            reason: 'host answered',
+            responseCode: patch.responseCode ?? null,
+            now: this.now(),
+          });
+          return row;
+        },
+      ),
+      recordPartialApproval: db.transaction(
+        (
+          ref: string,
+          state: string,
+          patch: TransactionPatch,
+          detail: string | null,
+          changes: string | null,
+          approvedAmount: number,
+        ) => {
+          const row = applyState(ref, state, patch, detail, changes);
+          // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
+          this.lazy(
+            `UPDATE reversals SET amount = ?, response_code = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`,
+          ).run(approvedAmount, patch.responseCode ?? null, this.now(), ref);
+          return row;
+        },
+      ),
       releaseReversal: db.transaction((ref: string, reason: string) => {
         this.stmt.revClear.run({ txnRef: ref, reason, responseCode: null, now: this.now() });
       }),
-      markReversalPending: db.transaction((ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => {
-        const armed = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
-        this.stmt.revPend.run({ txnRef: ref, reason, reasonCode, now: this.now() });
-        if (originalAnswer !== null && armed?.state === 'armed') {
-          this.lazy(`UPDATE reversals SET response_code = ? WHERE txn_ref = ? AND state = 'pending'`).run(originalAnswer, ref);
-        }
-        const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
-        if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
-        return row;
-      }),
+      markReversalPending: db.transaction(
+        (ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => {
+          const armed = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
+          this.stmt.revPend.run({ txnRef: ref, reason, reasonCode, now: this.now() });
+          if (originalAnswer !== null && armed?.state === 'armed') {
+            this.lazy(`UPDATE reversals SET response_code = ? WHERE txn_ref = ? AND state = 'pending'`).run(
+              originalAnswer,
+              ref,
+            );
+          }
+          const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
+          if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
+          return row;
+        },
+      ),
       reversalAttempt: db.transaction((id: number, a: AttemptInput) => {
         reversalById(id);
-        this.stmt.revAttempt.run({ id, attempts: a.attempts, nextAttemptAt: a.nextAttemptAt, reason: a.reason, now: this.now() });
+        this.stmt.revAttempt.run({
+          id,
+          attempts: a.attempts,
+          nextAttemptAt: a.nextAttemptAt,
+          reason: a.reason,
+          now: this.now(),
+        });
       }),
       acknowledgeReversal: db.transaction((id: number, responseCode: string) => {
         const before = reversalById(id);
         // A repeated acknowledgement (a duplicate answer) changes nothing.
         if (before.state === 'acknowledged') return before;
-        if (before.state !== 'pending') throw new JournalError('invalid-record', `reversal ${id} is ${before.state}, not pending`);
+        if (before.state !== 'pending')
+          throw new JournalError('invalid-record', `reversal ${id} is ${before.state}, not pending`);
         this.stmt.revAck.run({ id, responseCode, now: this.now() });
         addEvent(before.txnRef, 'reversed', { responseCode });
         return reversalById(id);
       }),
 
       recordOfflineApproval: db.transaction(
-        (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null, item: OfflineApprovalItem) => {
+        (
+          ref: string,
+          state: string,
+          patch: TransactionPatch,
+          detail: string | null,
+          changes: string | null,
+          item: OfflineApprovalItem,
+        ) => {
           const transaction = applyState(ref, state, patch, detail, changes);
           const saf = this.stmt.safInsert.get({
             txnRef: ref,
@@ -665,17 +826,26 @@ export class Journal {
       ),
       safAttempt: db.transaction((id: number, a: AttemptInput) => {
         safById(id);
-        this.stmt.safAttempt.run({ id, attempts: a.attempts, nextAttemptAt: a.nextAttemptAt, reason: a.reason, now: this.now() });
+        this.stmt.safAttempt.run({
+          id,
+          attempts: a.attempts,
+          nextAttemptAt: a.nextAttemptAt,
+          reason: a.reason,
+          now: this.now(),
+        });
       }),
-      settleSaf: db.transaction((id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => {
-        const before = safById(id);
-        // A repeated answer for an item already settled the same way changes nothing.
-        if (before.state === to) return before;
-        if (before.state !== 'queued') throw new JournalError('invalid-record', `store-and-forward item ${id} is ${before.state}, not queued`);
-        this.stmt.safSettle.run({ id, to, responseCode, reason, now: this.now() });
-        addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
-        return safById(id);
-      }),
+      settleSaf: db.transaction(
+        (id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => {
+          const before = safById(id);
+          // A repeated answer for an item already settled the same way changes nothing.
+          if (before.state === to) return before;
+          if (before.state !== 'queued')
+            throw new JournalError('invalid-record', `store-and-forward item ${id} is ${before.state}, not queued`);
+          this.stmt.safSettle.run({ id, to, responseCode, reason, now: this.now() });
+          addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
+          return safById(id);
+        },
+      ),
     };
 
     const outbox = {
@@ -716,7 +886,9 @@ export class Journal {
         }
         return { id, dropped, depth };
       }),
-      removeAll: db.transaction((ids: readonly number[]) => ids.reduce((n, id) => n + outbox.remove.run(id).changes, 0)),
+      removeAll: db.transaction((ids: readonly number[]) =>
+        ids.reduce((n, id) => n + outbox.remove.run(id).changes, 0),
+      ),
     };
   }
 
@@ -771,10 +943,12 @@ export class Journal {
   stampIdentity(next: Partial<JournalIdentity>): JournalIdentity {
     return this.run('stamp journal identity', () => {
       for (const [key, value] of Object.entries(next)) {
-        if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0)) invalid(`${key} must be a non-negative integer`);
+        if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0))
+          invalid(`${key} must be a non-negative integer`);
       }
       if (next.stan != null && next.stan > STAN_MAX) invalid(`stan must be at most ${STAN_MAX}`);
-      if (next.stanReserved != null && (next.stanReserved < 1 || next.stanReserved > STAN_MAX)) invalid(`stanReserved must be from 1 to ${STAN_MAX}`);
+      if (next.stanReserved != null && (next.stanReserved < 1 || next.stanReserved > STAN_MAX))
+        invalid(`stanReserved must be from 1 to ${STAN_MAX}`);
       return this.tx.stampIdentity.immediate(next);
     });
   }
@@ -789,9 +963,15 @@ export class Journal {
     return this.run('count sealed card data', () => {
       let n = (this.stmt.safSealedCount.get() as { n: number }).n;
       // Reversals may carry a sealed card too (a BLOB column); counted whatever its name.
-      const blobs = this.db.prepare("SELECT name FROM pragma_table_info('reversals') WHERE upper(type) = 'BLOB'").all() as { name: string }[];
+      const blobs = this.db
+        .prepare("SELECT name FROM pragma_table_info('reversals') WHERE upper(type) = 'BLOB'")
+        .all() as { name: string }[];
       for (const { name } of blobs) {
-        n += (this.db.prepare(`SELECT count(*) AS n FROM reversals WHERE "${name.replace(/"/g, '""')}" IS NOT NULL`).get() as { n: number }).n;
+        n += (
+          this.db
+            .prepare(`SELECT count(*) AS n FROM reversals WHERE "${name.replace(/"/g, '""')}" IS NOT NULL`)
+            .get() as { n: number }
+        ).n;
       }
       return n;
     });
@@ -799,7 +979,10 @@ export class Journal {
 
   /** The card vault's key check value for the key the sealed rows were sealed with (see CardVault.keyCheckValue). */
   vaultKeyCheck(): number | undefined {
-    return this.run('read vault key check', () => (this.stmt.counterGet.get('vault_kcv') as { value: number } | undefined)?.value);
+    return this.run(
+      'read vault key check',
+      () => (this.stmt.counterGet.get('vault_kcv') as { value: number } | undefined)?.value,
+    );
   }
 
   setVaultKeyCheck(value: number): void {
@@ -824,7 +1007,9 @@ export class Journal {
 
   /** SQLite's quick consistency check (no index cross-check); 'ok' alone when the file is sound. */
   quickCheck(): string[] {
-    return this.run('quick check', () => (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check));
+    return this.run('quick check', () =>
+      (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check),
+    );
   }
 
   beginTransaction(t: BeginTransactionInput): TransactionRow {
@@ -845,7 +1030,12 @@ export class Journal {
    * Moves a transaction to `state`, applies `patch` (undefined fields are left alone, null clears) and appends the
    * state change with `detail` to its events, all in one SQLite transaction.
    */
-  recordState(txnRef: string, state: string, patch: TransactionPatch = {}, detail?: Record<string, unknown>): TransactionRow {
+  recordState(
+    txnRef: string,
+    state: string,
+    patch: TransactionPatch = {},
+    detail?: Record<string, unknown>,
+  ): TransactionRow {
     return this.run(`record state ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
       const clean = this.checkPatch(patch);
@@ -862,17 +1052,22 @@ export class Journal {
       if (patch[field] !== undefined) clean[field] = patch[field];
     }
     for (const key of Object.keys(patch)) {
-      if (!(PATCH_FIELDS as readonly string[]).includes(key) && (patch as Record<string, unknown>)[key] !== undefined) invalid(`patch field ${key} cannot be changed`);
+      if (!(PATCH_FIELDS as readonly string[]).includes(key) && (patch as Record<string, unknown>)[key] !== undefined)
+        invalid(`patch field ${key} cannot be changed`);
     }
     const p = clean as TransactionPatch;
     if (p.stan != null) checkStan(p.stan, 'stan');
-    if (p.amount !== undefined && (!Number.isSafeInteger(p.amount) || p.amount < 0)) invalid('amount must be a non-negative integer of minor units');
-    if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome)) invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
+    if (p.amount !== undefined && (!Number.isSafeInteger(p.amount) || p.amount < 0))
+      invalid('amount must be a non-negative integer of minor units');
+    if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome))
+      invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
     if (p.receiptStatus === null) invalid('receiptStatus cannot be null');
-    if (p.receiptStatus !== undefined && !RECEIPT_STATUSES.includes(p.receiptStatus)) invalid(`receiptStatus must be one of ${RECEIPT_STATUSES.join(', ')}`);
+    if (p.receiptStatus !== undefined && !RECEIPT_STATUSES.includes(p.receiptStatus))
+      invalid(`receiptStatus must be one of ${RECEIPT_STATUSES.join(', ')}`);
     for (const field of ['entryMode', 'responseCode', 'approvalCode', 'rrn', 'anomalyCode'] as const) {
       const v = p[field];
-      if (v != null && (typeof v !== 'string' || v.length > 100)) invalid(`${field} must be a string of at most 100 characters`);
+      if (v != null && (typeof v !== 'string' || v.length > 100))
+        invalid(`${field} must be a string of at most 100 characters`);
     }
     if (p.maskedPan === '') p.maskedPan = null;
     if (p.maskedPan != null) {
@@ -889,7 +1084,10 @@ export class Journal {
 
   /** The newest transaction that used `stan` (optionally of one kind): STANs wrap, so older ones may share it. */
   findByStan(stan: number, kind?: TransactionKind): TransactionRow | undefined {
-    return this.run('find by STAN', () => this.stmt.byStan.get({ stan, kind: kind ?? null }) as TransactionRow | undefined);
+    return this.run(
+      'find by STAN',
+      () => this.stmt.byStan.get({ stan, kind: kind ?? null }) as TransactionRow | undefined,
+    );
   }
 
   /** The newest transaction started by this ECR request id (registers may reuse ids, so it is not unique). */
@@ -919,14 +1117,16 @@ export class Journal {
   }
 
   listTransactions(filter: TransactionFilter = {}): TransactionRow[] {
-    return this.run('list transactions', () =>
-      this.stmt.listTxns.all({
-        from: filter.from ?? null,
-        to: filter.to ?? null,
-        state: filter.state ?? null,
-        outcome: filter.outcome ?? null,
-        limit: limitParam(filter.limit),
-      }) as TransactionRow[],
+    return this.run(
+      'list transactions',
+      () =>
+        this.stmt.listTxns.all({
+          from: filter.from ?? null,
+          to: filter.to ?? null,
+          state: filter.state ?? null,
+          outcome: filter.outcome ?? null,
+          limit: limitParam(filter.limit),
+        }) as TransactionRow[],
     );
   }
 
@@ -999,7 +1199,12 @@ export class Journal {
    * The host answered: write the transaction state/patch AND clear its armed reversal (armed -> cleared)
    * atomically. A reversal already pending stays pending (a late answer does not cancel what is owed).
    */
-  recordAuthorization(txnRef: string, state: string, patch: TransactionPatch, detail?: Record<string, unknown>): TransactionRow {
+  recordAuthorization(
+    txnRef: string,
+    state: string,
+    patch: TransactionPatch,
+    detail?: Record<string, unknown>,
+  ): TransactionRow {
     return this.run(`record authorization ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
       const clean = this.checkPatch(patch);
@@ -1014,7 +1219,12 @@ export class Journal {
    * amount to the approved one, so a cancel, a timeout or a crash before the register decides reverses exactly what
    * the host approved. The reversal stays armed until the register accepts.
    */
-  recordPartialApproval(txnRef: string, state: string, patch: TransactionPatch, amounts: { requestedAmount: number; approvedAmount: number }): TransactionRow {
+  recordPartialApproval(
+    txnRef: string,
+    state: string,
+    patch: TransactionPatch,
+    amounts: { requestedAmount: number; approvedAmount: number },
+  ): TransactionRow {
     return this.run(`record partial approval of ${txnRef}`, () => {
       checkText(state, 'state', 100);
       checkAmount(amounts.approvedAmount, 'approvedAmount');
@@ -1045,12 +1255,17 @@ export class Journal {
    * original with this code but the terminal could not take the answer (kept on the row: a reversal of an answered
    * original cannot be settled by "original not found").
    */
-  markReversalPending(txnRef: string, reason: string, opts: { reasonCode?: string | undefined; originalAnswer?: string | undefined } = {}): ReversalRow {
+  markReversalPending(
+    txnRef: string,
+    reason: string,
+    opts: { reasonCode?: string | undefined; originalAnswer?: string | undefined } = {},
+  ): ReversalRow {
     return this.run(`mark reversal pending for ${txnRef}`, () => {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
       const { reasonCode, originalAnswer } = opts;
-      if (reasonCode !== undefined && (typeof reasonCode !== 'string' || !/^[0-9A-Z]{2}$/.test(reasonCode))) invalid('reasonCode must be 2 digits or capital letters');
+      if (reasonCode !== undefined && (typeof reasonCode !== 'string' || !/^[0-9A-Z]{2}$/.test(reasonCode)))
+        invalid('reasonCode must be 2 digits or capital letters');
       if (originalAnswer !== undefined) checkResponseCode(originalAnswer);
       return this.tx.markReversalPending.immediate(txnRef, reason, reasonCode ?? null, originalAnswer ?? null);
     });
@@ -1130,7 +1345,10 @@ export class Journal {
 
   /** Of queued items: how many, their total in minor units, and when the oldest was queued. */
   safStats(): { count: number; total: number; oldestAt: number | null } {
-    return this.run('store-and-forward stats', () => this.stmt.safStats.get() as { count: number; total: number; oldestAt: number | null });
+    return this.run(
+      'store-and-forward stats',
+      () => this.stmt.safStats.get() as { count: number; total: number; oldestAt: number | null },
+    );
   }
 
   safItem(id: number): SafRow | undefined {
@@ -1190,25 +1408,32 @@ export class Journal {
       checkResponseCode(responseCode);
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
-      this.db.transaction(() => {
-        const row = this.stmt.revById.get(id) as ReversalRow | undefined;
-        if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
-        if (row.state !== 'pending') return;
-        const now = this.now();
-        const added = this.lazy(`INSERT INTO reversals_set_aside (reversal_id, response_code, reason, at) VALUES (?, ?, ?, ?)
+      this.db
+        .transaction(() => {
+          const row = this.stmt.revById.get(id) as ReversalRow | undefined;
+          if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
+          if (row.state !== 'pending') return;
+          const now = this.now();
+          const added =
+            this.lazy(`INSERT INTO reversals_set_aside (reversal_id, response_code, reason, at) VALUES (?, ?, ?, ?)
           ON CONFLICT (reversal_id) DO NOTHING`).run(id, responseCode, reason, now).changes;
-        if (added === 0) return;
-        // Never sent again, so the sealed card goes: what remains names the money for the operator, not the card.
-        this.lazy(`UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, card_blob = NULL, updated_at = ? WHERE id = ?`).run(responseCode, reason, now, id);
-        this.eventOn(row.txnRef, 'reversal-set-aside', { responseCode, reason });
-      }).immediate();
+          if (added === 0) return;
+          // Never sent again, so the sealed card goes: what remains names the money for the operator, not the card.
+          this.lazy(
+            `UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, card_blob = NULL, updated_at = ? WHERE id = ?`,
+          ).run(responseCode, reason, now, id);
+          this.eventOn(row.txnRef, 'reversal-set-aside', { responseCode, reason });
+        })
+        .immediate();
     });
   }
 
   /** Pending reversals the host refused for good, oldest first: money the operator must settle with the acquirer. */
   reversalsSetAside(): ReversalSetAsideRow[] {
-    return this.run('list reversals set aside', () =>
-      this.lazy(`SELECT r.id AS reversalId, r.txn_ref AS txnRef, r.stan, r.amount, r.currency, r.masked_pan AS maskedPan,
+    return this.run(
+      'list reversals set aside',
+      () =>
+        this.lazy(`SELECT r.id AS reversalId, r.txn_ref AS txnRef, r.stan, r.amount, r.currency, r.masked_pan AS maskedPan,
           s.response_code AS responseCode, s.reason, s.at
         FROM reversals_set_aside s JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending' ORDER BY s.at, r.id`).all() as ReversalSetAsideRow[],
     );
@@ -1219,14 +1444,19 @@ export class Journal {
     return this.run('set-aside totals', () => {
       const r = this.lazy(`SELECT count(*) AS count, coalesce(sum(r.amount), 0) AS total FROM reversals_set_aside s
         JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending'`).get() as { count: number; total: number };
-      const a = this.lazy(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total FROM saf_queue WHERE state = 'set-aside'`).get() as { count: number; total: number };
+      const a = this.lazy(
+        `SELECT count(*) AS count, coalesce(sum(amount), 0) AS total FROM saf_queue WHERE state = 'set-aside'`,
+      ).get() as { count: number; total: number };
       return { reversals: r, advices: a };
     });
   }
 
   /** The advice of an offline sale, in whatever state (a void must not overtake one still queued). */
   adviceFor(txnRef: string): SafRow | undefined {
-    return this.run('read advice', () => this.lazy(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE txn_ref = ?`).get(txnRef) as SafRow | undefined);
+    return this.run(
+      'read advice',
+      () => this.lazy(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE txn_ref = ?`).get(txnRef) as SafRow | undefined,
+    );
   }
 
   /**
@@ -1239,18 +1469,29 @@ export class Journal {
       checkText(state, 'state', 100);
       const clean = this.checkPatch(patch);
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
-      return this.db.transaction(() => {
-        const item = this.stmt.safById.get(safId) as SafRow | undefined;
-        if (!item) throw new JournalError('unknown-transaction', `no store-and-forward item ${safId}`);
-        if (item.state !== 'queued' || item.attempts !== 0) {
-          throw new JournalError('invalid-record', `store-and-forward item ${safId} is ${item.state} after ${item.attempts} attempts: it cannot be cancelled`);
-        }
-        const reason = `cancelled by void ${voidTxnRef} before it was sent`;
-        this.lazy(`UPDATE saf_queue SET state = 'cancelled', card_blob = NULL, reason = ?, next_attempt_at = NULL, updated_at = ?
+      return this.db
+        .transaction(() => {
+          const item = this.stmt.safById.get(safId) as SafRow | undefined;
+          if (!item) throw new JournalError('unknown-transaction', `no store-and-forward item ${safId}`);
+          if (item.state !== 'queued' || item.attempts !== 0) {
+            throw new JournalError(
+              'invalid-record',
+              `store-and-forward item ${safId} is ${item.state} after ${item.attempts} attempts: it cannot be cancelled`,
+            );
+          }
+          const reason = `cancelled by void ${voidTxnRef} before it was sent`;
+          this.lazy(`UPDATE saf_queue SET state = 'cancelled', card_blob = NULL, reason = ?, next_attempt_at = NULL, updated_at = ?
           WHERE id = ? AND state = 'queued'`).run(reason, this.now(), safId);
-        this.eventOn(item.txnRef, 'advice-cancelled', { reason, voidTxnRef });
-        return this.tx.recordAuthorization(voidTxnRef, state, clean, JSON.stringify({ cancelledAdvice: item.txnRef }), changes);
-      }).immediate();
+          this.eventOn(item.txnRef, 'advice-cancelled', { reason, voidTxnRef });
+          return this.tx.recordAuthorization(
+            voidTxnRef,
+            state,
+            clean,
+            JSON.stringify({ cancelledAdvice: item.txnRef }),
+            changes,
+          );
+        })
+        .immediate();
     });
   }
 
@@ -1268,7 +1509,8 @@ export class Journal {
       checkText(item.bootId, 'bootId', 100);
       if (!Number.isSafeInteger(item.seq) || item.seq < 0) invalid('seq must be a non-negative integer');
       // Protobuf bytes cannot be read like text: the telemetry module checks the message for card data before encoding.
-      if (!(item.payload instanceof Uint8Array) || item.payload.byteLength === 0) invalid('payload must be non-empty bytes');
+      if (!(item.payload instanceof Uint8Array) || item.payload.byteLength === 0)
+        invalid('payload must be non-empty bytes');
       if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) invalid('maxMessages must be a positive integer');
       return this.outbox.append.immediate(item, maxMessages);
     });
@@ -1277,7 +1519,9 @@ export class Journal {
   /** Queued telemetry after `afterId` in sending order, at most `limit` rows. */
   outboxPeek(afterId: number, limit: number): OutboxRow[] {
     return this.run('read telemetry outbox', () =>
-      (this.outbox.peek.all(afterId, limitParam(limit)) as Array<Omit<OutboxRow, 'retain'> & { retain: number }>).map((r) => ({ ...r, retain: r.retain === 1 })),
+      (this.outbox.peek.all(afterId, limitParam(limit)) as Array<Omit<OutboxRow, 'retain'> & { retain: number }>).map(
+        (r) => ({ ...r, retain: r.retain === 1 }),
+      ),
     );
   }
 
@@ -1304,7 +1548,9 @@ export class Journal {
 
   /** SQLite's own consistency check; 'ok' alone when the file is sound. */
   integrityCheck(): string[] {
-    return this.run('integrity check', () => (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check));
+    return this.run('integrity check', () =>
+      (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check),
+    );
   }
 }
 
@@ -1313,4 +1559,3 @@ function limitParam(limit: number | undefined): number {
   if (!Number.isInteger(limit) || limit < 0) invalid('limit must be a non-negative integer');
   return limit;
 }
-

@@ -30,7 +30,12 @@ export const STAN_BLOCK = 50;
 const AUTO_CHECKPOINT_PAGES = 5_000;
 const FORMAT = 'pos-terminal journal record';
 
-export type JournalFaultCause = 'journal-behind' | 'journal-missing' | 'journal-replaced' | 'record-missing' | 'record-unreadable';
+export type JournalFaultCause =
+  | 'journal-behind'
+  | 'journal-missing'
+  | 'journal-replaced'
+  | 'record-missing'
+  | 'record-unreadable';
 
 export interface JournalFault {
   cause: JournalFaultCause;
@@ -89,14 +94,20 @@ function nonEmpty(path: string): boolean {
 }
 
 /** Temp file, fsync, rename over the old one, fsync the directory: a crash leaves the old record or the new one. */
-export function writeRecord(dataDir: string, record: Omit<OutsideRecord, 'writtenAt'>, now: number = Date.now()): OutsideRecord {
+export function writeRecord(
+  dataDir: string,
+  record: Omit<OutsideRecord, 'writtenAt'>,
+  now: number = Date.now(),
+): OutsideRecord {
   const path = join(dataDir, RECORD_FILE);
   const full: OutsideRecord = { ...record, writtenAt: new Date(now).toISOString() };
   const text = `${JSON.stringify({ format: FORMAT, version: 1, ...full, journalId: formatJournalId(full.journalId) }, null, 2)}\n`;
   try {
     writeFileAtomically(path, text, { mode: 0o600 });
   } catch (err) {
-    throw new JournalError('storage-fault', `cannot write the journal record ${path}: ${(err as Error).message}`, { cause: err });
+    throw new JournalError('storage-fault', `cannot write the journal record ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return full;
 }
@@ -128,12 +139,18 @@ export function readRecord(dataDir: string): OutsideRecord | undefined | string 
   } catch {
     return 'is not valid JSON';
   }
-  if (raw === null || typeof raw !== 'object' || raw['format'] !== FORMAT || raw['version'] !== 1) return 'is not a journal record (format or version)';
-  const id = typeof raw['journalId'] === 'string' && /^[0-9a-f]{12}$/.test(raw['journalId']) ? parseInt(raw['journalId'], 16) : undefined;
+  if (raw === null || typeof raw !== 'object' || raw['format'] !== FORMAT || raw['version'] !== 1)
+    return 'is not a journal record (format or version)';
+  const id =
+    typeof raw['journalId'] === 'string' && /^[0-9a-f]{12}$/.test(raw['journalId'])
+      ? parseInt(raw['journalId'], 16)
+      : undefined;
   const generation = raw['generation'];
   const mark = raw['stanHighWater'];
-  if (id === undefined || !Number.isSafeInteger(generation) || (generation as number) < 0) return 'has no valid journalId or generation';
-  if (!Number.isSafeInteger(mark) || (mark as number) < 0 || (mark as number) > STAN_MAX) return 'has no valid stanHighWater';
+  if (id === undefined || !Number.isSafeInteger(generation) || (generation as number) < 0)
+    return 'has no valid journalId or generation';
+  if (!Number.isSafeInteger(mark) || (mark as number) < 0 || (mark as number) > STAN_MAX)
+    return 'has no valid stanHighWater';
   const hold = raw['hold'] as OutsideRecord['hold'] | undefined;
   return {
     journalId: id,
@@ -197,23 +214,41 @@ function open(dataDir: string, options: RecordedJournalOptions): Journal {
 }
 
 /** What the journal and its record say, compared. undefined: they agree (or this is a fresh data directory). */
-function compare(dataDir: string, existed: boolean, id: JournalIdentity, record: OutsideRecord | undefined | string): JournalFault | undefined {
+function compare(
+  dataDir: string,
+  existed: boolean,
+  id: JournalIdentity,
+  record: OutsideRecord | undefined | string,
+): JournalFault | undefined {
   const f = journalFiles(dataDir);
   const steps = 'the terminal stays locked; see `pos-terminal journal adopt`';
-  if (typeof record === 'string') return { cause: 'record-unreadable', message: `journal record ${f.record} ${record}; ${steps}` };
+  if (typeof record === 'string')
+    return { cause: 'record-unreadable', message: `journal record ${f.record} ${record}; ${steps}` };
   if (record === undefined) {
     if (id.journalId === null) return undefined;
-    return { cause: 'record-missing', message: `journal record ${f.record} is missing, but journal ${formatJournalId(id.journalId)} (generation ${id.generation}) had one: the data directory was partly restored or the record deleted; ${steps}` };
+    return {
+      cause: 'record-missing',
+      message: `journal record ${f.record} is missing, but journal ${formatJournalId(id.journalId)} (generation ${id.generation}) had one: the data directory was partly restored or the record deleted; ${steps}`,
+    };
   }
   if (record.hold) return { cause: record.hold.cause, message: `${record.hold.message} (since ${record.hold.since})` };
   if (!existed || id.journalId === null) {
-    return { cause: 'journal-missing', message: `journal ${f.db} is missing or new, but its record shows journal ${formatJournalId(record.journalId)} at generation ${record.generation}, STANs up to ${record.stanHighWater}: the database was deleted or lost, with every queued offline sale and owed reversal in it; ${steps}` };
+    return {
+      cause: 'journal-missing',
+      message: `journal ${f.db} is missing or new, but its record shows journal ${formatJournalId(record.journalId)} at generation ${record.generation}, STANs up to ${record.stanHighWater}: the database was deleted or lost, with every queued offline sale and owed reversal in it; ${steps}`,
+    };
   }
   if (id.journalId !== record.journalId) {
-    return { cause: 'journal-replaced', message: `journal ${f.db} is journal ${formatJournalId(id.journalId)}, but the record names journal ${formatJournalId(record.journalId)}: the database was swapped (another terminal's, or a backup of another); ${steps}` };
+    return {
+      cause: 'journal-replaced',
+      message: `journal ${f.db} is journal ${formatJournalId(id.journalId)}, but the record names journal ${formatJournalId(record.journalId)}: the database was swapped (another terminal's, or a backup of another); ${steps}`,
+    };
   }
   if (id.generation < record.generation) {
-    return { cause: 'journal-behind', message: `journal ${f.db} is behind its record: generation ${id.generation} < ${record.generation} (STAN counter ${id.stan}, record high-water ${record.stanHighWater}): commits were lost (a lost -wal file or an older copy), and offline sales or reversals queued after that point may be missing; ${steps}` };
+    return {
+      cause: 'journal-behind',
+      message: `journal ${f.db} is behind its record: generation ${id.generation} < ${record.generation} (STAN counter ${id.stan}, record high-water ${record.stanHighWater}): commits were lost (a lost -wal file or an older copy), and offline sales or reversals queued after that point may be missing; ${steps}`,
+    };
   }
   return undefined;
 }
@@ -243,25 +278,45 @@ export function openRecordedJournal(dataDir: string, options: RecordedJournalOpt
       // The journal is evidence now: its generation and id stay, only its STAN counter moves past every mark.
       const held = typeof found === 'object' ? found : undefined;
       const stamped = journal.stampIdentity({ stan: base, stanReserved: stanAdvance(base, block) });
-      current = writeRecord(dataDir, {
-        journalId: held?.journalId ?? id.journalId ?? newJournalId(),
-        generation: Math.max(held?.generation ?? 0, id.generation),
-        stanHighWater: stamped.stanReserved!,
-        hold: held?.hold ?? { ...fault, since: new Date(now()).toISOString() },
-      }, now());
+      current = writeRecord(
+        dataDir,
+        {
+          journalId: held?.journalId ?? id.journalId ?? newJournalId(),
+          generation: Math.max(held?.generation ?? 0, id.generation),
+          stanHighWater: stamped.stanReserved!,
+          hold: held?.hold ?? { ...fault, since: new Date(now()).toISOString() },
+        },
+        now(),
+      );
     } else {
       // The journal first, then the record: a crash between them leaves the journal ahead, which is accepted.
       journal.checkpoint();
-      const stamped = journal.stampIdentity({ journalId: id.journalId ?? newJournalId(), generation: id.generation + 1, stan: base, stanReserved: stanAdvance(base, block) });
-      current = writeRecord(dataDir, { journalId: stamped.journalId!, generation: stamped.generation, stanHighWater: stamped.stanReserved! }, now());
+      const stamped = journal.stampIdentity({
+        journalId: id.journalId ?? newJournalId(),
+        generation: id.generation + 1,
+        stan: base,
+        stanReserved: stanAdvance(base, block),
+      });
+      current = writeRecord(
+        dataDir,
+        { journalId: stamped.journalId!, generation: stamped.generation, stanHighWater: stamped.stanReserved! },
+        now(),
+      );
     }
     journal.reserveStansWith(() => {
       const before = journal.identity();
       const mark = stanAdvance(before.stanReserved ?? before.stan, block);
       // A held journal keeps its generation, so the fault is still seen at the next boot.
       if (!current.hold) journal.checkpoint();
-      const after = journal.stampIdentity({ stanReserved: mark, ...(current.hold ? {} : { generation: before.generation + 1 }) });
-      current = writeRecord(dataDir, { ...current, generation: current.hold ? current.generation : after.generation, stanHighWater: mark }, now());
+      const after = journal.stampIdentity({
+        stanReserved: mark,
+        ...(current.hold ? {} : { generation: before.generation + 1 }),
+      });
+      current = writeRecord(
+        dataDir,
+        { ...current, generation: current.hold ? current.generation : after.generation, stanHighWater: mark },
+        now(),
+      );
     });
     return { journal, ...(fault ? { fault } : {}), recordPath: files.record, record: () => current };
   } catch (err) {
@@ -285,8 +340,14 @@ export interface AdoptResult {
  * as this terminal's, with its STAN counter moved past every mark the record and the journal know, and a new
  * generation in both. The terminal must be stopped. Refuses a journal that cannot be opened or fails quick_check.
  */
-export function adoptJournal(dataDir: string, options: RecordedJournalOptions & { stanAfter?: number } = {}): AdoptResult {
-  if (options.stanAfter !== undefined && (!Number.isInteger(options.stanAfter) || options.stanAfter < 1 || options.stanAfter > STAN_MAX)) {
+export function adoptJournal(
+  dataDir: string,
+  options: RecordedJournalOptions & { stanAfter?: number } = {},
+): AdoptResult {
+  if (
+    options.stanAfter !== undefined &&
+    (!Number.isInteger(options.stanAfter) || options.stanAfter < 1 || options.stanAfter > STAN_MAX)
+  ) {
     throw new JournalError('invalid-record', `stanAfter must be an integer from 1 to ${STAN_MAX}`);
   }
   const files = journalFiles(dataDir);
@@ -298,13 +359,25 @@ export function adoptJournal(dataDir: string, options: RecordedJournalOptions & 
     const previous = compare(dataDir, existed, id, found);
     const record = typeof found === 'object' ? found : undefined;
     // Past the record's mark, and a block beyond it: the mark of an unreadable record is not known.
-    const known = stanAdvance(further(further(id.stan, id.stanReserved ?? id.stan), record?.stanHighWater ?? 0), record ? 0 : STAN_BLOCK);
+    const known = stanAdvance(
+      further(further(id.stan, id.stanReserved ?? id.stan), record?.stanHighWater ?? 0),
+      record ? 0 : STAN_BLOCK,
+    );
     // The acquirer's last STAN for this terminal, when the operator has it (a whole data directory restored).
     const base = options.stanAfter === undefined ? known : further(known, options.stanAfter);
     const generation = Math.max(id.generation, record?.generation ?? 0) + 1;
     const block = options.stanBlock ?? STAN_BLOCK;
-    const stamped = journal.stampIdentity({ journalId: id.journalId ?? newJournalId(), generation, stan: base, stanReserved: stanAdvance(base, block) });
-    writeRecord(dataDir, { journalId: stamped.journalId!, generation, stanHighWater: stamped.stanReserved! }, (options.now ?? Date.now)());
+    const stamped = journal.stampIdentity({
+      journalId: id.journalId ?? newJournalId(),
+      generation,
+      stan: base,
+      stanReserved: stanAdvance(base, block),
+    });
+    writeRecord(
+      dataDir,
+      { journalId: stamped.journalId!, generation, stanHighWater: stamped.stanReserved! },
+      (options.now ?? Date.now)(),
+    );
     const counts = journal.counts();
     return {
       journalId: formatJournalId(stamped.journalId),
@@ -320,7 +393,11 @@ export function adoptJournal(dataDir: string, options: RecordedJournalOptions & 
 }
 
 /** The comparison alone, read-only (for `journal check`): nothing is stamped or written. */
-export function checkRecordedJournal(dataDir: string): { fault: JournalFault | undefined; identity: JournalIdentity; record: OutsideRecord | undefined | string } {
+export function checkRecordedJournal(dataDir: string): {
+  fault: JournalFault | undefined;
+  identity: JournalIdentity;
+  record: OutsideRecord | undefined | string;
+} {
   const files = journalFiles(dataDir);
   const existed = nonEmpty(files.db) || nonEmpty(files.wal);
   if (existed) checkExistingFile(dataDir);

@@ -10,7 +10,13 @@ export type TransactionOutcome = 'approved' | 'declined' | 'cancelled' | 'failed
 export type ReceiptStatus = 'none' | 'printed' | 'pending';
 
 export const TRANSACTION_KINDS: readonly TransactionKind[] = ['sale', 'refund', 'void'];
-export const TRANSACTION_OUTCOMES: readonly TransactionOutcome[] = ['approved', 'declined', 'cancelled', 'failed', 'offline-approved'];
+export const TRANSACTION_OUTCOMES: readonly TransactionOutcome[] = [
+  'approved',
+  'declined',
+  'cancelled',
+  'failed',
+  'offline-approved',
+];
 export const RECEIPT_STATUSES: readonly ReceiptStatus[] = ['none', 'printed', 'pending'];
 
 export interface TransactionRow {
@@ -44,10 +50,33 @@ export interface TransactionRow {
 
 /** `amount` changes only when the host approved less than asked (a partial approval the register accepted). */
 export type TransactionPatch = Partial<
-  Pick<TransactionRow, 'amount' | 'stan' | 'maskedPan' | 'entryMode' | 'responseCode' | 'approvalCode' | 'rrn' | 'outcome' | 'anomalyCode' | 'receiptStatus'>
+  Pick<
+    TransactionRow,
+    | 'amount'
+    | 'stan'
+    | 'maskedPan'
+    | 'entryMode'
+    | 'responseCode'
+    | 'approvalCode'
+    | 'rrn'
+    | 'outcome'
+    | 'anomalyCode'
+    | 'receiptStatus'
+  >
 >;
 
-export const PATCH_FIELDS = ['amount', 'stan', 'maskedPan', 'entryMode', 'responseCode', 'approvalCode', 'rrn', 'outcome', 'anomalyCode', 'receiptStatus'] as const;
+export const PATCH_FIELDS = [
+  'amount',
+  'stan',
+  'maskedPan',
+  'entryMode',
+  'responseCode',
+  'approvalCode',
+  'rrn',
+  'outcome',
+  'anomalyCode',
+  'receiptStatus',
+] as const;
 
 export interface AnomalyRow {
   id: number;
@@ -388,7 +417,9 @@ CREATE INDEX saf_queue_queued ON saf_queue (id) WHERE state = 'queued';
 `;
 
 function migrateV4(db: Database.Database): void {
-  const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'saf_queue'").get() as { seq: number } | undefined;
+  const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'saf_queue'").get() as
+    | { seq: number }
+    | undefined;
   db.exec(V4);
   if (seq) db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'saf_queue'").run(seq.seq);
 }
@@ -416,7 +447,12 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, description: 'pre-stored reversals, store-and-forward queue', up: (db) => db.exec(V2) },
   { version: 3, description: 'telemetry outbox', up: (db) => db.exec(V3) },
   { version: 4, description: 'reversals set aside, cancelled advices', up: migrateV4 },
-  { version: 5, description: 'message fields a real acquirer needs: field 22, institution ids, sealed reversal card, void references', up: (db) => db.exec(V5) },
+  {
+    version: 5,
+    description:
+      'message fields a real acquirer needs: field 22, institution ids, sealed reversal card, void references',
+    up: (db) => db.exec(V5),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
@@ -432,15 +468,24 @@ export function migrate(db: Database.Database, options: { readonly?: boolean } =
     throw new JournalError('storage-fault', `${db.name} is not a journal (application_id ${appId})`);
   }
   if (appId === 0 && current === 0) {
-    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
-    if (tables.n > 0) throw new JournalError('storage-fault', `${db.name} is not a journal (it already holds other tables)`);
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as {
+      n: number;
+    };
+    if (tables.n > 0)
+      throw new JournalError('storage-fault', `${db.name} is not a journal (it already holds other tables)`);
   }
   if (current > SCHEMA_VERSION) {
-    throw new JournalError('storage-fault', `${db.name} has journal schema version ${current}, newer than this software (${SCHEMA_VERSION})`);
+    throw new JournalError(
+      'storage-fault',
+      `${db.name} has journal schema version ${current}, newer than this software (${SCHEMA_VERSION})`,
+    );
   }
   if (current === SCHEMA_VERSION) return current;
   if (options.readonly) {
-    throw new JournalError('storage-fault', `${db.name} has journal schema version ${current}; open it read-write once to migrate to ${SCHEMA_VERSION}`);
+    throw new JournalError(
+      'storage-fault',
+      `${db.name} has journal schema version ${current}; open it read-write once to migrate to ${SCHEMA_VERSION}`,
+    );
   }
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;

@@ -21,7 +21,13 @@ function pair(left: string, right: string): ReceiptLine {
   return { text: `${left}: ${right}` };
 }
 
-export function buildReceipt(input: ReceiptInput, copy: ReceiptCopy, merchant: MerchantInfo, printedAt: Date, reprint = false): ReceiptDocument {
+export function buildReceipt(
+  input: ReceiptInput,
+  copy: ReceiptCopy,
+  merchant: MerchantInfo,
+  printedAt: Date,
+  reprint = false,
+): ReceiptDocument {
   const auth = input.authorization;
   const approved = auth?.approved ?? false;
   const summary = input.card?.summary ?? input.cardSummary;
@@ -31,7 +37,7 @@ export function buildReceipt(input: ReceiptInput, copy: ReceiptCopy, merchant: M
     ...merchant.addressLines.map((text): ReceiptLine => ({ text, align: 'center' })),
     { kind: 'rule' },
     { text: KIND_LABEL[input.kind], align: 'center', bold: true },
-    pair('Date', printedAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'),
+    pair('Date', `${printedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC`),
     pair('Terminal', merchant.terminalId),
     pair('Merchant', merchant.merchantId),
     ...(maskedPan ? [pair('Card', maskedPan)] : []),
@@ -40,9 +46,18 @@ export function buildReceipt(input: ReceiptInput, copy: ReceiptCopy, merchant: M
     ...(auth?.rrn ? [pair('Ref', auth.rrn)] : []),
     ...(input.original ? [pair('Original STAN', String(input.original.stan).padStart(6, '0'))] : []),
     { kind: 'rule' },
-    { text: `AMOUNT ${formatAmount(input.kind === 'sale' ? input.amount : -input.amount, input.currency)}`, bold: true, doubleWidth: true },
+    {
+      text: `AMOUNT ${formatAmount(input.kind === 'sale' ? input.amount : -input.amount, input.currency)}`,
+      bold: true,
+      doubleWidth: true,
+    },
     { kind: 'rule' },
-    { text: approved ? (auth?.offline ? 'APPROVED OFFLINE' : 'APPROVED') : 'DECLINED', align: 'center', bold: true, doubleHeight: true },
+    {
+      text: approved ? (auth?.offline ? 'APPROVED OFFLINE' : 'APPROVED') : 'DECLINED',
+      align: 'center',
+      bold: true,
+      doubleHeight: true,
+    },
     ...(auth?.offline && approved ? [{ text: 'To be sent to the bank when online', align: 'center' as const }] : []),
     ...(auth?.approvalCode ? [pair('Auth code', auth.approvalCode)] : []),
     ...(auth ? [pair('Response', `${auth.responseCode} ${auth.responseText}`)] : []),

@@ -18,7 +18,12 @@ export interface RiskOptions {
 }
 
 function anomalyOf(finding: FraudFinding): AnomalyRef {
-  return { name: finding.anomaly, reason: `${finding.kind}: ${Object.entries(finding.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}` };
+  return {
+    name: finding.anomaly,
+    reason: `${finding.kind}: ${Object.entries(finding.evidence)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  };
 }
 
 export class RiskControls {
@@ -38,7 +43,10 @@ export class RiskControls {
   assess(input: AssessInput): CardAssessment {
     const card = input.card.reveal();
     const key = cardKey(card.pan, this.secret);
-    const findings = assessCard({ card, now: this.options.now(), chipAttempted: false, readFailuresThisCard: input.readFailures }, DEFAULT_FRAUD_POLICY);
+    const findings = assessCard(
+      { card, now: this.options.now(), chipAttempted: false, readFailuresThisCard: input.readFailures },
+      DEFAULT_FRAUD_POLICY,
+    );
     const testing = this.cardTesting.observe(key);
     if (testing) findings.push(testing);
     const decision = decide(findings, DEFAULT_FRAUD_POLICY);
@@ -46,9 +54,19 @@ export class RiskControls {
       return { action: decision.action, anomaly: anomalyOf(decision.primary), cardKey: key };
     }
     if (input.kind === 'sale') {
-      const duplicate = this.duplicates.check({ cardKey: key, amount: input.amount, currency: input.currency, kind: input.kind });
+      const duplicate = this.duplicates.check({
+        cardKey: key,
+        amount: input.amount,
+        currency: input.currency,
+        kind: input.kind,
+      });
       if (duplicate.duplicate) {
-        return { action: 'confirm-duplicate', anomaly: { name: 'duplicate-transaction', reason: 'same card and amount as a recent sale' }, earlier: duplicate.earlier, cardKey: key };
+        return {
+          action: 'confirm-duplicate',
+          anomaly: { name: 'duplicate-transaction', reason: 'same card and amount as a recent sale' },
+          earlier: duplicate.earlier,
+          cardKey: key,
+        };
       }
     }
     return { action: 'continue', cardKey: key };
@@ -56,12 +74,22 @@ export class RiskControls {
 
   /** An approved sale becomes the reference for later duplicates; a void frees the original's place. */
   finished(output: TransactionOutput, originalTxnRef?: string): void {
-    if ((output.outcome === 'approved' || output.outcome === 'offline-approved') && output.cardKey && output.kind === 'sale') {
+    if (
+      (output.outcome === 'approved' || output.outcome === 'offline-approved') &&
+      output.cardKey &&
+      output.kind === 'sale'
+    ) {
       this.duplicates.record({
-        cardKey: output.cardKey, amount: output.amount, currency: output.currency, kind: output.kind, at: this.options.now(),
-        txnRef: output.txnRef, ...(output.stan !== undefined ? { stan: output.stan } : {}),
+        cardKey: output.cardKey,
+        amount: output.amount,
+        currency: output.currency,
+        kind: output.kind,
+        at: this.options.now(),
+        txnRef: output.txnRef,
+        ...(output.stan !== undefined ? { stan: output.stan } : {}),
       });
     }
-    if (output.kind === 'void' && output.outcome === 'approved' && originalTxnRef) this.duplicates.forget(originalTxnRef);
+    if (output.kind === 'void' && output.outcome === 'approved' && originalTxnRef)
+      this.duplicates.forget(originalTxnRef);
   }
 }

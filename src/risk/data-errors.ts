@@ -69,7 +69,11 @@ export function checkResponse(
   const errors: DataError[] = [];
   const known = options.knownCode(response.responseCode);
   const approval = known && (options.isApproval ?? defaultIsApproval)(response.responseCode);
-  const add = (kind: DataErrorKind, evidence: Record<string, string | number | boolean>, moneyMayHaveMoved: boolean) => {
+  const add = (
+    kind: DataErrorKind,
+    evidence: Record<string, string | number | boolean>,
+    moneyMayHaveMoved: boolean,
+  ) => {
     errors.push({ kind, anomaly: ANOMALY[kind], evidence: Object.freeze(evidence), moneyMayHaveMoved });
   };
   const mismatch = (kind: DataErrorKind, evidence: Record<string, string | number | boolean>) =>
@@ -80,7 +84,12 @@ export function checkResponse(
   }
   // Field 4 is optional in a response; when absent there is nothing to disagree with. A partial approval (code 10)
   // carries the smaller amount it approved: that is its answer, not a mismatch.
-  const partial = known && responseClass(response.responseCode) === 'partially-approved' && response.amount !== undefined && response.amount > 0 && response.amount < request.amount;
+  const partial =
+    known &&
+    responseClass(response.responseCode) === 'partially-approved' &&
+    response.amount !== undefined &&
+    response.amount > 0 &&
+    response.amount < request.amount;
   if (response.amount !== undefined && response.amount !== request.amount && !partial) {
     mismatch('mismatched-amount', { requestAmount: request.amount, responseAmount: response.amount });
   }

@@ -59,7 +59,11 @@ export class DuplicateDetector {
     if (!earlier || !this.inWindow(earlier.at, now)) return { duplicate: false };
     return {
       duplicate: true,
-      earlier: { at: earlier.at, ...(earlier.stan !== undefined ? { stan: earlier.stan } : {}), txnRef: earlier.txnRef },
+      earlier: {
+        at: earlier.at,
+        ...(earlier.stan !== undefined ? { stan: earlier.stan } : {}),
+        txnRef: earlier.txnRef,
+      },
       anomaly: 'duplicate-transaction',
       evidence: {
         kind: query.kind,

@@ -18,7 +18,14 @@ import { luhnValid, maskPan } from '../util/pan.js';
 import type { Evidence, EvidenceValue, TimeSource } from './evidence.js';
 import { nowFrom, requirePositive } from './evidence.js';
 
-export const FRAUD_KINDS = ['luhn', 'track-mismatch', 'fallback', 'repeated-read-failures', 'expired', 'card-testing'] as const;
+export const FRAUD_KINDS = [
+  'luhn',
+  'track-mismatch',
+  'fallback',
+  'repeated-read-failures',
+  'expired',
+  'card-testing',
+] as const;
 export type FraudKind = (typeof FRAUD_KINDS)[number];
 
 export const FRAUD_ANOMALY: Readonly<Record<FraudKind, AnomalyName>> = Object.freeze({
@@ -63,7 +70,11 @@ export function fraudPolicy(
 ): FraudPolicy {
   return {
     actions: { ...DEFAULT_FRAUD_POLICY.actions, ...overrides.actions },
-    maxReadFailures: requirePositive('maxReadFailures', overrides.maxReadFailures ?? DEFAULT_FRAUD_POLICY.maxReadFailures, true),
+    maxReadFailures: requirePositive(
+      'maxReadFailures',
+      overrides.maxReadFailures ?? DEFAULT_FRAUD_POLICY.maxReadFailures,
+      true,
+    ),
   };
 }
 
@@ -182,7 +193,11 @@ export class CardTestingDetector {
     return {
       kind: 'card-testing',
       anomaly: FRAUD_ANOMALY['card-testing'],
-      evidence: Object.freeze({ distinctCards: distinct, maxDistinctCards: this.maxDistinctCards, windowMs: this.windowMs }),
+      evidence: Object.freeze({
+        distinctCards: distinct,
+        maxDistinctCards: this.maxDistinctCards,
+        windowMs: this.windowMs,
+      }),
     };
   }
 

@@ -22,15 +22,23 @@ export interface LockoutConfig {
 
 export const DEFAULT_LOCKOUT_CONFIG: LockoutConfig = Object.freeze({
   rules: Object.freeze([
-    Object.freeze({ name: 'repeated-fraud', anomalies: Object.freeze(['suspected-fraud']), count: 3, windowMs: 10 * 60_000 }),
-    Object.freeze({ name: 'repeated-unauthorized', anomalies: Object.freeze(['unauthorized']), count: 5, windowMs: 10 * 60_000 }),
+    Object.freeze({
+      name: 'repeated-fraud',
+      anomalies: Object.freeze(['suspected-fraud']),
+      count: 3,
+      windowMs: 10 * 60_000,
+    }),
+    Object.freeze({
+      name: 'repeated-unauthorized',
+      anomalies: Object.freeze(['unauthorized']),
+      count: 5,
+      windowMs: 10 * 60_000,
+    }),
   ]),
   immediate: Object.freeze(['reader-tamper', 'storage-fault', 'card-testing']),
 });
 
-export type LockoutVerdict =
-  | { lock: true; reason: string; rule: string; evidence: Evidence }
-  | { lock: false };
+export type LockoutVerdict = { lock: true; reason: string; rule: string; evidence: Evidence } | { lock: false };
 
 export class LockoutPolicy {
   private readonly rules: readonly LockoutRule[];
@@ -41,7 +49,8 @@ export class LockoutPolicy {
   constructor(config: LockoutConfig = DEFAULT_LOCKOUT_CONFIG) {
     const names = new Set<string>();
     for (const rule of config.rules) {
-      if (!rule.name || names.has(rule.name)) throw new RangeError(`lockout rule name missing or repeated: ${rule.name}`);
+      if (!rule.name || names.has(rule.name))
+        throw new RangeError(`lockout rule name missing or repeated: ${rule.name}`);
       names.add(rule.name);
       requirePositive(`${rule.name}.count`, rule.count, true);
       requirePositive(`${rule.name}.windowMs`, rule.windowMs);

@@ -16,7 +16,11 @@ export function whoElse(mode: number): string {
 
 /** E.g. "readable and writable by group": what group and others may do with a file of this mode. */
 export function describeAccess(mode: number): string {
-  const how = [(mode & 0o044) !== 0 && 'readable', (mode & 0o022) !== 0 && 'writable', (mode & 0o011) !== 0 && 'executable'].filter(Boolean);
+  const how = [
+    (mode & 0o044) !== 0 && 'readable',
+    (mode & 0o022) !== 0 && 'writable',
+    (mode & 0o011) !== 0 && 'executable',
+  ].filter(Boolean);
   return `${how.join(' and ')} by ${whoElse(mode)}`;
 }
 
@@ -78,7 +82,10 @@ export function checkDataPermissions(dataDir: string, journalPath: string): void
     }
   }
   if (problems.length === 0) return;
-  const fixes = [dirFix.length > 0 && `chmod 700 ${dirFix.join(' ')}`, fileFix.length > 0 && `chmod 600 ${fileFix.join(' ')}`].filter(Boolean);
+  const fixes = [
+    dirFix.length > 0 && `chmod 700 ${dirFix.join(' ')}`,
+    fileFix.length > 0 && `chmod 600 ${fileFix.join(' ')}`,
+  ].filter(Boolean);
   throw new FilePermissionError(`${problems.join('; ')}: ${fixes.join(' && ')}`, [...dirFix, ...fileFix]);
 }
 

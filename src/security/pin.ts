@@ -18,7 +18,10 @@ export function verifyPin(pin: string, stored: string): boolean {
   const [, n, r, p, saltB64, hashB64] = stored.split('$') as [string, string, string, string, string, string];
   const expected = Buffer.from(hashB64, 'base64');
   const actual = scryptSync(pin, Buffer.from(saltB64, 'base64'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * Number(n) * Number(r),
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: 256 * Number(n) * Number(r),
   });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -105,7 +105,11 @@ export class HostProbe {
       const skewMs = estimateSkew(reply.transmittedAt, at + rttMs / 2);
       if (skewMs !== undefined) result.skewMs = skewMs;
     } catch (err) {
-      result = { ok: false, at, error: err instanceof HostError ? `${err.code}: ${err.message}` : String((err as Error)?.message ?? err) };
+      result = {
+        ok: false,
+        at,
+        error: err instanceof HostError ? `${err.code}: ${err.message}` : String((err as Error)?.message ?? err),
+      };
     }
     this.record(result);
     return { ...result };
@@ -115,7 +119,11 @@ export class HostProbe {
     const previous = this.result;
     this.result = result;
     if (previous === undefined || previous.ok !== result.ok) {
-      this.events.emit('reachability', { reachable: result.ok, result: { ...result }, ...(previous ? { previous: { ...previous } } : {}) });
+      this.events.emit('reachability', {
+        reachable: result.ok,
+        result: { ...result },
+        ...(previous ? { previous: { ...previous } } : {}),
+      });
     }
   }
 }

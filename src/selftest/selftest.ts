@@ -86,19 +86,30 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestReport> {
     }
     return result;
   };
-  const run = <T extends Outcome>(component: CheckComponent, check: (signal: AbortSignal) => Promise<T>, onTimeout?: () => T) =>
-    bounded(clock, limitMs, component, check, onTimeout).then(({ result, outcome }) => ({ result: done(result), outcome }));
+  const run = <T extends Outcome>(
+    component: CheckComponent,
+    check: (signal: AbortSignal) => Promise<T>,
+    onTimeout?: () => T,
+  ) =>
+    bounded(clock, limitMs, component, check, onTimeout).then(({ result, outcome }) => ({
+      result: done(result),
+      outcome,
+    }));
 
   const reader = run('card-reader', () => checkReader(deps.reader));
   const printer = run('printer', () => checkPrinter(deps.printer));
   const host =
     deps.acquirer || deps.probe
-      ? run<HostOutcome>('host', (signal) => checkHost(deps, limitMs, signal), () => ({
-          status: 'warn',
-          code: 'timeout',
-          // Slow or absent host: the terminal can still sell offline, so this is never a fault.
-          detail: `no echo answer within ${limitMs} ms`,
-        }))
+      ? run<HostOutcome>(
+          'host',
+          (signal) => checkHost(deps, limitMs, signal),
+          () => ({
+            status: 'warn',
+            code: 'timeout',
+            // Slow or absent host: the terminal can still sell offline, so this is never a fault.
+            detail: `no echo answer within ${limitMs} ms`,
+          }),
+        )
       : undefined;
   const storage = run('storage', () => checkStorage(deps.dataDir, deps.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES));
 
@@ -174,7 +185,11 @@ async function bounded<T extends Outcome>(
 async function checkReader(reader: CardReader): Promise<Outcome> {
   try {
     const info = await reader.info();
-    return { status: 'ok', code: 'ok', detail: `${info.model} firmware ${info.firmware}${info.serial ? ` serial ${info.serial}` : ''}` };
+    return {
+      status: 'ok',
+      code: 'ok',
+      detail: `${info.model} firmware ${info.firmware}${info.serial ? ` serial ${info.serial}` : ''}`,
+    };
   } catch (err) {
     return { status: 'fault', code: faultCode(err), detail: describe(err) };
   }
@@ -197,13 +212,22 @@ async function checkHost(deps: SelfTestDeps, limitMs: number, signal: AbortSigna
   if (deps.acquirer) {
     const sentAt = clock.now();
     try {
-      const request = buildEcho({ stan: deps.nextStan(), terminalId: deps.terminalId, transmittedAt: new Date(sentAt) });
+      const request = buildEcho({
+        stan: deps.nextStan(),
+        terminalId: deps.terminalId,
+        transmittedAt: new Date(sentAt),
+      });
       const reply = await deps.acquirer.send(request, { timeoutMs: limitMs, signal });
       const rttMs = Math.max(0, clock.now() - sentAt);
       const skewMs = estimateSkew(reply.transmittedAt, sentAt + rttMs / 2);
       const base = skewMs === undefined ? {} : { skewMs };
       if (reply.responseCode !== '00') {
-        return { ...base, status: 'warn', code: 'echo-refused', detail: `host answered the echo with ${reply.responseCode}` };
+        return {
+          ...base,
+          status: 'warn',
+          code: 'echo-refused',
+          detail: `host answered the echo with ${reply.responseCode}`,
+        };
       }
       return { ...base, status: 'ok', code: 'ok', detail: `echo answered in ${rttMs} ms` };
     } catch (err) {
@@ -216,11 +240,27 @@ async function checkHost(deps: SelfTestDeps, limitMs: number, signal: AbortSigna
   const last = probe.last() ?? (await probe.probeNow());
   const age = Math.max(0, clock.now() - last.at);
   const base = last.skewMs === undefined ? {} : { skewMs: last.skewMs };
-  if (!last.ok) return { ...base, status: 'warn', code: 'unreachable', detail: `${last.error ?? 'no answer'} (${Math.round(age / 1000)} s ago)` };
+  if (!last.ok)
+    return {
+      ...base,
+      status: 'warn',
+      code: 'unreachable',
+      detail: `${last.error ?? 'no answer'} (${Math.round(age / 1000)} s ago)`,
+    };
   if (last.responseCode !== undefined && last.responseCode !== '00') {
-    return { ...base, status: 'warn', code: 'echo-refused', detail: `host answered the echo with ${last.responseCode}` };
+    return {
+      ...base,
+      status: 'warn',
+      code: 'echo-refused',
+      detail: `host answered the echo with ${last.responseCode}`,
+    };
   }
-  return { ...base, status: 'ok', code: 'ok', detail: `echo answered in ${last.rttMs ?? '?'} ms (${Math.round(age / 1000)} s ago)` };
+  return {
+    ...base,
+    status: 'ok',
+    code: 'ok',
+    detail: `echo answered in ${last.rttMs ?? '?'} ms (${Math.round(age / 1000)} s ago)`,
+  };
 }
 
 /** A probe file left by a process killed mid-check (another pid); this process's own may be in use right now. */
@@ -228,7 +268,9 @@ const STALE_PROBE = new RegExp(`^\\.selftest-(?!${process.pid}-)\\d+-[0-9a-f]+\\
 
 async function removeStaleProbes(dataDir: string): Promise<void> {
   const names = await readdir(dataDir).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => STALE_PROBE.test(name)).map((name) => unlink(join(dataDir, name)).catch(() => {})));
+  await Promise.all(
+    names.filter((name) => STALE_PROBE.test(name)).map((name) => unlink(join(dataDir, name)).catch(() => {})),
+  );
 }
 
 async function checkStorage(dataDir: string, minFreeBytes: number): Promise<Outcome> {
@@ -252,7 +294,12 @@ async function checkStorage(dataDir: string, minFreeBytes: number): Promise<Outc
       }
       step = 'read';
       const back = await readFile(path);
-      if (!back.equals(payload)) return { status: 'fault', code: 'readback-mismatch', detail: `${path}: read back differs from what was written` };
+      if (!back.equals(payload))
+        return {
+          status: 'fault',
+          code: 'readback-mismatch',
+          detail: `${path}: read back differs from what was written`,
+        };
       step = 'delete';
       await unlink(path);
       created = false;
@@ -269,7 +316,8 @@ async function checkStorage(dataDir: string, minFreeBytes: number): Promise<Outc
       return { status: 'fault', code: 'statfs-failed', detail: describe(err) };
     }
     const space = `${formatBytes(free)} free of ${formatBytes(total)}`;
-    if (free < minFreeBytes) return { status: 'warn', code: 'low-space', detail: `${space}, below ${formatBytes(minFreeBytes)}` };
+    if (free < minFreeBytes)
+      return { status: 'warn', code: 'low-space', detail: `${space}, below ${formatBytes(minFreeBytes)}` };
     return { status: 'ok', code: 'ok', detail: space };
   } finally {
     if (created) await unlink(path).catch(() => {});
@@ -281,12 +329,20 @@ function checkClock(at: number, skewMs: number | undefined): Outcome {
   const year = time.getUTCFullYear();
   if (!Number.isFinite(at) || year < PLAUSIBLE_YEARS.from || year > PLAUSIBLE_YEARS.to) {
     // A clock reset to 1970 or far ahead breaks STAN dates, offline-age limits and certificate checks.
-    return { status: 'fault', code: 'implausible-time', detail: `clock reads ${Number.isFinite(at) ? time.toISOString() : String(at)}` };
+    return {
+      status: 'fault',
+      code: 'implausible-time',
+      detail: `clock reads ${Number.isFinite(at) ? time.toISOString() : String(at)}`,
+    };
   }
   if (skewMs !== undefined && Math.abs(skewMs) > MAX_CLOCK_SKEW_MS) {
     return { status: 'warn', code: 'skew', detail: `host time differs by ${Math.round(skewMs / 1000)} s` };
   }
-  return { status: 'ok', code: 'ok', detail: `${time.toISOString()}${skewMs !== undefined ? `, host skew ${Math.round(skewMs / 1000)} s` : ''}` };
+  return {
+    status: 'ok',
+    code: 'ok',
+    detail: `${time.toISOString()}${skewMs !== undefined ? `, host skew ${Math.round(skewMs / 1000)} s` : ''}`,
+  };
 }
 
 function faultCode(err: unknown): string {

@@ -2,7 +2,7 @@
  * Checking a fleet command before anything runs: size first (a large payload is never decoded), then protobuf
  * decoding, then the allow-list. Every refusal is typed with the CommandError the fleet receives.
  */
-import { pos } from './generated/telemetry.js';
+import type { pos } from './generated/telemetry.js';
 import { scrubCardData } from './messages.js';
 import { COMMAND_NAMES, wire, type CommandNameText } from './wire.js';
 
@@ -25,7 +25,9 @@ export type CommandCheck =
       issuedBy: string;
     };
 
-const NAME_BY_WIRE = new Map<number, CommandNameText>(Object.entries(COMMAND_NAMES).map(([text, value]) => [value, text as CommandNameText]));
+const NAME_BY_WIRE = new Map<number, CommandNameText>(
+  Object.entries(COMMAND_NAMES).map(([text, value]) => [value, text as CommandNameText]),
+);
 
 /**
  * Scrubs until nothing changes: masking one card number can join its last digits with the following groups into
@@ -45,30 +47,63 @@ function clean(text: string): string {
   return scrubAll(scrubAll(text.replace(/[^\x20-\x7e]/g, '?')).slice(0, MAX_COMMAND_TEXT));
 }
 
-export function checkCommand(payload: Uint8Array, limits: { maxBytes: number; allowed: readonly string[] }): CommandCheck {
+export function checkCommand(
+  payload: Uint8Array,
+  limits: { maxBytes: number; allowed: readonly string[] },
+): CommandCheck {
   const unknown = { commandId: '', wireName: wire.CommandName.COMMAND_NAME_UNSPECIFIED, issuedBy: '' };
   if (payload.byteLength > limits.maxBytes) {
-    return { ok: false, error: CommandError.COMMAND_ERROR_TOO_LARGE, anomaly: 'invalid-input', message: `command of ${payload.byteLength} bytes is over the limit of ${limits.maxBytes}`, ...unknown };
+    return {
+      ok: false,
+      error: CommandError.COMMAND_ERROR_TOO_LARGE,
+      anomaly: 'invalid-input',
+      message: `command of ${payload.byteLength} bytes is over the limit of ${limits.maxBytes}`,
+      ...unknown,
+    };
   }
   let command: pos.telemetry.v1.Command;
   try {
     command = wire.Command.decode(payload);
   } catch (err) {
-    return { ok: false, error: CommandError.COMMAND_ERROR_MALFORMED, anomaly: 'invalid-input', message: `command does not decode: ${clean((err as Error).message)}`, ...unknown };
+    return {
+      ok: false,
+      error: CommandError.COMMAND_ERROR_MALFORMED,
+      anomaly: 'invalid-input',
+      message: `command does not decode: ${clean((err as Error).message)}`,
+      ...unknown,
+    };
   }
   const commandId = clean(command.commandId);
   const issuedBy = clean(command.issuedBy);
   const wireName = command.name;
   const known = { commandId, wireName, issuedBy };
   if (command.commandId.length > MAX_COMMAND_TEXT || command.issuedBy.length > MAX_COMMAND_TEXT) {
-    return { ok: false, error: CommandError.COMMAND_ERROR_MALFORMED, anomaly: 'invalid-input', message: `command_id and issued_by must be at most ${MAX_COMMAND_TEXT} characters`, ...known };
+    return {
+      ok: false,
+      error: CommandError.COMMAND_ERROR_MALFORMED,
+      anomaly: 'invalid-input',
+      message: `command_id and issued_by must be at most ${MAX_COMMAND_TEXT} characters`,
+      ...known,
+    };
   }
   if (wireName === wire.CommandName.COMMAND_NAME_UNSPECIFIED) {
-    return { ok: false, error: CommandError.COMMAND_ERROR_MALFORMED, anomaly: 'invalid-input', message: 'command has no name', ...known };
+    return {
+      ok: false,
+      error: CommandError.COMMAND_ERROR_MALFORMED,
+      anomaly: 'invalid-input',
+      message: 'command has no name',
+      ...known,
+    };
   }
   const name = NAME_BY_WIRE.get(wireName);
   if (name === undefined || !limits.allowed.includes(name)) {
-    return { ok: false, error: CommandError.COMMAND_ERROR_NOT_ALLOWED, anomaly: 'unauthorized-operation', message: `command ${name ?? `#${wireName}`} is not allowed on this terminal`, ...known };
+    return {
+      ok: false,
+      error: CommandError.COMMAND_ERROR_NOT_ALLOWED,
+      anomaly: 'unauthorized-operation',
+      message: `command ${name ?? `#${wireName}`} is not allowed on this terminal`,
+      ...known,
+    };
   }
   return { ok: true, commandId, name, wireName, issuedBy };
 }

@@ -35,7 +35,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startEmbeddedBroker(url: string, log: Logger): Promise<EmbeddedBroker> {
   const parsed = new URL(url);
   if (parsed.protocol !== 'mqtt:') {
-    throw new Error(`the embedded MQTT broker speaks plain mqtt:// only, not ${url}: set mqtt.embeddedBroker to false to use that broker`);
+    throw new Error(
+      `the embedded MQTT broker speaks plain mqtt:// only, not ${url}: set mqtt.embeddedBroker to false to use that broker`,
+    );
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const wanted = parsed.port === '' ? 1883 : Number(parsed.port);
@@ -53,7 +55,10 @@ export async function startEmbeddedBroker(url: string, log: Logger): Promise<Emb
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted === 0) {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       // E.g. EADDRNOTAVAIL: mqtt.url names another machine's broker while embeddedBroker is still true.
-      throw new Error(`the embedded MQTT broker cannot listen on ${host}:${wanted} (${(err as Error).message}): set mqtt.embeddedBroker to false to use a broker elsewhere`, { cause: err });
+      throw new Error(
+        `the embedded MQTT broker cannot listen on ${host}:${wanted} (${(err as Error).message}): set mqtt.embeddedBroker to false to use a broker elsewhere`,
+        { cause: err },
+      );
     }
     port = await listen(server, 0, host);
     log.info({ wanted, port }, 'MQTT port in use; embedded broker took a free port');

@@ -16,7 +16,12 @@ import { RunMarker, type RunMarkerOptions } from './boot-marker.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
 import { TelemetryPublisher, type BirthFacts, type TelemetrySource } from './publisher.js';
 
-export { TelemetryPublisher, type TelemetrySource, type TelemetryPublisherOptions, type PublisherStats } from './publisher.js';
+export {
+  TelemetryPublisher,
+  type TelemetrySource,
+  type TelemetryPublisherOptions,
+  type PublisherStats,
+} from './publisher.js';
 export { RunMarker, bootReasonFrom, type BootReasonName } from './boot-marker.js';
 export type { EmbeddedBroker } from './embedded-broker.js';
 export { checkCommand } from './commands.js';
@@ -91,7 +96,15 @@ export async function startTelemetry(deps: TelemetryDeps): Promise<Telemetry> {
     ...(deps.probe ? { probe: deps.probe } : {}),
   });
   publisher.start();
-  log.info({ url, bootId: publisher.bootId, bootReason: marker.reason, topics: publisher.topics.birth.replace(/\/birth$/, '/#') }, 'telemetry started');
+  log.info(
+    {
+      url,
+      bootId: publisher.bootId,
+      bootReason: marker.reason,
+      topics: publisher.topics.birth.replace(/\/birth$/, '/#'),
+    },
+    'telemetry started',
+  );
   let stopping: Promise<void> | undefined;
   return {
     publisher,
@@ -120,7 +133,10 @@ export function birthFacts(config: PosConfig): BirthFacts {
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (
+      (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ??
+      'unknown'
+    );
   } catch {
     return 'unknown';
   }
@@ -139,7 +155,8 @@ export function configVersion(config: PosConfig): string {
 
 function capabilities(config: PosConfig): string[] {
   const reader = config.hal.cardReader.driver;
-  const caps = reader === 'hid' ? ['swipe'] : reader === 'serial' ? ['chip', 'contactless'] : ['chip', 'contactless', 'swipe'];
+  const caps =
+    reader === 'hid' ? ['swipe'] : reader === 'serial' ? ['chip', 'contactless'] : ['chip', 'contactless', 'swipe'];
   caps.push('printer');
   if (config.offline.enabled) caps.push('offline');
   if (Object.values(config.hal).every((d) => d.driver === 'mock' || d.driver === 'console')) caps.push('simulator');

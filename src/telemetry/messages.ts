@@ -9,7 +9,7 @@ import { assertNoCardData, isMaskedPan } from '../journal/card-data-guard.js';
 import type { CheckResult, SelfTestReport } from '../selftest/selftest.js';
 import type { TerminalStatus } from '../terminal/terminal.js';
 import { luhnValid, maskPan } from '../util/pan.js';
-import { pos } from './generated/telemetry.js';
+import type { pos } from './generated/telemetry.js';
 import { wire } from './wire.js';
 
 type HealthBody = Omit<pos.telemetry.v1.Health.$Properties, 'header'>;
@@ -67,7 +67,11 @@ export function operationState(state: string, booted: boolean): pos.telemetry.v1
 }
 
 export function checkStatus(status: CheckResult['status']): pos.telemetry.v1.CheckStatus {
-  return status === 'ok' ? CheckStatus.CHECK_STATUS_OK : status === 'warn' ? CheckStatus.CHECK_STATUS_WARN : CheckStatus.CHECK_STATUS_FAULT;
+  return status === 'ok'
+    ? CheckStatus.CHECK_STATUS_OK
+    : status === 'warn'
+      ? CheckStatus.CHECK_STATUS_WARN
+      : CheckStatus.CHECK_STATUS_FAULT;
 }
 
 export function severity(name: string): pos.telemetry.v1.Severity {
@@ -88,7 +92,10 @@ export function severity(name: string): pos.telemetry.v1.Severity {
 /** Per-component statuses in a stable form, to see whether a new self-test changed any of them. */
 export function componentSignature(report: SelfTestReport | undefined): string {
   if (!report) return '';
-  return report.results.map((r) => `${r.component}=${r.status}:${r.code}`).sort().join(',');
+  return report.results
+    .map((r) => `${r.component}=${r.status}:${r.code}`)
+    .sort()
+    .join(',');
 }
 
 export interface HealthFacts {
@@ -169,6 +176,11 @@ export function anomalyEventBody(raised: RaisedAnomaly, now: number): EventBody 
 
 export type LifecycleName = 'boot' | 'recovery-done' | 'lock' | 'unlock' | 'shutdown';
 
-export function lifecycleEventBody(name: LifecycleName, message: string, level: 'info' | 'warning', now: number): EventBody {
+export function lifecycleEventBody(
+  name: LifecycleName,
+  message: string,
+  level: 'info' | 'warning',
+  now: number,
+): EventBody {
   return { kind: 'lifecycle', code: name, name, severity: severity(level), atMs: now, message: scrubCardData(message) };
 }

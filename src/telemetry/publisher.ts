@@ -174,7 +174,11 @@ export class TelemetryPublisher {
     );
     const reason = this.o.boot.reason;
     const unclean = reason === 'crash' || reason === 'power-loss';
-    this.lifecycle('boot', `boot: ${reason}${unclean ? ' (the previous run did not stop cleanly)' : ''}`, unclean ? 'warning' : 'info');
+    this.lifecycle(
+      'boot',
+      `boot: ${reason}${unclean ? ' (the previous run did not stop cleanly)' : ''}`,
+      unclean ? 'warning' : 'info',
+    );
     this.scheduleHealth();
     this.connectNow();
   }
@@ -194,7 +198,12 @@ export class TelemetryPublisher {
     this.healthTimer?.cancel();
     this.reconnectTimer?.cancel();
     this.lifecycle('shutdown', 'shutdown: clean stop', 'info');
-    this.enqueue('state', 'state', (header) => wire.State.encode({ header, online: false, reason: 'shutdown', session: this.session }).finish(), true);
+    this.enqueue(
+      'state',
+      'state',
+      (header) => wire.State.encode({ header, online: false, reason: 'shutdown', session: this.session }).finish(),
+      true,
+    );
     if (this.live) await this.drained(this.o.flushTimeoutMs ?? 2_000);
     this.stopped = true;
     // A connection lost during the wait may have scheduled a retry.
@@ -245,12 +254,26 @@ export class TelemetryPublisher {
   // ---- making messages ----
 
   /** Every message goes through here: next seq, encode, local insert; the sender is woken, never awaited. */
-  private enqueue(kind: OutboxKind, topic: TopicKind, encode: (header: WireHeader) => Uint8Array, retain = false): void {
+  private enqueue(
+    kind: OutboxKind,
+    topic: TopicKind,
+    encode: (header: WireHeader) => Uint8Array,
+    retain = false,
+  ): void {
     const seq = ++this.seq;
-    const header: WireHeader = { terminalId: this.o.terminalId, fleet: this.o.fleet, bootId: this.bootId, seq, sentAtMs: this.o.clock.now() };
+    const header: WireHeader = {
+      terminalId: this.o.terminalId,
+      fleet: this.o.fleet,
+      bootId: this.bootId,
+      seq,
+      sentAtMs: this.o.clock.now(),
+    };
     try {
       const payload = encode(header);
-      const result = this.o.journal.outboxAppend({ kind, topic: this.topics[topic], payload, retain, bootId: this.bootId, seq }, this.o.outboxMaxMessages);
+      const result = this.o.journal.outboxAppend(
+        { kind, topic: this.topics[topic], payload, retain, bootId: this.bootId, seq },
+        this.o.outboxMaxMessages,
+      );
       this.noteDrops(result.dropped);
     } catch (err) {
       // Lost before it was stored (journal closed, storage fault): counted, so the gap in seq is explained.
@@ -269,10 +292,16 @@ export class TelemetryPublisher {
     this.o.log.warn({ dropped, total: this.dropped }, 'telemetry outbox full: oldest messages dropped');
     if (this.dropReportedThisOutage) return;
     this.dropReportedThisOutage = true;
-    const what = dropped.other > 0 ? `${dropped.health} health and ${dropped.other} other messages` : `${dropped.health} health messages`;
+    const what =
+      dropped.other > 0
+        ? `${dropped.health} health and ${dropped.other} other messages`
+        : `${dropped.health} health messages`;
     this.o.anomalies.raise(
       'system-fault',
-      { reason: `telemetry outbox full (${this.o.outboxMaxMessages} messages) while the broker is away: ${what} dropped`, detail: { telemetryDropped: this.dropped.health, eventsDropped: this.dropped.other } },
+      {
+        reason: `telemetry outbox full (${this.o.outboxMaxMessages} messages) while the broker is away: ${what} dropped`,
+        detail: { telemetryDropped: this.dropped.health, eventsDropped: this.dropped.other },
+      },
       { show: false },
     );
   }
@@ -303,9 +332,21 @@ export class TelemetryPublisher {
     );
   }
 
-  private publishResult(check: { commandId: string; wireName: number }, ok: boolean, error: number, message: string): void {
+  private publishResult(
+    check: { commandId: string; wireName: number },
+    ok: boolean,
+    error: number,
+    message: string,
+  ): void {
     this.enqueue('cmd-result', 'cmd-result', (header) => {
-      const result = { header, commandId: check.commandId, name: check.wireName, ok, error, message: scrubCardData(message) };
+      const result = {
+        header,
+        commandId: check.commandId,
+        name: check.wireName,
+        ok,
+        error,
+        message: scrubCardData(message),
+      };
       assertPublishable(result, 'command result');
       return wire.CommandResult.encode(result).finish();
     });
@@ -376,10 +417,18 @@ export class TelemetryPublisher {
     if (state === 'ready' || state === 'degraded' || state === 'locked') this.booted = true;
     if (previous === 'recovering') {
       const r = this.o.source.lastRecovery;
-      this.lifecycle('recovery-done', r ? `recovery done: ${r.recovered} unfinished transaction(s) settled in ${r.durationMs} ms` : 'recovery done', 'info');
+      this.lifecycle(
+        'recovery-done',
+        r ? `recovery done: ${r.recovered} unfinished transaction(s) settled in ${r.durationMs} ms` : 'recovery done',
+        'info',
+      );
     }
     if (state === 'locked' && previous !== 'locked') {
-      this.lifecycle('lock', `locked: ${this.o.source.status().lockReasons.join('; ') || 'no reason given'}`, 'warning');
+      this.lifecycle(
+        'lock',
+        `locked: ${this.o.source.status().lockReasons.join('; ') || 'no reason given'}`,
+        'warning',
+      );
     }
     if (previous === 'locked' && state !== 'locked') this.lifecycle('unlock', 'unlocked', 'info');
     this.requestHealth();
@@ -472,13 +521,21 @@ export class TelemetryPublisher {
     this.attempts = 0;
     this.inflight.clear();
     this.lastHandedId = 0;
-    this.o.log.info({ url: this.o.url, session, outboxDepth: this.outboxDepth() }, wasOutage ? 'telemetry broker reconnected' : 'telemetry broker connected');
+    this.o.log.info(
+      { url: this.o.url, session, outboxDepth: this.outboxDepth() },
+      wasOutage ? 'telemetry broker reconnected' : 'telemetry broker connected',
+    );
     client.subscribe(this.topics.cmd, { qos: 1 }, (err) => {
       if (err) this.o.log.warn({ err: err.message }, 'telemetry command subscription failed');
     });
     // Behind whatever the outage left queued: the sequence stays in order on the wire.
     this.publishBirth();
-    this.enqueue('state', 'state', (header) => wire.State.encode({ header, online: true, reason: 'connected', session }).finish(), true);
+    this.enqueue(
+      'state',
+      'state',
+      (header) => wire.State.encode({ header, online: true, reason: 'connected', session }).finish(),
+      true,
+    );
     this.publishHealth();
     for (const listener of this.connectListeners) listener(session);
   }
@@ -493,7 +550,11 @@ export class TelemetryPublisher {
     client.removeAllListeners('message');
     client.end(true);
     if (this.stopped) return;
-    if (wasLive) this.o.log.warn({ url: this.o.url, outboxDepth: this.outboxDepth() }, 'telemetry broker connection lost; queueing on disk');
+    if (wasLive)
+      this.o.log.warn(
+        { url: this.o.url, outboxDepth: this.outboxDepth() },
+        'telemetry broker connection lost; queueing on disk',
+      );
     this.scheduleReconnect();
   }
 
@@ -578,10 +639,15 @@ export class TelemetryPublisher {
     if (this.live !== client || topic !== this.topics.cmd) return;
     const check = checkCommand(payload, { maxBytes: this.o.maxCommandBytes, allowed: this.o.commands });
     if (!check.ok) {
-      this.o.log.warn({ error: check.error, commandId: check.commandId, issuedBy: check.issuedBy }, `fleet command refused: ${check.message}`);
+      this.o.log.warn(
+        { error: check.error, commandId: check.commandId, issuedBy: check.issuedBy },
+        `fleet command refused: ${check.message}`,
+      );
       this.o.anomalies.raise(
         check.anomaly,
-        { reason: `fleet command${check.commandId ? ` ${check.commandId}` : ''}${check.issuedBy ? ` from ${check.issuedBy}` : ''}: ${check.message}` },
+        {
+          reason: `fleet command${check.commandId ? ` ${check.commandId}` : ''}${check.issuedBy ? ` from ${check.issuedBy}` : ''}: ${check.message}`,
+        },
         { show: false },
       );
       this.publishResult(check, false, check.error, check.message);
@@ -603,19 +669,26 @@ export class TelemetryPublisher {
         this.rebirth();
         return done('birth sent');
       case 'unlock':
-        if (state === 'transacting') return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: 'a transaction is in progress' };
+        if (state === 'transacting')
+          return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: 'a transaction is in progress' };
         if (state !== 'locked') return done(`not locked (${state})`);
         this.o.source.unlock();
         return done('unlocked; self-test running');
       case 'run-self-test': {
-        if (state === 'transacting') return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: 'a transaction is in progress' };
+        if (state === 'transacting')
+          return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: 'a transaction is in progress' };
         try {
           const report = await this.o.source.selfTest();
           const summary = report.results.map((r) => `${r.component} ${r.status}`).join(', ');
           return done(`self-test done in ${report.durationMs} ms: ${summary}; now ${this.o.source.status().state}`);
         } catch (err) {
-          if (err instanceof TerminalError && err.code === 'busy') return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: err.message };
-          return { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: `self-test failed: ${(err as Error).message}` };
+          if (err instanceof TerminalError && err.code === 'busy')
+            return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: err.message };
+          return {
+            ok: false,
+            error: CommandError.COMMAND_ERROR_FAILED,
+            message: `self-test failed: ${(err as Error).message}`,
+          };
         }
       }
     }

@@ -22,7 +22,10 @@ export function telemetryTopic(fleet: string, terminalId: string, kind: TopicKin
 }
 
 export function telemetryTopics(fleet: string, terminalId: string): Record<TopicKind, string> {
-  return Object.fromEntries(TOPIC_KINDS.map((kind) => [kind, telemetryTopic(fleet, terminalId, kind)])) as Record<TopicKind, string>;
+  return Object.fromEntries(TOPIC_KINDS.map((kind) => [kind, telemetryTopic(fleet, terminalId, kind)])) as Record<
+    TopicKind,
+    string
+  >;
 }
 
 /** The parts of a telemetry topic, or undefined for anything else. */

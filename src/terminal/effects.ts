@@ -16,13 +16,36 @@ import { HostError, type AcquirerClient } from '../acquirer/acquirer-client.js';
 import type { HostAvailability } from '../acquirer/host-availability.js';
 import { VaultError, type CardVault } from '../durability/card-vault.js';
 import type { Forwarder } from '../durability/forwarder.js';
-import { decideOffline as decideOfflinePolicy, offlineApprovalCode, type OfflineLimits } from '../durability/offline-policy.js';
-import { buildFinancialRequest, describeResponseCode, isApprovedClass, isKnownResponseCode, MTI, PROCESSING_CODE, responseClass, REVERSAL_REASON, type FinancialRequest, type IsoMessage } from '../iso8583/index.js';
+import {
+  decideOffline as decideOfflinePolicy,
+  offlineApprovalCode,
+  type OfflineLimits,
+} from '../durability/offline-policy.js';
+import {
+  buildFinancialRequest,
+  describeResponseCode,
+  isApprovedClass,
+  isKnownResponseCode,
+  MTI,
+  PROCESSING_CODE,
+  responseClass,
+  REVERSAL_REASON,
+  type FinancialRequest,
+  type IsoMessage,
+} from '../iso8583/index.js';
 import type { Journal, TransactionPatch } from '../journal/index.js';
 import { buildReceipt, type MerchantInfo } from '../receipt/receipt.js';
 import type { TransactionContext } from '../transaction/machine.js';
 import { transactionMachine } from '../transaction/machine.js';
-import { AuthorizationFailure, type AssessInput, type Authorization, type AuthorizeInput, type CardAssessment, type ReceiptInput, type TransactionOutput } from '../transaction/types.js';
+import {
+  AuthorizationFailure,
+  type AssessInput,
+  type Authorization,
+  type AuthorizeInput,
+  type CardAssessment,
+  type ReceiptInput,
+  type TransactionOutput,
+} from '../transaction/types.js';
 import type { RiskControls } from '../risk/controls.js';
 import { checkResponse } from '../risk/data-errors.js';
 import type { Logger } from '../util/log.js';
@@ -105,7 +128,12 @@ export function financialRequestFor(
   const card = input.card?.reveal();
   const original = input.original;
   return {
-    processingCode: input.kind === 'refund' ? PROCESSING_CODE.refund : input.kind === 'void' ? PROCESSING_CODE.void : PROCESSING_CODE.purchase,
+    processingCode:
+      input.kind === 'refund'
+        ? PROCESSING_CODE.refund
+        : input.kind === 'void'
+          ? PROCESSING_CODE.void
+          : PROCESSING_CODE.purchase,
     amount: input.amount,
     currency: input.currency,
     stan,
@@ -117,7 +145,9 @@ export function financialRequestFor(
     ...(card?.track2 ? { track2: card.track2 } : {}),
     ...(card?.iccData ? { iccData: card.iccData } : {}),
     ...(profile.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: profile.acquiringInstitutionId } : {}),
-    ...(profile.forwardingInstitutionId !== undefined ? { forwardingInstitutionId: profile.forwardingInstitutionId } : {}),
+    ...(profile.forwardingInstitutionId !== undefined
+      ? { forwardingInstitutionId: profile.forwardingInstitutionId }
+      : {}),
     // A void names its original by RRN, approval code and field 90 (its MTI, STAN and time); 62 keeps the STAN too.
     ...(original
       ? {
@@ -142,7 +172,9 @@ function sealedForReversal(deps: TransactionDeps, input: AuthorizeInput): { card
   const card = input.card?.reveal();
   if (!card || !deps.vault) return {};
   try {
-    return { cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode }, input.txnRef) };
+    return {
+      cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode }, input.txnRef),
+    };
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     deps.log.warn({ txnRef: input.txnRef, reason: err.message }, 'card data not sealed for the reversal');
@@ -195,11 +227,20 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   const fields = financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile);
   // The reversal repeats the original's field 22, ids and (sealed, never in clear) PAN and expiry.
   journal.armReversal({
-    txnRef: input.txnRef, stan, originalMti: MTI.financialRequest, processingCode: fields.processingCode,
-    amount: fields.amount, currency: fields.currency, transmittedAt: fields.transmittedAt.getTime(),
-    terminalId: fields.terminalId, merchantId: fields.merchantId, posEntryMode: fields.entryMode,
+    txnRef: input.txnRef,
+    stan,
+    originalMti: MTI.financialRequest,
+    processingCode: fields.processingCode,
+    amount: fields.amount,
+    currency: fields.currency,
+    transmittedAt: fields.transmittedAt.getTime(),
+    terminalId: fields.terminalId,
+    merchantId: fields.merchantId,
+    posEntryMode: fields.entryMode,
     ...(fields.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: fields.acquiringInstitutionId } : {}),
-    ...(fields.forwardingInstitutionId !== undefined ? { forwardingInstitutionId: fields.forwardingInstitutionId } : {}),
+    ...(fields.forwardingInstitutionId !== undefined
+      ? { forwardingInstitutionId: fields.forwardingInstitutionId }
+      : {}),
     ...(input.card ? { maskedPan: input.card.summary.maskedPan } : {}),
     ...sealedForReversal(deps, input),
   });
@@ -227,26 +268,64 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   // moved on an answer we cannot trust, the sale is reversed rather than approved.
   const dataErrors = checkResponse(
     { stan, amount: fields.amount, terminalId: fields.terminalId },
-    { stan: reply.stan, ...(reply.amount !== undefined ? { amount: reply.amount } : {}), terminalId: reply.terminalId, responseCode: reply.responseCode, ...(reply.transmittedAt ? { transmittedAt: reply.transmittedAt } : {}) },
+    {
+      stan: reply.stan,
+      ...(reply.amount !== undefined ? { amount: reply.amount } : {}),
+      terminalId: reply.terminalId,
+      responseCode: reply.responseCode,
+      ...(reply.transmittedAt ? { transmittedAt: reply.transmittedAt } : {}),
+    },
     deps.clock.now(),
     { maxSkewMs: 5 * 60_000, knownCode: isKnownResponseCode },
   );
   for (const error of dataErrors) {
-    deps.anomalies.raise(error.anomaly, { txnRef: input.txnRef, stan, amount: input.amount, currency: input.currency, reason: `${error.kind}: ${Object.entries(error.evidence).map(([k, v]) => `${k}=${v}`).join(' ')}` }, { show: false });
+    deps.anomalies.raise(
+      error.anomaly,
+      {
+        txnRef: input.txnRef,
+        stan,
+        amount: input.amount,
+        currency: input.currency,
+        reason: `${error.kind}: ${Object.entries(error.evidence)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      },
+      { show: false },
+    );
   }
   if (dataErrors.some((e) => e.moneyMayHaveMoved) || dataErrors.some((e) => e.kind === 'unknown-response-code')) {
-    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, { reasonCode: REVERSAL_REASON.malfunction, originalAnswer: answeredWith(reply.responseCode) });
+    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, {
+      reasonCode: REVERSAL_REASON.malfunction,
+      originalAnswer: answeredWith(reply.responseCode),
+    });
     deps.forwarder?.kick();
-    throw new AuthorizationFailure('mismatched-response', `the host's answer cannot be trusted (${dataErrors.map((e) => e.kind).join(', ')}); reversal pending`, true, stan);
+    throw new AuthorizationFailure(
+      'mismatched-response',
+      `the host's answer cannot be trusted (${dataErrors.map((e) => e.kind).join(', ')}); reversal pending`,
+      true,
+      stan,
+    );
   }
   const info = describeResponseCode(reply.responseCode);
   // Approved by class (00, 08, 10, 11, 16...), never by '00' alone: the host moved money on each of them.
   const approved = isApprovedClass(reply.responseCode);
-  const approvedAmount = responseClass(reply.responseCode) === 'partially-approved' ? partialAmount(reply, fields.amount, fields.currency) : undefined;
+  const approvedAmount =
+    responseClass(reply.responseCode) === 'partially-approved'
+      ? partialAmount(reply, fields.amount, fields.currency)
+      : undefined;
   if (approvedAmount === null) {
-    journal.markReversalPending(input.txnRef, `untrusted answer: partial approval ${reply.responseCode} without a smaller approved amount`, { reasonCode: REVERSAL_REASON.malfunction, originalAnswer: answeredWith(reply.responseCode) });
+    journal.markReversalPending(
+      input.txnRef,
+      `untrusted answer: partial approval ${reply.responseCode} without a smaller approved amount`,
+      { reasonCode: REVERSAL_REASON.malfunction, originalAnswer: answeredWith(reply.responseCode) },
+    );
     deps.forwarder?.kick();
-    throw new AuthorizationFailure('mismatched-response', `partial approval ${reply.responseCode} without an approved amount below ${fields.amount}; reversal pending`, true, stan);
+    throw new AuthorizationFailure(
+      'mismatched-response',
+      `partial approval ${reply.responseCode} without an approved amount below ${fields.amount}; reversal pending`,
+      true,
+      stan,
+    );
   }
   const authorization: Authorization = {
     stan,
@@ -258,14 +337,18 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     ...(approvedAmount !== undefined ? { requestedAmount: fields.amount, approvedAmount } : {}),
   };
   const patch = {
-    stan, responseCode: authorization.responseCode,
+    stan,
+    responseCode: authorization.responseCode,
     ...(authorization.approvalCode ? { approvalCode: authorization.approvalCode } : {}),
     ...(authorization.rrn ? { rrn: authorization.rrn } : {}),
   };
   if (approvedAmount !== undefined && approvedAmount < fields.amount) {
     // The answer is kept but the stored reversal stays armed until the register accepts: a crash meanwhile reverses.
     // Its amount becomes the approved one in the same commit: a cancel reverses what the host approved.
-    journal.recordPartialApproval(input.txnRef, 'partiallyApproved', patch, { requestedAmount: fields.amount, approvedAmount });
+    journal.recordPartialApproval(input.txnRef, 'partiallyApproved', patch, {
+      requestedAmount: fields.amount,
+      approvedAmount,
+    });
   } else {
     journal.recordAuthorization(input.txnRef, 'authorized', patch);
   }
@@ -284,16 +367,31 @@ async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): 
   await deps.forwarder?.idle();
   const advice = journal.adviceFor(original.txnRef);
   if (!advice || advice.state === 'forwarded' || advice.state === 'set-aside') return undefined;
-  const refuse = (why: string): Authorization => ({ responseCode: 'Z3', responseText: why, approved: false, offline: true });
+  const refuse = (why: string): Authorization => ({
+    responseCode: 'Z3',
+    responseText: why,
+    approved: false,
+    offline: true,
+  });
   if (advice.state === 'cancelled') return refuse('the offline sale was already voided');
   if (advice.attempts === 0) {
     const stan = journal.nextStan();
     const approvalCode = offlineApprovalCode(stan);
     journal.cancelAdviceForVoid(input.txnRef, advice.id, 'authorized', { stan, responseCode: 'Y1', approvalCode });
-    return { stan, responseCode: 'Y1', responseText: 'voided locally: the offline sale had not been sent to the host', approved: true, offline: true, approvalCode };
+    return {
+      stan,
+      responseCode: 'Y1',
+      responseText: 'voided locally: the offline sale had not been sent to the host',
+      approved: true,
+      offline: true,
+      approvalCode,
+    };
   }
-  const forwarded = !offlineReason(deps) && deps.forwarder ? await deps.forwarder.forwardAdviceOf(original.txnRef) : false;
-  return forwarded ? undefined : refuse('the offline sale is still owed to the host; void it once it has been forwarded');
+  const forwarded =
+    !offlineReason(deps) && deps.forwarder ? await deps.forwarder.forwardAdviceOf(original.txnRef) : false;
+  return forwarded
+    ? undefined
+    : refuse('the offline sale is still owed to the host; void it once it has been forwarded');
 }
 
 /**
@@ -301,7 +399,11 @@ async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): 
  * amount of field 54 (blocks of account type 2, amount type 2, currency 3, C/D, 12 digits) in our currency that is
  * smaller. The full amount means a full approval; null means no trustworthy amount (the sale is then reversed).
  */
-export function partialAmount(reply: { amount?: number; message: IsoMessage }, requested: number, currency: string): number | null {
+export function partialAmount(
+  reply: { amount?: number; message: IsoMessage },
+  requested: number,
+  currency: string,
+): number | null {
   if (reply.amount !== undefined && reply.amount > 0 && reply.amount < requested) return reply.amount;
   const additional = reply.message.fields[54];
   if (typeof additional === 'string') {
@@ -315,12 +417,23 @@ export function partialAmount(reply: { amount?: number; message: IsoMessage }, r
 }
 
 /** The host cannot be asked: approve offline within the configured limits, or decline locally saying why. */
-function decideOffline(deps: TransactionDeps, input: AuthorizeInput, why: string, stanIfAllocated?: number): Authorization {
+function decideOffline(
+  deps: TransactionDeps,
+  input: AuthorizeInput,
+  why: string,
+  stanIfAllocated?: number,
+): Authorization {
   const { journal } = deps;
   const card = input.card?.reveal();
-  const decision = deps.offline && deps.vault
-    ? decideOfflinePolicy({ kind: input.kind, amount: input.amount, entryMode: card?.entryMode }, deps.offline, journal.safStats(), deps.clock.now())
-    : { allowed: false as const, reason: 'offline sales are disabled' };
+  const decision =
+    deps.offline && deps.vault
+      ? decideOfflinePolicy(
+          { kind: input.kind, amount: input.amount, entryMode: card?.entryMode },
+          deps.offline,
+          journal.safStats(),
+          deps.clock.now(),
+        )
+      : { allowed: false as const, reason: 'offline sales are disabled' };
   if (!decision.allowed || !card || !deps.vault) {
     return {
       ...(stanIfAllocated !== undefined ? { stan: stanIfAllocated } : {}),
@@ -334,15 +447,45 @@ function decideOffline(deps: TransactionDeps, input: AuthorizeInput, why: string
   const approvalCode = offlineApprovalCode(stan);
   const fields = financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now()), deps.messageProfile);
   // The approval and the queued advice (card data sealed, never track 2 or CVV) are one commit.
-  journal.recordOfflineApproval(input.txnRef, 'offline-approved', { stan, responseCode: 'Y1', approvalCode }, {
-    stan, processingCode: fields.processingCode, amount: fields.amount, currency: fields.currency, approvalCode,
-    entryMode: card.entryMode, maskedPan: input.card!.summary.maskedPan, transmittedAt: fields.transmittedAt.getTime(),
-    terminalId: fields.terminalId, merchantId: fields.merchantId, posEntryMode: fields.entryMode,
-    ...(fields.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: fields.acquiringInstitutionId } : {}),
-    ...(fields.forwardingInstitutionId !== undefined ? { forwardingInstitutionId: fields.forwardingInstitutionId } : {}),
-    cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode, ...(card.serviceCode ? { serviceCode: card.serviceCode } : {}) }, input.txnRef),
-  });
-  return { stan, responseCode: 'Y1', responseText: `approved offline (${why})`, approved: true, offline: true, approvalCode };
+  journal.recordOfflineApproval(
+    input.txnRef,
+    'offline-approved',
+    { stan, responseCode: 'Y1', approvalCode },
+    {
+      stan,
+      processingCode: fields.processingCode,
+      amount: fields.amount,
+      currency: fields.currency,
+      approvalCode,
+      entryMode: card.entryMode,
+      maskedPan: input.card!.summary.maskedPan,
+      transmittedAt: fields.transmittedAt.getTime(),
+      terminalId: fields.terminalId,
+      merchantId: fields.merchantId,
+      posEntryMode: fields.entryMode,
+      ...(fields.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: fields.acquiringInstitutionId } : {}),
+      ...(fields.forwardingInstitutionId !== undefined
+        ? { forwardingInstitutionId: fields.forwardingInstitutionId }
+        : {}),
+      cardBlob: deps.vault.seal(
+        {
+          pan: card.pan,
+          expiry: card.expiry,
+          entryMode: card.entryMode,
+          ...(card.serviceCode ? { serviceCode: card.serviceCode } : {}),
+        },
+        input.txnRef,
+      ),
+    },
+  );
+  return {
+    stan,
+    responseCode: 'Y1',
+    responseText: `approved offline (${why})`,
+    approved: true,
+    offline: true,
+    approvalCode,
+  };
 }
 
 export function provideTransactionEffects(deps: TransactionDeps) {
@@ -357,11 +500,17 @@ export function provideTransactionEffects(deps: TransactionDeps) {
 
   return transactionMachine.provide({
     actors: {
-      waitForCard: fromPromise(async ({ signal }) => deps.reader.waitForCard({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
+      waitForCard: fromPromise(async ({ signal }) =>
+        deps.reader.waitForCard({ signal, timeoutMs: Number.POSITIVE_INFINITY }),
+      ),
       readCard: fromPromise(async () => new SensitiveCard(await deps.reader.read())),
       // No deadline: the transaction is over only when the card is out; the machine's alert and anomaly time it.
-      waitForRemoval: fromPromise(async ({ signal }) => deps.reader.waitForRemoval({ signal, timeoutMs: Number.POSITIVE_INFINITY })),
-      assessCard: fromPromise<CardAssessment, AssessInput>(async ({ input }) => deps.risk?.assess(input) ?? { action: 'continue' }),
+      waitForRemoval: fromPromise(async ({ signal }) =>
+        deps.reader.waitForRemoval({ signal, timeoutMs: Number.POSITIVE_INFINITY }),
+      ),
+      assessCard: fromPromise<CardAssessment, AssessInput>(
+        async ({ input }) => deps.risk?.assess(input) ?? { action: 'continue' },
+      ),
       authorize: fromPromise<Authorization, AuthorizeInput>(async ({ input, signal }) => {
         // XState can start an invoked actor before the entry actions of the same macrostep have run; yield once so
         // the journal shows the states in the order they were entered.
@@ -386,7 +535,12 @@ export function provideTransactionEffects(deps: TransactionDeps) {
       settlePartial: ({ context }, { accepted, reason }) => {
         if (accepted) {
           // The customer agreed: the stored reversal is cleared and the sale stands for the approved amount.
-          journal.recordAuthorization(context.txnRef, 'partialAccepted', { amount: context.partial!.approvedAmount }, { ...context.partial });
+          journal.recordAuthorization(
+            context.txnRef,
+            'partialAccepted',
+            { amount: context.partial!.approvedAmount },
+            { ...context.partial },
+          );
         } else {
           // The customer did not take the partial amount: a customer cancellation in field 39 of the 0400.
           journal.markReversalPending(context.txnRef, reason, { reasonCode: REVERSAL_REASON.cancelled });

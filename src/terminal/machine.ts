@@ -57,7 +57,8 @@ export const terminalMachine = setup({
     /** Report a terminal-level fault, e.g. a recovery that failed (provided). */
     terminalFault: (_, _params: { name: AnomalyName; reason: string }) => {},
     addLockReason: assign({
-      lockReasons: ({ context, event }) => (event.type === 'LOCK' ? [...new Set([...context.lockReasons, event.reason])] : context.lockReasons),
+      lockReasons: ({ context, event }) =>
+        event.type === 'LOCK' ? [...new Set([...context.lockReasons, event.reason])] : context.lockReasons,
     }),
   },
   guards: {
@@ -85,8 +86,16 @@ export const terminalMachine = setup({
             onError: {
               target: 'selfTesting',
               actions: [
-                { type: 'terminalFault', params: ({ event }) => ({ name: 'storage-fault', reason: `recovery failed: ${String((event.error as Error)?.message ?? event.error)}` }) },
-                assign({ lockReasons: ({ context }) => [...context.lockReasons, 'recovery failed: storage needs attention'] }),
+                {
+                  type: 'terminalFault',
+                  params: ({ event }) => ({
+                    name: 'storage-fault',
+                    reason: `recovery failed: ${String((event.error as Error)?.message ?? event.error)}`,
+                  }),
+                },
+                assign({
+                  lockReasons: ({ context }) => [...context.lockReasons, 'recovery failed: storage needs attention'],
+                }),
               ],
             },
           },
@@ -101,12 +110,22 @@ export const terminalMachine = setup({
               actions: assign({
                 limitations: ({ event }) => event.output.limitations,
                 // Locks from outside the self-test (policy, recovery) stay until a supervisor clears them.
-                lockReasons: ({ context, event }) => [...new Set([...context.lockReasons.filter((r) => !r.startsWith('self-test:')), ...event.output.lockReasons.map((r) => `self-test: ${r}`)])],
+                lockReasons: ({ context, event }) => [
+                  ...new Set([
+                    ...context.lockReasons.filter((r) => !r.startsWith('self-test:')),
+                    ...event.output.lockReasons.map((r) => `self-test: ${r}`),
+                  ]),
+                ],
               }),
             },
             onError: {
               target: 'evaluating',
-              actions: assign({ lockReasons: ({ context, event }) => [...context.lockReasons, `self-test: ${String((event.error as Error)?.message ?? event.error)}`] }),
+              actions: assign({
+                lockReasons: ({ context, event }) => [
+                  ...context.lockReasons,
+                  `self-test: ${String((event.error as Error)?.message ?? event.error)}`,
+                ],
+              }),
             },
           },
         },
@@ -151,7 +170,15 @@ export const terminalMachine = setup({
             },
             onError: {
               target: 'evaluating',
-              actions: [{ type: 'terminalFault', params: ({ event }) => ({ name: 'system-fault', reason: `transaction crashed: ${String((event.error as Error)?.message ?? event.error)}` }) }],
+              actions: [
+                {
+                  type: 'terminalFault',
+                  params: ({ event }) => ({
+                    name: 'system-fault',
+                    reason: `transaction crashed: ${String((event.error as Error)?.message ?? event.error)}`,
+                  }),
+                },
+              ],
             },
           },
           on: {

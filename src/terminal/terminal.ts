@@ -8,13 +8,31 @@ import type { HostLink } from '../../hal/acquirer-link/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
-import { anomalyByCode, anomalyForDeviceFault, anomalyForSelfTest, renderAnomalySlip, type AnomalyName } from '../anomaly/index.js';
-import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import { JournalError, type AnomalyRow, type Journal, type ReversalRow, type TransactionPatch, type TransactionRow } from '../journal/index.js';
+import {
+  anomalyByCode,
+  anomalyForDeviceFault,
+  anomalyForSelfTest,
+  renderAnomalySlip,
+  type AnomalyName,
+} from '../anomaly/index.js';
+import {
+  JournalError,
+  type AnomalyRow,
+  type ReversalRow,
+  type TransactionPatch,
+  type TransactionRow,
+} from '../journal/index.js';
 import { describeResponseCode, isApprovedClass } from '../iso8583/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
-import type { AnomalyRef, ReceiptState, TransactionInput, TransactionKind, TransactionLimits, TransactionOutcome, TransactionOutput } from '../transaction/types.js';
-import type { Logger } from '../util/log.js';
+import type {
+  AnomalyRef,
+  ReceiptState,
+  TransactionInput,
+  TransactionKind,
+  TransactionLimits,
+  TransactionOutcome,
+  TransactionOutput,
+} from '../transaction/types.js';
 import { newTxnRef } from '../util/txn-ref.js';
 import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
@@ -25,7 +43,10 @@ export type TerminalErrorCode = 'busy' | 'locked' | 'not-ready' | 'no-transactio
 
 export class TerminalError extends Error {
   override readonly name = 'TerminalError';
-  constructor(readonly code: TerminalErrorCode, message: string) {
+  constructor(
+    readonly code: TerminalErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -84,7 +105,17 @@ const REMOVAL_STATES = new Set(['removingCard', 'cardRemovalAlert']);
 
 export class Terminal {
   private readonly actor: Actor<typeof terminalMachine>;
-  private current: { txnRef: string; kind: TransactionKind; amount: number; currency: string; listener?: TransactionListener; state: string; originalTxnRef?: string } | undefined;
+  private current:
+    | {
+        txnRef: string;
+        kind: TransactionKind;
+        amount: number;
+        currency: string;
+        listener?: TransactionListener;
+        state: string;
+        originalTxnRef?: string;
+      }
+    | undefined;
   private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly changeListeners = new Set<(change: TerminalChange) => void>();
@@ -107,9 +138,13 @@ export class Terminal {
       },
       actions: {
         enteredState: ({ context }, { state }) => {
-          deps.log.info({ state, limitations: context.limitations, lockReasons: context.lockReasons }, 'terminal state');
+          deps.log.info(
+            { state, limitations: context.limitations, lockReasons: context.lockReasons },
+            'terminal state',
+          );
           const screen = idleScreen(state, context.limitations, context.lockReasons);
-          if (screen) deps.display.show(screen).catch((err: unknown) => deps.log.error({ err }, 'screen could not be shown'));
+          if (screen)
+            deps.display.show(screen).catch((err: unknown) => deps.log.error({ err }, 'screen could not be shown'));
         },
         transactionFinished: (_, { output: finished }) => {
           // Told already when the outcome was known and the card was still in; otherwise now.
@@ -177,7 +212,14 @@ export class Terminal {
       }),
       // An old swipe the reader threw away: journaled without card data; the sale keeps waiting for a fresh one.
       this.deps.reader.on('swipe-discarded', ({ ageMs }) =>
-        this.deps.anomalies.raise('stale-swipe', { ...(this.current ? { txnRef: this.current.txnRef } : {}), reason: `swipe made ${ageMs} ms before the card wait, discarded unread` }, { show: false }),
+        this.deps.anomalies.raise(
+          'stale-swipe',
+          {
+            ...(this.current ? { txnRef: this.current.txnRef } : {}),
+            reason: `swipe made ${ageMs} ms before the card wait, discarded unread`,
+          },
+          { show: false },
+        ),
       ),
     );
     this.actor.start();
@@ -220,14 +262,20 @@ export class Terminal {
     return {
       state: value.operation,
       pendingReversals: this.deps.journal.pendingReversals().length,
-      offlineQueue: { count: saf.count, total: saf.total, oldestAgeMs: saf.oldestAt === null ? null : this.deps.clock.now() - saf.oldestAt },
+      offlineQueue: {
+        count: saf.count,
+        total: saf.total,
+        oldestAgeMs: saf.oldestAt === null ? null : this.deps.clock.now() - saf.oldestAt,
+      },
       connectivity: value.connectivity,
       limitations: snapshot.context.limitations,
       lockReasons: snapshot.context.lockReasons,
       hostUp: snapshot.context.hostUp,
       hostDown: this.deps.hostAvailability?.isDown() ?? false,
       setAside: this.deps.journal.setAsideTotals(),
-      ...(this.current ? { transaction: { txnRef: this.current.txnRef, kind: this.current.kind, state: this.current.state } } : {}),
+      ...(this.current
+        ? { transaction: { txnRef: this.current.txnRef, kind: this.current.kind, state: this.current.state } }
+        : {}),
     };
   }
 
@@ -270,7 +318,8 @@ export class Terminal {
       throw new TerminalError('busy', 'remove card: the card of the last transaction is still in the reader');
     }
     if (op === 'transacting') throw new TerminalError('busy', 'a transaction is already in progress');
-    if (op === 'locked') throw new TerminalError('locked', `terminal locked: ${this.actor.getSnapshot().context.lockReasons.join('; ')}`);
+    if (op === 'locked')
+      throw new TerminalError('locked', `terminal locked: ${this.actor.getSnapshot().context.lockReasons.join('; ')}`);
     if (op !== 'ready' && op !== 'degraded') throw new TerminalError('not-ready', `terminal is ${op}`);
 
     const { journal } = this.deps;
@@ -280,7 +329,10 @@ export class Terminal {
       const row = journal.findByStan(request.originalStan, 'sale');
       if (row && (row.outcome === 'approved' || row.outcome === 'offline-approved') && row.stan !== null) {
         original = {
-          txnRef: row.txnRef, stan: row.stan, amount: row.amount, currency: row.currency,
+          txnRef: row.txnRef,
+          stan: row.stan,
+          amount: row.amount,
+          currency: row.currency,
           ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
           ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
           ...(row.rrn ? { rrn: row.rrn } : {}),
@@ -319,7 +371,14 @@ export class Terminal {
       throw new TerminalError('locked', `sales refused until the storage is fixed (${reason})`);
     }
     const result = new Promise<TransactionOutput>((resolve) => this.waiting.set(txnRef, resolve));
-    const tracking: NonNullable<Terminal['current']> = { txnRef, kind: input.kind, amount: input.amount, currency: input.currency, state: 'checking', ...(original ? { originalTxnRef: original.txnRef } : {}) };
+    const tracking: NonNullable<Terminal['current']> = {
+      txnRef,
+      kind: input.kind,
+      amount: input.amount,
+      currency: input.currency,
+      state: 'checking',
+      ...(original ? { originalTxnRef: original.txnRef } : {}),
+    };
     tracking.listener = (event) => {
       if (event.type === 'state') tracking.state = event.state;
       listener?.(event);
@@ -338,7 +397,8 @@ export class Terminal {
   /** Confirm what the running transaction asks about (a suspected duplicate, a partial approval). */
   confirm(by: 'operator' | 'ecr' = 'ecr'): void {
     if (this.operation() !== 'transacting') throw new TerminalError('no-transaction', 'no transaction in progress');
-    if (this.current?.state !== 'confirmingDuplicate' && this.current?.state !== 'confirmingPartial') throw new TerminalError('no-transaction', 'nothing is waiting for a confirmation');
+    if (this.current?.state !== 'confirmingDuplicate' && this.current?.state !== 'confirmingPartial')
+      throw new TerminalError('no-transaction', 'nothing is waiting for a confirmation');
     this.actor.send({ type: 'CONFIRM', by });
   }
 
@@ -357,7 +417,9 @@ export class Terminal {
         }
       });
     });
-    return this.lastSelfTest ?? { at: this.deps.clock.now(), durationMs: 0, results: [], limitations: [], lockReasons: [] };
+    return (
+      this.lastSelfTest ?? { at: this.deps.clock.now(), durationMs: 0, results: [], limitations: [], lockReasons: [] }
+    );
   }
 
   /** The periodic self-test: skipped while a transaction runs, tried again at the next interval. */
@@ -367,7 +429,9 @@ export class Terminal {
     this.selfTestTimer = this.deps.clock.setTimeout(() => {
       const op = this.operation();
       const run = op === 'ready' || op === 'degraded' ? this.selfTest() : Promise.resolve();
-      void run.catch((err: unknown) => this.deps.log.error({ err }, 'periodic self-test failed')).finally(() => this.scheduleSelfTest());
+      void run
+        .catch((err: unknown) => this.deps.log.error({ err }, 'periodic self-test failed'))
+        .finally(() => this.scheduleSelfTest());
     }, every);
   }
 
@@ -405,16 +469,35 @@ export class Terminal {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
     const { journal } = this.deps;
     const row = stan !== undefined ? journal.findByStan(stan) : journal.lastReceiptCandidate();
-    if (!row || row.outcome === null) throw new TerminalError('not-found', stan !== undefined ? `no transaction with STAN ${stan}` : 'no transaction to reprint');
+    if (!row || row.outcome === null)
+      throw new TerminalError(
+        'not-found',
+        stan !== undefined ? `no transaction with STAN ${stan}` : 'no transaction to reprint',
+      );
     const doc = buildReceipt(
       {
-        txnRef: row.txnRef, kind: row.kind, amount: row.amount, currency: row.currency,
+        txnRef: row.txnRef,
+        kind: row.kind,
+        amount: row.amount,
+        currency: row.currency,
         ...(row.maskedPan ? { cardSummary: { maskedPan: row.maskedPan, entryMode: row.entryMode ?? 'unknown' } } : {}),
         ...(row.stan !== null && row.responseCode
-          ? { authorization: { stan: row.stan, responseCode: row.responseCode, responseText: '', approved: row.outcome === 'approved' || row.outcome === 'offline-approved', ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}), ...(row.rrn ? { rrn: row.rrn } : {}) } }
+          ? {
+              authorization: {
+                stan: row.stan,
+                responseCode: row.responseCode,
+                responseText: '',
+                approved: row.outcome === 'approved' || row.outcome === 'offline-approved',
+                ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
+                ...(row.rrn ? { rrn: row.rrn } : {}),
+              },
+            }
           : {}),
       },
-      'customer', this.deps.merchant, new Date(this.deps.clock.now()), true,
+      'customer',
+      this.deps.merchant,
+      new Date(this.deps.clock.now()),
+      true,
     );
     try {
       await this.deps.printer.print(doc);
@@ -431,9 +514,12 @@ export class Terminal {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
     const row = this.deps.journal.listAnomalies({ ...(code ? { code } : {}), limit: 1 })[0];
     const definition = row ? anomalyByCode(row.code) : undefined;
-    if (!row || !definition) throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');
+    if (!row || !definition)
+      throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');
     try {
-      await this.deps.printer.print(renderAnomalySlip(definition, { ...row, terminalId: this.deps.merchant.terminalId }));
+      await this.deps.printer.print(
+        renderAnomalySlip(definition, { ...row, terminalId: this.deps.merchant.terminalId }),
+      );
     } catch (err) {
       throw new TerminalError('printer-fault', `slip not printed: ${(err as Error).message}`);
     }
@@ -462,27 +548,37 @@ export class Terminal {
     if (cause !== undefined && journal.inFlight().length === 0 && journal.armedReversals().length === 0) return 0;
     // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
     const { unfinished, tally } = journal.batch('boot recovery', () => {
-      for (const armed of journal.armedReversals()) journal.markReversalPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
+      for (const armed of journal.armedReversals())
+        journal.markReversalPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
       const unfinished = journal.inFlight();
       const tally = { reversed: 0, completed: 0, closed: 0 };
       for (const row of unfinished) {
         const fate = fateOf(row, journal.reversalFor(row.txnRef), 'crash-recovered');
         journal.recordState(row.txnRef, 'recovered', fate.patch, { lastState: row.state, fate: fate.detail });
         tally[fate.tally] += 1;
-        anomalies.raise('crash-recovered', {
-          txnRef: row.txnRef,
-          reason: `${cause ? `${cause}: ` : ''}interrupted in ${row.state}: ${fate.text}`,
-          amount: row.amount,
-          currency: row.currency,
-          ...(row.stan !== null ? { stan: row.stan } : {}),
-          ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
-        }, { show: false });
+        anomalies.raise(
+          'crash-recovered',
+          {
+            txnRef: row.txnRef,
+            reason: `${cause ? `${cause}: ` : ''}interrupted in ${row.state}: ${fate.text}`,
+            amount: row.amount,
+            currency: row.currency,
+            ...(row.stan !== null ? { stan: row.stan } : {}),
+            ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
+          },
+          { show: false },
+        );
       }
       return { unfinished, tally };
     });
     if (unfinished.length > 0) {
       this.deps.display
-        .show({ title: 'RECOVERED', code: anomalyCode('crash-recovered'), severity: 'warning', lines: [`${tally.reversed} to reverse, ${tally.completed} completed`, `${tally.closed} closed; see journal`] })
+        .show({
+          title: 'RECOVERED',
+          code: anomalyCode('crash-recovered'),
+          severity: 'warning',
+          lines: [`${tally.reversed} to reverse, ${tally.completed} completed`, `${tally.closed} closed; see journal`],
+        })
         .catch(() => {});
     }
     this.deps.forwarder?.kick();
@@ -512,15 +608,24 @@ export class Terminal {
     try {
       journal.batch(`settle crashed transaction ${txnRef}`, () => {
         // It may be at the host: from now on the reversal is owed, whatever happens to this process.
-        if (reversal?.state === 'armed') journal.markReversalPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
-        journal.recordState(txnRef, 'recovered', fate?.patch ?? { outcome: 'failed', anomalyCode: anomalyCode(crash.name) }, { lastState: crashed.state, fate: fate?.detail ?? 'failed', crash: crash.reason ?? crash.name });
+        if (reversal?.state === 'armed')
+          journal.markReversalPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
+        journal.recordState(
+          txnRef,
+          'recovered',
+          fate?.patch ?? { outcome: 'failed', anomalyCode: anomalyCode(crash.name) },
+          { lastState: crashed.state, fate: fate?.detail ?? 'failed', crash: crash.reason ?? crash.name },
+        );
       });
       if (reversal?.state === 'armed') this.deps.forwarder?.kick();
     } catch (err) {
       log.error({ err, txnRef }, 'could not journal crashed transaction');
       if (err instanceof JournalError && err.code === 'storage-fault') {
         storageFault = `storage fault: ${err.message}`;
-        anomaly = { name: 'storage-fault', reason: `${crash.reason ?? crash.name}; not journaled: ${fate?.text ?? 'failed'} once the storage is fixed` };
+        anomaly = {
+          name: 'storage-fault',
+          reason: `${crash.reason ?? crash.name}; not journaled: ${fate?.text ?? 'failed'} once the storage is fixed`,
+        };
       }
     }
     this.deps.anomalies.raise(anomaly.name, {
@@ -544,7 +649,9 @@ export class Terminal {
       ...(row?.stan != null ? { stan: row.stan } : {}),
       ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
       ...(row?.entryMode ? { entryMode: row.entryMode } : {}),
-      ...(answered !== undefined ? { responseCode: answered, responseText: describeResponseCode(answered)?.meaning ?? 'unknown response code' } : {}),
+      ...(answered !== undefined
+        ? { responseCode: answered, responseText: describeResponseCode(answered)?.meaning ?? 'unknown response code' }
+        : {}),
       ...(answered !== undefined && row?.approvalCode ? { approvalCode: row.approvalCode } : {}),
       anomaly,
       anomalies: [anomaly],
@@ -557,13 +664,22 @@ export class Terminal {
     this.notify({ type: 'self-test', report });
     // Problems are journaled as anomalies (without a screen: the terminal state shows the outcome).
     for (const result of report.results.filter((r) => r.status !== 'ok')) {
-      this.deps.anomalies.raise(anomalyForSelfTest(result), { reason: `self-test ${result.component}: ${result.code}: ${result.detail}`, detail: { component: result.component, status: result.status, durationMs: result.durationMs } }, { show: false });
+      this.deps.anomalies.raise(
+        anomalyForSelfTest(result),
+        {
+          reason: `self-test ${result.component}: ${result.code}: ${result.detail}`,
+          detail: { component: result.component, status: result.status, durationMs: result.durationMs },
+        },
+        { show: false },
+      );
     }
-    this.deps.log.info({ durationMs: report.durationMs, results: report.results.map((r) => `${r.component}:${r.status}`) }, 'self-test');
+    this.deps.log.info(
+      { durationMs: report.durationMs, results: report.results.map((r) => `${r.component}:${r.status}`) },
+      'self-test',
+    );
     return report;
   }
 }
-
 
 interface Fate {
   outcome: TransactionOutcome;
@@ -584,13 +700,38 @@ interface Fate {
  */
 function fateOf(row: TransactionRow, reversal: ReversalRow | undefined, failedAnomaly: AnomalyName): Fate {
   if (reversal && (reversal.state === 'armed' || reversal.state === 'pending')) {
-    return { outcome: 'failed', patch: { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') }, receipt: 'none', tally: 'reversed', detail: 'reversal owed', text: 'reversal owed' };
+    return {
+      outcome: 'failed',
+      patch: { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') },
+      receipt: 'none',
+      tally: 'reversed',
+      detail: 'reversal owed',
+      text: 'reversal owed',
+    };
   }
   const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
   if (queued || row.responseCode !== null) {
     // Approved by class (00, 08, 11, 16, an accepted 10), as the host moved the money: never '00' alone.
-    const outcome: TransactionOutcome = queued ? 'offline-approved' : isApprovedClass(row.responseCode!) ? 'approved' : 'declined';
-    return { outcome, patch: { outcome, receiptStatus: 'pending' }, receipt: 'pending', tally: 'completed', detail: 'completed, receipt pending', text: `completed as ${outcome}, receipt pending` };
+    const outcome: TransactionOutcome = queued
+      ? 'offline-approved'
+      : isApprovedClass(row.responseCode!)
+        ? 'approved'
+        : 'declined';
+    return {
+      outcome,
+      patch: { outcome, receiptStatus: 'pending' },
+      receipt: 'pending',
+      tally: 'completed',
+      detail: 'completed, receipt pending',
+      text: `completed as ${outcome}, receipt pending`,
+    };
   }
-  return { outcome: 'failed', patch: { outcome: 'failed', anomalyCode: anomalyCode(failedAnomaly) }, receipt: 'none', tally: 'closed', detail: 'never reached the host', text: 'closed: never reached the host' };
+  return {
+    outcome: 'failed',
+    patch: { outcome: 'failed', anomalyCode: anomalyCode(failedAnomaly) },
+    receipt: 'none',
+    tally: 'closed',
+    detail: 'never reached the host',
+    text: 'closed: never reached the host',
+  };
 }

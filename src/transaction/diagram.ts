@@ -40,7 +40,10 @@ export function toMermaid(machine: AnyStateMachine): string {
         lines.push(`${indent}}`);
       }
       const seen = new Set<string>();
-      const emit = (eventType: string, transitions: ReadonlyArray<{ target?: ReadonlyArray<AnyStateNode> | undefined; guard?: unknown }>) => {
+      const emit = (
+        eventType: string,
+        transitions: ReadonlyArray<{ target?: ReadonlyArray<AnyStateNode> | undefined; guard?: unknown }>,
+      ) => {
         for (const t of transitions) {
           for (const target of t.target ?? []) {
             const line = `${indent}${nodeName(child)} --> ${nodeName(target)}: ${label(eventType, guardName(t.guard))}`;

@@ -45,7 +45,9 @@ export interface TransactionContext extends TransactionInput {
   cardPresented?: boolean;
 }
 
-export type TransactionEvent = { type: 'CANCEL'; by?: 'operator' | 'ecr' } | { type: 'CONFIRM'; by?: 'operator' | 'ecr' };
+export type TransactionEvent =
+  | { type: 'CANCEL'; by?: 'operator' | 'ecr' }
+  | { type: 'CONFIRM'; by?: 'operator' | 'ecr' };
 
 /** How many times a transaction may ask for another card or the chip before it gives up. */
 const MAX_OTHER_METHOD_REQUESTS = 2;
@@ -115,16 +117,24 @@ export const transactionMachine = setup({
   guards: {
     isVoid: ({ context }) => context.kind === 'void',
     refundWithoutRights: ({ context }) => context.kind === 'refund' && !context.supervisor,
-    assessed: ({ event }, action: CardAssessment['action']) => (event as unknown as { output: CardAssessment }).output.action === action,
+    assessed: ({ event }, action: CardAssessment['action']) =>
+      (event as unknown as { output: CardAssessment }).output.action === action,
     mayAskOtherMethod: ({ context, event }) =>
-      (event as unknown as { output: CardAssessment }).output.action === 'ask-other-method' && context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
+      (event as unknown as { output: CardAssessment }).output.action === 'ask-other-method' &&
+      context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
     missingSupervisor: ({ context }) => !context.supervisor,
     missingOriginal: ({ context }) => context.original === undefined,
     amountValid: ({ context }) =>
-      Number.isSafeInteger(context.amount) && context.amount >= context.limits.minAmount && context.amount <= context.limits.maxAmount,
+      Number.isSafeInteger(context.amount) &&
+      context.amount >= context.limits.minAmount &&
+      context.amount <= context.limits.maxAmount,
     canRetryRead: ({ context, event }) => {
       const error = (event as unknown as { error: unknown }).error;
-      return isDeviceFault(error) && RETRIABLE_READ_FAULTS.has(error.code) && context.readFailures < context.limits.readRetries;
+      return (
+        isDeviceFault(error) &&
+        RETRIABLE_READ_FAULTS.has(error.code) &&
+        context.readFailures < context.limits.readRetries
+      );
     },
     isRetriableReadFault: ({ event }) => {
       const error = (event as unknown as { error: unknown }).error;
@@ -144,7 +154,11 @@ export const transactionMachine = setup({
     removalAlert: ({ context }) => context.limits.cardRemovalAlertMs ?? CARD_REMOVAL_ALERT_MS,
     // Counted from the outcome, like the alert: the anomaly state is entered after the alert.
     removalAnomaly: ({ context }) =>
-      Math.max(0, (context.limits.cardRemovalAnomalyMs ?? CARD_REMOVAL_ANOMALY_MS) - (context.limits.cardRemovalAlertMs ?? CARD_REMOVAL_ALERT_MS)),
+      Math.max(
+        0,
+        (context.limits.cardRemovalAnomalyMs ?? CARD_REMOVAL_ANOMALY_MS) -
+          (context.limits.cardRemovalAlertMs ?? CARD_REMOVAL_ALERT_MS),
+      ),
   },
 }).createMachine({
   id: 'transaction',
@@ -158,13 +172,27 @@ export const transactionMachine = setup({
         {
           guard: 'refundWithoutRights',
           target: 'failed',
-          actions: [{ type: 'addAnomaly', params: ({ context }) => ({ name: 'unauthorized-operation', reason: `a refund needs supervisor rights${context.supervisorNote ? ` (${context.supervisorNote})` : ''}` }) }],
+          actions: [
+            {
+              type: 'addAnomaly',
+              params: ({ context }) => ({
+                name: 'unauthorized-operation',
+                reason: `a refund needs supervisor rights${context.supervisorNote ? ` (${context.supervisorNote})` : ''}`,
+              }),
+            },
+          ],
         },
         { guard: { type: 'amountValid' }, target: 'waitingForCard' },
         {
           target: 'failed',
           actions: [
-            { type: 'addAnomaly', params: ({ context }) => ({ name: 'bad-amount', reason: `amount ${context.amount} outside ${context.limits.minAmount}..${context.limits.maxAmount}` }) },
+            {
+              type: 'addAnomaly',
+              params: ({ context }) => ({
+                name: 'bad-amount',
+                reason: `amount ${context.amount} outside ${context.limits.minAmount}..${context.limits.maxAmount}`,
+              }),
+            },
           ],
         },
       ],
@@ -174,35 +202,73 @@ export const transactionMachine = setup({
         {
           guard: 'missingSupervisor',
           target: 'failed',
-          actions: [{ type: 'addAnomaly', params: ({ context }) => ({ name: 'unauthorized-operation', reason: `void needs supervisor rights${context.supervisorNote ? ` (${context.supervisorNote})` : ''}` }) }],
+          actions: [
+            {
+              type: 'addAnomaly',
+              params: ({ context }) => ({
+                name: 'unauthorized-operation',
+                reason: `void needs supervisor rights${context.supervisorNote ? ` (${context.supervisorNote})` : ''}`,
+              }),
+            },
+          ],
         },
         {
           guard: 'missingOriginal',
           target: 'failed',
-          actions: [{ type: 'addAnomaly', params: { name: 'unknown-original', reason: 'no approved transaction with that STAN' } }],
+          actions: [
+            {
+              type: 'addAnomaly',
+              params: { name: 'unknown-original', reason: 'no approved transaction with that STAN' },
+            },
+          ],
         },
         {
           target: 'authorizing',
-          actions: assign({ amount: ({ context }) => context.original!.amount, currency: ({ context }) => context.original!.currency }),
+          actions: assign({
+            amount: ({ context }) => context.original!.amount,
+            currency: ({ context }) => context.original!.currency,
+          }),
         },
       ],
     },
     waitingForCard: {
       entry: [
         { type: 'recordState', params: { state: 'waitingForCard' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.presentCard(context.kind, context.amount, context.currency, context.readFailures > 0, context.otherMethodRequests > 0) }) },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({
+            screen: screens.presentCard(
+              context.kind,
+              context.amount,
+              context.currency,
+              context.readFailures > 0,
+              context.otherMethodRequests > 0,
+            ),
+          }),
+        },
       ],
       invoke: {
         id: 'waitForCard',
         src: 'waitForCard',
         input: ({ context }) => ({ txnRef: context.txnRef }),
         onDone: { target: 'reading', actions: assign({ cardPresented: true }) },
-        onError: { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
+        onError: {
+          target: 'failed',
+          actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }],
+        },
       },
       after: {
         cardTimeout: {
           target: 'failed',
-          actions: [{ type: 'addAnomaly', params: ({ context }) => ({ name: 'card-timeout', reason: `no card within ${context.limits.cardWaitTimeoutMs} ms` }) }],
+          actions: [
+            {
+              type: 'addAnomaly',
+              params: ({ context }) => ({
+                name: 'card-timeout',
+                reason: `no card within ${context.limits.cardWaitTimeoutMs} ms`,
+              }),
+            },
+          ],
         },
       },
       on: { CANCEL: { target: 'cancelled' } },
@@ -210,7 +276,10 @@ export const transactionMachine = setup({
     reading: {
       entry: [
         { type: 'recordState', params: { state: 'reading' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.reading(context.kind, context.amount, context.currency) }) },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({ screen: screens.reading(context.kind, context.amount, context.currency) }),
+        },
       ],
       invoke: {
         id: 'readCard',
@@ -223,16 +292,36 @@ export const transactionMachine = setup({
             target: 'waitingForCard',
             actions: [
               assign({ readFailures: ({ context }) => context.readFailures + 1 }),
-              { type: 'recordState', params: ({ event }) => ({ state: 'readRetry', detail: { fault: anomalyFromError(event.error).fault?.code ?? 'unknown' } }) },
+              {
+                type: 'recordState',
+                params: ({ event }) => ({
+                  state: 'readRetry',
+                  detail: { fault: anomalyFromError(event.error).fault?.code ?? 'unknown' },
+                }),
+              },
             ],
           },
           {
             guard: 'isRetriableReadFault',
             target: 'failed',
             actions: [
-              { type: 'addAnomaly', params: ({ event, context }) => ({ ...anomalyFromError(event.error), name: 'reader-read-failed', reason: `card could not be read after ${context.readFailures + 1} attempts` }) },
+              {
+                type: 'addAnomaly',
+                params: ({ event, context }) => ({
+                  ...anomalyFromError(event.error),
+                  name: 'reader-read-failed',
+                  reason: `card could not be read after ${context.readFailures + 1} attempts`,
+                }),
+              },
               // The same card failing again and again is also what skimming and card-probing look like.
-              { type: 'raiseAnomaly', params: ({ context }) => ({ name: 'repeated-read-failures', reason: `${context.readFailures + 1} failed reads in one transaction`, txnRef: context.txnRef }) },
+              {
+                type: 'raiseAnomaly',
+                params: ({ context }) => ({
+                  name: 'repeated-read-failures',
+                  reason: `${context.readFailures + 1} failed reads in one transaction`,
+                  txnRef: context.txnRef,
+                }),
+              },
             ],
           },
           { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
@@ -246,17 +335,26 @@ export const transactionMachine = setup({
         id: 'assessCard',
         src: 'assessCard',
         input: ({ context }) => ({
-          txnRef: context.txnRef, kind: context.kind, amount: context.amount, currency: context.currency,
-          card: context.card!, readFailures: context.readFailures,
+          txnRef: context.txnRef,
+          kind: context.kind,
+          amount: context.amount,
+          currency: context.currency,
+          card: context.card!,
+          readFailures: context.readFailures,
         }),
         onDone: [
-          { guard: { type: 'assessed', params: 'continue' }, target: 'authorizing', actions: assign({ cardKey: ({ event }) => event.output.cardKey }) },
+          {
+            guard: { type: 'assessed', params: 'continue' },
+            target: 'authorizing',
+            actions: assign({ cardKey: ({ event }) => event.output.cardKey }),
+          },
           {
             guard: { type: 'assessed', params: 'confirm-duplicate' },
             target: 'confirmingDuplicate',
             actions: assign({
               cardKey: ({ event }) => event.output.cardKey,
-              duplicateOf: ({ event }) => (event.output.action === 'confirm-duplicate' ? event.output.earlier : undefined),
+              duplicateOf: ({ event }) =>
+                event.output.action === 'confirm-duplicate' ? event.output.earlier : undefined,
             }),
           },
           {
@@ -264,43 +362,91 @@ export const transactionMachine = setup({
             target: 'waitingForCard',
             actions: [
               assign({ otherMethodRequests: ({ context }) => context.otherMethodRequests + 1, card: undefined }),
-              { type: 'raiseAnomaly', params: ({ event, context }) => ({ ...(event.output as { anomaly: AnomalyRef }).anomaly, txnRef: context.txnRef }) },
+              {
+                type: 'raiseAnomaly',
+                params: ({ event, context }) => ({
+                  ...(event.output as { anomaly: AnomalyRef }).anomaly,
+                  txnRef: context.txnRef,
+                }),
+              },
             ],
           },
           {
             // decline, lock, or another card asked for too often: the transaction ends here.
             target: 'failed',
             actions: [
-              assign({ lockRequested: ({ event }) => (event.output.action === 'lock' ? (event.output.anomaly.reason ?? event.output.anomaly.name) : undefined) }),
-              { type: 'addAnomaly', params: ({ event }) => ('anomaly' in event.output ? event.output.anomaly : { name: 'system-fault' }) },
+              assign({
+                lockRequested: ({ event }) =>
+                  event.output.action === 'lock'
+                    ? (event.output.anomaly.reason ?? event.output.anomaly.name)
+                    : undefined,
+              }),
+              {
+                type: 'addAnomaly',
+                params: ({ event }) => ('anomaly' in event.output ? event.output.anomaly : { name: 'system-fault' }),
+              },
             ],
           },
         ],
-        onError: { target: 'failed', actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }] },
+        onError: {
+          target: 'failed',
+          actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }],
+        },
       },
       on: { CANCEL: { target: 'cancelled' } },
     },
     confirmingDuplicate: {
       entry: [
-        { type: 'recordState', params: ({ context }) => ({ state: 'confirmingDuplicate', detail: { earlierTxnRef: context.duplicateOf?.txnRef ?? '' } }) },
-        { type: 'raiseAnomaly', params: ({ context }) => ({ name: 'duplicate-transaction', reason: 'same card and amount as a recent sale; waiting for confirmation', txnRef: context.txnRef }) },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.confirmDuplicate(context.amount, context.currency, context.duplicateOf) }) },
+        {
+          type: 'recordState',
+          params: ({ context }) => ({
+            state: 'confirmingDuplicate',
+            detail: { earlierTxnRef: context.duplicateOf?.txnRef ?? '' },
+          }),
+        },
+        {
+          type: 'raiseAnomaly',
+          params: ({ context }) => ({
+            name: 'duplicate-transaction',
+            reason: 'same card and amount as a recent sale; waiting for confirmation',
+            txnRef: context.txnRef,
+          }),
+        },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({
+            screen: screens.confirmDuplicate(context.amount, context.currency, context.duplicateOf),
+          }),
+        },
       ],
       after: {
         confirmTimeout: {
           target: 'cancelled',
-          actions: [{ type: 'addAnomaly', params: { name: 'duplicate-transaction', reason: 'suspected duplicate not confirmed in time' } }],
+          actions: [
+            {
+              type: 'addAnomaly',
+              params: { name: 'duplicate-transaction', reason: 'suspected duplicate not confirmed in time' },
+            },
+          ],
         },
       },
       on: {
         CONFIRM: { target: 'authorizing' },
-        CANCEL: { target: 'cancelled', actions: [{ type: 'addAnomaly', params: { name: 'duplicate-transaction', reason: 'suspected duplicate cancelled' } }] },
+        CANCEL: {
+          target: 'cancelled',
+          actions: [
+            { type: 'addAnomaly', params: { name: 'duplicate-transaction', reason: 'suspected duplicate cancelled' } },
+          ],
+        },
       },
     },
     authorizing: {
       entry: [
         { type: 'recordState', params: { state: 'authorizing' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.authorizing(context.kind, context.amount, context.currency) }) },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({ screen: screens.authorizing(context.kind, context.amount, context.currency) }),
+        },
       ],
       invoke: {
         id: 'authorize',
@@ -320,7 +466,10 @@ export const transactionMachine = setup({
             actions: assign({
               authorization: ({ event }) => event.output,
               stan: ({ event }) => event.output.stan,
-              partial: ({ event, context }) => ({ requestedAmount: context.amount, approvedAmount: event.output.approvedAmount ?? context.amount }),
+              partial: ({ event, context }) => ({
+                requestedAmount: context.amount,
+                approvedAmount: event.output.approvedAmount ?? context.amount,
+              }),
             }),
           },
           {
@@ -339,7 +488,10 @@ export const transactionMachine = setup({
                 params: ({ event }) =>
                   event.output.offline
                     ? { name: 'network-failure', reason: event.output.responseText }
-                    : { name: responseAnomalyName(event.output.responseCode) ?? 'declined', reason: `${event.output.responseCode} ${event.output.responseText}` },
+                    : {
+                        name: responseAnomalyName(event.output.responseCode) ?? 'declined',
+                        reason: `${event.output.responseCode} ${event.output.responseText}`,
+                      },
               },
             ],
           },
@@ -347,7 +499,10 @@ export const transactionMachine = setup({
         onError: {
           target: 'failed',
           actions: [
-            assign({ stan: ({ event, context }) => (event.error instanceof AuthorizationFailure ? event.error.stan : undefined) ?? context.stan }),
+            assign({
+              stan: ({ event, context }) =>
+                (event.error instanceof AuthorizationFailure ? event.error.stan : undefined) ?? context.stan,
+            }),
             { type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) },
           ],
         },
@@ -356,7 +511,12 @@ export const transactionMachine = setup({
       on: {
         CANCEL: {
           target: 'cancelled',
-          actions: [{ type: 'addAnomaly', params: { name: 'cancelled-by-operator', reason: 'cancelled while waiting for the host; reversal owed' } }],
+          actions: [
+            {
+              type: 'addAnomaly',
+              params: { name: 'cancelled-by-operator', reason: 'cancelled while waiting for the host; reversal owed' },
+            },
+          ],
         },
       },
     },
@@ -364,16 +524,40 @@ export const transactionMachine = setup({
     // refused or not answered in time (the customer did not agree), the host is owed a reversal.
     confirmingPartial: {
       entry: [
-        { type: 'recordState', params: ({ context }) => ({ state: 'confirmingPartial', detail: { ...context.partial } }) },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.confirmPartial(context.partial!.requestedAmount, context.partial!.approvedAmount, context.currency) }) },
+        {
+          type: 'recordState',
+          params: ({ context }) => ({ state: 'confirmingPartial', detail: { ...context.partial } }),
+        },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({
+            screen: screens.confirmPartial(
+              context.partial!.requestedAmount,
+              context.partial!.approvedAmount,
+              context.currency,
+            ),
+          }),
+        },
         { type: 'askPartialDecision', params: ({ context }) => ({ ...context.partial!, currency: context.currency }) },
       ],
       after: {
         partialTimeout: {
           target: 'cancelled',
           actions: [
-            { type: 'settlePartial', params: ({ context }) => ({ accepted: false, reason: `partial approval not accepted within ${context.limits.partialApprovalTimeoutMs ?? 60_000} ms` }) },
-            { type: 'addAnomaly', params: ({ context }) => ({ name: 'cancelled-by-operator', reason: `partial approval of ${context.partial!.approvedAmount} not accepted in time; reversal owed` }) },
+            {
+              type: 'settlePartial',
+              params: ({ context }) => ({
+                accepted: false,
+                reason: `partial approval not accepted within ${context.limits.partialApprovalTimeoutMs ?? 60_000} ms`,
+              }),
+            },
+            {
+              type: 'addAnomaly',
+              params: ({ context }) => ({
+                name: 'cancelled-by-operator',
+                reason: `partial approval of ${context.partial!.approvedAmount} not accepted in time; reversal owed`,
+              }),
+            },
           ],
         },
       },
@@ -388,8 +572,20 @@ export const transactionMachine = setup({
         CANCEL: {
           target: 'cancelled',
           actions: [
-            { type: 'settlePartial', params: ({ event }) => ({ accepted: false, reason: `partial approval refused by the ${event.by ?? 'ecr'}` }) },
-            { type: 'addAnomaly', params: ({ context }) => ({ name: 'cancelled-by-operator', reason: `partial approval of ${context.partial!.approvedAmount} refused; reversal owed` }) },
+            {
+              type: 'settlePartial',
+              params: ({ event }) => ({
+                accepted: false,
+                reason: `partial approval refused by the ${event.by ?? 'ecr'}`,
+              }),
+            },
+            {
+              type: 'addAnomaly',
+              params: ({ context }) => ({
+                name: 'cancelled-by-operator',
+                reason: `partial approval of ${context.partial!.approvedAmount} refused; reversal owed`,
+              }),
+            },
           ],
         },
       },
@@ -398,7 +594,18 @@ export const transactionMachine = setup({
       entry: [
         assign({ outcome: ({ context }) => (context.authorization?.offline ? 'offline-approved' : 'approved') }),
         { type: 'recordState', params: { state: 'approved' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.approved(context.kind, context.amount, context.currency, context.authorization?.approvalCode, context.authorization?.offline) }) },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({
+            screen: screens.approved(
+              context.kind,
+              context.amount,
+              context.currency,
+              context.authorization?.approvalCode,
+              context.authorization?.offline,
+            ),
+          }),
+        },
       ],
       always: { target: 'printing' },
     },
@@ -406,7 +613,10 @@ export const transactionMachine = setup({
       entry: [
         assign({ outcome: 'declined' }),
         { type: 'recordState', params: { state: 'declined' } },
-        { type: 'raiseAnomaly', params: ({ context }) => ({ ...context.anomalies[context.anomalies.length - 1]!, txnRef: context.txnRef }) },
+        {
+          type: 'raiseAnomaly',
+          params: ({ context }) => ({ ...context.anomalies[context.anomalies.length - 1]!, txnRef: context.txnRef }),
+        },
       ],
       always: { target: 'printing' },
     },
@@ -434,15 +644,26 @@ export const transactionMachine = setup({
           actions: [
             assign({ receipt: 'pending' }),
             { type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) },
-            { type: 'raiseAnomaly', params: ({ event, context }) => ({ ...anomalyFromError(event.error), txnRef: context.txnRef }) },
+            {
+              type: 'raiseAnomaly',
+              params: ({ event, context }) => ({ ...anomalyFromError(event.error), txnRef: context.txnRef }),
+            },
           ],
         },
       },
     },
     done: {
       entry: [
-        { type: 'recordState', params: ({ context }) => ({ state: 'done', detail: { outcome: context.outcome, receipt: context.receipt } }) },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.done(context.outcome ?? 'failed', context.receipt === 'pending') }) },
+        {
+          type: 'recordState',
+          params: ({ context }) => ({ state: 'done', detail: { outcome: context.outcome, receipt: context.receipt } }),
+        },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({
+            screen: screens.done(context.outcome ?? 'failed', context.receipt === 'pending'),
+          }),
+        },
       ],
       always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
     },
@@ -450,7 +671,13 @@ export const transactionMachine = setup({
       entry: [
         assign({ outcome: 'cancelled' }),
         { type: 'recordState', params: { state: 'cancelled' } },
-        { type: 'raiseAnomaly', params: ({ context }) => ({ ...(context.anomalies.at(-1) ?? { name: 'cancelled-by-operator' }), txnRef: context.txnRef }) },
+        {
+          type: 'raiseAnomaly',
+          params: ({ context }) => ({
+            ...(context.anomalies.at(-1) ?? { name: 'cancelled-by-operator' }),
+            txnRef: context.txnRef,
+          }),
+        },
         { type: 'showScreen', params: { screen: screens.cancelled() } },
       ],
       always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
@@ -459,7 +686,13 @@ export const transactionMachine = setup({
       entry: [
         assign({ outcome: 'failed' }),
         { type: 'recordState', params: { state: 'failed' } },
-        { type: 'raiseAnomaly', params: ({ context }) => ({ ...(context.anomalies.at(-1) ?? { name: 'system-fault' }), txnRef: context.txnRef }) },
+        {
+          type: 'raiseAnomaly',
+          params: ({ context }) => ({
+            ...(context.anomalies.at(-1) ?? { name: 'system-fault' }),
+            txnRef: context.txnRef,
+          }),
+        },
       ],
       always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
     },
@@ -468,7 +701,10 @@ export const transactionMachine = setup({
     removingCard: {
       entry: [
         { type: 'recordState', params: { state: 'removingCard' } },
-        { type: 'showScreen', params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', false) }) },
+        {
+          type: 'showScreen',
+          params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', false) }),
+        },
         { type: 'outcomeKnown', params: ({ context }) => ({ output: outputOf(context) }) },
       ],
       invoke: {
@@ -479,7 +715,15 @@ export const transactionMachine = setup({
         // The reader failed while the card was in: the outcome stands; the self-test and the next sale meet the fault.
         onError: {
           target: 'ended',
-          actions: [{ type: 'recordState', params: ({ event }) => ({ state: 'cardRemovalUnknown', detail: { fault: anomalyFromError(event.error).fault?.code ?? 'unknown' } }) }],
+          actions: [
+            {
+              type: 'recordState',
+              params: ({ event }) => ({
+                state: 'cardRemovalUnknown',
+                detail: { fault: anomalyFromError(event.error).fault?.code ?? 'unknown' },
+              }),
+            },
+          ],
         },
       },
       initial: 'waiting',
@@ -488,7 +732,10 @@ export const transactionMachine = setup({
         alerted: {
           entry: [
             { type: 'recordState', params: { state: 'cardRemovalAlert' } },
-            { type: 'showScreen', params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', true) }) },
+            {
+              type: 'showScreen',
+              params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', true) }),
+            },
           ],
           after: { removalAnomaly: { target: 'overdue' } },
         },
@@ -524,7 +771,11 @@ function outputOf(context: TransactionContext): TransactionOutput {
     amount: context.amount,
     currency: context.currency,
     ...(context.stan !== undefined ? { stan: context.stan } : {}),
-    ...(context.card ? { maskedPan: context.card.summary.maskedPan, entryMode: context.card.summary.entryMode } : context.original?.maskedPan ? { maskedPan: context.original.maskedPan } : {}),
+    ...(context.card
+      ? { maskedPan: context.card.summary.maskedPan, entryMode: context.card.summary.entryMode }
+      : context.original?.maskedPan
+        ? { maskedPan: context.original.maskedPan }
+        : {}),
     ...(auth ? { responseCode: auth.responseCode, responseText: auth.responseText } : {}),
     ...(auth?.approvalCode ? { approvalCode: auth.approvalCode } : {}),
     ...(auth?.rrn ? { rrn: auth.rrn } : {}),

@@ -11,18 +11,42 @@ export function formatAmount(amount: number, currency: string): string {
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${symbol}`;
 }
 
-const CURRENCY_SYMBOLS: Record<string, string> = { '978': 'EUR', '840': 'USD', '826': 'GBP', '756': 'CHF', '752': 'SEK', '124': 'CAD' };
+const CURRENCY_SYMBOLS: Record<string, string> = {
+  '978': 'EUR',
+  '840': 'USD',
+  '826': 'GBP',
+  '756': 'CHF',
+  '752': 'SEK',
+  '124': 'CAD',
+};
 
 const OUTCOME_TEXT: Record<string, string> = {
-  approved: 'Approved', 'offline-approved': 'Approved offline', declined: 'Declined', cancelled: 'Cancelled', failed: 'Not completed',
+  approved: 'Approved',
+  'offline-approved': 'Approved offline',
+  declined: 'Declined',
+  cancelled: 'Cancelled',
+  failed: 'Not completed',
 };
 
 const KIND_TITLE: Record<TransactionKind, string> = { sale: 'SALE', refund: 'REFUND', void: 'VOID' };
 
 export const screens = {
-  presentCard: (kind: TransactionKind, amount: number, currency: string, retry: boolean, otherMethod = false): Screen => ({
+  presentCard: (
+    kind: TransactionKind,
+    amount: number,
+    currency: string,
+    retry: boolean,
+    otherMethod = false,
+  ): Screen => ({
     title: KIND_TITLE[kind],
-    lines: [formatAmount(amount, currency), otherMethod ? 'Insert the chip or use another card' : retry ? 'Read error - try again' : 'Insert, tap or swipe card'],
+    lines: [
+      formatAmount(amount, currency),
+      otherMethod
+        ? 'Insert the chip or use another card'
+        : retry
+          ? 'Read error - try again'
+          : 'Insert, tap or swipe card',
+    ],
     severity: retry || otherMethod ? 'warning' : 'info',
   }),
   reading: (kind: TransactionKind, amount: number, currency: string): Screen => ({
@@ -35,36 +59,56 @@ export const screens = {
     lines: [formatAmount(amount, currency), 'Processing...', 'Please wait'],
     severity: 'info',
   }),
-  approved: (kind: TransactionKind, amount: number, currency: string, approvalCode: string | undefined, offline = false): Screen => ({
+  approved: (
+    kind: TransactionKind,
+    amount: number,
+    currency: string,
+    approvalCode: string | undefined,
+    offline = false,
+  ): Screen => ({
     title: offline ? 'APPROVED OFFLINE' : 'APPROVED',
-    lines: [`${KIND_TITLE[kind]} ${formatAmount(amount, currency)}`, approvalCode ? `Auth code ${approvalCode}` : ''].filter(Boolean),
+    lines: [
+      `${KIND_TITLE[kind]} ${formatAmount(amount, currency)}`,
+      approvalCode ? `Auth code ${approvalCode}` : '',
+    ].filter(Boolean),
     severity: 'success',
   }),
   printing: (): Screen => ({ title: 'PRINTING', lines: ['Printing receipt...'], severity: 'info' }),
   done: (outcome: string, receiptPending: boolean): Screen => ({
-    title: outcome === 'approved' ? 'APPROVED' : outcome === 'offline-approved' ? 'APPROVED OFFLINE' : outcome.toUpperCase(),
+    title:
+      outcome === 'approved' ? 'APPROVED' : outcome === 'offline-approved' ? 'APPROVED OFFLINE' : outcome.toUpperCase(),
     lines: [receiptPending ? 'Receipt pending - reprint when fixed' : 'Thank you', 'Remove card'],
-    severity: outcome === 'approved' || outcome === 'offline-approved' ? (receiptPending ? 'warning' : 'success') : 'info',
+    severity:
+      outcome === 'approved' || outcome === 'offline-approved' ? (receiptPending ? 'warning' : 'success') : 'info',
   }),
   confirmDuplicate: (amount: number, currency: string, earlier: { at: number; stan?: number } | undefined): Screen => ({
     title: 'DUPLICATE?',
     code: 'E501',
     lines: [
       `Same card, ${formatAmount(amount, currency)}`,
-      earlier ? `earlier ${new Date(earlier.at).toISOString().slice(11, 19)} UTC${earlier.stan !== undefined ? ` STAN ${String(earlier.stan).padStart(6, '0')}` : ''}` : 'earlier sale',
+      earlier
+        ? `earlier ${new Date(earlier.at).toISOString().slice(11, 19)} UTC${earlier.stan !== undefined ? ` STAN ${String(earlier.stan).padStart(6, '0')}` : ''}`
+        : 'earlier sale',
       'Confirm to charge again, or cancel',
     ],
     severity: 'warning',
   }),
   confirmPartial: (requested: number, approved: number, currency: string): Screen => ({
     title: 'PARTIAL APPROVAL',
-    lines: [`Approved ${formatAmount(approved, currency)}`, `of ${formatAmount(requested, currency)}`, 'Accept and pay the rest, or cancel'],
+    lines: [
+      `Approved ${formatAmount(approved, currency)}`,
+      `of ${formatAmount(requested, currency)}`,
+      'Accept and pay the rest, or cancel',
+    ],
     severity: 'warning',
   }),
   /** After the outcome, until the reader is empty; `overdue` once the card has been left in too long. */
   removeCard: (outcome: string, overdue: boolean): Screen => ({
     title: 'REMOVE CARD',
-    lines: [OUTCOME_TEXT[outcome] ?? outcome, overdue ? 'Card still in reader - please take it' : 'Please remove your card'],
+    lines: [
+      OUTCOME_TEXT[outcome] ?? outcome,
+      overdue ? 'Card still in reader - please take it' : 'Please remove your card',
+    ],
     severity: overdue ? 'warning' : 'info',
   }),
   cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),

@@ -95,7 +95,12 @@ export class AuthorizationFailure extends Error {
 export type CardAssessment =
   | { action: 'continue'; cardKey?: string }
   | { action: 'decline' | 'lock' | 'ask-other-method'; anomaly: AnomalyRef; cardKey?: string }
-  | { action: 'confirm-duplicate'; anomaly: AnomalyRef; earlier: { at: number; stan?: number; txnRef: string }; cardKey?: string };
+  | {
+      action: 'confirm-duplicate';
+      anomaly: AnomalyRef;
+      earlier: { at: number; stan?: number; txnRef: string };
+      cardKey?: string;
+    };
 
 export interface AssessInput {
   txnRef: string;

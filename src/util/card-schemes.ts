@@ -48,10 +48,31 @@ export function isPlausiblePan(digits: string): boolean {
  * The last word of a key that names an identifier, a time or a count (`ecrRequestId`, `txn_ref`, `sentAt`): values
  * a register or a clock makes, which are digit strings that pass Luhn one time in ten.
  */
-const IDENTIFIER_WORDS = new Set(['id', 'ids', 'ref', 'refs', 'reference', 'at', 'time', 'timestamp', 'ts', 'seq', 'sequence', 'nonce', 'rrn', 'stan', 'amount', 'total', 'count']);
+const IDENTIFIER_WORDS = new Set([
+  'id',
+  'ids',
+  'ref',
+  'refs',
+  'reference',
+  'at',
+  'time',
+  'timestamp',
+  'ts',
+  'seq',
+  'sequence',
+  'nonce',
+  'rrn',
+  'stan',
+  'amount',
+  'total',
+  'count',
+]);
 
 export function isIdentifierKey(key: string): boolean {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(/[\s_.-]+/).filter(Boolean);
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[\s_.-]+/)
+    .filter(Boolean);
   const last = words.at(-1)?.toLowerCase();
   return last !== undefined && IDENTIFIER_WORDS.has(last);
 }
@@ -67,5 +88,7 @@ export function maskCardNumbers(text: string, identifier = false): string {
   const isCardNumber = identifier ? isPlausiblePan : luhnValid;
   return text
     .replace(TRACK, '[track data removed]')
-    .replace(DIGIT_RUN, (run) => (isCardNumber(run) ? `${run.slice(0, 6)}${'*'.repeat(run.length - 10)}${run.slice(-4)}` : run));
+    .replace(DIGIT_RUN, (run) =>
+      isCardNumber(run) ? `${run.slice(0, 6)}${'*'.repeat(run.length - 10)}${run.slice(-4)}` : run,
+    );
 }

@@ -26,7 +26,13 @@ async function startSim(args: string[]) {
   await until(() => cli.stdout().includes('listening') || cli.child.exitCode !== null, 'simulator listening');
   const line = JSON.parse(cli.stdout().split('\n')[0]!) as { port: number; misbehave: string };
   const clock = new ManualClock();
-  const link = new TcpHostLink({ host: '127.0.0.1', port: line.port, correlator: isoCorrelator, clock, responseTimeoutMs: 30_000 });
+  const link = new TcpHostLink({
+    host: '127.0.0.1',
+    port: line.port,
+    correlator: isoCorrelator,
+    clock,
+    responseTimeoutMs: 30_000,
+  });
   links.push(link);
   link.start();
   await until(() => link.isUp(), 'link up');
@@ -35,18 +41,36 @@ async function startSim(args: string[]) {
 
 const sale = (stan: number, amount: number) =>
   buildFinancialRequest({
-    processingCode: PROCESSING_CODE.purchase, amount, currency: '978', stan, transmittedAt: new Date(),
-    terminalId: 'TERM0002', merchantId: 'MERCHANT0000001', pan: '4000000000005100', expiry: '2812', entryMode: '051',
+    processingCode: PROCESSING_CODE.purchase,
+    amount,
+    currency: '978',
+    stan,
+    transmittedAt: new Date(),
+    terminalId: 'TERM0002',
+    merchantId: 'MERCHANT0000001',
+    pan: '4000000000005100',
+    expiry: '2812',
+    entryMode: '051',
   });
 
 describe('pos-host-sim command', () => {
   it('serves ISO 8583 and writes the ledger file named by --ledger', async () => {
     const ledger = join(mkdtempSync(join(tmpdir(), 'pos-sim-')), 'ledger.jsonl');
     const { client } = await startSim(['--ledger', ledger]);
-    expect((await client.send(buildEcho({ stan: 1, terminalId: 'TERM0002', transmittedAt: new Date() }))).responseCode).toBe('00');
+    expect(
+      (await client.send(buildEcho({ stan: 1, terminalId: 'TERM0002', transmittedAt: new Date() }))).responseCode,
+    ).toBe('00');
     expect((await client.send(sale(2, 1_500))).responseCode).toBe('51');
-    const lines = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => `${l['dir']} ${l['mti']} ${l['responseCode'] ?? ''}`.trim())).toEqual(['in 0800', 'out 0810 00', 'in 0200', 'out 0210 51']);
+    const lines = readFileSync(ledger, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => `${l['dir']} ${l['mti']} ${l['responseCode'] ?? ''}`.trim())).toEqual([
+      'in 0800',
+      'out 0810 00',
+      'in 0200',
+      'out 0210 51',
+    ]);
     expect(lines[2]).toMatchObject({ pan: '400000******5100', amount: 1500, terminalId: 'TERM0002', stan: '000002' });
   });
 
@@ -56,15 +80,30 @@ describe('pos-host-sim command', () => {
     expect(line.misbehave).toBe('silent');
     let error: unknown;
     const pending = client.send(sale(3, 100)).catch((e: unknown) => (error = e));
-    await until(() => { try { return readFileSync(ledger, 'utf8').includes('withheld'); } catch { return false; } }, 'request withheld at host');
+    await until(() => {
+      try {
+        return readFileSync(ledger, 'utf8').includes('withheld');
+      } catch {
+        return false;
+      }
+    }, 'request withheld at host');
     await clock.advance(30_000);
     await pending;
     expect(error).toMatchObject({ code: 'timeout', sent: true });
   });
 
   it('--answer sets a field 39 code for all traffic of an MTI, --answer-once for one request', async () => {
-    const { client } = await startSim(['--answer', '0810=96', '--answer-once', '0210:000007=08', '--answer-once', '0210=10']);
-    expect((await client.send(buildEcho({ stan: 1, terminalId: 'TERM0002', transmittedAt: new Date() }))).responseCode).toBe('96');
+    const { client } = await startSim([
+      '--answer',
+      '0810=96',
+      '--answer-once',
+      '0210:000007=08',
+      '--answer-once',
+      '0210=10',
+    ]);
+    expect(
+      (await client.send(buildEcho({ stan: 1, terminalId: 'TERM0002', transmittedAt: new Date() }))).responseCode,
+    ).toBe('96');
     // The approving card: the rules would say 00.
     const approving = (stan: number, amount: number) => {
       const r = sale(stan, amount);

@@ -28,10 +28,23 @@ afterEach(async () => {
 });
 
 let stanCounter = 500;
-function request(amount: number, processingCode: string = PROCESSING_CODE.purchase, extra: Partial<FinancialRequest> = {}): FinancialRequest {
+function request(
+  amount: number,
+  processingCode: string = PROCESSING_CODE.purchase,
+  extra: Partial<FinancialRequest> = {},
+): FinancialRequest {
   return {
-    processingCode, amount, currency: '978', stan: ++stanCounter, transmittedAt: new Date(Date.UTC(2026, 10, 25, 10, 30, 0)),
-    terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', pan: APPROVE_CARDS[0]!, expiry: '2812', entryMode: '051', ...extra,
+    processingCode,
+    amount,
+    currency: '978',
+    stan: ++stanCounter,
+    transmittedAt: new Date(Date.UTC(2026, 10, 25, 10, 30, 0)),
+    terminalId: 'TERM0001',
+    merchantId: 'MERCHANT0000001',
+    pan: APPROVE_CARDS[0]!,
+    expiry: '2812',
+    entryMode: '051',
+    ...extra,
   };
 }
 
@@ -39,17 +52,29 @@ async function setup() {
   const clock = new ManualClock();
   const sim = new AcquirerHostSimulator({ clock });
   const { port } = await sim.start();
-  const link = new TcpHostLink({ host: '127.0.0.1', port, correlator: isoCorrelator, clock, responseTimeoutMs: 30_000, connectTimeoutMs: 5_000 });
+  const link = new TcpHostLink({
+    host: '127.0.0.1',
+    port,
+    correlator: isoCorrelator,
+    clock,
+    responseTimeoutMs: 30_000,
+    connectTimeoutMs: 5_000,
+  });
   link.start();
   await until(() => link.isUp(), 'link up');
-  cleanups.push(() => link.stop(), () => sim.stop());
+  cleanups.push(
+    () => link.stop(),
+    () => sim.stop(),
+  );
   const client = new AcquirerClient(link);
   const send = (message: IsoMessage) => client.send(message);
   return { sim, client, send };
 }
 
-const reversalOf = (r: FinancialRequest, repeat = false) => buildReversal(r, { repeat, transmittedAt: new Date(Date.UTC(2026, 10, 25, 10, 31, 0)) });
-const voidOf = (original: FinancialRequest, amount = original.amount) => request(amount, PROCESSING_CODE.void, { originalStan: original.stan });
+const reversalOf = (r: FinancialRequest, repeat = false) =>
+  buildReversal(r, { repeat, transmittedAt: new Date(Date.UTC(2026, 10, 25, 10, 31, 0)) });
+const voidOf = (original: FinancialRequest, amount = original.amount) =>
+  request(amount, PROCESSING_CODE.void, { originalStan: original.stan });
 
 describe('host simulator: told answers', () => {
   it('answers a told code once, to the MTI (and STAN) named, then goes back to its rules', async () => {
@@ -68,7 +93,9 @@ describe('host simulator: told answers', () => {
     sim.setBehaviour({ responseCodes: { '0210': '11', '0810': '91' } });
     expect((await send(buildFinancialRequest(request(1_000)))).responseCode).toBe('11');
     expect((await send(buildFinancialRequest(request(2_000)))).responseCode).toBe('11');
-    expect((await send(buildEcho({ stan: ++stanCounter, terminalId: 'TERM0001', transmittedAt: new Date() }))).responseCode).toBe('91');
+    expect(
+      (await send(buildEcho({ stan: ++stanCounter, terminalId: 'TERM0001', transmittedAt: new Date() }))).responseCode,
+    ).toBe('91');
     sim.setBehaviour({ responseCodes: {} });
     expect((await send(buildFinancialRequest(request(1_000)))).responseCode).toBe('00');
   });
@@ -93,7 +120,10 @@ describe('host simulator: told answers', () => {
     sim.answerOnce({ mti: '0210', responseCode: '10', approvedAmount: 250 });
     expect(await send(buildFinancialRequest(request(1_000)))).toMatchObject({ responseCode: '10', amount: 250 });
     // The magic amount 1000.10 answers 10 by the rules.
-    expect(await send(buildFinancialRequest(request(RESPONSE_CODE_AMOUNT_BASE + 10)))).toMatchObject({ responseCode: '10', amount: 50_005 });
+    expect(await send(buildFinancialRequest(request(RESPONSE_CODE_AMOUNT_BASE + 10)))).toMatchObject({
+      responseCode: '10',
+      amount: 50_005,
+    });
     expect(sim.totals().sales).toEqual({ count: 3, amount: 500 + 250 + 50_005 });
     const out = sim.ledger.filter((e) => e.dir === 'out' && e.mti === '0210').map((e) => e.movedAmount);
     expect(out).toEqual([500, 250, 50_005]);
@@ -107,9 +137,15 @@ describe('host simulator: told answers', () => {
 
   it('keeps the magic cards and amounts', async () => {
     const { send } = await setup();
-    for (const [pan, code] of Object.entries(DECLINE_CARDS)) expect((await send(buildFinancialRequest(request(1_000, PROCESSING_CODE.purchase, { pan })))).responseCode).toBe(code);
+    for (const [pan, code] of Object.entries(DECLINE_CARDS))
+      expect((await send(buildFinancialRequest(request(1_000, PROCESSING_CODE.purchase, { pan })))).responseCode).toBe(
+        code,
+      );
     expect((await send(buildFinancialRequest(request(RESPONSE_CODE_AMOUNT_BASE + 8)))).responseCode).toBe('08');
-    expect((await send(buildFinancialRequest(request(1_000, PROCESSING_CODE.purchase, { pan: '4761739001010011' })))).responseCode).toBe('14');
+    expect(
+      (await send(buildFinancialRequest(request(1_000, PROCESSING_CODE.purchase, { pan: '4761739001010011' }))))
+        .responseCode,
+    ).toBe('14');
   });
 });
 
@@ -118,7 +154,11 @@ describe('host simulator: field 3', () => {
     const { sim, send } = await setup();
     await send(buildFinancialRequest(request(5_000)));
     expect((await send(buildFinancialRequest(request(1_200, PROCESSING_CODE.refund)))).responseCode).toBe('00');
-    expect(sim.totals()).toMatchObject({ sales: { count: 1, amount: 5_000 }, refunds: { count: 1, amount: 1_200 }, netAmount: 3_800 });
+    expect(sim.totals()).toMatchObject({
+      sales: { count: 1, amount: 5_000 },
+      refunds: { count: 1, amount: 1_200 },
+      netAmount: 3_800,
+    });
     expect(sim.ledger.filter((e) => e.dir === 'out').map((e) => e.processingCode)).toEqual(['000000', '200000']);
   });
 
@@ -129,7 +169,9 @@ describe('host simulator: field 3', () => {
     expect((await send(buildFinancialRequest(voidOf(sale)))).responseCode).toBe('00');
     expect(sim.totals()).toMatchObject({ voids: { count: 1, amount: 4_000 }, netAmount: 0 });
     expect((await send(buildFinancialRequest(voidOf(sale)))).responseCode).toBe('12');
-    expect((await send(buildFinancialRequest(request(4_000, PROCESSING_CODE.void, { originalStan: 999_999 })))).responseCode).toBe('25');
+    expect(
+      (await send(buildFinancialRequest(request(4_000, PROCESSING_CODE.void, { originalStan: 999_999 })))).responseCode,
+    ).toBe('25');
     expect(sim.totals()).toMatchObject({ voids: { count: 1, amount: 4_000 }, netAmount: 0 });
   });
 
@@ -166,8 +208,13 @@ describe('host simulator: reversals and advices refused', () => {
     expect(sim.totals()).toMatchObject({ reversals: { count: 0, amount: 0 }, netAmount: 1_500, duplicates: 0 });
     expect((await send(reversalOf(sale, true))).responseCode).toBe('00');
     expect(sim.totals()).toMatchObject({ reversals: { count: 1, amount: 1_500 }, netAmount: 0 });
-    const answers = sim.ledger.filter((e) => e.dir === 'out' && e.mti === '0410').map((e) => [e.responseCode, e.movedAmount]);
-    expect(answers).toEqual([['96', 0], ['00', 1_500]]);
+    const answers = sim.ledger
+      .filter((e) => e.dir === 'out' && e.mti === '0410')
+      .map((e) => [e.responseCode, e.movedAmount]);
+    expect(answers).toEqual([
+      ['96', 0],
+      ['00', 1_500],
+    ]);
   });
 
   it('reverses a partial approval by what it approved', async () => {
@@ -176,7 +223,11 @@ describe('host simulator: reversals and advices refused', () => {
     const sale = request(1_000);
     await send(buildFinancialRequest(sale));
     await send(reversalOf(sale));
-    expect(sim.totals()).toMatchObject({ sales: { count: 1, amount: 400 }, reversals: { count: 1, amount: 400 }, netAmount: 0 });
+    expect(sim.totals()).toMatchObject({
+      sales: { count: 1, amount: 400 },
+      reversals: { count: 1, amount: 400 },
+      netAmount: 0,
+    });
   });
 
   it('captures no advice answered 91, and captures its repeat', async () => {

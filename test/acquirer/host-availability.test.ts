@@ -7,7 +7,10 @@ import { ManualClock } from '../../hal/clock.js';
 import { HostError, type HostErrorCode } from '../../src/acquirer/acquirer-client.js';
 import { HostAvailability } from '../../src/acquirer/host-availability.js';
 
-const failed = (code: HostErrorCode, sent = true) => ({ answered: false as const, error: new HostError(code, code, sent) });
+const failed = (code: HostErrorCode, sent = true) => ({
+  answered: false as const,
+  error: new HostError(code, code, sent),
+});
 const answered = { answered: true as const };
 
 function tracker(downAfterTimeouts: number) {
@@ -15,7 +18,9 @@ function tracker(downAfterTimeouts: number) {
   const probes: number[] = [];
   const changes: boolean[] = [];
   const availability = new HostAvailability({
-    clock, downAfterTimeouts, probeIntervalMs: 15_000,
+    clock,
+    downAfterTimeouts,
+    probeIntervalMs: 15_000,
     probe: async () => {
       probes.push(clock.now());
     },
@@ -30,7 +35,8 @@ describe('host availability', () => {
     availability.observe(failed('timeout'));
     availability.observe(failed('timeout'));
     // Refused connects, cancels and busy fail fast: they neither add to the run nor break it.
-    for (const code of ['not-connected', 'link-down', 'cancelled', 'busy', 'stopped', 'bad-request'] as const) availability.observe(failed(code, false));
+    for (const code of ['not-connected', 'link-down', 'cancelled', 'busy', 'stopped', 'bad-request'] as const)
+      availability.observe(failed(code, false));
     expect(availability.isDown()).toBe(false);
     availability.observe(failed('timeout'));
     expect(availability.state()).toMatchObject({ down: true, timeoutsInARow: 3 });

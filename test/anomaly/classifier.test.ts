@@ -23,12 +23,19 @@ const BY_CLASS: Readonly<Record<ResponseClass, AnomalyName | undefined>> = {
 };
 /** Declines with their own anomaly (the taxonomy's support texts name these codes). */
 const SPECIFIC: Readonly<Record<string, AnomalyName>> = {
-  '51': 'declined-funds', '61': 'declined-funds', '65': 'declined-funds', '54': 'declined-expired', '55': 'declined-pin', '75': 'declined-pin', '59': 'declined-pickup',
+  '51': 'declined-funds',
+  '61': 'declined-funds',
+  '65': 'declined-funds',
+  '54': 'declined-expired',
+  '55': 'declined-pin',
+  '75': 'declined-pin',
+  '59': 'declined-pickup',
 };
 
 describe('anomaly classifier', () => {
   it('names the anomaly of every table code by its class, and of its own code where the taxonomy has one', () => {
-    for (const r of RESPONSE_CODES) expect(responseAnomalyName(r.code), r.code).toBe(SPECIFIC[r.code] ?? BY_CLASS[r.class]);
+    for (const r of RESPONSE_CODES)
+      expect(responseAnomalyName(r.code), r.code).toBe(SPECIFIC[r.code] ?? BY_CLASS[r.class]);
   });
 
   it('gives the codes the issue names their anomaly', () => {
@@ -53,11 +60,18 @@ describe('anomaly classifier', () => {
 
   it('maps every host error code', () => {
     const expected: Record<HostErrorCode, AnomalyName> = {
-      'bad-request': 'system-fault', 'not-connected': 'network-failure', timeout: 'host-timeout', 'link-down': 'link-lost',
-      cancelled: 'host-timeout', busy: 'system-fault', stopped: 'network-failure', 'garbled-response': 'malformed-response',
+      'bad-request': 'system-fault',
+      'not-connected': 'network-failure',
+      timeout: 'host-timeout',
+      'link-down': 'link-lost',
+      cancelled: 'host-timeout',
+      busy: 'system-fault',
+      stopped: 'network-failure',
+      'garbled-response': 'malformed-response',
       'mismatched-response': 'mismatched-response',
     };
-    for (const [code, name] of Object.entries(expected)) expect(anomalyForHostError(code as HostErrorCode), code).toBe(name);
+    for (const [code, name] of Object.entries(expected))
+      expect(anomalyForHostError(code as HostErrorCode), code).toBe(name);
   });
 
   it('maps self-test results', () => {

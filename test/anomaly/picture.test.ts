@@ -129,7 +129,9 @@ describe('renderScreenSvg', () => {
     const screen = renderAnomalyScreen(def);
     const svg = renderScreenSvg(screen);
     expect(xmlProblems(svg)).toEqual([]);
-    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="320" height="240" viewBox="0 0 320 240"/);
+    expect(svg).toMatch(
+      /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="320" height="240" viewBox="0 0 320 240"/,
+    );
     // Nothing fetched from elsewhere: no links, images, external fonts, scripts or styles.
     expect(svg).not.toMatch(/href|<image|<script|<style|@import|url\(|<foreignObject/);
     const all = texts(svg);
@@ -217,12 +219,22 @@ describe('renderScreenSvg', () => {
 
   it('wraps long lines to the width and cuts what does not fit', () => {
     const long = 'word '.repeat(80).trim();
-    const svg = renderScreenSvg({ title: 'x'.repeat(60), lines: [long, long, 'Do this'], code: 'E999', severity: 'info' });
+    const svg = renderScreenSvg({
+      title: 'x'.repeat(60),
+      lines: [long, long, 'Do this'],
+      code: 'E999',
+      severity: 'info',
+    });
     expect(xmlProblems(svg)).toEqual([]);
     const all = texts(svg);
     for (const t of all) expect(t.x + Array.from(t.content).length * t.size * 0.6).toBeLessThanOrEqual(320);
     expect(all[0]!.content.endsWith('…')).toBe(true);
-    expect(all.filter((t) => !t.bold && !t.middle).at(-1)!.content.endsWith('…')).toBe(true);
+    expect(
+      all
+        .filter((t) => !t.bold && !t.middle)
+        .at(-1)!
+        .content.endsWith('…'),
+    ).toBe(true);
     expect(all.at(-1)).toMatchObject({ content: 'Do this', bold: true });
     expect(Math.max(...all.map((t) => t.y))).toBeLessThanOrEqual(240);
 
@@ -236,7 +248,9 @@ describe('renderScreenSvg', () => {
     expect(wide).toContain('width="480" height="272" viewBox="0 0 480 272"');
     expect(xmlProblems(wide)).toEqual([]);
     expect(() => renderScreenSvg({ title: 'x', lines: [], severity: 'info' }, { width: 0 })).toThrow(RangeError);
-    expect(() => renderScreenSvg({ title: 'x', lines: [], severity: 'info' }, { height: Number.NaN })).toThrow(RangeError);
+    expect(() => renderScreenSvg({ title: 'x', lines: [], severity: 'info' }, { height: Number.NaN })).toThrow(
+      RangeError,
+    );
   });
 
   it('draws a screen without code or lines', () => {
@@ -268,14 +282,21 @@ describe('anomaly guide', () => {
   it('the committed pictures are what the generator draws now (npm run screens)', () => {
     const files = anomalyScreenFiles();
     const dir = join(repoRoot, SCREENS_DIR);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.svg')).sort()).toEqual([...files.keys()].sort());
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.svg'))
+        .sort(),
+    ).toEqual([...files.keys()].sort());
     for (const [name, svg] of files) expect(readFileSync(join(dir, name), 'utf8'), name).toBe(svg);
   });
 
   it('the README block is what the generator writes now, with a row and a picture for every code', () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     expect(renderReadme(readme)).toBe(readme);
-    const block = readme.slice(readme.indexOf('<!-- anomaly-guide:start -->'), readme.indexOf('<!-- anomaly-guide:end -->'));
+    const block = readme.slice(
+      readme.indexOf('<!-- anomaly-guide:start -->'),
+      readme.indexOf('<!-- anomaly-guide:end -->'),
+    );
     const rows = block.split('\n').filter((l) => l.startsWith('| <img '));
     expect(rows).toHaveLength(ANOMALIES.length);
     for (const [i, def] of ANOMALIES.entries()) {
@@ -296,7 +317,10 @@ describe('render-screens', () => {
   function checkout(): string {
     const root = mkdtempSync(join(tmpdir(), 'pos-screens-'));
     temps.push(root);
-    writeFileSync(join(root, 'README.md'), '# T\n\n## Anomaly guide\n\n<!-- anomaly-guide:start -->\n<!-- anomaly-guide:end -->\n\nafter\n');
+    writeFileSync(
+      join(root, 'README.md'),
+      '# T\n\n## Anomaly guide\n\n<!-- anomaly-guide:start -->\n<!-- anomaly-guide:end -->\n\nafter\n',
+    );
     return root;
   }
 
@@ -338,7 +362,9 @@ describe('render-screens', () => {
 
     const root = checkout();
     cpSync(join(repoRoot, SCREENS_DIR), join(root, SCREENS_DIR), { recursive: true });
-    const stale = spawnSync(process.execPath, [cliPath('render-screens'), '--check', '--root', root], { cwd: repoRoot });
+    const stale = spawnSync(process.execPath, [cliPath('render-screens'), '--check', '--root', root], {
+      cwd: repoRoot,
+    });
     expect(stale.status).toBe(1);
     expect(stale.stderr.toString()).toContain('README.md');
     expect(readFileSync(join(root, 'README.md'), 'utf8')).not.toContain('<img');

@@ -43,7 +43,11 @@ describe('anomaly table', () => {
   });
 
   it('covers every class', () => {
-    for (const cls of ANOMALY_CLASSES) expect(ANOMALIES.some((a) => a.class === cls), cls).toBe(true);
+    for (const cls of ANOMALY_CLASSES)
+      expect(
+        ANOMALIES.some((a) => a.class === cls),
+        cls,
+      ).toBe(true);
   });
 
   it('keeps screen texts within the display limits and documents support', () => {
@@ -58,9 +62,24 @@ describe('anomaly table', () => {
   });
 
   it('has the names the machines raise', () => {
-    for (const name of ['bad-amount', 'unauthorized-operation', 'unknown-original', 'card-timeout', 'reader-read-failed', 'declined',
-      'cancelled-by-operator', 'storage-fault', 'system-fault', 'printer-paper-near-end', 'host-timeout', 'malformed-response',
-      'mismatched-response', 'link-lost', 'network-failure', 'crash-recovered'] as const) {
+    for (const name of [
+      'bad-amount',
+      'unauthorized-operation',
+      'unknown-original',
+      'card-timeout',
+      'reader-read-failed',
+      'declined',
+      'cancelled-by-operator',
+      'storage-fault',
+      'system-fault',
+      'printer-paper-near-end',
+      'host-timeout',
+      'malformed-response',
+      'mismatched-response',
+      'link-lost',
+      'network-failure',
+      'crash-recovered',
+    ] as const) {
       expect(anomalyByName(name).name).toBe(name);
     }
     expect(() => anomalyByName('nope' as never)).toThrow(RangeError);
@@ -81,7 +100,10 @@ describe('anomaly table', () => {
 describe('device faults', () => {
   const generic = anomalyByName('hardware-fault');
   // Not device malfunctions: nobody presented a card, or someone cancelled.
-  const notHardware: Record<string, string> = { 'card-reader/timeout': 'card-timeout', 'card-reader/cancelled': 'cancelled-by-operator' };
+  const notHardware: Record<string, string> = {
+    'card-reader/timeout': 'card-timeout',
+    'card-reader/cancelled': 'cancelled-by-operator',
+  };
   const devices = [
     ['card-reader', CARD_READER_FAULT_CODES],
     ['printer', PRINTER_FAULT_CODES],
@@ -103,7 +125,8 @@ describe('device faults', () => {
 
   it('maps the printer warning and the host-link faults', () => {
     expect(anomalyForDeviceFault({ device: 'printer', code: 'paper-near-end' }).name).toBe('printer-paper-near-end');
-    for (const code of HOST_LINK_FAULT_CODES) expect(anomalyForDeviceFault({ device: 'host-link', code })).not.toBe(generic);
+    for (const code of HOST_LINK_FAULT_CODES)
+      expect(anomalyForDeviceFault({ device: 'host-link', code })).not.toBe(generic);
     expect(anomalyForDeviceFault({ device: 'host-link', code: 'timeout' }).name).toBe('host-timeout');
     expect(anomalyForDeviceFault({ device: 'host-link', code: 'not-connected' }).class).toBe('network-failure');
   });
@@ -174,7 +197,10 @@ describe('error screen and slip', () => {
   it('maps critical to the error picture and skips a reason already in the message', () => {
     expect(renderAnomalyScreen(anomalyByName('reader-tamper')).severity).toBe('error');
     const decline = anomalyForDecline('51');
-    expect(renderAnomalyScreen(decline, { reason: '51 Insufficient funds' }).lines).toEqual([decline.message, decline.actionText]);
+    expect(renderAnomalyScreen(decline, { reason: '51 Insufficient funds' }).lines).toEqual([
+      decline.message,
+      decline.actionText,
+    ]);
     expect(renderAnomalyScreen(anomalyByName('card-timeout')).severity).toBe('info');
   });
 

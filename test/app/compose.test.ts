@@ -72,7 +72,10 @@ describe('telemetry in the assembled terminal', () => {
     await until(() => app.telemetry.publisher.connected, 'publisher connected');
     app.telemetry.publisher.rebirth();
     await until(() => consumer.of('birth').length > 0 && consumer.of('health').length > 0, 'birth and health');
-    expect(consumer.of('birth')[0]!.message).toMatchObject({ bootReason: 'BOOT_REASON_FIRST', capabilities: expect.arrayContaining(['printer', 'offline', 'simulator']) });
+    expect(consumer.of('birth')[0]!.message).toMatchObject({
+      bootReason: 'BOOT_REASON_FIRST',
+      capabilities: expect.arrayContaining(['printer', 'offline', 'simulator']),
+    });
     expect(consumer.of('health').at(-1)!.message).toMatchObject({ state: 'OPERATION_STATE_READY' });
 
     const client = await EcrClient.connect({ port: app.ecr.port });
@@ -84,16 +87,27 @@ describe('telemetry in the assembled terminal', () => {
     expect(await sale(1250, 'visa')).toMatchObject({ outcome: 'approved' });
     expect(await sale(2500, 'insufficient-funds')).toMatchObject({ outcome: 'declined' });
 
-    await until(() => consumer.of('health').some((h) => h.message['state'] === 'OPERATION_STATE_TRANSACTING'), 'transacting health');
+    await until(
+      () => consumer.of('health').some((h) => h.message['state'] === 'OPERATION_STATE_TRANSACTING'),
+      'transacting health',
+    );
     // 51 is E202 (insufficient funds), not the generic E201.
     await until(() => consumer.of('event').some((e) => e.message['code'] === 'E202'), 'decline event');
     const decline = consumer.of('event').find((e) => e.message['code'] === 'E202')!.message;
-    expect(decline).toMatchObject({ kind: 'anomaly', amountMinor: 2500, currency: '978', message: expect.stringContaining('51 Insufficient funds') });
+    expect(decline).toMatchObject({
+      kind: 'anomaly',
+      amountMinor: 2500,
+      currency: '978',
+      message: expect.stringContaining('51 Insufficient funds'),
+    });
     expect(decline['maskedPan']).toMatch(/^\d{6}\*+\d{4}$/);
     app.telemetry.publisher.publishHealth();
     await until(() => {
       const outcomes = consumer.of('health').at(-1)!.message['outcomes'] as Array<{ key: string; count: number }>;
-      return outcomes.some((o) => o.key === 'approved' && o.count === 1) && outcomes.some((o) => o.key === 'declined' && o.count === 1);
+      return (
+        outcomes.some((o) => o.key === 'approved' && o.count === 1) &&
+        outcomes.some((o) => o.key === 'declined' && o.count === 1)
+      );
     }, 'outcome counters');
     // No full PAN in anything published.
     for (const r of consumer.received) expect(r.payload.toString('latin1')).not.toMatch(/\d{13,19}/);
@@ -124,7 +138,8 @@ describe('telemetry in the assembled terminal', () => {
       const client = await EcrClient.connect({ port: app.ecr.port });
       clients.push(client);
       const result = await client.call({ cmd: 'sale', amount: 2500 }, (m) => {
-        if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: 'insufficient-funds' });
+        if (m.type === 'state' && m['state'] === 'waitingForCard')
+          void client.call({ cmd: 'sim.card', name: 'insufficient-funds' });
       });
       expect(result).toMatchObject({ outcome: 'declined' });
       expect(app.telemetry.publisher.connected).toBe(false);
@@ -137,7 +152,7 @@ describe('telemetry in the assembled terminal', () => {
     }
   });
 
-  it('takes a free port when the configured one is busy, instead of using somebody else\'s broker', async () => {
+  it("takes a free port when the configured one is busy, instead of using somebody else's broker", async () => {
     const first = await boot(testConfig('mqtt://127.0.0.1:0'));
     const busy = first.telemetry.broker!.port;
     const second = await boot(testConfig(`mqtt://127.0.0.1:${busy}`));

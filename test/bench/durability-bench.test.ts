@@ -14,7 +14,15 @@ describe('durability benchmark (smoke)', () => {
     expect(r.name).toBe('durability');
 
     const c = r.commits;
-    for (const n of [c.rawFsyncPerSecond, c.commitsPerSecond, c.salesPerSecond, c.ratio, c.salesRatio, c.commitsPerSale]) expect(finite(n)).toBe(true);
+    for (const n of [
+      c.rawFsyncPerSecond,
+      c.commitsPerSecond,
+      c.salesPerSecond,
+      c.ratio,
+      c.salesRatio,
+      c.commitsPerSale,
+    ])
+      expect(finite(n)).toBe(true);
     expect(c.journalSettings).toEqual({ journalMode: 'wal', synchronous: 'full' });
     expect(c.target.ratio).toBe(0.9);
     expect(c.sales).toBeGreaterThan(0);

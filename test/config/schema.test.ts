@@ -49,7 +49,9 @@ describe('configSchema', () => {
 });
 
 describe('configSchema: mqtt telemetry keys', () => {
-  const defaults = JSON.parse(readFileSync(join(packageRoot(), 'config', 'default.json'), 'utf8')) as { mqtt: Record<string, unknown> };
+  const defaults = JSON.parse(readFileSync(join(packageRoot(), 'config', 'default.json'), 'utf8')) as {
+    mqtt: Record<string, unknown>;
+  };
   const withMqtt = (patch: Record<string, unknown>) => ({ ...defaults, mqtt: { ...defaults.mqtt, ...patch } });
   const issues = (patch: Record<string, unknown>) => {
     const r = configSchema.safeParse(withMqtt(patch));
@@ -67,19 +69,29 @@ describe('configSchema: mqtt telemetry keys', () => {
   it('takes "unlock" only when listed, and nothing outside the known commands', () => {
     expect(issues({ commands: ['unlock', 'rebirth'] })).toEqual([]);
     expect(issues({ commands: [] })).toEqual([]);
-    expect(issues({ commands: ['reboot'] })).toEqual([expect.stringMatching(/^mqtt\.commands\.0: one of "run-self-test", "send-health", "rebirth", "unlock"/)]);
+    expect(issues({ commands: ['reboot'] })).toEqual([
+      expect.stringMatching(/^mqtt\.commands\.0: one of "run-self-test", "send-health", "rebirth", "unlock"/),
+    ]);
     expect(issues({ commands: ['rebirth', 'rebirth'] })).toEqual(['mqtt.commands: a list without repeated names']);
   });
 
   it('bounds the outbox, the command size and the reconnect delays', () => {
-    expect(issues({ outbox: { maxMessages: 5 } })).toEqual([expect.stringMatching(/^mqtt\.outbox\.maxMessages: an integer from 10 to/)]);
+    expect(issues({ outbox: { maxMessages: 5 } })).toEqual([
+      expect.stringMatching(/^mqtt\.outbox\.maxMessages: an integer from 10 to/),
+    ]);
     expect(issues({ outbox: {} })).toHaveLength(1);
-    expect(issues({ maxCommandBytes: 0 })).toEqual([expect.stringMatching(/^mqtt\.maxCommandBytes: an integer from 16 to/)]);
-    expect(issues({ reconnect: { initialDelayMs: 5000, maxDelayMs: 1000 } })).toEqual(['mqtt.reconnect.maxDelayMs: an integer >= mqtt.reconnect.initialDelayMs (5000)']);
+    expect(issues({ maxCommandBytes: 0 })).toEqual([
+      expect.stringMatching(/^mqtt\.maxCommandBytes: an integer from 16 to/),
+    ]);
+    expect(issues({ reconnect: { initialDelayMs: 5000, maxDelayMs: 1000 } })).toEqual([
+      'mqtt.reconnect.maxDelayMs: an integer >= mqtt.reconnect.initialDelayMs (5000)',
+    ]);
   });
 
   it('allows port 0 only for the embedded broker', () => {
     expect(issues({ url: 'mqtt://127.0.0.1:0', embeddedBroker: true })).toEqual([]);
-    expect(issues({ url: 'mqtt://127.0.0.1:0', embeddedBroker: false })).toEqual(['mqtt.url: a non-zero port unless mqtt.embeddedBroker is true']);
+    expect(issues({ url: 'mqtt://127.0.0.1:0', embeddedBroker: false })).toEqual([
+      'mqtt.url: a non-zero port unless mqtt.embeddedBroker is true',
+    ]);
   });
 });

@@ -129,7 +129,9 @@ describe('the key file', () => {
   it('refuses a missing key with how to make one', () => {
     const p = join(dir, 'none', 'saf.key');
     const err = vaultError(() => CardVault.open(p), 'key-missing');
-    expect(err.message).toBe(`store-and-forward key file ${p} does not exist: create it with (umask 077; head -c 32 /dev/urandom > ${p})`);
+    expect(err.message).toBe(
+      `store-and-forward key file ${p} does not exist: create it with (umask 077; head -c 32 /dev/urandom > ${p})`,
+    );
   });
 
   it('creates a missing key when asked, mode 0600 in a 0700 directory, and reuses it afterwards', () => {

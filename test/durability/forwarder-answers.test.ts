@@ -50,7 +50,13 @@ function expectedVerdict(kind: 'reversal' | 'advice', code: string, repeat: bool
   if (code === '94') return repeat ? 'settled' : 'set-aside';
   if (kind === 'reversal' && (code === '25' || code === '76')) return 'settled';
   // An advice answered with any approval was taken by the host: the money is collected.
-  if (kind === 'advice' && ([...REFERENCE_CLASSES.approved, ...REFERENCE_CLASSES.offlineEmv.filter((c) => c.startsWith('Y'))] as string[]).includes(code)) return 'settled';
+  if (
+    kind === 'advice' &&
+    (
+      [...REFERENCE_CLASSES.approved, ...REFERENCE_CLASSES.offlineEmv.filter((c) => c.startsWith('Y'))] as string[]
+    ).includes(code)
+  )
+    return 'settled';
   if ((REFERENCE_CLASSES.retryLater as readonly string[]).includes(code) || code === '68') return 'retry';
   return 'set-aside';
 }
@@ -75,7 +81,13 @@ class ScriptedHost {
     if (answer === 'hang') return new Promise(() => {});
     if (answer instanceof HostError) return Promise.reject(answer);
     const stan = Number(message.fields[11]);
-    return Promise.resolve({ mti: `${message.mti.slice(0, 2)}${Number(message.mti[2]) + 1}0`, stan, terminalId: 'T0000001', responseCode: answer, message });
+    return Promise.resolve({
+      mti: `${message.mti.slice(0, 2)}${Number(message.mti[2]) + 1}0`,
+      stan,
+      terminalId: 'T0000001',
+      responseCode: answer,
+      message,
+    });
   }
 }
 
@@ -103,7 +115,15 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
   const log = createLogger('silent');
   const anomalies = new AnomalyRecorder(journal, new MockDisplay(), log);
   const forwarder = new Forwarder({
-    journal, acquirer: host.asClient(), vault: theVault(), clock, log, anomalies, backoff: BACKOFF, intervalMs: 60_000, responseTimeoutMs: 30_000,
+    journal,
+    acquirer: host.asClient(),
+    vault: theVault(),
+    clock,
+    log,
+    anomalies,
+    backoff: BACKOFF,
+    intervalMs: 60_000,
+    responseTimeoutMs: 30_000,
     random: () => 0.5,
   });
   let n = 0;
@@ -112,7 +132,18 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
     const txnRef = `T-REV-${++n}`;
     journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
     const stan = journal.nextStan();
-    journal.armReversal({ txnRef, stan, originalMti: '0200', processingCode: '000000', amount, currency: '978', transmittedAt: clock.now(), terminalId: 'T0000001', merchantId: 'MERCHANT0000001', maskedPan: '476173******0010' });
+    journal.armReversal({
+      txnRef,
+      stan,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount,
+      currency: '978',
+      transmittedAt: clock.now(),
+      terminalId: 'T0000001',
+      merchantId: 'MERCHANT0000001',
+      maskedPan: '476173******0010',
+    });
     if (originalAnswer === undefined) journal.markReversalPending(txnRef, 'timeout');
     else journal.markReversalPending(txnRef, 'untrusted answer: mismatched amount', { originalAnswer });
     return txnRef;
@@ -121,11 +152,24 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
     const txnRef = `T-SAF-${++n}`;
     journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
     const stan = journal.nextStan();
-    const { saf } = journal.recordOfflineApproval(txnRef, 'offline-approved', { stan, responseCode: 'Y1', approvalCode: 'Y10001', outcome: 'offline-approved' }, {
-      stan, processingCode: '000000', amount, currency: '978', approvalCode: 'Y10001', entryMode: 'chip', maskedPan: '476173******0010',
-      transmittedAt: clock.now(), terminalId: 'T0000001', merchantId: 'MERCHANT0000001',
-      cardBlob: theVault().seal({ pan: '4761739001010010', expiry: '3012', entryMode: 'chip' }, txnRef),
-    });
+    const { saf } = journal.recordOfflineApproval(
+      txnRef,
+      'offline-approved',
+      { stan, responseCode: 'Y1', approvalCode: 'Y10001', outcome: 'offline-approved' },
+      {
+        stan,
+        processingCode: '000000',
+        amount,
+        currency: '978',
+        approvalCode: 'Y10001',
+        entryMode: 'chip',
+        maskedPan: '476173******0010',
+        transmittedAt: clock.now(),
+        terminalId: 'T0000001',
+        merchantId: 'MERCHANT0000001',
+        cardBlob: theVault().seal({ pan: '4761739001010010', expiry: '3012', entryMode: 'chip' }, txnRef),
+      },
+    );
     return { txnRef, id: saf.id };
   };
   return { clock, journal, forwarder, pendingReversal, queuedAdvice };
@@ -141,17 +185,26 @@ describe('answers to a reversal (0410), every field-39 code', () => {
         const txnRef = pendingReversal();
         await forwarder.drain();
         if (repeat) await forwarder.drain({ ignoreBackoff: true });
-        expect(host.sent.map((m) => m.mti), code).toEqual(repeat ? ['0400', '0401'] : ['0400']);
+        expect(
+          host.sent.map((m) => m.mti),
+          code,
+        ).toEqual(repeat ? ['0400', '0401'] : ['0400']);
         const row = journal.reversalFor(txnRef)!;
         const expected = expectedVerdict('reversal', code, repeat);
         tally[expected].push(code);
         if (expected === 'settled') {
           expect(row, code).toMatchObject({ state: 'acknowledged', responseCode: code });
-          expect(journal.events(txnRef).map((e) => e.state), code).toContain('reversed');
+          expect(
+            journal.events(txnRef).map((e) => e.state),
+            code,
+          ).toContain('reversed');
         } else if (expected === 'retry') {
           // Still owed and sent again after its backoff, as a repeat.
           expect(row, code).toMatchObject({ state: 'pending', attempts: repeat ? 2 : 1 });
-          expect(journal.pendingReversals().map((r) => r.txnRef), code).toEqual([txnRef]);
+          expect(
+            journal.pendingReversals().map((r) => r.txnRef),
+            code,
+          ).toEqual([txnRef]);
           expect(row.nextAttemptAt!, code).toBeGreaterThan(clock.now());
           await forwarder.drain();
           expect(host.sent, `${code}: not before its backoff`).toHaveLength(repeat ? 2 : 1);
@@ -165,8 +218,14 @@ describe('answers to a reversal (0410), every field-39 code', () => {
           expect(journal.pendingReversals(), code).toEqual([]);
           expect(journal.reversalsSetAside(), code).toMatchObject([{ txnRef, responseCode: code, amount: 4_200 }]);
           expect(journal.setAsideTotals().reversals, code).toEqual({ count: 1, total: 4_200 });
-          expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef), code).toEqual([txnRef]);
-          expect(journal.events(txnRef).map((e) => e.state), code).toContain('reversal-set-aside');
+          expect(
+            journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef),
+            code,
+          ).toEqual([txnRef]);
+          expect(
+            journal.events(txnRef).map((e) => e.state),
+            code,
+          ).toContain('reversal-set-aside');
           await clock.advance(3_600_000);
           await forwarder.drain({ ignoreBackoff: true });
           expect(host.sent, `${code}: never sent again`).toHaveLength(repeat ? 2 : 1);
@@ -191,7 +250,10 @@ describe('answers to an advice (0230), every field-39 code', () => {
         const { id, txnRef } = queuedAdvice();
         await forwarder.drain();
         if (repeat) await forwarder.drain({ ignoreBackoff: true });
-        expect(host.sent.map((m) => m.mti), code).toEqual(repeat ? ['0220', '0221'] : ['0220']);
+        expect(
+          host.sent.map((m) => m.mti),
+          code,
+        ).toEqual(repeat ? ['0220', '0221'] : ['0220']);
         const item = journal.safItem(id)!;
         const expected = expectedVerdict('advice', code, repeat);
         tally[expected].push(code);
@@ -207,11 +269,16 @@ describe('answers to an advice (0230), every field-39 code', () => {
         } else {
           expect(item, code).toMatchObject({ state: 'set-aside', responseCode: code, cardBlob: null });
           expect(journal.setAsideTotals().advices, code).toEqual({ count: 1, total: 1_500 });
-          expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef), code).toEqual([txnRef]);
+          expect(
+            journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef),
+            code,
+          ).toEqual([txnRef]);
         }
         journal.close();
       }
-      expect(tally.settled).toEqual(repeat ? ['00', '08', '10', '11', '16', '94', 'Y1', 'Y3'] : ['00', '08', '10', '11', '16', 'Y1', 'Y3']);
+      expect(tally.settled).toEqual(
+        repeat ? ['00', '08', '10', '11', '16', '94', 'Y1', 'Y3'] : ['00', '08', '10', '11', '16', 'Y1', 'Y3'],
+      );
       expect(tally.retry).toEqual(['19', '68', '90', '91', '92', '96']);
     });
   }
@@ -288,7 +355,9 @@ describe('a reversal owed for one STAN does not hold up the advices of others', 
     const b = queuedAdvice(1_100);
     const result = await forwarder.drain();
     expect(host.sent.map((m) => `${m.mti}:${Number(m.fields[11])}`)).toEqual([
-      `0400:${journal.reversalFor(txnRef)!.stan}`, `0220:${journal.safItem(a.id)!.stan}`, `0220:${journal.safItem(b.id)!.stan}`,
+      `0400:${journal.reversalFor(txnRef)!.stan}`,
+      `0220:${journal.safItem(a.id)!.stan}`,
+      `0220:${journal.safItem(b.id)!.stan}`,
     ]);
     expect(result).toMatchObject({ reversalsAcknowledged: 0, advicesForwarded: 2, blocked: true });
     expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'pending', attempts: 1 });
@@ -324,14 +393,21 @@ describe('a passing refusal is retried after its own backoff, however the pass s
   // The periodic interval is 60 s, the backoff ceiling 8 s: a retry must not wait for the interval.
   const BACKOFF_CEILING_MS = BACKOFF.maxDelayMs;
   for (const kind of ['reversal', 'advice'] as const) {
-    it(`${kind === "advice" ? "an" : "a"} ${kind} answered 96 on a kicked pass goes again within ${BACKOFF_CEILING_MS} ms`, async () => {
+    it(`${kind === 'advice' ? 'an' : 'a'} ${kind} answered 96 on a kicked pass goes again within ${BACKOFF_CEILING_MS} ms`, async () => {
       const host = new ScriptedHost(['96', '00']);
       const { clock, journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
       forwarder.start();
       await clock.advance(0);
-      const settled = kind === 'reversal'
-        ? (() => { const txnRef = pendingReversal(); return () => journal.reversalFor(txnRef)!.state === 'acknowledged'; })()
-        : (() => { const { id } = queuedAdvice(); return () => journal.safItem(id)!.state === 'forwarded'; })();
+      const settled =
+        kind === 'reversal'
+          ? (() => {
+              const txnRef = pendingReversal();
+              return () => journal.reversalFor(txnRef)!.state === 'acknowledged';
+            })()
+          : (() => {
+              const { id } = queuedAdvice();
+              return () => journal.safItem(id)!.state === 'forwarded';
+            })();
       forwarder.kick();
       await clock.advance(0);
       expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400'] : ['0220']);
@@ -347,7 +423,10 @@ describe('a passing refusal is retried after its own backoff, however the pass s
 describe('94 to a repeat settles only when an earlier transmission went unanswered', () => {
   // After an answered refusal the host has nothing of ours: a 94 then is not "I already have it".
   for (const kind of ['reversal', 'advice'] as const) {
-    for (const [before, settles] of [['timeout', true], ['96', false]] as const) {
+    for (const [before, settles] of [
+      ['timeout', true],
+      ['96', false],
+    ] as const) {
       it(`${kind}: the last transmission ${before === 'timeout' ? 'unanswered' : 'answered 96'}, then 94 to the repeat: ${settles ? 'settled' : 'set aside, shown'}`, async () => {
         const host = new ScriptedHost([before === 'timeout' ? timedOut() : before, '94']);
         const { journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
@@ -363,7 +442,10 @@ describe('94 to a repeat settles only when an earlier transmission went unanswer
             expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual([owed.txnRef]);
           }
         } else {
-          expect(journal.safItem(owed.id)).toMatchObject({ state: settles ? 'forwarded' : 'set-aside', responseCode: '94' });
+          expect(journal.safItem(owed.id)).toMatchObject({
+            state: settles ? 'forwarded' : 'set-aside',
+            responseCode: '94',
+          });
         }
         expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
         journal.close();

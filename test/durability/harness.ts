@@ -55,7 +55,12 @@ export function durabilityConfig(dataDir: string, offline: OfflineOverrides = {}
     ...config,
     dataDir,
     log: { ...config.log, level: 'silent' },
-    host: { ...config.host, address: '127.0.0.1:0', responseTimeoutMs: RESPONSE_TIMEOUT_MS, simulator: { embedded: true } },
+    host: {
+      ...config.host,
+      address: '127.0.0.1:0',
+      responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+      simulator: { embedded: true },
+    },
     ecr: { ...config.ecr, port: 0, socketPath: null },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true, ...offline },
     forwarding: { ...FORWARDING },
@@ -97,7 +102,9 @@ function transaction(client: EcrClient, command: Record<string, unknown>, card: 
   });
 }
 
-export async function bootRig(options: { dataDir?: string; offline?: OfflineOverrides; clock?: ManualClock; waitForHost?: boolean } = {}): Promise<Rig> {
+export async function bootRig(
+  options: { dataDir?: string; offline?: OfflineOverrides; clock?: ManualClock; waitForHost?: boolean } = {},
+): Promise<Rig> {
   const dataDir = options.dataDir ?? newDataDir();
   const clock = options.clock ?? new ManualClock();
   const config = durabilityConfig(dataDir, options.offline);
@@ -157,7 +164,10 @@ export async function hostBack(rig: Rig): Promise<void> {
 }
 
 export async function hostReceived(rig: Rig, mti: string, amount: number, count = 1): Promise<LedgerEntry> {
-  await until(() => rig.received(mti).filter((e) => e.amount === amount).length >= count, `host received ${mti} of ${amount}`);
+  await until(
+    () => rig.received(mti).filter((e) => e.amount === amount).length >= count,
+    `host received ${mti} of ${amount}`,
+  );
   return rig.received(mti).filter((e) => e.amount === amount)[count - 1]!;
 }
 

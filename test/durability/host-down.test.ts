@@ -12,7 +12,10 @@ afterEach(stopAll);
 
 /** Resolves with `promise`, or with 'still waiting' if it does not settle within `ms` of real time (clock stopped). */
 async function withinRealMs<T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'> {
-  return Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms)),
+  ]);
 }
 
 describe('a host that stops answering', () => {
@@ -34,10 +37,20 @@ describe('a host that stops answering', () => {
     }
     expect(rig.app.terminal.status().hostDown).toBe(true);
     expect(await rig.status()).toMatchObject({ hostDown: true, pendingReversals: 1 });
-    expect(healthBody({
-      status: rig.app.terminal.status(), booted: true, selfTest: undefined, outcomes: new Map(), anomalies: new Map(), network: undefined, hostRttMs: undefined,
-      resources: { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 0, diskFreeBytes: 1, uptimeS: 1 }, dropped: { health: 0, other: 0 }, outboxDepth: 0,
-    }).link).toMatchObject({ hostDown: true });
+    expect(
+      healthBody({
+        status: rig.app.terminal.status(),
+        booted: true,
+        selfTest: undefined,
+        outcomes: new Map(),
+        anomalies: new Map(),
+        network: undefined,
+        hostRttMs: undefined,
+        resources: { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 0, diskFreeBytes: 1, uptimeS: 1 },
+        dropped: { health: 0, other: 0 },
+        outboxDepth: 0,
+      }).link,
+    ).toMatchObject({ hostDown: true });
     const sentBefore = rig.ledger().filter((e) => e.dir === 'in').length;
 
     // With the clock standing still the sale must finish: no wait for a host known not to answer.
@@ -57,7 +70,11 @@ describe('a host that stops answering', () => {
     }
     expect(rig.app.terminal.status().hostDown).toBe(false);
     expect(rig.received('0800').length).toBeGreaterThan(echoesBefore);
-    for (let i = 0; i < 100 && (rig.app.journal.safStats().count > 0 || rig.app.journal.pendingReversals().length > 0); i++) {
+    for (
+      let i = 0;
+      i < 100 && (rig.app.journal.safStats().count > 0 || rig.app.journal.pendingReversals().length > 0);
+      i++
+    ) {
       await rig.clock.advance(1_000);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }

@@ -122,7 +122,11 @@ describe('the outside record (journal level)', () => {
       expect(fault).toBeUndefined();
       expect(journal.nextStan()).toBe(1);
       const onDisk = readRecord(dir) as OutsideRecord;
-      expect(onDisk).toMatchObject({ journalId: journal.identity().journalId, generation: 1, stanHighWater: STAN_BLOCK });
+      expect(onDisk).toMatchObject({
+        journalId: journal.identity().journalId,
+        generation: 1,
+        stanHighWater: STAN_BLOCK,
+      });
       expect(record()).toMatchObject(onDisk);
     } finally {
       journal.close();
@@ -156,7 +160,14 @@ describe('the outside record (journal level)', () => {
     try {
       // Thousands of -wal pages: past SQLite's default auto-checkpoint (1,000 pages), inside one STAN block.
       const note = 'x'.repeat(150);
-      for (let i = 0; i < 200; i++) journal.beginTransaction({ txnRef: `T${i}`, kind: 'sale', amount: i, currency: '978', ecrRequestId: `${note}${i}` });
+      for (let i = 0; i < 200; i++)
+        journal.beginTransaction({
+          txnRef: `T${i}`,
+          kind: 'sale',
+          amount: i,
+          currency: '978',
+          ecrRequestId: `${note}${i}`,
+        });
       for (let i = 0; i < 10; i++) journal.nextStan();
       expect(statSync(join(dir, 'journal.sqlite-wal')).size).toBeGreaterThan(1_000 * 4_096);
       cpSync(dir, image, { recursive: true });
@@ -217,7 +228,8 @@ describe('the outside record (journal level)', () => {
   it('refuses a corrupt journal without changing, deleting or recreating its files, and says what to do', () => {
     const dir = tempDir();
     const { journal } = openRecordedJournal(dir);
-    for (let i = 0; i < 50; i++) journal.beginTransaction({ txnRef: `T${i}`, kind: 'sale', amount: 100 + i, currency: '978' });
+    for (let i = 0; i < 50; i++)
+      journal.beginTransaction({ txnRef: `T${i}`, kind: 'sale', amount: 100 + i, currency: '978' });
     journal.close();
     const path = join(dir, 'journal.sqlite');
     const bytes = readFileSync(path);
@@ -371,7 +383,10 @@ describe('a journal that disagrees with its record locks the terminal (assembled
     const bytes = readFileSync(path);
     bytes.fill(0x5a, 4096 + 8, 4096 + 300);
     writeFileSync(path, bytes);
-    const error = await startTerminalApp(durabilityConfig(rig.dataDir), { clock: new ManualClock(), log: createLogger('silent') }).then(
+    const error = await startTerminalApp(durabilityConfig(rig.dataDir), {
+      clock: new ManualClock(),
+      log: createLogger('silent'),
+    }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -408,7 +423,17 @@ describe('counting sealed cards', () => {
     const path = join(dir, 'journal.sqlite');
     const journal = Journal.open(path);
     journal.beginTransaction({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
-    journal.armReversal({ txnRef: 'R1', stan: 1, originalMti: '0200', processingCode: '000000', amount: 100, currency: '978', transmittedAt: 0, terminalId: 'T1', merchantId: 'M1' });
+    journal.armReversal({
+      txnRef: 'R1',
+      stan: 1,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 100,
+      currency: '978',
+      transmittedAt: 0,
+      terminalId: 'T1',
+      merchantId: 'M1',
+    });
     expect(journal.sealedCardCount()).toBe(0);
     journal.close();
     const raw = new Database(path);

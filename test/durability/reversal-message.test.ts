@@ -5,7 +5,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/index.js';
-import { AMOUNT, bootRig, hostReceived, journalPath, RESPONSE_TIMEOUT_MS, reversalAcknowledged, stopAll, VISA_PAN } from './harness.js';
+import {
+  AMOUNT,
+  bootRig,
+  hostReceived,
+  journalPath,
+  RESPONSE_TIMEOUT_MS,
+  reversalAcknowledged,
+  stopAll,
+  VISA_PAN,
+} from './harness.js';
 import { databaseBytes } from '../journal/helpers.js';
 
 afterEach(stopAll);
@@ -21,12 +30,18 @@ describe('reversal of an unanswered sale, end to end', () => {
     expect(armed).toMatchObject({ state: 'armed', posEntryMode: '052', reasonCode: null });
     expect(Buffer.isBuffer(armed.cardBlob)).toBe(true);
     expect(armed.cardBlob!.toString('latin1')).not.toContain(VISA_PAN);
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ requestMti: '0200', transmittedAt: rig.clock.now() });
+    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({
+      requestMti: '0200',
+      transmittedAt: rig.clock.now(),
+    });
 
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     expect(await sale).toMatchObject({ outcome: 'failed' });
     // The forwarder may have sent it already: owed (or acknowledged) with the reason of a timeout.
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ reasonCode: '68', state: expect.stringMatching(/^(pending|acknowledged)$/) });
+    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({
+      reasonCode: '68',
+      state: expect.stringMatching(/^(pending|acknowledged)$/),
+    });
     await reversalAcknowledged(rig, txnRef);
 
     const reversal = rig.received('0400').find((e) => e.stan === request.stan);
@@ -55,6 +70,9 @@ describe('reversal of an unanswered sale, end to end', () => {
 
     const dropped = await rig.sale(AMOUNT.close);
     expect(dropped).toMatchObject({ outcome: 'failed' });
-    expect(rig.app.journal.reversalFor(dropped['txnRef'] as string)).toMatchObject({ reasonCode: '22', posEntryMode: '052' });
+    expect(rig.app.journal.reversalFor(dropped['txnRef'] as string)).toMatchObject({
+      reasonCode: '22',
+      posEntryMode: '052',
+    });
   });
 });

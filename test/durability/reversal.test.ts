@@ -34,14 +34,21 @@ async function expectReversedOnce(rig: Rig, result: Record<string, unknown>, amo
   const reversal = rig.app.journal.reversalFor(txnRef)!;
   expect(reversal).toMatchObject({ state: 'acknowledged', stan, amount, responseCode: '00' });
   const events = rig.app.journal.events(txnRef);
-  expect(events.filter((e) => e.state === 'reversed')).toEqual([expect.objectContaining({ detail: { responseCode: '00' } })]);
+  expect(events.filter((e) => e.state === 'reversed')).toEqual([
+    expect.objectContaining({ detail: { responseCode: '00' } }),
+  ]);
   // The sale never turns approved in the journal.
   expect(events.map((e) => e.state)).not.toContain('approved');
   expect(rig.app.journal.getTransaction(txnRef)!.outcome).toBe(result['outcome']);
 
   const reversals = rig.received('0400').concat(rig.received('0401'));
   expect(reversals.map((e) => [e.mti, Number(e.stan)])).toEqual([['0400', stan]]);
-  expect(rig.app.hostSim!.totals()).toMatchObject({ approvedCount: 0, approvedAmount: 0, reversedCount: 1, duplicates: 0 });
+  expect(rig.app.hostSim!.totals()).toMatchObject({
+    approvedCount: 0,
+    approvedAmount: 0,
+    reversedCount: 1,
+    duplicates: 0,
+  });
   expect(rig.app.journal.pendingReversals()).toEqual([]);
   expect(await rig.status()).toMatchObject({ pendingReversals: 0 });
 }
@@ -60,7 +67,12 @@ describe('a reversal for every authorization left unanswered', () => {
     expect(rig.app.terminal.status().transaction?.txnRef).toBe(txnRef);
     await rig.clock.advance(1);
     const result = await sale;
-    expect(result).toMatchObject({ type: 'result', outcome: 'failed', stan: Number(request.stan), anomaly: { code: 'E101', name: 'host-timeout' } });
+    expect(result).toMatchObject({
+      type: 'result',
+      outcome: 'failed',
+      stan: Number(request.stan),
+      anomaly: { code: 'E101', name: 'host-timeout' },
+    });
     expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'failed', anomalyCode: 'E101' });
     expect(anomalyCodes(rig, txnRef)).toEqual(['E101']);
 
@@ -156,7 +168,11 @@ describe('the forwarder', () => {
   }
 
   const ceiling = (attempt: number) => Math.min(FORWARDING.maxDelayMs, FORWARDING.initialDelayMs * 2 ** (attempt - 1));
-  const reversalsSent = (rig: Rig) => rig.received('0400').concat(rig.received('0401')).sort((a, b) => at(a) - at(b));
+  const reversalsSent = (rig: Rig) =>
+    rig
+      .received('0400')
+      .concat(rig.received('0401'))
+      .sort((a, b) => at(a) - at(b));
 
   it('repeats an unanswered reversal as 0401, never before its backoff time, until the host acknowledges it once', async () => {
     const rig = await bootRig();
@@ -178,12 +194,23 @@ describe('the forwarder', () => {
     expect(sent.map((e) => e.mti)).toEqual(['0400', '0401', '0401', '0401', '0401', '0401']);
     for (let attempt = 1; attempt <= failures; attempt++) {
       const failedAt = at(sent[attempt - 1]!) + RESPONSE_TIMEOUT_MS;
-      expect(at(sent[attempt]!) - failedAt, `wait after failed attempt ${attempt}`).toBeGreaterThanOrEqual(ceiling(attempt) / 2);
+      expect(at(sent[attempt]!) - failedAt, `wait after failed attempt ${attempt}`).toBeGreaterThanOrEqual(
+        ceiling(attempt) / 2,
+      );
     }
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged', responseCode: '00', nextAttemptAt: null });
+    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({
+      state: 'acknowledged',
+      responseCode: '00',
+      nextAttemptAt: null,
+    });
     expect(rig.app.journal.events(txnRef).filter((e) => e.state === 'reversed')).toHaveLength(1);
     // The host reversed once and counted every repeat as a duplicate.
-    expect(rig.app.hostSim!.totals()).toMatchObject({ approvedCount: 0, approvedAmount: 0, reversedCount: 1, duplicates: failures });
+    expect(rig.app.hostSim!.totals()).toMatchObject({
+      approvedCount: 0,
+      approvedAmount: 0,
+      reversedCount: 1,
+      duplicates: failures,
+    });
 
     // Nothing more is sent once acknowledged.
     await rig.clock.advance(FORWARDING.intervalMs * 2);
@@ -200,7 +227,10 @@ describe('the forwarder', () => {
       const sentAt = at(reversalsSent(rig)[attempt - 1]!);
       // The host stays silent: the attempt fails at the response timeout.
       await rig.clock.advance(sentAt + RESPONSE_TIMEOUT_MS - rig.clock.now());
-      await until(() => /^timeout/.test(rig.app.journal.reversalFor(txnRef)!.reason ?? ''), `attempt ${attempt} recorded as failed`);
+      await until(
+        () => /^timeout/.test(rig.app.journal.reversalFor(txnRef)!.reason ?? ''),
+        `attempt ${attempt} recorded as failed`,
+      );
       const row = rig.app.journal.reversalFor(txnRef)!;
       expect(row).toMatchObject({ state: 'pending', attempts: attempt });
       const failedAt = rig.clock.now();
@@ -237,15 +267,26 @@ describe('the forwarder', () => {
     // The first reversal attempt is unanswered: still owed when the next sale starts.
     await until(() => rig.received('0400').length === 1, 'reversal sent');
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
-    await until(() => /^timeout/.test(rig.app.journal.reversalFor(failed['txnRef'] as string)!.reason ?? ''), 'reversal attempt failed');
+    await until(
+      () => /^timeout/.test(rig.app.journal.reversalFor(failed['txnRef'] as string)!.reason ?? ''),
+      'reversal attempt failed',
+    );
     expect(rig.app.journal.pendingReversals()).toHaveLength(1);
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
 
     const second = await rig.sale(1_234);
     expect(second).toMatchObject({ outcome: 'approved' });
     expect(rig.app.journal.reversalFor(failed['txnRef'] as string)).toMatchObject({ state: 'acknowledged' });
-    const order = rig.ledger().filter((e) => e.dir === 'in' && e.mti !== '0800').map((e) => `${e.mti}:${Number(e.stan)}`);
-    expect(order).toEqual([`0200:${failed['stan']}`, `0400:${failed['stan']}`, `0401:${failed['stan']}`, `0200:${second['stan']}`]);
+    const order = rig
+      .ledger()
+      .filter((e) => e.dir === 'in' && e.mti !== '0800')
+      .map((e) => `${e.mti}:${Number(e.stan)}`);
+    expect(order).toEqual([
+      `0200:${failed['stan']}`,
+      `0400:${failed['stan']}`,
+      `0401:${failed['stan']}`,
+      `0200:${second['stan']}`,
+    ]);
     expect(rig.app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 1_234, reversedCount: 1 });
   });
 });
@@ -260,25 +301,48 @@ describe('crash recovery', () => {
     const armedStan = journal.nextStan();
     journal.recordState('T-ARMED', 'sending', { stan: armedStan, maskedPan: '476173******0010', entryMode: 'chip' });
     journal.armReversal({
-      txnRef: 'T-ARMED', stan: armedStan, originalMti: '0200', processingCode: '000000', amount: 4_200, currency: '978',
-      transmittedAt: clock.now(), terminalId: 'SIM00001', merchantId: 'SIMMERCHANT0001', maskedPan: '476173******0010',
+      txnRef: 'T-ARMED',
+      stan: armedStan,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 4_200,
+      currency: '978',
+      transmittedAt: clock.now(),
+      terminalId: 'SIM00001',
+      merchantId: 'SIMMERCHANT0001',
+      maskedPan: '476173******0010',
     });
     // And one whose approval was committed just before the kill: the answer stands.
     journal.beginTransaction({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
     const answeredStan = journal.nextStan();
     journal.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
     journal.armReversal({
-      txnRef: 'T-ANSWERED', stan: answeredStan, originalMti: '0200', processingCode: '000000', amount: 1_500, currency: '978',
-      transmittedAt: clock.now(), terminalId: 'SIM00001', merchantId: 'SIMMERCHANT0001',
+      txnRef: 'T-ANSWERED',
+      stan: answeredStan,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 1_500,
+      currency: '978',
+      transmittedAt: clock.now(),
+      terminalId: 'SIM00001',
+      merchantId: 'SIMMERCHANT0001',
     });
-    journal.recordAuthorization('T-ANSWERED', 'authorized', { stan: answeredStan, responseCode: '00', approvalCode: 'A00042' });
+    journal.recordAuthorization('T-ANSWERED', 'authorized', {
+      stan: answeredStan,
+      responseCode: '00',
+      approvalCode: 'A00042',
+    });
     journal.close();
 
     const rig = await bootRig({ dataDir, clock });
     const { journal: j } = rig.app;
     expect(j.getTransaction('T-ARMED')).toMatchObject({ outcome: 'failed', anomalyCode: 'E104' });
     expect(j.events('T-ARMED').map((e) => e.state)).toContain('recovered');
-    expect(j.getTransaction('T-ANSWERED')).toMatchObject({ outcome: 'approved', receiptStatus: 'pending', approvalCode: 'A00042' });
+    expect(j.getTransaction('T-ANSWERED')).toMatchObject({
+      outcome: 'approved',
+      receiptStatus: 'pending',
+      approvalCode: 'A00042',
+    });
     expect(j.reversalFor('T-ANSWERED')).toMatchObject({ state: 'cleared' });
     const recovered = j.listAnomalies({ code: 'E602' });
     expect(recovered.map((a) => a.txnRef).sort()).toEqual(['T-ANSWERED', 'T-ARMED']);
@@ -301,7 +365,11 @@ describe('crash recovery', () => {
 describe('backoff policy used by the forwarder', () => {
   it('is equal jitter between half and all of the capped ceiling', () => {
     const policy = { initialDelayMs: FORWARDING.initialDelayMs, maxDelayMs: FORWARDING.maxDelayMs };
-    expect([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, policy, () => 0))).toEqual([500, 1_000, 2_000, 4_000, 4_000, 4_000]);
-    expect([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, policy, () => 0.999_999))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+    expect([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, policy, () => 0))).toEqual([
+      500, 1_000, 2_000, 4_000, 4_000, 4_000,
+    ]);
+    expect([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, policy, () => 0.999_999))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 8_000, 8_000,
+    ]);
   });
 });

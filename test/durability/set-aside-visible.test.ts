@@ -14,7 +14,10 @@ afterEach(stopAll);
 describe('set aside, and shown', () => {
   it('a reversal set aside counts in status, ECR status and Health; it is still owed (pending), no longer sent', async () => {
     const rig = await bootRig();
-    expect(rig.app.terminal.status().setAside).toEqual({ reversals: { count: 0, total: 0 }, advices: { count: 0, total: 0 } });
+    expect(rig.app.terminal.status().setAside).toEqual({
+      reversals: { count: 0, total: 0 },
+      advices: { count: 0, total: 0 },
+    });
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'silent' });
     const sale = rig.sale(AMOUNT.silent);
     await until(() => rig.received('0200').length === 1, 'sale sent');
@@ -26,14 +29,31 @@ describe('set aside, and shown', () => {
     rig.app.journal.setAsideReversal(reversal.id, '30', 'reversal refused (host answered 30)');
 
     const status = rig.app.terminal.status();
-    expect(status).toMatchObject({ pendingReversals: 0, setAside: { reversals: { count: 1, total: AMOUNT.silent }, advices: { count: 0, total: 0 } } });
-    expect(await rig.status()).toMatchObject({ setAside: { reversals: { count: 1, total: AMOUNT.silent } }, journal: { pendingReversals: 1 } });
+    expect(status).toMatchObject({
+      pendingReversals: 0,
+      setAside: { reversals: { count: 1, total: AMOUNT.silent }, advices: { count: 0, total: 0 } },
+    });
+    expect(await rig.status()).toMatchObject({
+      setAside: { reversals: { count: 1, total: AMOUNT.silent } },
+      journal: { pendingReversals: 1 },
+    });
 
     const body = healthBody({
-      status, booted: true, selfTest: undefined, outcomes: new Map(), anomalies: new Map(), network: undefined, hostRttMs: undefined,
-      resources: { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 0, diskFreeBytes: 1, uptimeS: 1 }, dropped: { health: 0, other: 0 }, outboxDepth: 0,
+      status,
+      booted: true,
+      selfTest: undefined,
+      outcomes: new Map(),
+      anomalies: new Map(),
+      network: undefined,
+      hostRttMs: undefined,
+      resources: { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 0, diskFreeBytes: 1, uptimeS: 1 },
+      dropped: { health: 0, other: 0 },
+      outboxDepth: 0,
     });
-    const decoded = wire.Health.toObject(wire.Health.decode(wire.Health.encode(wire.Health.fromObject(body)).finish()), { longs: Number });
+    const decoded = wire.Health.toObject(
+      wire.Health.decode(wire.Health.encode(wire.Health.fromObject(body)).finish()),
+      { longs: Number },
+    );
     expect(decoded).toMatchObject({ reversalsSetAside: 1, reversalsSetAsideMinor: AMOUNT.silent });
     expect(decoded['advicesSetAside'] ?? 0).toBe(0);
   });

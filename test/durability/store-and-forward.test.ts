@@ -50,15 +50,33 @@ describe('offline approval when the host cannot be reached', () => {
     const before = rig.ledger().length;
 
     const result = await rig.sale(1_500);
-    expect(result).toMatchObject({ type: 'result', outcome: 'offline-approved', responseCode: 'Y1', amount: 1_500, maskedPan: '476173******0010' });
+    expect(result).toMatchObject({
+      type: 'result',
+      outcome: 'offline-approved',
+      responseCode: 'Y1',
+      amount: 1_500,
+      maskedPan: '476173******0010',
+    });
     const stan = result['stan'] as number;
     expect(result['approvalCode']).toBe(`Y1${String(stan).padStart(4, '0')}`);
     expect(rig.ledger()).toHaveLength(before);
 
     const status = await rig.status();
-    expect(status).toMatchObject({ offlineQueue: { count: 1, total: 1_500, oldestAgeMs: 0 }, pendingReversals: 0, journal: { safQueued: 1, inFlight: 0 } });
+    expect(status).toMatchObject({
+      offlineQueue: { count: 1, total: 1_500, oldestAgeMs: 0 },
+      pendingReversals: 0,
+      journal: { safQueued: 1, inFlight: 0 },
+    });
     const [item] = rig.app.journal.safQueue();
-    expect(item).toMatchObject({ txnRef: result['txnRef'], stan, amount: 1_500, approvalCode: result['approvalCode'], entryMode: 'chip', state: 'queued', attempts: 0 });
+    expect(item).toMatchObject({
+      txnRef: result['txnRef'],
+      stan,
+      amount: 1_500,
+      approvalCode: result['approvalCode'],
+      entryMode: 'chip',
+      state: 'queued',
+      attempts: 0,
+    });
     expect(Buffer.isBuffer(item!.cardBlob) && item!.cardBlob.length).toBeGreaterThan(28);
     // The request never left, so nothing is owed: the reversal armed for it was released.
     expect(rig.app.journal.reversalFor(result['txnRef'] as string)?.state ?? 'cleared').toBe('cleared');
@@ -111,14 +129,21 @@ describe('offline approval when the host cannot be reached', () => {
 describe('offline limits', () => {
   /** Declined by the terminal (Z3), a network-failure anomaly E102 with the reason, nothing queued for it. */
   function expectDeclinedOffline(rig: Rig, result: Record<string, unknown>, reason: RegExp): void {
-    expect(result).toMatchObject({ outcome: 'declined', responseCode: 'Z3', anomaly: { code: 'E102', name: 'network-failure' } });
+    expect(result).toMatchObject({
+      outcome: 'declined',
+      responseCode: 'Z3',
+      anomaly: { code: 'E102', name: 'network-failure' },
+    });
     expect(result['responseText']).toMatch(reason);
     expect(result['approvalCode']).toBeUndefined();
     const anomalies = rig.app.journal.listAnomalies({ code: 'E102' }).filter((a) => a.txnRef === result['txnRef']);
     expect(anomalies).toHaveLength(1);
     expect(anomalies[0]!.message).toMatch(reason);
     expect(rig.app.journal.safQueue().map((i) => i.txnRef)).not.toContain(result['txnRef']);
-    expect(rig.app.journal.getTransaction(result['txnRef'] as string)).toMatchObject({ outcome: 'declined', anomalyCode: 'E102' });
+    expect(rig.app.journal.getTransaction(result['txnRef'] as string)).toMatchObject({
+      outcome: 'declined',
+      anomalyCode: 'E102',
+    });
   }
 
   it('declines over the floor limit and a swiped card', async () => {
@@ -173,7 +198,11 @@ describe('forwarding when the host is back', () => {
     const rig = await bootRig();
     await hostDown(rig);
     const sales = [];
-    for (const [amount, card] of [[1_000, 'visa'], [1_100, 'insufficient-funds'], [1_200, 'mastercard']] as const) {
+    for (const [amount, card] of [
+      [1_000, 'visa'],
+      [1_100, 'insufficient-funds'],
+      [1_200, 'mastercard'],
+    ] as const) {
       const result = await rig.sale(amount, card);
       expect(result).toMatchObject({ outcome: 'offline-approved' });
       sales.push(result);
@@ -203,13 +232,26 @@ describe('forwarding when the host is back', () => {
 
     const e609 = rig.app.journal.listAnomalies({ code: 'E609' });
     expect(e609).toHaveLength(1);
-    expect(e609[0]).toMatchObject({ txnRef: sales[1]!['txnRef'], stan: stans[1], amount: 1_100, maskedPan: '400000******5100' });
+    expect(e609[0]).toMatchObject({
+      txnRef: sales[1]!['txnRef'],
+      stan: stans[1],
+      amount: 1_100,
+      maskedPan: '400000******5100',
+    });
     expect(rig.app.journal.events(sales[0]!['txnRef'] as string).map((e) => e.state)).toContain('forwarded');
     expect(rig.app.journal.events(sales[1]!['txnRef'] as string).map((e) => e.state)).toContain('advice-rejected');
     expect(anomalyCodes(rig, sales[2]!['txnRef'] as string)).toEqual([]);
 
-    expect(rig.app.hostSim!.totals()).toMatchObject({ adviceCount: 2, adviceAmount: 2_200, approvedCount: 0, duplicates: 0 });
-    expect(await rig.status()).toMatchObject({ offlineQueue: { count: 0, total: 0, oldestAgeMs: null }, journal: { safQueued: 0 } });
+    expect(rig.app.hostSim!.totals()).toMatchObject({
+      adviceCount: 2,
+      adviceAmount: 2_200,
+      approvedCount: 0,
+      duplicates: 0,
+    });
+    expect(await rig.status()).toMatchObject({
+      offlineQueue: { count: 0, total: 0, oldestAgeMs: null },
+      journal: { safQueued: 0 },
+    });
   });
 
   /**
@@ -290,7 +332,10 @@ describe('the card vault key', () => {
     mkdirSync(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
     writeFileSync(keyFile, Buffer.alloc(32, 9), { mode: 0o644 });
     chmodSync(keyFile, 0o644);
-    const error = await startTerminalApp(durabilityConfig(dataDir), { clock: new ManualClock(), log: createLogger('silent') }).then(
+    const error = await startTerminalApp(durabilityConfig(dataDir), {
+      clock: new ManualClock(),
+      log: createLogger('silent'),
+    }).then(
       () => undefined,
       (err: unknown) => err,
     );

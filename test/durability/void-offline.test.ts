@@ -10,7 +10,11 @@ import { RESPONSE_TIMEOUT_MS, at, bootRig, hostBack, hostDown, stopAll, type Rig
 afterEach(stopAll);
 
 const voidOf = (rig: Rig, stan: unknown) => rig.client.call({ cmd: 'void', stan, supervisorPin: '1234' });
-const hostRequests = (rig: Rig) => rig.ledger().filter((e) => e.dir === 'in' && e.mti !== '0800').map((e) => `${e.mti}:${Number(e.stan)}`);
+const hostRequests = (rig: Rig) =>
+  rig
+    .ledger()
+    .filter((e) => e.dir === 'in' && e.mti !== '0800')
+    .map((e) => `${e.mti}:${Number(e.stan)}`);
 
 describe('a void of an offline sale', () => {
   it('whose advice never left: the advice is cancelled and the void approved locally; neither reaches the host', async () => {
@@ -22,7 +26,13 @@ describe('a void of an offline sale', () => {
     expect(advice).toMatchObject({ txnRef: sale['txnRef'], attempts: 0 });
 
     const voided = await voidOf(rig, sale['stan']);
-    expect(voided).toMatchObject({ type: 'result', kind: 'void', outcome: 'offline-approved', amount: 1_000, responseCode: 'Y1' });
+    expect(voided).toMatchObject({
+      type: 'result',
+      kind: 'void',
+      outcome: 'offline-approved',
+      amount: 1_000,
+      responseCode: 'Y1',
+    });
     expect(rig.app.journal.safItem(advice!.id)).toMatchObject({ state: 'cancelled', cardBlob: null });
     expect(rig.app.journal.safStats().count).toBe(0);
     expect(rig.app.journal.events(sale['txnRef'] as string).map((e) => e.state)).toContain('advice-cancelled');

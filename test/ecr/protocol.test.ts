@@ -26,28 +26,82 @@ const line = (value: unknown) => JSON.stringify(value);
 
 /** One valid request per command, with every optional field, and the parsed form expected. */
 const VALID: [unknown, EcrRequest][] = [
-  [{ id: '7', cmd: 'sale', amount: 1250, currency: '978' }, { id: '7', cmd: 'sale', amount: 1250, currency: '978' }],
-  [{ id: 8, cmd: 'sale', amount: 1 }, { id: '8', cmd: 'sale', amount: 1 }],
-  [{ id: 'r', cmd: 'refund', amount: 99_999_999, currency: '840', token: 't' }, { id: 'r', cmd: 'refund', amount: 99_999_999, currency: '840', token: 't' }],
-  [{ id: 'v', cmd: 'void', stan: 42, supervisorPin: '1234' }, { id: 'v', cmd: 'void', stan: 42, supervisorPin: '1234' }],
-  [{ id: 'v2', cmd: 'void', stan: 999_999 }, { id: 'v2', cmd: 'void', stan: 999_999 }],
-  [{ id: 'c', cmd: 'cancel' }, { id: 'c', cmd: 'cancel' }],
-  [{ id: 'k', cmd: 'confirm' }, { id: 'k', cmd: 'confirm' }],
-  [{ id: 's', cmd: 'status' }, { id: 's', cmd: 'status' }],
-  [{ id: 'p', cmd: 'reprint' }, { id: 'p', cmd: 'reprint' }],
-  [{ id: 'p2', cmd: 'reprint', stan: 17 }, { id: 'p2', cmd: 'reprint', stan: 17 }],
-  [{ id: 'sl', cmd: 'slip' }, { id: 'sl', cmd: 'slip' }],
-  [{ id: 'u', cmd: 'unlock', supervisorPin: '1234' }, { id: 'u', cmd: 'unlock', supervisorPin: '1234' }],
-  [{ id: 'sl2', cmd: 'slip', code: 'E301' }, { id: 'sl2', cmd: 'slip', code: 'E301' }],
-  [{ id: 't', cmd: 'selftest' }, { id: 't', cmd: 'selftest' }],
-  [{ id: 'sc', cmd: 'sim.card' }, { id: 'sc', cmd: 'sim.card' }],
-  [{ id: 'sc2', cmd: 'sim.card', name: 'visa-decline' }, { id: 'sc2', cmd: 'sim.card', name: 'visa-decline' }],
+  [
+    { id: '7', cmd: 'sale', amount: 1250, currency: '978' },
+    { id: '7', cmd: 'sale', amount: 1250, currency: '978' },
+  ],
+  [
+    { id: 8, cmd: 'sale', amount: 1 },
+    { id: '8', cmd: 'sale', amount: 1 },
+  ],
+  [
+    { id: 'r', cmd: 'refund', amount: 99_999_999, currency: '840', token: 't' },
+    { id: 'r', cmd: 'refund', amount: 99_999_999, currency: '840', token: 't' },
+  ],
+  [
+    { id: 'v', cmd: 'void', stan: 42, supervisorPin: '1234' },
+    { id: 'v', cmd: 'void', stan: 42, supervisorPin: '1234' },
+  ],
+  [
+    { id: 'v2', cmd: 'void', stan: 999_999 },
+    { id: 'v2', cmd: 'void', stan: 999_999 },
+  ],
+  [
+    { id: 'c', cmd: 'cancel' },
+    { id: 'c', cmd: 'cancel' },
+  ],
+  [
+    { id: 'k', cmd: 'confirm' },
+    { id: 'k', cmd: 'confirm' },
+  ],
+  [
+    { id: 's', cmd: 'status' },
+    { id: 's', cmd: 'status' },
+  ],
+  [
+    { id: 'p', cmd: 'reprint' },
+    { id: 'p', cmd: 'reprint' },
+  ],
+  [
+    { id: 'p2', cmd: 'reprint', stan: 17 },
+    { id: 'p2', cmd: 'reprint', stan: 17 },
+  ],
+  [
+    { id: 'sl', cmd: 'slip' },
+    { id: 'sl', cmd: 'slip' },
+  ],
+  [
+    { id: 'u', cmd: 'unlock', supervisorPin: '1234' },
+    { id: 'u', cmd: 'unlock', supervisorPin: '1234' },
+  ],
+  [
+    { id: 'sl2', cmd: 'slip', code: 'E301' },
+    { id: 'sl2', cmd: 'slip', code: 'E301' },
+  ],
+  [
+    { id: 't', cmd: 'selftest' },
+    { id: 't', cmd: 'selftest' },
+  ],
+  [
+    { id: 'sc', cmd: 'sim.card' },
+    { id: 'sc', cmd: 'sim.card' },
+  ],
+  [
+    { id: 'sc2', cmd: 'sim.card', name: 'visa-decline' },
+    { id: 'sc2', cmd: 'sim.card', name: 'visa-decline' },
+  ],
   [
     { id: 'sf', cmd: 'sim.fault', device: 'printer', code: 'paper-out', atStep: 2, times: 3 },
     { id: 'sf', cmd: 'sim.fault', device: 'printer', code: 'paper-out', atStep: 2, times: 3 },
   ],
-  [{ id: 'sf2', cmd: 'sim.fault', device: 'host', code: 'timeout' }, { id: 'sf2', cmd: 'sim.fault', device: 'host', code: 'timeout' }],
-  [{ id: 'sr', cmd: 'sim.remove' }, { id: 'sr', cmd: 'sim.remove' }],
+  [
+    { id: 'sf2', cmd: 'sim.fault', device: 'host', code: 'timeout' },
+    { id: 'sf2', cmd: 'sim.fault', device: 'host', code: 'timeout' },
+  ],
+  [
+    { id: 'sr', cmd: 'sim.remove' },
+    { id: 'sr', cmd: 'sim.remove' },
+  ],
 ];
 
 describe('parseRequestLine: valid requests', () => {
@@ -80,21 +134,29 @@ describe('parseRequestLine: valid requests', () => {
 
 describe('parseRequestLine: errors', () => {
   it('invalid JSON has a null id', () => {
-    expect(err('{"id":"1","cmd":"status"')).toEqual({ id: null, type: 'error', code: 'invalid-json', message: 'the line is not valid JSON' });
+    expect(err('{"id":"1","cmd":"status"')).toEqual({
+      id: null,
+      type: 'error',
+      code: 'invalid-json',
+      message: 'the line is not valid JSON',
+    });
     expect(err('hello').code).toBe('invalid-json');
   });
 
-  it.each([['[1,2]', 'an array'], ['"sale"', '"sale"'], ['42', '42'], ['null', 'null'], ['true', 'true']])(
-    'a JSON %s that is not an object is an invalid request',
-    (text, found) => {
-      expect(err(text)).toEqual({
-        id: null,
-        type: 'error',
-        code: 'invalid-request',
-        message: `request: expected a JSON object with "id" and "cmd", found ${found}`,
-      });
-    },
-  );
+  it.each([
+    ['[1,2]', 'an array'],
+    ['"sale"', '"sale"'],
+    ['42', '42'],
+    ['null', 'null'],
+    ['true', 'true'],
+  ])('a JSON %s that is not an object is an invalid request', (text, found) => {
+    expect(err(text)).toEqual({
+      id: null,
+      type: 'error',
+      code: 'invalid-request',
+      message: `request: expected a JSON object with "id" and "cmd", found ${found}`,
+    });
+  });
 
   it('a missing id is named, with a null id', () => {
     expect(err(line({ cmd: 'status' }))).toEqual({
@@ -108,7 +170,10 @@ describe('parseRequestLine: errors', () => {
 
   it.each([
     [{ id: '', cmd: 'status' }, 'id: expected a string of 1 to 64 characters or an integer, found ""'],
-    [{ id: 'x'.repeat(65), cmd: 'status' }, `id: expected a string of 1 to 64 characters or an integer, found "${'x'.repeat(40)}..."`],
+    [
+      { id: 'x'.repeat(65), cmd: 'status' },
+      `id: expected a string of 1 to 64 characters or an integer, found "${'x'.repeat(40)}..."`,
+    ],
     [{ id: 1.5, cmd: 'status' }, 'id: expected a string of 1 to 64 characters or an integer, found 1.5'],
     [{ id: 2 ** 60, cmd: 'status' }, `id: expected a string of 1 to 64 characters or an integer, found ${2 ** 60}`],
     [{ id: null, cmd: 'status' }, 'id: expected a string of 1 to 64 characters or an integer, found null'],
@@ -136,31 +201,71 @@ describe('parseRequestLine: errors', () => {
 
   it.each([
     [{ id: '1', cmd: 'sale' }, 'amount', 'amount: expected an integer from 1 to 99999999, found nothing'],
-    [{ id: '1', cmd: 'refund', currency: '978' }, 'amount', 'amount: expected an integer from 1 to 99999999, found nothing'],
+    [
+      { id: '1', cmd: 'refund', currency: '978' },
+      'amount',
+      'amount: expected an integer from 1 to 99999999, found nothing',
+    ],
     [{ id: '1', cmd: 'void' }, 'stan', 'stan: expected an integer from 1 to 999999, found nothing'],
-    [{ id: '1', cmd: 'sim.fault', code: 'x' }, 'device', 'device: expected one of "printer", "card-reader", "display", "host", "network", found nothing'],
-    [{ id: '1', cmd: 'sim.fault', device: 'printer' }, 'code', 'code: expected a fault code string of 1 to 64 characters, found nothing'],
+    [
+      { id: '1', cmd: 'sim.fault', code: 'x' },
+      'device',
+      'device: expected one of "printer", "card-reader", "display", "host", "network", found nothing',
+    ],
+    [
+      { id: '1', cmd: 'sim.fault', device: 'printer' },
+      'code',
+      'code: expected a fault code string of 1 to 64 characters, found nothing',
+    ],
   ])('missing field in %j', (input, field, message) => {
     expect(err(line(input))).toEqual({ id: '1', type: 'error', code: 'missing-field', field, message });
   });
 
   it.each([
-    [{ id: '1', cmd: 'sale', amount: '12.50' }, 'amount', 'amount: expected an integer from 1 to 99999999, found "12.50"'],
+    [
+      { id: '1', cmd: 'sale', amount: '12.50' },
+      'amount',
+      'amount: expected an integer from 1 to 99999999, found "12.50"',
+    ],
     [{ id: '1', cmd: 'sale', amount: 12.5 }, 'amount', 'amount: expected an integer from 1 to 99999999, found 12.5'],
     [{ id: '1', cmd: 'sale', amount: 0 }, 'amount', 'amount: expected an integer from 1 to 99999999, found 0'],
     [{ id: '1', cmd: 'sale', amount: -5 }, 'amount', 'amount: expected an integer from 1 to 99999999, found -5'],
-    [{ id: '1', cmd: 'sale', amount: 100_000_000 }, 'amount', 'amount: expected an integer from 1 to 99999999, found 100000000'],
+    [
+      { id: '1', cmd: 'sale', amount: 100_000_000 },
+      'amount',
+      'amount: expected an integer from 1 to 99999999, found 100000000',
+    ],
     [{ id: '1', cmd: 'sale', amount: null }, 'amount', 'amount: expected an integer from 1 to 99999999, found null'],
     [{ id: '1', cmd: 'sale', amount: [1] }, 'amount', 'amount: expected an integer from 1 to 99999999, found an array'],
-    [{ id: '1', cmd: 'sale', amount: 5, currency: 'EUR' }, 'currency', 'currency: expected a 3-digit ISO 4217 numeric currency code like "978", found "EUR"'],
-    [{ id: '1', cmd: 'sale', amount: 5, currency: 978 }, 'currency', 'currency: expected a 3-digit ISO 4217 numeric currency code like "978", found 978'],
+    [
+      { id: '1', cmd: 'sale', amount: 5, currency: 'EUR' },
+      'currency',
+      'currency: expected a 3-digit ISO 4217 numeric currency code like "978", found "EUR"',
+    ],
+    [
+      { id: '1', cmd: 'sale', amount: 5, currency: 978 },
+      'currency',
+      'currency: expected a 3-digit ISO 4217 numeric currency code like "978", found 978',
+    ],
     [{ id: '1', cmd: 'void', stan: 1_000_000 }, 'stan', 'stan: expected an integer from 1 to 999999, found 1000000'],
     [{ id: '1', cmd: 'reprint', stan: '5' }, 'stan', 'stan: expected an integer from 1 to 999999, found "5"'],
     [{ id: '1', cmd: 'slip', code: 'paper' }, 'code', 'code: expected an anomaly code like "E301", found "paper"'],
     [{ id: '1', cmd: 'sim.card', name: 7 }, 'name', 'name: expected a test card name of 1 to 64 characters, found 7'],
-    [{ id: '1', cmd: 'sim.fault', device: 'modem', code: 'x' }, 'device', 'device: expected one of "printer", "card-reader", "display", "host", "network", found "modem"'],
-    [{ id: '1', cmd: 'sim.fault', device: 'printer', code: 'x', atStep: 0 }, 'atStep', 'atStep: expected an integer from 1 to 1000000, found 0'],
-    [{ id: '1', cmd: 'sim.fault', device: 'printer', code: 'x', times: true }, 'times', 'times: expected an integer from 1 to 1000000, found true'],
+    [
+      { id: '1', cmd: 'sim.fault', device: 'modem', code: 'x' },
+      'device',
+      'device: expected one of "printer", "card-reader", "display", "host", "network", found "modem"',
+    ],
+    [
+      { id: '1', cmd: 'sim.fault', device: 'printer', code: 'x', atStep: 0 },
+      'atStep',
+      'atStep: expected an integer from 1 to 1000000, found 0',
+    ],
+    [
+      { id: '1', cmd: 'sim.fault', device: 'printer', code: 'x', times: true },
+      'times',
+      'times: expected an integer from 1 to 1000000, found true',
+    ],
   ])('wrong type in %j', (input, field, message) => {
     expect(err(line(input))).toEqual({ id: '1', type: 'error', code: 'invalid-request', field, message });
   });
@@ -174,7 +279,10 @@ describe('parseRequestLine: errors', () => {
       message: 'currnecy: not a field of "sale"',
     });
     expect(err(line({ id: '1', cmd: 'cancel', stan: 4 }))).toMatchObject({ code: 'invalid-request', field: 'stan' });
-    expect(err('{"id":"1","cmd":"status","__proto__":{"x":1}}')).toMatchObject({ code: 'invalid-request', field: '__proto__' });
+    expect(err('{"id":"1","cmd":"status","__proto__":{"x":1}}')).toMatchObject({
+      code: 'invalid-request',
+      field: '__proto__',
+    });
   });
 
   it('never echoes a token or a supervisor PIN', () => {
@@ -182,7 +290,10 @@ describe('parseRequestLine: errors', () => {
     expect(t).toMatchObject({ code: 'invalid-request', field: 'token' });
     expect(t.message).not.toContain('12345');
     const p = err(line({ id: '1', cmd: 'void', stan: 1, supervisorPin: 'x'.repeat(30) }));
-    expect(p).toMatchObject({ field: 'supervisorPin', message: 'supervisorPin: expected a PIN string of 1 to 16 characters, found a string of 30 characters' });
+    expect(p).toMatchObject({
+      field: 'supervisorPin',
+      message: 'supervisorPin: expected a PIN string of 1 to 16 characters, found a string of 30 characters',
+    });
   });
 
   it('keeps messages short whatever the input', () => {
@@ -260,7 +371,21 @@ describe('parseRequestLine: fuzz', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...VALID.map(([input]) => input as Record<string, unknown>)),
-        fc.constantFrom('id', 'cmd', 'amount', 'currency', 'stan', 'token', 'name', 'device', 'code', 'atStep', 'times', 'supervisorPin', 'extra'),
+        fc.constantFrom(
+          'id',
+          'cmd',
+          'amount',
+          'currency',
+          'stan',
+          'token',
+          'name',
+          'device',
+          'code',
+          'atStep',
+          'times',
+          'supervisorPin',
+          'extra',
+        ),
         fc.jsonValue(),
         (input, key, value) => {
           const r = parseRequestLine(JSON.stringify({ ...input, [key]: value }));

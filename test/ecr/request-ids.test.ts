@@ -27,13 +27,34 @@ function luhnNumber(prefix: string, length: number): string {
   throw new Error('unreachable');
 }
 
-const TEST_CARD_PANS = [...new Set(testCardNames().map((n) => testCard(n)!.pan).filter(luhnValid))];
+const TEST_CARD_PANS = [
+  ...new Set(
+    testCardNames()
+      .map((n) => testCard(n)!.pan)
+      .filter(luhnValid),
+  ),
+];
 // One per scheme range, at every length that scheme issues.
 const SCHEME_PANS = [
-  luhnNumber('4', 13), luhnNumber('4', 16), luhnNumber('4', 19), luhnNumber('51', 16), luhnNumber('2221', 16), luhnNumber('2720', 16),
-  luhnNumber('34', 15), luhnNumber('37', 15), luhnNumber('36', 14), luhnNumber('6011', 16), luhnNumber('65', 19), luhnNumber('3528', 16),
-  luhnNumber('62', 19), luhnNumber('5018', 13), luhnNumber('2200', 16), luhnNumber('9792', 16),
-  '4111111111111111', '5555555555554444', '378282246310005',
+  luhnNumber('4', 13),
+  luhnNumber('4', 16),
+  luhnNumber('4', 19),
+  luhnNumber('51', 16),
+  luhnNumber('2221', 16),
+  luhnNumber('2720', 16),
+  luhnNumber('34', 15),
+  luhnNumber('37', 15),
+  luhnNumber('36', 14),
+  luhnNumber('6011', 16),
+  luhnNumber('65', 19),
+  luhnNumber('3528', 16),
+  luhnNumber('62', 19),
+  luhnNumber('5018', 13),
+  luhnNumber('2200', 16),
+  luhnNumber('9792', 16),
+  '4111111111111111',
+  '5555555555554444',
+  '378282246310005',
 ];
 
 function refused(fn: () => unknown): boolean {
@@ -56,7 +77,11 @@ describe('ECR request ids and the card-data guard', () => {
   it('journals a transaction for each of 1,000 consecutive epoch-ms request ids', () => {
     const journal = Journal.open(':memory:');
     try {
-      const refusedIds = EPOCH_MS_IDS.filter((id, i) => refused(() => journal.beginTransaction({ txnRef: `t${i}`, kind: 'sale', amount: 100, currency: '978', ecrRequestId: id })));
+      const refusedIds = EPOCH_MS_IDS.filter((id, i) =>
+        refused(() =>
+          journal.beginTransaction({ txnRef: `t${i}`, kind: 'sale', amount: 100, currency: '978', ecrRequestId: id }),
+        ),
+      );
       expect(refusedIds).toEqual([]);
       expect(journal.counts().transactions).toBe(1000);
       expect(journal.findByEcrRequestId(EPOCH_MS_IDS[999]!)?.txnRef).toBe('t999');
@@ -85,13 +110,32 @@ describe('ECR request ids and the card-data guard', () => {
           const parsed = parseRequestLine(JSON.stringify({ id, cmd: 'sale', amount: 100 }));
           expect(parsed.ok, id).toBe(false);
           expect(JSON.stringify(parsed), id).not.toContain(pan.slice(6));
-          expect(refused(() => journal.beginTransaction({ txnRef: `p${i}-${id}`, kind: 'sale', amount: 1, currency: '978', ecrRequestId: id })), id).toBe(true);
+          expect(
+            refused(() =>
+              journal.beginTransaction({
+                txnRef: `p${i}-${id}`,
+                kind: 'sale',
+                amount: 1,
+                currency: '978',
+                ecrRequestId: id,
+              }),
+            ),
+            id,
+          ).toBe(true);
         }
-        expect(refused(() => assertNoCardData({ reason: `card ${pan} declined` }, 'detail')), pan).toBe(true);
-        expect(refused(() => assertNoCardData({ txnRef: pan, sentAt: pan, list: { ids: [pan] } }, 'detail')), pan).toBe(true);
+        expect(
+          refused(() => assertNoCardData({ reason: `card ${pan} declined` }, 'detail')),
+          pan,
+        ).toBe(true);
+        expect(
+          refused(() => assertNoCardData({ txnRef: pan, sentAt: pan, list: { ids: [pan] } }, 'detail')),
+          pan,
+        ).toBe(true);
       }
       // Free text stays strict: a Luhn-valid run of no known scheme is refused there, only identifiers get the IIN rule.
-      expect(refused(() => assertNoCardData({ reason: `request ${EPOCH_MS_IDS.find(luhnValid)} failed` }, 'detail'))).toBe(true);
+      expect(
+        refused(() => assertNoCardData({ reason: `request ${EPOCH_MS_IDS.find(luhnValid)} failed` }, 'detail')),
+      ).toBe(true);
     } finally {
       journal.close();
     }
@@ -134,7 +178,12 @@ describe('ECR request ids end to end', () => {
     const { config } = loadConfig({ env: {} });
     const dataDir = mkdtempSync(join(tmpdir(), 'pos-ids-'));
     const app = await startTerminalApp(
-      { ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } },
+      {
+        ...config,
+        dataDir,
+        host: { ...config.host, address: '127.0.0.1:0' },
+        ecr: { ...config.ecr, port: 0, socketPath: null },
+      },
       { log: createLogger('silent') },
     );
     const client = await EcrClient.connect({ port: app.ecr.port });
@@ -156,7 +205,12 @@ describe('ECR request ids end to end', () => {
     const { config } = loadConfig({ env: {} });
     const dataDir = mkdtempSync(join(tmpdir(), 'pos-ids-'));
     const app = await startTerminalApp(
-      { ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } },
+      {
+        ...config,
+        dataDir,
+        host: { ...config.host, address: '127.0.0.1:0' },
+        ecr: { ...config.ecr, port: 0, socketPath: null },
+      },
       { log: createLogger('silent') },
     );
     const client = await EcrClient.connect({ port: app.ecr.port });

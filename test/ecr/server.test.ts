@@ -110,15 +110,27 @@ class FakeHandler implements EcrHandler {
       if (request.amount === 669) {
         // Floods a client that does not read.
         const filler = 'x'.repeat(16 * 1024);
-        for (let i = 0; i < 4096 && !session.closed; i++) session.send({ id: request.id, type: 'state', state: filler });
+        for (let i = 0; i < 4096 && !session.closed; i++)
+          session.send({ id: request.id, type: 'state', state: filler });
         return;
       }
       return (async () => {
         session.send({ id: request.id, type: 'ack', cmd: 'sale' });
         session.send({ id: request.id, type: 'state', state: 'present-card' });
-        session.send({ id: request.id, type: 'screen', screen: { title: 'SALE', lines: ['12.50 EUR'], severity: 'info' } });
+        session.send({
+          id: request.id,
+          type: 'screen',
+          screen: { title: 'SALE', lines: ['12.50 EUR'], severity: 'info' },
+        });
         await new Promise((resolve) => setTimeout(resolve, 5));
-        session.send({ id: request.id, type: 'result', outcome: 'approved', stan: 1, amount: request.amount, currency: request.currency ?? '978' });
+        session.send({
+          id: request.id,
+          type: 'result',
+          outcome: 'approved',
+          stan: 1,
+          amount: request.amount,
+          currency: request.currency ?? '978',
+        });
       })();
     }
     session.send({ id: request.id, type: 'done', request });
@@ -201,7 +213,9 @@ describe.each(['tcp', 'unix'] as const)('EcrServer over %s', (transport) => {
   it('accepts every command and streams a transaction to its result', async () => {
     const c = await connect();
     for (const request of EVERY_COMMAND) {
-      const replies = await c.write(`${JSON.stringify(request)}\n`).then(() => c.until(request.cmd === 'sale' ? 'result' : request.cmd === 'status' ? 'status' : 'done'));
+      const replies = await c
+        .write(`${JSON.stringify(request)}\n`)
+        .then(() => c.until(request.cmd === 'sale' ? 'result' : request.cmd === 'status' ? 'status' : 'done'));
       expect(replies.every((r) => r.id === String(request.id))).toBe(true);
       if (request.cmd === 'sale') {
         expect(replies.map((r) => r.type)).toEqual(['ack', 'state', 'screen', 'result']);
@@ -252,7 +266,7 @@ describe('EcrServer: line handling', () => {
     const name = 'n'.repeat(64);
     const text = `${prefix}${name}"}`.padEnd(1024, ' ');
     expect(Buffer.byteLength(text)).toBe(1024);
-    expect(await (c.write(`${text}\n`).then(() => c.next()))).toMatchObject({ id: 'exact', type: 'done' });
+    expect(await c.write(`${text}\n`).then(() => c.next())).toMatchObject({ id: 'exact', type: 'done' });
     expect((await c.write(`${text} \n`).then(() => c.next())).code).toBe('line-too-long');
   });
 
@@ -260,7 +274,12 @@ describe('EcrServer: line handling', () => {
     const { port } = await startServer();
     const c = await tcpClient(port);
     await c.write('{"id":"1","cmd":\n');
-    expect(await c.next()).toEqual({ id: null, type: 'error', code: 'invalid-json', message: 'the line is not valid JSON' });
+    expect(await c.next()).toEqual({
+      id: null,
+      type: 'error',
+      code: 'invalid-json',
+      message: 'the line is not valid JSON',
+    });
     await c.write(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]));
     expect(await c.next()).toMatchObject({ id: null, code: 'invalid-json', message: 'the line is not valid UTF-8' });
     expect((await c.request({ id: 2, cmd: 'status' })).id).toBe('2');
@@ -269,7 +288,12 @@ describe('EcrServer: line handling', () => {
   it('answers an unknown command and a missing field by name', async () => {
     const { port } = await startServer();
     const c = await tcpClient(port);
-    expect(await c.request({ id: 'u', cmd: 'pay' })).toMatchObject({ id: 'u', type: 'error', code: 'unknown-command', field: 'cmd' });
+    expect(await c.request({ id: 'u', cmd: 'pay' })).toMatchObject({
+      id: 'u',
+      type: 'error',
+      code: 'unknown-command',
+      field: 'cmd',
+    });
     expect(await c.request({ id: 'm', cmd: 'sale' })).toEqual({
       id: 'm',
       type: 'error',
@@ -333,9 +357,17 @@ describe('EcrServer: line handling', () => {
   it('processes an unterminated last line and replies before closing when the client half-closes', async () => {
     const { port } = await startServer();
     const c = await tcpClient(port);
-    c.socket.end(`${JSON.stringify({ id: 'h1', cmd: 'status' })}\n${JSON.stringify({ id: 'h2', cmd: 'sale', amount: 9 })}`);
+    c.socket.end(
+      `${JSON.stringify({ id: 'h1', cmd: 'status' })}\n${JSON.stringify({ id: 'h2', cmd: 'sale', amount: 9 })}`,
+    );
     await until(() => c.closed, 'server to close');
-    expect(c.replies.map((r) => `${r.id}:${r.type}`)).toEqual(['h1:status', 'h2:ack', 'h2:state', 'h2:screen', 'h2:result']);
+    expect(c.replies.map((r) => `${r.id}:${r.type}`)).toEqual([
+      'h1:status',
+      'h2:ack',
+      'h2:state',
+      'h2:screen',
+      'h2:result',
+    ]);
   });
 });
 
@@ -345,8 +377,16 @@ describe('EcrServer: policy', () => {
   it('refuses a request without a listed token and reports it', async () => {
     const { port } = await startServer({ tokens: [TOKEN, 'register-2-token-abcdefghij'] });
     const c = await tcpClient(port);
-    expect(await c.request({ id: 'n', cmd: 'status' })).toEqual({ id: 'n', type: 'error', code: 'unauthorized', message: 'a valid token is required' });
-    expect(await c.request({ id: 'w', cmd: 'sale', amount: 100, token: 'guess' })).toMatchObject({ id: 'w', code: 'unauthorized' });
+    expect(await c.request({ id: 'n', cmd: 'status' })).toEqual({
+      id: 'n',
+      type: 'error',
+      code: 'unauthorized',
+      message: 'a valid token is required',
+    });
+    expect(await c.request({ id: 'w', cmd: 'sale', amount: 100, token: 'guess' })).toMatchObject({
+      id: 'w',
+      code: 'unauthorized',
+    });
     expect(await c.request({ id: 'sim', cmd: 'sim.card', token: `${TOKEN}x` })).toMatchObject({ code: 'unauthorized' });
     expect(handler.requests).toEqual([]);
     expect(unauthorized.map((u) => u.request)).toEqual([
@@ -372,7 +412,9 @@ describe('EcrServer: policy', () => {
         message: `${cmd} is only available in simulator mode`,
       });
     }
-    expect(await c.request({ id: 'f', cmd: 'sim.fault', device: 'printer', code: 'paper-out' })).toMatchObject({ code: 'not-allowed' });
+    expect(await c.request({ id: 'f', cmd: 'sim.fault', device: 'printer', code: 'paper-out' })).toMatchObject({
+      code: 'not-allowed',
+    });
     expect(handler.requests).toEqual([]);
     expect(await c.request({ id: 's', cmd: 'status' })).toMatchObject({ type: 'status' });
   });
@@ -457,7 +499,10 @@ describe('EcrServer: Unix socket file', () => {
   it('replaces a stale socket file left by a dead process', async () => {
     const path = join(dir, 'ecr.sock');
     // A process that binds the socket and exits without closing leaves the file behind.
-    execFileSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
+    execFileSync(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`,
+    ]);
     expect(lstatSync(path).isSocket()).toBe(true);
     await startServer({ socketPath: path });
     const c = await unixClient(path);
@@ -507,7 +552,8 @@ describe('LineReader', () => {
           let i = 0;
           while (offset < wire.length) {
             const size = cuts[i++ % cuts.length]!;
-            for (const e of reader.push(wire.subarray(offset, offset + size))) out.push('line' in e ? e.line.toString() : '<too long>');
+            for (const e of reader.push(wire.subarray(offset, offset + size)))
+              out.push('line' in e ? e.line.toString() : '<too long>');
             expect(reader.pendingBytes).toBeLessThanOrEqual(max);
             offset += size;
           }
@@ -525,6 +571,8 @@ describe('LineReader', () => {
     expect(reader.push(Buffer.from('6789'))).toEqual([{ tooLong: true }]);
     expect(reader.pendingBytes).toBe(0);
     expect(reader.push(Buffer.from('xxxxxxxxxxxxxxxxxxxx'))).toEqual([]);
-    expect(reader.push(Buffer.from('x\nok\n')).map((e) => ('line' in e ? e.line.toString() : 'too long'))).toEqual(['ok']);
+    expect(reader.push(Buffer.from('x\nok\n')).map((e) => ('line' in e ? e.line.toString() : 'too long'))).toEqual([
+      'ok',
+    ]);
   });
 });

@@ -18,14 +18,26 @@ function setup(rules: AlertRule[], opts: { clearAfterMs?: number; healthInterval
   const state = new FleetState({ clock, healthIntervalMs: opts.healthIntervalMs ?? 60 * MIN });
   const alerts: Alert[] = [];
   engine = new AlertEngine({
-    rules, state, clock, checkIntervalMs: 5_000, clearAfterMs: opts.clearAfterMs ?? 0, onAlert: (a) => alerts.push(a),
+    rules,
+    state,
+    clock,
+    checkIntervalMs: 5_000,
+    clearAfterMs: opts.clearAfterMs ?? 0,
+    onAlert: (a) => alerts.push(a),
   });
   engine.start();
   const seqs = new Map<string, number>();
-  const send = (type: string, build: (h: { seq: number; sentAtMs: number; terminalId: string }) => Uint8Array, terminalId = TERMINAL) => {
+  const send = (
+    type: string,
+    build: (h: { seq: number; sentAtMs: number; terminalId: string }) => Uint8Array,
+    terminalId = TERMINAL,
+  ) => {
     const seq = (seqs.get(terminalId) ?? 0) + 1;
     seqs.set(terminalId, seq);
-    const msg = decodeTelemetry(topic(type, terminalId), build({ seq, sentAtMs: clock.now(), terminalId })) as TerminalMessage;
+    const msg = decodeTelemetry(
+      topic(type, terminalId),
+      build({ seq, sentAtMs: clock.now(), terminalId }),
+    ) as TerminalMessage;
     engine!.observe(msg, state.ingest(msg));
   };
   const summary = () => alerts.map((a) => `${a.state} ${a.rule} ${a.terminalId} @${(a.at - T0) / 1000}s`);
@@ -34,7 +46,9 @@ function setup(rules: AlertRule[], opts: { clearAfterMs?: number; healthInterval
 
 describe('event bursts', () => {
   it('raises once when more than N events with the code arrive within M minutes, clears once when the window passes', async () => {
-    const { clock, alerts, send, summary } = setup([{ type: 'event-burst', code: 'E101', moreThan: 3, withinMinutes: 10 }]);
+    const { clock, alerts, send, summary } = setup([
+      { type: 'event-burst', code: 'E101', moreThan: 3, withinMinutes: 10 },
+    ]);
     for (let i = 0; i < 3; i++) {
       send('event', (h) => encode.event(h, { code: 'E101', atMs: clock.now() }));
       await clock.advance(MIN);
@@ -45,7 +59,12 @@ describe('event bursts', () => {
     send('event', (h) => encode.event(h, { code: 'E101', atMs: clock.now() }));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({
-      state: 'raised', rule: 'event-burst E101', type: 'event-burst', fleet: FLEET, terminalId: TERMINAL, value: 4,
+      state: 'raised',
+      rule: 'event-burst E101',
+      type: 'event-burst',
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      value: 4,
       message: '4 E101 events within 10 min (limit 3)',
     });
     // More of the same while raised: no new line.
@@ -81,7 +100,9 @@ describe('unreachable terminals', () => {
     await clock.advance(3 * MIN + 5 * MIN);
     expect(alerts).toEqual([]);
     await clock.advance(5_000);
-    expect(alerts).toMatchObject([{ state: 'raised', message: expect.stringMatching(/^silent for 5\.1 min/) as unknown }]);
+    expect(alerts).toMatchObject([
+      { state: 'raised', message: expect.stringMatching(/^silent for 5\.1 min/) as unknown },
+    ]);
     send('health', (h) => encode.health(h));
     expect(alerts.map((a) => a.state)).toEqual(['raised', 'cleared']);
   });
@@ -90,13 +111,17 @@ describe('unreachable terminals', () => {
 describe('store-and-forward age', () => {
   it('raises when the oldest queued sale passes H hours (ageing between Health reports) and clears when the queue drains', async () => {
     const { clock, alerts, send, summary } = setup([{ type: 'saf-age', aboveHours: 2 }]);
-    send('health', (h) => encode.health(h, { storeAndForward: { depth: 2, totalMinor: 3_000, oldestAgeMs: 110 * MIN } }));
+    send('health', (h) =>
+      encode.health(h, { storeAndForward: { depth: 2, totalMinor: 3_000, oldestAgeMs: 110 * MIN } }),
+    );
     await clock.advance(10 * MIN);
     expect(alerts).toEqual([]);
     await clock.advance(5_000);
     expect(summary()).toEqual(['raised saf-age TERM0042 @605s']);
     expect(alerts[0]?.message).toBe('oldest store-and-forward sale 2.0 h old, 2 queued (limit 2 h)');
-    send('health', (h) => encode.health(h, { storeAndForward: { depth: 2, totalMinor: 3_000, oldestAgeMs: 121 * MIN } }));
+    send('health', (h) =>
+      encode.health(h, { storeAndForward: { depth: 2, totalMinor: 3_000, oldestAgeMs: 121 * MIN } }),
+    );
     expect(alerts).toHaveLength(1);
     send('health', (h) => encode.health(h, { storeAndForward: { depth: 0, totalMinor: 0, oldestAgeMs: 0 } }));
     expect(summary()).toEqual(['raised saf-age TERM0042 @605s', 'cleared saf-age TERM0042 @605s']);
@@ -119,11 +144,16 @@ describe('pending reversals', () => {
     send('health', (h) => encode.health(h, { pendingReversals: 1 }));
     send('health', (h) => encode.health(h, { pendingReversals: 2 }));
     await clock.advance(29 * MIN);
-    expect(summary()).toEqual(['raised pending-reversals TERM0042 @1805s', 'cleared pending-reversals TERM0042 @1805s']);
+    expect(summary()).toEqual([
+      'raised pending-reversals TERM0042 @1805s',
+      'cleared pending-reversals TERM0042 @1805s',
+    ]);
   });
 
   it('a short dip to K neither clears nor re-raises: clearAfter holds it, and staying raised needs no new 30 minutes', async () => {
-    const { clock, alerts, send } = setup([{ type: 'pending-reversals', above: 0, longerThanMinutes: 1 }], { clearAfterMs: MIN });
+    const { clock, alerts, send } = setup([{ type: 'pending-reversals', above: 0, longerThanMinutes: 1 }], {
+      clearAfterMs: MIN,
+    });
     send('health', (h) => encode.health(h, { pendingReversals: 1 }));
     await clock.advance(2 * MIN);
     expect(alerts.map((a) => a.state)).toEqual(['raised']);
@@ -142,16 +172,27 @@ describe('pending reversals', () => {
 
 describe('rules and lines', () => {
   it('names rules uniquely and prints one line per alert', () => {
-    expect(ruleNames([
-      { type: 'event-burst', code: 'E101', moreThan: 1, withinMinutes: 1 },
-      { type: 'event-burst', code: 'E101', moreThan: 5, withinMinutes: 1 },
-      { type: 'unreachable', longerThanMinutes: 1, name: 'gone' },
-      { type: 'saf-age', aboveHours: 1 },
-    ])).toEqual(['event-burst E101', 'event-burst E101 #2', 'gone', 'saf-age']);
-    expect(formatAlert({
-      at: T0, state: 'raised', rule: 'gone', type: 'unreachable', key: `${FLEET}/${TERMINAL}`, fleet: FLEET,
-      terminalId: TERMINAL, value: 12, message: 'offline for 12 min (limit 10 min)',
-    })).toBe('2026-01-01T12:00:00.000Z RAISED  shop-paris-01/TERM0042 gone: offline for 12 min (limit 10 min)');
+    expect(
+      ruleNames([
+        { type: 'event-burst', code: 'E101', moreThan: 1, withinMinutes: 1 },
+        { type: 'event-burst', code: 'E101', moreThan: 5, withinMinutes: 1 },
+        { type: 'unreachable', longerThanMinutes: 1, name: 'gone' },
+        { type: 'saf-age', aboveHours: 1 },
+      ]),
+    ).toEqual(['event-burst E101', 'event-burst E101 #2', 'gone', 'saf-age']);
+    expect(
+      formatAlert({
+        at: T0,
+        state: 'raised',
+        rule: 'gone',
+        type: 'unreachable',
+        key: `${FLEET}/${TERMINAL}`,
+        fleet: FLEET,
+        terminalId: TERMINAL,
+        value: 12,
+        message: 'offline for 12 min (limit 10 min)',
+      }),
+    ).toBe('2026-01-01T12:00:00.000Z RAISED  shop-paris-01/TERM0042 gone: offline for 12 min (limit 10 min)');
   });
 
   it('evaluates all rules for all terminals independently', async () => {
@@ -159,7 +200,11 @@ describe('rules and lines', () => {
       { type: 'unreachable', longerThanMinutes: 1 },
       { type: 'pending-reversals', above: 0, longerThanMinutes: 1 },
     ]);
-    send('health', (h) => encode.health(h, { pendingReversals: 1, state: wire.OperationState.OPERATION_STATE_READY }), 'A');
+    send(
+      'health',
+      (h) => encode.health(h, { pendingReversals: 1, state: wire.OperationState.OPERATION_STATE_READY }),
+      'A',
+    );
     send('state', (h) => encode.state({ ...h, seq: 0 }, false, 'connection lost'), 'B');
     await clock.advance(2 * MIN);
     expect(alerts.map((a) => `${a.rule} ${a.terminalId}`).sort()).toEqual(['pending-reversals A', 'unreachable B']);

@@ -9,8 +9,17 @@ import type { TelemetryDecodeError, TelemetryMessage } from '../../src/fleet/dec
 import { FleetState } from '../../src/fleet/state.js';
 import { wire } from '../../src/telemetry/wire.js';
 import {
-  encode, FLEET, fakeTerminal, rawClient, startAedes, startMosquitto, TERMINAL, topic, until,
-  type FakeTerminal, type TestBroker,
+  encode,
+  FLEET,
+  fakeTerminal,
+  rawClient,
+  startAedes,
+  startMosquitto,
+  TERMINAL,
+  topic,
+  until,
+  type FakeTerminal,
+  type TestBroker,
 } from './support.js';
 
 const brokers: Record<'mosquitto' | 'aedes', TestBroker | undefined> = { mosquitto: undefined, aedes: undefined };
@@ -49,11 +58,24 @@ interface Started {
 }
 
 async function consume(url: string, opts: Partial<ConsumerOptions> = {}): Promise<Started> {
-  const state = new FleetState({ clock: { now: () => Date.now(), setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return { cancel: () => clearTimeout(t) }; } }, trackSequence: opts.share === undefined });
+  const state = new FleetState({
+    clock: {
+      now: () => Date.now(),
+      setTimeout: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        return { cancel: () => clearTimeout(t) };
+      },
+    },
+    trackSequence: opts.share === undefined,
+  });
   const messages: TelemetryMessage[] = [];
   const rejects: TelemetryDecodeError[] = [];
   const consumer = new FleetConsumer({
-    url, state, onMessage: (m) => messages.push(m), onReject: (e) => rejects.push(e), ...opts,
+    url,
+    state,
+    onMessage: (m) => messages.push(m),
+    onReject: (e) => rejects.push(e),
+    ...opts,
   });
   consumers.push(consumer);
   await consumer.start();
@@ -79,11 +101,20 @@ describe.each(['mosquitto', 'aedes'] as const)('through %s', (name) => {
     const t = await terminal(url);
     await t.publish('state', encode.state({ seq: 1 }, true, 'connected'), { retain: true });
     await t.publish('birth', encode.birth({ seq: 2 }));
-    await t.publish('health', encode.health({ seq: 3 }, { pendingReversals: 1, storeAndForward: { depth: 2, totalMinor: 900, oldestAgeMs: 60_000 } }));
+    await t.publish(
+      'health',
+      encode.health(
+        { seq: 3 },
+        { pendingReversals: 1, storeAndForward: { depth: 2, totalMinor: 900, oldestAgeMs: 60_000 } },
+      ),
+    );
     await t.publish('event', Buffer.from('definitely not protobuf'));
     await t.publish('health', encode.health({ seq: 4, terminalId: 'SOMEONE-ELSE' }));
     await t.publish('event', encode.event({ seq: 5 }));
-    await t.publish('cmd-result', encode.commandResult({ seq: 6 }, 'c-1', wire.CommandName.COMMAND_NAME_SEND_HEALTH, true));
+    await t.publish(
+      'cmd-result',
+      encode.commandResult({ seq: 6 }, 'c-1', wire.CommandName.COMMAND_NAME_SEND_HEALTH, true),
+    );
     await until(() => messages.length === 5 && rejects.length === 2, 'five messages and two rejects');
 
     expect(messages.map((m) => m.type)).toEqual(['state', 'birth', 'health', 'event', 'cmd-result']);
@@ -91,7 +122,9 @@ describe.each(['mosquitto', 'aedes'] as const)('through %s', (name) => {
     expect(consumer.stats()).toMatchObject({ received: 7, decoded: 5, rejected: 2, connected: true });
     const v = state.terminal(FLEET, TERMINAL);
     expect(v).toMatchObject({
-      status: 'anomalous', connection: 'online', health: { pendingReversals: 1, storeAndForward: { depth: 2 } },
+      status: 'anomalous',
+      connection: 'online',
+      health: { pendingReversals: 1, storeAndForward: { depth: 2 } },
       sequence: { lastSeq: 6, gaps: 1, missing: 1 },
     });
   });
@@ -102,7 +135,10 @@ describe.each(['mosquitto', 'aedes'] as const)('through %s', (name) => {
     const t = await terminal(url);
     await t.publish('state', encode.state({ seq: 1 }, true, 'connected'), { retain: true });
     await t.publish('health', encode.health({ seq: 2 }));
-    await until(() => live.state.terminal(FLEET, TERMINAL)?.health !== null && live.messages.length === 2, 'online and healthy');
+    await until(
+      () => live.state.terminal(FLEET, TERMINAL)?.health !== null && live.messages.length === 2,
+      'online and healthy',
+    );
     expect(live.state.terminal(FLEET, TERMINAL)?.status).toBe('healthy');
 
     t.vanish();
@@ -125,13 +161,39 @@ describe.each(['mosquitto', 'aedes'] as const)('through %s', (name) => {
       const cmd = wire.Command.decode(payload);
       seen.push(`${cmd.name} by ${cmd.issuedBy}`);
       // A result for another command first: it must be skipped.
-      void t.publish('cmd-result', encode.commandResult({ seq: 1 }, 'someone-else', cmd.name, true))
-        .then(() => t.publish('cmd-result', encode.commandResult(
-          { seq: 2 }, cmd.commandId, cmd.name, false, wire.CommandError.COMMAND_ERROR_NOT_ALLOWED, 'remote unlock is disabled')));
+      void t
+        .publish('cmd-result', encode.commandResult({ seq: 1 }, 'someone-else', cmd.name, true))
+        .then(() =>
+          t.publish(
+            'cmd-result',
+            encode.commandResult(
+              { seq: 2 },
+              cmd.commandId,
+              cmd.name,
+              false,
+              wire.CommandError.COMMAND_ERROR_NOT_ALLOWED,
+              'remote unlock is disabled',
+            ),
+          ),
+        );
     });
-    const result = await sendCommand({ url, fleet: FLEET, terminalId: TERMINAL, name: 'unlock', issuedBy: 'ops@hq', commandId: 'cmd-7' });
+    const result = await sendCommand({
+      url,
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      name: 'unlock',
+      issuedBy: 'ops@hq',
+      commandId: 'cmd-7',
+    });
     expect(seen).toEqual([`${wire.CommandName.COMMAND_NAME_UNLOCK} by ops@hq`]);
-    expect(result).toMatchObject({ type: 'cmd-result', commandId: 'cmd-7', name: 'unlock', ok: false, error: 'not-allowed', message: 'remote unlock is disabled' });
+    expect(result).toMatchObject({
+      type: 'cmd-result',
+      commandId: 'cmd-7',
+      name: 'unlock',
+      ok: false,
+      error: 'not-allowed',
+      message: 'remote unlock is disabled',
+    });
   });
 });
 
@@ -173,7 +235,14 @@ describe('commands without an answer', () => {
     await t.client.subscribeAsync(topic('cmd'), { qos: 1 });
     t.client.on('message', () => received++);
     const clock = new ManualClock();
-    const pending = sendCommand({ url, fleet: FLEET, terminalId: TERMINAL, name: 'rebirth', clock, timeoutMs: 30_000 }).catch((e: unknown) => e);
+    const pending = sendCommand({
+      url,
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      name: 'rebirth',
+      clock,
+      timeoutMs: 30_000,
+    }).catch((e: unknown) => e);
     await until(() => received === 1, 'command delivered');
     await clock.advance(29_999);
     await clock.advance(1);

@@ -5,7 +5,20 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { wire } from '../../src/telemetry/wire.js';
 import { startCli, type RunningCli } from '../support/cli.js';
-import { encode, FLEET, fakeTerminal, freePort, rawClient, startAedes, startMosquitto, TERMINAL, topic, until, type FakeTerminal, type TestBroker } from './support.js';
+import {
+  encode,
+  FLEET,
+  fakeTerminal,
+  freePort,
+  rawClient,
+  startAedes,
+  startMosquitto,
+  TERMINAL,
+  topic,
+  until,
+  type FakeTerminal,
+  type TestBroker,
+} from './support.js';
 
 let mosquitto: TestBroker | undefined;
 let aedes: TestBroker | undefined;
@@ -78,11 +91,24 @@ describe('pos-fleet tail --json', () => {
       [topic('health'), 'health', 'in-order'],
       [topic('event'), 'event', 'gap'],
     ]);
-    expect(out[0]).toMatchObject({ fleet: FLEET, terminalId: TERMINAL, firmwareVersion: '1.4.2', bootReason: 'crash', retained: false });
-    expect(out[1]).toMatchObject({ header: { seq: 2, bootId: 'boot-a' }, pendingReversals: 3, state: 'ready', link: { hostUp: true } });
+    expect(out[0]).toMatchObject({
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      firmwareVersion: '1.4.2',
+      bootReason: 'crash',
+      retained: false,
+    });
+    expect(out[1]).toMatchObject({
+      header: { seq: 2, bootId: 'boot-a' },
+      pendingReversals: 3,
+      state: 'ready',
+      link: { hostUp: true },
+    });
     expect(out[2]).toMatchObject({ code: 'E101', severity: 'error', gap: 2, maskedPan: '400000******0002' });
     expect(typeof out[2]?.['receivedAt']).toBe('string');
-    expect(tail.stderr()).toMatch(/rejected bad-payload: health on pos\/v1\/shop-paris-01\/TERM0042\/health does not decode/);
+    expect(tail.stderr()).toMatch(
+      /rejected bad-payload: health on pos\/v1\/shop-paris-01\/TERM0042\/health does not decode/,
+    );
     expect(tail.child.exitCode).toBeNull();
     tail.child.kill('SIGTERM');
     expect(await tail.exited).toBe(0);
@@ -103,7 +129,8 @@ describe('pos-fleet alerts and watch', () => {
     await t.publish('event', encode.event({ seq: 3, sentAtMs: Date.now() }, { atMs: Date.now() }));
     await until(() => lines(alerts.stdout()).length === 1, 'one alert line');
     expect(lines(alerts.stdout())[0]).toMatch(
-      /^\d{4}-\d\d-\d\dT[\d:.]+Z RAISED  shop-paris-01\/TERM0042 host timeouts: 2 E101 events within 10 min \(limit 1\)$/);
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z RAISED {2}shop-paris-01\/TERM0042 host timeouts: 2 E101 events within 10 min \(limit 1\)$/,
+    );
   });
 
   it('watch redraws a plain table (no ANSI when piped) and shows the last will as OFFLINE', async () => {
@@ -112,11 +139,24 @@ describe('pos-fleet alerts and watch', () => {
     await subscribed(watch);
     const t = await terminal(url);
     await t.publish('state', encode.state({ seq: 1 }, true, 'connected'), { retain: true });
-    await t.publish('health', encode.health({ seq: 2 }, { pendingReversals: 2, storeAndForward: { depth: 4, totalMinor: 100, oldestAgeMs: 3_600_000 } }));
+    await t.publish(
+      'health',
+      encode.health(
+        { seq: 2 },
+        { pendingReversals: 2, storeAndForward: { depth: 4, totalMinor: 100, oldestAgeMs: 3_600_000 } },
+      ),
+    );
     await until(() => /TERM0042\s+HEALTHY/.test(watch.stdout()), 'healthy row');
-    const screen = watch.stdout().split('\n\n').filter((s) => s.includes('TERM0042 ')).at(-1) ?? '';
+    const screen =
+      watch
+        .stdout()
+        .split('\n\n')
+        .filter((s) => s.includes('TERM0042 '))
+        .at(-1) ?? '';
     expect(screen).toMatch(/TERMINAL\s+STATUS\s+SEEN\s+STATE\s+REV\s+SAF\s+LINK\s+ANOMALIES\s+GAPS\s+RESTARTS\s+WHY/);
-    expect(screen).toMatch(/shop-paris-01\/TERM0042\s+HEALTHY\s+\d+s ago\s+ready\s+2\s+4\/60m\s+host up 42ms\s+-\s+0\s+0\s+-/);
+    expect(screen).toMatch(
+      /shop-paris-01\/TERM0042\s+HEALTHY\s+\d+s ago\s+ready\s+2\s+4\/60m\s+host up 42ms\s+-\s+0\s+0\s+-/,
+    );
     t.vanish();
     await until(() => /TERM0042\s+OFFLINE.*connection lost/.test(watch.stdout()), 'offline row');
     expect(watch.stdout()).not.toContain('\x1b[');
@@ -131,21 +171,37 @@ describe('pos-fleet command', () => {
     t.client.on('message', (_topic, payload) => {
       const cmd = wire.Command.decode(payload);
       const ok = cmd.name !== wire.CommandName.COMMAND_NAME_UNLOCK;
-      void t.publish('cmd-result', encode.commandResult(
-        { seq: 1 }, cmd.commandId, cmd.name, ok, ok ? 0 : wire.CommandError.COMMAND_ERROR_NOT_ALLOWED, ok ? 'health sent' : 'remote unlock is disabled'));
+      void t.publish(
+        'cmd-result',
+        encode.commandResult(
+          { seq: 1 },
+          cmd.commandId,
+          cmd.name,
+          ok,
+          ok ? 0 : wire.CommandError.COMMAND_ERROR_NOT_ALLOWED,
+          ok ? 'health sent' : 'remote unlock is disabled',
+        ),
+      );
     });
     const ran = cli(['command', `${FLEET}/${TERMINAL}`, 'send-health', '--url', url]);
     expect(await ran.exited).toBe(0);
     expect(ran.stdout()).toBe(`${FLEET}/${TERMINAL} send-health: ok - health sent\n`);
     const refused = cli(['command', TERMINAL, 'unlock', '--fleet', FLEET, '--url', url, '--json']);
     expect(await refused.exited).toBe(1);
-    expect(JSON.parse(refused.stdout())).toMatchObject({ type: 'cmd-result', name: 'unlock', ok: false, error: 'not-allowed' });
+    expect(JSON.parse(refused.stdout())).toMatchObject({
+      type: 'cmd-result',
+      name: 'unlock',
+      ok: false,
+      error: 'not-allowed',
+    });
   });
 
   it('refuses an unknown command name and a missing fleet', async () => {
     const bad = cli(['command', TERMINAL, 'reboot']);
     expect(await bad.exited).toBe(1);
-    expect(bad.stderr()).toMatch(/'reboot' is invalid for argument 'name'. Allowed choices are run-self-test, send-health, rebirth, unlock/);
+    expect(bad.stderr()).toMatch(
+      /'reboot' is invalid for argument 'name'. Allowed choices are run-self-test, send-health, rebirth, unlock/,
+    );
     const noFleet = cli(['command', TERMINAL, 'rebirth']);
     expect(await noFleet.exited).toBe(1);
     expect(noFleet.stderr()).toMatch(/name the fleet with --fleet/);

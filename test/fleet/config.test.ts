@@ -17,7 +17,9 @@ function problems(fn: () => unknown): string[] {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(FleetConfigError);
-    return formatFleetConfigError(err as FleetConfigError).trimEnd().split('\n');
+    return formatFleetConfigError(err as FleetConfigError)
+      .trimEnd()
+      .split('\n');
   }
   throw new Error('expected a FleetConfigError');
 }
@@ -27,7 +29,11 @@ describe('fleet config', () => {
     const c = loadFleetConfig({ env: {} });
     expect(c).toMatchObject({
       mqtt: { url: 'mqtt://127.0.0.1:1883', protocolVersion: 4, clientId: null },
-      fleet: null, share: null, healthIntervalMs: 60_000, missedHealthFactor: 3, anomalyWindowMinutes: 15,
+      fleet: null,
+      share: null,
+      healthIntervalMs: 60_000,
+      missedHealthFactor: 3,
+      anomalyWindowMinutes: 15,
     });
     expect(c.alerts.rules.map((r) => r.type)).toEqual(['event-burst', 'unreachable', 'saf-age', 'pending-reversals']);
   });
@@ -36,12 +42,22 @@ describe('fleet config', () => {
     const c = loadFleetConfig({ path: join(repoRoot, 'config', 'fleet.example.json'), env: {} });
     expect(c.mqtt).toMatchObject({ url: 'mqtts://telemetry.example.net:8883', username: 'fleet-operator' });
     expect(c.healthIntervalByTerminal).toEqual({ 'shop-paris-01/TERM0042': 30_000 });
-    expect(c.alerts.rules[0]).toEqual({ type: 'event-burst', name: 'host timeouts', code: 'E101', moreThan: 5, withinMinutes: 10 });
+    expect(c.alerts.rules[0]).toEqual({
+      type: 'event-burst',
+      name: 'host timeouts',
+      code: 'E101',
+      moreThan: 5,
+      withinMinutes: 10,
+    });
   });
 
   it('lets --url/--fleet/--share and the password variable override the file', () => {
     const path = file('{ "mqtt": { "url": "mqtt://a:1883" }, "fleet": "x" }');
-    const c = loadFleetConfig({ path, env: { [PASSWORD_ENV]: 's3cret' }, overrides: { url: 'mqtts://b:8883', fleet: 'y', share: 'ops' } });
+    const c = loadFleetConfig({
+      path,
+      env: { [PASSWORD_ENV]: 's3cret' },
+      overrides: { url: 'mqtts://b:8883', fleet: 'y', share: 'ops' },
+    });
     expect([c.mqtt.url, c.mqtt.password, c.fleet, c.share]).toEqual(['mqtts://b:8883', 's3cret', 'y', 'ops']);
   });
 
@@ -85,9 +101,13 @@ describe('fleet config', () => {
     expect(problems(() => loadFleetConfig({ path: '/nonexistent/fleet.json', env: {} }))).toEqual([
       'config error: /nonexistent/fleet.json: expected a readable config file, found no such file',
     ]);
-    expect(problems(() => loadFleetConfig({ path: file('{ "fleet": "a", "fleet": "b" }'), env: {} }))[0]).toMatch(/duplicate key "fleet"/);
+    expect(problems(() => loadFleetConfig({ path: file('{ "fleet": "a", "fleet": "b" }'), env: {} }))[0]).toMatch(
+      /duplicate key "fleet"/,
+    );
     // Nesting deep enough to overflow a recursive reader is a config error, not a crash.
     const deep = file(`{ "x": ${'['.repeat(10_000)}${']'.repeat(10_000)} }`);
-    expect(problems(() => loadFleetConfig({ path: deep, env: {} }))).toEqual([`config error: ${deep}:1:71: expected at most 64 levels of nesting, found deeper nesting`]);
+    expect(problems(() => loadFleetConfig({ path: deep, env: {} }))).toEqual([
+      `config error: ${deep}:1:71: expected at most 64 levels of nesting, found deeper nesting`,
+    ]);
   });
 });

@@ -23,7 +23,11 @@ function decodeError(fn: () => unknown): TelemetryDecodeError {
 
 describe('topics', () => {
   it('parses pos/v1/<fleet>/<terminal>/<type>', () => {
-    expect(parseTopic('pos/v1/shop-1/TERM0001/health')).toEqual({ fleet: 'shop-1', terminalId: 'TERM0001', type: 'health' });
+    expect(parseTopic('pos/v1/shop-1/TERM0001/health')).toEqual({
+      fleet: 'shop-1',
+      terminalId: 'TERM0001',
+      type: 'health',
+    });
     expect(parseTopic('pos/v1/shop-1/TERM0001/cmd-result').type).toBe('cmd-result');
   });
 
@@ -55,69 +59,154 @@ describe('decoding every message type', () => {
 
   it('birth', () => {
     expect(decodeTelemetry(topic('birth'), encode.birth(h))).toEqual({
-      topic: topic('birth'), fleet: FLEET, terminalId: TERMINAL, type: 'birth', header,
-      firmwareVersion: '1.4.2', configVersion: 'cfg-7', capabilities: ['chip', 'contactless', 'printer'],
-      bootReason: 'crash', bootedAtMs: T0 - 5_000, model: 'PX-900', session: 1, healthIntervalMs: 60_000,
+      topic: topic('birth'),
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      type: 'birth',
+      header,
+      firmwareVersion: '1.4.2',
+      configVersion: 'cfg-7',
+      capabilities: ['chip', 'contactless', 'printer'],
+      bootReason: 'crash',
+      bootedAtMs: T0 - 5_000,
+      model: 'PX-900',
+      session: 1,
+      healthIntervalMs: 60_000,
     });
   });
 
   it('health, with longs as numbers and enums by name', () => {
-    const m = decodeTelemetry(topic('health'), encode.health(h, {
-      state: wire.OperationState.OPERATION_STATE_LOCKED,
+    const m = decodeTelemetry(
+      topic('health'),
+      encode.health(h, {
+        state: wire.OperationState.OPERATION_STATE_LOCKED,
+        lockReasons: ['repeated-anomalies'],
+        limitations: ['offline-only'],
+        pendingReversals: 2,
+        storeAndForward: { depth: 3, totalMinor: 4_500, oldestAgeMs: 7_200_000 },
+        components: [
+          {
+            component: 'printer',
+            status: wire.CheckStatus.CHECK_STATUS_FAULT,
+            code: 'paper-out',
+            detail: 'no paper',
+            durationMs: 5,
+          },
+        ],
+        anomalies: [{ key: 'E101', count: 4 }],
+        telemetryDropped: 9,
+        eventsDropped: 2,
+        outboxDepth: 4,
+      }),
+    );
+    expect(m).toMatchObject({
+      type: 'health',
+      header,
+      state: 'locked',
       lockReasons: ['repeated-anomalies'],
       limitations: ['offline-only'],
       pendingReversals: 2,
       storeAndForward: { depth: 3, totalMinor: 4_500, oldestAgeMs: 7_200_000 },
-      components: [{ component: 'printer', status: wire.CheckStatus.CHECK_STATUS_FAULT, code: 'paper-out', detail: 'no paper', durationMs: 5 }],
+      components: [{ component: 'printer', status: 'fault', code: 'paper-out', detail: 'no paper', durationMs: 5 }],
+      outcomes: [{ key: 'approved', count: 17 }],
       anomalies: [{ key: 'E101', count: 4 }],
+      link: { hostUp: true, networkUp: true, interface: 'eth0', signalDbm: 0, signalPercent: 0, hostRttMs: 42 },
+      resources: {
+        rssBytes: 80_000_000,
+        heapUsedBytes: 30_000_000,
+        cpuPercent: 1.5,
+        diskFreeBytes: 5_000_000_000,
+        uptimeS: 3600,
+      },
       telemetryDropped: 9,
       eventsDropped: 2,
       outboxDepth: 4,
-    }));
-    expect(m).toMatchObject({
-      type: 'health', header, state: 'locked', lockReasons: ['repeated-anomalies'], limitations: ['offline-only'],
-      pendingReversals: 2, storeAndForward: { depth: 3, totalMinor: 4_500, oldestAgeMs: 7_200_000 },
-      components: [{ component: 'printer', status: 'fault', code: 'paper-out', detail: 'no paper', durationMs: 5 }],
-      outcomes: [{ key: 'approved', count: 17 }], anomalies: [{ key: 'E101', count: 4 }],
-      link: { hostUp: true, networkUp: true, interface: 'eth0', signalDbm: 0, signalPercent: 0, hostRttMs: 42 },
-      resources: { rssBytes: 80_000_000, heapUsedBytes: 30_000_000, cpuPercent: 1.5, diskFreeBytes: 5_000_000_000, uptimeS: 3600 },
-      telemetryDropped: 9, eventsDropped: 2, outboxDepth: 4,
     });
     expect(typeof (m.type === 'health' && m.resources?.diskFreeBytes)).toBe('number');
   });
 
   it('health without link or resources reads them as null', () => {
     const m = decodeTelemetry(topic('health'), wire.Health.encode({ header: { ...header } }).finish());
-    expect(m).toMatchObject({ type: 'health', state: 'unspecified', link: null, resources: null, storeAndForward: { depth: 0 } });
+    expect(m).toMatchObject({
+      type: 'health',
+      state: 'unspecified',
+      link: null,
+      resources: null,
+      storeAndForward: { depth: 0 },
+    });
   });
 
   it('event', () => {
     expect(decodeTelemetry(topic('event'), encode.event(h))).toEqual({
-      topic: topic('event'), fleet: FLEET, terminalId: TERMINAL, type: 'event', header,
-      kind: 'anomaly', code: 'E101', name: 'host-timeout', severity: 'error', severityLevel: 3, atMs: T0, stan: 12,
-      amountMinor: 1250, currency: '978', maskedPan: '400000******0002', message: 'No answer from the acquirer', txnRef: 'T-1',
+      topic: topic('event'),
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      type: 'event',
+      header,
+      kind: 'anomaly',
+      code: 'E101',
+      name: 'host-timeout',
+      severity: 'error',
+      severityLevel: 3,
+      atMs: T0,
+      stan: 12,
+      amountMinor: 1250,
+      currency: '978',
+      maskedPan: '400000******0002',
+      message: 'No answer from the acquirer',
+      txnRef: 'T-1',
     });
   });
 
   it('state', () => {
     expect(decodeTelemetry(topic('state'), encode.state(h, false, 'connection lost', 3))).toMatchObject({
-      type: 'state', header, online: false, reason: 'connection lost', session: 3,
+      type: 'state',
+      header,
+      online: false,
+      reason: 'connection lost',
+      session: 3,
     });
   });
 
   it('command (no header) and command result', () => {
     expect(decodeTelemetry(topic('cmd'), encode.command('c-1', wire.CommandName.COMMAND_NAME_RUN_SELF_TEST))).toEqual({
-      topic: topic('cmd'), fleet: FLEET, terminalId: TERMINAL, type: 'cmd', commandId: 'c-1', name: 'run-self-test',
-      issuedAtMs: T0, issuedBy: 'ops@fleet',
+      topic: topic('cmd'),
+      fleet: FLEET,
+      terminalId: TERMINAL,
+      type: 'cmd',
+      commandId: 'c-1',
+      name: 'run-self-test',
+      issuedAtMs: T0,
+      issuedBy: 'ops@fleet',
     });
-    expect(decodeTelemetry(topic('cmd-result'), encode.commandResult(
-      h, 'c-1', wire.CommandName.COMMAND_NAME_UNLOCK, false, wire.CommandError.COMMAND_ERROR_NOT_ALLOWED, 'remote unlock disabled',
-    ))).toMatchObject({ type: 'cmd-result', header, commandId: 'c-1', name: 'unlock', ok: false, error: 'not-allowed', message: 'remote unlock disabled' });
+    expect(
+      decodeTelemetry(
+        topic('cmd-result'),
+        encode.commandResult(
+          h,
+          'c-1',
+          wire.CommandName.COMMAND_NAME_UNLOCK,
+          false,
+          wire.CommandError.COMMAND_ERROR_NOT_ALLOWED,
+          'remote unlock disabled',
+        ),
+      ),
+    ).toMatchObject({
+      type: 'cmd-result',
+      header,
+      commandId: 'c-1',
+      name: 'unlock',
+      ok: false,
+      error: 'not-allowed',
+      message: 'remote unlock disabled',
+    });
   });
 
   it('enum names come from the contract; a value from a newer contract keeps its number', () => {
     const selfTesting = wire.OperationState.OPERATION_STATE_SELF_TESTING;
-    expect(decodeTelemetry(topic('health'), encode.health(h, { state: selfTesting }))).toMatchObject({ state: 'self-testing' });
+    expect(decodeTelemetry(topic('health'), encode.health(h, { state: selfTesting }))).toMatchObject({
+      state: 'self-testing',
+    });
     const m = decodeTelemetry(topic('event'), encode.event(h, { severity: 9 as never }));
     expect(m).toMatchObject({ severity: 'unknown-9', severityLevel: 9 });
   });

@@ -27,7 +27,12 @@ function view(terminalId = TERMINAL) {
 }
 
 /** Header times follow the simulated clock, as a terminal with a good clock would stamp them. */
-const at = (seq: number, bootId = 'boot-a', terminalId = TERMINAL) => ({ seq, bootId, terminalId, sentAtMs: clock.now() });
+const at = (seq: number, bootId = 'boot-a', terminalId = TERMINAL) => ({
+  seq,
+  bootId,
+  terminalId,
+  sentAtMs: clock.now(),
+});
 
 beforeEach(() => {
   clock = new ManualClock(T0);
@@ -46,8 +51,12 @@ describe('online / offline', () => {
     const r = feed('state', encode.state({ seq: 0, sentAtMs: T0 }, false, 'connection lost'));
     expect(r).toMatchObject({ applied: true, disposition: 'untracked' });
     expect(view()).toMatchObject({
-      connection: 'offline', status: 'offline', offlineReason: 'connection lost', reasons: ['connection lost'],
-      connectionSince: T0 + 10_000, unreachableSince: T0 + 10_000,
+      connection: 'offline',
+      status: 'offline',
+      offlineReason: 'connection lost',
+      reasons: ['connection lost'],
+      connectionSince: T0 + 10_000,
+      unreachableSince: T0 + 10_000,
     });
     expect(view().sequence).toMatchObject({ gaps: 0, duplicates: 0, lastSeq: 3 });
   });
@@ -114,7 +123,9 @@ describe('silence', () => {
     feed('birth', encode.birth(at(1), { healthIntervalMs: 10_000 }));
     feed('health', encode.health(at(1, 'boot-a', 'T2')), {}, 'T2');
     feed('health', encode.health(at(1, 'boot-a', 'T3')), {}, 'T3');
-    expect([view().healthIntervalMs, view('T2').healthIntervalMs, view('T3').healthIntervalMs]).toEqual([10_000, 20_000, 60_000]);
+    expect([view().healthIntervalMs, view('T2').healthIntervalMs, view('T3').healthIntervalMs]).toEqual([
+      10_000, 20_000, 60_000,
+    ]);
     await clock.advance(30_000);
     expect([view().status, view('T2').status, view('T3').status]).toEqual(['silent', 'healthy', 'healthy']);
     await clock.advance(30_000);
@@ -152,7 +163,10 @@ describe('boots and sequence numbers', () => {
   it('a late message from the previous boot is stale: the old will does not take the new boot offline', () => {
     feed('health', encode.health(at(1)));
     feed('birth', encode.birth(at(1, 'boot-b')));
-    expect(feed('state', encode.state({ seq: 0, bootId: 'boot-a' }, false, 'connection lost'))).toMatchObject({ applied: false, disposition: 'stale-boot' });
+    expect(feed('state', encode.state({ seq: 0, bootId: 'boot-a' }, false, 'connection lost'))).toMatchObject({
+      applied: false,
+      disposition: 'stale-boot',
+    });
     expect(view()).toMatchObject({ connection: 'online', restarts: 1, bootId: 'boot-b' });
   });
 
@@ -162,7 +176,10 @@ describe('boots and sequence numbers', () => {
     const r = feed('event', encode.event(at(6)));
     expect(r).toMatchObject({ applied: true, disposition: 'gap', gap: 3 });
     expect(view().sequence).toMatchObject({
-      lastSeq: 6, gaps: 1, missing: 3, lastGap: { afterSeq: 2, seq: 6, missing: 3, bootId: 'boot-a', at: T0 },
+      lastSeq: 6,
+      gaps: 1,
+      missing: 3,
+      lastGap: { afterSeq: 2, seq: 6, missing: 3, bootId: 'boot-a', at: T0 },
     });
     expect(feed('health', encode.health(at(4), { pendingReversals: 9 })).disposition).toBe('out-of-order');
     expect(view().sequence).toMatchObject({ gaps: 1, missing: 2, outOfOrder: 1 });
@@ -203,7 +220,10 @@ describe('anomalies and status', () => {
     feed('health', encode.health(at(4)));
     feed('event', encode.event(at(5), { severity: wire.Severity.SEVERITY_ERROR, code: 'E101' }));
     expect(view()).toMatchObject({ status: 'anomalous', reasons: ['E302', 'E101'] });
-    expect(view().anomalies.map((a) => [a.code, a.severity, a.at])).toEqual([['E302', 'warning', T0], ['E101', 'error', T0 + 5 * MIN]]);
+    expect(view().anomalies.map((a) => [a.code, a.severity, a.at])).toEqual([
+      ['E302', 'warning', T0],
+      ['E101', 'error', T0 + 5 * MIN],
+    ]);
     await clock.advance(10 * MIN);
     feed('health', encode.health(at(6)));
     expect(view()).toMatchObject({ status: 'anomalous', reasons: ['E101'] });
@@ -219,7 +239,10 @@ describe('anomalies and status', () => {
     await clock.advance(30 * MIN);
     // Created 20 minutes ago (terminal time) while the broker was away, delivered now.
     const createdAt = clock.now() + skew - 20 * MIN;
-    const r = feed('event', encode.event({ seq: 2, sentAtMs: createdAt }, { atMs: createdAt, severity: wire.Severity.SEVERITY_ERROR }));
+    const r = feed(
+      'event',
+      encode.event({ seq: 2, sentAtMs: createdAt }, { atMs: createdAt, severity: wire.Severity.SEVERITY_ERROR }),
+    );
     expect(r.eventAt).toBe(clock.now() - 20 * MIN);
     expect(view().status).toBe('healthy');
     // A live one is anomalous at once.
@@ -234,9 +257,16 @@ describe('anomalies and status', () => {
     expect(view()).toMatchObject({ status: 'degraded', reasons: ['offline-only'] });
     feed('health', encode.health(at(2), { link: { hostUp: false, networkUp: true } }));
     expect(view()).toMatchObject({ status: 'degraded', reasons: ['host down'] });
-    feed('health', encode.health(at(3), { components: [{ component: 'printer', status: wire.CheckStatus.CHECK_STATUS_FAULT, code: 'paper-out' }] }));
+    feed(
+      'health',
+      encode.health(at(3), {
+        components: [{ component: 'printer', status: wire.CheckStatus.CHECK_STATUS_FAULT, code: 'paper-out' }],
+      }),
+    );
     expect(view()).toMatchObject({ status: 'degraded', reasons: ['printer paper-out'] });
-    expect(view().health?.problems).toEqual([{ component: 'printer', status: 'fault', code: 'paper-out', detail: '', durationMs: 0 }]);
+    expect(view().health?.problems).toEqual([
+      { component: 'printer', status: 'fault', code: 'paper-out', detail: '', durationMs: 0 },
+    ]);
     feed('event', encode.event(at(4)));
     expect(view().status).toBe('anomalous');
     feed('health', encode.health(at(5), { state: LOCKED, lockReasons: ['card-testing'] }));
@@ -248,14 +278,24 @@ describe('anomalies and status', () => {
   });
 
   it('keeps the latest Health summary and ages the store-and-forward queue between reports', async () => {
-    feed('health', encode.health(at(1), {
-      pendingReversals: 2, storeAndForward: { depth: 3, totalMinor: 4_500, oldestAgeMs: 30 * MIN }, telemetryDropped: 4,
-    }));
+    feed(
+      'health',
+      encode.health(at(1), {
+        pendingReversals: 2,
+        storeAndForward: { depth: 3, totalMinor: 4_500, oldestAgeMs: 30 * MIN },
+        telemetryDropped: 4,
+      }),
+    );
     await clock.advance(10 * MIN);
     expect(view().health).toMatchObject({
-      receivedAt: T0, seq: 1, state: 'ready', pendingReversals: 2,
+      receivedAt: T0,
+      seq: 1,
+      state: 'ready',
+      pendingReversals: 2,
       storeAndForward: { depth: 3, totalMinor: 4_500, oldestAgeMs: 30 * MIN, oldestAgeNowMs: 40 * MIN },
-      link: { hostUp: true, hostRttMs: 42 }, resources: { uptimeS: 3600 }, telemetryDropped: 4,
+      link: { hostUp: true, hostRttMs: 42 },
+      resources: { uptimeS: 3600 },
+      telemetryDropped: 4,
     });
     expect(view().lastSeenAt).toBe(T0);
   });

@@ -41,35 +41,66 @@ export function topic(type: string, terminalId = TERMINAL, fleet = FLEET): strin
 
 export const encode = {
   birth: (h: HeaderFields, extra: Partial<Parameters<typeof wire.Birth.create>[0]> = {}) =>
-    wire.Birth.encode(wire.Birth.create({
-      header: header(h), firmwareVersion: '1.4.2', configVersion: 'cfg-7', capabilities: ['chip', 'contactless', 'printer'],
-      bootReason: wire.BootReason.BOOT_REASON_CRASH, bootedAtMs: T0 - 5_000, model: 'PX-900', session: 1,
-      healthIntervalMs: 60_000, ...extra,
-    })).finish(),
+    wire.Birth.encode(
+      wire.Birth.create({
+        header: header(h),
+        firmwareVersion: '1.4.2',
+        configVersion: 'cfg-7',
+        capabilities: ['chip', 'contactless', 'printer'],
+        bootReason: wire.BootReason.BOOT_REASON_CRASH,
+        bootedAtMs: T0 - 5_000,
+        model: 'PX-900',
+        session: 1,
+        healthIntervalMs: 60_000,
+        ...extra,
+      }),
+    ).finish(),
   health: (h: HeaderFields, extra: Partial<Parameters<typeof wire.Health.create>[0]> = {}) =>
-    wire.Health.encode(wire.Health.create({
-      header: header(h),
-      state: wire.OperationState.OPERATION_STATE_READY,
-      components: [{ component: 'printer', status: wire.CheckStatus.CHECK_STATUS_OK, durationMs: 12 }],
-      pendingReversals: 0,
-      storeAndForward: { depth: 0, totalMinor: 0, oldestAgeMs: 0 },
-      outcomes: [{ key: 'approved', count: 17 }],
-      link: { hostUp: true, networkUp: true, interface: 'eth0', hostRttMs: 42 },
-      resources: { rssBytes: 80_000_000, heapUsedBytes: 30_000_000, cpuPercent: 1.5, diskFreeBytes: 5_000_000_000, uptimeS: 3600 },
-      ...extra,
-    })).finish(),
+    wire.Health.encode(
+      wire.Health.create({
+        header: header(h),
+        state: wire.OperationState.OPERATION_STATE_READY,
+        components: [{ component: 'printer', status: wire.CheckStatus.CHECK_STATUS_OK, durationMs: 12 }],
+        pendingReversals: 0,
+        storeAndForward: { depth: 0, totalMinor: 0, oldestAgeMs: 0 },
+        outcomes: [{ key: 'approved', count: 17 }],
+        link: { hostUp: true, networkUp: true, interface: 'eth0', hostRttMs: 42 },
+        resources: {
+          rssBytes: 80_000_000,
+          heapUsedBytes: 30_000_000,
+          cpuPercent: 1.5,
+          diskFreeBytes: 5_000_000_000,
+          uptimeS: 3600,
+        },
+        ...extra,
+      }),
+    ).finish(),
   event: (h: HeaderFields, extra: Partial<Parameters<typeof wire.Event.create>[0]> = {}) =>
-    wire.Event.encode(wire.Event.create({
-      header: header(h), kind: 'anomaly', code: 'E101', name: 'host-timeout', severity: wire.Severity.SEVERITY_ERROR,
-      atMs: h.sentAtMs ?? T0, stan: 12, amountMinor: 1250, currency: '978', maskedPan: '400000******0002',
-      message: 'No answer from the acquirer', txnRef: 'T-1', ...extra,
-    })).finish(),
+    wire.Event.encode(
+      wire.Event.create({
+        header: header(h),
+        kind: 'anomaly',
+        code: 'E101',
+        name: 'host-timeout',
+        severity: wire.Severity.SEVERITY_ERROR,
+        atMs: h.sentAtMs ?? T0,
+        stan: 12,
+        amountMinor: 1250,
+        currency: '978',
+        maskedPan: '400000******0002',
+        message: 'No answer from the acquirer',
+        txnRef: 'T-1',
+        ...extra,
+      }),
+    ).finish(),
   state: (h: HeaderFields, online: boolean, reason = '', session = 1) =>
     wire.State.encode(wire.State.create({ header: header(h), online, reason, session })).finish(),
   command: (commandId: string, name: number) =>
     wire.Command.encode(wire.Command.create({ commandId, name, issuedAtMs: T0, issuedBy: 'ops@fleet' })).finish(),
   commandResult: (h: HeaderFields, commandId: string, name: number, ok: boolean, error = 0, message = '') =>
-    wire.CommandResult.encode(wire.CommandResult.create({ header: header(h), commandId, name, ok, error, message })).finish(),
+    wire.CommandResult.encode(
+      wire.CommandResult.create({ header: header(h), commandId, name, ok, error, message }),
+    ).finish(),
 };
 
 // ---- waiting ---------------------------------------------------------------------------------------------------
@@ -126,8 +157,15 @@ export async function startMosquitto(): Promise<TestBroker> {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     let exited = false;
-    const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-    child.once('error', () => { exited = true; });
+    const exit = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        exited = true;
+        resolve();
+      }),
+    );
+    child.once('error', () => {
+      exited = true;
+    });
     const stop = async (): Promise<void> => {
       if (!exited) {
         child.kill('SIGTERM');
@@ -136,11 +174,13 @@ export async function startMosquitto(): Promise<TestBroker> {
       rmSync(dir, { recursive: true, force: true });
     };
     const started = Date.now();
-    while (!exited && Date.now() - started < 5_000 && !(await accepts(port))) await new Promise((r) => setTimeout(r, 20));
+    while (!exited && Date.now() - started < 5_000 && !(await accepts(port)))
+      await new Promise((r) => setTimeout(r, 20));
     if (!exited && (await accepts(port))) return { url: `mqtt://127.0.0.1:${port}`, port, stop };
     await stop();
     // Another process took the port between our probe and mosquitto's bind: try another.
-    if (attempt >= 3) throw new Error(`mosquitto did not start (${mosquittoBinary()}): ${stderr.trim() || 'no output'}`);
+    if (attempt >= 3)
+      throw new Error(`mosquitto did not start (${mosquittoBinary()}): ${stderr.trim() || 'no output'}`);
   }
 }
 
@@ -171,7 +211,10 @@ export interface FakeTerminal {
 }
 
 /** Connects like a terminal: clean session, last will = retained State{online:false} on its state topic. */
-export async function fakeTerminal(url: string, opts: { terminalId?: string; bootId?: string; session?: number } = {}): Promise<FakeTerminal> {
+export async function fakeTerminal(
+  url: string,
+  opts: { terminalId?: string; bootId?: string; session?: number } = {},
+): Promise<FakeTerminal> {
   const terminalId = opts.terminalId ?? TERMINAL;
   const options: IClientOptions = {
     clientId: `terminal-${terminalId}-${Math.random().toString(16).slice(2, 8)}`,
@@ -180,7 +223,14 @@ export async function fakeTerminal(url: string, opts: { terminalId?: string; boo
     will: {
       topic: topic('state', terminalId),
       // As the contract says: the will is written at connect time, with seq 0 and the connection's session.
-      payload: Buffer.from(encode.state({ terminalId, bootId: opts.bootId ?? 'boot-a', seq: 0 }, false, 'connection lost', opts.session ?? 1)),
+      payload: Buffer.from(
+        encode.state(
+          { terminalId, bootId: opts.bootId ?? 'boot-a', seq: 0 },
+          false,
+          'connection lost',
+          opts.session ?? 1,
+        ),
+      ),
       qos: 1,
       retain: true,
     },
@@ -190,7 +240,10 @@ export async function fakeTerminal(url: string, opts: { terminalId?: string; boo
   return {
     client,
     publish: async (type, payload, p = {}) => {
-      await client.publishAsync(topic(type, p.terminalId ?? terminalId), Buffer.from(payload), { qos: 1, retain: p.retain ?? false });
+      await client.publishAsync(topic(type, p.terminalId ?? terminalId), Buffer.from(payload), {
+        qos: 1,
+        retain: p.retain ?? false,
+      });
     },
     vanish: () => client.stream.destroy(),
     /** A clean stop: DISCONNECT first, so the broker discards the will. */

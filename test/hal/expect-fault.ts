@@ -26,8 +26,12 @@ export async function expectFault(
 export function track<T>(promise: Promise<T>): { readonly settled: boolean; promise: Promise<T> } {
   const state = { settled: false, promise };
   promise.then(
-    () => { state.settled = true; },
-    () => { state.settled = true; },
+    () => {
+      state.settled = true;
+    },
+    () => {
+      state.settled = true;
+    },
   );
   return state;
 }

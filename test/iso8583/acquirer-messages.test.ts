@@ -15,7 +15,16 @@ import { CardVault } from '../../src/durability/card-vault.js';
 import { posEntryMode } from '../../src/durability/entry-mode.js';
 import { Forwarder } from '../../src/durability/forwarder.js';
 import type { AcquirerClient, HostReply } from '../../src/acquirer/acquirer-client.js';
-import { buildEcho, buildFinancialRequest, buildResponse, pack, PROCESSING_CODE, REVERSAL_REASON, unpack, type IsoMessage } from '../../src/iso8583/index.js';
+import {
+  buildEcho,
+  buildFinancialRequest,
+  buildResponse,
+  pack,
+  PROCESSING_CODE,
+  REVERSAL_REASON,
+  unpack,
+  type IsoMessage,
+} from '../../src/iso8583/index.js';
 import { Journal } from '../../src/journal/index.js';
 import { SensitiveCard } from '../../src/card/sensitive-card.js';
 import { testCard } from '../../src/card/test-cards.js';
@@ -34,7 +43,13 @@ class WireAcquirer {
   async send(request: IsoMessage): Promise<HostReply> {
     this.wire.push(pack(request));
     const response = buildResponse(request, { responseCode: '00' });
-    return { mti: response.mti, stan: Number(request.fields[11]), terminalId: 'TERM0001', responseCode: '00', message: response };
+    return {
+      mti: response.mti,
+      stan: Number(request.fields[11]),
+      terminalId: 'TERM0001',
+      responseCode: '00',
+      message: response,
+    };
   }
 }
 
@@ -46,8 +61,15 @@ function rig() {
   const vault = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'saf.key'), { createIfMissing: true });
   const acquirer = new WireAcquirer();
   const forwarder = new Forwarder({
-    journal, acquirer: acquirer as unknown as AcquirerClient, vault, clock, log, anomalies,
-    backoff: { initialDelayMs: 1000, maxDelayMs: 8000 }, intervalMs: 60_000, responseTimeoutMs: 30_000,
+    journal,
+    acquirer: acquirer as unknown as AcquirerClient,
+    vault,
+    clock,
+    log,
+    anomalies,
+    backoff: { initialDelayMs: 1000, maxDelayMs: 8000 },
+    intervalMs: 60_000,
+    responseTimeoutMs: 30_000,
   });
   return { clock, journal, vault, acquirer, forwarder };
 }
@@ -63,9 +85,19 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
       const { clock, journal, vault, acquirer, forwarder } = rig();
       journal.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1234, currency: '978' });
       journal.armReversal({
-        txnRef: 't1', stan: 42, originalMti: '0200', processingCode: '000000', amount: 1234, currency: '978', transmittedAt: SALE_AT,
-        terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', maskedPan: '476173******0010', posEntryMode: '052',
-        acquiringInstitutionId: ACQUIRER, forwardingInstitutionId: FORWARDER,
+        txnRef: 't1',
+        stan: 42,
+        originalMti: '0200',
+        processingCode: '000000',
+        amount: 1234,
+        currency: '978',
+        transmittedAt: SALE_AT,
+        terminalId: 'TERM0001',
+        merchantId: 'MERCHANT0000001',
+        maskedPan: '476173******0010',
+        posEntryMode: '052',
+        acquiringInstitutionId: ACQUIRER,
+        forwardingInstitutionId: FORWARDER,
         cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 't1'),
       });
       journal.markReversalPending('t1', 'no answer', { reasonCode: code });
@@ -92,11 +124,22 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
 
   it('without configured ids: no field 32/33 and zeros in field 90; an unreadable blob still sends the reversal', async () => {
     const { clock, journal, acquirer, forwarder } = rig();
-    const other = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'other.key'), { createIfMissing: true });
+    const other = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'other.key'), {
+      createIfMissing: true,
+    });
     journal.beginTransaction({ txnRef: 't2', kind: 'sale', amount: 500, currency: '978' });
     journal.armReversal({
-      txnRef: 't2', stan: 7, originalMti: '0200', processingCode: '000000', amount: 500, currency: '978', transmittedAt: SALE_AT,
-      terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', posEntryMode: '072', cardBlob: other.seal({ pan: PAN, expiry: '2812', entryMode: 'contactless' }, 't2'),
+      txnRef: 't2',
+      stan: 7,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 500,
+      currency: '978',
+      transmittedAt: SALE_AT,
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+      posEntryMode: '072',
+      cardBlob: other.seal({ pan: PAN, expiry: '2812', entryMode: 'contactless' }, 't2'),
     });
     journal.markReversalPending('t2', 'crashed');
     await clock.advance(1000);
@@ -113,17 +156,29 @@ describe('the sealed card of a reversal row', () => {
   const arm = (journal: Journal, txnRef: string, cardBlob: Buffer) => {
     journal.beginTransaction({ txnRef, kind: 'sale', amount: 1, currency: '978' });
     return journal.armReversal({
-      txnRef, stan: 3, originalMti: '0200', processingCode: '000000', amount: 1, currency: '978', transmittedAt: SALE_AT,
-      terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', cardBlob,
+      txnRef,
+      stan: 3,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 1,
+      currency: '978',
+      transmittedAt: SALE_AT,
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+      cardBlob,
     });
   };
 
   it('is erased when the answer clears the reversal, and a clear PAN is never taken for a blob', () => {
     const { journal, vault } = rig();
-    expect(Buffer.isBuffer(arm(journal, 'c1', vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'c1')).cardBlob)).toBe(true);
+    expect(
+      Buffer.isBuffer(arm(journal, 'c1', vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'c1')).cardBlob),
+    ).toBe(true);
     journal.recordAuthorization('c1', 'authorized', { stan: 3, responseCode: '05' });
     expect(journal.reversalFor('c1')).toMatchObject({ state: 'cleared', cardBlob: null });
-    expect(() => arm(journal, 'c2', Buffer.from(JSON.stringify({ pan: PAN, expiry: '2812' })))).toThrow(/card-data|clear card data/);
+    expect(() => arm(journal, 'c2', Buffer.from(JSON.stringify({ pan: PAN, expiry: '2812' })))).toThrow(
+      /card-data|clear card data/,
+    );
     expect(journal.reversalFor('c2')).toBeUndefined();
   });
 });
@@ -132,11 +187,26 @@ describe('advice (0220)', () => {
   it("field 7 is the advice's own transmission time; fields 12/13 and 22 stay those of the sale", async () => {
     const { clock, journal, vault, acquirer, forwarder } = rig();
     journal.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 900, currency: '978' });
-    journal.recordOfflineApproval('o1', 'offline-approved', { stan: 9, responseCode: 'Y1', approvalCode: 'Y10009', outcome: 'offline-approved' }, {
-      stan: 9, processingCode: '000000', amount: 900, currency: '978', approvalCode: 'Y10009', entryMode: 'chip', maskedPan: '476173******0010',
-      transmittedAt: SALE_AT, terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', posEntryMode: '051', acquiringInstitutionId: ACQUIRER,
-      cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'o1'),
-    });
+    journal.recordOfflineApproval(
+      'o1',
+      'offline-approved',
+      { stan: 9, responseCode: 'Y1', approvalCode: 'Y10009', outcome: 'offline-approved' },
+      {
+        stan: 9,
+        processingCode: '000000',
+        amount: 900,
+        currency: '978',
+        approvalCode: 'Y10009',
+        entryMode: 'chip',
+        maskedPan: '476173******0010',
+        transmittedAt: SALE_AT,
+        terminalId: 'TERM0001',
+        merchantId: 'MERCHANT0000001',
+        posEntryMode: '051',
+        acquiringInstitutionId: ACQUIRER,
+        cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'o1'),
+      },
+    );
     await clock.advance(3 * 3600_000);
     await forwarder.drain();
     const d = decode1987(acquirer.wire[0]!);
@@ -150,7 +220,11 @@ describe('advice (0220)', () => {
 
 describe("field 22's PIN digit tells the truth about the hardware", () => {
   const cases = [
-    ['chip', '05'], ['contactless', '07'], ['swipe', '90'], ['fallback-swipe', '80'], ['manual', '01'],
+    ['chip', '05'],
+    ['contactless', '07'],
+    ['swipe', '90'],
+    ['fallback-swipe', '80'],
+    ['manual', '01'],
   ] as const;
   for (const [entryMode, pan] of cases) {
     it(`${entryMode}: ${pan}2 without a PIN pad, ${pan}1 with one`, () => {
@@ -166,7 +240,16 @@ describe("field 22's PIN digit tells the truth about the hardware", () => {
     const plain = decode1987(pack(buildFinancialRequest(financialRequestFor(input, 1, identity, new Date(SALE_AT)))));
     expect(text(plain, 22)).toBe('052');
     expect(plain.fields.has(32)).toBe(false);
-    const withPad = decode1987(pack(buildFinancialRequest(financialRequestFor(input, 1, identity, new Date(SALE_AT), { pinPad: true, acquiringInstitutionId: ACQUIRER }))));
+    const withPad = decode1987(
+      pack(
+        buildFinancialRequest(
+          financialRequestFor(input, 1, identity, new Date(SALE_AT), {
+            pinPad: true,
+            acquiringInstitutionId: ACQUIRER,
+          }),
+        ),
+      ),
+    );
     expect(text(withPad, 22)).toBe('051');
     expect(text(withPad, 32)).toBe(ACQUIRER);
   });
@@ -176,11 +259,21 @@ describe('void (0200, processing code 02)', () => {
   it('names its original by RRN (37), approval code (38) and field 90 (MTI, STAN, date-time, institution ids)', () => {
     const card = new SensitiveCard(testCard('visa')!);
     const original = {
-      txnRef: 's1', stan: 77, amount: 2500, currency: '978', approvalCode: 'A12345', rrn: '000000000077', requestMti: '0200', transmittedAt: SALE_AT,
+      txnRef: 's1',
+      stan: 77,
+      amount: 2500,
+      currency: '978',
+      approvalCode: 'A12345',
+      rrn: '000000000077',
+      requestMti: '0200',
+      transmittedAt: SALE_AT,
     };
     const fields = financialRequestFor(
       { txnRef: 'v1', kind: 'void', amount: 2500, currency: '978', card, original },
-      78, { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' }, new Date(SALE_AT + 600_000), { pinPad: false, acquiringInstitutionId: ACQUIRER },
+      78,
+      { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' },
+      new Date(SALE_AT + 600_000),
+      { pinPad: false, acquiringInstitutionId: ACQUIRER },
     );
     const d = decode1987(pack(buildFinancialRequest(fields)));
     expect(text(d, 3)).toBe(PROCESSING_CODE.void);
@@ -192,8 +285,24 @@ describe('void (0200, processing code 02)', () => {
 
   it('an offline-approved original is named by its 0220', () => {
     const fields = financialRequestFor(
-      { txnRef: 'v2', kind: 'void', amount: 900, currency: '978', original: { txnRef: 'o1', stan: 9, amount: 900, currency: '978', approvalCode: 'Y10009', requestMti: '0220', transmittedAt: SALE_AT } },
-      10, { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' }, new Date(SALE_AT),
+      {
+        txnRef: 'v2',
+        kind: 'void',
+        amount: 900,
+        currency: '978',
+        original: {
+          txnRef: 'o1',
+          stan: 9,
+          amount: 900,
+          currency: '978',
+          approvalCode: 'Y10009',
+          requestMti: '0220',
+          transmittedAt: SALE_AT,
+        },
+      },
+      10,
+      { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' },
+      new Date(SALE_AT),
     );
     const d = decode1987(pack(buildFinancialRequest(fields)));
     expect(text(d, 90)?.slice(0, 10)).toBe('0220000009');
@@ -202,8 +311,16 @@ describe('void (0200, processing code 02)', () => {
 
   it('a sale journaled before its time was kept: 37 and 38 still name it, field 90 is left out rather than guessed', () => {
     const fields = financialRequestFor(
-      { txnRef: 'v3', kind: 'void', amount: 100, currency: '978', original: { txnRef: 'old', stan: 3, amount: 100, currency: '978', approvalCode: 'A00003', rrn: '000000000003' } },
-      11, { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' }, new Date(SALE_AT),
+      {
+        txnRef: 'v3',
+        kind: 'void',
+        amount: 100,
+        currency: '978',
+        original: { txnRef: 'old', stan: 3, amount: 100, currency: '978', approvalCode: 'A00003', rrn: '000000000003' },
+      },
+      11,
+      { terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' },
+      new Date(SALE_AT),
     );
     const d = decode1987(pack(buildFinancialRequest(fields)));
     expect([text(d, 37), text(d, 38), d.fields.has(90)]).toEqual(['000000000003', 'A00003', false]);
@@ -212,15 +329,49 @@ describe('void (0200, processing code 02)', () => {
   it('the journal keeps what a void needs: request MTI and transmission time of each sale', () => {
     const { journal, vault } = rig();
     journal.beginTransaction({ txnRef: 'a', kind: 'sale', amount: 1, currency: '978' });
-    journal.armReversal({ txnRef: 'a', stan: 1, originalMti: '0200', processingCode: '000000', amount: 1, currency: '978', transmittedAt: SALE_AT, terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' });
-    journal.recordAuthorization('a', 'authorized', { stan: 1, responseCode: '00', approvalCode: 'A00001', rrn: '000000000001' });
-    expect(journal.getTransaction('a')).toMatchObject({ requestMti: '0200', transmittedAt: SALE_AT, rrn: '000000000001', approvalCode: 'A00001' });
+    journal.armReversal({
+      txnRef: 'a',
+      stan: 1,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 1,
+      currency: '978',
+      transmittedAt: SALE_AT,
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+    });
+    journal.recordAuthorization('a', 'authorized', {
+      stan: 1,
+      responseCode: '00',
+      approvalCode: 'A00001',
+      rrn: '000000000001',
+    });
+    expect(journal.getTransaction('a')).toMatchObject({
+      requestMti: '0200',
+      transmittedAt: SALE_AT,
+      rrn: '000000000001',
+      approvalCode: 'A00001',
+    });
     expect(journal.reversalFor('a')).toMatchObject({ state: 'cleared', cardBlob: null });
     journal.beginTransaction({ txnRef: 'b', kind: 'sale', amount: 1, currency: '978' });
-    journal.recordOfflineApproval('b', 'offline-approved', { stan: 2 }, {
-      stan: 2, processingCode: '000000', amount: 1, currency: '978', approvalCode: 'Y10002', entryMode: 'chip', maskedPan: '476173******0010',
-      transmittedAt: SALE_AT + 5, terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'b'),
-    });
+    journal.recordOfflineApproval(
+      'b',
+      'offline-approved',
+      { stan: 2 },
+      {
+        stan: 2,
+        processingCode: '000000',
+        amount: 1,
+        currency: '978',
+        approvalCode: 'Y10002',
+        entryMode: 'chip',
+        maskedPan: '476173******0010',
+        transmittedAt: SALE_AT + 5,
+        terminalId: 'TERM0001',
+        merchantId: 'MERCHANT0000001',
+        cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'b'),
+      },
+    );
     expect(journal.getTransaction('b')).toMatchObject({ requestMti: '0220', transmittedAt: SALE_AT + 5 });
   });
 });

@@ -58,7 +58,10 @@ describe('codec properties', () => {
       fc.assert(
         fc.property(
           fc.uint8Array({ minLength: 8, maxLength: 16 }),
-          fc.oneof(fc.array(digitByte, { maxLength: 300 }), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 })),
+          fc.oneof(
+            fc.array(digitByte, { maxLength: 300 }),
+            fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 }),
+          ),
           (bitmaps, tail) => checkFrame(Buffer.concat([Buffer.from('0200'), bitmaps, Buffer.from(tail)])),
         ),
         { numRuns: 20_000 },

@@ -94,9 +94,7 @@ const ECHO_MAC: IsoMessage = {
   mti: '0800',
   fields: { 70: '301', 128: new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0x03]) },
 };
-const ECHO_MAC_BYTES = hex(
-  '30383030' + '8000000000000000' + '0400000000000001' + '333031' + 'deadbeef00010203',
-);
+const ECHO_MAC_BYTES = hex('30383030' + '8000000000000000' + '0400000000000001' + '333031' + 'deadbeef00010203');
 
 describe('known byte vectors', () => {
   it.each([
@@ -293,9 +291,17 @@ describe('pack rejects invalid messages', () => {
       offset: 22,
     });
     expect(err.message).toBe("field 4 at offset 22: non-numeric character 'a' in numeric field");
-    expectIsoError(() => pack({ mti: '0200', fields: { 41: 'TÉRM0001' } }), { code: 'bad-format', field: 41, offset: 13 });
+    expectIsoError(() => pack({ mti: '0200', fields: { 41: 'TÉRM0001' } }), {
+      code: 'bad-format',
+      field: 41,
+      offset: 13,
+    });
     expectIsoError(() => pack({ mti: '0200', fields: { 39: '0_' } }), { code: 'bad-format', field: 39, offset: 13 });
-    expectIsoError(() => pack({ mti: '0200', fields: { 35: '4761^2512' } }), { code: 'bad-format', field: 35, offset: 18 });
+    expectIsoError(() => pack({ mti: '0200', fields: { 35: '4761^2512' } }), {
+      code: 'bad-format',
+      field: 35,
+      offset: 18,
+    });
     expectIsoError(() => pack({ mti: '0200', fields: { 28: '+150' } }), { code: 'bad-format', field: 28, offset: 12 });
     expectIsoError(() => pack({ mti: '0200', fields: { 28: '' } }), { code: 'bad-format', field: 28, offset: 12 });
   });

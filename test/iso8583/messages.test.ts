@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Iso8583Error,
   MTI,
@@ -99,7 +99,11 @@ describe('financial request (0200)', () => {
   it('omits absent optional data and carries a void original STAN in field 62', () => {
     const { pan: _pan, expiry: _expiry, track2: _track2, iccData: _icc, ...bare } = PURCHASE;
     const msg = buildFinancialRequest({ ...bare, processingCode: PROCESSING_CODE.void, originalStan: 77 });
-    expect(Object.keys(msg.fields).map(Number).sort((a, b) => a - b)).toEqual([3, 4, 7, 11, 12, 13, 22, 25, 41, 42, 49, 62]);
+    expect(
+      Object.keys(msg.fields)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([3, 4, 7, 11, 12, 13, 22, 25, 41, 42, 49, 62]);
     expect(msg.fields[3]).toBe('020000');
     expect(msg.fields[62]).toBe('000077');
     expect(wire(msg)).toEqual(msg);
@@ -205,7 +209,10 @@ describe('responses', () => {
 
   it('echoes field 90 of a reversal and can restamp field 7', () => {
     const request = buildReversal(PURCHASE, { repeat: true, transmittedAt: LATER });
-    const res = buildResponse(request, { responseCode: '00', transmittedAt: new Date(Date.UTC(2026, 5, 12, 14, 31, 1)) });
+    const res = buildResponse(request, {
+      responseCode: '00',
+      transmittedAt: new Date(Date.UTC(2026, 5, 12, 14, 31, 1)),
+    });
     expect(res.mti).toBe('0410');
     expect(res.fields[90]).toBe(request.fields[90]);
     expect(res.fields[7]).toBe('0612143101');
@@ -221,7 +228,10 @@ describe('responses', () => {
   it('parses a host answer read off the wire', () => {
     const request = buildFinancialRequest(PURCHASE);
     const res = wire(
-      buildResponse({ ...request, fields: { ...request.fields, 41: 'T1' } }, { responseCode: '51', rrn: '612345678901' }),
+      buildResponse(
+        { ...request, fields: { ...request.fields, 41: 'T1' } },
+        { responseCode: '51', rrn: '612345678901' },
+      ),
     );
     expect(res.fields[41]).toBe('T1      ');
     expect(parseResponse(res)).toEqual({
@@ -238,7 +248,9 @@ describe('responses', () => {
   });
 
   it('parses a minimal echo answer', () => {
-    const res = wire(buildResponse(buildEcho({ stan: 9, terminalId: 'TERM0001', transmittedAt: AT }), { responseCode: '00' }));
+    const res = wire(
+      buildResponse(buildEcho({ stan: 9, terminalId: 'TERM0001', transmittedAt: AT }), { responseCode: '00' }),
+    );
     expect(parseResponse(res)).toEqual({
       mti: '0810',
       stan: 9,
@@ -293,7 +305,32 @@ describe('response code table', () => {
   });
 
   it('covers the codes the terminal handles', () => {
-    const required = ['00', '01', '03', '05', '12', '13', '14', '25', '30', '41', '43', '51', '54', '55', '57', '58', '61', '65', '68', '75', '76', '91', '94', '96'];
+    const required = [
+      '00',
+      '01',
+      '03',
+      '05',
+      '12',
+      '13',
+      '14',
+      '25',
+      '30',
+      '41',
+      '43',
+      '51',
+      '54',
+      '55',
+      '57',
+      '58',
+      '61',
+      '65',
+      '68',
+      '75',
+      '76',
+      '91',
+      '94',
+      '96',
+    ];
     for (const code of required) expect(describeResponseCode(code), code).toBeDefined();
   });
 

@@ -20,11 +20,29 @@ const REFERENCE: Readonly<Record<ResponseClass, readonly string[]>> = {
   'partially-approved': ['10'],
   refer: ['01', '02'],
   'pick-up': ['04', '07', '33', '34', '35', '36', '37', '38', '41', '43', '67'],
-  declined: ['05', '12', '13', '14', '15', '51', '54', '55', '57', '58', '59', '61', '62', '63', '65', '75', 'Z1', 'Z3'],
+  declined: [
+    '05',
+    '12',
+    '13',
+    '14',
+    '15',
+    '51',
+    '54',
+    '55',
+    '57',
+    '58',
+    '59',
+    '61',
+    '62',
+    '63',
+    '65',
+    '75',
+    'Z1',
+    'Z3',
+  ],
   'retry-later': ['19', '90', '91', '92', '96'],
   error: ['30', '94', '95', '68'],
 };
-
 
 describe('field 39 classes', () => {
   it('puts every two-character value (digits and letters, 3,844 of them) in exactly one class', () => {

@@ -15,7 +15,14 @@ function refusal(fn: () => void): JournalError {
 
 describe('assertNoCardData', () => {
   it('refuses Luhn-valid card numbers anywhere in strings, without echoing them', () => {
-    for (const value of [VISA, `card ${MASTERCARD} ok`, { a: { b: [`x${AMEX}y`] } }, '4111 1111 1111 1111', '4111-1111-1111-1111', '3782 822463 10005']) {
+    for (const value of [
+      VISA,
+      `card ${MASTERCARD} ok`,
+      { a: { b: [`x${AMEX}y`] } },
+      '4111 1111 1111 1111',
+      '4111-1111-1111-1111',
+      '3782 822463 10005',
+    ]) {
       const err = refusal(() => assertNoCardData(value, 'detail'));
       expect(err.message).not.toMatch(/\d{13}/);
     }

@@ -23,8 +23,21 @@ beforeEach(() => {
   sale('s2', 2, 'declined', 2000);
   sale('s3', 3, 'approved', 3050);
   clock.set(Date.UTC(2024, 4, 2, 11));
-  j.recordAnomaly({ code: 'E201', class: 'declined', severity: 'info', message: 'Declined: 05 Do not honour', txnRef: 's2', amount: 2000, currency: '978' });
-  j.recordAnomaly({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'The printer is out of paper, "roll"' });
+  j.recordAnomaly({
+    code: 'E201',
+    class: 'declined',
+    severity: 'info',
+    message: 'Declined: 05 Do not honour',
+    txnRef: 's2',
+    amount: 2000,
+    currency: '978',
+  });
+  j.recordAnomaly({
+    code: 'E301',
+    class: 'hardware-fault',
+    severity: 'error',
+    message: 'The printer is out of paper, "roll"',
+  });
   j.recordAnomaly({ code: 'E302', class: 'hardware-fault', severity: 'warning', message: 'Paper low' });
   j.close();
 });
@@ -39,7 +52,10 @@ interface Result {
   journals: Journal[];
 }
 
-function run(args: string[], opts: { rootConfig?: boolean; opener?: (o: { config?: string }) => Journal } = {}): Result {
+function run(
+  args: string[],
+  opts: { rootConfig?: boolean; opener?: (o: { config?: string }) => Journal } = {},
+): Result {
   const result: Result = { out: '', err: '', exitCode: 0, opened: [], journals: [] };
   const program = new Command()
     .name('pos-terminal')
@@ -83,12 +99,23 @@ describe('journal transactions', () => {
   });
 
   it('filters by outcome, state, dates and limit', () => {
-    const refs = (r: Result) => r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as TransactionRow).txnRef);
+    const refs = (r: Result) =>
+      r.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as TransactionRow).txnRef);
     expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--outcome', 'approved']))).toEqual(['s1', 's3']);
     expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--state', 'declined']))).toEqual(['s2']);
-    expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--from', '2024-05-02', '--to', '2024-05-02']))).toEqual(['s2']);
-    expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--from', '2024-05-02T00:00:00Z']))).toEqual(['s2', 's3']);
-    expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--to', '2024-05-02T10:00:00+02:00']))).toEqual(['s1']);
+    expect(
+      refs(run(['journal', 'transactions', '--format', 'jsonl', '--from', '2024-05-02', '--to', '2024-05-02'])),
+    ).toEqual(['s2']);
+    expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--from', '2024-05-02T00:00:00Z']))).toEqual([
+      's2',
+      's3',
+    ]);
+    expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--to', '2024-05-02T10:00:00+02:00']))).toEqual([
+      's1',
+    ]);
     expect(refs(run(['journal', 'transactions', '--format', 'jsonl', '--limit', '1']))).toEqual(['s3']);
   });
 
@@ -99,21 +126,34 @@ describe('journal transactions', () => {
     expect(row).toContain('s3');
     expect(row).toContain('""state"":""sending""');
 
-    const jsonl = JSON.parse(run(['journal', 'transactions', '--format', 'jsonl', '--events', '--limit', '1']).out) as { events: { state: string }[] };
+    const jsonl = JSON.parse(run(['journal', 'transactions', '--format', 'jsonl', '--events', '--limit', '1']).out) as {
+      events: { state: string }[];
+    };
     expect(jsonl.events.map((e) => e.state)).toEqual(['created', 'sending', 'approved']);
 
     const table = run(['journal', 'transactions', '--events', '--limit', '1']).out;
-    expect(table).toMatch(/\n {4}\S+ {2}approved {2}set \{"responseCode":"00","outcome":"approved"\} {2}\{"hostMs":90\}/);
+    expect(table).toMatch(
+      /\n {4}\S+ {2}approved {2}set \{"responseCode":"00","outcome":"approved"\} {2}\{"hostMs":90\}/,
+    );
   });
 });
 
 describe('journal anomalies', () => {
   it('filters by code, name, class, dates and limit', () => {
-    const codes = (r: Result) => r.out.trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as AnomalyRow).code);
+    const codes = (r: Result) =>
+      r.out
+        .trimEnd()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as AnomalyRow).code);
     expect(codes(run(['journal', 'anomalies', '--format', 'jsonl']))).toEqual(['E201', 'E301', 'E302']);
     expect(codes(run(['journal', 'anomalies', '--format', 'jsonl', '--code', 'e301']))).toEqual(['E301']);
-    expect(codes(run(['journal', 'anomalies', '--format', 'jsonl', '--code', 'printer-paper-near-end']))).toEqual(['E302']);
-    expect(codes(run(['journal', 'anomalies', '--format', 'jsonl', '--class', 'hardware-fault', '--limit', '1']))).toEqual(['E302']);
+    expect(codes(run(['journal', 'anomalies', '--format', 'jsonl', '--code', 'printer-paper-near-end']))).toEqual([
+      'E302',
+    ]);
+    expect(
+      codes(run(['journal', 'anomalies', '--format', 'jsonl', '--class', 'hardware-fault', '--limit', '1'])),
+    ).toEqual(['E302']);
     expect(codes(run(['journal', 'anomalies', '--format', 'jsonl', '--from', '2030-01-01']))).toEqual([]);
   });
 
@@ -129,8 +169,12 @@ describe('journal anomalies', () => {
 describe('options and failures', () => {
   it('passes --config to the opener, from the subcommand or the program', () => {
     expect(run(['journal', 'anomalies', '--config', 'a.json']).opened).toEqual([{ config: 'a.json' }]);
-    expect(run(['journal', 'anomalies', '--config', 'b.json'], { rootConfig: true }).opened).toEqual([{ config: 'b.json' }]);
-    expect(run(['--config', 'c.json', 'journal', 'transactions'], { rootConfig: true }).opened).toEqual([{ config: 'c.json' }]);
+    expect(run(['journal', 'anomalies', '--config', 'b.json'], { rootConfig: true }).opened).toEqual([
+      { config: 'b.json' },
+    ]);
+    expect(run(['--config', 'c.json', 'journal', 'transactions'], { rootConfig: true }).opened).toEqual([
+      { config: 'c.json' },
+    ]);
     expect(run(['journal', 'anomalies']).opened).toEqual([{}]);
   });
 
@@ -144,7 +188,10 @@ describe('options and failures', () => {
     expectUsageError(run(['journal', 'anomalies', '--class', 'weird']), /class must be one of/);
     expectUsageError(run(['journal', 'anomalies', '--code', 'X1']), /anomaly code/);
     expectUsageError(run(['journal', 'anomalies', '--bogus']), /unknown option/);
-    expectUsageError(run(['journal', 'transactions', '--from', '2024-05-03', '--to', '2024-05-01']), /--from must be earlier than --to/);
+    expectUsageError(
+      run(['journal', 'transactions', '--from', '2024-05-03', '--to', '2024-05-01']),
+      /--from must be earlier than --to/,
+    );
     expectUsageError(run(['journal', 'transactions', '--limit']), /argument missing/);
   });
 
@@ -164,7 +211,9 @@ describe('options and failures', () => {
   });
 
   it('reports a missing journal file without a stack trace', () => {
-    const r = run(['journal', 'anomalies'], { opener: () => Journal.open(join(tmp.dir, 'none.sqlite'), { readonly: true }) });
+    const r = run(['journal', 'anomalies'], {
+      opener: () => Journal.open(join(tmp.dir, 'none.sqlite'), { readonly: true }),
+    });
     expect(r.exitCode).toBe(1);
     expect(r.err).toMatch(/^error: journal: .*SQLITE_CANTOPEN/);
     expect(r.err.trimEnd().split('\n')).toHaveLength(1);
@@ -188,18 +237,45 @@ describe('journal summary', () => {
     const j = Journal.open(path);
     j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
     const stan = j.nextStan();
-    j.armReversal({ txnRef: 'r1', stan, originalMti: '0200', processingCode: '000000', amount: 700, currency: '978', transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' });
+    j.armReversal({
+      txnRef: 'r1',
+      stan,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 700,
+      currency: '978',
+      transmittedAt: Date.now(),
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+    });
     j.markReversalPending('r1', 'timeout');
     j.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
     const offlineStan = j.nextStan();
-    j.recordOfflineApproval('o1', 'offline-approved', { stan: offlineStan, responseCode: 'Y1', approvalCode: 'Y10001' }, {
-      stan: offlineStan, processingCode: '000000', amount: 1250, currency: '978', approvalCode: 'Y10001', entryMode: 'chip',
-      maskedPan: '476173******0010', transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', cardBlob: Buffer.from([1, 2, 3, 4]),
-    });
+    j.recordOfflineApproval(
+      'o1',
+      'offline-approved',
+      { stan: offlineStan, responseCode: 'Y1', approvalCode: 'Y10001' },
+      {
+        stan: offlineStan,
+        processingCode: '000000',
+        amount: 1250,
+        currency: '978',
+        approvalCode: 'Y10001',
+        entryMode: 'chip',
+        maskedPan: '476173******0010',
+        transmittedAt: Date.now(),
+        terminalId: 'TERM0001',
+        merchantId: 'MERCHANT0000001',
+        cardBlob: Buffer.from([1, 2, 3, 4]),
+      },
+    );
     j.close();
     const json = run(['journal', 'summary', '--format', 'json']);
     expect(json.exitCode).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({ pendingReversals: 1, offlineQueue: { count: 1, total: 1250, oldestAgeMs: expect.any(Number) } });
+    expect(JSON.parse(json.out)).toMatchObject({
+      pendingReversals: 1,
+      offlineQueue: { count: 1, total: 1250, oldestAgeMs: expect.any(Number) },
+    });
     const table = run(['journal', 'summary']);
     expect(table.out).toMatch(/pending reversals\s+1/);
     expect(table.out).toMatch(/offline queue\s+1 sales, total 1250/);
@@ -209,12 +285,26 @@ describe('journal summary', () => {
     const j = Journal.open(path);
     j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
     const stan = j.nextStan();
-    j.armReversal({ txnRef: 'r1', stan, originalMti: '0200', processingCode: '000000', amount: 700, currency: '978', transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' });
+    j.armReversal({
+      txnRef: 'r1',
+      stan,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 700,
+      currency: '978',
+      transmittedAt: Date.now(),
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+    });
     const { id } = j.markReversalPending('r1', 'timeout');
     j.setAsideReversal(id, '30', 'reversal refused (host answered 30)');
     j.close();
     const json = run(['journal', 'summary', '--format', 'json']);
-    expect(JSON.parse(json.out)).toMatchObject({ setAside: { reversals: { count: 1, total: 700 }, advices: { count: 0, total: 0 } } });
-    expect(run(['journal', 'summary']).out).toMatch(/set aside\s+1 reversals possibly owed \(total 700\), 0 advices not collected/);
+    expect(JSON.parse(json.out)).toMatchObject({
+      setAside: { reversals: { count: 1, total: 700 }, advices: { count: 0, total: 0 } },
+    });
+    expect(run(['journal', 'summary']).out).toMatch(
+      /set aside\s+1 reversals possibly owed \(total 700\), 0 advices not collected/,
+    );
   });
 });

@@ -12,7 +12,6 @@ import { buildJournalModule, repoRoot, tempDir } from './helpers.js';
 
 const writer = join(repoRoot, 'test', 'journal', 'fixtures', 'crash-writer.mjs');
 
-
 interface Run {
   committed: Map<string, number>;
   signal: NodeJS.Signals | null;
@@ -57,7 +56,11 @@ describe('journal after SIGKILL', () => {
     const db = join(tmp.dir, 'crash', 'journal.sqlite');
     const allCommitted = new Map<string, number>();
 
-    for (const [round, after] of [[0, 40], [1, 75], [2, 120]] as const) {
+    for (const [round, after] of [
+      [0, 40],
+      [1, 75],
+      [2, 120],
+    ] as const) {
       const run = await runAndKill(moduleUrl, db, `r${round}`, after);
       expect(run.stderr).toBe('');
       expect(run.signal).toBe('SIGKILL');
@@ -70,7 +73,14 @@ describe('journal after SIGKILL', () => {
         // Every sale reported as committed is there, complete.
         for (const [ref, stan] of allCommitted) {
           const row = journal.getTransaction(ref);
-          expect(row, ref).toMatchObject({ state: 'approved', outcome: 'approved', stan, maskedPan: '411111******1111', responseCode: '00', receiptStatus: 'printed' });
+          expect(row, ref).toMatchObject({
+            state: 'approved',
+            outcome: 'approved',
+            stan,
+            maskedPan: '411111******1111',
+            responseCode: '00',
+            receiptStatus: 'printed',
+          });
           expect(journal.events(ref).map((e) => e.state)).toEqual(['created', 'card-read', 'sending', 'approved']);
         }
 

@@ -129,7 +129,12 @@ describe('migration 2', () => {
     expect(SCHEMA_VERSION).toBe(5);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
-    expect(j.getTransaction('old-1')).toMatchObject({ outcome: 'approved', amount: 900, maskedPan: MASKED, responseCode: '00' });
+    expect(j.getTransaction('old-1')).toMatchObject({
+      outcome: 'approved',
+      amount: 900,
+      maskedPan: MASKED,
+      responseCode: '00',
+    });
     expect(j.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
     expect(j.nextStan()).toBe(7);
     expect(j.counts()).toEqual({ transactions: 2, anomalies: 0, inFlight: 1, pendingReversals: 0, safQueued: 0 });
@@ -232,13 +237,22 @@ describe('pre-stored reversals', () => {
   it('recordAuthorization writes the answer and clears the armed reversal together', () => {
     const j = openJournal();
     sending(j, 't1');
-    const row = j.recordAuthorization('t1', 'approved', { outcome: 'approved', responseCode: '00', approvalCode: 'A1B2C3', rrn: '000000000042' }, { host: 'sim' });
+    const row = j.recordAuthorization(
+      't1',
+      'approved',
+      { outcome: 'approved', responseCode: '00', approvalCode: 'A1B2C3', rrn: '000000000042' },
+      { host: 'sim' },
+    );
     expect(row).toMatchObject({ state: 'approved', outcome: 'approved', responseCode: '00', approvalCode: 'A1B2C3' });
     expect(j.reversalFor('t1')).toMatchObject({ state: 'cleared', responseCode: '00', reason: 'host answered' });
     expect(j.armedReversals()).toEqual([]);
     expect(j.pendingReversals()).toEqual([]);
     const last = j.events('t1').at(-1);
-    expect(last).toMatchObject({ state: 'approved', detail: { host: 'sim' }, changes: { outcome: 'approved', responseCode: '00' } });
+    expect(last).toMatchObject({
+      state: 'approved',
+      detail: { host: 'sim' },
+      changes: { outcome: 'approved', responseCode: '00' },
+    });
   });
 
   it('a decline clears the reversal too', () => {
@@ -266,7 +280,9 @@ describe('pre-stored reversals', () => {
   it('recordAuthorization works for a transaction without a reversal and refuses an unknown one', () => {
     const j = openJournal();
     j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
-    expect(j.recordAuthorization('t1', 'approved', { outcome: 'approved', responseCode: '00' }).outcome).toBe('approved');
+    expect(j.recordAuthorization('t1', 'approved', { outcome: 'approved', responseCode: '00' }).outcome).toBe(
+      'approved',
+    );
     expect(j.reversalFor('t1')).toBeUndefined();
     journalError(() => j.recordAuthorization('ghost', 'approved', { outcome: 'approved' }), 'unknown-transaction');
   });
@@ -284,7 +300,11 @@ describe('pre-stored reversals', () => {
     const j = openJournal();
     sending(j, 't1');
     j.releaseReversal('t1', 'link down before send');
-    expect(j.reversalFor('t1')).toMatchObject({ state: 'cleared', reason: 'link down before send', responseCode: null });
+    expect(j.reversalFor('t1')).toMatchObject({
+      state: 'cleared',
+      reason: 'link down before send',
+      responseCode: null,
+    });
     j.releaseReversal('t1', 'again');
     expect(j.reversalFor('t1')?.reason).toBe('link down before send');
 
@@ -300,7 +320,13 @@ describe('pre-stored reversals', () => {
     const j = openJournal();
     sending(j, 't1');
     const pending = j.markReversalPending('t1', 'response timeout');
-    expect(pending).toMatchObject({ txnRef: 't1', state: 'pending', reason: 'response timeout', attempts: 0, nextAttemptAt: null });
+    expect(pending).toMatchObject({
+      txnRef: 't1',
+      state: 'pending',
+      reason: 'response timeout',
+      attempts: 0,
+      nextAttemptAt: null,
+    });
     expect(j.markReversalPending('t1', 'cancelled')).toEqual(pending);
 
     sending(j, 't2', 43);
@@ -327,13 +353,27 @@ describe('pre-stored reversals', () => {
     const { id } = j.markReversalPending('t1', 'response timeout');
     j.recordReversalAttempt(id, { attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
     j.recordReversalAttempt(id, { attempts: 2, nextAttemptAt: T0 + 3000, reason: 'no response' });
-    expect(j.reversalFor('t1')).toMatchObject({ state: 'pending', attempts: 2, nextAttemptAt: T0 + 3000, reason: 'no response' });
+    expect(j.reversalFor('t1')).toMatchObject({
+      state: 'pending',
+      attempts: 2,
+      nextAttemptAt: T0 + 3000,
+      reason: 'no response',
+    });
     j.recordReversalAttempt(id, { attempts: 3, nextAttemptAt: null, reason: 'gave up for now' });
     expect(j.reversalFor('t1')?.nextAttemptAt).toBeNull();
 
-    journalError(() => j.recordReversalAttempt(id, { attempts: -1, nextAttemptAt: null, reason: 'x' }), 'invalid-record');
-    journalError(() => j.recordReversalAttempt(id, { attempts: 4, nextAttemptAt: null, reason: `declined ${VISA}` }), 'card-data-refused');
-    journalError(() => j.recordReversalAttempt(9999, { attempts: 1, nextAttemptAt: null, reason: 'x' }), 'unknown-transaction');
+    journalError(
+      () => j.recordReversalAttempt(id, { attempts: -1, nextAttemptAt: null, reason: 'x' }),
+      'invalid-record',
+    );
+    journalError(
+      () => j.recordReversalAttempt(id, { attempts: 4, nextAttemptAt: null, reason: `declined ${VISA}` }),
+      'card-data-refused',
+    );
+    journalError(
+      () => j.recordReversalAttempt(9999, { attempts: 1, nextAttemptAt: null, reason: 'x' }),
+      'unknown-transaction',
+    );
     expect(j.reversalFor('t1')?.attempts).toBe(3);
   });
 
@@ -386,7 +426,12 @@ describe('store-and-forward queue', () => {
     const j = openJournal({ now: clock.now });
     offlineCandidate(j, 's1');
     const { transaction, saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
-    expect(transaction).toMatchObject({ txnRef: 's1', state: 'offline-approved', outcome: 'offline-approved', approvalCode: 'Y1' });
+    expect(transaction).toMatchObject({
+      txnRef: 's1',
+      state: 'offline-approved',
+      outcome: 'offline-approved',
+      approvalCode: 'Y1',
+    });
     expect(saf).toEqual({
       id: expect.any(Number),
       txnRef: 's1',
@@ -423,7 +468,11 @@ describe('store-and-forward queue', () => {
     ['a patch with a clear PAN', { ...approvedOffline, maskedPan: VISA }, {}],
     ['an item with a clear PAN', approvedOffline, { maskedPan: VISA }],
     ['an item with card data in a text field', approvedOffline, { approvalCode: `%B${VISA}^` }],
-    ['an item whose blob is the card in clear', approvedOffline, { cardBlob: Buffer.from(JSON.stringify({ pan: VISA })) }],
+    [
+      'an item whose blob is the card in clear',
+      approvedOffline,
+      { cardBlob: Buffer.from(JSON.stringify({ pan: VISA })) },
+    ],
   ] as const)('leaves no queue item and no state change when refusing %s', (_what, patch, over) => {
     const j = openJournal();
     offlineCandidate(j, 's1');
@@ -441,11 +490,17 @@ describe('store-and-forward queue', () => {
     j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
     const before = { txn: j.getTransaction('s1'), events: j.events('s1') };
     // Same reference again: the state update runs first, then the UNIQUE insert fails; both must be undone.
-    journalError(() => j.recordOfflineApproval('s1', 'offline-approved-again', { responseCode: 'Y3' }, safItem({ stan: 8 })), 'duplicate-reference');
+    journalError(
+      () => j.recordOfflineApproval('s1', 'offline-approved-again', { responseCode: 'Y3' }, safItem({ stan: 8 })),
+      'duplicate-reference',
+    );
     expect(j.getTransaction('s1')).toEqual(before.txn);
     expect(j.events('s1')).toEqual(before.events);
     expect(j.safQueue()).toHaveLength(1);
-    journalError(() => j.recordOfflineApproval('ghost', 'offline-approved', approvedOffline, safItem()), 'unknown-transaction');
+    journalError(
+      () => j.recordOfflineApproval('ghost', 'offline-approved', approvedOffline, safItem()),
+      'unknown-transaction',
+    );
     expect(j.safQueue()).toHaveLength(1);
   });
 
@@ -459,7 +514,9 @@ describe('store-and-forward queue', () => {
   ])('refuses %s', (_what, over) => {
     const j = openJournal();
     offlineCandidate(j, 's1');
-    expect(() => j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem(over as Partial<OfflineApprovalItem>))).toThrow(JournalError);
+    expect(() =>
+      j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem(over as Partial<OfflineApprovalItem>)),
+    ).toThrow(JournalError);
     expect(j.safQueue()).toEqual([]);
   });
 
@@ -467,7 +524,11 @@ describe('store-and-forward queue', () => {
     const clock = steppingClock(T0);
     const j = openJournal({ now: clock.now });
     const ids: number[] = [];
-    for (const [ref, amount] of [['s1', 1000], ['s2', 2500], ['s3', 700]] as const) {
+    for (const [ref, amount] of [
+      ['s1', 1000],
+      ['s2', 2500],
+      ['s3', 700],
+    ] as const) {
       offlineCandidate(j, ref, amount);
       ids.push(j.recordOfflineApproval(ref, 'offline-approved', approvedOffline, safItem({ amount })).saf.id);
     }
@@ -487,9 +548,17 @@ describe('store-and-forward queue', () => {
     offlineCandidate(j, 's1');
     const { saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
     j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
-    expect(j.safItem(saf.id)).toMatchObject({ state: 'queued', attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
+    expect(j.safItem(saf.id)).toMatchObject({
+      state: 'queued',
+      attempts: 1,
+      nextAttemptAt: T0 + 1000,
+      reason: 'host unreachable',
+    });
     journalError(() => j.recordSafAttempt(saf.id, { attempts: 2, nextAttemptAt: -5, reason: 'x' }), 'invalid-record');
-    journalError(() => j.recordSafAttempt(424242, { attempts: 1, nextAttemptAt: null, reason: 'x' }), 'unknown-transaction');
+    journalError(
+      () => j.recordSafAttempt(424242, { attempts: 1, nextAttemptAt: null, reason: 'x' }),
+      'unknown-transaction',
+    );
   });
 
   it('completeSafItem forwards it, drops the card blob and adds a forwarded event', () => {
@@ -498,14 +567,23 @@ describe('store-and-forward queue', () => {
     const { saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
     j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: T0, reason: 'host unreachable' });
     const done = j.completeSafItem(saf.id, '00');
-    expect(done).toMatchObject({ id: saf.id, state: 'forwarded', cardBlob: null, responseCode: '00', attempts: 1, nextAttemptAt: null });
+    expect(done).toMatchObject({
+      id: saf.id,
+      state: 'forwarded',
+      cardBlob: null,
+      responseCode: '00',
+      attempts: 1,
+      nextAttemptAt: null,
+    });
     const events = j.events('s1');
     expect(events.at(-1)).toMatchObject({ state: 'forwarded', detail: { responseCode: '00' } });
     expect(j.getTransaction('s1')?.outcome).toBe('offline-approved');
     // A repeated acknowledgement (the advice was resent) changes nothing.
     expect(j.completeSafItem(saf.id, '00')).toEqual(done);
     expect(j.events('s1')).toHaveLength(events.length);
-    expect(journalError(() => j.setAsideSafItem(saf.id, '05', 'declined'), 'invalid-record').message).toMatch(/forwarded, not queued/);
+    expect(journalError(() => j.setAsideSafItem(saf.id, '05', 'declined'), 'invalid-record').message).toMatch(
+      /forwarded, not queued/,
+    );
   });
 
   it('setAsideSafItem sets a rejected advice aside, drops the blob and lets the queue move on', () => {
@@ -516,7 +594,10 @@ describe('store-and-forward queue', () => {
     const b = j.recordOfflineApproval('s2', 'offline-approved', approvedOffline, safItem({ stan: 8 })).saf;
     const aside = j.setAsideSafItem(a.id, '30', 'format error');
     expect(aside).toMatchObject({ state: 'set-aside', cardBlob: null, responseCode: '30', reason: 'format error' });
-    expect(j.events('s1').at(-1)).toMatchObject({ state: 'advice-rejected', detail: { responseCode: '30', reason: 'format error' } });
+    expect(j.events('s1').at(-1)).toMatchObject({
+      state: 'advice-rejected',
+      detail: { responseCode: '30', reason: 'format error' },
+    });
     expect(j.safQueue().map((s) => s.id)).toEqual([b.id]);
     expect(j.setAsideSafItem(a.id, '30', 'format error')).toEqual(aside);
     journalError(() => j.completeSafItem(a.id, '00'), 'invalid-record');
@@ -530,7 +611,9 @@ describe('store-and-forward queue', () => {
     const { saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
     j.close();
     const raw = new Database(path);
-    expect(() => raw.prepare("UPDATE saf_queue SET state = 'forwarded' WHERE id = ?").run(saf.id)).toThrow(/CHECK constraint/);
+    expect(() => raw.prepare("UPDATE saf_queue SET state = 'forwarded' WHERE id = ?").run(saf.id)).toThrow(
+      /CHECK constraint/,
+    );
     raw.close();
   });
 
@@ -584,7 +667,6 @@ describe('reopening', () => {
 });
 
 // ---- crash consistency ----
-
 
 // Arms a reversal for sale after sale and settles it one of four ways, printing "<ref> <expected reversal state>"
 // once each sale is committed (stdout to a pipe is synchronous on Linux).
@@ -670,7 +752,11 @@ describe('reversals after SIGKILL', () => {
     const allCommitted = new Map<string, string>();
     let recovered = 0;
 
-    for (const [round, after] of [[0, 30], [1, 60], [2, 90]] as const) {
+    for (const [round, after] of [
+      [0, 30],
+      [1, 60],
+      [2, 90],
+    ] as const) {
       const run = await runAndKill(writer, moduleUrl, db, `r${round}`, after);
       expect(run.stderr).toBe('');
       expect(run.signal).toBe('SIGKILL');

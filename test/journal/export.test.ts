@@ -1,21 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { decimalAmount, formatAnomalies, formatTransactions, type AnomalyRow, type TransactionEventRow, type TransactionRow } from '../../src/journal/index.js';
+import {
+  decimalAmount,
+  formatAnomalies,
+  formatTransactions,
+  type AnomalyRow,
+  type TransactionEventRow,
+  type TransactionRow,
+} from '../../src/journal/index.js';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0, 250);
 
 function txn(over: Partial<TransactionRow> = {}): TransactionRow {
   return {
-    id: 1, txnRef: 'ref-1', kind: 'sale', state: 'approved', outcome: 'approved', amount: 1234, currency: '978', stan: 42,
-    maskedPan: '411111******1111', entryMode: 'chip', responseCode: '00', approvalCode: 'A1B2C3', rrn: '000000000042',
-    anomalyCode: null, originalStan: null, receiptStatus: 'printed', ecrRequestId: 'ecr-1', requestMti: '0200', transmittedAt: T0, createdAt: T0, updatedAt: T0 + 1500,
+    id: 1,
+    txnRef: 'ref-1',
+    kind: 'sale',
+    state: 'approved',
+    outcome: 'approved',
+    amount: 1234,
+    currency: '978',
+    stan: 42,
+    maskedPan: '411111******1111',
+    entryMode: 'chip',
+    responseCode: '00',
+    approvalCode: 'A1B2C3',
+    rrn: '000000000042',
+    anomalyCode: null,
+    originalStan: null,
+    receiptStatus: 'printed',
+    ecrRequestId: 'ecr-1',
+    requestMti: '0200',
+    transmittedAt: T0,
+    createdAt: T0,
+    updatedAt: T0 + 1500,
     ...over,
   };
 }
 
 function anomaly(over: Partial<AnomalyRow> = {}): AnomalyRow {
   return {
-    id: 1, at: T0, code: 'E301', class: 'hardware-fault', severity: 'error', message: 'The printer is out of paper', txnRef: 'ref-1',
-    stan: 42, amount: 1234, currency: '978', maskedPan: '411111******1111', detail: { device: 'printer' }, ...over,
+    id: 1,
+    at: T0,
+    code: 'E301',
+    class: 'hardware-fault',
+    severity: 'error',
+    message: 'The printer is out of paper',
+    txnRef: 'ref-1',
+    stan: 42,
+    amount: 1234,
+    currency: '978',
+    maskedPan: '411111******1111',
+    detail: { device: 'printer' },
+    ...over,
   };
 }
 
@@ -29,15 +65,42 @@ function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (c === '"') { quoted = false; i++; continue; }
-      field += c; i++; continue;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') {
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
     }
-    if (c === '"' && field === '') { quoted = true; i++; continue; }
-    if (c === ',') { row.push(field); field = ''; i++; continue; }
-    if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i += 2; continue; }
+    if (c === '"' && field === '') {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      row.push(field);
+      field = '';
+      i++;
+      continue;
+    }
+    if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 2;
+      continue;
+    }
     if (c === '"' || c === '\n' || c === '\r') throw new Error(`bare ${JSON.stringify(c)} at ${i}`);
-    field += c; i++;
+    field += c;
+    i++;
   }
   if (field !== '' || row.length > 0) throw new Error('last record not terminated by CRLF');
   return rows;
@@ -56,7 +119,15 @@ describe('decimal amounts', () => {
 });
 
 describe('transactions', () => {
-  const tricky = txn({ id: 2, txnRef: 'ref-2', ecrRequestId: 'a,"b"\nc', state: 'sending', outcome: null, stan: null, maskedPan: null });
+  const tricky = txn({
+    id: 2,
+    txnRef: 'ref-2',
+    ecrRequestId: 'a,"b"\nc',
+    state: 'sending',
+    outcome: null,
+    stan: null,
+    maskedPan: null,
+  });
 
   it('writes RFC 4180 CSV that reads back field for field', () => {
     const rows = parseCsv(formatTransactions([txn(), tricky], 'csv'));
@@ -64,7 +135,14 @@ describe('transactions', () => {
     expect(rows).toHaveLength(3);
     const header = rows[0]!;
     const record = (r: string[]) => Object.fromEntries(header.map((h, i) => [h, r[i]]));
-    expect(record(rows[1]!)).toMatchObject({ txnRef: 'ref-1', amount: '1234', amountDecimal: '12.34', stan: '42', createdAt: '2024-05-01T12:00:00.250Z', outcome: 'approved' });
+    expect(record(rows[1]!)).toMatchObject({
+      txnRef: 'ref-1',
+      amount: '1234',
+      amountDecimal: '12.34',
+      stan: '42',
+      createdAt: '2024-05-01T12:00:00.250Z',
+      outcome: 'approved',
+    });
     expect(record(rows[2]!)).toMatchObject({ ecrRequestId: 'a,"b"\nc', outcome: '', stan: '', maskedPan: '' });
     expect(rows.every((r) => r.length === header.length)).toBe(true);
   });
@@ -74,14 +152,25 @@ describe('transactions', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     const back = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(back[1]).toEqual({ ...tricky, createdAt: '2024-05-01T12:00:00.250Z', updatedAt: '2024-05-01T12:00:01.750Z' });
+    expect(back[1]).toEqual({
+      ...tricky,
+      createdAt: '2024-05-01T12:00:00.250Z',
+      updatedAt: '2024-05-01T12:00:01.750Z',
+    });
     expect(Date.parse(back[0]!.createdAt as string)).toBe(T0);
   });
 
   it('includes events when given', () => {
     const events: TransactionEventRow[] = [
       { id: 1, txnRef: 'ref-1', at: T0, state: 'created', detail: null, changes: null },
-      { id: 2, txnRef: 'ref-1', at: T0 + 1000, state: 'approved', detail: { hostMs: 80 }, changes: { outcome: 'approved' } },
+      {
+        id: 2,
+        txnRef: 'ref-1',
+        at: T0 + 1000,
+        state: 'approved',
+        detail: { hostMs: 80 },
+        changes: { outcome: 'approved' },
+      },
     ];
     const map = new Map([['ref-1', events]]);
     const json = JSON.parse(formatTransactions([txn()], 'jsonl', { events: map })) as { events: unknown[] };
@@ -92,11 +181,16 @@ describe('transactions', () => {
     const csv = parseCsv(formatTransactions([txn()], 'csv', { events: map }));
     expect(JSON.parse(csv[1]!.at(-1)!)).toEqual(json.events);
     const table = formatTransactions([txn()], 'table', { events: map });
-    expect(table).toMatch(/\n {4}2024-05-01T12:00:01Z {2}approved {2}set \{"outcome":"approved"\} {2}\{"hostMs":80\}\n/);
+    expect(table).toMatch(
+      /\n {4}2024-05-01T12:00:01Z {2}approved {2}set \{"outcome":"approved"\} {2}\{"hostMs":80\}\n/,
+    );
   });
 
   it('aligns the table columns, with minor units and a decimal amount', () => {
-    const table = formatTransactions([txn(), txn({ id: 3, txnRef: 'a-much-longer-reference', amount: 5, state: 'declined', outcome: 'declined' })], 'table');
+    const table = formatTransactions(
+      [txn(), txn({ id: 3, txnRef: 'a-much-longer-reference', amount: 5, state: 'declined', outcome: 'declined' })],
+      'table',
+    );
     const lines = table.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     const header = lines[0]!;
@@ -126,18 +220,40 @@ describe('transactions', () => {
 });
 
 describe('anomalies', () => {
-  const rows = [anomaly(), anomaly({ id: 2, code: 'E101', message: 'Timeout, "30 s"\nretrying', txnRef: null, stan: null, amount: null, currency: null, maskedPan: null, detail: null })];
+  const rows = [
+    anomaly(),
+    anomaly({
+      id: 2,
+      code: 'E101',
+      message: 'Timeout, "30 s"\nretrying',
+      txnRef: null,
+      stan: null,
+      amount: null,
+      currency: null,
+      maskedPan: null,
+      detail: null,
+    }),
+  ];
 
   it('writes CSV with quoting and a decimal amount', () => {
     const csv = parseCsv(formatAnomalies(rows, 'csv'));
     const header = csv[0]!;
     const rec = (r: string[]) => Object.fromEntries(header.map((h, i) => [h, r[i]]));
-    expect(rec(csv[1]!)).toMatchObject({ code: 'E301', at: '2024-05-01T12:00:00.250Z', amount: '1234', amountDecimal: '12.34', detail: '{"device":"printer"}' });
+    expect(rec(csv[1]!)).toMatchObject({
+      code: 'E301',
+      at: '2024-05-01T12:00:00.250Z',
+      amount: '1234',
+      amountDecimal: '12.34',
+      detail: '{"device":"printer"}',
+    });
     expect(rec(csv[2]!)).toMatchObject({ code: 'E101', message: 'Timeout, "30 s"\nretrying', amount: '', detail: '' });
   });
 
   it('writes JSON Lines that parse back', () => {
-    const back = formatAnomalies(rows, 'jsonl').trimEnd().split('\n').map((l) => JSON.parse(l) as AnomalyRow & { at: string });
+    const back = formatAnomalies(rows, 'jsonl')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AnomalyRow & { at: string });
     expect(back[0]).toEqual({ ...rows[0], at: '2024-05-01T12:00:00.250Z' });
     expect(back[1]?.message).toBe('Timeout, "30 s"\nretrying');
   });

@@ -10,7 +10,10 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function steppingClock(start = Date.UTC(2024, 4, 1, 12, 0, 0), step = 1000): { now: () => number; set: (t: number) => void } {
+export function steppingClock(
+  start = Date.UTC(2024, 4, 1, 12, 0, 0),
+  step = 1000,
+): { now: () => number; set: (t: number) => void } {
   let t = start - step;
   return {
     now: () => (t += step),

@@ -2,7 +2,13 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APPLICATION_ID, Journal, JournalError, SCHEMA_VERSION, type JournalErrorCode } from '../../src/journal/index.js';
+import {
+  APPLICATION_ID,
+  Journal,
+  JournalError,
+  SCHEMA_VERSION,
+  type JournalErrorCode,
+} from '../../src/journal/index.js';
 import { AMEX, databaseBytes, MASTERCARD, steppingClock, tempDir, VISA } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -41,7 +47,13 @@ describe('opening', () => {
     const j = openJournal();
     expect(existsSync(path)).toBe(true);
     expect(j.path).toBe(path);
-    expect(j.settings()).toEqual({ journalMode: 'wal', synchronous: 'full', foreignKeys: true, schemaVersion: SCHEMA_VERSION, readonly: false });
+    expect(j.settings()).toEqual({
+      journalMode: 'wal',
+      synchronous: 'full',
+      foreignKeys: true,
+      schemaVersion: SCHEMA_VERSION,
+      readonly: false,
+    });
     expect(j.integrityCheck()).toEqual(['ok']);
 
     // WAL, the schema version and the application id are properties of the file, visible to any connection.
@@ -113,7 +125,11 @@ describe('STAN', () => {
     j.recordState('stuck', 'sending', { stan: 1 });
     j.close();
     const raw = new Database(path);
-    raw.prepare("INSERT INTO counters (name, value) VALUES ('stan', 999999) ON CONFLICT (name) DO UPDATE SET value = 999999").run();
+    raw
+      .prepare(
+        "INSERT INTO counters (name, value) VALUES ('stan', 999999) ON CONFLICT (name) DO UPDATE SET value = 999999",
+      )
+      .run();
     raw.close();
     expect(openJournal().nextStan()).toBe(2);
   });
@@ -123,14 +139,50 @@ describe('transactions', () => {
   it('records the row and every state change as events, in order', () => {
     const clock = steppingClock();
     const j = openJournal({ now: clock.now });
-    const begun = j.beginTransaction({ txnRef: 'abc', kind: 'sale', amount: 1250, currency: '978', ecrRequestId: 'ecr-1' });
-    expect(begun).toMatchObject({ txnRef: 'abc', kind: 'sale', state: 'created', outcome: null, amount: 1250, currency: '978', stan: null, receiptStatus: 'none', ecrRequestId: 'ecr-1' });
+    const begun = j.beginTransaction({
+      txnRef: 'abc',
+      kind: 'sale',
+      amount: 1250,
+      currency: '978',
+      ecrRequestId: 'ecr-1',
+    });
+    expect(begun).toMatchObject({
+      txnRef: 'abc',
+      kind: 'sale',
+      state: 'created',
+      outcome: null,
+      amount: 1250,
+      currency: '978',
+      stan: null,
+      receiptStatus: 'none',
+      ecrRequestId: 'ecr-1',
+    });
     j.recordState('abc', 'card-read', { maskedPan: '411111******1111', entryMode: 'chip' });
     const stan = j.nextStan();
     j.recordState('abc', 'sending', { stan });
-    const done = j.recordState('abc', 'approved', { outcome: 'approved', responseCode: '00', approvalCode: 'A1B2C3', rrn: '000000000001', receiptStatus: 'printed' }, { hostMs: 321 });
+    const done = j.recordState(
+      'abc',
+      'approved',
+      {
+        outcome: 'approved',
+        responseCode: '00',
+        approvalCode: 'A1B2C3',
+        rrn: '000000000001',
+        receiptStatus: 'printed',
+      },
+      { hostMs: 321 },
+    );
 
-    expect(done).toMatchObject({ state: 'approved', outcome: 'approved', stan, maskedPan: '411111******1111', entryMode: 'chip', responseCode: '00', approvalCode: 'A1B2C3', receiptStatus: 'printed' });
+    expect(done).toMatchObject({
+      state: 'approved',
+      outcome: 'approved',
+      stan,
+      maskedPan: '411111******1111',
+      entryMode: 'chip',
+      responseCode: '00',
+      approvalCode: 'A1B2C3',
+      receiptStatus: 'printed',
+    });
     expect(done.updatedAt).toBeGreaterThan(done.createdAt);
     const events = j.events('abc');
     expect(events.map((e) => e.state)).toEqual(['created', 'card-read', 'sending', 'approved']);
@@ -154,11 +206,26 @@ describe('transactions', () => {
     const j = openJournal();
     journalError(() => j.recordState('nope', 'x'), 'unknown-transaction');
     j.beginTransaction({ txnRef: 'dup', kind: 'sale', amount: 1, currency: '978' });
-    journalError(() => j.beginTransaction({ txnRef: 'dup', kind: 'refund', amount: 2, currency: '978' }), 'duplicate-reference');
-    journalError(() => j.beginTransaction({ txnRef: 'neg', kind: 'sale', amount: -1, currency: '978' }), 'invalid-record');
-    journalError(() => j.beginTransaction({ txnRef: 'flt', kind: 'sale', amount: 12.5, currency: '978' }), 'invalid-record');
-    journalError(() => j.beginTransaction({ txnRef: 'cur', kind: 'sale', amount: 1, currency: 'EUR' }), 'invalid-record');
-    journalError(() => j.beginTransaction({ txnRef: 'knd', kind: 'payout' as never, amount: 1, currency: '978' }), 'invalid-record');
+    journalError(
+      () => j.beginTransaction({ txnRef: 'dup', kind: 'refund', amount: 2, currency: '978' }),
+      'duplicate-reference',
+    );
+    journalError(
+      () => j.beginTransaction({ txnRef: 'neg', kind: 'sale', amount: -1, currency: '978' }),
+      'invalid-record',
+    );
+    journalError(
+      () => j.beginTransaction({ txnRef: 'flt', kind: 'sale', amount: 12.5, currency: '978' }),
+      'invalid-record',
+    );
+    journalError(
+      () => j.beginTransaction({ txnRef: 'cur', kind: 'sale', amount: 1, currency: 'EUR' }),
+      'invalid-record',
+    );
+    journalError(
+      () => j.beginTransaction({ txnRef: 'knd', kind: 'payout' as never, amount: 1, currency: '978' }),
+      'invalid-record',
+    );
     journalError(() => j.recordState('dup', 'x', { stan: 0 }), 'invalid-record');
     journalError(() => j.recordState('dup', 'x', { outcome: 'maybe' as never }), 'invalid-record');
     // The amount may change only to what a partial approval approved: a valid amount of minor units.
@@ -171,7 +238,13 @@ describe('transactions', () => {
 
   it('finds by STAN (newest, optionally by kind), ECR request id, last outcome and in-flight', () => {
     const j = openJournal();
-    const mk = (ref: string, kind: 'sale' | 'refund' | 'void', stan: number | null, outcome: 'approved' | 'declined' | null, ecr?: string) => {
+    const mk = (
+      ref: string,
+      kind: 'sale' | 'refund' | 'void',
+      stan: number | null,
+      outcome: 'approved' | 'declined' | null,
+      ecr?: string,
+    ) => {
       j.beginTransaction({ txnRef: ref, kind, amount: 100, currency: '978', ...(ecr ? { ecrRequestId: ecr } : {}) });
       if (stan !== null) j.recordState(ref, 'sending', { stan });
       if (outcome) j.recordState(ref, outcome, { outcome });
@@ -217,15 +290,46 @@ describe('anomalies', () => {
   it('records and filters anomalies', () => {
     const clock = steppingClock(Date.UTC(2024, 4, 1), 60_000);
     const j = openJournal({ now: clock.now });
-    const a = j.recordAnomaly({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'paper out', txnRef: 't1', stan: 12, amount: 990, currency: '978', maskedPan: '411111******1111', detail: { device: 'printer' } });
-    expect(a).toMatchObject({ code: 'E301', class: 'hardware-fault', stan: 12, amount: 990, maskedPan: '411111******1111', detail: { device: 'printer' }, at: Date.UTC(2024, 4, 1) });
+    const a = j.recordAnomaly({
+      code: 'E301',
+      class: 'hardware-fault',
+      severity: 'error',
+      message: 'paper out',
+      txnRef: 't1',
+      stan: 12,
+      amount: 990,
+      currency: '978',
+      maskedPan: '411111******1111',
+      detail: { device: 'printer' },
+    });
+    expect(a).toMatchObject({
+      code: 'E301',
+      class: 'hardware-fault',
+      stan: 12,
+      amount: 990,
+      maskedPan: '411111******1111',
+      detail: { device: 'printer' },
+      at: Date.UTC(2024, 4, 1),
+    });
     j.recordAnomaly({ code: 'E101', class: 'host-timeout', severity: 'error', message: 'timeout' });
     j.recordAnomaly({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'paper out again' });
     const minimal = j.listAnomalies({ code: 'E101' });
     expect(minimal).toHaveLength(1);
-    expect(minimal[0]).toMatchObject({ txnRef: null, stan: null, amount: null, currency: null, maskedPan: null, detail: null });
-    expect(j.listAnomalies({ class: 'hardware-fault' }).map((r) => r.message)).toEqual(['paper out', 'paper out again']);
-    expect(j.listAnomalies({ from: Date.UTC(2024, 4, 1, 0, 1), to: Date.UTC(2024, 4, 1, 0, 2) }).map((r) => r.code)).toEqual(['E101']);
+    expect(minimal[0]).toMatchObject({
+      txnRef: null,
+      stan: null,
+      amount: null,
+      currency: null,
+      maskedPan: null,
+      detail: null,
+    });
+    expect(j.listAnomalies({ class: 'hardware-fault' }).map((r) => r.message)).toEqual([
+      'paper out',
+      'paper out again',
+    ]);
+    expect(
+      j.listAnomalies({ from: Date.UTC(2024, 4, 1, 0, 1), to: Date.UTC(2024, 4, 1, 0, 2) }).map((r) => r.code),
+    ).toEqual(['E101']);
     expect(j.listAnomalies({ limit: 1 }).map((r) => r.message)).toEqual(['paper out again']);
     expect(j.counts().anomalies).toBe(3);
   });
@@ -236,15 +340,44 @@ describe('card data guard in the journal', () => {
     const j = openJournal();
     j.beginTransaction({ txnRef: 'g', kind: 'sale', amount: 100, currency: '978' });
     journalError(() => j.recordState('g', 'card-read', {}, { pan: VISA }), 'card-data-refused');
-    journalError(() => j.recordState('g', 'card-read', {}, { raw: `;${MASTERCARD}=2512101123456789?` }), 'card-data-refused');
+    journalError(
+      () => j.recordState('g', 'card-read', {}, { raw: `;${MASTERCARD}=2512101123456789?` }),
+      'card-data-refused',
+    );
     journalError(() => j.recordState('g', 'card-read', {}, { card: { cvv: '123' } }), 'card-data-refused');
     journalError(() => j.recordState('g', 'card-read', { maskedPan: AMEX }), 'card-data-refused');
     journalError(() => j.recordState('g', 'card-read', { maskedPan: '4111 11** **** 1111' }), 'card-data-refused');
     journalError(() => j.recordState('g', 'card-read', { entryMode: `swipe ${VISA}` }), 'card-data-refused');
-    journalError(() => j.recordAnomaly({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: `bad card ${VISA}` }), 'card-data-refused');
-    journalError(() => j.recordAnomaly({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: 'x', maskedPan: MASTERCARD }), 'card-data-refused');
-    journalError(() => j.recordAnomaly({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: 'x', detail: { track2: 'x' } }), 'card-data-refused');
-    journalError(() => j.beginTransaction({ txnRef: 'h', kind: 'sale', amount: 1, currency: '978', ecrRequestId: VISA }), 'card-data-refused');
+    journalError(
+      () => j.recordAnomaly({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: `bad card ${VISA}` }),
+      'card-data-refused',
+    );
+    journalError(
+      () =>
+        j.recordAnomaly({
+          code: 'E520',
+          class: 'suspected-fraud',
+          severity: 'error',
+          message: 'x',
+          maskedPan: MASTERCARD,
+        }),
+      'card-data-refused',
+    );
+    journalError(
+      () =>
+        j.recordAnomaly({
+          code: 'E520',
+          class: 'suspected-fraud',
+          severity: 'error',
+          message: 'x',
+          detail: { track2: 'x' },
+        }),
+      'card-data-refused',
+    );
+    journalError(
+      () => j.beginTransaction({ txnRef: 'h', kind: 'sale', amount: 1, currency: '978', ecrRequestId: VISA }),
+      'card-data-refused',
+    );
 
     const row = j.recordState('g', 'card-read', { maskedPan: '411111******1111' });
     expect(row.maskedPan).toBe('411111******1111');
@@ -309,7 +442,8 @@ describe('storage faults', () => {
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages}`);
     const err = journalError(() => {
-      for (let i = 0; i < 10_000; i++) j.recordAnomaly({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x'.repeat(900) });
+      for (let i = 0; i < 10_000; i++)
+        j.recordAnomaly({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x'.repeat(900) });
     }, 'storage-fault');
     expect(err.sqliteCode).toBe('SQLITE_FULL');
   });

@@ -28,11 +28,17 @@ describe('migration 4', () => {
     raw.pragma('user_version = 3');
     raw.exec('COMMIT');
     const T0 = Date.UTC(2026, 0, 1);
-    for (const [ref, stan] of [['old-a', 5], ['old-b', 6]] as const) {
-      raw.prepare(`INSERT INTO transactions (txn_ref, kind, state, outcome, amount, currency, stan, created_at, updated_at)
-        VALUES (?, 'sale', 'offline-approved', 'offline-approved', 700, '978', ?, ?, ?)`).run(ref, stan, T0, T0);
+    for (const [ref, stan] of [
+      ['old-a', 5],
+      ['old-b', 6],
+    ] as const) {
+      raw
+        .prepare(`INSERT INTO transactions (txn_ref, kind, state, outcome, amount, currency, stan, created_at, updated_at)
+        VALUES (?, 'sale', 'offline-approved', 'offline-approved', 700, '978', ?, ?, ?)`)
+        .run(ref, stan, T0, T0);
     }
-    const insertSaf = raw.prepare(`INSERT INTO saf_queue (id, txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode,
+    const insertSaf =
+      raw.prepare(`INSERT INTO saf_queue (id, txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode,
       masked_pan, transmitted_at, terminal_id, merchant_id, card_blob, state, created_at, updated_at)
       VALUES (?, ?, ?, '000000', 700, '978', 'Y10005', 'chip', '476173******0010', ?, 'T0000001', 'MERCHANT0000001', ?, 'queued', ?, ?)`);
     insertSaf.run(3, 'old-a', 5, T0, Buffer.from([1, 2, 3]), T0, T0);
@@ -44,14 +50,31 @@ describe('migration 4', () => {
     const j = Journal.open(path, { now: () => T0 });
     expect(j.settings().schemaVersion).toBe(5);
     expect(j.integrityCheck()).toEqual(['ok']);
-    expect(j.safQueue().map((i) => [i.id, i.txnRef, i.state])).toEqual([[3, 'old-a', 'queued'], [7, 'old-b', 'queued']]);
+    expect(j.safQueue().map((i) => [i.id, i.txnRef, i.state])).toEqual([
+      [3, 'old-a', 'queued'],
+      [7, 'old-b', 'queued'],
+    ]);
     expect(j.safItem(3)!.cardBlob).toEqual(Buffer.from([1, 2, 3]));
 
     j.beginTransaction({ txnRef: 'new-c', kind: 'sale', amount: 800, currency: '978' });
-    const { saf } = j.recordOfflineApproval('new-c', 'offline-approved', { stan: 7, responseCode: 'Y1' }, {
-      stan: 7, processingCode: '000000', amount: 800, currency: '978', approvalCode: 'Y10007', entryMode: 'chip', maskedPan: '476173******0010',
-      transmittedAt: T0, terminalId: 'T0000001', merchantId: 'MERCHANT0000001', cardBlob: Buffer.from([7, 8, 9]),
-    });
+    const { saf } = j.recordOfflineApproval(
+      'new-c',
+      'offline-approved',
+      { stan: 7, responseCode: 'Y1' },
+      {
+        stan: 7,
+        processingCode: '000000',
+        amount: 800,
+        currency: '978',
+        approvalCode: 'Y10007',
+        entryMode: 'chip',
+        maskedPan: '476173******0010',
+        transmittedAt: T0,
+        terminalId: 'T0000001',
+        merchantId: 'MERCHANT0000001',
+        cardBlob: Buffer.from([7, 8, 9]),
+      },
+    );
     expect(saf.id).toBe(10);
 
     j.beginTransaction({ txnRef: 'void-a', kind: 'void', amount: 700, currency: '978' });
@@ -64,13 +87,29 @@ describe('migration 4', () => {
   it('refuses to cancel an advice that may have left', () => {
     const j = Journal.open(':memory:');
     j.beginTransaction({ txnRef: 'sale-1', kind: 'sale', amount: 700, currency: '978' });
-    const { saf } = j.recordOfflineApproval('sale-1', 'offline-approved', { stan: 1, responseCode: 'Y1' }, {
-      stan: 1, processingCode: '000000', amount: 700, currency: '978', approvalCode: 'Y10001', entryMode: 'chip', maskedPan: '476173******0010',
-      transmittedAt: 1, terminalId: 'T0000001', merchantId: 'MERCHANT0000001', cardBlob: Buffer.from([1]),
-    });
+    const { saf } = j.recordOfflineApproval(
+      'sale-1',
+      'offline-approved',
+      { stan: 1, responseCode: 'Y1' },
+      {
+        stan: 1,
+        processingCode: '000000',
+        amount: 700,
+        currency: '978',
+        approvalCode: 'Y10001',
+        entryMode: 'chip',
+        maskedPan: '476173******0010',
+        transmittedAt: 1,
+        terminalId: 'T0000001',
+        merchantId: 'MERCHANT0000001',
+        cardBlob: Buffer.from([1]),
+      },
+    );
     j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: null, reason: 'sent' });
     j.beginTransaction({ txnRef: 'void-1', kind: 'void', amount: 700, currency: '978' });
-    expect(() => j.cancelAdviceForVoid('void-1', saf.id, 'authorized', { responseCode: 'Y1' })).toThrow(/cannot be cancelled/);
+    expect(() => j.cancelAdviceForVoid('void-1', saf.id, 'authorized', { responseCode: 'Y1' })).toThrow(
+      /cannot be cancelled/,
+    );
     // Nothing of the void was written either: one commit or none.
     expect(j.getTransaction('void-1')!.state).toBe('created');
     expect(j.safItem(saf.id)!.state).toBe('queued');

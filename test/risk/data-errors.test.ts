@@ -16,7 +16,12 @@ describe('checkResponse', () => {
   });
 
   it('reports STAN, amount and terminal mismatches on an approval as money that may have moved', () => {
-    const errors = checkResponse(request, { ...approved, stan: 124, amount: 1300, terminalId: 'TERM0002' }, NOW, options);
+    const errors = checkResponse(
+      request,
+      { ...approved, stan: 124, amount: 1300, terminalId: 'TERM0002' },
+      NOW,
+      options,
+    );
     expect(errors.map((e) => e.kind)).toEqual(['mismatched-stan', 'mismatched-amount', 'mismatched-terminal']);
     for (const e of errors) {
       expect(e.anomaly).toBe('mismatched-response');
@@ -36,7 +41,12 @@ describe('checkResponse', () => {
   it('reports an unknown response code', () => {
     const errors = checkResponse(request, { ...approved, responseCode: 'Q7' }, NOW, options);
     expect(errors).toEqual([
-      { kind: 'unknown-response-code', anomaly: 'unknown-response-code', evidence: { responseCode: 'Q7' }, moneyMayHaveMoved: false },
+      {
+        kind: 'unknown-response-code',
+        anomaly: 'unknown-response-code',
+        evidence: { responseCode: 'Q7' },
+        moneyMayHaveMoved: false,
+      },
     ]);
   });
 
@@ -47,7 +57,12 @@ describe('checkResponse', () => {
       kind: 'clock-skew',
       anomaly: 'clock-skew',
       moneyMayHaveMoved: false,
-      evidence: { skewMs: -10 * 60_000, maxSkewMs: 300_000, hostTime: '2026-05-15T10:10:00.000Z', terminalTime: '2026-05-15T10:00:00.000Z' },
+      evidence: {
+        skewMs: -10 * 60_000,
+        maxSkewMs: 300_000,
+        hostTime: '2026-05-15T10:10:00.000Z',
+        terminalTime: '2026-05-15T10:00:00.000Z',
+      },
     });
     const [behind] = checkResponse(request, { ...approved, transmittedAt: '0515090000' }, NOW, options);
     expect(behind?.evidence).toMatchObject({ skewMs: 60 * 60_000 });
@@ -69,7 +84,11 @@ describe('checkResponse', () => {
     expect(transmissionTime('0229120000', Date.UTC(2026, 5, 1))).toBeUndefined();
     for (const bad of ['1301000000', '0132000000', '0101240000', '0101006000', '01010000', 'abcdefghij']) {
       const [error] = checkResponse(request, { ...approved, transmittedAt: bad }, NOW, options);
-      expect(error).toMatchObject({ kind: 'malformed-transmission-time', anomaly: 'malformed-response', moneyMayHaveMoved: false });
+      expect(error).toMatchObject({
+        kind: 'malformed-transmission-time',
+        anomaly: 'malformed-response',
+        moneyMayHaveMoved: false,
+      });
     }
   });
 });

@@ -23,7 +23,12 @@ describe('DuplicateDetector', () => {
     if (!result.duplicate) return;
     expect(result.earlier).toEqual({ at: clock.now() - 119_000, stan: 42, txnRef: 'T-FIRST' });
     expect(result.anomaly).toBe('duplicate-transaction');
-    expect(result.evidence).toMatchObject({ earlierTxnRef: 'T-FIRST', earlierStan: 42, ageMs: 119_000, windowMs: 120_000 });
+    expect(result.evidence).toMatchObject({
+      earlierTxnRef: 'T-FIRST',
+      earlierStan: 42,
+      ageMs: 119_000,
+      windowMs: 120_000,
+    });
     expectCleanEvidence(result.evidence);
   });
 

@@ -44,7 +44,11 @@ describe('assessCard', () => {
     const finding = only(assessCard({ ...base, card }), card);
     expect(finding.kind).toBe('track-mismatch');
     expect(finding.anomaly).toBe('suspected-fraud-track-mismatch');
-    expect(finding.evidence).toMatchObject({ maskedPan: '476173******0010', fields: 'pan,expiry', between: 'card/track1,track1/track2' });
+    expect(finding.evidence).toMatchObject({
+      maskedPan: '476173******0010',
+      fields: 'pan,expiry',
+      between: 'card/track1,track1/track2',
+    });
     expect(JSON.stringify(finding.evidence)).not.toContain(OTHER_PAN);
     expect(decide([finding]).action).toBe('decline');
   });
@@ -76,7 +80,9 @@ describe('assessCard', () => {
     });
     expect(decide([finding]).action).toBe('ask-other-method');
     // After a failed chip attempt the swipe is a legitimate fallback; service code 6xx is a chip card too.
-    expect(assessCard({ ...base, chipAttempted: true, card: swiped({ serviceCode: '201', entryMode: 'fallback-swipe' }) })).toEqual([]);
+    expect(
+      assessCard({ ...base, chipAttempted: true, card: swiped({ serviceCode: '201', entryMode: 'fallback-swipe' }) }),
+    ).toEqual([]);
     expect(assessCard({ ...base, card: swiped({ serviceCode: '601' }) }).map((f) => f.kind)).toEqual(['fallback']);
   });
 
@@ -101,7 +107,11 @@ describe('assessCard', () => {
   it('declines an expired card, saying by how many months rather than the expiry itself', () => {
     const card = chip({ expiry: '2603', track2: `${PAN}=2603201000000` });
     const finding = only(assessCard({ ...base, card }), card);
-    expect(finding).toMatchObject({ kind: 'expired', anomaly: 'expired-card', evidence: { reason: 'past', monthsPast: 2 } });
+    expect(finding).toMatchObject({
+      kind: 'expired',
+      anomaly: 'expired-card',
+      evidence: { reason: 'past', monthsPast: 2 },
+    });
     expect(decide([finding]).action).toBe('decline');
     // The current month is still valid; a month that does not exist is not.
     expect(assessCard({ ...base, card: chip({ expiry: '2605', track2: `${PAN}=2605201000000` }) })).toEqual([]);
@@ -133,7 +143,10 @@ describe('decide', () => {
   it('orders lock > decline > ask-other-method > allow', () => {
     expect(decide([f('fallback'), f('luhn'), f('card-testing')]).action).toBe('lock');
     expect(decide([f('fallback'), f('expired')]).action).toBe('decline');
-    expect(decide([f('fallback'), f('repeated-read-failures')])).toMatchObject({ action: 'ask-other-method', primary: { kind: 'fallback' } });
+    expect(decide([f('fallback'), f('repeated-read-failures')])).toMatchObject({
+      action: 'ask-other-method',
+      primary: { kind: 'fallback' },
+    });
     const allowAll = fraudPolicy({ actions: { fallback: 'allow' } });
     expect(decide([f('fallback')], allowAll)).toMatchObject({ action: 'allow', primary: { kind: 'fallback' } });
   });
@@ -181,7 +194,8 @@ describe('CardTestingDetector', () => {
 
 describe('assessCard on anything a reader could deliver', () => {
   const entryMode = fc.constantFrom<EntryMode>('swipe', 'chip', 'contactless', 'manual', 'fallback-swipe');
-  const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+  const digits = (min: number, max: number) =>
+    fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
   const pan = fc.oneof(digits(10, 19), fc.string({ maxLength: 25 }));
   const card: fc.Arbitrary<CardData> = fc.record(
     {
@@ -197,7 +211,14 @@ describe('assessCard on anything a reader could deliver', () => {
   );
   // Cards whose tracks are well formed, so the mismatch and fallback branches are reached often.
   const trackCard: fc.Arbitrary<CardData> = fc
-    .record({ pan: digits(12, 19), pan1: digits(12, 19), expiry: digits(4, 4), sc: digits(3, 3), entryMode, same: fc.boolean() })
+    .record({
+      pan: digits(12, 19),
+      pan1: digits(12, 19),
+      expiry: digits(4, 4),
+      sc: digits(3, 3),
+      entryMode,
+      same: fc.boolean(),
+    })
     .map(({ pan, pan1, expiry, sc, entryMode, same }) => ({
       entryMode,
       pan,
@@ -217,7 +238,9 @@ describe('assessCard on anything a reader could deliver', () => {
         (c, chipAttempted, readFailuresThisCard, now) => {
           const findings = assessCard({ card: c, now, chipAttempted, readFailuresThisCard });
           decide(findings);
-          const secrets = [c.pan, c.track1, c.track2].filter((s): s is string => typeof s === 'string' && /\d{10}/.test(s));
+          const secrets = [c.pan, c.track1, c.track2].filter(
+            (s): s is string => typeof s === 'string' && /\d{10}/.test(s),
+          );
           for (const finding of findings) {
             assertNoCardData(finding.evidence, 'evidence');
             for (const value of Object.values(finding.evidence)) {

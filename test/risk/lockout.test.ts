@@ -20,7 +20,13 @@ describe('LockoutPolicy', () => {
     expect(verdict).toMatchObject({
       lock: true,
       rule: 'fraud-burst',
-      evidence: { anomaly: 'suspected-fraud-fallback', anomalyClass: 'suspected-fraud', count: 3, windowMs: 10 * MIN, spanMs: 10 * MIN },
+      evidence: {
+        anomaly: 'suspected-fraud-fallback',
+        anomalyClass: 'suspected-fraud',
+        count: 3,
+        windowMs: 10 * MIN,
+        spanMs: 10 * MIN,
+      },
     });
     if (verdict.lock) {
       expect(verdict.reason).toContain('3 suspected-fraud');
@@ -50,7 +56,11 @@ describe('LockoutPolicy', () => {
 
   it('locks at once on tamper or a storage fault with the default configuration', () => {
     const policy = new LockoutPolicy();
-    expect(observe(policy, 'reader-tamper', T0)).toMatchObject({ lock: true, rule: 'immediate', evidence: { trigger: 'reader-tamper' } });
+    expect(observe(policy, 'reader-tamper', T0)).toMatchObject({
+      lock: true,
+      rule: 'immediate',
+      evidence: { trigger: 'reader-tamper' },
+    });
     expect(observe(policy, 'storage-fault', T0)).toMatchObject({ lock: true, rule: 'immediate' });
     expect(observe(policy, 'printer-paper-out', T0)).toEqual({ lock: false });
   });
@@ -73,7 +83,9 @@ describe('LockoutPolicy', () => {
   });
 
   it('refuses a rule that could never fire', () => {
-    expect(() => new LockoutPolicy({ rules: [{ ...fraudRule, anomalies: ['suspected-frod'] }], immediate: [] })).toThrow(RangeError);
+    expect(
+      () => new LockoutPolicy({ rules: [{ ...fraudRule, anomalies: ['suspected-frod'] }], immediate: [] }),
+    ).toThrow(RangeError);
     expect(() => new LockoutPolicy({ rules: [{ ...fraudRule, count: 0 }], immediate: [] })).toThrow(RangeError);
     expect(() => new LockoutPolicy({ rules: [fraudRule, fraudRule], immediate: [] })).toThrow(RangeError);
     expect(() => new LockoutPolicy({ rules: [], immediate: ['tamper'] })).toThrow(RangeError);

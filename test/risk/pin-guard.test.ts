@@ -33,7 +33,12 @@ describe('SupervisorGuard', () => {
     const { guard } = setup();
     for (const pin of [undefined, '']) {
       const result = guard.verify(pin, 'refund');
-      expect(result).toMatchObject({ ok: false, reason: 'missing', attemptsLeft: 3, anomaly: 'unauthorized-operation' });
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'missing',
+        attemptsLeft: 3,
+        anomaly: 'unauthorized-operation',
+      });
     }
   });
 
@@ -79,7 +84,11 @@ describe('SupervisorGuard', () => {
   it('takes its limits from the options', async () => {
     const clock = new ManualClock();
     const guard = new SupervisorGuard({ pinHash, maxAttempts: 1, lockoutMs: 1_000 }, () => clock.now());
-    expect(guard.verify('1111', 'void')).toMatchObject({ reason: 'wrong', attemptsLeft: 0, lockedUntil: clock.now() + 1_000 });
+    expect(guard.verify('1111', 'void')).toMatchObject({
+      reason: 'wrong',
+      attemptsLeft: 0,
+      lockedUntil: clock.now() + 1_000,
+    });
     await clock.advance(1_000);
     expect(guard.verify(RIGHT, 'void').ok).toBe(true);
   });

@@ -8,15 +8,17 @@ export const OTHER_PAN = '5413330089020011';
 export const NOW = Date.UTC(2026, 4, 15, 10, 0, 0);
 
 /** A swiped card with both tracks (CardData holds what lies between the sentinels). */
-export function swiped(over: {
-  pan?: string;
-  expiry?: string;
-  serviceCode?: string;
-  track1Pan?: string;
-  track1Expiry?: string;
-  track1ServiceCode?: string;
-  entryMode?: CardData['entryMode'];
-} = {}): CardData {
+export function swiped(
+  over: {
+    pan?: string;
+    expiry?: string;
+    serviceCode?: string;
+    track1Pan?: string;
+    track1Expiry?: string;
+    track1ServiceCode?: string;
+    entryMode?: CardData['entryMode'];
+  } = {},
+): CardData {
   const pan = over.pan ?? PAN;
   const expiry = over.expiry ?? '2812';
   const serviceCode = over.serviceCode ?? '101';
@@ -40,7 +42,9 @@ export function chip(over: Partial<CardData> = {}): CardData {
 export function expectCleanEvidence(evidence: object, card?: CardData): void {
   expect(() => assertNoCardData(evidence, 'evidence')).not.toThrow();
   if (!card) return;
-  const secrets = [card.pan, card.track1, card.track2].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  const secrets = [card.pan, card.track1, card.track2].filter(
+    (s): s is string => typeof s === 'string' && s.length >= 8,
+  );
   for (const value of Object.values(evidence)) {
     if (typeof value !== 'string') continue;
     for (const secret of secrets) expect(value).not.toContain(secret);

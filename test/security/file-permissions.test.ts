@@ -13,7 +13,10 @@ import { until } from '../support/wait.js';
 const modeOf = (path: string) => statSync(path).mode & 0o7777;
 
 /** A data directory as the terminal leaves it: 0700, with a journal and its WAL companions at 0600. */
-function dataDir(files: Record<string, number> = { 'journal.sqlite': 0o600, 'journal.sqlite-wal': 0o600, 'journal.sqlite-shm': 0o600 }, dirMode = 0o700): string {
+function dataDir(
+  files: Record<string, number> = { 'journal.sqlite': 0o600, 'journal.sqlite-wal': 0o600, 'journal.sqlite-shm': 0o600 },
+  dirMode = 0o700,
+): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'pos-perm-')), 'data');
   mkdirSync(dir);
   chmodSync(dir, dirMode);
@@ -111,13 +114,16 @@ describe('pos-terminal at start', () => {
 
   function terminal(dir: string): RunningCli {
     const configPath = join(dir, '..', 'terminal.json');
-    writeFileSync(configPath, JSON.stringify({
-      dataDir: dir,
-      log: { level: 'warn' },
-      host: { address: '127.0.0.1:0', simulator: { embedded: true } },
-      ecr: { port: 0, socketPath: null },
-      mqtt: { url: 'mqtt://127.0.0.1:0', embeddedBroker: true },
-    }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        dataDir: dir,
+        log: { level: 'warn' },
+        host: { address: '127.0.0.1:0', simulator: { embedded: true } },
+        ecr: { port: 0, socketPath: null },
+        mqtt: { url: 'mqtt://127.0.0.1:0', embeddedBroker: true },
+      }),
+    );
     const child = startCli('pos-terminal', ['--config', configPath]);
     children.push(child);
     return child;
@@ -148,14 +154,18 @@ describe('pos-terminal at start', () => {
     chmodSync(journal, 0o644);
     const t = terminal(dir);
     expect(await t.exited).toBe(78);
-    expect(t.stderr()).toBe(`pos-terminal: cannot start: journal file ${journal} is readable by group and others (mode 0644): chmod 600 ${journal}\n`);
+    expect(t.stderr()).toBe(
+      `pos-terminal: cannot start: journal file ${journal} is readable by group and others (mode 0644): chmod 600 ${journal}\n`,
+    );
     expect(t.stdout()).not.toContain('ready');
 
     chmodSync(journal, 0o600);
     chmodSync(dir, 0o755);
     const again = terminal(dir);
     expect(await again.exited).toBe(78);
-    expect(again.stderr()).toBe(`pos-terminal: cannot start: data directory ${dir} is readable by group and others (mode 0755): chmod 700 ${dir}\n`);
+    expect(again.stderr()).toBe(
+      `pos-terminal: cannot start: data directory ${dir} is readable by group and others (mode 0755): chmod 700 ${dir}\n`,
+    );
 
     // Fixed as the message says, it starts.
     chmodSync(dir, 0o700);

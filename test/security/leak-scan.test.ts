@@ -29,7 +29,9 @@ describe('leak scan', () => {
       const card = testCard(name)!;
       return [card.pan, card.track2, card.track1, `${card.pan}=`].filter((s): s is string => Boolean(s));
     });
-    const found = haystacks.flatMap((h) => secrets.filter((secret) => h.text.includes(secret)).map((secret) => `${h.where}: ${secret.slice(0, 6)}…`));
+    const found = haystacks.flatMap((h) =>
+      secrets.filter((secret) => h.text.includes(secret)).map((secret) => `${h.where}: ${secret.slice(0, 6)}…`),
+    );
     expect(found).toEqual([]);
     // No CVV/PIN-looking keys in the structured log lines either.
     expect(output).not.toMatch(/"(cvv|cvc|pin|pinBlock|track1|track2)":"[^"[]/i);

@@ -26,7 +26,10 @@ async function setup(opts: { hostOffsetMs?: number; intervalMs?: number; timeout
   const { port } = await sim.start();
   const link = new TcpHostLink({ host: '127.0.0.1', port, correlator: isoCorrelator, clock, connectTimeoutMs: 5_000 });
   link.start();
-  cleanups.push(() => sim.stop(), () => link.stop());
+  cleanups.push(
+    () => sim.stop(),
+    () => link.stop(),
+  );
   await until(() => link.isUp(), 'link up');
   let stan = 500;
   const stans: number[] = [];

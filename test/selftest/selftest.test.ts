@@ -45,9 +45,18 @@ async function setup(opts: { hostOffsetMs?: number; port?: number } = {}) {
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const sim = new AcquirerHostSimulator({ clock: offsetClock(clock, opts.hostOffsetMs ?? 0) });
   const { port } = await sim.start();
-  const link = new TcpHostLink({ host: '127.0.0.1', port: opts.port ?? port, correlator: isoCorrelator, clock, connectTimeoutMs: 5_000 });
+  const link = new TcpHostLink({
+    host: '127.0.0.1',
+    port: opts.port ?? port,
+    correlator: isoCorrelator,
+    clock,
+    connectTimeoutMs: 5_000,
+  });
   link.start();
-  cleanups.push(() => sim.stop(), () => link.stop());
+  cleanups.push(
+    () => sim.stop(),
+    () => link.stop(),
+  );
   if (opts.port === undefined) await until(() => link.isUp(), 'link up');
   let stan = 0;
   const progress: CheckResult[] = [];
@@ -197,7 +206,11 @@ describe('runSelfTest', () => {
     const file = join(dataDir, 'not-a-dir');
     writeFileSync(file, 'x');
     const report = await runSelfTest({ ...deps, dataDir: join(file, 'data') });
-    expect(result(report, 'storage')).toMatchObject({ status: 'fault', code: 'write-failed', detail: expect.stringContaining('ENOTDIR') });
+    expect(result(report, 'storage')).toMatchObject({
+      status: 'fault',
+      code: 'write-failed',
+      detail: expect.stringContaining('ENOTDIR'),
+    });
     expect(report.lockReasons).toEqual([expect.stringMatching(/^storage: write-failed/)]);
   });
 
@@ -221,7 +234,11 @@ describe('runSelfTest', () => {
     const skewed = await setup({ hostOffsetMs: 6 * 60_000 });
     const report = await runSelfTest(skewed.deps);
     expect(result(report, 'host').status).toBe('ok');
-    expect(result(report, 'clock')).toMatchObject({ status: 'warn', code: 'skew', detail: 'host time differs by 360 s' });
+    expect(result(report, 'clock')).toMatchObject({
+      status: 'warn',
+      code: 'skew',
+      detail: 'host time differs by 360 s',
+    });
     expect(report.limitations).toEqual([LIMITATION.clockSkew]);
 
     const close = await setup({ hostOffsetMs: 4 * 60_000 });
@@ -251,13 +268,21 @@ describe('runSelfTest', () => {
     await probe.probeNow();
     const { acquirer: _unused, ...withoutAcquirer } = deps;
     const report = await runSelfTest({ ...withoutAcquirer, probe });
-    expect(result(report, 'host')).toMatchObject({ status: 'warn', code: 'unreachable', detail: expect.stringContaining('not-connected') });
+    expect(result(report, 'host')).toMatchObject({
+      status: 'warn',
+      code: 'unreachable',
+      detail: expect.stringContaining('not-connected'),
+    });
     expect(report.limitations).toEqual([LIMITATION.hostUnreachable]);
   });
 });
 
 describe('summarize', () => {
-  const r = (component: CheckResult['component'], status: CheckStatus, code = status === 'ok' ? 'ok' : 'x'): CheckResult => ({
+  const r = (
+    component: CheckResult['component'],
+    status: CheckStatus,
+    code = status === 'ok' ? 'ok' : 'x',
+  ): CheckResult => ({
     component,
     status,
     code,
@@ -265,7 +290,15 @@ describe('summarize', () => {
     durationMs: 0,
   });
   it('maps faults of reader, storage and clock to locks, and the rest to limitations', () => {
-    expect(summarize([r('card-reader', 'fault'), r('storage', 'fault'), r('clock', 'fault'), r('printer', 'ok'), r('host', 'ok')])).toEqual({
+    expect(
+      summarize([
+        r('card-reader', 'fault'),
+        r('storage', 'fault'),
+        r('clock', 'fault'),
+        r('printer', 'ok'),
+        r('host', 'ok'),
+      ]),
+    ).toEqual({
       lockReasons: ['card reader: x (d)', 'storage: x (d)', 'clock: x (d)'],
       limitations: [],
     });

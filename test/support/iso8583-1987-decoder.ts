@@ -9,12 +9,30 @@ type Spec = { kind: Kind; fixed?: number; ll?: number; lll?: number };
 
 // Field: [class, fixed length | LL max | LLL max] from ISO 8583:1987.
 const TABLE: Record<number, Spec> = {
-  2: { kind: 'n', ll: 19 }, 3: { kind: 'n', fixed: 6 }, 4: { kind: 'n', fixed: 12 }, 7: { kind: 'n', fixed: 10 },
-  11: { kind: 'n', fixed: 6 }, 12: { kind: 'n', fixed: 6 }, 13: { kind: 'n', fixed: 4 }, 14: { kind: 'n', fixed: 4 },
-  22: { kind: 'n', fixed: 3 }, 25: { kind: 'n', fixed: 2 }, 32: { kind: 'n', ll: 11 }, 33: { kind: 'n', ll: 11 },
-  35: { kind: 'z', ll: 37 }, 37: { kind: 'an', fixed: 12 }, 38: { kind: 'an', fixed: 6 }, 39: { kind: 'an', fixed: 2 },
-  41: { kind: 'ans', fixed: 8 }, 42: { kind: 'ans', fixed: 15 }, 49: { kind: 'n', fixed: 3 }, 52: { kind: 'b', fixed: 8 },
-  55: { kind: 'b', lll: 999 }, 62: { kind: 'ans', lll: 999 }, 70: { kind: 'n', fixed: 3 }, 90: { kind: 'n', fixed: 42 },
+  2: { kind: 'n', ll: 19 },
+  3: { kind: 'n', fixed: 6 },
+  4: { kind: 'n', fixed: 12 },
+  7: { kind: 'n', fixed: 10 },
+  11: { kind: 'n', fixed: 6 },
+  12: { kind: 'n', fixed: 6 },
+  13: { kind: 'n', fixed: 4 },
+  14: { kind: 'n', fixed: 4 },
+  22: { kind: 'n', fixed: 3 },
+  25: { kind: 'n', fixed: 2 },
+  32: { kind: 'n', ll: 11 },
+  33: { kind: 'n', ll: 11 },
+  35: { kind: 'z', ll: 37 },
+  37: { kind: 'an', fixed: 12 },
+  38: { kind: 'an', fixed: 6 },
+  39: { kind: 'an', fixed: 2 },
+  41: { kind: 'ans', fixed: 8 },
+  42: { kind: 'ans', fixed: 15 },
+  49: { kind: 'n', fixed: 3 },
+  52: { kind: 'b', fixed: 8 },
+  55: { kind: 'b', lll: 999 },
+  62: { kind: 'ans', lll: 999 },
+  70: { kind: 'n', fixed: 3 },
+  90: { kind: 'n', fixed: 42 },
 };
 
 const CHARSET: Record<Exclude<Kind, 'b'>, RegExp> = {

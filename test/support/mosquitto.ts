@@ -9,7 +9,8 @@ import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
+export const MOSQUITTO =
+  ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
 
 export interface MosquittoTls {
   caFile: string;
@@ -64,7 +65,14 @@ async function waitFor(check: () => Promise<boolean>, what: string, limitMs = 5_
 export async function startMosquitto(options: { tls?: MosquittoTls } = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-test-'));
   const port = await freePort();
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning'];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest stdout',
+    'log_type error',
+    'log_type warning',
+  ];
   if (options.tls) {
     lines.push(`cafile ${options.tls.caFile}`, `certfile ${options.tls.certFile}`, `keyfile ${options.tls.keyFile}`);
     lines.push(`require_certificate ${options.tls.requireCertificate ? 'true' : 'false'}`);

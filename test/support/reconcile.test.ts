@@ -21,11 +21,30 @@ const PROCESSING: Record<TransactionKind, string> = { sale: '000000', refund: '2
 
 /** What a test changes in the clean day. */
 type Damage =
-  | 'none' | 'ledger-amount' | 'journal-amount' | 'row-doubled' | 'advice-set-aside' | 'advice-set-aside-91'
-  | 'stan-reused-at-host' | 'reversal-missing-at-host' | 'reversal-never-sent' | 'reversal-answered-96'
-  | 'financial-repeat-flagged' | 'advice-resent-as-original' | 'first-advice-flagged' | 'approved-08-told-declined'
-  | 'void-before-original' | 'void-of-unknown-sale' | 'voided-twice' | 'reversal-owed' | 'advice-queued'
-  | 'unknown-stan-at-host' | 'processing-code-lies' | 'partial-taken-in-full' | 'partial-in-field-4' | 'advice-taken-but-set-aside'
+  | 'none'
+  | 'ledger-amount'
+  | 'journal-amount'
+  | 'row-doubled'
+  | 'advice-set-aside'
+  | 'advice-set-aside-91'
+  | 'stan-reused-at-host'
+  | 'reversal-missing-at-host'
+  | 'reversal-never-sent'
+  | 'reversal-answered-96'
+  | 'financial-repeat-flagged'
+  | 'advice-resent-as-original'
+  | 'first-advice-flagged'
+  | 'approved-08-told-declined'
+  | 'void-before-original'
+  | 'void-of-unknown-sale'
+  | 'voided-twice'
+  | 'reversal-owed'
+  | 'advice-queued'
+  | 'unknown-stan-at-host'
+  | 'processing-code-lies'
+  | 'partial-taken-in-full'
+  | 'partial-in-field-4'
+  | 'advice-taken-but-set-aside'
   | 'reversal-of-unsent-request';
 
 let days = 0;
@@ -34,15 +53,44 @@ let days = 0;
 function journalOf(damage: Damage): Journal {
   const j = Journal.open(join(dir, `day-${++days}.sqlite`), { now: () => T0 });
   const begin = (ref: string, kind: TransactionKind, amount: number, originalStan?: number) =>
-    j.beginTransaction({ txnRef: ref, kind, amount, currency: '978', ...(originalStan !== undefined ? { originalStan } : {}) });
+    j.beginTransaction({
+      txnRef: ref,
+      kind,
+      amount,
+      currency: '978',
+      ...(originalStan !== undefined ? { originalStan } : {}),
+    });
   const arm = (ref: string, kind: TransactionKind, amount: number, stan: number) => {
     j.recordState(ref, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
-    j.armReversal({ txnRef: ref, stan, originalMti: '0200', processingCode: PROCESSING[kind], amount, currency: '978', transmittedAt: T0, terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', maskedPan: MASKED });
+    j.armReversal({
+      txnRef: ref,
+      stan,
+      originalMti: '0200',
+      processingCode: PROCESSING[kind],
+      amount,
+      currency: '978',
+      transmittedAt: T0,
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+      maskedPan: MASKED,
+    });
   };
-  const online = (ref: string, kind: TransactionKind, amount: number, stan: number, code: string, outcome: TransactionOutcome, originalStan?: number) => {
+  const online = (
+    ref: string,
+    kind: TransactionKind,
+    amount: number,
+    stan: number,
+    code: string,
+    outcome: TransactionOutcome,
+    originalStan?: number,
+  ) => {
     begin(ref, kind, amount, originalStan);
     arm(ref, kind, amount, stan);
-    j.recordAuthorization(ref, 'authorized', { stan, responseCode: code, ...(outcome === 'approved' ? { approvalCode: `A${stan}` } : {}) });
+    j.recordAuthorization(ref, 'authorized', {
+      stan,
+      responseCode: code,
+      ...(outcome === 'approved' ? { approvalCode: `A${stan}` } : {}),
+    });
     j.recordState(ref, 'done', { outcome });
   };
   const timedOut = (ref: string, amount: number, stan: number, ack: string | null) => {
@@ -52,12 +100,32 @@ function journalOf(damage: Damage): Journal {
     j.recordState(ref, 'done', { outcome: 'failed' });
     if (ack !== null) j.acknowledgeReversal(j.reversalFor(ref)!.id, ack);
   };
-  const offline = (ref: string, amount: number, stan: number, settle: 'forwarded' | 'set-aside' | 'queued', code = '00') => {
+  const offline = (
+    ref: string,
+    amount: number,
+    stan: number,
+    settle: 'forwarded' | 'set-aside' | 'queued',
+    code = '00',
+  ) => {
     begin(ref, 'sale', amount);
-    const { saf } = j.recordOfflineApproval(ref, 'offline-approved', { stan, outcome: 'offline-approved', approvalCode: 'Y1', responseCode: 'Y1' }, {
-      stan, processingCode: '000000', amount, currency: '978', approvalCode: 'Y1', entryMode: 'chip', maskedPan: MASKED, transmittedAt: T0,
-      terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', cardBlob: Buffer.from([1, 0xde, 0xad, 0xbe, 0xef]),
-    });
+    const { saf } = j.recordOfflineApproval(
+      ref,
+      'offline-approved',
+      { stan, outcome: 'offline-approved', approvalCode: 'Y1', responseCode: 'Y1' },
+      {
+        stan,
+        processingCode: '000000',
+        amount,
+        currency: '978',
+        approvalCode: 'Y1',
+        entryMode: 'chip',
+        maskedPan: MASKED,
+        transmittedAt: T0,
+        terminalId: 'TERM0001',
+        merchantId: 'MERCHANT0000001',
+        cardBlob: Buffer.from([1, 0xde, 0xad, 0xbe, 0xef]),
+      },
+    );
     if (settle === 'forwarded') j.completeSafItem(saf.id, code);
     if (settle === 'set-aside') j.setAsideSafItem(saf.id, code, `host answered ${code}`);
   };
@@ -70,9 +138,25 @@ function journalOf(damage: Damage): Journal {
     arm('t3', 'sale', 200_002, 3);
     j.releaseReversal('t3', 'not sent');
     j.recordState('t3', 'done', { outcome: 'failed' });
-  } else timedOut('t3', 200_002, 3, damage === 'reversal-owed' ? null : damage === 'reversal-answered-96' ? '96' : '00');
-  const advice4 = { 'advice-set-aside': 'set-aside', 'advice-set-aside-91': 'set-aside', 'advice-taken-but-set-aside': 'set-aside', 'advice-queued': 'queued' } as const;
-  offline('t4', 3_000, 4, advice4[damage as keyof typeof advice4] ?? 'forwarded', damage === 'advice-set-aside-91' ? '91' : damage === 'advice-set-aside' || damage === 'advice-taken-but-set-aside' ? '05' : '00');
+  } else
+    timedOut('t3', 200_002, 3, damage === 'reversal-owed' ? null : damage === 'reversal-answered-96' ? '96' : '00');
+  const advice4 = {
+    'advice-set-aside': 'set-aside',
+    'advice-set-aside-91': 'set-aside',
+    'advice-taken-but-set-aside': 'set-aside',
+    'advice-queued': 'queued',
+  } as const;
+  offline(
+    't4',
+    3_000,
+    4,
+    advice4[damage as keyof typeof advice4] ?? 'forwarded',
+    damage === 'advice-set-aside-91'
+      ? '91'
+      : damage === 'advice-set-aside' || damage === 'advice-taken-but-set-aside'
+        ? '05'
+        : '00',
+  );
   online('t5', 'refund', 700, 5, '00', 'approved');
   online('t6', 'void', 1_500, 6, '00', 'approved', damage === 'void-of-unknown-sale' ? 42 : 1);
   offline('t7', 4_000, 7, 'forwarded');
@@ -89,12 +173,41 @@ function journalOf(damage: Damage): Journal {
 function ledgerOf(damage: Damage, withField3: boolean): LedgerLine[] {
   const lines: LedgerLine[] = [];
   const at = () => new Date(T0 + lines.length * 1_000).toISOString();
-  const req = (mti: string, stan: number, amount: number, kind: TransactionKind = 'sale', extra: Partial<LedgerLine> = {}) =>
-    lines.push({ at: at(), dir: 'in', mti, stan: String(stan).padStart(6, '0'), terminalId: 'TERM0001', amount, currency: '978', ...(withField3 ? { processingCode: PROCESSING[kind] } : {}), ...extra });
+  const req = (
+    mti: string,
+    stan: number,
+    amount: number,
+    kind: TransactionKind = 'sale',
+    extra: Partial<LedgerLine> = {},
+  ) =>
+    lines.push({
+      at: at(),
+      dir: 'in',
+      mti,
+      stan: String(stan).padStart(6, '0'),
+      terminalId: 'TERM0001',
+      amount,
+      currency: '978',
+      ...(withField3 ? { processingCode: PROCESSING[kind] } : {}),
+      ...extra,
+    });
   const ans = (mti: string, stan: number, amount: number, code: string, extra: Partial<LedgerLine> = {}) =>
-    lines.push({ at: at(), dir: 'out', mti, stan: String(stan).padStart(6, '0'), terminalId: 'TERM0001', amount, currency: '978', responseCode: code, ...extra });
+    lines.push({
+      at: at(),
+      dir: 'out',
+      mti,
+      stan: String(stan).padStart(6, '0'),
+      terminalId: 'TERM0001',
+      amount,
+      currency: '978',
+      responseCode: code,
+      ...extra,
+    });
 
-  lines.push({ at: at(), dir: 'in', mti: '0800', stan: '000099', terminalId: 'TERM0001' }, { at: at(), dir: 'out', mti: '0810', stan: '000099', responseCode: '00' });
+  lines.push(
+    { at: at(), dir: 'in', mti: '0800', stan: '000099', terminalId: 'TERM0001' },
+    { at: at(), dir: 'out', mti: '0810', stan: '000099', responseCode: '00' },
+  );
   const amount1 = damage === 'ledger-amount' ? 1_600 : 1_500;
   const sale1 = () => {
     req('0200', 1, amount1);
@@ -172,13 +285,25 @@ function run(damage: Damage, options?: ReconcileOptions, withField3 = false) {
 }
 
 describe('reconcile: host ledger against the journal', () => {
-  it.each([false, true])('passes a clean day (field 3 in the ledger: %s), every kind of transaction counted', (withField3) => {
-    const result = run('none', undefined, withField3);
-    expect(result.problems).toEqual([]);
-    expect(result.tally).toMatchObject({ approved: 3, refunds: 1, voids: 1, offline: 2, reversed: 1, declined: 1, repeats: 2, setAside: 0 });
-    // Sale 1,500 + offline 3,000 + 4,000 − refund 700 − void 1,500: 6,300 on both sides.
-    expect(result.money).toEqual({ host: 6_300, journal: 6_300, notCollected: 0 });
-  });
+  it.each([false, true])(
+    'passes a clean day (field 3 in the ledger: %s), every kind of transaction counted',
+    (withField3) => {
+      const result = run('none', undefined, withField3);
+      expect(result.problems).toEqual([]);
+      expect(result.tally).toMatchObject({
+        approved: 3,
+        refunds: 1,
+        voids: 1,
+        offline: 2,
+        reversed: 1,
+        declined: 1,
+        repeats: 2,
+        setAside: 0,
+      });
+      // Sale 1,500 + offline 3,000 + 4,000 − refund 700 − void 1,500: 6,300 on both sides.
+      expect(result.money).toEqual({ host: 6_300, journal: 6_300, notCollected: 0 });
+    },
+  );
 
   // Each damage, and the problem it must be reported as.
   const cases: Array<[Damage, RegExp, boolean?]> = [
@@ -189,27 +314,40 @@ describe('reconcile: host ledger against the journal', () => {
     ['advice-set-aside-91', /STAN 000004 .*advice set aside \(91, host answered 91\): 3000 not collected/],
     ['advice-taken-but-set-aside', /STAN 000004 .*journal set the advice aside \(05\), the host took it/],
     ['stan-reused-at-host', /STAN 000002 .*host received 2 financial requests/],
-    ['reversal-missing-at-host', /STAN 000003 .*journal says the reversal was acknowledged, the host never received one/],
+    [
+      'reversal-missing-at-host',
+      /STAN 000003 .*journal says the reversal was acknowledged, the host never received one/,
+    ],
     ['reversal-never-sent', /STAN 000003 .*host approved it \(00\) and no reversal reached the host/],
     ['reversal-answered-96', /STAN 000003 .*reversal was taken as acknowledged with 96/],
     ['financial-repeat-flagged', /STAN 000001 .*host received 2 financial requests \(flagged duplicate: 1\)/],
     ['advice-resent-as-original', /STAN 000004 .*advice sent again with the original MTI 0220/],
     ['first-advice-flagged', /STAN 000004 .*flagged its first 0220 as a duplicate/],
-    ['approved-08-told-declined', /STAN 000002 \(sale declined\): the host approved it \(08\) and no reversal reached the host/],
+    [
+      'approved-08-told-declined',
+      /STAN 000002 \(sale declined\): the host approved it \(08\) and no reversal reached the host/,
+    ],
     ['void-before-original', /void of STAN 000001: the void \(STAN 000006\) reached the host before its original/],
     ['void-of-unknown-sale', /void of STAN 000042: approved, but the journal has no approved sale/],
     ['voided-twice', /void of STAN 000001: approved 2 times/],
     ['reversal-owed', /left owed at the end: pendingReversals 1/],
     ['advice-queued', /left owed at the end: queued 1/],
     ['unknown-stan-at-host', /host saw STAN 000077 \(0200\) that the journal does not know/],
-    ['processing-code-lies', /STAN 000005 \(refund approved\): the host received 0200 with processing code 000000/, true],
+    [
+      'processing-code-lies',
+      /STAN 000005 \(refund approved\): the host received 0200 with processing code 000000/,
+      true,
+    ],
     ['partial-taken-in-full', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
     ['partial-in-field-4', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
   ];
   it.each(cases)('fails on a day with %s', (damage, reason, withField3) => {
     const { problems } = run(damage, undefined, withField3 ?? false);
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems.some((p) => reason.test(p)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => reason.test(p)),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('passes a reversal the host could not match (25) when it never had the request: no money moved', () => {

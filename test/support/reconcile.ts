@@ -76,10 +76,22 @@ type MessageClass = 'financial' | 'advice' | 'reversal';
 export const APPROVING_CODES: ReadonlySet<string> = new Set(['00', '08', '10', '11', '16']);
 
 const REQUEST_CLASS: Record<string, MessageClass> = {
-  '0100': 'financial', '0200': 'financial', '0220': 'advice', '0221': 'advice',
-  '0400': 'reversal', '0401': 'reversal', '0420': 'reversal', '0421': 'reversal',
+  '0100': 'financial',
+  '0200': 'financial',
+  '0220': 'advice',
+  '0221': 'advice',
+  '0400': 'reversal',
+  '0401': 'reversal',
+  '0420': 'reversal',
+  '0421': 'reversal',
 };
-const RESPONSE_CLASS: Record<string, MessageClass> = { '0110': 'financial', '0210': 'financial', '0230': 'advice', '0410': 'reversal', '0430': 'reversal' };
+const RESPONSE_CLASS: Record<string, MessageClass> = {
+  '0110': 'financial',
+  '0210': 'financial',
+  '0230': 'advice',
+  '0410': 'reversal',
+  '0430': 'reversal',
+};
 const REPEAT_MTIS = new Set(['0221', '0401', '0421']);
 const KIND_PREFIX: Record<TransactionRow['kind'], string> = { sale: '00', refund: '20', void: '02' };
 
@@ -116,7 +128,14 @@ function indexLedger(ledger: LedgerLine[]): Map<string, HostStan> {
       const cls = REQUEST_CLASS[e.mti];
       if (!cls) return;
       if (!host) byStan.set(stan, (host = { financial: [], advice: [], reversal: [] }));
-      host[cls].push({ index, mti: e.mti, amount: e.amount, processingCode: e.processingCode, flagged: e.duplicate === true, answers: [] });
+      host[cls].push({
+        index,
+        mti: e.mti,
+        amount: e.amount,
+        processingCode: e.processingCode,
+        flagged: e.duplicate === true,
+        answers: [],
+      });
     } else if (e.dir === 'out') {
       const cls = RESPONSE_CLASS[e.mti];
       // An answer belongs to the latest request of its class before it.
@@ -127,7 +146,11 @@ function indexLedger(ledger: LedgerLine[]): Map<string, HostStan> {
   return byStan;
 }
 
-export function reconcile(ledger: LedgerLine[], journal: Journal, options: ReconcileOptions | number = {}): Reconciliation {
+export function reconcile(
+  ledger: LedgerLine[],
+  journal: Journal,
+  options: ReconcileOptions | number = {},
+): Reconciliation {
   const opts: ReconcileOptions = typeof options === 'number' ? { problemLimit: options } : options;
   const problemLimit = opts.problemLimit ?? 50;
   const expectSetAside = new Set([...(opts.expectSetAside ?? [])].map(pad));
@@ -145,7 +168,17 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
     else rowsByStan.set(pad(r.stan), [r]);
   }
   const hostByStan = indexLedger(ledger);
-  const tally: ReconcileTally = { approved: 0, offline: 0, reversed: 0, declined: 0, other: 0, refunds: 0, voids: 0, repeats: 0, setAside: 0 };
+  const tally: ReconcileTally = {
+    approved: 0,
+    offline: 0,
+    reversed: 0,
+    declined: 0,
+    other: 0,
+    refunds: 0,
+    voids: 0,
+    repeats: 0,
+    setAside: 0,
+  };
   const money = { host: 0, journal: 0, notCollected: 0 };
   const notCollected: Reconciliation['notCollected'] = [];
 
@@ -162,7 +195,9 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
   for (const [stan, list] of rowsByStan) {
     if (list.length > 1) {
       // A STAN names one message exchange; a second row with it is a reused STAN (a rolled-back journal).
-      problem(`STAN ${stan}: ${list.length} journal rows (${list.map((r) => `${r.kind} ${r.txnRef} ${r.outcome}`).join(', ')})`);
+      problem(
+        `STAN ${stan}: ${list.length} journal rows (${list.map((r) => `${r.kind} ${r.txnRef} ${r.outcome}`).join(', ')})`,
+      );
       continue;
     }
     const row = list[0]!;
@@ -170,20 +205,33 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
     const label = `STAN ${stan} (${row.kind} ${row.outcome ?? 'in flight'})`;
 
     // The ledger's own order decides what is a repeat; the host's flag is only checked against it.
-    if (host.financial.length > 1) problem(`${label}: the host received ${host.financial.length} financial requests (flagged duplicate: ${host.financial.filter((x) => x.flagged).length})`);
+    if (host.financial.length > 1)
+      problem(
+        `${label}: the host received ${host.financial.length} financial requests (flagged duplicate: ${host.financial.filter((x) => x.flagged).length})`,
+      );
     for (const cls of ['financial', 'advice', 'reversal'] as const) {
       const [first, ...repeats] = host[cls];
       if (!first) continue;
       tally.repeats += cls === 'financial' ? 0 : repeats.length;
-      if (first.flagged) problem(`${label}: the host flagged its first ${first.mti} as a duplicate, with nothing before it in the ledger`);
-      for (const r of repeats) if (cls !== 'financial' && !REPEAT_MTIS.has(r.mti)) problem(`${label}: ${cls} sent again with the original MTI ${r.mti} (a host without duplicate detection takes it twice)`);
+      if (first.flagged)
+        problem(
+          `${label}: the host flagged its first ${first.mti} as a duplicate, with nothing before it in the ledger`,
+        );
+      for (const r of repeats)
+        if (cls !== 'financial' && !REPEAT_MTIS.has(r.mti))
+          problem(
+            `${label}: ${cls} sent again with the original MTI ${r.mti} (a host without duplicate detection takes it twice)`,
+          );
       // The reversal of a partial approval (10) undoes what the host approved, not what was asked.
       const answer = host.financial[0]?.answers[0];
-      const partiallyApproved = cls === 'reversal' && answer?.responseCode === '10' ? (answer.approvedAmount ?? answer.amount) : undefined;
+      const partiallyApproved =
+        cls === 'reversal' && answer?.responseCode === '10' ? (answer.approvedAmount ?? answer.amount) : undefined;
       const expectedAmount = partiallyApproved ?? row.amount;
       for (const x of host[cls]) {
-        if (x.amount !== undefined && x.amount !== expectedAmount) problem(`${label}: the host received ${x.mti} for ${x.amount}, the journal says ${expectedAmount}`);
-        if (x.processingCode !== undefined && !x.processingCode.startsWith(KIND_PREFIX[row.kind])) problem(`${label}: the host received ${x.mti} with processing code ${x.processingCode}`);
+        if (x.amount !== undefined && x.amount !== expectedAmount)
+          problem(`${label}: the host received ${x.mti} for ${x.amount}, the journal says ${expectedAmount}`);
+        if (x.processingCode !== undefined && !x.processingCode.startsWith(KIND_PREFIX[row.kind]))
+          problem(`${label}: the host received ${x.mti} with processing code ${x.processingCode}`);
       }
     }
 
@@ -205,9 +253,16 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
 
     const reversal = journal.reversalFor(row.txnRef);
     if (reversal?.state === 'acknowledged') {
-      if (host.reversal.length === 0) problem(`${label}: the journal says the reversal was acknowledged, the host never received one`);
-      else if (!codes(host.reversal.at(-1)).includes(reversal.responseCode ?? '')) problem(`${label}: the journal acknowledged the reversal with ${reversal.responseCode}, the host answered ${host.reversal.flatMap(codes).join(',')}`);
-      else if (hostApproved && !hostReversed) problem(`${label}: the reversal was taken as acknowledged with ${host.reversal.flatMap(codes).join(',')}, the host never accepted it (00)`);
+      if (host.reversal.length === 0)
+        problem(`${label}: the journal says the reversal was acknowledged, the host never received one`);
+      else if (!codes(host.reversal.at(-1)).includes(reversal.responseCode ?? ''))
+        problem(
+          `${label}: the journal acknowledged the reversal with ${reversal.responseCode}, the host answered ${host.reversal.flatMap(codes).join(',')}`,
+        );
+      else if (hostApproved && !hostReversed)
+        problem(
+          `${label}: the reversal was taken as acknowledged with ${host.reversal.flatMap(codes).join(',')}, the host never accepted it (00)`,
+        );
     }
 
     switch (row.outcome) {
@@ -217,39 +272,62 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
         if (row.kind === 'void') tally.voids += 1;
         money.journal += (row.kind === 'sale' ? 1 : -1) * row.amount;
         if (host.financial.length === 0) problem(`${label}: approved online, the host never received it`);
-        else if (!hostApproved) problem(`${label}: approved in the journal, the host answered ${decision?.responseCode ?? 'nothing'}`);
-        else if (moved !== row.amount) problem(`${label}: approved for ${row.amount} in the journal, the host approved ${moved}`);
-        if (host.reversal.length !== 0) problem(`${label}: approved in the journal, the host received ${host.reversal.length} reversals (accepted: ${hostReversed})`);
+        else if (!hostApproved)
+          problem(`${label}: approved in the journal, the host answered ${decision?.responseCode ?? 'nothing'}`);
+        else if (moved !== row.amount)
+          problem(`${label}: approved for ${row.amount} in the journal, the host approved ${moved}`);
+        if (host.reversal.length !== 0)
+          problem(
+            `${label}: approved in the journal, the host received ${host.reversal.length} reversals (accepted: ${hostReversed})`,
+          );
         if (host.advice.length !== 0) problem(`${label}: approved online, ${host.advice.length} advices sent too`);
-        if (row.kind === 'void' && row.originalStan !== null) voidsOf.set(pad(row.originalStan), [...(voidsOf.get(pad(row.originalStan)) ?? []), row]);
+        if (row.kind === 'void' && row.originalStan !== null)
+          voidsOf.set(pad(row.originalStan), [...(voidsOf.get(pad(row.originalStan)) ?? []), row]);
         break;
       case 'offline-approved': {
         tally.offline += 1;
         money.journal += (row.kind === 'sale' ? 1 : -1) * row.amount;
-        if (host.financial.length !== 0) problem(`${label}: approved offline, the host received ${host.financial.length} online requests`);
-        const settled = journal.events(row.txnRef).filter((e) => e.state === 'forwarded' || e.state === 'advice-rejected').at(-1);
+        if (host.financial.length !== 0)
+          problem(`${label}: approved offline, the host received ${host.financial.length} online requests`);
+        const settled = journal
+          .events(row.txnRef)
+          .filter((e) => e.state === 'forwarded' || e.state === 'advice-rejected')
+          .at(-1);
         if (settled?.state === 'advice-rejected') {
           tally.setAside += 1;
           money.notCollected += (row.kind === 'sale' ? 1 : -1) * row.amount;
-          const responseCode = typeof settled.detail?.['responseCode'] === 'string' ? settled.detail['responseCode'] : null;
+          const responseCode =
+            typeof settled.detail?.['responseCode'] === 'string' ? settled.detail['responseCode'] : null;
           notCollected.push({ stan, amount: row.amount, responseCode });
-          if (adviceTaken) problem(`${label}: the journal set the advice aside (${responseCode}), the host took it (${adviceAnswers.join(',')})`);
-          else if (!expectSetAside.has(stan)) problem(`${label}: advice set aside (${responseCode}, host answered ${adviceAnswers.join(',') || 'nothing'}): ${row.amount} not collected`);
+          if (adviceTaken)
+            problem(
+              `${label}: the journal set the advice aside (${responseCode}), the host took it (${adviceAnswers.join(',')})`,
+            );
+          else if (!expectSetAside.has(stan))
+            problem(
+              `${label}: advice set aside (${responseCode}, host answered ${adviceAnswers.join(',') || 'nothing'}): ${row.amount} not collected`,
+            );
         } else if (settled?.state === 'forwarded') {
-          if (!adviceTaken) problem(`${label}: the journal says the advice was forwarded, the host answered ${adviceAnswers.join(',') || 'nothing'}`);
+          if (!adviceTaken)
+            problem(
+              `${label}: the journal says the advice was forwarded, the host answered ${adviceAnswers.join(',') || 'nothing'}`,
+            );
         } else if (host.advice.length > 0 && adviceTaken) {
           problem(`${label}: the host took the advice, the journal still has it queued`);
         }
-        if (row.kind === 'void' && row.originalStan !== null) voidsOf.set(pad(row.originalStan), [...(voidsOf.get(pad(row.originalStan)) ?? []), row]);
+        if (row.kind === 'void' && row.originalStan !== null)
+          voidsOf.set(pad(row.originalStan), [...(voidsOf.get(pad(row.originalStan)) ?? []), row]);
         break;
       }
       default:
         // Not approved by the terminal: what the host approved was undone by a reversal it accepted; no advice went.
         // A reversal still armed or pending is owed (reported below), not missing.
         if (hostApproved && !hostReversed && reversal?.state !== 'pending' && reversal?.state !== 'armed') {
-          problem(host.reversal.length === 0
-            ? `${label}: the host approved it (${decision.responseCode}) and no reversal reached the host`
-            : `${label}: the host approved it (${decision.responseCode}) and answered its ${host.reversal.length} reversals ${host.reversal.flatMap(codes).join(',') || 'with nothing'}`);
+          problem(
+            host.reversal.length === 0
+              ? `${label}: the host approved it (${decision.responseCode}) and no reversal reached the host`
+              : `${label}: the host approved it (${decision.responseCode}) and answered its ${host.reversal.length} reversals ${host.reversal.flatMap(codes).join(',') || 'with nothing'}`,
+          );
         }
         if (host.advice.length !== 0) problem(`${label}: not approved, ${host.advice.length} advices sent`);
         if (hostApproved) tally.reversed += 1;
@@ -262,8 +340,13 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
   for (const [originalStan, voids] of voidsOf) {
     const original = rowsByStan.get(originalStan);
     const label = `void of STAN ${originalStan}`;
-    if (voids.length > 1) problem(`${label}: approved ${voids.length} times (STANs ${voids.map((v) => pad(v.stan!)).join(', ')})`);
-    if (!original || original.length !== 1 || original[0]!.kind !== 'sale' || (original[0]!.outcome !== 'approved' && original[0]!.outcome !== 'offline-approved')) {
+    if (voids.length > 1)
+      problem(`${label}: approved ${voids.length} times (STANs ${voids.map((v) => pad(v.stan!)).join(', ')})`);
+    if (
+      original?.length !== 1 ||
+      original[0]!.kind !== 'sale' ||
+      (original[0]!.outcome !== 'approved' && original[0]!.outcome !== 'offline-approved')
+    ) {
       problem(`${label}: approved, but the journal has no approved sale with that STAN`);
       continue;
     }
@@ -271,9 +354,11 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
     const originalHost = hostByStan.get(originalStan) ?? empty;
     const takenAt = [...originalHost.financial, ...originalHost.advice].map((x) => x.index).sort((a, b) => a - b)[0];
     for (const v of voids) {
-      if (v.amount !== sale.amount) problem(`${label}: void STAN ${pad(v.stan!)} for ${v.amount}, the sale was ${sale.amount}`);
+      if (v.amount !== sale.amount)
+        problem(`${label}: void STAN ${pad(v.stan!)} for ${v.amount}, the sale was ${sale.amount}`);
       const voidAt = (hostByStan.get(pad(v.stan!)) ?? empty).financial[0]?.index;
-      if (voidAt !== undefined && (takenAt === undefined || voidAt < takenAt)) problem(`${label}: the void (STAN ${pad(v.stan!)}) reached the host before its original`);
+      if (voidAt !== undefined && (takenAt === undefined || voidAt < takenAt))
+        problem(`${label}: the void (STAN ${pad(v.stan!)}) reached the host before its original`);
     }
   }
 
@@ -286,7 +371,8 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
   if (!opts.expectOwed) {
     for (const [what, n] of Object.entries(owed)) if (n > 0) problem(`left owed at the end: ${what} ${n}`);
     // With nothing owed, each STAN above settled its money; the totals must agree to the unit.
-    if (money.host !== money.journal - money.notCollected) problem(`net moved: host ${money.host}, journal ${money.journal} less ${money.notCollected} not collected`);
+    if (money.host !== money.journal - money.notCollected)
+      problem(`net moved: host ${money.host}, journal ${money.journal} less ${money.notCollected} not collected`);
   }
   return { problems, tally, transactions: rows.length, ledgerEntries: ledger.length, money, notCollected, owed };
 }
@@ -294,12 +380,18 @@ export function reconcile(ledger: LedgerLine[], journal: Journal, options: Recon
 /** Sale, refund or void from field 3 when the host wrote it, else what the journal says. */
 function kindOf(processingCode: string | undefined, journalKind: TransactionRow['kind']): TransactionRow['kind'] {
   if (processingCode === undefined) return journalKind;
-  for (const [kind, prefix] of Object.entries(KIND_PREFIX)) if (processingCode.startsWith(prefix)) return kind as TransactionRow['kind'];
+  for (const [kind, prefix] of Object.entries(KIND_PREFIX))
+    if (processingCode.startsWith(prefix)) return kind as TransactionRow['kind'];
   return journalKind;
 }
 
 /** What must be empty once a terminal has drained: nothing in flight, no reversal owed, no advice queued. */
-export function leftPending(journal: Journal): { inFlight: number; armedReversals: number; pendingReversals: number; queued: number } {
+export function leftPending(journal: Journal): {
+  inFlight: number;
+  armedReversals: number;
+  pendingReversals: number;
+  queued: number;
+} {
   return {
     inFlight: journal.inFlight().length,
     armedReversals: journal.armedReversals().length,

@@ -13,7 +13,11 @@ import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
 import { Journal } from '../../src/journal/index.js';
 import type { SelfTestReport } from '../../src/selftest/selftest.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
-import { TelemetryPublisher, type TelemetryPublisherOptions, type TelemetrySource } from '../../src/telemetry/publisher.js';
+import {
+  TelemetryPublisher,
+  type TelemetryPublisherOptions,
+  type TelemetrySource,
+} from '../../src/telemetry/publisher.js';
 import { parseTelemetryTopic, wire, type TopicKind } from '../../src/telemetry/wire.js';
 import type { TerminalChange, TerminalStatus } from '../../src/terminal/terminal.js';
 import { createLogger } from '../../src/util/log.js';
@@ -78,7 +82,13 @@ export class FakeTerminal implements TelemetrySource {
       durationMs: 12,
       results: [
         { component: 'card-reader', status: 'ok', code: 'ok', detail: 'reader answered', durationMs: 3 },
-        { component: 'printer', status: printer, code: printer === 'ok' ? 'ok' : 'paper-out', detail: printer === 'ok' ? 'ready' : 'no paper', durationMs: 4 },
+        {
+          component: 'printer',
+          status: printer,
+          code: printer === 'ok' ? 'ok' : 'paper-out',
+          detail: printer === 'ok' ? 'ready' : 'no paper',
+          durationMs: 4,
+        },
         { component: 'host', status: 'ok', code: 'ok', detail: 'echo 00', durationMs: 9 },
         { component: 'storage', status: 'ok', code: 'ok', detail: 'free', durationMs: 1 },
         { component: 'clock', status: 'ok', code: 'ok', detail: 'in sync', durationMs: 0 },
@@ -172,7 +182,12 @@ export function makeRig(url: string, overrides: Partial<TelemetryPublisherOption
     commands: ['run-self-test', 'send-health', 'rebirth'],
     maxCommandBytes: 4096,
     outboxMaxMessages: 10_000,
-    birth: { firmwareVersion: '0.1.0', configVersion: 'abc123', capabilities: ['chip', 'printer'], model: 'test-board' },
+    birth: {
+      firmwareVersion: '0.1.0',
+      configVersion: 'abc123',
+      capabilities: ['chip', 'printer'],
+      model: 'test-board',
+    },
     boot: { reason: 'clean', atMs: clock.now() },
     dataDir: dir,
     journal,
@@ -205,10 +220,15 @@ export interface Received {
   retained: boolean;
   qos: number;
   payload: Buffer;
-  message: Record<string, unknown> & { header?: { bootId: string; seq: number; terminalId: string; fleet: string; sentAtMs: number } };
+  message: Record<string, unknown> & {
+    header?: { bootId: string; seq: number; terminalId: string; fleet: string; sentAtMs: number };
+  };
 }
 
-const DECODERS: Record<TopicKind, { decode(b: Uint8Array): unknown; toObject(m: never, o: object): Record<string, unknown> }> = {
+const DECODERS: Record<
+  TopicKind,
+  { decode(b: Uint8Array): unknown; toObject(m: never, o: object): Record<string, unknown> }
+> = {
   birth: wire.Birth as never,
   health: wire.Health as never,
   event: wire.Event as never,
@@ -219,7 +239,12 @@ const DECODERS: Record<TopicKind, { decode(b: Uint8Array): unknown; toObject(m: 
 
 export function decode(kind: TopicKind, payload: Uint8Array): Received['message'] {
   const d = DECODERS[kind];
-  return d.toObject(d.decode(payload) as never, { longs: Number, enums: String, defaults: true, arrays: true }) as Received['message'];
+  return d.toObject(d.decode(payload) as never, {
+    longs: Number,
+    enums: String,
+    defaults: true,
+    arrays: true,
+  }) as Received['message'];
 }
 
 /**
@@ -236,7 +261,13 @@ export class Consumer {
   }
 
   static async connect(url: string, topicFilter: string, options: IClientOptions = {}): Promise<Consumer> {
-    const client = connect(url, { protocolVersion: 4, reconnectPeriod: 50, resubscribe: false, connectTimeout: 2_000, ...options });
+    const client = connect(url, {
+      protocolVersion: 4,
+      reconnectPeriod: 50,
+      resubscribe: false,
+      connectTimeout: 2_000,
+      ...options,
+    });
     const consumer = new Consumer(client);
     client.on('error', () => {});
     client.on('connect', () => {
@@ -248,7 +279,14 @@ export class Consumer {
       const parsed = parseTelemetryTopic(topic);
       // Commands are the fleet's own (and some tests send garbage on purpose).
       if (!parsed || parsed.kind === 'cmd') return;
-      consumer.received.push({ topic, kind: parsed.kind, retained: packet.retain, qos: packet.qos, payload: Buffer.from(payload), message: decode(parsed.kind, payload) });
+      consumer.received.push({
+        topic,
+        kind: parsed.kind,
+        retained: packet.retain,
+        qos: packet.qos,
+        payload: Buffer.from(payload),
+        message: decode(parsed.kind, payload),
+      });
     });
     await until(() => consumer.subscriptions > 0, `consumer subscribed on ${url}`);
     return consumer;
@@ -259,7 +297,11 @@ export class Consumer {
   }
 
   publish(topic: string, payload: Uint8Array, options: { retain?: boolean } = {}): Promise<void> {
-    return new Promise((resolve, reject) => this.client.publish(topic, Buffer.from(payload), { qos: 1, retain: options.retain ?? false }, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.client.publish(topic, Buffer.from(payload), { qos: 1, retain: options.retain ?? false }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
   }
 
   close(): Promise<void> {
@@ -277,7 +319,9 @@ export function topicFilter(rig: Rig): string {
  * is a gap. The only gaps allowed are the messages the terminal itself reports dropped in Health.
  */
 export function gapReport(received: readonly Received[], bootId: string) {
-  const live = received.filter((r) => !r.retained && r.message.header?.bootId === bootId && (r.message.header?.seq ?? 0) > 0);
+  const live = received.filter(
+    (r) => !r.retained && r.message.header?.bootId === bootId && (r.message.header?.seq ?? 0) > 0,
+  );
   const seqs = live.map((r) => r.message.header!.seq);
   const unique = [...new Set(seqs)];
   const max = Math.max(0, ...unique);

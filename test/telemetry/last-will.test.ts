@@ -27,14 +27,17 @@ describe('pos-terminal process and the last will', () => {
     broker = await startMosquitto();
     dir = mkdtempSync(join(tmpdir(), 'pos-will-'));
     configPath = join(dir, 'terminal.json');
-    writeFileSync(configPath, JSON.stringify({
-      terminal: { fleet },
-      dataDir: join(dir, 'data'),
-      log: { level: 'warn' },
-      host: { address: '127.0.0.1:0' },
-      ecr: { port: 0, socketPath: null },
-      mqtt: { url: broker.url, embeddedBroker: false },
-    }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        terminal: { fleet },
+        dataDir: join(dir, 'data'),
+        log: { level: 'warn' },
+        host: { address: '127.0.0.1:0' },
+        ecr: { port: 0, socketPath: null },
+        mqtt: { url: broker.url, embeddedBroker: false },
+      }),
+    );
   });
   afterEach(async () => {
     for (const c of consumers.splice(0)) await c.close();
@@ -61,9 +64,15 @@ describe('pos-terminal process and the last will', () => {
     const terminal = startCli('pos-terminal', ['--config', configPath]);
     running.push(terminal);
     // Messages of an earlier run may still be arriving: this run is the boot id not seen before.
-    const fresh = () => watch.received.filter((r) => !r.retained && r.message.header && !knownBoots.has(r.message.header.bootId) && r.message.header.seq > 0);
+    const fresh = () =>
+      watch.received.filter(
+        (r) => !r.retained && r.message.header && !knownBoots.has(r.message.header.bootId) && r.message.header.seq > 0,
+      );
     await until(
-      () => (terminal.stdout().includes('pos-terminal ready') && fresh().some((r) => r.kind === 'state' && r.message['online'] === true)) || terminal.child.exitCode !== null,
+      () =>
+        (terminal.stdout().includes('pos-terminal ready') &&
+          fresh().some((r) => r.kind === 'state' && r.message['online'] === true)) ||
+        terminal.child.exitCode !== null,
       'terminal online',
       15_000,
     );
@@ -93,7 +102,10 @@ describe('pos-terminal process and the last will', () => {
     // Retained: a consumer that starts now learns the terminal is offline.
     const late = await consumer();
     await until(() => late.of('state').length > 0, 'retained state');
-    expect(late.of('state')[0]).toMatchObject({ retained: true, message: { online: false, reason: 'connection lost' } });
+    expect(late.of('state')[0]).toMatchObject({
+      retained: true,
+      message: { online: false, reason: 'connection lost' },
+    });
 
     const second = await start(watch);
     expect(second.birth.message).toMatchObject({ bootReason: 'BOOT_REASON_CRASH' });
@@ -108,9 +120,22 @@ describe('pos-terminal process and the last will', () => {
     const bootId = birth.message.header!.bootId;
     terminal.child.kill('SIGTERM');
     expect(await terminal.exited).toBe(0);
-    await until(() => watch.of('state').some((s) => s.message.header!.bootId === bootId && s.message['online'] === false), 'offline state');
-    expect(watch.of('state').filter((s) => s.message.header!.bootId === bootId && !s.message['online']).map((s) => s.message['reason'])).toEqual(['shutdown']);
-    expect(watch.of('event').filter((e) => e.message.header!.bootId === bootId).at(-1)!.message).toMatchObject({ kind: 'lifecycle', code: 'shutdown' });
+    await until(
+      () => watch.of('state').some((s) => s.message.header!.bootId === bootId && s.message['online'] === false),
+      'offline state',
+    );
+    expect(
+      watch
+        .of('state')
+        .filter((s) => s.message.header!.bootId === bootId && !s.message['online'])
+        .map((s) => s.message['reason']),
+    ).toEqual(['shutdown']);
+    expect(
+      watch
+        .of('event')
+        .filter((e) => e.message.header!.bootId === bootId)
+        .at(-1)!.message,
+    ).toMatchObject({ kind: 'lifecycle', code: 'shutdown' });
     expect(marker()).toMatch(/^clean /);
 
     const clean = await start(watch);
@@ -122,7 +147,15 @@ describe('pos-terminal process and the last will', () => {
     writeFileSync(join(dir, 'data', MARKER_FILE), 'running 00000000-0000-0000-0000-000000000000\n');
     const afterPowerLoss = await start(watch);
     expect(afterPowerLoss.birth.message).toMatchObject({ bootReason: 'BOOT_REASON_POWER_LOSS' });
-    const bootEvent = watch.of('event').find((e) => e.message.header!.bootId === afterPowerLoss.birth.message.header!.bootId && e.message['code'] === 'boot');
-    expect(bootEvent?.message).toMatchObject({ kind: 'lifecycle', severity: 'SEVERITY_WARNING', message: expect.stringContaining('power-loss') });
+    const bootEvent = watch
+      .of('event')
+      .find(
+        (e) => e.message.header!.bootId === afterPowerLoss.birth.message.header!.bootId && e.message['code'] === 'boot',
+      );
+    expect(bootEvent?.message).toMatchObject({
+      kind: 'lifecycle',
+      severity: 'SEVERITY_WARNING',
+      message: expect.stringContaining('power-loss'),
+    });
   });
 });

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APPLICATION_ID, Journal, JournalError, MIGRATIONS, SCHEMA_VERSION, type OutboxKind } from '../../src/journal/index.js';
+import {
+  APPLICATION_ID,
+  Journal,
+  JournalError,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  type OutboxKind,
+} from '../../src/journal/index.js';
 
 let dir: string;
 let path: string;
@@ -41,7 +48,11 @@ describe('telemetry outbox', () => {
     expect([a.id, b.id, c.id]).toEqual([...[a.id, b.id, c.id]].sort((x, y) => x - y));
     expect(c).toMatchObject({ depth: 3, dropped: { health: 0, other: 0 } });
     const rows = j.outboxPeek(0, 10);
-    expect(rows.map((r) => [r.kind, r.retain, r.bootId])).toEqual([['event', false, 'boot-1'], ['state', true, 'boot-1'], ['health', false, 'boot-1']]);
+    expect(rows.map((r) => [r.kind, r.retain, r.bootId])).toEqual([
+      ['event', false, 'boot-1'],
+      ['state', true, 'boot-1'],
+      ['health', false, 'boot-1'],
+    ]);
     expect(Buffer.isBuffer(rows[0]!.payload)).toBe(true);
     expect(j.outboxPeek(a.id, 1).map((r) => r.id)).toEqual([b.id]);
     expect(j.outboxRemove([b.id, 999_999])).toBe(1);
@@ -56,7 +67,11 @@ describe('telemetry outbox', () => {
     const j = journal();
     j.outboxAppend(item('event', 'kept'), 100);
     j.close();
-    expect(journal().outboxPeek(0, 10).map((r) => r.payload.toString())).toEqual([expect.stringMatching(/^kept#/)]);
+    expect(
+      journal()
+        .outboxPeek(0, 10)
+        .map((r) => r.payload.toString()),
+    ).toEqual([expect.stringMatching(/^kept#/)]);
   });
 
   it('at the bound drops the oldest health first, keeps the newest health, then drops the oldest others', () => {

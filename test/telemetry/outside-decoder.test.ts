@@ -12,7 +12,10 @@ import { Consumer, makeRig, TERMINAL_ID, topicFilter, type Rig } from './harness
 const PROTO = 'proto/pos/telemetry/v1/telemetry.proto';
 
 function protocDecode(type: string, bytes: Buffer): string {
-  const r = spawnSync('protoc', [`--decode=pos.telemetry.v1.${type}`, '--proto_path=proto', PROTO], { cwd: repoRoot, input: bytes });
+  const r = spawnSync('protoc', [`--decode=pos.telemetry.v1.${type}`, '--proto_path=proto', PROTO], {
+    cwd: repoRoot,
+    input: bytes,
+  });
   if (r.status !== 0) throw new Error(`protoc failed: ${r.stderr.toString()}`);
   return r.stdout.toString();
 }
@@ -22,7 +25,22 @@ function protocDecode(type: string, bytes: Buffer): string {
  * cannot see when it has subscribed: `trigger` publishes again every 100 ms until mosquitto_sub has its message.
  */
 async function takeOne(broker: Mosquitto, topic: string, trigger?: () => void): Promise<Buffer> {
-  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-q', '1', '-C', '1', '-W', '10', '-F', '%x']);
+  const sub = spawn('mosquitto_sub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(broker.port),
+    '-t',
+    topic,
+    '-q',
+    '1',
+    '-C',
+    '1',
+    '-W',
+    '10',
+    '-F',
+    '%x',
+  ]);
   let out = '';
   let err = '';
   sub.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -67,7 +85,10 @@ describe('published bytes decoded by protoc', () => {
   it('Health', async () => {
     rig.terminal.setState('degraded');
     rig.terminal.limitations = ['no printer: receipts kept pending'];
-    await until(() => consumer.of('health').some((h) => h.message['state'] === 'OPERATION_STATE_DEGRADED'), 'degraded health');
+    await until(
+      () => consumer.of('health').some((h) => h.message['state'] === 'OPERATION_STATE_DEGRADED'),
+      'degraded health',
+    );
     const bytes = await takeOne(broker, topic('health'), () => rig.publisher.publishHealth());
     const text = protocDecode('Health', bytes);
     expect(text).toMatch(new RegExp(`terminal_id: "${TERMINAL_ID}"`));
@@ -88,7 +109,11 @@ describe('published bytes decoded by protoc', () => {
 
   it('Event', async () => {
     const bytes = await takeOne(broker, topic('event'), () => {
-      rig.anomalies.raise('declined-funds', { reason: 'response 51', stan: 4242, amount: 2500, currency: '978', maskedPan: '476173******0010' }, { show: false });
+      rig.anomalies.raise(
+        'declined-funds',
+        { reason: 'response 51', stan: 4242, amount: 2500, currency: '978', maskedPan: '476173******0010' },
+        { show: false },
+      );
     });
     const text = protocDecode('Event', bytes);
     expect(text).toContain('kind: "anomaly"');

@@ -5,7 +5,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { wire } from '../../src/telemetry/wire.js';
-import { Consumer, gapReport, makeRig, startTestBroker, TERMINAL_ID, topicFilter, type Rig, type TestBroker } from './harness.js';
+import {
+  Consumer,
+  gapReport,
+  makeRig,
+  startTestBroker,
+  TERMINAL_ID,
+  topicFilter,
+  type Rig,
+  type TestBroker,
+} from './harness.js';
 import { until } from '../support/wait.js';
 
 const VISA = '4111111111111111';
@@ -34,7 +43,10 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const consumer = await Consumer.connect(broker.url, topicFilter(rig));
     consumers.push(consumer);
     rig.publisher.start();
-    await until(() => consumer.of('health').length >= 1 && rig.journal.outboxStats().depth === 0, 'first health acknowledged');
+    await until(
+      () => consumer.of('health').length >= 1 && rig.journal.outboxStats().depth === 0,
+      'first health acknowledged',
+    );
     return { rig, consumer };
   }
 
@@ -49,10 +61,20 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     expect(kinds.slice(0, 4)).toEqual(['event', 'birth', 'state', 'health']);
     const birth = consumer.of('birth')[0]!.message;
     expect(birth).toMatchObject({
-      firmwareVersion: '0.1.0', configVersion: 'abc123', capabilities: ['chip', 'printer'], model: 'test-board',
-      bootReason: 'BOOT_REASON_CLEAN', session: 1, healthIntervalMs: 60_000,
+      firmwareVersion: '0.1.0',
+      configVersion: 'abc123',
+      capabilities: ['chip', 'printer'],
+      model: 'test-board',
+      bootReason: 'BOOT_REASON_CLEAN',
+      session: 1,
+      healthIntervalMs: 60_000,
     });
-    expect(birth.header).toMatchObject({ terminalId: TERMINAL_ID, fleet: rig.fleet, bootId: rig.publisher.bootId, seq: 2 });
+    expect(birth.header).toMatchObject({
+      terminalId: TERMINAL_ID,
+      fleet: rig.fleet,
+      bootId: rig.publisher.bootId,
+      seq: 2,
+    });
     expect(consumer.of('state')[0]!.message).toMatchObject({ online: true, reason: 'connected', session: 1 });
     for (const r of consumer.received) expect(r.qos).toBe(1);
 
@@ -82,8 +104,14 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
       telemetryDropped: 0,
       eventsDropped: 0,
     });
-    expect((health['components'] as Array<{ component: string; status: string }>).map((c) => `${c.component}:${c.status}`)).toEqual([
-      'card-reader:CHECK_STATUS_OK', 'printer:CHECK_STATUS_OK', 'host:CHECK_STATUS_OK', 'storage:CHECK_STATUS_OK', 'clock:CHECK_STATUS_OK',
+    expect(
+      (health['components'] as Array<{ component: string; status: string }>).map((c) => `${c.component}:${c.status}`),
+    ).toEqual([
+      'card-reader:CHECK_STATUS_OK',
+      'printer:CHECK_STATUS_OK',
+      'host:CHECK_STATUS_OK',
+      'storage:CHECK_STATUS_OK',
+      'clock:CHECK_STATUS_OK',
     ]);
     const resources = health['resources'] as { rssBytes: number; heapUsedBytes: number; uptimeS: number };
     expect(resources.rssBytes).toBeGreaterThan(0);
@@ -110,14 +138,27 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     rig.terminal.finishSelfTest(rig.terminal.report('ok'));
     rig.terminal.finishSelfTest(rig.terminal.report('warn'));
     await until(() => consumer.of('health').length === count + 1, 'component change health');
-    const printer = (consumer.of('health').at(-1)!.message['components'] as Array<{ component: string; status: string; code: string }>).find((c) => c.component === 'printer');
+    const printer = (
+      consumer.of('health').at(-1)!.message['components'] as Array<{ component: string; status: string; code: string }>
+    ).find((c) => c.component === 'printer');
     expect(printer).toMatchObject({ status: 'CHECK_STATUS_WARN', code: 'paper-out' });
   });
 
   it('publishes every anomaly as an event at QoS 1, in order, with masked card data only', async () => {
     const { rig, consumer } = await setup();
     for (let i = 1; i <= 25; i++) {
-      rig.anomalies.raise('declined', { reason: `issuer said no #${i}`, stan: i, amount: 100 * i, currency: '978', maskedPan: '411111******1111', txnRef: `T${i}` }, { show: false });
+      rig.anomalies.raise(
+        'declined',
+        {
+          reason: `issuer said no #${i}`,
+          stan: i,
+          amount: 100 * i,
+          currency: '978',
+          maskedPan: '411111******1111',
+          txnRef: `T${i}`,
+        },
+        { show: false },
+      );
     }
     await until(() => events(consumer, 'anomaly').length === 25, '25 anomaly events');
     const got = events(consumer, 'anomaly');
@@ -125,17 +166,33 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     expect(got.every((e) => e.qos === 1)).toBe(true);
     const seqs = got.map((e) => e.message.header!.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(got[0]!.message).toMatchObject({ kind: 'anomaly', code: 'E201', name: 'declined', severity: 'SEVERITY_INFO', amountMinor: 100, currency: '978', maskedPan: '411111******1111', txnRef: 'T1' });
+    expect(got[0]!.message).toMatchObject({
+      kind: 'anomaly',
+      code: 'E201',
+      name: 'declined',
+      severity: 'SEVERITY_INFO',
+      amountMinor: 100,
+      currency: '978',
+      maskedPan: '411111******1111',
+      txnRef: 'T1',
+    });
     expect(got[0]!.message['message']).toMatch(/issuer said no #1$/);
     expect(got[0]!.message['atMs']).toBe(rig.clock.now());
     expect(rig.journal.outboxStats().depth).toBe(0);
 
     // Card data handed over by mistake (a full PAN as the masked one, a PAN and track 2 in the reason) never leaves.
-    rig.anomalies.raise('suspected-fraud-luhn', { reason: `card ${VISA} track ;${VISA}=29121010000000000000?`, maskedPan: VISA, stan: 77 }, { show: false });
+    rig.anomalies.raise(
+      'suspected-fraud-luhn',
+      { reason: `card ${VISA} track ;${VISA}=29121010000000000000?`, maskedPan: VISA, stan: 77 },
+      { show: false },
+    );
     rig.terminal.lockReasons = [`bad card ${VISA}`];
     rig.publisher.publishHealth();
     await until(() => events(consumer, 'anomaly').some((e) => e.message['stan'] === 77), 'fraud event');
-    await until(() => consumer.of('health').some((h) => (h.message['lockReasons'] as string[]).length > 0), 'health with a lock reason');
+    await until(
+      () => consumer.of('health').some((h) => (h.message['lockReasons'] as string[]).length > 0),
+      'health with a lock reason',
+    );
     const fraud = events(consumer, 'anomaly').find((e) => e.message['stan'] === 77)!.message;
     expect(fraud['maskedPan']).toBe('411111******1111');
     expect(fraud['message']).not.toContain(VISA);
@@ -147,8 +204,12 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
 
   it('queues on disk while the broker is down and delivers everything once, in seq order, after it restarts', async () => {
     const { rig, consumer } = await setup();
-    for (let i = 1; i <= 5; i++) rig.anomalies.raise('host-timeout', { reason: `before ${i}`, stan: i }, { show: false });
-    await until(() => events(consumer, 'anomaly').length === 5 && rig.journal.outboxStats().depth === 0, 'events before the outage');
+    for (let i = 1; i <= 5; i++)
+      rig.anomalies.raise('host-timeout', { reason: `before ${i}`, stan: i }, { show: false });
+    await until(
+      () => events(consumer, 'anomaly').length === 5 && rig.journal.outboxStats().depth === 0,
+      'events before the outage',
+    );
 
     await broker.stop();
     await until(() => !rig.publisher.connected, 'publisher sees the broker gone');
@@ -169,14 +230,19 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     await until(() => consumer.subscriptions >= 2, 'consumer resubscribed');
     await rig.clock.advance(1_000);
     await until(() => rig.publisher.connected, 'publisher reconnected');
-    await until(() => events(consumer, 'anomaly').length >= 30 && rig.journal.outboxStats().depth === 0, 'backlog delivered');
+    await until(
+      () => events(consumer, 'anomaly').length >= 30 && rig.journal.outboxStats().depth === 0,
+      'backlog delivered',
+    );
 
     const anomalies = events(consumer, 'anomaly');
     expect(anomalies.map((e) => e.message['stan'])).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     const gaps = gapReport(consumer.received, rig.publisher.bootId);
     expect(gaps).toMatchObject({ missing: [], duplicates: 0, increasing: true, reportedDropped: 0 });
     // Health made during the outage kept its place (and its time) in the sequence.
-    const outageHealth = consumer.of('health').filter((h) => h.message.header!.sentAtMs > consumer.of('health')[0]!.message.header!.sentAtMs);
+    const outageHealth = consumer
+      .of('health')
+      .filter((h) => h.message.header!.sentAtMs > consumer.of('health')[0]!.message.header!.sentAtMs);
     expect(outageHealth.length).toBeGreaterThanOrEqual(5);
     // The reconnect is a new session: a new Birth and State online after the backlog.
     const births = consumer.of('birth');
@@ -209,8 +275,15 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     expect(dropped.health).toBeGreaterThanOrEqual(21);
     expect(dropped.other).toBe(0);
     rig.publisher.publishHealth();
-    await until(() => consumer.of('health').at(-1)!.message['telemetryDropped'] === dropped.health, 'health after the drain');
-    expect(events(consumer, 'anomaly').filter((e) => e.message['code'] === 'E103').map((e) => e.message['stan'])).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    await until(
+      () => consumer.of('health').at(-1)!.message['telemetryDropped'] === dropped.health,
+      'health after the drain',
+    );
+    expect(
+      events(consumer, 'anomaly')
+        .filter((e) => e.message['code'] === 'E103')
+        .map((e) => e.message['stan']),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     // Still one anomaly for the whole outage.
     expect(rig.journal.listAnomalies().filter((a) => /telemetry outbox full/.test(a.message))).toHaveLength(1);
     const gaps = gapReport(consumer.received, rig.publisher.bootId);
@@ -249,7 +322,11 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
 
     const healthBefore = consumer.of('health').length;
     await send({ commandId: 'c1', name: wire.CommandName.COMMAND_NAME_SEND_HEALTH, issuedBy: 'ops' });
-    expect(await result('c1')).toMatchObject({ ok: true, error: 'COMMAND_ERROR_NONE', name: 'COMMAND_NAME_SEND_HEALTH' });
+    expect(await result('c1')).toMatchObject({
+      ok: true,
+      error: 'COMMAND_ERROR_NONE',
+      name: 'COMMAND_NAME_SEND_HEALTH',
+    });
     expect(consumer.of('health').length).toBeGreaterThan(healthBefore);
 
     await send({ commandId: 'c2', name: wire.CommandName.COMMAND_NAME_REBIRTH });
@@ -257,7 +334,10 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     expect(consumer.of('birth').length).toBe(2);
 
     await send({ commandId: 'c3', name: wire.CommandName.COMMAND_NAME_RUN_SELF_TEST });
-    expect(await result('c3')).toMatchObject({ ok: true, message: expect.stringMatching(/self-test done.*printer ok/) });
+    expect(await result('c3')).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/self-test done.*printer ok/),
+    });
     expect(rig.terminal.selfTests).toBe(1);
 
     rig.terminal.state = 'transacting';
@@ -287,7 +367,10 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
   it('obeys unlock when the allow-list has it', async () => {
     const { rig, consumer } = await setup({ commands: ['unlock'] });
     rig.terminal.setState('locked', ['tamper']);
-    await consumer.publish(`pos/v1/${rig.fleet}/${TERMINAL_ID}/cmd`, wire.Command.encode({ commandId: 'u1', name: wire.CommandName.COMMAND_NAME_UNLOCK }).finish());
+    await consumer.publish(
+      `pos/v1/${rig.fleet}/${TERMINAL_ID}/cmd`,
+      wire.Command.encode({ commandId: 'u1', name: wire.CommandName.COMMAND_NAME_UNLOCK }).finish(),
+    );
     await until(() => consumer.of('cmd-result').length === 1, 'unlock result');
     expect(consumer.of('cmd-result')[0]!.message).toMatchObject({ ok: true, commandId: 'u1' });
     expect(rig.terminal.unlocks).toBe(1);
@@ -298,7 +381,12 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const { rig, consumer } = await setup();
     await rig.publisher.stop();
     await until(() => consumer.of('state').some((s) => s.message['online'] === false), 'offline state');
-    expect(consumer.of('state').filter((s) => s.message['online'] === false).map((s) => s.message['reason'])).toEqual(['shutdown']);
+    expect(
+      consumer
+        .of('state')
+        .filter((s) => s.message['online'] === false)
+        .map((s) => s.message['reason']),
+    ).toEqual(['shutdown']);
     expect(events(consumer, 'lifecycle').at(-1)!.message).toMatchObject({ code: 'shutdown' });
     expect(rig.journal.outboxStats().depth).toBe(0);
     const late = await Consumer.connect(broker.url, topicFilter(rig));

@@ -26,15 +26,39 @@ function makeCertificates(dir: string) {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test telemetry CA');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  for (const [name, cn, ext] of [['server', '127.0.0.1', 'server.ext'], ['client', 'TEST0001', undefined]] as const) {
+  for (const [name, cn, ext] of [
+    ['server', '127.0.0.1', 'server.ext'],
+    ['client', 'TEST0001', undefined],
+  ] as const) {
     ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', ...(ext ? ['-extfile', ext] : []));
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      ...(ext ? ['-extfile', ext] : []),
+    );
   }
   // Mosquitto started as root reads them after dropping to its own user: throwaway test keys, so world-readable.
   chmodSync(dir, 0o755);
   for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
   const p = (f: string) => join(dir, f);
-  return { ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key') };
+  return {
+    ca: p('ca.crt'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    clientCert: p('client.crt'),
+    clientKey: p('client.key'),
+  };
 }
 
 describe('TLS with a client certificate (Mosquitto, require_certificate)', () => {
@@ -47,7 +71,9 @@ describe('TLS with a client certificate (Mosquitto, require_certificate)', () =>
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'telemetry-tls-'));
     certs = makeCertificates(dir);
-    broker = await startMosquitto({ tls: { caFile: certs.ca, certFile: certs.serverCert, keyFile: certs.serverKey, requireCertificate: true } });
+    broker = await startMosquitto({
+      tls: { caFile: certs.ca, certFile: certs.serverCert, keyFile: certs.serverKey, requireCertificate: true },
+    });
   });
   afterEach(async () => {
     for (const c of consumers.splice(0)) await c.close();
@@ -74,23 +100,44 @@ describe('TLS with a client certificate (Mosquitto, require_certificate)', () =>
     const clock = new ManualClock();
     const journal = Journal.open(join(dataDir, 'journal.sqlite'), { now: () => clock.now() });
     const log = createLogger('silent');
-    const telemetry = await startTelemetry({ config, dataDir, journal, anomalies: new AnomalyRecorder(journal, new MockDisplay(), log), source: new FakeTerminal(clock), clock, log });
+    const telemetry = await startTelemetry({
+      config,
+      dataDir,
+      journal,
+      anomalies: new AnomalyRecorder(journal, new MockDisplay(), log),
+      source: new FakeTerminal(clock),
+      clock,
+      log,
+    });
     started.push({ telemetry, journal });
     return { telemetry, clock };
   }
 
   it('connects with the CA, certificate and key named in the config', async () => {
-    const { telemetry } = await telemetryWith({ caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey, rejectUnauthorized: true });
+    const { telemetry } = await telemetryWith({
+      caFile: certs.ca,
+      certFile: certs.clientCert,
+      keyFile: certs.clientKey,
+      rejectUnauthorized: true,
+    });
     await until(() => telemetry.publisher.connected, 'TLS connection');
     const consumer = await Consumer.connect(broker.url, 'pos/v1/tls-test/TEST0001/#', {
-      ca: readFileSync(certs.ca), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey), rejectUnauthorized: true,
+      ca: readFileSync(certs.ca),
+      cert: readFileSync(certs.clientCert),
+      key: readFileSync(certs.clientKey),
+      rejectUnauthorized: true,
     });
     consumers.push(consumer);
     await until(() => consumer.of('state').some((s) => s.message['online'] === true), 'state online over TLS');
   });
 
   it('is refused without a client certificate, and keeps retrying on the clock', async () => {
-    const { telemetry, clock } = await telemetryWith({ caFile: certs.ca, certFile: null, keyFile: null, rejectUnauthorized: true });
+    const { telemetry, clock } = await telemetryWith({
+      caFile: certs.ca,
+      certFile: null,
+      keyFile: null,
+      rejectUnauthorized: true,
+    });
     // Health timer plus, once the handshake has failed, the reconnect timer.
     await until(() => clock.pending() === 2, 'refused connection');
     expect(telemetry.publisher.connected).toBe(false);

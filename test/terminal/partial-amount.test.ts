@@ -2,9 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { partialAmount } from '../../src/terminal/effects.js';
 
-const reply = (amount: number | undefined, field54?: string) => ({ ...(amount !== undefined ? { amount } : {}), message: { mti: '0210', fields: field54 ? { 54: field54 } : {} } });
+const reply = (amount: number | undefined, field54?: string) => ({
+  ...(amount !== undefined ? { amount } : {}),
+  message: { mti: '0210', fields: field54 ? { 54: field54 } : {} },
+});
 /** Field 54 block: account type, amount type, currency, C/D, 12 digits. */
-const block = (currency: string, sign: string, amount: number) => `0057${currency}${sign}${String(amount).padStart(12, '0')}`;
+const block = (currency: string, sign: string, amount: number) =>
+  `0057${currency}${sign}${String(amount).padStart(12, '0')}`;
 
 describe('partial approval amount', () => {
   it('takes a smaller field 4', () => {

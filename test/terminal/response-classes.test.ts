@@ -14,7 +14,15 @@ import { anomalyEventBody } from '../../src/telemetry/messages.js';
 import { wire } from '../../src/telemetry/wire.js';
 import type { EcrMessage } from '../../src/ecr/client.js';
 import { ManualClock } from '../../hal/clock.js';
-import { bootRig, journalPath, newDataDir, printedText, reversalAcknowledged, stopAll, type Rig } from '../durability/harness.js';
+import {
+  bootRig,
+  journalPath,
+  newDataDir,
+  printedText,
+  reversalAcknowledged,
+  stopAll,
+  type Rig,
+} from '../durability/harness.js';
 import { header, topic } from '../fleet/support.js';
 import { until } from '../support/wait.js';
 
@@ -58,7 +66,17 @@ describe('approved-class answers are honoured', () => {
     journal.beginTransaction({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
     const stan = journal.nextStan();
     journal.recordState('T-08', 'sending', { stan });
-    journal.armReversal({ txnRef: 'T-08', stan, originalMti: '0200', processingCode: '000000', amount: 990, currency: '978', transmittedAt: 0, terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' });
+    journal.armReversal({
+      txnRef: 'T-08',
+      stan,
+      originalMti: '0200',
+      processingCode: '000000',
+      amount: 990,
+      currency: '978',
+      transmittedAt: 0,
+      terminalId: 'TERM0001',
+      merchantId: 'MERCHANT0000001',
+    });
     journal.recordAuthorization('T-08', 'authorized', { stan, responseCode: '08', approvalCode: 'A00001' });
     journal.close();
     const rig = await bootRig({ dataDir });
@@ -70,8 +88,18 @@ describe('partial approval (10)', () => {
   it('tells the register, and on confirm stands for the approved amount in the result, the journal and the receipt', async () => {
     const rig = await bootRig();
     const { result, seen, row } = await saleAnswered(rig, '10', 10_000, 'confirm');
-    expect(seen.find((m) => m.type === 'partial')).toMatchObject({ requestedAmount: 10_000, approvedAmount: 5_000, currency: '978' });
-    expect(result).toMatchObject({ outcome: 'approved', amount: 5_000, requestedAmount: 10_000, approvedAmount: 5_000, responseCode: '10' });
+    expect(seen.find((m) => m.type === 'partial')).toMatchObject({
+      requestedAmount: 10_000,
+      approvedAmount: 5_000,
+      currency: '978',
+    });
+    expect(result).toMatchObject({
+      outcome: 'approved',
+      amount: 5_000,
+      requestedAmount: 10_000,
+      approvedAmount: 5_000,
+      responseCode: '10',
+    });
     expect(row).toMatchObject({ outcome: 'approved', amount: 5_000 });
     expect(rig.app.journal.reversalFor(row.txnRef)?.state).toBe('cleared');
     expect(printedText(rig)).toContain('50.00');
@@ -84,7 +112,8 @@ describe('partial approval (10)', () => {
     rig.app.hostSim!.answerOnce({ mti: '0210', responseCode: '10' });
     let asked = false;
     const pending = rig.client.call({ cmd: 'sale', amount: 8_000 }, (m) => {
-      if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
+      if (m.type === 'state' && m['state'] === 'waitingForCard')
+        void rig.client.call({ cmd: 'sim.card', name: 'visa' });
       if (m.type === 'partial') asked = true;
     });
     await until(() => asked, 'partial approval asked');
@@ -92,7 +121,12 @@ describe('partial approval (10)', () => {
     expect(rig.app.terminal.status().transaction?.state).toBe('confirmingPartial');
     await rig.clock.advance(1);
     const result = await pending;
-    expect(result).toMatchObject({ outcome: 'cancelled', requestedAmount: 8_000, approvedAmount: 4_000, anomaly: { code: 'E403' } });
+    expect(result).toMatchObject({
+      outcome: 'cancelled',
+      requestedAmount: 8_000,
+      approvedAmount: 4_000,
+      anomaly: { code: 'E403' },
+    });
     await reversalAcknowledged(rig, result['txnRef'] as string);
     expect(rig.app.hostSim!.totals()).toMatchObject({ reversals: { count: 1, amount: 4_000 }, netAmount: 0 });
   });
@@ -101,11 +135,18 @@ describe('partial approval (10)', () => {
     const rig = await bootRig();
     rig.app.hostSim!.answerOnce({ mti: '0210', responseCode: '10' });
     const first = await rig.client.call({ id: 'REG-P1', cmd: 'sale', amount: 6_000 }, (m) => {
-      if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
+      if (m.type === 'state' && m['state'] === 'waitingForCard')
+        void rig.client.call({ cmd: 'sim.card', name: 'visa' });
       if (m.type === 'partial') void rig.client.call({ cmd: 'confirm' });
     });
     expect(first).toMatchObject({ outcome: 'approved', amount: 3_000 });
-    expect(await rig.client.call({ id: 'REG-P1', cmd: 'sale', amount: 6_000 })).toMatchObject({ type: 'result', replayed: true, outcome: 'approved', amount: 3_000, stan: first['stan'] });
+    expect(await rig.client.call({ id: 'REG-P1', cmd: 'sale', amount: 6_000 })).toMatchObject({
+      type: 'result',
+      replayed: true,
+      outcome: 'approved',
+      amount: 3_000,
+      stan: first['stan'],
+    });
     expect(rig.app.hostSim!.totals().sales).toEqual({ count: 1, amount: 3_000 });
   });
 
@@ -114,7 +155,11 @@ describe('partial approval (10)', () => {
     const { result, row } = await saleAnswered(rig, '10', 10_000, 'cancel');
     expect(result).toMatchObject({ outcome: 'cancelled', requestedAmount: 10_000, approvedAmount: 5_000 });
     await reversalAcknowledged(rig, row.txnRef);
-    expect(rig.app.hostSim!.totals()).toMatchObject({ sales: { count: 1, amount: 5_000 }, reversals: { count: 1, amount: 5_000 }, netAmount: 0 });
+    expect(rig.app.hostSim!.totals()).toMatchObject({
+      sales: { count: 1, amount: 5_000 },
+      reversals: { count: 1, amount: 5_000 },
+      netAmount: 0,
+    });
   });
 });
 
@@ -128,7 +173,8 @@ describe('a partial approval not taken reverses what the host approved', () => {
       rig.app.hostSim!.answerOnce({ mti: '0210', responseCode: '10', approvedAmount: APPROVED });
       let asked = false;
       const pending = rig.client.call({ cmd: 'sale', amount: REQUESTED }, (m) => {
-        if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
+        if (m.type === 'state' && m['state'] === 'waitingForCard')
+          void rig.client.call({ cmd: 'sim.card', name: 'visa' });
         if (m.type === 'partial') {
           asked = true;
           if (how === 'cancel') void rig.client.call({ cmd: 'cancel' });
@@ -144,7 +190,11 @@ describe('a partial approval not taken reverses what the host approved', () => {
       const reversals = rig.received('0400').filter((e) => Number(e.stan) === stan);
       expect(reversals.map((e) => e.amount)).toEqual([APPROVED]);
       expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged', amount: APPROVED });
-      expect(rig.app.hostSim!.totals()).toMatchObject({ sales: { count: 1, amount: APPROVED }, reversals: { count: 1, amount: APPROVED }, netAmount: 0 });
+      expect(rig.app.hostSim!.totals()).toMatchObject({
+        sales: { count: 1, amount: APPROVED },
+        reversals: { count: 1, amount: APPROVED },
+        netAmount: 0,
+      });
     });
   }
 });
@@ -183,12 +233,27 @@ describe('declines keep their meaning', () => {
     expect(result).toMatchObject({ outcome: 'declined', responseCode: '43', anomaly: { code: 'E206' } });
     const row = rig.app.journal.listAnomalies({ code: 'E206' })[0]!;
     // The event the terminal publishes for that journal entry, decoded by the fleet and run through its alert rules.
-    const body = anomalyEventBody({ definition: anomalyByCode(row.code)!, row, context: { txnRef: row.txnRef ?? '', ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}) } }, row.at);
+    const body = anomalyEventBody(
+      {
+        definition: anomalyByCode(row.code)!,
+        row,
+        context: { txnRef: row.txnRef ?? '', ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}) },
+      },
+      row.at,
+    );
     const clock = new ManualClock(row.at);
     const state = new FleetState({ clock, healthIntervalMs: 60_000 });
     const alerts: Alert[] = [];
-    const engine = new AlertEngine({ rules: [{ type: 'event-burst', name: 'pick-up', code: 'E206', moreThan: 0, withinMinutes: 60 }], state, clock, onAlert: (a) => alerts.push(a) });
-    const bytes = wire.Event.encode({ header: header({ seq: 1, sentAtMs: row.at, terminalId: 'TERM0042' }), ...body }).finish();
+    const engine = new AlertEngine({
+      rules: [{ type: 'event-burst', name: 'pick-up', code: 'E206', moreThan: 0, withinMinutes: 60 }],
+      state,
+      clock,
+      onAlert: (a) => alerts.push(a),
+    });
+    const bytes = wire.Event.encode({
+      header: header({ seq: 1, sentAtMs: row.at, terminalId: 'TERM0042' }),
+      ...body,
+    }).finish();
     const message = decodeTelemetry(topic('event', 'TERM0042'), bytes) as TerminalMessage;
     engine.observe(message, state.ingest(message));
     engine.stop();

@@ -23,18 +23,34 @@ afterEach(async () => {
 async function boot(change: (c: PosConfig) => PosConfig = (c) => c, token?: string) {
   const { config } = loadConfig({ env: {} });
   const dataDir = mkdtempSync(join(tmpdir(), 'pos-risk-'));
-  const app = await startTerminalApp(change({ ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } }), { log: createLogger('silent') });
+  const app = await startTerminalApp(
+    change({
+      ...config,
+      dataDir,
+      host: { ...config.host, address: '127.0.0.1:0' },
+      ecr: { ...config.ecr, port: 0, socketPath: null },
+    }),
+    { log: createLogger('silent') },
+  );
   const client = await EcrClient.connect({ port: app.ecr.port }, token);
   running.push({ app, clients: [client] });
   return { app, client };
 }
 
-function sale(client: EcrClient, amount: number, cards: string[], onDuplicate?: 'confirm' | 'cancel', seen: EcrMessage[] = []) {
+function sale(
+  client: EcrClient,
+  amount: number,
+  cards: string[],
+  onDuplicate?: 'confirm' | 'cancel',
+  seen: EcrMessage[] = [],
+) {
   const queue = [...cards];
   return client.call({ cmd: 'sale', amount }, (m) => {
     seen.push(m);
-    if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: queue.length > 1 ? queue.shift() : queue[0] });
-    if (m.type === 'state' && m['state'] === 'confirmingDuplicate' && onDuplicate) void client.call({ cmd: onDuplicate });
+    if (m.type === 'state' && m['state'] === 'waitingForCard')
+      void client.call({ cmd: 'sim.card', name: queue.length > 1 ? queue.shift() : queue[0] });
+    if (m.type === 'state' && m['state'] === 'confirmingDuplicate' && onDuplicate)
+      void client.call({ cmd: onDuplicate });
   });
 }
 
@@ -59,10 +75,22 @@ describe('duplicates', () => {
 describe('supervisor rights', () => {
   it('refuses a refund without the PIN, counts wrong PINs, locks them out after 3, and keeps the right PIN out during the lockout', async () => {
     const { app, client } = await boot();
-    expect(await client.call({ cmd: 'refund', amount: 100 })).toMatchObject({ outcome: 'failed', anomaly: { code: 'E510' } });
-    for (let i = 0; i < 3; i++) expect(await client.call({ cmd: 'refund', amount: 100, supervisorPin: '9999' })).toMatchObject({ outcome: 'failed' });
-    expect(await client.call({ cmd: 'refund', amount: 100, supervisorPin: '1234' })).toMatchObject({ outcome: 'failed', anomaly: { code: 'E510' } });
-    const reasons = app.journal.listAnomalies({ code: 'E510' }).map((a) => a.message).join('\n');
+    expect(await client.call({ cmd: 'refund', amount: 100 })).toMatchObject({
+      outcome: 'failed',
+      anomaly: { code: 'E510' },
+    });
+    for (let i = 0; i < 3; i++)
+      expect(await client.call({ cmd: 'refund', amount: 100, supervisorPin: '9999' })).toMatchObject({
+        outcome: 'failed',
+      });
+    expect(await client.call({ cmd: 'refund', amount: 100, supervisorPin: '1234' })).toMatchObject({
+      outcome: 'failed',
+      anomaly: { code: 'E510' },
+    });
+    const reasons = app.journal
+      .listAnomalies({ code: 'E510' })
+      .map((a) => a.message)
+      .join('\n');
     expect(reasons).toMatch(/wrong supervisor PIN, 2 attempts left/);
     expect(reasons).toMatch(/supervisor PIN locked out until/);
     expect(reasons).not.toContain('9999');
@@ -82,7 +110,10 @@ describe('suspected fraud and the lockout', () => {
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'locked' });
     expect(app.mocks.display!.current).toMatchObject({ title: 'LOCKED' });
     expect(await client.call({ cmd: 'sale', amount: 100 })).toMatchObject({ type: 'error', code: 'not-allowed' });
-    expect(await client.call({ cmd: 'unlock', supervisorPin: '0000' })).toMatchObject({ type: 'error', code: 'unauthorized' });
+    expect(await client.call({ cmd: 'unlock', supervisorPin: '0000' })).toMatchObject({
+      type: 'error',
+      code: 'unauthorized',
+    });
     expect(await client.call({ cmd: 'unlock', supervisorPin: '1234' })).toMatchObject({ type: 'done', state: 'ready' });
     expect(await sale(client, 1200, ['visa'])).toMatchObject({ outcome: 'approved' });
   });

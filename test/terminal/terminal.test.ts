@@ -23,7 +23,12 @@ afterEach(async () => {
 
 function testConfig(dataDir = mkdtempSync(join(tmpdir(), 'pos-term-'))): PosConfig {
   const { config } = loadConfig({ env: {} });
-  return { ...config, dataDir, host: { ...config.host, address: '127.0.0.1:0' }, ecr: { ...config.ecr, port: 0, socketPath: null } };
+  return {
+    ...config,
+    dataDir,
+    host: { ...config.host, address: '127.0.0.1:0' },
+    ecr: { ...config.ecr, port: 0, socketPath: null },
+  };
 }
 
 async function boot(config = testConfig(), before?: (app: TerminalApp) => void) {
@@ -47,13 +52,21 @@ describe('terminal', () => {
     const states: string[] = [];
     const result = await client.call({ cmd: 'sale', amount: 1200 }, (m) => {
       if (m.type === 'state') states.push(String(m['state']));
-      if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: 'visa', stays: true });
+      if (m.type === 'state' && m['state'] === 'waitingForCard')
+        void client.call({ cmd: 'sim.card', name: 'visa', stays: true });
     });
     expect(result).toMatchObject({ type: 'result', outcome: 'approved' });
     expect(states).toContain('removingCard');
     expect(app.mocks.reader!.cardInReader).toBe('chip');
-    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'transacting', transaction: { state: 'removingCard' } });
-    expect(await client.call({ cmd: 'sale', amount: 1200 })).toMatchObject({ type: 'error', code: 'busy', message: expect.stringContaining('remove card') });
+    expect(await client.call({ cmd: 'status' })).toMatchObject({
+      state: 'transacting',
+      transaction: { state: 'removingCard' },
+    });
+    expect(await client.call({ cmd: 'sale', amount: 1200 })).toMatchObject({
+      type: 'error',
+      code: 'busy',
+      message: expect.stringContaining('remove card'),
+    });
     expect(app.mocks.display!.current).toMatchObject({ title: 'REMOVE CARD' });
 
     await client.call({ cmd: 'sim.remove' });
@@ -80,7 +93,12 @@ describe('terminal', () => {
 
   it('boots to ready and reports it', async () => {
     const { client } = await boot();
-    expect(await client.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready', lockReasons: [], limitations: [] });
+    expect(await client.call({ cmd: 'status' })).toMatchObject({
+      type: 'status',
+      state: 'ready',
+      lockReasons: [],
+      limitations: [],
+    });
   });
 
   it('goes degraded with the limitation named when the printer is out of paper, and still sells', async () => {
@@ -93,7 +111,11 @@ describe('terminal', () => {
     const sold = await sale(client, 1000);
     expect(sold).toMatchObject({ outcome: 'approved', receipt: 'pending' });
     app.mocks.printer!.setStatus({ paper: 'ok' });
-    expect(await client.call({ cmd: 'reprint' })).toMatchObject({ type: 'done', receipt: 'printed', stan: sold['stan'] });
+    expect(await client.call({ cmd: 'reprint' })).toMatchObject({
+      type: 'done',
+      receipt: 'printed',
+      stan: sold['stan'],
+    });
     expect(await client.call({ cmd: 'selftest' })).toMatchObject({ state: 'ready' });
   });
 
@@ -101,7 +123,11 @@ describe('terminal', () => {
     const { app, client } = await boot();
     await app.mocks.reader!.close();
     expect(await client.call({ cmd: 'selftest' })).toMatchObject({ state: 'locked' });
-    expect(await client.call({ cmd: 'sale', amount: 100 })).toMatchObject({ type: 'error', code: 'not-allowed', message: expect.stringContaining('card reader') });
+    expect(await client.call({ cmd: 'sale', amount: 100 })).toMatchObject({
+      type: 'error',
+      code: 'not-allowed',
+      message: expect.stringContaining('card reader'),
+    });
     expect(app.mocks.display!.current).toMatchObject({ title: 'LOCKED', severity: 'error' });
   });
 
@@ -119,7 +145,10 @@ describe('terminal', () => {
     // 51 is journaled as what it means (E202, insufficient funds), not as a generic decline.
     await sale(client, 2500, 'insufficient-funds');
     expect(await client.call({ cmd: 'slip' })).toMatchObject({ type: 'done', code: 'E202' });
-    const slip = app.mocks.printer!.printed.at(-1)!.lines.map((l) => ('text' in l ? l.text : '')).join('\n');
+    const slip = app.mocks
+      .printer!.printed.at(-1)!
+      .lines.map((l) => ('text' in l ? l.text : ''))
+      .join('\n');
     expect(slip).toContain('ANOMALY E202');
     expect(slip).toContain('400000******5100');
     expect(slip).not.toContain('4000000000005100');
@@ -146,12 +175,22 @@ describe('terminal', () => {
     });
     expect(first).toMatchObject({ outcome: 'approved' });
     const again = await client.call({ id: 'REG-42', cmd: 'sale', amount: 1500 });
-    expect(again).toMatchObject({ type: 'result', replayed: true, outcome: 'approved', stan: first['stan'], txnRef: first['txnRef'] });
+    expect(again).toMatchObject({
+      type: 'result',
+      replayed: true,
+      outcome: 'approved',
+      stan: first['stan'],
+      txnRef: first['txnRef'],
+    });
     expect(app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 1500 });
     expect(app.journal.counts().transactions).toBe(1);
     expect(app.journal.listAnomalies().map((a) => a.code)).toContain('E501');
     // The same id for a different amount is an integration error, not a retry.
-    expect(await client.call({ id: 'REG-42', cmd: 'sale', amount: 999 })).toMatchObject({ type: 'error', code: 'invalid-request', field: 'id' });
+    expect(await client.call({ id: 'REG-42', cmd: 'sale', amount: 999 })).toMatchObject({
+      type: 'error',
+      code: 'invalid-request',
+      field: 'id',
+    });
   });
 });
 
@@ -167,7 +206,10 @@ describe('storage faults', () => {
     let refused: Record<string, unknown> = {};
     for (let i = 0; i < 50 && refused['type'] !== 'error'; i++) refused = await sale(client, 1200 + i);
     expect(refused).toMatchObject({ type: 'error', code: 'not-allowed', message: expect.stringMatching(/storage/) });
-    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'locked', lockReasons: expect.arrayContaining([expect.stringMatching(/storage fault/)]) });
+    expect(await client.call({ cmd: 'status' })).toMatchObject({
+      state: 'locked',
+      lockReasons: expect.arrayContaining([expect.stringMatching(/storage fault/)]),
+    });
     expect(await client.call({ cmd: 'sale', amount: 500 })).toMatchObject({ type: 'error', code: 'not-allowed' });
     // Nothing already committed is lost.
     expect(app.journal.getTransaction(before['txnRef'] as string)).toMatchObject({ outcome: 'approved', amount: 1100 });

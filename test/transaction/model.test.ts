@@ -21,7 +21,12 @@ import { Journal } from '../../src/journal/index.js';
 import { testCard } from '../../src/card/test-cards.js';
 import { provideTransactionEffects } from '../../src/terminal/effects.js';
 import { transactionMachine } from '../../src/transaction/machine.js';
-import { AuthorizationFailure, type Authorization, type CardAssessment, type TransactionInput } from '../../src/transaction/types.js';
+import {
+  AuthorizationFailure,
+  type Authorization,
+  type CardAssessment,
+  type TransactionInput,
+} from '../../src/transaction/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { CardVault } from '../../src/durability/card-vault.js';
 import type { OfflineLimits } from '../../src/durability/offline-policy.js';
@@ -34,36 +39,88 @@ const READ_MS = 100;
 const REMOVAL_ALERT_MS = 10_000;
 const REMOVAL_ANOMALY_MS = 60_000;
 const limits = {
-  minAmount: 1, maxAmount: 1_000_000, readRetries: 1, cardWaitTimeoutMs: CARD_WAIT_MS, confirmTimeoutMs: 60_000,
-  cardRemovalAlertMs: REMOVAL_ALERT_MS, cardRemovalAnomalyMs: REMOVAL_ANOMALY_MS,
+  minAmount: 1,
+  maxAmount: 1_000_000,
+  readRetries: 1,
+  cardWaitTimeoutMs: CARD_WAIT_MS,
+  confirmTimeoutMs: 60_000,
+  cardRemovalAlertMs: REMOVAL_ALERT_MS,
+  cardRemovalAnomalyMs: REMOVAL_ANOMALY_MS,
 };
 const card = testCard('visa')!;
 /** Another card, swiped while the terminal was idle before the sale: it must never be read. */
 const idleSwipe = { ...testCard('visa')!, pan: '5413330089020011', entryMode: 'swipe' as const };
 
-const approved: Authorization = { stan: 1, responseCode: '00', responseText: 'approved', approved: true, approvalCode: 'A00001', rrn: '000000000001' };
+const approved: Authorization = {
+  stan: 1,
+  responseCode: '00',
+  responseText: 'approved',
+  approved: true,
+  approvalCode: 'A00001',
+  rrn: '000000000001',
+};
 const declined: Authorization = { stan: 1, responseCode: '51', responseText: 'insufficient funds', approved: false };
 // The host cannot be reached: the terminal decides by its store-and-forward rules.
-const offlineApproved: Authorization = { stan: 1, responseCode: 'Y1', responseText: 'approved offline', approved: true, offline: true, approvalCode: 'Y10001' };
-const offlineDeclined: Authorization = { responseCode: 'Z3', responseText: 'declined offline', approved: false, offline: true };
+const offlineApproved: Authorization = {
+  stan: 1,
+  responseCode: 'Y1',
+  responseText: 'approved offline',
+  approved: true,
+  offline: true,
+  approvalCode: 'Y10001',
+};
+const offlineDeclined: Authorization = {
+  responseCode: 'Z3',
+  responseText: 'declined offline',
+  approved: false,
+  offline: true,
+};
 // The host approved part of the amount (code 10): smaller than every input's amount.
 const PARTIAL_AMOUNT = 100;
-const partiallyApproved: Authorization = { stan: 1, responseCode: '10', responseText: 'partial', approved: true, approvalCode: 'A00001', rrn: '000000000001', approvedAmount: PARTIAL_AMOUNT };
+const partiallyApproved: Authorization = {
+  stan: 1,
+  responseCode: '10',
+  responseText: 'partial',
+  approved: true,
+  approvalCode: 'A00001',
+  rrn: '000000000001',
+  approvedAmount: PARTIAL_AMOUNT,
+};
 
 /** The abstract events the model may take; each maps to a stimulus of the real devices below. */
 const MODEL_EVENTS: AnyEventObject[] = [
   { type: 'CANCEL' },
   { type: 'xstate.done.actor.waitForCard', output: { entryMode: 'chip' } },
-  { type: 'xstate.error.actor.waitForCard', error: new DeviceFaultError('card-reader', 'not-connected', 'reader unplugged') },
+  {
+    type: 'xstate.error.actor.waitForCard',
+    error: new DeviceFaultError('card-reader', 'not-connected', 'reader unplugged'),
+  },
   { type: 'xstate.after.cardTimeout.transaction.waitingForCard' },
   { type: 'xstate.done.actor.readCard', output: new SensitiveCard(card) },
   { type: 'xstate.error.actor.readCard', error: new DeviceFaultError('card-reader', 'read-failed', 'bad read') },
   { type: 'xstate.error.actor.readCard', error: new DeviceFaultError('card-reader', 'tamper', 'tamper switch') },
   { type: 'xstate.done.actor.assessCard', output: { action: 'continue', cardKey: 'k1' } },
-  { type: 'xstate.done.actor.assessCard', output: { action: 'confirm-duplicate', cardKey: 'k1', anomaly: { name: 'duplicate-transaction' }, earlier: { at: 0, stan: 7, txnRef: 'T-OLD' } } },
-  { type: 'xstate.done.actor.assessCard', output: { action: 'ask-other-method', anomaly: { name: 'suspected-fraud-fallback', reason: 'chip card swiped' } } },
-  { type: 'xstate.done.actor.assessCard', output: { action: 'decline', anomaly: { name: 'suspected-fraud-luhn', reason: 'check digit' } } },
-  { type: 'xstate.done.actor.assessCard', output: { action: 'lock', anomaly: { name: 'card-testing', reason: '5 cards in 60 s' } } },
+  {
+    type: 'xstate.done.actor.assessCard',
+    output: {
+      action: 'confirm-duplicate',
+      cardKey: 'k1',
+      anomaly: { name: 'duplicate-transaction' },
+      earlier: { at: 0, stan: 7, txnRef: 'T-OLD' },
+    },
+  },
+  {
+    type: 'xstate.done.actor.assessCard',
+    output: { action: 'ask-other-method', anomaly: { name: 'suspected-fraud-fallback', reason: 'chip card swiped' } },
+  },
+  {
+    type: 'xstate.done.actor.assessCard',
+    output: { action: 'decline', anomaly: { name: 'suspected-fraud-luhn', reason: 'check digit' } },
+  },
+  {
+    type: 'xstate.done.actor.assessCard',
+    output: { action: 'lock', anomaly: { name: 'card-testing', reason: '5 cards in 60 s' } },
+  },
   { type: 'CONFIRM' },
   { type: 'xstate.after.confirmTimeout.transaction.confirmingDuplicate' },
   { type: 'xstate.done.actor.authorize', output: approved },
@@ -74,7 +131,10 @@ const MODEL_EVENTS: AnyEventObject[] = [
   { type: 'xstate.done.actor.authorize', output: partiallyApproved },
   { type: 'xstate.after.partialTimeout.transaction.confirmingPartial' },
   { type: 'xstate.done.actor.printReceipts', output: { warnings: [] } },
-  { type: 'xstate.error.actor.printReceipts', error: new DeviceFaultError('printer', 'paper-out', 'paper out', { linesPrinted: 2 }) },
+  {
+    type: 'xstate.error.actor.printReceipts',
+    error: new DeviceFaultError('printer', 'paper-out', 'paper out', { linesPrinted: 2 }),
+  },
   { type: 'xstate.done.actor.waitForRemoval' },
 ];
 
@@ -101,18 +161,29 @@ class ScriptedAcquirer {
     this.sent.push(unpack(pack(request))); // what would be on the wire
     const stan = Number(request.fields[11]);
     const reply = (responseCode: string): HostReply => ({
-      mti: '0210', stan, terminalId: 'TERM0001', responseCode, amount: responseCode === '10' ? PARTIAL_AMOUNT : Number(request.fields[4]),
+      mti: '0210',
+      stan,
+      terminalId: 'TERM0001',
+      responseCode,
+      amount: responseCode === '10' ? PARTIAL_AMOUNT : Number(request.fields[4]),
       ...(responseCode === '00' || responseCode === '10' ? { approvalCode: 'A00001', rrn: '000000000001' } : {}),
       message: { mti: '0210', fields: {} },
     });
     switch (this.mode) {
-      case 'approve': return reply('00');
-      case 'partial': return reply('10');
-      case 'decline': return reply('51');
-      case 'timeout': throw new HostError('timeout', 'no response within 30000 ms', true);
-      case 'unsent': throw new HostError('not-connected', 'host not reachable', false);
+      case 'approve':
+        return reply('00');
+      case 'partial':
+        return reply('10');
+      case 'decline':
+        return reply('51');
+      case 'timeout':
+        throw new HostError('timeout', 'no response within 30000 ms', true);
+      case 'unsent':
+        throw new HostError('not-connected', 'host not reachable', false);
       case 'hang':
-        return new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(new HostError('cancelled', 'cancelled', true))));
+        return new Promise((_, reject) =>
+          options.signal?.addEventListener('abort', () => reject(new HostError('cancelled', 'cancelled', true))),
+        );
     }
   }
 }
@@ -142,10 +213,25 @@ async function harness(input: TransactionInput, before: Before = 'empty') {
   const log = createLogger('silent');
   const anomalies = new AnomalyRecorder(journal, display, log);
   const vault = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'saf.key'), { createIfMissing: true });
-  const offline: OfflineLimits = { enabled: false, floorLimit: 100_000, maxCount: 10, maxTotal: 1_000_000, maxAgeMs: 86_400_000, entryModes: ['chip', 'contactless'], allowRefunds: true };
+  const offline: OfflineLimits = {
+    enabled: false,
+    floorLimit: 100_000,
+    maxCount: 10,
+    maxTotal: 1_000_000,
+    maxAgeMs: 86_400_000,
+    entryModes: ['chip', 'contactless'],
+    allowRefunds: true,
+  };
   const machine = provideTransactionEffects({
-    vault, offline,
-    reader, printer, display, journal, anomalies, clock, log,
+    vault,
+    offline,
+    reader,
+    printer,
+    display,
+    journal,
+    anomalies,
+    clock,
+    log,
     acquirer: acquirer as unknown as AcquirerClient,
     merchant: { label: 'Test Shop', addressLines: [], terminalId: 'TERM0001', merchantId: 'MERCHANT0000001' },
     responseTimeoutMs: 30_000,
@@ -161,13 +247,18 @@ async function harness(input: TransactionInput, before: Before = 'empty') {
       assessCard: fromPromise(async ({ signal }) => {
         const next = script.assessments.shift() ?? { action: 'continue' as const };
         if (next !== 'hang') return next;
-        return new Promise<CardAssessment>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        return new Promise<CardAssessment>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        );
       }),
     },
   });
   const actor = createActor(scripted, {
     input,
-    clock: { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (h: unknown) => (h as { cancel(): void }).cancel() },
+    clock: {
+      setTimeout: (fn: (...a: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => (h as { cancel(): void }).cancel(),
+    },
   });
   return { clock, reader, printer, display, journal, acquirer, actor, offline, script, told, discardedSwipes };
 }
@@ -184,7 +275,13 @@ function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
     case 'xstate.done.actor.authorize': {
       const output = event['output'] as Authorization;
       h.offline.enabled = output.offline === true && output.approved;
-      h.acquirer.mode = output.offline ? 'unsent' : output.approvedAmount !== undefined ? 'partial' : output.approved ? 'approve' : 'decline';
+      h.acquirer.mode = output.offline
+        ? 'unsent'
+        : output.approvedAmount !== undefined
+          ? 'partial'
+          : output.approved
+            ? 'approve'
+            : 'decline';
       break;
     }
     case 'xstate.error.actor.authorize':
@@ -206,8 +303,14 @@ function arm(h: Harness, event: AnyEventObject, sourceState: string): void {
 /** Events that happen only when the test acts (a card, time, a key); the others follow from an armed effect. */
 function needsStimulus(event: AnyEventObject): boolean {
   return [
-    'xstate.done.actor.waitForCard', 'xstate.error.actor.waitForCard', 'xstate.after.cardTimeout.transaction.waitingForCard', 'xstate.done.actor.readCard', 'CANCEL',
-    'CONFIRM', 'xstate.after.confirmTimeout.transaction.confirmingDuplicate', 'xstate.after.partialTimeout.transaction.confirmingPartial',
+    'xstate.done.actor.waitForCard',
+    'xstate.error.actor.waitForCard',
+    'xstate.after.cardTimeout.transaction.waitingForCard',
+    'xstate.done.actor.readCard',
+    'CANCEL',
+    'CONFIRM',
+    'xstate.after.confirmTimeout.transaction.confirmingDuplicate',
+    'xstate.after.partialTimeout.transaction.confirmingPartial',
     'xstate.done.actor.waitForRemoval',
     ...CARD_LEFT_IN_EVENTS.map((e) => e.type),
   ].includes(event.type);
@@ -254,17 +357,45 @@ async function fire(h: Harness, event: AnyEventObject): Promise<void> {
 
 const INPUTS: Array<{ name: string; input: TransactionInput }> = [
   { name: 'sale', input: { txnRef: 'T-SALE', kind: 'sale', amount: 1250, currency: '978', limits, supervisor: false } },
-  { name: 'refund', input: { txnRef: 'T-REFUND', kind: 'refund', amount: 500, currency: '978', limits, supervisor: true } },
-  { name: 'refund by a cashier', input: { txnRef: 'T-REFUND2', kind: 'refund', amount: 500, currency: '978', limits, supervisor: false } },
-  { name: 'sale with a bad amount', input: { txnRef: 'T-BAD', kind: 'sale', amount: 0, currency: '978', limits, supervisor: false } },
+  {
+    name: 'refund',
+    input: { txnRef: 'T-REFUND', kind: 'refund', amount: 500, currency: '978', limits, supervisor: true },
+  },
+  {
+    name: 'refund by a cashier',
+    input: { txnRef: 'T-REFUND2', kind: 'refund', amount: 500, currency: '978', limits, supervisor: false },
+  },
+  {
+    name: 'sale with a bad amount',
+    input: { txnRef: 'T-BAD', kind: 'sale', amount: 0, currency: '978', limits, supervisor: false },
+  },
   {
     name: 'void with supervisor',
-    input: { txnRef: 'T-VOID', kind: 'void', amount: 0, currency: '978', limits, supervisor: true, original: { txnRef: 'T-OLD', stan: 7, amount: 1250, currency: '978', maskedPan: '476173******0010' } },
+    input: {
+      txnRef: 'T-VOID',
+      kind: 'void',
+      amount: 0,
+      currency: '978',
+      limits,
+      supervisor: true,
+      original: { txnRef: 'T-OLD', stan: 7, amount: 1250, currency: '978', maskedPan: '476173******0010' },
+    },
   },
-  { name: 'void without supervisor', input: { txnRef: 'T-VOID2', kind: 'void', amount: 0, currency: '978', limits, supervisor: true } },
+  {
+    name: 'void without supervisor',
+    input: { txnRef: 'T-VOID2', kind: 'void', amount: 0, currency: '978', limits, supervisor: true },
+  },
   {
     name: 'void by a cashier',
-    input: { txnRef: 'T-VOID3', kind: 'void', amount: 0, currency: '978', limits, supervisor: false, original: { txnRef: 'T-OLD', stan: 7, amount: 1250, currency: '978' } },
+    input: {
+      txnRef: 'T-VOID3',
+      kind: 'void',
+      amount: 0,
+      currency: '978',
+      limits,
+      supervisor: false,
+      original: { txnRef: 'T-OLD', stan: 7, amount: 1250, currency: '978' },
+    },
   },
 ];
 
@@ -272,8 +403,14 @@ const INPUTS: Array<{ name: string; input: TransactionInput }> = [
 function withCardLeftIn<S extends { event: AnyEventObject; state: { value: unknown } }>(steps: readonly S[]): S[] {
   const removal = steps.findIndex((s) => s.event.type === 'xstate.done.actor.waitForRemoval');
   const waiting = steps[removal - 1]!;
-  const at = (sub: string, event: AnyEventObject) => ({ ...waiting, event, state: { ...waiting.state, value: { removingCard: sub } } }) as S;
-  return [...steps.slice(0, removal), at('alerted', CARD_LEFT_IN_EVENTS[0]!), at('overdue', CARD_LEFT_IN_EVENTS[1]!), ...steps.slice(removal)];
+  const at = (sub: string, event: AnyEventObject) =>
+    ({ ...waiting, event, state: { ...waiting.state, value: { removingCard: sub } } }) as S;
+  return [
+    ...steps.slice(0, removal),
+    at('alerted', CARD_LEFT_IN_EVENTS[0]!),
+    at('overdue', CARD_LEFT_IN_EVENTS[1]!),
+    ...steps.slice(removal),
+  ];
 }
 
 const stateName = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
@@ -281,7 +418,8 @@ const stateName = (value: unknown) => (typeof value === 'string' ? value : JSON.
 const topState = (value: unknown) => (typeof value === 'string' ? value : Object.keys(value as object)[0]!);
 /** A reader unplugged or tampered cannot report a removal: the card-left-in timers never run after it. */
 const readerGone = (event: AnyEventObject) =>
-  event.type === 'xstate.error.actor.waitForCard' || (event.type === 'xstate.error.actor.readCard' && (event['error'] as { code?: string }).code === 'tamper');
+  event.type === 'xstate.error.actor.waitForCard' ||
+  (event.type === 'xstate.error.actor.readCard' && (event['error'] as { code?: string }).code === 'tamper');
 
 describe('transaction machine, model-based', () => {
   const allStates = new Set(Object.keys(transactionMachine.root.states));
@@ -298,7 +436,9 @@ describe('transaction machine, model-based', () => {
     const befores = (path: (typeof paths)[number]): Before[] => {
       if (name !== 'sale') return ['empty'];
       const steps = path.steps as ReadonlyArray<{ event: AnyEventObject }>;
-      const leftIn = steps.some((s) => s.event.type === 'xstate.done.actor.waitForRemoval') && !steps.some((s) => readerGone(s.event));
+      const leftIn =
+        steps.some((s) => s.event.type === 'xstate.done.actor.waitForRemoval') &&
+        !steps.some((s) => readerGone(s.event));
       return ['empty', 'swiped-while-idle', 'card-left-in', ...(leftIn ? (['left-in-after'] as const) : [])];
     };
 
@@ -307,7 +447,9 @@ describe('transaction machine, model-based', () => {
     });
 
     // Paths to non-final states are prefixes of longer ones; walking the complete paths covers them.
-    const walks = paths.filter((p) => p.state.status === 'done').flatMap((path) => befores(path).map((before) => ({ path, before })));
+    const walks = paths
+      .filter((p) => p.state.status === 'done')
+      .flatMap((path) => befores(path).map((before) => ({ path, before })));
     for (const { path, before } of walks) {
       it(`${name}${before === 'empty' ? '' : ` (${before})`}: ${path.steps.map((s) => stateName(s.state.value)).join(' → ')}`, async () => {
         const h = await harness(input, before);
@@ -349,7 +491,11 @@ describe('transaction machine, model-based', () => {
         }
 
         const snapshot = h.actor.getSnapshot();
-        const expected = path.state.context as { outcome?: string; receipt: string; anomalies: Array<{ name: string }> };
+        const expected = path.state.context as {
+          outcome?: string;
+          receipt: string;
+          anomalies: Array<{ name: string }>;
+        };
         expect(snapshot.status).toBe('done');
         const output = snapshot.output!;
         expect(output.outcome).toBe(expected.outcome);
@@ -364,7 +510,9 @@ describe('transaction machine, model-based', () => {
         const awaitedRemoval = topWalk.includes('removingCard');
         const removedAtOnce = steps.some((s) => readerGone(s.event as AnyEventObject));
         const outcomeState = output.outcome === 'cancelled' || output.outcome === 'failed' ? output.outcome : 'done';
-        expect(events.at(-1)).toBe(awaitedRemoval ? (removedAtOnce ? 'cardRemovalUnknown' : 'cardRemoved') : outcomeState);
+        expect(events.at(-1)).toBe(
+          awaitedRemoval ? (removedAtOnce ? 'cardRemovalUnknown' : 'cardRemoved') : outcomeState,
+        );
         expect(snapshot.value).toBe('ended');
         // A card presented in the transaction: the register is told the outcome while the card is still in, once,
         // the same result as the transaction's end; without one, it is told at the end.
@@ -373,7 +521,9 @@ describe('transaction machine, model-based', () => {
           const walkStates = steps.map((s) => stateName(s.state.value));
           expect(events.includes('cardRemovalAlert')).toBe(walkStates.includes('{"removingCard":"alerted"}'));
           const leftIn = walkStates.includes('{"removingCard":"overdue"}');
-          expect(h.journal.listAnomalies().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(leftIn);
+          expect(h.journal.listAnomalies().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(
+            leftIn,
+          );
         } else {
           expect(h.told).toEqual([]);
         }
@@ -381,13 +531,16 @@ describe('transaction machine, model-based', () => {
         // last sale's card is never read again without a new insertion.
         const waitedForCard = topWalk.includes('waitingForCard');
         expect(h.discardedSwipes).toHaveLength(before === 'swiped-while-idle' && waitedForCard ? 1 : 0);
-        for (const message of h.acquirer.sent) expect(String(message.fields[2] ?? message.fields[35] ?? '')).not.toContain(idleSwipe.pan);
+        for (const message of h.acquirer.sent)
+          expect(String(message.fields[2] ?? message.fields[35] ?? '')).not.toContain(idleSwipe.pan);
         if (output.maskedPan !== undefined && input.kind !== 'void') expect(output.entryMode).toBe('chip');
         expect(events.slice(0, 2)).toEqual(['created', 'checking']);
         // Every anomaly the machine raised is journaled with its code.
         const journaled = h.journal.listAnomalies().map((a) => a.code);
-        if (output.outcome !== 'approved' && output.outcome !== 'offline-approved') expect(journaled.length).toBeGreaterThan(0);
-        if (output.receipt === 'pending') expect(h.journal.listAnomalies({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
+        if (output.outcome !== 'approved' && output.outcome !== 'offline-approved')
+          expect(journaled.length).toBeGreaterThan(0);
+        if (output.receipt === 'pending')
+          expect(h.journal.listAnomalies({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
 
         // Display: the last screen before "remove card" says how it ended.
         const removal = h.display.history.findIndex((screen) => screen.title === 'REMOVE CARD');
@@ -396,7 +549,8 @@ describe('transaction machine, model-based', () => {
         if (output.outcome === 'approved') expect(last.title).toBe('APPROVED');
         if (output.outcome === 'cancelled') expect(last.title).toBe('CANCELLED');
         // A failed transaction ends on the error picture of the anomaly that failed it.
-        if (output.outcome === 'failed') expect(last.code).toBe(anomalyByName(output.anomaly!.name as AnomalyName).code);
+        if (output.outcome === 'failed')
+          expect(last.code).toBe(anomalyByName(output.anomaly!.name as AnomalyName).code);
 
         // Host: a request went only for paths through authorizing, with the right processing code, never twice.
         const authorized = steps.some((s) => stateName(s.state.value) === 'authorizing');
@@ -404,17 +558,24 @@ describe('transaction machine, model-based', () => {
         // Durability: a request that may be at the host without an answer leaves a reversal owed; an answer or a
         // request that never left leaves none; an offline approval leaves exactly one queued advice.
         const reversal = h.journal.reversalFor(input.txnRef);
-        const mayBeAtHost = output.anomalies.some((a) => a.name === 'host-timeout') || (output.outcome === 'cancelled' && authorized);
+        const mayBeAtHost =
+          output.anomalies.some((a) => a.name === 'host-timeout') || (output.outcome === 'cancelled' && authorized);
         if (authorized) expect(reversal?.state).toBe(mayBeAtHost ? 'pending' : 'cleared');
         else expect(reversal).toBeUndefined();
         expect(h.journal.safQueue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
         // A partial approval: the result carries both amounts; accepted, the journal holds the approved amount.
         const partial = steps.some((s) => stateName(s.state.value) === 'confirmingPartial');
-        if (partial) expect(output).toMatchObject({ requestedAmount: input.original?.amount ?? input.amount, approvedAmount: PARTIAL_AMOUNT });
+        if (partial)
+          expect(output).toMatchObject({
+            requestedAmount: input.original?.amount ?? input.amount,
+            approvedAmount: PARTIAL_AMOUNT,
+          });
         if (partial) expect(row.amount).toBe(output.outcome === 'approved' ? PARTIAL_AMOUNT : input.amount);
         for (const message of h.acquirer.sent) {
           expect(message.mti).toBe('0200');
-          expect(message.fields[3]).toBe(input.kind === 'refund' ? '200000' : input.kind === 'void' ? '020000' : '000000');
+          expect(message.fields[3]).toBe(
+            input.kind === 'refund' ? '200000' : input.kind === 'void' ? '020000' : '000000',
+          );
           expect(Number(message.fields[4])).toBe(input.original?.amount ?? input.amount);
         }
         // Card data never reaches the journal in clear.
@@ -426,20 +587,40 @@ describe('transaction machine, model-based', () => {
 
   it('the walk covered every state of the machine', () => {
     // States left at once by an eventless transition are never observed at rest; they show in the journal instead.
-    const transient = new Set(Object.entries(transactionMachine.root.states).filter(([, node]) => node.always?.length).map(([key]) => key));
+    const transient = new Set(
+      Object.entries(transactionMachine.root.states)
+        .filter(([, node]) => node.always?.length)
+        .map(([key]) => key),
+    );
     expect([...allStates].filter((s) => !visited.has(s) && !transient.has(s))).toEqual([]);
-    expect(transient).toEqual(new Set(['checking', 'checkingVoid', 'approved', 'declined', 'done', 'cancelled', 'failed']));
+    expect(transient).toEqual(
+      new Set(['checking', 'checkingVoid', 'approved', 'declined', 'done', 'cancelled', 'failed']),
+    );
     // The outcome states (done, cancelled, failed) are passed through: a walk goes on to wait for the card's removal
     // when a card was presented, or straight to the end.
     expect([...transitionsSeen].sort()).toEqual([
-      'authorizing -> confirmingPartial', 'authorizing -> ended', 'authorizing -> printing', 'authorizing -> removingCard',
-      'checkingCard -> authorizing', 'checkingCard -> confirmingDuplicate', 'checkingCard -> removingCard', 'checkingCard -> waitingForCard',
-      'confirmingDuplicate -> authorizing', 'confirmingDuplicate -> removingCard',
-      'confirmingPartial -> ended', 'confirmingPartial -> printing', 'confirmingPartial -> removingCard',
-      'printing -> ended', 'printing -> removingCard',
-      'reading -> checkingCard', 'reading -> removingCard', 'reading -> waitingForCard',
+      'authorizing -> confirmingPartial',
+      'authorizing -> ended',
+      'authorizing -> printing',
+      'authorizing -> removingCard',
+      'checkingCard -> authorizing',
+      'checkingCard -> confirmingDuplicate',
+      'checkingCard -> removingCard',
+      'checkingCard -> waitingForCard',
+      'confirmingDuplicate -> authorizing',
+      'confirmingDuplicate -> removingCard',
+      'confirmingPartial -> ended',
+      'confirmingPartial -> printing',
+      'confirmingPartial -> removingCard',
+      'printing -> ended',
+      'printing -> removingCard',
+      'reading -> checkingCard',
+      'reading -> removingCard',
+      'reading -> waitingForCard',
       'removingCard -> ended',
-      'waitingForCard -> ended', 'waitingForCard -> reading', 'waitingForCard -> removingCard',
+      'waitingForCard -> ended',
+      'waitingForCard -> reading',
+      'waitingForCard -> removingCard',
     ]);
   });
 });

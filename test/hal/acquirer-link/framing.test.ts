@@ -30,7 +30,9 @@ describe('2-byte length framing', () => {
 
   it('reports an announced length over the limit and discards the stream', () => {
     const decoder = new FrameDecoder(100);
-    const r = decoder.push(Buffer.concat([encodeFrame(Buffer.from('ok')), Buffer.from([0x01, 0x00]), Buffer.alloc(10)]));
+    const r = decoder.push(
+      Buffer.concat([encodeFrame(Buffer.from('ok')), Buffer.from([0x01, 0x00]), Buffer.alloc(10)]),
+    );
     expect(r.ok).toBe(false);
     expect(r.frames.map((f) => f.toString())).toEqual(['ok']);
     if (!r.ok) expect(r.error).toEqual({ code: 'frame-too-large', announced: 256, limit: 100 });

@@ -66,7 +66,10 @@ async function setup(simOptions: HostSimOptions = {}, linkOptions: { responseTim
   }
   link.start();
   await until(() => link.isUp(), 'link up');
-  cleanups.push(() => link.stop(), () => sim.stop());
+  cleanups.push(
+    () => link.stop(),
+    () => sim.stop(),
+  );
   return { clock, sim, link, client: new AcquirerClient(link), events };
 }
 
@@ -169,7 +172,10 @@ describe('TCP host link against the simulator', () => {
     expect(pending.error).toMatchObject({ code: 'timeout' });
     await clock.advance(5_000);
     await until(() => events.some((e) => e.event === 'unsolicited'), 'late answer');
-    expect(events.find((e) => e.event === 'unsolicited')?.payload).toMatchObject({ reason: 'late', key: `${correlationKey(request)}/0210` });
+    expect(events.find((e) => e.event === 'unsolicited')?.payload).toMatchObject({
+      reason: 'late',
+      key: `${correlationKey(request)}/0210`,
+    });
   });
 
   it('twice (2000.06): the first answer resolves, the second is reported as a duplicate', async () => {
@@ -192,7 +198,10 @@ describe('TCP host link against the simulator', () => {
 
   it('wrong amount (2000.08): the client refuses the mismatched response', async () => {
     const { client } = await setup();
-    await expect(client.send(buildFinancialRequest(sale(200_008)))).rejects.toMatchObject({ code: 'mismatched-response', sent: true });
+    await expect(client.send(buildFinancialRequest(sale(200_008)))).rejects.toMatchObject({
+      code: 'mismatched-response',
+      sent: true,
+    });
   });
 
   it('global misbehaviour set at run time applies to all traffic', async () => {
@@ -229,8 +238,14 @@ describe('TCP host link against the simulator', () => {
     const ledgerPath = join(dir, 'ledger.jsonl');
     const { client } = await setup({ ledgerPath });
     await client.send(buildFinancialRequest(sale(1_000)));
-    const lines = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => [l['dir'], l['mti']])).toEqual([['in', '0200'], ['out', '0210']]);
+    const lines = readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l['dir'], l['mti']])).toEqual([
+      ['in', '0200'],
+      ['out', '0210'],
+    ]);
     expect(lines[0]).toMatchObject({ terminalId: 'TERM0001', amount: 1000, pan: '476173******0010', currency: '978' });
     expect(readFileSync(ledgerPath, 'utf8')).not.toContain('4761739001010010');
   });
@@ -245,9 +260,17 @@ describe('TCP host link against a raw peer', () => {
   }
 
   function linkTo(port: number, clock = new ManualClock()) {
-    const link = new TcpHostLink({ host: '127.0.0.1', port, correlator: isoCorrelator, clock, responseTimeoutMs: 30_000, maxFrameBytes: 1024 });
+    const link = new TcpHostLink({
+      host: '127.0.0.1',
+      port,
+      correlator: isoCorrelator,
+      clock,
+      responseTimeoutMs: 30_000,
+      maxFrameBytes: 1024,
+    });
     const events: Array<{ event: string; payload: unknown }> = [];
-    for (const event of ['up', 'down', 'unsolicited', 'frame-error'] as const) link.on(event, (payload) => events.push({ event, payload }));
+    for (const event of ['up', 'down', 'unsolicited', 'frame-error'] as const)
+      link.on(event, (payload) => events.push({ event, payload }));
     cleanups.push(() => link.stop());
     return { link, clock, events };
   }
@@ -277,8 +300,13 @@ describe('TCP host link against a raw peer', () => {
     const { link, events } = linkTo(port);
     link.start();
     await until(() => link.isUp(), 'up');
-    await expect(link.exchange(Buffer.from('x'), 'k')).rejects.toMatchObject({ code: 'link-down', detail: { sent: true } });
-    expect(events.find((e) => e.event === 'down')?.payload).toMatchObject({ reason: expect.stringContaining('partial frame') });
+    await expect(link.exchange(Buffer.from('x'), 'k')).rejects.toMatchObject({
+      code: 'link-down',
+      detail: { sent: true },
+    });
+    expect(events.find((e) => e.event === 'down')?.payload).toMatchObject({
+      reason: expect.stringContaining('partial frame'),
+    });
   });
 
   it('a peer announcing an oversized frame is dropped with a frame-error, not crashed on', async () => {
@@ -297,7 +325,10 @@ describe('TCP host link against a raw peer', () => {
     const { link } = linkTo(port);
     link.start();
     await until(() => link.isUp(), 'up');
-    await expect(link.exchange(Buffer.alloc(2_000), 'k')).rejects.toMatchObject({ code: 'frame-too-large', detail: { sent: false } });
+    await expect(link.exchange(Buffer.alloc(2_000), 'k')).rejects.toMatchObject({
+      code: 'frame-too-large',
+      detail: { sent: false },
+    });
   });
 
   it('a host that refuses connections gives not-connected with sent=false, and backoff grows to its ceiling', async () => {
@@ -307,7 +338,12 @@ describe('TCP host link against a raw peer', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const clock = new ManualClock();
     const link = new TcpHostLink({
-      host: '127.0.0.1', port, correlator: isoCorrelator, clock, reconnect: { initialDelayMs: 100, maxDelayMs: 800 }, random: () => 0.999,
+      host: '127.0.0.1',
+      port,
+      correlator: isoCorrelator,
+      clock,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 800 },
+      random: () => 0.999,
     });
     cleanups.push(() => link.stop());
     link.start();
@@ -331,16 +367,40 @@ describe('TCP host link against a raw peer', () => {
 describe('TLS to the simulator', () => {
   it('round trips over TLS with a certificate made by openssl', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(join(dir, 'cert.pem'));
     const sim = new AcquirerHostSimulator({ tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
     const { port } = await sim.start();
-    const link = new TcpHostLink({ host: '127.0.0.1', port, correlator: isoCorrelator, tls: { ca: cert, serverName: 'localhost' } });
-    cleanups.push(() => link.stop(), () => sim.stop());
+    const link = new TcpHostLink({
+      host: '127.0.0.1',
+      port,
+      correlator: isoCorrelator,
+      tls: { ca: cert, serverName: 'localhost' },
+    });
+    cleanups.push(
+      () => link.stop(),
+      () => sim.stop(),
+    );
     link.start();
     await until(() => link.isUp(), 'TLS up');
     const reply = await new AcquirerClient(link).send(buildFinancialRequest(sale(990)));
@@ -349,14 +409,40 @@ describe('TLS to the simulator', () => {
 
   it('refuses a host whose certificate it does not trust', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const sim = new AcquirerHostSimulator({ tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const sim = new AcquirerHostSimulator({
+      tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+    });
     const { port } = await sim.start();
-    const link = new TcpHostLink({ host: '127.0.0.1', port, correlator: isoCorrelator, connectTimeoutMs: 5_000, tls: {} });
-    cleanups.push(() => link.stop(), () => sim.stop());
+    const link = new TcpHostLink({
+      host: '127.0.0.1',
+      port,
+      correlator: isoCorrelator,
+      connectTimeoutMs: 5_000,
+      tls: {},
+    });
+    cleanups.push(
+      () => link.stop(),
+      () => sim.stop(),
+    );
     link.start();
     await expect(link.exchange(Buffer.from('x'), 'TERM0001/000001')).rejects.toMatchObject({ code: 'not-connected' });
     expect(link.isUp()).toBe(false);

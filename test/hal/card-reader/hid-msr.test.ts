@@ -9,7 +9,7 @@ import {
 } from '../../../hal/card-reader/hid-msr.js';
 import { track1Lrc, track2Lrc } from '../../../hal/card-reader/iso7813.js';
 import type { EntryMode } from '../../../hal/card-reader/contract.js';
-import { DeviceFaultError } from '../../../hal/fault.js';
+import type { DeviceFaultError } from '../../../hal/fault.js';
 import { HID_SWIPES, type HidSwipeFixture } from '../fixtures/hid-swipes.js';
 import { expectFault, track } from '../expect-fault.js';
 import { typedReports } from '../../support/hid-typing.js';
@@ -388,7 +388,12 @@ describe('HidMsrReader: swipes belong to their wait, tracks to their swipe', () 
     await clock.advance(INTER_TRACK_GAP_MS);
     await expect(wait).resolves.toEqual({ entryMode: 'swipe' });
     const card = await reader.read();
-    expect(card).toMatchObject({ pan: PAN, cardholderName: 'DOE/JOHN', track1: expect.any(String), track2: expect.any(String) });
+    expect(card).toMatchObject({
+      pan: PAN,
+      cardholderName: 'DOE/JOHN',
+      track1: expect.any(String),
+      track2: expect.any(String),
+    });
     expect(presented).toEqual(['swipe']);
     // Nothing is left for a next sale.
     const next = track(reader.waitForCard({ timeoutMs: 60_000 }));
@@ -427,26 +432,29 @@ describe('HidMsrReader: swipes belong to their wait, tracks to their swipe', () 
   it.each([
     ['a second before the sale', 1_000],
     ['ten minutes before the sale', 600_000],
-  ])('a swipe made while idle (%s) is discarded unread at the next wait, reported without card data', async (_when, ageMs) => {
-    const discarded: Array<{ ageMs: number }> = [];
-    reader.on('swipe-discarded', (e) => discarded.push(e));
-    await swipe(`${T1}${T2}\r`);
-    await clock.advance(INTER_TRACK_GAP_MS);
-    const swipeStartedAt = clock.now() - INTER_TRACK_GAP_MS - typedReports(`${T1}${T2}\r`).length;
-    await clock.advance(ageMs);
-    const wait = track(reader.waitForCard({ timeoutMs: Infinity }));
-    await clock.advance(0);
-    expect(wait.settled).toBe(false);
-    expect(discarded).toEqual([{ ageMs: clock.now() - swipeStartedAt }]);
-    expect(JSON.stringify(discarded)).not.toContain(PAN);
-    expect((await expectFault(reader.read(), 'card-reader', 'read-failed')).detail).toEqual({ reason: 'empty' });
-    // The cardholder swipes again for this sale: that one is read.
-    await swipe(`${T2}\r`);
-    await clock.advance(INTER_TRACK_GAP_MS);
-    await expect(wait.promise).resolves.toEqual({ entryMode: 'swipe' });
-    expect((await reader.read()).pan).toBe(PAN);
-    expect(discarded).toHaveLength(1);
-  });
+  ])(
+    'a swipe made while idle (%s) is discarded unread at the next wait, reported without card data',
+    async (_when, ageMs) => {
+      const discarded: Array<{ ageMs: number }> = [];
+      reader.on('swipe-discarded', (e) => discarded.push(e));
+      await swipe(`${T1}${T2}\r`);
+      await clock.advance(INTER_TRACK_GAP_MS);
+      const swipeStartedAt = clock.now() - INTER_TRACK_GAP_MS - typedReports(`${T1}${T2}\r`).length;
+      await clock.advance(ageMs);
+      const wait = track(reader.waitForCard({ timeoutMs: Infinity }));
+      await clock.advance(0);
+      expect(wait.settled).toBe(false);
+      expect(discarded).toEqual([{ ageMs: clock.now() - swipeStartedAt }]);
+      expect(JSON.stringify(discarded)).not.toContain(PAN);
+      expect((await expectFault(reader.read(), 'card-reader', 'read-failed')).detail).toEqual({ reason: 'empty' });
+      // The cardholder swipes again for this sale: that one is read.
+      await swipe(`${T2}\r`);
+      await clock.advance(INTER_TRACK_GAP_MS);
+      await expect(wait.promise).resolves.toEqual({ entryMode: 'swipe' });
+      expect((await reader.read()).pan).toBe(PAN);
+      expect(discarded).toHaveLength(1);
+    },
+  );
 
   it('a swipe begun while idle and finished during the wait is discarded too', async () => {
     const discarded: unknown[] = [];

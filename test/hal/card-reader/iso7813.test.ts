@@ -119,11 +119,14 @@ describe('LRC (ISO/IEC 7811)', () => {
   it.each([
     ['track 1', T1, 0x20, 6, track1Lrc],
     ['track 2', T2, 0x30, 4, track2Lrc],
-  ] as const)('%s: data-bit columns XOR to zero with the LRC row; every row has odd parity', (_t, seg, base, bits, lrc) => {
-    const all = rows(seg + lrc(seg), base, bits);
-    for (let col = 0; col < bits; col++) expect(all.reduce((x, row) => x ^ (row[col] as number), 0)).toBe(0);
-    for (const row of all) expect(row.reduce((a, b) => a + b, 0) % 2).toBe(1);
-  });
+  ] as const)(
+    '%s: data-bit columns XOR to zero with the LRC row; every row has odd parity',
+    (_t, seg, base, bits, lrc) => {
+      const all = rows(seg + lrc(seg), base, bits);
+      for (let col = 0; col < bits; col++) expect(all.reduce((x, row) => x ^ (row[col] as number), 0)).toBe(0);
+      for (const row of all) expect(row.reduce((a, b) => a + b, 0) % 2).toBe(1);
+    },
+  );
 });
 
 describe('parseSwipe', () => {

@@ -1,10 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../hal/clock.js';
-import {
-  CARD_READER_FAULT_CODES,
-  type CardData,
-  type CardReaderFaultCode,
-} from '../../../hal/card-reader/contract.js';
+import { CARD_READER_FAULT_CODES, type CardData, type CardReaderFaultCode } from '../../../hal/card-reader/contract.js';
 import { MockCardReader, type CardReaderOp } from '../../../hal/card-reader/mock.js';
 import { expectFault, track } from '../expect-fault.js';
 
@@ -292,17 +288,17 @@ describe('MockCardReader presentations', () => {
     await expect(nextSale.promise).resolves.toEqual({ entryMode: 'chip' });
   });
 
-  it.each([['swipe', swipeCard], ['contactless', { ...chipCard, entryMode: 'contactless' as const }]] as const)(
-    'a %s card is gone once read: removal resolves at once',
-    async (_mode, card) => {
-      const wait = reader.waitForCard({ timeoutMs: 1_000 });
-      reader.present(card);
-      await wait;
-      await reader.read();
-      expect(reader.cardInReader).toBeUndefined();
-      await expect(reader.waitForRemoval({ timeoutMs: 0 })).resolves.toBeUndefined();
-    },
-  );
+  it.each([
+    ['swipe', swipeCard],
+    ['contactless', { ...chipCard, entryMode: 'contactless' as const }],
+  ] as const)('a %s card is gone once read: removal resolves at once', async (_mode, card) => {
+    const wait = reader.waitForCard({ timeoutMs: 1_000 });
+    reader.present(card);
+    await wait;
+    await reader.read();
+    expect(reader.cardInReader).toBeUndefined();
+    await expect(reader.waitForRemoval({ timeoutMs: 0 })).resolves.toBeUndefined();
+  });
 
   it('a swipe made while idle is discarded at the next wait, without card data; a swipe during the wait is taken', async () => {
     const discarded: unknown[] = [];

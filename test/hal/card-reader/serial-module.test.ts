@@ -119,7 +119,10 @@ describe('SerialCardModule over a serial pair', () => {
     // The emulator, like a real module, keeps the card inserted and says so to the next WAIT_CARD.
     const nextSale = track(reader.waitForCard({ timeoutMs: 60_000 }));
     await until(() => commandsSeen('WAIT_CARD') === 2, 'second WAIT_CARD');
-    await until(() => emulator.sent.filter((m) => m.rsp === 'WAIT_CARD' && m.present === true).length === 2, 'WAIT_CARD answered present');
+    await until(
+      () => emulator.sent.filter((m) => m.rsp === 'WAIT_CARD' && m.present === true).length === 2,
+      'WAIT_CARD answered present',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(nextSale.settled).toBe(false);
     const removal = track(reader.waitForRemoval({ timeoutMs: 60_000 }));

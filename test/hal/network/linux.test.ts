@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../hal/clock.js';
 import type { NetworkEvents } from '../../../hal/network/contract.js';
-import { LinuxNetworkMonitor, parseRouteV4, parseRouteV6, type LinuxNetworkMonitorOptions } from '../../../hal/network/linux.js';
+import {
+  LinuxNetworkMonitor,
+  parseRouteV4,
+  parseRouteV6,
+  type LinuxNetworkMonitorOptions,
+} from '../../../hal/network/linux.js';
 import { expectFault } from '../expect-fault.js';
 
 const ROUTE_HEADER = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT';
@@ -39,7 +44,10 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function iface(name: string, files: { operstate?: string; carrier?: string; type?: number; wireless?: boolean; uevent?: string }): void {
+function iface(
+  name: string,
+  files: { operstate?: string; carrier?: string; type?: number; wireless?: boolean; uevent?: string },
+): void {
   const dir = join(sys, name);
   mkdirSync(dir, { recursive: true });
   if (files.operstate !== undefined) writeFileSync(join(dir, 'operstate'), `${files.operstate}\n`);
@@ -50,15 +58,21 @@ function iface(name: string, files: { operstate?: string; carrier?: string; type
   if (files.uevent !== undefined) writeFileSync(join(dir, 'uevent'), files.uevent);
 }
 
-function routes(...rows: Array<{ iface: string; dest?: string; mask?: string; flags?: string; metric?: number }>): void {
+function routes(
+  ...rows: Array<{ iface: string; dest?: string; mask?: string; flags?: string; metric?: number }>
+): void {
   const lines = rows.map(
-    (r) => `${r.iface}\t${r.dest ?? '00000000'}\t0102A8C0\t${r.flags ?? '0003'}\t0\t0\t${r.metric ?? 0}\t${r.mask ?? '00000000'}\t0\t0\t0`,
+    (r) =>
+      `${r.iface}\t${r.dest ?? '00000000'}\t0102A8C0\t${r.flags ?? '0003'}\t0\t0\t${r.metric ?? 0}\t${r.mask ?? '00000000'}\t0\t0\t0`,
   );
   writeFileSync(join(proc, 'net', 'route'), `${[ROUTE_HEADER, ...lines].join('\n')}\n`);
 }
 
 function wireless(name: string, quality: number, level: number): void {
-  writeFileSync(join(proc, 'net', 'wireless'), `${WIRELESS_HEADER}\n ${name}: 0000   ${quality}.  ${level}.  -256        0      0      0      0      0        0\n`);
+  writeFileSync(
+    join(proc, 'net', 'wireless'),
+    `${WIRELESS_HEADER}\n ${name}: 0000   ${quality}.  ${level}.  -256        0      0      0      0      0        0\n`,
+  );
 }
 
 async function startMonitor(options: Partial<LinuxNetworkMonitorOptions> = {}): Promise<LinuxNetworkMonitor> {
@@ -120,7 +134,11 @@ describe('LinuxNetworkMonitor on a fake tree', () => {
     iface('eth0', { operstate: 'up', carrier: '1' });
     iface('wlan0', { operstate: 'up', carrier: '1', wireless: true });
     wireless('wlan0', 54, -56);
-    routes({ iface: 'eth0' }, { iface: 'eth0', dest: '0002A8C0', mask: '00FFFFFF', flags: '0001' }, { iface: 'wlan0', metric: 600 });
+    routes(
+      { iface: 'eth0' },
+      { iface: 'eth0', dest: '0002A8C0', mask: '00FFFFFF', flags: '0001' },
+      { iface: 'wlan0', metric: 600 },
+    );
     const m = await startMonitor();
     expect(m.current()).toEqual({ link: 'up', interface: 'eth0', kind: 'ethernet' });
     changes.length = 0;
@@ -129,7 +147,12 @@ describe('LinuxNetworkMonitor on a fake tree', () => {
     routes({ iface: 'wlan0', metric: 600 });
     await clock.advance(2_000);
     expect(changes).toHaveLength(1);
-    expect(changes[0]?.state).toEqual({ link: 'up', interface: 'wlan0', kind: 'wifi', signal: { dbm: -56, percent: 77 } });
+    expect(changes[0]?.state).toEqual({
+      link: 'up',
+      interface: 'wlan0',
+      kind: 'wifi',
+      signal: { dbm: -56, percent: 77 },
+    });
     expect(changes[0]?.previous).toEqual({ link: 'up', interface: 'eth0', kind: 'ethernet' });
 
     routes();
@@ -194,7 +217,12 @@ describe('LinuxNetworkMonitor on a fake tree', () => {
     expect(m.current()).toEqual({ link: 'up', interface: 'wwan0', kind: 'cellular' });
 
     writeFileSync(signalFile, JSON.stringify({ dbm: -91, percent: 45 }));
-    expect(m.refresh()).toEqual({ link: 'up', interface: 'wwan0', kind: 'cellular', signal: { dbm: -91, percent: 45 } });
+    expect(m.refresh()).toEqual({
+      link: 'up',
+      interface: 'wwan0',
+      kind: 'cellular',
+      signal: { dbm: -91, percent: 45 },
+    });
     writeFileSync(signalFile, '{"dbm": -9');
     expect(m.refresh().signal).toBeUndefined();
 
@@ -209,7 +237,12 @@ describe('LinuxNetworkMonitor on a fake tree', () => {
   it('turns unreadable files into a down link with a reason, never a throw', async () => {
     iface('eth0', { carrier: '1' });
     const m = await startMonitor({ interface: 'eth0' });
-    expect(m.current()).toEqual({ link: 'down', interface: 'eth0', kind: 'ethernet', reason: 'eth0/operstate unreadable' });
+    expect(m.current()).toEqual({
+      link: 'down',
+      interface: 'eth0',
+      kind: 'ethernet',
+      reason: 'eth0/operstate unreadable',
+    });
 
     const missing = new LinuxNetworkMonitor({ interface: 'eth7', clock, sysfsRoot: sys, procRoot: proc });
     await missing.start();

@@ -27,8 +27,9 @@ describe('encodeReceipt byte vectors', () => {
     expect([...encodeLine({ text: 'R', align: 'right' }, 32)]).toEqual(bytes(style(2, 0, 0), 'R', [0x0a]));
     expect([...encodeLine({ text: 'W', doubleWidth: true }, 32)]).toEqual(bytes(style(0, 0, 0x10), 'W', [0x0a]));
     expect([...encodeLine({ text: 'H', doubleHeight: true }, 32)]).toEqual(bytes(style(0, 0, 0x01), 'H', [0x0a]));
-    expect([...encodeLine({ text: 'X', doubleHeight: true, doubleWidth: true, bold: true, align: 'center' }, 32)])
-      .toEqual(bytes(style(1, 1, 0x11), 'X', [0x0a]));
+    expect([
+      ...encodeLine({ text: 'X', doubleHeight: true, doubleWidth: true, bold: true, align: 'center' }, 32),
+    ]).toEqual(bytes(style(1, 1, 0x11), 'X', [0x0a]));
   });
 
   it('draws a rule as dashes to the column count', () => {
@@ -42,17 +43,19 @@ describe('encodeReceipt byte vectors', () => {
 
   it('encodes a QR code: model 2, module size, error level M, store, print', () => {
     const out = encodeReceipt({ lines: [], barcode: { kind: 'qr', data: 'ABC' }, cut: false }, 32);
-    expect([...out]).toEqual(bytes(
-      [0x1b, 0x40],
-      style(1, 0, 0),
-      [0x1d, 0x28, 0x6b, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00],
-      [0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x43, 0x04],
-      [0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x45, 0x31],
-      [0x1d, 0x28, 0x6b, 0x06, 0x00, 0x31, 0x50, 0x30],
-      'ABC',
-      [0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x51, 0x30],
-      [0x0a],
-    ));
+    expect([...out]).toEqual(
+      bytes(
+        [0x1b, 0x40],
+        style(1, 0, 0),
+        [0x1d, 0x28, 0x6b, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00],
+        [0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x43, 0x04],
+        [0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x45, 0x31],
+        [0x1d, 0x28, 0x6b, 0x06, 0x00, 0x31, 0x50, 0x30],
+        'ABC',
+        [0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x51, 0x30],
+        [0x0a],
+      ),
+    );
   });
 
   it('stores a long QR payload with a two-byte length', () => {
@@ -64,15 +67,17 @@ describe('encodeReceipt byte vectors', () => {
 
   it('encodes CODE128 with GS k 73, code set B and an escaped brace', () => {
     const out = encodeReceipt({ lines: [], barcode: { kind: 'code128', data: 'A{1' }, cut: true }, 42);
-    expect([...out]).toEqual(bytes(
-      [0x1b, 0x40],
-      style(1, 0, 0),
-      [0x1d, 0x48, 0x02, 0x1d, 0x68, 80, 0x1d, 0x77, 0x02],
-      [0x1d, 0x6b, 73, 6],
-      '{BA{{1',
-      [0x0a],
-      [0x1d, 0x56, 0x42, 0x00],
-    ));
+    expect([...out]).toEqual(
+      bytes(
+        [0x1b, 0x40],
+        style(1, 0, 0),
+        [0x1d, 0x48, 0x02, 0x1d, 0x68, 80, 0x1d, 0x77, 0x02],
+        [0x1d, 0x6b, 73, 6],
+        '{BA{{1',
+        [0x0a],
+        [0x1d, 0x56, 0x42, 0x00],
+      ),
+    );
   });
 
   it('prints a code that cannot fit as text instead of losing it', () => {
@@ -80,7 +85,10 @@ describe('encodeReceipt byte vectors', () => {
     const code = encodeReceipt({ lines: [], barcode: { kind: 'code128', data: long }, cut: false }, 42);
     expect(code.includes(Buffer.from([0x1d, 0x6b]))).toBe(false);
     expect(code.toString('latin1')).toContain(long);
-    const qr = encodeReceipt({ lines: [], barcode: { kind: 'qr', data: 'q'.repeat(QR_MAX_BYTES + 1) }, cut: false }, 42);
+    const qr = encodeReceipt(
+      { lines: [], barcode: { kind: 'qr', data: 'q'.repeat(QR_MAX_BYTES + 1) }, cut: false },
+      42,
+    );
     expect(qr.includes(Buffer.from([0x1d, 0x28, 0x6b]))).toBe(false);
   });
 

@@ -5,7 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock, type Clock } from '../../../hal/clock.js';
-import { PRINTER_STATUS_OK, faultFromStatus, type PrinterEvents, type PrinterStatus, type ReceiptDocument } from '../../../hal/printer/contract.js';
+import {
+  PRINTER_STATUS_OK,
+  faultFromStatus,
+  type PrinterEvents,
+  type PrinterStatus,
+  type ReceiptDocument,
+} from '../../../hal/printer/contract.js';
 import { EscPosSerialPrinter, type EscPosSerialPrinterOptions } from '../../../hal/printer/escpos-serial.js';
 import { EscPosEmulator, type EmulatorCondition } from '../../support/escpos-emulator.js';
 import { openSerialPair, type SerialPair } from '../../support/pty.js';
@@ -112,7 +118,10 @@ describe('EscPosSerialPrinter status over a pty', () => {
     await r.printer.status();
     r.emu.set('cover-open', false);
     await r.printer.status();
-    expect(events.map((e) => [e.previous.coverOpen, e.status.coverOpen])).toEqual([[false, true], [true, false]]);
+    expect(events.map((e) => [e.previous.coverOpen, e.status.coverOpen])).toEqual([
+      [false, true],
+      [true, false],
+    ]);
   });
 
   it("rejects 'offline' when the printer stalls, at the timeout and not before", async () => {
@@ -288,13 +297,20 @@ describe('EscPosSerialPrinter info and port life', () => {
   it("falls back to 'unknown' when the printer does not answer GS I", async () => {
     const r = await rig();
     r.emu.stall();
-    await expect(expireTimers(r, r.printer.info())).resolves.toEqual({ model: 'unknown', firmware: 'unknown', columns: 32 });
+    await expect(expireTimers(r, r.printer.info())).resolves.toEqual({
+      model: 'unknown',
+      firmware: 'unknown',
+      columns: 32,
+    });
   });
 
   // The kernel reports the vanished pty to the serial binding on its own schedule; on a loaded machine that has once
   // not happened within the test's time, so this one test gets another try before it counts as failed. (Without the
   // close event the call still ends 'offline' at statusTimeoutMs; this test is about ending it at once.)
-  it("rejects 'offline' at once when the port goes away under a waiting call", { retry: 2, timeout: 15_000 }, async () => {
+  it("rejects 'offline' at once when the port goes away under a waiting call", {
+    retry: 2,
+    timeout: 15_000,
+  }, async () => {
     const r = await rig();
     r.emu.stall();
     const pending = track(r.printer.status()).promise;

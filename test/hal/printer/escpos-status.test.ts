@@ -33,7 +33,10 @@ describe('ESC/POS status bytes', () => {
 
   it('names every bit of n=1 (printer)', () => {
     expect(decodePrinterStatusByte(0x12)).toEqual({
-      drawerPin3: false, offline: false, waitingOnlineRecovery: false, feedButtonPressed: false,
+      drawerPin3: false,
+      offline: false,
+      waitingOnlineRecovery: false,
+      feedButtonPressed: false,
     });
     expect(decodePrinterStatusByte(0x12 | 0x04).drawerPin3).toBe(true);
     expect(decodePrinterStatusByte(0x12 | 0x08).offline).toBe(true);
@@ -42,7 +45,12 @@ describe('ESC/POS status bytes', () => {
   });
 
   it('names every bit of n=2 (offline cause)', () => {
-    expect(decodeOfflineCauseByte(0x12)).toEqual({ coverOpen: false, paperFedByButton: false, paperEndStop: false, error: false });
+    expect(decodeOfflineCauseByte(0x12)).toEqual({
+      coverOpen: false,
+      paperFedByButton: false,
+      paperEndStop: false,
+      error: false,
+    });
     expect(decodeOfflineCauseByte(0x12 | 0x04).coverOpen).toBe(true);
     expect(decodeOfflineCauseByte(0x12 | 0x08).paperFedByButton).toBe(true);
     expect(decodeOfflineCauseByte(0x12 | 0x20).paperEndStop).toBe(true);
@@ -51,7 +59,10 @@ describe('ESC/POS status bytes', () => {
 
   it('names every bit of n=3 (error cause)', () => {
     expect(decodeErrorCauseByte(0x12)).toEqual({
-      recoverableError: false, autoCutterError: false, unrecoverableError: false, autoRecoverableError: false,
+      recoverableError: false,
+      autoCutterError: false,
+      unrecoverableError: false,
+      autoRecoverableError: false,
     });
     expect(decodeErrorCauseByte(0x12 | 0x04).recoverableError).toBe(true);
     expect(decodeErrorCauseByte(0x12 | 0x08).autoCutterError).toBe(true);
@@ -75,7 +86,7 @@ describe('ESC/POS status → PrinterStatus', () => {
     expect(parseStatusReplies(CLEAN)).toEqual(PRINTER_STATUS_OK);
   });
 
-  it("reads the reference example 0x1A / 0x32 / 0x7E as out of paper", () => {
+  it('reads the reference example 0x1A / 0x32 / 0x7E as out of paper', () => {
     const status = parseStatusReplies([0x1a, 0x32, 0x12, 0x7e]);
     expect(status).toEqual({ ...PRINTER_STATUS_OK, online: false, paper: 'out' });
     expect(faultFromStatus(status)).toBe('paper-out');

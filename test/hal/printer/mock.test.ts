@@ -210,14 +210,22 @@ describe('faultFromStatus', () => {
 
   function clearFor(code: PrinterFaultCode): Partial<PrinterStatus> {
     switch (code) {
-      case 'unrecoverable': return { unrecoverableError: false };
-      case 'jam': return { jammed: false };
-      case 'cover-open': return { coverOpen: false };
-      case 'paper-out': return { paper: 'ok' };
-      case 'cutter-fault': return { cutterError: false };
-      case 'overheat': return { overheated: false };
-      case 'offline': return { online: true };
-      case 'timeout': throw new Error('timeout is never derived from status');
+      case 'unrecoverable':
+        return { unrecoverableError: false };
+      case 'jam':
+        return { jammed: false };
+      case 'cover-open':
+        return { coverOpen: false };
+      case 'paper-out':
+        return { paper: 'ok' };
+      case 'cutter-fault':
+        return { cutterError: false };
+      case 'overheat':
+        return { overheated: false };
+      case 'offline':
+        return { online: true };
+      case 'timeout':
+        throw new Error('timeout is never derived from status');
     }
   }
 });

@@ -5,9 +5,14 @@
  */
 const dist = new URL('../../../dist/src/', import.meta.url);
 await Promise.all(
-  ['app/compose.js', 'durability/card-vault.js', 'config/index.js', 'cli/journal-command.js', 'journal/index.js', 'security/file-permissions.js'].map(
-    (module) => import(new URL(module, dist).href),
-  ),
+  [
+    'app/compose.js',
+    'durability/card-vault.js',
+    'config/index.js',
+    'cli/journal-command.js',
+    'journal/index.js',
+    'security/file-permissions.js',
+  ].map((module) => import(new URL(module, dist).href)),
 );
 await new Promise((resolve) => process.stdin.once('data', resolve));
 process.stdin.destroy();

@@ -106,7 +106,8 @@ describe('pos-terminal.service', () => {
 });
 
 describe('99-pos-terminal.rules', () => {
-  const MATCH_KEYS = /^(SUBSYSTEM|SUBSYSTEMS|KERNEL|KERNELS|ACTION|DRIVER|DRIVERS|ENV\{[A-Za-z_]+\}|ATTR\{[A-Za-z_]+\}|ATTRS\{[A-Za-z_]+\})$/;
+  const MATCH_KEYS =
+    /^(SUBSYSTEM|SUBSYSTEMS|KERNEL|KERNELS|ACTION|DRIVER|DRIVERS|ENV\{[A-Za-z_]+\}|ATTR\{[A-Za-z_]+\}|ATTRS\{[A-Za-z_]+\})$/;
   const ASSIGN_KEYS = /^(GROUP|OWNER|MODE|SYMLINK|TAG|ENV\{[A-Za-z_]+\}|RUN)$/;
 
   /** Active rules, and commented-out example rules (which must be valid once uncommented). */
@@ -155,7 +156,8 @@ describe('99-pos-terminal.rules', () => {
 
   const udevadm = which('udevadm');
   const canVerify = udevadm !== undefined && spawnSync(udevadm, ['verify', '--help']).status === 0;
-  if (!canVerify) console.log('udevadm verify not available (needs systemd 253 or newer): skipping it for 99-pos-terminal.rules');
+  if (!canVerify)
+    console.log('udevadm verify not available (needs systemd 253 or newer): skipping it for 99-pos-terminal.rules');
   it.skipIf(!canVerify)('passes udevadm verify', () => {
     execFileSync(udevadm!, ['verify', join(root, 'config', '99-pos-terminal.rules')], { encoding: 'utf8' });
   });
@@ -178,6 +180,8 @@ describe('docs/install.md', () => {
       expect(installDoc, step).toContain(step);
     }
     // The key path the guide creates is the one the example configuration reads.
-    expect(readFileSync(join(root, 'config', 'terminal.example.json'), 'utf8')).toContain('"keyFile": "/etc/pos-terminal/keys/saf.key"');
+    expect(readFileSync(join(root, 'config', 'terminal.example.json'), 'utf8')).toContain(
+      '"keyFile": "/etc/pos-terminal/keys/saf.key"',
+    );
   });
 });

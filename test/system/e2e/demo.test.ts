@@ -10,9 +10,20 @@ describe('pos-terminal --demo', () => {
     expect(demo.stderr()).toBe('');
     expect(code).toBe(0);
     for (const step of [
-      'Sale 12.50, approving card', 'insufficient funds', 'card unreadable', 'printer out of paper', 'Reprint', 'Refund 5.00 without supervisor PIN',
-      'Refund 5.00 with supervisor PIN', 'Void of sale', 'Same card and amount again (duplicate)', 'Chip card swiped, then inserted',
-      'Card failing the check digit', 'Sale while locked', 'Unlock with a wrong PIN', 'Unlock with the supervisor PIN',
+      'Sale 12.50, approving card',
+      'insufficient funds',
+      'card unreadable',
+      'printer out of paper',
+      'Reprint',
+      'Refund 5.00 without supervisor PIN',
+      'Refund 5.00 with supervisor PIN',
+      'Void of sale',
+      'Same card and amount again (duplicate)',
+      'Chip card swiped, then inserted',
+      'Card failing the check digit',
+      'Sale while locked',
+      'Unlock with a wrong PIN',
+      'Unlock with the supervisor PIN',
     ]) {
       expect(out).toContain(step);
     }

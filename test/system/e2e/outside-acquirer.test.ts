@@ -34,7 +34,9 @@ async function outsideAcquirer(): Promise<{ port: number; received: Decoded[]; c
         received.push(decode1987(frame));
         const request = unpack(frame);
         const financial = request.mti === '0200';
-        const answer = pack(buildResponse(request, { responseCode: '00', ...(financial ? { rrn: RRN, approvalCode: APPROVAL } : {}) }));
+        const answer = pack(
+          buildResponse(request, { responseCode: '00', ...(financial ? { rrn: RRN, approvalCode: APPROVAL } : {}) }),
+        );
         const length = Buffer.alloc(2);
         length.writeUInt16BE(answer.length);
         socket.write(Buffer.concat([length, answer]));
@@ -69,7 +71,13 @@ describe('the terminal against an outside acquirer front end', () => {
       {
         ...config,
         dataDir: mkdtempSync(join(tmpdir(), 'pos-outside-')),
-        host: { ...config.host, address: `127.0.0.1:${acquirer.port}`, simulator: { embedded: false }, acquiringInstitutionId: '123456', forwardingInstitutionId: null },
+        host: {
+          ...config.host,
+          address: `127.0.0.1:${acquirer.port}`,
+          simulator: { embedded: false },
+          acquiringInstitutionId: '123456',
+          forwardingInstitutionId: null,
+        },
         ecr: { ...config.ecr, port: 0, socketPath: null },
       },
       { log: createLogger('silent') },
@@ -91,7 +99,9 @@ describe('the terminal against an outside acquirer front end', () => {
     const voidRequest = acquirer.received.find((d) => d.mti === '0200' && d.fields.get(3) === '020000')!;
     expect(voidRequest.fields.get(37)).toBe(RRN);
     expect(voidRequest.fields.get(38)).toBe(APPROVAL);
-    expect(voidRequest.fields.get(90)).toBe(`0200${request.fields.get(11)}${request.fields.get(7)}${'00000123456'}${'0'.repeat(11)}`);
+    expect(voidRequest.fields.get(90)).toBe(
+      `0200${request.fields.get(11)}${request.fields.get(7)}${'00000123456'}${'0'.repeat(11)}`,
+    );
     // The 0810s this front end sent echoed field 70, and every message of the terminal decoded.
     expect(acquirer.received.filter((d) => d.mti === '0800').every((d) => d.fields.get(70) === '301')).toBe(true);
   }, 30_000);

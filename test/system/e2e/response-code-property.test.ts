@@ -17,7 +17,10 @@ import { EVERY_TWO_CHARACTER_CODE } from '../../support/field39.js';
 const RUNS = Number(process.env['POS_PROPERTY_RUNS'] ?? 40);
 const SEED = Number(process.env['POS_PROPERTY_SEED'] ?? 20261202);
 /** Any value a host may send, with the table's codes drawn often enough to meet each class. */
-const anyCode = fc.oneof(fc.constantFrom(...RESPONSE_CODES.map((r) => r.code)), fc.constantFrom(...EVERY_TWO_CHARACTER_CODE));
+const anyCode = fc.oneof(
+  fc.constantFrom(...RESPONSE_CODES.map((r) => r.code)),
+  fc.constantFrom(...EVERY_TWO_CHARACTER_CODE),
+);
 
 let rig: Rig;
 beforeAll(async () => {
@@ -31,7 +34,8 @@ const nextAmount = () => 1_000 + (++amounts % 20_000);
 
 async function sale(amount: number, decide: 'confirm' | 'cancel' = 'confirm'): Promise<EcrMessage> {
   // Runs of failed sales trip the lockout policy (that is its job); a supervisor clears it between draws.
-  if (rig.app.terminal.isLocked()) expect(await rig.client.call({ cmd: 'unlock', supervisorPin: '1234' })).toMatchObject({ type: 'done' });
+  if (rig.app.terminal.isLocked())
+    expect(await rig.client.call({ cmd: 'unlock', supervisorPin: '1234' })).toMatchObject({ type: 'done' });
   return rig.client.call({ cmd: 'sale', amount }, (m) => {
     if (m.type === 'state' && m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'visa' });
     if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void rig.client.call({ cmd: 'confirm' });
@@ -49,7 +53,8 @@ async function sale(amount: number, decide: 'confirm' | 'cancel' = 'confirm'): P
 async function drain(txnRef: string): Promise<void> {
   const { journal, terminal } = rig.app;
   for (let i = 0; i < 150; i++) {
-    const owed = journal.reversalFor(txnRef)?.state === 'armed' || journal.pendingReversals().some((r) => r.txnRef === txnRef);
+    const owed =
+      journal.reversalFor(txnRef)?.state === 'armed' || journal.pendingReversals().some((r) => r.txnRef === txnRef);
     const queued = journal.safQueue().some((q) => q.txnRef === txnRef);
     if (!owed && !queued) return;
     terminal.status();
@@ -58,7 +63,8 @@ async function drain(txnRef: string): Promise<void> {
   }
 }
 
-const out = (mti: string, stan: number): LedgerEntry[] => rig.ledger().filter((e) => e.dir === 'out' && e.mti === mti && Number(e.stan) === stan && !e.duplicate);
+const out = (mti: string, stan: number): LedgerEntry[] =>
+  rig.ledger().filter((e) => e.dir === 'out' && e.mti === mti && Number(e.stan) === stan && !e.duplicate);
 const moved = (mti: string, stan: number) => out(mti, stan).some((e) => (e.movedAmount ?? 0) > 0);
 
 /**
@@ -71,15 +77,21 @@ function checkSale(stan: number, reply: EcrMessage, reversalCode?: string): void
   const reversedAtHost = moved('0410', stan);
   const row = rig.app.journal.findByStan(stan, 'sale');
   const reversal = rig.app.journal.reversalFor(row!.txnRef);
-  const neverAgain = reversalCode !== undefined && responseClass(reversalCode) !== 'retry-later' && responseClass(reversalCode) !== 'approved';
-  const setAsideForOperator = neverAgain && reversal !== undefined && !['acknowledged', 'cleared', 'armed'].includes(reversal.state);
+  const neverAgain =
+    reversalCode !== undefined &&
+    responseClass(reversalCode) !== 'retry-later' &&
+    responseClass(reversalCode) !== 'approved';
+  const setAsideForOperator =
+    neverAgain && reversal !== undefined && !['acknowledged', 'cleared', 'armed'].includes(reversal.state);
   if (approvedAtHost && !reversedAtHost && !setAsideForOperator) {
     expect(row?.outcome, `STAN ${stan} approved at the host`).toBe('approved');
     expect(reply['outcome'], `STAN ${stan}: the register was told`).toBe('approved');
   }
-  if (row?.outcome === 'approved') expect(approvedAtHost && !reversedAtHost, `STAN ${stan} journaled approved`).toBe(true);
+  if (row?.outcome === 'approved')
+    expect(approvedAtHost && !reversedAtHost, `STAN ${stan} journaled approved`).toBe(true);
   // A reversal the terminal took as acknowledged is one the host took.
-  if (rig.app.journal.reversalFor(row!.txnRef)?.state === 'acknowledged' && approvedAtHost) expect(reversedAtHost, `STAN ${stan} reversal acknowledged`).toBe(true);
+  if (rig.app.journal.reversalFor(row!.txnRef)?.state === 'acknowledged' && approvedAtHost)
+    expect(reversedAtHost, `STAN ${stan} reversal acknowledged`).toBe(true);
 }
 
 describe('money invariant under any field 39 answer', () => {
@@ -108,7 +120,8 @@ describe('money invariant under any field 39 answer', () => {
         const stan = reply['stan'] as number;
         await drain(reply['txnRef'] as string);
         checkSale(stan, reply, code);
-        if (responseClass(code) === 'retry-later') expect(moved('0410', stan), `reversal answered ${code} retried`).toBe(true);
+        if (responseClass(code) === 'retry-later')
+          expect(moved('0410', stan), `reversal answered ${code} retried`).toBe(true);
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -138,7 +151,10 @@ describe('money invariant under any field 39 answer', () => {
         const stan = reply['stan'] as number;
         await drain(reply['txnRef'] as string);
         checkSale(stan, reply, code);
-        expect(rig.ledger().some((e) => e.dir === 'in' && e.mti === '0401' && Number(e.stan) === stan), `a 0401 for ${stan}`).toBe(true);
+        expect(
+          rig.ledger().some((e) => e.dir === 'in' && e.mti === '0401' && Number(e.stan) === stan),
+          `a 0401 for ${stan}`,
+        ).toBe(true);
         rig.app.hostSim!.clearOverrides();
       }),
       { numRuns: RUNS, seed: SEED },
@@ -160,10 +176,17 @@ describe('money invariant under any field 39 answer', () => {
         const captured = moved('0230', stan);
         expect(rig.app.journal.findByStan(stan, 'sale')?.outcome).toBe('offline-approved');
         // Taken as forwarded only when the host captured it; a retry-later answer is retried until it is.
-        const forwarded = !rig.app.journal.safQueue().some((q) => q.stan === stan) && out('0230', stan).some((e) => e.responseCode === '00');
+        const forwarded =
+          !rig.app.journal.safQueue().some((q) => q.stan === stan) &&
+          out('0230', stan).some((e) => e.responseCode === '00');
         if (forwarded) expect(captured, `advice ${stan} forwarded`).toBe(true);
-        if (captured) expect(rig.app.journal.listAnomalies({ code: 'E609' }).some((a) => a.stan === stan), `advice ${stan} captured but set aside`).toBe(false);
-        if (responseClass(code) === 'retry-later' || (onRepeat && responseClass(code) === 'approved')) expect(captured, `advice answered ${code} retried`).toBe(true);
+        if (captured)
+          expect(
+            rig.app.journal.listAnomalies({ code: 'E609' }).some((a) => a.stan === stan),
+            `advice ${stan} captured but set aside`,
+          ).toBe(false);
+        if (responseClass(code) === 'retry-later' || (onRepeat && responseClass(code) === 'approved'))
+          expect(captured, `advice answered ${code} retried`).toBe(true);
         rig.app.hostSim!.clearOverrides();
       }),
       { numRuns: RUNS, seed: SEED },

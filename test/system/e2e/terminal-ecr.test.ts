@@ -23,7 +23,8 @@ let ecrPort = 0;
 
 async function transact(command: Record<string, unknown>, card?: string): Promise<EcrMessage[]> {
   return client.request(command, (m) => {
-    if (card && m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+    if (card && m.type === 'state' && m['state'] === 'waitingForCard')
+      void client.call({ cmd: 'sim.card', name: card });
     if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
   });
 }
@@ -32,14 +33,21 @@ beforeAll(async () => {
   host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath]);
   await until(() => host.stdout().includes('listening'), 'host simulator');
   const hostPort = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
-  writeFileSync(configPath, JSON.stringify({
-    dataDir: join(dir, 'data'),
-    log: { level: 'warn' },
-    host: { address: `127.0.0.1:${hostPort}`, simulator: { embedded: false }, responseTimeoutMs: 5000 },
-    ecr: { port: 0, socketPath },
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dataDir: join(dir, 'data'),
+      log: { level: 'warn' },
+      host: { address: `127.0.0.1:${hostPort}`, simulator: { embedded: false }, responseTimeoutMs: 5000 },
+      ecr: { port: 0, socketPath },
+    }),
+  );
   terminal = startCli('pos-terminal', ['--config', configPath]);
-  await until(() => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null, 'terminal ready', 15_000);
+  await until(
+    () => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null,
+    'terminal ready',
+    15_000,
+  );
   expect(terminal.stderr()).toBe('');
   ecrPort = Number(/ECR on 127\.0\.0\.1:(\d+)/.exec(terminal.stdout())![1]);
   client = await EcrClient.connect({ port: ecrPort });
@@ -62,7 +70,15 @@ describe('pos-terminal driven over the ECR API against pos-host-sim', () => {
     expect(types).toContain('state');
     expect(types).toContain('screen');
     const result = messages.at(-1)!;
-    expect(result).toMatchObject({ type: 'result', outcome: 'approved', responseCode: '00', amount: 1250, currency: '978', maskedPan: '476173******0010', receipt: 'printed' });
+    expect(result).toMatchObject({
+      type: 'result',
+      outcome: 'approved',
+      responseCode: '00',
+      amount: 1250,
+      currency: '978',
+      maskedPan: '476173******0010',
+      receipt: 'printed',
+    });
     expect(result['stan']).toEqual(expect.any(Number));
     expect(messages.filter((m) => m.type === 'state').map((m) => m['state'])).toEqual(
       expect.arrayContaining(['waitingForCard', 'reading', 'authorizing', 'approved', 'printing', 'done']),
@@ -108,7 +124,12 @@ describe('pos-terminal driven over the ECR API against pos-host-sim', () => {
     raw.sendRaw('{"id":"x2","cmd":"sale"}\n');
     raw.sendRaw(`{"id":"x3","cmd":"sale","amount":1,"pad":"${'a'.repeat(70_000)}"}\n`);
     await until(() => raw.stray.length >= 4, 'four error replies');
-    expect(raw.stray.map((m) => m['code'])).toEqual(['invalid-json', 'unknown-command', 'missing-field', 'line-too-long']);
+    expect(raw.stray.map((m) => m['code'])).toEqual([
+      'invalid-json',
+      'unknown-command',
+      'missing-field',
+      'line-too-long',
+    ]);
     expect(await raw.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready' });
     await raw.close();
   });
@@ -120,17 +141,29 @@ describe('pos-terminal driven over the ECR API against pos-host-sim', () => {
   });
 
   it("reconciles the host's ledger with the terminal's journal", async () => {
-    const ledger = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ledger = readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const hostRequests = ledger.filter((e) => e['dir'] === 'in' && e['mti'] === '0200');
     const hostApproved = ledger.filter((e) => e['dir'] === 'out' && e['mti'] === '0210' && e['responseCode'] === '00');
-    const exported = execFileSync(process.execPath, [cliPath('pos-terminal'), 'journal', 'transactions', '--format', 'jsonl', '--config', configPath], { cwd: repoRoot, encoding: 'utf8' });
-    const journal = exported.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const exported = execFileSync(
+      process.execPath,
+      [cliPath('pos-terminal'), 'journal', 'transactions', '--format', 'jsonl', '--config', configPath],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    const journal = exported
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const sentToHost = journal.filter((t) => t['stan'] !== null);
     // Every request the host saw is a journaled transaction with the same STAN and amount, and vice versa.
     expect(hostRequests.map((e) => `${e['stan']}:${e['amount']}`).sort()).toEqual(
       sentToHost.map((t) => `${String(t['stan']).padStart(6, '0')}:${t['amount']}`).sort(),
     );
-    const approvedInJournal = journal.filter((t) => t['outcome'] === 'approved').map((t) => `${String(t['stan']).padStart(6, '0')}`);
+    const approvedInJournal = journal
+      .filter((t) => t['outcome'] === 'approved')
+      .map((t) => `${String(t['stan']).padStart(6, '0')}`);
     expect(hostApproved.map((e) => String(e['stan'])).sort()).toEqual(approvedInJournal.sort());
     // What the cash register was told matches the journal.
     for (const result of results) {

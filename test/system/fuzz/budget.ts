@@ -17,7 +17,8 @@ function readCases(): number {
   const raw = process.env.POS_FUZZ_CASES;
   if (raw === undefined || raw.trim() === '') return DEFAULT_CASES;
   const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`POS_FUZZ_CASES must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`POS_FUZZ_CASES must be a positive integer, got ${JSON.stringify(raw)}`);
   return Math.max(n, MIN_CASES);
 }
 
@@ -54,7 +55,10 @@ export function scaled(fraction: number, min: number, max: number): number {
 }
 
 export function hex(bytes: Uint8Array | string): string {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b =
+    typeof bytes === 'string'
+      ? Buffer.from(bytes, 'utf8')
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return b.toString('hex');
 }
 
@@ -66,8 +70,14 @@ export class FuzzFailure extends Error {
   override readonly name = 'FuzzFailure';
   constructor(surface: string, what: string, input: Uint8Array | string, cause?: unknown) {
     const detail =
-      cause === undefined ? '' : cause instanceof Error ? `: ${cause.name}: ${cause.message}\n${cause.stack ?? ''}` : `: ${String(cause)}`;
-    super(`${surface}: ${what}${detail}\ninput (hex, ${typeof input === 'string' ? 'utf-8 of a string' : 'bytes'}): ${hex(input)}`);
+      cause === undefined
+        ? ''
+        : cause instanceof Error
+          ? `: ${cause.name}: ${cause.message}\n${cause.stack ?? ''}`
+          : `: ${String(cause)}`;
+    super(
+      `${surface}: ${what}${detail}\ninput (hex, ${typeof input === 'string' ? 'utf-8 of a string' : 'bytes'}): ${hex(input)}`,
+    );
   }
 }
 

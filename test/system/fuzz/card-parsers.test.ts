@@ -21,7 +21,14 @@ import {
   track2Lrc,
   type SwipeFailureReason,
 } from '../../../hal/card-reader/iso7813.js';
-import { ACK, FrameParser, NAK, STX, encodeFrame, type FrameParseResult } from '../../../hal/card-reader/serial-frame.js';
+import {
+  ACK,
+  FrameParser,
+  NAK,
+  STX,
+  encodeFrame,
+  type FrameParseResult,
+} from '../../../hal/card-reader/serial-frame.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 import { typedReports } from '../../support/hid-typing.js';
 
@@ -86,8 +93,14 @@ describe('FrameParser properties', () => {
       fc.property(frameStream, chunkSizes, (items, sizes) => {
         const data = Buffer.concat(items.flatMap((i) => [Buffer.from(i.before), encodeFrame(i.payload)]));
         const out = feed(new FrameParser({ clock: new ManualClock() }), data, sizes);
-        assert.deepEqual(out.frames, items.map((i) => Buffer.from(i.payload)));
-        assert.deepEqual(out.controls, items.flatMap((i) => i.before.map((b) => (b === ACK ? 'ack' : 'nak'))));
+        assert.deepEqual(
+          out.frames,
+          items.map((i) => Buffer.from(i.payload)),
+        );
+        assert.deepEqual(
+          out.controls,
+          items.flatMap((i) => i.before.map((b) => (b === ACK ? 'ack' : 'nak'))),
+        );
         assert.deepEqual(out.errors, []);
       }),
       { numRuns: RUNS },
@@ -237,7 +250,7 @@ describe('HID decoder and track parser properties', () => {
     );
     fc.assert(
       fc.property(card, damage, (c, edits) => {
-        const reports = typed(c.text + '\r');
+        const reports = typed(`${c.text}\r`);
         for (const e of edits) {
           const at = e.at % reports.length;
           if (e.kind === 'drop') reports.splice(at, 1);
@@ -263,7 +276,9 @@ describe('HID decoder and track parser properties', () => {
     fc.assert(
       fc.property(card, fc.boolean(), (c, fallback) => {
         const decoder = new HidKeyboardDecoder();
-        const text = typed(c.text + '\r').map((r) => decoder.decode(r)).join('');
+        const text = typed(`${c.text}\r`)
+          .map((r) => decoder.decode(r))
+          .join('');
         const result = parseSwipe(text, { now: NOW, chipAttempted: fallback });
         assert.ok(!isSwipeFailure(result), isSwipeFailure(result) ? result.reason : '');
         assert.equal(result.entryMode, fallback ? 'fallback-swipe' : 'swipe');

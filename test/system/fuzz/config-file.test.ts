@@ -29,10 +29,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const shipped = (name: string) => readFileSync(join(packageRoot(), 'config', name), 'utf8');
 /** Overlays that load: the shipped ones (one with comments), the whole default, and an empty one. */
-const SEEDS = [shipped('sim.json'), shipped('terminal.example.json'), shipped('default.json'), '{}', '// nothing to change\n{ }\n'];
+const SEEDS = [
+  shipped('sim.json'),
+  shipped('terminal.example.json'),
+  shipped('default.json'),
+  '{}',
+  '// nothing to change\n{ }\n',
+];
 const SEED_VALUES = SEEDS.map((t) => parseJsonc(t) as Json);
 /** JSONC punctuation, comment starts, literals' letters, digits, a BOM's bytes, a NUL and multi-byte UTF-8. */
-const JSONC_BYTES = [...'{}[]":,/*\n\r\t 0123456789-.eE+tfnul\\'].map((c) => c.charCodeAt(0)).concat([0xef, 0xbb, 0xbf, 0x00, 0xc3, 0xff]);
+const JSONC_BYTES = [...'{}[]":,/*\n\r\t 0123456789-.eE+tfnul\\']
+  .map((c) => c.charCodeAt(0))
+  .concat([0xef, 0xbb, 0xbf, 0x00, 0xc3, 0xff]);
 
 function serialize(value: Json, style: { indent: number; comments: boolean; trailingComma: boolean }): string {
   let text = JSON.stringify(value, null, style.indent) ?? 'null';
@@ -59,8 +67,16 @@ const seedIndex = fc.nat(SEEDS.length - 1);
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
 const fileBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
-  { weight: 3, arbitrary: fc.tuple(seedIndex, mutationList(byteMutation)).map(([i, m]) => applyByteMutations(utf8(SEEDS[i] as string), m, JSONC_BYTES)) },
-  { weight: 2, arbitrary: fc.tuple(seedIndex, mutationList(lineEdit, 3)).map(([i, e]) => utf8(editLines(SEEDS[i] as string, e))) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(seedIndex, mutationList(byteMutation))
+      .map(([i, m]) => applyByteMutations(utf8(SEEDS[i] as string), m, JSONC_BYTES)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(seedIndex, mutationList(lineEdit, 3)).map(([i, e]) => utf8(editLines(SEEDS[i] as string, e))),
+  },
   {
     weight: 4,
     arbitrary: fc
@@ -75,8 +91,17 @@ const fileBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 200 }) }, { weight: 1, arbitrary: fc.integer({ min: 200, max: 20_000 }) }), fc.constantFrom('[', '{"a":'), fc.boolean())
-      .map(([n, open, closed]) => utf8(`{"terminal":${open.repeat(n)}1${closed ? (open === '[' ? ']' : '}').repeat(n) : ''}}`)),
+      .tuple(
+        fc.oneof(
+          { weight: 9, arbitrary: fc.integer({ min: 1, max: 200 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 200, max: 20_000 }) },
+        ),
+        fc.constantFrom('[', '{"a":'),
+        fc.boolean(),
+      )
+      .map(([n, open, closed]) =>
+        utf8(`{"terminal":${open.repeat(n)}1${closed ? (open === '[' ? ']' : '}').repeat(n) : ''}}`),
+      ),
   },
 );
 
@@ -86,7 +111,13 @@ const env = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record(
-      { POS_ECR_PORT: fc.oneof(fc.nat(70_000).map(String), fc.string()), POS_LOG_LEVEL: fc.string(), POS_HOST: fc.string(), POS_DATA_DIR: fc.string(), POS_MQTT_URL: fc.string() },
+      {
+        POS_ECR_PORT: fc.oneof(fc.nat(70_000).map(String), fc.string()),
+        POS_LOG_LEVEL: fc.string(),
+        POS_HOST: fc.string(),
+        POS_DATA_DIR: fc.string(),
+        POS_MQTT_URL: fc.string(),
+      },
       { requiredKeys: [] },
     ),
   },
@@ -104,40 +135,49 @@ function checkProblems(err: ConfigError, input: Uint8Array): void {
   if (err.problems.length === 0) throw new FuzzFailure(SURFACE, 'a ConfigError without problems', input);
   for (const p of err.problems) {
     const ok =
-      typeof p.path === 'string' && p.path !== '' &&
-      typeof p.expected === 'string' && p.expected !== '' &&
-      typeof p.found === 'string' && p.found.length <= 80;
+      typeof p.path === 'string' &&
+      p.path !== '' &&
+      typeof p.expected === 'string' &&
+      p.expected !== '' &&
+      typeof p.found === 'string' &&
+      p.found.length <= 80;
     if (!ok) throw new FuzzFailure(SURFACE, `malformed problem ${JSON.stringify(p).slice(0, 300)}`, input);
   }
 }
 
 describe('fuzz: configuration files on disk', () => {
-  it(`${CASES} files through loadConfig: a valid config or a ConfigError, nothing else`, () => {
-    const tally = new Tally(SURFACE);
-    fc.assert(
-      fc.property(fileBytes, env, (bytes, vars) => {
-        tally.begin();
-        writeFileSync(FILE, bytes);
-        try {
-          const loaded = loadConfig({ path: FILE, env: vars });
-          if (loaded.sources[1] !== FILE || typeof loaded.config.terminal.id !== 'string') {
-            throw new FuzzFailure(SURFACE, 'loaded without its sources or terminal', bytes);
+  it(
+    `${CASES} files through loadConfig: a valid config or a ConfigError, nothing else`,
+    () => {
+      const tally = new Tally(SURFACE);
+      fc.assert(
+        fc.property(fileBytes, env, (bytes, vars) => {
+          tally.begin();
+          writeFileSync(FILE, bytes);
+          try {
+            const loaded = loadConfig({ path: FILE, env: vars });
+            if (loaded.sources[1] !== FILE || typeof loaded.config.terminal.id !== 'string') {
+              throw new FuzzFailure(SURFACE, 'loaded without its sources or terminal', bytes);
+            }
+            tally.add('accepted');
+          } catch (err) {
+            if (err instanceof FuzzFailure) throw err;
+            if (!(err instanceof ConfigError))
+              throw new FuzzFailure(SURFACE, 'loadConfig threw an untyped error', bytes, err);
+            checkProblems(err, bytes);
+            tally.add(`error:${kind(err.problems[0] as ConfigProblem)}`);
           }
-          tally.add('accepted');
-        } catch (err) {
-          if (err instanceof FuzzFailure) throw err;
-          if (!(err instanceof ConfigError)) throw new FuzzFailure(SURFACE, 'loadConfig threw an untyped error', bytes, err);
-          checkProblems(err, bytes);
-          tally.add(`error:${kind(err.problems[0] as ConfigProblem)}`);
-        }
-      }),
-      fcParams(SURFACE, CASES),
-    );
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-    for (const k of ['schema', 'syntax', 'duplicate-key', 'not-an-object', 'too-deep']) expect([...tally.counts.keys()]).toContain(`error:${k}`);
-  }, timeoutFor(CASES, 10));
+        }),
+        fcParams(SURFACE, CASES),
+      );
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      for (const k of ['schema', 'syntax', 'duplicate-key', 'not-an-object', 'too-deep'])
+        expect([...tally.counts.keys()]).toContain(`error:${k}`);
+    },
+    timeoutFor(CASES, 10),
+  );
 
   // Found by this fuzz: a file nested a few thousand levels deep overflowed the stack (RangeError) in the parser and
   // in the tree walk, instead of giving a config error.

@@ -21,7 +21,16 @@ import {
   type LineEvent,
 } from '../../../src/ecr/index.js';
 import { CASES, fcParams, FuzzFailure, scaled, surfaceSeed, Tally, timeoutFor } from './budget.js';
-import { biasedBytes, byteMutation, chunk, chunkSizes, mutatedJson, mutationList, applyByteMutations, type Json } from './mutate.js';
+import {
+  biasedBytes,
+  byteMutation,
+  chunk,
+  chunkSizes,
+  mutatedJson,
+  mutationList,
+  applyByteMutations,
+  type Json,
+} from './mutate.js';
 
 const SURFACE = 'ecr';
 const MAX_LINE = 1024;
@@ -30,11 +39,17 @@ const PARSE_CODES: readonly EcrErrorCode[] = ['invalid-json', 'invalid-request',
 /** The message parseRequestLine gives when something below it threw: a crash it hid, so a failure here. */
 const HIDDEN_CRASH = 'the request could not be read';
 /** JSON punctuation, digits, line ends and pieces of multi-byte UTF-8. */
-const JSON_BYTES = [...'{}[]":,\\ 0123456789-.eE\n\r\tnultrefas'].map((c) => c.charCodeAt(0)).concat([0x00, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xff, 0xed, 0xa0, 0x80]);
+const JSON_BYTES = [...'{}[]":,\\ 0123456789-.eE\n\r\tnultrefas']
+  .map((c) => c.charCodeAt(0))
+  .concat([0x00, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xff, 0xed, 0xa0, 0x80]);
 
 // ---- generators ----
 
-const id = fc.oneof(fc.string({ minLength: 1, maxLength: 64 }), fc.integer(), fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }));
+const id = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 64 }),
+  fc.integer(),
+  fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+);
 const currency = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 3, maxLength: 3 });
 const pin = fc.string({ minLength: 1, maxLength: 16 });
 const amount = fc.integer({ min: 1, max: MAX_AMOUNT });
@@ -59,12 +74,16 @@ const validRequest: fc.Arbitrary<Json> = fc.oneof(
   cmd('unlock', { supervisorPin: pin }),
   cmd('selftest', {}),
   cmd('sim.card', { name: fc.string({ minLength: 1, maxLength: 64 }) }),
-  cmd('sim.fault', {
-    device: fc.constantFrom(...SIM_FAULT_DEVICES),
-    code: fc.string({ minLength: 1, maxLength: 64 }),
-    atStep: fc.integer({ min: 1, max: 1_000_000 }),
-    times: fc.integer({ min: 1, max: 1_000_000 }),
-  }, ['device', 'code']),
+  cmd(
+    'sim.fault',
+    {
+      device: fc.constantFrom(...SIM_FAULT_DEVICES),
+      code: fc.string({ minLength: 1, maxLength: 64 }),
+      atStep: fc.integer({ min: 1, max: 1_000_000 }),
+      times: fc.integer({ min: 1, max: 1_000_000 }),
+    },
+    ['device', 'code'],
+  ),
   cmd('sim.remove', {}),
 );
 
@@ -83,7 +102,12 @@ const lineBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }).map(utf8) },
   { weight: 1, arbitrary: biasedBytes(JSON_BYTES, 120) },
   // Longer than the line limit, some only just.
-  { weight: 1, arbitrary: fc.tuple(validRequest, fc.integer({ min: MAX_LINE - 300, max: MAX_LINE * 3 })).map(([v, n]) => utf8(JSON.stringify(v).padEnd(n, ' '))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(validRequest, fc.integer({ min: MAX_LINE - 300, max: MAX_LINE * 3 }))
+      .map(([v, n]) => utf8(JSON.stringify(v).padEnd(n, ' '))),
+  },
 );
 
 const streamCase = fc.record({
@@ -107,7 +131,10 @@ function joinLines(lines: Uint8Array[], crlf: boolean, trailing: boolean): Buffe
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-type LineOutcome = { reply: 'error'; code: EcrErrorCode } | { reply: 'request'; id: string; cmd: string } | { reply: 'none' };
+type LineOutcome =
+  | { reply: 'error'; code: EcrErrorCode }
+  | { reply: 'request'; id: string; cmd: string }
+  | { reply: 'none' };
 
 /** The server's handling of one LineReader event (EcrServer.receive + dispatch), with every answer checked. */
 function judge(event: LineEvent): LineOutcome {
@@ -134,7 +161,11 @@ function judge(event: LineEvent): LineOutcome {
   if (parsed.ok) {
     const r = parsed.request;
     if (!ECR_COMMANDS.includes(r.cmd) || typeof r.id !== 'string' || r.id.length === 0) {
-      throw new FuzzFailure(SURFACE, `accepted a request without a usable id or command: ${JSON.stringify(r).slice(0, 200)}`, event.line);
+      throw new FuzzFailure(
+        SURFACE,
+        `accepted a request without a usable id or command: ${JSON.stringify(r).slice(0, 200)}`,
+        event.line,
+      );
     }
     if (schemaSays !== true) throw new FuzzFailure(SURFACE, 'accepted a line the request schema refuses', event.line);
     return { reply: 'request', id: r.id, cmd: r.cmd };
@@ -147,8 +178,10 @@ function judge(event: LineEvent): LineOutcome {
   if (e.message.length > 400 || (e.field !== undefined && e.field.length > 64)) {
     throw new FuzzFailure(SURFACE, `error reply of ${e.message.length} characters`, event.line);
   }
-  if (e.id !== null && typeof e.id !== 'string') throw new FuzzFailure(SURFACE, 'error reply with a bad id', event.line);
-  if (schemaSays === true) throw new FuzzFailure(SURFACE, `refused (${e.code}) a line the request schema accepts`, event.line);
+  if (e.id !== null && typeof e.id !== 'string')
+    throw new FuzzFailure(SURFACE, 'error reply with a bad id', event.line);
+  if (schemaSays === true)
+    throw new FuzzFailure(SURFACE, `refused (${e.code}) a line the request schema accepts`, event.line);
   return { reply: 'error', code: e.code };
 }
 
@@ -159,41 +192,46 @@ function outcomeName(o: LineOutcome): string {
 const PROBE = Buffer.from('{"id":"probe","cmd":"status"}');
 
 describe('fuzz: ECR request lines', () => {
-  it(`${CASES} streams through LineReader and parseRequestLine: typed replies only, bounded, and it recovers`, () => {
-    const tally = new Tally(SURFACE);
-    fc.assert(
-      fc.property(streamCase, ({ lines, crlf, trailingNewline, sizes }) => {
-        tally.begin();
-        const stream = joinLines(lines, crlf, trailingNewline);
-        const reader = new LineReader(MAX_LINE);
-        for (const part of chunk(stream, sizes)) {
-          let events: LineEvent[];
-          try {
-            events = reader.push(Buffer.from(part));
-          } catch (err) {
-            throw new FuzzFailure(SURFACE, 'LineReader.push threw', stream, err);
+  it(
+    `${CASES} streams through LineReader and parseRequestLine: typed replies only, bounded, and it recovers`,
+    () => {
+      const tally = new Tally(SURFACE);
+      fc.assert(
+        fc.property(streamCase, ({ lines, crlf, trailingNewline, sizes }) => {
+          tally.begin();
+          const stream = joinLines(lines, crlf, trailingNewline);
+          const reader = new LineReader(MAX_LINE);
+          for (const part of chunk(stream, sizes)) {
+            let events: LineEvent[];
+            try {
+              events = reader.push(Buffer.from(part));
+            } catch (err) {
+              throw new FuzzFailure(SURFACE, 'LineReader.push threw', stream, err);
+            }
+            if (reader.pendingBytes > MAX_LINE)
+              throw new FuzzFailure(SURFACE, `LineReader holds ${reader.pendingBytes} bytes`, stream);
+            for (const event of events) tally.add(outcomeName(judge(event)));
           }
-          if (reader.pendingBytes > MAX_LINE) throw new FuzzFailure(SURFACE, `LineReader holds ${reader.pendingBytes} bytes`, stream);
-          for (const event of events) tally.add(outcomeName(judge(event)));
-        }
-        // Clean state: a newline ends whatever was left, and the next good line parses.
-        const after = reader.push(Buffer.concat([Buffer.from('\n'), PROBE, Buffer.from('\n')]));
-        const last = after[after.length - 1];
-        const probe = last === undefined ? undefined : judge(last);
-        if (probe?.reply !== 'request' || probe.id !== 'probe') {
-          throw new FuzzFailure(SURFACE, 'a valid line after this stream did not parse', stream);
-        }
-        assert.equal(reader.pendingBytes, 0);
-      }),
-      fcParams(SURFACE, CASES),
-    );
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-    for (const code of ['invalid-json', 'invalid-request', 'unknown-command', 'missing-field', 'line-too-long']) {
-      expect([...tally.counts.keys()]).toContain(`error:${code}`);
-    }
-  }, timeoutFor(CASES, 2));
+          // Clean state: a newline ends whatever was left, and the next good line parses.
+          const after = reader.push(Buffer.concat([Buffer.from('\n'), PROBE, Buffer.from('\n')]));
+          const last = after[after.length - 1];
+          const probe = last === undefined ? undefined : judge(last);
+          if (probe?.reply !== 'request' || probe.id !== 'probe') {
+            throw new FuzzFailure(SURFACE, 'a valid line after this stream did not parse', stream);
+          }
+          assert.equal(reader.pendingBytes, 0);
+        }),
+        fcParams(SURFACE, CASES),
+      );
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      for (const code of ['invalid-json', 'invalid-request', 'unknown-command', 'missing-field', 'line-too-long']) {
+        expect([...tally.counts.keys()]).toContain(`error:${code}`);
+      }
+    },
+    timeoutFor(CASES, 2),
+  );
 });
 
 // ---- over a real socket ----
@@ -201,7 +239,11 @@ describe('fuzz: ECR request lines', () => {
 /** Answers every valid request with one `done` (status with `status`), as a terminal would with one reply. */
 const handler: EcrHandler = {
   handle(request, session) {
-    session.send(request.cmd === 'status' ? { id: request.id, type: 'status', state: 'idle' } : { id: request.id, type: 'done', cmd: request.cmd });
+    session.send(
+      request.cmd === 'status'
+        ? { id: request.id, type: 'status', state: 'idle' }
+        : { id: request.id, type: 'done', cmd: request.cmd },
+    );
   },
 };
 
@@ -261,45 +303,55 @@ describe('fuzz: ECR lines over a real loopback socket', () => {
     await server?.stop();
   });
 
-  it(`${lines} lines to a running EcrServer: one typed reply per line, the connection stays open`, async () => {
-    server = new EcrServer(handler, { simulatorCommands: true, maxLineBytes: MAX_LINE });
-    const { port } = await server.start();
-    const client = await RawClient.connect(port);
-    const tally = new Tally(`${SURFACE}-socket`);
-    const samples = fc.sample(lineBytes, { seed: surfaceSeed(`${SURFACE}-socket`), numRuns: lines });
-    // The server's own LineReader state is mirrored, so each batch's replies can be predicted exactly.
-    const mirror = new LineReader(MAX_LINE);
-    const BATCH = 10;
+  it(
+    `${lines} lines to a running EcrServer: one typed reply per line, the connection stays open`,
+    async () => {
+      server = new EcrServer(handler, { simulatorCommands: true, maxLineBytes: MAX_LINE });
+      const { port } = await server.start();
+      const client = await RawClient.connect(port);
+      const tally = new Tally(`${SURFACE}-socket`);
+      const samples = fc.sample(lineBytes, { seed: surfaceSeed(`${SURFACE}-socket`), numRuns: lines });
+      // The server's own LineReader state is mirrored, so each batch's replies can be predicted exactly.
+      const mirror = new LineReader(MAX_LINE);
+      const BATCH = 10;
 
-    for (let b = 0; b < samples.length; b += BATCH) {
-      const batch = samples.slice(b, b + BATCH);
-      const bytes = joinLines(batch, false, true);
-      const expected: string[] = [];
-      for (const event of mirror.push(bytes)) {
-        const o = judge(event);
-        if (o.reply === 'error') expected.push(`error:${o.code}`);
-        else if (o.reply === 'request') expected.push(o.cmd === 'status' ? 'status' : 'done');
-        tally.add(outcomeName(o));
+      for (let b = 0; b < samples.length; b += BATCH) {
+        const batch = samples.slice(b, b + BATCH);
+        const bytes = joinLines(batch, false, true);
+        const expected: string[] = [];
+        for (const event of mirror.push(bytes)) {
+          const o = judge(event);
+          if (o.reply === 'error') expected.push(`error:${o.code}`);
+          else if (o.reply === 'request') expected.push(o.cmd === 'status' ? 'status' : 'done');
+          tally.add(outcomeName(o));
+        }
+        for (let i = 0; i < batch.length; i++) tally.begin();
+        const probeId = `probe-${b}`;
+        mirror.push(Buffer.from(`\n{"id":"${probeId}","cmd":"status"}\n`));
+        const before = client.replies.length;
+        try {
+          await client.sendThenProbe(bytes, probeId);
+        } catch (err) {
+          throw new FuzzFailure(`${SURFACE}-socket`, 'the server dropped the connection', bytes, err);
+        }
+        const got = client.replies
+          .slice(before, -1)
+          .map((r) => (r.type === 'error' ? `error:${String(r.code)}` : String(r.type)));
+        if (JSON.stringify(got) !== JSON.stringify(expected)) {
+          throw new FuzzFailure(
+            `${SURFACE}-socket`,
+            `replies ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`,
+            bytes,
+          );
+        }
       }
-      for (let i = 0; i < batch.length; i++) tally.begin();
-      const probeId = `probe-${b}`;
-      mirror.push(Buffer.from(`\n{"id":"${probeId}","cmd":"status"}\n`));
-      const before = client.replies.length;
-      try {
-        await client.sendThenProbe(bytes, probeId);
-      } catch (err) {
-        throw new FuzzFailure(`${SURFACE}-socket`, 'the server dropped the connection', bytes, err);
-      }
-      const got = client.replies.slice(before, -1).map((r) => (r.type === 'error' ? `error:${String(r.code)}` : String(r.type)));
-      if (JSON.stringify(got) !== JSON.stringify(expected)) {
-        throw new FuzzFailure(`${SURFACE}-socket`, `replies ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`, bytes);
-      }
-    }
-    expect(client.closed).toBe(false);
-    expect(server.connectionCount).toBe(1);
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-    client.socket.destroy();
-  }, timeoutFor(lines, 20));
+      expect(client.closed).toBe(false);
+      expect(server.connectionCount).toBe(1);
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      client.socket.destroy();
+    },
+    timeoutFor(lines, 20),
+  );
 });

@@ -9,7 +9,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../hal/clock.js';
 import { HID_REPORT_BYTES, HidMsrReader, MAX_SWIPE_CHARS } from '../../../hal/card-reader/hid-msr.js';
-import { SWIPE_FAILURE_REASONS, luhnValid, track1Lrc, track2Lrc, type SwipeFailureReason } from '../../../hal/card-reader/iso7813.js';
+import {
+  SWIPE_FAILURE_REASONS,
+  luhnValid,
+  track1Lrc,
+  track2Lrc,
+  type SwipeFailureReason,
+} from '../../../hal/card-reader/iso7813.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 import { HID_SWIPES } from '../../hal/fixtures/hid-swipes.js';
 import { typedReports } from '../../support/hid-typing.js';
@@ -23,7 +29,8 @@ const REASONS: readonly SwipeFailureReason[] = SWIPE_FAILURE_REASONS;
 const HID_BYTES = [0x00, 0x02, 0x20, 0x01, 0x04, 0x08, 0x28, 0x58, 0x22, 0x05, 0x33, 0x38, 0x2e, 0x03, 0xe1, 0xff];
 
 /** Press and release per character (test/support/hid-typing.ts); a character off the layout is an empty report. */
-const typed = (text: string, reportId: number | undefined) => typedReports(text, { ...(reportId === undefined ? {} : { reportId }), unknownAsNoKey: true });
+const typed = (text: string, reportId: number | undefined) =>
+  typedReports(text, { ...(reportId === undefined ? {} : { reportId }), unknownAsNoKey: true });
 
 /** A card with a Luhn-valid PAN and a current expiry, as track 1 + track 2, with or without LRCs. */
 const card = fc
@@ -60,9 +67,17 @@ const reportIdArb = fc.oneof(fc.constant(undefined), fc.constant(undefined), fc.
 const split = fc.oneof(fc.constant<number[]>([]), chunkSizes);
 
 /** Report-level damage a reader or a USB stack produces: a report lost, repeated, reordered, a key changed. */
-const reportEdit = fc.record({ kind: fc.constantFrom('drop', 'repeat', 'swap', 'key', 'modifier'), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
+const reportEdit = fc.record({
+  kind: fc.constantFrom('drop', 'repeat', 'swap', 'key', 'modifier'),
+  at: fc.nat(),
+  value: fc.integer({ min: 0, max: 255 }),
+});
 
-function editReports(reports: Uint8Array[], edits: { kind: string; at: number; value: number }[], offset: number): Uint8Array[] {
+function editReports(
+  reports: Uint8Array[],
+  edits: { kind: string; at: number; value: number }[],
+  offset: number,
+): Uint8Array[] {
   const out: Uint8Array[] = reports.map((r) => Uint8Array.from(r));
   for (const e of edits) {
     if (out.length === 0) break;
@@ -78,23 +93,50 @@ function editReports(reports: Uint8Array[], edits: { kind: string; at: number; v
 }
 
 const cardCase: fc.Arbitrary<HidCase> = fc
-  .record({ c: card, reportId: reportIdArb, enter: fc.boolean(), edits: mutationList(reportEdit, 3), bytes: mutationList(byteMutation, 2), sizes: split })
+  .record({
+    c: card,
+    reportId: reportIdArb,
+    enter: fc.boolean(),
+    edits: mutationList(reportEdit, 3),
+    bytes: mutationList(byteMutation, 2),
+    sizes: split,
+  })
   .map(({ c, reportId, enter, edits, bytes, sizes }) => {
     const reports = editReports(typed(c.text + (enter ? '\r' : ''), reportId), edits, reportId === undefined ? 0 : 1);
     return { reportId, bytes: applyByteMutations(Buffer.concat(reports), bytes, HID_BYTES), sizes, pan: c.pan };
   });
 
 /** The recorded-shape fixtures (pauses dropped), damaged. */
-const FIXTURE_BYTES = HID_SWIPES.map((f) => Buffer.from(f.events.split(/\s+/).filter((t) => t !== '' && !t.startsWith('+')).join(''), 'hex'));
+const FIXTURE_BYTES = HID_SWIPES.map((f) =>
+  Buffer.from(
+    f.events
+      .split(/\s+/)
+      .filter((t) => t !== '' && !t.startsWith('+'))
+      .join(''),
+    'hex',
+  ),
+);
 const fixtureCase: fc.Arbitrary<HidCase> = fc
   .record({ i: fc.nat(FIXTURE_BYTES.length - 1), m: mutationList(byteMutation, 3), sizes: split })
-  .map(({ i, m, sizes }) => ({ reportId: undefined, bytes: applyByteMutations(FIXTURE_BYTES[i] as Buffer, m, HID_BYTES), sizes, pan: '4111111111111111' }));
+  .map(({ i, m, sizes }) => ({
+    reportId: undefined,
+    bytes: applyByteMutations(FIXTURE_BYTES[i] as Buffer, m, HID_BYTES),
+    sizes,
+    pan: '4111111111111111',
+  }));
 
 /** Reports made of keys a wedge reader types, with the odd stray byte. */
 const report = fc
   .tuple(
     fc.constantFrom(0, 0, 0, 0x02, 0x20, 0x01, 0x04),
-    fc.array(fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 0x1e, max: 0x38 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), { minLength: 6, maxLength: 6 }),
+    fc.array(
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant(0) },
+        { weight: 6, arbitrary: fc.integer({ min: 0x1e, max: 0x38 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
+      ),
+      { minLength: 6, maxLength: 6 },
+    ),
   )
   .map(([mod, keys]) => Uint8Array.from([mod, 0, ...keys]));
 const randomReports: fc.Arbitrary<HidCase> = fc
@@ -108,7 +150,12 @@ const randomBytes: fc.Arbitrary<HidCase> = fc
 /** A stuck or runaway device: far more characters than a swipe, with or without an Enter. */
 const runaway: fc.Arbitrary<HidCase> = fc
   .record({ n: fc.integer({ min: MAX_SWIPE_CHARS - 5, max: MAX_SWIPE_CHARS * 2 }), enter: fc.boolean() })
-  .map(({ n, enter }) => ({ reportId: undefined, bytes: Buffer.concat(typed('7'.repeat(n) + (enter ? '\r' : ''), undefined)), sizes: [], pan: undefined }));
+  .map(({ n, enter }) => ({
+    reportId: undefined,
+    bytes: Buffer.concat(typed('7'.repeat(n) + (enter ? '\r' : ''), undefined)),
+    sizes: [],
+    pan: undefined,
+  }));
 
 const hidCase: fc.Arbitrary<HidCase> = fc.oneof(
   { weight: 6, arbitrary: cardCase },
@@ -129,16 +176,25 @@ const PROBE = `%B${PROBE_PAN}^PROBE/CARD^2812101?;${PROBE_PAN}=2812101?\r`;
 async function readOutcome(reader: HidMsrReader, c: HidCase): Promise<string> {
   try {
     const data = await reader.read();
-    if (!luhnValid(data.pan) || !/^\d{4}$/.test(data.expiry ?? '')) throw new FuzzFailure(SURFACE, `accepted card data that fails its own checks`, c.bytes);
+    if (!luhnValid(data.pan) || !/^\d{4}$/.test(data.expiry ?? ''))
+      throw new FuzzFailure(SURFACE, `accepted card data that fails its own checks`, c.bytes);
     return 'accepted';
   } catch (err) {
     if (err instanceof FuzzFailure) throw err;
     const reason = err instanceof DeviceFaultError ? err.detail?.reason : undefined;
-    if (!(err instanceof DeviceFaultError) || err.device !== 'card-reader' || err.code !== 'read-failed' || !REASONS.includes(reason as SwipeFailureReason)) {
+    if (
+      !(err instanceof DeviceFaultError) ||
+      err.device !== 'card-reader' ||
+      err.code !== 'read-failed' ||
+      !REASONS.includes(reason as SwipeFailureReason)
+    ) {
       throw new FuzzFailure(SURFACE, 'read() failed with an untyped error', c.bytes, err);
     }
     // A refused swipe never carries the card number out, in any form it could be logged in.
-    if (c.pan !== undefined && [err.message, JSON.stringify(err.toJSON()), err.stack ?? ''].some((t) => t.includes(c.pan as string))) {
+    if (
+      c.pan !== undefined &&
+      [err.message, JSON.stringify(err.toJSON()), err.stack ?? ''].some((t) => t.includes(c.pan as string))
+    ) {
       throw new FuzzFailure(SURFACE, 'a read-failed fault carries the PAN', c.bytes);
     }
     return `read-failed:${String(reason)}`;
@@ -146,48 +202,60 @@ async function readOutcome(reader: HidMsrReader, c: HidCase): Promise<string> {
 }
 
 describe('fuzz: HID keyboard reports from the stripe reader', () => {
-  it(`${CASES} report streams: card data or a typed read-failed, and a clean swipe reads afterwards`, async () => {
-    const tally = new Tally(SURFACE);
-    await fc.assert(
-      fc.asyncProperty(hidCase, async (c) => {
-        tally.begin();
-        const clock = new ManualClock(NOW);
-        const device = new FakeHid();
-        const reader = new HidMsrReader({ vendorId: 1, productId: 2, clock, openDevice: () => device, reportId: c.reportId !== undefined });
-        await reader.open();
-        const reportBytes = HID_REPORT_BYTES + (c.reportId === undefined ? 0 : 1);
-        const parts = c.sizes.length === 0 ? chunk(c.bytes, [reportBytes]) : chunk(c.bytes, c.sizes);
-        try {
-          for (const part of parts) device.emit('data', Buffer.from(part));
-        } catch (err) {
-          throw new FuzzFailure(SURFACE, 'a data event threw', c.bytes, err);
-        }
-        // Silence ends a swipe that had no Enter.
-        await clock.advance(1000);
-        tally.add(await readOutcome(reader, c));
+  it(
+    `${CASES} report streams: card data or a typed read-failed, and a clean swipe reads afterwards`,
+    async () => {
+      const tally = new Tally(SURFACE);
+      await fc.assert(
+        fc.asyncProperty(hidCase, async (c) => {
+          tally.begin();
+          const clock = new ManualClock(NOW);
+          const device = new FakeHid();
+          const reader = new HidMsrReader({
+            vendorId: 1,
+            productId: 2,
+            clock,
+            openDevice: () => device,
+            reportId: c.reportId !== undefined,
+          });
+          await reader.open();
+          const reportBytes = HID_REPORT_BYTES + (c.reportId === undefined ? 0 : 1);
+          const parts = c.sizes.length === 0 ? chunk(c.bytes, [reportBytes]) : chunk(c.bytes, c.sizes);
+          try {
+            for (const part of parts) device.emit('data', Buffer.from(part));
+          } catch (err) {
+            throw new FuzzFailure(SURFACE, 'a data event threw', c.bytes, err);
+          }
+          // Silence ends a swipe that had no Enter.
+          await clock.advance(1000);
+          tally.add(await readOutcome(reader, c));
 
-        // Clean state: all keys up, then a good swipe.
-        device.emit('data', Buffer.alloc(reportBytes, 0).fill(c.reportId ?? 0, 0, reportBytes - HID_REPORT_BYTES));
-        for (const r of typed(PROBE, c.reportId)) device.emit('data', Buffer.from(r));
-        // The swipe ends after the inter-track gap of silence that follows its last Enter.
-        await clock.advance(1000);
-        let probe;
-        try {
-          probe = await reader.read();
-        } catch (err) {
-          throw new FuzzFailure(SURFACE, 'a clean swipe after this input did not read', c.bytes, err);
-        }
-        if (probe.pan !== PROBE_PAN) throw new FuzzFailure(SURFACE, 'a clean swipe after this input read wrong', c.bytes);
-        await reader.close();
-      }),
-      fcParams(SURFACE, CASES),
-    );
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-    const outcomes = [...tally.counts.keys()];
-    for (const reason of ['bad-length', 'no-start-sentinel', 'empty']) expect(outcomes).toContain(`read-failed:${reason}`);
-  }, timeoutFor(CASES, 3));
+          // Clean state: all keys up, then a good swipe.
+          device.emit('data', Buffer.alloc(reportBytes, 0).fill(c.reportId ?? 0, 0, reportBytes - HID_REPORT_BYTES));
+          for (const r of typed(PROBE, c.reportId)) device.emit('data', Buffer.from(r));
+          // The swipe ends after the inter-track gap of silence that follows its last Enter.
+          await clock.advance(1000);
+          let probe;
+          try {
+            probe = await reader.read();
+          } catch (err) {
+            throw new FuzzFailure(SURFACE, 'a clean swipe after this input did not read', c.bytes, err);
+          }
+          if (probe.pan !== PROBE_PAN)
+            throw new FuzzFailure(SURFACE, 'a clean swipe after this input read wrong', c.bytes);
+          await reader.close();
+        }),
+        fcParams(SURFACE, CASES),
+      );
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      const outcomes = [...tally.counts.keys()];
+      for (const reason of ['bad-length', 'no-start-sentinel', 'empty'])
+        expect(outcomes).toContain(`read-failed:${reason}`);
+    },
+    timeoutFor(CASES, 3),
+  );
 
   // Found by this fuzz: a report cut short (a byte lost on the way) left a fragment that misaligned every later
   // report, so no swipe ever read again. A fragment older than the inter-character gap is now dropped.

@@ -6,7 +6,16 @@
  */
 import fc from 'fast-check';
 
-export type ByteMutationKind = 'flip' | 'set' | 'interesting' | 'insert' | 'delete' | 'duplicate' | 'truncate' | 'set16' | 'swap';
+export type ByteMutationKind =
+  | 'flip'
+  | 'set'
+  | 'interesting'
+  | 'insert'
+  | 'delete'
+  | 'duplicate'
+  | 'truncate'
+  | 'set16'
+  | 'swap';
 
 export interface ByteMutation {
   kind: ByteMutationKind;
@@ -15,7 +24,17 @@ export interface ByteMutation {
   len: number;
 }
 
-const BYTE_KINDS: ByteMutationKind[] = ['flip', 'set', 'interesting', 'insert', 'delete', 'duplicate', 'truncate', 'set16', 'swap'];
+const BYTE_KINDS: ByteMutationKind[] = [
+  'flip',
+  'set',
+  'interesting',
+  'insert',
+  'delete',
+  'duplicate',
+  'truncate',
+  'set16',
+  'swap',
+];
 
 export const byteMutation: fc.Arbitrary<ByteMutation> = fc.record({
   kind: fc.constantFrom(...BYTE_KINDS),
@@ -25,13 +44,19 @@ export const byteMutation: fc.Arbitrary<ByteMutation> = fc.record({
 });
 
 /** 16-bit values that sit on length checks: zero, one, small, the usual limits and one past them. */
-const INTERESTING_16 = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 255, 256, 4096, 4097, 8192, 8193, 0x7fff, 0x8000, 0xfffe, 0xffff];
+const INTERESTING_16 = [
+  0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 255, 256, 4096, 4097, 8192, 8193, 0x7fff, 0x8000, 0xfffe, 0xffff,
+];
 
 /**
  * Applies mutations in order; `interesting` lists bytes that mean something to the parser (delimiters, digits,
  * control bytes) and is used by the 'interesting' and 'insert' kinds half the time.
  */
-export function applyByteMutations(input: Uint8Array, mutations: readonly ByteMutation[], interesting: readonly number[] = []): Uint8Array {
+export function applyByteMutations(
+  input: Uint8Array,
+  mutations: readonly ByteMutation[],
+  interesting: readonly number[] = [],
+): Uint8Array {
   let b = Array.from(input);
   const pick = (v: number): number =>
     interesting.length > 0 && v % 2 === 0 ? (interesting[(v >>> 1) % interesting.length] as number) : v & 0xff;
@@ -39,7 +64,7 @@ export function applyByteMutations(input: Uint8Array, mutations: readonly ByteMu
     const at = b.length === 0 ? 0 : m.at % b.length;
     switch (m.kind) {
       case 'flip':
-        if (b.length > 0) b[at] = (b[at] as number) ^ (1 << m.value % 8);
+        if (b.length > 0) b[at] = (b[at] as number) ^ (1 << (m.value % 8));
         break;
       case 'set':
         if (b.length > 0) b[at] = m.value & 0xff;
@@ -96,7 +121,11 @@ export function rarely<T>(arb: fc.Arbitrary<T>, oneIn = 8): fc.Arbitrary<T | und
 }
 
 /** A valid sample with up to `max` byte mutations. */
-export function mutatedBytes(valid: fc.Arbitrary<Uint8Array>, interesting: readonly number[] = [], max = 4): fc.Arbitrary<Uint8Array> {
+export function mutatedBytes(
+  valid: fc.Arbitrary<Uint8Array>,
+  interesting: readonly number[] = [],
+  max = 4,
+): fc.Arbitrary<Uint8Array> {
   return fc
     .tuple(valid, mutationList(byteMutation, max))
     .map(([bytes, mutations]) => applyByteMutations(bytes, mutations, interesting));
@@ -143,7 +172,19 @@ export interface JsonMutation {
 }
 
 /** Keys that have tripped JavaScript code before. */
-const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'id', 'cmd', '0', '\u0000'];
+const NASTY_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  'id',
+  'cmd',
+  '0',
+  '\u0000',
+];
 
 export const jsonMutation: fc.Arbitrary<JsonMutation> = fc.record({
   kind: fc.constantFrom<JsonMutationKind>('replace', 'copy', 'delete', 'add', 'number', 'string', 'wrap'),
@@ -155,7 +196,29 @@ export const jsonMutation: fc.Arbitrary<JsonMutation> = fc.record({
 });
 
 /** Numbers around the limits a schema checks. */
-const NUMBER_TWEAKS = [0, -1, 1, 0.5, -0.0, 1e-7, 99, 100, 255, 256, 65535, 65536, 99_999_999, 100_000_000, 2 ** 31 - 1, 2 ** 31, 2 ** 53, 2 ** 53 + 2, 1e21, -1e21, Number.MAX_VALUE];
+const NUMBER_TWEAKS = [
+  0,
+  -1,
+  1,
+  0.5,
+  -0.0,
+  1e-7,
+  99,
+  100,
+  255,
+  256,
+  65535,
+  65536,
+  99_999_999,
+  100_000_000,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e21,
+  -1e21,
+  Number.MAX_VALUE,
+];
 
 interface Slot {
   parent: Json[] | { [key: string]: Json } | undefined;
@@ -168,7 +231,8 @@ function slots(root: Json): Slot[] {
   const walk = (value: Json, parent: Slot['parent'], key: Slot['key']): void => {
     out.push({ parent, key, value });
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, value, i));
-    else if (value !== null && typeof value === 'object') for (const k of Object.keys(value)) walk(value[k] as Json, value, k);
+    else if (value !== null && typeof value === 'object')
+      for (const k of Object.keys(value)) walk(value[k] as Json, value, k);
   };
   walk(root, undefined, undefined);
   return out;
@@ -207,18 +271,36 @@ export function applyJsonMutations(input: Json, mutations: readonly JsonMutation
       case 'add':
         if (Array.isArray(slot.value)) slot.value.push(structuredClone(m.value));
         else if (slot.value !== null && typeof slot.value === 'object') {
-          Object.defineProperty(slot.value, m.key, { value: structuredClone(m.value), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(slot.value, m.key, {
+            value: structuredClone(m.value),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
         break;
       case 'number':
-        next = typeof slot.value === 'number'
-          ? [slot.value + 1, slot.value - 1, slot.value * 10, -slot.value, slot.value + 0.5][Math.abs(m.tweak) % 5] as number
-          : (NUMBER_TWEAKS[Math.abs(m.tweak) % NUMBER_TWEAKS.length] as number);
+        next =
+          typeof slot.value === 'number'
+            ? ([slot.value + 1, slot.value - 1, slot.value * 10, -slot.value, slot.value + 0.5][
+                Math.abs(m.tweak) % 5
+              ] as number)
+            : (NUMBER_TWEAKS[Math.abs(m.tweak) % NUMBER_TWEAKS.length] as number);
         break;
       case 'string': {
         // JSON, not String(): an object with a "toString" key of its own cannot be converted.
         const s = typeof slot.value === 'string' ? slot.value : JSON.stringify(slot.value);
-        const choices = ['', s.slice(0, -1), `${s}x`, s.repeat(40), ` ${s}`, s.toUpperCase(), `${s}\u0000`, `${s}\uD800`, String(m.tweak)];
+        const choices = [
+          '',
+          s.slice(0, -1),
+          `${s}x`,
+          s.repeat(40),
+          ` ${s}`,
+          s.toUpperCase(),
+          `${s}\u0000`,
+          `${s}\uD800`,
+          String(m.tweak),
+        ];
         next = choices[Math.abs(m.tweak) % choices.length] as string;
         break;
       }

@@ -11,7 +11,12 @@ import { ManualClock } from '../../../hal/clock.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 import { PRINTER_STATUS_OK, type PrinterStatus } from '../../../hal/printer/contract.js';
 import { EscPosSerialPrinter, type SerialPortLike } from '../../../hal/printer/escpos-serial.js';
-import { EscPosStatusError, isStatusByte, parseStatusReplies, type EscPosStatusErrorReason } from '../../../hal/printer/escpos-status.js';
+import {
+  EscPosStatusError,
+  isStatusByte,
+  parseStatusReplies,
+  type EscPosStatusErrorReason,
+} from '../../../hal/printer/escpos-status.js';
 import { CASES, fcParams, FuzzFailure, scaled, Tally, timeoutFor } from './budget.js';
 import { applyByteMutations, biasedBytes, byteMutation, mutationList } from './mutate.js';
 
@@ -29,12 +34,22 @@ function asBytes(values: ArrayLike<number>): Uint8Array {
 
 /** Replies as the driver collects them, damaged, random, or not even bytes (a caller's bug must still be typed). */
 const replies: fc.Arbitrary<number[]> = fc.oneof(
-  { weight: 3, arbitrary: fc.tuple(fc.array(statusByte, { minLength: 4, maxLength: 4 }), mutationList(byteMutation, 2)).map(([v, m]) => Array.from(applyByteMutations(Uint8Array.from(v), m, STATUS_BYTES))) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.array(statusByte, { minLength: 4, maxLength: 4 }), mutationList(byteMutation, 2))
+      .map(([v, m]) => Array.from(applyByteMutations(Uint8Array.from(v), m, STATUS_BYTES))),
+  },
   { weight: 1, arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 }) },
   {
     weight: 1,
     arbitrary: fc.array(
-      fc.oneof(statusByte, fc.integer(), fc.double(), fc.constantFrom(-1, 256, 0x12 + 0.5, Number.NaN, Infinity, -0x12, 0x112)),
+      fc.oneof(
+        statusByte,
+        fc.integer(),
+        fc.double(),
+        fc.constantFrom(-1, 256, 0x12 + 0.5, Number.NaN, Infinity, -0x12, 0x112),
+      ),
       { minLength: 3, maxLength: 5 },
     ),
   },
@@ -42,40 +57,50 @@ const replies: fc.Arbitrary<number[]> = fc.oneof(
 
 function checkStatus(s: PrinterStatus, input: Uint8Array): void {
   const flags = [s.online, s.coverOpen, s.jammed, s.cutterError, s.overheated, s.unrecoverableError];
-  if (!flags.every((f) => typeof f === 'boolean') || !['ok', 'near-end', 'out'].includes(s.paper) || Object.keys(s).length !== 7) {
+  if (
+    !flags.every((f) => typeof f === 'boolean') ||
+    !['ok', 'near-end', 'out'].includes(s.paper) ||
+    Object.keys(s).length !== 7
+  ) {
     throw new FuzzFailure(SURFACE, `malformed status ${JSON.stringify(s)}`, input);
   }
 }
 
 describe('fuzz: ESC/POS status replies', () => {
-  it(`${CASES} reply sets through parseStatusReplies: a status exactly when all four are status bytes, else EscPosStatusError`, () => {
-    const tally = new Tally(SURFACE);
-    fc.assert(
-      fc.property(replies, (r) => {
-        tally.begin();
-        const input = asBytes(r);
-        const valid = r.length === 4 && r.every((b) => isStatusByte(b));
-        let status: PrinterStatus;
-        try {
-          status = parseStatusReplies(r);
-        } catch (err) {
-          if (!(err instanceof EscPosStatusError) || !REASONS.includes(err.reason)) throw new FuzzFailure(SURFACE, 'untyped error', input, err);
-          if (valid) throw new FuzzFailure(SURFACE, 'refused four status bytes', input, err);
-          if ((err.reason === 'wrong-reply-count') !== (r.length !== 4)) throw new FuzzFailure(SURFACE, `wrong reason ${err.reason}`, input);
-          tally.add(`error:${err.reason}`);
-          return;
-        }
-        if (!valid) throw new FuzzFailure(SURFACE, `accepted ${JSON.stringify(r)}`, input);
-        checkStatus(status, input);
-        tally.add('accepted');
-      }),
-      fcParams(SURFACE, CASES),
-    );
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-    for (const reason of REASONS) expect([...tally.counts.keys()]).toContain(`error:${reason}`);
-  }, timeoutFor(CASES, 1));
+  it(
+    `${CASES} reply sets through parseStatusReplies: a status exactly when all four are status bytes, else EscPosStatusError`,
+    () => {
+      const tally = new Tally(SURFACE);
+      fc.assert(
+        fc.property(replies, (r) => {
+          tally.begin();
+          const input = asBytes(r);
+          const valid = r.length === 4 && r.every((b) => isStatusByte(b));
+          let status: PrinterStatus;
+          try {
+            status = parseStatusReplies(r);
+          } catch (err) {
+            if (!(err instanceof EscPosStatusError) || !REASONS.includes(err.reason))
+              throw new FuzzFailure(SURFACE, 'untyped error', input, err);
+            if (valid) throw new FuzzFailure(SURFACE, 'refused four status bytes', input, err);
+            if ((err.reason === 'wrong-reply-count') !== (r.length !== 4))
+              throw new FuzzFailure(SURFACE, `wrong reason ${err.reason}`, input);
+            tally.add(`error:${err.reason}`);
+            return;
+          }
+          if (!valid) throw new FuzzFailure(SURFACE, `accepted ${JSON.stringify(r)}`, input);
+          checkStatus(status, input);
+          tally.add('accepted');
+        }),
+        fcParams(SURFACE, CASES),
+      );
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      for (const reason of REASONS) expect([...tally.counts.keys()]).toContain(`error:${reason}`);
+    },
+    timeoutFor(CASES, 1),
+  );
 });
 
 // ---- through the serial driver ----
@@ -106,12 +131,20 @@ class ScriptedPort extends EventEmitter implements SerialPortLike {
 /** One reply per status request: a clean byte, noise around it, noise alone, or nothing. */
 const replyStream = fc.oneof(
   { weight: 3, arbitrary: statusByte.map((b) => Uint8Array.of(b)) },
-  { weight: 2, arbitrary: fc.tuple(biasedBytes(STATUS_BYTES, 6), statusByte, biasedBytes(STATUS_BYTES, 4)).map(([a, b, c]) => Uint8Array.from([...a, b, ...c])) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(biasedBytes(STATUS_BYTES, 6), statusByte, biasedBytes(STATUS_BYTES, 4))
+      .map(([a, b, c]) => Uint8Array.from([...a, b, ...c])),
+  },
   { weight: 1, arbitrary: biasedBytes(STATUS_BYTES, 8) },
   { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
 );
 
-async function settle<T>(promise: Promise<T>, clock: ManualClock): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+async function settle<T>(
+  promise: Promise<T>,
+  clock: ManualClock,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   let result: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
   promise.then(
     (value) => (result = { ok: true, value }),
@@ -126,47 +159,65 @@ async function settle<T>(promise: Promise<T>, clock: ManualClock): Promise<{ ok:
 describe('fuzz: ESC/POS status over the serial driver', () => {
   const cases = scaled(1 / 4, 500, 250_000);
 
-  it(`${cases} reply streams through EscPosSerialPrinter.status(): the first status byte of each reply, or 'offline'`, async () => {
-    const tally = new Tally(`${SURFACE}-driver`);
-    await fc.assert(
-      fc.asyncProperty(fc.array(replyStream, { minLength: 4, maxLength: 4 }), async (script) => {
-        tally.begin();
-        const input = Buffer.concat(script);
-        const clock = new ManualClock();
-        const port = new ScriptedPort();
-        const printer = new EscPosSerialPrinter({ path: '/dev/fuzz', baudRate: 115_200, clock, statusTimeoutMs: TIMEOUT_MS, openPort: () => port });
-        await printer.open();
-        port.script = script.map((r) => Uint8Array.from(r));
+  it(
+    `${cases} reply streams through EscPosSerialPrinter.status(): the first status byte of each reply, or 'offline'`,
+    async () => {
+      const tally = new Tally(`${SURFACE}-driver`);
+      await fc.assert(
+        fc.asyncProperty(fc.array(replyStream, { minLength: 4, maxLength: 4 }), async (script) => {
+          tally.begin();
+          const input = Buffer.concat(script);
+          const clock = new ManualClock();
+          const port = new ScriptedPort();
+          const printer = new EscPosSerialPrinter({
+            path: '/dev/fuzz',
+            baudRate: 115_200,
+            clock,
+            statusTimeoutMs: TIMEOUT_MS,
+            openPort: () => port,
+          });
+          await printer.open();
+          port.script = script.map((r) => Uint8Array.from(r));
 
-        const firsts = script.map((r) => Array.from(r).find((b) => isStatusByte(b)));
-        const failing = firsts.findIndex((b) => b === undefined);
-        const result = await settle(printer.status(), clock);
-        if (result.ok) {
-          if (failing !== -1) throw new FuzzFailure(SURFACE, `status read although reply ${failing + 1} has no status byte`, input);
-          const expected = parseStatusReplies(firsts as number[]);
-          if (JSON.stringify(result.value) !== JSON.stringify(expected)) throw new FuzzFailure(SURFACE, 'status differs from its bytes', input);
-          tally.add('accepted');
-        } else {
-          const err = result.error;
-          if (!(err instanceof DeviceFaultError) || err.device !== 'printer' || err.code !== 'offline') {
-            throw new FuzzFailure(SURFACE, 'status() rejected with an untyped error', input, err);
+          const firsts = script.map((r) => Array.from(r).find((b) => isStatusByte(b)));
+          const failing = firsts.indexOf(undefined);
+          const result = await settle(printer.status(), clock);
+          if (result.ok) {
+            if (failing !== -1)
+              throw new FuzzFailure(SURFACE, `status read although reply ${failing + 1} has no status byte`, input);
+            const expected = parseStatusReplies(firsts as number[]);
+            if (JSON.stringify(result.value) !== JSON.stringify(expected))
+              throw new FuzzFailure(SURFACE, 'status differs from its bytes', input);
+            tally.add('accepted');
+          } else {
+            const err = result.error;
+            if (!(err instanceof DeviceFaultError) || err.device !== 'printer' || err.code !== 'offline') {
+              throw new FuzzFailure(SURFACE, 'status() rejected with an untyped error', input, err);
+            }
+            if (failing === -1 || err.detail?.query !== failing + 1)
+              throw new FuzzFailure(SURFACE, `offline blamed on the wrong request`, input);
+            tally.add(err.detail?.garbled === true ? 'error:offline-garbled' : 'error:offline-silent');
           }
-          if (failing === -1 || err.detail?.query !== failing + 1) throw new FuzzFailure(SURFACE, `offline blamed on the wrong request`, input);
-          tally.add(err.detail?.garbled === true ? 'error:offline-garbled' : 'error:offline-silent');
-        }
 
-        // Clean state: a printer that now answers all clear reads as all clear.
-        port.script = [[0x12], [0x12], [0x12], [0x12]].map((r) => Uint8Array.from(r));
-        const after = await settle(printer.status(), clock);
-        if (!after.ok || JSON.stringify(after.value) !== JSON.stringify(PRINTER_STATUS_OK)) {
-          throw new FuzzFailure(SURFACE, 'a clean printer after this input did not read all clear', input, after.ok ? undefined : after.error);
-        }
-        await printer.close();
-      }),
-      fcParams(`${SURFACE}-driver`, cases),
-    );
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-  }, timeoutFor(cases, 3));
+          // Clean state: a printer that now answers all clear reads as all clear.
+          port.script = [[0x12], [0x12], [0x12], [0x12]].map((r) => Uint8Array.from(r));
+          const after = await settle(printer.status(), clock);
+          if (!after.ok || JSON.stringify(after.value) !== JSON.stringify(PRINTER_STATUS_OK)) {
+            throw new FuzzFailure(
+              SURFACE,
+              'a clean printer after this input did not read all clear',
+              input,
+              after.ok ? undefined : after.error,
+            );
+          }
+          await printer.close();
+        }),
+        fcParams(`${SURFACE}-driver`, cases),
+      );
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+    },
+    timeoutFor(cases, 3),
+  );
 });

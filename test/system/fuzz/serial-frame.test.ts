@@ -30,13 +30,15 @@ const SERIAL_BYTES = [STX, ETX, ACK, NAK, 0x00, 0x01, 0xff, 0x7b, 0x7d];
 
 /** Payloads as the module sends them (JSON messages), and arbitrary ones. */
 const payload = fc.oneof(
-  fc.constantFrom(
-    '{"seq":1,"id":1,"rsp":"INFO","model":"M","firmware":"1.0","serial":"S","tamper":false}',
-    '{"seq":2,"evt":"CARD_PRESENTED","entryMode":"chip"}',
-    '{"seq":3,"id":3,"rsp":"READ","ok":true,"entryMode":"chip","pan":"4111111111111111","expiry":"2812","serviceCode":"201"}',
-    '{"seq":4,"evt":"TAMPER","reason":"case opened"}',
-    '{}',
-  ).map((s) => Uint8Array.from(Buffer.from(s))),
+  fc
+    .constantFrom(
+      '{"seq":1,"id":1,"rsp":"INFO","model":"M","firmware":"1.0","serial":"S","tamper":false}',
+      '{"seq":2,"evt":"CARD_PRESENTED","entryMode":"chip"}',
+      '{"seq":3,"id":3,"rsp":"READ","ok":true,"entryMode":"chip","pan":"4111111111111111","expiry":"2812","serviceCode":"201"}',
+      '{"seq":4,"evt":"TAMPER","reason":"case opened"}',
+      '{}',
+    )
+    .map((s) => Uint8Array.from(Buffer.from(s))),
   fc.uint8Array({ maxLength: MAX_PAYLOAD }),
 );
 
@@ -55,15 +57,30 @@ interface SerialCase {
   clean: { frames: Buffer[]; controls: ('ack' | 'nak')[] } | undefined;
 }
 
-const pauses = fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: TIMEOUT_MS - 1 }), fc.integer({ min: TIMEOUT_MS, max: 1000 })), { maxLength: 6 });
+const pauses = fc.array(
+  fc.oneof(
+    fc.constant(0),
+    fc.constant(0),
+    fc.integer({ min: 1, max: TIMEOUT_MS - 1 }),
+    fc.integer({ min: TIMEOUT_MS, max: 1000 }),
+  ),
+  { maxLength: 6 },
+);
 
 const serialCase: fc.Arbitrary<SerialCase> = fc.oneof(
   {
     weight: 5,
     arbitrary: fc
-      .record({ items: fc.array(item, { minLength: 1, maxLength: 5 }), m: mutationList(byteMutation), sizes: chunkSizes, pauses })
+      .record({
+        items: fc.array(item, { minLength: 1, maxLength: 5 }),
+        m: mutationList(byteMutation),
+        sizes: chunkSizes,
+        pauses,
+      })
       .map(({ items, m, sizes, pauses: p }) => {
-        const stream = Buffer.concat(items.map((i) => ('frame' in i ? encodeFrame(i.frame) : Buffer.from([i.control]))));
+        const stream = Buffer.concat(
+          items.map((i) => ('frame' in i ? encodeFrame(i.frame) : Buffer.from([i.control]))),
+        );
         const intact = m.length === 0 && p.every((ms) => ms < TIMEOUT_MS);
         return {
           bytes: applyByteMutations(stream, m, SERIAL_BYTES),
@@ -72,7 +89,9 @@ const serialCase: fc.Arbitrary<SerialCase> = fc.oneof(
           clean: intact
             ? {
                 frames: items.flatMap((i) => ('frame' in i ? [Buffer.from(i.frame)] : [])),
-                controls: items.flatMap((i) => ('control' in i ? [i.control === ACK ? ('ack' as const) : ('nak' as const)] : [])),
+                controls: items.flatMap((i) =>
+                  'control' in i ? [i.control === ACK ? ('ack' as const) : ('nak' as const)] : [],
+                ),
               }
             : undefined,
         };
@@ -80,70 +99,88 @@ const serialCase: fc.Arbitrary<SerialCase> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ bytes: biasedBytes(SERIAL_BYTES, 300), sizes: chunkSizes, pauses }).map((c) => ({ ...c, clean: undefined })),
+    arbitrary: fc
+      .record({ bytes: biasedBytes(SERIAL_BYTES, 300), sizes: chunkSizes, pauses })
+      .map((c) => ({ ...c, clean: undefined })),
   },
 );
 
 const PROBE = Buffer.from('{"seq":99,"evt":"CARD_REMOVED"}');
 
 describe('fuzz: serial card module frames', () => {
-  it(`${CASES} byte streams: whole frames or typed frame errors, bounded, and a good frame parses after a silence`, async () => {
-    const tally = new Tally(SURFACE);
-    await fc.assert(
-      fc.asyncProperty(serialCase, async (c) => {
-        tally.begin();
-        const clock = new ManualClock();
-        const timedOut: FrameError[] = [];
-        const parser = new FrameParser({ maxPayload: MAX_PAYLOAD, interByteTimeoutMs: TIMEOUT_MS, clock, onTimeout: (e) => timedOut.push(e) });
-        const all: FrameParseResult = { frames: [], errors: [], controls: [], skipped: 0 };
-        const collect = (r: FrameParseResult) => {
-          all.frames.push(...r.frames);
-          all.errors.push(...r.errors);
-          all.controls.push(...r.controls);
-        };
-        const parts = chunk(c.bytes, c.sizes);
-        for (let i = 0; i < parts.length; i++) {
-          const pause = c.pauses[i] ?? 0;
-          if (pause > 0) await clock.advance(pause);
-          try {
-            collect(parser.push(parts[i] as Uint8Array));
-          } catch (err) {
-            throw new FuzzFailure(SURFACE, 'FrameParser.push threw', c.bytes, err);
+  it(
+    `${CASES} byte streams: whole frames or typed frame errors, bounded, and a good frame parses after a silence`,
+    async () => {
+      const tally = new Tally(SURFACE);
+      await fc.assert(
+        fc.asyncProperty(serialCase, async (c) => {
+          tally.begin();
+          const clock = new ManualClock();
+          const timedOut: FrameError[] = [];
+          const parser = new FrameParser({
+            maxPayload: MAX_PAYLOAD,
+            interByteTimeoutMs: TIMEOUT_MS,
+            clock,
+            onTimeout: (e) => timedOut.push(e),
+          });
+          const all: FrameParseResult = { frames: [], errors: [], controls: [], skipped: 0 };
+          const collect = (r: FrameParseResult) => {
+            all.frames.push(...r.frames);
+            all.errors.push(...r.errors);
+            all.controls.push(...r.controls);
+          };
+          const parts = chunk(c.bytes, c.sizes);
+          for (let i = 0; i < parts.length; i++) {
+            const pause = c.pauses[i] ?? 0;
+            if (pause > 0) await clock.advance(pause);
+            try {
+              collect(parser.push(parts[i] as Uint8Array));
+            } catch (err) {
+              throw new FuzzFailure(SURFACE, 'FrameParser.push threw', c.bytes, err);
+            }
+            // Never more than one frame's worth held back: a runaway LEN is refused, not buffered.
+            if (parser.pendingBytes > MAX_PAYLOAD + FRAME_OVERHEAD)
+              throw new FuzzFailure(SURFACE, `parser holds ${parser.pendingBytes} bytes`, c.bytes);
           }
-          // Never more than one frame's worth held back: a runaway LEN is refused, not buffered.
-          if (parser.pendingBytes > MAX_PAYLOAD + FRAME_OVERHEAD) throw new FuzzFailure(SURFACE, `parser holds ${parser.pendingBytes} bytes`, c.bytes);
-        }
-        all.errors.push(...timedOut.splice(0));
+          all.errors.push(...timedOut.splice(0));
 
-        for (const f of all.frames) {
-          if (f.length > MAX_PAYLOAD) throw new FuzzFailure(SURFACE, `frame of ${f.length} bytes over the limit`, c.bytes);
-          tally.add('accepted');
-        }
-        for (const e of all.errors) {
-          if (!FRAME_CODES.includes(e.code)) throw new FuzzFailure(SURFACE, `untyped frame error ${JSON.stringify(e)}`, c.bytes);
-          tally.add(`error:${e.code}`);
-        }
-        if (all.frames.length === 0 && all.errors.length === 0) tally.add('skipped:no-frame');
-        if (c.clean) {
-          // Undamaged, unhurried streams come out exactly, however they were split.
-          const same = all.errors.length === 0 && all.frames.length === c.clean.frames.length && all.frames.every((f, i) => f.equals(c.clean!.frames[i]!));
-          if (!same || JSON.stringify(all.controls) !== JSON.stringify(c.clean.controls)) {
-            throw new FuzzFailure(SURFACE, 'an intact stream did not come out exactly', c.bytes);
+          for (const f of all.frames) {
+            if (f.length > MAX_PAYLOAD)
+              throw new FuzzFailure(SURFACE, `frame of ${f.length} bytes over the limit`, c.bytes);
+            tally.add('accepted');
           }
-        }
+          for (const e of all.errors) {
+            if (!FRAME_CODES.includes(e.code))
+              throw new FuzzFailure(SURFACE, `untyped frame error ${JSON.stringify(e)}`, c.bytes);
+            tally.add(`error:${e.code}`);
+          }
+          if (all.frames.length === 0 && all.errors.length === 0) tally.add('skipped:no-frame');
+          if (c.clean) {
+            // Undamaged, unhurried streams come out exactly, however they were split.
+            const same =
+              all.errors.length === 0 &&
+              all.frames.length === c.clean.frames.length &&
+              all.frames.every((f, i) => f.equals(c.clean!.frames[i]!));
+            if (!same || JSON.stringify(all.controls) !== JSON.stringify(c.clean.controls)) {
+              throw new FuzzFailure(SURFACE, 'an intact stream did not come out exactly', c.bytes);
+            }
+          }
 
-        // Clean state: once the line has been quiet past the inter-byte timeout, a good frame parses.
-        await clock.advance(TIMEOUT_MS + 1);
-        const after = parser.push(encodeFrame(PROBE));
-        const last = after.frames[after.frames.length - 1];
-        if (after.frames.length !== 1 || !last?.equals(PROBE)) throw new FuzzFailure(SURFACE, 'a good frame after a silence did not parse', c.bytes);
-        if (parser.pendingBytes !== 0) throw new FuzzFailure(SURFACE, 'bytes held after a whole frame', c.bytes);
-      }),
-      fcParams(SURFACE, CASES),
-    );
-    const { accepted, rejected } = tally.report();
-    expect(accepted).toBeGreaterThan(0);
-    expect(rejected).toBeGreaterThan(0);
-    for (const code of FRAME_CODES) expect([...tally.counts.keys()]).toContain(`error:${code}`);
-  }, timeoutFor(CASES, 3));
+          // Clean state: once the line has been quiet past the inter-byte timeout, a good frame parses.
+          await clock.advance(TIMEOUT_MS + 1);
+          const after = parser.push(encodeFrame(PROBE));
+          const last = after.frames[after.frames.length - 1];
+          if (after.frames.length !== 1 || !last?.equals(PROBE))
+            throw new FuzzFailure(SURFACE, 'a good frame after a silence did not parse', c.bytes);
+          if (parser.pendingBytes !== 0) throw new FuzzFailure(SURFACE, 'bytes held after a whole frame', c.bytes);
+        }),
+        fcParams(SURFACE, CASES),
+      );
+      const { accepted, rejected } = tally.report();
+      expect(accepted).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      for (const code of FRAME_CODES) expect([...tally.counts.keys()]).toContain(`error:${code}`);
+    },
+    timeoutFor(CASES, 3),
+  );
 });

@@ -20,50 +20,60 @@ let run: SoakRun | undefined;
 afterAll(() => run?.cleanup());
 
 describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
-  it('reconciles with the host, leaves nothing owed and leaks no card data', async () => {
-    run = await runSoak({
-      transactions: TRANSACTIONS,
-      seed: SEED,
-      logLevel: TRANSACTIONS <= 5_000 ? 'trace' : 'debug',
-      progressEvery: 5_000,
-      onProgress: (done, p) => {
-        if (process.env['POS_SOAK_VERBOSE']) console.info(`soak ${done}/${TRANSACTIONS}: ${p.elapsedS.toFixed(0)} s, heap ${p.heapMb.toFixed(1)} MB`);
-      },
-    });
-    const { report } = run;
-    const journal = Journal.open(run.journalPath, { readonly: true });
-    let reconciliation;
-    try {
-      expect(leftPending(journal)).toEqual({ inFlight: 0, armedReversals: 0, pendingReversals: 0, queued: 0 });
-      reconciliation = reconcile(readLedger(run.ledgerPath), journal, { expectSetAside: run.expectedSetAside });
-    } finally {
-      journal.close();
-    }
-    const summary = {
-      ...report,
-      at: new Date().toISOString(),
-      reconciliation: { tally: reconciliation.tally, money: reconciliation.money, transactions: reconciliation.transactions, ledgerEntries: reconciliation.ledgerEntries },
-    };
-    console.info(`soak: ${JSON.stringify(summary)}`);
-    if (REPORT) writeFileSync(REPORT, `${JSON.stringify(summary, null, 2)}\n`);
+  it(
+    'reconciles with the host, leaves nothing owed and leaks no card data',
+    async () => {
+      run = await runSoak({
+        transactions: TRANSACTIONS,
+        seed: SEED,
+        logLevel: TRANSACTIONS <= 5_000 ? 'trace' : 'debug',
+        progressEvery: 5_000,
+        onProgress: (done, p) => {
+          if (process.env['POS_SOAK_VERBOSE'])
+            console.info(`soak ${done}/${TRANSACTIONS}: ${p.elapsedS.toFixed(0)} s, heap ${p.heapMb.toFixed(1)} MB`);
+        },
+      });
+      const { report } = run;
+      const journal = Journal.open(run.journalPath, { readonly: true });
+      let reconciliation;
+      try {
+        expect(leftPending(journal)).toEqual({ inFlight: 0, armedReversals: 0, pendingReversals: 0, queued: 0 });
+        reconciliation = reconcile(readLedger(run.ledgerPath), journal, { expectSetAside: run.expectedSetAside });
+      } finally {
+        journal.close();
+      }
+      const summary = {
+        ...report,
+        at: new Date().toISOString(),
+        reconciliation: {
+          tally: reconciliation.tally,
+          money: reconciliation.money,
+          transactions: reconciliation.transactions,
+          ledgerEntries: reconciliation.ledgerEntries,
+        },
+      };
+      console.info(`soak: ${JSON.stringify(summary)}`);
+      if (REPORT) writeFileSync(REPORT, `${JSON.stringify(summary, null, 2)}\n`);
 
-    expect(reconciliation.problems).toEqual([]);
-    expect(report.leaks).toEqual([]);
-    // The soak must have exercised what it claims: every outcome class, and the scans must have read real data.
-    expect(reconciliation.tally.approved).toBeGreaterThan(0);
-    expect(reconciliation.tally.offline).toBeGreaterThan(0);
-    expect(reconciliation.tally.reversed).toBeGreaterThan(0);
-    expect(reconciliation.tally.declined).toBeGreaterThan(0);
-    expect(reconciliation.tally.refunds).toBeGreaterThan(0);
-    expect(reconciliation.tally.voids).toBeGreaterThan(0);
-    // Only the advices of declining cards were set aside, and the host's net equals the journal's less them.
-    expect(reconciliation.notCollected.map((n) => n.stan).sort()).toEqual([...run.expectedSetAside].sort());
-    expect(reconciliation.money.host).toBe(reconciliation.money.journal - reconciliation.money.notCollected);
-    expect(report.scanned.logLines).toBeGreaterThan(TRANSACTIONS);
-    expect(report.scanned.telemetryMessages).toBeGreaterThan(0);
-    expect(report.scanned.receipts).toBeGreaterThan(TRANSACTIONS / 2);
-    expect(report.scanned.ecrMessages).toBeGreaterThan(TRANSACTIONS);
-    expect(report.scanned.screens).toBeGreaterThan(TRANSACTIONS * 3);
-    expect(report.journalRows).toBeGreaterThanOrEqual(TRANSACTIONS * 0.9);
-  }, Math.max(300_000, TRANSACTIONS * 60));
+      expect(reconciliation.problems).toEqual([]);
+      expect(report.leaks).toEqual([]);
+      // The soak must have exercised what it claims: every outcome class, and the scans must have read real data.
+      expect(reconciliation.tally.approved).toBeGreaterThan(0);
+      expect(reconciliation.tally.offline).toBeGreaterThan(0);
+      expect(reconciliation.tally.reversed).toBeGreaterThan(0);
+      expect(reconciliation.tally.declined).toBeGreaterThan(0);
+      expect(reconciliation.tally.refunds).toBeGreaterThan(0);
+      expect(reconciliation.tally.voids).toBeGreaterThan(0);
+      // Only the advices of declining cards were set aside, and the host's net equals the journal's less them.
+      expect(reconciliation.notCollected.map((n) => n.stan).sort()).toEqual([...run.expectedSetAside].sort());
+      expect(reconciliation.money.host).toBe(reconciliation.money.journal - reconciliation.money.notCollected);
+      expect(report.scanned.logLines).toBeGreaterThan(TRANSACTIONS);
+      expect(report.scanned.telemetryMessages).toBeGreaterThan(0);
+      expect(report.scanned.receipts).toBeGreaterThan(TRANSACTIONS / 2);
+      expect(report.scanned.ecrMessages).toBeGreaterThan(TRANSACTIONS);
+      expect(report.scanned.screens).toBeGreaterThan(TRANSACTIONS * 3);
+      expect(report.journalRows).toBeGreaterThanOrEqual(TRANSACTIONS * 0.9);
+    },
+    Math.max(300_000, TRANSACTIONS * 60),
+  );
 });

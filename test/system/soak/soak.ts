@@ -74,22 +74,54 @@ export interface SoakRun {
 }
 
 type StepKind =
-  | 'sale' | 'decline' | 'refund' | 'void' | 'duplicate'
-  | 'host-timeout' | 'host-delay' | 'link-drop' | 'garbled' | 'late' | 'twice' | 'wrong-amount'
-  | 'printer-fault' | 'read-failure' | 'cancel'
-  | 'offline-period' | 'broker-outage';
+  | 'sale'
+  | 'decline'
+  | 'refund'
+  | 'void'
+  | 'duplicate'
+  | 'host-timeout'
+  | 'host-delay'
+  | 'link-drop'
+  | 'garbled'
+  | 'late'
+  | 'twice'
+  | 'wrong-amount'
+  | 'printer-fault'
+  | 'read-failure'
+  | 'cancel'
+  | 'offline-period'
+  | 'broker-outage';
 
 /** The mix, in per-mille. Offline periods and broker outages start a stretch of ordinary sales. */
 const MIX: Array<[StepKind, number]> = [
-  ['sale', 560], ['decline', 60], ['refund', 30], ['void', 20], ['duplicate', 10],
-  ['host-timeout', 35], ['host-delay', 15], ['link-drop', 25], ['garbled', 25], ['late', 15], ['twice', 15], ['wrong-amount', 10],
-  ['printer-fault', 40], ['read-failure', 40], ['cancel', 30],
-  ['offline-period', 40], ['broker-outage', 40],
+  ['sale', 560],
+  ['decline', 60],
+  ['refund', 30],
+  ['void', 20],
+  ['duplicate', 10],
+  ['host-timeout', 35],
+  ['host-delay', 15],
+  ['link-drop', 25],
+  ['garbled', 25],
+  ['late', 15],
+  ['twice', 15],
+  ['wrong-amount', 10],
+  ['printer-fault', 40],
+  ['read-failure', 40],
+  ['cancel', 30],
+  ['offline-period', 40],
+  ['broker-outage', 40],
 ];
 
 /** Host simulator amounts that make it misbehave (minor units). */
 const HOST_AMOUNT: Partial<Record<StepKind, number>> = {
-  'host-delay': 200_001, 'host-timeout': 200_002, 'link-drop': 200_003, garbled: 200_004, late: 200_005, twice: 200_006, 'wrong-amount': 200_008,
+  'host-delay': 200_001,
+  'host-timeout': 200_002,
+  'link-drop': 200_003,
+  garbled: 200_004,
+  late: 200_005,
+  twice: 200_006,
+  'wrong-amount': 200_008,
 };
 
 const DECLINE_CARDS = ['insufficient-funds', 'do-not-honour', 'expired-card', 'exceeds-limit', 'issuer-unavailable'];
@@ -116,7 +148,12 @@ function soakConfig(dataDir: string, mqttUrl: string, logLevel: PosConfig['log']
     log: { ...config.log, level: logLevel },
     host: { ...config.host, address: '127.0.0.1:0', responseTimeoutMs: 30_000, simulator: { embedded: true } },
     ecr: { ...config.ecr, port: 0, socketPath: null },
-    mqtt: { ...config.mqtt, url: mqttUrl, embeddedBroker: false, reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000 } },
+    mqtt: {
+      ...config.mqtt,
+      url: mqttUrl,
+      embeddedBroker: false,
+      reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000 },
+    },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true },
     forwarding: { initialDelayMs: 1_000, maxDelayMs: 8_000, intervalMs: 30_000 },
   };
@@ -253,7 +290,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       // Offline, only cards the issuer refuses for good: an advice answered 91 is retried until the issuer is back,
       // and this host never brings it back for that card, so the day would not close.
       const declineCards = offlineLeft > 0 ? DECLINE_CARDS.filter((c) => c !== 'issuer-unavailable') : DECLINE_CARDS;
-      const card = kind === 'decline' ? declineCards[Math.floor(random() * declineCards.length)]! : random() < 0.7 ? 'visa' : 'mastercard';
+      const card =
+        kind === 'decline'
+          ? declineCards[Math.floor(random() * declineCards.length)]!
+          : random() < 0.7
+            ? 'visa'
+            : 'mastercard';
       let command: Record<string, unknown> = { cmd: 'sale', amount };
       let useCard = card;
       if (kind === 'refund') command = { cmd: 'refund', amount, supervisorPin: '1234' };
@@ -269,7 +311,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         const code = random() < 0.5 ? 'paper-out' : 'cover-open';
         await ecr.call({ cmd: 'sim.fault', device: 'printer', code, atStep: 1 + Math.floor(random() * 4) });
       }
-      if (kind === 'read-failure') await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'read-failed', times: 1 });
+      if (kind === 'read-failure')
+        await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'read-failed', times: 1 });
 
       let result = await transact(command, useCard, kind === 'cancel');
       if (result.type === 'error' && result['code'] === 'not-allowed') {
@@ -281,19 +324,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       }
       const key = result.type === 'result' ? String(result['outcome']) : `error:${String(result['code'])}`;
       results[key] = (results[key] ?? 0) + 1;
-      if (result.type === 'result' && result['outcome'] === 'approved' && command['cmd'] === 'sale' && typeof result['stan'] === 'number') {
+      if (
+        result.type === 'result' &&
+        result['outcome'] === 'approved' &&
+        command['cmd'] === 'sale' &&
+        typeof result['stan'] === 'number'
+      ) {
         recentApproved.push(result['stan']);
         if (recentApproved.length > 20) recentApproved.shift();
       }
       // The terminal cannot know offline that the issuer will decline this card: the host refuses the advice later.
-      if (result.type === 'result' && result['outcome'] === 'offline-approved' && DECLINE_CARDS.includes(useCard) && typeof result['stan'] === 'number') {
+      if (
+        result.type === 'result' &&
+        result['outcome'] === 'offline-approved' &&
+        DECLINE_CARDS.includes(useCard) &&
+        typeof result['stan'] === 'number'
+      ) {
         expectedSetAside.push(String(result['stan']).padStart(6, '0'));
       }
       last = { amount: Number(command['amount'] ?? amount), card: useCard };
 
       if (kind === 'printer-fault') {
         await ecr.call({ cmd: 'sim.fault', device: 'printer', code: 'clear' });
-        if (result['receipt'] === 'pending' && result['stan'] !== undefined) await ecr.call({ cmd: 'reprint', stan: result['stan'] });
+        if (result['receipt'] === 'pending' && result['stan'] !== undefined)
+          await ecr.call({ cmd: 'reprint', stan: result['stan'] });
       }
       if (kind === 'read-failure') await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'clear' });
       if (offlineLeft > 0 && --offlineLeft === 0) await ecr.call({ cmd: 'sim.fault', device: 'network', code: 'up' });
@@ -311,7 +365,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         rssWarmup = process.memoryUsage().rss;
       }
       if (options.onProgress && (done + 1) % (options.progressEvery ?? 1_000) === 0) {
-        options.onProgress(done + 1, { elapsedS: (Date.now() - started) / 1000, heapMb: process.memoryUsage().heapUsed / 2 ** 20 });
+        options.onProgress(done + 1, {
+          elapsedS: (Date.now() - started) / 1000,
+          heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+        });
       }
     }
 
@@ -335,9 +392,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
     client = undefined;
     await app.stop();
     app = undefined;
-    const journalBytes = ['', '-wal'].map((s) => journalPath + s).filter((p) => existsSync(p)).reduce((n, p) => n + statSync(p).size, 0);
+    const journalBytes = ['', '-wal']
+      .map((s) => journalPath + s)
+      .filter((p) => existsSync(p))
+      .reduce((n, p) => n + statSync(p).size, 0);
     // The journal on disk, bytes and all (rows, WAL frames, free pages), must hold no card data either.
-    for (const file of [journalPath, `${journalPath}-wal`].filter((p) => existsSync(p))) scan('journal file', readFileSync(file).toString('latin1'));
+    for (const file of [journalPath, `${journalPath}-wal`].filter((p) => existsSync(p)))
+      scan('journal file', readFileSync(file).toString('latin1'));
     const journal = Journal.open(journalPath, { readonly: true });
     const journalRows = journal.listTransactions({ limit: 10_000_000 }).length;
     journal.close();
@@ -365,7 +426,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       scanned,
       leaks: [...leaks],
     };
-    return { report, dataDir, journalPath, ledgerPath, expectedSetAside, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      report,
+      dataDir,
+      journalPath,
+      ledgerPath,
+      expectedSetAside,
+      cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   } finally {
     await client?.close();
     await app?.stop();

@@ -531,13 +531,17 @@ async function loopbackAdviceRate(count: number): Promise<number> {
   link.start();
   const client = new AcquirerClient(link);
   let stan = 0;
+  const nextStan = (): number => {
+    stan = (stan % 999_999) + 1;
+    return stan;
+  };
   const advice = () =>
     buildAdvice(
       {
         processingCode: PROCESSING_CODE.purchase,
         amount: amountFor(stan),
         currency: '978',
-        stan: (stan = (stan % 999_999) + 1),
+        stan: nextStan(),
         transmittedAt: new Date(),
         terminalId: TERMINAL_ID,
         merchantId: MERCHANT_ID,

@@ -29,12 +29,16 @@ export async function benchHostLink(durationMs = 1_000): Promise<HostLinkBenchRe
   link.start();
   const client = new AcquirerClient(link);
   let stan = 0;
+  const nextStan = (): number => {
+    stan = (stan % 999_999) + 1;
+    return stan;
+  };
   const request = () =>
     buildFinancialRequest({
       processingCode: PROCESSING_CODE.purchase,
       amount: 1250,
       currency: '978',
-      stan: (stan = (stan % 999_999) + 1),
+      stan: nextStan(),
       transmittedAt: new Date(),
       terminalId: 'BENCH001',
       merchantId: 'MERCHANT0000001',

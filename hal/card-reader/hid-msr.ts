@@ -81,8 +81,8 @@ for (let i = 0; i < 26; i++) {
   PLAIN[0x04 + i] = String.fromCharCode(0x61 + i);
   SHIFTED[0x04 + i] = String.fromCharCode(0x41 + i);
 }
-'1234567890'.split('').forEach((c, i) => (PLAIN[0x1e + i] = c));
-'!@#$%^&*()'.split('').forEach((c, i) => (SHIFTED[0x1e + i] = c));
+for (const [i, c] of [...'1234567890'].entries()) PLAIN[0x1e + i] = c;
+for (const [i, c] of [...'!@#$%^&*()'].entries()) SHIFTED[0x1e + i] = c;
 const PAIRS: [number, string, string][] = [
   [0x28, ENTER, ENTER],
   [0x2b, '\t', '\t'],

@@ -39,8 +39,12 @@ export interface SerialPortLike {
   close(callback: (err: Error | null) => void): void;
   write(data: Buffer, callback: (err: Error | null | undefined) => void): boolean;
   drain(callback: (err: Error | null) => void): void;
-  on(event: 'data' | 'error' | 'close', listener: (...args: any[]) => void): unknown;
-  removeListener(event: 'data' | 'error' | 'close', listener: (...args: any[]) => void): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  removeListener(event: 'error', listener: (err: Error) => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
 }
 
 export interface EscPosSerialPrinterOptions {

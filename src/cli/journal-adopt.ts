@@ -41,7 +41,7 @@ export function registerJournalRecordCommands(
     .action((_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ config?: string }>();
       const dataDir = dataDirOf(opts.config !== undefined ? { config: opts.config } : {});
-      let result;
+      let result: ReturnType<typeof checkRecordedJournal>;
       try {
         result = checkRecordedJournal(dataDir);
       } catch (err) {
@@ -97,7 +97,7 @@ export function registerJournalRecordCommands(
         );
         return cmd.error('', { exitCode: EX_USAGE, code: 'journal.usage' });
       }
-      let result;
+      let result: ReturnType<typeof adoptJournal>;
       try {
         result = adoptJournal(dataDir, opts.stanAfter !== undefined ? { stanAfter: opts.stanAfter } : {});
       } catch (err) {

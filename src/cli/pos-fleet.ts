@@ -141,7 +141,7 @@ async function runConsumer(config: FleetConfig, handlers: RunHandlers) {
     clearAfterMs: config.alerts.clearAfterSeconds * 1000,
     onAlert: (a) => handlers.onAlert?.(a),
   });
-  let broker;
+  let broker: ReturnType<typeof brokerOptionsFromConfig>;
   try {
     broker = brokerOptionsFromConfig(config);
   } catch (err) {
@@ -308,7 +308,7 @@ program
         );
       if (!/^[^/+#]+$/.test(terminalId))
         return program.error(`pos-fleet command: ${JSON.stringify(terminalId)} is not a terminal id`);
-      let broker;
+      let broker: ReturnType<typeof brokerOptionsFromConfig>;
       try {
         broker = brokerOptionsFromConfig(config);
       } catch (err) {

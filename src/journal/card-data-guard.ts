@@ -68,7 +68,10 @@ export function assertNoCardData(value: unknown, where: string): void {
   const seen = new Set<object>();
   // `identifier`: the value sits under an identifier key (arrays pass it on to their items).
   const walk = (v: unknown, path: string, identifier = false): void => {
-    if (typeof v === 'string') return checkString(v, path, identifier);
+    if (typeof v === 'string') {
+      checkString(v, path, identifier);
+      return;
+    }
     // Numbers pass: card data arrives as text, while a millisecond timestamp has 13 digits and passes Luhn one
     // time in ten.
     if (v === null || typeof v !== 'object') return;
@@ -76,7 +79,7 @@ export function assertNoCardData(value: unknown, where: string): void {
     if (seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, `${path}[${i}]`, identifier));
+      for (const [i, item] of v.entries()) walk(item, `${path}[${i}]`, identifier);
       return;
     }
     for (const [key, item] of Object.entries(v)) {

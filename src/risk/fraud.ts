@@ -284,7 +284,7 @@ function trackMismatch(card: CardData, tracks: ParsedTracks): Record<string, Evi
         differs.push('serviceCode');
       }
       if (differs.length === 0) continue;
-      differs.forEach((f) => fields.add(f));
+      for (const f of differs) fields.add(f);
       between.add(`${nameA}/${nameB}`);
     }
   }

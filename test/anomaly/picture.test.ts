@@ -61,7 +61,7 @@ function xmlProblems(xml: string): string[] {
   return problems;
 }
 
-function unescape(text: string): string {
+function unescapeXml(text: string): string {
   return text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -90,7 +90,7 @@ function texts(svg: string): TextElement[] {
       fill: attr('fill'),
       bold: attr('font-weight') === 'bold',
       middle: attr('text-anchor') === 'middle',
-      content: unescape(content!),
+      content: unescapeXml(content!),
     };
   });
 }

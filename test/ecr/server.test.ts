@@ -33,8 +33,7 @@ class Client {
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       this.buffered += text;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) !== -1) {
+      for (let nl = this.buffered.indexOf('\n'); nl !== -1; nl = this.buffered.indexOf('\n')) {
         this.replies.push(JSON.parse(this.buffered.slice(0, nl)) as Json);
         this.buffered = this.buffered.slice(nl + 1);
       }

@@ -14,7 +14,7 @@ let framesChecked = 0;
  */
 function checkFrame(frame: Uint8Array): void {
   framesChecked++;
-  let msg;
+  let msg: ReturnType<typeof unpack>;
   try {
     msg = unpack(frame);
   } catch (e) {

@@ -5,8 +5,8 @@
 
 /** Character → [usage, modifier] (0x02 is left shift). */
 export const KEY_OF: Record<string, [number, number]> = { ' ': [0x2c, 0], '\r': [0x28, 0] };
-'1234567890'.split('').forEach((c, i) => (KEY_OF[c] = [0x1e + i, 0]));
-'!@#$%^&*()'.split('').forEach((c, i) => (KEY_OF[c] = [0x1e + i, 0x02]));
+for (const [i, c] of [...'1234567890'].entries()) KEY_OF[c] = [0x1e + i, 0];
+for (const [i, c] of [...'!@#$%^&*()'].entries()) KEY_OF[c] = [0x1e + i, 0x02];
 for (let i = 0; i < 26; i++) KEY_OF[String.fromCharCode(0x41 + i)] = [0x04 + i, 0x02];
 for (const [key, plain, shifted] of [
   [0x2d, '-', '_'],

@@ -127,7 +127,10 @@ function indexLedger(ledger: LedgerLine[]): Map<string, HostStan> {
     if (e.dir === 'in') {
       const cls = REQUEST_CLASS[e.mti];
       if (!cls) return;
-      if (!host) byStan.set(stan, (host = { financial: [], advice: [], reversal: [] }));
+      if (!host) {
+        host = { financial: [], advice: [], reversal: [] };
+        byStan.set(stan, host);
+      }
       host[cls].push({
         index,
         mti: e.mti,

@@ -38,8 +38,8 @@ class FakeHid extends EventEmitter implements HidDeviceLike {
 
 const KEYS: Record<string, [number, number]> = {};
 for (let i = 0; i < 26; i++) KEYS[String.fromCharCode(0x41 + i)] = [0x04 + i, 0x02];
-'1234567890'.split('').forEach((c, i) => (KEYS[c] = [0x1e + i, 0]));
-'!@#$%^&*()'.split('').forEach((c, i) => (KEYS[c] = [0x1e + i, 0x20])); // right shift, for variety
+for (const [i, c] of [...'1234567890'].entries()) KEYS[c] = [0x1e + i, 0];
+for (const [i, c] of [...'!@#$%^&*()'].entries()) KEYS[c] = [0x1e + i, 0x20]; // right shift, for variety
 Object.assign(KEYS, {
   '\r': [0x28, 0],
   ' ': [0x2c, 0],

@@ -146,7 +146,7 @@ function judge(event: LineEvent): LineOutcome {
     return { reply: 'error', code: 'invalid-json' };
   }
   if (text.trim() === '') return { reply: 'none' };
-  let parsed;
+  let parsed: ReturnType<typeof parseRequestLine>;
   try {
     parsed = parseRequestLine(text);
   } catch (err) {
@@ -258,8 +258,7 @@ class RawClient {
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       this.buffered += text;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) !== -1) {
+      for (let nl = this.buffered.indexOf('\n'); nl !== -1; nl = this.buffered.indexOf('\n')) {
         const line = this.buffered.slice(0, nl);
         this.buffered = this.buffered.slice(nl + 1);
         const reply = JSON.parse(line) as Record<string, unknown>;

@@ -235,7 +235,7 @@ describe('fuzz: HID keyboard reports from the stripe reader', () => {
           for (const r of typed(PROBE, c.reportId)) device.emit('data', Buffer.from(r));
           // The swipe ends after the inter-track gap of silence that follows its last Enter.
           await clock.advance(1000);
-          let probe;
+          let probe: Awaited<ReturnType<typeof reader.read>>;
           try {
             probe = await reader.read();
           } catch (err) {

@@ -257,7 +257,7 @@ describe('fuzz: ISO 8583 frames on the host link', () => {
           let poisoned = false;
           let frames = 0;
           for (const part of chunk(wire, sizes)) {
-            let result;
+            let result: ReturnType<typeof decoder.push>;
             try {
               result = decoder.push(part);
             } catch (err) {

@@ -230,7 +230,7 @@ function slots(root: Json): Slot[] {
   const out: Slot[] = [];
   const walk = (value: Json, parent: Slot['parent'], key: Slot['key']): void => {
     out.push({ parent, key, value });
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, value, i));
+    if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, value, i);
     else if (value !== null && typeof value === 'object')
       for (const k of Object.keys(value)) walk(value[k] as Json, value, k);
   };

@@ -35,7 +35,7 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
       });
       const { report } = run;
       const journal = Journal.open(run.journalPath, { readonly: true });
-      let reconciliation;
+      let reconciliation: ReturnType<typeof reconcile>;
       try {
         expect(leftPending(journal)).toEqual({ inFlight: 0, armedReversals: 0, pendingReversals: 0, queued: 0 });
         reconciliation = reconcile(readLedger(run.ledgerPath), journal, { expectSetAside: run.expectedSetAside });

@@ -32,8 +32,9 @@ import type {
 } from './decode.js';
 import { severities } from './decode.js';
 
-export type TerminalStatus = 'healthy' | 'degraded' | 'locked' | 'offline' | 'silent' | 'anomalous';
-export const TERMINAL_STATUSES: readonly TerminalStatus[] = [
+/** The fleet's verdict on a terminal, made from its messages and its silence (not the terminal's own status). */
+export type FleetStatus = 'healthy' | 'degraded' | 'locked' | 'offline' | 'silent' | 'anomalous';
+export const FLEET_STATUSES: readonly FleetStatus[] = [
   'healthy',
   'degraded',
   'locked',
@@ -173,7 +174,7 @@ export interface TerminalView {
   fleet: string;
   terminalId: string;
   at: number;
-  status: TerminalStatus;
+  status: FleetStatus;
   /** Why: the offline reason, the lock reasons, the anomaly codes, the degradations; empty when healthy. */
   reasons: string[];
   connection: Connection;
@@ -460,7 +461,7 @@ export class FleetState {
       : null;
 
     const reasons: string[] = [];
-    let status: TerminalStatus;
+    let status: FleetStatus;
     if (rec.connection === 'offline') {
       status = 'offline';
       reasons.push(rec.offlineReason || 'offline');

@@ -108,11 +108,13 @@ export class AlertEngine {
     this.clearAfterMs = opts.clearAfterMs ?? DEFAULT_CLEAR_AFTER_MS;
   }
 
-  /** Re-evaluates every checkIntervalMs until stop(). */
+  /** Re-evaluates every checkIntervalMs until stop(); the state forgets what has aged out on the same beat. */
   start(): void {
     if (this.timer) return;
     const tick = (): void => {
-      this.evaluate();
+      const at = this.clock.now();
+      this.state.prune(at);
+      this.evaluate(at);
       this.timer = this.clock.setTimeout(tick, this.checkIntervalMs);
     };
     this.timer = this.clock.setTimeout(tick, this.checkIntervalMs);
@@ -130,7 +132,10 @@ export class AlertEngine {
       this.rules.forEach((rule, i) => {
         if (rule.type !== 'event-burst' || rule.code !== msg.code) return;
         let byTerminal = this.events.get(i);
-        if (!byTerminal) this.events.set(i, (byTerminal = new Map()));
+        if (!byTerminal) {
+          byTerminal = new Map();
+          this.events.set(i, byTerminal);
+        }
         const times = byTerminal.get(result.key) ?? [];
         times.push(at);
         times.sort((a, b) => a - b);
@@ -239,11 +244,17 @@ export class AlertEngine {
       }
       case 'pending-reversals': {
         let byTerminal = this.aboveSince.get(i);
-        if (!byTerminal) this.aboveSince.set(i, (byTerminal = new Map()));
+        if (!byTerminal) {
+          byTerminal = new Map();
+          this.aboveSince.set(i, byTerminal);
+        }
         const pending = view.health?.pendingReversals ?? 0;
         let since = byTerminal.get(view.key);
         if (pending > rule.above) {
-          if (since === undefined) byTerminal.set(view.key, (since = view.health?.receivedAt ?? at));
+          if (since === undefined) {
+            since = view.health?.receivedAt ?? at;
+            byTerminal.set(view.key, since);
+          }
         } else {
           byTerminal.delete(view.key);
           since = undefined;

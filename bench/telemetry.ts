@@ -180,6 +180,8 @@ function rig(url: string, clock: Clock, outboxMaxMessages: number) {
     reconnect: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
     commands: [],
     maxCommandBytes: 4096,
+    // No command is allowed here, so none is handed over.
+    onCommand: async () => ({ ok: false, error: wire.CommandError.COMMAND_ERROR_NOT_ALLOWED, message: 'not allowed' }),
     outboxMaxMessages,
     birth: { firmwareVersion: '0', configVersion: '0', capabilities: [], model: 'bench' },
     boot: { reason: 'clean', atMs: clock.now() },

@@ -27,7 +27,7 @@ import type { AcquirerHostSimulator, HostSimOptions } from '../acquirer-sim/simu
 import { openRecordedJournal, type Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
-import { startTelemetry, type Telemetry } from '../telemetry/index.js';
+import { startTelemetry, type Telemetry } from './telemetry-wiring.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { EcrCommandHandler } from './ecr-handler.js';

@@ -108,11 +108,13 @@ export class AlertEngine {
     this.clearAfterMs = opts.clearAfterMs ?? DEFAULT_CLEAR_AFTER_MS;
   }
 
-  /** Re-evaluates every checkIntervalMs until stop(). */
+  /** Re-evaluates every checkIntervalMs until stop(); the state forgets what has aged out on the same beat. */
   start(): void {
     if (this.timer) return;
     const tick = (): void => {
-      this.evaluate();
+      const at = this.clock.now();
+      this.state.prune(at);
+      this.evaluate(at);
       this.timer = this.clock.setTimeout(tick, this.checkIntervalMs);
     };
     this.timer = this.clock.setTimeout(tick, this.checkIntervalMs);

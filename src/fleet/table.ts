@@ -5,7 +5,7 @@
 import type { Alert } from './alerts.js';
 import { formatAlert } from './alerts.js';
 import type { TelemetryMessage } from './decode.js';
-import type { TerminalStatus, TerminalView } from './state.js';
+import type { FleetStatus, TerminalView } from './state.js';
 
 /** Compact age: 45s, 12m, 3h, 2d. */
 export function age(ms: number): string {
@@ -74,7 +74,7 @@ export interface WatchScreen {
 }
 
 export function statusCounts(views: TerminalView[]): string {
-  const order: TerminalStatus[] = ['healthy', 'degraded', 'anomalous', 'locked', 'silent', 'offline'];
+  const order: FleetStatus[] = ['healthy', 'degraded', 'anomalous', 'locked', 'silent', 'offline'];
   const counts = order.map((s) => [s, views.filter((v) => v.status === s).length] as const).filter(([, n]) => n > 0);
   return `${views.length} terminal${views.length === 1 ? '' : 's'}${counts.length > 0 ? `: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}`;
 }

@@ -2,18 +2,14 @@
  * The telemetry publisher: Birth, State, Health, Event and CommandResult on MQTT (protobuf, QoS 1).
  *
  * Every message is made once, with the next seq of this boot, and written to the journal's outbox (a local SQLite
- * insert: the only cost a sale ever pays). A sender takes rows from the outbox in id order while the broker is
- * connected and deletes each one only after its PUBACK, so messages arrive in seq order, at least once, across
- * broker outages and restarts of this process. While the broker is away the outbox is bounded: old health goes first.
+ * insert: the only cost a sale ever pays). The MQTT session (session.ts) sends the outbox in order; while the broker
+ * is away the outbox is bounded: old health goes first. Health facts come from the sampler (health-sampler.ts);
+ * fleet commands are checked and handed to the terminal's handler (command-intake.ts).
  *
- * Connections are made here (not by mqtt.js's own reconnect) so each one registers a fresh will and retries follow
- * the injected Clock. On connect: subscribe to cmd, then Birth, State online (retained) and Health join the queue.
+ * On connect: subscribe to cmd, then Birth, State online (retained) and Health join the queue.
  */
 import { randomUUID } from 'node:crypto';
-import { statfsSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
+import type { BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { NetworkState } from '../../hal/network/contract.js';
 import type { AnomalyRecorder, RaisedAnomaly } from '../anomaly/recorder.js';
@@ -21,28 +17,27 @@ import type { Journal, OutboxKind } from '../journal/index.js';
 import type { ProbeResult } from '../selftest/host-probe.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
 import type { TerminalChange, TerminalStatus } from '../terminal/terminal.js';
-import { TerminalError } from '../terminal/terminal.js';
 import type { Logger } from '../util/log.js';
 import { BOOT_REASON_WIRE, type BootReasonName } from './boot-marker.js';
-import { checkCommand } from './commands.js';
+import { type CommandHandler, type CommandOutcome, receiveCommand } from './command-intake.js';
+import type { pos } from './generated/telemetry.js';
+import { HealthSampler } from './health-sampler.js';
 import {
   anomalyEventBody,
   assertPublishable,
-  componentSignature,
   healthBody,
+  type LifecycleName,
   lifecycleEventBody,
   scrubCardData,
-  type LifecycleName,
 } from './messages.js';
-import { telemetryTopics, wire, type CommandNameText, type TopicKind, type WireHeader } from './wire.js';
+import { MqttSession } from './session.js';
+import { type TopicKind, telemetryTopics, type WireHeader, wire } from './wire.js';
 
 /** What the publisher needs of the terminal (the Terminal class has it all). */
 export interface TelemetrySource {
   status(): TerminalStatus;
   readonly lastSelfTest: SelfTestReport | undefined;
   readonly lastRecovery?: { recovered: number; durationMs: number } | undefined;
-  selfTest(): Promise<SelfTestReport>;
-  unlock(): void;
   onChange(listener: (change: TerminalChange) => void): () => void;
 }
 
@@ -69,6 +64,8 @@ export interface TelemetryPublisherOptions {
   /** Allow-list of fleet commands. */
   commands: readonly string[];
   maxCommandBytes: number;
+  /** Runs a fleet command that passed the checks; its answer is published as the CommandResult. */
+  onCommand: CommandHandler;
   outboxMaxMessages: number;
   /** Messages handed to the broker before their PUBACKs come back. */
   maxInflight?: number;
@@ -99,59 +96,79 @@ export interface PublisherStats {
   dropped: { health: number; other: number };
 }
 
-type Waiter = () => void;
-
-const DEFAULT_RECONNECT: BackoffPolicy = { initialDelayMs: 1_000, maxDelayMs: 60_000 };
-
 export class TelemetryPublisher {
   readonly bootId: string;
   readonly topics: Record<TopicKind, string>;
   private readonly o: TelemetryPublisherOptions;
+  private readonly session: MqttSession;
+  private readonly health: HealthSampler;
   private seq = 0;
-  private session = 0;
-  private client: MqttClient | undefined;
-  /** The client whose CONNACK arrived: only it may send. */
-  private live: MqttClient | undefined;
   private started = false;
   private stopped = false;
   private stopping: Promise<void> | undefined;
-  private attempts = 0;
-  private reconnectTimer: TimerHandle | undefined;
   private healthTimer: TimerHandle | undefined;
-  private readonly inflight = new Set<number>();
-  private lastHandedId = 0;
-  private acked: number[] = [];
-  private flushScheduled = false;
-  private pumpScheduled = false;
   private healthQueued = false;
   private readonly dropped = { health: 0, other: 0 };
   private dropReportedThisOutage = false;
-  private readonly outcomes = new Map<string, number>();
-  private readonly anomalyCounts = new Map<string, number>();
-  private booted = false;
-  private components = '';
-  private cpu = { usage: process.cpuUsage(), at: performance.now() };
   private readonly unsubscribers: Array<() => void> = [];
-  private drainWaiters: Waiter[] = [];
   private readonly connectListeners = new Set<(session: number) => void>();
 
   constructor(options: TelemetryPublisherOptions) {
     this.o = options;
     this.bootId = options.bootId ?? randomUUID();
     this.topics = telemetryTopics(options.fleet, options.terminalId);
+    const { url, terminalId, fleet, clientId, username, password, tls, connectTimeoutMs, keepaliveS } = options;
+    const { reconnect, maxInflight, random, clock, log } = options;
+    this.session = new MqttSession(
+      {
+        url,
+        terminalId,
+        fleet,
+        clientId,
+        username,
+        password,
+        tls,
+        connectTimeoutMs,
+        keepaliveS,
+        reconnect,
+        maxInflight,
+        random,
+        clock,
+        log,
+        bootId: this.bootId,
+        topics: this.topics,
+        outbox: options.journal,
+      },
+      {
+        connected: (session) => this.onConnected(session),
+        command: (payload) => this.onCommandPayload(payload),
+        // The backlog is gone: the outage is over, so a later one reports its drops again.
+        backlogEmpty: () => {
+          this.dropReportedThisOutage = false;
+        },
+      },
+    );
+    this.health = new HealthSampler({
+      source: options.source,
+      clock,
+      bootedAtMs: options.boot.atMs,
+      dataDir: options.dataDir,
+      network: options.network,
+      probe: options.probe,
+    });
   }
 
   get connected(): boolean {
-    return this.live !== undefined;
+    return this.session.connected;
   }
 
   stats(): PublisherStats {
     return {
       connected: this.connected,
-      session: this.session,
+      session: this.session.number,
       lastSeq: this.seq,
-      outboxDepth: this.outboxDepth(),
-      inflight: this.inflight.size,
+      outboxDepth: this.session.outboxDepth(),
+      inflight: this.session.inflightCount,
       dropped: { ...this.dropped },
     };
   }
@@ -167,7 +184,7 @@ export class TelemetryPublisher {
     if (this.started) return;
     this.started = true;
     const { source, anomalies } = this.o;
-    this.components = componentSignature(source.lastSelfTest);
+    this.health.begin();
     this.unsubscribers.push(
       source.onChange((change) => this.onTerminalChange(change)),
       anomalies.onAnomaly((raised) => this.onAnomaly(raised)),
@@ -180,7 +197,7 @@ export class TelemetryPublisher {
       unclean ? 'warning' : 'info',
     );
     this.scheduleHealth();
-    this.connectNow();
+    this.session.start();
   }
 
   /**
@@ -196,33 +213,18 @@ export class TelemetryPublisher {
   private async shutdown(): Promise<void> {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.healthTimer?.cancel();
-    this.reconnectTimer?.cancel();
+    this.session.cancelReconnect();
     this.lifecycle('shutdown', 'shutdown: clean stop', 'info');
-    this.enqueue(
-      'state',
-      'state',
-      (header) => wire.State.encode({ header, online: false, reason: 'shutdown', session: this.session }).finish(),
-      true,
-    );
-    if (this.live) await this.drained(this.o.flushTimeoutMs ?? 2_000);
+    this.publishState(false, 'shutdown', this.session.number);
+    if (this.session.connected) await this.session.drained(this.o.flushTimeoutMs ?? 2_000);
     this.stopped = true;
-    // A connection lost during the wait may have scheduled a retry.
-    this.reconnectTimer?.cancel();
-    this.flushAcked();
-    const client = this.client;
-    // Waiting on a broker that stopped answering would hang the stop: then the connection is just cut.
-    const clean = this.live !== undefined && this.inflight.size === 0;
-    if (client) await endClient(client, !clean);
-    this.client = undefined;
-    this.live = undefined;
-    this.flushAcked();
-    for (const wake of this.drainWaiters.splice(0)) wake();
+    await this.session.close();
   }
 
   /** Health now (interval, change, command). */
   publishHealth(): void {
     this.healthQueued = false;
-    const facts = this.healthFacts();
+    const facts = this.health.sample({ dropped: this.dropped, outboxDepth: this.session.outboxDepth() });
     this.enqueue('health', 'health', (header) => {
       const body = { header, ...healthBody(facts) };
       assertPublishable(body, 'health');
@@ -238,17 +240,7 @@ export class TelemetryPublisher {
 
   /** Resolves once everything queued so far has been acknowledged by the broker, or after `limitMs` of real time. */
   drained(limitMs: number): Promise<void> {
-    if (this.outboxDepth() === 0 && this.inflight.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      // Real time on purpose: this bounds a wait on the network at shutdown, not terminal behaviour.
-      const timer = setTimeout(done, limitMs);
-      timer.unref?.();
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.drainWaiters.push(done);
-    });
+    return this.session.drained(limitMs);
   }
 
   // ---- making messages ----
@@ -282,7 +274,7 @@ export class TelemetryPublisher {
       this.o.log.error({ err, kind, seq }, 'telemetry message could not be queued');
       return;
     }
-    this.schedulePump();
+    this.session.wake();
   }
 
   private noteDrops(dropped: { health: number; other: number }): void {
@@ -315,6 +307,10 @@ export class TelemetryPublisher {
     });
   }
 
+  private publishState(online: boolean, reason: string, session: number): void {
+    this.enqueue('state', 'state', (header) => wire.State.encode({ header, online, reason, session }).finish(), true);
+  }
+
   private publishBirth(): void {
     const { birth, boot } = this.o;
     this.enqueue('birth', 'birth', (header) =>
@@ -326,23 +322,21 @@ export class TelemetryPublisher {
         bootReason: BOOT_REASON_WIRE[boot.reason],
         bootedAtMs: boot.atMs,
         model: birth.model,
-        session: this.session,
+        session: this.session.number,
         healthIntervalMs: this.o.healthIntervalMs,
       }).finish(),
     );
   }
 
   private publishResult(
-    check: { commandId: string; wireName: number },
-    ok: boolean,
-    error: number,
-    message: string,
+    command: { commandId: string; wireName: pos.telemetry.v1.CommandName },
+    { ok, error, message }: CommandOutcome,
   ): void {
     this.enqueue('cmd-result', 'cmd-result', (header) => {
       const result = {
         header,
-        commandId: check.commandId,
-        name: check.wireName,
+        commandId: command.commandId,
+        name: command.wireName,
         ok,
         error,
         message: scrubCardData(message),
@@ -352,69 +346,40 @@ export class TelemetryPublisher {
     });
   }
 
-  private healthFacts() {
-    const { source } = this.o;
-    const memory = process.memoryUsage();
-    const now = performance.now();
-    const usage = process.cpuUsage();
-    const cpuMs = (usage.user - this.cpu.usage.user + usage.system - this.cpu.usage.system) / 1000;
-    const wallMs = now - this.cpu.at;
-    this.cpu = { usage, at: now };
-    return {
-      status: source.status(),
-      booted: this.booted,
-      selfTest: source.lastSelfTest,
-      outcomes: this.outcomes,
-      anomalies: this.anomalyCounts,
-      network: this.o.network?.current(),
-      hostRttMs: this.o.probe?.last()?.rttMs,
-      resources: {
-        rssBytes: memory.rss,
-        heapUsedBytes: memory.heapUsed,
-        cpuPercent: wallMs > 0 ? Math.round((cpuMs / wallMs) * 1000) / 10 : 0,
-        diskFreeBytes: this.diskFree(),
-        uptimeS: Math.max(0, Math.floor((this.o.clock.now() - this.o.boot.atMs) / 1000)),
-      },
-      dropped: { ...this.dropped },
-      outboxDepth: this.outboxDepth(),
-    };
+  // ---- what the session tells us ----
+
+  private onConnected(session: number): void {
+    // Behind whatever the outage left queued: the sequence stays in order on the wire.
+    this.publishBirth();
+    this.publishState(true, 'connected', session);
+    this.publishHealth();
+    for (const listener of this.connectListeners) listener(session);
   }
 
-  private diskFree(): number {
-    if (!this.o.dataDir) return 0;
-    try {
-      const fs = statfsSync(this.o.dataDir);
-      return fs.bavail * fs.bsize;
-    } catch {
-      return 0;
-    }
-  }
-
-  private outboxDepth(): number {
-    try {
-      return this.o.journal.outboxStats().depth;
-    } catch {
-      return 0;
-    }
+  private onCommandPayload(payload: Buffer): void {
+    receiveCommand(payload, {
+      allowed: this.o.commands,
+      maxBytes: this.o.maxCommandBytes,
+      handler: this.o.onCommand,
+      anomalies: this.o.anomalies,
+      log: this.o.log,
+      answer: (command, outcome) => this.publishResult(command, outcome),
+    });
   }
 
   // ---- what the terminal tells us ----
 
   private onTerminalChange(change: TerminalChange): void {
     if (change.type === 'transaction') {
-      this.outcomes.set(change.output.outcome, (this.outcomes.get(change.output.outcome) ?? 0) + 1);
+      this.health.countOutcome(change.output.outcome);
       return;
     }
     if (change.type === 'self-test') {
-      const signature = componentSignature(change.report);
-      if (signature !== this.components) {
-        this.components = signature;
-        this.requestHealth();
-      }
+      if (this.health.noteSelfTest(change.report)) this.requestHealth();
       return;
     }
     const { state, previous } = change;
-    if (state === 'ready' || state === 'degraded' || state === 'locked') this.booted = true;
+    this.health.noteState(state);
     if (previous === 'recovering') {
       const r = this.o.source.lastRecovery;
       this.lifecycle(
@@ -444,8 +409,7 @@ export class TelemetryPublisher {
   }
 
   private onAnomaly(raised: RaisedAnomaly): void {
-    const code = raised.definition.code;
-    this.anomalyCounts.set(code, (this.anomalyCounts.get(code) ?? 0) + 1);
+    this.health.countAnomaly(raised.definition.code);
     const body = anomalyEventBody(raised, this.o.clock.now());
     this.enqueue('event', 'event', (header) => {
       const event = { header, ...body };
@@ -461,240 +425,4 @@ export class TelemetryPublisher {
       this.scheduleHealth();
     }, this.o.healthIntervalMs);
   }
-
-  // ---- connection ----
-
-  private connectNow(): void {
-    if (this.stopped) return;
-    this.session += 1;
-    const session = this.session;
-    const o = this.o;
-    // The will is made now, so it cannot take a place in the sequence: seq 0 (see the proto).
-    const will = wire.State.encode({
-      header: { terminalId: o.terminalId, fleet: o.fleet, bootId: this.bootId, seq: 0, sentAtMs: o.clock.now() },
-      online: false,
-      reason: 'connection lost',
-      session,
-    }).finish();
-    const options: IClientOptions = {
-      clientId: o.clientId ?? `pos-${o.fleet}-${o.terminalId}`,
-      clean: true,
-      protocolVersion: 4,
-      keepalive: o.keepaliveS ?? 30,
-      connectTimeout: o.connectTimeoutMs ?? 10_000,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      // The default pre-builds 65,536 two-byte Buffers (about 8 MB of heap, kept for good) to save one tiny allocation
-      // per packet; a terminal sends a few messages a minute. The switch is process-wide: the embedded broker too.
-      writeCache: false,
-      will: { topic: this.topics.state, payload: Buffer.from(will), qos: 1, retain: true },
-      ...(o.username ? { username: o.username } : {}),
-      ...(o.password ? { password: o.password } : {}),
-      ...(o.tls
-        ? {
-            ...(o.tls.ca ? { ca: o.tls.ca } : {}),
-            ...(o.tls.cert ? { cert: o.tls.cert } : {}),
-            ...(o.tls.key ? { key: o.tls.key } : {}),
-            rejectUnauthorized: o.tls.rejectUnauthorized,
-          }
-        : {}),
-    };
-    let client: MqttClient;
-    try {
-      client = connect(o.url, options);
-    } catch (err) {
-      o.log.error({ err }, 'telemetry broker connection could not be set up');
-      this.scheduleReconnect();
-      return;
-    }
-    this.client = client;
-    client.on('connect', () => this.onConnected(client, session));
-    client.on('message', (topic, payload) => this.onMessage(client, topic, payload));
-    client.on('error', (err) => o.log.debug({ err: err.message }, 'telemetry broker connection error'));
-    client.on('close', () => this.onClosed(client));
-  }
-
-  private onConnected(client: MqttClient, session: number): void {
-    if (this.client !== client || this.stopped) return;
-    const wasOutage = this.attempts > 0 || session > 1;
-    this.live = client;
-    this.attempts = 0;
-    this.inflight.clear();
-    this.lastHandedId = 0;
-    this.o.log.info(
-      { url: this.o.url, session, outboxDepth: this.outboxDepth() },
-      wasOutage ? 'telemetry broker reconnected' : 'telemetry broker connected',
-    );
-    client.subscribe(this.topics.cmd, { qos: 1 }, (err) => {
-      if (err) this.o.log.warn({ err: err.message }, 'telemetry command subscription failed');
-    });
-    // Behind whatever the outage left queued: the sequence stays in order on the wire.
-    this.publishBirth();
-    this.enqueue(
-      'state',
-      'state',
-      (header) => wire.State.encode({ header, online: true, reason: 'connected', session }).finish(),
-      true,
-    );
-    this.publishHealth();
-    for (const listener of this.connectListeners) listener(session);
-  }
-
-  private onClosed(client: MqttClient): void {
-    if (this.client !== client || this.stopped) return;
-    const wasLive = this.live === client;
-    this.client = undefined;
-    this.live = undefined;
-    this.inflight.clear();
-    client.removeAllListeners('connect');
-    client.removeAllListeners('message');
-    client.end(true);
-    if (this.stopped) return;
-    if (wasLive)
-      this.o.log.warn(
-        { url: this.o.url, outboxDepth: this.outboxDepth() },
-        'telemetry broker connection lost; queueing on disk',
-      );
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
-    this.attempts += 1;
-    const delay = backoffDelay(this.attempts, this.o.reconnect ?? DEFAULT_RECONNECT, this.o.random);
-    this.reconnectTimer?.cancel();
-    this.reconnectTimer = this.o.clock.setTimeout(() => this.connectNow(), delay);
-  }
-
-  // ---- sending ----
-
-  private schedulePump(): void {
-    if (this.pumpScheduled || !this.live) return;
-    this.pumpScheduled = true;
-    // Off the caller's stack: a sale that raised an anomaly never waits for a socket write.
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    const client = this.live;
-    if (!client) return;
-    const room = (this.o.maxInflight ?? 64) - this.inflight.size;
-    if (room <= 0) return;
-    let rows;
-    try {
-      rows = this.o.journal.outboxPeek(this.lastHandedId, room);
-    } catch (err) {
-      this.o.log.error({ err }, 'telemetry outbox could not be read');
-      return;
-    }
-    for (const row of rows) {
-      this.inflight.add(row.id);
-      this.lastHandedId = row.id;
-      client.publish(row.topic, row.payload, { qos: 1, retain: row.retain }, (err) => this.onAck(client, row.id, err));
-    }
-    if (rows.length === 0 && this.inflight.size === 0) {
-      // The backlog is gone: the outage is over, so a later one reports its drops again.
-      this.dropReportedThisOutage = false;
-      this.wakeDrainWaiters();
-    }
-  }
-
-  private onAck(client: MqttClient, id: number, err: Error | undefined): void {
-    // An error means the connection went: the row stays and is sent again on the next connection.
-    if (this.live !== client || err) return;
-    this.inflight.delete(id);
-    this.acked.push(id);
-    // While stopping, stop() removes them itself before the journal closes.
-    if (this.flushScheduled || this.stopped) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flushAcked();
-      this.pump();
-    });
-  }
-
-  /** One commit for a run of PUBACKs. */
-  private flushAcked(): void {
-    const ids = this.acked.splice(0);
-    if (ids.length === 0) return;
-    try {
-      this.o.journal.outboxRemove(ids);
-    } catch (err) {
-      // Left in the outbox, they are sent again: a duplicate seq the consumer drops, never a loss.
-      this.o.log.error({ err }, 'sent telemetry could not be removed from the outbox');
-    }
-  }
-
-  private wakeDrainWaiters(): void {
-    for (const wake of this.drainWaiters.splice(0)) wake();
-  }
-
-  // ---- fleet commands ----
-
-  private onMessage(client: MqttClient, topic: string, payload: Buffer): void {
-    if (this.live !== client || topic !== this.topics.cmd) return;
-    const check = checkCommand(payload, { maxBytes: this.o.maxCommandBytes, allowed: this.o.commands });
-    if (!check.ok) {
-      this.o.log.warn(
-        { error: check.error, commandId: check.commandId, issuedBy: check.issuedBy },
-        `fleet command refused: ${check.message}`,
-      );
-      this.o.anomalies.raise(
-        check.anomaly,
-        {
-          reason: `fleet command${check.commandId ? ` ${check.commandId}` : ''}${check.issuedBy ? ` from ${check.issuedBy}` : ''}: ${check.message}`,
-        },
-        { show: false },
-      );
-      this.publishResult(check, false, check.error, check.message);
-      return;
-    }
-    this.o.log.info({ command: check.name, commandId: check.commandId, issuedBy: check.issuedBy }, 'fleet command');
-    void this.runCommand(check.name).then(({ ok, error, message }) => this.publishResult(check, ok, error, message));
-  }
-
-  private async runCommand(name: CommandNameText): Promise<{ ok: boolean; error: number; message: string }> {
-    const { CommandError } = wire;
-    const done = (message: string) => ({ ok: true, error: CommandError.COMMAND_ERROR_NONE, message });
-    const state = this.o.source.status().state;
-    switch (name) {
-      case 'send-health':
-        this.publishHealth();
-        return done('health sent');
-      case 'rebirth':
-        this.rebirth();
-        return done('birth sent');
-      case 'unlock':
-        if (state === 'transacting')
-          return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: 'a transaction is in progress' };
-        if (state !== 'locked') return done(`not locked (${state})`);
-        this.o.source.unlock();
-        return done('unlocked; self-test running');
-      case 'run-self-test': {
-        if (state === 'transacting')
-          return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: 'a transaction is in progress' };
-        try {
-          const report = await this.o.source.selfTest();
-          const summary = report.results.map((r) => `${r.component} ${r.status}`).join(', ');
-          return done(`self-test done in ${report.durationMs} ms: ${summary}; now ${this.o.source.status().state}`);
-        } catch (err) {
-          if (err instanceof TerminalError && err.code === 'busy')
-            return { ok: false, error: CommandError.COMMAND_ERROR_BUSY, message: err.message };
-          return {
-            ok: false,
-            error: CommandError.COMMAND_ERROR_FAILED,
-            message: `self-test failed: ${(err as Error).message}`,
-          };
-        }
-      }
-    }
-  }
-}
-
-function endClient(client: MqttClient, force: boolean): Promise<void> {
-  return new Promise((resolve) => client.end(force, {}, () => resolve()));
 }

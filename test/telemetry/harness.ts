@@ -10,6 +10,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { ManualClock } from '../../hal/clock.js';
 import { MockDisplay } from '../../hal/display/mock.js';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
+import { createFleetCommandHandler } from '../../src/app/fleet-commands.js';
 import { Journal } from '../../src/journal/index.js';
 import type { SelfTestReport } from '../../src/selftest/selftest.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
@@ -171,7 +172,7 @@ export function makeRig(url: string, overrides: Partial<TelemetryPublisherOption
   const terminal = new FakeTerminal(clock);
   // A fleet per rig: brokers outlive tests, and retained messages of one test must not reach the next.
   const fleet = `test-${process.pid}-${++rigCount}`;
-  const publisher = new TelemetryPublisher({
+  const publisher: TelemetryPublisher = new TelemetryPublisher({
     url,
     terminalId: TERMINAL_ID,
     fleet,
@@ -181,6 +182,7 @@ export function makeRig(url: string, overrides: Partial<TelemetryPublisherOption
     random: () => 1,
     commands: ['run-self-test', 'send-health', 'rebirth'],
     maxCommandBytes: 4096,
+    onCommand: (command) => commands(command),
     outboxMaxMessages: 10_000,
     birth: {
       firmwareVersion: '0.1.0',
@@ -197,6 +199,7 @@ export function makeRig(url: string, overrides: Partial<TelemetryPublisherOption
     log,
     ...overrides,
   });
+  const commands = createFleetCommandHandler({ terminal, telemetry: publisher });
   return {
     clock,
     journal,

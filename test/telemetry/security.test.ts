@@ -14,7 +14,7 @@ import { MockDisplay } from '../../hal/display/mock.js';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
 import { loadConfig, type PosConfig } from '../../src/config/index.js';
 import { Journal } from '../../src/journal/index.js';
-import { startTelemetry, type Telemetry } from '../../src/telemetry/index.js';
+import { startTelemetry, type Telemetry } from '../../src/app/telemetry-wiring.js';
 import { createLogger } from '../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { until } from '../support/wait.js';

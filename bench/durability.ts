@@ -417,6 +417,7 @@ function terminalConfig(dataDir: string): PosConfig {
     log: { ...config.log, level: 'silent' },
     host: { ...config.host, address: '127.0.0.1:0', simulator: { embedded: true } },
     ecr: { ...config.ecr, port: 0, socketPath: null },
+    mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true },
   };
 }

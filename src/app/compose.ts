@@ -391,7 +391,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,
-      socketPath: config.ecr.socketPath ? resolve(config.ecr.socketPath) : null,
+      // A relative socket path lives in the data directory (so POS_DATA_DIR moves it); an absolute one stays.
+      socketPath: config.ecr.socketPath ? resolve(dataDir, config.ecr.socketPath) : null,
       maxLineBytes: config.ecr.maxLineBytes,
       simulatorCommands: simulatorMode,
       tokens: config.ecr.tokens,

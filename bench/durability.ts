@@ -532,13 +532,16 @@ async function loopbackAdviceRate(count: number): Promise<number> {
   link.start();
   const client = new AcquirerClient(link);
   let stan = 0;
-  const advice = () =>
-    buildAdvice(
+  const advice = () => {
+    // The amount follows the previous STAN, the message carries the next one.
+    const amount = amountFor(stan);
+    stan = (stan % 999_999) + 1;
+    return buildAdvice(
       {
         processingCode: PROCESSING_CODE.purchase,
-        amount: amountFor(stan),
+        amount,
         currency: '978',
-        stan: (stan = (stan % 999_999) + 1),
+        stan,
         transmittedAt: new Date(),
         terminalId: TERMINAL_ID,
         merchantId: MERCHANT_ID,
@@ -549,6 +552,7 @@ async function loopbackAdviceRate(count: number): Promise<number> {
       },
       { repeat: false },
     );
+  };
   try {
     await waitUp(link);
     for (let i = 0; i < Math.min(200, count); i++) await client.send(advice());

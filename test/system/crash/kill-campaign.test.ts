@@ -156,7 +156,9 @@ class LedgerTail {
 
 const waiters = new Set<() => void>();
 /** Re-check every pending wait now (ledger grew, an ECR message or terminal output arrived). */
-const nudge = () => [...waiters].forEach((check) => check());
+const nudge = () => {
+  for (const check of [...waiters]) check();
+};
 
 /** Resolves with the first value check() returns, re-checked on every nudge and every 2 ms; undefined on time-out. */
 function waitFor<T>(check: () => T | undefined, limitMs: number): Promise<T | undefined> {
@@ -641,7 +643,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           const atKill = arrived();
           const journalIo = kill(terminal);
           const landed = atKill >= 1 && atKill < queued.length;
-          if (landed) queued.forEach((stan) => midDrain.add(stan));
+          if (landed) for (const stan of queued) midDrain.add(stan);
           // Answers the host sent that the journal had not committed when the kill came (acknowledgements go in groups).
           await terminal.exited;
           const answered = new Set(

@@ -98,6 +98,13 @@ const program = new Command()
   .action(async (opts: { config?: string; demo?: boolean }) => {
     // A host or broker named in the environment is the real one: no embedded simulator or broker in its place.
     let config = withEmbeddedServices(loadConfigOrExit(opts.config ? { path: opts.config } : {}));
+    // Checked before anything is created, like a bad config key (pino loads only on this path).
+    try {
+      (await import('../util/log.js')).logFormat();
+    } catch (err) {
+      process.stderr.write(`config error: ${(err as Error).message}\n`);
+      process.exit(EX_CONFIG);
+    }
     if (opts.demo) {
       // The tour runs on a fresh journal and free ports so it can run beside a running terminal.
       config = {

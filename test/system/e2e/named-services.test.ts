@@ -1,10 +1,10 @@
 /**
  * Settings as a new user tries them: a separately started pos-host-sim named by POS_HOST and a Mosquitto named by
  * POS_MQTT_URL are the ones the terminal uses (no embedded simulator or broker binds or shadows them), POS_DATA_DIR
- * moves the ECR socket, the log on a pipe is JSON, and an embedded service whose port is taken refuses the start
- * with a message naming the port.
+ * moves the ECR socket, the log on a pipe is JSON (and a bad POS_LOG_FORMAT is refused), and an embedded service
+ * whose port is taken refuses the start with a message naming the port.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +115,16 @@ describe('pos-terminal with POS_HOST, POS_MQTT_URL and POS_DATA_DIR', () => {
     const lines = logLines();
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => l['service'] === 'pos-terminal' && typeof l['level'] === 'number')).toBe(true);
+  });
+});
+
+describe('a bad POS_LOG_FORMAT', () => {
+  it('is refused like a bad config key, before anything is created', async () => {
+    const dataDirOfRun = join(dir, 'never-created');
+    const run = startCli('pos-terminal', [], { ...baseEnv, POS_DATA_DIR: dataDirOfRun, POS_LOG_FORMAT: 'text' });
+    expect(await run.exited).toBe(78);
+    expect(run.stderr()).toBe('config error: POS_LOG_FORMAT: expected "json" or "pretty", found "text"\n');
+    expect(existsSync(dataDirOfRun)).toBe(false);
   });
 });
 

@@ -417,6 +417,7 @@ function terminalConfig(dataDir: string): PosConfig {
     log: { ...config.log, level: 'silent' },
     host: { ...config.host, address: '127.0.0.1:0', simulator: { embedded: true } },
     ecr: { ...config.ecr, port: 0, socketPath: null },
+    mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true },
   };
 }
@@ -531,17 +532,16 @@ async function loopbackAdviceRate(count: number): Promise<number> {
   link.start();
   const client = new AcquirerClient(link);
   let stan = 0;
-  const nextStan = (): number => {
+  const advice = () => {
+    // The amount follows the previous STAN, the message carries the next one.
+    const amount = amountFor(stan);
     stan = (stan % 999_999) + 1;
-    return stan;
-  };
-  const advice = () =>
-    buildAdvice(
+    return buildAdvice(
       {
         processingCode: PROCESSING_CODE.purchase,
-        amount: amountFor(stan),
+        amount,
         currency: '978',
-        stan: nextStan(),
+        stan,
         transmittedAt: new Date(),
         terminalId: TERMINAL_ID,
         merchantId: MERCHANT_ID,
@@ -552,6 +552,7 @@ async function loopbackAdviceRate(count: number): Promise<number> {
       },
       { repeat: false },
     );
+  };
   try {
     await waitUp(link);
     for (let i = 0; i < Math.min(200, count); i++) await client.send(advice());

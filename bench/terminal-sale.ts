@@ -36,6 +36,7 @@ export async function benchTerminalSale(sales = 2_000): Promise<SaleBenchResult>
       dataDir,
       host: { ...config.host, address: '127.0.0.1:0' },
       ecr: { ...config.ecr, port: 0, socketPath: null },
+      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
     },
     { log: createLogger(process.env['POS_LOG_LEVEL'] === 'debug' ? 'error' : 'silent') },
   );

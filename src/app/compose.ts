@@ -30,6 +30,7 @@ import { runSelfTest } from '../selftest/selftest.js';
 import { startTelemetry, type Telemetry } from './telemetry-wiring.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { listenEmbedded } from '../util/port-taken.js';
 import { EcrCommandHandler } from './ecr-handler.js';
 
 export interface AppOptions {
@@ -163,8 +164,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
         ...(options.hostLedgerPath ? { ledgerPath: options.hostLedgerPath } : {}),
         ...options.hostSim,
       });
-      ({ host, port } = await hostSim.start());
       const sim = hostSim;
+      // A taken port is an EmbeddedPortTakenError: the terminal never moves its acquirer somewhere unasked.
+      ({ host, port } = await listenEmbedded('acquirer host simulator', host, port, () => sim.start()));
       stops.push(() => sim.stop());
       log.info({ host, port }, 'embedded acquirer host simulator listening');
     }
@@ -389,7 +391,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,
-      socketPath: config.ecr.socketPath ? resolve(config.ecr.socketPath) : null,
+      // A relative socket path lives in the data directory (so POS_DATA_DIR moves it); an absolute one stays.
+      socketPath: config.ecr.socketPath ? resolve(dataDir, config.ecr.socketPath) : null,
       maxLineBytes: config.ecr.maxLineBytes,
       simulatorCommands: simulatorMode,
       tokens: config.ecr.tokens,

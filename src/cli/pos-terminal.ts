@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import type { TerminalApp } from '../app/compose.js';
+import { withEmbeddedServices } from '../app/embedded-services.js';
 import {
   ConfigError,
   EX_CONFIG,
@@ -26,6 +27,7 @@ import { registerJournalCommand } from './journal-command.js';
 import { registerJournalRecordCommands } from './journal-adopt.js';
 import { Journal, JournalError } from '../journal/index.js';
 import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
+import { EmbeddedPortTakenError } from '../util/port-taken.js';
 
 const EX_SOFTWARE = 70;
 
@@ -54,12 +56,11 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     if (err instanceof VaultError) fail(`cannot start: ${err.message}`, EX_CONFIG);
     // A journal that cannot be opened: the message names its files (kept as they are) and the recovery steps.
     if (err instanceof JournalError) fail(`cannot start: ${err.message}`, EX_SOFTWARE);
+    // The message names the port and what to set.
+    if (err instanceof EmbeddedPortTakenError) fail(`cannot start: ${err.message}`, EX_SOFTWARE);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
-      fail(
-        `${(err as Error).message}: is another pos-terminal or pos-host-sim running? (set POS_ECR_PORT / POS_HOST)`,
-        EX_SOFTWARE,
-      );
+      fail(`${(err as Error).message}: is another pos-terminal running? (set POS_ECR_PORT)`, EX_SOFTWARE);
     fail((err as Error).message, EX_SOFTWARE);
   }
   const shutdown = async (exitCode: number) => {
@@ -95,7 +96,15 @@ const program = new Command()
   .option('--config <file>', 'configuration overlay (default: config/default.json only, or POS_CONFIG)')
   .option('--demo', 'run a scripted tour on the simulator, print a summary table and exit')
   .action(async (opts: { config?: string; demo?: boolean }) => {
-    let { config } = loadConfigOrExit(opts.config ? { path: opts.config } : {});
+    // A host or broker named in the environment is the real one: no embedded simulator or broker in its place.
+    let config = withEmbeddedServices(loadConfigOrExit(opts.config ? { path: opts.config } : {}));
+    // Checked before anything is created, like a bad config key (pino loads only on this path).
+    try {
+      (await import('../util/log.js')).logFormat();
+    } catch (err) {
+      process.stderr.write(`config error: ${(err as Error).message}\n`);
+      process.exit(EX_CONFIG);
+    }
     if (opts.demo) {
       // The tour runs on a fresh journal and free ports so it can run beside a running terminal.
       config = {
@@ -105,6 +114,8 @@ const program = new Command()
         log: { level: process.env['POS_LOG_LEVEL'] ? config.log.level : 'error' },
         host: { ...config.host, address: '127.0.0.1:0', simulator: { embedded: true } },
         ecr: { ...config.ecr, port: 0, socketPath: null, tokens: [] },
+        // The embedded broker on a free port too; a broker named in the environment gets the tour's telemetry.
+        mqtt: config.mqtt.embeddedBroker ? { ...config.mqtt, url: 'mqtt://127.0.0.1:0' } : config.mqtt,
         hal: {
           ...config.hal,
           cardReader: { driver: 'mock' },

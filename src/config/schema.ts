@@ -176,6 +176,7 @@ const host = obj({
 const ecr = obj({
   host: str('a listen address like "127.0.0.1"', 1, 255),
   port: int(0, 65535),
+  /** The ECR Unix socket; a relative path is taken inside dataDir. null: TCP only. */
   socketPath: filePathOrNull,
   maxLineBytes: int(1024, 16 * 1024 * 1024),
   tokens: z.array(pattern(/^\S{16,256}$/, 'a token of 16 to 256 characters without spaces'), {

@@ -1,11 +1,13 @@
 /**
  * The in-process MQTT broker (aedes) of the desktop setup, so `npm start` works with nothing else installed. It
- * listens on the host and port of mqtt.url; port 0 takes a free one. If the configured port is taken (a local
- * Mosquitto, another terminal on this machine) it takes a free one too, rather than talk to somebody else's broker.
+ * listens on the host and port of mqtt.url; port 0 takes a free one (and the log says which). A configured port
+ * that is taken (a local Mosquitto, another terminal on this machine) is an EmbeddedPortTakenError: moving to a
+ * free port would publish where no consumer looks.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from '../util/log.js';
+import { EmbeddedPortTakenError, isAddressInUse } from '../util/port-taken.js';
 
 export interface EmbeddedBroker {
   /** Where clients connect: mqtt://host:actual-port. */
@@ -52,19 +54,22 @@ export async function startEmbeddedBroker(url: string, log: Logger): Promise<Emb
   try {
     port = await listen(server, wanted, host);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted === 0) {
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      // E.g. EADDRNOTAVAIL: mqtt.url names another machine's broker while embeddedBroker is still true.
-      throw new Error(
-        `the embedded MQTT broker cannot listen on ${host}:${wanted} (${(err as Error).message}): set mqtt.embeddedBroker to false to use a broker elsewhere`,
-        { cause: err },
-      );
-    }
-    port = await listen(server, 0, host);
-    log.info({ wanted, port }, 'MQTT port in use; embedded broker took a free port');
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    if (wanted !== 0 && isAddressInUse(err))
+      throw new EmbeddedPortTakenError('MQTT broker', host, wanted, { cause: err });
+    // E.g. EADDRNOTAVAIL: mqtt.url names another machine's broker while embeddedBroker is still true.
+    throw new Error(
+      `the embedded MQTT broker cannot listen on ${host}:${wanted} (${(err as Error).message}): set mqtt.embeddedBroker to false to use a broker elsewhere`,
+      { cause: err },
+    );
   }
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  log.info({ host, port }, 'embedded MQTT broker listening');
+  log.info(
+    { host, port },
+    wanted === 0
+      ? 'embedded MQTT broker listening on a free port (mqtt.url asks for port 0)'
+      : 'embedded MQTT broker listening',
+  );
   let stopping: Promise<void> | undefined;
   return {
     url: `mqtt://${shownHost}:${port}`,

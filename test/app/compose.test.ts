@@ -1,6 +1,7 @@
 /**
  * Telemetry as the composition root wires it: the embedded aedes broker on the port of mqtt.url (0 = a free one,
- * and the publisher finds it), the real terminal machine behind the publisher, and a clean stop.
+ * and the publisher finds it; a taken one refuses the start), the real terminal machine behind the publisher, and a
+ * clean stop.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -12,6 +13,7 @@ import { loadConfig, type PosConfig } from '../../src/config/index.js';
 import { EcrClient } from '../../src/ecr/client.js';
 import { MARKER_FILE } from '../../src/telemetry/boot-marker.js';
 import { createLogger } from '../../src/util/log.js';
+import { EmbeddedPortTakenError } from '../../src/util/port-taken.js';
 import { freePort } from '../support/mosquitto.js';
 import { until } from '../support/wait.js';
 import { Consumer } from '../telemetry/harness.js';
@@ -152,11 +154,17 @@ describe('telemetry in the assembled terminal', () => {
     }
   });
 
-  it("takes a free port when the configured one is busy, instead of using somebody else's broker", async () => {
+  it('refuses to start when the configured port is busy, instead of moving to another one unasked', async () => {
     const first = await boot(testConfig('mqtt://127.0.0.1:0'));
     const busy = first.telemetry.broker!.port;
-    const second = await boot(testConfig(`mqtt://127.0.0.1:${busy}`));
-    expect(second.telemetry.broker!.port).not.toBe(busy);
-    await until(() => second.telemetry.publisher.connected, 'second publisher on its own broker');
+    const error = await boot(testConfig(`mqtt://127.0.0.1:${busy}`)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(EmbeddedPortTakenError);
+    expect(error).toMatchObject({ service: 'MQTT broker', port: busy });
+    expect((error as Error).message).toContain(`POS_MQTT_URL=mqtt://127.0.0.1:${busy}`);
+    // The first terminal and its broker are untouched.
+    expect(first.telemetry.broker!.port).toBe(busy);
   });
 });

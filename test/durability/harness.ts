@@ -62,6 +62,7 @@ export function durabilityConfig(dataDir: string, offline: OfflineOverrides = {}
       simulator: { embedded: true },
     },
     ecr: { ...config.ecr, port: 0, socketPath: null },
+    mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true, ...offline },
     forwarding: { ...FORWARDING },
   };

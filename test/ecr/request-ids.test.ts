@@ -183,6 +183,7 @@ describe('ECR request ids end to end', () => {
         dataDir,
         host: { ...config.host, address: '127.0.0.1:0' },
         ecr: { ...config.ecr, port: 0, socketPath: null },
+        mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
       },
       { log: createLogger('silent') },
     );
@@ -210,6 +211,7 @@ describe('ECR request ids end to end', () => {
         dataDir,
         host: { ...config.host, address: '127.0.0.1:0' },
         ecr: { ...config.ecr, port: 0, socketPath: null },
+        mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
       },
       { log: createLogger('silent') },
     );

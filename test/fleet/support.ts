@@ -3,13 +3,14 @@
  * mosquitto on a free loopback port, an in-process aedes broker, and a stand-in terminal speaking MQTT.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { wire } from '../../src/telemetry/wire.js';
+import { requireTool } from '../support/tools.js';
 
 // ---- payloads --------------------------------------------------------------------------------------------------
 
@@ -143,7 +144,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 export function mosquittoBinary(): string {
-  return process.env['MOSQUITTO'] ?? (existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto');
+  return process.env['MOSQUITTO'] ?? requireTool('mosquitto');
 }
 
 /** A real mosquitto on a free loopback port with a throw-away config; stop() kills it and removes the config. */

@@ -4,13 +4,13 @@
  * the same port; kill() is the cleanup. Optional TLS listener with client certificates.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findTool, requireTool } from './tools.js';
 
-export const MOSQUITTO =
-  ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
+export const MOSQUITTO = findTool('mosquitto') ?? 'mosquitto';
 
 export interface MosquittoTls {
   caFile: string;
@@ -63,6 +63,8 @@ async function waitFor(check: () => Promise<boolean>, what: string, limitMs = 5_
 }
 
 export async function startMosquitto(options: { tls?: MosquittoTls } = {}): Promise<Mosquitto> {
+  // A missing broker fails here with the install line, not as a spawn ENOENT later.
+  const mosquitto = requireTool('mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-test-'));
   const port = await freePort();
   const lines = [
@@ -86,7 +88,7 @@ export async function startMosquitto(options: { tls?: MosquittoTls } = {}): Prom
 
   const start = async () => {
     if (child) return;
-    const proc = spawn(MOSQUITTO, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(mosquitto, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

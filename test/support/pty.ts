@@ -1,7 +1,8 @@
 /**
- * A connected pair of serial ports for driver tests: a socat pseudo-terminal pair when socat is installed (the real
- * serialport binding on real ttys), otherwise two linked ports of serialport's mock binding, announced with
- * console.warn so a run that did not exercise real ttys says so.
+ * A connected pair of serial ports for driver tests: a socat pseudo-terminal pair (the real serialport binding on
+ * real ttys), or, when asked for (`forceMock`, or POS_SERIAL_MOCK=1), two linked ports of serialport's mock binding,
+ * announced with console.warn. A missing socat fails the test with its install line: a run that did not exercise
+ * real ttys must not look as if it had.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort, SerialPortMock } from 'serialport';
 import type { SerialPortLike } from '../../hal/printer/escpos-serial.js';
+import { requireTool } from './tools.js';
 
 export interface SerialPair {
   /** One end (the driver's side by convention). */
@@ -28,13 +30,16 @@ export function socatAvailable(): boolean {
 }
 
 export async function openSerialPair(options: { forceMock?: boolean } = {}): Promise<SerialPair> {
-  if (!options.forceMock && socatAvailable()) return openSocatPair();
-  console.warn(
-    options.forceMock
-      ? 'serial pair: using the @serialport/binding-mock linked pair (requested)'
-      : 'serial pair: socat is not installed, so these tests use the @serialport/binding-mock linked pair, not real ttys',
-  );
-  return openMockPair();
+  if (options.forceMock || process.env['POS_SERIAL_MOCK'] === '1') {
+    console.warn('serial pair: using the @serialport/binding-mock linked pair (requested)');
+    return openMockPair();
+  }
+  if (!socatAvailable()) {
+    requireTool('socat');
+    // On PATH but not runnable.
+    throw new Error('socat -V failed; POS_SERIAL_MOCK=1 runs these tests on the mock binding instead');
+  }
+  return openSocatPair();
 }
 
 async function openSocatPair(): Promise<SerialPair> {

@@ -6,13 +6,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { requireTool } from '../support/tools.js';
 import { until } from '../support/wait.js';
 import { Consumer, makeRig, TERMINAL_ID, topicFilter, type Rig } from './harness.js';
 
 const PROTO = 'proto/pos/telemetry/v1/telemetry.proto';
 
 function protocDecode(type: string, bytes: Buffer): string {
-  const r = spawnSync('protoc', [`--decode=pos.telemetry.v1.${type}`, '--proto_path=proto', PROTO], {
+  const r = spawnSync(requireTool('protoc'), [`--decode=pos.telemetry.v1.${type}`, '--proto_path=proto', PROTO], {
     cwd: repoRoot,
     input: bytes,
   });
@@ -25,7 +26,7 @@ function protocDecode(type: string, bytes: Buffer): string {
  * cannot see when it has subscribed: `trigger` publishes again every 100 ms until mosquitto_sub has its message.
  */
 async function takeOne(broker: Mosquitto, topic: string, trigger?: () => void): Promise<Buffer> {
-  const sub = spawn('mosquitto_sub', [
+  const sub = spawn(requireTool('mosquitto_sub'), [
     '-h',
     '127.0.0.1',
     '-p',

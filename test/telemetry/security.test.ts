@@ -17,12 +17,14 @@ import { Journal } from '../../src/journal/index.js';
 import { startTelemetry, type Telemetry } from '../../src/app/telemetry-wiring.js';
 import { createLogger } from '../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { requireTool } from '../support/tools.js';
 import { until } from '../support/wait.js';
 import { Consumer, FakeTerminal, makeRig, type Rig } from './harness.js';
 
 /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
 function makeCertificates(dir: string) {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const openssl = requireTool('openssl');
+  const ssl = (...args: string[]) => execFileSync(openssl, args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test telemetry CA');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');

@@ -29,6 +29,7 @@ async function boot(change: (c: PosConfig) => PosConfig = (c) => c, token?: stri
       dataDir,
       host: { ...config.host, address: '127.0.0.1:0' },
       ecr: { ...config.ecr, port: 0, socketPath: null },
+      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
     }),
     { log: createLogger('silent') },
   );

@@ -28,6 +28,7 @@ function testConfig(dataDir = mkdtempSync(join(tmpdir(), 'pos-term-'))): PosConf
     dataDir,
     host: { ...config.host, address: '127.0.0.1:0' },
     ecr: { ...config.ecr, port: 0, socketPath: null },
+    mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
   };
 }
 

@@ -24,6 +24,7 @@ import {
   type FinancialRequest,
 } from '../../../src/iso8583/index.js';
 import { until } from '../../support/wait.js';
+import { requireTool } from '../../support/tools.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -368,7 +369,7 @@ describe('TLS to the simulator', () => {
   it('round trips over TLS with a certificate made by openssl', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-tls-'));
     execFileSync(
-      'openssl',
+      requireTool('openssl'),
       [
         'req',
         '-x509',
@@ -410,7 +411,7 @@ describe('TLS to the simulator', () => {
   it('refuses a host whose certificate it does not trust', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-tls-'));
     execFileSync(
-      'openssl',
+      requireTool('openssl'),
       [
         'req',
         '-x509',

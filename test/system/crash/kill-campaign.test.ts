@@ -381,6 +381,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
             reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
           },
           ecr: { port: 0, socketPath: null },
+          mqtt: { url: 'mqtt://127.0.0.1:0' },
           forwarding: { initialDelayMs: 20, maxDelayMs: 200, intervalMs: 100 },
           transaction: { cardWaitTimeoutMs: 5000 },
         }),

@@ -79,6 +79,7 @@ describe('the terminal against an outside acquirer front end', () => {
           forwardingInstitutionId: null,
         },
         ecr: { ...config.ecr, port: 0, socketPath: null },
+        mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
       },
       { log: createLogger('silent') },
     );

@@ -40,6 +40,7 @@ beforeAll(async () => {
       log: { level: 'warn' },
       host: { address: `127.0.0.1:${hostPort}`, simulator: { embedded: false }, responseTimeoutMs: 5000 },
       ecr: { port: 0, socketPath },
+      mqtt: { url: 'mqtt://127.0.0.1:0' },
     }),
   );
   terminal = startCli('pos-terminal', ['--config', configPath]);

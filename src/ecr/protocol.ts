@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Screen } from '../../hal/display/contract.js';
 import { isPlausiblePan } from '../util/card-schemes.js';
 import { luhnValid } from '../util/pan.js';
+import type { TransactionOutcome } from '../vocabulary/index.js';
 
 export const ECR_COMMANDS = [
   'sale',
@@ -173,8 +174,6 @@ const SCHEMAS = new Map<string, z.ZodType>([
 // ---------------------------------------------------------------------------------------------------------------
 // Replies.
 
-export type EcrOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
-
 export interface EcrAckReply {
   id: string;
   type: 'ack';
@@ -203,7 +202,7 @@ export interface EcrAnomaly {
 export interface EcrResultReply {
   id: string;
   type: 'result';
-  outcome: EcrOutcome;
+  outcome: TransactionOutcome;
   stan?: number;
   responseCode?: string;
   responseText?: string;

@@ -1,6 +1,6 @@
 /** What the cashier and the cardholder see at each step: pure functions of the transaction, no device access. */
 import type { Screen } from '../../hal/display/contract.js';
-import type { TransactionKind } from './types.js';
+import type { TransactionKind } from '../vocabulary/index.js';
 
 export function formatAmount(amount: number, currency: string): string {
   // Minor units to a decimal string without floating point; currency shown by its ISO 4217 numeric code

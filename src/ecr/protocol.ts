@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Screen } from '../../hal/display/contract.js';
 import { isPlausiblePan } from '../util/card-schemes.js';
-import { luhnValid } from '../util/pan.js';
+import { luhnValidPan } from '../util/pan.js';
 import type { TransactionOutcome } from '../vocabulary/index.js';
 
 export const ECR_COMMANDS = [
@@ -300,7 +300,7 @@ export function idHoldsCardNumber(id: string): boolean {
 function describe(value: unknown, field: string): string {
   if (value === undefined) return 'nothing';
   // Echoed text is free text: any Luhn-valid run is kept out of the reply.
-  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValid))
+  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValidPan))
     return 'a value holding card data (not repeated)';
   if (value === null) return 'null';
   // Objects and arrays are never stringified: a deeply nested value would overflow JSON.stringify's stack.

@@ -3,7 +3,7 @@
  * are expected to pass masked data only; this guard turns a mistake into a refused write instead of a PAN on disk.
  */
 import { isIdentifierKey, isPlausiblePan } from '../util/card-schemes.js';
-import { luhnValid } from '../util/pan.js';
+import { luhnValidPan } from '../util/pan.js';
 import { JournalError } from './schema.js';
 
 /** Keys whose mere presence means sensitive authentication data (compared lower-case, without '-' and '_'). */
@@ -50,7 +50,7 @@ function refuse(where: string, why: string): never {
  */
 function checkString(text: string, where: string, identifier = false): void {
   if (TRACK.test(text)) refuse(where, 'track data');
-  const isCardNumber = identifier ? isPlausiblePan : luhnValid;
+  const isCardNumber = identifier ? isPlausiblePan : luhnValidPan;
   for (const match of text.matchAll(DIGIT_RUN)) {
     if (isCardNumber(match[0])) refuse(where, 'a card number');
   }
@@ -68,7 +68,10 @@ export function assertNoCardData(value: unknown, where: string): void {
   const seen = new Set<object>();
   // `identifier`: the value sits under an identifier key (arrays pass it on to their items).
   const walk = (v: unknown, path: string, identifier = false): void => {
-    if (typeof v === 'string') return checkString(v, path, identifier);
+    if (typeof v === 'string') {
+      checkString(v, path, identifier);
+      return;
+    }
     // Numbers pass: card data arrives as text, while a millisecond timestamp has 13 digits and passes Luhn one
     // time in ten.
     if (v === null || typeof v !== 'object') return;
@@ -76,7 +79,7 @@ export function assertNoCardData(value: unknown, where: string): void {
     if (seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, `${path}[${i}]`, identifier));
+      for (const [i, item] of v.entries()) walk(item, `${path}[${i}]`, identifier);
       return;
     }
     for (const [key, item] of Object.entries(v)) {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Screen } from '../../hal/display/contract.js';
 import { isPlausiblePan } from '../util/card-schemes.js';
 import { luhnValidPan } from '../util/pan.js';
-import type { TransactionOutcome } from '../vocabulary/index.js';
+import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED, type TransactionOutcome } from '../vocabulary/index.js';
 
 export const ECR_COMMANDS = [
   'sale',
@@ -49,6 +49,7 @@ export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
 export const SIM_FAULT_DEVICES = ['printer', 'card-reader', 'display', 'host', 'network'] as const;
 export type SimFaultDevice = (typeof SIM_FAULT_DEVICES)[number];
 
+/** Amounts on the ECR are integer minor units of the currency (its ISO 4217 exponent says how many make one unit). */
 export const MAX_AMOUNT = 99_999_999;
 export const MAX_STAN = 999_999;
 
@@ -86,8 +87,8 @@ function str(expected: string, min: number, max: number) {
 
 const amount = int(1, MAX_AMOUNT);
 const currency = z
-  .string({ error: 'a 3-digit ISO 4217 numeric currency code like "978"' })
-  .regex(/^\d{3}$/, { error: 'a 3-digit ISO 4217 numeric currency code like "978"' });
+  .string({ error: NUMERIC_CURRENCY_EXPECTED })
+  .regex(NUMERIC_CURRENCY_CODE, { error: NUMERIC_CURRENCY_EXPECTED });
 const stan = int(1, MAX_STAN);
 
 const common = {
@@ -208,6 +209,7 @@ export interface EcrResultReply {
   responseText?: string;
   approvalCode?: string;
   maskedPan?: string;
+  /** Minor units of `currency` (ISO 4217 numeric code), as in the request. */
   amount?: number;
   currency?: string;
   anomaly?: EcrAnomaly;

@@ -18,6 +18,7 @@
  */
 import { DeviceFaultError } from '../fault.js';
 import type { CardData } from './contract.js';
+import { luhnValid } from './luhn.js';
 
 /** Why a swipe was refused (a fault's `detail.reason`); never carries card data. */
 export const SWIPE_FAILURE_REASONS = [
@@ -94,20 +95,6 @@ export function swipeFault(failure: SwipeFailure): DeviceFaultError<'read-failed
 /** Service code first digit 2 or 6: the card has a chip, and a swipe without a chip attempt is not how to read it. */
 export function hasChip(serviceCode: string): boolean {
   return serviceCode.startsWith('2') || serviceCode.startsWith('6');
-}
-
-export function luhnValid(digits: string): boolean {
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
 
 /** LRC character of a track 1 segment from `%` through `?` inclusive. */

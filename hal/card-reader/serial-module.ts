@@ -24,7 +24,7 @@ import type {
   CardWaitOptions,
   EntryMode,
 } from './contract.js';
-import { luhnValid } from './iso7813.js';
+import { luhnValid } from './luhn.js';
 import { ACK, NAK, FrameParser, encodeFrame } from './serial-frame.js';
 
 /** What the driver uses of a serialport `SerialPort` (autoOpen: false); tests may pass a SerialPortMock. */

@@ -4,7 +4,7 @@
  * Documented in the README under "Acquirer host simulator".
  */
 
-import { luhnValid } from '../util/pan.js';
+import { luhnValidPan } from '../util/pan.js';
 
 /** What the host does with a request, beyond the response code. */
 export type Misbehaviour =
@@ -77,6 +77,6 @@ export function decideFinancial(pan: string | undefined, amount: number | undefi
     if (code >= 0 && code <= 99) return { responseCode: String(code).padStart(2, '0'), misbehaviour };
   }
   if (pan !== undefined && DECLINE_CARDS[pan]) return { responseCode: DECLINE_CARDS[pan]!, misbehaviour };
-  if (pan !== undefined && !luhnValid(pan)) return { responseCode: '14', misbehaviour };
+  if (pan !== undefined && !luhnValidPan(pan)) return { responseCode: '14', misbehaviour };
   return { responseCode: '00', misbehaviour };
 }

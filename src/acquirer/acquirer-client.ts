@@ -16,17 +16,7 @@ import {
   type HostResponse,
   type IsoMessage,
 } from '../iso8583/index.js';
-
-export type HostErrorCode =
-  | 'bad-request' // our own message would not pack: a bug, nothing was sent
-  | 'not-connected'
-  | 'timeout'
-  | 'link-down'
-  | 'cancelled'
-  | 'busy' // same STAN already in flight
-  | 'stopped'
-  | 'garbled-response' // bytes keyed to our request that do not decode as a response
-  | 'mismatched-response'; // a response to our key whose MTI, amount or terminal id is not ours
+import type { HostErrorCode } from '../vocabulary/index.js';
 
 export class HostError extends Error {
   override readonly name = 'HostError';

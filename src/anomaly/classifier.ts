@@ -9,7 +9,7 @@ import type { DisplayFaultCode } from '../../hal/display/contract.js';
 import type { HostLinkFaultCode } from '../../hal/acquirer-link/contract.js';
 import type { NetworkFaultCode } from '../../hal/network/contract.js';
 import type { PrinterFaultCode, PrinterWarning } from '../../hal/printer/contract.js';
-import type { HostErrorCode } from '../acquirer/acquirer-client.js';
+import type { HostErrorCode } from '../vocabulary/index.js';
 import {
   describeResponseCode,
   isKnownResponseCode,

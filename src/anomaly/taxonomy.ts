@@ -9,7 +9,7 @@
  */
 import type { Screen } from '../../hal/display/contract.js';
 import type { ReceiptDocument, ReceiptLine } from '../../hal/printer/contract.js';
-import { formatAmount } from '../transaction/screens.js';
+import { formatAmount } from '../vocabulary/index.js';
 
 export const ANOMALY_CLASSES = [
   'host-timeout',

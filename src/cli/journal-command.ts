@@ -9,12 +9,8 @@ import { ANOMALY_CLASSES, anomalyByName, isAnomalyName, type AnomalyClass } from
 import { ConfigError, EX_CONFIG, formatConfigError } from '../config/index.js';
 import { EXPORT_FORMATS, formatAnomalies, formatTransactions, type ExportFormat } from '../journal/export.js';
 import type { Journal } from '../journal/journal.js';
-import {
-  JournalError,
-  TRANSACTION_OUTCOMES,
-  type TransactionEventRow,
-  type TransactionOutcome,
-} from '../journal/schema.js';
+import { JournalError, type TransactionEventRow } from '../journal/schema.js';
+import { TRANSACTION_OUTCOMES, type TransactionOutcome } from '../vocabulary/index.js';
 
 /** Usage errors, as shells and most CLIs report them. */
 export const EX_USAGE_ERROR = 2;

@@ -7,7 +7,7 @@ export {
   loadConfig,
   loadConfigOrExit,
   packageRoot,
-  problemLine,
+  configProblemLine,
   type ConfigProblem,
   type ExitIo,
   type LoadConfigOptions,

@@ -39,12 +39,13 @@ export class ConfigError extends Error {
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[]) {
-    super(problems.map(problemLine).join('\n'));
+    super(problems.map(configProblemLine).join('\n'));
     this.problems = problems;
   }
 }
 
-export function problemLine(p: ConfigProblem): string {
+/** One `path: expected X, found Y (from SOURCE)` line of a terminal configuration error. */
+export function configProblemLine(p: ConfigProblem): string {
   return `${p.path}: expected ${p.expected}, found ${p.found}${p.source ? ` (from ${p.source})` : ''}`;
 }
 
@@ -118,7 +119,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
 }
 
 export function formatConfigError(err: ConfigError): string {
-  return err.problems.map((p) => `config error: ${problemLine(p)}\n`).join('');
+  return err.problems.map((p) => `config error: ${configProblemLine(p)}\n`).join('');
 }
 
 export interface ExitIo {

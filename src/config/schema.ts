@@ -7,6 +7,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/index.js';
 
 /** setTimeout fires at once for delays above this, so no timeout may exceed it. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -110,7 +111,7 @@ const terminal = obj({
     /^[a-z0-9][a-z0-9-]{0,62}$/,
     'lowercase letters, digits and "-", 1 to 63 characters, not starting with "-"',
   ),
-  currency: pattern(/^\d{3}$/, 'a 3-digit ISO 4217 numeric currency code like "978"'),
+  currency: pattern(NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED),
   label: str('a shop name of 1 to 64 characters', 1, 64),
   addressLines: z
     .array(str('a receipt header line of 1 to 64 characters', 1, 64), { error: 'a list of receipt header lines' })

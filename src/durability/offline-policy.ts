@@ -3,7 +3,7 @@
  * merchant's risk (the issuer may decline the advice later), so every limit in the configuration is a control.
  * Pure, so each limit is tested on its own.
  */
-import type { TransactionKind } from '../transaction/types.js';
+import type { TransactionKind } from '../vocabulary/index.js';
 
 export interface OfflineLimits {
   enabled: boolean;

@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import type { Screen } from '../../hal/display/contract.js';
 import { isPlausiblePan } from '../util/card-schemes.js';
-import { luhnValid } from '../util/pan.js';
+import { luhnValidPan } from '../util/pan.js';
+import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED, type TransactionOutcome } from '../vocabulary/index.js';
 
 export const ECR_COMMANDS = [
   'sale',
@@ -48,6 +49,7 @@ export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
 export const SIM_FAULT_DEVICES = ['printer', 'card-reader', 'display', 'host', 'network'] as const;
 export type SimFaultDevice = (typeof SIM_FAULT_DEVICES)[number];
 
+/** Amounts on the ECR are integer minor units of the currency (its ISO 4217 exponent says how many make one unit). */
 export const MAX_AMOUNT = 99_999_999;
 export const MAX_STAN = 999_999;
 
@@ -85,8 +87,8 @@ function str(expected: string, min: number, max: number) {
 
 const amount = int(1, MAX_AMOUNT);
 const currency = z
-  .string({ error: 'a 3-digit ISO 4217 numeric currency code like "978"' })
-  .regex(/^\d{3}$/, { error: 'a 3-digit ISO 4217 numeric currency code like "978"' });
+  .string({ error: NUMERIC_CURRENCY_EXPECTED })
+  .regex(NUMERIC_CURRENCY_CODE, { error: NUMERIC_CURRENCY_EXPECTED });
 const stan = int(1, MAX_STAN);
 
 const common = {
@@ -173,8 +175,6 @@ const SCHEMAS = new Map<string, z.ZodType>([
 // ---------------------------------------------------------------------------------------------------------------
 // Replies.
 
-export type EcrOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
-
 export interface EcrAckReply {
   id: string;
   type: 'ack';
@@ -203,12 +203,13 @@ export interface EcrAnomaly {
 export interface EcrResultReply {
   id: string;
   type: 'result';
-  outcome: EcrOutcome;
+  outcome: TransactionOutcome;
   stan?: number;
   responseCode?: string;
   responseText?: string;
   approvalCode?: string;
   maskedPan?: string;
+  /** Minor units of `currency` (ISO 4217 numeric code), as in the request. */
   amount?: number;
   currency?: string;
   anomaly?: EcrAnomaly;
@@ -301,7 +302,7 @@ export function idHoldsCardNumber(id: string): boolean {
 function describe(value: unknown, field: string): string {
   if (value === undefined) return 'nothing';
   // Echoed text is free text: any Luhn-valid run is kept out of the reply.
-  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValid))
+  if ((typeof value === 'string' || typeof value === 'number') && holdsCardData(String(value), luhnValidPan))
     return 'a value holding card data (not repeated)';
   if (value === null) return 'null';
   // Objects and arrays are never stringified: a deeply nested value would overflow JSON.stringify's stack.

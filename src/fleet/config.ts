@@ -187,11 +187,12 @@ export interface FleetConfigProblem {
 export class FleetConfigError extends Error {
   override readonly name = 'FleetConfigError';
   constructor(readonly problems: FleetConfigProblem[]) {
-    super(problems.map(problemLine).join('\n'));
+    super(problems.map(fleetConfigProblemLine).join('\n'));
   }
 }
 
-export function problemLine(p: FleetConfigProblem): string {
+/** One `path: expected X, found Y (from SOURCE)` line of a fleet consumer configuration error. */
+export function fleetConfigProblemLine(p: FleetConfigProblem): string {
   return `${p.path}: expected ${p.expected}, found ${p.found}${p.source ? ` (from ${p.source})` : ''}`;
 }
 
@@ -236,7 +237,7 @@ export function loadFleetConfig(opts: LoadFleetConfigOptions = {}): FleetConfig 
 }
 
 export function formatFleetConfigError(err: FleetConfigError): string {
-  return err.problems.map((p) => `config error: ${problemLine(p)}\n`).join('');
+  return err.problems.map((p) => `config error: ${fleetConfigProblemLine(p)}\n`).join('');
 }
 
 /** The file as the shared reader sees it (comments allowed, duplicate keys and deep nesting refused), in our error. */

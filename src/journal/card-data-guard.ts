@@ -3,7 +3,7 @@
  * are expected to pass masked data only; this guard turns a mistake into a refused write instead of a PAN on disk.
  */
 import { isIdentifierKey, isPlausiblePan } from '../util/card-schemes.js';
-import { luhnValid } from '../util/pan.js';
+import { luhnValidPan } from '../util/pan.js';
 import { JournalError } from './schema.js';
 
 /** Keys whose mere presence means sensitive authentication data (compared lower-case, without '-' and '_'). */
@@ -50,7 +50,7 @@ function refuse(where: string, why: string): never {
  */
 function checkString(text: string, where: string, identifier = false): void {
   if (TRACK.test(text)) refuse(where, 'track data');
-  const isCardNumber = identifier ? isPlausiblePan : luhnValid;
+  const isCardNumber = identifier ? isPlausiblePan : luhnValidPan;
   for (const match of text.matchAll(DIGIT_RUN)) {
     if (isCardNumber(match[0])) refuse(where, 'a card number');
   }

@@ -1,51 +1,13 @@
 /**
  * Journal rows as text: an aligned table for a person at a terminal, JSON Lines for tools, CSV (RFC 4180) for
- * spreadsheets. Times are ISO 8601 UTC everywhere; amounts stay integer minor units, with a decimal rendering
- * beside them for people.
+ * spreadsheets. Times are ISO 8601 UTC everywhere; amounts stay integer minor units, with a decimal rendering by
+ * the currency's ISO 4217 exponent beside them for people.
  */
+import { decimalAmount } from '../vocabulary/index.js';
 import type { AnomalyRow, TransactionEventRow, TransactionRow } from './schema.js';
 
 export type ExportFormat = 'table' | 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['table', 'jsonl', 'csv'];
-
-// ISO 4217 minor unit exponents that are not 2, by numeric code.
-const EXPONENTS: Readonly<Record<string, number>> = {
-  '108': 0,
-  '152': 0,
-  '174': 0,
-  '262': 0,
-  '324': 0,
-  '352': 0,
-  '392': 0,
-  '410': 0,
-  '548': 0,
-  '600': 0,
-  '646': 0,
-  '704': 0,
-  '800': 0,
-  '950': 0,
-  '952': 0,
-  '953': 0,
-  '048': 3,
-  '368': 3,
-  '400': 3,
-  '414': 3,
-  '434': 3,
-  '512': 3,
-  '788': 3,
-};
-
-export function currencyExponent(currency: string): number {
-  return EXPONENTS[currency] ?? 2;
-}
-
-/** Minor units to a decimal string by the currency's exponent, by string arithmetic so no float is involved. */
-export function decimalAmount(minor: number, currency: string): string {
-  const exp = currencyExponent(currency);
-  const sign = minor < 0 ? '-' : '';
-  const digits = String(Math.abs(minor)).padStart(exp + 1, '0');
-  return exp === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
-}
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();

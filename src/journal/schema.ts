@@ -4,20 +4,17 @@
  * because terminals in the field have already run them.
  */
 import type Database from 'better-sqlite3';
+import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
 
-export type TransactionKind = 'sale' | 'refund' | 'void';
-export type TransactionOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
-export type ReceiptStatus = 'none' | 'printed' | 'pending';
-
-export const TRANSACTION_KINDS: readonly TransactionKind[] = ['sale', 'refund', 'void'];
-export const TRANSACTION_OUTCOMES: readonly TransactionOutcome[] = [
-  'approved',
-  'declined',
-  'cancelled',
-  'failed',
-  'offline-approved',
-];
-export const RECEIPT_STATUSES: readonly ReceiptStatus[] = ['none', 'printed', 'pending'];
+// The transaction words belong to the vocabulary; the journal's stores validate rows against them from here.
+export {
+  RECEIPT_STATUSES,
+  TRANSACTION_KINDS,
+  TRANSACTION_OUTCOMES,
+  type ReceiptStatus,
+  type TransactionKind,
+  type TransactionOutcome,
+} from '../vocabulary/index.js';
 
 export interface TransactionRow {
   id: number;

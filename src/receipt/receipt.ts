@@ -3,8 +3,8 @@
  * transaction reference is printed as a QR code so support can find the journal entry from a photo of it.
  */
 import type { ReceiptDocument, ReceiptLine } from '../../hal/printer/contract.js';
-import { formatAmount } from '../transaction/screens.js';
 import type { ReceiptInput } from '../transaction/types.js';
+import { formatAmount } from '../vocabulary/index.js';
 
 export interface MerchantInfo {
   label: string;

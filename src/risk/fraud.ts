@@ -14,7 +14,7 @@ import {
   type Track2,
 } from '../../hal/card-reader/iso7813.js';
 import type { AnomalyName } from '../anomaly/taxonomy.js';
-import { luhnValid, maskPan } from '../util/pan.js';
+import { luhnValidPan, maskPan } from '../util/pan.js';
 import type { Evidence, EvidenceValue, TimeSource } from './evidence.js';
 import { nowFrom, requirePositive } from './evidence.js';
 
@@ -98,7 +98,7 @@ export function assessCard(input: CardAssessmentInput, policy: FraudPolicy = DEF
     findings.push({ kind, anomaly: FRAUD_ANOMALY[kind], evidence: Object.freeze({ maskedPan, ...evidence }) });
   };
 
-  if (!luhnValid(pan)) add('luhn', { panLength: pan.replace(/\D/g, '').length, digitsOnly: /^\d+$/.test(pan) });
+  if (!luhnValidPan(pan)) add('luhn', { panLength: pan.replace(/\D/g, '').length, digitsOnly: /^\d+$/.test(pan) });
 
   const tracks = readTracks(card);
   const mismatch = trackMismatch(card, tracks);

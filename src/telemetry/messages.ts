@@ -3,12 +3,13 @@
  * header (boot id, seq, time) and sends. Card data: free text is scrubbed of anything that looks like a card number
  * or track data, and the PAN field only ever holds a masked PAN.
  */
+import { luhnValid } from '../../hal/card-reader/luhn.js';
 import type { NetworkState } from '../../hal/network/contract.js';
 import type { RaisedAnomaly } from '../anomaly/recorder.js';
 import { assertNoCardData, isMaskedPan } from '../journal/card-data-guard.js';
 import type { CheckResult, SelfTestReport } from '../selftest/selftest.js';
 import type { TerminalStatus } from '../terminal/terminal.js';
-import { luhnValid, maskPan } from '../util/pan.js';
+import { maskPan } from '../util/pan.js';
 import type { pos } from './generated/telemetry.js';
 import { wire } from './wire.js';
 

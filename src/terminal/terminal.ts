@@ -24,15 +24,8 @@ import {
 } from '../journal/index.js';
 import { describeResponseCode, isApprovedClass } from '../iso8583/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
-import type {
-  AnomalyRef,
-  ReceiptState,
-  TransactionInput,
-  TransactionKind,
-  TransactionLimits,
-  TransactionOutcome,
-  TransactionOutput,
-} from '../transaction/types.js';
+import type { AnomalyRef, TransactionInput, TransactionLimits, TransactionOutput } from '../transaction/types.js';
+import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
 import { newTxnRef } from '../util/txn-ref.js';
 import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
@@ -684,7 +677,7 @@ export class Terminal {
 interface Fate {
   outcome: TransactionOutcome;
   patch: TransactionPatch;
-  receipt: ReceiptState;
+  receipt: ReceiptStatus;
   tally: 'reversed' | 'completed' | 'closed';
   /** For the journal event's detail. */
   detail: string;

@@ -20,11 +20,10 @@ import {
   type AuthorizeInput,
   type CardAssessment,
   type ReceiptInput,
-  type ReceiptState,
   type TransactionInput,
-  type TransactionOutcome,
   type TransactionOutput,
 } from './types.js';
+import type { ReceiptStatus, TransactionOutcome } from '../vocabulary/index.js';
 
 export interface TransactionContext extends TransactionInput {
   readFailures: number;
@@ -36,7 +35,7 @@ export interface TransactionContext extends TransactionInput {
   card?: SensitiveCard;
   authorization?: Authorization;
   stan?: number;
-  receipt: ReceiptState;
+  receipt: ReceiptStatus;
   anomalies: AnomalyRef[];
   outcome?: TransactionOutcome;
   /** The host approved less than asked (code 10); the register decides whether the customer pays the rest. */

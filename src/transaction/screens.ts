@@ -1,24 +1,6 @@
 /** What the cashier and the cardholder see at each step: pure functions of the transaction, no device access. */
 import type { Screen } from '../../hal/display/contract.js';
-import type { TransactionKind } from './types.js';
-
-export function formatAmount(amount: number, currency: string): string {
-  // Minor units to a decimal string without floating point; currency shown by its ISO 4217 numeric code
-  // except the common ones.
-  const symbol = CURRENCY_SYMBOLS[currency] ?? currency;
-  const sign = amount < 0 ? '-' : '';
-  const abs = Math.abs(amount);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${symbol}`;
-}
-
-const CURRENCY_SYMBOLS: Record<string, string> = {
-  '978': 'EUR',
-  '840': 'USD',
-  '826': 'GBP',
-  '756': 'CHF',
-  '752': 'SEK',
-  '124': 'CAD',
-};
+import { formatAmount, type TransactionKind } from '../vocabulary/index.js';
 
 const OUTCOME_TEXT: Record<string, string> = {
   approved: 'Approved',

@@ -1,11 +1,7 @@
 /** Shapes shared by the transaction machine and the effects that the composition root provides to it. */
 import type { AnomalyName } from '../anomaly/taxonomy.js';
-import type { HostErrorCode } from '../acquirer/acquirer-client.js';
 import type { SensitiveCard } from '../card/sensitive-card.js';
-
-export type TransactionKind = 'sale' | 'refund' | 'void';
-export type TransactionOutcome = 'approved' | 'declined' | 'cancelled' | 'failed' | 'offline-approved';
-export type ReceiptState = 'none' | 'printed' | 'pending';
+import type { HostErrorCode, ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
 
 export interface TransactionLimits {
   minAmount: number;
@@ -147,7 +143,7 @@ export interface TransactionOutput {
   /** Set when the host approved part of the amount (code 10); `amount` is then the approved amount if accepted. */
   requestedAmount?: number;
   approvedAmount?: number;
-  receipt: ReceiptState;
+  receipt: ReceiptStatus;
   /** The anomaly that decided the outcome, if any (decline reason, timeout, fault...). */
   anomaly?: AnomalyRef;
   /** Every anomaly raised during the transaction, in order (e.g. a decline and then a printer fault). */

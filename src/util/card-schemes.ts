@@ -5,7 +5,7 @@
  * They start with 1 (ISO/IEC 7812 major industry identifier 1: airlines, a scheme this terminal does not accept),
  * which no range below holds.
  */
-import { luhnValid } from './pan.js';
+import { luhnValidPan } from './pan.js';
 
 /** [first prefix, last prefix (same number of digits), allowed lengths]. Public scheme tables, widest reading. */
 type IinRange = readonly [string, string, readonly number[]];
@@ -41,7 +41,7 @@ function inRange(digits: string, [low, high, lengths]: IinRange): boolean {
 
 /** True for a Luhn-valid 12-19 digit number in a payment scheme's IIN range with a length that scheme issues. */
 export function isPlausiblePan(digits: string): boolean {
-  return luhnValid(digits) && IIN_RANGES.some((range) => inRange(digits, range));
+  return luhnValidPan(digits) && IIN_RANGES.some((range) => inRange(digits, range));
 }
 
 /**
@@ -85,7 +85,7 @@ const TRACK = /%B\d[^?]*\??|;\d{12,19}=[^?]*\??|\d{12,19}[=D]\d{4}\w*/g;
  * text any Luhn-valid run is masked; in an identifier only a scheme's card number, so ids stay readable.
  */
 export function maskCardNumbers(text: string, identifier = false): string {
-  const isCardNumber = identifier ? isPlausiblePan : luhnValid;
+  const isCardNumber = identifier ? isPlausiblePan : luhnValidPan;
   return text
     .replace(TRACK, '[track data removed]')
     .replace(DIGIT_RUN, (run) =>

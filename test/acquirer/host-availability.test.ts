@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
-import { HostError, type HostErrorCode } from '../../src/acquirer/acquirer-client.js';
+import { HostError } from '../../src/acquirer/acquirer-client.js';
+import type { HostErrorCode } from '../../src/vocabulary/index.js';
 import { HostAvailability } from '../../src/acquirer/host-availability.js';
 
 const failed = (code: HostErrorCode, sent = true) => ({

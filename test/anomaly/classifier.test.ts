@@ -8,7 +8,7 @@ import {
   responseAnomalyName,
   type AnomalyName,
 } from '../../src/anomaly/index.js';
-import type { HostErrorCode } from '../../src/acquirer/acquirer-client.js';
+import type { HostErrorCode } from '../../src/vocabulary/index.js';
 import { RESPONSE_CODES, type ResponseClass } from '../../src/iso8583/index.js';
 import { EVERY_TWO_CHARACTER_CODE } from '../support/field39.js';
 

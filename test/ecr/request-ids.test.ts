@@ -14,7 +14,7 @@ import { EcrClient } from '../../src/ecr/client.js';
 import { assertNoCardData, Journal, JournalError } from '../../src/journal/index.js';
 import { testCard, testCardNames } from '../../src/card/test-cards.js';
 import { createLogger } from '../../src/util/log.js';
-import { luhnValid } from '../../src/util/pan.js';
+import { luhnValidPan } from '../../src/util/pan.js';
 
 /** 1,000 consecutive epoch-millisecond values from a fixed instant (2025-12-01T00:00:00Z). */
 const START_MS = Date.UTC(2025, 11, 1);
@@ -23,7 +23,7 @@ const EPOCH_MS_IDS = Array.from({ length: 1000 }, (_, i) => String(START_MS + i)
 /** A Luhn-valid number of `length` digits starting with `prefix`. */
 function luhnNumber(prefix: string, length: number): string {
   const body = prefix.padEnd(length - 1, '7');
-  for (let d = 0; d <= 9; d++) if (luhnValid(body + d)) return body + d;
+  for (let d = 0; d <= 9; d++) if (luhnValidPan(body + d)) return body + d;
   throw new Error('unreachable');
 }
 
@@ -31,7 +31,7 @@ const TEST_CARD_PANS = [
   ...new Set(
     testCardNames()
       .map((n) => testCard(n)!.pan)
-      .filter(luhnValid),
+      .filter(luhnValidPan),
   ),
 ];
 // One per scheme range, at every length that scheme issues.
@@ -69,7 +69,7 @@ function refused(fn: () => unknown): boolean {
 
 describe('ECR request ids and the card-data guard', () => {
   it('has about one Luhn-valid id in ten among 1,000 consecutive epoch-ms ids (the case that was refused)', () => {
-    const valid = EPOCH_MS_IDS.filter(luhnValid).length;
+    const valid = EPOCH_MS_IDS.filter(luhnValidPan).length;
     expect(valid).toBeGreaterThanOrEqual(90);
     expect(valid).toBeLessThanOrEqual(110);
   });
@@ -134,7 +134,7 @@ describe('ECR request ids and the card-data guard', () => {
       }
       // Free text stays strict: a Luhn-valid run of no known scheme is refused there, only identifiers get the IIN rule.
       expect(
-        refused(() => assertNoCardData({ reason: `request ${EPOCH_MS_IDS.find(luhnValid)} failed` }, 'detail')),
+        refused(() => assertNoCardData({ reason: `request ${EPOCH_MS_IDS.find(luhnValidPan)} failed` }, 'detail')),
       ).toBe(true);
     } finally {
       journal.close();
@@ -154,7 +154,7 @@ describe('log lines', () => {
   it('keep an epoch-ms request id and mask a card number in a message, a reason or an id', () => {
     const lines: string[] = [];
     const log = createLogger('info', { write: (line: string) => void lines.push(line) });
-    const id = EPOCH_MS_IDS.find(luhnValid)!;
+    const id = EPOCH_MS_IDS.find(luhnValidPan)!;
     for (const pan of TEST_CARD_PANS) {
       log.info({ ecrRequestId: id, reason: `declined ${pan}`, detail: { txnRef: pan } }, `card ${pan} seen`);
     }
@@ -189,7 +189,7 @@ describe('ECR request ids end to end', () => {
     );
     const client = await EcrClient.connect({ port: app.ecr.port });
     running.push({ app, client });
-    const ids = EPOCH_MS_IDS.filter(luhnValid).slice(0, 25);
+    const ids = EPOCH_MS_IDS.filter(luhnValidPan).slice(0, 25);
     const outcomes: string[] = [];
     for (const id of ids) {
       const messages = await client.request({ id, cmd: 'sale', amount: 100 + outcomes.length }, (m) => {

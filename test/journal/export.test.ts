@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decimalAmount,
   formatAnomalies,
   formatTransactions,
   type AnomalyRow,
@@ -105,18 +104,6 @@ function parseCsv(text: string): string[][] {
   if (field !== '' || row.length > 0) throw new Error('last record not terminated by CRLF');
   return rows;
 }
-
-describe('decimal amounts', () => {
-  it('uses the ISO 4217 exponent of the currency', () => {
-    expect(decimalAmount(1234, '978')).toBe('12.34');
-    expect(decimalAmount(5, '978')).toBe('0.05');
-    expect(decimalAmount(0, '840')).toBe('0.00');
-    expect(decimalAmount(500, '392')).toBe('500');
-    expect(decimalAmount(1234, '414')).toBe('1.234');
-    expect(decimalAmount(-250, '978')).toBe('-2.50');
-    expect(decimalAmount(9_007_199_254_740_991, '978')).toBe('90071992547409.91');
-  });
-});
 
 describe('transactions', () => {
   const tricky = txn({

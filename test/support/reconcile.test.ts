@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Journal, type TransactionKind, type TransactionOutcome } from '../../src/journal/index.js';
+import { Journal } from '../../src/journal/index.js';
+import type { TransactionKind, TransactionOutcome } from '../../src/vocabulary/index.js';
 import { reconcile, type LedgerLine, type ReconcileOptions } from './reconcile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pos-reconcile-'));

@@ -3,7 +3,6 @@ import {
   expiryCurrent,
   hasChip,
   isSwipeFailure,
-  luhnValid,
   parseSwipe,
   parseTrack1,
   parseTrack2,
@@ -12,6 +11,7 @@ import {
   track2Lrc,
   type SwipeFailureReason,
 } from '../../../hal/card-reader/iso7813.js';
+import { luhnValid } from '../../../hal/card-reader/luhn.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 
 const PAN = '4111111111111111';

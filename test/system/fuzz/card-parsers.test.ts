@@ -13,7 +13,6 @@ import { HidKeyboardDecoder, HidMsrReader } from '../../../hal/card-reader/hid-m
 import {
   SWIPE_FAILURE_REASONS,
   isSwipeFailure,
-  luhnValid,
   parseSwipe,
   parseTrack1,
   parseTrack2,
@@ -21,6 +20,7 @@ import {
   track2Lrc,
   type SwipeFailureReason,
 } from '../../../hal/card-reader/iso7813.js';
+import { luhnValid } from '../../../hal/card-reader/luhn.js';
 import {
   ACK,
   FrameParser,

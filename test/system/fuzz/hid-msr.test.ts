@@ -11,11 +11,11 @@ import { ManualClock } from '../../../hal/clock.js';
 import { HID_REPORT_BYTES, HidMsrReader, MAX_SWIPE_CHARS } from '../../../hal/card-reader/hid-msr.js';
 import {
   SWIPE_FAILURE_REASONS,
-  luhnValid,
   track1Lrc,
   track2Lrc,
   type SwipeFailureReason,
 } from '../../../hal/card-reader/iso7813.js';
+import { luhnValid } from '../../../hal/card-reader/luhn.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 import { HID_SWIPES } from '../../hal/fixtures/hid-swipes.js';
 import { typedReports } from '../../support/hid-typing.js';
@@ -235,7 +235,7 @@ describe('fuzz: HID keyboard reports from the stripe reader', () => {
           for (const r of typed(PROBE, c.reportId)) device.emit('data', Buffer.from(r));
           // The swipe ends after the inter-track gap of silence that follows its last Enter.
           await clock.advance(1000);
-          let probe: Awaited<ReturnType<typeof reader.read>>;
+          let probe: Awaited<ReturnType<HidMsrReader['read']>>;
           try {
             probe = await reader.read();
           } catch (err) {

@@ -9,13 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HostLink } from '../../../hal/acquirer-link/contract.js';
 import { encodeFrame, FrameDecoder } from '../../../hal/acquirer-link/framing.js';
-import {
-  AcquirerClient,
-  HostError,
-  isoCorrelator,
-  responseKey,
-  type HostErrorCode,
-} from '../../../src/acquirer/acquirer-client.js';
+import { AcquirerClient, HostError, isoCorrelator, responseKey } from '../../../src/acquirer/acquirer-client.js';
+import type { HostErrorCode } from '../../../src/vocabulary/index.js';
 import {
   ISO8583_ERROR_CODES,
   buildEcho,
@@ -257,7 +252,7 @@ describe('fuzz: ISO 8583 frames on the host link', () => {
           let poisoned = false;
           let frames = 0;
           for (const part of chunk(wire, sizes)) {
-            let result: ReturnType<typeof decoder.push>;
+            let result: ReturnType<FrameDecoder['push']>;
             try {
               result = decoder.push(part);
             } catch (err) {

@@ -2,11 +2,13 @@
  * ECR API transport: newline-delimited JSON over TCP (loopback by default) and a Unix socket. This layer splits,
  * decodes and validates lines, enforces tokens and the simulator switch, and hands valid requests to the handler.
  * Nothing a client sends or fails to read can bring the server down: every bad line gets a typed error reply.
+ * Line splitting is in line-reader.ts, the client side of a connection in socket-session.ts, the Unix socket's
+ * file in socket-file.ts.
  */
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
-import { dirname } from 'node:path';
 import { tokenMatches } from './client-tokens.js';
+import { type LineEvent, LineReader } from './line-reader.js';
 import {
   ecrError,
   isSimulatorCommand,
@@ -15,14 +17,10 @@ import {
   type EcrReply,
   type EcrRequest,
 } from './protocol.js';
+import { prepareSocketPath, removeSocketFile } from './socket-file.js';
+import { type EcrSession, SocketSession } from './socket-session.js';
 
-export interface EcrSession {
-  /** `tcp:127.0.0.1:53122` or `unix:3`. */
-  readonly clientId: string;
-  /** Writes one reply line; dropped silently once the client is gone. */
-  send(reply: EcrReply): void;
-  readonly closed: boolean;
-}
+export type { EcrSession } from './socket-session.js';
 
 export interface EcrHandler {
   /**
@@ -60,108 +58,6 @@ export interface EcrServerOptions {
 export const DEFAULT_MAX_LINE_BYTES = 65_536;
 export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 1024 * 1024;
 
-const NEWLINE = 0x0a;
-const CR = 0x0d;
-
-export type LineEvent = { line: Buffer } | { tooLong: true };
-
-/**
- * Splits a byte stream on `\n` (a trailing `\r` is dropped) without ever holding more than `maxLineBytes` of an
- * unfinished line. A longer line is reported once, as soon as it crosses the limit, and skipped up to its newline.
- */
-export class LineReader {
-  private chunks: Buffer[] = [];
-  private pending = 0;
-  private discarding = false;
-
-  constructor(private readonly maxLineBytes: number) {}
-
-  /** Bytes held for the current unfinished line. */
-  get pendingBytes(): number {
-    return this.pending;
-  }
-
-  push(chunk: Buffer): LineEvent[] {
-    const events: LineEvent[] = [];
-    let start = 0;
-    while (start <= chunk.length) {
-      const nl = chunk.indexOf(NEWLINE, start);
-      const part = chunk.subarray(start, nl === -1 ? chunk.length : nl);
-      if (nl === -1) {
-        if (part.length > 0 && !this.discarding) {
-          if (this.pending + part.length > this.maxLineBytes) {
-            events.push({ tooLong: true });
-            this.reset();
-            this.discarding = true;
-          } else {
-            // Copied so a small remainder does not pin the whole socket chunk in memory.
-            this.chunks.push(Buffer.from(part));
-            this.pending += part.length;
-          }
-        }
-        break;
-      }
-      if (this.discarding) {
-        this.discarding = false;
-      } else if (this.pending + part.length > this.maxLineBytes) {
-        events.push({ tooLong: true });
-      } else {
-        events.push({ line: this.take(part) });
-      }
-      this.reset();
-      start = nl + 1;
-    }
-    return events;
-  }
-
-  /** The stream ended: an unterminated last line still counts. */
-  end(): LineEvent[] {
-    const events: LineEvent[] = [];
-    if (!this.discarding && this.pending > 0) events.push({ line: this.take(Buffer.alloc(0)) });
-    this.reset();
-    this.discarding = false;
-    return events;
-  }
-
-  private take(last: Buffer): Buffer {
-    const line = this.chunks.length === 0 ? last : Buffer.concat([...this.chunks, last]);
-    return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
-  }
-
-  private reset(): void {
-    this.chunks = [];
-    this.pending = 0;
-  }
-}
-
-class SocketSession implements EcrSession {
-  constructor(
-    readonly clientId: string,
-    private readonly socket: net.Socket,
-    private readonly maxWriteBufferBytes: number,
-  ) {}
-
-  get closed(): boolean {
-    return this.socket.destroyed || this.socket.writableEnded;
-  }
-
-  send(reply: EcrReply): void {
-    if (this.closed) return;
-    let text: string;
-    try {
-      text = JSON.stringify(reply);
-    } catch {
-      // A reply that cannot be serialised (a cycle, a BigInt) is a handler bug; the client still gets an answer.
-      text = JSON.stringify(
-        ecrError(typeof reply.id === 'string' ? reply.id : null, 'internal', 'the reply could not be encoded'),
-      );
-    }
-    this.socket.write(`${text}\n`);
-    // A register that stops reading must not make the terminal buffer without limit.
-    if (this.socket.writableLength > this.maxWriteBufferBytes) this.socket.destroy();
-  }
-}
-
 interface Connection {
   socket: net.Socket;
   session: SocketSession;
@@ -190,27 +86,6 @@ function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
 
 function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
-}
-
-/** Whether something accepts connections on the socket; a refused connect means the file is a leftover. */
-function socketIsLive(path: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const probe = net.connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', (err) => {
-      probe.destroy();
-      const code = errnoCode(err);
-      if (code === 'ECONNREFUSED' || code === 'ENOENT') resolve(false);
-      else reject(err);
-    });
-  });
 }
 
 export class EcrServer {
@@ -248,7 +123,7 @@ export class EcrServer {
 
       const path = this.options.socketPath ?? null;
       if (path !== null) {
-        await this.prepareSocketPath(path);
+        await prepareSocketPath(path);
         const unix = this.createServer(() => `unix:${++this.unixCount}`);
         this.unixServer = unix;
         await listen(unix, { path });
@@ -272,7 +147,7 @@ export class EcrServer {
     if (this.unixServer?.listening) closing.push(closeServer(this.unixServer));
     await Promise.all(closing);
     if (this.socketPath !== null) {
-      await this.removeSocketFile(this.socketPath);
+      await removeSocketFile(this.socketPath);
       this.socketPath = null;
     }
   }
@@ -285,32 +160,6 @@ export class EcrServer {
   /** Number of open client connections. */
   get connectionCount(): number {
     return this.connections.size;
-  }
-
-  private async prepareSocketPath(path: string): Promise<void> {
-    await fs.mkdir(dirname(path), { recursive: true, mode: 0o770 });
-    let stat;
-    try {
-      stat = await fs.lstat(path);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    // Only a leftover socket is ours to remove; a regular file or a live server at the path is someone else's.
-    if (!stat.isSocket()) throw new Error(`ECR socket path ${path} exists and is not a socket`);
-    if (await socketIsLive(path)) throw new Error(`ECR socket path ${path} is in use by another process`);
-    await fs.unlink(path).catch((err: unknown) => {
-      if (errnoCode(err) !== 'ENOENT') throw err;
-    });
-  }
-
-  private async removeSocketFile(path: string): Promise<void> {
-    try {
-      const stat = await fs.lstat(path);
-      if (stat.isSocket()) await fs.unlink(path);
-    } catch {
-      // Already gone, or replaced by something we must not touch.
-    }
   }
 
   private createServer(clientId: (socket: net.Socket) => string): net.Server {

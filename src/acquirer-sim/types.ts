@@ -1,0 +1,84 @@
+/** The simulator's public words: how it is told to behave, what it logs, and the totals it keeps. */
+import type { Clock } from '../../hal/clock.js';
+import type { Misbehaviour } from './rules.js';
+
+export interface GlobalBehaviour {
+  /** Applied to every request (startup flags); 'none' lets the per-request amount rules decide. */
+  misbehaviour: Misbehaviour;
+  delayMs: number;
+  lateMs: number;
+  /** Field 39 to answer, by response MTI (0210, 0230, 0410, 0810...), for all traffic; unset = the rules decide. */
+  responseCodes: Readonly<Record<string, string>>;
+}
+
+/** One answer to give once: to the next request answered with `mti` (and with that STAN, when given). */
+export interface ResponseOverride {
+  /** The response MTI (0210, 0230, 0410, 0810); a request MTI (0200, 0401...) names its response. */
+  mti: string;
+  responseCode: string;
+  stan?: number;
+  /** For a partial approval (10): the amount approved; default half the amount asked. */
+  approvedAmount?: number;
+}
+
+export interface HostSimOptions {
+  host?: string;
+  /** 0 picks a free port (tests); read it back from start(). */
+  port?: number;
+  clock?: Clock;
+  /** Append one JSON line per message received and sent. */
+  ledgerPath?: string;
+  /** Keep the ledger in memory too (for in-process tests); off for long soaks. */
+  keepLedger?: boolean;
+  /** How many processed requests are remembered to answer repeats (default 250,000); a soak keeps it small. */
+  maxRemembered?: number;
+  behaviour?: Partial<GlobalBehaviour>;
+  maxFrameBytes?: number;
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean };
+}
+
+export interface LedgerEntry {
+  at: string;
+  dir: 'in' | 'out';
+  mti?: string;
+  stan?: string;
+  terminalId?: string;
+  amount?: number;
+  currency?: string;
+  pan?: string; // masked
+  responseCode?: string;
+  /** Field 3 of the request (answers carry it too). */
+  processingCode?: string;
+  /** On an answer: the amount that moved at the host because of it (0 when nothing moved). */
+  movedAmount?: number;
+  duplicate?: boolean;
+  note?: string;
+}
+
+/** What the host approved (and took back) of one kind: count and amount in minor units. */
+export interface KindTotal {
+  count: number;
+  amount: number;
+}
+
+export interface HostTotals {
+  /** Financial requests approved, net of reversals. */
+  approvedCount: number;
+  approvedAmount: number;
+  reversedCount: number;
+  adviceCount: number;
+  adviceAmount: number;
+  duplicates: number;
+  /** Approved sales (amount as approved: a partial counts what it approved). */
+  sales: KindTotal;
+  /** Approved refunds: money credited to the cardholder. */
+  refunds: KindTotal;
+  /** Approved voids, with the amount of the originals they cancelled. */
+  voids: KindTotal;
+  /** Acknowledged reversals that took money back, with that amount. */
+  reversals: KindTotal;
+  /** Approved advices (offline sales captured). */
+  advices: KindTotal;
+  /** Money owed to the merchant: sales + advices - refunds - voided - reversed. */
+  netAmount: number;
+}

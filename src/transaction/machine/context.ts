@@ -1,0 +1,31 @@
+/** What the transaction machine remembers and the events a register or operator may send it. */
+import type { SensitiveCard } from '../../card/sensitive-card.js';
+import type { ReceiptStatus, TransactionOutcome } from '../../vocabulary/index.js';
+import type { AnomalyRef, Authorization, TransactionInput } from '../types.js';
+
+export interface TransactionContext extends TransactionInput {
+  readFailures: number;
+  /** Times the card checks asked for another card or the chip; bounded so a transaction cannot loop forever. */
+  otherMethodRequests: number;
+  duplicateOf?: { at: number; stan?: number; txnRef: string };
+  cardKey?: string;
+  lockRequested?: string;
+  card?: SensitiveCard;
+  authorization?: Authorization;
+  stan?: number;
+  receipt: ReceiptStatus;
+  anomalies: AnomalyRef[];
+  outcome?: TransactionOutcome;
+  /** The host approved less than asked (code 10); the register decides whether the customer pays the rest. */
+  partial?: { requestedAmount: number; approvedAmount: number };
+  /** A card was presented in this transaction: it ends only once the reader is empty. */
+  cardPresented?: boolean;
+}
+
+export type TransactionEvent =
+  | { type: 'CANCEL'; by?: 'operator' | 'ecr' }
+  | { type: 'CONFIRM'; by?: 'operator' | 'ecr' };
+
+/** Defaults of the card-removal alert and anomaly when the limits do not set them. */
+export const CARD_REMOVAL_ALERT_MS = 10_000;
+export const CARD_REMOVAL_ANOMALY_MS = 60_000;

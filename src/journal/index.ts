@@ -1,4 +1,5 @@
 export * from './schema.js';
+export * from './migrations/index.js';
 export * from './journal.js';
 export * from './card-data-guard.js';
 export * from './export.js';

@@ -14,7 +14,6 @@ import {
   RECEIPT_STATUSES,
   TRANSACTION_KINDS,
   TRANSACTION_OUTCOMES,
-  migrate,
   OUTBOX_KINDS,
   type AnomalyRow,
   type OutboxKind,
@@ -28,6 +27,7 @@ import {
   type TransactionPatch,
   type TransactionRow,
 } from './schema.js';
+import { migrate } from './migrations/index.js';
 
 export const STAN_MAX = 999_999;
 

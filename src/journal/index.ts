@@ -1,5 +1,7 @@
 export * from './schema.js';
 export * from './migrations/index.js';
+export * from './stan.js';
+export type { AttemptInput, MessageFacts } from './checks.js';
 export * from './journal.js';
 export * from './card-data-guard.js';
 export * from './export.js';

@@ -9,11 +9,29 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { assertMaskedPan, assertNoCardData } from './card-data-guard.js';
 import {
+  type AttemptInput,
+  type MessageFacts,
+  checkAmount,
+  checkAttempt,
+  checkCardBlob,
+  checkCurrency,
+  checkDigits,
+  checkMessageFacts,
+  checkPatch,
+  checkResponseCode,
+  checkStan,
+  checkText,
+  checkTime,
+  invalid,
+  limitParam,
+  parseJson,
+  serializeDetail,
+} from './checks.js';
+import { guarded, toJournalError } from './faults.js';
+import {
   JournalError,
   PATCH_FIELDS,
-  RECEIPT_STATUSES,
   TRANSACTION_KINDS,
-  TRANSACTION_OUTCOMES,
   OUTBOX_KINDS,
   type AnomalyRow,
   type OutboxKind,
@@ -27,20 +45,8 @@ import {
   type TransactionPatch,
   type TransactionRow,
 } from './schema.js';
+import { STAN_MAX, stanDistance } from './stan.js';
 import { migrate } from './migrations/index.js';
-
-export const STAN_MAX = 999_999;
-
-/** Steps from STAN `from` forward to STAN `to`, across the wrap (0 stands for "before 1", like 999999). */
-export function stanDistance(from: number, to: number): number {
-  return ((to % STAN_MAX) - (from % STAN_MAX) + STAN_MAX) % STAN_MAX;
-}
-
-/** The STAN `steps` after `stan`, across the wrap. */
-export function stanAdvance(stan: number, steps: number): number {
-  const p = ((stan % STAN_MAX) + steps) % STAN_MAX;
-  return p === 0 ? STAN_MAX : p;
-}
 
 /**
  * Who this journal is and how far its STANs may go, as its counters hold them; compared at boot with the record kept
@@ -94,13 +100,6 @@ export interface AnomalyInput {
   detail?: Record<string, unknown>;
 }
 
-/** What the messages of a transaction carry besides its money facts: field 22 and fields 32/33. */
-export interface MessageFacts {
-  posEntryMode?: string;
-  acquiringInstitutionId?: string;
-  forwardingInstitutionId?: string;
-}
-
 /**
  * What a reversal is armed with: the facts of the request it guards (see ReversalRow), and its PAN/expiry sealed by
  * the card vault (`cardBlob`, never the clear PAN) when a vault is configured.
@@ -134,13 +133,6 @@ export type OfflineApprovalItem = Pick<
   | 'merchantId'
 > &
   MessageFacts & { cardBlob: Buffer };
-
-export interface AttemptInput {
-  attempts: number;
-  /** null: no attempt scheduled. */
-  nextAttemptAt: number | null;
-  reason: string;
-}
 
 /** A telemetry message for the outbox: already encoded, its seq fixed when it was made. */
 export interface OutboxInput {
@@ -230,115 +222,8 @@ type Stmt = Database.Statement<unknown[], unknown>;
 type RawAnomaly = Omit<AnomalyRow, 'detail'> & { detail: string | null };
 type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
 
-function parseJson<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
-/** Maps anything better-sqlite3 throws to a JournalError; a JournalError passes through unchanged. */
-function toJournalError(err: unknown, what: string): unknown {
-  if (err instanceof JournalError) return err;
-  if (err instanceof Database.SqliteError) {
-    const code = err.code;
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      return new JournalError('duplicate-reference', `${what}: ${err.message}`, { cause: err, sqliteCode: code });
-    }
-    if (code.startsWith('SQLITE_CONSTRAINT')) {
-      return new JournalError('invalid-record', `${what}: ${err.message}`, { cause: err, sqliteCode: code });
-    }
-    return new JournalError('storage-fault', `${what}: ${code}: ${err.message}`, { cause: err, sqliteCode: code });
-  }
-  // Creating the data directory can fail too (read-only filesystem, no space): the same fault to callers.
-  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    const text = err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
-    return new JournalError('storage-fault', `${what}: ${text}`, { cause: err });
-  }
-  // better-sqlite3 reports a closed connection as a TypeError; to callers it is a storage that cannot be used.
-  if (err instanceof TypeError && /database connection is not open/i.test(err.message)) {
-    return new JournalError('storage-fault', `${what}: the journal is closed`, { cause: err });
-  }
-  return err;
-}
-
-function invalid(message: string): never {
-  throw new JournalError('invalid-record', message);
-}
-
-function checkText(value: unknown, name: string, max = 200): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max)
-    invalid(`${name} must be a non-empty string of at most ${max} characters`);
-}
-
-function checkStan(value: unknown, name: string): void {
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > STAN_MAX)
-    invalid(`${name} must be an integer from 1 to ${STAN_MAX}`);
-}
-
-function checkAmount(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0)
-    invalid(`${name} must be a non-negative integer in minor units`);
-}
-
-function checkCurrency(value: unknown, name: string): void {
-  if (typeof value !== 'string' || !/^\d{3}$/.test(value)) invalid(`${name} must be a 3-digit ISO 4217 numeric code`);
-}
-
-function checkTime(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) invalid(`${name} must be milliseconds since the epoch`);
-}
-
-function checkDigits(value: unknown, length: number, name: string): void {
-  if (typeof value !== 'string' || !new RegExp(`^\\d{${length}}$`).test(value))
-    invalid(`${name} must be ${length} digits`);
-}
-
-function checkAttempt(a: AttemptInput): void {
-  if (a === null || typeof a !== 'object') invalid('attempt must be an object');
-  if (!Number.isSafeInteger(a.attempts) || a.attempts < 0) invalid('attempts must be a non-negative integer');
-  if (a.nextAttemptAt !== null) checkTime(a.nextAttemptAt, 'nextAttemptAt');
-  checkText(a.reason, 'reason', 1000);
-  assertNoCardData(a.reason, 'reason');
-}
-
-function checkResponseCode(value: unknown): void {
-  checkText(value, 'responseCode', 100);
-  assertNoCardData(value, 'responseCode');
-}
-
-// Ciphertext cannot be inspected like text, but clear card data written as bytes by mistake still shows a digit run;
-// random bytes hold 13 ASCII digits in a row about once in 10^18.
-const CLEAR_DIGITS = /\d{13,}/;
-
-function checkCardBlob(value: unknown): void {
-  if (!Buffer.isBuffer(value) || value.length === 0)
-    invalid('cardBlob must be a non-empty Buffer (sealed by the card vault)');
-  if (CLEAR_DIGITS.test(value.toString('latin1')))
-    throw new JournalError('card-data-refused', 'cardBlob: refused clear card data (expected ciphertext)');
-}
-
 /** The advice MTI: an offline approval reaches the host (and a void names it) as a 0220. */
 const ADVICE_MTI = '0220';
-
-function checkMessageFacts(f: MessageFacts): void {
-  if (f.posEntryMode !== undefined) checkDigits(f.posEntryMode, 3, 'posEntryMode');
-  for (const name of ['acquiringInstitutionId', 'forwardingInstitutionId'] as const) {
-    const v = f[name];
-    if (v !== undefined && (typeof v !== 'string' || !/^\d{1,11}$/.test(v))) invalid(`${name} must be 1 to 11 digits`);
-  }
-}
-
-function serializeDetail(detail: Record<string, unknown> | undefined, where: string): string | null {
-  if (detail === undefined || detail === null) return null;
-  if (typeof detail !== 'object' || Array.isArray(detail)) invalid(`${where} must be an object`);
-  assertNoCardData(detail, where);
-  try {
-    return JSON.stringify(detail);
-  } catch (err) {
-    throw new JournalError('invalid-record', `${where} is not serializable as JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
 
 export class Journal {
   readonly path: string;
@@ -900,21 +785,12 @@ export class Journal {
     return this.db.open;
   }
 
-  /** Runs `fn`, turning SQLite failures into JournalError. */
-  private run<T>(what: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw toJournalError(err, what);
-    }
-  }
-
   /**
    * Several journal writes as one commit (one fsync): used where the order of effects allows it, e.g. the
    * forwarder committing a run of host acknowledgements together. All or nothing.
    */
   batch<T>(what: string, fn: () => T): T {
-    return this.run(what, () => this.db.transaction(fn).immediate());
+    return guarded(what, () => this.db.transaction(fn).immediate());
   }
 
   /**
@@ -922,7 +798,7 @@ export class Journal {
    * reserver (reserveStansWith), a STAN beyond the reserved mark is issued only after the reserver moved the mark.
    */
   nextStan(): number {
-    return this.run('next STAN', () => {
+    return guarded('next STAN', () => {
       // Each reservation moves the mark on, so this ends; the bound only guards against a reserver that does not.
       for (let reservations = 0; reservations <= STAN_MAX; reservations++) {
         const stan = this.tx.nextStan.immediate(this.stanReserver !== undefined);
@@ -936,12 +812,12 @@ export class Journal {
   // ---- identity and STAN reservation (the outside record, see outside-record.ts) ----
 
   identity(): JournalIdentity {
-    return this.run('read journal identity', () => this.readIdentity());
+    return guarded('read journal identity', () => this.readIdentity());
   }
 
   /** Writes the given identity counters in one commit (absent ones stay) and returns the result. */
   stampIdentity(next: Partial<JournalIdentity>): JournalIdentity {
-    return this.run('stamp journal identity', () => {
+    return guarded('stamp journal identity', () => {
       for (const [key, value] of Object.entries(next)) {
         if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0))
           invalid(`${key} must be a non-negative integer`);
@@ -960,7 +836,7 @@ export class Journal {
 
   /** Rows holding card data sealed by the card vault: queued offline sales, and reversals if they carry a blob. */
   sealedCardCount(): number {
-    return this.run('count sealed card data', () => {
+    return guarded('count sealed card data', () => {
       let n = (this.stmt.safSealedCount.get() as { n: number }).n;
       // Reversals may carry a sealed card too (a BLOB column); counted whatever its name.
       const blobs = this.db
@@ -979,7 +855,7 @@ export class Journal {
 
   /** The card vault's key check value for the key the sealed rows were sealed with (see CardVault.keyCheckValue). */
   vaultKeyCheck(): number | undefined {
-    return this.run(
+    return guarded(
       'read vault key check',
       () => (this.stmt.counterGet.get('vault_kcv') as { value: number } | undefined)?.value,
     );
@@ -987,33 +863,33 @@ export class Journal {
 
   setVaultKeyCheck(value: number): void {
     if (!Number.isSafeInteger(value) || value < 0) invalid('vault key check must be a non-negative integer');
-    this.run('write vault key check', () => this.stmt.counterSet.run('vault_kcv', value));
+    guarded('write vault key check', () => this.stmt.counterSet.run('vault_kcv', value));
   }
 
   /** The oldest queued offline sale's sealed card: what the boot check opens to prove the key is the right one. */
   oldestSealedCard(): SealedCard | undefined {
-    return this.run('read oldest sealed card', () => this.stmt.safOldestSealed.get() as SealedCard | undefined);
+    return guarded('read oldest sealed card', () => this.stmt.safOldestSealed.get() as SealedCard | undefined);
   }
 
   /** Copies the -wal file's commits into the database file (PASSIVE: never waits for readers). */
   checkpoint(): void {
-    this.run('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
+    guarded('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
   }
 
   /** SQLite checkpoints by itself once the -wal file holds this many pages (0: never). */
   setAutoCheckpoint(pages: number): void {
-    this.run('set auto-checkpoint', () => this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`));
+    guarded('set auto-checkpoint', () => this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`));
   }
 
   /** SQLite's quick consistency check (no index cross-check); 'ok' alone when the file is sound. */
   quickCheck(): string[] {
-    return this.run('quick check', () =>
+    return guarded('quick check', () =>
       (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check),
     );
   }
 
   beginTransaction(t: BeginTransactionInput): TransactionRow {
-    return this.run(`begin transaction ${String(t.txnRef)}`, () => {
+    return guarded(`begin transaction ${String(t.txnRef)}`, () => {
       checkText(t.txnRef, 'txnRef', 100);
       if (!TRANSACTION_KINDS.includes(t.kind)) invalid(`kind must be one of ${TRANSACTION_KINDS.join(', ')}`);
       checkAmount(t.amount, 'amount');
@@ -1036,55 +912,22 @@ export class Journal {
     patch: TransactionPatch = {},
     detail?: Record<string, unknown>,
   ): TransactionRow {
-    return this.run(`record state ${state} of ${txnRef}`, () => {
+    return guarded(`record state ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const detailJson = serializeDetail(detail, 'detail');
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
       return this.tx.recordState.immediate(txnRef, state, clean, detailJson, changes);
     });
   }
 
-  private checkPatch(patch: TransactionPatch): TransactionPatch {
-    if (patch === null || typeof patch !== 'object') invalid('patch must be an object');
-    const clean: Record<string, unknown> = {};
-    for (const field of PATCH_FIELDS) {
-      if (patch[field] !== undefined) clean[field] = patch[field];
-    }
-    for (const key of Object.keys(patch)) {
-      if (!(PATCH_FIELDS as readonly string[]).includes(key) && (patch as Record<string, unknown>)[key] !== undefined)
-        invalid(`patch field ${key} cannot be changed`);
-    }
-    const p = clean as TransactionPatch;
-    if (p.stan != null) checkStan(p.stan, 'stan');
-    if (p.amount !== undefined && (!Number.isSafeInteger(p.amount) || p.amount < 0))
-      invalid('amount must be a non-negative integer of minor units');
-    if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome))
-      invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
-    if (p.receiptStatus === null) invalid('receiptStatus cannot be null');
-    if (p.receiptStatus !== undefined && !RECEIPT_STATUSES.includes(p.receiptStatus))
-      invalid(`receiptStatus must be one of ${RECEIPT_STATUSES.join(', ')}`);
-    for (const field of ['entryMode', 'responseCode', 'approvalCode', 'rrn', 'anomalyCode'] as const) {
-      const v = p[field];
-      if (v != null && (typeof v !== 'string' || v.length > 100))
-        invalid(`${field} must be a string of at most 100 characters`);
-    }
-    if (p.maskedPan === '') p.maskedPan = null;
-    if (p.maskedPan != null) {
-      if (typeof p.maskedPan !== 'string') invalid('maskedPan must be a string');
-      assertMaskedPan(p.maskedPan, 'maskedPan');
-    }
-    assertNoCardData(p, 'patch');
-    return p;
-  }
-
   getTransaction(txnRef: string): TransactionRow | undefined {
-    return this.run('read transaction', () => this.stmt.byRef.get(txnRef) as TransactionRow | undefined);
+    return guarded('read transaction', () => this.stmt.byRef.get(txnRef) as TransactionRow | undefined);
   }
 
   /** The newest transaction that used `stan` (optionally of one kind): STANs wrap, so older ones may share it. */
   findByStan(stan: number, kind?: TransactionKind): TransactionRow | undefined {
-    return this.run(
+    return guarded(
       'find by STAN',
       () => this.stmt.byStan.get({ stan, kind: kind ?? null }) as TransactionRow | undefined,
     );
@@ -1092,22 +935,22 @@ export class Journal {
 
   /** The newest transaction started by this ECR request id (registers may reuse ids, so it is not unique). */
   findByEcrRequestId(id: string): TransactionRow | undefined {
-    return this.run('find by ECR request id', () => this.stmt.byEcr.get(id) as TransactionRow | undefined);
+    return guarded('find by ECR request id', () => this.stmt.byEcr.get(id) as TransactionRow | undefined);
   }
 
   /** The newest transaction with an outcome: what "reprint last receipt" prints. */
   lastReceiptCandidate(): TransactionRow | undefined {
-    return this.run('find last receipt', () => this.stmt.lastWithOutcome.get() as TransactionRow | undefined);
+    return guarded('find last receipt', () => this.stmt.lastWithOutcome.get() as TransactionRow | undefined);
   }
 
   /** Transactions without an outcome, oldest first. After a crash these are the ones recovery must settle. */
   inFlight(): TransactionRow[] {
-    return this.run('list in-flight', () => this.stmt.inFlight.all() as TransactionRow[]);
+    return guarded('list in-flight', () => this.stmt.inFlight.all() as TransactionRow[]);
   }
 
   /** State changes of one transaction in the order they were committed. */
   events(txnRef: string): TransactionEventRow[] {
-    return this.run('list events', () =>
+    return guarded('list events', () =>
       (this.stmt.events.all(txnRef) as RawEvent[]).map((e) => ({
         ...e,
         detail: parseJson<Record<string, unknown>>(e.detail),
@@ -1117,7 +960,7 @@ export class Journal {
   }
 
   listTransactions(filter: TransactionFilter = {}): TransactionRow[] {
-    return this.run(
+    return guarded(
       'list transactions',
       () =>
         this.stmt.listTxns.all({
@@ -1131,7 +974,7 @@ export class Journal {
   }
 
   recordAnomaly(a: AnomalyInput): AnomalyRow {
-    return this.run(`record anomaly ${String(a.code)}`, () => {
+    return guarded(`record anomaly ${String(a.code)}`, () => {
       checkText(a.code, 'code', 20);
       checkText(a.class, 'class', 40);
       checkText(a.severity, 'severity', 20);
@@ -1149,7 +992,7 @@ export class Journal {
   }
 
   listAnomalies(filter: AnomalyFilter = {}): AnomalyRow[] {
-    return this.run('list anomalies', () =>
+    return guarded('list anomalies', () =>
       (
         this.stmt.listAnomalies.all({
           from: filter.from ?? null,
@@ -1163,14 +1006,14 @@ export class Journal {
   }
 
   counts(): JournalCounts {
-    return this.run('count', () => this.stmt.counts.get() as JournalCounts);
+    return guarded('count', () => this.stmt.counts.get() as JournalCounts);
   }
 
   // ---- pre-stored reversals ----
 
   /** Commits an armed reversal; call it before the authorization request leaves the terminal. */
   armReversal(r: ArmReversalInput): ReversalRow {
-    return this.run(`arm reversal for ${String(r?.txnRef)}`, () => {
+    return guarded(`arm reversal for ${String(r?.txnRef)}`, () => {
       if (r === null || typeof r !== 'object') invalid('reversal must be an object');
       checkText(r.txnRef, 'txnRef', 100);
       checkStan(r.stan, 'stan');
@@ -1205,9 +1048,9 @@ export class Journal {
     patch: TransactionPatch,
     detail?: Record<string, unknown>,
   ): TransactionRow {
-    return this.run(`record authorization ${state} of ${txnRef}`, () => {
+    return guarded(`record authorization ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const detailJson = serializeDetail(detail, 'detail');
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
       return this.tx.recordAuthorization.immediate(txnRef, state, clean, detailJson, changes);
@@ -1225,11 +1068,11 @@ export class Journal {
     patch: TransactionPatch,
     amounts: { requestedAmount: number; approvedAmount: number },
   ): TransactionRow {
-    return this.run(`record partial approval of ${txnRef}`, () => {
+    return guarded(`record partial approval of ${txnRef}`, () => {
       checkText(state, 'state', 100);
       checkAmount(amounts.approvedAmount, 'approvedAmount');
       if (amounts.approvedAmount > amounts.requestedAmount) invalid('approvedAmount must not exceed requestedAmount');
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const detailJson = serializeDetail({ ...amounts }, 'detail');
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
       return this.tx.recordPartialApproval.immediate(txnRef, state, clean, detailJson, changes, amounts.approvedAmount);
@@ -1238,7 +1081,7 @@ export class Journal {
 
   /** The request never left the terminal: armed -> cleared, with the reason. No-op if not armed. */
   releaseReversal(txnRef: string, reason: string): void {
-    this.run(`release reversal for ${txnRef}`, () => {
+    guarded(`release reversal for ${txnRef}`, () => {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
       this.tx.releaseReversal.immediate(txnRef, reason);
@@ -1260,7 +1103,7 @@ export class Journal {
     reason: string,
     opts: { reasonCode?: string | undefined; originalAnswer?: string | undefined } = {},
   ): ReversalRow {
-    return this.run(`mark reversal pending for ${txnRef}`, () => {
+    return guarded(`mark reversal pending for ${txnRef}`, () => {
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
       const { reasonCode, originalAnswer } = opts;
@@ -1272,22 +1115,22 @@ export class Journal {
   }
 
   reversalFor(txnRef: string): ReversalRow | undefined {
-    return this.run('read reversal', () => this.stmt.revByRef.get(txnRef) as ReversalRow | undefined);
+    return guarded('read reversal', () => this.stmt.revByRef.get(txnRef) as ReversalRow | undefined);
   }
 
   /** Crash recovery: requests that may or may not have left the terminal, oldest first. */
   armedReversals(): ReversalRow[] {
-    return this.run('list armed reversals', () => this.stmt.revArmed.all() as ReversalRow[]);
+    return guarded('list armed reversals', () => this.stmt.revArmed.all() as ReversalRow[]);
   }
 
   /** Reversals owed to the host, in the order they must be sent. */
   pendingReversals(): ReversalRow[] {
-    return this.run('list pending reversals', () => this.stmt.revPending.all() as ReversalRow[]);
+    return guarded('list pending reversals', () => this.stmt.revPending.all() as ReversalRow[]);
   }
 
   /** Records a failed send of a pending reversal; ignored once it is no longer pending. */
   recordReversalAttempt(id: number, a: AttemptInput): void {
-    this.run(`record attempt of reversal ${id}`, () => {
+    guarded(`record attempt of reversal ${id}`, () => {
       checkAttempt(a);
       this.tx.reversalAttempt.immediate(id, a);
     });
@@ -1298,7 +1141,7 @@ export class Journal {
    * {responseCode}) on its transaction. The transaction's own state is left to the transaction flow.
    */
   acknowledgeReversal(id: number, responseCode: string): ReversalRow {
-    return this.run(`acknowledge reversal ${id}`, () => {
+    return guarded(`acknowledge reversal ${id}`, () => {
       checkResponseCode(responseCode);
       return this.tx.acknowledgeReversal.immediate(id, responseCode);
     });
@@ -1313,9 +1156,9 @@ export class Journal {
     patch: TransactionPatch,
     item: OfflineApprovalItem,
   ): { transaction: TransactionRow; saf: SafRow } {
-    return this.run(`record offline approval ${state} of ${txnRef}`, () => {
+    return guarded(`record offline approval ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
       if (item === null || typeof item !== 'object') invalid('store-and-forward item must be an object');
       checkStan(item.stan, 'stan');
@@ -1340,24 +1183,24 @@ export class Journal {
 
   /** Queued items in forwarding order (the first `limit` of them). */
   safQueue(limit: number = Number.MAX_SAFE_INTEGER): SafRow[] {
-    return this.run('list store-and-forward queue', () => this.stmt.safQueued.all(limit) as SafRow[]);
+    return guarded('list store-and-forward queue', () => this.stmt.safQueued.all(limit) as SafRow[]);
   }
 
   /** Of queued items: how many, their total in minor units, and when the oldest was queued. */
   safStats(): { count: number; total: number; oldestAt: number | null } {
-    return this.run(
+    return guarded(
       'store-and-forward stats',
       () => this.stmt.safStats.get() as { count: number; total: number; oldestAt: number | null },
     );
   }
 
   safItem(id: number): SafRow | undefined {
-    return this.run('read store-and-forward item', () => this.stmt.safById.get(id) as SafRow | undefined);
+    return guarded('read store-and-forward item', () => this.stmt.safById.get(id) as SafRow | undefined);
   }
 
   /** Records a failed send of a queued advice; ignored once the item is no longer queued. */
   recordSafAttempt(id: number, a: AttemptInput): void {
-    this.run(`record attempt of store-and-forward item ${id}`, () => {
+    guarded(`record attempt of store-and-forward item ${id}`, () => {
       checkAttempt(a);
       this.tx.safAttempt.immediate(id, a);
     });
@@ -1365,7 +1208,7 @@ export class Journal {
 
   /** Host acknowledged the advice: queued -> forwarded, card blob dropped, 'forwarded' event on the transaction. */
   completeSafItem(id: number, responseCode: string): SafRow {
-    return this.run(`complete store-and-forward item ${id}`, () => {
+    return guarded(`complete store-and-forward item ${id}`, () => {
       checkResponseCode(responseCode);
       return this.tx.settleSaf.immediate(id, 'forwarded', 'forwarded', responseCode, null);
     });
@@ -1373,7 +1216,7 @@ export class Journal {
 
   /** Host rejected the advice: queued -> set-aside, card blob dropped, 'advice-rejected' event. The queue moves on. */
   setAsideSafItem(id: number, responseCode: string, reason: string): SafRow {
-    return this.run(`set aside store-and-forward item ${id}`, () => {
+    return guarded(`set aside store-and-forward item ${id}`, () => {
       checkResponseCode(responseCode);
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
@@ -1404,7 +1247,7 @@ export class Journal {
    * is no longer sent; a 'reversal-set-aside' event says why. No-op unless pending.
    */
   setAsideReversal(id: number, responseCode: string, reason: string): void {
-    this.run(`set aside reversal ${id}`, () => {
+    guarded(`set aside reversal ${id}`, () => {
       checkResponseCode(responseCode);
       checkText(reason, 'reason', 1000);
       assertNoCardData(reason, 'reason');
@@ -1430,7 +1273,7 @@ export class Journal {
 
   /** Pending reversals the host refused for good, oldest first: money the operator must settle with the acquirer. */
   reversalsSetAside(): ReversalSetAsideRow[] {
-    return this.run(
+    return guarded(
       'list reversals set aside',
       () =>
         this.lazy(`SELECT r.id AS reversalId, r.txn_ref AS txnRef, r.stan, r.amount, r.currency, r.masked_pan AS maskedPan,
@@ -1441,7 +1284,7 @@ export class Journal {
 
   /** What is owed but no longer sent: reversals set aside (still pending) and advices set aside, counts and totals. */
   setAsideTotals(): { reversals: { count: number; total: number }; advices: { count: number; total: number } } {
-    return this.run('set-aside totals', () => {
+    return guarded('set-aside totals', () => {
       const r = this.lazy(`SELECT count(*) AS count, coalesce(sum(r.amount), 0) AS total FROM reversals_set_aside s
         JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending'`).get() as { count: number; total: number };
       const a = this.lazy(
@@ -1453,7 +1296,7 @@ export class Journal {
 
   /** The advice of an offline sale, in whatever state (a void must not overtake one still queued). */
   adviceFor(txnRef: string): SafRow | undefined {
-    return this.run(
+    return guarded(
       'read advice',
       () => this.lazy(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE txn_ref = ?`).get(txnRef) as SafRow | undefined,
     );
@@ -1465,9 +1308,9 @@ export class Journal {
    * Refused unless the advice is queued and was never attempted: one that may have left must reach the host first.
    */
   cancelAdviceForVoid(voidTxnRef: string, safId: number, state: string, patch: TransactionPatch): TransactionRow {
-    return this.run(`cancel advice ${safId} for void ${voidTxnRef}`, () => {
+    return guarded(`cancel advice ${safId} for void ${voidTxnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
       return this.db
         .transaction(() => {
@@ -1502,7 +1345,7 @@ export class Journal {
    * first (the newest health stays), and only when no other health is left the oldest other messages.
    */
   outboxAppend(item: OutboxInput, maxMessages: number): OutboxAppendResult {
-    return this.run(`queue telemetry ${String(item?.kind)}`, () => {
+    return guarded(`queue telemetry ${String(item?.kind)}`, () => {
       if (item === null || typeof item !== 'object') invalid('outbox item must be an object');
       if (!OUTBOX_KINDS.includes(item.kind)) invalid(`kind must be one of ${OUTBOX_KINDS.join(', ')}`);
       checkText(item.topic, 'topic', 1024);
@@ -1518,7 +1361,7 @@ export class Journal {
 
   /** Queued telemetry after `afterId` in sending order, at most `limit` rows. */
   outboxPeek(afterId: number, limit: number): OutboxRow[] {
-    return this.run('read telemetry outbox', () =>
+    return guarded('read telemetry outbox', () =>
       (this.outbox.peek.all(afterId, limitParam(limit)) as Array<Omit<OutboxRow, 'retain'> & { retain: number }>).map(
         (r) => ({ ...r, retain: r.retain === 1 }),
       ),
@@ -1528,16 +1371,16 @@ export class Journal {
   /** Removes messages the broker acknowledged (ids already gone are ignored); one commit for all. */
   outboxRemove(ids: readonly number[]): number {
     if (ids.length === 0) return 0;
-    return this.run('remove sent telemetry', () => this.outbox.removeAll.immediate(ids));
+    return guarded('remove sent telemetry', () => this.outbox.removeAll.immediate(ids));
   }
 
   outboxStats(): OutboxStats {
-    return this.run('telemetry outbox stats', () => this.outbox.stats.get() as OutboxStats);
+    return guarded('telemetry outbox stats', () => this.outbox.stats.get() as OutboxStats);
   }
 
   /** The connection's durability settings as SQLite reports them (self-test and tests read them back). */
   settings(): JournalSettings {
-    return this.run('read settings', () => ({
+    return guarded('read settings', () => ({
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: SYNCHRONOUS[this.db.pragma('synchronous', { simple: true }) as number] ?? 'off',
       foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
@@ -1548,14 +1391,8 @@ export class Journal {
 
   /** SQLite's own consistency check; 'ok' alone when the file is sound. */
   integrityCheck(): string[] {
-    return this.run('integrity check', () =>
+    return guarded('integrity check', () =>
       (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check),
     );
   }
-}
-
-function limitParam(limit: number | undefined): number {
-  if (limit === undefined) return -1;
-  if (!Number.isInteger(limit) || limit < 0) invalid('limit must be a non-negative integer');
-  return limit;
 }

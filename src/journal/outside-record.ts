@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Journal, STAN_MAX, stanAdvance, stanDistance, type JournalIdentity } from './journal.js';
+import { Journal, type JournalIdentity } from './journal.js';
+import { STAN_MAX, stanAdvance, stanDistance } from './stan.js';
 import { JournalError } from './schema.js';
 import { writeFileAtomically } from '../util/durable-file.js';
 

@@ -238,7 +238,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       checkRange(cmd, opts);
       withJournal(cmd, openJournal, opts.config, (j) =>
         formatAnomalies(
-          j.listAnomalies({
+          j.anomalies.list({
             ...(opts.from !== undefined ? { from: opts.from } : {}),
             ...(opts.to !== undefined ? { to: opts.to } : {}),
             ...(opts.code !== undefined ? { code: opts.code } : {}),

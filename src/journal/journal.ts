@@ -33,7 +33,6 @@ import {
   PATCH_FIELDS,
   TRANSACTION_KINDS,
   OUTBOX_KINDS,
-  type AnomalyRow,
   type OutboxKind,
   type OutboxRow,
   type ReversalRow,
@@ -46,6 +45,7 @@ import {
   type TransactionRow,
 } from './schema.js';
 import { STAN_MAX, stanDistance } from './stan.js';
+import { AnomalyStore } from './stores/anomalies.js';
 import { migrate } from './migrations/index.js';
 
 /**
@@ -85,19 +85,6 @@ export interface BeginTransactionInput {
   originalStan?: number;
   /** Initial state; 'created' when absent. */
   state?: string;
-}
-
-export interface AnomalyInput {
-  code: string;
-  class: string;
-  severity: string;
-  message: string;
-  txnRef?: string;
-  stan?: number;
-  amount?: number;
-  currency?: string;
-  maskedPan?: string;
-  detail?: Record<string, unknown>;
 }
 
 /**
@@ -177,14 +164,6 @@ export interface TransactionFilter {
   limit?: number;
 }
 
-export interface AnomalyFilter {
-  from?: number;
-  to?: number;
-  code?: string;
-  class?: string;
-  limit?: number;
-}
-
 export interface JournalSettings {
   journalMode: string;
   synchronous: 'off' | 'normal' | 'full' | 'extra';
@@ -197,9 +176,6 @@ const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, curren
   entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
   original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
   request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
-
-const ANOMALY_COLUMNS = `id, at, code, class, severity, message, txn_ref AS txnRef, stan, amount, currency,
-  masked_pan AS maskedPan, detail`;
 
 const REVERSAL_COLUMNS = `id, txn_ref AS txnRef, stan, original_mti AS originalMti, processing_code AS processingCode, amount,
   currency, transmitted_at AS transmittedAt, terminal_id AS terminalId, merchant_id AS merchantId, masked_pan AS maskedPan,
@@ -219,7 +195,6 @@ const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
-type RawAnomaly = Omit<AnomalyRow, 'detail'> & { detail: string | null };
 type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
 
 /** The advice MTI: an offline approval reaches the host (and a void names it) as a 0220. */
@@ -227,6 +202,7 @@ const ADVICE_MTI = '0220';
 
 export class Journal {
   readonly path: string;
+  readonly anomalies: AnomalyStore;
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly isReadonly: boolean;
@@ -247,8 +223,6 @@ export class Journal {
     | 'inFlight'
     | 'events'
     | 'listTxns'
-    | 'insertAnomaly'
-    | 'listAnomalies'
     | 'counts'
     | 'revInsert'
     | 'txnRequest'
@@ -283,7 +257,6 @@ export class Journal {
         changes: string | null,
       ) => TransactionRow
     >;
-    recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
     armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
     recordAuthorization: Database.Transaction<
       (
@@ -368,6 +341,7 @@ export class Journal {
     this.path = path;
     this.now = now;
     this.isReadonly = readonly;
+    this.anomalies = new AnomalyStore(db, now);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
       counterGet: p('SELECT value FROM counters WHERE name = ?'),
@@ -404,13 +378,6 @@ export class Journal {
       listTxns: p(`SELECT * FROM (SELECT ${TXN_COLUMNS} FROM transactions
         WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
           AND (@state IS NULL OR state = @state) AND (@outcome IS NULL OR outcome = @outcome)
-        ORDER BY id DESC LIMIT @limit) ORDER BY id`),
-      insertAnomaly:
-        p(`INSERT INTO anomalies (at, code, class, severity, message, txn_ref, stan, amount, currency, masked_pan, detail)
-        VALUES (@at, @code, @class, @severity, @message, @txnRef, @stan, @amount, @currency, @maskedPan, @detail) RETURNING ${ANOMALY_COLUMNS}`),
-      listAnomalies: p(`SELECT * FROM (SELECT ${ANOMALY_COLUMNS} FROM anomalies
-        WHERE (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < @to)
-          AND (@code IS NULL OR code = @code) AND (@class IS NULL OR class = @class)
         ORDER BY id DESC LIMIT @limit) ORDER BY id`),
       counts:
         p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
@@ -567,22 +534,6 @@ export class Journal {
         return this.stmt.byRef.get(t.txnRef) as TransactionRow;
       }),
       recordState: db.transaction(applyState),
-      recordAnomaly: db.transaction((a: AnomalyInput, detail: string | null) => {
-        const raw = this.stmt.insertAnomaly.get({
-          at: this.now(),
-          code: a.code,
-          class: a.class,
-          severity: a.severity,
-          message: a.message,
-          txnRef: a.txnRef ?? null,
-          stan: a.stan ?? null,
-          amount: a.amount ?? null,
-          currency: a.currency ?? null,
-          maskedPan: a.maskedPan ?? null,
-          detail,
-        }) as RawAnomaly;
-        return { ...raw, detail: parseJson<Record<string, unknown>>(raw.detail) };
-      }),
 
       armReversal: db.transaction((r: ArmReversalInput) => {
         if (!this.stmt.byRef.get(r.txnRef)) throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
@@ -970,38 +921,6 @@ export class Journal {
           outcome: filter.outcome ?? null,
           limit: limitParam(filter.limit),
         }) as TransactionRow[],
-    );
-  }
-
-  recordAnomaly(a: AnomalyInput): AnomalyRow {
-    return guarded(`record anomaly ${String(a.code)}`, () => {
-      checkText(a.code, 'code', 20);
-      checkText(a.class, 'class', 40);
-      checkText(a.severity, 'severity', 20);
-      checkText(a.message, 'message', 1000);
-      if (a.txnRef !== undefined) checkText(a.txnRef, 'txnRef', 100);
-      if (a.stan !== undefined) checkStan(a.stan, 'stan');
-      if (a.amount !== undefined) checkAmount(a.amount, 'amount');
-      if (a.currency !== undefined) checkCurrency(a.currency, 'currency');
-      if (a.maskedPan !== undefined && a.maskedPan !== '') assertMaskedPan(a.maskedPan, 'maskedPan');
-      const input = a.maskedPan === '' ? { ...a, maskedPan: undefined } : a;
-      const detail = serializeDetail(a.detail, 'detail');
-      assertNoCardData({ ...input, detail: undefined }, 'anomaly');
-      return this.tx.recordAnomaly.immediate(input, detail);
-    });
-  }
-
-  listAnomalies(filter: AnomalyFilter = {}): AnomalyRow[] {
-    return guarded('list anomalies', () =>
-      (
-        this.stmt.listAnomalies.all({
-          from: filter.from ?? null,
-          to: filter.to ?? null,
-          code: filter.code ?? null,
-          class: filter.class ?? null,
-          limit: limitParam(filter.limit),
-        }) as RawAnomaly[]
-      ).map((r) => ({ ...r, detail: parseJson<Record<string, unknown>>(r.detail) })),
     );
   }
 

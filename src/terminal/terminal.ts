@@ -512,7 +512,7 @@ export class Terminal {
   /** Print the slip of the latest anomaly (with that code, when given) for the cashier to hand to support. */
   async printAnomalySlip(code?: string): Promise<AnomalyRow> {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
-    const row = this.deps.journal.listAnomalies({ ...(code ? { code } : {}), limit: 1 })[0];
+    const row = this.deps.journal.anomalies.list({ ...(code ? { code } : {}), limit: 1 })[0];
     const definition = row ? anomalyByCode(row.code) : undefined;
     if (!row || !definition)
       throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');

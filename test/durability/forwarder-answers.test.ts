@@ -219,7 +219,7 @@ describe('answers to a reversal (0410), every field-39 code', () => {
           expect(journal.reversalsSetAside(), code).toMatchObject([{ txnRef, responseCode: code, amount: 4_200 }]);
           expect(journal.setAsideTotals().reversals, code).toEqual({ count: 1, total: 4_200 });
           expect(
-            journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef),
+            journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef),
             code,
           ).toEqual([txnRef]);
           expect(
@@ -270,7 +270,7 @@ describe('answers to an advice (0230), every field-39 code', () => {
           expect(item, code).toMatchObject({ state: 'set-aside', responseCode: code, cardBlob: null });
           expect(journal.setAsideTotals().advices, code).toEqual({ count: 1, total: 1_500 });
           expect(
-            journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef),
+            journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef),
             code,
           ).toEqual([txnRef]);
         }
@@ -447,7 +447,7 @@ describe('94 to a repeat settles only when an earlier transmission went unanswer
             responseCode: '94',
           });
         }
-        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
+        expect(journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
         journal.close();
       });
     }
@@ -466,7 +466,7 @@ describe('"original not found" (25, 76) settles a reversal only when its origina
         const row = journal.reversalFor(txnRef)!;
         expect(row).toMatchObject({ state: answered ? 'pending' : 'acknowledged', responseCode: code });
         expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual(answered ? [txnRef] : []);
-        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(answered ? [txnRef] : []);
+        expect(journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef)).toEqual(answered ? [txnRef] : []);
         journal.close();
       });
     }

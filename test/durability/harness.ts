@@ -193,8 +193,8 @@ export function at(entry: LedgerEntry): number {
 
 /** The codes of anomalies journaled for one transaction, in order. */
 export function anomalyCodes(rig: Rig, txnRef?: string): string[] {
-  return rig.app.journal
-    .listAnomalies()
+  return rig.app.journal.anomalies
+    .list()
     .filter((a) => txnRef === undefined || a.txnRef === txnRef)
     .map((a) => a.code);
 }

@@ -101,7 +101,7 @@ async function expectLocked(rig: Rig, cause: RegExp): Promise<string> {
   expect(status['state']).toBe('locked');
   const reasons = (status['lockReasons'] as string[]).join('\n');
   expect(reasons).toMatch(cause);
-  const anomaly = rig.app.journal.listAnomalies({ code: 'E601' }).find((a) => cause.test(a.message));
+  const anomaly = rig.app.journal.anomalies.list({ code: 'E601' }).find((a) => cause.test(a.message));
   expect(anomaly, `E601 matching ${String(cause)}`).toBeDefined();
   return reasons;
 }

@@ -143,7 +143,7 @@ describe('a reversal for every authorization left unanswered', () => {
 
     await rig.clock.advance(5_000);
     await until(() => anomalyCodes(rig).includes('E608'), 'late answer journaled');
-    const late = rig.app.journal.listAnomalies({ code: 'E608' });
+    const late = rig.app.journal.anomalies.list({ code: 'E608' });
     expect(late).toHaveLength(1);
     expect(late[0]!.message).toMatch(/late response/);
     const answer = rig.ledger().find((e) => e.dir === 'out' && e.mti === '0210' && e.stan === request.stan)!;
@@ -344,7 +344,7 @@ describe('crash recovery', () => {
       approvalCode: 'A00042',
     });
     expect(j.reversalFor('T-ANSWERED')).toMatchObject({ state: 'cleared' });
-    const recovered = j.listAnomalies({ code: 'E602' });
+    const recovered = j.anomalies.list({ code: 'E602' });
     expect(recovered.map((a) => a.txnRef).sort()).toEqual(['T-ANSWERED', 'T-ARMED']);
     expect(j.inFlight()).toEqual([]);
 

@@ -136,7 +136,7 @@ describe('offline limits', () => {
     });
     expect(result['responseText']).toMatch(reason);
     expect(result['approvalCode']).toBeUndefined();
-    const anomalies = rig.app.journal.listAnomalies({ code: 'E102' }).filter((a) => a.txnRef === result['txnRef']);
+    const anomalies = rig.app.journal.anomalies.list({ code: 'E102' }).filter((a) => a.txnRef === result['txnRef']);
     expect(anomalies).toHaveLength(1);
     expect(anomalies[0]!.message).toMatch(reason);
     expect(rig.app.journal.safQueue().map((i) => i.txnRef)).not.toContain(result['txnRef']);
@@ -230,7 +230,7 @@ describe('forwarding when the host is back', () => {
     expect(rejected).toMatchObject({ state: 'set-aside', responseCode: '51', cardBlob: null });
     expect(rejected!.reason).toMatch(/host answered 51/);
 
-    const e609 = rig.app.journal.listAnomalies({ code: 'E609' });
+    const e609 = rig.app.journal.anomalies.list({ code: 'E609' });
     expect(e609).toHaveLength(1);
     expect(e609[0]).toMatchObject({
       txnRef: sales[1]!['txnRef'],

@@ -23,7 +23,7 @@ beforeEach(() => {
   sale('s2', 2, 'declined', 2000);
   sale('s3', 3, 'approved', 3050);
   clock.set(Date.UTC(2024, 4, 2, 11));
-  j.recordAnomaly({
+  j.anomalies.record({
     code: 'E201',
     class: 'declined',
     severity: 'info',
@@ -32,13 +32,13 @@ beforeEach(() => {
     amount: 2000,
     currency: '978',
   });
-  j.recordAnomaly({
+  j.anomalies.record({
     code: 'E301',
     class: 'hardware-fault',
     severity: 'error',
     message: 'The printer is out of paper, "roll"',
   });
-  j.recordAnomaly({ code: 'E302', class: 'hardware-fault', severity: 'warning', message: 'Paper low' });
+  j.anomalies.record({ code: 'E302', class: 'hardware-fault', severity: 'warning', message: 'Paper low' });
   j.close();
 });
 

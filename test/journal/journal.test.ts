@@ -290,7 +290,7 @@ describe('anomalies', () => {
   it('records and filters anomalies', () => {
     const clock = steppingClock(Date.UTC(2024, 4, 1), 60_000);
     const j = openJournal({ now: clock.now });
-    const a = j.recordAnomaly({
+    const a = j.anomalies.record({
       code: 'E301',
       class: 'hardware-fault',
       severity: 'error',
@@ -311,9 +311,9 @@ describe('anomalies', () => {
       detail: { device: 'printer' },
       at: Date.UTC(2024, 4, 1),
     });
-    j.recordAnomaly({ code: 'E101', class: 'host-timeout', severity: 'error', message: 'timeout' });
-    j.recordAnomaly({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'paper out again' });
-    const minimal = j.listAnomalies({ code: 'E101' });
+    j.anomalies.record({ code: 'E101', class: 'host-timeout', severity: 'error', message: 'timeout' });
+    j.anomalies.record({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'paper out again' });
+    const minimal = j.anomalies.list({ code: 'E101' });
     expect(minimal).toHaveLength(1);
     expect(minimal[0]).toMatchObject({
       txnRef: null,
@@ -323,14 +323,14 @@ describe('anomalies', () => {
       maskedPan: null,
       detail: null,
     });
-    expect(j.listAnomalies({ class: 'hardware-fault' }).map((r) => r.message)).toEqual([
+    expect(j.anomalies.list({ class: 'hardware-fault' }).map((r) => r.message)).toEqual([
       'paper out',
       'paper out again',
     ]);
     expect(
-      j.listAnomalies({ from: Date.UTC(2024, 4, 1, 0, 1), to: Date.UTC(2024, 4, 1, 0, 2) }).map((r) => r.code),
+      j.anomalies.list({ from: Date.UTC(2024, 4, 1, 0, 1), to: Date.UTC(2024, 4, 1, 0, 2) }).map((r) => r.code),
     ).toEqual(['E101']);
-    expect(j.listAnomalies({ limit: 1 }).map((r) => r.message)).toEqual(['paper out again']);
+    expect(j.anomalies.list({ limit: 1 }).map((r) => r.message)).toEqual(['paper out again']);
     expect(j.counts().anomalies).toBe(3);
   });
 });
@@ -349,12 +349,13 @@ describe('card data guard in the journal', () => {
     journalError(() => j.recordState('g', 'card-read', { maskedPan: '4111 11** **** 1111' }), 'card-data-refused');
     journalError(() => j.recordState('g', 'card-read', { entryMode: `swipe ${VISA}` }), 'card-data-refused');
     journalError(
-      () => j.recordAnomaly({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: `bad card ${VISA}` }),
+      () =>
+        j.anomalies.record({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: `bad card ${VISA}` }),
       'card-data-refused',
     );
     journalError(
       () =>
-        j.recordAnomaly({
+        j.anomalies.record({
           code: 'E520',
           class: 'suspected-fraud',
           severity: 'error',
@@ -365,7 +366,7 @@ describe('card data guard in the journal', () => {
     );
     journalError(
       () =>
-        j.recordAnomaly({
+        j.anomalies.record({
           code: 'E520',
           class: 'suspected-fraud',
           severity: 'error',
@@ -408,7 +409,7 @@ describe('storage faults', () => {
       () => r.nextStan(),
       () => r.recordState('ro', 'x'),
       () => r.beginTransaction({ txnRef: 'ro2', kind: 'sale', amount: 1, currency: '978' }),
-      () => r.recordAnomaly({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x' }),
+      () => r.anomalies.record({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x' }),
     ]) {
       const err = journalError(write, 'storage-fault');
       expect(err.sqliteCode).toMatch(/^SQLITE_READONLY/);
@@ -443,7 +444,7 @@ describe('storage faults', () => {
     db.pragma(`max_page_count = ${pages}`);
     const err = journalError(() => {
       for (let i = 0; i < 10_000; i++)
-        j.recordAnomaly({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x'.repeat(900) });
+        j.anomalies.record({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x'.repeat(900) });
     }, 'storage-fault');
     expect(err.sqliteCode).toBe('SQLITE_FULL');
   });

@@ -262,7 +262,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     expect(stats.depth).toBe(20);
     // 10 events, the drop anomaly's own event, and the newest health messages that still fit.
     expect(stats.health).toBe(20 - 11);
-    const dropAnomalies = rig.journal.listAnomalies().filter((a) => /telemetry outbox full/.test(a.message));
+    const dropAnomalies = rig.journal.anomalies.list().filter((a) => /telemetry outbox full/.test(a.message));
     expect(dropAnomalies).toHaveLength(1);
     expect(rig.publisher.stats().dropped).toEqual({ health: 21, other: 0 });
 
@@ -285,7 +285,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
         .map((e) => e.message['stan']),
     ).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     // Still one anomaly for the whole outage.
-    expect(rig.journal.listAnomalies().filter((a) => /telemetry outbox full/.test(a.message))).toHaveLength(1);
+    expect(rig.journal.anomalies.list().filter((a) => /telemetry outbox full/.test(a.message))).toHaveLength(1);
     const gaps = gapReport(consumer.received, rig.publisher.bootId);
     // The consumer sees exactly the dropped health as gaps, and the terminal told it how many.
     expect(gaps.missing).toHaveLength(dropped.health);
@@ -357,7 +357,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const errors = consumer.of('cmd-result').map((r) => r.message['error']);
     expect(errors.slice(5)).toEqual(['COMMAND_ERROR_MALFORMED', 'COMMAND_ERROR_TOO_LARGE', 'COMMAND_ERROR_MALFORMED']);
 
-    const journaled = rig.journal.listAnomalies().map((a) => a.code);
+    const journaled = rig.journal.anomalies.list().map((a) => a.code);
     expect(journaled.filter((c) => c === 'E510')).toHaveLength(1);
     expect(journaled.filter((c) => c === 'E406')).toHaveLength(3);
     // And they reach the fleet as anomaly events like any other.

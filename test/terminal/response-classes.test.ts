@@ -224,14 +224,14 @@ describe('declines keep their meaning', () => {
     const { result, row } = await saleAnswered(rig, 'Q7', 3_000);
     expect(result).toMatchObject({ outcome: 'failed' });
     expect(rig.app.journal.reversalFor(row.txnRef)?.state).toMatch(/pending|acknowledged/);
-    expect(rig.app.journal.listAnomalies({ code: 'E607' })).toHaveLength(1);
+    expect(rig.app.journal.anomalies.list({ code: 'E607' })).toHaveLength(1);
   });
 
   it('a stolen card (43) raises E206 and the fleet pick-up alert fires on its event', async () => {
     const rig = await bootRig();
     const result = await rig.sale(4_300, 'stolen-card');
     expect(result).toMatchObject({ outcome: 'declined', responseCode: '43', anomaly: { code: 'E206' } });
-    const row = rig.app.journal.listAnomalies({ code: 'E206' })[0]!;
+    const row = rig.app.journal.anomalies.list({ code: 'E206' })[0]!;
     // The event the terminal publishes for that journal entry, decoded by the fleet and run through its alert rules.
     const body = anomalyEventBody(
       {

@@ -83,7 +83,7 @@ describe('terminal', () => {
     app.mocks.reader!.present(idle);
     const result = await sale(client, 1400, 'mastercard');
     expect(result).toMatchObject({ type: 'result', outcome: 'approved', entryMode: 'contactless' });
-    const stale = app.journal.listAnomalies({ code: 'E408' });
+    const stale = app.journal.anomalies.list({ code: 'E408' });
     expect(stale).toHaveLength(1);
     expect(stale[0]).toMatchObject({ txnRef: result['txnRef'] });
     expect(JSON.stringify(stale[0])).not.toContain(idle.pan);
@@ -137,7 +137,7 @@ describe('terminal', () => {
     expect(await client.call({ cmd: 'refund', amount: 500 })).toMatchObject({ type: 'error', code: 'busy' });
     expect(await client.call({ cmd: 'cancel' })).toMatchObject({ type: 'done' });
     expect(await first).toMatchObject({ outcome: 'cancelled' });
-    expect(app.journal.listAnomalies().map((a) => a.code)).toEqual(expect.arrayContaining(['E404']));
+    expect(app.journal.anomalies.list().map((a) => a.code)).toEqual(expect.arrayContaining(['E404']));
   });
 
   it('prints the slip of the latest anomaly, with the masked card and no full PAN', async () => {
@@ -164,7 +164,7 @@ describe('terminal', () => {
     journal.close();
     const { app, client } = await boot(config);
     expect(app.journal.getTransaction('T-INTERRUPTED')).toMatchObject({ outcome: 'failed' });
-    expect(app.journal.listAnomalies({ code: 'E602' })).toHaveLength(1);
+    expect(app.journal.anomalies.list({ code: 'E602' })).toHaveLength(1);
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready', journal: { inFlight: 0 } });
   });
 
@@ -184,7 +184,7 @@ describe('terminal', () => {
     });
     expect(app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 1500 });
     expect(app.journal.counts().transactions).toBe(1);
-    expect(app.journal.listAnomalies().map((a) => a.code)).toContain('E501');
+    expect(app.journal.anomalies.list().map((a) => a.code)).toContain('E501');
     // The same id for a different amount is an integration error, not a retry.
     expect(await client.call({ id: 'REG-42', cmd: 'sale', amount: 999 })).toMatchObject({
       type: 'error',

@@ -521,7 +521,7 @@ describe('transaction machine, model-based', () => {
           const walkStates = steps.map((s) => stateName(s.state.value));
           expect(events.includes('cardRemovalAlert')).toBe(walkStates.includes('{"removingCard":"alerted"}'));
           const leftIn = walkStates.includes('{"removingCard":"overdue"}');
-          expect(h.journal.listAnomalies().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(
+          expect(h.journal.anomalies.list().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(
             leftIn,
           );
         } else {
@@ -536,11 +536,11 @@ describe('transaction machine, model-based', () => {
         if (output.maskedPan !== undefined && input.kind !== 'void') expect(output.entryMode).toBe('chip');
         expect(events.slice(0, 2)).toEqual(['created', 'checking']);
         // Every anomaly the machine raised is journaled with its code.
-        const journaled = h.journal.listAnomalies().map((a) => a.code);
+        const journaled = h.journal.anomalies.list().map((a) => a.code);
         if (output.outcome !== 'approved' && output.outcome !== 'offline-approved')
           expect(journaled.length).toBeGreaterThan(0);
         if (output.receipt === 'pending')
-          expect(h.journal.listAnomalies({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
+          expect(h.journal.anomalies.list({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
 
         // Display: the last screen before "remove card" says how it ended.
         const removal = h.display.history.findIndex((screen) => screen.title === 'REMOVE CARD');
@@ -579,7 +579,7 @@ describe('transaction machine, model-based', () => {
           expect(Number(message.fields[4])).toBe(input.original?.amount ?? input.amount);
         }
         // Card data never reaches the journal in clear.
-        expect(JSON.stringify(h.journal.listAnomalies())).not.toContain(card.pan);
+        expect(JSON.stringify(h.journal.anomalies.list())).not.toContain(card.pan);
         h.journal.close();
       });
     }

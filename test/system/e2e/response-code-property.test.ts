@@ -182,7 +182,7 @@ describe('money invariant under any field 39 answer', () => {
         if (forwarded) expect(captured, `advice ${stan} forwarded`).toBe(true);
         if (captured)
           expect(
-            rig.app.journal.listAnomalies({ code: 'E609' }).some((a) => a.stan === stan),
+            rig.app.journal.anomalies.list({ code: 'E609' }).some((a) => a.stan === stan),
             `advice ${stan} captured but set aside`,
           ).toBe(false);
         if (responseClass(code) === 'retry-later' || (onRepeat && responseClass(code) === 'approved'))

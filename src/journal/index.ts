@@ -4,6 +4,7 @@ export * from './stan.js';
 export type { AttemptInput, MessageFacts } from './checks.js';
 export * from './journal.js';
 export * from './stores/anomalies.js';
+export * from './stores/outbox.js';
 export * from './card-data-guard.js';
 export * from './export.js';
 export * from './outside-record.js';

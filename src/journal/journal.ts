@@ -32,9 +32,6 @@ import {
   JournalError,
   PATCH_FIELDS,
   TRANSACTION_KINDS,
-  OUTBOX_KINDS,
-  type OutboxKind,
-  type OutboxRow,
   type ReversalRow,
   type ReversalSetAsideRow,
   type SafRow,
@@ -46,6 +43,7 @@ import {
 } from './schema.js';
 import { STAN_MAX, stanDistance } from './stan.js';
 import { AnomalyStore } from './stores/anomalies.js';
+import { OutboxStore } from './stores/outbox.js';
 import { migrate } from './migrations/index.js';
 
 /**
@@ -121,30 +119,6 @@ export type OfflineApprovalItem = Pick<
 > &
   MessageFacts & { cardBlob: Buffer };
 
-/** A telemetry message for the outbox: already encoded, its seq fixed when it was made. */
-export interface OutboxInput {
-  kind: OutboxKind;
-  topic: string;
-  payload: Uint8Array;
-  retain?: boolean;
-  bootId: string;
-  seq: number;
-}
-
-export interface OutboxAppendResult {
-  id: number;
-  /** What the bound removed to make room: old health, then (only when no other health is left) the oldest others. */
-  dropped: { health: number; other: number };
-  /** Rows in the outbox after the append. */
-  depth: number;
-}
-
-export interface OutboxStats {
-  depth: number;
-  health: number;
-  oldestAt: number | null;
-}
-
 export interface JournalCounts {
   transactions: number;
   anomalies: number;
@@ -189,8 +163,6 @@ const SAF_COLUMNS = `id, txn_ref AS txnRef, stan, processing_code AS processingC
   forwarding_institution_id AS forwardingInstitutionId, card_blob AS cardBlob, state, attempts, next_attempt_at AS nextAttemptAt,
   response_code AS responseCode, reason, created_at AS createdAt, updated_at AS updatedAt`;
 
-const OUTBOX_COLUMNS = `id, kind, topic, payload, retain, boot_id AS bootId, seq, created_at AS createdAt`;
-
 const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 
 type Stmt = Database.Statement<unknown[], unknown>;
@@ -203,6 +175,7 @@ const ADVICE_MTI = '0220';
 export class Journal {
   readonly path: string;
   readonly anomalies: AnomalyStore;
+  readonly outbox: OutboxStore;
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly isReadonly: boolean;
@@ -298,17 +271,6 @@ export class Journal {
       (id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => SafRow
     >;
   };
-  private readonly outbox: {
-    insert: Stmt;
-    depth: Stmt;
-    dropHealth: Stmt;
-    dropOther: Stmt;
-    peek: Stmt;
-    remove: Stmt;
-    stats: Stmt;
-    append: Database.Transaction<(item: OutboxInput, maxMessages: number) => OutboxAppendResult>;
-    removeAll: Database.Transaction<(ids: readonly number[]) => number>;
-  };
 
   /** Opens (creating it and its parent directory if needed) and migrates a journal. ':memory:' gives a scratch one. */
   static open(path: string, options: JournalOpenOptions = {}): Journal {
@@ -342,6 +304,7 @@ export class Journal {
     this.now = now;
     this.isReadonly = readonly;
     this.anomalies = new AnomalyStore(db, now);
+    this.outbox = new OutboxStore(db, now);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
       counterGet: p('SELECT value FROM counters WHERE name = ?'),
@@ -681,49 +644,6 @@ export class Journal {
           addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
           return safById(id);
         },
-      ),
-    };
-
-    const outbox = {
-      insert: p(`INSERT INTO telemetry_outbox (kind, topic, payload, retain, boot_id, seq, created_at)
-        VALUES (@kind, @topic, @payload, @retain, @bootId, @seq, @now) RETURNING id`),
-      depth: p('SELECT count(*) AS n FROM telemetry_outbox'),
-      // The newest health stays: after an outage it is the latest word on the terminal's state.
-      dropHealth: p(`DELETE FROM telemetry_outbox WHERE id IN (SELECT id FROM telemetry_outbox
-        WHERE kind = 'health' AND id < (SELECT max(id) FROM telemetry_outbox WHERE kind = 'health') ORDER BY id LIMIT ?)`),
-      dropOther: p(`DELETE FROM telemetry_outbox WHERE id IN (SELECT id FROM telemetry_outbox
-        WHERE kind <> 'health' ORDER BY id LIMIT ?)`),
-      peek: p(`SELECT ${OUTBOX_COLUMNS} FROM telemetry_outbox WHERE id > ? ORDER BY id LIMIT ?`),
-      remove: p('DELETE FROM telemetry_outbox WHERE id = ?'),
-      stats: p(`SELECT count(*) AS depth, count(*) FILTER (WHERE kind = 'health') AS health, min(created_at) AS oldestAt
-        FROM telemetry_outbox`),
-    };
-    this.outbox = {
-      ...outbox,
-      append: db.transaction((item: OutboxInput, maxMessages: number): OutboxAppendResult => {
-        const { id } = outbox.insert.get({
-          kind: item.kind,
-          topic: item.topic,
-          payload: Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
-          retain: item.retain ? 1 : 0,
-          bootId: item.bootId,
-          seq: item.seq,
-          now: this.now(),
-        }) as { id: number };
-        let depth = (outbox.depth.get() as { n: number }).n;
-        const dropped = { health: 0, other: 0 };
-        if (depth > maxMessages) {
-          dropped.health = outbox.dropHealth.run(depth - maxMessages).changes;
-          depth -= dropped.health;
-        }
-        if (depth > maxMessages) {
-          dropped.other = outbox.dropOther.run(depth - maxMessages).changes;
-          depth -= dropped.other;
-        }
-        return { id, dropped, depth };
-      }),
-      removeAll: db.transaction((ids: readonly number[]) =>
-        ids.reduce((n, id) => n + outbox.remove.run(id).changes, 0),
       ),
     };
   }
@@ -1255,46 +1175,6 @@ export class Journal {
         })
         .immediate();
     });
-  }
-
-  // ---- telemetry outbox ----
-
-  /**
-   * Queues a telemetry message and applies the bound in the same commit: above `maxMessages` rows, old health goes
-   * first (the newest health stays), and only when no other health is left the oldest other messages.
-   */
-  outboxAppend(item: OutboxInput, maxMessages: number): OutboxAppendResult {
-    return guarded(`queue telemetry ${String(item?.kind)}`, () => {
-      if (item === null || typeof item !== 'object') invalid('outbox item must be an object');
-      if (!OUTBOX_KINDS.includes(item.kind)) invalid(`kind must be one of ${OUTBOX_KINDS.join(', ')}`);
-      checkText(item.topic, 'topic', 1024);
-      checkText(item.bootId, 'bootId', 100);
-      if (!Number.isSafeInteger(item.seq) || item.seq < 0) invalid('seq must be a non-negative integer');
-      // Protobuf bytes cannot be read like text: the telemetry module checks the message for card data before encoding.
-      if (!(item.payload instanceof Uint8Array) || item.payload.byteLength === 0)
-        invalid('payload must be non-empty bytes');
-      if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) invalid('maxMessages must be a positive integer');
-      return this.outbox.append.immediate(item, maxMessages);
-    });
-  }
-
-  /** Queued telemetry after `afterId` in sending order, at most `limit` rows. */
-  outboxPeek(afterId: number, limit: number): OutboxRow[] {
-    return guarded('read telemetry outbox', () =>
-      (this.outbox.peek.all(afterId, limitParam(limit)) as Array<Omit<OutboxRow, 'retain'> & { retain: number }>).map(
-        (r) => ({ ...r, retain: r.retain === 1 }),
-      ),
-    );
-  }
-
-  /** Removes messages the broker acknowledged (ids already gone are ignored); one commit for all. */
-  outboxRemove(ids: readonly number[]): number {
-    if (ids.length === 0) return 0;
-    return guarded('remove sent telemetry', () => this.outbox.removeAll.immediate(ids));
-  }
-
-  outboxStats(): OutboxStats {
-    return guarded('telemetry outbox stats', () => this.outbox.stats.get() as OutboxStats);
   }
 
   /** The connection's durability settings as SQLite reports them (self-test and tests read them back). */

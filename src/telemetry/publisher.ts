@@ -270,7 +270,7 @@ export class TelemetryPublisher {
     };
     try {
       const payload = encode(header);
-      const result = this.o.journal.outboxAppend(
+      const result = this.o.journal.outbox.append(
         { kind, topic: this.topics[topic], payload, retain, bootId: this.bootId, seq },
         this.o.outboxMaxMessages,
       );
@@ -392,7 +392,7 @@ export class TelemetryPublisher {
 
   private outboxDepth(): number {
     try {
-      return this.o.journal.outboxStats().depth;
+      return this.o.journal.outbox.stats().depth;
     } catch {
       return 0;
     }
@@ -585,7 +585,7 @@ export class TelemetryPublisher {
     if (room <= 0) return;
     let rows;
     try {
-      rows = this.o.journal.outboxPeek(this.lastHandedId, room);
+      rows = this.o.journal.outbox.peek(this.lastHandedId, room);
     } catch (err) {
       this.o.log.error({ err }, 'telemetry outbox could not be read');
       return;
@@ -622,7 +622,7 @@ export class TelemetryPublisher {
     const ids = this.acked.splice(0);
     if (ids.length === 0) return;
     try {
-      this.o.journal.outboxRemove(ids);
+      this.o.journal.outbox.remove(ids);
     } catch (err) {
       // Left in the outbox, they are sent again: a duplicate seq the consumer drops, never a loss.
       this.o.log.error({ err }, 'sent telemetry could not be removed from the outbox');

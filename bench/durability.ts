@@ -355,7 +355,7 @@ function prepareJournal(target: string, scratchParent: string, prepare: (journal
 function offlineSale(journal: Journal, vault: CardVault, amount: number): { txnRef: string; stan: number } {
   const txnRef = newTxnRef();
   journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-  const stan = journal.nextStan();
+  const stan = journal.counters.nextStan();
   const approvalCode = offlineApprovalCode(stan);
   journal.recordOfflineApproval(
     txnRef,
@@ -686,7 +686,7 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
         mix.neverSent += 1;
         continue;
       }
-      const stan = journal.nextStan();
+      const stan = journal.counters.nextStan();
       journal.recordState(txnRef, 'sending', { stan, maskedPan: MASKED_PAN, entryMode: CARD.entryMode });
       journal.armReversal({
         txnRef,

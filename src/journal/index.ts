@@ -3,6 +3,8 @@ export * from './migrations/index.js';
 export * from './stan.js';
 export type { AttemptInput, MessageFacts } from './checks.js';
 export * from './journal.js';
+export * from './stores/counters.js';
+export * from './stores/sealed-cards.js';
 export * from './stores/anomalies.js';
 export * from './stores/outbox.js';
 export * from './card-data-guard.js';

@@ -41,29 +41,11 @@ import {
   type TransactionPatch,
   type TransactionRow,
 } from './schema.js';
-import { STAN_MAX, stanDistance } from './stan.js';
 import { AnomalyStore } from './stores/anomalies.js';
+import { CounterStore } from './stores/counters.js';
+import { SealedCardStore } from './stores/sealed-cards.js';
 import { OutboxStore } from './stores/outbox.js';
 import { migrate } from './migrations/index.js';
-
-/**
- * Who this journal is and how far its STANs may go, as its counters hold them; compared at boot with the record kept
- * outside the database (see outside-record.ts). null: never stamped (a new journal, or one from before the record).
- */
-export interface JournalIdentity {
-  journalId: number | null;
-  generation: number;
-  /** The last STAN issued (0 before the first). */
-  stan: number;
-  /** STANs up to this one may be issued without asking the reserver; null: no reservation (no record in use). */
-  stanReserved: number | null;
-}
-
-/** A card sealed by the card vault, as the journal holds it: the blob and what it is bound to (its txnRef). */
-export interface SealedCard {
-  txnRef: string;
-  blob: Buffer;
-}
 
 export interface JournalOpenOptions {
   /** Clock for created/updated/at columns, in ms since the epoch. */
@@ -174,18 +156,14 @@ const ADVICE_MTI = '0220';
 
 export class Journal {
   readonly path: string;
+  readonly counters: CounterStore;
+  readonly sealedCards: SealedCardStore;
   readonly anomalies: AnomalyStore;
   readonly outbox: OutboxStore;
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly isReadonly: boolean;
-  /** Called when the reserved STANs run out: moves the mark on, durably, before a STAN beyond it is issued. */
-  private stanReserver: (() => void) | undefined;
-  private readonly readIdentity: () => JournalIdentity;
   private readonly stmt: Record<
-    | 'counterGet'
-    | 'counterSet'
-    | 'stanInFlight'
     | 'insertTxn'
     | 'insertEvent'
     | 'updateTxn'
@@ -212,14 +190,10 @@ export class Journal {
     | 'safQueued'
     | 'safStats'
     | 'safAttempt'
-    | 'safSettle'
-    | 'safSealedCount'
-    | 'safOldestSealed',
+    | 'safSettle',
     Stmt
   >;
   private readonly tx: {
-    nextStan: Database.Transaction<(reserved: boolean) => number | undefined>;
-    stampIdentity: Database.Transaction<(next: Partial<JournalIdentity>) => JournalIdentity>;
     begin: Database.Transaction<(t: BeginTransactionInput) => TransactionRow>;
     recordState: Database.Transaction<
       (
@@ -303,15 +277,12 @@ export class Journal {
     this.path = path;
     this.now = now;
     this.isReadonly = readonly;
+    this.counters = new CounterStore(db, now);
+    this.sealedCards = new SealedCardStore(db, now);
     this.anomalies = new AnomalyStore(db, now);
     this.outbox = new OutboxStore(db, now);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
-      counterGet: p('SELECT value FROM counters WHERE name = ?'),
-      counterSet: p(
-        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-      ),
-      stanInFlight: p('SELECT 1 FROM transactions WHERE stan = ? AND outcome IS NULL LIMIT 1'),
       insertTxn:
         p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
         VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
@@ -395,21 +366,7 @@ export class Journal {
       safSettle: p(`UPDATE saf_queue SET state = @to, card_blob = NULL, response_code = @responseCode,
           reason = coalesce(@reason, reason), next_attempt_at = NULL, updated_at = @now
         WHERE id = @id AND state = 'queued'`),
-      safSealedCount: p('SELECT count(*) AS n FROM saf_queue WHERE card_blob IS NOT NULL'),
-      safOldestSealed: p(
-        'SELECT txn_ref AS txnRef, card_blob AS blob FROM saf_queue WHERE card_blob IS NOT NULL ORDER BY id LIMIT 1',
-      ),
     };
-
-    const counter = (name: string): number | undefined =>
-      (this.stmt.counterGet.get(name) as { value: number } | undefined)?.value;
-    const readIdentity = (): JournalIdentity => ({
-      journalId: counter('journal_id') ?? null,
-      generation: counter('generation') ?? 0,
-      stan: counter('stan') ?? 0,
-      stanReserved: counter('stan_reserved') ?? null,
-    });
-    this.readIdentity = readIdentity;
 
     // Shared by every write that moves a transaction, so each runs inside its caller's SQLite transaction.
     const applyState = (
@@ -453,33 +410,6 @@ export class Journal {
     };
 
     this.tx = {
-      // undefined (nothing written): the next free STAN lies beyond the reserved mark, which must move on first.
-      nextStan: db.transaction((reserved: boolean) => {
-        let stan = counter('stan') ?? 0;
-        const mark = reserved ? counter('stan_reserved') : undefined;
-        let room = mark === undefined ? STAN_MAX : stanDistance(stan, mark);
-        // Skip a STAN still owned by an unfinished transaction: after a wrap it may yet be in flight at the host.
-        for (let tries = 0; tries < STAN_MAX; tries++) {
-          if (room-- <= 0) return undefined;
-          stan = stan >= STAN_MAX ? 1 : stan + 1;
-          if (!this.stmt.stanInFlight.get(stan)) break;
-        }
-        this.stmt.counterSet.run('stan', stan);
-        return stan;
-      }),
-      stampIdentity: db.transaction((next: Partial<JournalIdentity>) => {
-        const names = {
-          journalId: 'journal_id',
-          generation: 'generation',
-          stan: 'stan',
-          stanReserved: 'stan_reserved',
-        } as const;
-        for (const [key, name] of Object.entries(names) as Array<[keyof JournalIdentity, string]>) {
-          const value = next[key];
-          if (value !== undefined && value !== null) this.stmt.counterSet.run(name, value);
-        }
-        return readIdentity();
-      }),
       begin: db.transaction((t: BeginTransactionInput) => {
         const now = this.now();
         const state = t.state ?? 'created';
@@ -662,84 +592,6 @@ export class Journal {
    */
   batch<T>(what: string, fn: () => T): T {
     return guarded(what, () => this.db.transaction(fn).immediate());
-  }
-
-  /**
-   * The next STAN, 1..999999 then 1 again. Committed before it is returned, so a crash never reuses it. With a
-   * reserver (reserveStansWith), a STAN beyond the reserved mark is issued only after the reserver moved the mark.
-   */
-  nextStan(): number {
-    return guarded('next STAN', () => {
-      // Each reservation moves the mark on, so this ends; the bound only guards against a reserver that does not.
-      for (let reservations = 0; reservations <= STAN_MAX; reservations++) {
-        const stan = this.tx.nextStan.immediate(this.stanReserver !== undefined);
-        if (stan !== undefined) return stan;
-        this.stanReserver!();
-      }
-      throw new JournalError('storage-fault', 'next STAN: the STAN reservation does not move on');
-    });
-  }
-
-  // ---- identity and STAN reservation (the outside record, see outside-record.ts) ----
-
-  identity(): JournalIdentity {
-    return guarded('read journal identity', () => this.readIdentity());
-  }
-
-  /** Writes the given identity counters in one commit (absent ones stay) and returns the result. */
-  stampIdentity(next: Partial<JournalIdentity>): JournalIdentity {
-    return guarded('stamp journal identity', () => {
-      for (const [key, value] of Object.entries(next)) {
-        if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0))
-          invalid(`${key} must be a non-negative integer`);
-      }
-      if (next.stan != null && next.stan > STAN_MAX) invalid(`stan must be at most ${STAN_MAX}`);
-      if (next.stanReserved != null && (next.stanReserved < 1 || next.stanReserved > STAN_MAX))
-        invalid(`stanReserved must be from 1 to ${STAN_MAX}`);
-      return this.tx.stampIdentity.immediate(next);
-    });
-  }
-
-  /** From now on STANs stop at the reserved mark until `reserve` has moved it (undefined: no limit). */
-  reserveStansWith(reserve: (() => void) | undefined): void {
-    this.stanReserver = reserve;
-  }
-
-  /** Rows holding card data sealed by the card vault: queued offline sales, and reversals if they carry a blob. */
-  sealedCardCount(): number {
-    return guarded('count sealed card data', () => {
-      let n = (this.stmt.safSealedCount.get() as { n: number }).n;
-      // Reversals may carry a sealed card too (a BLOB column); counted whatever its name.
-      const blobs = this.db
-        .prepare("SELECT name FROM pragma_table_info('reversals') WHERE upper(type) = 'BLOB'")
-        .all() as { name: string }[];
-      for (const { name } of blobs) {
-        n += (
-          this.db
-            .prepare(`SELECT count(*) AS n FROM reversals WHERE "${name.replace(/"/g, '""')}" IS NOT NULL`)
-            .get() as { n: number }
-        ).n;
-      }
-      return n;
-    });
-  }
-
-  /** The card vault's key check value for the key the sealed rows were sealed with (see CardVault.keyCheckValue). */
-  vaultKeyCheck(): number | undefined {
-    return guarded(
-      'read vault key check',
-      () => (this.stmt.counterGet.get('vault_kcv') as { value: number } | undefined)?.value,
-    );
-  }
-
-  setVaultKeyCheck(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) invalid('vault key check must be a non-negative integer');
-    guarded('write vault key check', () => this.stmt.counterSet.run('vault_kcv', value));
-  }
-
-  /** The oldest queued offline sale's sealed card: what the boot check opens to prove the key is the right one. */
-  oldestSealedCard(): SealedCard | undefined {
-    return guarded('read oldest sealed card', () => this.stmt.safOldestSealed.get() as SealedCard | undefined);
   }
 
   /** Copies the -wal file's commits into the database file (PASSIVE: never waits for readers). */

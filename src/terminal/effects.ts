@@ -222,7 +222,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   const downReason = reversalsClear ? offlineReason(deps) : 'reversals still owed to the host';
   if (downReason) return decideOffline(deps, input, downReason);
 
-  const stan = journal.nextStan();
+  const stan = journal.counters.nextStan();
   journal.recordState(input.txnRef, 'sending', { stan });
   const fields = financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile);
   // The reversal repeats the original's field 22, ids and (sealed, never in clear) PAN and expiry.
@@ -375,7 +375,7 @@ async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): 
   });
   if (advice.state === 'cancelled') return refuse('the offline sale was already voided');
   if (advice.attempts === 0) {
-    const stan = journal.nextStan();
+    const stan = journal.counters.nextStan();
     const approvalCode = offlineApprovalCode(stan);
     journal.cancelAdviceForVoid(input.txnRef, advice.id, 'authorized', { stan, responseCode: 'Y1', approvalCode });
     return {
@@ -443,7 +443,7 @@ function decideOffline(
       offline: true,
     };
   }
-  const stan = stanIfAllocated ?? journal.nextStan();
+  const stan = stanIfAllocated ?? journal.counters.nextStan();
   const approvalCode = offlineApprovalCode(stan);
   const fields = financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now()), deps.messageProfile);
   // The approval and the queued advice (card data sealed, never track 2 or CVV) are one commit.

@@ -131,7 +131,7 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
   const pendingReversal = (amount = 4_200, originalAnswer?: string): string => {
     const txnRef = `T-REV-${++n}`;
     journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-    const stan = journal.nextStan();
+    const stan = journal.counters.nextStan();
     journal.armReversal({
       txnRef,
       stan,
@@ -151,7 +151,7 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
   const queuedAdvice = (amount = 1_500): { txnRef: string; id: number } => {
     const txnRef = `T-SAF-${++n}`;
     journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-    const stan = journal.nextStan();
+    const stan = journal.counters.nextStan();
     const { saf } = journal.recordOfflineApproval(
       txnRef,
       'offline-approved',

@@ -108,7 +108,7 @@ async function expectLocked(rig: Rig, cause: RegExp): Promise<string> {
 
 /** No STAN the host saw before `seen` is issued again: neither the next one nor any the locked terminal sent. */
 function expectNoReuse(rig: Rig, seen: number[], sentSince: number[]): void {
-  const next = rig.app.journal.nextStan();
+  const next = rig.app.journal.counters.nextStan();
   for (const stan of [next, ...sentSince]) expect(seen, `STAN ${stan} reused`).not.toContain(stan);
   const record = readRecord(rig.dataDir) as OutsideRecord;
   expect(stanDistance(next, record.stanHighWater)).toBeLessThan(STAN_BLOCK * 2);
@@ -120,10 +120,10 @@ describe('the outside record (journal level)', () => {
     const { journal, fault, record } = openRecordedJournal(dir);
     try {
       expect(fault).toBeUndefined();
-      expect(journal.nextStan()).toBe(1);
+      expect(journal.counters.nextStan()).toBe(1);
       const onDisk = readRecord(dir) as OutsideRecord;
       expect(onDisk).toMatchObject({
-        journalId: journal.identity().journalId,
+        journalId: journal.counters.identity().journalId,
         generation: 1,
         stanHighWater: STAN_BLOCK,
       });
@@ -139,7 +139,7 @@ describe('the outside record (journal level)', () => {
     try {
       const writes = new Set<number>();
       for (let i = 0; i < 3 * STAN_BLOCK + 5; i++) {
-        const stan = journal.nextStan();
+        const stan = journal.counters.nextStan();
         const record = readRecord(dir) as OutsideRecord;
         // The record on disk covers the STAN just issued: it never runs ahead of the mark.
         expect(stanDistance(stan, record.stanHighWater)).toBeLessThan(STAN_BLOCK);
@@ -168,7 +168,7 @@ describe('the outside record (journal level)', () => {
           currency: '978',
           ecrRequestId: `${note}${i}`,
         });
-      for (let i = 0; i < 10; i++) journal.nextStan();
+      for (let i = 0; i < 10; i++) journal.counters.nextStan();
       expect(statSync(join(dir, 'journal.sqlite-wal')).size).toBeGreaterThan(1_000 * 4_096);
       cpSync(dir, image, { recursive: true });
     } finally {
@@ -179,7 +179,7 @@ describe('the outside record (journal level)', () => {
     const after = openRecordedJournal(image);
     try {
       expect(after.fault?.cause).toBe('journal-behind');
-      expect(after.journal.nextStan()).toBeGreaterThan(2 * STAN_BLOCK);
+      expect(after.journal.counters.nextStan()).toBeGreaterThan(2 * STAN_BLOCK);
     } finally {
       after.journal.close();
     }
@@ -203,12 +203,12 @@ describe('the outside record (journal level)', () => {
   it('starts each boot above the old mark, so a rollback inside a block still reuses no STAN', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);
-    for (let i = 0; i < 7; i++) first.journal.nextStan();
+    for (let i = 0; i < 7; i++) first.journal.counters.nextStan();
     first.journal.close();
     const second = openRecordedJournal(dir);
     try {
       expect(second.fault).toBeUndefined();
-      expect(second.journal.nextStan()).toBe(STAN_BLOCK + 1);
+      expect(second.journal.counters.nextStan()).toBe(STAN_BLOCK + 1);
     } finally {
       second.journal.close();
     }
@@ -217,8 +217,8 @@ describe('the outside record (journal level)', () => {
   it('holds across the wrap from 999999 to 1', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);
-    first.journal.stampIdentity({ stan: 999_950, stanReserved: 999_990 });
-    const stans = Array.from({ length: 60 }, () => first.journal.nextStan());
+    first.journal.counters.stampIdentity({ stan: 999_950, stanReserved: 999_990 });
+    const stans = Array.from({ length: 60 }, () => first.journal.counters.nextStan());
     expect(stans.slice(47, 50)).toEqual([999_998, 999_999, 1]);
     // 999990 moved on by a block across the wrap: 9 steps to 999999, the rest from 1.
     expect((readRecord(dir) as OutsideRecord).stanHighWater).toBe(STAN_BLOCK - 9);
@@ -255,13 +255,13 @@ describe('the outside record (journal level)', () => {
   it('accepts a journal one generation ahead of its record (a crash between the journal commit and the record write)', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);
-    const id = first.journal.identity();
-    first.journal.stampIdentity({ generation: id.generation + 1, stanReserved: 250 });
+    const id = first.journal.counters.identity();
+    first.journal.counters.stampIdentity({ generation: id.generation + 1, stanReserved: 250 });
     first.journal.close();
     const again = openRecordedJournal(dir);
     try {
       expect(again.fault).toBeUndefined();
-      expect(again.journal.nextStan()).toBe(251);
+      expect(again.journal.counters.nextStan()).toBe(251);
     } finally {
       again.journal.close();
     }
@@ -277,7 +277,7 @@ describe('the outside record (journal level)', () => {
     const after = openRecordedJournal(dir);
     try {
       expect(after.fault).toBeUndefined();
-      expect(after.journal.nextStan()).toBeGreaterThan(5_000);
+      expect(after.journal.counters.nextStan()).toBeGreaterThan(5_000);
     } finally {
       after.journal.close();
     }
@@ -324,7 +324,7 @@ describe('a journal that disagrees with its record locks the terminal (assembled
     const after = await boot(image);
     expect((await after.status())['state']).toBe('ready');
     expect(after.app.journal.safQueue().map((r) => r.stan)).toEqual(queued);
-    expect(after.app.journal.nextStan()).toBeGreaterThan(mark);
+    expect(after.app.journal.counters.nextStan()).toBeGreaterThan(mark);
   });
 
   it('after the journal was replaced by an older copy: locked as journal-behind, no STAN reused', async () => {
@@ -434,14 +434,14 @@ describe('counting sealed cards', () => {
       terminalId: 'T1',
       merchantId: 'M1',
     });
-    expect(journal.sealedCardCount()).toBe(0);
+    expect(journal.sealedCards.count()).toBe(0);
     journal.close();
     const raw = new Database(path);
     raw.exec("ALTER TABLE reversals ADD COLUMN sealed_card BLOB; UPDATE reversals SET sealed_card = x'01ff'");
     raw.close();
     const again = Journal.open(path);
     try {
-      expect(again.sealedCardCount()).toBe(1);
+      expect(again.sealedCards.count()).toBe(1);
     } finally {
       again.close();
     }
@@ -528,7 +528,7 @@ describe('pos-terminal journal check / adopt', () => {
     const dir = tempDir();
     const dataDir = join(dir, 'data');
     const first = openRecordedJournal(dataDir);
-    for (let i = 0; i < 3; i++) first.journal.nextStan();
+    for (let i = 0; i < 3; i++) first.journal.counters.nextStan();
     first.journal.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${join(dataDir, 'journal.sqlite')}${suffix}`, { force: true });
     const config = join(dir, 'terminal.json');

@@ -298,7 +298,7 @@ describe('crash recovery', () => {
     // What a process killed between arming the reversal and the answer leaves behind.
     const journal = Journal.open(journalPath(dataDir), { now: () => clock.now() });
     journal.beginTransaction({ txnRef: 'T-ARMED', kind: 'sale', amount: 4_200, currency: '978' });
-    const armedStan = journal.nextStan();
+    const armedStan = journal.counters.nextStan();
     journal.recordState('T-ARMED', 'sending', { stan: armedStan, maskedPan: '476173******0010', entryMode: 'chip' });
     journal.armReversal({
       txnRef: 'T-ARMED',
@@ -314,7 +314,7 @@ describe('crash recovery', () => {
     });
     // And one whose approval was committed just before the kill: the answer stands.
     journal.beginTransaction({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
-    const answeredStan = journal.nextStan();
+    const answeredStan = journal.counters.nextStan();
     journal.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
     journal.armReversal({
       txnRef: 'T-ANSWERED',

@@ -16,7 +16,7 @@ beforeEach(() => {
   const sale = (ref: string, day: number, outcome: 'approved' | 'declined', amount: number) => {
     clock.set(Date.UTC(2024, 4, day, 10));
     j.beginTransaction({ txnRef: ref, kind: 'sale', amount, currency: '978' });
-    j.recordState(ref, 'sending', { stan: j.nextStan(), maskedPan: '411111******1111' });
+    j.recordState(ref, 'sending', { stan: j.counters.nextStan(), maskedPan: '411111******1111' });
     j.recordState(ref, outcome, { outcome, responseCode: outcome === 'approved' ? '00' : '05' }, { hostMs: 90 });
   };
   sale('s1', 1, 'approved', 1000);
@@ -236,7 +236,7 @@ describe('journal summary', () => {
   it('shows pending reversals and the offline queue (depth, total, oldest age)', () => {
     const j = Journal.open(path);
     j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
-    const stan = j.nextStan();
+    const stan = j.counters.nextStan();
     j.armReversal({
       txnRef: 'r1',
       stan,
@@ -250,7 +250,7 @@ describe('journal summary', () => {
     });
     j.markReversalPending('r1', 'timeout');
     j.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
-    const offlineStan = j.nextStan();
+    const offlineStan = j.counters.nextStan();
     j.recordOfflineApproval(
       'o1',
       'offline-approved',
@@ -284,7 +284,7 @@ describe('journal summary', () => {
   it('shows what the host refused for good: reversals possibly owed, advices not collected', () => {
     const j = Journal.open(path);
     j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
-    const stan = j.nextStan();
+    const stan = j.counters.nextStan();
     j.armReversal({
       txnRef: 'r1',
       stan,

@@ -99,7 +99,7 @@ describe('journal after SIGKILL', () => {
         // STANs are never reused: the counter is past every STAN on record.
         const used = rows.map((r) => r.stan).filter((s): s is number => s !== null);
         expect(new Set(used).size).toBe(used.length);
-        const next = journal.nextStan();
+        const next = journal.counters.nextStan();
         expect(used.every((s) => s < next)).toBe(true);
       } finally {
         journal.close();

@@ -136,7 +136,7 @@ describe('migration 2', () => {
       responseCode: '00',
     });
     expect(j.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
-    expect(j.nextStan()).toBe(7);
+    expect(j.counters.nextStan()).toBe(7);
     expect(j.counts()).toEqual({ transactions: 2, anomalies: 0, inFlight: 1, pendingReversals: 0, safQueued: 0 });
     // The new tables work against rows written before the migration.
     expect(j.armReversal(reversalInput('old-2', { stan: 6 })).state).toBe('armed');
@@ -678,7 +678,7 @@ const masked = '411111******1111';
 for (let i = 0; ; i++) {
   const ref = prefix + '-' + i;
   journal.beginTransaction({ txnRef: ref, kind: 'sale', amount: 100 + i, currency: '978' });
-  const stan = journal.nextStan();
+  const stan = journal.counters.nextStan();
   journal.recordState(ref, 'sending', { stan, maskedPan: masked, entryMode: 'chip' });
   journal.armReversal({ txnRef: ref, stan, originalMti: '0200', processingCode: '000000', amount: 100 + i, currency: '978',
     transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', maskedPan: masked });

@@ -105,9 +105,9 @@ describe('opening', () => {
 describe('STAN', () => {
   it('counts from 1 and persists across reopen', () => {
     const a = openJournal();
-    expect([a.nextStan(), a.nextStan(), a.nextStan()]).toEqual([1, 2, 3]);
+    expect([a.counters.nextStan(), a.counters.nextStan(), a.counters.nextStan()]).toEqual([1, 2, 3]);
     a.close();
-    expect(openJournal().nextStan()).toBe(4);
+    expect(openJournal().counters.nextStan()).toBe(4);
   });
 
   it('wraps from 999999 to 1', () => {
@@ -116,7 +116,7 @@ describe('STAN', () => {
     raw.prepare("INSERT INTO counters (name, value) VALUES ('stan', 999998)").run();
     raw.close();
     const j = openJournal();
-    expect([j.nextStan(), j.nextStan(), j.nextStan()]).toEqual([999999, 1, 2]);
+    expect([j.counters.nextStan(), j.counters.nextStan(), j.counters.nextStan()]).toEqual([999999, 1, 2]);
   });
 
   it('skips a STAN still held by an unfinished transaction', () => {
@@ -131,7 +131,7 @@ describe('STAN', () => {
       )
       .run();
     raw.close();
-    expect(openJournal().nextStan()).toBe(2);
+    expect(openJournal().counters.nextStan()).toBe(2);
   });
 });
 
@@ -158,7 +158,7 @@ describe('transactions', () => {
       ecrRequestId: 'ecr-1',
     });
     j.recordState('abc', 'card-read', { maskedPan: '411111******1111', entryMode: 'chip' });
-    const stan = j.nextStan();
+    const stan = j.counters.nextStan();
     j.recordState('abc', 'sending', { stan });
     const done = j.recordState(
       'abc',
@@ -406,7 +406,7 @@ describe('storage faults', () => {
     expect(r.getTransaction('ro')?.txnRef).toBe('ro');
     expect(r.settings().readonly).toBe(true);
     for (const write of [
-      () => r.nextStan(),
+      () => r.counters.nextStan(),
       () => r.recordState('ro', 'x'),
       () => r.beginTransaction({ txnRef: 'ro2', kind: 'sale', amount: 1, currency: '978' }),
       () => r.anomalies.record({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x' }),
@@ -426,13 +426,13 @@ describe('storage faults', () => {
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE');
     try {
-      const err = journalError(() => j.nextStan(), 'storage-fault');
+      const err = journalError(() => j.counters.nextStan(), 'storage-fault');
       expect(err.sqliteCode).toBe('SQLITE_BUSY');
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect(j.nextStan()).toBe(1);
+    expect(j.counters.nextStan()).toBe(1);
   });
 
   it('fails when the disk refuses to grow the file', () => {
@@ -458,7 +458,7 @@ describe('storage faults', () => {
   it('reports use after close as a storage fault', () => {
     const j = openJournal();
     j.close();
-    journalError(() => j.nextStan(), 'storage-fault');
+    journalError(() => j.counters.nextStan(), 'storage-fault');
     expect(() => j.close()).not.toThrow();
   });
 });

@@ -127,7 +127,7 @@ describe('telemetry outbox', () => {
     const j = journal();
     expect(SCHEMA_VERSION).toBe(5);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
-    expect(j.nextStan()).toBe(42);
+    expect(j.counters.nextStan()).toBe(42);
     expect(j.outbox.append(item('event'), 10).depth).toBe(1);
     expect(j.integrityCheck()).toEqual(['ok']);
   });

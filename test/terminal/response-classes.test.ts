@@ -64,7 +64,7 @@ describe('approved-class answers are honoured', () => {
     const dataDir = newDataDir();
     const journal = Journal.open(journalPath(dataDir));
     journal.beginTransaction({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
-    const stan = journal.nextStan();
+    const stan = journal.counters.nextStan();
     journal.recordState('T-08', 'sending', { stan });
     journal.armReversal({
       txnRef: 'T-08',

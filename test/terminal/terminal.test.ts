@@ -159,7 +159,7 @@ describe('terminal', () => {
     const config = testConfig();
     const journal = Journal.open(join(config.dataDir, 'journal.sqlite'));
     journal.beginTransaction({ txnRef: 'T-INTERRUPTED', kind: 'sale', amount: 990, currency: '978' });
-    const stan = journal.nextStan();
+    const stan = journal.counters.nextStan();
     journal.recordState('T-INTERRUPTED', 'sending', { stan });
     journal.close();
     const { app, client } = await boot(config);

@@ -354,7 +354,7 @@ function prepareJournal(target: string, scratchParent: string, prepare: (journal
 /** One complete offline sale as the terminal journals it: transaction, STAN, approval + queued advice. */
 function offlineSale(journal: Journal, vault: CardVault, amount: number): { txnRef: string; stan: number } {
   const txnRef = newTxnRef();
-  journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
+  journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
   const stan = journal.counters.nextStan();
   const approvalCode = offlineApprovalCode(stan);
   journal.recordOfflineApproval(
@@ -679,15 +679,15 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
     for (let i = 0; i < pending; i++) {
       const txnRef = newTxnRef();
       const amount = amountFor(i);
-      journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
+      journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
       if (i % 3 === 2) {
         // Stopped before the card was read: never sent.
-        journal.recordState(txnRef, 'waitingForCard');
+        journal.transactions.recordState(txnRef, 'waitingForCard');
         mix.neverSent += 1;
         continue;
       }
       const stan = journal.counters.nextStan();
-      journal.recordState(txnRef, 'sending', { stan, maskedPan: MASKED_PAN, entryMode: CARD.entryMode });
+      journal.transactions.recordState(txnRef, 'sending', { stan, maskedPan: MASKED_PAN, entryMode: CARD.entryMode });
       journal.armReversal({
         txnRef,
         stan,
@@ -731,7 +731,7 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
   }
   try {
     const counts = app.journal.counts();
-    const recovered = app.journal.listTransactions({ state: 'recovered' });
+    const recovered = app.journal.transactions.list({ state: 'recovered' });
     const fates = { reversalOwed: 0, completed: 0, closed: 0 };
     for (const row of recovered) {
       if (row.outcome === 'approved' || row.outcome === 'declined' || row.outcome === 'offline-approved')

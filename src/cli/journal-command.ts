@@ -214,7 +214,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       const opts = cmd.optsWithGlobals<TransactionOptions>();
       checkRange(cmd, opts);
       withJournal(cmd, openJournal, opts.config, (j) => {
-        const rows = j.listTransactions({
+        const rows = j.transactions.list({
           ...(opts.from !== undefined ? { from: opts.from } : {}),
           ...(opts.to !== undefined ? { to: opts.to } : {}),
           ...(opts.state !== undefined ? { state: opts.state } : {}),
@@ -222,7 +222,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         });
         const events = opts.events
-          ? new Map<string, TransactionEventRow[]>(rows.map((r) => [r.txnRef, j.events(r.txnRef)]))
+          ? new Map<string, TransactionEventRow[]>(rows.map((r) => [r.txnRef, j.transactions.events(r.txnRef)]))
           : undefined;
         return formatTransactions(rows, opts.format, events ? { events } : {});
       });

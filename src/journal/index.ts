@@ -4,6 +4,7 @@ export * from './stan.js';
 export type { AttemptInput, MessageFacts } from './checks.js';
 export * from './journal.js';
 export * from './stores/counters.js';
+export * from './stores/transactions.js';
 export * from './stores/sealed-cards.js';
 export * from './stores/anomalies.js';
 export * from './stores/outbox.js';

@@ -23,21 +23,14 @@ import {
   checkText,
   checkTime,
   invalid,
-  limitParam,
-  parseJson,
   serializeDetail,
 } from './checks.js';
 import { guarded, toJournalError } from './faults.js';
 import {
   JournalError,
-  PATCH_FIELDS,
-  TRANSACTION_KINDS,
   type ReversalRow,
   type ReversalSetAsideRow,
   type SafRow,
-  type TransactionEventRow,
-  type TransactionKind,
-  type TransactionOutcome,
   type TransactionPatch,
   type TransactionRow,
 } from './schema.js';
@@ -45,6 +38,7 @@ import { AnomalyStore } from './stores/anomalies.js';
 import { CounterStore } from './stores/counters.js';
 import { SealedCardStore } from './stores/sealed-cards.js';
 import { OutboxStore } from './stores/outbox.js';
+import { TransactionStore } from './stores/transactions.js';
 import { migrate } from './migrations/index.js';
 
 export interface JournalOpenOptions {
@@ -54,17 +48,6 @@ export interface JournalOpenOptions {
   readonly?: boolean;
   /** How long a write waits for another connection's lock before failing; default 5000 ms. */
   busyTimeoutMs?: number;
-}
-
-export interface BeginTransactionInput {
-  txnRef: string;
-  kind: TransactionKind;
-  amount: number;
-  currency: string;
-  ecrRequestId?: string;
-  originalStan?: number;
-  /** Initial state; 'created' when absent. */
-  state?: string;
 }
 
 /**
@@ -109,17 +92,6 @@ export interface JournalCounts {
   safQueued: number;
 }
 
-export interface TransactionFilter {
-  /** Inclusive, ms since the epoch, on createdAt. */
-  from?: number;
-  /** Exclusive, ms since the epoch, on createdAt. */
-  to?: number;
-  state?: string;
-  outcome?: TransactionOutcome;
-  /** The newest `limit` rows (still returned oldest first). */
-  limit?: number;
-}
-
 export interface JournalSettings {
   journalMode: string;
   synchronous: 'off' | 'normal' | 'full' | 'extra';
@@ -127,11 +99,6 @@ export interface JournalSettings {
   schemaVersion: number;
   readonly: boolean;
 }
-
-const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, currency, stan, masked_pan AS maskedPan,
-  entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
-  original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
-  request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
 
 const REVERSAL_COLUMNS = `id, txn_ref AS txnRef, stan, original_mti AS originalMti, processing_code AS processingCode, amount,
   currency, transmitted_at AS transmittedAt, terminal_id AS terminalId, merchant_id AS merchantId, masked_pan AS maskedPan,
@@ -149,14 +116,13 @@ const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
-type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
-
 /** The advice MTI: an offline approval reaches the host (and a void names it) as a 0220. */
 const ADVICE_MTI = '0220';
 
 export class Journal {
   readonly path: string;
   readonly counters: CounterStore;
+  readonly transactions: TransactionStore;
   readonly sealedCards: SealedCardStore;
   readonly anomalies: AnomalyStore;
   readonly outbox: OutboxStore;
@@ -164,19 +130,8 @@ export class Journal {
   private readonly now: () => number;
   private readonly isReadonly: boolean;
   private readonly stmt: Record<
-    | 'insertTxn'
-    | 'insertEvent'
-    | 'updateTxn'
-    | 'byRef'
-    | 'byStan'
-    | 'byEcr'
-    | 'lastWithOutcome'
-    | 'inFlight'
-    | 'events'
-    | 'listTxns'
     | 'counts'
     | 'revInsert'
-    | 'txnRequest'
     | 'revByRef'
     | 'revById'
     | 'revArmed'
@@ -194,16 +149,6 @@ export class Journal {
     Stmt
   >;
   private readonly tx: {
-    begin: Database.Transaction<(t: BeginTransactionInput) => TransactionRow>;
-    recordState: Database.Transaction<
-      (
-        ref: string,
-        state: string,
-        patch: TransactionPatch,
-        detail: string | null,
-        changes: string | null,
-      ) => TransactionRow
-    >;
     armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
     recordAuthorization: Database.Transaction<
       (
@@ -278,41 +223,12 @@ export class Journal {
     this.now = now;
     this.isReadonly = readonly;
     this.counters = new CounterStore(db, now);
+    this.transactions = new TransactionStore(db, now);
     this.sealedCards = new SealedCardStore(db, now);
     this.anomalies = new AnomalyStore(db, now);
     this.outbox = new OutboxStore(db, now);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
-      insertTxn:
-        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
-        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
-      insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
-      // One statement for any patch: each column keeps its value unless its set_ flag is 1.
-      updateTxn: p(`UPDATE transactions SET state = @state, updated_at = @now,
-        amount = CASE WHEN @set_amount THEN @amount ELSE amount END,
-        stan = CASE WHEN @set_stan THEN @stan ELSE stan END,
-        masked_pan = CASE WHEN @set_maskedPan THEN @maskedPan ELSE masked_pan END,
-        entry_mode = CASE WHEN @set_entryMode THEN @entryMode ELSE entry_mode END,
-        response_code = CASE WHEN @set_responseCode THEN @responseCode ELSE response_code END,
-        approval_code = CASE WHEN @set_approvalCode THEN @approvalCode ELSE approval_code END,
-        rrn = CASE WHEN @set_rrn THEN @rrn ELSE rrn END,
-        outcome = CASE WHEN @set_outcome THEN @outcome ELSE outcome END,
-        anomaly_code = CASE WHEN @set_anomalyCode THEN @anomalyCode ELSE anomaly_code END,
-        receipt_status = CASE WHEN @set_receiptStatus THEN @receiptStatus ELSE receipt_status END
-        WHERE id = @id`),
-      byRef: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE txn_ref = ?`),
-      byStan: p(
-        `SELECT ${TXN_COLUMNS} FROM transactions WHERE stan = @stan AND (@kind IS NULL OR kind = @kind) ORDER BY id DESC LIMIT 1`,
-      ),
-      byEcr: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE ecr_request_id = ? ORDER BY id DESC LIMIT 1`),
-      lastWithOutcome: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NOT NULL ORDER BY id DESC LIMIT 1`),
-      inFlight: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NULL ORDER BY id`),
-      events: p(`SELECT e.id, t.txn_ref AS txnRef, e.at, e.state, e.detail, e.changes
-        FROM transaction_events e JOIN transactions t ON t.id = e.txn_id WHERE t.txn_ref = ? ORDER BY e.id`),
-      listTxns: p(`SELECT * FROM (SELECT ${TXN_COLUMNS} FROM transactions
-        WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
-          AND (@state IS NULL OR state = @state) AND (@outcome IS NULL OR outcome = @outcome)
-        ORDER BY id DESC LIMIT @limit) ORDER BY id`),
       counts:
         p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,
@@ -324,10 +240,6 @@ export class Journal {
           merchant_id, masked_pan, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state, created_at, updated_at)
         VALUES (@txnRef, @stan, @originalMti, @processingCode, @amount, @currency, @transmittedAt, @terminalId, @merchantId,
           @maskedPan, @posEntryMode, @acquiringInstitutionId, @forwardingInstitutionId, @cardBlob, 'armed', @now, @now) RETURNING ${REVERSAL_COLUMNS}`),
-      // What a void of this transaction will name in its field 90.
-      txnRequest: p(
-        'UPDATE transactions SET request_mti = @requestMti, transmitted_at = @transmittedAt WHERE txn_ref = @txnRef',
-      ),
       revByRef: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE txn_ref = ?`),
       revById: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE id = ?`),
       revArmed: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'armed' ORDER BY id`),
@@ -368,35 +280,6 @@ export class Journal {
         WHERE id = @id AND state = 'queued'`),
     };
 
-    // Shared by every write that moves a transaction, so each runs inside its caller's SQLite transaction.
-    const applyState = (
-      ref: string,
-      state: string,
-      patch: TransactionPatch,
-      detail: string | null,
-      changes: string | null,
-    ): TransactionRow => {
-      const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
-      if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
-      const now = this.now();
-      const params: Record<string, unknown> = { id: row.id, state, now };
-      for (const field of PATCH_FIELDS) {
-        const set = patch[field] !== undefined;
-        params[`set_${field}`] = set ? 1 : 0;
-        params[field] = set ? patch[field] : null;
-      }
-      this.stmt.updateTxn.run(params);
-      this.stmt.insertEvent.run(row.id, now, state, detail, changes);
-      return this.stmt.byRef.get(ref) as TransactionRow;
-    };
-
-    // An event that records what happened to a transaction without changing its state.
-    const addEvent = (ref: string, state: string, detail: Record<string, unknown>): void => {
-      const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
-      if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
-      this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
-    };
-
     const reversalById = (id: number): ReversalRow => {
       const row = this.stmt.revById.get(id) as ReversalRow | undefined;
       if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
@@ -410,26 +293,9 @@ export class Journal {
     };
 
     this.tx = {
-      begin: db.transaction((t: BeginTransactionInput) => {
-        const now = this.now();
-        const state = t.state ?? 'created';
-        const { id } = this.stmt.insertTxn.get({
-          txnRef: t.txnRef,
-          kind: t.kind,
-          state,
-          amount: t.amount,
-          currency: t.currency,
-          originalStan: t.originalStan ?? null,
-          ecrRequestId: t.ecrRequestId ?? null,
-          now,
-        }) as { id: number };
-        this.stmt.insertEvent.run(id, now, state, null, null);
-        return this.stmt.byRef.get(t.txnRef) as TransactionRow;
-      }),
-      recordState: db.transaction(applyState),
-
       armReversal: db.transaction((r: ArmReversalInput) => {
-        if (!this.stmt.byRef.get(r.txnRef)) throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
+        if (!this.transactions.row(r.txnRef))
+          throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
         if (this.stmt.revByRef.get(r.txnRef))
           throw new JournalError('duplicate-reference', `a reversal is already stored for ${r.txnRef}`);
         const row = this.stmt.revInsert.get({
@@ -449,12 +315,12 @@ export class Journal {
           cardBlob: r.cardBlob ?? null,
           now: this.now(),
         }) as ReversalRow;
-        this.stmt.txnRequest.run({ txnRef: r.txnRef, requestMti: r.originalMti, transmittedAt: r.transmittedAt });
+        this.transactions.noteRequest(r.txnRef, r.originalMti, r.transmittedAt);
         return row;
       }),
       recordAuthorization: db.transaction(
         (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
-          const row = applyState(ref, state, patch, detail, changes);
+          const row = this.transactions.apply(ref, state, patch, detail, changes);
           // Only an armed one: a pending reversal stays owed even if a late answer turns up.
           this.stmt.revClear.run({
             txnRef: ref,
@@ -474,7 +340,7 @@ export class Journal {
           changes: string | null,
           approvedAmount: number,
         ) => {
-          const row = applyState(ref, state, patch, detail, changes);
+          const row = this.transactions.apply(ref, state, patch, detail, changes);
           // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
           this.lazy(
             `UPDATE reversals SET amount = ?, response_code = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`,
@@ -517,7 +383,7 @@ export class Journal {
         if (before.state !== 'pending')
           throw new JournalError('invalid-record', `reversal ${id} is ${before.state}, not pending`);
         this.stmt.revAck.run({ id, responseCode, now: this.now() });
-        addEvent(before.txnRef, 'reversed', { responseCode });
+        this.transactions.addEvent(before.txnRef, 'reversed', { responseCode });
         return reversalById(id);
       }),
 
@@ -530,7 +396,7 @@ export class Journal {
           changes: string | null,
           item: OfflineApprovalItem,
         ) => {
-          const transaction = applyState(ref, state, patch, detail, changes);
+          const transaction = this.transactions.apply(ref, state, patch, detail, changes);
           const saf = this.stmt.safInsert.get({
             txnRef: ref,
             stan: item.stan,
@@ -549,7 +415,7 @@ export class Journal {
             cardBlob: item.cardBlob,
             now: this.now(),
           }) as SafRow;
-          this.stmt.txnRequest.run({ txnRef: ref, requestMti: ADVICE_MTI, transmittedAt: item.transmittedAt });
+          this.transactions.noteRequest(ref, ADVICE_MTI, item.transmittedAt);
           return { transaction, saf };
         },
       ),
@@ -571,7 +437,11 @@ export class Journal {
           if (before.state !== 'queued')
             throw new JournalError('invalid-record', `store-and-forward item ${id} is ${before.state}, not queued`);
           this.stmt.safSettle.run({ id, to, responseCode, reason, now: this.now() });
-          addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
+          this.transactions.addEvent(
+            before.txnRef,
+            event,
+            reason === null ? { responseCode } : { responseCode, reason },
+          );
           return safById(id);
         },
       ),
@@ -608,91 +478,6 @@ export class Journal {
   quickCheck(): string[] {
     return guarded('quick check', () =>
       (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check),
-    );
-  }
-
-  beginTransaction(t: BeginTransactionInput): TransactionRow {
-    return guarded(`begin transaction ${String(t.txnRef)}`, () => {
-      checkText(t.txnRef, 'txnRef', 100);
-      if (!TRANSACTION_KINDS.includes(t.kind)) invalid(`kind must be one of ${TRANSACTION_KINDS.join(', ')}`);
-      checkAmount(t.amount, 'amount');
-      checkCurrency(t.currency, 'currency');
-      if (t.originalStan !== undefined) checkStan(t.originalStan, 'originalStan');
-      if (t.ecrRequestId !== undefined) checkText(t.ecrRequestId, 'ecrRequestId');
-      if (t.state !== undefined) checkText(t.state, 'state', 100);
-      assertNoCardData(t, 'transaction');
-      return this.tx.begin.immediate(t);
-    });
-  }
-
-  /**
-   * Moves a transaction to `state`, applies `patch` (undefined fields are left alone, null clears) and appends the
-   * state change with `detail` to its events, all in one SQLite transaction.
-   */
-  recordState(
-    txnRef: string,
-    state: string,
-    patch: TransactionPatch = {},
-    detail?: Record<string, unknown>,
-  ): TransactionRow {
-    return guarded(`record state ${state} of ${txnRef}`, () => {
-      checkText(state, 'state', 100);
-      const clean = checkPatch(patch);
-      const detailJson = serializeDetail(detail, 'detail');
-      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
-      return this.tx.recordState.immediate(txnRef, state, clean, detailJson, changes);
-    });
-  }
-
-  getTransaction(txnRef: string): TransactionRow | undefined {
-    return guarded('read transaction', () => this.stmt.byRef.get(txnRef) as TransactionRow | undefined);
-  }
-
-  /** The newest transaction that used `stan` (optionally of one kind): STANs wrap, so older ones may share it. */
-  findByStan(stan: number, kind?: TransactionKind): TransactionRow | undefined {
-    return guarded(
-      'find by STAN',
-      () => this.stmt.byStan.get({ stan, kind: kind ?? null }) as TransactionRow | undefined,
-    );
-  }
-
-  /** The newest transaction started by this ECR request id (registers may reuse ids, so it is not unique). */
-  findByEcrRequestId(id: string): TransactionRow | undefined {
-    return guarded('find by ECR request id', () => this.stmt.byEcr.get(id) as TransactionRow | undefined);
-  }
-
-  /** The newest transaction with an outcome: what "reprint last receipt" prints. */
-  lastReceiptCandidate(): TransactionRow | undefined {
-    return guarded('find last receipt', () => this.stmt.lastWithOutcome.get() as TransactionRow | undefined);
-  }
-
-  /** Transactions without an outcome, oldest first. After a crash these are the ones recovery must settle. */
-  inFlight(): TransactionRow[] {
-    return guarded('list in-flight', () => this.stmt.inFlight.all() as TransactionRow[]);
-  }
-
-  /** State changes of one transaction in the order they were committed. */
-  events(txnRef: string): TransactionEventRow[] {
-    return guarded('list events', () =>
-      (this.stmt.events.all(txnRef) as RawEvent[]).map((e) => ({
-        ...e,
-        detail: parseJson<Record<string, unknown>>(e.detail),
-        changes: parseJson<TransactionPatch>(e.changes),
-      })),
-    );
-  }
-
-  listTransactions(filter: TransactionFilter = {}): TransactionRow[] {
-    return guarded(
-      'list transactions',
-      () =>
-        this.stmt.listTxns.all({
-          from: filter.from ?? null,
-          to: filter.to ?? null,
-          state: filter.state ?? null,
-          outcome: filter.outcome ?? null,
-          limit: limitParam(filter.limit),
-        }) as TransactionRow[],
     );
   }
 
@@ -927,12 +712,6 @@ export class Journal {
     return stmt;
   }
 
-  private eventOn(txnRef: string, state: string, detail: Record<string, unknown>): void {
-    const row = this.stmt.byRef.get(txnRef) as TransactionRow | undefined;
-    if (!row) throw new JournalError('unknown-transaction', `no transaction ${txnRef}`);
-    this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
-  }
-
   /**
    * The host refused a pending reversal for good: it stays pending (the cardholder may still be owed the money) but
    * is no longer sent; a 'reversal-set-aside' event says why. No-op unless pending.
@@ -956,7 +735,7 @@ export class Journal {
           this.lazy(
             `UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, card_blob = NULL, updated_at = ? WHERE id = ?`,
           ).run(responseCode, reason, now, id);
-          this.eventOn(row.txnRef, 'reversal-set-aside', { responseCode, reason });
+          this.transactions.addEvent(row.txnRef, 'reversal-set-aside', { responseCode, reason });
         })
         .immediate();
     });
@@ -1016,7 +795,7 @@ export class Journal {
           const reason = `cancelled by void ${voidTxnRef} before it was sent`;
           this.lazy(`UPDATE saf_queue SET state = 'cancelled', card_blob = NULL, reason = ?, next_attempt_at = NULL, updated_at = ?
           WHERE id = ? AND state = 'queued'`).run(reason, this.now(), safId);
-          this.eventOn(item.txnRef, 'advice-cancelled', { reason, voidTxnRef });
+          this.transactions.addEvent(item.txnRef, 'advice-cancelled', { reason, voidTxnRef });
           return this.tx.recordAuthorization(
             voidTxnRef,
             state,

@@ -223,7 +223,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   if (downReason) return decideOffline(deps, input, downReason);
 
   const stan = journal.counters.nextStan();
-  journal.recordState(input.txnRef, 'sending', { stan });
+  journal.transactions.recordState(input.txnRef, 'sending', { stan });
   const fields = financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile);
   // The reversal repeats the original's field 22, ids and (sealed, never in clear) PAN and expiry.
   journal.armReversal({
@@ -555,7 +555,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
         }
       },
       recordState: ({ context }, params) => {
-        journal.recordState(context.txnRef, params.state, patchFrom(context), params.detail);
+        journal.transactions.recordState(context.txnRef, params.state, patchFrom(context), params.detail);
         emit({ type: 'state', state: params.state });
       },
       showScreen: (_, params) => {

@@ -130,7 +130,7 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
   /** `originalAnswer`: the host answered the original with this code, but the terminal could not take it. */
   const pendingReversal = (amount = 4_200, originalAnswer?: string): string => {
     const txnRef = `T-REV-${++n}`;
-    journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
+    journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
     const stan = journal.counters.nextStan();
     journal.armReversal({
       txnRef,
@@ -150,7 +150,7 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
   };
   const queuedAdvice = (amount = 1_500): { txnRef: string; id: number } => {
     const txnRef = `T-SAF-${++n}`;
-    journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
+    journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
     const stan = journal.counters.nextStan();
     const { saf } = journal.recordOfflineApproval(
       txnRef,
@@ -195,7 +195,7 @@ describe('answers to a reversal (0410), every field-39 code', () => {
         if (expected === 'settled') {
           expect(row, code).toMatchObject({ state: 'acknowledged', responseCode: code });
           expect(
-            journal.events(txnRef).map((e) => e.state),
+            journal.transactions.events(txnRef).map((e) => e.state),
             code,
           ).toContain('reversed');
         } else if (expected === 'retry') {
@@ -223,7 +223,7 @@ describe('answers to a reversal (0410), every field-39 code', () => {
             code,
           ).toEqual([txnRef]);
           expect(
-            journal.events(txnRef).map((e) => e.state),
+            journal.transactions.events(txnRef).map((e) => e.state),
             code,
           ).toContain('reversal-set-aside');
           await clock.advance(3_600_000);

@@ -161,7 +161,7 @@ describe('the outside record (journal level)', () => {
       // Thousands of -wal pages: past SQLite's default auto-checkpoint (1,000 pages), inside one STAN block.
       const note = 'x'.repeat(150);
       for (let i = 0; i < 200; i++)
-        journal.beginTransaction({
+        journal.transactions.begin({
           txnRef: `T${i}`,
           kind: 'sale',
           amount: i,
@@ -229,7 +229,7 @@ describe('the outside record (journal level)', () => {
     const dir = tempDir();
     const { journal } = openRecordedJournal(dir);
     for (let i = 0; i < 50; i++)
-      journal.beginTransaction({ txnRef: `T${i}`, kind: 'sale', amount: 100 + i, currency: '978' });
+      journal.transactions.begin({ txnRef: `T${i}`, kind: 'sale', amount: 100 + i, currency: '978' });
     journal.close();
     const path = join(dir, 'journal.sqlite');
     const bytes = readFileSync(path);
@@ -422,7 +422,7 @@ describe('counting sealed cards', () => {
     const dir = tempDir();
     const path = join(dir, 'journal.sqlite');
     const journal = Journal.open(path);
-    journal.beginTransaction({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
+    journal.transactions.begin({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
     journal.armReversal({
       txnRef: 'R1',
       stan: 1,

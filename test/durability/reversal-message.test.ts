@@ -30,7 +30,7 @@ describe('reversal of an unanswered sale, end to end', () => {
     expect(armed).toMatchObject({ state: 'armed', posEntryMode: '052', reasonCode: null });
     expect(Buffer.isBuffer(armed.cardBlob)).toBe(true);
     expect(armed.cardBlob!.toString('latin1')).not.toContain(VISA_PAN);
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({
       requestMti: '0200',
       transmittedAt: rig.clock.now(),
     });

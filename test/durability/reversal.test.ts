@@ -28,18 +28,18 @@ afterEach(stopAll);
 /** The sale's reversal reached the host once, was acknowledged, and the host does not count the sale. */
 async function expectReversedOnce(rig: Rig, result: Record<string, unknown>, amount: number): Promise<void> {
   const txnRef = result['txnRef'] as string;
-  const stan = rig.app.journal.getTransaction(txnRef)!.stan!;
+  const stan = rig.app.journal.transactions.get(txnRef)!.stan!;
   expect(stan).toBeGreaterThan(0);
   await reversalAcknowledged(rig, txnRef);
   const reversal = rig.app.journal.reversalFor(txnRef)!;
   expect(reversal).toMatchObject({ state: 'acknowledged', stan, amount, responseCode: '00' });
-  const events = rig.app.journal.events(txnRef);
+  const events = rig.app.journal.transactions.events(txnRef);
   expect(events.filter((e) => e.state === 'reversed')).toEqual([
     expect.objectContaining({ detail: { responseCode: '00' } }),
   ]);
   // The sale never turns approved in the journal.
   expect(events.map((e) => e.state)).not.toContain('approved');
-  expect(rig.app.journal.getTransaction(txnRef)!.outcome).toBe(result['outcome']);
+  expect(rig.app.journal.transactions.get(txnRef)!.outcome).toBe(result['outcome']);
 
   const reversals = rig.received('0400').concat(rig.received('0401'));
   expect(reversals.map((e) => [e.mti, Number(e.stan)])).toEqual([['0400', stan]]);
@@ -73,7 +73,7 @@ describe('a reversal for every authorization left unanswered', () => {
       stan: Number(request.stan),
       anomaly: { code: 'E101', name: 'host-timeout' },
     });
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'failed', anomalyCode: 'E101' });
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'failed', anomalyCode: 'E101' });
     expect(anomalyCodes(rig, txnRef)).toEqual(['E101']);
 
     await expectReversedOnce(rig, result, AMOUNT.silent);
@@ -127,7 +127,7 @@ describe('a reversal for every authorization left unanswered', () => {
     expect(result).toMatchObject({ outcome: 'cancelled', anomaly: { code: 'E403' } });
     const txnRef = result['txnRef'] as string;
     await until(() => rig.app.journal.reversalFor(txnRef)?.state === 'pending', 'reversal pending after the cancel');
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'cancelled' });
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'cancelled' });
     await expectReversedOnce(rig, result, AMOUNT.silent);
   });
 
@@ -150,7 +150,7 @@ describe('a reversal for every authorization left unanswered', () => {
     expect(at(answer) - at(request)).toBe(35_000);
     expect(answer.responseCode).toBe('00');
 
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'failed', approvalCode: null });
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'failed', approvalCode: null });
     await expectReversedOnce(rig, result, AMOUNT.late);
   });
 });
@@ -203,7 +203,7 @@ describe('the forwarder', () => {
       responseCode: '00',
       nextAttemptAt: null,
     });
-    expect(rig.app.journal.events(txnRef).filter((e) => e.state === 'reversed')).toHaveLength(1);
+    expect(rig.app.journal.transactions.events(txnRef).filter((e) => e.state === 'reversed')).toHaveLength(1);
     // The host reversed once and counted every repeat as a duplicate.
     expect(rig.app.hostSim!.totals()).toMatchObject({
       approvedCount: 0,
@@ -297,9 +297,13 @@ describe('crash recovery', () => {
     const clock = new ManualClock();
     // What a process killed between arming the reversal and the answer leaves behind.
     const journal = Journal.open(journalPath(dataDir), { now: () => clock.now() });
-    journal.beginTransaction({ txnRef: 'T-ARMED', kind: 'sale', amount: 4_200, currency: '978' });
+    journal.transactions.begin({ txnRef: 'T-ARMED', kind: 'sale', amount: 4_200, currency: '978' });
     const armedStan = journal.counters.nextStan();
-    journal.recordState('T-ARMED', 'sending', { stan: armedStan, maskedPan: '476173******0010', entryMode: 'chip' });
+    journal.transactions.recordState('T-ARMED', 'sending', {
+      stan: armedStan,
+      maskedPan: '476173******0010',
+      entryMode: 'chip',
+    });
     journal.armReversal({
       txnRef: 'T-ARMED',
       stan: armedStan,
@@ -313,9 +317,9 @@ describe('crash recovery', () => {
       maskedPan: '476173******0010',
     });
     // And one whose approval was committed just before the kill: the answer stands.
-    journal.beginTransaction({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
+    journal.transactions.begin({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
     const answeredStan = journal.counters.nextStan();
-    journal.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
+    journal.transactions.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
     journal.armReversal({
       txnRef: 'T-ANSWERED',
       stan: answeredStan,
@@ -336,9 +340,9 @@ describe('crash recovery', () => {
 
     const rig = await bootRig({ dataDir, clock });
     const { journal: j } = rig.app;
-    expect(j.getTransaction('T-ARMED')).toMatchObject({ outcome: 'failed', anomalyCode: 'E104' });
-    expect(j.events('T-ARMED').map((e) => e.state)).toContain('recovered');
-    expect(j.getTransaction('T-ANSWERED')).toMatchObject({
+    expect(j.transactions.get('T-ARMED')).toMatchObject({ outcome: 'failed', anomalyCode: 'E104' });
+    expect(j.transactions.events('T-ARMED').map((e) => e.state)).toContain('recovered');
+    expect(j.transactions.get('T-ANSWERED')).toMatchObject({
       outcome: 'approved',
       receiptStatus: 'pending',
       approvalCode: 'A00042',
@@ -346,10 +350,10 @@ describe('crash recovery', () => {
     expect(j.reversalFor('T-ANSWERED')).toMatchObject({ state: 'cleared' });
     const recovered = j.anomalies.list({ code: 'E602' });
     expect(recovered.map((a) => a.txnRef).sort()).toEqual(['T-ANSWERED', 'T-ARMED']);
-    expect(j.inFlight()).toEqual([]);
+    expect(j.transactions.inFlight()).toEqual([]);
 
     await reversalAcknowledged(rig, 'T-ARMED');
-    expect(j.events('T-ARMED').filter((e) => e.state === 'reversed')).toHaveLength(1);
+    expect(j.transactions.events('T-ARMED').filter((e) => e.state === 'reversed')).toHaveLength(1);
     const reversals = rig.received('0400').concat(rig.received('0401'));
     expect(reversals.map((e) => [e.mti, Number(e.stan), e.amount])).toEqual([['0400', armedStan, 4_200]]);
     // The host never had the sale, so it has nothing to capture.

@@ -140,7 +140,7 @@ describe('offline limits', () => {
     expect(anomalies).toHaveLength(1);
     expect(anomalies[0]!.message).toMatch(reason);
     expect(rig.app.journal.safQueue().map((i) => i.txnRef)).not.toContain(result['txnRef']);
-    expect(rig.app.journal.getTransaction(result['txnRef'] as string)).toMatchObject({
+    expect(rig.app.journal.transactions.get(result['txnRef'] as string)).toMatchObject({
       outcome: 'declined',
       anomalyCode: 'E102',
     });
@@ -238,8 +238,12 @@ describe('forwarding when the host is back', () => {
       amount: 1_100,
       maskedPan: '400000******5100',
     });
-    expect(rig.app.journal.events(sales[0]!['txnRef'] as string).map((e) => e.state)).toContain('forwarded');
-    expect(rig.app.journal.events(sales[1]!['txnRef'] as string).map((e) => e.state)).toContain('advice-rejected');
+    expect(rig.app.journal.transactions.events(sales[0]!['txnRef'] as string).map((e) => e.state)).toContain(
+      'forwarded',
+    );
+    expect(rig.app.journal.transactions.events(sales[1]!['txnRef'] as string).map((e) => e.state)).toContain(
+      'advice-rejected',
+    );
     expect(anomalyCodes(rig, sales[2]!['txnRef'] as string)).toEqual([]);
 
     expect(rig.app.hostSim!.totals()).toMatchObject({

@@ -35,9 +35,11 @@ describe('a void of an offline sale', () => {
     });
     expect(rig.app.journal.safItem(advice!.id)).toMatchObject({ state: 'cancelled', cardBlob: null });
     expect(rig.app.journal.safStats().count).toBe(0);
-    expect(rig.app.journal.events(sale['txnRef'] as string).map((e) => e.state)).toContain('advice-cancelled');
+    expect(rig.app.journal.transactions.events(sale['txnRef'] as string).map((e) => e.state)).toContain(
+      'advice-cancelled',
+    );
     // One commit: the void's answer is in the same event row set as the cancellation.
-    const voidEvents = rig.app.journal.events(voided['txnRef'] as string);
+    const voidEvents = rig.app.journal.transactions.events(voided['txnRef'] as string);
     expect(voidEvents.find((e) => e.state === 'authorized')?.detail).toEqual({ cancelledAdvice: sale['txnRef'] });
     // A second void of the same sale is refused locally.
     expect(await voidOf(rig, sale['stan'])).toMatchObject({ kind: 'void', outcome: 'declined' });

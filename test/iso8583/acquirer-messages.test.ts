@@ -83,7 +83,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
   for (const [why, code] of Object.entries(REVERSAL_REASON)) {
     it(`carries field 22 of the original, PAN and expiry from the vault, reason ${code} (${why}) and field 90 with the institution ids`, async () => {
       const { clock, journal, vault, acquirer, forwarder } = rig();
-      journal.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1234, currency: '978' });
+      journal.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1234, currency: '978' });
       journal.armReversal({
         txnRef: 't1',
         stan: 42,
@@ -127,7 +127,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
     const other = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'other.key'), {
       createIfMissing: true,
     });
-    journal.beginTransaction({ txnRef: 't2', kind: 'sale', amount: 500, currency: '978' });
+    journal.transactions.begin({ txnRef: 't2', kind: 'sale', amount: 500, currency: '978' });
     journal.armReversal({
       txnRef: 't2',
       stan: 7,
@@ -154,7 +154,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
 
 describe('the sealed card of a reversal row', () => {
   const arm = (journal: Journal, txnRef: string, cardBlob: Buffer) => {
-    journal.beginTransaction({ txnRef, kind: 'sale', amount: 1, currency: '978' });
+    journal.transactions.begin({ txnRef, kind: 'sale', amount: 1, currency: '978' });
     return journal.armReversal({
       txnRef,
       stan: 3,
@@ -186,7 +186,7 @@ describe('the sealed card of a reversal row', () => {
 describe('advice (0220)', () => {
   it("field 7 is the advice's own transmission time; fields 12/13 and 22 stay those of the sale", async () => {
     const { clock, journal, vault, acquirer, forwarder } = rig();
-    journal.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 900, currency: '978' });
+    journal.transactions.begin({ txnRef: 'o1', kind: 'sale', amount: 900, currency: '978' });
     journal.recordOfflineApproval(
       'o1',
       'offline-approved',
@@ -328,7 +328,7 @@ describe('void (0200, processing code 02)', () => {
 
   it('the journal keeps what a void needs: request MTI and transmission time of each sale', () => {
     const { journal, vault } = rig();
-    journal.beginTransaction({ txnRef: 'a', kind: 'sale', amount: 1, currency: '978' });
+    journal.transactions.begin({ txnRef: 'a', kind: 'sale', amount: 1, currency: '978' });
     journal.armReversal({
       txnRef: 'a',
       stan: 1,
@@ -346,14 +346,14 @@ describe('void (0200, processing code 02)', () => {
       approvalCode: 'A00001',
       rrn: '000000000001',
     });
-    expect(journal.getTransaction('a')).toMatchObject({
+    expect(journal.transactions.get('a')).toMatchObject({
       requestMti: '0200',
       transmittedAt: SALE_AT,
       rrn: '000000000001',
       approvalCode: 'A00001',
     });
     expect(journal.reversalFor('a')).toMatchObject({ state: 'cleared', cardBlob: null });
-    journal.beginTransaction({ txnRef: 'b', kind: 'sale', amount: 1, currency: '978' });
+    journal.transactions.begin({ txnRef: 'b', kind: 'sale', amount: 1, currency: '978' });
     journal.recordOfflineApproval(
       'b',
       'offline-approved',
@@ -372,7 +372,7 @@ describe('void (0200, processing code 02)', () => {
         cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'b'),
       },
     );
-    expect(journal.getTransaction('b')).toMatchObject({ requestMti: '0220', transmittedAt: SALE_AT + 5 });
+    expect(journal.transactions.get('b')).toMatchObject({ requestMti: '0220', transmittedAt: SALE_AT + 5 });
   });
 });
 

@@ -15,9 +15,14 @@ beforeEach(() => {
   const j = Journal.open(path, { now: clock.now });
   const sale = (ref: string, day: number, outcome: 'approved' | 'declined', amount: number) => {
     clock.set(Date.UTC(2024, 4, day, 10));
-    j.beginTransaction({ txnRef: ref, kind: 'sale', amount, currency: '978' });
-    j.recordState(ref, 'sending', { stan: j.counters.nextStan(), maskedPan: '411111******1111' });
-    j.recordState(ref, outcome, { outcome, responseCode: outcome === 'approved' ? '00' : '05' }, { hostMs: 90 });
+    j.transactions.begin({ txnRef: ref, kind: 'sale', amount, currency: '978' });
+    j.transactions.recordState(ref, 'sending', { stan: j.counters.nextStan(), maskedPan: '411111******1111' });
+    j.transactions.recordState(
+      ref,
+      outcome,
+      { outcome, responseCode: outcome === 'approved' ? '00' : '05' },
+      { hostMs: 90 },
+    );
   };
   sale('s1', 1, 'approved', 1000);
   sale('s2', 2, 'declined', 2000);
@@ -235,7 +240,7 @@ describe('parseIsoDate', () => {
 describe('journal summary', () => {
   it('shows pending reversals and the offline queue (depth, total, oldest age)', () => {
     const j = Journal.open(path);
-    j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
+    j.transactions.begin({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
     const stan = j.counters.nextStan();
     j.armReversal({
       txnRef: 'r1',
@@ -249,7 +254,7 @@ describe('journal summary', () => {
       merchantId: 'MERCHANT0000001',
     });
     j.markReversalPending('r1', 'timeout');
-    j.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
+    j.transactions.begin({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
     const offlineStan = j.counters.nextStan();
     j.recordOfflineApproval(
       'o1',
@@ -283,7 +288,7 @@ describe('journal summary', () => {
 
   it('shows what the host refused for good: reversals possibly owed, advices not collected', () => {
     const j = Journal.open(path);
-    j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
+    j.transactions.begin({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
     const stan = j.counters.nextStan();
     j.armReversal({
       txnRef: 'r1',

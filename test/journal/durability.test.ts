@@ -81,15 +81,15 @@ function safItem(over: Partial<OfflineApprovalItem> = {}): OfflineApprovalItem {
 
 /** A sale that has reached the point of sending its authorization, with its reversal armed. */
 function sending(j: Journal, txnRef: string, stan = 42): void {
-  j.beginTransaction({ txnRef, kind: 'sale', amount: 1250, currency: '978' });
-  j.recordState(txnRef, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
+  j.transactions.begin({ txnRef, kind: 'sale', amount: 1250, currency: '978' });
+  j.transactions.recordState(txnRef, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
   j.armReversal(reversalInput(txnRef, { stan }));
 }
 
 /** A sale the host could not be reached for, ready to be approved offline. */
 function offlineCandidate(j: Journal, txnRef: string, amount = 1000): void {
-  j.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-  j.recordState(txnRef, 'card-read', { maskedPan: MASKED, entryMode: 'chip' });
+  j.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
+  j.transactions.recordState(txnRef, 'card-read', { maskedPan: MASKED, entryMode: 'chip' });
 }
 
 const approvedOffline = { outcome: 'offline-approved', approvalCode: 'Y1', responseCode: 'Y1' } as const;
@@ -129,13 +129,13 @@ describe('migration 2', () => {
     expect(SCHEMA_VERSION).toBe(5);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
-    expect(j.getTransaction('old-1')).toMatchObject({
+    expect(j.transactions.get('old-1')).toMatchObject({
       outcome: 'approved',
       amount: 900,
       maskedPan: MASKED,
       responseCode: '00',
     });
-    expect(j.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
+    expect(j.transactions.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
     expect(j.counters.nextStan()).toBe(7);
     expect(j.counts()).toEqual({ transactions: 2, anomalies: 0, inFlight: 1, pendingReversals: 0, safQueued: 0 });
     // The new tables work against rows written before the migration.
@@ -156,7 +156,7 @@ describe('pre-stored reversals', () => {
   it('arms a reversal with every field the reversal message needs', () => {
     const clock = steppingClock(T0 + 60_000);
     const j = openJournal({ now: clock.now });
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1250, currency: '978' });
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1250, currency: '978' });
     const r = j.armReversal(reversalInput('t1'));
     expect(r).toEqual({
       id: expect.any(Number),
@@ -190,9 +190,9 @@ describe('pre-stored reversals', () => {
 
   it('keeps the masked PAN optional', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
     expect(j.armReversal(reversalInput('t1', { maskedPan: undefined })).maskedPan).toBeNull();
-    j.beginTransaction({ txnRef: 't2', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 't2', kind: 'sale', amount: 1, currency: '978' });
     expect(j.armReversal(reversalInput('t2', { maskedPan: '' })).maskedPan).toBeNull();
   });
 
@@ -216,14 +216,14 @@ describe('pre-stored reversals', () => {
     ['terminalId', { terminalId: '' }],
   ] as const)('refuses an invalid %s', (_field, over) => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
     journalError(() => j.armReversal(reversalInput('t1', over)), 'invalid-record');
     expect(j.reversalFor('t1')).toBeUndefined();
   });
 
   it('refuses clear card data in any column', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
     journalError(() => j.armReversal(reversalInput('t1', { maskedPan: VISA })), 'card-data-refused');
     journalError(() => j.armReversal(reversalInput('t1', { terminalId: `T ${VISA}` })), 'card-data-refused');
     journalError(() => j.armReversal(reversalInput('t1', { merchantId: `;${VISA}=2512101` })), 'card-data-refused');
@@ -247,7 +247,7 @@ describe('pre-stored reversals', () => {
     expect(j.reversalFor('t1')).toMatchObject({ state: 'cleared', responseCode: '00', reason: 'host answered' });
     expect(j.armedReversals()).toEqual([]);
     expect(j.pendingReversals()).toEqual([]);
-    const last = j.events('t1').at(-1);
+    const last = j.transactions.events('t1').at(-1);
     expect(last).toMatchObject({
       state: 'approved',
       detail: { host: 'sim' },
@@ -269,17 +269,21 @@ describe('pre-stored reversals', () => {
   ] as const)('changes nothing when recordAuthorization is refused for %s', (_what, patch, detail) => {
     const j = openJournal();
     sending(j, 't1');
-    const before = { txn: j.getTransaction('t1'), events: j.events('t1'), reversal: j.reversalFor('t1') };
+    const before = {
+      txn: j.transactions.get('t1'),
+      events: j.transactions.events('t1'),
+      reversal: j.reversalFor('t1'),
+    };
     journalError(() => j.recordAuthorization('t1', 'approved', patch, detail), 'card-data-refused');
-    expect(j.getTransaction('t1')).toEqual(before.txn);
-    expect(j.events('t1')).toEqual(before.events);
+    expect(j.transactions.get('t1')).toEqual(before.txn);
+    expect(j.transactions.events('t1')).toEqual(before.events);
     expect(j.reversalFor('t1')).toEqual(before.reversal);
     expect(j.reversalFor('t1')?.state).toBe('armed');
   });
 
   it('recordAuthorization works for a transaction without a reversal and refuses an unknown one', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
     expect(j.recordAuthorization('t1', 'approved', { outcome: 'approved', responseCode: '00' }).outcome).toBe(
       'approved',
     );
@@ -380,21 +384,21 @@ describe('pre-stored reversals', () => {
   it('acknowledgeReversal settles it and adds a reversed event to its transaction', () => {
     const j = openJournal();
     sending(j, 't1');
-    j.recordState('t1', 'timed-out', { outcome: 'failed' });
+    j.transactions.recordState('t1', 'timed-out', { outcome: 'failed' });
     const { id } = j.markReversalPending('t1', 'response timeout');
     j.recordReversalAttempt(id, { attempts: 1, nextAttemptAt: T0, reason: 'no response' });
     const acked = j.acknowledgeReversal(id, '00');
     expect(acked).toMatchObject({ id, state: 'acknowledged', responseCode: '00', attempts: 1, nextAttemptAt: null });
-    const events = j.events('t1');
+    const events = j.transactions.events('t1');
     expect(events.at(-1)).toMatchObject({ state: 'reversed', detail: { responseCode: '00' }, changes: null });
     // The transaction's own state and outcome belong to the transaction flow.
-    expect(j.getTransaction('t1')).toMatchObject({ state: 'timed-out', outcome: 'failed' });
+    expect(j.transactions.get('t1')).toMatchObject({ state: 'timed-out', outcome: 'failed' });
     expect(j.pendingReversals()).toEqual([]);
     expect(j.counts().pendingReversals).toBe(0);
 
     // A duplicate answer is idempotent: no second event.
     expect(j.acknowledgeReversal(id, '00')).toEqual(acked);
-    expect(j.events('t1')).toHaveLength(events.length);
+    expect(j.transactions.events('t1')).toHaveLength(events.length);
     // Attempts on a settled reversal are stale and change nothing.
     j.recordReversalAttempt(id, { attempts: 9, nextAttemptAt: T0, reason: 'stale' });
     expect(j.reversalFor('t1')).toEqual(acked);
@@ -416,7 +420,7 @@ describe('pre-stored reversals', () => {
     sending(j, 't1');
     const { id } = j.markReversalPending('t1', 'timeout');
     j.acknowledgeReversal(id, '00');
-    expect(j.inFlight().map((t) => t.txnRef)).toEqual(['t1']);
+    expect(j.transactions.inFlight().map((t) => t.txnRef)).toEqual(['t1']);
   });
 });
 
@@ -460,7 +464,7 @@ describe('store-and-forward queue', () => {
     expect(Buffer.isBuffer(saf.cardBlob)).toBe(true);
     expect(j.safItem(saf.id)).toEqual(saf);
     expect(j.safQueue()).toEqual([saf]);
-    expect(j.events('s1').at(-1)).toMatchObject({ state: 'offline-approved', changes: approvedOffline });
+    expect(j.transactions.events('s1').at(-1)).toMatchObject({ state: 'offline-approved', changes: approvedOffline });
     expect(j.counts()).toMatchObject({ safQueued: 1, inFlight: 0 });
   });
 
@@ -476,26 +480,26 @@ describe('store-and-forward queue', () => {
   ] as const)('leaves no queue item and no state change when refusing %s', (_what, patch, over) => {
     const j = openJournal();
     offlineCandidate(j, 's1');
-    const before = { txn: j.getTransaction('s1'), events: j.events('s1') };
+    const before = { txn: j.transactions.get('s1'), events: j.transactions.events('s1') };
     journalError(() => j.recordOfflineApproval('s1', 'offline-approved', patch, safItem(over)), 'card-data-refused');
     expect(j.safQueue()).toEqual([]);
     expect(j.safStats()).toEqual({ count: 0, total: 0, oldestAt: null });
-    expect(j.getTransaction('s1')).toEqual(before.txn);
-    expect(j.events('s1')).toEqual(before.events);
+    expect(j.transactions.get('s1')).toEqual(before.txn);
+    expect(j.transactions.events('s1')).toEqual(before.events);
   });
 
   it('rolls back the state change when the queue insert fails inside the transaction', () => {
     const j = openJournal();
     offlineCandidate(j, 's1');
     j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
-    const before = { txn: j.getTransaction('s1'), events: j.events('s1') };
+    const before = { txn: j.transactions.get('s1'), events: j.transactions.events('s1') };
     // Same reference again: the state update runs first, then the UNIQUE insert fails; both must be undone.
     journalError(
       () => j.recordOfflineApproval('s1', 'offline-approved-again', { responseCode: 'Y3' }, safItem({ stan: 8 })),
       'duplicate-reference',
     );
-    expect(j.getTransaction('s1')).toEqual(before.txn);
-    expect(j.events('s1')).toEqual(before.events);
+    expect(j.transactions.get('s1')).toEqual(before.txn);
+    expect(j.transactions.events('s1')).toEqual(before.events);
     expect(j.safQueue()).toHaveLength(1);
     journalError(
       () => j.recordOfflineApproval('ghost', 'offline-approved', approvedOffline, safItem()),
@@ -575,12 +579,12 @@ describe('store-and-forward queue', () => {
       attempts: 1,
       nextAttemptAt: null,
     });
-    const events = j.events('s1');
+    const events = j.transactions.events('s1');
     expect(events.at(-1)).toMatchObject({ state: 'forwarded', detail: { responseCode: '00' } });
-    expect(j.getTransaction('s1')?.outcome).toBe('offline-approved');
+    expect(j.transactions.get('s1')?.outcome).toBe('offline-approved');
     // A repeated acknowledgement (the advice was resent) changes nothing.
     expect(j.completeSafItem(saf.id, '00')).toEqual(done);
-    expect(j.events('s1')).toHaveLength(events.length);
+    expect(j.transactions.events('s1')).toHaveLength(events.length);
     expect(journalError(() => j.setAsideSafItem(saf.id, '05', 'declined'), 'invalid-record').message).toMatch(
       /forwarded, not queued/,
     );
@@ -594,7 +598,7 @@ describe('store-and-forward queue', () => {
     const b = j.recordOfflineApproval('s2', 'offline-approved', approvedOffline, safItem({ stan: 8 })).saf;
     const aside = j.setAsideSafItem(a.id, '30', 'format error');
     expect(aside).toMatchObject({ state: 'set-aside', cardBlob: null, responseCode: '30', reason: 'format error' });
-    expect(j.events('s1').at(-1)).toMatchObject({
+    expect(j.transactions.events('s1').at(-1)).toMatchObject({
       state: 'advice-rejected',
       detail: { responseCode: '30', reason: 'format error' },
     });
@@ -677,9 +681,9 @@ const journal = Journal.open(dbPath);
 const masked = '411111******1111';
 for (let i = 0; ; i++) {
   const ref = prefix + '-' + i;
-  journal.beginTransaction({ txnRef: ref, kind: 'sale', amount: 100 + i, currency: '978' });
+  journal.transactions.begin({ txnRef: ref, kind: 'sale', amount: 100 + i, currency: '978' });
   const stan = journal.counters.nextStan();
-  journal.recordState(ref, 'sending', { stan, maskedPan: masked, entryMode: 'chip' });
+  journal.transactions.recordState(ref, 'sending', { stan, maskedPan: masked, entryMode: 'chip' });
   journal.armReversal({ txnRef: ref, stan, originalMti: '0200', processingCode: '000000', amount: 100 + i, currency: '978',
     transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', maskedPan: masked });
   let expected;
@@ -688,7 +692,7 @@ for (let i = 0; ; i++) {
     expected = 'cleared';
   } else if (i % 4 === 2) {
     const { id } = journal.markReversalPending(ref, 'response timeout');
-    journal.recordState(ref, 'timed-out', { outcome: 'failed' });
+    journal.transactions.recordState(ref, 'timed-out', { outcome: 'failed' });
     journal.recordReversalAttempt(id, { attempts: 1, nextAttemptAt: Date.now() + 1000, reason: 'no response' });
     if (i % 8 === 2) {
       journal.acknowledgeReversal(id, '00');
@@ -698,7 +702,7 @@ for (let i = 0; ; i++) {
     }
   } else {
     journal.releaseReversal(ref, 'link down before send');
-    journal.recordState(ref, 'failed', { outcome: 'failed' });
+    journal.transactions.recordState(ref, 'failed', { outcome: 'failed' });
     expected = 'cleared';
   }
   process.stdout.write(ref + ' ' + expected + '\\n');
@@ -770,9 +774,9 @@ describe('reversals after SIGKILL', () => {
         for (const [ref, state] of allCommitted) expect(journal.reversalFor(ref)?.state, ref).toBe(state);
 
         // Every reversal, including the one cut short, is consistent with its transaction.
-        for (const txn of journal.listTransactions()) {
+        for (const txn of journal.transactions.list()) {
           const reversal = journal.reversalFor(txn.txnRef);
-          const events = journal.events(txn.txnRef).map((e) => e.state);
+          const events = journal.transactions.events(txn.txnRef).map((e) => e.state);
           if (reversal === undefined) {
             // Killed between starting the sale and arming: nothing was sent, nothing is owed.
             expect(txn.responseCode, txn.txnRef).toBeNull();

@@ -159,7 +159,7 @@ export function reconcile(
     if (problems.length < problemLimit) problems.push(text);
   };
 
-  const rows = journal.listTransactions({ limit: 10_000_000 });
+  const rows = journal.transactions.list({ limit: 10_000_000 });
   const rowsByStan = new Map<string, TransactionRow[]>();
   for (const r of rows) {
     if (r.stan === null) continue;
@@ -289,7 +289,7 @@ export function reconcile(
         money.journal += (row.kind === 'sale' ? 1 : -1) * row.amount;
         if (host.financial.length !== 0)
           problem(`${label}: approved offline, the host received ${host.financial.length} online requests`);
-        const settled = journal
+        const settled = journal.transactions
           .events(row.txnRef)
           .filter((e) => e.state === 'forwarded' || e.state === 'advice-rejected')
           .at(-1);
@@ -363,7 +363,7 @@ export function reconcile(
   }
 
   const owed = {
-    inFlight: journal.inFlight().length,
+    inFlight: journal.transactions.inFlight().length,
     armedReversals: journal.armedReversals().length,
     pendingReversals: journal.pendingReversals().length,
     queued: journal.safQueue().length,
@@ -393,7 +393,7 @@ export function leftPending(journal: Journal): {
   queued: number;
 } {
   return {
-    inFlight: journal.inFlight().length,
+    inFlight: journal.transactions.inFlight().length,
     armedReversals: journal.armedReversals().length,
     pendingReversals: journal.pendingReversals().length,
     queued: journal.safQueue().length,

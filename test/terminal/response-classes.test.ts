@@ -40,7 +40,7 @@ async function saleAnswered(rig: Rig, code: string, amount: number, decide: 'con
     if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void rig.client.call({ cmd: 'confirm' });
     if (m.type === 'partial') void rig.client.call({ cmd: decide });
   });
-  return { result, seen, row: rig.app.journal.getTransaction(result['txnRef'] as string)! };
+  return { result, seen, row: rig.app.journal.transactions.get(result['txnRef'] as string)! };
 }
 
 describe('approved-class answers are honoured', () => {
@@ -63,9 +63,9 @@ describe('approved-class answers are honoured', () => {
   it('boot recovery completes an answered 08 as approved, not declined', async () => {
     const dataDir = newDataDir();
     const journal = Journal.open(journalPath(dataDir));
-    journal.beginTransaction({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
+    journal.transactions.begin({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
     const stan = journal.counters.nextStan();
-    journal.recordState('T-08', 'sending', { stan });
+    journal.transactions.recordState('T-08', 'sending', { stan });
     journal.armReversal({
       txnRef: 'T-08',
       stan,
@@ -80,7 +80,7 @@ describe('approved-class answers are honoured', () => {
     journal.recordAuthorization('T-08', 'authorized', { stan, responseCode: '08', approvalCode: 'A00001' });
     journal.close();
     const rig = await bootRig({ dataDir });
-    expect(rig.app.journal.getTransaction('T-08')).toMatchObject({ outcome: 'approved', receiptStatus: 'pending' });
+    expect(rig.app.journal.transactions.get('T-08')).toMatchObject({ outcome: 'approved', receiptStatus: 'pending' });
   });
 });
 

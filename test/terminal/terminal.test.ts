@@ -88,7 +88,7 @@ describe('terminal', () => {
     expect(stale[0]).toMatchObject({ txnRef: result['txnRef'] });
     expect(JSON.stringify(stale[0])).not.toContain(idle.pan);
     // The host saw only the card presented for this sale.
-    expect(app.journal.listTransactions({ limit: 10 }).filter((r) => r.maskedPan === '476173******0010')).toEqual([]);
+    expect(app.journal.transactions.list({ limit: 10 }).filter((r) => r.maskedPan === '476173******0010')).toEqual([]);
   });
 
   it('boots to ready and reports it', async () => {
@@ -158,12 +158,12 @@ describe('terminal', () => {
   it('recovers on boot: an interrupted transaction gets a fate and an anomaly', async () => {
     const config = testConfig();
     const journal = Journal.open(join(config.dataDir, 'journal.sqlite'));
-    journal.beginTransaction({ txnRef: 'T-INTERRUPTED', kind: 'sale', amount: 990, currency: '978' });
+    journal.transactions.begin({ txnRef: 'T-INTERRUPTED', kind: 'sale', amount: 990, currency: '978' });
     const stan = journal.counters.nextStan();
-    journal.recordState('T-INTERRUPTED', 'sending', { stan });
+    journal.transactions.recordState('T-INTERRUPTED', 'sending', { stan });
     journal.close();
     const { app, client } = await boot(config);
-    expect(app.journal.getTransaction('T-INTERRUPTED')).toMatchObject({ outcome: 'failed' });
+    expect(app.journal.transactions.get('T-INTERRUPTED')).toMatchObject({ outcome: 'failed' });
     expect(app.journal.anomalies.list({ code: 'E602' })).toHaveLength(1);
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready', journal: { inFlight: 0 } });
   });
@@ -212,6 +212,9 @@ describe('storage faults', () => {
     });
     expect(await client.call({ cmd: 'sale', amount: 500 })).toMatchObject({ type: 'error', code: 'not-allowed' });
     // Nothing already committed is lost.
-    expect(app.journal.getTransaction(before['txnRef'] as string)).toMatchObject({ outcome: 'approved', amount: 1100 });
+    expect(app.journal.transactions.get(before['txnRef'] as string)).toMatchObject({
+      outcome: 'approved',
+      amount: 1100,
+    });
   });
 });

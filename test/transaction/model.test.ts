@@ -238,7 +238,12 @@ async function harness(input: TransactionInput, before: Before = 'empty') {
     listener: () => undefined,
     onOutcome: (output) => told.push({ outcome: output.outcome, cardIn: reader.cardInReader !== undefined }),
   });
-  journal.beginTransaction({ txnRef: input.txnRef, kind: input.kind, amount: input.amount, currency: input.currency });
+  journal.transactions.begin({
+    txnRef: input.txnRef,
+    kind: input.kind,
+    amount: input.amount,
+    currency: input.currency,
+  });
   // The card checks are scripted per path (their rules have their own tests in test/risk).
   // Armed outcomes are queued in path order; 'hang' holds the check until the path cancels it.
   const script: { assessments: Array<CardAssessment | 'hang'> } = { assessments: [] };
@@ -504,9 +509,9 @@ describe('transaction machine, model-based', () => {
 
         // Journal: the transaction row ends with the outcome, its last state event is the outcome's state, or the
         // card's removal when one was awaited.
-        const row = h.journal.getTransaction(input.txnRef)!;
+        const row = h.journal.transactions.get(input.txnRef)!;
         expect(row.outcome).toBe(output.outcome);
-        const events = h.journal.events(input.txnRef).map((e) => e.state);
+        const events = h.journal.transactions.events(input.txnRef).map((e) => e.state);
         const awaitedRemoval = topWalk.includes('removingCard');
         const removedAtOnce = steps.some((s) => readerGone(s.event as AnyEventObject));
         const outcomeState = output.outcome === 'cancelled' || output.outcome === 'failed' ? output.outcome : 'done';

@@ -410,7 +410,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       }
       const reversalStateOf = (stan: string) =>
         journalAfterKill((j) => {
-          const row = j.findByStan(Number(stan));
+          const row = j.transactions.findByStan(Number(stan));
           return row ? j.reversalFor(row.txnRef)?.state : undefined;
         });
 
@@ -817,7 +817,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
       try {
         expect(journal.integrityCheck()).toEqual(['ok']);
-        const rows = journal.listTransactions({ limit: 1_000_000 });
+        const rows = journal.transactions.list({ limit: 1_000_000 });
         const byStan = new Map(rows.filter((r) => r.stan !== null).map((r) => [String(r.stan).padStart(6, '0'), r]));
         // The host's ledger is the truth: amounts, one row per STAN, repeats, reversals, advices, nothing owed.
         const settled = reconcile(entries, journal);

@@ -75,7 +75,7 @@ const moved = (mti: string, stan: number) => out(mti, stan).some((e) => (e.moved
 function checkSale(stan: number, reply: EcrMessage, reversalCode?: string): void {
   const approvedAtHost = moved('0210', stan);
   const reversedAtHost = moved('0410', stan);
-  const row = rig.app.journal.findByStan(stan, 'sale');
+  const row = rig.app.journal.transactions.findByStan(stan, 'sale');
   const reversal = rig.app.journal.reversalFor(row!.txnRef);
   const neverAgain =
     reversalCode !== undefined &&
@@ -174,7 +174,7 @@ describe('money invariant under any field 39 answer', () => {
         rig.app.terminal.status();
         await drain(reply['txnRef'] as string);
         const captured = moved('0230', stan);
-        expect(rig.app.journal.findByStan(stan, 'sale')?.outcome).toBe('offline-approved');
+        expect(rig.app.journal.transactions.findByStan(stan, 'sale')?.outcome).toBe('offline-approved');
         // Taken as forwarded only when the host captured it; a retry-later answer is retried until it is.
         const forwarded =
           !rig.app.journal.safQueue().some((q) => q.stan === stan) &&

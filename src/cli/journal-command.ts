@@ -261,7 +261,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       const opts = cmd.optsWithGlobals<{ format: 'table' | 'json'; config?: string }>();
       withJournal(cmd, openJournal, opts.config, (j) => {
         const counts = j.counts();
-        const saf = j.safStats();
+        const saf = j.saf.stats();
         const summary = {
           transactions: counts.transactions,
           inFlight: counts.inFlight,

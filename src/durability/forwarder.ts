@@ -132,7 +132,7 @@ export class Forwarder {
   private nextWakeMs(): number {
     const { journal, clock, intervalMs } = this.deps;
     // A reversal waiting for its retry time does not hold up the advices of other transactions (see pass()).
-    const firsts = [journal.pendingReversals()[0], journal.safQueue(1)[0]].filter((item) => item !== undefined);
+    const firsts = [journal.reversals.pending()[0], journal.saf.queue(1)[0]].filter((item) => item !== undefined);
     if (firsts.length === 0) return intervalMs;
     return Math.min(
       intervalMs,
@@ -158,10 +158,10 @@ export class Forwarder {
    * to the host anyway). True when nothing is pending any more.
    */
   async flushReversals(): Promise<boolean> {
-    if (this.deps.journal.pendingReversals().length === 0) return true;
+    if (this.deps.journal.reversals.pending().length === 0) return true;
     if (this.running) await this.running;
     await this.drain({ ignoreBackoff: true, reversalsOnly: true });
-    return this.deps.journal.pendingReversals().length === 0;
+    return this.deps.journal.reversals.pending().length === 0;
   }
 
   /** Resolves once no pass is in flight (a pass may be sending any queued advice right now). */
@@ -175,8 +175,8 @@ export class Forwarder {
    */
   async forwardAdviceOf(txnRef: string): Promise<boolean> {
     await this.idle();
-    if (this.deps.journal.adviceFor(txnRef)?.state === 'queued') await this.drain({ ignoreBackoff: true });
-    return this.deps.journal.adviceFor(txnRef)?.state !== 'queued';
+    if (this.deps.journal.saf.forTransaction(txnRef)?.state === 'queued') await this.drain({ ignoreBackoff: true });
+    return this.deps.journal.saf.forTransaction(txnRef)?.state !== 'queued';
   }
 
   private async pass(options: { ignoreBackoff?: boolean; reversalsOnly?: boolean }): Promise<DrainResult> {
@@ -191,7 +191,7 @@ export class Forwarder {
       // advice of a sale it never saw). A host that cannot be reached stops the whole pass.
       const owedRefs = new Set<string>();
       let reversalsHeld = false;
-      for (const reversal of this.deps.journal.pendingReversals()) {
+      for (const reversal of this.deps.journal.reversals.pending()) {
         if (reversalsHeld || !due(reversal)) {
           reversalsHeld = true;
           owedRefs.add(reversal.txnRef);
@@ -214,7 +214,7 @@ export class Forwarder {
       const held = new Set<number>();
       for (;;) {
         const batch = [];
-        for (const item of this.deps.journal.safQueue(ADVICE_BATCH + held.size)) {
+        for (const item of this.deps.journal.saf.queue(ADVICE_BATCH + held.size)) {
           if (held.has(item.id)) continue;
           if (owedRefs.has(item.txnRef)) {
             held.add(item.id);
@@ -224,7 +224,7 @@ export class Forwarder {
           batch.push(item);
         }
         if (batch.length === 0) {
-          result.blocked ||= this.deps.journal.safStats().count > 0;
+          result.blocked ||= this.deps.journal.saf.stats().count > 0;
           return result;
         }
         const outcome = await this.sendAdvices(batch);
@@ -271,7 +271,7 @@ export class Forwarder {
     const key = `reversal:${reversal.id}`;
     const repeat = reversal.attempts > 0;
     const attempts = reversal.attempts + 1;
-    journal.recordReversalAttempt(reversal.id, {
+    journal.reversals.recordAttempt(reversal.id, {
       attempts,
       nextAttemptAt: this.nextAttemptAt(attempts),
       reason: 'sent',
@@ -288,7 +288,7 @@ export class Forwarder {
       if (!(err instanceof HostError)) throw err;
       const counted = err.sent ? attempts : reversal.attempts;
       const wait = err.sent ? attempts : counted + this.unsentTry(key);
-      journal.recordReversalAttempt(reversal.id, {
+      journal.reversals.recordAttempt(reversal.id, {
         attempts: counted,
         nextAttemptAt: this.nextAttemptAt(wait),
         reason: `${err.code}: ${err.message}`,
@@ -308,12 +308,12 @@ export class Forwarder {
     });
     const facts = { txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode, mti: message.mti };
     if (verdict.kind === 'settled') {
-      journal.acknowledgeReversal(reversal.id, reply.responseCode);
+      journal.reversals.acknowledge(reversal.id, reply.responseCode);
       log.info({ ...facts, note: verdict.note }, 'reversal acknowledged');
       return 'acknowledged';
     }
     if (verdict.kind === 'retry') {
-      journal.recordReversalAttempt(reversal.id, {
+      journal.reversals.recordAttempt(reversal.id, {
         attempts,
         nextAttemptAt: this.nextAttemptAt(attempts),
         reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}`,
@@ -322,7 +322,7 @@ export class Forwarder {
       return 'refused';
     }
     const reason = `reversal refused (${verdict.note}): the cardholder may still be owed ${reversal.amount}; settle it with the acquirer`;
-    journal.setAsideReversal(reversal.id, reply.responseCode, reason);
+    journal.reversals.setAside(reversal.id, reply.responseCode, reason);
     anomalies.raise(
       'host-rejected',
       {
@@ -365,7 +365,7 @@ export class Forwarder {
     const { journal } = this.deps;
     journal.batch('count advice attempts', () => {
       for (const item of batch)
-        journal.recordSafAttempt(item.id, {
+        journal.saf.recordAttempt(item.id, {
           attempts: item.attempts + 1,
           nextAttemptAt: this.nextAttemptAt(item.attempts + 1),
           reason: 'sent',
@@ -385,7 +385,7 @@ export class Forwarder {
         const unsent = batch.slice(index + 1);
         settled.push(() => {
           for (const rest of unsent)
-            journal.recordSafAttempt(rest.id, {
+            journal.saf.recordAttempt(rest.id, {
               attempts: rest.attempts,
               nextAttemptAt: rest.nextAttemptAt,
               reason: rest.reason ?? 'not sent yet',
@@ -423,7 +423,7 @@ export class Forwarder {
       return {
         kind: 'set-aside',
         write: () => {
-          journal.setAsideSafItem(item.id, 'ZZ', reason);
+          journal.saf.setAside(item.id, 'ZZ', reason);
           anomalies.raise('storage-fault', { ...facts, reason }, { show: false });
         },
       };
@@ -467,7 +467,7 @@ export class Forwarder {
         { txnRef: item.txnRef, stan: item.stan, reason: err.message },
         'advice not acknowledged; will retry',
       );
-      return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
+      return { kind: 'blocked', write: () => journal.saf.recordAttempt(item.id, attempt) };
     }
     this.unsentTries.delete(key);
     const verdict = judgeAnswer('advice', reply.responseCode, {
@@ -475,7 +475,7 @@ export class Forwarder {
       previousRefused: item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false,
     });
     if (verdict.kind === 'settled')
-      return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
+      return { kind: 'forwarded', write: () => journal.saf.complete(item.id, reply.responseCode) };
     if (verdict.kind === 'retry') {
       // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.
       const attempt = {
@@ -487,14 +487,14 @@ export class Forwarder {
         { txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode },
         'advice refused for now; will retry',
       );
-      return { kind: 'retry', write: () => journal.recordSafAttempt(item.id, attempt) };
+      return { kind: 'retry', write: () => journal.saf.recordAttempt(item.id, attempt) };
     }
     // A rejected advice never blocks the queue: the merchant is told, the next item goes.
     const reason = `host answered ${reply.responseCode} to the offline sale (${verdict.note}): money not collected`;
     return {
       kind: 'set-aside',
       write: () => {
-        journal.setAsideSafItem(item.id, reply.responseCode, reason);
+        journal.saf.setAside(item.id, reply.responseCode, reason);
         anomalies.raise('host-rejected', { ...facts, reason }, { show: false });
       },
     };

@@ -5,6 +5,8 @@ export type { AttemptInput, MessageFacts } from './checks.js';
 export * from './journal.js';
 export * from './stores/counters.js';
 export * from './stores/transactions.js';
+export * from './stores/reversals.js';
+export * from './stores/store-and-forward.js';
 export * from './stores/sealed-cards.js';
 export * from './stores/anomalies.js';
 export * from './stores/outbox.js';

@@ -258,10 +258,10 @@ export class Terminal {
   status(): TerminalStatus {
     const snapshot = this.actor.getSnapshot();
     const value = snapshot.value as { operation: string; connectivity: string };
-    const saf = this.deps.journal.safStats();
+    const saf = this.deps.journal.saf.stats();
     return {
       state: value.operation,
-      pendingReversals: this.deps.journal.pendingReversals().length,
+      pendingReversals: this.deps.journal.reversals.pending().length,
       offlineQueue: {
         count: saf.count,
         total: saf.total,
@@ -546,16 +546,16 @@ export class Terminal {
   private settleUnfinished(cause?: string): number {
     const { journal, anomalies } = this.deps;
     // Nothing to do is the common case: a write transaction is not even begun then (a full disk may refuse it).
-    if (cause !== undefined && journal.transactions.inFlight().length === 0 && journal.armedReversals().length === 0)
+    if (cause !== undefined && journal.transactions.inFlight().length === 0 && journal.reversals.armed().length === 0)
       return 0;
     // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
     const { unfinished, tally } = journal.batch('boot recovery', () => {
-      for (const armed of journal.armedReversals())
-        journal.markReversalPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
+      for (const armed of journal.reversals.armed())
+        journal.reversals.markPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
       const unfinished = journal.transactions.inFlight();
       const tally = { reversed: 0, completed: 0, closed: 0 };
       for (const row of unfinished) {
-        const fate = fateOf(row, journal.reversalFor(row.txnRef), 'crash-recovered');
+        const fate = fateOf(row, journal.reversals.forTransaction(row.txnRef), 'crash-recovered');
         journal.transactions.recordState(row.txnRef, 'recovered', fate.patch, {
           lastState: row.state,
           fate: fate.detail,
@@ -603,7 +603,7 @@ export class Terminal {
     let reversal: ReversalRow | undefined;
     try {
       row = journal.transactions.get(txnRef);
-      reversal = journal.reversalFor(txnRef);
+      reversal = journal.reversals.forTransaction(txnRef);
     } catch (err) {
       log.error({ err, txnRef }, 'could not read crashed transaction');
     }
@@ -614,7 +614,7 @@ export class Terminal {
       journal.batch(`settle crashed transaction ${txnRef}`, () => {
         // It may be at the host: from now on the reversal is owed, whatever happens to this process.
         if (reversal?.state === 'armed')
-          journal.markReversalPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
+          journal.reversals.markPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
         journal.transactions.recordState(
           txnRef,
           'recovered',

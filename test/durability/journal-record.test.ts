@@ -302,7 +302,7 @@ describe('a journal that disagrees with its record locks the terminal (assembled
     const reasons = await expectLocked(after, /journal-behind/);
     expect(reasons).toMatch(/generation 1 < 2/);
     // The three queued sales are not in this journal: the lock is what tells the operator.
-    expect(after.app.journal.safStats().count).toBe(0);
+    expect(after.app.journal.saf.stats().count).toBe(0);
     const refused = await after.sale(1_500);
     expect(refused).toMatchObject({ type: 'error' });
     expect(String(refused['message'])).toMatch(/journal-behind/);
@@ -323,7 +323,7 @@ describe('a journal that disagrees with its record locks the terminal (assembled
 
     const after = await boot(image);
     expect((await after.status())['state']).toBe('ready');
-    expect(after.app.journal.safQueue().map((r) => r.stan)).toEqual(queued);
+    expect(after.app.journal.saf.queue().map((r) => r.stan)).toEqual(queued);
     expect(after.app.journal.counters.nextStan()).toBeGreaterThan(mark);
   });
 
@@ -423,7 +423,7 @@ describe('counting sealed cards', () => {
     const path = join(dir, 'journal.sqlite');
     const journal = Journal.open(path);
     journal.transactions.begin({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
-    journal.armReversal({
+    journal.reversals.arm({
       txnRef: 'R1',
       stan: 1,
       originalMti: '0200',
@@ -454,7 +454,7 @@ describe('the card vault key with sealed cards waiting', () => {
   async function queuedSales(): Promise<{ dataDir: string; rows: unknown[] }> {
     const rig = await bootRig();
     await offlineSales(rig, [1_500, 1_600]);
-    const rows = rig.app.journal.safQueue();
+    const rows = rig.app.journal.saf.queue();
     expect(rows).toHaveLength(2);
     await halt(rig);
     return { dataDir: rig.dataDir, rows };
@@ -466,7 +466,7 @@ describe('the card vault key with sealed cards waiting', () => {
       await rig.clock.advance(60_000);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect(rig.app.journal.safQueue()).toEqual(rows);
+    expect(rig.app.journal.saf.queue()).toEqual(rows);
     expect(rig.received('0220')).toEqual([]);
   }
 
@@ -496,11 +496,11 @@ describe('the card vault key with sealed cards waiting', () => {
     await halt(locked);
     writeFileSync(keyPath(dataDir), key, { mode: 0o600 });
     const rig = await bootRig({ dataDir });
-    for (let i = 0; i < 50 && rig.app.journal.safStats().count > 0; i++) {
+    for (let i = 0; i < 50 && rig.app.journal.saf.stats().count > 0; i++) {
       await rig.clock.advance(1_000);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect(rig.app.journal.safStats().count).toBe(0);
+    expect(rig.app.journal.saf.stats().count).toBe(0);
     expect(rig.received('0220')).toHaveLength(2);
   });
 

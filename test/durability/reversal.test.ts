@@ -31,7 +31,7 @@ async function expectReversedOnce(rig: Rig, result: Record<string, unknown>, amo
   const stan = rig.app.journal.transactions.get(txnRef)!.stan!;
   expect(stan).toBeGreaterThan(0);
   await reversalAcknowledged(rig, txnRef);
-  const reversal = rig.app.journal.reversalFor(txnRef)!;
+  const reversal = rig.app.journal.reversals.forTransaction(txnRef)!;
   expect(reversal).toMatchObject({ state: 'acknowledged', stan, amount, responseCode: '00' });
   const events = rig.app.journal.transactions.events(txnRef);
   expect(events.filter((e) => e.state === 'reversed')).toEqual([
@@ -49,7 +49,7 @@ async function expectReversedOnce(rig: Rig, result: Record<string, unknown>, amo
     reversedCount: 1,
     duplicates: 0,
   });
-  expect(rig.app.journal.pendingReversals()).toEqual([]);
+  expect(rig.app.journal.reversals.pending()).toEqual([]);
   expect(await rig.status()).toMatchObject({ pendingReversals: 0 });
 }
 
@@ -61,7 +61,10 @@ describe('a reversal for every authorization left unanswered', () => {
 
     // Armed before the request left, still armed while the host is silent.
     const txnRef = rig.app.terminal.status().transaction!.txnRef;
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'armed', stan: Number(request.stan) });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
+      state: 'armed',
+      stan: Number(request.stan),
+    });
 
     await rig.clock.advance(RESPONSE_TIMEOUT_MS - 1);
     expect(rig.app.terminal.status().transaction?.txnRef).toBe(txnRef);
@@ -88,7 +91,7 @@ describe('a reversal for every authorization left unanswered', () => {
     const result = await sale;
     expect(result).toMatchObject({ outcome: 'failed', anomaly: { code: 'E103', name: 'link-lost' } });
     const txnRef = result['txnRef'] as string;
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'pending' });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'pending' });
     expect(rig.received('0400')).toEqual([]);
 
     await expectReversedOnce(rig, result, AMOUNT.close);
@@ -101,7 +104,7 @@ describe('a reversal for every authorization left unanswered', () => {
     await until(() => anomalyCodes(rig).includes('E605'), 'garbled answer journaled');
     // Unreadable bytes are not an answer: the sale is still waiting.
     const txnRef = rig.app.terminal.status().transaction!.txnRef;
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'armed' });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'armed' });
 
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     const result = await sale;
@@ -114,7 +117,7 @@ describe('a reversal for every authorization left unanswered', () => {
     const result = await rig.sale(AMOUNT.wrongAmount);
     expect(result).toMatchObject({ outcome: 'failed', anomaly: { code: 'E606', name: 'mismatched-response' } });
     expect(result['approvalCode']).toBeUndefined();
-    expect(rig.app.journal.reversalFor(result['txnRef'] as string)).toMatchObject({ state: 'pending' });
+    expect(rig.app.journal.reversals.forTransaction(result['txnRef'] as string)).toMatchObject({ state: 'pending' });
     await expectReversedOnce(rig, result, AMOUNT.wrongAmount);
   });
 
@@ -126,7 +129,10 @@ describe('a reversal for every authorization left unanswered', () => {
     const result = await sale;
     expect(result).toMatchObject({ outcome: 'cancelled', anomaly: { code: 'E403' } });
     const txnRef = result['txnRef'] as string;
-    await until(() => rig.app.journal.reversalFor(txnRef)?.state === 'pending', 'reversal pending after the cancel');
+    await until(
+      () => rig.app.journal.reversals.forTransaction(txnRef)?.state === 'pending',
+      'reversal pending after the cancel',
+    );
     expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'cancelled' });
     await expectReversedOnce(rig, result, AMOUNT.silent);
   });
@@ -188,7 +194,7 @@ describe('the forwarder', () => {
         rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
       }
     }
-    await until(() => rig.app.journal.reversalFor(txnRef)!.state === 'acknowledged', 'acknowledged');
+    await until(() => rig.app.journal.reversals.forTransaction(txnRef)!.state === 'acknowledged', 'acknowledged');
 
     const sent = reversalsSent(rig);
     expect(sent.map((e) => e.mti)).toEqual(['0400', '0401', '0401', '0401', '0401', '0401']);
@@ -198,7 +204,7 @@ describe('the forwarder', () => {
         ceiling(attempt) / 2,
       );
     }
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
       state: 'acknowledged',
       responseCode: '00',
       nextAttemptAt: null,
@@ -228,10 +234,10 @@ describe('the forwarder', () => {
       // The host stays silent: the attempt fails at the response timeout.
       await rig.clock.advance(sentAt + RESPONSE_TIMEOUT_MS - rig.clock.now());
       await until(
-        () => /^timeout/.test(rig.app.journal.reversalFor(txnRef)!.reason ?? ''),
+        () => /^timeout/.test(rig.app.journal.reversals.forTransaction(txnRef)!.reason ?? ''),
         `attempt ${attempt} recorded as failed`,
       );
-      const row = rig.app.journal.reversalFor(txnRef)!;
+      const row = rig.app.journal.reversals.forTransaction(txnRef)!;
       expect(row).toMatchObject({ state: 'pending', attempts: attempt });
       const failedAt = rig.clock.now();
       const delay = row.nextAttemptAt! - failedAt;
@@ -253,7 +259,7 @@ describe('the forwarder', () => {
     // delays grow up to the cap, where jitter may order them either way.
     expect(delays.slice(0, 3)).toEqual([...delays.slice(0, 3)].sort((a, b) => a - b));
     expect(Math.max(...delays)).toBeLessThanOrEqual(FORWARDING.maxDelayMs);
-    await until(() => rig.app.journal.reversalFor(txnRef)!.state === 'acknowledged', 'acknowledged');
+    await until(() => rig.app.journal.reversals.forTransaction(txnRef)!.state === 'acknowledged', 'acknowledged');
     expect(rig.app.hostSim!.totals()).toMatchObject({ reversedCount: 1, duplicates: failures });
   });
 
@@ -268,15 +274,17 @@ describe('the forwarder', () => {
     await until(() => rig.received('0400').length === 1, 'reversal sent');
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     await until(
-      () => /^timeout/.test(rig.app.journal.reversalFor(failed['txnRef'] as string)!.reason ?? ''),
+      () => /^timeout/.test(rig.app.journal.reversals.forTransaction(failed['txnRef'] as string)!.reason ?? ''),
       'reversal attempt failed',
     );
-    expect(rig.app.journal.pendingReversals()).toHaveLength(1);
+    expect(rig.app.journal.reversals.pending()).toHaveLength(1);
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
 
     const second = await rig.sale(1_234);
     expect(second).toMatchObject({ outcome: 'approved' });
-    expect(rig.app.journal.reversalFor(failed['txnRef'] as string)).toMatchObject({ state: 'acknowledged' });
+    expect(rig.app.journal.reversals.forTransaction(failed['txnRef'] as string)).toMatchObject({
+      state: 'acknowledged',
+    });
     const order = rig
       .ledger()
       .filter((e) => e.dir === 'in' && e.mti !== '0800')
@@ -304,7 +312,7 @@ describe('crash recovery', () => {
       maskedPan: '476173******0010',
       entryMode: 'chip',
     });
-    journal.armReversal({
+    journal.reversals.arm({
       txnRef: 'T-ARMED',
       stan: armedStan,
       originalMti: '0200',
@@ -320,7 +328,7 @@ describe('crash recovery', () => {
     journal.transactions.begin({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
     const answeredStan = journal.counters.nextStan();
     journal.transactions.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
-    journal.armReversal({
+    journal.reversals.arm({
       txnRef: 'T-ANSWERED',
       stan: answeredStan,
       originalMti: '0200',
@@ -347,7 +355,7 @@ describe('crash recovery', () => {
       receiptStatus: 'pending',
       approvalCode: 'A00042',
     });
-    expect(j.reversalFor('T-ANSWERED')).toMatchObject({ state: 'cleared' });
+    expect(j.reversals.forTransaction('T-ANSWERED')).toMatchObject({ state: 'cleared' });
     const recovered = j.anomalies.list({ code: 'E602' });
     expect(recovered.map((a) => a.txnRef).sort()).toEqual(['T-ANSWERED', 'T-ARMED']);
     expect(j.transactions.inFlight()).toEqual([]);

@@ -242,7 +242,7 @@ describe('journal summary', () => {
     const j = Journal.open(path);
     j.transactions.begin({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
     const stan = j.counters.nextStan();
-    j.armReversal({
+    j.reversals.arm({
       txnRef: 'r1',
       stan,
       originalMti: '0200',
@@ -253,7 +253,7 @@ describe('journal summary', () => {
       terminalId: 'TERM0001',
       merchantId: 'MERCHANT0000001',
     });
-    j.markReversalPending('r1', 'timeout');
+    j.reversals.markPending('r1', 'timeout');
     j.transactions.begin({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
     const offlineStan = j.counters.nextStan();
     j.recordOfflineApproval(
@@ -290,7 +290,7 @@ describe('journal summary', () => {
     const j = Journal.open(path);
     j.transactions.begin({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
     const stan = j.counters.nextStan();
-    j.armReversal({
+    j.reversals.arm({
       txnRef: 'r1',
       stan,
       originalMti: '0200',
@@ -301,8 +301,8 @@ describe('journal summary', () => {
       terminalId: 'TERM0001',
       merchantId: 'MERCHANT0000001',
     });
-    const { id } = j.markReversalPending('r1', 'timeout');
-    j.setAsideReversal(id, '30', 'reversal refused (host answered 30)');
+    const { id } = j.reversals.markPending('r1', 'timeout');
+    j.reversals.setAside(id, '30', 'reversal refused (host answered 30)');
     j.close();
     const json = run(['journal', 'summary', '--format', 'json']);
     expect(JSON.parse(json.out)).toMatchObject({

@@ -50,11 +50,11 @@ describe('migration 4', () => {
     const j = Journal.open(path, { now: () => T0 });
     expect(j.settings().schemaVersion).toBe(5);
     expect(j.integrityCheck()).toEqual(['ok']);
-    expect(j.safQueue().map((i) => [i.id, i.txnRef, i.state])).toEqual([
+    expect(j.saf.queue().map((i) => [i.id, i.txnRef, i.state])).toEqual([
       [3, 'old-a', 'queued'],
       [7, 'old-b', 'queued'],
     ]);
-    expect(j.safItem(3)!.cardBlob).toEqual(Buffer.from([1, 2, 3]));
+    expect(j.saf.item(3)!.cardBlob).toEqual(Buffer.from([1, 2, 3]));
 
     j.transactions.begin({ txnRef: 'new-c', kind: 'sale', amount: 800, currency: '978' });
     const { saf } = j.recordOfflineApproval(
@@ -79,8 +79,8 @@ describe('migration 4', () => {
 
     j.transactions.begin({ txnRef: 'void-a', kind: 'void', amount: 700, currency: '978' });
     j.cancelAdviceForVoid('void-a', 3, 'authorized', { responseCode: 'Y1' });
-    expect(j.safItem(3)).toMatchObject({ state: 'cancelled', cardBlob: null });
-    expect(j.safQueue().map((i) => i.id)).toEqual([7, 10]);
+    expect(j.saf.item(3)).toMatchObject({ state: 'cancelled', cardBlob: null });
+    expect(j.saf.queue().map((i) => i.id)).toEqual([7, 10]);
     j.close();
   });
 
@@ -105,14 +105,14 @@ describe('migration 4', () => {
         cardBlob: Buffer.from([1]),
       },
     );
-    j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: null, reason: 'sent' });
+    j.saf.recordAttempt(saf.id, { attempts: 1, nextAttemptAt: null, reason: 'sent' });
     j.transactions.begin({ txnRef: 'void-1', kind: 'void', amount: 700, currency: '978' });
     expect(() => j.cancelAdviceForVoid('void-1', saf.id, 'authorized', { responseCode: 'Y1' })).toThrow(
       /cannot be cancelled/,
     );
     // Nothing of the void was written either: one commit or none.
     expect(j.transactions.get('void-1')!.state).toBe('created');
-    expect(j.safItem(saf.id)!.state).toBe('queued');
+    expect(j.saf.item(saf.id)!.state).toBe('queued');
     j.close();
   });
 });

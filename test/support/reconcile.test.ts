@@ -62,7 +62,7 @@ function journalOf(damage: Damage): Journal {
     });
   const arm = (ref: string, kind: TransactionKind, amount: number, stan: number) => {
     j.transactions.recordState(ref, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
-    j.armReversal({
+    j.reversals.arm({
       txnRef: ref,
       stan,
       originalMti: '0200',
@@ -96,9 +96,9 @@ function journalOf(damage: Damage): Journal {
   const timedOut = (ref: string, amount: number, stan: number, ack: string | null) => {
     begin(ref, 'sale', amount);
     arm(ref, 'sale', amount, stan);
-    j.markReversalPending(ref, 'timeout: no answer');
+    j.reversals.markPending(ref, 'timeout: no answer');
     j.transactions.recordState(ref, 'done', { outcome: 'failed' });
-    if (ack !== null) j.acknowledgeReversal(j.reversalFor(ref)!.id, ack);
+    if (ack !== null) j.reversals.acknowledge(j.reversals.forTransaction(ref)!.id, ack);
   };
   const offline = (
     ref: string,
@@ -126,8 +126,8 @@ function journalOf(damage: Damage): Journal {
         cardBlob: Buffer.from([1, 0xde, 0xad, 0xbe, 0xef]),
       },
     );
-    if (settle === 'forwarded') j.completeSafItem(saf.id, code);
-    if (settle === 'set-aside') j.setAsideSafItem(saf.id, code, `host answered ${code}`);
+    if (settle === 'forwarded') j.saf.complete(saf.id, code);
+    if (settle === 'set-aside') j.saf.setAside(saf.id, code, `host answered ${code}`);
   };
 
   online('t1', 'sale', damage === 'journal-amount' ? 1_400 : 1_500, 1, '00', 'approved');
@@ -136,7 +136,7 @@ function journalOf(damage: Damage): Journal {
   if (damage === 'reversal-never-sent') {
     begin('t3', 'sale', 200_002);
     arm('t3', 'sale', 200_002, 3);
-    j.releaseReversal('t3', 'not sent');
+    j.reversals.release('t3', 'not sent');
     j.transactions.recordState('t3', 'done', { outcome: 'failed' });
   } else
     timedOut('t3', 200_002, 3, damage === 'reversal-owed' ? null : damage === 'reversal-answered-96' ? '96' : '00');

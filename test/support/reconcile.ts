@@ -251,7 +251,7 @@ export function reconcile(
     if (adviceTaken) money.host += sign * (host.advice[0]!.amount ?? row.amount);
     if (financial && !decision) problem(`${label}: the host's ledger has no answer to its ${financial.mti}`);
 
-    const reversal = journal.reversalFor(row.txnRef);
+    const reversal = journal.reversals.forTransaction(row.txnRef);
     if (reversal?.state === 'acknowledged') {
       if (host.reversal.length === 0)
         problem(`${label}: the journal says the reversal was acknowledged, the host never received one`);
@@ -364,9 +364,9 @@ export function reconcile(
 
   const owed = {
     inFlight: journal.transactions.inFlight().length,
-    armedReversals: journal.armedReversals().length,
-    pendingReversals: journal.pendingReversals().length,
-    queued: journal.safQueue().length,
+    armedReversals: journal.reversals.armed().length,
+    pendingReversals: journal.reversals.pending().length,
+    queued: journal.saf.queue().length,
   };
   if (!opts.expectOwed) {
     for (const [what, n] of Object.entries(owed)) if (n > 0) problem(`left owed at the end: ${what} ${n}`);
@@ -394,8 +394,8 @@ export function leftPending(journal: Journal): {
 } {
   return {
     inFlight: journal.transactions.inFlight().length,
-    armedReversals: journal.armedReversals().length,
-    pendingReversals: journal.pendingReversals().length,
-    queued: journal.safQueue().length,
+    armedReversals: journal.reversals.armed().length,
+    pendingReversals: journal.reversals.pending().length,
+    queued: journal.saf.queue().length,
   };
 }

@@ -54,7 +54,7 @@ describe('approved-class answers are honoured', () => {
       const { result, row } = await saleAnswered(rig, code, amount);
       expect(result, code).toMatchObject({ outcome: 'approved', responseCode: code });
       expect(row, code).toMatchObject({ outcome: 'approved', responseCode: code });
-      expect(rig.app.journal.reversalFor(row.txnRef)?.state, code).toBe('cleared');
+      expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state, code).toBe('cleared');
       expected += amount;
     }
     expect(rig.app.hostSim!.totals().sales).toEqual({ count: codes.length, amount: expected });
@@ -66,7 +66,7 @@ describe('approved-class answers are honoured', () => {
     journal.transactions.begin({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
     const stan = journal.counters.nextStan();
     journal.transactions.recordState('T-08', 'sending', { stan });
-    journal.armReversal({
+    journal.reversals.arm({
       txnRef: 'T-08',
       stan,
       originalMti: '0200',
@@ -101,7 +101,7 @@ describe('partial approval (10)', () => {
       responseCode: '10',
     });
     expect(row).toMatchObject({ outcome: 'approved', amount: 5_000 });
-    expect(rig.app.journal.reversalFor(row.txnRef)?.state).toBe('cleared');
+    expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state).toBe('cleared');
     expect(printedText(rig)).toContain('50.00');
     expect(printedText(rig)).not.toContain('100.00');
     expect(rig.app.hostSim!.totals().netAmount).toBe(5_000);
@@ -189,7 +189,10 @@ describe('a partial approval not taken reverses what the host approved', () => {
       const stan = result['stan'] as number;
       const reversals = rig.received('0400').filter((e) => Number(e.stan) === stan);
       expect(reversals.map((e) => e.amount)).toEqual([APPROVED]);
-      expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged', amount: APPROVED });
+      expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
+        state: 'acknowledged',
+        amount: APPROVED,
+      });
       expect(rig.app.hostSim!.totals()).toMatchObject({
         sales: { count: 1, amount: APPROVED },
         reversals: { count: 1, amount: APPROVED },
@@ -214,7 +217,7 @@ describe('declines keep their meaning', () => {
       const expected = anomalyForResponse(code)!.code;
       expect(result, code).toMatchObject({ outcome: 'declined', responseCode: code, anomaly: { code: expected } });
       expect(row.anomalyCode, code).toBe(expected);
-      expect(rig.app.journal.reversalFor(row.txnRef)?.state, code).toBe('cleared');
+      expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state, code).toBe('cleared');
     }
     expect(rig.app.hostSim!.totals().netAmount).toBe(0);
   });
@@ -223,7 +226,7 @@ describe('declines keep their meaning', () => {
     const rig = await bootRig();
     const { result, row } = await saleAnswered(rig, 'Q7', 3_000);
     expect(result).toMatchObject({ outcome: 'failed' });
-    expect(rig.app.journal.reversalFor(row.txnRef)?.state).toMatch(/pending|acknowledged/);
+    expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state).toMatch(/pending|acknowledged/);
     expect(rig.app.journal.anomalies.list({ code: 'E607' })).toHaveLength(1);
   });
 

@@ -562,12 +562,12 @@ describe('transaction machine, model-based', () => {
         expect(h.acquirer.sent.length).toBe(authorized ? 1 : 0);
         // Durability: a request that may be at the host without an answer leaves a reversal owed; an answer or a
         // request that never left leaves none; an offline approval leaves exactly one queued advice.
-        const reversal = h.journal.reversalFor(input.txnRef);
+        const reversal = h.journal.reversals.forTransaction(input.txnRef);
         const mayBeAtHost =
           output.anomalies.some((a) => a.name === 'host-timeout') || (output.outcome === 'cancelled' && authorized);
         if (authorized) expect(reversal?.state).toBe(mayBeAtHost ? 'pending' : 'cleared');
         else expect(reversal).toBeUndefined();
-        expect(h.journal.safQueue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
+        expect(h.journal.saf.queue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
         // A partial approval: the result carries both amounts; accepted, the journal holds the approved amount.
         const partial = steps.some((s) => stateName(s.state.value) === 'confirmingPartial');
         if (partial)

@@ -267,7 +267,7 @@ function expectNothingLost(r: Rig, before: TransactionRow[]): TransactionRow[] {
       expect(hostSaw(r.ledgerPath, row.stan!, ['0400', '0401']), `STAN ${row.stan} reversals`).toBe(0);
     }
     expect(journal.transactions.inFlight()).toEqual([]);
-    expect(journal.pendingReversals()).toEqual([]);
+    expect(journal.reversals.pending()).toEqual([]);
     return rows;
   } finally {
     journal.close();
@@ -414,7 +414,7 @@ describe.skipIf(!tmpfs.ok)(
       let journal = Journal.open(join(r.dataDir, 'journal.sqlite'), { readonly: true });
       const txnRef = result['txnRef'] as string;
       expect(journal.transactions.get(txnRef)).toMatchObject({ outcome: null, stan });
-      expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'armed', stan });
+      expect(journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'armed', stan });
       journal.close();
       expect(hostSaw(r.ledgerPath, stan, ['0400', '0401'])).toBe(0);
 
@@ -435,7 +435,7 @@ describe.skipIf(!tmpfs.ok)(
       expect(journal.transactions.events(txnRef).map((e) => e.state)).toEqual(
         expect.arrayContaining(['sending', 'recovered', 'reversed']),
       );
-      expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged' });
+      expect(journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'acknowledged' });
       journal.close();
       await approvedSales(t.client, [2103]);
       expect(await stopTerminal(t)).toBe(0);
@@ -509,7 +509,7 @@ describe.skipIf(!tmpfs.ok)(
           lockReasons: expect.arrayContaining([expect.stringMatching(/^storage fault: .*SQLITE_FULL/)]),
         });
         expect(app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 4101 });
-        expect(app.journal.reversalFor(output.txnRef)).toMatchObject({ state: 'cleared' });
+        expect(app.journal.reversals.forTransaction(output.txnRef)).toMatchObject({ state: 'cleared' });
 
         rmSync(filler!);
         app.terminal.unlock();

@@ -38,7 +38,14 @@ import { EcrClient } from '../src/ecr/client.js';
 import { AcquirerClient, isoCorrelator } from '../src/acquirer/acquirer-client.js';
 import { AcquirerHostSimulator } from '../src/acquirer-sim/simulator.js';
 import { buildAdvice, MTI, PROCESSING_CODE } from '../src/iso8583/index.js';
-import { Journal } from '../src/journal/index.js';
+import {
+  AnomalyStore,
+  CounterStore,
+  Journal,
+  ReversalStore,
+  SafStore,
+  TransactionStore,
+} from '../src/journal/index.js';
 import { anomalyCode } from '../src/terminal/effects.js';
 import { createLogger, type Logger } from '../src/util/log.js';
 import { newTxnRef } from '../src/util/txn-ref.js';
@@ -148,27 +155,61 @@ const CARD = { pan: '4761739001010010', expiry: '2812', entryMode: 'chip' as con
 const MASKED_PAN = '476173******0010';
 const RAW_RECORD_BYTES = 64;
 
+/** Where a journal method lives: on the journal itself (a write across stores, a batch) or on one of its stores. */
+type JournalPart = 'journal' | 'counters' | 'transactions' | 'reversals' | 'saf' | 'anomalies';
+
+/** A journal method and the name its commits are reported under (the same names as in earlier results). */
+type JournalMethod = readonly [part: JournalPart, method: string, label: string];
+
 /** Journal methods that write; called outside another write or a batch, each is one SQLite transaction. */
-const JOURNAL_WRITES = [
-  'nextStan',
-  'beginTransaction',
-  'recordState',
-  'recordAnomaly',
-  'armReversal',
-  'recordAuthorization',
-  'releaseReversal',
-  'markReversalPending',
-  'recordReversalAttempt',
-  'acknowledgeReversal',
-  'recordOfflineApproval',
-  'recordSafAttempt',
-  'completeSafItem',
-  'setAsideSafItem',
-  'batch',
-] as const;
+const JOURNAL_WRITES: readonly JournalMethod[] = [
+  ['counters', 'nextStan', 'nextStan'],
+  ['transactions', 'begin', 'beginTransaction'],
+  ['transactions', 'recordState', 'recordState'],
+  ['anomalies', 'record', 'recordAnomaly'],
+  ['reversals', 'arm', 'armReversal'],
+  ['journal', 'recordAuthorization', 'recordAuthorization'],
+  ['reversals', 'release', 'releaseReversal'],
+  ['reversals', 'markPending', 'markReversalPending'],
+  ['reversals', 'recordAttempt', 'recordReversalAttempt'],
+  ['reversals', 'acknowledge', 'acknowledgeReversal'],
+  ['journal', 'recordOfflineApproval', 'recordOfflineApproval'],
+  ['saf', 'recordAttempt', 'recordSafAttempt'],
+  ['saf', 'complete', 'completeSafItem'],
+  ['saf', 'setAside', 'setAsideSafItem'],
+  ['journal', 'batch', 'batch'],
+];
 
 /** Journal reads that open boot recovery (Terminal.recover starts with them). */
-const RECOVERY_READS = ['armedReversals', 'inFlight'] as const;
+const RECOVERY_READS: readonly JournalMethod[] = [
+  ['reversals', 'armed', 'armedReversals'],
+  ['transactions', 'inFlight', 'inFlight'],
+];
+
+/** Every journal the app opens shares these prototypes. */
+const JOURNAL_PROTOTYPES: Record<JournalPart, object> = {
+  journal: Journal.prototype,
+  counters: CounterStore.prototype,
+  transactions: TransactionStore.prototype,
+  reversals: ReversalStore.prototype,
+  saf: SafStore.prototype,
+  anomalies: AnomalyStore.prototype,
+};
+
+/** Wraps each of `methods` on one journal (or on every journal: its prototypes); returns the undo. */
+function patchJournal(
+  target: Journal | 'every journal',
+  methods: readonly JournalMethod[],
+  wrap: (original: (...args: unknown[]) => unknown, label: string) => (...args: unknown[]) => unknown,
+): () => void {
+  const restores = methods.map(([part, method, label]) => {
+    const holder = target === 'every journal' ? JOURNAL_PROTOTYPES[part] : part === 'journal' ? target : target[part];
+    return patch(holder, [method], (original) => wrap(original, label));
+  });
+  return () => {
+    for (const restore of restores.reverse()) restore();
+  };
+}
 
 /** Writes the forwarder makes (sending what is owed), told apart from recovery's own when both run at boot. */
 const FORWARDER_WRITES = new Set([
@@ -223,10 +264,10 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|PR
 
 /**
  * Counts what the journal commits while it runs: at the SQLite level (every prepared statement of the process goes
- * through Statement.prototype) and per journal method on `journalTarget` (one journal, or Journal.prototype for the
+ * through Statement.prototype) and per journal method on `journalTarget` (one journal, or every journal for the
  * one the app opens). Restore before anything else uses SQLite.
  */
-function countWrites(journalTarget: object): WriteCounter {
+function countWrites(journalTarget: Journal | 'every journal'): WriteCounter {
   let commits = 0;
   let current: string | undefined;
   const probe = new Database(':memory:');
@@ -265,7 +306,7 @@ function countWrites(journalTarget: object): WriteCounter {
       restoreStatements();
     },
   };
-  const restoreJournal = patch(
+  const restoreJournal = patchJournal(
     journalTarget,
     JOURNAL_WRITES,
     (original, name) =>
@@ -280,7 +321,7 @@ function countWrites(journalTarget: object): WriteCounter {
         }
       },
   );
-  const restoreReads = patch(
+  const restoreReads = patchJournal(
     journalTarget,
     RECOVERY_READS,
     (original) =>
@@ -354,8 +395,8 @@ function prepareJournal(target: string, scratchParent: string, prepare: (journal
 /** One complete offline sale as the terminal journals it: transaction, STAN, approval + queued advice. */
 function offlineSale(journal: Journal, vault: CardVault, amount: number): { txnRef: string; stan: number } {
   const txnRef = newTxnRef();
-  journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-  const stan = journal.nextStan();
+  journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
+  const stan = journal.counters.nextStan();
   const approvalCode = offlineApprovalCode(stan);
   journal.recordOfflineApproval(
     txnRef,
@@ -609,7 +650,7 @@ async function benchForwarding(dir: string, advices: number, rawFsyncPerSecond: 
   });
   const counter = countWrites(journal);
   try {
-    const expectedStans = journal.safQueue().map((item) => String(item.stan).padStart(6, '0'));
+    const expectedStans = journal.saf.queue().map((item) => String(item.stan).padStart(6, '0'));
     await waitUp(link);
     counter.reset();
     const start = performance.now();
@@ -658,7 +699,7 @@ async function benchForwarding(dir: string, advices: number, rawFsyncPerSecond: 
       hostAdviceAmount: totals.adviceAmount,
       expectedAmount,
       hostDuplicates: totals.duplicates,
-      journalQueuedAfter: journal.safStats().count,
+      journalQueuedAfter: journal.saf.stats().count,
       inOrder,
       lost,
       doubled,
@@ -684,16 +725,16 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
     for (let i = 0; i < pending; i++) {
       const txnRef = newTxnRef();
       const amount = amountFor(i);
-      journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
+      journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
       if (i % 3 === 2) {
         // Stopped before the card was read: never sent.
-        journal.recordState(txnRef, 'waitingForCard');
+        journal.transactions.recordState(txnRef, 'waitingForCard');
         mix.neverSent += 1;
         continue;
       }
-      const stan = journal.nextStan();
-      journal.recordState(txnRef, 'sending', { stan, maskedPan: MASKED_PAN, entryMode: CARD.entryMode });
-      journal.armReversal({
+      const stan = journal.counters.nextStan();
+      journal.transactions.recordState(txnRef, 'sending', { stan, maskedPan: MASKED_PAN, entryMode: CARD.entryMode });
+      journal.reversals.arm({
         txnRef,
         stan,
         originalMti: MTI.financialRequest,
@@ -724,7 +765,7 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
   // Shared disks drift: the fsync rate of this moment, next to the one measured in part 1.
   const rawFsyncPerSecond = rawFsyncRate(dir, 'raw-recovery.bin', { durationMs: pending >= 1_000 ? 500 : 50 });
   const log: Logger = createLogger('silent');
-  const counter = countWrites(Journal.prototype);
+  const counter = countWrites('every journal');
   let app: Awaited<ReturnType<typeof startTerminalApp>> | undefined;
   let readyMs = 0;
   const t0 = performance.now();
@@ -736,7 +777,7 @@ async function benchRecovery(dir: string, pending: number, rawFsyncEarlierPerSec
   }
   try {
     const counts = app.journal.counts();
-    const recovered = app.journal.listTransactions({ state: 'recovered' });
+    const recovered = app.journal.transactions.list({ state: 'recovered' });
     const fates = { reversalOwed: 0, completed: 0, closed: 0 };
     for (const row of recovered) {
       if (row.outcome === 'approved' || row.outcome === 'declined' || row.outcome === 'offline-approved')

@@ -210,7 +210,7 @@ async function publishRate(count: number) {
   try {
     r.publisher.start();
     const connected = performance.now();
-    while (!r.publisher.connected || r.journal.outboxStats().depth > 0) {
+    while (!r.publisher.connected || r.journal.outbox.stats().depth > 0) {
       if (performance.now() - connected > 10_000)
         throw new Error('bench publisher did not connect to the embedded broker');
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -247,7 +247,7 @@ async function publishRate(count: number) {
       mix: 'half Health, half anomaly Events (each anomaly journaled too, as in service)',
       messages: count,
       messagesPerSecond: Math.round(count / seconds),
-      acknowledged: r.journal.outboxStats().depth === 0,
+      acknowledged: r.journal.outbox.stats().depth === 0,
       queueMs: { p50: pct(50), p99: pct(99), max: pct(100) },
     };
   } finally {
@@ -268,7 +268,7 @@ async function outageMemory(minutes: number, eventsPerSecond: number, outboxMaxM
     const sample = (minute: number) => {
       gc?.();
       const m = process.memoryUsage();
-      samples.push({ minute, rssBytes: m.rss, heapUsedBytes: m.heapUsed, outboxDepth: r.journal.outboxStats().depth });
+      samples.push({ minute, rssBytes: m.rss, heapUsedBytes: m.heapUsed, outboxDepth: r.journal.outbox.stats().depth });
       return m;
     };
     // The first minutes load code and fill SQLite's page cache: the delta is measured from after them.
@@ -291,7 +291,7 @@ async function outageMemory(minutes: number, eventsPerSecond: number, outboxMaxM
     const after = sample(minutes);
     before ??= after;
     const stats = r.publisher.stats();
-    const outbox = r.journal.outboxStats();
+    const outbox = r.journal.outbox.stats();
     return {
       simulatedMinutes: minutes,
       eventsPerSecond,

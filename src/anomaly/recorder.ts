@@ -44,7 +44,7 @@ export class AnomalyRecorder {
     const definition = lookup(name);
     let row: AnomalyRow | undefined;
     try {
-      row = this.journal.recordAnomaly({
+      row = this.journal.anomalies.record({
         code: definition.code,
         class: definition.class,
         severity: definition.severity,

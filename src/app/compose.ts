@@ -223,15 +223,15 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
 
     // Store-and-forward needs the card vault; an unsafe key, or a missing one with nothing sealed that may not be
     // created, refuses the start (VaultError). With sealed cards waiting, a missing or wrong key locks instead.
-    const sealed = journal.sealedCardCount();
+    const sealed = journal.sealedCards.count();
     let vault: CardVault | undefined;
     if (config.offline.enabled || sealed > 0) {
       const boot = openVaultAtBoot({
         keyFile: resolve(dataDir, config.offline.keyFile),
         createIfMissing: config.offline.createKeyIfMissing,
         sealed,
-        oldest: journal.oldestSealedCard(),
-        keyCheck: journal.vaultKeyCheck(),
+        oldest: journal.sealedCards.oldest(),
+        keyCheck: journal.sealedCards.keyCheck(),
       });
       if ('fault' in boot) {
         heldLocks.push(`storage fault: vault ${boot.code}: ${boot.fault}`);
@@ -239,8 +239,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       } else {
         vault = boot.vault;
         if (boot.created) log.warn({ keyFile: vault.keyFile }, 'card vault key created (nothing was sealed)');
-        if (heldLocks.length === 0 && journal.vaultKeyCheck() !== vault.keyCheckValue())
-          journal.setVaultKeyCheck(vault.keyCheckValue());
+        if (heldLocks.length === 0 && journal.sealedCards.keyCheck() !== vault.keyCheckValue())
+          journal.sealedCards.setKeyCheck(vault.keyCheckValue());
       }
     }
     const acquirer = new AcquirerClient(hostLink);
@@ -290,7 +290,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       acquirer,
       clock,
       terminalId: config.terminal.id,
-      nextStan: () => journal.nextStan(),
+      nextStan: () => journal.counters.nextStan(),
       intervalMs: config.selftest.echoIntervalMs,
     });
     echo = () => probe.probeNow();
@@ -303,7 +303,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
           dataDir,
           clock,
           terminalId: config.terminal.id,
-          nextStan: () => journal.nextStan(),
+          nextStan: () => journal.counters.nextStan(),
           timeLimitMs: config.selftest.timeLimitMs,
           minFreeBytes: config.selftest.minFreeBytes,
         }),

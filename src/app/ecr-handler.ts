@@ -240,7 +240,7 @@ export class EcrCommandHandler implements EcrHandler {
     request: Extract<EcrRequest, { cmd: 'sale' | 'refund' | 'void' }>,
     session: EcrSession,
   ): boolean {
-    const earlier = this.deps.journal.findByEcrRequestId(request.id);
+    const earlier = this.deps.journal.transactions.findByEcrRequestId(request.id);
     // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
     if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return false;
     const id = request.id;

@@ -210,7 +210,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       const opts = cmd.optsWithGlobals<TransactionOptions>();
       checkRange(cmd, opts);
       withJournal(cmd, openJournal, opts.config, (j) => {
-        const rows = j.listTransactions({
+        const rows = j.transactions.list({
           ...(opts.from !== undefined ? { from: opts.from } : {}),
           ...(opts.to !== undefined ? { to: opts.to } : {}),
           ...(opts.state !== undefined ? { state: opts.state } : {}),
@@ -218,7 +218,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         });
         const events = opts.events
-          ? new Map<string, TransactionEventRow[]>(rows.map((r) => [r.txnRef, j.events(r.txnRef)]))
+          ? new Map<string, TransactionEventRow[]>(rows.map((r) => [r.txnRef, j.transactions.events(r.txnRef)]))
           : undefined;
         return formatTransactions(rows, opts.format, events ? { events } : {});
       });
@@ -234,7 +234,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       checkRange(cmd, opts);
       withJournal(cmd, openJournal, opts.config, (j) =>
         formatAnomalies(
-          j.listAnomalies({
+          j.anomalies.list({
             ...(opts.from !== undefined ? { from: opts.from } : {}),
             ...(opts.to !== undefined ? { to: opts.to } : {}),
             ...(opts.code !== undefined ? { code: opts.code } : {}),
@@ -257,7 +257,7 @@ export function registerJournalCommand(program: Command, openJournal: (opts: { c
       const opts = cmd.optsWithGlobals<{ format: 'table' | 'json'; config?: string }>();
       withJournal(cmd, openJournal, opts.config, (j) => {
         const counts = j.counts();
-        const saf = j.safStats();
+        const saf = j.saf.stats();
         const summary = {
           transactions: counts.transactions,
           inFlight: counts.inFlight,

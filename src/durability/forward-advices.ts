@@ -25,7 +25,7 @@ export class AdviceSender {
     const { journal } = this.deps;
     journal.batch('count advice attempts', () => {
       for (const item of batch)
-        journal.recordSafAttempt(item.id, {
+        journal.saf.recordAttempt(item.id, {
           attempts: item.attempts + 1,
           nextAttemptAt: this.retry.nextAttemptAt(item.attempts + 1),
           reason: 'sent',
@@ -48,7 +48,7 @@ export class AdviceSender {
         const unsent = batch.slice(index + 1);
         settled.push(() => {
           for (const rest of unsent)
-            journal.recordSafAttempt(rest.id, {
+            journal.saf.recordAttempt(rest.id, {
               attempts: rest.attempts,
               nextAttemptAt: rest.nextAttemptAt,
               reason: rest.reason ?? 'not sent yet',
@@ -86,7 +86,7 @@ export class AdviceSender {
       return {
         kind: 'set-aside',
         write: () => {
-          journal.setAsideSafItem(item.id, 'ZZ', reason);
+          journal.saf.setAside(item.id, 'ZZ', reason);
           anomalies.raise('storage-fault', { ...facts, reason }, { show: false });
         },
       };
@@ -130,7 +130,7 @@ export class AdviceSender {
         { txnRef: item.txnRef, stan: item.stan, reason: err.message },
         'advice not acknowledged; will retry',
       );
-      return { kind: 'blocked', write: () => journal.recordSafAttempt(item.id, attempt) };
+      return { kind: 'blocked', write: () => journal.saf.recordAttempt(item.id, attempt) };
     }
     this.retry.sent(key);
     const verdict = judgeAnswer('advice', reply.responseCode, {
@@ -138,7 +138,7 @@ export class AdviceSender {
       previousRefused: item.reason?.startsWith(REFUSED_REASON_PREFIX) ?? false,
     });
     if (verdict.kind === 'settled')
-      return { kind: 'forwarded', write: () => journal.completeSafItem(item.id, reply.responseCode) };
+      return { kind: 'forwarded', write: () => journal.saf.complete(item.id, reply.responseCode) };
     if (verdict.kind === 'retry') {
       // The host's own trouble: the same advice goes again after the backoff, and the queue keeps its order.
       const attempt = {
@@ -150,14 +150,14 @@ export class AdviceSender {
         { txnRef: item.txnRef, stan: item.stan, responseCode: reply.responseCode },
         'advice refused for now; will retry',
       );
-      return { kind: 'retry', write: () => journal.recordSafAttempt(item.id, attempt) };
+      return { kind: 'retry', write: () => journal.saf.recordAttempt(item.id, attempt) };
     }
     // A rejected advice never blocks the queue: the merchant is told, the next item goes.
     const reason = `host answered ${reply.responseCode} to the offline sale (${verdict.note}): money not collected`;
     return {
       kind: 'set-aside',
       write: () => {
-        journal.setAsideSafItem(item.id, reply.responseCode, reason);
+        journal.saf.setAside(item.id, reply.responseCode, reason);
         anomalies.raise('host-rejected', { ...facts, reason }, { show: false });
       },
     };

@@ -55,7 +55,7 @@ export class ReversalSender {
     const key = `reversal:${reversal.id}`;
     const repeat = reversal.attempts > 0;
     const attempts = reversal.attempts + 1;
-    journal.recordReversalAttempt(reversal.id, {
+    journal.reversals.recordAttempt(reversal.id, {
       attempts,
       nextAttemptAt: this.retry.nextAttemptAt(attempts),
       reason: 'sent',
@@ -72,7 +72,7 @@ export class ReversalSender {
       if (!(err instanceof HostError)) throw err;
       const counted = err.sent ? attempts : reversal.attempts;
       const wait = err.sent ? attempts : counted + this.retry.unsentTry(key);
-      journal.recordReversalAttempt(reversal.id, {
+      journal.reversals.recordAttempt(reversal.id, {
         attempts: counted,
         nextAttemptAt: this.retry.nextAttemptAt(wait),
         reason: `${err.code}: ${err.message}`,
@@ -92,12 +92,12 @@ export class ReversalSender {
     });
     const facts = { txnRef: reversal.txnRef, stan: reversal.stan, responseCode: reply.responseCode, mti: message.mti };
     if (verdict.kind === 'settled') {
-      journal.acknowledgeReversal(reversal.id, reply.responseCode);
+      journal.reversals.acknowledge(reversal.id, reply.responseCode);
       log.info({ ...facts, note: verdict.note }, 'reversal acknowledged');
       return 'acknowledged';
     }
     if (verdict.kind === 'retry') {
-      journal.recordReversalAttempt(reversal.id, {
+      journal.reversals.recordAttempt(reversal.id, {
         attempts,
         nextAttemptAt: this.retry.nextAttemptAt(attempts),
         reason: `${REFUSED_REASON_PREFIX}${reply.responseCode}: ${verdict.note}`,
@@ -106,7 +106,7 @@ export class ReversalSender {
       return 'refused';
     }
     const reason = `reversal refused (${verdict.note}): the cardholder may still be owed ${reversal.amount}; settle it with the acquirer`;
-    journal.setAsideReversal(reversal.id, reply.responseCode, reason);
+    journal.reversals.setAside(reversal.id, reply.responseCode, reason);
     anomalies.raise(
       'host-rejected',
       {

@@ -85,7 +85,7 @@ export class Forwarder {
   private nextWakeMs(): number {
     const { journal, clock, intervalMs } = this.deps;
     // A reversal waiting for its retry time does not hold up the advices of other transactions (see pass()).
-    const firsts = [journal.pendingReversals()[0], journal.safQueue(1)[0]].filter((item) => item !== undefined);
+    const firsts = [journal.reversals.pending()[0], journal.saf.queue(1)[0]].filter((item) => item !== undefined);
     if (firsts.length === 0) return intervalMs;
     return Math.min(
       intervalMs,
@@ -111,10 +111,10 @@ export class Forwarder {
    * to the host anyway). True when nothing is pending any more.
    */
   async flushReversals(): Promise<boolean> {
-    if (this.deps.journal.pendingReversals().length === 0) return true;
+    if (this.deps.journal.reversals.pending().length === 0) return true;
     if (this.running) await this.running;
     await this.drain({ ignoreBackoff: true, reversalsOnly: true });
-    return this.deps.journal.pendingReversals().length === 0;
+    return this.deps.journal.reversals.pending().length === 0;
   }
 
   /** Resolves once no pass is in flight (a pass may be sending any queued advice right now). */
@@ -128,8 +128,8 @@ export class Forwarder {
    */
   async forwardAdviceOf(txnRef: string): Promise<boolean> {
     await this.idle();
-    if (this.deps.journal.adviceFor(txnRef)?.state === 'queued') await this.drain({ ignoreBackoff: true });
-    return this.deps.journal.adviceFor(txnRef)?.state !== 'queued';
+    if (this.deps.journal.saf.forTransaction(txnRef)?.state === 'queued') await this.drain({ ignoreBackoff: true });
+    return this.deps.journal.saf.forTransaction(txnRef)?.state !== 'queued';
   }
 
   private async pass(options: { ignoreBackoff?: boolean; reversalsOnly?: boolean }): Promise<DrainResult> {
@@ -144,7 +144,7 @@ export class Forwarder {
       // advice of a sale it never saw). A host that cannot be reached stops the whole pass.
       const owedRefs = new Set<string>();
       let reversalsHeld = false;
-      for (const reversal of this.deps.journal.pendingReversals()) {
+      for (const reversal of this.deps.journal.reversals.pending()) {
         if (reversalsHeld || !due(reversal)) {
           reversalsHeld = true;
           owedRefs.add(reversal.txnRef);
@@ -167,7 +167,7 @@ export class Forwarder {
       const held = new Set<number>();
       for (;;) {
         const batch = [];
-        for (const item of this.deps.journal.safQueue(ADVICE_BATCH + held.size)) {
+        for (const item of this.deps.journal.saf.queue(ADVICE_BATCH + held.size)) {
           if (held.has(item.id)) continue;
           if (owedRefs.has(item.txnRef)) {
             held.add(item.id);
@@ -177,7 +177,7 @@ export class Forwarder {
           batch.push(item);
         }
         if (batch.length === 0) {
-          result.blocked ||= this.deps.journal.safStats().count > 0;
+          result.blocked ||= this.deps.journal.saf.stats().count > 0;
           return result;
         }
         const outcome = await this.advices.sendBatch(batch);

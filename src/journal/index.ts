@@ -1,5 +1,15 @@
 export * from './schema.js';
+export * from './migrations/index.js';
+export * from './stan.js';
+export type { AttemptInput, MessageFacts } from './checks.js';
 export * from './journal.js';
+export * from './stores/counters.js';
+export * from './stores/transactions.js';
+export * from './stores/reversals.js';
+export * from './stores/store-and-forward.js';
+export * from './stores/sealed-cards.js';
+export * from './stores/anomalies.js';
+export * from './stores/outbox.js';
 export * from './card-data-guard.js';
 export * from './export.js';
 export * from './outside-record.js';

@@ -1,65 +1,28 @@
 /**
  * The durable journal: every transaction, each of its state changes, every anomaly, the STAN counter, pre-stored
- * reversals and the store-and-forward queue, in one SQLite file. WAL with synchronous=FULL means a write that
- * returned survives a kill -9 or a power cut; every public write is a single SQLite transaction, so a crash leaves
- * either all of it or none of it.
+ * reversals, the store-and-forward queue and the telemetry outbox, in one SQLite file. WAL with synchronous=FULL
+ * means a write that returned survives a kill -9 or a power cut; every public write is a single SQLite transaction,
+ * so a crash leaves either all of it or none of it.
+ *
+ * Each concern is a store on the one connection (journal.transactions, journal.reversals, ...); the writes that
+ * must land in one commit across stores (the host's answer with its cleared reversal, an offline approval with its
+ * queued advice) are here.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { assertMaskedPan, assertNoCardData } from './card-data-guard.js';
-import {
-  JournalError,
-  PATCH_FIELDS,
-  RECEIPT_STATUSES,
-  TRANSACTION_KINDS,
-  TRANSACTION_OUTCOMES,
-  migrate,
-  OUTBOX_KINDS,
-  type AnomalyRow,
-  type OutboxKind,
-  type OutboxRow,
-  type ReversalRow,
-  type ReversalSetAsideRow,
-  type SafRow,
-  type TransactionEventRow,
-  type TransactionKind,
-  type TransactionOutcome,
-  type TransactionPatch,
-  type TransactionRow,
-} from './schema.js';
-
-export const STAN_MAX = 999_999;
-
-/** Steps from STAN `from` forward to STAN `to`, across the wrap (0 stands for "before 1", like 999999). */
-export function stanDistance(from: number, to: number): number {
-  return ((to % STAN_MAX) - (from % STAN_MAX) + STAN_MAX) % STAN_MAX;
-}
-
-/** The STAN `steps` after `stan`, across the wrap. */
-export function stanAdvance(stan: number, steps: number): number {
-  const p = ((stan % STAN_MAX) + steps) % STAN_MAX;
-  return p === 0 ? STAN_MAX : p;
-}
-
-/**
- * Who this journal is and how far its STANs may go, as its counters hold them; compared at boot with the record kept
- * outside the database (see outside-record.ts). null: never stamped (a new journal, or one from before the record).
- */
-export interface JournalIdentity {
-  journalId: number | null;
-  generation: number;
-  /** The last STAN issued (0 before the first). */
-  stan: number;
-  /** STANs up to this one may be issued without asking the reserver; null: no reservation (no record in use). */
-  stanReserved: number | null;
-}
-
-/** A card sealed by the card vault, as the journal holds it: the blob and what it is bound to (its txnRef). */
-export interface SealedCard {
-  txnRef: string;
-  blob: Buffer;
-}
+import { checkAmount, checkPatch, checkText, invalid, patchChanges, serializeDetail } from './checks.js';
+import { guarded, toJournalError } from './faults.js';
+import { migrate } from './migrations/index.js';
+import { JournalError, type SafRow, type TransactionPatch, type TransactionRow } from './schema.js';
+import { AnomalyStore } from './stores/anomalies.js';
+import { CounterStore } from './stores/counters.js';
+import { OutboxStore } from './stores/outbox.js';
+import { ReversalStore } from './stores/reversals.js';
+import { SealedCardStore } from './stores/sealed-cards.js';
+import { checkOfflineApprovalItem, type OfflineApprovalItem, SafStore } from './stores/store-and-forward.js';
+import type { Stmt } from './stores/store.js';
+import { TransactionStore } from './stores/transactions.js';
 
 export interface JournalOpenOptions {
   /** Clock for created/updated/at columns, in ms since the epoch. */
@@ -70,127 +33,12 @@ export interface JournalOpenOptions {
   busyTimeoutMs?: number;
 }
 
-export interface BeginTransactionInput {
-  txnRef: string;
-  kind: TransactionKind;
-  amount: number;
-  currency: string;
-  ecrRequestId?: string;
-  originalStan?: number;
-  /** Initial state; 'created' when absent. */
-  state?: string;
-}
-
-export interface AnomalyInput {
-  code: string;
-  class: string;
-  severity: string;
-  message: string;
-  txnRef?: string;
-  stan?: number;
-  amount?: number;
-  currency?: string;
-  maskedPan?: string;
-  detail?: Record<string, unknown>;
-}
-
-/** What the messages of a transaction carry besides its money facts: field 22 and fields 32/33. */
-export interface MessageFacts {
-  posEntryMode?: string;
-  acquiringInstitutionId?: string;
-  forwardingInstitutionId?: string;
-}
-
-/**
- * What a reversal is armed with: the facts of the request it guards (see ReversalRow), and its PAN/expiry sealed by
- * the card vault (`cardBlob`, never the clear PAN) when a vault is configured.
- */
-export type ArmReversalInput = Pick<
-  ReversalRow,
-  | 'txnRef'
-  | 'stan'
-  | 'originalMti'
-  | 'processingCode'
-  | 'amount'
-  | 'currency'
-  | 'transmittedAt'
-  | 'terminalId'
-  | 'merchantId'
-> &
-  MessageFacts & { maskedPan?: string; cardBlob?: Buffer };
-
-/** What an offline approval queues: the advice's facts (see SafRow) with the card data sealed by the card vault. */
-export type OfflineApprovalItem = Pick<
-  SafRow,
-  | 'stan'
-  | 'processingCode'
-  | 'amount'
-  | 'currency'
-  | 'approvalCode'
-  | 'entryMode'
-  | 'maskedPan'
-  | 'transmittedAt'
-  | 'terminalId'
-  | 'merchantId'
-> &
-  MessageFacts & { cardBlob: Buffer };
-
-export interface AttemptInput {
-  attempts: number;
-  /** null: no attempt scheduled. */
-  nextAttemptAt: number | null;
-  reason: string;
-}
-
-/** A telemetry message for the outbox: already encoded, its seq fixed when it was made. */
-export interface OutboxInput {
-  kind: OutboxKind;
-  topic: string;
-  payload: Uint8Array;
-  retain?: boolean;
-  bootId: string;
-  seq: number;
-}
-
-export interface OutboxAppendResult {
-  id: number;
-  /** What the bound removed to make room: old health, then (only when no other health is left) the oldest others. */
-  dropped: { health: number; other: number };
-  /** Rows in the outbox after the append. */
-  depth: number;
-}
-
-export interface OutboxStats {
-  depth: number;
-  health: number;
-  oldestAt: number | null;
-}
-
 export interface JournalCounts {
   transactions: number;
   anomalies: number;
   inFlight: number;
   pendingReversals: number;
   safQueued: number;
-}
-
-export interface TransactionFilter {
-  /** Inclusive, ms since the epoch, on createdAt. */
-  from?: number;
-  /** Exclusive, ms since the epoch, on createdAt. */
-  to?: number;
-  state?: string;
-  outcome?: TransactionOutcome;
-  /** The newest `limit` rows (still returned oldest first). */
-  limit?: number;
-}
-
-export interface AnomalyFilter {
-  from?: number;
-  to?: number;
-  code?: string;
-  class?: string;
-  limit?: number;
 }
 
 export interface JournalSettings {
@@ -201,255 +49,45 @@ export interface JournalSettings {
   readonly: boolean;
 }
 
-const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, currency, stan, masked_pan AS maskedPan,
-  entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
-  original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
-  request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
-
-const ANOMALY_COLUMNS = `id, at, code, class, severity, message, txn_ref AS txnRef, stan, amount, currency,
-  masked_pan AS maskedPan, detail`;
-
-const REVERSAL_COLUMNS = `id, txn_ref AS txnRef, stan, original_mti AS originalMti, processing_code AS processingCode, amount,
-  currency, transmitted_at AS transmittedAt, terminal_id AS terminalId, merchant_id AS merchantId, masked_pan AS maskedPan,
-  pos_entry_mode AS posEntryMode, acquiring_institution_id AS acquiringInstitutionId,
-  forwarding_institution_id AS forwardingInstitutionId, card_blob AS cardBlob, reason_code AS reasonCode, state, attempts, next_attempt_at AS nextAttemptAt, reason, response_code AS responseCode, created_at AS createdAt,
-  updated_at AS updatedAt`;
-
-const SAF_COLUMNS = `id, txn_ref AS txnRef, stan, processing_code AS processingCode, amount, currency, approval_code AS approvalCode,
-  entry_mode AS entryMode, masked_pan AS maskedPan, transmitted_at AS transmittedAt, terminal_id AS terminalId,
-  merchant_id AS merchantId, pos_entry_mode AS posEntryMode, acquiring_institution_id AS acquiringInstitutionId,
-  forwarding_institution_id AS forwardingInstitutionId, card_blob AS cardBlob, state, attempts, next_attempt_at AS nextAttemptAt,
-  response_code AS responseCode, reason, created_at AS createdAt, updated_at AS updatedAt`;
-
-const OUTBOX_COLUMNS = `id, kind, topic, payload, retain, boot_id AS bootId, seq, created_at AS createdAt`;
-
 const SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 
-type Stmt = Database.Statement<unknown[], unknown>;
-
-type RawAnomaly = Omit<AnomalyRow, 'detail'> & { detail: string | null };
-type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
-
-function parseJson<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
-/** Maps anything better-sqlite3 throws to a JournalError; a JournalError passes through unchanged. */
-function toJournalError(err: unknown, what: string): unknown {
-  if (err instanceof JournalError) return err;
-  if (err instanceof Database.SqliteError) {
-    const code = err.code;
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      return new JournalError('duplicate-reference', `${what}: ${err.message}`, { cause: err, sqliteCode: code });
-    }
-    if (code.startsWith('SQLITE_CONSTRAINT')) {
-      return new JournalError('invalid-record', `${what}: ${err.message}`, { cause: err, sqliteCode: code });
-    }
-    return new JournalError('storage-fault', `${what}: ${code}: ${err.message}`, { cause: err, sqliteCode: code });
-  }
-  // Creating the data directory can fail too (read-only filesystem, no space): the same fault to callers.
-  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    const text = err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
-    return new JournalError('storage-fault', `${what}: ${text}`, { cause: err });
-  }
-  // better-sqlite3 reports a closed connection as a TypeError; to callers it is a storage that cannot be used.
-  if (err instanceof TypeError && /database connection is not open/i.test(err.message)) {
-    return new JournalError('storage-fault', `${what}: the journal is closed`, { cause: err });
-  }
-  return err;
-}
-
-function invalid(message: string): never {
-  throw new JournalError('invalid-record', message);
-}
-
-function checkText(value: unknown, name: string, max = 200): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max)
-    invalid(`${name} must be a non-empty string of at most ${max} characters`);
-}
-
-function checkStan(value: unknown, name: string): void {
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > STAN_MAX)
-    invalid(`${name} must be an integer from 1 to ${STAN_MAX}`);
-}
-
-function checkAmount(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0)
-    invalid(`${name} must be a non-negative integer in minor units`);
-}
-
-function checkCurrency(value: unknown, name: string): void {
-  if (typeof value !== 'string' || !/^\d{3}$/.test(value)) invalid(`${name} must be a 3-digit ISO 4217 numeric code`);
-}
-
-function checkTime(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) invalid(`${name} must be milliseconds since the epoch`);
-}
-
-function checkDigits(value: unknown, length: number, name: string): void {
-  if (typeof value !== 'string' || !new RegExp(`^\\d{${length}}$`).test(value))
-    invalid(`${name} must be ${length} digits`);
-}
-
-function checkAttempt(a: AttemptInput): void {
-  if (a === null || typeof a !== 'object') invalid('attempt must be an object');
-  if (!Number.isSafeInteger(a.attempts) || a.attempts < 0) invalid('attempts must be a non-negative integer');
-  if (a.nextAttemptAt !== null) checkTime(a.nextAttemptAt, 'nextAttemptAt');
-  checkText(a.reason, 'reason', 1000);
-  assertNoCardData(a.reason, 'reason');
-}
-
-function checkResponseCode(value: unknown): void {
-  checkText(value, 'responseCode', 100);
-  assertNoCardData(value, 'responseCode');
-}
-
-// Ciphertext cannot be inspected like text, but clear card data written as bytes by mistake still shows a digit run;
-// random bytes hold 13 ASCII digits in a row about once in 10^18.
-const CLEAR_DIGITS = /\d{13,}/;
-
-function checkCardBlob(value: unknown): void {
-  if (!Buffer.isBuffer(value) || value.length === 0)
-    invalid('cardBlob must be a non-empty Buffer (sealed by the card vault)');
-  if (CLEAR_DIGITS.test(value.toString('latin1')))
-    throw new JournalError('card-data-refused', 'cardBlob: refused clear card data (expected ciphertext)');
-}
-
-/** The advice MTI: an offline approval reaches the host (and a void names it) as a 0220. */
-const ADVICE_MTI = '0220';
-
-function checkMessageFacts(f: MessageFacts): void {
-  if (f.posEntryMode !== undefined) checkDigits(f.posEntryMode, 3, 'posEntryMode');
-  for (const name of ['acquiringInstitutionId', 'forwardingInstitutionId'] as const) {
-    const v = f[name];
-    if (v !== undefined && (typeof v !== 'string' || !/^\d{1,11}$/.test(v))) invalid(`${name} must be 1 to 11 digits`);
-  }
-}
-
-function serializeDetail(detail: Record<string, unknown> | undefined, where: string): string | null {
-  if (detail === undefined || detail === null) return null;
-  if (typeof detail !== 'object' || Array.isArray(detail)) invalid(`${where} must be an object`);
-  assertNoCardData(detail, where);
-  try {
-    return JSON.stringify(detail);
-  } catch (err) {
-    throw new JournalError('invalid-record', `${where} is not serializable as JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
+type StateWrite = (
+  ref: string,
+  state: string,
+  patch: TransactionPatch,
+  detail: string | null,
+  changes: string | null,
+) => TransactionRow;
 
 export class Journal {
   readonly path: string;
+  readonly counters: CounterStore;
+  readonly transactions: TransactionStore;
+  readonly reversals: ReversalStore;
+  readonly saf: SafStore;
+  readonly anomalies: AnomalyStore;
+  readonly outbox: OutboxStore;
+  readonly sealedCards: SealedCardStore;
   private readonly db: Database.Database;
-  private readonly now: () => number;
   private readonly isReadonly: boolean;
-  /** Called when the reserved STANs run out: moves the mark on, durably, before a STAN beyond it is issued. */
-  private stanReserver: (() => void) | undefined;
-  private readonly readIdentity: () => JournalIdentity;
-  private readonly stmt: Record<
-    | 'counterGet'
-    | 'counterSet'
-    | 'stanInFlight'
-    | 'insertTxn'
-    | 'insertEvent'
-    | 'updateTxn'
-    | 'byRef'
-    | 'byStan'
-    | 'byEcr'
-    | 'lastWithOutcome'
-    | 'inFlight'
-    | 'events'
-    | 'listTxns'
-    | 'insertAnomaly'
-    | 'listAnomalies'
-    | 'counts'
-    | 'revInsert'
-    | 'txnRequest'
-    | 'revByRef'
-    | 'revById'
-    | 'revArmed'
-    | 'revPending'
-    | 'revClear'
-    | 'revPend'
-    | 'revAttempt'
-    | 'revAck'
-    | 'safInsert'
-    | 'safById'
-    | 'safQueued'
-    | 'safStats'
-    | 'safAttempt'
-    | 'safSettle'
-    | 'safSealedCount'
-    | 'safOldestSealed',
-    Stmt
-  >;
+  private readonly countsStmt: Stmt;
   private readonly tx: {
-    nextStan: Database.Transaction<(reserved: boolean) => number | undefined>;
-    stampIdentity: Database.Transaction<(next: Partial<JournalIdentity>) => JournalIdentity>;
-    begin: Database.Transaction<(t: BeginTransactionInput) => TransactionRow>;
-    recordState: Database.Transaction<
-      (
-        ref: string,
-        state: string,
-        patch: TransactionPatch,
-        detail: string | null,
-        changes: string | null,
-      ) => TransactionRow
-    >;
-    recordAnomaly: Database.Transaction<(a: AnomalyInput, detail: string | null) => AnomalyRow>;
-    armReversal: Database.Transaction<(r: ArmReversalInput) => ReversalRow>;
-    recordAuthorization: Database.Transaction<
-      (
-        ref: string,
-        state: string,
-        patch: TransactionPatch,
-        detail: string | null,
-        changes: string | null,
-      ) => TransactionRow
-    >;
+    recordAuthorization: Database.Transaction<StateWrite>;
     recordPartialApproval: Database.Transaction<
+      (...args: [...Parameters<StateWrite>, approvedAmount: number]) => TransactionRow
+    >;
+    recordOfflineApproval: Database.Transaction<
+      (...args: [...Parameters<StateWrite>, item: OfflineApprovalItem]) => { transaction: TransactionRow; saf: SafRow }
+    >;
+    cancelAdviceForVoid: Database.Transaction<
       (
-        ref: string,
+        voidTxnRef: string,
+        safId: number,
         state: string,
         patch: TransactionPatch,
-        detail: string | null,
         changes: string | null,
-        approvedAmount: number,
       ) => TransactionRow
     >;
-    releaseReversal: Database.Transaction<(ref: string, reason: string) => void>;
-    markReversalPending: Database.Transaction<
-      (ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => ReversalRow
-    >;
-    reversalAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
-    acknowledgeReversal: Database.Transaction<(id: number, responseCode: string) => ReversalRow>;
-    recordOfflineApproval: Database.Transaction<
-      (
-        ref: string,
-        state: string,
-        patch: TransactionPatch,
-        detail: string | null,
-        changes: string | null,
-        item: OfflineApprovalItem,
-      ) => { transaction: TransactionRow; saf: SafRow }
-    >;
-    safAttempt: Database.Transaction<(id: number, a: AttemptInput) => void>;
-    settleSaf: Database.Transaction<
-      (id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => SafRow
-    >;
-  };
-  private readonly outbox: {
-    insert: Stmt;
-    depth: Stmt;
-    dropHealth: Stmt;
-    dropOther: Stmt;
-    peek: Stmt;
-    remove: Stmt;
-    stats: Stmt;
-    append: Database.Transaction<(item: OutboxInput, maxMessages: number) => OutboxAppendResult>;
-    removeAll: Database.Transaction<(ids: readonly number[]) => number>;
   };
 
   /** Opens (creating it and its parent directory if needed) and migrates a journal. ':memory:' gives a scratch one. */
@@ -481,414 +119,43 @@ export class Journal {
   private constructor(db: Database.Database, path: string, now: () => number, readonly: boolean) {
     this.db = db;
     this.path = path;
-    this.now = now;
     this.isReadonly = readonly;
-    const p = (sql: string): Stmt => db.prepare(sql);
-    this.stmt = {
-      counterGet: p('SELECT value FROM counters WHERE name = ?'),
-      counterSet: p(
-        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-      ),
-      stanInFlight: p('SELECT 1 FROM transactions WHERE stan = ? AND outcome IS NULL LIMIT 1'),
-      insertTxn:
-        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
-        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
-      insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
-      // One statement for any patch: each column keeps its value unless its set_ flag is 1.
-      updateTxn: p(`UPDATE transactions SET state = @state, updated_at = @now,
-        amount = CASE WHEN @set_amount THEN @amount ELSE amount END,
-        stan = CASE WHEN @set_stan THEN @stan ELSE stan END,
-        masked_pan = CASE WHEN @set_maskedPan THEN @maskedPan ELSE masked_pan END,
-        entry_mode = CASE WHEN @set_entryMode THEN @entryMode ELSE entry_mode END,
-        response_code = CASE WHEN @set_responseCode THEN @responseCode ELSE response_code END,
-        approval_code = CASE WHEN @set_approvalCode THEN @approvalCode ELSE approval_code END,
-        rrn = CASE WHEN @set_rrn THEN @rrn ELSE rrn END,
-        outcome = CASE WHEN @set_outcome THEN @outcome ELSE outcome END,
-        anomaly_code = CASE WHEN @set_anomalyCode THEN @anomalyCode ELSE anomaly_code END,
-        receipt_status = CASE WHEN @set_receiptStatus THEN @receiptStatus ELSE receipt_status END
-        WHERE id = @id`),
-      byRef: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE txn_ref = ?`),
-      byStan: p(
-        `SELECT ${TXN_COLUMNS} FROM transactions WHERE stan = @stan AND (@kind IS NULL OR kind = @kind) ORDER BY id DESC LIMIT 1`,
-      ),
-      byEcr: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE ecr_request_id = ? ORDER BY id DESC LIMIT 1`),
-      lastWithOutcome: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NOT NULL ORDER BY id DESC LIMIT 1`),
-      inFlight: p(`SELECT ${TXN_COLUMNS} FROM transactions WHERE outcome IS NULL ORDER BY id`),
-      events: p(`SELECT e.id, t.txn_ref AS txnRef, e.at, e.state, e.detail, e.changes
-        FROM transaction_events e JOIN transactions t ON t.id = e.txn_id WHERE t.txn_ref = ? ORDER BY e.id`),
-      listTxns: p(`SELECT * FROM (SELECT ${TXN_COLUMNS} FROM transactions
-        WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
-          AND (@state IS NULL OR state = @state) AND (@outcome IS NULL OR outcome = @outcome)
-        ORDER BY id DESC LIMIT @limit) ORDER BY id`),
-      insertAnomaly:
-        p(`INSERT INTO anomalies (at, code, class, severity, message, txn_ref, stan, amount, currency, masked_pan, detail)
-        VALUES (@at, @code, @class, @severity, @message, @txnRef, @stan, @amount, @currency, @maskedPan, @detail) RETURNING ${ANOMALY_COLUMNS}`),
-      listAnomalies: p(`SELECT * FROM (SELECT ${ANOMALY_COLUMNS} FROM anomalies
-        WHERE (@from IS NULL OR at >= @from) AND (@to IS NULL OR at < @to)
-          AND (@code IS NULL OR code = @code) AND (@class IS NULL OR class = @class)
-        ORDER BY id DESC LIMIT @limit) ORDER BY id`),
-      counts:
-        p(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
+    this.counters = new CounterStore(db, now);
+    this.transactions = new TransactionStore(db, now);
+    this.reversals = new ReversalStore(db, now, this.transactions);
+    this.saf = new SafStore(db, now, this.transactions);
+    this.anomalies = new AnomalyStore(db, now);
+    this.outbox = new OutboxStore(db, now);
+    this.sealedCards = new SealedCardStore(db, now);
+    this.countsStmt =
+      db.prepare(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,
         (SELECT count(*) FROM reversals WHERE state = 'pending') AS pendingReversals,
-        (SELECT count(*) FROM saf_queue WHERE state = 'queued') AS safQueued`),
+        (SELECT count(*) FROM saf_queue WHERE state = 'queued') AS safQueued`);
 
-      revInsert:
-        p(`INSERT INTO reversals (txn_ref, stan, original_mti, processing_code, amount, currency, transmitted_at, terminal_id,
-          merchant_id, masked_pan, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state, created_at, updated_at)
-        VALUES (@txnRef, @stan, @originalMti, @processingCode, @amount, @currency, @transmittedAt, @terminalId, @merchantId,
-          @maskedPan, @posEntryMode, @acquiringInstitutionId, @forwardingInstitutionId, @cardBlob, 'armed', @now, @now) RETURNING ${REVERSAL_COLUMNS}`),
-      // What a void of this transaction will name in its field 90.
-      txnRequest: p(
-        'UPDATE transactions SET request_mti = @requestMti, transmitted_at = @transmittedAt WHERE txn_ref = @txnRef',
-      ),
-      revByRef: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE txn_ref = ?`),
-      revById: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE id = ?`),
-      revArmed: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'armed' ORDER BY id`),
-      // A reversal set aside stays pending (still owed) but is not sent again.
-      revPending: p(`SELECT ${REVERSAL_COLUMNS} FROM reversals WHERE state = 'pending'
-        AND id NOT IN (SELECT reversal_id FROM reversals_set_aside) ORDER BY id`),
-      // Card data goes with the armed and pending states: a settled reversal keeps none.
-      revClear:
-        p(`UPDATE reversals SET state = 'cleared', reason = @reason, response_code = @responseCode, card_blob = NULL, updated_at = @now
-        WHERE txn_ref = @txnRef AND state = 'armed'`),
-      revPend:
-        p(`UPDATE reversals SET state = 'pending', reason = @reason, reason_code = @reasonCode, next_attempt_at = NULL, updated_at = @now
-        WHERE txn_ref = @txnRef AND state = 'armed'`),
-      revAttempt:
-        p(`UPDATE reversals SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
-        WHERE id = @id AND state = 'pending'`),
-      revAck:
-        p(`UPDATE reversals SET state = 'acknowledged', response_code = @responseCode, next_attempt_at = NULL, card_blob = NULL,
-          updated_at = @now WHERE id = @id AND state = 'pending'`),
-
-      safInsert:
-        p(`INSERT INTO saf_queue (txn_ref, stan, processing_code, amount, currency, approval_code, entry_mode, masked_pan,
-          transmitted_at, terminal_id, merchant_id, pos_entry_mode, acquiring_institution_id, forwarding_institution_id, card_blob, state,
-          created_at, updated_at)
-        VALUES (@txnRef, @stan, @processingCode, @amount, @currency, @approvalCode, @entryMode, @maskedPan, @transmittedAt,
-          @terminalId, @merchantId, @posEntryMode, @acquiringInstitutionId, @forwardingInstitutionId, @cardBlob, 'queued', @now, @now)
-        RETURNING ${SAF_COLUMNS}`),
-      safById: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE id = ?`),
-      safQueued: p(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE state = 'queued' ORDER BY id LIMIT ?`),
-      safStats: p(`SELECT count(*) AS count, coalesce(sum(amount), 0) AS total, min(created_at) AS oldestAt
-        FROM saf_queue WHERE state = 'queued'`),
-      safAttempt:
-        p(`UPDATE saf_queue SET attempts = @attempts, next_attempt_at = @nextAttemptAt, reason = @reason, updated_at = @now
-        WHERE id = @id AND state = 'queued'`),
-      // The card blob goes with the queued state: once the host has answered, card data has no reason to stay.
-      safSettle: p(`UPDATE saf_queue SET state = @to, card_blob = NULL, response_code = @responseCode,
-          reason = coalesce(@reason, reason), next_attempt_at = NULL, updated_at = @now
-        WHERE id = @id AND state = 'queued'`),
-      safSealedCount: p('SELECT count(*) AS n FROM saf_queue WHERE card_blob IS NOT NULL'),
-      safOldestSealed: p(
-        'SELECT txn_ref AS txnRef, card_blob AS blob FROM saf_queue WHERE card_blob IS NOT NULL ORDER BY id LIMIT 1',
-      ),
-    };
-
-    const counter = (name: string): number | undefined =>
-      (this.stmt.counterGet.get(name) as { value: number } | undefined)?.value;
-    const readIdentity = (): JournalIdentity => ({
-      journalId: counter('journal_id') ?? null,
-      generation: counter('generation') ?? 0,
-      stan: counter('stan') ?? 0,
-      stanReserved: counter('stan_reserved') ?? null,
+    const { transactions, reversals, saf } = this;
+    const recordAuthorization = db.transaction<StateWrite>((ref, state, patch, detail, changes) => {
+      const row = transactions.apply(ref, state, patch, detail, changes);
+      // Only an armed one: a pending reversal stays owed even if a late answer turns up.
+      reversals.clearArmed(ref, 'host answered', patch.responseCode ?? null);
+      return row;
     });
-    this.readIdentity = readIdentity;
-
-    // Shared by every write that moves a transaction, so each runs inside its caller's SQLite transaction.
-    const applyState = (
-      ref: string,
-      state: string,
-      patch: TransactionPatch,
-      detail: string | null,
-      changes: string | null,
-    ): TransactionRow => {
-      const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
-      if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
-      const now = this.now();
-      const params: Record<string, unknown> = { id: row.id, state, now };
-      for (const field of PATCH_FIELDS) {
-        const set = patch[field] !== undefined;
-        params[`set_${field}`] = set ? 1 : 0;
-        params[field] = set ? patch[field] : null;
-      }
-      this.stmt.updateTxn.run(params);
-      this.stmt.insertEvent.run(row.id, now, state, detail, changes);
-      return this.stmt.byRef.get(ref) as TransactionRow;
-    };
-
-    // An event that records what happened to a transaction without changing its state.
-    const addEvent = (ref: string, state: string, detail: Record<string, unknown>): void => {
-      const row = this.stmt.byRef.get(ref) as TransactionRow | undefined;
-      if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
-      this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
-    };
-
-    const reversalById = (id: number): ReversalRow => {
-      const row = this.stmt.revById.get(id) as ReversalRow | undefined;
-      if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
-      return row;
-    };
-
-    const safById = (id: number): SafRow => {
-      const row = this.stmt.safById.get(id) as SafRow | undefined;
-      if (!row) throw new JournalError('unknown-transaction', `no store-and-forward item ${id}`);
-      return row;
-    };
-
     this.tx = {
-      // undefined (nothing written): the next free STAN lies beyond the reserved mark, which must move on first.
-      nextStan: db.transaction((reserved: boolean) => {
-        let stan = counter('stan') ?? 0;
-        const mark = reserved ? counter('stan_reserved') : undefined;
-        let room = mark === undefined ? STAN_MAX : stanDistance(stan, mark);
-        // Skip a STAN still owned by an unfinished transaction: after a wrap it may yet be in flight at the host.
-        for (let tries = 0; tries < STAN_MAX; tries++) {
-          if (room-- <= 0) return undefined;
-          stan = stan >= STAN_MAX ? 1 : stan + 1;
-          if (!this.stmt.stanInFlight.get(stan)) break;
-        }
-        this.stmt.counterSet.run('stan', stan);
-        return stan;
-      }),
-      stampIdentity: db.transaction((next: Partial<JournalIdentity>) => {
-        const names = {
-          journalId: 'journal_id',
-          generation: 'generation',
-          stan: 'stan',
-          stanReserved: 'stan_reserved',
-        } as const;
-        for (const [key, name] of Object.entries(names) as Array<[keyof JournalIdentity, string]>) {
-          const value = next[key];
-          if (value !== undefined && value !== null) this.stmt.counterSet.run(name, value);
-        }
-        return readIdentity();
-      }),
-      begin: db.transaction((t: BeginTransactionInput) => {
-        const now = this.now();
-        const state = t.state ?? 'created';
-        const { id } = this.stmt.insertTxn.get({
-          txnRef: t.txnRef,
-          kind: t.kind,
-          state,
-          amount: t.amount,
-          currency: t.currency,
-          originalStan: t.originalStan ?? null,
-          ecrRequestId: t.ecrRequestId ?? null,
-          now,
-        }) as { id: number };
-        this.stmt.insertEvent.run(id, now, state, null, null);
-        return this.stmt.byRef.get(t.txnRef) as TransactionRow;
-      }),
-      recordState: db.transaction(applyState),
-      recordAnomaly: db.transaction((a: AnomalyInput, detail: string | null) => {
-        const raw = this.stmt.insertAnomaly.get({
-          at: this.now(),
-          code: a.code,
-          class: a.class,
-          severity: a.severity,
-          message: a.message,
-          txnRef: a.txnRef ?? null,
-          stan: a.stan ?? null,
-          amount: a.amount ?? null,
-          currency: a.currency ?? null,
-          maskedPan: a.maskedPan ?? null,
-          detail,
-        }) as RawAnomaly;
-        return { ...raw, detail: parseJson<Record<string, unknown>>(raw.detail) };
-      }),
-
-      armReversal: db.transaction((r: ArmReversalInput) => {
-        if (!this.stmt.byRef.get(r.txnRef)) throw new JournalError('unknown-transaction', `no transaction ${r.txnRef}`);
-        if (this.stmt.revByRef.get(r.txnRef))
-          throw new JournalError('duplicate-reference', `a reversal is already stored for ${r.txnRef}`);
-        const row = this.stmt.revInsert.get({
-          txnRef: r.txnRef,
-          stan: r.stan,
-          originalMti: r.originalMti,
-          processingCode: r.processingCode,
-          amount: r.amount,
-          currency: r.currency,
-          transmittedAt: r.transmittedAt,
-          terminalId: r.terminalId,
-          merchantId: r.merchantId,
-          maskedPan: r.maskedPan ?? null,
-          posEntryMode: r.posEntryMode ?? null,
-          acquiringInstitutionId: r.acquiringInstitutionId ?? null,
-          forwardingInstitutionId: r.forwardingInstitutionId ?? null,
-          cardBlob: r.cardBlob ?? null,
-          now: this.now(),
-        }) as ReversalRow;
-        this.stmt.txnRequest.run({ txnRef: r.txnRef, requestMti: r.originalMti, transmittedAt: r.transmittedAt });
+      recordAuthorization,
+      recordPartialApproval: db.transaction((ref, state, patch, detail, changes, approvedAmount: number) => {
+        const row = transactions.apply(ref, state, patch, detail, changes);
+        // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
+        reversals.setArmedAmount(ref, approvedAmount, patch.responseCode ?? null);
         return row;
       }),
-      recordAuthorization: db.transaction(
-        (ref: string, state: string, patch: TransactionPatch, detail: string | null, changes: string | null) => {
-          const row = applyState(ref, state, patch, detail, changes);
-          // Only an armed one: a pending reversal stays owed even if a late answer turns up.
-          this.stmt.revClear.run({
-            txnRef: ref,
-            reason: 'host answered',
-            responseCode: patch.responseCode ?? null,
-            now: this.now(),
-          });
-          return row;
-        },
-      ),
-      recordPartialApproval: db.transaction(
-        (
-          ref: string,
-          state: string,
-          patch: TransactionPatch,
-          detail: string | null,
-          changes: string | null,
-          approvedAmount: number,
-        ) => {
-          const row = applyState(ref, state, patch, detail, changes);
-          // The armed reversal now undoes what the host approved, not what was asked, of an original the host answered.
-          this.lazy(
-            `UPDATE reversals SET amount = ?, response_code = ?, updated_at = ? WHERE txn_ref = ? AND state = 'armed'`,
-          ).run(approvedAmount, patch.responseCode ?? null, this.now(), ref);
-          return row;
-        },
-      ),
-      releaseReversal: db.transaction((ref: string, reason: string) => {
-        this.stmt.revClear.run({ txnRef: ref, reason, responseCode: null, now: this.now() });
+      recordOfflineApproval: db.transaction((ref, state, patch, detail, changes, item: OfflineApprovalItem) => {
+        const transaction = transactions.apply(ref, state, patch, detail, changes);
+        return { transaction, saf: saf.enqueue(ref, item) };
       }),
-      markReversalPending: db.transaction(
-        (ref: string, reason: string, reasonCode: string | null, originalAnswer: string | null) => {
-          const armed = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
-          this.stmt.revPend.run({ txnRef: ref, reason, reasonCode, now: this.now() });
-          if (originalAnswer !== null && armed?.state === 'armed') {
-            this.lazy(`UPDATE reversals SET response_code = ? WHERE txn_ref = ? AND state = 'pending'`).run(
-              originalAnswer,
-              ref,
-            );
-          }
-          const row = this.stmt.revByRef.get(ref) as ReversalRow | undefined;
-          if (!row) throw new JournalError('unknown-transaction', `no reversal stored for ${ref}`);
-          return row;
-        },
-      ),
-      reversalAttempt: db.transaction((id: number, a: AttemptInput) => {
-        reversalById(id);
-        this.stmt.revAttempt.run({
-          id,
-          attempts: a.attempts,
-          nextAttemptAt: a.nextAttemptAt,
-          reason: a.reason,
-          now: this.now(),
-        });
+      cancelAdviceForVoid: db.transaction((voidTxnRef, safId, state, patch, changes) => {
+        const item = saf.cancelForVoid(safId, voidTxnRef);
+        return recordAuthorization(voidTxnRef, state, patch, JSON.stringify({ cancelledAdvice: item.txnRef }), changes);
       }),
-      acknowledgeReversal: db.transaction((id: number, responseCode: string) => {
-        const before = reversalById(id);
-        // A repeated acknowledgement (a duplicate answer) changes nothing.
-        if (before.state === 'acknowledged') return before;
-        if (before.state !== 'pending')
-          throw new JournalError('invalid-record', `reversal ${id} is ${before.state}, not pending`);
-        this.stmt.revAck.run({ id, responseCode, now: this.now() });
-        addEvent(before.txnRef, 'reversed', { responseCode });
-        return reversalById(id);
-      }),
-
-      recordOfflineApproval: db.transaction(
-        (
-          ref: string,
-          state: string,
-          patch: TransactionPatch,
-          detail: string | null,
-          changes: string | null,
-          item: OfflineApprovalItem,
-        ) => {
-          const transaction = applyState(ref, state, patch, detail, changes);
-          const saf = this.stmt.safInsert.get({
-            txnRef: ref,
-            stan: item.stan,
-            processingCode: item.processingCode,
-            amount: item.amount,
-            currency: item.currency,
-            approvalCode: item.approvalCode,
-            entryMode: item.entryMode,
-            maskedPan: item.maskedPan,
-            transmittedAt: item.transmittedAt,
-            terminalId: item.terminalId,
-            merchantId: item.merchantId,
-            posEntryMode: item.posEntryMode ?? null,
-            acquiringInstitutionId: item.acquiringInstitutionId ?? null,
-            forwardingInstitutionId: item.forwardingInstitutionId ?? null,
-            cardBlob: item.cardBlob,
-            now: this.now(),
-          }) as SafRow;
-          this.stmt.txnRequest.run({ txnRef: ref, requestMti: ADVICE_MTI, transmittedAt: item.transmittedAt });
-          return { transaction, saf };
-        },
-      ),
-      safAttempt: db.transaction((id: number, a: AttemptInput) => {
-        safById(id);
-        this.stmt.safAttempt.run({
-          id,
-          attempts: a.attempts,
-          nextAttemptAt: a.nextAttemptAt,
-          reason: a.reason,
-          now: this.now(),
-        });
-      }),
-      settleSaf: db.transaction(
-        (id: number, to: 'forwarded' | 'set-aside', event: string, responseCode: string, reason: string | null) => {
-          const before = safById(id);
-          // A repeated answer for an item already settled the same way changes nothing.
-          if (before.state === to) return before;
-          if (before.state !== 'queued')
-            throw new JournalError('invalid-record', `store-and-forward item ${id} is ${before.state}, not queued`);
-          this.stmt.safSettle.run({ id, to, responseCode, reason, now: this.now() });
-          addEvent(before.txnRef, event, reason === null ? { responseCode } : { responseCode, reason });
-          return safById(id);
-        },
-      ),
-    };
-
-    const outbox = {
-      insert: p(`INSERT INTO telemetry_outbox (kind, topic, payload, retain, boot_id, seq, created_at)
-        VALUES (@kind, @topic, @payload, @retain, @bootId, @seq, @now) RETURNING id`),
-      depth: p('SELECT count(*) AS n FROM telemetry_outbox'),
-      // The newest health stays: after an outage it is the latest word on the terminal's state.
-      dropHealth: p(`DELETE FROM telemetry_outbox WHERE id IN (SELECT id FROM telemetry_outbox
-        WHERE kind = 'health' AND id < (SELECT max(id) FROM telemetry_outbox WHERE kind = 'health') ORDER BY id LIMIT ?)`),
-      dropOther: p(`DELETE FROM telemetry_outbox WHERE id IN (SELECT id FROM telemetry_outbox
-        WHERE kind <> 'health' ORDER BY id LIMIT ?)`),
-      peek: p(`SELECT ${OUTBOX_COLUMNS} FROM telemetry_outbox WHERE id > ? ORDER BY id LIMIT ?`),
-      remove: p('DELETE FROM telemetry_outbox WHERE id = ?'),
-      stats: p(`SELECT count(*) AS depth, count(*) FILTER (WHERE kind = 'health') AS health, min(created_at) AS oldestAt
-        FROM telemetry_outbox`),
-    };
-    this.outbox = {
-      ...outbox,
-      append: db.transaction((item: OutboxInput, maxMessages: number): OutboxAppendResult => {
-        const { id } = outbox.insert.get({
-          kind: item.kind,
-          topic: item.topic,
-          payload: Buffer.from(item.payload.buffer, item.payload.byteOffset, item.payload.byteLength),
-          retain: item.retain ? 1 : 0,
-          bootId: item.bootId,
-          seq: item.seq,
-          now: this.now(),
-        }) as { id: number };
-        let depth = (outbox.depth.get() as { n: number }).n;
-        const dropped = { health: 0, other: 0 };
-        if (depth > maxMessages) {
-          dropped.health = outbox.dropHealth.run(depth - maxMessages).changes;
-          depth -= dropped.health;
-        }
-        if (depth > maxMessages) {
-          dropped.other = outbox.dropOther.run(depth - maxMessages).changes;
-          depth -= dropped.other;
-        }
-        return { id, dropped, depth };
-      }),
-      removeAll: db.transaction((ids: readonly number[]) =>
-        ids.reduce((n, id) => n + outbox.remove.run(id).changes, 0),
-      ),
     };
   }
 
@@ -900,300 +167,15 @@ export class Journal {
     return this.db.open;
   }
 
-  /** Runs `fn`, turning SQLite failures into JournalError. */
-  private run<T>(what: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw toJournalError(err, what);
-    }
-  }
-
   /**
    * Several journal writes as one commit (one fsync): used where the order of effects allows it, e.g. the
    * forwarder committing a run of host acknowledgements together. All or nothing.
    */
   batch<T>(what: string, fn: () => T): T {
-    return this.run(what, () => this.db.transaction(fn).immediate());
+    return guarded(what, () => this.db.transaction(fn).immediate());
   }
 
-  /**
-   * The next STAN, 1..999999 then 1 again. Committed before it is returned, so a crash never reuses it. With a
-   * reserver (reserveStansWith), a STAN beyond the reserved mark is issued only after the reserver moved the mark.
-   */
-  nextStan(): number {
-    return this.run('next STAN', () => {
-      // Each reservation moves the mark on, so this ends; the bound only guards against a reserver that does not.
-      for (let reservations = 0; reservations <= STAN_MAX; reservations++) {
-        const stan = this.tx.nextStan.immediate(this.stanReserver !== undefined);
-        if (stan !== undefined) return stan;
-        this.stanReserver!();
-      }
-      throw new JournalError('storage-fault', 'next STAN: the STAN reservation does not move on');
-    });
-  }
-
-  // ---- identity and STAN reservation (the outside record, see outside-record.ts) ----
-
-  identity(): JournalIdentity {
-    return this.run('read journal identity', () => this.readIdentity());
-  }
-
-  /** Writes the given identity counters in one commit (absent ones stay) and returns the result. */
-  stampIdentity(next: Partial<JournalIdentity>): JournalIdentity {
-    return this.run('stamp journal identity', () => {
-      for (const [key, value] of Object.entries(next)) {
-        if (value !== undefined && value !== null && (!Number.isSafeInteger(value) || value < 0))
-          invalid(`${key} must be a non-negative integer`);
-      }
-      if (next.stan != null && next.stan > STAN_MAX) invalid(`stan must be at most ${STAN_MAX}`);
-      if (next.stanReserved != null && (next.stanReserved < 1 || next.stanReserved > STAN_MAX))
-        invalid(`stanReserved must be from 1 to ${STAN_MAX}`);
-      return this.tx.stampIdentity.immediate(next);
-    });
-  }
-
-  /** From now on STANs stop at the reserved mark until `reserve` has moved it (undefined: no limit). */
-  reserveStansWith(reserve: (() => void) | undefined): void {
-    this.stanReserver = reserve;
-  }
-
-  /** Rows holding card data sealed by the card vault: queued offline sales, and reversals if they carry a blob. */
-  sealedCardCount(): number {
-    return this.run('count sealed card data', () => {
-      let n = (this.stmt.safSealedCount.get() as { n: number }).n;
-      // Reversals may carry a sealed card too (a BLOB column); counted whatever its name.
-      const blobs = this.db
-        .prepare("SELECT name FROM pragma_table_info('reversals') WHERE upper(type) = 'BLOB'")
-        .all() as { name: string }[];
-      for (const { name } of blobs) {
-        n += (
-          this.db
-            .prepare(`SELECT count(*) AS n FROM reversals WHERE "${name.replace(/"/g, '""')}" IS NOT NULL`)
-            .get() as { n: number }
-        ).n;
-      }
-      return n;
-    });
-  }
-
-  /** The card vault's key check value for the key the sealed rows were sealed with (see CardVault.keyCheckValue). */
-  vaultKeyCheck(): number | undefined {
-    return this.run(
-      'read vault key check',
-      () => (this.stmt.counterGet.get('vault_kcv') as { value: number } | undefined)?.value,
-    );
-  }
-
-  setVaultKeyCheck(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) invalid('vault key check must be a non-negative integer');
-    this.run('write vault key check', () => this.stmt.counterSet.run('vault_kcv', value));
-  }
-
-  /** The oldest queued offline sale's sealed card: what the boot check opens to prove the key is the right one. */
-  oldestSealedCard(): SealedCard | undefined {
-    return this.run('read oldest sealed card', () => this.stmt.safOldestSealed.get() as SealedCard | undefined);
-  }
-
-  /** Copies the -wal file's commits into the database file (PASSIVE: never waits for readers). */
-  checkpoint(): void {
-    this.run('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
-  }
-
-  /** SQLite checkpoints by itself once the -wal file holds this many pages (0: never). */
-  setAutoCheckpoint(pages: number): void {
-    this.run('set auto-checkpoint', () => this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`));
-  }
-
-  /** SQLite's quick consistency check (no index cross-check); 'ok' alone when the file is sound. */
-  quickCheck(): string[] {
-    return this.run('quick check', () =>
-      (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check),
-    );
-  }
-
-  beginTransaction(t: BeginTransactionInput): TransactionRow {
-    return this.run(`begin transaction ${String(t.txnRef)}`, () => {
-      checkText(t.txnRef, 'txnRef', 100);
-      if (!TRANSACTION_KINDS.includes(t.kind)) invalid(`kind must be one of ${TRANSACTION_KINDS.join(', ')}`);
-      checkAmount(t.amount, 'amount');
-      checkCurrency(t.currency, 'currency');
-      if (t.originalStan !== undefined) checkStan(t.originalStan, 'originalStan');
-      if (t.ecrRequestId !== undefined) checkText(t.ecrRequestId, 'ecrRequestId');
-      if (t.state !== undefined) checkText(t.state, 'state', 100);
-      assertNoCardData(t, 'transaction');
-      return this.tx.begin.immediate(t);
-    });
-  }
-
-  /**
-   * Moves a transaction to `state`, applies `patch` (undefined fields are left alone, null clears) and appends the
-   * state change with `detail` to its events, all in one SQLite transaction.
-   */
-  recordState(
-    txnRef: string,
-    state: string,
-    patch: TransactionPatch = {},
-    detail?: Record<string, unknown>,
-  ): TransactionRow {
-    return this.run(`record state ${state} of ${txnRef}`, () => {
-      checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
-      const detailJson = serializeDetail(detail, 'detail');
-      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
-      return this.tx.recordState.immediate(txnRef, state, clean, detailJson, changes);
-    });
-  }
-
-  private checkPatch(patch: TransactionPatch): TransactionPatch {
-    if (patch === null || typeof patch !== 'object') invalid('patch must be an object');
-    const clean: Record<string, unknown> = {};
-    for (const field of PATCH_FIELDS) {
-      if (patch[field] !== undefined) clean[field] = patch[field];
-    }
-    for (const key of Object.keys(patch)) {
-      if (!(PATCH_FIELDS as readonly string[]).includes(key) && (patch as Record<string, unknown>)[key] !== undefined)
-        invalid(`patch field ${key} cannot be changed`);
-    }
-    const p = clean as TransactionPatch;
-    if (p.stan != null) checkStan(p.stan, 'stan');
-    if (p.amount !== undefined && (!Number.isSafeInteger(p.amount) || p.amount < 0))
-      invalid('amount must be a non-negative integer of minor units');
-    if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome))
-      invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
-    if (p.receiptStatus === null) invalid('receiptStatus cannot be null');
-    if (p.receiptStatus !== undefined && !RECEIPT_STATUSES.includes(p.receiptStatus))
-      invalid(`receiptStatus must be one of ${RECEIPT_STATUSES.join(', ')}`);
-    for (const field of ['entryMode', 'responseCode', 'approvalCode', 'rrn', 'anomalyCode'] as const) {
-      const v = p[field];
-      if (v != null && (typeof v !== 'string' || v.length > 100))
-        invalid(`${field} must be a string of at most 100 characters`);
-    }
-    if (p.maskedPan === '') p.maskedPan = null;
-    if (p.maskedPan != null) {
-      if (typeof p.maskedPan !== 'string') invalid('maskedPan must be a string');
-      assertMaskedPan(p.maskedPan, 'maskedPan');
-    }
-    assertNoCardData(p, 'patch');
-    return p;
-  }
-
-  getTransaction(txnRef: string): TransactionRow | undefined {
-    return this.run('read transaction', () => this.stmt.byRef.get(txnRef) as TransactionRow | undefined);
-  }
-
-  /** The newest transaction that used `stan` (optionally of one kind): STANs wrap, so older ones may share it. */
-  findByStan(stan: number, kind?: TransactionKind): TransactionRow | undefined {
-    return this.run(
-      'find by STAN',
-      () => this.stmt.byStan.get({ stan, kind: kind ?? null }) as TransactionRow | undefined,
-    );
-  }
-
-  /** The newest transaction started by this ECR request id (registers may reuse ids, so it is not unique). */
-  findByEcrRequestId(id: string): TransactionRow | undefined {
-    return this.run('find by ECR request id', () => this.stmt.byEcr.get(id) as TransactionRow | undefined);
-  }
-
-  /** The newest transaction with an outcome: what "reprint last receipt" prints. */
-  lastReceiptCandidate(): TransactionRow | undefined {
-    return this.run('find last receipt', () => this.stmt.lastWithOutcome.get() as TransactionRow | undefined);
-  }
-
-  /** Transactions without an outcome, oldest first. After a crash these are the ones recovery must settle. */
-  inFlight(): TransactionRow[] {
-    return this.run('list in-flight', () => this.stmt.inFlight.all() as TransactionRow[]);
-  }
-
-  /** State changes of one transaction in the order they were committed. */
-  events(txnRef: string): TransactionEventRow[] {
-    return this.run('list events', () =>
-      (this.stmt.events.all(txnRef) as RawEvent[]).map((e) => ({
-        ...e,
-        detail: parseJson<Record<string, unknown>>(e.detail),
-        changes: parseJson<TransactionPatch>(e.changes),
-      })),
-    );
-  }
-
-  listTransactions(filter: TransactionFilter = {}): TransactionRow[] {
-    return this.run(
-      'list transactions',
-      () =>
-        this.stmt.listTxns.all({
-          from: filter.from ?? null,
-          to: filter.to ?? null,
-          state: filter.state ?? null,
-          outcome: filter.outcome ?? null,
-          limit: limitParam(filter.limit),
-        }) as TransactionRow[],
-    );
-  }
-
-  recordAnomaly(a: AnomalyInput): AnomalyRow {
-    return this.run(`record anomaly ${String(a.code)}`, () => {
-      checkText(a.code, 'code', 20);
-      checkText(a.class, 'class', 40);
-      checkText(a.severity, 'severity', 20);
-      checkText(a.message, 'message', 1000);
-      if (a.txnRef !== undefined) checkText(a.txnRef, 'txnRef', 100);
-      if (a.stan !== undefined) checkStan(a.stan, 'stan');
-      if (a.amount !== undefined) checkAmount(a.amount, 'amount');
-      if (a.currency !== undefined) checkCurrency(a.currency, 'currency');
-      if (a.maskedPan !== undefined && a.maskedPan !== '') assertMaskedPan(a.maskedPan, 'maskedPan');
-      const input = a.maskedPan === '' ? { ...a, maskedPan: undefined } : a;
-      const detail = serializeDetail(a.detail, 'detail');
-      assertNoCardData({ ...input, detail: undefined }, 'anomaly');
-      return this.tx.recordAnomaly.immediate(input, detail);
-    });
-  }
-
-  listAnomalies(filter: AnomalyFilter = {}): AnomalyRow[] {
-    return this.run('list anomalies', () =>
-      (
-        this.stmt.listAnomalies.all({
-          from: filter.from ?? null,
-          to: filter.to ?? null,
-          code: filter.code ?? null,
-          class: filter.class ?? null,
-          limit: limitParam(filter.limit),
-        }) as RawAnomaly[]
-      ).map((r) => ({ ...r, detail: parseJson<Record<string, unknown>>(r.detail) })),
-    );
-  }
-
-  counts(): JournalCounts {
-    return this.run('count', () => this.stmt.counts.get() as JournalCounts);
-  }
-
-  // ---- pre-stored reversals ----
-
-  /** Commits an armed reversal; call it before the authorization request leaves the terminal. */
-  armReversal(r: ArmReversalInput): ReversalRow {
-    return this.run(`arm reversal for ${String(r?.txnRef)}`, () => {
-      if (r === null || typeof r !== 'object') invalid('reversal must be an object');
-      checkText(r.txnRef, 'txnRef', 100);
-      checkStan(r.stan, 'stan');
-      checkDigits(r.originalMti, 4, 'originalMti');
-      checkDigits(r.processingCode, 6, 'processingCode');
-      checkAmount(r.amount, 'amount');
-      checkCurrency(r.currency, 'currency');
-      checkTime(r.transmittedAt, 'transmittedAt');
-      checkText(r.terminalId, 'terminalId', 100);
-      checkText(r.merchantId, 'merchantId', 100);
-      checkMessageFacts(r);
-      if (r.cardBlob !== undefined) checkCardBlob(r.cardBlob);
-      const input = { ...r, maskedPan: r.maskedPan === '' ? undefined : r.maskedPan };
-      if (input.maskedPan !== undefined) {
-        if (typeof input.maskedPan !== 'string') invalid('maskedPan must be a string');
-        assertMaskedPan(input.maskedPan, 'maskedPan');
-      }
-      // The blob is ciphertext, so it is the one value the guard does not read.
-      const { cardBlob: _sealed, ...clear } = input;
-      assertNoCardData(clear, 'reversal');
-      return this.tx.armReversal.immediate(input);
-    });
-  }
+  // ---- writes that span stores, each one commit ----
 
   /**
    * The host answered: write the transaction state/patch AND clear its armed reversal (armed -> cleared)
@@ -1205,12 +187,11 @@ export class Journal {
     patch: TransactionPatch,
     detail?: Record<string, unknown>,
   ): TransactionRow {
-    return this.run(`record authorization ${state} of ${txnRef}`, () => {
+    return guarded(`record authorization ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const detailJson = serializeDetail(detail, 'detail');
-      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
-      return this.tx.recordAuthorization.immediate(txnRef, state, clean, detailJson, changes);
+      return this.tx.recordAuthorization.immediate(txnRef, state, clean, detailJson, patchChanges(clean));
     });
   }
 
@@ -1225,86 +206,16 @@ export class Journal {
     patch: TransactionPatch,
     amounts: { requestedAmount: number; approvedAmount: number },
   ): TransactionRow {
-    return this.run(`record partial approval of ${txnRef}`, () => {
+    return guarded(`record partial approval of ${txnRef}`, () => {
       checkText(state, 'state', 100);
       checkAmount(amounts.approvedAmount, 'approvedAmount');
       if (amounts.approvedAmount > amounts.requestedAmount) invalid('approvedAmount must not exceed requestedAmount');
-      const clean = this.checkPatch(patch);
+      const clean = checkPatch(patch);
       const detailJson = serializeDetail({ ...amounts }, 'detail');
-      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
+      const changes = patchChanges(clean);
       return this.tx.recordPartialApproval.immediate(txnRef, state, clean, detailJson, changes, amounts.approvedAmount);
     });
   }
-
-  /** The request never left the terminal: armed -> cleared, with the reason. No-op if not armed. */
-  releaseReversal(txnRef: string, reason: string): void {
-    this.run(`release reversal for ${txnRef}`, () => {
-      checkText(reason, 'reason', 1000);
-      assertNoCardData(reason, 'reason');
-      this.tx.releaseReversal.immediate(txnRef, reason);
-    });
-  }
-
-  /**
-   * The host may have the request: armed -> pending (owed). `reasonCode` is the reversal's field 39 (two letters or
-   * digits, see REVERSAL_REASON); absent, the forwarder sends its default. Returns the row (also when it was already
-   * pending; in any other state it is returned unchanged, so the caller can see nothing is owed).
-   */
-  /**
-   * Armed -> pending. `reasonCode`: field 39 of the 0400 (why it is reversed). `originalAnswer`: the host answered the
-   * original with this code but the terminal could not take the answer (kept on the row: a reversal of an answered
-   * original cannot be settled by "original not found").
-   */
-  markReversalPending(
-    txnRef: string,
-    reason: string,
-    opts: { reasonCode?: string | undefined; originalAnswer?: string | undefined } = {},
-  ): ReversalRow {
-    return this.run(`mark reversal pending for ${txnRef}`, () => {
-      checkText(reason, 'reason', 1000);
-      assertNoCardData(reason, 'reason');
-      const { reasonCode, originalAnswer } = opts;
-      if (reasonCode !== undefined && (typeof reasonCode !== 'string' || !/^[0-9A-Z]{2}$/.test(reasonCode)))
-        invalid('reasonCode must be 2 digits or capital letters');
-      if (originalAnswer !== undefined) checkResponseCode(originalAnswer);
-      return this.tx.markReversalPending.immediate(txnRef, reason, reasonCode ?? null, originalAnswer ?? null);
-    });
-  }
-
-  reversalFor(txnRef: string): ReversalRow | undefined {
-    return this.run('read reversal', () => this.stmt.revByRef.get(txnRef) as ReversalRow | undefined);
-  }
-
-  /** Crash recovery: requests that may or may not have left the terminal, oldest first. */
-  armedReversals(): ReversalRow[] {
-    return this.run('list armed reversals', () => this.stmt.revArmed.all() as ReversalRow[]);
-  }
-
-  /** Reversals owed to the host, in the order they must be sent. */
-  pendingReversals(): ReversalRow[] {
-    return this.run('list pending reversals', () => this.stmt.revPending.all() as ReversalRow[]);
-  }
-
-  /** Records a failed send of a pending reversal; ignored once it is no longer pending. */
-  recordReversalAttempt(id: number, a: AttemptInput): void {
-    this.run(`record attempt of reversal ${id}`, () => {
-      checkAttempt(a);
-      this.tx.reversalAttempt.immediate(id, a);
-    });
-  }
-
-  /**
-   * The host acknowledged the reversal (any response): pending -> acknowledged, plus a 'reversed' event (detail
-   * {responseCode}) on its transaction. The transaction's own state is left to the transaction flow.
-   */
-  acknowledgeReversal(id: number, responseCode: string): ReversalRow {
-    return this.run(`acknowledge reversal ${id}`, () => {
-      checkResponseCode(responseCode);
-      return this.tx.acknowledgeReversal.immediate(id, responseCode);
-    });
-  }
-
-  // ---- store-and-forward ----
 
   /** An offline approval: the transaction state/patch AND the queued SAF item, atomically. */
   recordOfflineApproval(
@@ -1313,150 +224,13 @@ export class Journal {
     patch: TransactionPatch,
     item: OfflineApprovalItem,
   ): { transaction: TransactionRow; saf: SafRow } {
-    return this.run(`record offline approval ${state} of ${txnRef}`, () => {
+    return guarded(`record offline approval ${state} of ${txnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
-      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
-      if (item === null || typeof item !== 'object') invalid('store-and-forward item must be an object');
-      checkStan(item.stan, 'stan');
-      checkDigits(item.processingCode, 6, 'processingCode');
-      checkAmount(item.amount, 'amount');
-      checkCurrency(item.currency, 'currency');
-      checkText(item.approvalCode, 'approvalCode', 20);
-      checkText(item.entryMode, 'entryMode', 40);
-      checkText(item.maskedPan, 'maskedPan', 19);
-      assertMaskedPan(item.maskedPan, 'maskedPan');
-      checkTime(item.transmittedAt, 'transmittedAt');
-      checkText(item.terminalId, 'terminalId', 100);
-      checkText(item.merchantId, 'merchantId', 100);
-      checkMessageFacts(item);
-      checkCardBlob(item.cardBlob);
-      // The blob is ciphertext, so it is the one value the guard does not read.
-      const { cardBlob: _sealed, ...clear } = item;
-      assertNoCardData(clear, 'store-and-forward item');
+      const clean = checkPatch(patch);
+      const changes = patchChanges(clean);
+      checkOfflineApprovalItem(item);
       return this.tx.recordOfflineApproval.immediate(txnRef, state, clean, null, changes, item);
     });
-  }
-
-  /** Queued items in forwarding order (the first `limit` of them). */
-  safQueue(limit: number = Number.MAX_SAFE_INTEGER): SafRow[] {
-    return this.run('list store-and-forward queue', () => this.stmt.safQueued.all(limit) as SafRow[]);
-  }
-
-  /** Of queued items: how many, their total in minor units, and when the oldest was queued. */
-  safStats(): { count: number; total: number; oldestAt: number | null } {
-    return this.run(
-      'store-and-forward stats',
-      () => this.stmt.safStats.get() as { count: number; total: number; oldestAt: number | null },
-    );
-  }
-
-  safItem(id: number): SafRow | undefined {
-    return this.run('read store-and-forward item', () => this.stmt.safById.get(id) as SafRow | undefined);
-  }
-
-  /** Records a failed send of a queued advice; ignored once the item is no longer queued. */
-  recordSafAttempt(id: number, a: AttemptInput): void {
-    this.run(`record attempt of store-and-forward item ${id}`, () => {
-      checkAttempt(a);
-      this.tx.safAttempt.immediate(id, a);
-    });
-  }
-
-  /** Host acknowledged the advice: queued -> forwarded, card blob dropped, 'forwarded' event on the transaction. */
-  completeSafItem(id: number, responseCode: string): SafRow {
-    return this.run(`complete store-and-forward item ${id}`, () => {
-      checkResponseCode(responseCode);
-      return this.tx.settleSaf.immediate(id, 'forwarded', 'forwarded', responseCode, null);
-    });
-  }
-
-  /** Host rejected the advice: queued -> set-aside, card blob dropped, 'advice-rejected' event. The queue moves on. */
-  setAsideSafItem(id: number, responseCode: string, reason: string): SafRow {
-    return this.run(`set aside store-and-forward item ${id}`, () => {
-      checkResponseCode(responseCode);
-      checkText(reason, 'reason', 1000);
-      assertNoCardData(reason, 'reason');
-      return this.tx.settleSaf.immediate(id, 'set-aside', 'advice-rejected', responseCode, reason);
-    });
-  }
-
-  /** Statements of the rarer settle paths, prepared on first use. */
-  private readonly lazyStmts = new Map<string, Stmt>();
-
-  private lazy(sql: string): Stmt {
-    let stmt = this.lazyStmts.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.lazyStmts.set(sql, stmt);
-    }
-    return stmt;
-  }
-
-  private eventOn(txnRef: string, state: string, detail: Record<string, unknown>): void {
-    const row = this.stmt.byRef.get(txnRef) as TransactionRow | undefined;
-    if (!row) throw new JournalError('unknown-transaction', `no transaction ${txnRef}`);
-    this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
-  }
-
-  /**
-   * The host refused a pending reversal for good: it stays pending (the cardholder may still be owed the money) but
-   * is no longer sent; a 'reversal-set-aside' event says why. No-op unless pending.
-   */
-  setAsideReversal(id: number, responseCode: string, reason: string): void {
-    this.run(`set aside reversal ${id}`, () => {
-      checkResponseCode(responseCode);
-      checkText(reason, 'reason', 1000);
-      assertNoCardData(reason, 'reason');
-      this.db
-        .transaction(() => {
-          const row = this.stmt.revById.get(id) as ReversalRow | undefined;
-          if (!row) throw new JournalError('unknown-transaction', `no reversal ${id}`);
-          if (row.state !== 'pending') return;
-          const now = this.now();
-          const added =
-            this.lazy(`INSERT INTO reversals_set_aside (reversal_id, response_code, reason, at) VALUES (?, ?, ?, ?)
-          ON CONFLICT (reversal_id) DO NOTHING`).run(id, responseCode, reason, now).changes;
-          if (added === 0) return;
-          // Never sent again, so the sealed card goes: what remains names the money for the operator, not the card.
-          this.lazy(
-            `UPDATE reversals SET response_code = ?, reason = ?, next_attempt_at = NULL, card_blob = NULL, updated_at = ? WHERE id = ?`,
-          ).run(responseCode, reason, now, id);
-          this.eventOn(row.txnRef, 'reversal-set-aside', { responseCode, reason });
-        })
-        .immediate();
-    });
-  }
-
-  /** Pending reversals the host refused for good, oldest first: money the operator must settle with the acquirer. */
-  reversalsSetAside(): ReversalSetAsideRow[] {
-    return this.run(
-      'list reversals set aside',
-      () =>
-        this.lazy(`SELECT r.id AS reversalId, r.txn_ref AS txnRef, r.stan, r.amount, r.currency, r.masked_pan AS maskedPan,
-          s.response_code AS responseCode, s.reason, s.at
-        FROM reversals_set_aside s JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending' ORDER BY s.at, r.id`).all() as ReversalSetAsideRow[],
-    );
-  }
-
-  /** What is owed but no longer sent: reversals set aside (still pending) and advices set aside, counts and totals. */
-  setAsideTotals(): { reversals: { count: number; total: number }; advices: { count: number; total: number } } {
-    return this.run('set-aside totals', () => {
-      const r = this.lazy(`SELECT count(*) AS count, coalesce(sum(r.amount), 0) AS total FROM reversals_set_aside s
-        JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending'`).get() as { count: number; total: number };
-      const a = this.lazy(
-        `SELECT count(*) AS count, coalesce(sum(amount), 0) AS total FROM saf_queue WHERE state = 'set-aside'`,
-      ).get() as { count: number; total: number };
-      return { reversals: r, advices: a };
-    });
-  }
-
-  /** The advice of an offline sale, in whatever state (a void must not overtake one still queued). */
-  adviceFor(txnRef: string): SafRow | undefined {
-    return this.run(
-      'read advice',
-      () => this.lazy(`SELECT ${SAF_COLUMNS} FROM saf_queue WHERE txn_ref = ?`).get(txnRef) as SafRow | undefined,
-    );
   }
 
   /**
@@ -1465,79 +239,42 @@ export class Journal {
    * Refused unless the advice is queued and was never attempted: one that may have left must reach the host first.
    */
   cancelAdviceForVoid(voidTxnRef: string, safId: number, state: string, patch: TransactionPatch): TransactionRow {
-    return this.run(`cancel advice ${safId} for void ${voidTxnRef}`, () => {
+    return guarded(`cancel advice ${safId} for void ${voidTxnRef}`, () => {
       checkText(state, 'state', 100);
-      const clean = this.checkPatch(patch);
-      const changes = Object.keys(clean).length > 0 ? JSON.stringify(clean) : null;
-      return this.db
-        .transaction(() => {
-          const item = this.stmt.safById.get(safId) as SafRow | undefined;
-          if (!item) throw new JournalError('unknown-transaction', `no store-and-forward item ${safId}`);
-          if (item.state !== 'queued' || item.attempts !== 0) {
-            throw new JournalError(
-              'invalid-record',
-              `store-and-forward item ${safId} is ${item.state} after ${item.attempts} attempts: it cannot be cancelled`,
-            );
-          }
-          const reason = `cancelled by void ${voidTxnRef} before it was sent`;
-          this.lazy(`UPDATE saf_queue SET state = 'cancelled', card_blob = NULL, reason = ?, next_attempt_at = NULL, updated_at = ?
-          WHERE id = ? AND state = 'queued'`).run(reason, this.now(), safId);
-          this.eventOn(item.txnRef, 'advice-cancelled', { reason, voidTxnRef });
-          return this.tx.recordAuthorization(
-            voidTxnRef,
-            state,
-            clean,
-            JSON.stringify({ cancelledAdvice: item.txnRef }),
-            changes,
-          );
-        })
-        .immediate();
+      const clean = checkPatch(patch);
+      return this.tx.cancelAdviceForVoid.immediate(voidTxnRef, safId, state, clean, patchChanges(clean));
     });
   }
 
-  // ---- telemetry outbox ----
+  // ---- reads across stores ----
 
-  /**
-   * Queues a telemetry message and applies the bound in the same commit: above `maxMessages` rows, old health goes
-   * first (the newest health stays), and only when no other health is left the oldest other messages.
-   */
-  outboxAppend(item: OutboxInput, maxMessages: number): OutboxAppendResult {
-    return this.run(`queue telemetry ${String(item?.kind)}`, () => {
-      if (item === null || typeof item !== 'object') invalid('outbox item must be an object');
-      if (!OUTBOX_KINDS.includes(item.kind)) invalid(`kind must be one of ${OUTBOX_KINDS.join(', ')}`);
-      checkText(item.topic, 'topic', 1024);
-      checkText(item.bootId, 'bootId', 100);
-      if (!Number.isSafeInteger(item.seq) || item.seq < 0) invalid('seq must be a non-negative integer');
-      // Protobuf bytes cannot be read like text: the telemetry module checks the message for card data before encoding.
-      if (!(item.payload instanceof Uint8Array) || item.payload.byteLength === 0)
-        invalid('payload must be non-empty bytes');
-      if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) invalid('maxMessages must be a positive integer');
-      return this.outbox.append.immediate(item, maxMessages);
-    });
+  counts(): JournalCounts {
+    return guarded('count', () => this.countsStmt.get() as JournalCounts);
   }
 
-  /** Queued telemetry after `afterId` in sending order, at most `limit` rows. */
-  outboxPeek(afterId: number, limit: number): OutboxRow[] {
-    return this.run('read telemetry outbox', () =>
-      (this.outbox.peek.all(afterId, limitParam(limit)) as Array<Omit<OutboxRow, 'retain'> & { retain: number }>).map(
-        (r) => ({ ...r, retain: r.retain === 1 }),
-      ),
-    );
+  /** What is owed but no longer sent: reversals set aside (still pending) and advices set aside, counts and totals. */
+  setAsideTotals(): { reversals: { count: number; total: number }; advices: { count: number; total: number } } {
+    return guarded('set-aside totals', () => ({
+      reversals: this.reversals.setAsideTotal(),
+      advices: this.saf.setAsideTotal(),
+    }));
   }
 
-  /** Removes messages the broker acknowledged (ids already gone are ignored); one commit for all. */
-  outboxRemove(ids: readonly number[]): number {
-    if (ids.length === 0) return 0;
-    return this.run('remove sent telemetry', () => this.outbox.removeAll.immediate(ids));
+  // ---- the connection ----
+
+  /** Copies the -wal file's commits into the database file (PASSIVE: never waits for readers). */
+  checkpoint(): void {
+    guarded('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
   }
 
-  outboxStats(): OutboxStats {
-    return this.run('telemetry outbox stats', () => this.outbox.stats.get() as OutboxStats);
+  /** SQLite checkpoints by itself once the -wal file holds this many pages (0: never). */
+  setAutoCheckpoint(pages: number): void {
+    guarded('set auto-checkpoint', () => this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`));
   }
 
   /** The connection's durability settings as SQLite reports them (self-test and tests read them back). */
   settings(): JournalSettings {
-    return this.run('read settings', () => ({
+    return guarded('read settings', () => ({
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: SYNCHRONOUS[this.db.pragma('synchronous', { simple: true }) as number] ?? 'off',
       foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
@@ -1546,16 +283,17 @@ export class Journal {
     }));
   }
 
+  /** SQLite's quick consistency check (no index cross-check); 'ok' alone when the file is sound. */
+  quickCheck(): string[] {
+    return guarded('quick check', () =>
+      (this.db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check),
+    );
+  }
+
   /** SQLite's own consistency check; 'ok' alone when the file is sound. */
   integrityCheck(): string[] {
-    return this.run('integrity check', () =>
+    return guarded('integrity check', () =>
       (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check),
     );
   }
-}
-
-function limitParam(limit: number | undefined): number {
-  if (limit === undefined) return -1;
-  if (!Number.isInteger(limit) || limit < 0) invalid('limit must be a non-negative integer');
-  return limit;
 }

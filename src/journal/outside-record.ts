@@ -13,7 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Journal, STAN_MAX, stanAdvance, stanDistance, type JournalIdentity } from './journal.js';
+import { Journal } from './journal.js';
+import type { JournalIdentity } from './stores/counters.js';
+import { STAN_MAX, stanAdvance, stanDistance } from './stan.js';
 import { JournalError } from './schema.js';
 import { writeFileAtomically } from '../util/durable-file.js';
 
@@ -269,7 +271,7 @@ export function openRecordedJournal(dataDir: string, options: RecordedJournalOpt
   const journal = open(dataDir, options);
   try {
     journal.setAutoCheckpoint(AUTO_CHECKPOINT_PAGES);
-    const id = journal.identity();
+    const id = journal.counters.identity();
     const fault = compare(dataDir, existed, id, found);
     const recordMark = typeof found === 'object' ? found.stanHighWater : 0;
     const base = further(further(id.stan, id.stanReserved ?? id.stan), recordMark);
@@ -277,7 +279,7 @@ export function openRecordedJournal(dataDir: string, options: RecordedJournalOpt
     if (fault) {
       // The journal is evidence now: its generation and id stay, only its STAN counter moves past every mark.
       const held = typeof found === 'object' ? found : undefined;
-      const stamped = journal.stampIdentity({ stan: base, stanReserved: stanAdvance(base, block) });
+      const stamped = journal.counters.stampIdentity({ stan: base, stanReserved: stanAdvance(base, block) });
       current = writeRecord(
         dataDir,
         {
@@ -291,7 +293,7 @@ export function openRecordedJournal(dataDir: string, options: RecordedJournalOpt
     } else {
       // The journal first, then the record: a crash between them leaves the journal ahead, which is accepted.
       journal.checkpoint();
-      const stamped = journal.stampIdentity({
+      const stamped = journal.counters.stampIdentity({
         journalId: id.journalId ?? newJournalId(),
         generation: id.generation + 1,
         stan: base,
@@ -303,12 +305,12 @@ export function openRecordedJournal(dataDir: string, options: RecordedJournalOpt
         now(),
       );
     }
-    journal.reserveStansWith(() => {
-      const before = journal.identity();
+    journal.counters.reserveStansWith(() => {
+      const before = journal.counters.identity();
       const mark = stanAdvance(before.stanReserved ?? before.stan, block);
       // A held journal keeps its generation, so the fault is still seen at the next boot.
       if (!current.hold) journal.checkpoint();
-      const after = journal.stampIdentity({
+      const after = journal.counters.stampIdentity({
         stanReserved: mark,
         ...(current.hold ? {} : { generation: before.generation + 1 }),
       });
@@ -355,7 +357,7 @@ export function adoptJournal(
   const found = readRecord(dataDir);
   const journal = open(dataDir, options);
   try {
-    const id = journal.identity();
+    const id = journal.counters.identity();
     const previous = compare(dataDir, existed, id, found);
     const record = typeof found === 'object' ? found : undefined;
     // Past the record's mark, and a block beyond it: the mark of an unreadable record is not known.
@@ -367,7 +369,7 @@ export function adoptJournal(
     const base = options.stanAfter === undefined ? known : further(known, options.stanAfter);
     const generation = Math.max(id.generation, record?.generation ?? 0) + 1;
     const block = options.stanBlock ?? STAN_BLOCK;
-    const stamped = journal.stampIdentity({
+    const stamped = journal.counters.stampIdentity({
       journalId: id.journalId ?? newJournalId(),
       generation,
       stan: base,
@@ -408,7 +410,7 @@ export function checkRecordedJournal(dataDir: string): {
   }
   const journal = Journal.open(files.db, { readonly: true });
   try {
-    const identity = journal.identity();
+    const identity = journal.counters.identity();
     return { fault: compare(dataDir, true, identity, record), identity, record };
   } finally {
     journal.close();

@@ -137,7 +137,7 @@ export class TelemetryPublisher {
         log,
         bootId: this.bootId,
         topics: this.topics,
-        outbox: options.journal,
+        outbox: options.journal.outbox,
       },
       {
         connected: (session) => this.onConnected(session),
@@ -262,7 +262,7 @@ export class TelemetryPublisher {
     };
     try {
       const payload = encode(header);
-      const result = this.o.journal.outboxAppend(
+      const result = this.o.journal.outbox.append(
         { kind, topic: this.topics[topic], payload, retain, bootId: this.bootId, seq },
         this.o.outboxMaxMessages,
       );

@@ -11,7 +11,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Journal } from '../journal/index.js';
+import type { OutboxStore } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
 import { type TopicKind, wire } from './wire.js';
 
@@ -32,7 +32,7 @@ export interface MqttSessionOptions {
   /** Messages handed to the broker before their PUBACKs come back. */
   maxInflight?: number;
   /** The outbox the sender drains. */
-  outbox: Pick<Journal, 'outboxPeek' | 'outboxRemove' | 'outboxStats'>;
+  outbox: Pick<OutboxStore, 'peek' | 'remove' | 'stats'>;
   clock: Clock;
   log: Logger;
   random?: () => number;
@@ -86,7 +86,7 @@ export class MqttSession {
 
   outboxDepth(): number {
     try {
-      return this.o.outbox.outboxStats().depth;
+      return this.o.outbox.stats().depth;
     } catch {
       return 0;
     }
@@ -251,9 +251,9 @@ export class MqttSession {
     if (!client) return;
     const room = (this.o.maxInflight ?? 64) - this.inflight.size;
     if (room <= 0) return;
-    let rows: ReturnType<MqttSessionOptions['outbox']['outboxPeek']>;
+    let rows: ReturnType<MqttSessionOptions['outbox']['peek']>;
     try {
-      rows = this.o.outbox.outboxPeek(this.lastHandedId, room);
+      rows = this.o.outbox.peek(this.lastHandedId, room);
     } catch (err) {
       this.o.log.error({ err }, 'telemetry outbox could not be read');
       return;
@@ -289,7 +289,7 @@ export class MqttSession {
     const ids = this.acked.splice(0);
     if (ids.length === 0) return;
     try {
-      this.o.outbox.outboxRemove(ids);
+      this.o.outbox.remove(ids);
     } catch (err) {
       // Left in the outbox, they are sent again: a duplicate seq the consumer drops, never a loss.
       this.o.log.error({ err }, 'sent telemetry could not be removed from the outbox');

@@ -222,11 +222,11 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
   const downReason = reversalsClear ? offlineReason(deps) : 'reversals still owed to the host';
   if (downReason) return decideOffline(deps, input, downReason);
 
-  const stan = journal.nextStan();
-  journal.recordState(input.txnRef, 'sending', { stan });
+  const stan = journal.counters.nextStan();
+  journal.transactions.recordState(input.txnRef, 'sending', { stan });
   const fields = financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile);
   // The reversal repeats the original's field 22, ids and (sealed, never in clear) PAN and expiry.
-  journal.armReversal({
+  journal.reversals.arm({
     txnRef: input.txnRef,
     stan,
     originalMti: MTI.financialRequest,
@@ -251,13 +251,13 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     if (!(err instanceof HostError)) throw err;
     if (!err.sent) {
       // It never left: nothing to reverse, and the host may simply be unreachable.
-      journal.releaseReversal(input.txnRef, `${err.code}: ${err.message}`);
+      journal.reversals.release(input.txnRef, `${err.code}: ${err.message}`);
       if (err.code === 'not-connected') return decideOffline(deps, input, err.message, stan);
       throw new AuthorizationFailure(err.code, err.message, false, stan);
     }
     // It may be at the host: the reversal is owed from now on, whatever happens to this process.
     // An answer it could not take (wrong amount or MTI, garbled) still says the host has the original.
-    journal.markReversalPending(input.txnRef, `${err.code}: ${err.message}`, {
+    journal.reversals.markPending(input.txnRef, `${err.code}: ${err.message}`, {
       reasonCode: reversalReasonFor(err),
       ...(err.answeredWith === undefined ? {} : { originalAnswer: answeredWith(err.answeredWith) }),
     });
@@ -294,7 +294,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
     );
   }
   if (dataErrors.some((e) => e.moneyMayHaveMoved) || dataErrors.some((e) => e.kind === 'unknown-response-code')) {
-    journal.markReversalPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, {
+    journal.reversals.markPending(input.txnRef, `untrusted answer: ${dataErrors.map((e) => e.kind).join(', ')}`, {
       reasonCode: REVERSAL_REASON.malfunction,
       originalAnswer: answeredWith(reply.responseCode),
     });
@@ -314,7 +314,7 @@ async function authorize(deps: TransactionDeps, input: AuthorizeInput, signal: A
       ? partialAmount(reply, fields.amount, fields.currency)
       : undefined;
   if (approvedAmount === null) {
-    journal.markReversalPending(
+    journal.reversals.markPending(
       input.txnRef,
       `untrusted answer: partial approval ${reply.responseCode} without a smaller approved amount`,
       { reasonCode: REVERSAL_REASON.malfunction, originalAnswer: answeredWith(reply.responseCode) },
@@ -365,7 +365,7 @@ async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): 
   const original = input.original!;
   // A pass in flight may be sending that very advice: only once it is over does attempts === 0 mean "never left".
   await deps.forwarder?.idle();
-  const advice = journal.adviceFor(original.txnRef);
+  const advice = journal.saf.forTransaction(original.txnRef);
   if (!advice || advice.state === 'forwarded' || advice.state === 'set-aside') return undefined;
   const refuse = (why: string): Authorization => ({
     responseCode: 'Z3',
@@ -375,7 +375,7 @@ async function voidOfOfflineSale(deps: TransactionDeps, input: AuthorizeInput): 
   });
   if (advice.state === 'cancelled') return refuse('the offline sale was already voided');
   if (advice.attempts === 0) {
-    const stan = journal.nextStan();
+    const stan = journal.counters.nextStan();
     const approvalCode = offlineApprovalCode(stan);
     journal.cancelAdviceForVoid(input.txnRef, advice.id, 'authorized', { stan, responseCode: 'Y1', approvalCode });
     return {
@@ -430,7 +430,7 @@ function decideOffline(
       ? decideOfflinePolicy(
           { kind: input.kind, amount: input.amount, entryMode: card?.entryMode },
           deps.offline,
-          journal.safStats(),
+          journal.saf.stats(),
           deps.clock.now(),
         )
       : { allowed: false as const, reason: 'offline sales are disabled' };
@@ -443,7 +443,7 @@ function decideOffline(
       offline: true,
     };
   }
-  const stan = stanIfAllocated ?? journal.nextStan();
+  const stan = stanIfAllocated ?? journal.counters.nextStan();
   const approvalCode = offlineApprovalCode(stan);
   const fields = financialRequestFor(input, stan, deps.merchant, new Date(deps.clock.now()), deps.messageProfile);
   // The approval and the queued advice (card data sealed, never track 2 or CVV) are one commit.
@@ -543,7 +543,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
           );
         } else {
           // The customer did not take the partial amount: a customer cancellation in field 39 of the 0400.
-          journal.markReversalPending(context.txnRef, reason, { reasonCode: REVERSAL_REASON.cancelled });
+          journal.reversals.markPending(context.txnRef, reason, { reasonCode: REVERSAL_REASON.cancelled });
           deps.forwarder?.kick();
         }
       },
@@ -555,7 +555,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
         }
       },
       recordState: ({ context }, params) => {
-        journal.recordState(context.txnRef, params.state, patchFrom(context), params.detail);
+        journal.transactions.recordState(context.txnRef, params.state, patchFrom(context), params.detail);
         emit({ type: 'state', state: params.state });
       },
       showScreen: (_, params) => {

@@ -251,10 +251,10 @@ export class Terminal {
   status(): TerminalStatus {
     const snapshot = this.actor.getSnapshot();
     const value = snapshot.value as { operation: string; connectivity: string };
-    const saf = this.deps.journal.safStats();
+    const saf = this.deps.journal.saf.stats();
     return {
       state: value.operation,
-      pendingReversals: this.deps.journal.pendingReversals().length,
+      pendingReversals: this.deps.journal.reversals.pending().length,
       offlineQueue: {
         count: saf.count,
         total: saf.total,
@@ -292,7 +292,7 @@ export class Terminal {
     if (!resolve) return;
     this.waiting.delete(finished.txnRef);
     // A sale cancelled while the host was deciding ends before its STAN reaches the machine; the journal has it.
-    const stan = finished.stan ?? this.deps.journal.getTransaction(finished.txnRef)?.stan ?? undefined;
+    const stan = finished.stan ?? this.deps.journal.transactions.get(finished.txnRef)?.stan ?? undefined;
     const output = stan !== undefined && stan !== null ? { ...finished, stan } : finished;
     this.deps.risk?.finished(output, this.current?.originalTxnRef);
     // A card check that found card testing (or similar) locks the terminal once the transaction is over.
@@ -319,7 +319,7 @@ export class Terminal {
     const txnRef = newTxnRef();
     let original: TransactionInput['original'];
     if (request.kind === 'void' && request.originalStan !== undefined) {
-      const row = journal.findByStan(request.originalStan, 'sale');
+      const row = journal.transactions.findByStan(request.originalStan, 'sale');
       if (row && (row.outcome === 'approved' || row.outcome === 'offline-approved') && row.stan !== null) {
         original = {
           txnRef: row.txnRef,
@@ -347,7 +347,7 @@ export class Terminal {
     // The transaction exists in the journal before anything else happens to it. If the journal cannot take it (disk
     // full, read-only, I/O error) no sale may start: the terminal locks with the reason, and what is committed stays.
     try {
-      journal.beginTransaction({
+      journal.transactions.begin({
         txnRef,
         kind: input.kind,
         amount: input.amount,
@@ -461,7 +461,8 @@ export class Terminal {
   async reprint(stan?: number): Promise<TransactionRow> {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
     const { journal } = this.deps;
-    const row = stan !== undefined ? journal.findByStan(stan) : journal.lastReceiptCandidate();
+    const row =
+      stan !== undefined ? journal.transactions.findByStan(stan) : journal.transactions.lastReceiptCandidate();
     if (!row || row.outcome === null)
       throw new TerminalError(
         'not-found',
@@ -499,13 +500,13 @@ export class Terminal {
       this.deps.anomalies.raise(name, { txnRef: row.txnRef, reason: (err as Error).message });
       throw new TerminalError('printer-fault', `reprint failed: ${(err as Error).message}`);
     }
-    return journal.recordState(row.txnRef, 'reprinted', { receiptStatus: 'printed' });
+    return journal.transactions.recordState(row.txnRef, 'reprinted', { receiptStatus: 'printed' });
   }
 
   /** Print the slip of the latest anomaly (with that code, when given) for the cashier to hand to support. */
   async printAnomalySlip(code?: string): Promise<AnomalyRow> {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
-    const row = this.deps.journal.listAnomalies({ ...(code ? { code } : {}), limit: 1 })[0];
+    const row = this.deps.journal.anomalies.list({ ...(code ? { code } : {}), limit: 1 })[0];
     const definition = row ? anomalyByCode(row.code) : undefined;
     if (!row || !definition)
       throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');
@@ -538,16 +539,20 @@ export class Terminal {
   private settleUnfinished(cause?: string): number {
     const { journal, anomalies } = this.deps;
     // Nothing to do is the common case: a write transaction is not even begun then (a full disk may refuse it).
-    if (cause !== undefined && journal.inFlight().length === 0 && journal.armedReversals().length === 0) return 0;
+    if (cause !== undefined && journal.transactions.inFlight().length === 0 && journal.reversals.armed().length === 0)
+      return 0;
     // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
     const { unfinished, tally } = journal.batch('boot recovery', () => {
-      for (const armed of journal.armedReversals())
-        journal.markReversalPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
-      const unfinished = journal.inFlight();
+      for (const armed of journal.reversals.armed())
+        journal.reversals.markPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
+      const unfinished = journal.transactions.inFlight();
       const tally = { reversed: 0, completed: 0, closed: 0 };
       for (const row of unfinished) {
-        const fate = fateOf(row, journal.reversalFor(row.txnRef), 'crash-recovered');
-        journal.recordState(row.txnRef, 'recovered', fate.patch, { lastState: row.state, fate: fate.detail });
+        const fate = fateOf(row, journal.reversals.forTransaction(row.txnRef), 'crash-recovered');
+        journal.transactions.recordState(row.txnRef, 'recovered', fate.patch, {
+          lastState: row.state,
+          fate: fate.detail,
+        });
         tally[fate.tally] += 1;
         anomalies.raise(
           'crash-recovered',
@@ -590,8 +595,8 @@ export class Terminal {
     let row: TransactionRow | undefined;
     let reversal: ReversalRow | undefined;
     try {
-      row = journal.getTransaction(txnRef);
-      reversal = journal.reversalFor(txnRef);
+      row = journal.transactions.get(txnRef);
+      reversal = journal.reversals.forTransaction(txnRef);
     } catch (err) {
       log.error({ err, txnRef }, 'could not read crashed transaction');
     }
@@ -602,8 +607,8 @@ export class Terminal {
       journal.batch(`settle crashed transaction ${txnRef}`, () => {
         // It may be at the host: from now on the reversal is owed, whatever happens to this process.
         if (reversal?.state === 'armed')
-          journal.markReversalPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
-        journal.recordState(
+          journal.reversals.markPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
+        journal.transactions.recordState(
           txnRef,
           'recovered',
           fate?.patch ?? { outcome: 'failed', anomalyCode: anomalyCode(crash.name) },

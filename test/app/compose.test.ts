@@ -145,7 +145,7 @@ describe('telemetry in the assembled terminal', () => {
       });
       expect(result).toMatchObject({ outcome: 'declined' });
       expect(app.telemetry.publisher.connected).toBe(false);
-      const queued = app.journal.outboxPeek(0, 1000);
+      const queued = app.journal.outbox.peek(0, 1000);
       expect(queued.filter((r) => r.kind === 'event').length).toBeGreaterThanOrEqual(2);
       expect(queued.some((r) => r.kind === 'health')).toBe(true);
     } finally {

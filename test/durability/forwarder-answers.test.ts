@@ -130,9 +130,9 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
   /** `originalAnswer`: the host answered the original with this code, but the terminal could not take it. */
   const pendingReversal = (amount = 4_200, originalAnswer?: string): string => {
     const txnRef = `T-REV-${++n}`;
-    journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-    const stan = journal.nextStan();
-    journal.armReversal({
+    journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
+    const stan = journal.counters.nextStan();
+    journal.reversals.arm({
       txnRef,
       stan,
       originalMti: '0200',
@@ -144,14 +144,14 @@ function setup(host: ScriptedHost, journalPath = ':memory:') {
       merchantId: 'MERCHANT0000001',
       maskedPan: '476173******0010',
     });
-    if (originalAnswer === undefined) journal.markReversalPending(txnRef, 'timeout');
-    else journal.markReversalPending(txnRef, 'untrusted answer: mismatched amount', { originalAnswer });
+    if (originalAnswer === undefined) journal.reversals.markPending(txnRef, 'timeout');
+    else journal.reversals.markPending(txnRef, 'untrusted answer: mismatched amount', { originalAnswer });
     return txnRef;
   };
   const queuedAdvice = (amount = 1_500): { txnRef: string; id: number } => {
     const txnRef = `T-SAF-${++n}`;
-    journal.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-    const stan = journal.nextStan();
+    journal.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
+    const stan = journal.counters.nextStan();
     const { saf } = journal.recordOfflineApproval(
       txnRef,
       'offline-approved',
@@ -189,20 +189,20 @@ describe('answers to a reversal (0410), every field-39 code', () => {
           host.sent.map((m) => m.mti),
           code,
         ).toEqual(repeat ? ['0400', '0401'] : ['0400']);
-        const row = journal.reversalFor(txnRef)!;
+        const row = journal.reversals.forTransaction(txnRef)!;
         const expected = expectedVerdict('reversal', code, repeat);
         tally[expected].push(code);
         if (expected === 'settled') {
           expect(row, code).toMatchObject({ state: 'acknowledged', responseCode: code });
           expect(
-            journal.events(txnRef).map((e) => e.state),
+            journal.transactions.events(txnRef).map((e) => e.state),
             code,
           ).toContain('reversed');
         } else if (expected === 'retry') {
           // Still owed and sent again after its backoff, as a repeat.
           expect(row, code).toMatchObject({ state: 'pending', attempts: repeat ? 2 : 1 });
           expect(
-            journal.pendingReversals().map((r) => r.txnRef),
+            journal.reversals.pending().map((r) => r.txnRef),
             code,
           ).toEqual([txnRef]);
           expect(row.nextAttemptAt!, code).toBeGreaterThan(clock.now());
@@ -211,19 +211,19 @@ describe('answers to a reversal (0410), every field-39 code', () => {
           await clock.advance(row.nextAttemptAt! - clock.now());
           await forwarder.drain();
           expect(host.sent.at(-1)!.mti, code).toBe('0401');
-          expect(journal.reversalFor(txnRef)!.state, code).toBe('acknowledged');
+          expect(journal.reversals.forTransaction(txnRef)!.state, code).toBe('acknowledged');
         } else {
           // Still owed (money the cardholder may be owed), never sent again, visible with the host's code.
           expect(row, code).toMatchObject({ state: 'pending', responseCode: code });
-          expect(journal.pendingReversals(), code).toEqual([]);
-          expect(journal.reversalsSetAside(), code).toMatchObject([{ txnRef, responseCode: code, amount: 4_200 }]);
+          expect(journal.reversals.pending(), code).toEqual([]);
+          expect(journal.reversals.listSetAside(), code).toMatchObject([{ txnRef, responseCode: code, amount: 4_200 }]);
           expect(journal.setAsideTotals().reversals, code).toEqual({ count: 1, total: 4_200 });
           expect(
-            journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef),
+            journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef),
             code,
           ).toEqual([txnRef]);
           expect(
-            journal.events(txnRef).map((e) => e.state),
+            journal.transactions.events(txnRef).map((e) => e.state),
             code,
           ).toContain('reversal-set-aside');
           await clock.advance(3_600_000);
@@ -254,7 +254,7 @@ describe('answers to an advice (0230), every field-39 code', () => {
           host.sent.map((m) => m.mti),
           code,
         ).toEqual(repeat ? ['0220', '0221'] : ['0220']);
-        const item = journal.safItem(id)!;
+        const item = journal.saf.item(id)!;
         const expected = expectedVerdict('advice', code, repeat);
         tally[expected].push(code);
         if (expected === 'settled') {
@@ -265,12 +265,12 @@ describe('answers to an advice (0230), every field-39 code', () => {
           await clock.advance(item.nextAttemptAt! - clock.now());
           await forwarder.drain();
           expect(host.sent.at(-1)!.mti, code).toBe('0221');
-          expect(journal.safItem(id)!.state, code).toBe('forwarded');
+          expect(journal.saf.item(id)!.state, code).toBe('forwarded');
         } else {
           expect(item, code).toMatchObject({ state: 'set-aside', responseCode: code, cardBlob: null });
           expect(journal.setAsideTotals().advices, code).toEqual({ count: 1, total: 1_500 });
           expect(
-            journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef),
+            journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef),
             code,
           ).toEqual([txnRef]);
         }
@@ -290,14 +290,14 @@ describe('the repeat MTI only for a real retransmission', () => {
     const { journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
     const txnRef = pendingReversal();
     await forwarder.drain();
-    expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'pending', attempts: 0 });
     await forwarder.drain({ ignoreBackoff: true });
-    expect(journal.reversalFor(txnRef)!.state).toBe('acknowledged');
+    expect(journal.reversals.forTransaction(txnRef)!.state).toBe('acknowledged');
     const { id } = queuedAdvice();
     await forwarder.drain();
-    expect(journal.safItem(id)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(journal.saf.item(id)).toMatchObject({ state: 'queued', attempts: 0 });
     await forwarder.drain({ ignoreBackoff: true });
-    expect(journal.safItem(id)!.state).toBe('forwarded');
+    expect(journal.saf.item(id)!.state).toBe('forwarded');
     expect(host.sent.map((m) => m.mti)).toEqual(['0400', '0400', '0220', '0220']);
   });
 
@@ -308,13 +308,13 @@ describe('the repeat MTI only for a real retransmission', () => {
     const waits: number[] = [];
     for (let i = 0; i < 3; i++) {
       await forwarder.drain();
-      const row = journal.reversalFor(txnRef)!;
+      const row = journal.reversals.forTransaction(txnRef)!;
       waits.push(row.nextAttemptAt! - clock.now());
       await clock.advance(row.nextAttemptAt! - clock.now());
     }
     // random 0.5: three quarters of the ceiling 1 s, 2 s, 4 s.
     expect(waits).toEqual([750, 1_500, 3_000]);
-    expect(journal.reversalFor(txnRef)!.attempts).toBe(0);
+    expect(journal.reversals.forTransaction(txnRef)!.attempts).toBe(0);
   });
 
   it('the attempt is durable before the bytes leave: after a crash mid-send the resend is a 0401', async () => {
@@ -328,7 +328,7 @@ describe('the repeat MTI only for a real retransmission', () => {
     host.onSend = () => {
       // Another connection reads what is committed at the instant the message leaves.
       const reader = Journal.open(path, { readonly: true });
-      attemptsSeenOnDisk = reader.reversalFor(txnRef)!.attempts;
+      attemptsSeenOnDisk = reader.reversals.forTransaction(txnRef)!.attempts;
       reader.close();
     };
     void first.forwarder.drain();
@@ -341,7 +341,7 @@ describe('the repeat MTI only for a real retransmission', () => {
     await restarted.forwarder.drain({ ignoreBackoff: true });
     expect(host.sent.map((m) => m.mti)).toEqual(['0400']);
     expect(after.sent.map((m) => m.mti)).toEqual(['0401']);
-    expect(restarted.journal.reversalFor(txnRef)!.state).toBe('acknowledged');
+    expect(restarted.journal.reversals.forTransaction(txnRef)!.state).toBe('acknowledged');
     restarted.journal.close();
   });
 });
@@ -355,12 +355,12 @@ describe('a reversal owed for one STAN does not hold up the advices of others', 
     const b = queuedAdvice(1_100);
     const result = await forwarder.drain();
     expect(host.sent.map((m) => `${m.mti}:${Number(m.fields[11])}`)).toEqual([
-      `0400:${journal.reversalFor(txnRef)!.stan}`,
-      `0220:${journal.safItem(a.id)!.stan}`,
-      `0220:${journal.safItem(b.id)!.stan}`,
+      `0400:${journal.reversals.forTransaction(txnRef)!.stan}`,
+      `0220:${journal.saf.item(a.id)!.stan}`,
+      `0220:${journal.saf.item(b.id)!.stan}`,
     ]);
     expect(result).toMatchObject({ reversalsAcknowledged: 0, advicesForwarded: 2, blocked: true });
-    expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'pending', attempts: 1 });
     // Before the next online authorization the reversal is still required.
     host.push('96');
     expect(await forwarder.flushReversals()).toBe(false);
@@ -371,10 +371,10 @@ describe('a reversal owed for one STAN does not hold up the advices of others', 
     const { journal, forwarder, pendingReversal, queuedAdvice } = setup(host);
     const txnRef = pendingReversal();
     await forwarder.drain();
-    expect(journal.reversalFor(txnRef)!.nextAttemptAt).not.toBeNull();
+    expect(journal.reversals.forTransaction(txnRef)!.nextAttemptAt).not.toBeNull();
     const a = queuedAdvice();
     await forwarder.drain();
-    expect(journal.safItem(a.id)!.state).toBe('forwarded');
+    expect(journal.saf.item(a.id)!.state).toBe('forwarded');
     expect(host.sent.map((m) => m.mti)).toEqual(['0400', '0220']);
   });
 
@@ -385,7 +385,7 @@ describe('a reversal owed for one STAN does not hold up the advices of others', 
     const a = queuedAdvice();
     await forwarder.drain();
     expect(host.sent.map((m) => m.mti)).toEqual(['0400']);
-    expect(journal.safItem(a.id)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(journal.saf.item(a.id)).toMatchObject({ state: 'queued', attempts: 0 });
   });
 });
 
@@ -402,11 +402,11 @@ describe('a passing refusal is retried after its own backoff, however the pass s
         kind === 'reversal'
           ? (() => {
               const txnRef = pendingReversal();
-              return () => journal.reversalFor(txnRef)!.state === 'acknowledged';
+              return () => journal.reversals.forTransaction(txnRef)!.state === 'acknowledged';
             })()
           : (() => {
               const { id } = queuedAdvice();
-              return () => journal.safItem(id)!.state === 'forwarded';
+              return () => journal.saf.item(id)!.state === 'forwarded';
             })();
       forwarder.kick();
       await clock.advance(0);
@@ -435,19 +435,19 @@ describe('94 to a repeat settles only when an earlier transmission went unanswer
         await forwarder.drain({ ignoreBackoff: true });
         expect(host.sent.map((m) => m.mti)).toEqual(kind === 'reversal' ? ['0400', '0401'] : ['0220', '0221']);
         if (kind === 'reversal') {
-          const row = journal.reversalFor(owed.txnRef)!;
+          const row = journal.reversals.forTransaction(owed.txnRef)!;
           if (settles) expect(row).toMatchObject({ state: 'acknowledged', responseCode: '94' });
           else {
             expect(row).toMatchObject({ state: 'pending', responseCode: '94' });
-            expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual([owed.txnRef]);
+            expect(journal.reversals.listSetAside().map((r) => r.txnRef)).toEqual([owed.txnRef]);
           }
         } else {
-          expect(journal.safItem(owed.id)).toMatchObject({
+          expect(journal.saf.item(owed.id)).toMatchObject({
             state: settles ? 'forwarded' : 'set-aside',
             responseCode: '94',
           });
         }
-        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
+        expect(journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef)).toEqual(settles ? [] : [owed.txnRef]);
         journal.close();
       });
     }
@@ -463,10 +463,10 @@ describe('"original not found" (25, 76) settles a reversal only when its origina
         const { journal, forwarder, pendingReversal } = setup(host);
         const txnRef = pendingReversal(4_200, answered ? '00' : undefined);
         await forwarder.drain();
-        const row = journal.reversalFor(txnRef)!;
+        const row = journal.reversals.forTransaction(txnRef)!;
         expect(row).toMatchObject({ state: answered ? 'pending' : 'acknowledged', responseCode: code });
-        expect(journal.reversalsSetAside().map((r) => r.txnRef)).toEqual(answered ? [txnRef] : []);
-        expect(journal.listAnomalies({ code: 'E609' }).map((a) => a.txnRef)).toEqual(answered ? [txnRef] : []);
+        expect(journal.reversals.listSetAside().map((r) => r.txnRef)).toEqual(answered ? [txnRef] : []);
+        expect(journal.anomalies.list({ code: 'E609' }).map((a) => a.txnRef)).toEqual(answered ? [txnRef] : []);
         journal.close();
       });
     }

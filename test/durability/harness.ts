@@ -180,11 +180,11 @@ export async function advanceUntil(rig: Rig, ms: number, condition: () => boolea
 
 /** The reversal of `txnRef` reached the host: the forwarder sends it at the next tick and the host acknowledges it. */
 export async function reversalAcknowledged(rig: Rig, txnRef: string): Promise<void> {
-  for (let i = 0; i < 50 && rig.app.journal.reversalFor(txnRef)?.state !== 'acknowledged'; i++) {
+  for (let i = 0; i < 50 && rig.app.journal.reversals.forTransaction(txnRef)?.state !== 'acknowledged'; i++) {
     await rig.clock.advance(0);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  expect(rig.app.journal.reversalFor(txnRef)?.state).toBe('acknowledged');
+  expect(rig.app.journal.reversals.forTransaction(txnRef)?.state).toBe('acknowledged');
 }
 
 /** Ledger time (the ManualClock's) as ms since the epoch. */
@@ -194,8 +194,8 @@ export function at(entry: LedgerEntry): number {
 
 /** The codes of anomalies journaled for one transaction, in order. */
 export function anomalyCodes(rig: Rig, txnRef?: string): string[] {
-  return rig.app.journal
-    .listAnomalies()
+  return rig.app.journal.anomalies
+    .list()
     .filter((a) => txnRef === undefined || a.txnRef === txnRef)
     .map((a) => a.code);
 }

@@ -72,14 +72,14 @@ describe('a host that stops answering', () => {
     expect(rig.received('0800').length).toBeGreaterThan(echoesBefore);
     for (
       let i = 0;
-      i < 100 && (rig.app.journal.safStats().count > 0 || rig.app.journal.pendingReversals().length > 0);
+      i < 100 && (rig.app.journal.saf.stats().count > 0 || rig.app.journal.reversals.pending().length > 0);
       i++
     ) {
       await rig.clock.advance(1_000);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    expect(rig.app.journal.pendingReversals()).toEqual([]);
-    expect(rig.app.journal.safStats().count).toBe(0);
+    expect(rig.app.journal.reversals.pending()).toEqual([]);
+    expect(rig.app.journal.saf.stats().count).toBe(0);
     expect(rig.app.hostSim!.totals()).toMatchObject({ reversedCount: 1, adviceCount: 1, adviceAmount: 1_500 });
   });
 });

@@ -101,14 +101,14 @@ async function expectLocked(rig: Rig, cause: RegExp): Promise<string> {
   expect(status['state']).toBe('locked');
   const reasons = (status['lockReasons'] as string[]).join('\n');
   expect(reasons).toMatch(cause);
-  const anomaly = rig.app.journal.listAnomalies({ code: 'E601' }).find((a) => cause.test(a.message));
+  const anomaly = rig.app.journal.anomalies.list({ code: 'E601' }).find((a) => cause.test(a.message));
   expect(anomaly, `E601 matching ${String(cause)}`).toBeDefined();
   return reasons;
 }
 
 /** No STAN the host saw before `seen` is issued again: neither the next one nor any the locked terminal sent. */
 function expectNoReuse(rig: Rig, seen: number[], sentSince: number[]): void {
-  const next = rig.app.journal.nextStan();
+  const next = rig.app.journal.counters.nextStan();
   for (const stan of [next, ...sentSince]) expect(seen, `STAN ${stan} reused`).not.toContain(stan);
   const record = readRecord(rig.dataDir) as OutsideRecord;
   expect(stanDistance(next, record.stanHighWater)).toBeLessThan(STAN_BLOCK * 2);
@@ -120,10 +120,10 @@ describe('the outside record (journal level)', () => {
     const { journal, fault, record } = openRecordedJournal(dir);
     try {
       expect(fault).toBeUndefined();
-      expect(journal.nextStan()).toBe(1);
+      expect(journal.counters.nextStan()).toBe(1);
       const onDisk = readRecord(dir) as OutsideRecord;
       expect(onDisk).toMatchObject({
-        journalId: journal.identity().journalId,
+        journalId: journal.counters.identity().journalId,
         generation: 1,
         stanHighWater: STAN_BLOCK,
       });
@@ -139,7 +139,7 @@ describe('the outside record (journal level)', () => {
     try {
       const writes = new Set<number>();
       for (let i = 0; i < 3 * STAN_BLOCK + 5; i++) {
-        const stan = journal.nextStan();
+        const stan = journal.counters.nextStan();
         const record = readRecord(dir) as OutsideRecord;
         // The record on disk covers the STAN just issued: it never runs ahead of the mark.
         expect(stanDistance(stan, record.stanHighWater)).toBeLessThan(STAN_BLOCK);
@@ -161,14 +161,14 @@ describe('the outside record (journal level)', () => {
       // Thousands of -wal pages: past SQLite's default auto-checkpoint (1,000 pages), inside one STAN block.
       const note = 'x'.repeat(150);
       for (let i = 0; i < 200; i++)
-        journal.beginTransaction({
+        journal.transactions.begin({
           txnRef: `T${i}`,
           kind: 'sale',
           amount: i,
           currency: '978',
           ecrRequestId: `${note}${i}`,
         });
-      for (let i = 0; i < 10; i++) journal.nextStan();
+      for (let i = 0; i < 10; i++) journal.counters.nextStan();
       expect(statSync(join(dir, 'journal.sqlite-wal')).size).toBeGreaterThan(1_000 * 4_096);
       cpSync(dir, image, { recursive: true });
     } finally {
@@ -179,7 +179,7 @@ describe('the outside record (journal level)', () => {
     const after = openRecordedJournal(image);
     try {
       expect(after.fault?.cause).toBe('journal-behind');
-      expect(after.journal.nextStan()).toBeGreaterThan(2 * STAN_BLOCK);
+      expect(after.journal.counters.nextStan()).toBeGreaterThan(2 * STAN_BLOCK);
     } finally {
       after.journal.close();
     }
@@ -203,12 +203,12 @@ describe('the outside record (journal level)', () => {
   it('starts each boot above the old mark, so a rollback inside a block still reuses no STAN', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);
-    for (let i = 0; i < 7; i++) first.journal.nextStan();
+    for (let i = 0; i < 7; i++) first.journal.counters.nextStan();
     first.journal.close();
     const second = openRecordedJournal(dir);
     try {
       expect(second.fault).toBeUndefined();
-      expect(second.journal.nextStan()).toBe(STAN_BLOCK + 1);
+      expect(second.journal.counters.nextStan()).toBe(STAN_BLOCK + 1);
     } finally {
       second.journal.close();
     }
@@ -217,8 +217,8 @@ describe('the outside record (journal level)', () => {
   it('holds across the wrap from 999999 to 1', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);
-    first.journal.stampIdentity({ stan: 999_950, stanReserved: 999_990 });
-    const stans = Array.from({ length: 60 }, () => first.journal.nextStan());
+    first.journal.counters.stampIdentity({ stan: 999_950, stanReserved: 999_990 });
+    const stans = Array.from({ length: 60 }, () => first.journal.counters.nextStan());
     expect(stans.slice(47, 50)).toEqual([999_998, 999_999, 1]);
     // 999990 moved on by a block across the wrap: 9 steps to 999999, the rest from 1.
     expect((readRecord(dir) as OutsideRecord).stanHighWater).toBe(STAN_BLOCK - 9);
@@ -229,7 +229,7 @@ describe('the outside record (journal level)', () => {
     const dir = tempDir();
     const { journal } = openRecordedJournal(dir);
     for (let i = 0; i < 50; i++)
-      journal.beginTransaction({ txnRef: `T${i}`, kind: 'sale', amount: 100 + i, currency: '978' });
+      journal.transactions.begin({ txnRef: `T${i}`, kind: 'sale', amount: 100 + i, currency: '978' });
     journal.close();
     const path = join(dir, 'journal.sqlite');
     const bytes = readFileSync(path);
@@ -255,13 +255,13 @@ describe('the outside record (journal level)', () => {
   it('accepts a journal one generation ahead of its record (a crash between the journal commit and the record write)', () => {
     const dir = tempDir();
     const first = openRecordedJournal(dir);
-    const id = first.journal.identity();
-    first.journal.stampIdentity({ generation: id.generation + 1, stanReserved: 250 });
+    const id = first.journal.counters.identity();
+    first.journal.counters.stampIdentity({ generation: id.generation + 1, stanReserved: 250 });
     first.journal.close();
     const again = openRecordedJournal(dir);
     try {
       expect(again.fault).toBeUndefined();
-      expect(again.journal.nextStan()).toBe(251);
+      expect(again.journal.counters.nextStan()).toBe(251);
     } finally {
       again.journal.close();
     }
@@ -277,7 +277,7 @@ describe('the outside record (journal level)', () => {
     const after = openRecordedJournal(dir);
     try {
       expect(after.fault).toBeUndefined();
-      expect(after.journal.nextStan()).toBeGreaterThan(5_000);
+      expect(after.journal.counters.nextStan()).toBeGreaterThan(5_000);
     } finally {
       after.journal.close();
     }
@@ -302,7 +302,7 @@ describe('a journal that disagrees with its record locks the terminal (assembled
     const reasons = await expectLocked(after, /journal-behind/);
     expect(reasons).toMatch(/generation 1 < 2/);
     // The three queued sales are not in this journal: the lock is what tells the operator.
-    expect(after.app.journal.safStats().count).toBe(0);
+    expect(after.app.journal.saf.stats().count).toBe(0);
     const refused = await after.sale(1_500);
     expect(refused).toMatchObject({ type: 'error' });
     expect(String(refused['message'])).toMatch(/journal-behind/);
@@ -323,8 +323,8 @@ describe('a journal that disagrees with its record locks the terminal (assembled
 
     const after = await boot(image);
     expect((await after.status())['state']).toBe('ready');
-    expect(after.app.journal.safQueue().map((r) => r.stan)).toEqual(queued);
-    expect(after.app.journal.nextStan()).toBeGreaterThan(mark);
+    expect(after.app.journal.saf.queue().map((r) => r.stan)).toEqual(queued);
+    expect(after.app.journal.counters.nextStan()).toBeGreaterThan(mark);
   });
 
   it('after the journal was replaced by an older copy: locked as journal-behind, no STAN reused', async () => {
@@ -422,8 +422,8 @@ describe('counting sealed cards', () => {
     const dir = tempDir();
     const path = join(dir, 'journal.sqlite');
     const journal = Journal.open(path);
-    journal.beginTransaction({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
-    journal.armReversal({
+    journal.transactions.begin({ txnRef: 'R1', kind: 'sale', amount: 100, currency: '978' });
+    journal.reversals.arm({
       txnRef: 'R1',
       stan: 1,
       originalMti: '0200',
@@ -434,14 +434,14 @@ describe('counting sealed cards', () => {
       terminalId: 'T1',
       merchantId: 'M1',
     });
-    expect(journal.sealedCardCount()).toBe(0);
+    expect(journal.sealedCards.count()).toBe(0);
     journal.close();
     const raw = new Database(path);
     raw.exec("ALTER TABLE reversals ADD COLUMN sealed_card BLOB; UPDATE reversals SET sealed_card = x'01ff'");
     raw.close();
     const again = Journal.open(path);
     try {
-      expect(again.sealedCardCount()).toBe(1);
+      expect(again.sealedCards.count()).toBe(1);
     } finally {
       again.close();
     }
@@ -454,7 +454,7 @@ describe('the card vault key with sealed cards waiting', () => {
   async function queuedSales(): Promise<{ dataDir: string; rows: unknown[] }> {
     const rig = await bootRig();
     await offlineSales(rig, [1_500, 1_600]);
-    const rows = rig.app.journal.safQueue();
+    const rows = rig.app.journal.saf.queue();
     expect(rows).toHaveLength(2);
     await halt(rig);
     return { dataDir: rig.dataDir, rows };
@@ -466,7 +466,7 @@ describe('the card vault key with sealed cards waiting', () => {
       await rig.clock.advance(60_000);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect(rig.app.journal.safQueue()).toEqual(rows);
+    expect(rig.app.journal.saf.queue()).toEqual(rows);
     expect(rig.received('0220')).toEqual([]);
   }
 
@@ -496,11 +496,11 @@ describe('the card vault key with sealed cards waiting', () => {
     await halt(locked);
     writeFileSync(keyPath(dataDir), key, { mode: 0o600 });
     const rig = await bootRig({ dataDir });
-    for (let i = 0; i < 50 && rig.app.journal.safStats().count > 0; i++) {
+    for (let i = 0; i < 50 && rig.app.journal.saf.stats().count > 0; i++) {
       await rig.clock.advance(1_000);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect(rig.app.journal.safStats().count).toBe(0);
+    expect(rig.app.journal.saf.stats().count).toBe(0);
     expect(rig.received('0220')).toHaveLength(2);
   });
 
@@ -528,7 +528,7 @@ describe('pos-terminal journal check / adopt', () => {
     const dir = tempDir();
     const dataDir = join(dir, 'data');
     const first = openRecordedJournal(dataDir);
-    for (let i = 0; i < 3; i++) first.journal.nextStan();
+    for (let i = 0; i < 3; i++) first.journal.counters.nextStan();
     first.journal.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${join(dataDir, 'journal.sqlite')}${suffix}`, { force: true });
     const config = join(dir, 'terminal.json');

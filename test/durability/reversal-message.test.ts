@@ -25,12 +25,12 @@ describe('reversal of an unanswered sale, end to end', () => {
     const sale = rig.sale(AMOUNT.silent);
     const request = await hostReceived(rig, '0200', AMOUNT.silent);
     const txnRef = rig.app.terminal.status().transaction!.txnRef;
-    const armed = rig.app.journal.reversalFor(txnRef)!;
+    const armed = rig.app.journal.reversals.forTransaction(txnRef)!;
     // The visa test card is read by chip; the default configuration has no PIN pad: 05 + 2.
     expect(armed).toMatchObject({ state: 'armed', posEntryMode: '052', reasonCode: null });
     expect(Buffer.isBuffer(armed.cardBlob)).toBe(true);
     expect(armed.cardBlob!.toString('latin1')).not.toContain(VISA_PAN);
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({
       requestMti: '0200',
       transmittedAt: rig.clock.now(),
     });
@@ -38,7 +38,7 @@ describe('reversal of an unanswered sale, end to end', () => {
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     expect(await sale).toMatchObject({ outcome: 'failed' });
     // The forwarder may have sent it already: owed (or acknowledged) with the reason of a timeout.
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
       reasonCode: '68',
       state: expect.stringMatching(/^(pending|acknowledged)$/),
     });
@@ -47,11 +47,11 @@ describe('reversal of an unanswered sale, end to end', () => {
     const reversal = rig.received('0400').find((e) => e.stan === request.stan);
     // The simulator's ledger masks what field 2 held: the reversal carried the PAN.
     expect(reversal?.pan).toBe('476173******0010');
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged', cardBlob: null });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'acknowledged', cardBlob: null });
     const path = journalPath(rig.dataDir);
     const reader = Journal.open(path, { readonly: true });
     try {
-      expect(reader.pendingReversals()).toEqual([]);
+      expect(reader.reversals.pending()).toEqual([]);
     } finally {
       reader.close();
     }
@@ -65,12 +65,12 @@ describe('reversal of an unanswered sale, end to end', () => {
     await rig.client.call({ cmd: 'cancel' });
     const first = await cancelled;
     expect(first).toMatchObject({ outcome: 'cancelled' });
-    expect(rig.app.journal.reversalFor(first['txnRef'] as string)).toMatchObject({ reasonCode: '17' });
+    expect(rig.app.journal.reversals.forTransaction(first['txnRef'] as string)).toMatchObject({ reasonCode: '17' });
     await reversalAcknowledged(rig, first['txnRef'] as string);
 
     const dropped = await rig.sale(AMOUNT.close);
     expect(dropped).toMatchObject({ outcome: 'failed' });
-    expect(rig.app.journal.reversalFor(dropped['txnRef'] as string)).toMatchObject({
+    expect(rig.app.journal.reversals.forTransaction(dropped['txnRef'] as string)).toMatchObject({
       reasonCode: '22',
       posEntryMode: '052',
     });

@@ -28,18 +28,18 @@ afterEach(stopAll);
 /** The sale's reversal reached the host once, was acknowledged, and the host does not count the sale. */
 async function expectReversedOnce(rig: Rig, result: Record<string, unknown>, amount: number): Promise<void> {
   const txnRef = result['txnRef'] as string;
-  const stan = rig.app.journal.getTransaction(txnRef)!.stan!;
+  const stan = rig.app.journal.transactions.get(txnRef)!.stan!;
   expect(stan).toBeGreaterThan(0);
   await reversalAcknowledged(rig, txnRef);
-  const reversal = rig.app.journal.reversalFor(txnRef)!;
+  const reversal = rig.app.journal.reversals.forTransaction(txnRef)!;
   expect(reversal).toMatchObject({ state: 'acknowledged', stan, amount, responseCode: '00' });
-  const events = rig.app.journal.events(txnRef);
+  const events = rig.app.journal.transactions.events(txnRef);
   expect(events.filter((e) => e.state === 'reversed')).toEqual([
     expect.objectContaining({ detail: { responseCode: '00' } }),
   ]);
   // The sale never turns approved in the journal.
   expect(events.map((e) => e.state)).not.toContain('approved');
-  expect(rig.app.journal.getTransaction(txnRef)!.outcome).toBe(result['outcome']);
+  expect(rig.app.journal.transactions.get(txnRef)!.outcome).toBe(result['outcome']);
 
   const reversals = rig.received('0400').concat(rig.received('0401'));
   expect(reversals.map((e) => [e.mti, Number(e.stan)])).toEqual([['0400', stan]]);
@@ -49,7 +49,7 @@ async function expectReversedOnce(rig: Rig, result: Record<string, unknown>, amo
     reversedCount: 1,
     duplicates: 0,
   });
-  expect(rig.app.journal.pendingReversals()).toEqual([]);
+  expect(rig.app.journal.reversals.pending()).toEqual([]);
   expect(await rig.status()).toMatchObject({ pendingReversals: 0 });
 }
 
@@ -61,7 +61,10 @@ describe('a reversal for every authorization left unanswered', () => {
 
     // Armed before the request left, still armed while the host is silent.
     const txnRef = rig.app.terminal.status().transaction!.txnRef;
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'armed', stan: Number(request.stan) });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
+      state: 'armed',
+      stan: Number(request.stan),
+    });
 
     await rig.clock.advance(RESPONSE_TIMEOUT_MS - 1);
     expect(rig.app.terminal.status().transaction?.txnRef).toBe(txnRef);
@@ -73,7 +76,7 @@ describe('a reversal for every authorization left unanswered', () => {
       stan: Number(request.stan),
       anomaly: { code: 'E101', name: 'host-timeout' },
     });
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'failed', anomalyCode: 'E101' });
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'failed', anomalyCode: 'E101' });
     expect(anomalyCodes(rig, txnRef)).toEqual(['E101']);
 
     await expectReversedOnce(rig, result, AMOUNT.silent);
@@ -88,7 +91,7 @@ describe('a reversal for every authorization left unanswered', () => {
     const result = await sale;
     expect(result).toMatchObject({ outcome: 'failed', anomaly: { code: 'E103', name: 'link-lost' } });
     const txnRef = result['txnRef'] as string;
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'pending' });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'pending' });
     expect(rig.received('0400')).toEqual([]);
 
     await expectReversedOnce(rig, result, AMOUNT.close);
@@ -101,7 +104,7 @@ describe('a reversal for every authorization left unanswered', () => {
     await until(() => anomalyCodes(rig).includes('E605'), 'garbled answer journaled');
     // Unreadable bytes are not an answer: the sale is still waiting.
     const txnRef = rig.app.terminal.status().transaction!.txnRef;
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'armed' });
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'armed' });
 
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     const result = await sale;
@@ -114,7 +117,7 @@ describe('a reversal for every authorization left unanswered', () => {
     const result = await rig.sale(AMOUNT.wrongAmount);
     expect(result).toMatchObject({ outcome: 'failed', anomaly: { code: 'E606', name: 'mismatched-response' } });
     expect(result['approvalCode']).toBeUndefined();
-    expect(rig.app.journal.reversalFor(result['txnRef'] as string)).toMatchObject({ state: 'pending' });
+    expect(rig.app.journal.reversals.forTransaction(result['txnRef'] as string)).toMatchObject({ state: 'pending' });
     await expectReversedOnce(rig, result, AMOUNT.wrongAmount);
   });
 
@@ -126,8 +129,11 @@ describe('a reversal for every authorization left unanswered', () => {
     const result = await sale;
     expect(result).toMatchObject({ outcome: 'cancelled', anomaly: { code: 'E403' } });
     const txnRef = result['txnRef'] as string;
-    await until(() => rig.app.journal.reversalFor(txnRef)?.state === 'pending', 'reversal pending after the cancel');
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'cancelled' });
+    await until(
+      () => rig.app.journal.reversals.forTransaction(txnRef)?.state === 'pending',
+      'reversal pending after the cancel',
+    );
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'cancelled' });
     await expectReversedOnce(rig, result, AMOUNT.silent);
   });
 
@@ -143,14 +149,14 @@ describe('a reversal for every authorization left unanswered', () => {
 
     await rig.clock.advance(5_000);
     await until(() => anomalyCodes(rig).includes('E608'), 'late answer journaled');
-    const late = rig.app.journal.listAnomalies({ code: 'E608' });
+    const late = rig.app.journal.anomalies.list({ code: 'E608' });
     expect(late).toHaveLength(1);
     expect(late[0]!.message).toMatch(/late response/);
     const answer = rig.ledger().find((e) => e.dir === 'out' && e.mti === '0210' && e.stan === request.stan)!;
     expect(at(answer) - at(request)).toBe(35_000);
     expect(answer.responseCode).toBe('00');
 
-    expect(rig.app.journal.getTransaction(txnRef)).toMatchObject({ outcome: 'failed', approvalCode: null });
+    expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({ outcome: 'failed', approvalCode: null });
     await expectReversedOnce(rig, result, AMOUNT.late);
   });
 });
@@ -188,7 +194,7 @@ describe('the forwarder', () => {
         rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
       }
     }
-    await until(() => rig.app.journal.reversalFor(txnRef)!.state === 'acknowledged', 'acknowledged');
+    await until(() => rig.app.journal.reversals.forTransaction(txnRef)!.state === 'acknowledged', 'acknowledged');
 
     const sent = reversalsSent(rig);
     expect(sent.map((e) => e.mti)).toEqual(['0400', '0401', '0401', '0401', '0401', '0401']);
@@ -198,12 +204,12 @@ describe('the forwarder', () => {
         ceiling(attempt) / 2,
       );
     }
-    expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({
+    expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
       state: 'acknowledged',
       responseCode: '00',
       nextAttemptAt: null,
     });
-    expect(rig.app.journal.events(txnRef).filter((e) => e.state === 'reversed')).toHaveLength(1);
+    expect(rig.app.journal.transactions.events(txnRef).filter((e) => e.state === 'reversed')).toHaveLength(1);
     // The host reversed once and counted every repeat as a duplicate.
     expect(rig.app.hostSim!.totals()).toMatchObject({
       approvedCount: 0,
@@ -228,10 +234,10 @@ describe('the forwarder', () => {
       // The host stays silent: the attempt fails at the response timeout.
       await rig.clock.advance(sentAt + RESPONSE_TIMEOUT_MS - rig.clock.now());
       await until(
-        () => /^timeout/.test(rig.app.journal.reversalFor(txnRef)!.reason ?? ''),
+        () => /^timeout/.test(rig.app.journal.reversals.forTransaction(txnRef)!.reason ?? ''),
         `attempt ${attempt} recorded as failed`,
       );
-      const row = rig.app.journal.reversalFor(txnRef)!;
+      const row = rig.app.journal.reversals.forTransaction(txnRef)!;
       expect(row).toMatchObject({ state: 'pending', attempts: attempt });
       const failedAt = rig.clock.now();
       const delay = row.nextAttemptAt! - failedAt;
@@ -253,7 +259,7 @@ describe('the forwarder', () => {
     // delays grow up to the cap, where jitter may order them either way.
     expect(delays.slice(0, 3)).toEqual([...delays.slice(0, 3)].sort((a, b) => a - b));
     expect(Math.max(...delays)).toBeLessThanOrEqual(FORWARDING.maxDelayMs);
-    await until(() => rig.app.journal.reversalFor(txnRef)!.state === 'acknowledged', 'acknowledged');
+    await until(() => rig.app.journal.reversals.forTransaction(txnRef)!.state === 'acknowledged', 'acknowledged');
     expect(rig.app.hostSim!.totals()).toMatchObject({ reversedCount: 1, duplicates: failures });
   });
 
@@ -268,15 +274,17 @@ describe('the forwarder', () => {
     await until(() => rig.received('0400').length === 1, 'reversal sent');
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     await until(
-      () => /^timeout/.test(rig.app.journal.reversalFor(failed['txnRef'] as string)!.reason ?? ''),
+      () => /^timeout/.test(rig.app.journal.reversals.forTransaction(failed['txnRef'] as string)!.reason ?? ''),
       'reversal attempt failed',
     );
-    expect(rig.app.journal.pendingReversals()).toHaveLength(1);
+    expect(rig.app.journal.reversals.pending()).toHaveLength(1);
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
 
     const second = await rig.sale(1_234);
     expect(second).toMatchObject({ outcome: 'approved' });
-    expect(rig.app.journal.reversalFor(failed['txnRef'] as string)).toMatchObject({ state: 'acknowledged' });
+    expect(rig.app.journal.reversals.forTransaction(failed['txnRef'] as string)).toMatchObject({
+      state: 'acknowledged',
+    });
     const order = rig
       .ledger()
       .filter((e) => e.dir === 'in' && e.mti !== '0800')
@@ -297,10 +305,14 @@ describe('crash recovery', () => {
     const clock = new ManualClock();
     // What a process killed between arming the reversal and the answer leaves behind.
     const journal = Journal.open(journalPath(dataDir), { now: () => clock.now() });
-    journal.beginTransaction({ txnRef: 'T-ARMED', kind: 'sale', amount: 4_200, currency: '978' });
-    const armedStan = journal.nextStan();
-    journal.recordState('T-ARMED', 'sending', { stan: armedStan, maskedPan: '476173******0010', entryMode: 'chip' });
-    journal.armReversal({
+    journal.transactions.begin({ txnRef: 'T-ARMED', kind: 'sale', amount: 4_200, currency: '978' });
+    const armedStan = journal.counters.nextStan();
+    journal.transactions.recordState('T-ARMED', 'sending', {
+      stan: armedStan,
+      maskedPan: '476173******0010',
+      entryMode: 'chip',
+    });
+    journal.reversals.arm({
       txnRef: 'T-ARMED',
       stan: armedStan,
       originalMti: '0200',
@@ -313,10 +325,10 @@ describe('crash recovery', () => {
       maskedPan: '476173******0010',
     });
     // And one whose approval was committed just before the kill: the answer stands.
-    journal.beginTransaction({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
-    const answeredStan = journal.nextStan();
-    journal.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
-    journal.armReversal({
+    journal.transactions.begin({ txnRef: 'T-ANSWERED', kind: 'sale', amount: 1_500, currency: '978' });
+    const answeredStan = journal.counters.nextStan();
+    journal.transactions.recordState('T-ANSWERED', 'sending', { stan: answeredStan });
+    journal.reversals.arm({
       txnRef: 'T-ANSWERED',
       stan: answeredStan,
       originalMti: '0200',
@@ -336,20 +348,20 @@ describe('crash recovery', () => {
 
     const rig = await bootRig({ dataDir, clock });
     const { journal: j } = rig.app;
-    expect(j.getTransaction('T-ARMED')).toMatchObject({ outcome: 'failed', anomalyCode: 'E104' });
-    expect(j.events('T-ARMED').map((e) => e.state)).toContain('recovered');
-    expect(j.getTransaction('T-ANSWERED')).toMatchObject({
+    expect(j.transactions.get('T-ARMED')).toMatchObject({ outcome: 'failed', anomalyCode: 'E104' });
+    expect(j.transactions.events('T-ARMED').map((e) => e.state)).toContain('recovered');
+    expect(j.transactions.get('T-ANSWERED')).toMatchObject({
       outcome: 'approved',
       receiptStatus: 'pending',
       approvalCode: 'A00042',
     });
-    expect(j.reversalFor('T-ANSWERED')).toMatchObject({ state: 'cleared' });
-    const recovered = j.listAnomalies({ code: 'E602' });
+    expect(j.reversals.forTransaction('T-ANSWERED')).toMatchObject({ state: 'cleared' });
+    const recovered = j.anomalies.list({ code: 'E602' });
     expect(recovered.map((a) => a.txnRef).sort()).toEqual(['T-ANSWERED', 'T-ARMED']);
-    expect(j.inFlight()).toEqual([]);
+    expect(j.transactions.inFlight()).toEqual([]);
 
     await reversalAcknowledged(rig, 'T-ARMED');
-    expect(j.events('T-ARMED').filter((e) => e.state === 'reversed')).toHaveLength(1);
+    expect(j.transactions.events('T-ARMED').filter((e) => e.state === 'reversed')).toHaveLength(1);
     const reversals = rig.received('0400').concat(rig.received('0401'));
     expect(reversals.map((e) => [e.mti, Number(e.stan), e.amount])).toEqual([['0400', armedStan, 4_200]]);
     // The host never had the sale, so it has nothing to capture.

@@ -23,10 +23,10 @@ describe('set aside, and shown', () => {
     await until(() => rig.received('0200').length === 1, 'sale sent');
     await rig.clock.advance(RESPONSE_TIMEOUT_MS);
     const failed = await sale;
-    const reversal = rig.app.journal.reversalFor(failed['txnRef'] as string)!;
+    const reversal = rig.app.journal.reversals.forTransaction(failed['txnRef'] as string)!;
     expect(reversal.state).toBe('pending');
     // What the forwarder does on a 0410 answered 30 (format error), tested against every code in forwarder-answers.
-    rig.app.journal.setAsideReversal(reversal.id, '30', 'reversal refused (host answered 30)');
+    rig.app.journal.reversals.setAside(reversal.id, '30', 'reversal refused (host answered 30)');
 
     const status = rig.app.terminal.status();
     expect(status).toMatchObject({

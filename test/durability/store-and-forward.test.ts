@@ -67,7 +67,7 @@ describe('offline approval when the host cannot be reached', () => {
       pendingReversals: 0,
       journal: { safQueued: 1, inFlight: 0 },
     });
-    const [item] = rig.app.journal.safQueue();
+    const [item] = rig.app.journal.saf.queue();
     expect(item).toMatchObject({
       txnRef: result['txnRef'],
       stan,
@@ -79,7 +79,7 @@ describe('offline approval when the host cannot be reached', () => {
     });
     expect(Buffer.isBuffer(item!.cardBlob) && item!.cardBlob.length).toBeGreaterThan(28);
     // The request never left, so nothing is owed: the reversal armed for it was released.
-    expect(rig.app.journal.reversalFor(result['txnRef'] as string)?.state ?? 'cleared').toBe('cleared');
+    expect(rig.app.journal.reversals.forTransaction(result['txnRef'] as string)?.state ?? 'cleared').toBe('cleared');
 
     const printed = printedText(rig);
     expect(printed).toContain('APPROVED OFFLINE');
@@ -107,7 +107,7 @@ describe('offline approval when the host cannot be reached', () => {
     expect(rig.ledger()).toHaveLength(before);
     expect(rig.app.hostSim!.totals()).toMatchObject({ approvedCount: 0, adviceCount: 0 });
     // No request, no reversal of any kind.
-    expect(rig.app.journal.reversalFor(result['txnRef'] as string)).toBeUndefined();
+    expect(rig.app.journal.reversals.forTransaction(result['txnRef'] as string)).toBeUndefined();
     expect(await rig.status()).toMatchObject({ offlineQueue: { count: 1, total: 2_000 } });
   });
 
@@ -122,7 +122,7 @@ describe('offline approval when the host cannot be reached', () => {
     rig.app.mocks.network!.setState({ link: 'up' });
     await forwarderUntil(rig, () => rig.received('0220').some((e) => e.amount === 2_100), 'advice sent at once');
     expect(rig.clock.now() - at(rig.received('0220').at(-1)!)).toBeLessThan(FORWARDING.intervalMs);
-    await forwarderUntil(rig, () => rig.app.journal.safQueue().length === 0, 'advice forwarded');
+    await forwarderUntil(rig, () => rig.app.journal.saf.queue().length === 0, 'advice forwarded');
   });
 });
 
@@ -136,11 +136,11 @@ describe('offline limits', () => {
     });
     expect(result['responseText']).toMatch(reason);
     expect(result['approvalCode']).toBeUndefined();
-    const anomalies = rig.app.journal.listAnomalies({ code: 'E102' }).filter((a) => a.txnRef === result['txnRef']);
+    const anomalies = rig.app.journal.anomalies.list({ code: 'E102' }).filter((a) => a.txnRef === result['txnRef']);
     expect(anomalies).toHaveLength(1);
     expect(anomalies[0]!.message).toMatch(reason);
-    expect(rig.app.journal.safQueue().map((i) => i.txnRef)).not.toContain(result['txnRef']);
-    expect(rig.app.journal.getTransaction(result['txnRef'] as string)).toMatchObject({
+    expect(rig.app.journal.saf.queue().map((i) => i.txnRef)).not.toContain(result['txnRef']);
+    expect(rig.app.journal.transactions.get(result['txnRef'] as string)).toMatchObject({
       outcome: 'declined',
       anomalyCode: 'E102',
     });
@@ -153,7 +153,7 @@ describe('offline limits', () => {
     expectDeclinedOffline(rig, await rig.sale(5_001), /over the offline floor limit 5000/);
     expectDeclinedOffline(rig, await rig.sale(100, 'swipe-visa'), /swipe cards are not accepted offline/);
     expect(await rig.sale(5_000)).toMatchObject({ outcome: 'offline-approved' });
-    expect(rig.app.journal.safStats()).toMatchObject({ count: 1, total: 5_000 });
+    expect(rig.app.journal.saf.stats()).toMatchObject({ count: 1, total: 5_000 });
   });
 
   it('declines past the maximum offline total, then past the maximum count', async () => {
@@ -207,13 +207,13 @@ describe('forwarding when the host is back', () => {
       expect(result).toMatchObject({ outcome: 'offline-approved' });
       sales.push(result);
     }
-    const queue = rig.app.journal.safQueue();
+    const queue = rig.app.journal.saf.queue();
     expect(queue.map((i) => i.txnRef)).toEqual(sales.map((s) => s['txnRef']));
     const stans = queue.map((i) => i.stan);
     expect(stans).toEqual([...stans].sort((a, b) => a - b));
 
     await hostBack(rig);
-    await forwarderUntil(rig, () => rig.app.journal.safStats().count === 0, 'queue drained');
+    await forwarderUntil(rig, () => rig.app.journal.saf.stats().count === 0, 'queue drained');
 
     const advices = rig.ledger().filter((e) => e.dir === 'in' && (e.mti === '0220' || e.mti === '0221'));
     expect(advices.map((e) => [e.mti, Number(e.stan), e.amount])).toEqual([
@@ -224,13 +224,13 @@ describe('forwarding when the host is back', () => {
     // The advice carries the card number (the host needs it): the vault opened the sealed blob.
     expect(advices.map((e) => e.pan)).toEqual(['476173******0010', '400000******5100', '541333******0011']);
 
-    const [first, rejected, third] = queue.map((i) => rig.app.journal.safItem(i.id)!);
+    const [first, rejected, third] = queue.map((i) => rig.app.journal.saf.item(i.id)!);
     expect(first).toMatchObject({ state: 'forwarded', responseCode: '00', cardBlob: null });
     expect(third).toMatchObject({ state: 'forwarded', responseCode: '00', cardBlob: null });
     expect(rejected).toMatchObject({ state: 'set-aside', responseCode: '51', cardBlob: null });
     expect(rejected!.reason).toMatch(/host answered 51/);
 
-    const e609 = rig.app.journal.listAnomalies({ code: 'E609' });
+    const e609 = rig.app.journal.anomalies.list({ code: 'E609' });
     expect(e609).toHaveLength(1);
     expect(e609[0]).toMatchObject({
       txnRef: sales[1]!['txnRef'],
@@ -238,8 +238,12 @@ describe('forwarding when the host is back', () => {
       amount: 1_100,
       maskedPan: '400000******5100',
     });
-    expect(rig.app.journal.events(sales[0]!['txnRef'] as string).map((e) => e.state)).toContain('forwarded');
-    expect(rig.app.journal.events(sales[1]!['txnRef'] as string).map((e) => e.state)).toContain('advice-rejected');
+    expect(rig.app.journal.transactions.events(sales[0]!['txnRef'] as string).map((e) => e.state)).toContain(
+      'forwarded',
+    );
+    expect(rig.app.journal.transactions.events(sales[1]!['txnRef'] as string).map((e) => e.state)).toContain(
+      'advice-rejected',
+    );
     expect(anomalyCodes(rig, sales[2]!['txnRef'] as string)).toEqual([]);
 
     expect(rig.app.hostSim!.totals()).toMatchObject({
@@ -262,7 +266,7 @@ describe('forwarding when the host is back', () => {
     await hostDown(rig);
     const first = await rig.sale(1_000);
     const second = await rig.sale(1_300);
-    const [a, b] = rig.app.journal.safQueue();
+    const [a, b] = rig.app.journal.saf.queue();
     expect([a!.txnRef, b!.txnRef]).toEqual([first['txnRef'], second['txnRef']]);
 
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'silent' });
@@ -270,24 +274,24 @@ describe('forwarding when the host is back', () => {
     await forwarderUntil(rig, () => rig.received('0220').length >= 1, 'first advice sent');
     const sentAt = at(rig.received('0220')[0]!);
     // Unanswered: still queued, card data still sealed.
-    expect(rig.app.journal.safItem(a!.id)).toMatchObject({ state: 'queued' });
-    expect(Buffer.isBuffer(rig.app.journal.safItem(a!.id)!.cardBlob)).toBe(true);
+    expect(rig.app.journal.saf.item(a!.id)).toMatchObject({ state: 'queued' });
+    expect(Buffer.isBuffer(rig.app.journal.saf.item(a!.id)!.cardBlob)).toBe(true);
 
     await rig.clock.advance(sentAt + RESPONSE_TIMEOUT_MS - rig.clock.now());
-    await until(() => /^timeout/.test(rig.app.journal.safItem(a!.id)!.reason ?? ''), 'advice attempt failed');
-    expect(rig.app.journal.safItem(a!.id)).toMatchObject({ state: 'queued', attempts: 1 });
-    expect(rig.app.journal.safStats()).toMatchObject({ count: 2, total: 2_300 });
+    await until(() => /^timeout/.test(rig.app.journal.saf.item(a!.id)!.reason ?? ''), 'advice attempt failed');
+    expect(rig.app.journal.saf.item(a!.id)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(rig.app.journal.saf.stats()).toMatchObject({ count: 2, total: 2_300 });
     // The next one waited its turn.
     expect(rig.received('0220').map((e) => Number(e.stan))).toEqual([a!.stan]);
     expect(rig.received('0221')).toEqual([]);
 
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
     // Retried by the forwarder on its own (backoff or periodic pass): no new trigger needed.
-    for (let i = 0; i < 10 && rig.app.journal.safStats().count > 0; i++) {
+    for (let i = 0; i < 10 && rig.app.journal.saf.stats().count > 0; i++) {
       await rig.clock.advance(FORWARDING.intervalMs / 4);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await until(() => rig.app.journal.safStats().count === 0, 'queue drained');
+    await until(() => rig.app.journal.saf.stats().count === 0, 'queue drained');
     const advices = rig.ledger().filter((e) => e.dir === 'in' && (e.mti === '0220' || e.mti === '0221'));
     return { a: a!, b: b!, advices };
   }
@@ -297,8 +301,8 @@ describe('forwarding when the host is back', () => {
     const { a, b, advices } = await unansweredAdviceThenRetry(rig);
     expect(advices.filter((e) => Number(e.stan) === a.stan).map((e) => e.mti)).toEqual(['0220', '0221']);
     expect(advices.map((e) => Number(e.stan))).toEqual([a.stan, a.stan, b.stan]);
-    expect(rig.app.journal.safItem(a.id)).toMatchObject({ state: 'forwarded', responseCode: '00', cardBlob: null });
-    expect(rig.app.journal.safItem(b.id)).toMatchObject({ state: 'forwarded', responseCode: '00', cardBlob: null });
+    expect(rig.app.journal.saf.item(a.id)).toMatchObject({ state: 'forwarded', responseCode: '00', cardBlob: null });
+    expect(rig.app.journal.saf.item(b.id)).toMatchObject({ state: 'forwarded', responseCode: '00', cardBlob: null });
     expect(rig.app.hostSim!.totals()).toMatchObject({ adviceCount: 2, adviceAmount: 2_300, duplicates: 1 });
   });
 
@@ -308,7 +312,7 @@ describe('forwarding when the host is back', () => {
     const rig = await bootRig();
     const { b, advices } = await unansweredAdviceThenRetry(rig);
     expect(advices.filter((e) => Number(e.stan) === b.stan).map((e) => e.mti)).toEqual(['0220']);
-    expect(rig.app.journal.safItem(b.id)).toMatchObject({ state: 'forwarded', responseCode: '00' });
+    expect(rig.app.journal.saf.item(b.id)).toMatchObject({ state: 'forwarded', responseCode: '00' });
   });
 });
 

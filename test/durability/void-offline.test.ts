@@ -22,7 +22,7 @@ describe('a void of an offline sale', () => {
     await hostDown(rig);
     const sale = await rig.sale(1_000);
     expect(sale).toMatchObject({ outcome: 'offline-approved' });
-    const [advice] = rig.app.journal.safQueue();
+    const [advice] = rig.app.journal.saf.queue();
     expect(advice).toMatchObject({ txnRef: sale['txnRef'], attempts: 0 });
 
     const voided = await voidOf(rig, sale['stan']);
@@ -33,11 +33,13 @@ describe('a void of an offline sale', () => {
       amount: 1_000,
       responseCode: 'Y1',
     });
-    expect(rig.app.journal.safItem(advice!.id)).toMatchObject({ state: 'cancelled', cardBlob: null });
-    expect(rig.app.journal.safStats().count).toBe(0);
-    expect(rig.app.journal.events(sale['txnRef'] as string).map((e) => e.state)).toContain('advice-cancelled');
+    expect(rig.app.journal.saf.item(advice!.id)).toMatchObject({ state: 'cancelled', cardBlob: null });
+    expect(rig.app.journal.saf.stats().count).toBe(0);
+    expect(rig.app.journal.transactions.events(sale['txnRef'] as string).map((e) => e.state)).toContain(
+      'advice-cancelled',
+    );
     // One commit: the void's answer is in the same event row set as the cancellation.
-    const voidEvents = rig.app.journal.events(voided['txnRef'] as string);
+    const voidEvents = rig.app.journal.transactions.events(voided['txnRef'] as string);
     expect(voidEvents.find((e) => e.state === 'authorized')?.detail).toEqual({ cancelledAdvice: sale['txnRef'] });
     // A second void of the same sale is refused locally.
     expect(await voidOf(rig, sale['stan'])).toMatchObject({ kind: 'void', outcome: 'declined' });
@@ -55,19 +57,19 @@ describe('a void of an offline sale', () => {
     const rig = await bootRig();
     await hostDown(rig);
     const sale = await rig.sale(1_000);
-    const [advice] = rig.app.journal.safQueue();
+    const [advice] = rig.app.journal.saf.queue();
     // The host is back but silent: the advice leaves and goes unanswered.
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'silent' });
     await hostBack(rig);
     await until(() => rig.received('0220').length === 1, 'advice sent');
     await rig.clock.advance(at(rig.received('0220')[0]!) + RESPONSE_TIMEOUT_MS - rig.clock.now());
-    await until(() => /^timeout/.test(rig.app.journal.safItem(advice!.id)!.reason ?? ''), 'advice unanswered');
-    expect(rig.app.journal.safItem(advice!.id)).toMatchObject({ state: 'queued', attempts: 1 });
+    await until(() => /^timeout/.test(rig.app.journal.saf.item(advice!.id)!.reason ?? ''), 'advice unanswered');
+    expect(rig.app.journal.saf.item(advice!.id)).toMatchObject({ state: 'queued', attempts: 1 });
 
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
     const voided = await voidOf(rig, sale['stan']);
     expect(voided).toMatchObject({ kind: 'void', outcome: 'approved' });
-    expect(rig.app.journal.safItem(advice!.id)).toMatchObject({ state: 'forwarded' });
+    expect(rig.app.journal.saf.item(advice!.id)).toMatchObject({ state: 'forwarded' });
     expect(hostRequests(rig)).toEqual([`0220:${sale['stan']}`, `0221:${sale['stan']}`, `0200:${voided['stan']}`]);
   });
 
@@ -75,17 +77,17 @@ describe('a void of an offline sale', () => {
     const rig = await bootRig();
     await hostDown(rig);
     const sale = await rig.sale(1_000);
-    const [advice] = rig.app.journal.safQueue();
+    const [advice] = rig.app.journal.saf.queue();
     rig.app.hostSim!.setBehaviour({ misbehaviour: 'silent' });
     await hostBack(rig);
     await until(() => rig.received('0220').length === 1, 'advice sent');
     await rig.clock.advance(at(rig.received('0220')[0]!) + RESPONSE_TIMEOUT_MS - rig.clock.now());
-    await until(() => /^timeout/.test(rig.app.journal.safItem(advice!.id)!.reason ?? ''), 'advice unanswered');
+    await until(() => /^timeout/.test(rig.app.journal.saf.item(advice!.id)!.reason ?? ''), 'advice unanswered');
     await hostDown(rig);
 
     const voided = await voidOf(rig, sale['stan']);
     expect(voided).toMatchObject({ kind: 'void', outcome: 'declined' });
-    expect(rig.app.journal.safItem(advice!.id)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(rig.app.journal.saf.item(advice!.id)).toMatchObject({ state: 'queued', attempts: 1 });
     expect(rig.received('0200')).toEqual([]);
   });
 });

@@ -79,12 +79,12 @@ describe('ECR request ids and the card-data guard', () => {
     try {
       const refusedIds = EPOCH_MS_IDS.filter((id, i) =>
         refused(() =>
-          journal.beginTransaction({ txnRef: `t${i}`, kind: 'sale', amount: 100, currency: '978', ecrRequestId: id }),
+          journal.transactions.begin({ txnRef: `t${i}`, kind: 'sale', amount: 100, currency: '978', ecrRequestId: id }),
         ),
       );
       expect(refusedIds).toEqual([]);
       expect(journal.counts().transactions).toBe(1000);
-      expect(journal.findByEcrRequestId(EPOCH_MS_IDS[999]!)?.txnRef).toBe('t999');
+      expect(journal.transactions.findByEcrRequestId(EPOCH_MS_IDS[999]!)?.txnRef).toBe('t999');
     } finally {
       journal.close();
     }
@@ -112,7 +112,7 @@ describe('ECR request ids and the card-data guard', () => {
           expect(JSON.stringify(parsed), id).not.toContain(pan.slice(6));
           expect(
             refused(() =>
-              journal.beginTransaction({
+              journal.transactions.begin({
                 txnRef: `p${i}-${id}`,
                 kind: 'sale',
                 amount: 1,
@@ -199,7 +199,7 @@ describe('ECR request ids end to end', () => {
       outcomes.push(String(messages.at(-1)?.['outcome'] ?? messages.at(-1)?.['code']));
     }
     expect(outcomes).toEqual(ids.map(() => 'approved'));
-    expect(ids.every((id) => app.journal.findByEcrRequestId(id)?.outcome === 'approved')).toBe(true);
+    expect(ids.every((id) => app.journal.transactions.findByEcrRequestId(id)?.outcome === 'approved')).toBe(true);
   }, 60_000);
 
   it('starts a sale for every one of 1,000 consecutive epoch-ms ids sent by the register (each then cancelled)', async () => {

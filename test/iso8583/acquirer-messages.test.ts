@@ -83,8 +83,8 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
   for (const [why, code] of Object.entries(REVERSAL_REASON)) {
     it(`carries field 22 of the original, PAN and expiry from the vault, reason ${code} (${why}) and field 90 with the institution ids`, async () => {
       const { clock, journal, vault, acquirer, forwarder } = rig();
-      journal.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1234, currency: '978' });
-      journal.armReversal({
+      journal.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1234, currency: '978' });
+      journal.reversals.arm({
         txnRef: 't1',
         stan: 42,
         originalMti: '0200',
@@ -100,7 +100,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
         forwardingInstitutionId: FORWARDER,
         cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 't1'),
       });
-      journal.markReversalPending('t1', 'no answer', { reasonCode: code });
+      journal.reversals.markPending('t1', 'no answer', { reasonCode: code });
       await clock.advance(45_000);
       await forwarder.drain();
 
@@ -118,7 +118,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
       expect(text(d, 90)).toBe(`0200000042${'0612143015'}${'00000123456'}${FORWARDER}`);
       for (const secret of [35, 52, 55]) expect(d.fields.has(secret)).toBe(false);
       // Acknowledged: the sealed card goes with it.
-      expect(journal.reversalFor('t1')).toMatchObject({ state: 'acknowledged', cardBlob: null });
+      expect(journal.reversals.forTransaction('t1')).toMatchObject({ state: 'acknowledged', cardBlob: null });
     });
   }
 
@@ -127,8 +127,8 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
     const other = CardVault.open(join(mkdtempSync(join(tmpdir(), 'pos-vault-')), 'other.key'), {
       createIfMissing: true,
     });
-    journal.beginTransaction({ txnRef: 't2', kind: 'sale', amount: 500, currency: '978' });
-    journal.armReversal({
+    journal.transactions.begin({ txnRef: 't2', kind: 'sale', amount: 500, currency: '978' });
+    journal.reversals.arm({
       txnRef: 't2',
       stan: 7,
       originalMti: '0200',
@@ -141,7 +141,7 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
       posEntryMode: '072',
       cardBlob: other.seal({ pan: PAN, expiry: '2812', entryMode: 'contactless' }, 't2'),
     });
-    journal.markReversalPending('t2', 'crashed');
+    journal.reversals.markPending('t2', 'crashed');
     await clock.advance(1000);
     await forwarder.drain();
     const d = decode1987(acquirer.wire[0]!);
@@ -154,8 +154,8 @@ describe('reversal (0400) as the forwarder sends it from the journal', () => {
 
 describe('the sealed card of a reversal row', () => {
   const arm = (journal: Journal, txnRef: string, cardBlob: Buffer) => {
-    journal.beginTransaction({ txnRef, kind: 'sale', amount: 1, currency: '978' });
-    return journal.armReversal({
+    journal.transactions.begin({ txnRef, kind: 'sale', amount: 1, currency: '978' });
+    return journal.reversals.arm({
       txnRef,
       stan: 3,
       originalMti: '0200',
@@ -175,18 +175,18 @@ describe('the sealed card of a reversal row', () => {
       Buffer.isBuffer(arm(journal, 'c1', vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'c1')).cardBlob),
     ).toBe(true);
     journal.recordAuthorization('c1', 'authorized', { stan: 3, responseCode: '05' });
-    expect(journal.reversalFor('c1')).toMatchObject({ state: 'cleared', cardBlob: null });
+    expect(journal.reversals.forTransaction('c1')).toMatchObject({ state: 'cleared', cardBlob: null });
     expect(() => arm(journal, 'c2', Buffer.from(JSON.stringify({ pan: PAN, expiry: '2812' })))).toThrow(
       /card-data|clear card data/,
     );
-    expect(journal.reversalFor('c2')).toBeUndefined();
+    expect(journal.reversals.forTransaction('c2')).toBeUndefined();
   });
 });
 
 describe('advice (0220)', () => {
   it("field 7 is the advice's own transmission time; fields 12/13 and 22 stay those of the sale", async () => {
     const { clock, journal, vault, acquirer, forwarder } = rig();
-    journal.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 900, currency: '978' });
+    journal.transactions.begin({ txnRef: 'o1', kind: 'sale', amount: 900, currency: '978' });
     journal.recordOfflineApproval(
       'o1',
       'offline-approved',
@@ -328,8 +328,8 @@ describe('void (0200, processing code 02)', () => {
 
   it('the journal keeps what a void needs: request MTI and transmission time of each sale', () => {
     const { journal, vault } = rig();
-    journal.beginTransaction({ txnRef: 'a', kind: 'sale', amount: 1, currency: '978' });
-    journal.armReversal({
+    journal.transactions.begin({ txnRef: 'a', kind: 'sale', amount: 1, currency: '978' });
+    journal.reversals.arm({
       txnRef: 'a',
       stan: 1,
       originalMti: '0200',
@@ -346,14 +346,14 @@ describe('void (0200, processing code 02)', () => {
       approvalCode: 'A00001',
       rrn: '000000000001',
     });
-    expect(journal.getTransaction('a')).toMatchObject({
+    expect(journal.transactions.get('a')).toMatchObject({
       requestMti: '0200',
       transmittedAt: SALE_AT,
       rrn: '000000000001',
       approvalCode: 'A00001',
     });
-    expect(journal.reversalFor('a')).toMatchObject({ state: 'cleared', cardBlob: null });
-    journal.beginTransaction({ txnRef: 'b', kind: 'sale', amount: 1, currency: '978' });
+    expect(journal.reversals.forTransaction('a')).toMatchObject({ state: 'cleared', cardBlob: null });
+    journal.transactions.begin({ txnRef: 'b', kind: 'sale', amount: 1, currency: '978' });
     journal.recordOfflineApproval(
       'b',
       'offline-approved',
@@ -372,7 +372,7 @@ describe('void (0200, processing code 02)', () => {
         cardBlob: vault.seal({ pan: PAN, expiry: '2812', entryMode: 'chip' }, 'b'),
       },
     );
-    expect(journal.getTransaction('b')).toMatchObject({ requestMti: '0220', transmittedAt: SALE_AT + 5 });
+    expect(journal.transactions.get('b')).toMatchObject({ requestMti: '0220', transmittedAt: SALE_AT + 5 });
   });
 });
 

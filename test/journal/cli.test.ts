@@ -15,15 +15,20 @@ beforeEach(() => {
   const j = Journal.open(path, { now: clock.now });
   const sale = (ref: string, day: number, outcome: 'approved' | 'declined', amount: number) => {
     clock.set(Date.UTC(2024, 4, day, 10));
-    j.beginTransaction({ txnRef: ref, kind: 'sale', amount, currency: '978' });
-    j.recordState(ref, 'sending', { stan: j.nextStan(), maskedPan: '411111******1111' });
-    j.recordState(ref, outcome, { outcome, responseCode: outcome === 'approved' ? '00' : '05' }, { hostMs: 90 });
+    j.transactions.begin({ txnRef: ref, kind: 'sale', amount, currency: '978' });
+    j.transactions.recordState(ref, 'sending', { stan: j.counters.nextStan(), maskedPan: '411111******1111' });
+    j.transactions.recordState(
+      ref,
+      outcome,
+      { outcome, responseCode: outcome === 'approved' ? '00' : '05' },
+      { hostMs: 90 },
+    );
   };
   sale('s1', 1, 'approved', 1000);
   sale('s2', 2, 'declined', 2000);
   sale('s3', 3, 'approved', 3050);
   clock.set(Date.UTC(2024, 4, 2, 11));
-  j.recordAnomaly({
+  j.anomalies.record({
     code: 'E201',
     class: 'declined',
     severity: 'info',
@@ -32,13 +37,13 @@ beforeEach(() => {
     amount: 2000,
     currency: '978',
   });
-  j.recordAnomaly({
+  j.anomalies.record({
     code: 'E301',
     class: 'hardware-fault',
     severity: 'error',
     message: 'The printer is out of paper, "roll"',
   });
-  j.recordAnomaly({ code: 'E302', class: 'hardware-fault', severity: 'warning', message: 'Paper low' });
+  j.anomalies.record({ code: 'E302', class: 'hardware-fault', severity: 'warning', message: 'Paper low' });
   j.close();
 });
 
@@ -235,9 +240,9 @@ describe('parseIsoDate', () => {
 describe('journal summary', () => {
   it('shows pending reversals and the offline queue (depth, total, oldest age)', () => {
     const j = Journal.open(path);
-    j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
-    const stan = j.nextStan();
-    j.armReversal({
+    j.transactions.begin({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
+    const stan = j.counters.nextStan();
+    j.reversals.arm({
       txnRef: 'r1',
       stan,
       originalMti: '0200',
@@ -248,9 +253,9 @@ describe('journal summary', () => {
       terminalId: 'TERM0001',
       merchantId: 'MERCHANT0000001',
     });
-    j.markReversalPending('r1', 'timeout');
-    j.beginTransaction({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
-    const offlineStan = j.nextStan();
+    j.reversals.markPending('r1', 'timeout');
+    j.transactions.begin({ txnRef: 'o1', kind: 'sale', amount: 1250, currency: '978' });
+    const offlineStan = j.counters.nextStan();
     j.recordOfflineApproval(
       'o1',
       'offline-approved',
@@ -283,9 +288,9 @@ describe('journal summary', () => {
 
   it('shows what the host refused for good: reversals possibly owed, advices not collected', () => {
     const j = Journal.open(path);
-    j.beginTransaction({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
-    const stan = j.nextStan();
-    j.armReversal({
+    j.transactions.begin({ txnRef: 'r1', kind: 'sale', amount: 700, currency: '978' });
+    const stan = j.counters.nextStan();
+    j.reversals.arm({
       txnRef: 'r1',
       stan,
       originalMti: '0200',
@@ -296,8 +301,8 @@ describe('journal summary', () => {
       terminalId: 'TERM0001',
       merchantId: 'MERCHANT0000001',
     });
-    const { id } = j.markReversalPending('r1', 'timeout');
-    j.setAsideReversal(id, '30', 'reversal refused (host answered 30)');
+    const { id } = j.reversals.markPending('r1', 'timeout');
+    j.reversals.setAside(id, '30', 'reversal refused (host answered 30)');
     j.close();
     const json = run(['journal', 'summary', '--format', 'json']);
     expect(JSON.parse(json.out)).toMatchObject({

@@ -72,7 +72,7 @@ describe('journal after SIGKILL', () => {
 
         // Every sale reported as committed is there, complete.
         for (const [ref, stan] of allCommitted) {
-          const row = journal.getTransaction(ref);
+          const row = journal.transactions.get(ref);
           expect(row, ref).toMatchObject({
             state: 'approved',
             outcome: 'approved',
@@ -81,25 +81,30 @@ describe('journal after SIGKILL', () => {
             responseCode: '00',
             receiptStatus: 'printed',
           });
-          expect(journal.events(ref).map((e) => e.state)).toEqual(['created', 'card-read', 'sending', 'approved']);
+          expect(journal.transactions.events(ref).map((e) => e.state)).toEqual([
+            'created',
+            'card-read',
+            'sending',
+            'approved',
+          ]);
         }
 
         // Every transaction, including the one cut short, has events, and its row matches its last event.
-        const rows = journal.listTransactions();
+        const rows = journal.transactions.list();
         for (const row of rows) {
-          const events = journal.events(row.txnRef);
+          const events = journal.transactions.events(row.txnRef);
           expect(events.length, row.txnRef).toBeGreaterThan(0);
           expect(events.at(-1)?.state).toBe(row.state);
           expect(row.stan !== null, row.txnRef).toBe(events.some((e) => e.state === 'sending'));
           expect(row.outcome !== null).toBe(row.state === 'approved');
         }
         // At most the sale being written when the kill came is unfinished in each round.
-        expect(journal.inFlight().length).toBeLessThanOrEqual(round + 1);
+        expect(journal.transactions.inFlight().length).toBeLessThanOrEqual(round + 1);
 
         // STANs are never reused: the counter is past every STAN on record.
         const used = rows.map((r) => r.stan).filter((s): s is number => s !== null);
         expect(new Set(used).size).toBe(used.length);
-        const next = journal.nextStan();
+        const next = journal.counters.nextStan();
         expect(used.every((s) => s < next)).toBe(true);
       } finally {
         journal.close();

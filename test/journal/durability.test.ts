@@ -81,15 +81,15 @@ function safItem(over: Partial<OfflineApprovalItem> = {}): OfflineApprovalItem {
 
 /** A sale that has reached the point of sending its authorization, with its reversal armed. */
 function sending(j: Journal, txnRef: string, stan = 42): void {
-  j.beginTransaction({ txnRef, kind: 'sale', amount: 1250, currency: '978' });
-  j.recordState(txnRef, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
-  j.armReversal(reversalInput(txnRef, { stan }));
+  j.transactions.begin({ txnRef, kind: 'sale', amount: 1250, currency: '978' });
+  j.transactions.recordState(txnRef, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
+  j.reversals.arm(reversalInput(txnRef, { stan }));
 }
 
 /** A sale the host could not be reached for, ready to be approved offline. */
 function offlineCandidate(j: Journal, txnRef: string, amount = 1000): void {
-  j.beginTransaction({ txnRef, kind: 'sale', amount, currency: '978' });
-  j.recordState(txnRef, 'card-read', { maskedPan: MASKED, entryMode: 'chip' });
+  j.transactions.begin({ txnRef, kind: 'sale', amount, currency: '978' });
+  j.transactions.recordState(txnRef, 'card-read', { maskedPan: MASKED, entryMode: 'chip' });
 }
 
 const approvedOffline = { outcome: 'offline-approved', approvalCode: 'Y1', responseCode: 'Y1' } as const;
@@ -129,17 +129,17 @@ describe('migration 2', () => {
     expect(SCHEMA_VERSION).toBe(5);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
-    expect(j.getTransaction('old-1')).toMatchObject({
+    expect(j.transactions.get('old-1')).toMatchObject({
       outcome: 'approved',
       amount: 900,
       maskedPan: MASKED,
       responseCode: '00',
     });
-    expect(j.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
-    expect(j.nextStan()).toBe(7);
+    expect(j.transactions.inFlight().map((t) => t.txnRef)).toEqual(['old-2']);
+    expect(j.counters.nextStan()).toBe(7);
     expect(j.counts()).toEqual({ transactions: 2, anomalies: 0, inFlight: 1, pendingReversals: 0, safQueued: 0 });
     // The new tables work against rows written before the migration.
-    expect(j.armReversal(reversalInput('old-2', { stan: 6 })).state).toBe('armed');
+    expect(j.reversals.arm(reversalInput('old-2', { stan: 6 })).state).toBe('armed');
   });
 
   it('is applied once: reopening a version 2 journal leaves it as it is', () => {
@@ -148,7 +148,7 @@ describe('migration 2', () => {
     a.close();
     const b = openJournal();
     expect(b.settings().schemaVersion).toBe(SCHEMA_VERSION);
-    expect(b.reversalFor('t1')?.state).toBe('armed');
+    expect(b.reversals.forTransaction('t1')?.state).toBe('armed');
   });
 });
 
@@ -156,8 +156,8 @@ describe('pre-stored reversals', () => {
   it('arms a reversal with every field the reversal message needs', () => {
     const clock = steppingClock(T0 + 60_000);
     const j = openJournal({ now: clock.now });
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1250, currency: '978' });
-    const r = j.armReversal(reversalInput('t1'));
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1250, currency: '978' });
+    const r = j.reversals.arm(reversalInput('t1'));
     expect(r).toEqual({
       id: expect.any(Number),
       txnRef: 't1',
@@ -183,27 +183,27 @@ describe('pre-stored reversals', () => {
       createdAt: T0 + 60_000 + 1000,
       updatedAt: T0 + 60_000 + 1000,
     });
-    expect(j.reversalFor('t1')).toEqual(r);
-    expect(j.armedReversals()).toEqual([r]);
-    expect(j.reversalFor('nope')).toBeUndefined();
+    expect(j.reversals.forTransaction('t1')).toEqual(r);
+    expect(j.reversals.armed()).toEqual([r]);
+    expect(j.reversals.forTransaction('nope')).toBeUndefined();
   });
 
   it('keeps the masked PAN optional', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
-    expect(j.armReversal(reversalInput('t1', { maskedPan: undefined })).maskedPan).toBeNull();
-    j.beginTransaction({ txnRef: 't2', kind: 'sale', amount: 1, currency: '978' });
-    expect(j.armReversal(reversalInput('t2', { maskedPan: '' })).maskedPan).toBeNull();
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    expect(j.reversals.arm(reversalInput('t1', { maskedPan: undefined })).maskedPan).toBeNull();
+    j.transactions.begin({ txnRef: 't2', kind: 'sale', amount: 1, currency: '978' });
+    expect(j.reversals.arm(reversalInput('t2', { maskedPan: '' })).maskedPan).toBeNull();
   });
 
   it('stores one reversal per transaction, and only for a known transaction', () => {
     const j = openJournal();
     sending(j, 't1');
-    const err = journalError(() => j.armReversal(reversalInput('t1', { stan: 43 })), 'duplicate-reference');
+    const err = journalError(() => j.reversals.arm(reversalInput('t1', { stan: 43 })), 'duplicate-reference');
     expect(err.message).toMatch(/already stored for t1/);
-    expect(j.reversalFor('t1')?.stan).toBe(42);
-    journalError(() => j.armReversal(reversalInput('ghost')), 'unknown-transaction');
-    expect(j.armedReversals()).toHaveLength(1);
+    expect(j.reversals.forTransaction('t1')?.stan).toBe(42);
+    journalError(() => j.reversals.arm(reversalInput('ghost')), 'unknown-transaction');
+    expect(j.reversals.armed()).toHaveLength(1);
   });
 
   it.each([
@@ -216,22 +216,22 @@ describe('pre-stored reversals', () => {
     ['terminalId', { terminalId: '' }],
   ] as const)('refuses an invalid %s', (_field, over) => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
-    journalError(() => j.armReversal(reversalInput('t1', over)), 'invalid-record');
-    expect(j.reversalFor('t1')).toBeUndefined();
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    journalError(() => j.reversals.arm(reversalInput('t1', over)), 'invalid-record');
+    expect(j.reversals.forTransaction('t1')).toBeUndefined();
   });
 
   it('refuses clear card data in any column', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
-    journalError(() => j.armReversal(reversalInput('t1', { maskedPan: VISA })), 'card-data-refused');
-    journalError(() => j.armReversal(reversalInput('t1', { terminalId: `T ${VISA}` })), 'card-data-refused');
-    journalError(() => j.armReversal(reversalInput('t1', { merchantId: `;${VISA}=2512101` })), 'card-data-refused');
-    expect(j.reversalFor('t1')).toBeUndefined();
-    j.armReversal(reversalInput('t1'));
-    journalError(() => j.markReversalPending('t1', `timeout for ${VISA}`), 'card-data-refused');
-    journalError(() => j.releaseReversal('t1', `not sent ${VISA}`), 'card-data-refused');
-    expect(j.reversalFor('t1')?.state).toBe('armed');
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    journalError(() => j.reversals.arm(reversalInput('t1', { maskedPan: VISA })), 'card-data-refused');
+    journalError(() => j.reversals.arm(reversalInput('t1', { terminalId: `T ${VISA}` })), 'card-data-refused');
+    journalError(() => j.reversals.arm(reversalInput('t1', { merchantId: `;${VISA}=2512101` })), 'card-data-refused');
+    expect(j.reversals.forTransaction('t1')).toBeUndefined();
+    j.reversals.arm(reversalInput('t1'));
+    journalError(() => j.reversals.markPending('t1', `timeout for ${VISA}`), 'card-data-refused');
+    journalError(() => j.reversals.release('t1', `not sent ${VISA}`), 'card-data-refused');
+    expect(j.reversals.forTransaction('t1')?.state).toBe('armed');
   });
 
   it('recordAuthorization writes the answer and clears the armed reversal together', () => {
@@ -244,10 +244,14 @@ describe('pre-stored reversals', () => {
       { host: 'sim' },
     );
     expect(row).toMatchObject({ state: 'approved', outcome: 'approved', responseCode: '00', approvalCode: 'A1B2C3' });
-    expect(j.reversalFor('t1')).toMatchObject({ state: 'cleared', responseCode: '00', reason: 'host answered' });
-    expect(j.armedReversals()).toEqual([]);
-    expect(j.pendingReversals()).toEqual([]);
-    const last = j.events('t1').at(-1);
+    expect(j.reversals.forTransaction('t1')).toMatchObject({
+      state: 'cleared',
+      responseCode: '00',
+      reason: 'host answered',
+    });
+    expect(j.reversals.armed()).toEqual([]);
+    expect(j.reversals.pending()).toEqual([]);
+    const last = j.transactions.events('t1').at(-1);
     expect(last).toMatchObject({
       state: 'approved',
       detail: { host: 'sim' },
@@ -259,7 +263,7 @@ describe('pre-stored reversals', () => {
     const j = openJournal();
     sending(j, 't1');
     j.recordAuthorization('t1', 'declined', { outcome: 'declined', responseCode: '05' });
-    expect(j.reversalFor('t1')).toMatchObject({ state: 'cleared', responseCode: '05' });
+    expect(j.reversals.forTransaction('t1')).toMatchObject({ state: 'cleared', responseCode: '05' });
   });
 
   it.each([
@@ -269,57 +273,65 @@ describe('pre-stored reversals', () => {
   ] as const)('changes nothing when recordAuthorization is refused for %s', (_what, patch, detail) => {
     const j = openJournal();
     sending(j, 't1');
-    const before = { txn: j.getTransaction('t1'), events: j.events('t1'), reversal: j.reversalFor('t1') };
+    const before = {
+      txn: j.transactions.get('t1'),
+      events: j.transactions.events('t1'),
+      reversal: j.reversals.forTransaction('t1'),
+    };
     journalError(() => j.recordAuthorization('t1', 'approved', patch, detail), 'card-data-refused');
-    expect(j.getTransaction('t1')).toEqual(before.txn);
-    expect(j.events('t1')).toEqual(before.events);
-    expect(j.reversalFor('t1')).toEqual(before.reversal);
-    expect(j.reversalFor('t1')?.state).toBe('armed');
+    expect(j.transactions.get('t1')).toEqual(before.txn);
+    expect(j.transactions.events('t1')).toEqual(before.events);
+    expect(j.reversals.forTransaction('t1')).toEqual(before.reversal);
+    expect(j.reversals.forTransaction('t1')?.state).toBe('armed');
   });
 
   it('recordAuthorization works for a transaction without a reversal and refuses an unknown one', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 1, currency: '978' });
     expect(j.recordAuthorization('t1', 'approved', { outcome: 'approved', responseCode: '00' }).outcome).toBe(
       'approved',
     );
-    expect(j.reversalFor('t1')).toBeUndefined();
+    expect(j.reversals.forTransaction('t1')).toBeUndefined();
     journalError(() => j.recordAuthorization('ghost', 'approved', { outcome: 'approved' }), 'unknown-transaction');
   });
 
   it('a late answer does not cancel a reversal already owed', () => {
     const j = openJournal();
     sending(j, 't1');
-    j.markReversalPending('t1', 'response timeout');
+    j.reversals.markPending('t1', 'response timeout');
     j.recordAuthorization('t1', 'approved-late', { responseCode: '00' });
-    expect(j.reversalFor('t1')).toMatchObject({ state: 'pending', reason: 'response timeout', responseCode: null });
-    expect(j.pendingReversals().map((r) => r.txnRef)).toEqual(['t1']);
+    expect(j.reversals.forTransaction('t1')).toMatchObject({
+      state: 'pending',
+      reason: 'response timeout',
+      responseCode: null,
+    });
+    expect(j.reversals.pending().map((r) => r.txnRef)).toEqual(['t1']);
   });
 
   it('releaseReversal clears an armed reversal with its reason and is a no-op otherwise', () => {
     const j = openJournal();
     sending(j, 't1');
-    j.releaseReversal('t1', 'link down before send');
-    expect(j.reversalFor('t1')).toMatchObject({
+    j.reversals.release('t1', 'link down before send');
+    expect(j.reversals.forTransaction('t1')).toMatchObject({
       state: 'cleared',
       reason: 'link down before send',
       responseCode: null,
     });
-    j.releaseReversal('t1', 'again');
-    expect(j.reversalFor('t1')?.reason).toBe('link down before send');
+    j.reversals.release('t1', 'again');
+    expect(j.reversals.forTransaction('t1')?.reason).toBe('link down before send');
 
     sending(j, 't2', 43);
-    j.markReversalPending('t2', 'response timeout');
-    j.releaseReversal('t2', 'too late');
-    expect(j.reversalFor('t2')).toMatchObject({ state: 'pending', reason: 'response timeout' });
+    j.reversals.markPending('t2', 'response timeout');
+    j.reversals.release('t2', 'too late');
+    expect(j.reversals.forTransaction('t2')).toMatchObject({ state: 'pending', reason: 'response timeout' });
 
-    expect(() => j.releaseReversal('no-reversal', 'nothing to do')).not.toThrow();
+    expect(() => j.reversals.release('no-reversal', 'nothing to do')).not.toThrow();
   });
 
   it('markReversalPending moves armed to pending and returns the row in any other state', () => {
     const j = openJournal();
     sending(j, 't1');
-    const pending = j.markReversalPending('t1', 'response timeout');
+    const pending = j.reversals.markPending('t1', 'response timeout');
     expect(pending).toMatchObject({
       txnRef: 't1',
       state: 'pending',
@@ -327,96 +339,98 @@ describe('pre-stored reversals', () => {
       attempts: 0,
       nextAttemptAt: null,
     });
-    expect(j.markReversalPending('t1', 'cancelled')).toEqual(pending);
+    expect(j.reversals.markPending('t1', 'cancelled')).toEqual(pending);
 
     sending(j, 't2', 43);
     j.recordAuthorization('t2', 'approved', { outcome: 'approved', responseCode: '00' });
-    expect(j.markReversalPending('t2', 'timer raced the answer').state).toBe('cleared');
+    expect(j.reversals.markPending('t2', 'timer raced the answer').state).toBe('cleared');
 
-    journalError(() => j.markReversalPending('ghost', 'x'), 'unknown-transaction');
+    journalError(() => j.reversals.markPending('ghost', 'x'), 'unknown-transaction');
   });
 
   it('lists armed reversals for recovery and pending ones in order', () => {
     const j = openJournal();
     for (let i = 1; i <= 5; i++) sending(j, `t${i}`, i);
-    j.markReversalPending('t4', 'cancel');
-    j.markReversalPending('t2', 'timeout');
+    j.reversals.markPending('t4', 'cancel');
+    j.reversals.markPending('t2', 'timeout');
     j.recordAuthorization('t3', 'approved', { outcome: 'approved', responseCode: '00' });
-    expect(j.armedReversals().map((r) => r.txnRef)).toEqual(['t1', 't5']);
-    expect(j.pendingReversals().map((r) => r.txnRef)).toEqual(['t2', 't4']);
+    expect(j.reversals.armed().map((r) => r.txnRef)).toEqual(['t1', 't5']);
+    expect(j.reversals.pending().map((r) => r.txnRef)).toEqual(['t2', 't4']);
     expect(j.counts().pendingReversals).toBe(2);
   });
 
   it('records attempts of a pending reversal', () => {
     const j = openJournal();
     sending(j, 't1');
-    const { id } = j.markReversalPending('t1', 'response timeout');
-    j.recordReversalAttempt(id, { attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
-    j.recordReversalAttempt(id, { attempts: 2, nextAttemptAt: T0 + 3000, reason: 'no response' });
-    expect(j.reversalFor('t1')).toMatchObject({
+    const { id } = j.reversals.markPending('t1', 'response timeout');
+    j.reversals.recordAttempt(id, { attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
+    j.reversals.recordAttempt(id, { attempts: 2, nextAttemptAt: T0 + 3000, reason: 'no response' });
+    expect(j.reversals.forTransaction('t1')).toMatchObject({
       state: 'pending',
       attempts: 2,
       nextAttemptAt: T0 + 3000,
       reason: 'no response',
     });
-    j.recordReversalAttempt(id, { attempts: 3, nextAttemptAt: null, reason: 'gave up for now' });
-    expect(j.reversalFor('t1')?.nextAttemptAt).toBeNull();
+    j.reversals.recordAttempt(id, { attempts: 3, nextAttemptAt: null, reason: 'gave up for now' });
+    expect(j.reversals.forTransaction('t1')?.nextAttemptAt).toBeNull();
 
     journalError(
-      () => j.recordReversalAttempt(id, { attempts: -1, nextAttemptAt: null, reason: 'x' }),
+      () => j.reversals.recordAttempt(id, { attempts: -1, nextAttemptAt: null, reason: 'x' }),
       'invalid-record',
     );
     journalError(
-      () => j.recordReversalAttempt(id, { attempts: 4, nextAttemptAt: null, reason: `declined ${VISA}` }),
+      () => j.reversals.recordAttempt(id, { attempts: 4, nextAttemptAt: null, reason: `declined ${VISA}` }),
       'card-data-refused',
     );
     journalError(
-      () => j.recordReversalAttempt(9999, { attempts: 1, nextAttemptAt: null, reason: 'x' }),
+      () => j.reversals.recordAttempt(9999, { attempts: 1, nextAttemptAt: null, reason: 'x' }),
       'unknown-transaction',
     );
-    expect(j.reversalFor('t1')?.attempts).toBe(3);
+    expect(j.reversals.forTransaction('t1')?.attempts).toBe(3);
   });
 
   it('acknowledgeReversal settles it and adds a reversed event to its transaction', () => {
     const j = openJournal();
     sending(j, 't1');
-    j.recordState('t1', 'timed-out', { outcome: 'failed' });
-    const { id } = j.markReversalPending('t1', 'response timeout');
-    j.recordReversalAttempt(id, { attempts: 1, nextAttemptAt: T0, reason: 'no response' });
-    const acked = j.acknowledgeReversal(id, '00');
+    j.transactions.recordState('t1', 'timed-out', { outcome: 'failed' });
+    const { id } = j.reversals.markPending('t1', 'response timeout');
+    j.reversals.recordAttempt(id, { attempts: 1, nextAttemptAt: T0, reason: 'no response' });
+    const acked = j.reversals.acknowledge(id, '00');
     expect(acked).toMatchObject({ id, state: 'acknowledged', responseCode: '00', attempts: 1, nextAttemptAt: null });
-    const events = j.events('t1');
+    const events = j.transactions.events('t1');
     expect(events.at(-1)).toMatchObject({ state: 'reversed', detail: { responseCode: '00' }, changes: null });
     // The transaction's own state and outcome belong to the transaction flow.
-    expect(j.getTransaction('t1')).toMatchObject({ state: 'timed-out', outcome: 'failed' });
-    expect(j.pendingReversals()).toEqual([]);
+    expect(j.transactions.get('t1')).toMatchObject({ state: 'timed-out', outcome: 'failed' });
+    expect(j.reversals.pending()).toEqual([]);
     expect(j.counts().pendingReversals).toBe(0);
 
     // A duplicate answer is idempotent: no second event.
-    expect(j.acknowledgeReversal(id, '00')).toEqual(acked);
-    expect(j.events('t1')).toHaveLength(events.length);
+    expect(j.reversals.acknowledge(id, '00')).toEqual(acked);
+    expect(j.transactions.events('t1')).toHaveLength(events.length);
     // Attempts on a settled reversal are stale and change nothing.
-    j.recordReversalAttempt(id, { attempts: 9, nextAttemptAt: T0, reason: 'stale' });
-    expect(j.reversalFor('t1')).toEqual(acked);
+    j.reversals.recordAttempt(id, { attempts: 9, nextAttemptAt: T0, reason: 'stale' });
+    expect(j.reversals.forTransaction('t1')).toEqual(acked);
   });
 
   it('acknowledges only a pending reversal', () => {
     const j = openJournal();
     sending(j, 't1');
-    const { id } = j.reversalFor('t1') ?? { id: -1 };
-    expect(journalError(() => j.acknowledgeReversal(id, '00'), 'invalid-record').message).toMatch(/armed, not pending/);
-    journalError(() => j.acknowledgeReversal(9999, '00'), 'unknown-transaction');
-    j.markReversalPending('t1', 'timeout');
-    journalError(() => j.acknowledgeReversal(id, ''), 'invalid-record');
-    expect(j.reversalFor('t1')?.state).toBe('pending');
+    const { id } = j.reversals.forTransaction('t1') ?? { id: -1 };
+    expect(journalError(() => j.reversals.acknowledge(id, '00'), 'invalid-record').message).toMatch(
+      /armed, not pending/,
+    );
+    journalError(() => j.reversals.acknowledge(9999, '00'), 'unknown-transaction');
+    j.reversals.markPending('t1', 'timeout');
+    journalError(() => j.reversals.acknowledge(id, ''), 'invalid-record');
+    expect(j.reversals.forTransaction('t1')?.state).toBe('pending');
   });
 
   it('leaves inFlight as it was: a reversal does not settle a transaction', () => {
     const j = openJournal();
     sending(j, 't1');
-    const { id } = j.markReversalPending('t1', 'timeout');
-    j.acknowledgeReversal(id, '00');
-    expect(j.inFlight().map((t) => t.txnRef)).toEqual(['t1']);
+    const { id } = j.reversals.markPending('t1', 'timeout');
+    j.reversals.acknowledge(id, '00');
+    expect(j.transactions.inFlight().map((t) => t.txnRef)).toEqual(['t1']);
   });
 });
 
@@ -458,9 +472,9 @@ describe('store-and-forward queue', () => {
       updatedAt: saf.createdAt,
     });
     expect(Buffer.isBuffer(saf.cardBlob)).toBe(true);
-    expect(j.safItem(saf.id)).toEqual(saf);
-    expect(j.safQueue()).toEqual([saf]);
-    expect(j.events('s1').at(-1)).toMatchObject({ state: 'offline-approved', changes: approvedOffline });
+    expect(j.saf.item(saf.id)).toEqual(saf);
+    expect(j.saf.queue()).toEqual([saf]);
+    expect(j.transactions.events('s1').at(-1)).toMatchObject({ state: 'offline-approved', changes: approvedOffline });
     expect(j.counts()).toMatchObject({ safQueued: 1, inFlight: 0 });
   });
 
@@ -476,32 +490,32 @@ describe('store-and-forward queue', () => {
   ] as const)('leaves no queue item and no state change when refusing %s', (_what, patch, over) => {
     const j = openJournal();
     offlineCandidate(j, 's1');
-    const before = { txn: j.getTransaction('s1'), events: j.events('s1') };
+    const before = { txn: j.transactions.get('s1'), events: j.transactions.events('s1') };
     journalError(() => j.recordOfflineApproval('s1', 'offline-approved', patch, safItem(over)), 'card-data-refused');
-    expect(j.safQueue()).toEqual([]);
-    expect(j.safStats()).toEqual({ count: 0, total: 0, oldestAt: null });
-    expect(j.getTransaction('s1')).toEqual(before.txn);
-    expect(j.events('s1')).toEqual(before.events);
+    expect(j.saf.queue()).toEqual([]);
+    expect(j.saf.stats()).toEqual({ count: 0, total: 0, oldestAt: null });
+    expect(j.transactions.get('s1')).toEqual(before.txn);
+    expect(j.transactions.events('s1')).toEqual(before.events);
   });
 
   it('rolls back the state change when the queue insert fails inside the transaction', () => {
     const j = openJournal();
     offlineCandidate(j, 's1');
     j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
-    const before = { txn: j.getTransaction('s1'), events: j.events('s1') };
+    const before = { txn: j.transactions.get('s1'), events: j.transactions.events('s1') };
     // Same reference again: the state update runs first, then the UNIQUE insert fails; both must be undone.
     journalError(
       () => j.recordOfflineApproval('s1', 'offline-approved-again', { responseCode: 'Y3' }, safItem({ stan: 8 })),
       'duplicate-reference',
     );
-    expect(j.getTransaction('s1')).toEqual(before.txn);
-    expect(j.events('s1')).toEqual(before.events);
-    expect(j.safQueue()).toHaveLength(1);
+    expect(j.transactions.get('s1')).toEqual(before.txn);
+    expect(j.transactions.events('s1')).toEqual(before.events);
+    expect(j.saf.queue()).toHaveLength(1);
     journalError(
       () => j.recordOfflineApproval('ghost', 'offline-approved', approvedOffline, safItem()),
       'unknown-transaction',
     );
-    expect(j.safQueue()).toHaveLength(1);
+    expect(j.saf.queue()).toHaveLength(1);
   });
 
   it.each([
@@ -517,7 +531,7 @@ describe('store-and-forward queue', () => {
     expect(() =>
       j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem(over as Partial<OfflineApprovalItem>)),
     ).toThrow(JournalError);
-    expect(j.safQueue()).toEqual([]);
+    expect(j.saf.queue()).toEqual([]);
   });
 
   it('keeps forwarding order and counts only queued items', () => {
@@ -533,13 +547,13 @@ describe('store-and-forward queue', () => {
       ids.push(j.recordOfflineApproval(ref, 'offline-approved', approvedOffline, safItem({ amount })).saf.id);
     }
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(j.safQueue().map((s) => s.txnRef)).toEqual(['s1', 's2', 's3']);
-    const first = j.safItem(ids[0] ?? -1);
-    expect(j.safStats()).toEqual({ count: 3, total: 4200, oldestAt: first?.createdAt });
+    expect(j.saf.queue().map((s) => s.txnRef)).toEqual(['s1', 's2', 's3']);
+    const first = j.saf.item(ids[0] ?? -1);
+    expect(j.saf.stats()).toEqual({ count: 3, total: 4200, oldestAt: first?.createdAt });
 
-    j.completeSafItem(ids[0] ?? -1, '00');
-    expect(j.safQueue().map((s) => s.txnRef)).toEqual(['s2', 's3']);
-    expect(j.safStats()).toEqual({ count: 2, total: 3200, oldestAt: j.safItem(ids[1] ?? -1)?.createdAt });
+    j.saf.complete(ids[0] ?? -1, '00');
+    expect(j.saf.queue().map((s) => s.txnRef)).toEqual(['s2', 's3']);
+    expect(j.saf.stats()).toEqual({ count: 2, total: 3200, oldestAt: j.saf.item(ids[1] ?? -1)?.createdAt });
     expect(j.counts().safQueued).toBe(2);
   });
 
@@ -547,16 +561,16 @@ describe('store-and-forward queue', () => {
     const j = openJournal();
     offlineCandidate(j, 's1');
     const { saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
-    j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
-    expect(j.safItem(saf.id)).toMatchObject({
+    j.saf.recordAttempt(saf.id, { attempts: 1, nextAttemptAt: T0 + 1000, reason: 'host unreachable' });
+    expect(j.saf.item(saf.id)).toMatchObject({
       state: 'queued',
       attempts: 1,
       nextAttemptAt: T0 + 1000,
       reason: 'host unreachable',
     });
-    journalError(() => j.recordSafAttempt(saf.id, { attempts: 2, nextAttemptAt: -5, reason: 'x' }), 'invalid-record');
+    journalError(() => j.saf.recordAttempt(saf.id, { attempts: 2, nextAttemptAt: -5, reason: 'x' }), 'invalid-record');
     journalError(
-      () => j.recordSafAttempt(424242, { attempts: 1, nextAttemptAt: null, reason: 'x' }),
+      () => j.saf.recordAttempt(424242, { attempts: 1, nextAttemptAt: null, reason: 'x' }),
       'unknown-transaction',
     );
   });
@@ -565,8 +579,8 @@ describe('store-and-forward queue', () => {
     const j = openJournal();
     offlineCandidate(j, 's1');
     const { saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
-    j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: T0, reason: 'host unreachable' });
-    const done = j.completeSafItem(saf.id, '00');
+    j.saf.recordAttempt(saf.id, { attempts: 1, nextAttemptAt: T0, reason: 'host unreachable' });
+    const done = j.saf.complete(saf.id, '00');
     expect(done).toMatchObject({
       id: saf.id,
       state: 'forwarded',
@@ -575,13 +589,13 @@ describe('store-and-forward queue', () => {
       attempts: 1,
       nextAttemptAt: null,
     });
-    const events = j.events('s1');
+    const events = j.transactions.events('s1');
     expect(events.at(-1)).toMatchObject({ state: 'forwarded', detail: { responseCode: '00' } });
-    expect(j.getTransaction('s1')?.outcome).toBe('offline-approved');
+    expect(j.transactions.get('s1')?.outcome).toBe('offline-approved');
     // A repeated acknowledgement (the advice was resent) changes nothing.
-    expect(j.completeSafItem(saf.id, '00')).toEqual(done);
-    expect(j.events('s1')).toHaveLength(events.length);
-    expect(journalError(() => j.setAsideSafItem(saf.id, '05', 'declined'), 'invalid-record').message).toMatch(
+    expect(j.saf.complete(saf.id, '00')).toEqual(done);
+    expect(j.transactions.events('s1')).toHaveLength(events.length);
+    expect(journalError(() => j.saf.setAside(saf.id, '05', 'declined'), 'invalid-record').message).toMatch(
       /forwarded, not queued/,
     );
   });
@@ -592,17 +606,17 @@ describe('store-and-forward queue', () => {
     offlineCandidate(j, 's2');
     const a = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem()).saf;
     const b = j.recordOfflineApproval('s2', 'offline-approved', approvedOffline, safItem({ stan: 8 })).saf;
-    const aside = j.setAsideSafItem(a.id, '30', 'format error');
+    const aside = j.saf.setAside(a.id, '30', 'format error');
     expect(aside).toMatchObject({ state: 'set-aside', cardBlob: null, responseCode: '30', reason: 'format error' });
-    expect(j.events('s1').at(-1)).toMatchObject({
+    expect(j.transactions.events('s1').at(-1)).toMatchObject({
       state: 'advice-rejected',
       detail: { responseCode: '30', reason: 'format error' },
     });
-    expect(j.safQueue().map((s) => s.id)).toEqual([b.id]);
-    expect(j.setAsideSafItem(a.id, '30', 'format error')).toEqual(aside);
-    journalError(() => j.completeSafItem(a.id, '00'), 'invalid-record');
-    journalError(() => j.setAsideSafItem(b.id, '30', `bad card ${VISA}`), 'card-data-refused');
-    expect(j.safItem(b.id)?.state).toBe('queued');
+    expect(j.saf.queue().map((s) => s.id)).toEqual([b.id]);
+    expect(j.saf.setAside(a.id, '30', 'format error')).toEqual(aside);
+    journalError(() => j.saf.complete(a.id, '00'), 'invalid-record');
+    journalError(() => j.saf.setAside(b.id, '30', `bad card ${VISA}`), 'card-data-refused');
+    expect(j.saf.item(b.id)?.state).toBe('queued');
   });
 
   it('the schema itself refuses a settled item that still holds card data', () => {
@@ -623,7 +637,7 @@ describe('store-and-forward queue', () => {
     offlineCandidate(j, 's1');
     const cardBlob = vault.seal({ pan: VISA, expiry: '2812', entryMode: 'chip' }, 's1');
     const { saf } = j.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem({ cardBlob }));
-    expect(vault.open(j.safItem(saf.id)?.cardBlob ?? Buffer.alloc(0), 's1').pan).toBe(VISA);
+    expect(vault.open(j.saf.item(saf.id)?.cardBlob ?? Buffer.alloc(0), 's1').pan).toBe(VISA);
     j.close();
     expect(databaseBytes(path).toString('latin1')).not.toContain(VISA);
   });
@@ -634,25 +648,25 @@ describe('reopening', () => {
     const a = openJournal();
     sending(a, 'r1', 1);
     sending(a, 'r2', 2);
-    a.markReversalPending('r2', 'response timeout');
+    a.reversals.markPending('r2', 'response timeout');
     offlineCandidate(a, 's1');
     const { saf } = a.recordOfflineApproval('s1', 'offline-approved', approvedOffline, safItem());
-    a.recordSafAttempt(saf.id, { attempts: 2, nextAttemptAt: T0 + 5000, reason: 'host unreachable' });
+    a.saf.recordAttempt(saf.id, { attempts: 2, nextAttemptAt: T0 + 5000, reason: 'host unreachable' });
     const snapshot = {
-      armed: a.armedReversals(),
-      pending: a.pendingReversals(),
-      queue: a.safQueue(),
-      stats: a.safStats(),
+      armed: a.reversals.armed(),
+      pending: a.reversals.pending(),
+      queue: a.saf.queue(),
+      stats: a.saf.stats(),
       counts: a.counts(),
     };
     a.close();
 
     for (const options of [{}, { readonly: true }]) {
       const b = openJournal(options);
-      expect(b.armedReversals()).toEqual(snapshot.armed);
-      expect(b.pendingReversals()).toEqual(snapshot.pending);
-      expect(b.safQueue()).toEqual(snapshot.queue);
-      expect(b.safStats()).toEqual(snapshot.stats);
+      expect(b.reversals.armed()).toEqual(snapshot.armed);
+      expect(b.reversals.pending()).toEqual(snapshot.pending);
+      expect(b.saf.queue()).toEqual(snapshot.queue);
+      expect(b.saf.stats()).toEqual(snapshot.stats);
       expect(b.counts()).toEqual(snapshot.counts);
       expect(snapshot.counts).toMatchObject({ pendingReversals: 1, safQueued: 1 });
       b.close();
@@ -662,7 +676,7 @@ describe('reopening', () => {
   it('refuses writes on a read-only journal', () => {
     openJournal().close();
     const j = openJournal({ readonly: true });
-    journalError(() => j.releaseReversal('x', 'y'), 'storage-fault');
+    journalError(() => j.reversals.release('x', 'y'), 'storage-fault');
   });
 });
 
@@ -677,28 +691,28 @@ const journal = Journal.open(dbPath);
 const masked = '411111******1111';
 for (let i = 0; ; i++) {
   const ref = prefix + '-' + i;
-  journal.beginTransaction({ txnRef: ref, kind: 'sale', amount: 100 + i, currency: '978' });
-  const stan = journal.nextStan();
-  journal.recordState(ref, 'sending', { stan, maskedPan: masked, entryMode: 'chip' });
-  journal.armReversal({ txnRef: ref, stan, originalMti: '0200', processingCode: '000000', amount: 100 + i, currency: '978',
+  journal.transactions.begin({ txnRef: ref, kind: 'sale', amount: 100 + i, currency: '978' });
+  const stan = journal.counters.nextStan();
+  journal.transactions.recordState(ref, 'sending', { stan, maskedPan: masked, entryMode: 'chip' });
+  journal.reversals.arm({ txnRef: ref, stan, originalMti: '0200', processingCode: '000000', amount: 100 + i, currency: '978',
     transmittedAt: Date.now(), terminalId: 'TERM0001', merchantId: 'MERCHANT0000001', maskedPan: masked });
   let expected;
   if (i % 4 < 2) {
     journal.recordAuthorization(ref, 'approved', { outcome: 'approved', responseCode: '00', approvalCode: 'A1B2C3' }, { step: i, filler: 'x'.repeat(i % 200) });
     expected = 'cleared';
   } else if (i % 4 === 2) {
-    const { id } = journal.markReversalPending(ref, 'response timeout');
-    journal.recordState(ref, 'timed-out', { outcome: 'failed' });
-    journal.recordReversalAttempt(id, { attempts: 1, nextAttemptAt: Date.now() + 1000, reason: 'no response' });
+    const { id } = journal.reversals.markPending(ref, 'response timeout');
+    journal.transactions.recordState(ref, 'timed-out', { outcome: 'failed' });
+    journal.reversals.recordAttempt(id, { attempts: 1, nextAttemptAt: Date.now() + 1000, reason: 'no response' });
     if (i % 8 === 2) {
-      journal.acknowledgeReversal(id, '00');
+      journal.reversals.acknowledge(id, '00');
       expected = 'acknowledged';
     } else {
       expected = 'pending';
     }
   } else {
-    journal.releaseReversal(ref, 'link down before send');
-    journal.recordState(ref, 'failed', { outcome: 'failed' });
+    journal.reversals.release(ref, 'link down before send');
+    journal.transactions.recordState(ref, 'failed', { outcome: 'failed' });
     expected = 'cleared';
   }
   process.stdout.write(ref + ' ' + expected + '\\n');
@@ -767,12 +781,12 @@ describe('reversals after SIGKILL', () => {
         expect(journal.integrityCheck()).toEqual(['ok']);
 
         // Every sale reported as committed has the reversal state its last write left.
-        for (const [ref, state] of allCommitted) expect(journal.reversalFor(ref)?.state, ref).toBe(state);
+        for (const [ref, state] of allCommitted) expect(journal.reversals.forTransaction(ref)?.state, ref).toBe(state);
 
         // Every reversal, including the one cut short, is consistent with its transaction.
-        for (const txn of journal.listTransactions()) {
-          const reversal = journal.reversalFor(txn.txnRef);
-          const events = journal.events(txn.txnRef).map((e) => e.state);
+        for (const txn of journal.transactions.list()) {
+          const reversal = journal.reversals.forTransaction(txn.txnRef);
+          const events = journal.transactions.events(txn.txnRef).map((e) => e.state);
           if (reversal === undefined) {
             // Killed between starting the sale and arming: nothing was sent, nothing is owed.
             expect(txn.responseCode, txn.txnRef).toBeNull();
@@ -789,15 +803,15 @@ describe('reversals after SIGKILL', () => {
         }
 
         // Only the sale being written when the kill came can be left armed; boot recovery then makes it owed.
-        const armed = journal.armedReversals();
+        const armed = journal.reversals.armed();
         expect(armed.length).toBeLessThanOrEqual(1);
         for (const r of armed) {
-          expect(journal.markReversalPending(r.txnRef, 'armed at boot').state).toBe('pending');
+          expect(journal.reversals.markPending(r.txnRef, 'armed at boot').state).toBe('pending');
           recovered++;
         }
         const expectedPending = [...allCommitted.values()].filter((s) => s === 'pending').length;
-        expect(journal.pendingReversals().length).toBeGreaterThanOrEqual(expectedPending + recovered);
-        expect(journal.pendingReversals().length).toBeLessThanOrEqual(expectedPending + recovered + 1);
+        expect(journal.reversals.pending().length).toBeGreaterThanOrEqual(expectedPending + recovered);
+        expect(journal.reversals.pending().length).toBeLessThanOrEqual(expectedPending + recovered + 1);
       } finally {
         journal.close();
       }

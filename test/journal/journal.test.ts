@@ -66,16 +66,16 @@ describe('opening', () => {
 
   it('works in memory', () => {
     const j = openJournal({}, ':memory:');
-    j.beginTransaction({ txnRef: 'm1', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.begin({ txnRef: 'm1', kind: 'sale', amount: 1, currency: '978' });
     expect(j.counts()).toEqual({ transactions: 1, anomalies: 0, inFlight: 1, pendingReversals: 0, safQueued: 0 });
   });
 
   it('keeps data across reopen and migrates only once', () => {
     const a = openJournal();
-    a.beginTransaction({ txnRef: 't1', kind: 'sale', amount: 500, currency: '978' });
+    a.transactions.begin({ txnRef: 't1', kind: 'sale', amount: 500, currency: '978' });
     a.close();
     const b = openJournal();
-    expect(b.getTransaction('t1')?.amount).toBe(500);
+    expect(b.transactions.get('t1')?.amount).toBe(500);
     expect(b.settings().schemaVersion).toBe(SCHEMA_VERSION);
   });
 
@@ -105,9 +105,9 @@ describe('opening', () => {
 describe('STAN', () => {
   it('counts from 1 and persists across reopen', () => {
     const a = openJournal();
-    expect([a.nextStan(), a.nextStan(), a.nextStan()]).toEqual([1, 2, 3]);
+    expect([a.counters.nextStan(), a.counters.nextStan(), a.counters.nextStan()]).toEqual([1, 2, 3]);
     a.close();
-    expect(openJournal().nextStan()).toBe(4);
+    expect(openJournal().counters.nextStan()).toBe(4);
   });
 
   it('wraps from 999999 to 1', () => {
@@ -116,13 +116,13 @@ describe('STAN', () => {
     raw.prepare("INSERT INTO counters (name, value) VALUES ('stan', 999998)").run();
     raw.close();
     const j = openJournal();
-    expect([j.nextStan(), j.nextStan(), j.nextStan()]).toEqual([999999, 1, 2]);
+    expect([j.counters.nextStan(), j.counters.nextStan(), j.counters.nextStan()]).toEqual([999999, 1, 2]);
   });
 
   it('skips a STAN still held by an unfinished transaction', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 'stuck', kind: 'sale', amount: 1, currency: '978' });
-    j.recordState('stuck', 'sending', { stan: 1 });
+    j.transactions.begin({ txnRef: 'stuck', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.recordState('stuck', 'sending', { stan: 1 });
     j.close();
     const raw = new Database(path);
     raw
@@ -131,7 +131,7 @@ describe('STAN', () => {
       )
       .run();
     raw.close();
-    expect(openJournal().nextStan()).toBe(2);
+    expect(openJournal().counters.nextStan()).toBe(2);
   });
 });
 
@@ -139,7 +139,7 @@ describe('transactions', () => {
   it('records the row and every state change as events, in order', () => {
     const clock = steppingClock();
     const j = openJournal({ now: clock.now });
-    const begun = j.beginTransaction({
+    const begun = j.transactions.begin({
       txnRef: 'abc',
       kind: 'sale',
       amount: 1250,
@@ -157,10 +157,10 @@ describe('transactions', () => {
       receiptStatus: 'none',
       ecrRequestId: 'ecr-1',
     });
-    j.recordState('abc', 'card-read', { maskedPan: '411111******1111', entryMode: 'chip' });
-    const stan = j.nextStan();
-    j.recordState('abc', 'sending', { stan });
-    const done = j.recordState(
+    j.transactions.recordState('abc', 'card-read', { maskedPan: '411111******1111', entryMode: 'chip' });
+    const stan = j.counters.nextStan();
+    j.transactions.recordState('abc', 'sending', { stan });
+    const done = j.transactions.recordState(
       'abc',
       'approved',
       {
@@ -184,7 +184,7 @@ describe('transactions', () => {
       receiptStatus: 'printed',
     });
     expect(done.updatedAt).toBeGreaterThan(done.createdAt);
-    const events = j.events('abc');
+    const events = j.transactions.events('abc');
     expect(events.map((e) => e.state)).toEqual(['created', 'card-read', 'sending', 'approved']);
     expect(events.map((e) => e.at)).toEqual([...events.map((e) => e.at)].sort((x, y) => x - y));
     expect(events[0]?.changes).toBeNull();
@@ -195,44 +195,44 @@ describe('transactions', () => {
 
   it('leaves undefined patch fields alone and clears null ones', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 'p', kind: 'sale', amount: 1, currency: '978' });
-    j.recordState('p', 'authorized', { responseCode: '00', rrn: '123' });
-    const row = j.recordState('p', 'corrected', { rrn: null, approvalCode: undefined });
+    j.transactions.begin({ txnRef: 'p', kind: 'sale', amount: 1, currency: '978' });
+    j.transactions.recordState('p', 'authorized', { responseCode: '00', rrn: '123' });
+    const row = j.transactions.recordState('p', 'corrected', { rrn: null, approvalCode: undefined });
     expect(row.responseCode).toBe('00');
     expect(row.rrn).toBeNull();
   });
 
   it('refuses unknown transactions, duplicate references and invalid values', () => {
     const j = openJournal();
-    journalError(() => j.recordState('nope', 'x'), 'unknown-transaction');
-    j.beginTransaction({ txnRef: 'dup', kind: 'sale', amount: 1, currency: '978' });
+    journalError(() => j.transactions.recordState('nope', 'x'), 'unknown-transaction');
+    j.transactions.begin({ txnRef: 'dup', kind: 'sale', amount: 1, currency: '978' });
     journalError(
-      () => j.beginTransaction({ txnRef: 'dup', kind: 'refund', amount: 2, currency: '978' }),
+      () => j.transactions.begin({ txnRef: 'dup', kind: 'refund', amount: 2, currency: '978' }),
       'duplicate-reference',
     );
     journalError(
-      () => j.beginTransaction({ txnRef: 'neg', kind: 'sale', amount: -1, currency: '978' }),
+      () => j.transactions.begin({ txnRef: 'neg', kind: 'sale', amount: -1, currency: '978' }),
       'invalid-record',
     );
     journalError(
-      () => j.beginTransaction({ txnRef: 'flt', kind: 'sale', amount: 12.5, currency: '978' }),
+      () => j.transactions.begin({ txnRef: 'flt', kind: 'sale', amount: 12.5, currency: '978' }),
       'invalid-record',
     );
     journalError(
-      () => j.beginTransaction({ txnRef: 'cur', kind: 'sale', amount: 1, currency: 'EUR' }),
+      () => j.transactions.begin({ txnRef: 'cur', kind: 'sale', amount: 1, currency: 'EUR' }),
       'invalid-record',
     );
     journalError(
-      () => j.beginTransaction({ txnRef: 'knd', kind: 'payout' as never, amount: 1, currency: '978' }),
+      () => j.transactions.begin({ txnRef: 'knd', kind: 'payout' as never, amount: 1, currency: '978' }),
       'invalid-record',
     );
-    journalError(() => j.recordState('dup', 'x', { stan: 0 }), 'invalid-record');
-    journalError(() => j.recordState('dup', 'x', { outcome: 'maybe' as never }), 'invalid-record');
+    journalError(() => j.transactions.recordState('dup', 'x', { stan: 0 }), 'invalid-record');
+    journalError(() => j.transactions.recordState('dup', 'x', { outcome: 'maybe' as never }), 'invalid-record');
     // The amount may change only to what a partial approval approved: a valid amount of minor units.
-    journalError(() => j.recordState('dup', 'x', { amount: -5 }), 'invalid-record');
-    journalError(() => j.recordState('dup', 'x', { amount: 2.5 }), 'invalid-record');
+    journalError(() => j.transactions.recordState('dup', 'x', { amount: -5 }), 'invalid-record');
+    journalError(() => j.transactions.recordState('dup', 'x', { amount: 2.5 }), 'invalid-record');
     // None of the refused writes left a trace.
-    expect(j.events('dup').map((e) => e.state)).toEqual(['created']);
+    expect(j.transactions.events('dup').map((e) => e.state)).toEqual(['created']);
     expect(j.counts().transactions).toBe(1);
   });
 
@@ -245,9 +245,9 @@ describe('transactions', () => {
       outcome: 'approved' | 'declined' | null,
       ecr?: string,
     ) => {
-      j.beginTransaction({ txnRef: ref, kind, amount: 100, currency: '978', ...(ecr ? { ecrRequestId: ecr } : {}) });
-      if (stan !== null) j.recordState(ref, 'sending', { stan });
-      if (outcome) j.recordState(ref, outcome, { outcome });
+      j.transactions.begin({ txnRef: ref, kind, amount: 100, currency: '978', ...(ecr ? { ecrRequestId: ecr } : {}) });
+      if (stan !== null) j.transactions.recordState(ref, 'sending', { stan });
+      if (outcome) j.transactions.recordState(ref, outcome, { outcome });
     };
     mk('s1', 'sale', 7, 'approved', 'r1');
     mk('r1', 'refund', 7, 'declined', 'r1');
@@ -255,15 +255,15 @@ describe('transactions', () => {
     mk('s3', 'sale', 9, null);
     mk('s4', 'sale', null, null);
 
-    expect(j.findByStan(7)?.txnRef).toBe('r1');
-    expect(j.findByStan(7, 'sale')?.txnRef).toBe('s1');
-    expect(j.findByStan(7, 'void')).toBeUndefined();
-    expect(j.findByEcrRequestId('r1')?.txnRef).toBe('r1');
-    expect(j.findByEcrRequestId('zz')).toBeUndefined();
-    expect(j.lastReceiptCandidate()?.txnRef).toBe('s2');
-    expect(j.inFlight().map((r) => r.txnRef)).toEqual(['s3', 's4']);
+    expect(j.transactions.findByStan(7)?.txnRef).toBe('r1');
+    expect(j.transactions.findByStan(7, 'sale')?.txnRef).toBe('s1');
+    expect(j.transactions.findByStan(7, 'void')).toBeUndefined();
+    expect(j.transactions.findByEcrRequestId('r1')?.txnRef).toBe('r1');
+    expect(j.transactions.findByEcrRequestId('zz')).toBeUndefined();
+    expect(j.transactions.lastReceiptCandidate()?.txnRef).toBe('s2');
+    expect(j.transactions.inFlight().map((r) => r.txnRef)).toEqual(['s3', 's4']);
     expect(j.counts()).toEqual({ transactions: 5, anomalies: 0, inFlight: 2, pendingReversals: 0, safQueued: 0 });
-    expect(j.getTransaction('missing')).toBeUndefined();
+    expect(j.transactions.get('missing')).toBeUndefined();
   });
 
   it('filters the transaction list by time, state, outcome and limit', () => {
@@ -272,17 +272,17 @@ describe('transactions', () => {
     for (let i = 0; i < 6; i++) {
       const ref = `t${i}`;
       clock.set(Date.UTC(2024, 4, 1 + i));
-      j.beginTransaction({ txnRef: ref, kind: 'sale', amount: i, currency: '978' });
-      j.recordState(ref, i % 2 ? 'declined' : 'approved', { outcome: i % 2 ? 'declined' : 'approved' });
+      j.transactions.begin({ txnRef: ref, kind: 'sale', amount: i, currency: '978' });
+      j.transactions.recordState(ref, i % 2 ? 'declined' : 'approved', { outcome: i % 2 ? 'declined' : 'approved' });
     }
     const refs = (rows: { txnRef: string }[]) => rows.map((r) => r.txnRef);
-    expect(refs(j.listTransactions())).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
-    expect(refs(j.listTransactions({ outcome: 'declined' }))).toEqual(['t1', 't3', 't5']);
-    expect(refs(j.listTransactions({ state: 'approved' }))).toEqual(['t0', 't2', 't4']);
-    const created = j.listTransactions().map((r) => r.createdAt);
-    expect(refs(j.listTransactions({ from: created[2]!, to: created[4]! }))).toEqual(['t2', 't3']);
-    expect(refs(j.listTransactions({ limit: 2 }))).toEqual(['t4', 't5']);
-    expect(refs(j.listTransactions({ outcome: 'approved', limit: 1 }))).toEqual(['t4']);
+    expect(refs(j.transactions.list())).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
+    expect(refs(j.transactions.list({ outcome: 'declined' }))).toEqual(['t1', 't3', 't5']);
+    expect(refs(j.transactions.list({ state: 'approved' }))).toEqual(['t0', 't2', 't4']);
+    const created = j.transactions.list().map((r) => r.createdAt);
+    expect(refs(j.transactions.list({ from: created[2]!, to: created[4]! }))).toEqual(['t2', 't3']);
+    expect(refs(j.transactions.list({ limit: 2 }))).toEqual(['t4', 't5']);
+    expect(refs(j.transactions.list({ outcome: 'approved', limit: 1 }))).toEqual(['t4']);
   });
 });
 
@@ -290,7 +290,7 @@ describe('anomalies', () => {
   it('records and filters anomalies', () => {
     const clock = steppingClock(Date.UTC(2024, 4, 1), 60_000);
     const j = openJournal({ now: clock.now });
-    const a = j.recordAnomaly({
+    const a = j.anomalies.record({
       code: 'E301',
       class: 'hardware-fault',
       severity: 'error',
@@ -311,9 +311,9 @@ describe('anomalies', () => {
       detail: { device: 'printer' },
       at: Date.UTC(2024, 4, 1),
     });
-    j.recordAnomaly({ code: 'E101', class: 'host-timeout', severity: 'error', message: 'timeout' });
-    j.recordAnomaly({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'paper out again' });
-    const minimal = j.listAnomalies({ code: 'E101' });
+    j.anomalies.record({ code: 'E101', class: 'host-timeout', severity: 'error', message: 'timeout' });
+    j.anomalies.record({ code: 'E301', class: 'hardware-fault', severity: 'error', message: 'paper out again' });
+    const minimal = j.anomalies.list({ code: 'E101' });
     expect(minimal).toHaveLength(1);
     expect(minimal[0]).toMatchObject({
       txnRef: null,
@@ -323,14 +323,14 @@ describe('anomalies', () => {
       maskedPan: null,
       detail: null,
     });
-    expect(j.listAnomalies({ class: 'hardware-fault' }).map((r) => r.message)).toEqual([
+    expect(j.anomalies.list({ class: 'hardware-fault' }).map((r) => r.message)).toEqual([
       'paper out',
       'paper out again',
     ]);
     expect(
-      j.listAnomalies({ from: Date.UTC(2024, 4, 1, 0, 1), to: Date.UTC(2024, 4, 1, 0, 2) }).map((r) => r.code),
+      j.anomalies.list({ from: Date.UTC(2024, 4, 1, 0, 1), to: Date.UTC(2024, 4, 1, 0, 2) }).map((r) => r.code),
     ).toEqual(['E101']);
-    expect(j.listAnomalies({ limit: 1 }).map((r) => r.message)).toEqual(['paper out again']);
+    expect(j.anomalies.list({ limit: 1 }).map((r) => r.message)).toEqual(['paper out again']);
     expect(j.counts().anomalies).toBe(3);
   });
 });
@@ -338,23 +338,30 @@ describe('anomalies', () => {
 describe('card data guard in the journal', () => {
   it('refuses card data in details, patches and anomalies, and none reaches the file', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 'g', kind: 'sale', amount: 100, currency: '978' });
-    journalError(() => j.recordState('g', 'card-read', {}, { pan: VISA }), 'card-data-refused');
+    j.transactions.begin({ txnRef: 'g', kind: 'sale', amount: 100, currency: '978' });
+    journalError(() => j.transactions.recordState('g', 'card-read', {}, { pan: VISA }), 'card-data-refused');
     journalError(
-      () => j.recordState('g', 'card-read', {}, { raw: `;${MASTERCARD}=2512101123456789?` }),
+      () => j.transactions.recordState('g', 'card-read', {}, { raw: `;${MASTERCARD}=2512101123456789?` }),
       'card-data-refused',
     );
-    journalError(() => j.recordState('g', 'card-read', {}, { card: { cvv: '123' } }), 'card-data-refused');
-    journalError(() => j.recordState('g', 'card-read', { maskedPan: AMEX }), 'card-data-refused');
-    journalError(() => j.recordState('g', 'card-read', { maskedPan: '4111 11** **** 1111' }), 'card-data-refused');
-    journalError(() => j.recordState('g', 'card-read', { entryMode: `swipe ${VISA}` }), 'card-data-refused');
+    journalError(() => j.transactions.recordState('g', 'card-read', {}, { card: { cvv: '123' } }), 'card-data-refused');
+    journalError(() => j.transactions.recordState('g', 'card-read', { maskedPan: AMEX }), 'card-data-refused');
     journalError(
-      () => j.recordAnomaly({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: `bad card ${VISA}` }),
+      () => j.transactions.recordState('g', 'card-read', { maskedPan: '4111 11** **** 1111' }),
+      'card-data-refused',
+    );
+    journalError(
+      () => j.transactions.recordState('g', 'card-read', { entryMode: `swipe ${VISA}` }),
       'card-data-refused',
     );
     journalError(
       () =>
-        j.recordAnomaly({
+        j.anomalies.record({ code: 'E520', class: 'suspected-fraud', severity: 'error', message: `bad card ${VISA}` }),
+      'card-data-refused',
+    );
+    journalError(
+      () =>
+        j.anomalies.record({
           code: 'E520',
           class: 'suspected-fraud',
           severity: 'error',
@@ -365,7 +372,7 @@ describe('card data guard in the journal', () => {
     );
     journalError(
       () =>
-        j.recordAnomaly({
+        j.anomalies.record({
           code: 'E520',
           class: 'suspected-fraud',
           severity: 'error',
@@ -375,13 +382,13 @@ describe('card data guard in the journal', () => {
       'card-data-refused',
     );
     journalError(
-      () => j.beginTransaction({ txnRef: 'h', kind: 'sale', amount: 1, currency: '978', ecrRequestId: VISA }),
+      () => j.transactions.begin({ txnRef: 'h', kind: 'sale', amount: 1, currency: '978', ecrRequestId: VISA }),
       'card-data-refused',
     );
 
-    const row = j.recordState('g', 'card-read', { maskedPan: '411111******1111' });
+    const row = j.transactions.recordState('g', 'card-read', { maskedPan: '411111******1111' });
     expect(row.maskedPan).toBe('411111******1111');
-    expect(j.events('g').map((e) => e.state)).toEqual(['created', 'card-read']);
+    expect(j.transactions.events('g').map((e) => e.state)).toEqual(['created', 'card-read']);
     j.close();
 
     const bytes = databaseBytes(path).toString('latin1');
@@ -391,24 +398,24 @@ describe('card data guard in the journal', () => {
 
   it('stores an empty masked PAN as none', () => {
     const j = openJournal();
-    j.beginTransaction({ txnRef: 'e', kind: 'sale', amount: 1, currency: '978' });
-    expect(j.recordState('e', 'card-read', { maskedPan: '' }).maskedPan).toBeNull();
+    j.transactions.begin({ txnRef: 'e', kind: 'sale', amount: 1, currency: '978' });
+    expect(j.transactions.recordState('e', 'card-read', { maskedPan: '' }).maskedPan).toBeNull();
   });
 });
 
 describe('storage faults', () => {
   it('reads a journal opened read-only and fails every write as a storage fault', () => {
     const w = openJournal();
-    w.beginTransaction({ txnRef: 'ro', kind: 'sale', amount: 1, currency: '978' });
+    w.transactions.begin({ txnRef: 'ro', kind: 'sale', amount: 1, currency: '978' });
     w.close();
     const r = openJournal({ readonly: true });
-    expect(r.getTransaction('ro')?.txnRef).toBe('ro');
+    expect(r.transactions.get('ro')?.txnRef).toBe('ro');
     expect(r.settings().readonly).toBe(true);
     for (const write of [
-      () => r.nextStan(),
-      () => r.recordState('ro', 'x'),
-      () => r.beginTransaction({ txnRef: 'ro2', kind: 'sale', amount: 1, currency: '978' }),
-      () => r.recordAnomaly({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x' }),
+      () => r.counters.nextStan(),
+      () => r.transactions.recordState('ro', 'x'),
+      () => r.transactions.begin({ txnRef: 'ro2', kind: 'sale', amount: 1, currency: '978' }),
+      () => r.anomalies.record({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x' }),
     ]) {
       const err = journalError(write, 'storage-fault');
       expect(err.sqliteCode).toMatch(/^SQLITE_READONLY/);
@@ -425,13 +432,13 @@ describe('storage faults', () => {
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE');
     try {
-      const err = journalError(() => j.nextStan(), 'storage-fault');
+      const err = journalError(() => j.counters.nextStan(), 'storage-fault');
       expect(err.sqliteCode).toBe('SQLITE_BUSY');
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect(j.nextStan()).toBe(1);
+    expect(j.counters.nextStan()).toBe(1);
   });
 
   it('fails when the disk refuses to grow the file', () => {
@@ -443,7 +450,7 @@ describe('storage faults', () => {
     db.pragma(`max_page_count = ${pages}`);
     const err = journalError(() => {
       for (let i = 0; i < 10_000; i++)
-        j.recordAnomaly({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x'.repeat(900) });
+        j.anomalies.record({ code: 'E601', class: 'system-fault', severity: 'critical', message: 'x'.repeat(900) });
     }, 'storage-fault');
     expect(err.sqliteCode).toBe('SQLITE_FULL');
   });
@@ -457,7 +464,7 @@ describe('storage faults', () => {
   it('reports use after close as a storage fault', () => {
     const j = openJournal();
     j.close();
-    journalError(() => j.nextStan(), 'storage-fault');
+    journalError(() => j.counters.nextStan(), 'storage-fault');
     expect(() => j.close()).not.toThrow();
   });
 });

@@ -50,13 +50,13 @@ describe('migration 4', () => {
     const j = Journal.open(path, { now: () => T0 });
     expect(j.settings().schemaVersion).toBe(5);
     expect(j.integrityCheck()).toEqual(['ok']);
-    expect(j.safQueue().map((i) => [i.id, i.txnRef, i.state])).toEqual([
+    expect(j.saf.queue().map((i) => [i.id, i.txnRef, i.state])).toEqual([
       [3, 'old-a', 'queued'],
       [7, 'old-b', 'queued'],
     ]);
-    expect(j.safItem(3)!.cardBlob).toEqual(Buffer.from([1, 2, 3]));
+    expect(j.saf.item(3)!.cardBlob).toEqual(Buffer.from([1, 2, 3]));
 
-    j.beginTransaction({ txnRef: 'new-c', kind: 'sale', amount: 800, currency: '978' });
+    j.transactions.begin({ txnRef: 'new-c', kind: 'sale', amount: 800, currency: '978' });
     const { saf } = j.recordOfflineApproval(
       'new-c',
       'offline-approved',
@@ -77,16 +77,16 @@ describe('migration 4', () => {
     );
     expect(saf.id).toBe(10);
 
-    j.beginTransaction({ txnRef: 'void-a', kind: 'void', amount: 700, currency: '978' });
+    j.transactions.begin({ txnRef: 'void-a', kind: 'void', amount: 700, currency: '978' });
     j.cancelAdviceForVoid('void-a', 3, 'authorized', { responseCode: 'Y1' });
-    expect(j.safItem(3)).toMatchObject({ state: 'cancelled', cardBlob: null });
-    expect(j.safQueue().map((i) => i.id)).toEqual([7, 10]);
+    expect(j.saf.item(3)).toMatchObject({ state: 'cancelled', cardBlob: null });
+    expect(j.saf.queue().map((i) => i.id)).toEqual([7, 10]);
     j.close();
   });
 
   it('refuses to cancel an advice that may have left', () => {
     const j = Journal.open(':memory:');
-    j.beginTransaction({ txnRef: 'sale-1', kind: 'sale', amount: 700, currency: '978' });
+    j.transactions.begin({ txnRef: 'sale-1', kind: 'sale', amount: 700, currency: '978' });
     const { saf } = j.recordOfflineApproval(
       'sale-1',
       'offline-approved',
@@ -105,14 +105,14 @@ describe('migration 4', () => {
         cardBlob: Buffer.from([1]),
       },
     );
-    j.recordSafAttempt(saf.id, { attempts: 1, nextAttemptAt: null, reason: 'sent' });
-    j.beginTransaction({ txnRef: 'void-1', kind: 'void', amount: 700, currency: '978' });
+    j.saf.recordAttempt(saf.id, { attempts: 1, nextAttemptAt: null, reason: 'sent' });
+    j.transactions.begin({ txnRef: 'void-1', kind: 'void', amount: 700, currency: '978' });
     expect(() => j.cancelAdviceForVoid('void-1', saf.id, 'authorized', { responseCode: 'Y1' })).toThrow(
       /cannot be cancelled/,
     );
     // Nothing of the void was written either: one commit or none.
-    expect(j.getTransaction('void-1')!.state).toBe('created');
-    expect(j.safItem(saf.id)!.state).toBe('queued');
+    expect(j.transactions.get('void-1')!.state).toBe('created');
+    expect(j.saf.item(saf.id)!.state).toBe('queued');
     j.close();
   });
 });

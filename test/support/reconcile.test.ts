@@ -54,7 +54,7 @@ let days = 0;
 function journalOf(damage: Damage): Journal {
   const j = Journal.open(join(dir, `day-${++days}.sqlite`), { now: () => T0 });
   const begin = (ref: string, kind: TransactionKind, amount: number, originalStan?: number) =>
-    j.beginTransaction({
+    j.transactions.begin({
       txnRef: ref,
       kind,
       amount,
@@ -62,8 +62,8 @@ function journalOf(damage: Damage): Journal {
       ...(originalStan !== undefined ? { originalStan } : {}),
     });
   const arm = (ref: string, kind: TransactionKind, amount: number, stan: number) => {
-    j.recordState(ref, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
-    j.armReversal({
+    j.transactions.recordState(ref, 'sending', { stan, maskedPan: MASKED, entryMode: 'chip' });
+    j.reversals.arm({
       txnRef: ref,
       stan,
       originalMti: '0200',
@@ -92,14 +92,14 @@ function journalOf(damage: Damage): Journal {
       responseCode: code,
       ...(outcome === 'approved' ? { approvalCode: `A${stan}` } : {}),
     });
-    j.recordState(ref, 'done', { outcome });
+    j.transactions.recordState(ref, 'done', { outcome });
   };
   const timedOut = (ref: string, amount: number, stan: number, ack: string | null) => {
     begin(ref, 'sale', amount);
     arm(ref, 'sale', amount, stan);
-    j.markReversalPending(ref, 'timeout: no answer');
-    j.recordState(ref, 'done', { outcome: 'failed' });
-    if (ack !== null) j.acknowledgeReversal(j.reversalFor(ref)!.id, ack);
+    j.reversals.markPending(ref, 'timeout: no answer');
+    j.transactions.recordState(ref, 'done', { outcome: 'failed' });
+    if (ack !== null) j.reversals.acknowledge(j.reversals.forTransaction(ref)!.id, ack);
   };
   const offline = (
     ref: string,
@@ -127,8 +127,8 @@ function journalOf(damage: Damage): Journal {
         cardBlob: Buffer.from([1, 0xde, 0xad, 0xbe, 0xef]),
       },
     );
-    if (settle === 'forwarded') j.completeSafItem(saf.id, code);
-    if (settle === 'set-aside') j.setAsideSafItem(saf.id, code, `host answered ${code}`);
+    if (settle === 'forwarded') j.saf.complete(saf.id, code);
+    if (settle === 'set-aside') j.saf.setAside(saf.id, code, `host answered ${code}`);
   };
 
   online('t1', 'sale', damage === 'journal-amount' ? 1_400 : 1_500, 1, '00', 'approved');
@@ -137,8 +137,8 @@ function journalOf(damage: Damage): Journal {
   if (damage === 'reversal-never-sent') {
     begin('t3', 'sale', 200_002);
     arm('t3', 'sale', 200_002, 3);
-    j.releaseReversal('t3', 'not sent');
-    j.recordState('t3', 'done', { outcome: 'failed' });
+    j.reversals.release('t3', 'not sent');
+    j.transactions.recordState('t3', 'done', { outcome: 'failed' });
   } else
     timedOut('t3', 200_002, 3, damage === 'reversal-owed' ? null : damage === 'reversal-answered-96' ? '96' : '00');
   const advice4 = {
@@ -162,7 +162,7 @@ function journalOf(damage: Damage): Journal {
   online('t6', 'void', 1_500, 6, '00', 'approved', damage === 'void-of-unknown-sale' ? 42 : 1);
   offline('t7', 4_000, 7, 'forwarded');
   begin('t8', 'sale', 900);
-  j.recordState('t8', 'done', { outcome: 'cancelled' });
+  j.transactions.recordState('t8', 'done', { outcome: 'cancelled' });
   if (damage === 'row-doubled') online('t1-again', 'sale', 1_500, 1, '00', 'approved');
   if (damage === 'voided-twice') online('t9', 'void', 1_500, 9, '00', 'approved', 1);
   // Killed after arming, before the request reached the host: the reversal goes anyway, the host has nothing.

@@ -162,7 +162,7 @@ export function reconcile(
     if (problems.length < problemLimit) problems.push(text);
   };
 
-  const rows = journal.listTransactions({ limit: 10_000_000 });
+  const rows = journal.transactions.list({ limit: 10_000_000 });
   const rowsByStan = new Map<string, TransactionRow[]>();
   for (const r of rows) {
     if (r.stan === null) continue;
@@ -254,7 +254,7 @@ export function reconcile(
     if (adviceTaken) money.host += sign * (host.advice[0]!.amount ?? row.amount);
     if (financial && !decision) problem(`${label}: the host's ledger has no answer to its ${financial.mti}`);
 
-    const reversal = journal.reversalFor(row.txnRef);
+    const reversal = journal.reversals.forTransaction(row.txnRef);
     if (reversal?.state === 'acknowledged') {
       if (host.reversal.length === 0)
         problem(`${label}: the journal says the reversal was acknowledged, the host never received one`);
@@ -292,7 +292,7 @@ export function reconcile(
         money.journal += (row.kind === 'sale' ? 1 : -1) * row.amount;
         if (host.financial.length !== 0)
           problem(`${label}: approved offline, the host received ${host.financial.length} online requests`);
-        const settled = journal
+        const settled = journal.transactions
           .events(row.txnRef)
           .filter((e) => e.state === 'forwarded' || e.state === 'advice-rejected')
           .at(-1);
@@ -366,10 +366,10 @@ export function reconcile(
   }
 
   const owed = {
-    inFlight: journal.inFlight().length,
-    armedReversals: journal.armedReversals().length,
-    pendingReversals: journal.pendingReversals().length,
-    queued: journal.safQueue().length,
+    inFlight: journal.transactions.inFlight().length,
+    armedReversals: journal.reversals.armed().length,
+    pendingReversals: journal.reversals.pending().length,
+    queued: journal.saf.queue().length,
   };
   if (!opts.expectOwed) {
     for (const [what, n] of Object.entries(owed)) if (n > 0) problem(`left owed at the end: ${what} ${n}`);
@@ -396,9 +396,9 @@ export function leftPending(journal: Journal): {
   queued: number;
 } {
   return {
-    inFlight: journal.inFlight().length,
-    armedReversals: journal.armedReversals().length,
-    pendingReversals: journal.pendingReversals().length,
-    queued: journal.safQueue().length,
+    inFlight: journal.transactions.inFlight().length,
+    armedReversals: journal.reversals.armed().length,
+    pendingReversals: journal.reversals.pending().length,
+    queued: journal.saf.queue().length,
   };
 }

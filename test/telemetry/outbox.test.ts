@@ -42,56 +42,56 @@ function item(kind: OutboxKind, text: string = kind) {
 describe('telemetry outbox', () => {
   it('keeps messages in insertion order and removes only what was acknowledged', () => {
     const j = journal();
-    const a = j.outboxAppend(item('event'), 100);
-    const b = j.outboxAppend({ ...item('state'), retain: true }, 100);
-    const c = j.outboxAppend(item('health'), 100);
+    const a = j.outbox.append(item('event'), 100);
+    const b = j.outbox.append({ ...item('state'), retain: true }, 100);
+    const c = j.outbox.append(item('health'), 100);
     expect([a.id, b.id, c.id]).toEqual([...[a.id, b.id, c.id]].sort((x, y) => x - y));
     expect(c).toMatchObject({ depth: 3, dropped: { health: 0, other: 0 } });
-    const rows = j.outboxPeek(0, 10);
+    const rows = j.outbox.peek(0, 10);
     expect(rows.map((r) => [r.kind, r.retain, r.bootId])).toEqual([
       ['event', false, 'boot-1'],
       ['state', true, 'boot-1'],
       ['health', false, 'boot-1'],
     ]);
     expect(Buffer.isBuffer(rows[0]!.payload)).toBe(true);
-    expect(j.outboxPeek(a.id, 1).map((r) => r.id)).toEqual([b.id]);
-    expect(j.outboxRemove([b.id, 999_999])).toBe(1);
-    expect(j.outboxPeek(0, 10).map((r) => r.id)).toEqual([a.id, c.id]);
-    expect(j.outboxStats()).toMatchObject({ depth: 2, health: 1 });
+    expect(j.outbox.peek(a.id, 1).map((r) => r.id)).toEqual([b.id]);
+    expect(j.outbox.remove([b.id, 999_999])).toBe(1);
+    expect(j.outbox.peek(0, 10).map((r) => r.id)).toEqual([a.id, c.id]);
+    expect(j.outbox.stats()).toMatchObject({ depth: 2, health: 1 });
     // Ids are never reused, so a message queued later always sorts later.
-    j.outboxRemove([a.id, c.id]);
-    expect(j.outboxAppend(item('event'), 100).id).toBeGreaterThan(c.id);
+    j.outbox.remove([a.id, c.id]);
+    expect(j.outbox.append(item('event'), 100).id).toBeGreaterThan(c.id);
   });
 
   it('survives a reopen (it is on disk)', () => {
     const j = journal();
-    j.outboxAppend(item('event', 'kept'), 100);
+    j.outbox.append(item('event', 'kept'), 100);
     j.close();
     expect(
       journal()
-        .outboxPeek(0, 10)
+        .outbox.peek(0, 10)
         .map((r) => r.payload.toString()),
     ).toEqual([expect.stringMatching(/^kept#/)]);
   });
 
   it('at the bound drops the oldest health first, keeps the newest health, then drops the oldest others', () => {
     const j = journal();
-    j.outboxAppend(item('health', 'h1'), 5);
-    j.outboxAppend(item('event', 'e1'), 5);
-    j.outboxAppend(item('health', 'h2'), 5);
-    j.outboxAppend(item('event', 'e2'), 5);
-    j.outboxAppend(item('health', 'h3'), 5);
-    const r = j.outboxAppend(item('event', 'e3'), 5);
+    j.outbox.append(item('health', 'h1'), 5);
+    j.outbox.append(item('event', 'e1'), 5);
+    j.outbox.append(item('health', 'h2'), 5);
+    j.outbox.append(item('event', 'e2'), 5);
+    j.outbox.append(item('health', 'h3'), 5);
+    const r = j.outbox.append(item('event', 'e3'), 5);
     expect(r).toMatchObject({ depth: 5, dropped: { health: 1, other: 0 } });
-    const names = () => j.outboxPeek(0, 100).map((row) => row.payload.toString().split('#')[0]);
+    const names = () => j.outbox.peek(0, 100).map((row) => row.payload.toString().split('#')[0]);
     expect(names()).toEqual(['e1', 'h2', 'e2', 'h3', 'e3']);
-    expect(j.outboxAppend(item('event', 'e4'), 5).dropped).toEqual({ health: 1, other: 0 });
+    expect(j.outbox.append(item('event', 'e4'), 5).dropped).toEqual({ health: 1, other: 0 });
     expect(names()).toEqual(['e1', 'e2', 'h3', 'e3', 'e4']);
     // Only the newest health is left: now the oldest event goes.
-    expect(j.outboxAppend(item('event', 'e5'), 5).dropped).toEqual({ health: 0, other: 1 });
+    expect(j.outbox.append(item('event', 'e5'), 5).dropped).toEqual({ health: 0, other: 1 });
     expect(names()).toEqual(['e2', 'h3', 'e3', 'e4', 'e5']);
     // A new health replaces the old newest one.
-    expect(j.outboxAppend(item('health', 'h4'), 5).dropped).toEqual({ health: 1, other: 0 });
+    expect(j.outbox.append(item('health', 'h4'), 5).dropped).toEqual({ health: 1, other: 0 });
     expect(names()).toEqual(['e2', 'e3', 'e4', 'e5', 'h4']);
   });
 
@@ -105,11 +105,11 @@ describe('telemetry outbox', () => {
         expect((err as JournalError).code).toBe('invalid-record');
       }
     };
-    refused(() => j.outboxAppend({ ...item('event'), kind: 'nonsense' as OutboxKind }, 10));
-    refused(() => j.outboxAppend({ ...item('event'), payload: Buffer.alloc(0) }, 10));
-    refused(() => j.outboxAppend({ ...item('event'), seq: -1 }, 10));
-    refused(() => j.outboxAppend(item('event'), 0));
-    expect(j.outboxStats().depth).toBe(0);
+    refused(() => j.outbox.append({ ...item('event'), kind: 'nonsense' as OutboxKind }, 10));
+    refused(() => j.outbox.append({ ...item('event'), payload: Buffer.alloc(0) }, 10));
+    refused(() => j.outbox.append({ ...item('event'), seq: -1 }, 10));
+    refused(() => j.outbox.append(item('event'), 0));
+    expect(j.outbox.stats().depth).toBe(0);
   });
 
   it('migration 3 upgrades a version 2 journal in place', () => {
@@ -127,8 +127,8 @@ describe('telemetry outbox', () => {
     const j = journal();
     expect(SCHEMA_VERSION).toBe(5);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
-    expect(j.nextStan()).toBe(42);
-    expect(j.outboxAppend(item('event'), 10).depth).toBe(1);
+    expect(j.counters.nextStan()).toBe(42);
+    expect(j.outbox.append(item('event'), 10).depth).toBe(1);
     expect(j.integrityCheck()).toEqual(['ok']);
   });
 });

@@ -73,7 +73,7 @@ describe('published bytes decoded by protoc', () => {
     rig = makeRig(broker.url);
     consumer = await Consumer.connect(broker.url, topicFilter(rig));
     rig.publisher.start();
-    await until(() => consumer.of('health').length > 0 && rig.journal.outboxStats().depth === 0, 'publisher up');
+    await until(() => consumer.of('health').length > 0 && rig.journal.outbox.stats().depth === 0, 'publisher up');
   });
   afterAll(async () => {
     await consumer?.close();

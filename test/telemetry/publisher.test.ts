@@ -44,7 +44,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     consumers.push(consumer);
     rig.publisher.start();
     await until(
-      () => consumer.of('health').length >= 1 && rig.journal.outboxStats().depth === 0,
+      () => consumer.of('health').length >= 1 && rig.journal.outbox.stats().depth === 0,
       'first health acknowledged',
     );
     return { rig, consumer };
@@ -178,7 +178,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     });
     expect(got[0]!.message['message']).toMatch(/issuer said no #1$/);
     expect(got[0]!.message['atMs']).toBe(rig.clock.now());
-    expect(rig.journal.outboxStats().depth).toBe(0);
+    expect(rig.journal.outbox.stats().depth).toBe(0);
 
     // Card data handed over by mistake (a full PAN as the masked one, a PAN and track 2 in the reason) never leaves.
     rig.anomalies.raise(
@@ -207,7 +207,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     for (let i = 1; i <= 5; i++)
       rig.anomalies.raise('host-timeout', { reason: `before ${i}`, stan: i }, { show: false });
     await until(
-      () => events(consumer, 'anomaly').length === 5 && rig.journal.outboxStats().depth === 0,
+      () => events(consumer, 'anomaly').length === 5 && rig.journal.outbox.stats().depth === 0,
       'events before the outage',
     );
 
@@ -221,7 +221,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     rig.terminal.setState('transacting');
     rig.terminal.setState('ready');
     await Promise.resolve();
-    const queued = rig.journal.outboxStats();
+    const queued = rig.journal.outbox.stats();
     expect(queued.depth).toBeGreaterThanOrEqual(25 + 5);
     expect(rig.publisher.connected).toBe(false);
 
@@ -231,7 +231,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     await rig.clock.advance(1_000);
     await until(() => rig.publisher.connected, 'publisher reconnected');
     await until(
-      () => events(consumer, 'anomaly').length >= 30 && rig.journal.outboxStats().depth === 0,
+      () => events(consumer, 'anomaly').length >= 30 && rig.journal.outbox.stats().depth === 0,
       'backlog delivered',
     );
 
@@ -258,18 +258,18 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     await until(() => !rig.publisher.connected, 'publisher sees the broker gone');
     for (let i = 1; i <= 10; i++) rig.anomalies.raise('link-lost', { reason: `outage ${i}`, stan: i }, { show: false });
     for (let i = 0; i < 30; i++) rig.publisher.publishHealth();
-    const stats = rig.journal.outboxStats();
+    const stats = rig.journal.outbox.stats();
     expect(stats.depth).toBe(20);
     // 10 events, the drop anomaly's own event, and the newest health messages that still fit.
     expect(stats.health).toBe(20 - 11);
-    const dropAnomalies = rig.journal.listAnomalies().filter((a) => /telemetry outbox full/.test(a.message));
+    const dropAnomalies = rig.journal.anomalies.list().filter((a) => /telemetry outbox full/.test(a.message));
     expect(dropAnomalies).toHaveLength(1);
     expect(rig.publisher.stats().dropped).toEqual({ health: 21, other: 0 });
 
     await broker.start();
     await until(() => consumer.subscriptions >= 2, 'consumer resubscribed');
     await rig.clock.advance(1_000);
-    await until(() => rig.publisher.connected && rig.journal.outboxStats().depth === 0, 'outbox drained');
+    await until(() => rig.publisher.connected && rig.journal.outbox.stats().depth === 0, 'outbox drained');
     // Birth, State and Health of the reconnect joined a full outbox, so a little more old health may have gone.
     const dropped = rig.publisher.stats().dropped;
     expect(dropped.health).toBeGreaterThanOrEqual(21);
@@ -285,7 +285,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
         .map((e) => e.message['stan']),
     ).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     // Still one anomaly for the whole outage.
-    expect(rig.journal.listAnomalies().filter((a) => /telemetry outbox full/.test(a.message))).toHaveLength(1);
+    expect(rig.journal.anomalies.list().filter((a) => /telemetry outbox full/.test(a.message))).toHaveLength(1);
     const gaps = gapReport(consumer.received, rig.publisher.bootId);
     // The consumer sees exactly the dropped health as gaps, and the terminal told it how many.
     expect(gaps.missing).toHaveLength(dropped.health);
@@ -302,7 +302,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     await until(() => !rig.publisher.connected, 'publisher sees the broker gone');
     rig.publisher.publishHealth();
     for (let i = 1; i <= 15; i++) rig.anomalies.raise('link-lost', { reason: `outage ${i}`, stan: i }, { show: false });
-    const rows = rig.journal.outboxPeek(0, 100);
+    const rows = rig.journal.outbox.peek(0, 100);
     expect(rows).toHaveLength(10);
     expect(rows.filter((r) => r.kind === 'health')).toHaveLength(1);
     expect(rig.publisher.stats().dropped.other).toBeGreaterThan(0);
@@ -357,7 +357,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const errors = consumer.of('cmd-result').map((r) => r.message['error']);
     expect(errors.slice(5)).toEqual(['COMMAND_ERROR_MALFORMED', 'COMMAND_ERROR_TOO_LARGE', 'COMMAND_ERROR_MALFORMED']);
 
-    const journaled = rig.journal.listAnomalies().map((a) => a.code);
+    const journaled = rig.journal.anomalies.list().map((a) => a.code);
     expect(journaled.filter((c) => c === 'E510')).toHaveLength(1);
     expect(journaled.filter((c) => c === 'E406')).toHaveLength(3);
     // And they reach the fleet as anomaly events like any other.
@@ -388,7 +388,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
         .map((s) => s.message['reason']),
     ).toEqual(['shutdown']);
     expect(events(consumer, 'lifecycle').at(-1)!.message).toMatchObject({ code: 'shutdown' });
-    expect(rig.journal.outboxStats().depth).toBe(0);
+    expect(rig.journal.outbox.stats().depth).toBe(0);
     const late = await Consumer.connect(broker.url, topicFilter(rig));
     consumers.push(late);
     await until(() => late.of('state').length > 0, 'retained state');

@@ -40,7 +40,7 @@ async function saleAnswered(rig: Rig, code: string, amount: number, decide: 'con
     if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void rig.client.call({ cmd: 'confirm' });
     if (m.type === 'partial') void rig.client.call({ cmd: decide });
   });
-  return { result, seen, row: rig.app.journal.getTransaction(result['txnRef'] as string)! };
+  return { result, seen, row: rig.app.journal.transactions.get(result['txnRef'] as string)! };
 }
 
 describe('approved-class answers are honoured', () => {
@@ -54,7 +54,7 @@ describe('approved-class answers are honoured', () => {
       const { result, row } = await saleAnswered(rig, code, amount);
       expect(result, code).toMatchObject({ outcome: 'approved', responseCode: code });
       expect(row, code).toMatchObject({ outcome: 'approved', responseCode: code });
-      expect(rig.app.journal.reversalFor(row.txnRef)?.state, code).toBe('cleared');
+      expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state, code).toBe('cleared');
       expected += amount;
     }
     expect(rig.app.hostSim!.totals().sales).toEqual({ count: codes.length, amount: expected });
@@ -63,10 +63,10 @@ describe('approved-class answers are honoured', () => {
   it('boot recovery completes an answered 08 as approved, not declined', async () => {
     const dataDir = newDataDir();
     const journal = Journal.open(journalPath(dataDir));
-    journal.beginTransaction({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
-    const stan = journal.nextStan();
-    journal.recordState('T-08', 'sending', { stan });
-    journal.armReversal({
+    journal.transactions.begin({ txnRef: 'T-08', kind: 'sale', amount: 990, currency: '978' });
+    const stan = journal.counters.nextStan();
+    journal.transactions.recordState('T-08', 'sending', { stan });
+    journal.reversals.arm({
       txnRef: 'T-08',
       stan,
       originalMti: '0200',
@@ -80,7 +80,7 @@ describe('approved-class answers are honoured', () => {
     journal.recordAuthorization('T-08', 'authorized', { stan, responseCode: '08', approvalCode: 'A00001' });
     journal.close();
     const rig = await bootRig({ dataDir });
-    expect(rig.app.journal.getTransaction('T-08')).toMatchObject({ outcome: 'approved', receiptStatus: 'pending' });
+    expect(rig.app.journal.transactions.get('T-08')).toMatchObject({ outcome: 'approved', receiptStatus: 'pending' });
   });
 });
 
@@ -101,7 +101,7 @@ describe('partial approval (10)', () => {
       responseCode: '10',
     });
     expect(row).toMatchObject({ outcome: 'approved', amount: 5_000 });
-    expect(rig.app.journal.reversalFor(row.txnRef)?.state).toBe('cleared');
+    expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state).toBe('cleared');
     expect(printedText(rig)).toContain('50.00');
     expect(printedText(rig)).not.toContain('100.00');
     expect(rig.app.hostSim!.totals().netAmount).toBe(5_000);
@@ -189,7 +189,10 @@ describe('a partial approval not taken reverses what the host approved', () => {
       const stan = result['stan'] as number;
       const reversals = rig.received('0400').filter((e) => Number(e.stan) === stan);
       expect(reversals.map((e) => e.amount)).toEqual([APPROVED]);
-      expect(rig.app.journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged', amount: APPROVED });
+      expect(rig.app.journal.reversals.forTransaction(txnRef)).toMatchObject({
+        state: 'acknowledged',
+        amount: APPROVED,
+      });
       expect(rig.app.hostSim!.totals()).toMatchObject({
         sales: { count: 1, amount: APPROVED },
         reversals: { count: 1, amount: APPROVED },
@@ -214,7 +217,7 @@ describe('declines keep their meaning', () => {
       const expected = anomalyForResponse(code)!.code;
       expect(result, code).toMatchObject({ outcome: 'declined', responseCode: code, anomaly: { code: expected } });
       expect(row.anomalyCode, code).toBe(expected);
-      expect(rig.app.journal.reversalFor(row.txnRef)?.state, code).toBe('cleared');
+      expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state, code).toBe('cleared');
     }
     expect(rig.app.hostSim!.totals().netAmount).toBe(0);
   });
@@ -223,15 +226,15 @@ describe('declines keep their meaning', () => {
     const rig = await bootRig();
     const { result, row } = await saleAnswered(rig, 'Q7', 3_000);
     expect(result).toMatchObject({ outcome: 'failed' });
-    expect(rig.app.journal.reversalFor(row.txnRef)?.state).toMatch(/pending|acknowledged/);
-    expect(rig.app.journal.listAnomalies({ code: 'E607' })).toHaveLength(1);
+    expect(rig.app.journal.reversals.forTransaction(row.txnRef)?.state).toMatch(/pending|acknowledged/);
+    expect(rig.app.journal.anomalies.list({ code: 'E607' })).toHaveLength(1);
   });
 
   it('a stolen card (43) raises E206 and the fleet pick-up alert fires on its event', async () => {
     const rig = await bootRig();
     const result = await rig.sale(4_300, 'stolen-card');
     expect(result).toMatchObject({ outcome: 'declined', responseCode: '43', anomaly: { code: 'E206' } });
-    const row = rig.app.journal.listAnomalies({ code: 'E206' })[0]!;
+    const row = rig.app.journal.anomalies.list({ code: 'E206' })[0]!;
     // The event the terminal publishes for that journal entry, decoded by the fleet and run through its alert rules.
     const body = anomalyEventBody(
       {

@@ -88,8 +88,8 @@ describe('supervisor rights', () => {
       outcome: 'failed',
       anomaly: { code: 'E510' },
     });
-    const reasons = app.journal
-      .listAnomalies({ code: 'E510' })
+    const reasons = app.journal.anomalies
+      .list({ code: 'E510' })
       .map((a) => a.message)
       .join('\n');
     expect(reasons).toMatch(/wrong supervisor PIN, 2 attempts left/);
@@ -103,10 +103,10 @@ describe('suspected fraud and the lockout', () => {
     const { app, client } = await boot();
     const fallback = await sale(client, 3000, ['chip-swiped', 'visa']);
     expect(fallback).toMatchObject({ outcome: 'approved', entryMode: 'chip' });
-    expect(app.journal.listAnomalies({ code: 'E522' })).toHaveLength(1);
+    expect(app.journal.anomalies.list({ code: 'E522' })).toHaveLength(1);
     const luhn = await sale(client, 1000, ['bad-luhn']);
     expect(luhn).toMatchObject({ outcome: 'failed', anomaly: { code: 'E520' } });
-    expect(JSON.stringify(app.journal.listAnomalies({ code: 'E520' }))).not.toContain('4761739001010011');
+    expect(JSON.stringify(app.journal.anomalies.list({ code: 'E520' }))).not.toContain('4761739001010011');
     await sale(client, 1100, ['bad-luhn']);
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'locked' });
     expect(app.mocks.display!.current).toMatchObject({ title: 'LOCKED' });
@@ -128,7 +128,7 @@ describe('ECR clients', () => {
     const stranger = await EcrClient.connect({ port: app.ecr.port });
     running[running.length - 1]!.clients.push(stranger);
     expect(await stranger.call({ cmd: 'sale', amount: 100 })).toMatchObject({ type: 'error', code: 'unauthorized' });
-    expect(app.journal.listAnomalies({ code: 'E511' })).toHaveLength(1);
+    expect(app.journal.anomalies.list({ code: 'E511' })).toHaveLength(1);
     expect(app.journal.counts().transactions).toBe(0);
   });
 });

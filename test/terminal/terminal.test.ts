@@ -84,12 +84,12 @@ describe('terminal', () => {
     app.mocks.reader!.present(idle);
     const result = await sale(client, 1400, 'mastercard');
     expect(result).toMatchObject({ type: 'result', outcome: 'approved', entryMode: 'contactless' });
-    const stale = app.journal.listAnomalies({ code: 'E408' });
+    const stale = app.journal.anomalies.list({ code: 'E408' });
     expect(stale).toHaveLength(1);
     expect(stale[0]).toMatchObject({ txnRef: result['txnRef'] });
     expect(JSON.stringify(stale[0])).not.toContain(idle.pan);
     // The host saw only the card presented for this sale.
-    expect(app.journal.listTransactions({ limit: 10 }).filter((r) => r.maskedPan === '476173******0010')).toEqual([]);
+    expect(app.journal.transactions.list({ limit: 10 }).filter((r) => r.maskedPan === '476173******0010')).toEqual([]);
   });
 
   it('boots to ready and reports it', async () => {
@@ -138,7 +138,7 @@ describe('terminal', () => {
     expect(await client.call({ cmd: 'refund', amount: 500 })).toMatchObject({ type: 'error', code: 'busy' });
     expect(await client.call({ cmd: 'cancel' })).toMatchObject({ type: 'done' });
     expect(await first).toMatchObject({ outcome: 'cancelled' });
-    expect(app.journal.listAnomalies().map((a) => a.code)).toEqual(expect.arrayContaining(['E404']));
+    expect(app.journal.anomalies.list().map((a) => a.code)).toEqual(expect.arrayContaining(['E404']));
   });
 
   it('prints the slip of the latest anomaly, with the masked card and no full PAN', async () => {
@@ -159,13 +159,13 @@ describe('terminal', () => {
   it('recovers on boot: an interrupted transaction gets a fate and an anomaly', async () => {
     const config = testConfig();
     const journal = Journal.open(join(config.dataDir, 'journal.sqlite'));
-    journal.beginTransaction({ txnRef: 'T-INTERRUPTED', kind: 'sale', amount: 990, currency: '978' });
-    const stan = journal.nextStan();
-    journal.recordState('T-INTERRUPTED', 'sending', { stan });
+    journal.transactions.begin({ txnRef: 'T-INTERRUPTED', kind: 'sale', amount: 990, currency: '978' });
+    const stan = journal.counters.nextStan();
+    journal.transactions.recordState('T-INTERRUPTED', 'sending', { stan });
     journal.close();
     const { app, client } = await boot(config);
-    expect(app.journal.getTransaction('T-INTERRUPTED')).toMatchObject({ outcome: 'failed' });
-    expect(app.journal.listAnomalies({ code: 'E602' })).toHaveLength(1);
+    expect(app.journal.transactions.get('T-INTERRUPTED')).toMatchObject({ outcome: 'failed' });
+    expect(app.journal.anomalies.list({ code: 'E602' })).toHaveLength(1);
     expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'ready', journal: { inFlight: 0 } });
   });
 
@@ -185,7 +185,7 @@ describe('terminal', () => {
     });
     expect(app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 1500 });
     expect(app.journal.counts().transactions).toBe(1);
-    expect(app.journal.listAnomalies().map((a) => a.code)).toContain('E501');
+    expect(app.journal.anomalies.list().map((a) => a.code)).toContain('E501');
     // The same id for a different amount is an integration error, not a retry.
     expect(await client.call({ id: 'REG-42', cmd: 'sale', amount: 999 })).toMatchObject({
       type: 'error',
@@ -213,6 +213,9 @@ describe('storage faults', () => {
     });
     expect(await client.call({ cmd: 'sale', amount: 500 })).toMatchObject({ type: 'error', code: 'not-allowed' });
     // Nothing already committed is lost.
-    expect(app.journal.getTransaction(before['txnRef'] as string)).toMatchObject({ outcome: 'approved', amount: 1100 });
+    expect(app.journal.transactions.get(before['txnRef'] as string)).toMatchObject({
+      outcome: 'approved',
+      amount: 1100,
+    });
   });
 });

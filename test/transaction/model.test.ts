@@ -238,7 +238,12 @@ async function harness(input: TransactionInput, before: Before = 'empty') {
     listener: () => undefined,
     onOutcome: (output) => told.push({ outcome: output.outcome, cardIn: reader.cardInReader !== undefined }),
   });
-  journal.beginTransaction({ txnRef: input.txnRef, kind: input.kind, amount: input.amount, currency: input.currency });
+  journal.transactions.begin({
+    txnRef: input.txnRef,
+    kind: input.kind,
+    amount: input.amount,
+    currency: input.currency,
+  });
   // The card checks are scripted per path (their rules have their own tests in test/risk).
   // Armed outcomes are queued in path order; 'hang' holds the check until the path cancels it.
   const script: { assessments: Array<CardAssessment | 'hang'> } = { assessments: [] };
@@ -504,9 +509,9 @@ describe('transaction machine, model-based', () => {
 
         // Journal: the transaction row ends with the outcome, its last state event is the outcome's state, or the
         // card's removal when one was awaited.
-        const row = h.journal.getTransaction(input.txnRef)!;
+        const row = h.journal.transactions.get(input.txnRef)!;
         expect(row.outcome).toBe(output.outcome);
-        const events = h.journal.events(input.txnRef).map((e) => e.state);
+        const events = h.journal.transactions.events(input.txnRef).map((e) => e.state);
         const awaitedRemoval = topWalk.includes('removingCard');
         const removedAtOnce = steps.some((s) => readerGone(s.event as AnyEventObject));
         const outcomeState = output.outcome === 'cancelled' || output.outcome === 'failed' ? output.outcome : 'done';
@@ -521,7 +526,7 @@ describe('transaction machine, model-based', () => {
           const walkStates = steps.map((s) => stateName(s.state.value));
           expect(events.includes('cardRemovalAlert')).toBe(walkStates.includes('{"removingCard":"alerted"}'));
           const leftIn = walkStates.includes('{"removingCard":"overdue"}');
-          expect(h.journal.listAnomalies().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(
+          expect(h.journal.anomalies.list().some((a) => a.code === anomalyByName('card-left-in-reader').code)).toBe(
             leftIn,
           );
         } else {
@@ -536,11 +541,11 @@ describe('transaction machine, model-based', () => {
         if (output.maskedPan !== undefined && input.kind !== 'void') expect(output.entryMode).toBe('chip');
         expect(events.slice(0, 2)).toEqual(['created', 'checking']);
         // Every anomaly the machine raised is journaled with its code.
-        const journaled = h.journal.listAnomalies().map((a) => a.code);
+        const journaled = h.journal.anomalies.list().map((a) => a.code);
         if (output.outcome !== 'approved' && output.outcome !== 'offline-approved')
           expect(journaled.length).toBeGreaterThan(0);
         if (output.receipt === 'pending')
-          expect(h.journal.listAnomalies({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
+          expect(h.journal.anomalies.list({ class: 'hardware-fault' }).length).toBeGreaterThan(0);
 
         // Display: the last screen before "remove card" says how it ended.
         const removal = h.display.history.findIndex((screen) => screen.title === 'REMOVE CARD');
@@ -557,12 +562,12 @@ describe('transaction machine, model-based', () => {
         expect(h.acquirer.sent.length).toBe(authorized ? 1 : 0);
         // Durability: a request that may be at the host without an answer leaves a reversal owed; an answer or a
         // request that never left leaves none; an offline approval leaves exactly one queued advice.
-        const reversal = h.journal.reversalFor(input.txnRef);
+        const reversal = h.journal.reversals.forTransaction(input.txnRef);
         const mayBeAtHost =
           output.anomalies.some((a) => a.name === 'host-timeout') || (output.outcome === 'cancelled' && authorized);
         if (authorized) expect(reversal?.state).toBe(mayBeAtHost ? 'pending' : 'cleared');
         else expect(reversal).toBeUndefined();
-        expect(h.journal.safQueue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
+        expect(h.journal.saf.queue().length).toBe(output.outcome === 'offline-approved' ? 1 : 0);
         // A partial approval: the result carries both amounts; accepted, the journal holds the approved amount.
         const partial = steps.some((s) => stateName(s.state.value) === 'confirmingPartial');
         if (partial)
@@ -579,7 +584,7 @@ describe('transaction machine, model-based', () => {
           expect(Number(message.fields[4])).toBe(input.original?.amount ?? input.amount);
         }
         // Card data never reaches the journal in clear.
-        expect(JSON.stringify(h.journal.listAnomalies())).not.toContain(card.pan);
+        expect(JSON.stringify(h.journal.anomalies.list())).not.toContain(card.pan);
         h.journal.close();
       });
     }

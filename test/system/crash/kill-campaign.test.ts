@@ -413,8 +413,8 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       }
       const reversalStateOf = (stan: string) =>
         journalAfterKill((j) => {
-          const row = j.findByStan(Number(stan));
-          return row ? j.reversalFor(row.txnRef)?.state : undefined;
+          const row = j.transactions.findByStan(Number(stan));
+          return row ? j.reversals.forTransaction(row.txnRef)?.state : undefined;
         });
 
       async function startTerminal(last = false): Promise<Round> {
@@ -654,7 +654,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
               .map((e) => e.stan!),
           );
           const stillQueued = journalAfterKill(
-            (j) => new Set(j.safQueue().map((item) => String(item.stan).padStart(6, '0'))),
+            (j) => new Set(j.saf.queue().map((item) => String(item.stan).padStart(6, '0'))),
           );
           const uncommitted = [...answered].filter((stan) => stillQueued.has(stan)).length;
           if (landed && uncommitted > 0) drainAnsweredUncommitted += 1;
@@ -820,7 +820,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
       try {
         expect(journal.integrityCheck()).toEqual(['ok']);
-        const rows = journal.listTransactions({ limit: 1_000_000 });
+        const rows = journal.transactions.list({ limit: 1_000_000 });
         const byStan = new Map(rows.filter((r) => r.stan !== null).map((r) => [String(r.stan).padStart(6, '0'), r]));
         // The host's ledger is the truth: amounts, one row per STAN, repeats, reversals, advices, nothing owed.
         const settled = reconcile(entries, journal);
@@ -835,10 +835,10 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
             !row ||
             row.outcome === 'approved' ||
             reversals === 0 ||
-            journal.reversalFor(row.txnRef)?.state !== 'acknowledged'
+            journal.reversals.forTransaction(row.txnRef)?.state !== 'acknowledged'
           ) {
             problems.push(
-              `STAN ${stan} (killed while authorizing): outcome ${row?.outcome}, ${reversals} reversals at the host, reversal ${row ? journal.reversalFor(row.txnRef)?.state : 'none'}`,
+              `STAN ${stan} (killed while authorizing): outcome ${row?.outcome}, ${reversals} reversals at the host, reversal ${row ? journal.reversals.forTransaction(row.txnRef)?.state : 'none'}`,
             );
           }
         }
@@ -851,7 +851,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
             row.outcome === 'approved' ||
             received(stan, ['0200']) !== 0 ||
             received(stan, ['0400', '0401']) === 0 ||
-            journal.reversalFor(row.txnRef)?.state !== 'acknowledged'
+            journal.reversals.forTransaction(row.txnRef)?.state !== 'acknowledged'
           ) {
             problems.push(
               `STAN ${stan} (killed with its reversal armed, request not at the host): outcome ${row?.outcome}, ${received(stan, ['0200'])} requests and ${received(stan, ['0400', '0401'])} reversals at the host`,
@@ -862,7 +862,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         // answer it never recorded is sent again as a repeat (0401), once acknowledged.
         for (const [stan, what] of answeredUncommitted) {
           const row = byStan.get(stan);
-          const reversal = row ? journal.reversalFor(row.txnRef) : undefined;
+          const reversal = row ? journal.reversals.forTransaction(row.txnRef) : undefined;
           const ok =
             what === 'financial'
               ? row !== undefined &&

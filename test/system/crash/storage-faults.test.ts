@@ -220,7 +220,7 @@ function fill(mnt: string): string {
 function journalRows(dataDir: string): TransactionRow[] {
   const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
   try {
-    return journal.listTransactions();
+    return journal.transactions.list();
   } finally {
     journal.close();
   }
@@ -256,7 +256,7 @@ function expectNothingLost(r: Rig, before: TransactionRow[]): TransactionRow[] {
   const journal = Journal.open(join(r.dataDir, 'journal.sqlite'), { readonly: true });
   try {
     expect(journal.integrityCheck()).toEqual(['ok']);
-    const rows = journal.listTransactions();
+    const rows = journal.transactions.list();
     const byRef = new Map(rows.map((row) => [row.txnRef, row]));
     for (const row of before) expect(byRef.get(row.txnRef)).toEqual(row);
     const stans = rows.map((row) => row.stan).filter((stan) => stan !== null);
@@ -266,8 +266,8 @@ function expectNothingLost(r: Rig, before: TransactionRow[]): TransactionRow[] {
       expect(hostSaw(r.ledgerPath, row.stan!, ['0200']), `STAN ${row.stan} requests`).toBe(1);
       expect(hostSaw(r.ledgerPath, row.stan!, ['0400', '0401']), `STAN ${row.stan} reversals`).toBe(0);
     }
-    expect(journal.inFlight()).toEqual([]);
-    expect(journal.pendingReversals()).toEqual([]);
+    expect(journal.transactions.inFlight()).toEqual([]);
+    expect(journal.reversals.pending()).toEqual([]);
     return rows;
   } finally {
     journal.close();
@@ -413,8 +413,8 @@ describe.skipIf(!tmpfs.ok)(
       // What the journal holds meanwhile: the reversal armed before the request left, so a crash now would reverse it too.
       let journal = Journal.open(join(r.dataDir, 'journal.sqlite'), { readonly: true });
       const txnRef = result['txnRef'] as string;
-      expect(journal.getTransaction(txnRef)).toMatchObject({ outcome: null, stan });
-      expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'armed', stan });
+      expect(journal.transactions.get(txnRef)).toMatchObject({ outcome: null, stan });
+      expect(journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'armed', stan });
       journal.close();
       expect(hostSaw(r.ledgerPath, stan, ['0400', '0401'])).toBe(0);
 
@@ -431,11 +431,11 @@ describe.skipIf(!tmpfs.ok)(
         'the reversal at the host',
       );
       journal = Journal.open(join(r.dataDir, 'journal.sqlite'), { readonly: true });
-      expect(journal.getTransaction(txnRef)).toMatchObject({ outcome: 'failed', stan });
-      expect(journal.events(txnRef).map((e) => e.state)).toEqual(
+      expect(journal.transactions.get(txnRef)).toMatchObject({ outcome: 'failed', stan });
+      expect(journal.transactions.events(txnRef).map((e) => e.state)).toEqual(
         expect.arrayContaining(['sending', 'recovered', 'reversed']),
       );
-      expect(journal.reversalFor(txnRef)).toMatchObject({ state: 'acknowledged' });
+      expect(journal.reversals.forTransaction(txnRef)).toMatchObject({ state: 'acknowledged' });
       journal.close();
       await approvedSales(t.client, [2103]);
       expect(await stopTerminal(t)).toBe(0);
@@ -509,13 +509,13 @@ describe.skipIf(!tmpfs.ok)(
           lockReasons: expect.arrayContaining([expect.stringMatching(/^storage fault: .*SQLITE_FULL/)]),
         });
         expect(app.hostSim!.totals()).toMatchObject({ approvedCount: 1, approvedAmount: 4101 });
-        expect(app.journal.reversalFor(output.txnRef)).toMatchObject({ state: 'cleared' });
+        expect(app.journal.reversals.forTransaction(output.txnRef)).toMatchObject({ state: 'cleared' });
 
         rmSync(filler!);
         app.terminal.unlock();
         await app.terminal.settled();
         expect(app.terminal.status()).toMatchObject({ state: 'ready', pendingReversals: 0 });
-        expect(app.journal.getTransaction(output.txnRef)).toMatchObject({ outcome: 'approved', responseCode: '00' });
+        expect(app.journal.transactions.get(output.txnRef)).toMatchObject({ outcome: 'approved', responseCode: '00' });
       } finally {
         await app.stop();
         unmount(mnt);

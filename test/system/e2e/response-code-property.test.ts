@@ -54,8 +54,9 @@ async function drain(txnRef: string): Promise<void> {
   const { journal, terminal } = rig.app;
   for (let i = 0; i < 150; i++) {
     const owed =
-      journal.reversalFor(txnRef)?.state === 'armed' || journal.pendingReversals().some((r) => r.txnRef === txnRef);
-    const queued = journal.safQueue().some((q) => q.txnRef === txnRef);
+      journal.reversals.forTransaction(txnRef)?.state === 'armed' ||
+      journal.reversals.pending().some((r) => r.txnRef === txnRef);
+    const queued = journal.saf.queue().some((q) => q.txnRef === txnRef);
     if (!owed && !queued) return;
     terminal.status();
     await rig.clock.advance(1_000, () => terminal.settled());
@@ -75,8 +76,8 @@ const moved = (mti: string, stan: number) => out(mti, stan).some((e) => (e.moved
 function checkSale(stan: number, reply: EcrMessage, reversalCode?: string): void {
   const approvedAtHost = moved('0210', stan);
   const reversedAtHost = moved('0410', stan);
-  const row = rig.app.journal.findByStan(stan, 'sale');
-  const reversal = rig.app.journal.reversalFor(row!.txnRef);
+  const row = rig.app.journal.transactions.findByStan(stan, 'sale');
+  const reversal = rig.app.journal.reversals.forTransaction(row!.txnRef);
   const neverAgain =
     reversalCode !== undefined &&
     responseClass(reversalCode) !== 'retry-later' &&
@@ -90,7 +91,7 @@ function checkSale(stan: number, reply: EcrMessage, reversalCode?: string): void
   if (row?.outcome === 'approved')
     expect(approvedAtHost && !reversedAtHost, `STAN ${stan} journaled approved`).toBe(true);
   // A reversal the terminal took as acknowledged is one the host took.
-  if (rig.app.journal.reversalFor(row!.txnRef)?.state === 'acknowledged' && approvedAtHost)
+  if (rig.app.journal.reversals.forTransaction(row!.txnRef)?.state === 'acknowledged' && approvedAtHost)
     expect(reversedAtHost, `STAN ${stan} reversal acknowledged`).toBe(true);
 }
 
@@ -136,8 +137,8 @@ describe('money invariant under any field 39 answer', () => {
       const stan = reply['stan'] as number;
       await drain(reply['txnRef'] as string);
       checkSale(stan, reply, code);
-      expect(rig.app.journal.reversalFor(reply['txnRef'] as string)?.state).not.toBe('acknowledged');
-      expect(rig.app.journal.reversalsSetAside().map((r) => r.stan)).toContain(stan);
+      expect(rig.app.journal.reversals.forTransaction(reply['txnRef'] as string)?.state).not.toBe('acknowledged');
+      expect(rig.app.journal.reversals.listSetAside().map((r) => r.stan)).toContain(stan);
     });
   }
 
@@ -174,15 +175,15 @@ describe('money invariant under any field 39 answer', () => {
         rig.app.terminal.status();
         await drain(reply['txnRef'] as string);
         const captured = moved('0230', stan);
-        expect(rig.app.journal.findByStan(stan, 'sale')?.outcome).toBe('offline-approved');
+        expect(rig.app.journal.transactions.findByStan(stan, 'sale')?.outcome).toBe('offline-approved');
         // Taken as forwarded only when the host captured it; a retry-later answer is retried until it is.
         const forwarded =
-          !rig.app.journal.safQueue().some((q) => q.stan === stan) &&
+          !rig.app.journal.saf.queue().some((q) => q.stan === stan) &&
           out('0230', stan).some((e) => e.responseCode === '00');
         if (forwarded) expect(captured, `advice ${stan} forwarded`).toBe(true);
         if (captured)
           expect(
-            rig.app.journal.listAnomalies({ code: 'E609' }).some((a) => a.stan === stan),
+            rig.app.journal.anomalies.list({ code: 'E609' }).some((a) => a.stan === stan),
             `advice ${stan} captured but set aside`,
           ).toBe(false);
         if (responseClass(code) === 'retry-later' || (onRepeat && responseClass(code) === 'approved'))

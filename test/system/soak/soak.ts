@@ -400,7 +400,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
     for (const file of [journalPath, `${journalPath}-wal`].filter((p) => existsSync(p)))
       scan('journal file', readFileSync(file).toString('latin1'));
     const journal = Journal.open(journalPath, { readonly: true });
-    const journalRows = journal.listTransactions({ limit: 10_000_000 }).length;
+    const journalRows = journal.transactions.list({ limit: 10_000_000 }).length;
     journal.close();
     const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 100) / 100;
 

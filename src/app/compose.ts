@@ -31,6 +31,9 @@ import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { EcrCommandHandler } from './ecr-handler.js';
+import type { MockDevices } from './mock-devices.js';
+
+export type { MockDevices } from './mock-devices.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -41,14 +44,6 @@ export interface AppOptions {
   hostLedgerPath?: string;
   /** Options of the embedded host simulator (a soak keeps its repeat memory small). */
   hostSim?: Pick<HostSimOptions, 'maxRemembered'>;
-}
-
-/** Mock devices, when the configuration runs on them: the simulator and tests drive these. */
-export interface MockDevices {
-  reader?: MockCardReader;
-  printer?: MockPrinter;
-  display?: MockDisplay;
-  network?: MockNetworkMonitor;
 }
 
 export interface TerminalApp {
@@ -100,7 +95,8 @@ async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writabl
     ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
     : SerialCardModule
       ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
-      : (mocks.reader = new MockCardReader(clock));
+      : new MockCardReader(clock);
+  if (reader instanceof MockCardReader) mocks.reader = reader;
 
   const printer: Printer = EscPosSerialPrinter
     ? new EscPosSerialPrinter({
@@ -110,11 +106,13 @@ async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writabl
         columns: printerConfig.columns,
         clock,
       })
-    : (mocks.printer = new MockPrinter(clock, { columns: printerConfig.columns }));
+    : new MockPrinter(clock, { columns: printerConfig.columns });
+  if (printer instanceof MockPrinter) mocks.printer = printer;
 
   const network: NetworkMonitor = LinuxNetworkMonitor
     ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock })
-    : (mocks.network = new MockNetworkMonitor());
+    : new MockNetworkMonitor();
+  if (network instanceof MockNetworkMonitor) mocks.network = network;
 
   // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
   mocks.display = new MockDisplay();

@@ -21,7 +21,7 @@ import { TerminalError, type Terminal } from '../terminal/terminal.js';
 import type { TransactionStreamEvent } from '../terminal/effects.js';
 import type { TransactionOutput } from '../transaction/types.js';
 import type { Logger } from '../util/log.js';
-import type { MockDevices } from './compose.js';
+import type { MockDevices } from './mock-devices.js';
 
 /** How long a request id identifies the same transaction for a retrying register. */
 const REPEAT_WINDOW_MS = 15 * 60_000;

@@ -30,8 +30,10 @@ import { runSelfTest } from '../selftest/selftest.js';
 import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { CommandService } from './commands.js';
 import { EcrCommandHandler } from './ecr-handler.js';
 import type { MockDevices } from './mock-devices.js';
+import { SimCommands } from './sim-commands.js';
 
 export type { MockDevices } from './mock-devices.js';
 
@@ -57,6 +59,9 @@ export interface TerminalApp {
   display: Display;
   log: Logger;
   telemetry: Telemetry;
+  /** What every front end calls: the ECR API, the console. */
+  commands: CommandService;
+  simulator: SimCommands;
   stop(): Promise<void>;
 }
 
@@ -372,18 +377,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const simulatorMode = Object.values(config.hal).every(
       (device) => device.driver === 'mock' || device.driver === 'console',
     );
-    const handler = new EcrCommandHandler({
-      clock,
-      risk,
-      terminal,
-      journal,
-      anomalies,
-      log,
-      mocks,
-      hostSim,
-      config,
-      simulatorMode,
-    });
+    const commands = new CommandService({ clock, risk, terminal, journal, anomalies, config });
+    const simulator = new SimCommands({ mocks, hostSim, simulatorMode });
+    const handler = new EcrCommandHandler({ commands, simulator, anomalies });
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,
@@ -411,7 +407,21 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => ecrServer.stop());
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
 
-    return { config, terminal, journal, probe, hostSim, mocks, ecr, display, log, telemetry, stop: stopAll };
+    return {
+      config,
+      terminal,
+      journal,
+      probe,
+      hostSim,
+      mocks,
+      ecr,
+      display,
+      log,
+      telemetry,
+      commands,
+      simulator,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

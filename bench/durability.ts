@@ -39,7 +39,7 @@ import { AcquirerClient, isoCorrelator } from '../src/acquirer/acquirer-client.j
 import { AcquirerHostSimulator } from '../src/acquirer-sim/simulator.js';
 import { buildAdvice, MTI, PROCESSING_CODE } from '../src/iso8583/index.js';
 import { Journal } from '../src/journal/index.js';
-import { anomalyCode } from '../src/terminal/effects.js';
+import { anomalyCode } from '../src/terminal/effects/index.js';
 import { createLogger, type Logger } from '../src/util/log.js';
 import { newTxnRef } from '../src/util/txn-ref.js';
 
@@ -531,13 +531,16 @@ async function loopbackAdviceRate(count: number): Promise<number> {
   link.start();
   const client = new AcquirerClient(link);
   let stan = 0;
-  const advice = () =>
-    buildAdvice(
+  const advice = () => {
+    // The amount follows the previous STAN, the approval code the new one.
+    const amount = amountFor(stan);
+    stan = (stan % 999_999) + 1;
+    return buildAdvice(
       {
         processingCode: PROCESSING_CODE.purchase,
-        amount: amountFor(stan),
+        amount,
         currency: '978',
-        stan: (stan = (stan % 999_999) + 1),
+        stan,
         transmittedAt: new Date(),
         terminalId: TERMINAL_ID,
         merchantId: MERCHANT_ID,
@@ -548,6 +551,7 @@ async function loopbackAdviceRate(count: number): Promise<number> {
       },
       { repeat: false },
     );
+  };
   try {
     await waitUp(link);
     for (let i = 0; i < Math.min(200, count); i++) await client.send(advice());

@@ -13,7 +13,7 @@ import type { Journal, JournalCounts, TransactionRow } from '../journal/index.js
 import type { RiskControls } from '../risk/controls.js';
 import { verifyPin } from '../security/pin.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
-import type { TransactionListener } from '../terminal/effects.js';
+import type { TransactionListener } from '../terminal/effects/index.js';
 import { TerminalError, type Terminal, type TerminalStatus } from '../terminal/terminal.js';
 import type { ReceiptState, TransactionKind, TransactionOutcome, TransactionOutput } from '../transaction/types.js';
 import { wire, type CommandNameText } from '../telemetry/wire.js';

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { renderScreenText } from '../../hal/display/console.js';
 import { ecrError, parseRequestLine, type EcrReply } from '../ecr/index.js';
 import { DEFAULT_TEST_CARD, describeTestCard, testCardNames } from '../card/test-cards.js';
-import type { TransactionListener } from '../terminal/effects.js';
+import type { TransactionListener } from '../terminal/effects/index.js';
 import type { TerminalApp } from './compose.js';
 import { answer } from './ecr-handler.js';
 

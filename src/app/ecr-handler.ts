@@ -12,7 +12,7 @@ import type {
   EcrSession,
 } from '../ecr/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
-import type { TransactionStreamEvent } from '../terminal/effects.js';
+import type { TransactionStreamEvent } from '../terminal/effects/index.js';
 import type { Caller, CommandFailure, CommandRequest, CommandResult, CommandService } from './commands.js';
 import type { SimCommands, SimRequest, SimResult } from './sim-commands.js';
 

@@ -34,7 +34,12 @@ import type {
   TransactionOutput,
 } from '../transaction/types.js';
 import { newTxnRef } from '../util/txn-ref.js';
-import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
+import {
+  anomalyCode,
+  provideTransactionEffects,
+  type TransactionDeps,
+  type TransactionListener,
+} from './effects/index.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
 import { idleScreen } from './screens.js';

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 /**
  * The running terminal: the terminal machine plus the commands a cash register or a person can give it. It
  * refuses a second transaction while one is running, and every refusal is a typed TerminalError.
@@ -8,38 +7,13 @@ import type { HostLink } from '../../hal/acquirer-link/contract.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
 import type { TimerHandle } from '../../hal/clock.js';
 import { isDeviceFault } from '../../hal/fault.js';
-import {
-  anomalyByCode,
-  anomalyForDeviceFault,
-  anomalyForSelfTest,
-  renderAnomalySlip,
-  type AnomalyName,
-} from '../anomaly/index.js';
-import {
-  JournalError,
-  type AnomalyRow,
-  type ReversalRow,
-  type TransactionPatch,
-  type TransactionRow,
-} from '../journal/index.js';
-import { describeResponseCode, isApprovedClass } from '../iso8583/index.js';
+import { anomalyByCode, anomalyForDeviceFault, anomalyForSelfTest, renderAnomalySlip } from '../anomaly/index.js';
+import { JournalError, type AnomalyRow, type TransactionRow } from '../journal/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
-import type {
-  AnomalyRef,
-  ReceiptState,
-  TransactionInput,
-  TransactionKind,
-  TransactionLimits,
-  TransactionOutcome,
-  TransactionOutput,
-} from '../transaction/types.js';
+import type { TransactionInput, TransactionKind, TransactionLimits, TransactionOutput } from '../transaction/types.js';
 import { newTxnRef } from '../util/txn-ref.js';
-import {
-  anomalyCode,
-  provideTransactionEffects,
-  type TransactionDeps,
-  type TransactionListener,
-} from './effects/index.js';
+import { recoverAtBoot, settleCrashed, settleUnfinished, type RecoveryReport } from '../durability/recovery.js';
+import { provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects/index.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
 import { idleScreen } from './screens.js';
@@ -127,7 +101,7 @@ export class Terminal {
   lastSelfTest: SelfTestReport | undefined;
   private selfTestTimer: TimerHandle | undefined;
   /** What boot recovery found and how long it took (the benchmark and status read it). */
-  lastRecovery: { recovered: number; durationMs: number } | undefined;
+  lastRecovery: RecoveryReport | undefined;
 
   constructor(private readonly deps: TerminalDeps) {
     const transaction = provideTransactionEffects({
@@ -164,7 +138,9 @@ export class Terminal {
           }
           // A crashed transaction must still answer whoever waits for it, with the fate recovery would give it.
           this.current = undefined;
-          const output = this.settleCrashed(crashed, { name, reason });
+          const { output, storageFault } = settleCrashed(deps, crashed, { name, reason });
+          // No sale may start on a journal that cannot record it (the lockout policy locks too; this names the cause).
+          if (storageFault) this.lock(storageFault);
           const resolve = this.waiting.get(crashed.txnRef);
           this.waiting.delete(crashed.txnRef);
           resolve?.(output);
@@ -455,7 +431,7 @@ export class Terminal {
     const held = this.deps.heldLocks ?? [];
     if (held.length > 0) throw new TerminalError('locked', `cannot be unlocked here: ${held.join('; ')}`);
     try {
-      this.settleUnfinished('settled at unlock');
+      settleUnfinished(this.deps, 'settled at unlock');
     } catch (err) {
       this.deps.log.error({ err }, 'unlock: unfinished transactions could not be settled');
       this.lock(`storage fault: unfinished transactions cannot be settled (${(err as Error).message})`);
@@ -531,136 +507,10 @@ export class Terminal {
     return row;
   }
 
-  /**
-   * Boot recovery: every transaction the journal shows unfinished gets its fate from the journal (see fateOf).
-   */
+  /** Boot recovery (see durability/recovery): a journal or vault under question is left as found. */
   private async recover(): Promise<RecoverySummary> {
-    const started = performance.now();
-    // A journal or vault under question is left as found: recovery waits for the supervised way out.
-    const recovered = this.deps.heldLocks?.length ? 0 : this.settleUnfinished();
-    this.lastRecovery = { recovered, durationMs: Math.round((performance.now() - started) * 10) / 10 };
-    return { recovered };
-  }
-
-  /**
-   * Settles every unfinished transaction and reversal in the journal. Only safe when no transaction is running (at
-   * boot, or while locked): then an armed reversal means the request was about to leave or had left when the fault
-   * struck, and it must be treated as sent. Throws a JournalError when the journal cannot write.
-   */
-  private settleUnfinished(cause?: string): number {
-    const { journal, anomalies } = this.deps;
-    // Nothing to do is the common case: a write transaction is not even begun then (a full disk may refuse it).
-    if (cause !== undefined && journal.inFlight().length === 0 && journal.armedReversals().length === 0) return 0;
-    // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
-    const { unfinished, tally } = journal.batch('boot recovery', () => {
-      for (const armed of journal.armedReversals())
-        journal.markReversalPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
-      const unfinished = journal.inFlight();
-      const tally = { reversed: 0, completed: 0, closed: 0 };
-      for (const row of unfinished) {
-        const fate = fateOf(row, journal.reversalFor(row.txnRef), 'crash-recovered');
-        journal.recordState(row.txnRef, 'recovered', fate.patch, { lastState: row.state, fate: fate.detail });
-        tally[fate.tally] += 1;
-        anomalies.raise(
-          'crash-recovered',
-          {
-            txnRef: row.txnRef,
-            reason: `${cause ? `${cause}: ` : ''}interrupted in ${row.state}: ${fate.text}`,
-            amount: row.amount,
-            currency: row.currency,
-            ...(row.stan !== null ? { stan: row.stan } : {}),
-            ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
-          },
-          { show: false },
-        );
-      }
-      return { unfinished, tally };
-    });
-    if (unfinished.length > 0) {
-      this.deps.display
-        .show({
-          title: 'RECOVERED',
-          code: anomalyCode('crash-recovered'),
-          severity: 'warning',
-          lines: [`${tally.reversed} to reverse, ${tally.completed} completed`, `${tally.closed} closed; see journal`],
-        })
-        .catch(() => {});
-    }
-    this.deps.forwarder?.kick();
-    return unfinished.length;
-  }
-
-  /**
-   * A transaction whose machine crashed (often a journal write that failed) ends with the fate boot recovery would
-   * give it, so the register is never told "failed" about a sale the host approved and the journal holds. When the
-   * journal cannot even record that, the storage is the fault: the terminal locks and the transaction stays
-   * unfinished in the journal, settled the same way at unlock or at the next start.
-   */
-  private settleCrashed(crashed: NonNullable<Terminal['current']>, crash: AnomalyRef): TransactionOutput {
-    const { journal, log } = this.deps;
-    const { txnRef } = crashed;
-    let row: TransactionRow | undefined;
-    let reversal: ReversalRow | undefined;
-    try {
-      row = journal.getTransaction(txnRef);
-      reversal = journal.reversalFor(txnRef);
-    } catch (err) {
-      log.error({ err, txnRef }, 'could not read crashed transaction');
-    }
-    const fate = row ? fateOf(row, reversal, crash.name) : undefined;
-    let anomaly = crash;
-    let storageFault: string | undefined;
-    try {
-      journal.batch(`settle crashed transaction ${txnRef}`, () => {
-        // It may be at the host: from now on the reversal is owed, whatever happens to this process.
-        if (reversal?.state === 'armed')
-          journal.markReversalPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
-        journal.recordState(
-          txnRef,
-          'recovered',
-          fate?.patch ?? { outcome: 'failed', anomalyCode: anomalyCode(crash.name) },
-          { lastState: crashed.state, fate: fate?.detail ?? 'failed', crash: crash.reason ?? crash.name },
-        );
-      });
-      if (reversal?.state === 'armed') this.deps.forwarder?.kick();
-    } catch (err) {
-      log.error({ err, txnRef }, 'could not journal crashed transaction');
-      if (err instanceof JournalError && err.code === 'storage-fault') {
-        storageFault = `storage fault: ${err.message}`;
-        anomaly = {
-          name: 'storage-fault',
-          reason: `${crash.reason ?? crash.name}; not journaled: ${fate?.text ?? 'failed'} once the storage is fixed`,
-        };
-      }
-    }
-    this.deps.anomalies.raise(anomaly.name, {
-      txnRef,
-      ...(anomaly.reason !== undefined ? { reason: anomaly.reason } : {}),
-      amount: row?.amount ?? crashed.amount,
-      currency: row?.currency ?? crashed.currency,
-      ...(row?.stan != null ? { stan: row.stan } : {}),
-      ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
-    });
-    // No sale may start on a journal that cannot record it (the lockout policy locks too; this names the cause).
-    if (storageFault) this.lock(storageFault);
-    const answered = fate?.tally === 'completed' && row?.responseCode != null ? row.responseCode : undefined;
-    return {
-      txnRef,
-      kind: crashed.kind,
-      outcome: fate?.outcome ?? 'failed',
-      amount: row?.amount ?? crashed.amount,
-      currency: row?.currency ?? crashed.currency,
-      receipt: fate?.receipt ?? 'none',
-      ...(row?.stan != null ? { stan: row.stan } : {}),
-      ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
-      ...(row?.entryMode ? { entryMode: row.entryMode } : {}),
-      ...(answered !== undefined
-        ? { responseCode: answered, responseText: describeResponseCode(answered)?.meaning ?? 'unknown response code' }
-        : {}),
-      ...(answered !== undefined && row?.approvalCode ? { approvalCode: row.approvalCode } : {}),
-      anomaly,
-      anomalies: [anomaly],
-    };
+    this.lastRecovery = recoverAtBoot(this.deps, (this.deps.heldLocks?.length ?? 0) > 0);
+    return { recovered: this.lastRecovery.recovered };
   }
 
   private async runSelfTest(): Promise<SelfTestReport> {
@@ -684,59 +534,4 @@ export class Terminal {
     );
     return report;
   }
-}
-
-interface Fate {
-  outcome: TransactionOutcome;
-  patch: TransactionPatch;
-  receipt: ReceiptState;
-  tally: 'reversed' | 'completed' | 'closed';
-  /** For the journal event's detail. */
-  detail: string;
-  /** For the anomaly. */
-  text: string;
-}
-
-/**
- * What an unfinished transaction becomes, from what the journal holds:
- * - a request that may have reached the host (reversal armed or pending) is reversed: the reversal is owed;
- * - an answer the host gave (approved, declined, or approved offline and queued) stands: the receipt is pending;
- * - a transaction that never reached the host is closed as failed (with `failedAnomaly`).
- */
-function fateOf(row: TransactionRow, reversal: ReversalRow | undefined, failedAnomaly: AnomalyName): Fate {
-  if (reversal && (reversal.state === 'armed' || reversal.state === 'pending')) {
-    return {
-      outcome: 'failed',
-      patch: { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') },
-      receipt: 'none',
-      tally: 'reversed',
-      detail: 'reversal owed',
-      text: 'reversal owed',
-    };
-  }
-  const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
-  if (queued || row.responseCode !== null) {
-    // Approved by class (00, 08, 11, 16, an accepted 10), as the host moved the money: never '00' alone.
-    const outcome: TransactionOutcome = queued
-      ? 'offline-approved'
-      : isApprovedClass(row.responseCode!)
-        ? 'approved'
-        : 'declined';
-    return {
-      outcome,
-      patch: { outcome, receiptStatus: 'pending' },
-      receipt: 'pending',
-      tally: 'completed',
-      detail: 'completed, receipt pending',
-      text: `completed as ${outcome}, receipt pending`,
-    };
-  }
-  return {
-    outcome: 'failed',
-    patch: { outcome: 'failed', anomalyCode: anomalyCode(failedAnomaly) },
-    receipt: 'none',
-    tally: 'closed',
-    detail: 'never reached the host',
-    text: 'closed: never reached the host',
-  };
 }

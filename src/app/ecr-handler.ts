@@ -13,7 +13,14 @@ import type {
 } from '../ecr/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { TransactionStreamEvent } from '../terminal/effects/index.js';
-import type { Caller, CommandFailure, CommandRequest, CommandResult, CommandService } from './commands.js';
+import type {
+  Caller,
+  CommandFailure,
+  CommandRequest,
+  CommandResult,
+  CommandService,
+  CommandValues,
+} from './commands.js';
 import type { SimCommands, SimRequest, SimResult } from './sim-commands.js';
 
 type EcrTransactionRequest = EcrRequestOf<'sale' | 'refund' | 'void'>;
@@ -92,23 +99,21 @@ export async function replyOf(request: EcrCommandRequest, result: CommandResult)
     case 'sale':
     case 'refund':
     case 'void':
-      return { id, type: 'result', ...(result.value as CommandResultValue<'sale'>) };
+      return { id, type: 'result', ...(result.value as CommandValues['sale']) };
     case 'status':
-      return { id, type: 'status', ...(result.value as CommandResultValue<'status'>) };
+      return { id, type: 'status', ...(result.value as CommandValues['status']) };
     case 'reprint':
     case 'slip':
-      return { id, type: 'done', cmd: request.cmd, ...(result.value as CommandResultValue<'reprint' | 'slip'>) };
+      return { id, type: 'done', cmd: request.cmd, ...(result.value as CommandValues['reprint' | 'slip']) };
     case 'unlock':
-      return { id, type: 'done', cmd: 'unlock', state: await (result.value as CommandResultValue<'unlock'>).settled };
+      return { id, type: 'done', cmd: 'unlock', state: await (result.value as CommandValues['unlock']).settled };
     case 'selftest':
-      return { id, type: 'done', cmd: 'selftest', ...(result.value as CommandResultValue<'selftest'>) };
+      return { id, type: 'done', cmd: 'selftest', ...(result.value as CommandValues['selftest']) };
     case 'cancel':
     case 'confirm':
       return { id, type: 'done', cmd: request.cmd };
   }
 }
-
-type CommandResultValue<K extends CommandRequest['kind']> = Extract<CommandResult<K>, { ok: true }>['value'];
 
 /** The ECR reply to a simulator command's result. */
 export function simReplyOf(request: EcrSimRequest, result: SimResult): EcrReply {

@@ -46,7 +46,7 @@ import {
   SafStore,
   TransactionStore,
 } from '../src/journal/index.js';
-import { anomalyCode } from '../src/terminal/effects.js';
+import { anomalyCode } from '../src/terminal/effects/index.js';
 import { createLogger, type Logger } from '../src/util/log.js';
 import { newTxnRef } from '../src/util/txn-ref.js';
 

@@ -31,7 +31,12 @@ import { startTelemetry, type Telemetry } from './telemetry-wiring.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
+import { CommandService } from './commands.js';
 import { EcrCommandHandler } from './ecr-handler.js';
+import type { MockDevices } from './mock-devices.js';
+import { SimCommands } from './sim-commands.js';
+
+export type { MockDevices } from './mock-devices.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -42,14 +47,6 @@ export interface AppOptions {
   hostLedgerPath?: string;
   /** Options of the embedded host simulator (a soak keeps its repeat memory small). */
   hostSim?: Pick<HostSimOptions, 'maxRemembered'>;
-}
-
-/** Mock devices, when the configuration runs on them: the simulator and tests drive these. */
-export interface MockDevices {
-  reader?: MockCardReader;
-  printer?: MockPrinter;
-  display?: MockDisplay;
-  network?: MockNetworkMonitor;
 }
 
 export interface TerminalApp {
@@ -63,6 +60,9 @@ export interface TerminalApp {
   display: Display;
   log: Logger;
   telemetry: Telemetry;
+  /** What every front end calls: the ECR API, the console. */
+  commands: CommandService;
+  simulator: SimCommands;
   stop(): Promise<void>;
 }
 
@@ -101,7 +101,8 @@ async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writabl
     ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
     : SerialCardModule
       ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
-      : (mocks.reader = new MockCardReader(clock));
+      : new MockCardReader(clock);
+  if (reader instanceof MockCardReader) mocks.reader = reader;
 
   const printer: Printer = EscPosSerialPrinter
     ? new EscPosSerialPrinter({
@@ -111,11 +112,13 @@ async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writabl
         columns: printerConfig.columns,
         clock,
       })
-    : (mocks.printer = new MockPrinter(clock, { columns: printerConfig.columns }));
+    : new MockPrinter(clock, { columns: printerConfig.columns });
+  if (printer instanceof MockPrinter) mocks.printer = printer;
 
   const network: NetworkMonitor = LinuxNetworkMonitor
     ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock })
-    : (mocks.network = new MockNetworkMonitor());
+    : new MockNetworkMonitor();
+  if (network instanceof MockNetworkMonitor) mocks.network = network;
 
   // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
   mocks.display = new MockDisplay();
@@ -344,6 +347,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
     });
+    // Every front end (register, console, fleet) is served by this one command service.
+    const commands = new CommandService({ clock, risk, terminal, journal, anomalies, config });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({
       config,
@@ -351,6 +356,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       journal,
       anomalies,
       source: terminal,
+      commands,
       clock,
       log,
       network,
@@ -376,18 +382,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const simulatorMode = Object.values(config.hal).every(
       (device) => device.driver === 'mock' || device.driver === 'console',
     );
-    const handler = new EcrCommandHandler({
-      clock,
-      risk,
-      terminal,
-      journal,
-      anomalies,
-      log,
-      mocks,
-      hostSim,
-      config,
-      simulatorMode,
-    });
+    const simulator = new SimCommands({ mocks, hostSim, simulatorMode });
+    const handler = new EcrCommandHandler({ commands, simulator, anomalies });
     const ecrServer = new EcrServer(handler, {
       host: config.ecr.host,
       port: config.ecr.port,
@@ -416,7 +412,21 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => ecrServer.stop());
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
 
-    return { config, terminal, journal, probe, hostSim, mocks, ecr, display, log, telemetry, stop: stopAll };
+    return {
+      config,
+      terminal,
+      journal,
+      probe,
+      hostSim,
+      mocks,
+      ecr,
+      display,
+      log,
+      telemetry,
+      commands,
+      simulator,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,14 +1,17 @@
 /**
- * The simulator's console: a person at the keyboard plays cash register and cardholder. It talks to the terminal
- * through the ECR API like any cash register, and draws each screen the terminal shows.
+ * The simulator's console: a person at the keyboard plays cash register and cardholder. Each line becomes the request
+ * a cash register would send, checked as the ECR API checks one and answered by the command service, and each answer
+ * is printed as the ECR API would send it. The screens the terminal shows are drawn as they come.
  */
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { renderScreenText } from '../../hal/display/console.js';
-import type { Screen } from '../../hal/display/contract.js';
-import { EcrClient, type EcrMessage } from '../ecr/client.js';
+import { ecrError, parseRequestLine, type EcrReply } from '../ecr/index.js';
 import { DEFAULT_TEST_CARD, describeTestCard, testCardNames } from '../card/test-cards.js';
+import type { TransactionListener } from '../terminal/effects/index.js';
 import type { TerminalApp } from './compose.js';
+import { answer } from './ecr-handler.js';
 
 const HELP = `commands:
   12.50 [card]            sale of 12.50 with a test card (default ${DEFAULT_TEST_CARD})
@@ -26,15 +29,31 @@ export function parseAmount(text: string): number | undefined {
 }
 
 export async function runConsole(app: TerminalApp, input: Readable, out: Writable): Promise<void> {
-  const client = await EcrClient.connect({ port: app.ecr.port });
   const rl = createInterface({ input, output: out, terminal: true });
   const print = (text: string) => out.write(`${text}\n`);
-  const onMessage = (card: string | undefined) => (message: EcrMessage) => {
-    if (message.type === 'screen') print(renderScreenText(message['screen'] as Screen));
-    if (card && message.type === 'state' && message['state'] === 'waitingForCard')
-      void client.call({ cmd: 'sim.card', name: card });
+  // Request ids must not repeat across runs: the terminal answers a repeated id from its journal.
+  const idPrefix = randomBytes(4).toString('hex');
+  let counter = 0;
+  const call = async (command: Record<string, unknown>, progress?: TransactionListener): Promise<EcrReply> => {
+    const parsed = parseRequestLine(JSON.stringify({ id: `${idPrefix}-${++counter}`, ...command }));
+    if (!parsed.ok) return parsed.error;
+    try {
+      return await answer(app, parsed.request, { client: 'console', ...(progress ? { progress } : {}) });
+    } catch (err) {
+      // As the ECR API does: the person sees a generic failure, the log has the cause.
+      app.log.error({ err, cmd: parsed.request.cmd }, 'console command failed');
+      return ecrError(parsed.request.id, 'internal', 'the terminal failed to process the request');
+    }
   };
-  const show = (reply: EcrMessage) => {
+  const onProgress =
+    (card: string | undefined): TransactionListener =>
+    (event) => {
+      if (event.type === 'screen') print(renderScreenText(event.screen));
+      // The simulated cardholder presents the card once the terminal asks, after the machine has settled there.
+      if (card && event.type === 'state' && event.state === 'waitingForCard')
+        setImmediate(() => void call({ cmd: 'sim.card', name: card }));
+    };
+  const show = (reply: EcrReply) => {
     const { id: _id, type, ...rest } = reply;
     print(`${type}: ${JSON.stringify(rest)}`);
   };
@@ -52,12 +71,11 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
             .map((n) => `  ${n.padEnd(20)} ${describeTestCard(n)}`)
             .join('\n'),
         );
-      else if (word === 'status' || word === 'selftest') show(await client.call({ cmd: word }));
-      else if (word === 'reprint')
-        show(await client.call({ cmd: 'reprint', ...(args[0] ? { stan: Number(args[0]) } : {}) }));
+      else if (word === 'status' || word === 'selftest') show(await call({ cmd: word }));
+      else if (word === 'reprint') show(await call({ cmd: 'reprint', ...(args[0] ? { stan: Number(args[0]) } : {}) }));
       else if (word === 'fault')
         show(
-          await client.call({
+          await call({
             cmd: 'sim.fault',
             device: args[0],
             code: args[1],
@@ -65,9 +83,7 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
           }),
         );
       else if (word === 'void')
-        show(
-          await client.call({ cmd: 'void', stan: Number(args[0]), supervisorPin: args[1] ?? '' }, onMessage(undefined)),
-        );
+        show(await call({ cmd: 'void', stan: Number(args[0]), supervisorPin: args[1] ?? '' }, onProgress(undefined)));
       else {
         const kind = word === 'refund' ? 'refund' : 'sale';
         const [amountText, card = DEFAULT_TEST_CARD] = kind === 'refund' ? args : [word, ...args];
@@ -76,11 +92,10 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
           print(`not an amount or command: ${line} (type help)`);
           continue;
         }
-        show(await client.call({ cmd: kind, amount }, onMessage(card)));
+        show(await call({ cmd: kind, amount }, onProgress(card)));
       }
     }
   } finally {
     rl.close();
-    await client.close();
   }
 }

@@ -1,18 +1,11 @@
 /**
  * What the fleet's commands do on this terminal. The telemetry publisher checks a command (size, decoding,
- * allow-list) and hands it here; the answer goes back as the CommandResult.
+ * allow-list) and hands it here; this adapter asks the one command service, as every front end does, and the
+ * answer goes back as the CommandResult.
  */
-import type { SelfTestReport } from '../selftest/selftest.js';
 import type { CommandHandler, CommandOutcome } from '../telemetry/index.js';
-import { wire } from '../telemetry/wire.js';
-import { TerminalError, type TerminalStatus } from '../terminal/terminal.js';
-
-/** What the commands need of the terminal (the Terminal class has it). */
-export interface FleetCommandTarget {
-  status(): TerminalStatus;
-  selfTest(): Promise<SelfTestReport>;
-  unlock(): void;
-}
+import { wire, type CommandNameText } from '../telemetry/wire.js';
+import type { CommandService } from './commands.js';
 
 /** What the commands need of telemetry (the publisher has it). */
 export interface FleetTelemetryControl {
@@ -20,46 +13,65 @@ export interface FleetTelemetryControl {
   rebirth(): void;
 }
 
+/** What the fleet commands use of the command service (the CommandService has it). */
+export type FleetCommandService = Pick<CommandService, 'state' | 'run'>;
+
 export interface FleetCommandDeps {
-  terminal: FleetCommandTarget;
+  commands: FleetCommandService;
   telemetry: FleetTelemetryControl;
 }
 
-const { CommandError } = wire;
+export function createFleetCommandHandler({ commands, telemetry }: FleetCommandDeps): CommandHandler {
+  return ({ name }) => runFleetCommand(commands, name, telemetry);
+}
 
-const done = (message: string): CommandOutcome => ({ ok: true, error: CommandError.COMMAND_ERROR_NONE, message });
-const busy = (message: string): CommandOutcome => ({ ok: false, error: CommandError.COMMAND_ERROR_BUSY, message });
-
-export function createFleetCommandHandler({ terminal, telemetry }: FleetCommandDeps): CommandHandler {
-  return async ({ name }) => {
-    const state = terminal.status().state;
-    switch (name) {
-      case 'send-health':
-        telemetry.publishHealth();
-        return done('health sent');
-      case 'rebirth':
-        telemetry.rebirth();
-        return done('birth sent');
-      case 'unlock':
-        if (state === 'transacting') return busy('a transaction is in progress');
-        if (state !== 'locked') return done(`not locked (${state})`);
-        terminal.unlock();
-        return done('unlocked; self-test running');
-      case 'run-self-test': {
-        if (state === 'transacting') return busy('a transaction is in progress');
-        try {
-          const report = await terminal.selfTest();
-          const summary = report.results.map((r) => `${r.component} ${r.status}`).join(', ');
-          return done(`self-test done in ${report.durationMs} ms: ${summary}; now ${terminal.status().state}`);
-        } catch (err) {
-          if (err instanceof TerminalError && err.code === 'busy') return busy(err.message);
-          return {
-            ok: false,
-            error: CommandError.COMMAND_ERROR_FAILED,
-            message: `self-test failed: ${(err as Error).message}`,
-          };
-        }
+/**
+ * The fleet commands (MQTT `cmd` topic) on this service, answered as the fleet's CommandResult carries them. The
+ * allow-list was checked before: the fleet's word is the rights an unlock needs.
+ */
+export async function runFleetCommand(
+  commands: FleetCommandService,
+  name: CommandNameText,
+  telemetry: { publishHealth(): void; rebirth(): void },
+): Promise<CommandOutcome> {
+  const { CommandError } = wire;
+  const ok = (message: string) => ({ ok: true, error: CommandError.COMMAND_ERROR_NONE, message });
+  const busy = (message: string) => ({ ok: false, error: CommandError.COMMAND_ERROR_BUSY, message });
+  const state = commands.state();
+  switch (name) {
+    case 'send-health':
+      telemetry.publishHealth();
+      return ok('health sent');
+    case 'rebirth':
+      telemetry.rebirth();
+      return ok('birth sent');
+    case 'unlock': {
+      if (state === 'transacting') return busy('a transaction is in progress');
+      // Unlocking a terminal that is not locked leaves it as the fleet wants it.
+      if (state !== 'locked') return ok(`not locked (${state})`);
+      const result = await commands.run({ kind: 'unlock', rights: { fleet: true } }, { client: 'fleet' });
+      return result.ok
+        ? ok('unlocked; self-test running')
+        : { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: result.message };
+    }
+    case 'run-self-test': {
+      if (state === 'transacting') return busy('a transaction is in progress');
+      try {
+        const result = await commands.run({ kind: 'selftest' }, { client: 'fleet' });
+        if (!result.ok)
+          return result.error === 'busy'
+            ? busy(result.message)
+            : { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: `self-test failed: ${result.message}` };
+        const report = result.value;
+        const summary = report.results.map((r) => `${r.component} ${r.status}`).join(', ');
+        return ok(`self-test done in ${report.durationMs} ms: ${summary}; now ${report.state}`);
+      } catch (err) {
+        return {
+          ok: false,
+          error: CommandError.COMMAND_ERROR_FAILED,
+          message: `self-test failed: ${(err as Error).message}`,
+        };
       }
     }
-  };
+  }
 }

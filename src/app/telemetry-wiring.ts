@@ -21,7 +21,7 @@ import {
   type TelemetrySource,
 } from '../telemetry/index.js';
 import type { Logger } from '../util/log.js';
-import { createFleetCommandHandler, type FleetCommandTarget } from './fleet-commands.js';
+import { createFleetCommandHandler, type FleetCommandService } from './fleet-commands.js';
 
 /** The in-process broker, imported on first use: a terminal on a fleet broker never loads aedes. */
 async function startEmbeddedBroker(url: string, log: Logger): Promise<EmbeddedBroker> {
@@ -34,8 +34,10 @@ export interface TelemetryDeps {
   dataDir: string;
   journal: Journal;
   anomalies: AnomalyRecorder;
-  /** The terminal: what telemetry reports, and what fleet commands act on. */
-  source: TelemetrySource & FleetCommandTarget;
+  /** The terminal: what telemetry reports. */
+  source: TelemetrySource;
+  /** The one command service: fleet commands are served by it, as the register's are. */
+  commands: FleetCommandService;
   clock: Clock;
   log: Logger;
   network?: { current(): NetworkState };
@@ -93,7 +95,7 @@ export async function startTelemetry(deps: TelemetryDeps): Promise<Telemetry> {
     ...(deps.network ? { network: deps.network } : {}),
     ...(deps.probe ? { probe: deps.probe } : {}),
   });
-  const fleetCommands = createFleetCommandHandler({ terminal: deps.source, telemetry: publisher });
+  const fleetCommands = createFleetCommandHandler({ commands: deps.commands, telemetry: publisher });
   publisher.start();
   log.info(
     {

@@ -1,126 +1,70 @@
-import { performance } from 'node:perf_hooks';
 /**
  * The running terminal: the terminal machine plus the commands a cash register or a person can give it. It
- * refuses a second transaction while one is running, and every refusal is a typed TerminalError.
+ * refuses a second transaction while one is running, and every refusal is a typed TerminalError. A running
+ * transaction's state is its machine's (a child of the terminal machine) and the journal's; none is copied here.
  */
-import { createActor, fromPromise, type Actor } from 'xstate';
-import type { HostLink } from '../../hal/acquirer-link/contract.js';
-import type { NetworkMonitor } from '../../hal/network/contract.js';
-import type { TimerHandle } from '../../hal/clock.js';
-import { isDeviceFault } from '../../hal/fault.js';
-import {
-  anomalyByCode,
-  anomalyForDeviceFault,
-  anomalyForSelfTest,
-  renderAnomalySlip,
-  type AnomalyName,
-} from '../anomaly/index.js';
-import {
-  JournalError,
-  type AnomalyRow,
-  type ReversalRow,
-  type TransactionPatch,
-  type TransactionRow,
-} from '../journal/index.js';
-import { describeResponseCode, isApprovedClass } from '../iso8583/index.js';
-import { buildReceipt } from '../receipt/receipt.js';
-import type { AnomalyRef, TransactionInput, TransactionLimits, TransactionOutput } from '../transaction/types.js';
-import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
-import { newTxnRef } from '../util/txn-ref.js';
-import { anomalyCode, provideTransactionEffects, type TransactionDeps, type TransactionListener } from './effects.js';
+import { createActor, fromPromise, type Actor, type ActorRefFrom, type StateValue } from 'xstate';
+import { anomalyForSelfTest } from '../anomaly/index.js';
+import type { AnomalyRow, TransactionRow } from '../journal/index.js';
+import { JournalError } from '../journal/index.js';
+import { recoverAtBoot, settleCrashed, settleUnfinished, type RecoveryReport } from '../durability/recovery.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
+import type { TransactionContext, transactionMachine } from '../transaction/machine.js';
+import type { TransactionOutput } from '../transaction/types.js';
+import type { TimerHandle } from '../../hal/clock.js';
+import { newTxnRef } from '../util/txn-ref.js';
+import { provideTransactionEffects, type TransactionListener } from './effects/index.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
+import { printAnomalySlip, reprintReceipt } from './printouts.js';
 import { idleScreen } from './screens.js';
+import { transactionInput } from './transaction-input.js';
+import {
+  TerminalError,
+  type TerminalChange,
+  type TerminalDeps,
+  type TerminalStatus,
+  type TransactionRequest,
+} from './types.js';
 
-export type TerminalErrorCode = 'busy' | 'locked' | 'not-ready' | 'no-transaction' | 'not-found' | 'printer-fault';
+export {
+  TerminalError,
+  type TerminalChange,
+  type TerminalDeps,
+  type TerminalErrorCode,
+  type TerminalStatus,
+  type TransactionRequest,
+} from './types.js';
 
-export class TerminalError extends Error {
-  override readonly name = 'TerminalError';
-  constructor(
-    readonly code: TerminalErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface TerminalDeps extends Omit<TransactionDeps, 'listener'> {
-  /** The hardware self-test (src/selftest), run on boot, on demand and on an interval. */
-  runSelfTest: () => Promise<SelfTestReport>;
-  selfTestIntervalMs?: number;
-  hostLink: HostLink;
-  network: NetworkMonitor;
-  limits: TransactionLimits;
-  defaultCurrency: string;
-  /**
-   * Faults found before boot that only a supervised procedure clears (a journal that disagrees with its outside
-   * record, a vault key that cannot open the sealed cards): the terminal boots locked with them, recovery writes
-   * nothing to a journal under question, and unlock refuses.
-   */
-  heldLocks?: string[];
-  xstateClock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
-}
-
-export interface TransactionRequest {
-  kind: TransactionKind;
-  amount?: number;
-  currency?: string;
-  /** Void: the STAN of the approved transaction to cancel. */
-  originalStan?: number;
-  supervisor?: boolean;
-  supervisorNote?: string;
-  ecrRequestId?: string;
-}
-
-/** What telemetry hears about: a new operation state, a finished self-test, a finished transaction. */
-export type TerminalChange =
-  | { type: 'state'; state: string; previous: string | undefined }
-  | { type: 'self-test'; report: SelfTestReport }
-  | { type: 'transaction'; output: TransactionOutput };
-
-export interface TerminalStatus {
-  state: string;
-  pendingReversals: number;
-  offlineQueue: { count: number; total: number; oldestAgeMs: number | null };
-  connectivity: string;
-  limitations: string[];
-  lockReasons: string[];
-  hostUp: boolean;
-  /** The host stopped answering (a run of timeouts) and no answer came since: new sales go offline at once. */
-  hostDown?: boolean;
-  /** Owed but no longer sent (the host refused it for good): reversals may be money owed, advices money not collected. */
-  setAside?: { reversals: { count: number; total: number }; advices: { count: number; total: number } };
-  transaction?: { txnRef: string; kind: TransactionKind; state: string };
-}
-
-/** Transaction states after the outcome, while its card is still in the reader. */
+/** States a transaction records after its outcome, while its card is still in the reader. */
 const REMOVAL_STATES = new Set(['removingCard', 'cardRemovalAlert']);
+
+/**
+ * The state a transaction last recorded (what the journal and the register were told), from its machine's value:
+ * the same name, except inside removingCard, where the alert, once shown, is what was recorded last.
+ */
+function recordedState(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  const [parent = '', child] = Object.entries(value)[0] ?? [];
+  return parent === 'removingCard' && child !== 'waiting' ? 'cardRemovalAlert' : parent;
+}
 
 export class Terminal {
   private readonly actor: Actor<typeof terminalMachine>;
-  private current:
-    | {
-        txnRef: string;
-        kind: TransactionKind;
-        amount: number;
-        currency: string;
-        listener?: TransactionListener;
-        state: string;
-        originalTxnRef?: string;
-      }
-    | undefined;
+  /** Whoever started a transaction waits for its result, by txnRef. */
   private readonly waiting = new Map<string, (output: TransactionOutput) => void>();
+  /** Whoever started a transaction hears its progress until it ends, by txnRef. */
+  private readonly watchers = new Map<string, TransactionListener>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly changeListeners = new Set<(change: TerminalChange) => void>();
   lastSelfTest: SelfTestReport | undefined;
   private selfTestTimer: TimerHandle | undefined;
   /** What boot recovery found and how long it took (the benchmark and status read it). */
-  lastRecovery: { recovered: number; durationMs: number } | undefined;
+  lastRecovery: RecoveryReport | undefined;
 
   constructor(private readonly deps: TerminalDeps) {
     const transaction = provideTransactionEffects({
       ...deps,
-      listener: () => this.current?.listener,
+      listener: (txnRef) => this.watchers.get(txnRef),
       onOutcome: (output) => this.deliver(output),
     });
     const machine = terminalMachine.provide({
@@ -142,21 +86,28 @@ export class Terminal {
         transactionFinished: (_, { output: finished }) => {
           // Told already when the outcome was known and the card was still in; otherwise now.
           this.deliver(finished);
-          this.current = undefined;
+          this.watchers.delete(finished.txnRef);
         },
         terminalFault: (_, { name, reason }) => {
-          const crashed = this.current;
+          const crashed = this.running();
           if (!crashed) {
             deps.anomalies.raise(name, { reason });
             return;
           }
           // A crashed transaction must still answer whoever waits for it, with the fate recovery would give it.
-          this.current = undefined;
-          const output = this.settleCrashed(crashed, { name, reason });
-          const resolve = this.waiting.get(crashed.txnRef);
-          this.waiting.delete(crashed.txnRef);
-          resolve?.(output);
-          this.notify({ type: 'transaction', output });
+          const { txnRef, kind, amount, currency } = crashed.context;
+          this.watchers.delete(txnRef);
+          const settled = settleCrashed(
+            deps,
+            { txnRef, kind, amount, currency, state: crashed.state },
+            { name, reason },
+          );
+          // No sale may start on a journal that cannot record it (the lockout policy locks too; this names the cause).
+          if (settled.storageFault) this.lock(settled.storageFault);
+          const resolve = this.waiting.get(txnRef);
+          this.waiting.delete(txnRef);
+          resolve?.(settled.output);
+          this.notify({ type: 'transaction', output: settled.output });
         },
       },
     });
@@ -204,16 +155,17 @@ export class Terminal {
         if (state.link === 'up') this.deps.forwarder?.kick();
       }),
       // An old swipe the reader threw away: journaled without card data; the sale keeps waiting for a fresh one.
-      this.deps.reader.on('swipe-discarded', ({ ageMs }) =>
+      this.deps.reader.on('swipe-discarded', ({ ageMs }) => {
+        const running = this.running();
         this.deps.anomalies.raise(
           'stale-swipe',
           {
-            ...(this.current ? { txnRef: this.current.txnRef } : {}),
+            ...(running ? { txnRef: running.context.txnRef } : {}),
             reason: `swipe made ${ageMs} ms before the card wait, discarded unread`,
           },
           { show: false },
-        ),
-      ),
+        );
+      }),
     );
     this.actor.start();
     for (const reason of this.deps.heldLocks ?? []) {
@@ -248,10 +200,25 @@ export class Terminal {
     return value.operation;
   }
 
+  /**
+   * The running transaction as its machine holds it: its context and the state it last recorded. Read inside the
+   * terminal machine's own actions, the snapshot is the one before the transition, so a transaction that just ended
+   * or crashed is still there.
+   */
+  private running(): { context: TransactionContext; state: string } | undefined {
+    const child = this.actor.getSnapshot().children['transaction'] as
+      | ActorRefFrom<typeof transactionMachine>
+      | undefined;
+    if (!child) return undefined;
+    const snapshot = child.getSnapshot();
+    return { context: snapshot.context, state: recordedState(snapshot.value) };
+  }
+
   status(): TerminalStatus {
     const snapshot = this.actor.getSnapshot();
     const value = snapshot.value as { operation: string; connectivity: string };
     const saf = this.deps.journal.saf.stats();
+    const running = this.running();
     return {
       state: value.operation,
       pendingReversals: this.deps.journal.reversals.pending().length,
@@ -266,8 +233,8 @@ export class Terminal {
       hostUp: snapshot.context.hostUp,
       hostDown: this.deps.hostAvailability?.isDown() ?? false,
       setAside: this.deps.journal.setAsideTotals(),
-      ...(this.current
-        ? { transaction: { txnRef: this.current.txnRef, kind: this.current.kind, state: this.current.state } }
+      ...(running
+        ? { transaction: { txnRef: running.context.txnRef, kind: running.context.kind, state: running.state } }
         : {}),
     };
   }
@@ -294,7 +261,7 @@ export class Terminal {
     // A sale cancelled while the host was deciding ends before its STAN reaches the machine; the journal has it.
     const stan = finished.stan ?? this.deps.journal.transactions.get(finished.txnRef)?.stan ?? undefined;
     const output = stan !== undefined && stan !== null ? { ...finished, stan } : finished;
-    this.deps.risk?.finished(output, this.current?.originalTxnRef);
+    this.deps.risk?.finished(output, this.running()?.context.original?.txnRef);
     // A card check that found card testing (or similar) locks the terminal once the transaction is over.
     if (output.lockRequested) this.lock(`suspected fraud: ${output.lockRequested}`);
     resolve(output);
@@ -307,7 +274,7 @@ export class Terminal {
    */
   startTransaction(request: TransactionRequest, listener?: TransactionListener): Promise<TransactionOutput> {
     const op = this.operation();
-    if (op === 'transacting' && this.current && REMOVAL_STATES.has(this.current.state)) {
+    if (op === 'transacting' && REMOVAL_STATES.has(this.running()?.state ?? '')) {
       throw new TerminalError('busy', 'remove card: the card of the last transaction is still in the reader');
     }
     if (op === 'transacting') throw new TerminalError('busy', 'a transaction is already in progress');
@@ -317,33 +284,7 @@ export class Terminal {
 
     const { journal } = this.deps;
     const txnRef = newTxnRef();
-    let original: TransactionInput['original'];
-    if (request.kind === 'void' && request.originalStan !== undefined) {
-      const row = journal.transactions.findByStan(request.originalStan, 'sale');
-      if (row && (row.outcome === 'approved' || row.outcome === 'offline-approved') && row.stan !== null) {
-        original = {
-          txnRef: row.txnRef,
-          stan: row.stan,
-          amount: row.amount,
-          currency: row.currency,
-          ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
-          ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
-          ...(row.rrn ? { rrn: row.rrn } : {}),
-          ...(row.requestMti ? { requestMti: row.requestMti } : {}),
-          ...(row.transmittedAt !== null ? { transmittedAt: row.transmittedAt } : {}),
-        };
-      }
-    }
-    const input: TransactionInput = {
-      txnRef,
-      kind: request.kind,
-      amount: original?.amount ?? request.amount ?? 0,
-      currency: original?.currency ?? request.currency ?? this.deps.defaultCurrency,
-      limits: this.deps.limits,
-      supervisor: request.supervisor ?? false,
-      ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
-      ...(original ? { original } : {}),
-    };
+    const input = transactionInput(request, txnRef, journal, this.deps);
     // The transaction exists in the journal before anything else happens to it. If the journal cannot take it (disk
     // full, read-only, I/O error) no sale may start: the terminal locks with the reason, and what is committed stays.
     try {
@@ -353,7 +294,7 @@ export class Terminal {
         amount: input.amount,
         currency: input.currency,
         ...(request.ecrRequestId !== undefined ? { ecrRequestId: request.ecrRequestId } : {}),
-        ...(request.originalStan !== undefined ? { originalStan: request.originalStan } : {}),
+        ...(request.kind === 'void' ? { originalStan: request.originalStan } : {}),
       });
     } catch (err) {
       if (!(err instanceof JournalError) || err.code !== 'storage-fault') throw err;
@@ -364,19 +305,7 @@ export class Terminal {
       throw new TerminalError('locked', `sales refused until the storage is fixed (${reason})`);
     }
     const result = new Promise<TransactionOutput>((resolve) => this.waiting.set(txnRef, resolve));
-    const tracking: NonNullable<Terminal['current']> = {
-      txnRef,
-      kind: input.kind,
-      amount: input.amount,
-      currency: input.currency,
-      state: 'checking',
-      ...(original ? { originalTxnRef: original.txnRef } : {}),
-    };
-    tracking.listener = (event) => {
-      if (event.type === 'state') tracking.state = event.state;
-      listener?.(event);
-    };
-    this.current = tracking;
+    if (listener) this.watchers.set(txnRef, listener);
     this.actor.send({ type: 'START_TRANSACTION', input });
     return result;
   }
@@ -390,7 +319,8 @@ export class Terminal {
   /** Confirm what the running transaction asks about (a suspected duplicate, a partial approval). */
   confirm(by: 'operator' | 'ecr' = 'ecr'): void {
     if (this.operation() !== 'transacting') throw new TerminalError('no-transaction', 'no transaction in progress');
-    if (this.current?.state !== 'confirmingDuplicate' && this.current?.state !== 'confirmingPartial')
+    const state = this.running()?.state;
+    if (state !== 'confirmingDuplicate' && state !== 'confirmingPartial')
       throw new TerminalError('no-transaction', 'nothing is waiting for a confirmation');
     this.actor.send({ type: 'CONFIRM', by });
   }
@@ -443,7 +373,7 @@ export class Terminal {
     const held = this.deps.heldLocks ?? [];
     if (held.length > 0) throw new TerminalError('locked', `cannot be unlocked here: ${held.join('; ')}`);
     try {
-      this.settleUnfinished('settled at unlock');
+      settleUnfinished(this.deps, 'settled at unlock');
     } catch (err) {
       this.deps.log.error({ err }, 'unlock: unfinished transactions could not be settled');
       this.lock(`storage fault: unfinished transactions cannot be settled (${(err as Error).message})`);
@@ -460,200 +390,19 @@ export class Terminal {
   /** Print the customer copy again: of the given STAN, or of the last transaction with an outcome. */
   async reprint(stan?: number): Promise<TransactionRow> {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
-    const { journal } = this.deps;
-    const row =
-      stan !== undefined ? journal.transactions.findByStan(stan) : journal.transactions.lastReceiptCandidate();
-    if (!row || row.outcome === null)
-      throw new TerminalError(
-        'not-found',
-        stan !== undefined ? `no transaction with STAN ${stan}` : 'no transaction to reprint',
-      );
-    const doc = buildReceipt(
-      {
-        txnRef: row.txnRef,
-        kind: row.kind,
-        amount: row.amount,
-        currency: row.currency,
-        ...(row.maskedPan ? { cardSummary: { maskedPan: row.maskedPan, entryMode: row.entryMode ?? 'unknown' } } : {}),
-        ...(row.stan !== null && row.responseCode
-          ? {
-              authorization: {
-                stan: row.stan,
-                responseCode: row.responseCode,
-                responseText: '',
-                approved: row.outcome === 'approved' || row.outcome === 'offline-approved',
-                ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
-                ...(row.rrn ? { rrn: row.rrn } : {}),
-              },
-            }
-          : {}),
-      },
-      'customer',
-      this.deps.merchant,
-      new Date(this.deps.clock.now()),
-      true,
-    );
-    try {
-      await this.deps.printer.print(doc);
-    } catch (err) {
-      const name = isDeviceFault(err) ? anomalyForDeviceFault(err).name : 'system-fault';
-      this.deps.anomalies.raise(name, { txnRef: row.txnRef, reason: (err as Error).message });
-      throw new TerminalError('printer-fault', `reprint failed: ${(err as Error).message}`);
-    }
-    return journal.transactions.recordState(row.txnRef, 'reprinted', { receiptStatus: 'printed' });
+    return reprintReceipt(this.deps, stan);
   }
 
   /** Print the slip of the latest anomaly (with that code, when given) for the cashier to hand to support. */
   async printAnomalySlip(code?: string): Promise<AnomalyRow> {
     if (this.operation() === 'transacting') throw new TerminalError('busy', 'a transaction is in progress');
-    const row = this.deps.journal.anomalies.list({ ...(code ? { code } : {}), limit: 1 })[0];
-    const definition = row ? anomalyByCode(row.code) : undefined;
-    if (!row || !definition)
-      throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');
-    try {
-      await this.deps.printer.print(
-        renderAnomalySlip(definition, { ...row, terminalId: this.deps.merchant.terminalId }),
-      );
-    } catch (err) {
-      throw new TerminalError('printer-fault', `slip not printed: ${(err as Error).message}`);
-    }
-    return row;
+    return printAnomalySlip(this.deps, code);
   }
 
-  /**
-   * Boot recovery: every transaction the journal shows unfinished gets its fate from the journal (see fateOf).
-   */
+  /** Boot recovery (see durability/recovery): a journal or vault under question is left as found. */
   private async recover(): Promise<RecoverySummary> {
-    const started = performance.now();
-    // A journal or vault under question is left as found: recovery waits for the supervised way out.
-    const recovered = this.deps.heldLocks?.length ? 0 : this.settleUnfinished();
-    this.lastRecovery = { recovered, durationMs: Math.round((performance.now() - started) * 10) / 10 };
-    return { recovered };
-  }
-
-  /**
-   * Settles every unfinished transaction and reversal in the journal. Only safe when no transaction is running (at
-   * boot, or while locked): then an armed reversal means the request was about to leave or had left when the fault
-   * struck, and it must be treated as sent. Throws a JournalError when the journal cannot write.
-   */
-  private settleUnfinished(cause?: string): number {
-    const { journal, anomalies } = this.deps;
-    // Nothing to do is the common case: a write transaction is not even begun then (a full disk may refuse it).
-    if (cause !== undefined && journal.transactions.inFlight().length === 0 && journal.reversals.armed().length === 0)
-      return 0;
-    // One commit for the whole recovery: thousands of unfinished items must not cost an fsync each.
-    const { unfinished, tally } = journal.batch('boot recovery', () => {
-      for (const armed of journal.reversals.armed())
-        journal.reversals.markPending(armed.txnRef, `interrupted before the answer (${cause ?? 'recovery'})`);
-      const unfinished = journal.transactions.inFlight();
-      const tally = { reversed: 0, completed: 0, closed: 0 };
-      for (const row of unfinished) {
-        const fate = fateOf(row, journal.reversals.forTransaction(row.txnRef), 'crash-recovered');
-        journal.transactions.recordState(row.txnRef, 'recovered', fate.patch, {
-          lastState: row.state,
-          fate: fate.detail,
-        });
-        tally[fate.tally] += 1;
-        anomalies.raise(
-          'crash-recovered',
-          {
-            txnRef: row.txnRef,
-            reason: `${cause ? `${cause}: ` : ''}interrupted in ${row.state}: ${fate.text}`,
-            amount: row.amount,
-            currency: row.currency,
-            ...(row.stan !== null ? { stan: row.stan } : {}),
-            ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
-          },
-          { show: false },
-        );
-      }
-      return { unfinished, tally };
-    });
-    if (unfinished.length > 0) {
-      this.deps.display
-        .show({
-          title: 'RECOVERED',
-          code: anomalyCode('crash-recovered'),
-          severity: 'warning',
-          lines: [`${tally.reversed} to reverse, ${tally.completed} completed`, `${tally.closed} closed; see journal`],
-        })
-        .catch(() => {});
-    }
-    this.deps.forwarder?.kick();
-    return unfinished.length;
-  }
-
-  /**
-   * A transaction whose machine crashed (often a journal write that failed) ends with the fate boot recovery would
-   * give it, so the register is never told "failed" about a sale the host approved and the journal holds. When the
-   * journal cannot even record that, the storage is the fault: the terminal locks and the transaction stays
-   * unfinished in the journal, settled the same way at unlock or at the next start.
-   */
-  private settleCrashed(crashed: NonNullable<Terminal['current']>, crash: AnomalyRef): TransactionOutput {
-    const { journal, log } = this.deps;
-    const { txnRef } = crashed;
-    let row: TransactionRow | undefined;
-    let reversal: ReversalRow | undefined;
-    try {
-      row = journal.transactions.get(txnRef);
-      reversal = journal.reversals.forTransaction(txnRef);
-    } catch (err) {
-      log.error({ err, txnRef }, 'could not read crashed transaction');
-    }
-    const fate = row ? fateOf(row, reversal, crash.name) : undefined;
-    let anomaly = crash;
-    let storageFault: string | undefined;
-    try {
-      journal.batch(`settle crashed transaction ${txnRef}`, () => {
-        // It may be at the host: from now on the reversal is owed, whatever happens to this process.
-        if (reversal?.state === 'armed')
-          journal.reversals.markPending(txnRef, `transaction crashed: ${crash.reason ?? crash.name}`);
-        journal.transactions.recordState(
-          txnRef,
-          'recovered',
-          fate?.patch ?? { outcome: 'failed', anomalyCode: anomalyCode(crash.name) },
-          { lastState: crashed.state, fate: fate?.detail ?? 'failed', crash: crash.reason ?? crash.name },
-        );
-      });
-      if (reversal?.state === 'armed') this.deps.forwarder?.kick();
-    } catch (err) {
-      log.error({ err, txnRef }, 'could not journal crashed transaction');
-      if (err instanceof JournalError && err.code === 'storage-fault') {
-        storageFault = `storage fault: ${err.message}`;
-        anomaly = {
-          name: 'storage-fault',
-          reason: `${crash.reason ?? crash.name}; not journaled: ${fate?.text ?? 'failed'} once the storage is fixed`,
-        };
-      }
-    }
-    this.deps.anomalies.raise(anomaly.name, {
-      txnRef,
-      ...(anomaly.reason !== undefined ? { reason: anomaly.reason } : {}),
-      amount: row?.amount ?? crashed.amount,
-      currency: row?.currency ?? crashed.currency,
-      ...(row?.stan != null ? { stan: row.stan } : {}),
-      ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
-    });
-    // No sale may start on a journal that cannot record it (the lockout policy locks too; this names the cause).
-    if (storageFault) this.lock(storageFault);
-    const answered = fate?.tally === 'completed' && row?.responseCode != null ? row.responseCode : undefined;
-    return {
-      txnRef,
-      kind: crashed.kind,
-      outcome: fate?.outcome ?? 'failed',
-      amount: row?.amount ?? crashed.amount,
-      currency: row?.currency ?? crashed.currency,
-      receipt: fate?.receipt ?? 'none',
-      ...(row?.stan != null ? { stan: row.stan } : {}),
-      ...(row?.maskedPan ? { maskedPan: row.maskedPan } : {}),
-      ...(row?.entryMode ? { entryMode: row.entryMode } : {}),
-      ...(answered !== undefined
-        ? { responseCode: answered, responseText: describeResponseCode(answered)?.meaning ?? 'unknown response code' }
-        : {}),
-      ...(answered !== undefined && row?.approvalCode ? { approvalCode: row.approvalCode } : {}),
-      anomaly,
-      anomalies: [anomaly],
-    };
+    this.lastRecovery = recoverAtBoot(this.deps, (this.deps.heldLocks?.length ?? 0) > 0);
+    return { recovered: this.lastRecovery.recovered };
   }
 
   private async runSelfTest(): Promise<SelfTestReport> {
@@ -677,59 +426,4 @@ export class Terminal {
     );
     return report;
   }
-}
-
-interface Fate {
-  outcome: TransactionOutcome;
-  patch: TransactionPatch;
-  receipt: ReceiptStatus;
-  tally: 'reversed' | 'completed' | 'closed';
-  /** For the journal event's detail. */
-  detail: string;
-  /** For the anomaly. */
-  text: string;
-}
-
-/**
- * What an unfinished transaction becomes, from what the journal holds:
- * - a request that may have reached the host (reversal armed or pending) is reversed: the reversal is owed;
- * - an answer the host gave (approved, declined, or approved offline and queued) stands: the receipt is pending;
- * - a transaction that never reached the host is closed as failed (with `failedAnomaly`).
- */
-function fateOf(row: TransactionRow, reversal: ReversalRow | undefined, failedAnomaly: AnomalyName): Fate {
-  if (reversal && (reversal.state === 'armed' || reversal.state === 'pending')) {
-    return {
-      outcome: 'failed',
-      patch: { outcome: 'failed', anomalyCode: anomalyCode('reversal-pending') },
-      receipt: 'none',
-      tally: 'reversed',
-      detail: 'reversal owed',
-      text: 'reversal owed',
-    };
-  }
-  const queued = row.responseCode === 'Y1' && row.approvalCode !== null;
-  if (queued || row.responseCode !== null) {
-    // Approved by class (00, 08, 11, 16, an accepted 10), as the host moved the money: never '00' alone.
-    const outcome: TransactionOutcome = queued
-      ? 'offline-approved'
-      : isApprovedClass(row.responseCode!)
-        ? 'approved'
-        : 'declined';
-    return {
-      outcome,
-      patch: { outcome, receiptStatus: 'pending' },
-      receipt: 'pending',
-      tally: 'completed',
-      detail: 'completed, receipt pending',
-      text: `completed as ${outcome}, receipt pending`,
-    };
-  }
-  return {
-    outcome: 'failed',
-    patch: { outcome: 'failed', anomalyCode: anomalyCode(failedAnomaly) },
-    receipt: 'none',
-    tally: 'closed',
-    detail: 'never reached the host',
-    text: 'closed: never reached the host',
-  };
 }

@@ -28,7 +28,7 @@ import {
 import { Journal } from '../../src/journal/index.js';
 import { SensitiveCard } from '../../src/card/sensitive-card.js';
 import { testCard } from '../../src/card/test-cards.js';
-import { financialRequestFor } from '../../src/terminal/effects.js';
+import { financialRequestFor } from '../../src/terminal/effects/index.js';
 import { createLogger } from '../../src/util/log.js';
 import { decode1987 } from '../support/iso8583-1987-decoder.js';
 

@@ -10,7 +10,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { ManualClock } from '../../hal/clock.js';
 import { MockDisplay } from '../../hal/display/mock.js';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
-import { createFleetCommandHandler } from '../../src/app/fleet-commands.js';
+import { createFleetCommandHandler, type FleetCommandService } from '../../src/app/fleet-commands.js';
 import { Journal } from '../../src/journal/index.js';
 import type { SelfTestReport } from '../../src/selftest/selftest.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
@@ -147,6 +147,25 @@ export class FakeTerminal implements TelemetrySource {
   }
 }
 
+/**
+ * The command service as the fleet adapter uses it, over the fake terminal: unlock and self-test reach the terminal.
+ * The real service's fleet commands are tested in test/app/commands.test.ts.
+ */
+export function fakeCommandService(terminal: FakeTerminal): FleetCommandService {
+  const run = async (request: { kind: string }) => {
+    if (request.kind === 'unlock') {
+      terminal.unlock();
+      return { ok: true, value: {} };
+    }
+    if (request.kind === 'selftest') {
+      const report = await terminal.selfTest();
+      return { ok: true, value: { ...report, state: terminal.status().state } };
+    }
+    throw new Error(`not a fleet command: ${request.kind}`);
+  };
+  return { state: () => terminal.status().state, run: run as FleetCommandService['run'] };
+}
+
 export const TERMINAL_ID = 'TEST0001';
 
 export interface Rig {
@@ -199,7 +218,7 @@ export function makeRig(url: string, overrides: Partial<TelemetryPublisherOption
     log,
     ...overrides,
   });
-  const commands = createFleetCommandHandler({ terminal, telemetry: publisher });
+  const commands = createFleetCommandHandler({ commands: fakeCommandService(terminal), telemetry: publisher });
   return {
     clock,
     journal,

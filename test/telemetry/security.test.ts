@@ -19,7 +19,7 @@ import { createLogger } from '../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { requireTool } from '../support/tools.js';
 import { until } from '../support/wait.js';
-import { Consumer, FakeTerminal, makeRig, type Rig } from './harness.js';
+import { Consumer, FakeTerminal, fakeCommandService, makeRig, type Rig } from './harness.js';
 
 /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
 function makeCertificates(dir: string) {
@@ -102,12 +102,14 @@ describe('TLS with a client certificate (Mosquitto, require_certificate)', () =>
     const clock = new ManualClock();
     const journal = Journal.open(join(dataDir, 'journal.sqlite'), { now: () => clock.now() });
     const log = createLogger('silent');
+    const terminal = new FakeTerminal(clock);
     const telemetry = await startTelemetry({
       config,
       dataDir,
       journal,
       anomalies: new AnomalyRecorder(journal, new MockDisplay(), log),
-      source: new FakeTerminal(clock),
+      source: terminal,
+      commands: fakeCommandService(terminal),
       clock,
       log,
     });

@@ -1,6 +1,6 @@
 /** Where a partial approval (10) says what it approved: field 4 when smaller, else field 54 in our currency. */
 import { describe, expect, it } from 'vitest';
-import { partialAmount } from '../../src/terminal/effects.js';
+import { partialAmount } from '../../src/terminal/effects/index.js';
 
 const reply = (amount: number | undefined, field54?: string) => ({
   ...(amount !== undefined ? { amount } : {}),

@@ -19,7 +19,7 @@ import { HostError, type AcquirerClient, type HostReply } from '../../src/acquir
 import { pack, unpack, type IsoMessage } from '../../src/iso8583/index.js';
 import { Journal } from '../../src/journal/index.js';
 import { testCard } from '../../src/card/test-cards.js';
-import { provideTransactionEffects } from '../../src/terminal/effects.js';
+import { provideTransactionEffects } from '../../src/terminal/effects/index.js';
 import { transactionMachine } from '../../src/transaction/machine.js';
 import {
   AuthorizationFailure,

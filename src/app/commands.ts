@@ -1,0 +1,354 @@
+/**
+ * The command service: the one way a front end (the ECR API, the console, fleet commands over MQTT) asks the terminal
+ * to do something. It answers a repeated request from the journal (never a second charge), checks supervisor rights
+ * and turns every refusal into one typed failure. A front end only translates its wire format into a CommandRequest
+ * and the CommandResult back.
+ */
+import type { Clock } from '../../hal/clock.js';
+import type { AnomalyRecorder } from '../anomaly/recorder.js';
+import { anomalyByCode, anomalyByName, isAnomalyName } from '../anomaly/index.js';
+import type { PosConfig } from '../config/index.js';
+import { describeResponseCode, responseClass } from '../iso8583/index.js';
+import type { Journal, JournalCounts, TransactionRow } from '../journal/index.js';
+import type { RiskControls } from '../risk/controls.js';
+import { verifyPin } from '../security/pin.js';
+import type { SelfTestReport } from '../selftest/selftest.js';
+import type { TransactionListener } from '../terminal/effects/index.js';
+import { TerminalError, type Terminal, type TerminalStatus } from '../terminal/terminal.js';
+import type { TransactionOutput } from '../transaction/types.js';
+import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
+
+/** How long a request id identifies the same transaction for a retrying register. */
+const REPEAT_WINDOW_MS = 15 * 60_000;
+
+/**
+ * Who vouches for a supervised operation: a supervisor PIN (checked, wrong ones counted towards a lockout), or the
+ * fleet, whose allow-list of commands already decided.
+ */
+export type Rights = { pin: string | undefined } | { fleet: true };
+
+export type CommandRequest =
+  /** `requestId`: the front end's id of the request (an ECR id); a repeat of it is answered from the journal. */
+  | { kind: 'sale'; amount: number; currency?: string; requestId?: string }
+  | { kind: 'refund'; amount: number; currency?: string; rights: Rights; requestId?: string }
+  /** Void the approved sale with this STAN. */
+  | { kind: 'void'; stan: number; rights: Rights; requestId?: string }
+  | { kind: 'cancel' }
+  | { kind: 'confirm' }
+  | { kind: 'status' }
+  /** The last receipt, or the one of this STAN. */
+  | { kind: 'reprint'; stan?: number }
+  /** The slip of the latest anomaly, or of the latest with this code. */
+  | { kind: 'slip'; code?: string }
+  | { kind: 'unlock'; rights: Rights }
+  | { kind: 'selftest' };
+
+export type CommandKind = CommandRequest['kind'];
+type TransactionCommand = Extract<CommandRequest, { kind: TransactionKind }>;
+
+export type CommandErrorCode =
+  | 'busy'
+  | 'not-allowed'
+  | 'unauthorized'
+  | 'no-transaction'
+  | 'not-found'
+  | 'device-fault'
+  | 'invalid-request';
+
+export interface CommandFailure {
+  ok: false;
+  error: CommandErrorCode;
+  message: string;
+  /** The request field at fault, when one is. */
+  field?: string;
+}
+
+/** A transaction's result as every front end reports it; `replayed` when it comes from the journal for a repeat. */
+export interface TransactionAnswer {
+  replayed?: true;
+  outcome: TransactionOutcome;
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  receipt: ReceiptStatus;
+  stan?: number;
+  responseCode?: string;
+  responseText?: string | undefined;
+  approvalCode?: string;
+  requestedAmount?: number;
+  approvedAmount?: number | undefined;
+  maskedPan?: string;
+  entryMode?: string;
+  anomaly?: { code: string; name: string; message: string };
+}
+
+export interface CommandValues {
+  sale: TransactionAnswer;
+  refund: TransactionAnswer;
+  void: TransactionAnswer;
+  cancel: Record<string, never>;
+  confirm: Record<string, never>;
+  status: TerminalStatus & { journal: JournalCounts };
+  reprint: { stan: number | null; receipt: ReceiptStatus };
+  slip: { code: string; anomalyId: number };
+  /** The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. */
+  unlock: { settled: Promise<string> };
+  selftest: SelfTestReport & { state: string };
+}
+
+export type CommandResult<K extends CommandKind = CommandKind> = { ok: true; value: CommandValues[K] } | CommandFailure;
+
+/** Who asks, and how a transaction it starts keeps it informed. */
+export interface Caller {
+  /** For the journal: an ECR client id, "console", the fleet. */
+  client: string;
+  /** The transaction was taken (journaled and running): a register acknowledges now, before any progress. */
+  accepted?: () => void;
+  /** Progress of the transaction: states, screens, a partial approval to decide. */
+  progress?: TransactionListener;
+}
+
+export interface CommandServiceDeps {
+  clock: Clock;
+  terminal: Terminal;
+  journal: Journal;
+  anomalies: AnomalyRecorder;
+  /** Counts wrong supervisor PINs; absent, the configured PIN hash is checked alone. */
+  risk?: RiskControls;
+  config: Pick<PosConfig, 'supervisor'>;
+}
+
+/** How each refusal of the terminal reads to a front end. */
+const TERMINAL_REFUSALS = {
+  busy: 'busy',
+  'no-transaction': 'no-transaction',
+  'not-found': 'not-found',
+  'printer-fault': 'device-fault',
+  locked: 'not-allowed',
+  'not-ready': 'not-allowed',
+} as const satisfies Record<TerminalError['code'], CommandErrorCode>;
+
+export class CommandService {
+  constructor(private readonly deps: CommandServiceDeps) {}
+
+  /** The terminal's operation state now (ready, transacting, locked...). */
+  state(): string {
+    return this.deps.terminal.status().state;
+  }
+
+  /** Runs one command; a refusal is a CommandFailure, anything else unexpected is thrown. */
+  async run<R extends CommandRequest>(request: R, caller: Caller): Promise<CommandResult<R['kind']>> {
+    try {
+      return (await this.dispatch(request, caller)) as CommandResult<R['kind']>;
+    } catch (err) {
+      if (!(err instanceof TerminalError)) throw err;
+      if (err.code === 'busy')
+        this.deps.anomalies.raise('busy', { reason: `${request.kind} refused: ${err.message}` }, { show: false });
+      return { ok: false, error: TERMINAL_REFUSALS[err.code], message: err.message };
+    }
+  }
+
+  private async dispatch(request: CommandRequest, caller: Caller): Promise<CommandResult> {
+    const { terminal } = this.deps;
+    switch (request.kind) {
+      case 'sale':
+      case 'refund':
+      case 'void':
+        return this.transact(request, caller);
+      case 'cancel':
+        terminal.cancel('ecr');
+        return done({});
+      case 'confirm':
+        terminal.confirm('ecr');
+        return done({});
+      case 'status':
+        return done({ ...terminal.status(), journal: this.deps.journal.counts() });
+      case 'reprint': {
+        const row = await terminal.reprint(request.stan);
+        return done({ stan: row.stan, receipt: row.receiptStatus });
+      }
+      case 'slip': {
+        const row = await terminal.printAnomalySlip(request.code);
+        return done({ code: row.code, anomalyId: row.id });
+      }
+      case 'unlock':
+        return this.unlock(request.rights, caller);
+      case 'selftest': {
+        const report = await terminal.selfTest();
+        return done({ ...report, state: terminal.status().state });
+      }
+    }
+  }
+
+  private async transact(request: TransactionCommand, caller: Caller): Promise<CommandResult> {
+    const { terminal } = this.deps;
+    // A front end that retries a request (same id) is answered from the journal: never a second charge.
+    const repeat = this.answerRepeat(request);
+    if (repeat) return repeat;
+    // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
+    await terminal.settled();
+    // Void and refund need supervisor rights: a wrong PIN is counted and, past the limit, locks them out for a while.
+    const rights = request.kind === 'sale' ? undefined : this.supervisorRights(request.kind, request.rights);
+    const common = {
+      supervisor: rights?.ok ?? false,
+      ...(rights && !rights.ok ? { supervisorNote: rights.note } : {}),
+      ...(request.requestId !== undefined ? { ecrRequestId: request.requestId } : {}),
+    };
+    const pending = terminal.startTransaction(
+      request.kind === 'void'
+        ? { kind: 'void', originalStan: request.stan, ...common }
+        : {
+            kind: request.kind,
+            amount: request.amount,
+            ...(request.currency ? { currency: request.currency } : {}),
+            ...common,
+          },
+      caller.progress,
+    );
+    caller.accepted?.();
+    return done(answerOf(await pending));
+  }
+
+  private async unlock(rights: Rights, caller: Caller): Promise<CommandResult> {
+    const { terminal } = this.deps;
+    if (!terminal.isLocked()) return refuse('not-allowed', 'the terminal is not locked');
+    const check = this.supervisorRights('unlock', rights);
+    if (!check.ok) {
+      // No transaction records this refusal, so it is journaled here.
+      this.deps.anomalies.raise(
+        'unauthorized-operation',
+        { reason: `unlock by ${caller.client}: ${check.note}` },
+        { show: false },
+      );
+      return refuse('unauthorized', `unlock needs a valid supervisor PIN (${check.note})`);
+    }
+    terminal.unlock();
+    return done({ settled: terminal.settled().then(() => terminal.status().state) });
+  }
+
+  /** Checks a supervisor PIN through the guard, which counts wrong ones and locks them out for a while. */
+  private supervisorRights(
+    operation: 'refund' | 'void' | 'unlock',
+    rights: Rights,
+  ): { ok: true } | { ok: false; note: string } {
+    if ('fleet' in rights) return { ok: true };
+    const { pin } = rights;
+    const guard = this.deps.risk?.supervisor;
+    if (!guard)
+      return pin !== undefined && verifyPin(pin, this.deps.config.supervisor.pinHash)
+        ? { ok: true }
+        : { ok: false, note: 'no valid PIN' };
+    const check = guard.verify(pin, operation);
+    if (check.ok) return { ok: true };
+    const note =
+      check.reason === 'missing'
+        ? 'no supervisor PIN'
+        : check.reason === 'locked-out'
+          ? `supervisor PIN locked out until ${new Date(check.lockedUntil ?? 0).toISOString()}`
+          : `wrong supervisor PIN, ${check.attemptsLeft ?? 0} attempts left`;
+    return { ok: false, note };
+  }
+
+  /** A result when the request id was seen before for a transaction (from the journal); undefined otherwise. */
+  private answerRepeat(request: TransactionCommand): CommandResult | undefined {
+    const id = request.requestId;
+    if (id === undefined) return undefined;
+    const earlier = this.deps.journal.transactions.findByEcrRequestId(id);
+    // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
+    if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return undefined;
+    // An accepted partial approval journals the smaller amount it approved: the retry still asked for the full one.
+    const partial =
+      earlier.responseCode !== null &&
+      responseClass(earlier.responseCode) === 'partially-approved' &&
+      request.kind !== 'void' &&
+      earlier.amount < request.amount;
+    const sameRequest =
+      earlier.kind === request.kind &&
+      (request.kind === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
+    if (!sameRequest) {
+      return refuse(
+        'invalid-request',
+        `request id ${id} was already used for another transaction (${earlier.kind} ${earlier.amount})`,
+        'requestId',
+      );
+    }
+    this.deps.anomalies.raise(
+      'duplicate-transaction',
+      {
+        txnRef: earlier.txnRef,
+        reason: `ECR request ${id} repeated; answered from the journal`,
+        amount: earlier.amount,
+        currency: earlier.currency,
+        ...(earlier.stan !== null ? { stan: earlier.stan } : {}),
+      },
+      { show: false },
+    );
+    if (earlier.outcome === null) return refuse('busy', `request ${id} is still in progress`);
+    return done(replayedAnswer(earlier, earlier.outcome));
+  }
+}
+
+function done<V>(value: V): { ok: true; value: V } {
+  return { ok: true, value };
+}
+
+function refuse(error: CommandErrorCode, message: string, field?: string): CommandFailure {
+  return field === undefined ? { ok: false, error, message } : { ok: false, error, message, field };
+}
+
+/** A finished transaction as the front ends report it. */
+function answerOf(output: TransactionOutput): TransactionAnswer {
+  const anomaly = output.anomaly && isAnomalyName(output.anomaly.name) ? anomalyByName(output.anomaly.name) : undefined;
+  return {
+    outcome: output.outcome,
+    txnRef: output.txnRef,
+    kind: output.kind,
+    amount: output.amount,
+    currency: output.currency,
+    receipt: output.receipt,
+    ...(output.stan !== undefined ? { stan: output.stan } : {}),
+    ...(output.responseCode !== undefined
+      ? { responseCode: output.responseCode, responseText: output.responseText }
+      : {}),
+    ...(output.approvalCode !== undefined ? { approvalCode: output.approvalCode } : {}),
+    ...(output.requestedAmount !== undefined
+      ? { requestedAmount: output.requestedAmount, approvedAmount: output.approvedAmount }
+      : {}),
+    ...(output.maskedPan !== undefined ? { maskedPan: output.maskedPan } : {}),
+    ...(output.entryMode !== undefined ? { entryMode: output.entryMode } : {}),
+    ...(anomaly
+      ? {
+          anomaly: {
+            code: anomaly.code,
+            name: anomaly.name,
+            message: output.anomaly?.reason ? `${anomaly.message}: ${output.anomaly.reason}` : anomaly.message,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A journaled transaction answered again, for a repeated request. */
+function replayedAnswer(earlier: TransactionRow, outcome: TransactionOutcome): TransactionAnswer {
+  const anomaly = earlier.anomalyCode ? anomalyByCode(earlier.anomalyCode) : undefined;
+  return {
+    replayed: true,
+    outcome,
+    txnRef: earlier.txnRef,
+    kind: earlier.kind,
+    amount: earlier.amount,
+    currency: earlier.currency,
+    receipt: earlier.receiptStatus,
+    ...(earlier.stan !== null ? { stan: earlier.stan } : {}),
+    ...(earlier.responseCode !== null
+      ? {
+          responseCode: earlier.responseCode,
+          responseText: describeResponseCode(earlier.responseCode)?.meaning ?? '',
+        }
+      : {}),
+    ...(earlier.approvalCode !== null ? { approvalCode: earlier.approvalCode } : {}),
+    ...(earlier.maskedPan !== null ? { maskedPan: earlier.maskedPan } : {}),
+    ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: anomaly.message } } : {}),
+  };
+}

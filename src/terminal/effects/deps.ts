@@ -1,0 +1,54 @@
+/** What the transaction machine's effects are built from, and what they tell whoever watches a transaction. */
+import type { CardReader } from '../../../hal/card-reader/contract.js';
+import type { Clock } from '../../../hal/clock.js';
+import type { Display, Screen } from '../../../hal/display/contract.js';
+import type { NetworkMonitor } from '../../../hal/network/contract.js';
+import type { Printer } from '../../../hal/printer/contract.js';
+import type { AnomalyRecorder } from '../../anomaly/recorder.js';
+import type { AcquirerClient } from '../../acquirer/acquirer-client.js';
+import type { HostAvailability } from '../../acquirer/host-availability.js';
+import type { CardVault } from '../../durability/card-vault.js';
+import type { Forwarder } from '../../durability/forwarder.js';
+import type { OfflineLimits } from '../../durability/offline-policy.js';
+import type { Journal } from '../../journal/index.js';
+import type { MerchantInfo } from '../../receipt/receipt.js';
+import type { RiskControls } from '../../risk/controls.js';
+import type { TransactionOutput } from '../../transaction/types.js';
+import type { Logger } from '../../util/log.js';
+import type { MessageProfile } from './request.js';
+
+export type TransactionStreamEvent =
+  | { type: 'state'; state: string }
+  | { type: 'screen'; screen: Screen }
+  /** The host approved less than asked: the register answers with confirm (accept) or cancel (reverse). */
+  | { type: 'partial'; requestedAmount: number; approvedAmount: number; currency: string };
+export type TransactionListener = (event: TransactionStreamEvent) => void;
+
+export interface TransactionDeps {
+  reader: CardReader;
+  printer: Printer;
+  display: Display;
+  journal: Journal;
+  acquirer: AcquirerClient;
+  anomalies: AnomalyRecorder;
+  clock: Clock;
+  log: Logger;
+  merchant: MerchantInfo;
+  responseTimeoutMs: number;
+  /** Who is watching this transaction (the ECR session that started it), if anyone. */
+  listener: (txnRef: string) => TransactionListener | undefined;
+  /** Sends owed reversals and advices; absent in tests that only look at the machine. */
+  forwarder?: Forwarder;
+  /** Card checks (fraud rules, duplicates); absent = every card passes. */
+  risk?: RiskControls;
+  /** Store-and-forward: limits, and the vault that seals card data for the queue (both absent = disabled). */
+  offline?: OfflineLimits;
+  vault?: CardVault;
+  network?: Pick<NetworkMonitor, 'current'>;
+  /** Whether the host still answers; absent = always asked. */
+  hostAvailability?: Pick<HostAvailability, 'isDown'>;
+  /** What the terminal's messages say about itself (field 22's PIN digit, fields 32/33); absent = no PIN pad, no ids. */
+  messageProfile?: MessageProfile;
+  /** The outcome is known (the card may still be in the reader): the register gets it now. */
+  onOutcome?: (output: TransactionOutput) => void;
+}

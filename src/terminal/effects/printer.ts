@@ -1,0 +1,22 @@
+/** The receipts of a transaction: merchant copy, then customer copy. */
+import { fromPromise } from 'xstate';
+import { buildReceipt } from '../../receipt/receipt.js';
+import type { ReceiptInput } from '../../transaction/types.js';
+import type { TransactionDeps } from './deps.js';
+
+export function printerActors(deps: Pick<TransactionDeps, 'printer' | 'anomalies' | 'clock' | 'merchant'>) {
+  return {
+    printReceipts: fromPromise<{ warnings: string[] }, ReceiptInput>(async ({ input }) => {
+      const now = new Date(deps.clock.now());
+      const warnings: string[] = [];
+      for (const copy of ['merchant', 'customer'] as const) {
+        const result = await deps.printer.print(buildReceipt(input, copy, deps.merchant, now));
+        warnings.push(...result.warnings);
+      }
+      if (warnings.includes('paper-near-end')) {
+        deps.anomalies.raise('printer-paper-near-end', { txnRef: input.txnRef }, { show: false });
+      }
+      return { warnings };
+    }),
+  };
+}

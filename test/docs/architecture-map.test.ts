@@ -1,6 +1,6 @@
 /**
  * docs/architecture.md is the newcomer's map: its import rules are the dependency checker's rules, and its table of
- * rooms names every folder of src/ and hal/ (and no folder that is gone).
+ * rooms names every folder of src/ and hal/ (and no folder that is gone); no room holds a file too long to read.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +21,13 @@ function section(title: string): string {
   expect(start, `docs/architecture.md has a "## ${title}" section`).toBeGreaterThanOrEqual(0);
   const end = doc.indexOf('\n## ', start + 3);
   return doc.slice(start, end < 0 ? undefined : end);
+}
+
+/** Every hand-written TypeScript file under `top` (generated code excluded). */
+function sources(top: string): string[] {
+  return readdirSync(join(repoRoot, top), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.split('/').includes('generated'))
+    .map((f) => `${top}/${f}`);
 }
 
 function folders(top: string): string[] {
@@ -45,5 +52,12 @@ describe('docs/architecture.md', () => {
     const real = [...folders('src'), ...folders('hal')];
     for (const folder of real) expect(named, `${folder} is described`).toContain(folder);
     for (const folder of named) expect(real, `${folder} exists`).toContain(folder);
+  });
+
+  it('keeps every hand-written file of src/ and hal/ small enough to read in one sitting (450 lines)', () => {
+    const large = [...sources('src'), ...sources('hal')]
+      .map((file) => ({ file, lines: readFileSync(join(repoRoot, file), 'utf8').split('\n').length - 1 }))
+      .filter((f) => f.lines > 450);
+    expect(large).toEqual([]);
   });
 });

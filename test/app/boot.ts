@@ -1,0 +1,34 @@
+/** A whole terminal app on mocks, in a fresh data directory, stopped and removed after each test of the file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/util/log.js';
+
+const apps: TerminalApp[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const a of apps.splice(0)) await a.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Embedded host simulator and broker on free ports, no ECR socket; `tokens` are the ECR API's. */
+export async function bootApp(tokens: string[] = []): Promise<TerminalApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pos-app-'));
+  dirs.push(dataDir);
+  const { config } = loadConfig({ env: {} });
+  const app = await startTerminalApp(
+    {
+      ...config,
+      dataDir,
+      host: { ...config.host, address: '127.0.0.1:0' },
+      ecr: { ...config.ecr, port: 0, socketPath: null, tokens },
+      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0', embeddedBroker: true },
+    },
+    { log: createLogger('silent') },
+  );
+  apps.push(app);
+  return app;
+}

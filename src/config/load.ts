@@ -65,12 +65,17 @@ export interface LoadedConfig {
   sources: string[];
 }
 
+// Non-numeric text stays a string so validation reports it as found "abc".
+function portValue(s: string): Json {
+  return /^\d+$/.test(s.trim()) ? Number(s.trim()) : s;
+}
+
 /** Environment overrides; an empty variable counts as unset, as shells make "unset" awkward in unit files. */
-const ENV_OVERRIDES: { name: string; path: [string, string] | [string]; value: (raw: string) => Json }[] = [
+const ENV_OVERRIDES: { name: string; path: readonly string[]; value: (raw: string) => Json }[] = [
   { name: 'POS_DATA_DIR', path: ['dataDir'], value: (s) => s },
   { name: 'POS_HOST', path: ['host', 'address'], value: (s) => s },
-  // Non-numeric text stays a string so validation reports it as found "abc".
-  { name: 'POS_ECR_PORT', path: ['ecr', 'port'], value: (s) => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : s) },
+  { name: 'POS_ECR_PORT', path: ['ecr', 'port'], value: portValue },
+  { name: 'POS_NEXO_PORT', path: ['ecr', 'nexo', 'port'], value: portValue },
   { name: 'POS_MQTT_URL', path: ['mqtt', 'url'], value: (s) => s },
   { name: 'POS_LOG_LEVEL', path: ['log', 'level'], value: (s) => s },
 ];
@@ -115,7 +120,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
 
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(schemaProblems(result.error.issues, merged, envSource, knownKeys));
-  return { config: result.data, sources };
+  const config = result.data;
+  // The nexo POIID defaults to the terminal id (ISO 8583 field 41), the one name the terminal already has.
+  if (config.ecr.nexo.poiId === null || config.ecr.nexo.poiId === '') config.ecr.nexo.poiId = config.terminal.id;
+  return { config, sources };
 }
 
 export function formatConfigError(err: ConfigError): string {

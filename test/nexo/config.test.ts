@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, packageRoot } from '../../src/config/index.js';
+import { nexoServerOptions } from '../../src/nexo/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexo-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,5 +85,20 @@ describe('ecr.nexo configuration', () => {
     expect(problems(overlay({ securityKeys: [{ ...key, passphrase: 'short' }] }))[0]).toMatch(
       /^ecr\.nexo\.securityKeys\[0\]\.passphrase: expected a passphrase of 8 to 256 characters/,
     );
+  });
+});
+
+describe('nexo server options from the configuration', () => {
+  it('takes host, port, keys, plain and the certificate from ecr.nexo, the POI id as certificate subject', () => {
+    const { config } = loadConfig({ path: overlay({ enabled: true, securityKeys: [key], poiId: 'POI-9' }), env: {} });
+    const handler = async () => ({ SaleToPOIResponse: {} });
+    expect(nexoServerOptions(config, handler)).toMatchObject({
+      host: '127.0.0.1',
+      port: 8443,
+      allowPlain: false,
+      securityKeys: [key],
+      tls: { dataDir: config.dataDir, certFile: null, keyFile: null, commonName: 'POI-9' },
+      handler,
+    });
   });
 });

@@ -157,13 +157,13 @@ function onRequest(req: IncomingMessage, res: ServerResponse, limits: NexoLimits
   const path = (req.url ?? '').split('?')[0];
   if (path === undefined || !PATHS.has(path)) {
     req.resume();
-    refuse(404, 'wrong-path', 'POST one SaleToPOIRequest to /nexo/');
+    refuse(404, 'wrong-path', 'POST one SaleToPOIRequest to /nexo/', true);
     return;
   }
   if (req.method !== 'POST') {
     req.resume();
     res.setHeader('Allow', 'POST');
-    refuse(405, 'wrong-method', 'POST one SaleToPOIRequest to /nexo/');
+    refuse(405, 'wrong-method', 'POST one SaleToPOIRequest to /nexo/', true);
     return;
   }
   // Past the limit the rest is read and dropped, up to this much, so the client can read its 413 cleanly.

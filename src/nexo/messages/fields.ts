@@ -3,6 +3,7 @@
  * Failure MessageFormat), and the header every request carries. Values are never copied into errors: a register
  * that put a card number in a wrong field must not see it journaled.
  */
+import { maskCardNumbers } from '../../util/card-schemes.js';
 
 export type Json = Record<string, unknown>;
 
@@ -37,6 +38,8 @@ export function stringAt(parent: Json, key: string, path: string, max = 64): str
   const value = parent[key];
   if (typeof value !== 'string' || value.length === 0 || value.length > max || !IDENTIFIER.test(value))
     throw new NexoFormatError(`${path}.${key}`, `expected a text of 1 to ${max} printable characters`);
+  // Every text read here may be echoed or journaled: a card number is refused, never carried along.
+  if (maskCardNumbers(value, true) !== value) throw new NexoFormatError(`${path}.${key}`, 'looks like a card number');
   return value;
 }
 
@@ -86,7 +89,8 @@ export function looseHeader(request: unknown): Partial<RequestHeader> {
     'DeviceID',
   ] as const) {
     const value = header[key];
-    if (typeof value === 'string' && value.length <= 64 && IDENTIFIER.test(value)) loose[key] = value;
+    if (typeof value === 'string' && value.length <= 64 && IDENTIFIER.test(value))
+      loose[key] = maskCardNumbers(value, true);
   }
   return loose;
 }

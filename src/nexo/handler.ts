@@ -188,12 +188,14 @@ export class NexoMessageHandler {
   ): Promise<
     { ok: true; record: NexoTransactionRecord; anomalyMessage?: string } | { ok: false; refused: NexoResult }
   > {
-    this.running.add(requestId);
+    // A repeat of a running request must not end the first one's mark (the Abort of it still finds it).
+    const first = !this.running.has(requestId);
+    if (first) this.running.add(requestId);
     let result: NexoCommandResult;
     try {
       result = await this.deps.commands.run(command, { client });
     } finally {
-      this.running.delete(requestId);
+      if (first) this.running.delete(requestId);
     }
     if (!result.ok) {
       // A repeat of a request that is still running: nexo's InProgress, not a second transaction.
@@ -276,10 +278,11 @@ export class NexoMessageHandler {
 
   private async diagnosis(header: RequestHeader, body: Json, client: string): Promise<Reply> {
     const hostDiagnosis = body['HostDiagnosisFlag'] === true;
-    const test = await this.deps.commands.run({ kind: 'selftest' }, { client });
     const status = await this.deps.commands.run({ kind: 'status' }, { client });
     const now = (status.ok ? status.value : { state: 'unknown', hostUp: false }) as NexoStatus;
-    const report = test.ok ? (test.value as NexoSelfTest) : undefined;
+    // During a transaction the self-test is refused: the status alone answers (GlobalStatus Busy).
+    const test = now.transaction ? undefined : await this.deps.commands.run({ kind: 'selftest' }, { client });
+    const report = test?.ok ? (test.value as NexoSelfTest) : undefined;
     return this.body(header, diagnosisResponse(report, now, [...this.sessions.keys()], hostDiagnosis));
   }
 

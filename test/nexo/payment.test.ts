@@ -113,6 +113,11 @@ describe('nexo Payment', () => {
     });
     const busy = published(await nexo(paymentRequest('403', 32), context)).PaymentResponse!;
     expect(busy.Response).toMatchObject({ Result: 'Failure', ErrorCondition: 'Busy' });
+    // The same request again while it runs: InProgress, not a second transaction.
+    const repeat = published(await nexo(paymentRequest('402', 31), context)).PaymentResponse!;
+    expect(repeat.Response).toMatchObject({ Result: 'Failure', ErrorCondition: 'InProgress' });
+    const diagnosis = published(await nexo(request('Diagnosis', '405', {}), context)).DiagnosisResponse!;
+    expect(String(diagnosis.POIStatus?.GlobalStatus)).toBe('Busy');
     const abort = published(
       await nexo(
         request('Abort', '404', {

@@ -43,6 +43,11 @@ describe('nexo Reversal', () => {
       outcome: 'approved',
       originalStan: app.journal.transactions.get(original.TransactionID)!.stan,
     });
+    // The reversal's answer again, by its MessageReference.
+    const again = published(
+      await nexo(status('505', { SaleID: 'POS-1', ServiceID: '503', MessageCategory: 'Reversal' }), context),
+    ).TransactionStatusResponse!;
+    expect(again.RepeatedMessageResponse?.RepeatedResponseMessageBody.ReversalResponse).toEqual(done);
     const unknown = published(
       await nexo(
         request('Reversal', '504', {
@@ -153,6 +158,11 @@ describe('nexo Diagnosis, Login, Logout, Display, Print', () => {
       ),
     ).PrintResponse!;
     expect(print.Response).toMatchObject({ Result: 'Failure', ErrorCondition: 'UnavailableService' });
+    // A category nexo defines and this terminal does not serve (yet): UnavailableService, not MessageFormat.
+    const reconciliation = published(
+      await nexo(request('Reconciliation', '903', { ReconciliationType: 'SaleReconciliation' }), context),
+    ).ReconciliationResponse!;
+    expect(reconciliation.Response).toMatchObject({ Result: 'Failure', ErrorCondition: 'UnavailableService' });
   });
 });
 

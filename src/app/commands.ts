@@ -89,7 +89,7 @@ export interface CommandValues {
   void: TransactionAnswer;
   cancel: Record<string, never>;
   confirm: Record<string, never>;
-  status: TerminalStatus & { journal: JournalCounts };
+  status: TerminalStatus & { journal: JournalCounts; nexo?: { port: number; fingerprint: string } };
   reprint: { stan: number | null; receipt: ReceiptStatus };
   slip: { code: string; anomalyId: number };
   /** The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. */
@@ -117,6 +117,8 @@ export interface CommandServiceDeps {
   /** Counts wrong supervisor PINs; absent, the configured PIN hash is checked alone. */
   risk?: RiskControls;
   config: Pick<PosConfig, 'supervisor'>;
+  /** The nexo endpoint when it listens: its port and the certificate fingerprint a client pins, shown in status. */
+  nexo?: () => { port: number; fingerprint: string } | undefined;
 }
 
 /** How each refusal of the terminal reads to a front end. */
@@ -162,8 +164,10 @@ export class CommandService {
       case 'confirm':
         terminal.confirm('ecr');
         return done({});
-      case 'status':
-        return done({ ...terminal.status(), journal: this.deps.journal.counts() });
+      case 'status': {
+        const nexo = this.deps.nexo?.();
+        return done({ ...terminal.status(), journal: this.deps.journal.counts(), ...(nexo ? { nexo } : {}) });
+      }
       case 'reprint': {
         const row = await terminal.reprint(request.stan);
         return done({ stan: row.stan, receipt: row.receiptStatus });

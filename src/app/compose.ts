@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import { MockCardReader } from '../../hal/card-reader/mock.js';
 import type { CardReader } from '../../hal/card-reader/contract.js';
 import { systemClock, type Clock } from '../../hal/clock.js';
-import type { Display, Screen } from '../../hal/display/contract.js';
+import type { Display } from '../../hal/display/contract.js';
 import { MockDisplay } from '../../hal/display/mock.js';
 import { TcpHostLink } from '../../hal/acquirer-link/tcp.js';
 import type { NetworkMonitor } from '../../hal/network/contract.js';
@@ -32,6 +32,8 @@ import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
+import { MirroredDisplay } from './mirrored-display.js';
+import { startNexoEndpoint, type NexoEndpoint } from './nexo-wiring.js';
 import { EcrCommandHandler } from './ecr-handler.js';
 import type { MockDevices } from './mock-devices.js';
 import { SimCommands } from './sim-commands.js';
@@ -63,18 +65,9 @@ export interface TerminalApp {
   /** What every front end calls: the ECR API, the console. */
   commands: CommandService;
   simulator: SimCommands;
+  /** The nexo endpoint, when `ecr.nexo.enabled`. */
+  nexo: NexoEndpoint | undefined;
   stop(): Promise<void>;
-}
-
-/** Shows each screen on every display given (e.g. the mock that tests read and the console a person reads). */
-class MirroredDisplay implements Display {
-  constructor(private readonly displays: Display[]) {}
-  async show(screen: Screen): Promise<void> {
-    await Promise.all(this.displays.map((d) => d.show(screen)));
-  }
-  async clear(): Promise<void> {
-    await Promise.all(this.displays.map((d) => d.clear()));
-  }
 }
 
 // Real drivers are imported only when the configuration names them: the desktop default runs on mocks alone.
@@ -348,7 +341,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
     });
     // Every front end (register, console, fleet) is served by this one command service.
-    const commands = new CommandService({ clock, risk, terminal, journal, anomalies, config });
+    let nexo: NexoEndpoint | undefined;
+    const nexoStatus = () => (nexo ? { port: nexo.port, fingerprint: nexo.fingerprint } : undefined);
+    const commands = new CommandService({ clock, risk, terminal, journal, anomalies, config, nexo: nexoStatus });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({
       config,
@@ -411,6 +406,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     const ecr = await ecrServer.start();
     stops.push(() => ecrServer.stop());
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
+    nexo = await startNexoEndpoint({ config, commands, journal, anomalies, clock, log });
+    if (nexo) stops.push(() => nexo?.stop() ?? Promise.resolve());
 
     return {
       config,
@@ -425,6 +422,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       telemetry,
       commands,
       simulator,
+      nexo,
       stop: stopAll,
     };
   } catch (err) {

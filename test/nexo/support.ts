@@ -12,7 +12,7 @@ import type { SaleToPOIResponse } from '@adyen/api-library/lib/src/typings/termi
 import { afterEach, expect } from 'vitest';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
 import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type PosConfig } from '../../src/config/index.js';
 import type { LedgerEntry } from '../../src/acquirer-sim/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { createNexoHandler } from '../../src/nexo/handler.js';
@@ -31,8 +31,8 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** As test/app/boot.ts, with the host simulator's ledger in a file the test reads. */
-async function bootApp(): Promise<TerminalApp> {
+/** As test/app/boot.ts, with the host simulator's ledger in a file the test reads; `nexo` configures the endpoint. */
+async function bootApp(nexo?: Partial<PosConfig['ecr']['nexo']>): Promise<TerminalApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pos-nexo-'));
   dirs.push(dataDir);
   const { config } = loadConfig({ env: {} });
@@ -42,7 +42,13 @@ async function bootApp(): Promise<TerminalApp> {
       ...config,
       dataDir,
       host: { ...config.host, address: '127.0.0.1:0' },
-      ecr: { ...config.ecr, port: 0, socketPath: null, tokens: [] },
+      ecr: {
+        ...config.ecr,
+        port: 0,
+        socketPath: null,
+        tokens: [],
+        nexo: { ...config.ecr.nexo, ...nexo, poiId: POI_ID },
+      },
       mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0', embeddedBroker: true },
     },
     { log: createLogger('silent'), hostLedgerPath },
@@ -50,6 +56,11 @@ async function bootApp(): Promise<TerminalApp> {
   apps.push(app);
   ledgers.set(app, hostLedgerPath);
   return app;
+}
+
+/** A whole terminal with its nexo endpoint listening over HTTPS, as `ecr.nexo` configures it. */
+export function bootNexoApp(nexo: Partial<PosConfig['ecr']['nexo']>): Promise<TerminalApp> {
+  return bootApp(nexo);
 }
 
 export async function bootNexo(): Promise<{ app: TerminalApp; nexo: NexoHandler }> {

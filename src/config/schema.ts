@@ -7,6 +7,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from '../util/loopback.js';
 import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/index.js';
 
 /** setTimeout fires at once for delays above this, so no timeout may exceed it. */
@@ -183,6 +184,25 @@ const ecr = obj({
   tokens: z.array(pattern(/^\S{16,256}$/, 'a token of 16 to 256 characters without spaces'), {
     error: 'a list of tokens',
   }),
+  /** Open register connections at most; beyond, a new one is refused with a reply and closed. */
+  maxConnections: int(1, 65_536),
+  /** A connection silent this long (no command running) is closed. */
+  idleTimeoutMs: ms(1_000),
+  /** Requests per connection: a token bucket of `burst`, refilled at `perSecond`. */
+  rateLimit: obj({ burst: int(1, 100_000), perSecond: int(1, 100_000) }),
+  /** Bad lines are journaled as one anomaly per client per this interval, with counts by kind. */
+  badInputReportMs: ms(1_000),
+  /** A client refused this many times within windowMs (wrong token, wrong supervisor PIN) is locked out. */
+  clientLockout: obj({ refusals: int(1, 1_000), windowMs: ms(1_000), lockoutMs: ms(1_000) }),
+}).superRefine((v, ctx) => {
+  // Beyond loopback anyone on the network can reach the API: it must ask for a token.
+  if (!isLoopbackHost(v.host) && v.tokens.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokens'],
+      message: `at least one token when ecr.host (${v.host}) is not a loopback address`,
+    });
+  }
 });
 
 const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];

@@ -81,6 +81,7 @@ export const DEFAULT_MAX_LINE_BYTES = 65_536;
 export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 32;
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+const REPLY_BATCH = 256;
 
 interface Connection {
   socket: net.Socket;
@@ -263,6 +264,20 @@ export class EcrServer {
   }
 
   private receive(conn: Connection, events: LineEvent[]): void {
+    // Replies to a batch of lines leave in one write: a flood of bad lines costs a syscall per batch, not per line.
+    // Batches stay small so a batch's replies are flushed long before they could reach the write-buffer bound.
+    const cork = events.length > 1 && typeof conn.socket.cork === 'function';
+    for (let i = 0; i < events.length; i += REPLY_BATCH) {
+      if (cork) conn.socket.cork();
+      try {
+        this.receiveLines(conn, i === 0 && events.length <= REPLY_BATCH ? events : events.slice(i, i + REPLY_BATCH));
+      } finally {
+        if (cork) conn.socket.uncork();
+      }
+    }
+  }
+
+  private receiveLines(conn: Connection, events: LineEvent[]): void {
     for (const event of events) {
       if (conn.session.closed) return;
       if ('tooLong' in event) {

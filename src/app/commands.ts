@@ -103,6 +103,8 @@ export type CommandResult<K extends CommandKind = CommandKind> = { ok: true; val
 export interface Caller {
   /** For the journal: an ECR client id, "console", the fleet. */
   client: string;
+  /** Who wrong supervisor PINs are counted against (a register's token or address); default `client`. */
+  principal?: string;
   /** The transaction was taken (journaled and running): a register acknowledges now, before any progress. */
   accepted?: () => void;
   /** Progress of the transaction: states, screens, a partial approval to decide. */
@@ -193,7 +195,7 @@ export class CommandService {
     // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
     await terminal.settled();
     // Void and refund need supervisor rights: a wrong PIN is counted and, past the limit, locks them out for a while.
-    const rights = request.kind === 'sale' ? undefined : this.supervisorRights(request.kind, request.rights);
+    const rights = request.kind === 'sale' ? undefined : this.supervisorRights(request.kind, request.rights, caller);
     const common = {
       supervisor: rights?.ok ?? false,
       ...(rights && !rights.ok ? { supervisorNote: rights.note } : {}),
@@ -217,7 +219,7 @@ export class CommandService {
   private async unlock(rights: Rights, caller: Caller): Promise<CommandResult> {
     const { terminal } = this.deps;
     if (!terminal.isLocked()) return refuse('not-allowed', 'the terminal is not locked');
-    const check = this.supervisorRights('unlock', rights);
+    const check = this.supervisorRights('unlock', rights, caller);
     if (!check.ok) {
       // No transaction records this refusal, so it is journaled here.
       this.deps.anomalies.raise(
@@ -235,6 +237,7 @@ export class CommandService {
   private supervisorRights(
     operation: 'refund' | 'void' | 'unlock',
     rights: Rights,
+    caller: Caller,
   ): { ok: true } | { ok: false; note: string } {
     if ('fleet' in rights) return { ok: true };
     const { pin } = rights;
@@ -243,7 +246,7 @@ export class CommandService {
       return pin !== undefined && verifyPin(pin, this.deps.config.supervisor.pinHash)
         ? { ok: true }
         : { ok: false, note: 'no valid PIN' };
-    const check = guard.verify(pin, operation);
+    const check = guard.verify(pin, operation, caller.principal ?? caller.client);
     if (check.ok) return { ok: true };
     const note =
       check.reason === 'missing'

@@ -17,7 +17,7 @@ import type { Printer } from '../../hal/printer/contract.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
 import { AnomalyRecorder } from '../anomaly/recorder.js';
 import { parseHostAddress, type PosConfig } from '../config/index.js';
-import { EcrServer } from '../ecr/index.js';
+import { LockoutFile } from '../ecr/index.js';
 import { openVaultAtBoot, type CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../acquirer/acquirer-client.js';
@@ -32,9 +32,9 @@ import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
+import { startEcr } from './ecr-wiring.js';
 import { MirroredDisplay } from './mirrored-display.js';
 import { startNexoEndpoint, type NexoEndpoint } from './nexo-wiring.js';
-import { EcrCommandHandler } from './ecr-handler.js';
 import type { MockDevices } from './mock-devices.js';
 import { SimCommands } from './sim-commands.js';
 
@@ -261,7 +261,13 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     });
     acquirer.watch((outcome) => hostAvailability.observe(outcome));
     stops.push(() => hostAvailability.stop());
-    const risk = new RiskControls({ now: () => clock.now(), pinHash: config.supervisor.pinHash });
+    // Lockouts (the supervisor PIN's, the register clients') outlive a restart: a restart must not reset the tries.
+    const lockouts = new LockoutFile(resolve(dataDir, 'lockouts.json'));
+    const risk = new RiskControls({
+      now: () => clock.now(),
+      pinHash: config.supervisor.pinHash,
+      supervisorLockouts: lockouts.section('supervisor'),
+    });
     const forwarder = new Forwarder({
       journal,
       acquirer,
@@ -367,7 +373,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     await terminal.start();
     stops.push(() => terminal.stop());
     // The lockout policy watches every anomaly: repeated suspected fraud, tamper or a storage fault lock sales.
+    // Refusals of a client's rights (class unauthorized) lock that client out (ecr-wiring.ts), never the terminal.
     anomalies.onAnomaly(({ definition }) => {
+      if (definition.class === 'unauthorized') return;
       const verdict = risk.lockout.observe(definition.name, definition.class, clock.now());
       if (verdict.lock) terminal.lock(verdict.reason);
     });
@@ -378,33 +386,19 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       (device) => device.driver === 'mock' || device.driver === 'console',
     );
     const simulator = new SimCommands({ mocks, hostSim, simulatorMode });
-    const handler = new EcrCommandHandler({ commands, simulator, anomalies });
-    const ecrServer = new EcrServer(handler, {
-      host: config.ecr.host,
-      port: config.ecr.port,
-      // A relative socket path lives in the data directory (so POS_DATA_DIR moves it); an absolute one stays.
-      socketPath: config.ecr.socketPath ? resolve(dataDir, config.ecr.socketPath) : null,
-      maxLineBytes: config.ecr.maxLineBytes,
-      simulatorCommands: simulatorMode,
-      tokens: config.ecr.tokens,
-      onUnauthorized: (clientId) =>
-        anomalies.raise(
-          'unknown-ecr-client',
-          { reason: `client ${clientId} presented no valid token` },
-          { show: false },
-        ),
-      onProtocolError: (clientId, error) => handler.protocolError(clientId, error),
-      onHandlerError: (clientId, request, err) => {
-        log.error({ err, clientId, cmd: request.cmd }, 'ECR command failed');
-        anomalies.raise(
-          'system-fault',
-          { reason: `ECR ${request.cmd} failed: ${(err as Error)?.message ?? String(err)}` },
-          { show: false },
-        );
-      },
+    const running = await startEcr({
+      config,
+      dataDir,
+      clock,
+      log,
+      anomalies,
+      commands,
+      simulator,
+      simulatorMode,
+      lockouts,
     });
-    const ecr = await ecrServer.start();
-    stops.push(() => ecrServer.stop());
+    stops.push(() => running.stop());
+    const ecr = { port: running.port, socketPath: running.socketPath };
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
     nexo = await startNexoEndpoint({ config, commands, journal, anomalies, clock, log });
     if (nexo) stops.push(() => nexo?.stop() ?? Promise.resolve());

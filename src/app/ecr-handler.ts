@@ -11,6 +11,7 @@ import type {
   EcrRequestOf,
   EcrSession,
 } from '../ecr/index.js';
+import { addressKey, type BadInputReport, type BadInputTally } from '../ecr/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { TransactionStreamEvent } from '../terminal/effects/index.js';
 import type {
@@ -31,6 +32,10 @@ export interface EcrHandlerDeps {
   commands: CommandService;
   simulator: SimCommands;
   anomalies: AnomalyRecorder;
+  /** Aggregates bad lines into one anomaly per client per interval; absent, each bad line is one anomaly. */
+  badInput?: BadInputTally;
+  /** A request refused for want of rights (a wrong supervisor PIN): counted towards that client's lockout. */
+  onRefused?(principal: string): void;
 }
 
 /** The command an ECR request asks for (the request id identifies a repeated transaction). */
@@ -158,6 +163,10 @@ export class EcrCommandHandler implements EcrHandler {
 
   /** Bad input from a cash register is journaled too, so support can see a misbehaving integration. */
   protocolError(clientId: string, error: EcrErrorReply): void {
+    if (this.deps.badInput) {
+      this.deps.badInput.note(addressKey(clientId), error.code, `${error.code}: ${error.message}`);
+      return;
+    }
     this.deps.anomalies.raise(
       'invalid-input',
       { reason: `ECR ${clientId}: ${error.code}: ${error.message}` },
@@ -167,21 +176,24 @@ export class EcrCommandHandler implements EcrHandler {
 
   async handle(request: EcrRequest, session: EcrSession): Promise<void> {
     const client = session.clientId;
-    if (request.cmd !== 'sale' && request.cmd !== 'refund' && request.cmd !== 'void') {
-      session.send(await answer(this.deps, request, { client }));
-      return;
-    }
-    session.send(await this.transact(request, session));
+    const principal = session.principal ?? addressKey(client);
+    const reply =
+      request.cmd !== 'sale' && request.cmd !== 'refund' && request.cmd !== 'void'
+        ? await answer(this.deps, request, { client, principal })
+        : await this.transact(request, session, principal);
+    session.send(reply);
+    if (refusedForRights(reply)) this.deps.onRefused?.(principal);
   }
 
   /** Progress events wait until the ack is out, so the register always sees ack first. */
-  private transact(request: EcrTransactionRequest, session: EcrSession): Promise<EcrReply> {
+  private transact(request: EcrTransactionRequest, session: EcrSession, principal: string): Promise<EcrReply> {
     const { id, cmd } = request;
     const early: TransactionStreamEvent[] = [];
     let acked = false;
     const stream = (event: TransactionStreamEvent) => session.send(progressReply(id, event));
     return answer(this.deps, request, {
       client: session.clientId,
+      principal,
       progress: (event) => (acked ? stream(event) : early.push(event)),
       accepted: () => {
         session.send({ id, type: 'ack', cmd });
@@ -190,4 +202,20 @@ export class EcrCommandHandler implements EcrHandler {
       },
     });
   }
+}
+
+/** A reply that refuses the client's rights: an `unauthorized` error or a transaction failed on its supervisor PIN. */
+function refusedForRights(reply: EcrReply): boolean {
+  if (reply.type === 'error') return reply.code === 'unauthorized';
+  const anomaly = (reply as { anomaly?: { name?: unknown } }).anomaly;
+  return reply.type === 'result' && anomaly?.name === 'unauthorized-operation';
+}
+
+/** The anomaly text of one aggregated report: how many bad lines, of which kinds, and the first seen. */
+export function badInputReason(report: BadInputReport): string {
+  const kinds = Object.entries(report.byKind)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  if (report.total === 1) return `ECR ${report.clientId}: ${report.sample}`;
+  return `ECR ${report.clientId} sent ${report.total} bad lines in the last ${Math.round(report.intervalMs / 1000)} s (${kinds}); first: ${report.sample}`;
 }

@@ -5,6 +5,7 @@
 import type { Clock } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { PosConfig } from '../config/index.js';
+import { BadInputTally, type BadInputReport } from '../ecr/index.js';
 import type { Journal } from '../journal/index.js';
 import { createNexoHandler } from '../nexo/handler.js';
 import { nexoServerOptions } from '../nexo/from-config.js';
@@ -31,10 +32,21 @@ export interface NexoWiringDeps {
 export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpoint | undefined> {
   const { config, anomalies, log } = deps;
   if (!config.ecr.nexo.enabled) return undefined;
+  // A flood of bad requests is one anomaly per client per interval, never one durable record per request.
+  const badInput = new BadInputTally(deps.clock, config.ecr.badInputReportMs, (report) =>
+    anomalies.raise('invalid-input', { reason: badRequestsReason(report) }, { show: false }),
+  );
   const handler = createNexoHandler({
     commands: deps.commands,
     journal: deps.journal,
-    anomalies,
+    anomalies: {
+      raise: (name, context, options) => {
+        const client = /^nexo (\S+): /.exec(context.reason ?? '');
+        if (name !== 'invalid-input' || !client) return anomalies.raise(name, context, options);
+        badInput.note(client[1]!, 'message-format', context.reason!.slice(client[0].length));
+        return undefined;
+      },
+    },
     clock: deps.clock,
     poiId: config.ecr.nexo.poiId || config.terminal.id,
     defaultCurrency: config.terminal.currency,
@@ -42,8 +54,7 @@ export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpo
   });
   const server = await startNexoServer(
     nexoServerOptions(config, handler, {
-      onBadInput: (clientId, reason) =>
-        anomalies.raise('invalid-input', { reason: `nexo ${clientId}: ${reason}` }, { show: false }),
+      onBadInput: (clientId, reason) => badInput.note(clientId, reason, reason),
       onHandlerError: (clientId, err) => {
         log.error({ err, clientId }, 'nexo message handler failed');
         anomalies.raise(
@@ -58,5 +69,21 @@ export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpo
     { host: config.ecr.nexo.host, port: server.port, fingerprint: server.fingerprint },
     'nexo endpoint listening (HTTPS POST /nexo/)',
   );
-  return server;
+  return {
+    port: server.port,
+    fingerprint: server.fingerprint,
+    async stop() {
+      await server.stop();
+      badInput.stop();
+    },
+  };
+}
+
+function badRequestsReason(report: BadInputReport): string {
+  if (report.total === 1) return `nexo ${report.clientId}: ${report.sample}`;
+  const kinds = Object.entries(report.byKind)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  const seconds = Math.round(report.intervalMs / 1000);
+  return `nexo ${report.clientId} sent ${report.total} bad requests in the last ${seconds} s (${kinds}); first: ${report.sample}`;
 }

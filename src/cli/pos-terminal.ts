@@ -54,6 +54,8 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     app = await startTerminalApp(config);
   } catch (err) {
     if (err instanceof VaultError) fail(`cannot start: ${err.message}`, EX_CONFIG);
+    // A configuration checked only at start (an API beyond loopback without tokens).
+    if (err instanceof ConfigError) fail(`config error:\n${formatConfigError(err)}`, EX_CONFIG);
     // A journal that cannot be opened: the message names its files (kept as they are) and the recovery steps.
     if (err instanceof JournalError) fail(`cannot start: ${err.message}`, EX_SOFTWARE);
     // The message names the port and what to set.

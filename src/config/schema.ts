@@ -5,94 +5,29 @@
  * Each check carries an `expected` phrase as its zod message; load.ts turns issues into
  * `path: expected <message>, found <value>` lines.
  */
-import { isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from '../util/loopback.js';
 import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/index.js';
 
-/** setTimeout fires at once for delays above this, so no timeout may exceed it. */
-export const MAX_TIMER_MS = 2_147_483_647;
+import { nexo } from './nexo-schema.js';
+import {
+  bool,
+  certPairCheck,
+  filePathOrNull,
+  int,
+  isHostAddress,
+  ms,
+  obj,
+  oneOf,
+  parseHostAddress,
+  pattern,
+  serialPort,
+  str,
+  stringOrNull,
+  usbId,
+} from './schema-parts.js';
 
-/** Splits `name:port`, `1.2.3.4:port` or `[::1]:port`. Port 0 is allowed (an ephemeral port for a local listener). */
-export function parseHostAddress(address: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(address);
-  const plain = /^([A-Za-z0-9._-]+):(\d{1,5})$/.exec(address);
-  const host = bracketed?.[1] ?? plain?.[1];
-  const portText = bracketed?.[2] ?? plain?.[2];
-  if (host === undefined || portText === undefined || (bracketed && !isIPv6(host))) {
-    throw new Error(
-      `invalid host address ${JSON.stringify(address)}: expected host:port, e.g. 127.0.0.1:8583 or [::1]:8583`,
-    );
-  }
-  const port = Number(portText);
-  if (port > 65535) throw new Error(`invalid host address ${JSON.stringify(address)}: port must be 0 to 65535`);
-  return { host, port };
-}
-
-function isHostAddress(value: string): boolean {
-  try {
-    parseHostAddress(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** An integer in [min, max]; timer-sized maxima are left out of the phrase since nobody configures near them. */
-function int(min: number, max: number) {
-  const expected = max >= MAX_TIMER_MS ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: `an integer from ${min} to ${max}` });
-}
-
-const ms = (min: number) => int(min, MAX_TIMER_MS);
-
-function str(expected: string, min = 1, max = 4096) {
-  return z.string({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
-
-function pattern(re: RegExp, expected: string) {
-  return z.string({ error: expected }).regex(re, { error: expected });
-}
-
-const bool = z.boolean({ error: 'true or false' });
-const filePathOrNull = str('a file path or null').nullable();
-const stringOrNull = str('a non-empty string or null').nullable();
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
-}
-
-function obj<T extends z.core.$ZodLooseShape>(shape: T) {
-  return z.strictObject(shape, { error: 'an object' });
-}
-
-/** USB ids are usually written in hex, which JSON lacks, so "0x0801" is accepted alongside 2049. */
-const usbId = z.preprocess(
-  (v) => (typeof v === 'string' && /^0x[0-9a-f]{1,4}$/i.test(v) ? Number.parseInt(v.slice(2), 16) : v),
-  z
-    .number({ error: 'an integer from 0 to 65535 or a hex string like "0x0801"' })
-    .int({ error: 'an integer from 0 to 65535 or a hex string like "0x0801"' })
-    .min(0, { error: 'an integer from 0 to 65535 or a hex string like "0x0801"' })
-    .max(0xffff, { error: 'an integer from 0 to 65535 or a hex string like "0x0801"' }),
-);
-
-const serialPort = obj({
-  path: str('a serial device path like "/dev/ttyS1"'),
-  baudRate: int(300, 4_000_000),
-});
-
-/** Both halves of a client certificate or neither: one alone is a half-done setup that fails at connect time. */
-function certPairCheck(v: { certFile: string | null; keyFile: string | null }, ctx: z.core.$RefinementCtx) {
-  if (v.certFile !== null && v.keyFile === null) {
-    ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'a key file path when certFile is set' });
-  }
-  if (v.keyFile !== null && v.certFile === null) {
-    ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'a certificate file path when keyFile is set' });
-  }
-}
+export { MAX_TIMER_MS, parseHostAddress } from './schema-parts.js';
 
 /** ISO 8583 "ans": printable ASCII, fixed length. */
 const ans = (length: number, field: number) =>
@@ -174,63 +109,6 @@ const host = obj({
   }
 });
 
-/** Loopback listen addresses: only processes of this machine can reach them. */
-export function isLoopbackHost(host: string): boolean {
-  return /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === 'localhost';
-}
-
-/** The nexo Retailer endpoint (HTTPS, /nexo/); message security with the shared keys of the registers. */
-const nexo = obj({
-  enabled: bool,
-  host: str('a listen address like "127.0.0.1"', 1, 255),
-  port: int(0, 65535),
-  /** The POIID answered in MessageHeaders; null or "": the terminal id. */
-  poiId: z
-    .string({ error: 'a POI id of up to 64 characters or null' })
-    .max(64, { error: 'at most 64 characters' })
-    .nullable(),
-  /** A relative path is taken inside dataDir; both null: a self-signed certificate made there at first start. */
-  certFile: filePathOrNull,
-  keyFile: filePathOrNull,
-  securityKeys: z.array(
-    obj({
-      keyIdentifier: str('a key identifier of 1 to 64 characters', 1, 64),
-      keyVersion: int(0, 2_147_483_647),
-      passphrase: str('a passphrase of 8 to 256 characters', 8, 256),
-    }),
-    { error: 'a list of { keyIdentifier, keyVersion, passphrase }' },
-  ),
-  /** Accept unsealed requests; only on loopback. */
-  allowPlain: bool,
-}).superRefine((v, ctx) => {
-  certPairCheck(v, ctx);
-  const ids = v.securityKeys.map((k) => `${k.keyIdentifier}/${k.keyVersion}`);
-  if (new Set(ids).size !== ids.length) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['securityKeys'],
-      message: 'a list without a repeated keyIdentifier and keyVersion',
-    });
-  }
-  // Beyond loopback anyone on the network can reach the endpoint: every message must be sealed with a known key.
-  if (v.enabled && !isLoopbackHost(v.host)) {
-    if (v.allowPlain) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['allowPlain'],
-        message: `false when ecr.nexo.host (${v.host}) is beyond loopback`,
-      });
-    }
-    if (v.securityKeys.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['securityKeys'],
-        message: `at least one key when ecr.nexo.host (${v.host}) is beyond loopback`,
-      });
-    }
-  }
-});
-
 const ecr = obj({
   host: str('a listen address like "127.0.0.1"', 1, 255),
   port: int(0, 65535),
@@ -241,6 +119,25 @@ const ecr = obj({
     error: 'a list of tokens',
   }),
   nexo,
+  /** Open register connections at most; beyond, a new one is refused with a reply and closed. */
+  maxConnections: int(1, 65_536),
+  /** A connection silent this long (no command running) is closed. */
+  idleTimeoutMs: ms(1_000),
+  /** Requests per connection: a token bucket of `burst`, refilled at `perSecond`. */
+  rateLimit: obj({ burst: int(1, 100_000), perSecond: int(1, 100_000) }),
+  /** Bad lines are journaled as one anomaly per client per this interval, with counts by kind. */
+  badInputReportMs: ms(1_000),
+  /** A client refused this many times within windowMs (wrong token, wrong supervisor PIN) is locked out. */
+  clientLockout: obj({ refusals: int(1, 1_000), windowMs: ms(1_000), lockoutMs: ms(1_000) }),
+}).superRefine((v, ctx) => {
+  // Beyond loopback anyone on the network can reach the API: it must ask for a token.
+  if (!isLoopbackHost(v.host) && v.tokens.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokens'],
+      message: `at least one token when ecr.host (${v.host}) is not a loopback address`,
+    });
+  }
 });
 
 const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];

@@ -11,12 +11,20 @@ function digest(token: string): Buffer {
  * presented or configured, never matches: an empty configuration entry must not open the door.
  */
 export function tokenMatches(presented: string | undefined, tokens: readonly string[]): boolean {
-  if (typeof presented !== 'string' || presented.length === 0) return false;
+  return matchingToken(presented, tokens) !== undefined;
+}
+
+/**
+ * The index of the configured token `presented` equals, or undefined; compared as tokenMatches does. The index names
+ * a register (for per-client limits and lockouts) without the token itself ever being kept or logged.
+ */
+export function matchingToken(presented: string | undefined, tokens: readonly string[]): number | undefined {
+  if (typeof presented !== 'string' || presented.length === 0) return undefined;
   const mine = digest(presented);
-  let matched = false;
-  for (const token of tokens) {
-    if (typeof token !== 'string' || token.length === 0) continue;
-    if (timingSafeEqual(mine, digest(token))) matched = true;
-  }
+  let matched: number | undefined;
+  tokens.forEach((token, i) => {
+    if (typeof token !== 'string' || token.length === 0) return;
+    if (timingSafeEqual(mine, digest(token)) && matched === undefined) matched = i;
+  });
   return matched;
 }

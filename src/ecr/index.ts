@@ -2,3 +2,4 @@
 export * from './protocol.js';
 export * from './server.js';
 export * from './line-reader.js';
+export * from './limits/index.js';

@@ -42,6 +42,10 @@ export const ECR_ERROR_CODES = [
   'not-found',
   'device-fault',
   'internal',
+  'too-many-connections',
+  'rate-limited',
+  'idle-timeout',
+  'locked-out',
 ] as const;
 
 export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];

@@ -7,7 +7,11 @@
  */
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
-import { tokenMatches } from './client-tokens.js';
+import { type Clock, systemClock } from '../../hal/clock.js';
+import { matchingToken } from './client-tokens.js';
+import { principalOf, addressKey } from './limits/client-key.js';
+import { IdleWatch } from './limits/idle-watch.js';
+import { type RateLimitOptions, RateLimiter } from './limits/token-bucket.js';
 import { type LineEvent, LineReader } from './line-reader.js';
 import {
   ecrError,
@@ -53,10 +57,31 @@ export interface EcrServerOptions {
   onHandlerError?(clientId: string, request: EcrRequest, error: unknown): void;
   /** A client that does not read is dropped once this many reply bytes are queued; default 1 MiB. */
   maxWriteBufferBytes?: number;
+  /** Time for idle timeouts and rate limits; default the system clock. */
+  clock?: Clock;
+  /** Open connections at most (TCP and Unix together); beyond, a new one gets `too-many-connections`. Default 32. */
+  maxConnections?: number;
+  /** A connection silent this long (and with no command running) is closed; default 5 minutes; null: never. */
+  idleTimeoutMs?: number | null;
+  /** Requests per connection (a token bucket); over it a request gets `rate-limited`. Absent: no limit. */
+  rateLimit?: RateLimitOptions;
+  /** Per-client lockout (by principal: a token's holder or an address); absent: nobody is locked out here. */
+  clientLockout?: ClientLockoutHook;
+  /** A client just locked out by its refusals. */
+  onClientLocked?(principal: string, until: number): void;
+}
+
+/** What the server needs of a client lockout (src/risk/client-lockout.ts provides it). */
+export interface ClientLockoutHook {
+  lockedUntil(principal: string): number | undefined;
+  refused(principal: string): { locked: false } | { locked: true; until: number };
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 65_536;
 export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 32;
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+const REPLY_BATCH = 256;
 
 interface Connection {
   socket: net.Socket;
@@ -64,6 +89,7 @@ interface Connection {
   reader: LineReader;
   inFlight: number;
   remoteEnded: boolean;
+  idle: IdleWatch | undefined;
 }
 
 // fatal: bytes that are not UTF-8 are refused rather than turned into U+FFFD inside an otherwise valid request.
@@ -98,6 +124,10 @@ export class EcrServer {
   private socketPath: string | null = null;
   private unixCount = 0;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  private readonly clock: Clock;
+  private readonly maxConnections: number;
+  private readonly idleTimeoutMs: number | null;
+  private readonly rateLimiter: RateLimiter | undefined;
 
   constructor(
     private readonly handler: EcrHandler,
@@ -109,6 +139,10 @@ export class EcrServer {
       throw new RangeError(`maxLineBytes must be a positive integer, got ${this.maxLineBytes}`);
     }
     this.tokens = options.tokens ?? [];
+    this.clock = options.clock ?? systemClock;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.idleTimeoutMs = options.idleTimeoutMs === undefined ? DEFAULT_IDLE_TIMEOUT_MS : options.idleTimeoutMs;
+    this.rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit, () => this.clock.now()) : undefined;
   }
 
   async start(): Promise<{ port: number; socketPath: string | null }> {
@@ -141,7 +175,10 @@ export class EcrServer {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const conn of this.connections) conn.socket.destroy();
+    for (const conn of this.connections) {
+      conn.idle?.stop();
+      conn.socket.destroy();
+    }
     const closing: Promise<void>[] = [];
     if (this.tcpServer?.listening) closing.push(closeServer(this.tcpServer));
     if (this.unixServer?.listening) closing.push(closeServer(this.unixServer));
@@ -175,6 +212,13 @@ export class EcrServer {
       socket.destroy();
       return;
     }
+    socket.on('error', () => socket.destroy());
+    if (this.connections.size >= this.maxConnections) {
+      // Refused with a reason and closed at once: a flood of connections costs a reply each, never a session.
+      const reply = ecrError(null, 'too-many-connections', `at most ${this.maxConnections} connections`);
+      socket.end(`${JSON.stringify(reply)}\n`, () => socket.destroy());
+      return;
+    }
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     const conn: Connection = {
       socket,
@@ -182,18 +226,34 @@ export class EcrServer {
       reader: new LineReader(this.maxLineBytes),
       inFlight: 0,
       remoteEnded: false,
+      idle: undefined,
     };
     this.connections.add(conn);
+    if (this.idleTimeoutMs !== null) {
+      conn.idle = new IdleWatch(
+        this.clock,
+        this.idleTimeoutMs,
+        () => conn.inFlight > 0,
+        () => {
+          conn.session.send(ecrError(null, 'idle-timeout', `no request for ${this.idleTimeoutMs} ms`));
+          conn.socket.end(() => conn.socket.destroy());
+        },
+      );
+    }
 
-    // EPIPE, ECONNRESET and friends: the client is gone, 'close' follows.
-    socket.on('error', () => socket.destroy());
-    socket.on('data', (chunk: Buffer) => this.receive(conn, conn.reader.push(chunk)));
+    // EPIPE, ECONNRESET and friends: the client is gone, 'close' follows (the handler is attached above).
+    socket.on('data', (chunk: Buffer) => {
+      conn.idle?.touch();
+      this.receive(conn, conn.reader.push(chunk));
+    });
     socket.on('end', () => {
       this.receive(conn, conn.reader.end());
       conn.remoteEnded = true;
       this.endIfIdle(conn);
     });
     socket.on('close', () => {
+      conn.idle?.stop();
+      this.rateLimiter?.forget(conn.session.clientId);
       this.connections.delete(conn);
       try {
         this.handler.onDisconnect?.(conn.session);
@@ -204,6 +264,20 @@ export class EcrServer {
   }
 
   private receive(conn: Connection, events: LineEvent[]): void {
+    // Replies to a batch of lines leave in one write: a flood of bad lines costs a syscall per batch, not per line.
+    // Batches stay small so a batch's replies are flushed long before they could reach the write-buffer bound.
+    const cork = events.length > 1 && typeof conn.socket.cork === 'function';
+    for (let i = 0; i < events.length; i += REPLY_BATCH) {
+      if (cork) conn.socket.cork();
+      try {
+        this.receiveLines(conn, i === 0 && events.length <= REPLY_BATCH ? events : events.slice(i, i + REPLY_BATCH));
+      } finally {
+        if (cork) conn.socket.uncork();
+      }
+    }
+  }
+
+  private receiveLines(conn: Connection, events: LineEvent[]): void {
     for (const event of events) {
       if (conn.session.closed) return;
       if ('tooLong' in event) {
@@ -239,10 +313,22 @@ export class EcrServer {
     const { clientId } = conn.session;
 
     // The token is checked first so an unauthorised client learns nothing about what the terminal allows.
-    if (this.tokens.length > 0 && !tokenMatches(request.token, this.tokens)) {
+    const tokenIndex = this.tokens.length > 0 ? matchingToken(request.token, this.tokens) : undefined;
+    if (this.tokens.length > 0 && tokenIndex === undefined) {
+      const address = addressKey(clientId);
+      if (this.lockedOut(conn, request.id, address)) return;
       conn.session.send(ecrError(request.id, 'unauthorized', 'a valid token is required'));
       const { token: _token, ...withoutToken } = request;
       this.callback(() => this.options.onUnauthorized?.(clientId, withoutToken as EcrRequest));
+      this.refused(address);
+      return;
+    }
+    const principal = principalOf(clientId, tokenIndex);
+    // Locked out and over the limit are answered from memory: no journal write, however many such requests come.
+    if (this.lockedOut(conn, request.id, principal)) return;
+    // A cancel is never held back: it stops a transaction, and a register that cannot stop one leaves a customer waiting.
+    if (this.rateLimiter && request.cmd !== 'cancel' && !this.rateLimiter.take(clientId)) {
+      conn.session.send(ecrError(request.id, 'rate-limited', 'too many requests; slow down'));
       return;
     }
     if (isSimulatorCommand(request.cmd) && !this.options.simulatorCommands) {
@@ -253,6 +339,7 @@ export class EcrServer {
       return;
     }
 
+    conn.session.principal = principal;
     conn.inFlight++;
     const fail = (err: unknown) => {
       conn.session.send(ecrError(request.id, 'internal', 'the terminal failed to process the request'));
@@ -260,6 +347,7 @@ export class EcrServer {
     };
     const settle = () => {
       conn.inFlight--;
+      conn.idle?.touch();
       this.endIfIdle(conn);
     };
     let result: unknown;
@@ -278,6 +366,19 @@ export class EcrServer {
     } else {
       settle();
     }
+  }
+
+  /** A refused request of `principal`, counted towards its lockout. */
+  refused(principal: string): void {
+    const verdict = this.options.clientLockout?.refused(principal);
+    if (verdict?.locked) this.callback(() => this.options.onClientLocked?.(principal, verdict.until));
+  }
+
+  private lockedOut(conn: Connection, id: string, principal: string): boolean {
+    const until = this.options.clientLockout?.lockedUntil(principal);
+    if (until === undefined) return false;
+    conn.session.send(ecrError(id, 'locked-out', `this client is locked out until ${new Date(until).toISOString()}`));
+    return true;
   }
 
   private protocolError(conn: Connection, error: EcrErrorReply): void {

@@ -8,9 +8,13 @@ export interface EcrSession {
   /** Writes one reply line; dropped silently once the client is gone. */
   send(reply: EcrReply): void;
   readonly closed: boolean;
+  /** Who the latest request came from, for limits and lockouts: `token:<n>` or an address; see limits/client-key.ts. */
+  readonly principal?: string;
 }
 
 export class SocketSession implements EcrSession {
+  principal: string | undefined;
+
   constructor(
     readonly clientId: string,
     private readonly socket: net.Socket,

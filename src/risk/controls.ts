@@ -9,12 +9,15 @@ import { cardKey } from './card-key.js';
 import { DuplicateDetector } from './duplicates.js';
 import { assessCard, CardTestingDetector, decide, DEFAULT_FRAUD_POLICY, type FraudFinding } from './fraud.js';
 import { LockoutPolicy } from './lockout.js';
+import type { LockoutPersistence } from './lockout-persistence.js';
 import { SupervisorGuard } from './pin-guard.js';
 
 export interface RiskOptions {
   now: () => number;
   pinHash: string;
   duplicateWindowMs?: number;
+  /** Keeps supervisor PIN lockouts across a restart. */
+  supervisorLockouts?: LockoutPersistence;
 }
 
 function anomalyOf(finding: FraudFinding): AnomalyRef {
@@ -36,7 +39,13 @@ export class RiskControls {
   constructor(private readonly options: RiskOptions) {
     this.duplicates = new DuplicateDetector({ windowMs: options.duplicateWindowMs ?? 10 * 60_000 }, options.now);
     this.cardTesting = new CardTestingDetector({ windowMs: 60_000, maxDistinctCards: 4 }, options.now);
-    this.supervisor = new SupervisorGuard({ pinHash: options.pinHash }, options.now);
+    this.supervisor = new SupervisorGuard(
+      {
+        pinHash: options.pinHash,
+        ...(options.supervisorLockouts ? { persistence: options.supervisorLockouts } : {}),
+      },
+      options.now,
+    );
   }
 
   /** The card checks for a card just read: fraud rules first, then card testing, then duplicates. */

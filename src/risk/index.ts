@@ -6,3 +6,5 @@ export * from './fraud.js';
 export * from './pin-guard.js';
 export * from './data-errors.js';
 export * from './lockout.js';
+export * from './client-lockout.js';
+export * from './lockout-persistence.js';

@@ -1,0 +1,184 @@
+/**
+ * The ECR server's limits under abuse, over real loopback with time on a ManualClock: idle connections closed,
+ * connections bounded, requests rate-limited per connection, refusals locking one client out; and the pieces alone.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../hal/clock.js';
+import {
+  BadInputTally,
+  type BadInputReport,
+  EcrServer,
+  type EcrHandler,
+  type EcrServerOptions,
+  addressKey,
+  isLoopbackHost,
+  principalOf,
+  RateLimiter,
+} from '../../src/ecr/index.js';
+import { ClientLockout } from '../../src/risk/client-lockout.js';
+import { until } from '../support/wait.js';
+import { LineClient } from './line-client.js';
+
+const handler: EcrHandler = {
+  handle(request, session) {
+    session.send({ id: request.id, type: 'status', state: 'idle', principal: session.principal ?? null });
+  },
+};
+
+let server: EcrServer | undefined;
+const clients: LineClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.stop();
+  server = undefined;
+});
+
+async function start(options: Partial<EcrServerOptions>): Promise<number> {
+  server = new EcrServer(handler, { simulatorCommands: false, ...options });
+  return (await server.start()).port;
+}
+
+async function connect(port: number): Promise<LineClient> {
+  const c = await LineClient.connect(port);
+  clients.push(c);
+  return c;
+}
+
+describe('idle connections', () => {
+  it('closes a silent connection on the simulated clock, with a reason, and keeps one that talks', async () => {
+    const clock = new ManualClock();
+    const port = await start({ clock, idleTimeoutMs: 60_000 });
+    const silent = await connect(port);
+    const talker = await connect(port);
+    await until(() => server?.connectionCount === 2, 'both accepted');
+    await clock.advance(40_000);
+    expect(await talker.request({ id: '1', cmd: 'status' })).toMatchObject({ type: 'status' });
+    await clock.advance(30_000);
+    await until(() => silent.closed, 'the silent connection closed');
+    expect(silent.replies.at(-1)).toMatchObject({ type: 'error', code: 'idle-timeout' });
+    expect(talker.closed).toBe(false);
+    await clock.advance(60_000);
+    await until(() => talker.closed, 'the talker closed once silent too');
+    expect(server?.connectionCount).toBe(0);
+  });
+});
+
+describe('the connection bound', () => {
+  it('refuses the connection beyond maxConnections with a reply and closes it; a freed slot is taken again', async () => {
+    const port = await start({ maxConnections: 3 });
+    const held = [await connect(port), await connect(port), await connect(port)];
+    await until(() => server?.connectionCount === 3, 'three accepted');
+    const extra = await connect(port);
+    await until(() => extra.closed, 'the fourth closed');
+    expect(extra.replies).toEqual([expect.objectContaining({ type: 'error', code: 'too-many-connections' })]);
+    expect(server?.connectionCount).toBe(3);
+    held[0]!.close();
+    await until(() => server?.connectionCount === 2, 'a slot freed');
+    const next = await connect(port);
+    expect(await next.request({ id: '2', cmd: 'status' })).toMatchObject({ type: 'status' });
+  });
+});
+
+describe('the rate limit', () => {
+  it('answers rate-limited beyond the burst, refills with time, and limits each connection on its own', async () => {
+    const clock = new ManualClock();
+    const port = await start({ clock, rateLimit: { burst: 5, perSecond: 2 } });
+    const busy = await connect(port);
+    const other = await connect(port);
+    const lines = Array.from({ length: 8 }, (_, i) => `{"id":"r${i}","cmd":"status"}\n`).join('');
+    await busy.write(lines);
+    await until(() => busy.replies.length === 8, 'eight replies');
+    expect(busy.replies.map((r) => r.type === 'status')).toEqual([true, true, true, true, true, false, false, false]);
+    expect(busy.replies[7]).toMatchObject({ id: 'r7', type: 'error', code: 'rate-limited' });
+    // Over its limit, a register can still stop a transaction.
+    expect(await busy.request({ id: 'stop', cmd: 'cancel' })).not.toMatchObject({ code: 'rate-limited' });
+    expect(await other.request({ id: 'o', cmd: 'status' })).toMatchObject({ type: 'status' });
+    await clock.advance(1_000);
+    expect(await busy.request({ id: 'later', cmd: 'status' })).toMatchObject({ type: 'status' });
+  });
+
+  it('refills a bucket continuously up to its burst', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ burst: 2, perSecond: 1 }, () => now);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([true, true, false]);
+    now = 500;
+    expect(limiter.take('a')).toBe(false);
+    now = 10_000;
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([true, true, false]);
+  });
+});
+
+describe('client lockout in the server', () => {
+  it('locks out the address that keeps presenting bad tokens while a register with a good token keeps working', async () => {
+    const clock = new ManualClock();
+    const lockout = new ClientLockout({ refusals: 3, windowMs: 60_000, lockoutMs: 600_000 }, () => clock.now());
+    const locked: string[] = [];
+    const token = 'register-token-0123456789';
+    const port = await start({
+      clock,
+      tokens: [token],
+      clientLockout: lockout,
+      onClientLocked: (principal) => locked.push(principal),
+    });
+    const stranger = await connect(port);
+    const register = await connect(port);
+    for (let i = 0; i < 3; i++)
+      expect(await stranger.request({ id: `s${i}`, cmd: 'status', token: 'guess-0000000000000' })).toMatchObject({
+        code: 'unauthorized',
+      });
+    expect(locked).toEqual(['tcp:127.0.0.1']);
+    expect(await stranger.request({ id: 's4', cmd: 'status', token: 'guess-1111111111111' })).toMatchObject({
+      code: 'locked-out',
+    });
+    expect(await register.request({ id: 'r', cmd: 'status', token })).toMatchObject({
+      type: 'status',
+      principal: 'token:0',
+    });
+    await clock.advance(600_000);
+    // Both connections were closed as idle meanwhile; the lockout is the address's, not the connection's.
+    const again = await connect(port);
+    expect(await again.request({ id: 's5', cmd: 'status', token: 'guess-2222222222222' })).toMatchObject({
+      code: 'unauthorized',
+    });
+  });
+});
+
+describe('bad input aggregated', () => {
+  it('reports the first bad line at once, then one report per client per interval with counts by kind', async () => {
+    const clock = new ManualClock();
+    const reports: BadInputReport[] = [];
+    const tally = new BadInputTally(clock, 60_000, (r) => reports.push(r));
+    tally.note('tcp:10.0.0.7', 'invalid-json', 'invalid-json: not JSON');
+    for (let i = 0; i < 19_990; i++) tally.note('tcp:10.0.0.7', 'invalid-json', 'invalid-json: not JSON');
+    for (let i = 0; i < 8; i++) tally.note('tcp:10.0.0.7', 'line-too-long', 'line-too-long: too long');
+    tally.note('unix', 'missing-field', 'missing-field: cmd');
+    expect(reports.map((r) => [r.clientId, r.total])).toEqual([
+      ['tcp:10.0.0.7', 1],
+      ['unix', 1],
+    ]);
+    await clock.advance(60_000);
+    expect(reports).toHaveLength(3);
+    expect(reports[2]).toMatchObject({
+      clientId: 'tcp:10.0.0.7',
+      total: 19_998,
+      byKind: { 'invalid-json': 19_990, 'line-too-long': 8 },
+      intervalMs: 60_000,
+    });
+    await clock.advance(120_000);
+    expect(reports).toHaveLength(3);
+    tally.note('tcp:10.0.0.7', 'invalid-json', 'invalid-json: again');
+    expect(reports).toHaveLength(4);
+    tally.stop();
+  });
+});
+
+describe('client keys', () => {
+  it('names a client by its token or its address, never its port; knows loopback addresses', () => {
+    expect(addressKey('tcp:127.0.0.1:53122')).toBe('tcp:127.0.0.1');
+    expect(addressKey('tcp:::1:53122')).toBe('tcp:::1');
+    expect(addressKey('unix:3')).toBe('unix');
+    expect(principalOf('tcp:10.0.0.7:4000', 1)).toBe('token:1');
+    expect(['127.0.0.1', '::1', 'localhost', '[::1]', '127.1.2.3'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '::', '192.168.1.20', 'pos.example'].some(isLoopbackHost)).toBe(false);
+  });
+});

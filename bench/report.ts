@@ -168,6 +168,10 @@ function soakLeaks(f: Figures): number {
   return leaks.length;
 }
 
+/** p99 (p50) and the rate of one sale run at `bench`'s `run`. */
+const latency = (f: Figures, bench: string, run: string) =>
+  `p99 ${ms(f.n(bench, `${run}.p99Ms`))} (p50 ${ms(f.n(bench, `${run}.p50Ms`))}), ${rate(f.n(bench, `${run}.salesPerSecond`), 'sales')}`;
+
 const TAP = (f: Figures) => f.or('reference', 'emvTapBudgetMs', 500);
 
 /** The parts that can be read, joined; when none can, the first one's reason. A reference need not be all or nothing. */
@@ -223,6 +227,14 @@ export const ROWS: readonly RowSpec[] = [
         () => `p99 is ${percent(f.n('terminal-sale', 'p99Ms') / TAP(f))} of EMV's ${ms(TAP(f))} tap budget`,
         () => `one fsync: ${fsyncMs(f, 'durability', 'commits.rawFsyncPerSecond')}`,
       ),
+  },
+  {
+    measured:
+      'Sale through nexo, Payment over HTTPS on loopback (kept-alive connection; mock card tapped; sealed with the Adyen client library)',
+    figure: (f) =>
+      `sealed: ${latency(f, 'nexo-sale', 'sealed')}, of which the HTTPS exchange p99 ${ms(f.n('nexo-sale', 'sealedWire.p99Ms'))} ` +
+      `(p50 ${ms(f.n('nexo-sale', 'sealedWire.p50Ms'))}); plain: ${latency(f, 'nexo-sale', 'plain')}`,
+    reference: (f) => `NDJSON \`sale\` on the same terminal, same run: ${latency(f, 'nexo-sale', 'ndjson')}`,
   },
   {
     measured: 'Self-test on mocks (reader, printer, host echo, storage with fsync, clock)',

@@ -9,6 +9,7 @@ import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
 import { benchReference } from './reference.js';
+import { benchNexoSale } from './nexo-sale.js';
 import { benchSourceDir, renderTable, writeReport, type BenchRecord, type ResultsFile } from './report.js';
 import { benchSelfTest } from './selftest.js';
 import { benchStartup } from './startup.js';
@@ -22,6 +23,8 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   { id: 'iso8583', run: benchIsoCodec },
   { id: 'host-link-roundtrip', run: () => benchHostLink() },
   { id: 'terminal-sale', run: () => benchTerminalSale() },
+  // Right after it: the same sale through nexo over HTTPS, with its own NDJSON reference on the same terminal.
+  { id: 'nexo-sale', run: () => benchNexoSale() },
   { id: 'selftest', run: () => benchSelfTest() },
   { id: 'durability', run: () => benchDurability() },
   { id: 'telemetry', run: () => benchTelemetry() },

@@ -340,6 +340,10 @@ export class EcrServer {
     }
 
     conn.session.principal = principal;
+    // A connection that made a valid request is a register's: registers keep theirs open all day between sales, so
+    // only connections that never said anything valid are closed for silence.
+    conn.idle?.stop();
+    conn.idle = undefined;
     conn.inFlight++;
     const fail = (err: unknown) => {
       conn.session.send(ecrError(request.id, 'internal', 'the terminal failed to process the request'));

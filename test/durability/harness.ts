@@ -61,7 +61,8 @@ export function durabilityConfig(dataDir: string, offline: OfflineOverrides = {}
       responseTimeoutMs: RESPONSE_TIMEOUT_MS,
       simulator: { embedded: true },
     },
-    ecr: { ...config.ecr, port: 0, socketPath: null },
+    // These rigs move the simulated clock by hours before the register's first request: no idle close meanwhile.
+    ecr: { ...config.ecr, port: 0, socketPath: null, idleTimeoutMs: 2_147_483_647 },
     mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true, ...offline },
     forwarding: { ...FORWARDING },

@@ -211,11 +211,13 @@ function refusedForRights(reply: EcrReply): boolean {
   return reply.type === 'result' && anomaly?.name === 'unauthorized-operation';
 }
 
-/** The anomaly text of one aggregated report: how many bad lines, of which kinds, and the first seen. */
-export function badInputReason(report: BadInputReport): string {
+/** The anomaly text of one aggregated report: how many bad lines (or requests), of which kinds, and the first seen;
+ * `api` names the front end. */
+export function badInputReason(report: BadInputReport, api = 'ECR', unit = 'lines'): string {
   const kinds = Object.entries(report.byKind)
     .map(([kind, n]) => `${kind} ${n}`)
     .join(', ');
-  if (report.total === 1) return `ECR ${report.clientId}: ${report.sample}`;
-  return `ECR ${report.clientId} sent ${report.total} bad lines in the last ${Math.round(report.intervalMs / 1000)} s (${kinds}); first: ${report.sample}`;
+  if (report.total === 1) return `${api} ${report.clientId}: ${report.sample}`;
+  const seconds = Math.round(report.intervalMs / 1000);
+  return `${api} ${report.clientId} sent ${report.total} bad ${unit} in the last ${seconds} s (${kinds}); first: ${report.sample}`;
 }

@@ -5,13 +5,14 @@
 import type { Clock } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { PosConfig } from '../config/index.js';
-import { BadInputTally, type BadInputReport } from '../ecr/index.js';
+import { BadInputTally } from '../ecr/index.js';
 import type { Journal } from '../journal/index.js';
 import { createNexoHandler } from '../nexo/handler.js';
 import { nexoServerOptions } from '../nexo/from-config.js';
 import { startNexoServer } from '../nexo/server.js';
 import type { Logger } from '../util/log.js';
 import type { CommandService } from './commands.js';
+import { badInputReason } from './ecr-handler.js';
 
 export interface NexoEndpoint {
   port: number;
@@ -34,7 +35,7 @@ export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpo
   if (!config.ecr.nexo.enabled) return undefined;
   // A flood of bad requests is one anomaly per client per interval, never one durable record per request.
   const badInput = new BadInputTally(deps.clock, config.ecr.badInputReportMs, (report) =>
-    anomalies.raise('invalid-input', { reason: badRequestsReason(report) }, { show: false }),
+    anomalies.raise('invalid-input', { reason: badInputReason(report, 'nexo', 'requests') }, { show: false }),
   );
   const handler = createNexoHandler({
     commands: deps.commands,
@@ -77,13 +78,4 @@ export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpo
       badInput.stop();
     },
   };
-}
-
-function badRequestsReason(report: BadInputReport): string {
-  if (report.total === 1) return `nexo ${report.clientId}: ${report.sample}`;
-  const kinds = Object.entries(report.byKind)
-    .map(([kind, n]) => `${kind} ${n}`)
-    .join(', ');
-  const seconds = Math.round(report.intervalMs / 1000);
-  return `nexo ${report.clientId} sent ${report.total} bad requests in the last ${seconds} s (${kinds}); first: ${report.sample}`;
 }

@@ -4,25 +4,10 @@
  * AdditionalResponse }` inside a SaleToPOIResponse whose MessageHeader echoes the request's when it can be read.
  */
 
-/** The nexo ErrorConditions the terminal answers with. */
-export type NexoErrorCondition =
-  | 'Aborted'
-  | 'Busy'
-  | 'Cancel'
-  | 'DeviceOut'
-  | 'InProgress'
-  | 'InsertedCard'
-  | 'InvalidCard'
-  | 'LoggedOut'
-  | 'MessageFormat'
-  | 'NotAllowed'
-  | 'NotFound'
-  | 'PaymentRestriction'
-  | 'Refusal'
-  | 'UnavailableDevice'
-  | 'UnavailableService'
-  | 'UnreachableHost'
-  | 'WrongPIN';
+import { type ErrorCondition, failure } from './messages/response.js';
+
+/** The nexo ErrorConditions the terminal answers with (one list, in messages/response.ts). */
+export type NexoErrorCondition = ErrorCondition;
 
 /** Header fields echoed from the request; MessageType becomes Response. */
 const ECHOED = ['ProtocolVersion', 'MessageClass', 'MessageCategory', 'SaleID', 'ServiceID', 'DeviceID', 'POIID'];
@@ -57,11 +42,7 @@ export function nexoFailure(
   additional: Record<string, string>,
 ): { SaleToPOIResponse: Record<string, unknown> } {
   const header: Record<string, string> = { ...echoedHeader(request), MessageType: 'Response' };
-  const response = {
-    Result: 'Failure',
-    ErrorCondition: condition,
-    AdditionalResponse: new URLSearchParams(additional).toString(),
-  };
+  const response = failure(condition, additional);
   const category = header['MessageCategory'];
   const body =
     category !== undefined && CATEGORY.test(category)

@@ -1,4 +1,4 @@
-/** A raw NDJSON line client for the ECR limit tests: writes anything, collects every reply line, notes the close. */
+/** A raw NDJSON line client for the ECR server tests: writes anything, collects every reply line, notes the close. */
 import net from 'node:net';
 import { until } from '../support/wait.js';
 
@@ -23,15 +23,16 @@ export class LineClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number): Promise<LineClient> {
+  /** A TCP port on loopback, or any socket address (a Unix socket path). */
+  static connect(target: number | net.NetConnectOpts): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = net.connect(typeof target === 'number' ? { host: '127.0.0.1', port: target } : target);
       socket.once('connect', () => resolve(new LineClient(socket)));
       socket.once('error', reject);
     });
   }
 
-  write(data: string): Promise<void> {
+  write(data: string | Buffer): Promise<void> {
     return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
   }
 
@@ -40,12 +41,23 @@ export class LineClient {
     return this.next();
   }
 
+  /** The next reply not yet returned. */
   async next(): Promise<Json> {
     await until(() => this.replies.length > this.read || this.closed, 'a reply');
     const reply = this.replies[this.read];
     if (!reply) throw new Error('connection closed before a reply');
     this.read++;
     return reply;
+  }
+
+  /** Replies until (and including) the one of type `type`. */
+  async until(type: string): Promise<Json[]> {
+    const got: Json[] = [];
+    for (;;) {
+      const r = await this.next();
+      got.push(r);
+      if (r['type'] === type) return got;
+    }
   }
 
   close(): void {

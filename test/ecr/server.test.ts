@@ -3,7 +3,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -19,69 +18,7 @@ import {
   type EcrSession,
 } from '../../src/ecr/index.js';
 import { until } from '../support/wait.js';
-
-type Json = Record<string, unknown>;
-
-/** A raw line client: writes whatever it is given and collects reply lines. */
-class Client {
-  readonly replies: Json[] = [];
-  private buffered = '';
-  private read = 0;
-  closed = false;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      this.buffered += text;
-      for (let nl = this.buffered.indexOf('\n'); nl !== -1; nl = this.buffered.indexOf('\n')) {
-        this.replies.push(JSON.parse(this.buffered.slice(0, nl)) as Json);
-        this.buffered = this.buffered.slice(nl + 1);
-      }
-    });
-    socket.on('close', () => (this.closed = true));
-    socket.on('error', () => {});
-  }
-
-  static connect(options: net.NetConnectOpts): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(options);
-      socket.once('connect', () => resolve(new Client(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  write(data: string | Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
-  }
-
-  async request(value: Json): Promise<Json> {
-    await this.write(`${JSON.stringify(value)}\n`);
-    return this.next();
-  }
-
-  /** The next reply not yet returned. */
-  async next(): Promise<Json> {
-    await until(() => this.replies.length > this.read || this.closed, 'a reply');
-    const reply = this.replies[this.read];
-    if (!reply) throw new Error('connection closed before a reply');
-    this.read++;
-    return reply;
-  }
-
-  /** Replies until (and including) the one of type `type`. */
-  async until(type: string): Promise<Json[]> {
-    const got: Json[] = [];
-    for (;;) {
-      const r = await this.next();
-      got.push(r);
-      if (r.type === type) return got;
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
+import { type Json, LineClient as Client } from './line-client.js';
 
 /**
  * Echoes every request back in a `done` reply, except a few amounts that exercise the transaction stream and

@@ -2,59 +2,39 @@
  * A nexo handler on a whole terminal app on mocks, request builders as a nexo client sends them, and the check of
  * every response against the published nexo typings of `@adyen/api-library`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ObjectSerializer } from '@adyen/api-library/lib/src/typings/terminal/models.js';
 import { ErrorConditionType } from '@adyen/api-library/lib/src/typings/terminal/errorConditionType.js';
 import { ResultType } from '@adyen/api-library/lib/src/typings/terminal/resultType.js';
 import type { SaleToPOIResponse } from '@adyen/api-library/lib/src/typings/terminal/saleToPOIResponse.js';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
-import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
-import { loadConfig, type PosConfig } from '../../src/config/index.js';
+import type { TerminalApp } from '../../src/app/compose.js';
+import type { PosConfig } from '../../src/config/index.js';
 import type { LedgerEntry } from '../../src/acquirer-sim/types.js';
-import { createLogger } from '../../src/util/log.js';
 import { createNexoHandler } from '../../src/nexo/handler.js';
 import type { NexoHandler } from '../../src/nexo/types.js';
+import { bootApp as bootAppWith } from '../app/boot.js';
 import { until } from '../support/wait.js';
 
 export const POI_ID = 'P400Plus-000158';
 export const SALE_ID = 'POS-1';
 export const context = { clientId: '127.0.0.1', sealed: false };
 
-const apps: TerminalApp[] = [];
-const dirs: string[] = [];
 const ledgers = new WeakMap<TerminalApp, string>();
-afterEach(async () => {
-  for (const a of apps.splice(0)) await a.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 /** As test/app/boot.ts, with the host simulator's ledger in a file the test reads; `nexo` configures the endpoint. */
 async function bootApp(nexo?: Partial<PosConfig['ecr']['nexo']>): Promise<TerminalApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pos-nexo-'));
-  dirs.push(dataDir);
-  const { config } = loadConfig({ env: {} });
-  const hostLedgerPath = join(dataDir, 'host-ledger.jsonl');
-  const app = await startTerminalApp(
-    {
-      ...config,
-      dataDir,
-      host: { ...config.host, address: '127.0.0.1:0' },
-      ecr: {
-        ...config.ecr,
-        port: 0,
-        socketPath: null,
-        tokens: [],
-        nexo: { ...config.ecr.nexo, ...nexo, poiId: POI_ID },
-      },
-      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0', embeddedBroker: true },
+  let ledger = '';
+  const app = await bootAppWith([], {
+    nexo: { ...nexo, poiId: POI_ID },
+    hostLedgerPath: (dataDir) => {
+      ledger = join(dataDir, 'host-ledger.jsonl');
+      return ledger;
     },
-    { log: createLogger('silent'), hostLedgerPath },
-  );
-  apps.push(app);
-  ledgers.set(app, hostLedgerPath);
+  });
+  ledgers.set(app, ledger);
   return app;
 }
 

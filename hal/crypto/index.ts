@@ -1,0 +1,4 @@
+/** Payment-industry cryptography: the primitives the PIN pad, the card model and the host's key handling share. */
+export { CryptoInputError, desDecrypt, desEncrypt, xor } from './des.js';
+export { type MacPadding, padForMac, retailMac } from './retail-mac.js';
+export { tdesCheckValue } from './check-value.js';

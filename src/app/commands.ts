@@ -13,7 +13,9 @@ import type { Journal, JournalCounts, TransactionRow } from '../journal/index.js
 import type { RiskControls } from '../risk/controls.js';
 import { verifyPin } from '../security/pin.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
+import type { PrintResult, ReceiptDocument } from '../../hal/printer/contract.js';
 import type { TransactionListener } from '../terminal/effects/index.js';
+import type { RegisterOutput, RegisterText } from '../terminal/register-output.js';
 import { TerminalError, type Terminal, type TerminalStatus } from '../terminal/terminal.js';
 import type { TransactionOutput } from '../transaction/types.js';
 import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
@@ -41,7 +43,11 @@ export type CommandRequest =
   /** The slip of the latest anomaly, or of the latest with this code. */
   | { kind: 'slip'; code?: string }
   | { kind: 'unlock'; rights: Rights }
-  | { kind: 'selftest' };
+  | { kind: 'selftest' }
+  /** The register's text on the terminal's display, while no transaction runs. */
+  | ({ kind: 'display' } & RegisterText)
+  /** The register's document on the receipt printer, while no transaction runs. */
+  | { kind: 'print'; document: ReceiptDocument };
 
 export type CommandKind = CommandRequest['kind'];
 type TransactionCommand = Extract<CommandRequest, { kind: TransactionKind }>;
@@ -95,6 +101,8 @@ export interface CommandValues {
   /** The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. */
   unlock: { settled: Promise<string> };
   selftest: SelfTestReport & { state: string };
+  display: Record<string, never>;
+  print: PrintResult;
 }
 
 export type CommandResult<K extends CommandKind = CommandKind> = { ok: true; value: CommandValues[K] } | CommandFailure;
@@ -119,6 +127,8 @@ export interface CommandServiceDeps {
   /** Counts wrong supervisor PINs; absent, the configured PIN hash is checked alone. */
   risk?: RiskControls;
   config: Pick<PosConfig, 'supervisor'>;
+  /** The register's text and documents on the display and printer. */
+  registerOutput: RegisterOutput;
   /** The nexo endpoint when it listens: its port and the certificate fingerprint a client pins, shown in status. */
   nexo?: () => { port: number; fingerprint: string } | undefined;
 }
@@ -129,6 +139,7 @@ const TERMINAL_REFUSALS = {
   'no-transaction': 'no-transaction',
   'not-found': 'not-found',
   'printer-fault': 'device-fault',
+  'display-fault': 'device-fault',
   locked: 'not-allowed',
   'not-ready': 'not-allowed',
 } as const satisfies Record<TerminalError['code'], CommandErrorCode>;
@@ -184,6 +195,13 @@ export class CommandService {
         const report = await terminal.selfTest();
         return done({ ...report, state: terminal.status().state });
       }
+      case 'display': {
+        const { kind: _, ...text } = request;
+        await this.deps.registerOutput.show(text);
+        return done({});
+      }
+      case 'print':
+        return done(await this.deps.registerOutput.print(request.document));
     }
   }
 

@@ -34,6 +34,7 @@ import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
 import { startEcr } from './ecr-wiring.js';
 import { MirroredDisplay } from './mirrored-display.js';
+import { RegisterOutput } from '../terminal/register-output.js';
 import { startNexoEndpoint, type NexoEndpoint } from './nexo-wiring.js';
 import type { MockDevices } from './mock-devices.js';
 import { SimCommands } from './sim-commands.js';
@@ -349,7 +350,18 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     // Every front end (register, console, fleet) is served by this one command service.
     let nexo: NexoEndpoint | undefined;
     const nexoStatus = () => (nexo ? { port: nexo.port, fingerprint: nexo.fingerprint } : undefined);
-    const commands = new CommandService({ clock, risk, terminal, journal, anomalies, config, nexo: nexoStatus });
+    const registerOutput = new RegisterOutput({
+      display,
+      printer,
+      anomalies,
+      clock,
+      log,
+      status: () => terminal.status(),
+    });
+    const commands = new CommandService({
+      ...{ clock, risk, terminal, journal, anomalies, config, registerOutput },
+      nexo: nexoStatus,
+    });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({
       config,

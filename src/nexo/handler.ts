@@ -19,7 +19,7 @@ import {
 } from './messages/fields.js';
 import { conditionOfRefusal } from './messages/error-conditions.js';
 import { diagnosisResponse } from './messages/diagnosis.js';
-import { displayResponse, printResponse } from './messages/device.js';
+import { display, print } from './messages/device.js';
 import { parsePayment, paymentResponse, type SaleTransaction, supervisorPinOf } from './messages/payment.js';
 import { failure, type NexoResult, responseHeader, success } from './messages/response.js';
 import { parseReversal, reversalResponse } from './messages/reversal.js';
@@ -137,9 +137,9 @@ export class NexoMessageHandler {
       case 'Diagnosis':
         return this.diagnosis(header, body, client);
       case 'Display':
-        return this.body(header, displayResponse(body));
+        return this.body(header, await display(body, (command) => this.deps.commands.run(command, { client })));
       default:
-        return this.body(header, printResponse(body));
+        return this.body(header, await print(body, (command) => this.deps.commands.run(command, { client })));
     }
   }
 

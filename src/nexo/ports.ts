@@ -15,7 +15,22 @@ export type NexoCommand =
   | { kind: 'void'; stan: number; rights: NexoRights; requestId?: string }
   | { kind: 'cancel' }
   | { kind: 'status' }
-  | { kind: 'selftest' };
+  | { kind: 'selftest' }
+  | { kind: 'display'; lines: string[]; minimumDisplayMs?: number }
+  | { kind: 'print'; document: NexoPrintDocument };
+
+/** A document for the receipt printer (the HAL's ReceiptDocument fits it). */
+export interface NexoPrintDocument {
+  lines: Array<{
+    text: string;
+    align?: 'left' | 'center' | 'right';
+    bold?: boolean;
+    doubleHeight?: boolean;
+    doubleWidth?: boolean;
+  }>;
+  barcode?: { kind: 'code128' | 'qr'; data: string };
+  cut: boolean;
+}
 
 /** A transaction's answer, the fields the nexo responses use. */
 export interface NexoTransactionAnswer {

@@ -6,7 +6,14 @@ import type { TransactionLimits, TransactionOutput } from '../transaction/types.
 import type { TransactionKind } from '../vocabulary/index.js';
 import type { TransactionDeps } from './effects/index.js';
 
-export type TerminalErrorCode = 'busy' | 'locked' | 'not-ready' | 'no-transaction' | 'not-found' | 'printer-fault';
+export type TerminalErrorCode =
+  | 'busy'
+  | 'locked'
+  | 'not-ready'
+  | 'no-transaction'
+  | 'not-found'
+  | 'printer-fault'
+  | 'display-fault';
 
 export class TerminalError extends Error {
   override readonly name = 'TerminalError';

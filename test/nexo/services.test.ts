@@ -1,4 +1,4 @@
-/** Reversal, TransactionStatus, Diagnosis, Login/Logout, Display/Print and bad input over nexo. */
+/** Reversal, TransactionStatus, Diagnosis, Login/Logout and bad input over nexo. */
 import { describe, expect, it } from 'vitest';
 import type { TerminalApp } from '../../src/app/compose.js';
 import type { NexoHandler } from '../../src/nexo/types.js';
@@ -96,7 +96,7 @@ describe('nexo TransactionStatus', () => {
   });
 });
 
-describe('nexo Diagnosis, Login, Logout, Display, Print', () => {
+describe('nexo Diagnosis, Login, Logout', () => {
   it('reports the self-test per device and the logged-in sale systems', async () => {
     const { nexo } = await bootNexo();
     const login = published(
@@ -133,31 +133,8 @@ describe('nexo Diagnosis, Login, Logout, Display, Print', () => {
     expect(after.LoggedSaleID).toBeUndefined();
   });
 
-  it('answers Display and Print UnavailableService: the terminal takes no text from the register', async () => {
+  it('answers a category it does not serve UnavailableService, not MessageFormat', async () => {
     const { nexo } = await bootNexo();
-    const display = published(
-      await nexo(
-        request('Display', '901', {
-          DisplayOutput: [
-            { Device: 'CustomerDisplay', InfoQualify: 'Display', OutputContent: { OutputFormat: 'Text' } },
-          ],
-        }),
-        context,
-      ),
-    ).DisplayResponse!;
-    expect(display.OutputResult[0]?.Response).toMatchObject({
-      Result: 'Failure',
-      ErrorCondition: 'UnavailableService',
-    });
-    const print = published(
-      await nexo(
-        request('Print', '902', {
-          PrintOutput: { DocumentQualifier: 'Document', ResponseMode: 'PrintEnd', OutputContent: {} },
-        }),
-        context,
-      ),
-    ).PrintResponse!;
-    expect(print.Response).toMatchObject({ Result: 'Failure', ErrorCondition: 'UnavailableService' });
     // A category nexo defines and this terminal does not serve (yet): UnavailableService, not MessageFormat.
     const reconciliation = published(
       await nexo(request('Reconciliation', '903', { ReconciliationType: 'SaleReconciliation' }), context),

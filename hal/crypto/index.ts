@@ -2,3 +2,17 @@
 export { CryptoInputError, desDecrypt, desEncrypt, xor } from './des.js';
 export { type MacPadding, padForMac, retailMac } from './retail-mac.js';
 export { tdesCheckValue } from './check-value.js';
+export {
+  counterOf as tdesCounterOf,
+  DukptExhaustedError,
+  deriveTdesIpek,
+  nextTdesCounter,
+  nonReversibleKey,
+  TDES_KSN_BYTES,
+  type TdesKeyUsage,
+  tdesDukptKey,
+  tdesTransactionKey,
+  tdesTransactionKeyFromIpek,
+  tdesWorkingKey,
+} from './dukpt-tdes.js';
+export { TdesDukptDevice, type TdesDukptTransaction } from './dukpt-tdes-device.js';

@@ -16,3 +16,16 @@ export {
   tdesWorkingKey,
 } from './dukpt-tdes.js';
 export { TdesDukptDevice, type TdesDukptTransaction } from './dukpt-tdes-device.js';
+export { aesDecrypt, aesEncrypt } from './aes.js';
+export {
+  AES_KSN_BYTES,
+  type AesDukptKeyType,
+  type AesKeyUsage,
+  aesCounterOf,
+  aesDukptKey,
+  aesKsn,
+  aesTransactionKeyFromInitialKey,
+  aesWorkingKey,
+  deriveAesInitialKey,
+} from './dukpt-aes.js';
+export { AesDukptDevice } from './dukpt-aes-device.js';

@@ -29,3 +29,21 @@ export {
   deriveAesInitialKey,
 } from './dukpt-aes.js';
 export { AesDukptDevice } from './dukpt-aes-device.js';
+export {
+  decipherPinBlockFormat0,
+  decipherPinBlockFormat4,
+  decodePinBlockFormat0,
+  decodePinFieldFormat4,
+  encipherPinBlockFormat0,
+  encipherPinBlockFormat4,
+  encodePinBlockFormat0,
+  PIN_MAX_LENGTH,
+  PIN_MIN_LENGTH,
+  type PinBlockErrorCode,
+  PinBlockError,
+  type PinBlockFormat,
+  panFieldFormat0,
+  panFieldFormat4,
+  pinFieldFormat4,
+} from './pin-block.js';
+export { decryptPinBlock, type EncryptedPinBlock } from './pin-decrypt.js';

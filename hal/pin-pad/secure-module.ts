@@ -116,10 +116,10 @@ export class PinSecureModule {
 
 /** The checks every driver makes before prompting; a fault for a bad request, else undefined. */
 export function requestProblem(request: {
-  pan: unknown;
-  format: unknown;
-  minLength: unknown;
-  maxLength: unknown;
+  pan?: unknown;
+  format?: unknown;
+  minLength?: unknown;
+  maxLength?: unknown;
 }): DeviceFaultError<PinPadFaultCode> | undefined {
   const { pan, format, minLength, maxLength } = request;
   if (typeof pan !== 'string' || !/^\d{12,19}$/.test(pan))

@@ -38,6 +38,8 @@ export class PinPadEmulator {
   private prompt: Prompt | undefined;
   private tamperReason: string | undefined;
   private nakBudget = 0;
+  private stalled = false;
+  private forgedAnswer: Message | undefined;
   private seq = 0;
   private readonly queue: Buffer[] = [];
   private inFlight: Buffer | undefined;
@@ -104,6 +106,16 @@ export class PinPadEmulator {
     this.send({ evt: 'TAMPER', reason });
   }
 
+  /** Frames are ACKed but commands get no answer (the pad hangs). */
+  stallAnswers(on = true): void {
+    this.stalled = on;
+  }
+
+  /** The next REQUEST_PIN answer is replaced by this one (a faulty or hostile pad). */
+  forgeNextPinAnswer(answer: Message): void {
+    this.forgedAnswer = answer;
+  }
+
   /** NAK the next n frames received instead of processing them. */
   nakNext(n = 1): void {
     this.nakBudget += n;
@@ -161,7 +173,7 @@ export class PinPadEmulator {
       return;
     }
     const id = msg.id;
-    if (typeof id !== 'number' || id === this.lastId) return;
+    if (typeof id !== 'number' || id === this.lastId || this.stalled) return;
     this.lastId = id;
     const cmd = String(msg.cmd);
     this.commands.push({ id, cmd });
@@ -239,7 +251,9 @@ export class PinPadEmulator {
     if (!prompt) return false;
     prompt.timer?.cancel();
     this.prompt = undefined;
-    this.send({ id: prompt.id, rsp: 'REQUEST_PIN', ...answer });
+    const sent = this.forgedAnswer ?? answer;
+    this.forgedAnswer = undefined;
+    this.send({ id: prompt.id, rsp: 'REQUEST_PIN', ...sent });
     return true;
   }
 

@@ -159,6 +159,33 @@ describe('SerialPinPad over a serial pair', () => {
     expect(emulator.stats.framesIn).toBeGreaterThanOrEqual(4);
   });
 
+  it('refuses a malformed answer as bad-response, and an unknown error name as bad-request', async () => {
+    await pad.loadKey({ scheme: 'tdes-dukpt', initialKey: deriveTdesIpek(TDES_BDK, TDES_KSN), initialKsn: TDES_KSN });
+    emulator.forgeNextPinAnswer({ ok: true, format: 0, pinBlock: '1234', ksn: 'FFFF9876543210E00001' });
+    const bad = pad.requestPin(request());
+    await prompted();
+    emulator.enter('1234');
+    const fault = await expectFault(bad, 'pin-pad', 'not-connected');
+    expect(fault.detail).toEqual({ reason: 'bad-response' });
+    emulator.forgeNextPinAnswer({ ok: false, error: 'melted' });
+    const odd = pad.requestPin(request());
+    await prompted();
+    emulator.enter('1234');
+    await expectFault(odd, 'pin-pad', 'bad-request');
+  });
+
+  it('fails timeout on its own when the pad stops answering mid-request', async () => {
+    await pad.loadKey({ scheme: 'tdes-dukpt', initialKey: deriveTdesIpek(TDES_BDK, TDES_KSN), initialKsn: TDES_KSN });
+    emulator.stallAnswers();
+    const pending = track(pad.requestPin(request({ timeoutMs: 1000 })));
+    await until(() => emulator.stats.framesIn >= 3, 'request received');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await clock.advance(3999);
+    expect(pending.settled).toBe(false);
+    await clock.advance(1);
+    await expectFault(pending.promise, 'pin-pad', 'timeout');
+  });
+
   it('fails not-connected when the pad never answers the handshake', async () => {
     await emulator.close();
     const lonely = new SerialPinPad({

@@ -42,8 +42,8 @@ export interface PinPadInfo {
   model: string;
   firmware: string;
   serial?: string;
-  /** Per loaded scheme, the KSN the next PIN block will carry (hex; not secret). */
-  keys: Partial<Record<DukptScheme, { nextKsn: string }>>;
+  /** Per loaded scheme, the KSN the next PIN block will carry (hex; not secret), null once the counter has ended. */
+  keys: Partial<Record<DukptScheme, { nextKsn: string | null }>>;
 }
 
 /**

@@ -72,13 +72,14 @@ export class PinSecureModule {
 
   keys(): PinPadInfo['keys'] {
     const keys: PinPadInfo['keys'] = {};
+    const hex = (b: Buffer) => b.toString('hex').toUpperCase();
     if (this.tdes) {
-      const next = withCounter(this.tdes.initialKsn, Math.min(this.tdes.device.nextCounter, 0x1fffff));
-      keys['tdes-dukpt'] = { nextKsn: next.toString('hex').toUpperCase() };
+      const { device, initialKsn } = this.tdes;
+      keys['tdes-dukpt'] = { nextKsn: device.exhausted ? null : hex(withCounter(initialKsn, device.nextCounter)) };
     }
     if (this.aes) {
-      const next = aesKsn(this.aes.initialKeyId, Math.min(this.aes.device.nextCounter, 0xffffffff));
-      keys['aes-dukpt'] = { nextKsn: next.toString('hex').toUpperCase() };
+      const { device, initialKeyId } = this.aes;
+      keys['aes-dukpt'] = { nextKsn: device.exhausted ? null : hex(aesKsn(initialKeyId, device.nextCounter)) };
     }
     return keys;
   }

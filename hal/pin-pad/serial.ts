@@ -224,7 +224,9 @@ function infoFrom(msg: PadMessage): PinPadInfo {
   const keys = typeof msg.keys === 'object' && msg.keys !== null ? (msg.keys as Record<string, unknown>) : {};
   for (const scheme of ['tdes-dukpt', 'aes-dukpt'] as DukptScheme[]) {
     const entry = keys[scheme] as { nextKsn?: unknown } | undefined;
-    if (typeof entry?.nextKsn === 'string' && HEX.test(entry.nextKsn)) info.keys[scheme] = { nextKsn: entry.nextKsn };
+    if (entry?.nextKsn === null) info.keys[scheme] = { nextKsn: null };
+    else if (typeof entry?.nextKsn === 'string' && HEX.test(entry.nextKsn))
+      info.keys[scheme] = { nextKsn: entry.nextKsn };
   }
   return info;
 }

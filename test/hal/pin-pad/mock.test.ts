@@ -133,6 +133,7 @@ describe('MockPinPad', () => {
     );
     await expectFault(fresh.requestPin(request()), 'pin-pad', 'key-exhausted');
     expect(fresh.prompts).toHaveLength(1);
+    expect((await fresh.info()).keys).toEqual({ 'tdes-dukpt': { nextKsn: null } });
   });
 
   it('erases its keys on tamper and refuses everything after', async () => {

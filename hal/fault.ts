@@ -2,7 +2,7 @@
  * Typed device faults. Every HAL call that fails rejects with a DeviceFaultError, never a bare Error, so the
  * machines and the anomaly taxonomy can act on `device` + `code` without parsing messages.
  */
-export type DeviceClass = 'card-reader' | 'printer' | 'display' | 'host-link' | 'network';
+export type DeviceClass = 'card-reader' | 'pin-pad' | 'printer' | 'display' | 'host-link' | 'network';
 
 export interface DeviceFault {
   readonly device: DeviceClass;

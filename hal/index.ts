@@ -6,6 +6,8 @@ export * from './mock/fault-script.js';
 
 export * from './card-reader/contract.js';
 export * from './card-reader/mock.js';
+export * from './pin-pad/contract.js';
+export * from './pin-pad/mock.js';
 export * from './printer/contract.js';
 export * from './printer/mock.js';
 export * from './display/contract.js';

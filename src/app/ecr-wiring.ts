@@ -1,6 +1,6 @@
 /**
  * The NDJSON ECR API as the terminal runs it: the server with its limits under abuse (connections, idle time, rate
- * per connection), bad input aggregated into one anomaly per client per interval, and per-client lockouts kept in
+ * per client), bad input aggregated into one anomaly per client per interval, and per-client lockouts kept in
  * the data directory so a restart does not lift them.
  */
 import { resolve } from 'node:path';

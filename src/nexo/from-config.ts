@@ -6,7 +6,7 @@ import type { NexoHandler } from './types.js';
 export function nexoServerOptions(
   config: PosConfig,
   handler: NexoHandler,
-  hooks: Pick<NexoServerOptions, 'onBadInput' | 'onHandlerError' | 'limits'> = {},
+  hooks: Pick<NexoServerOptions, 'onBadInput' | 'onHandlerError' | 'limits' | 'clock'> = {},
 ): NexoServerOptions {
   const nexo = config.ecr.nexo;
   return {
@@ -21,6 +21,8 @@ export function nexoServerOptions(
     securityKeys: nexo.securityKeys,
     allowPlain: nexo.allowPlain,
     handler,
+    // The register's rate limit (ecr.rateLimit) holds for a nexo client too, per client address.
+    rateLimit: config.ecr.rateLimit,
     ...hooks,
   };
 }

@@ -6,8 +6,10 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Clock, systemClock } from '../../hal/clock.js';
+import { type RateLimitOptions, RateLimiter } from '../ecr/limits/token-bucket.js';
 import { type ExchangeDeps, exchange, type NexoBadInput } from './exchange.js';
-import { nexoFailure } from './failure.js';
+import { echoedHeader, nexoFailure } from './failure.js';
 import { NexoKeyRing, type NexoSecurityKeyConfig } from './security.js';
 import { loadNexoTls, type NexoTlsOptions } from './tls.js';
 import type { NexoHandler } from './types.js';
@@ -55,6 +57,13 @@ export interface NexoServerOptions {
   /** A handler that threw or answered nothing usable; the client only gets a generic Failure. */
   onHandlerError?(clientId: string, error: unknown): void;
   limits?: Partial<NexoLimits>;
+  /**
+   * Requests per client (`nexo:<address>`, shared by all its connections); beyond, a Busy Failure answered from
+   * memory (nothing journaled). An Abort is never held back. Absent: no limit.
+   */
+  rateLimit?: RateLimitOptions;
+  /** Time for the rate limit; default the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningNexoServer {
@@ -84,6 +93,8 @@ export function clientIdOf(socket: Socket): string {
 export async function startNexoServer(options: NexoServerOptions): Promise<RunningNexoServer> {
   const limits = { ...DEFAULT_NEXO_LIMITS, ...options.limits };
   const tls = await loadNexoTls(options.tls);
+  const clock = options.clock ?? systemClock;
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit, () => clock.now()) : undefined;
   const deps: ExchangeDeps = {
     keys: new NexoKeyRing(options.securityKeys),
     allowPlain: options.allowPlain,
@@ -103,7 +114,7 @@ export async function startNexoServer(options: NexoServerOptions): Promise<Runni
       connectionsCheckingInterval: limits.checkIntervalMs,
       maxHeaderSize: 16 * 1024,
     },
-    (req, res) => onRequest(req, res, limits, deps),
+    (req, res) => onRequest(req, res, limits, deps, limiter),
   );
   server.maxConnections = limits.maxConnections;
   // A handler may wait on a card for a minute: no inactivity timeout while a request is being answered.
@@ -147,7 +158,26 @@ export async function startNexoServer(options: NexoServerOptions): Promise<Runni
   };
 }
 
-function onRequest(req: IncomingMessage, res: ServerResponse, limits: NexoLimits, deps: ExchangeDeps): void {
+/** Over its client's rate: answered Busy from memory. An Abort stops a payment and is never held back. */
+function overRate(body: Buffer, clientId: string, limiter: RateLimiter | undefined): unknown {
+  if (!limiter) return undefined;
+  let request: unknown;
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    request = undefined;
+  }
+  if (echoedHeader(request)['MessageCategory'] === 'Abort' || limiter.take(clientId)) return undefined;
+  return nexoFailure(request, 'Busy', { reason: 'rate-limited', message: 'too many requests; slow down' });
+}
+
+function onRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: NexoLimits,
+  deps: ExchangeDeps,
+  limiter: RateLimiter | undefined,
+): void {
   const clientId = clientIdOf(req.socket);
   req.on('error', () => {});
   const refuse = (status: number, reason: NexoBadInput, message: string, close = false) => {
@@ -195,7 +225,13 @@ function onRequest(req: IncomingMessage, res: ServerResponse, limits: NexoLimits
       refuse(413, 'too-large', `the body exceeds ${limits.maxBodyBytes} bytes`, true);
       return;
     }
-    exchange(Buffer.concat(chunks), clientId, deps).then(
+    const body = Buffer.concat(chunks);
+    const busy = overRate(body, clientId, limiter);
+    if (busy !== undefined) {
+      send(res, 429, busy);
+      return;
+    }
+    exchange(body, clientId, deps).then(
       (reply) => send(res, 200, reply),
       (err: unknown) => {
         deps.onHandlerError(clientId, err);

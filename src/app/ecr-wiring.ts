@@ -7,7 +7,14 @@ import { resolve } from 'node:path';
 import type { Clock } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { ConfigError, type PosConfig } from '../config/index.js';
-import { BadInputTally, EcrServer, isLoopbackHost, type LockoutFile } from '../ecr/index.js';
+import {
+  addressKey,
+  BadInputTally,
+  EcrServer,
+  isLoopbackHost,
+  type LockoutFile,
+  refusedTokenReason,
+} from '../ecr/index.js';
 import { ClientLockout, DEFAULT_CLIENT_LOCKOUT } from '../risk/client-lockout.js';
 import type { Logger } from '../util/log.js';
 import type { CommandService } from './commands.js';
@@ -52,6 +59,10 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
   const badInput = new BadInputTally(clock, ecr.badInputReportMs ?? 60_000, (report) =>
     anomalies.raise('invalid-input', { reason: badInputReason(report) }, { show: false }),
   );
+  // A token-guessing flood is one anomaly per client per interval too, so it cannot grow the journal.
+  const refusedTokens = new BadInputTally(clock, ecr.badInputReportMs ?? 60_000, (report) =>
+    anomalies.raise('unknown-ecr-client', { reason: refusedTokenReason(report) }, { show: false }),
+  );
   const clientLockout = new ClientLockout(
     { ...(ecr.clientLockout ?? DEFAULT_CLIENT_LOCKOUT), persistence: deps.lockouts.section('clients') },
     () => clock.now(),
@@ -83,8 +94,7 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
         { reason: `ECR client ${principal} locked out until ${new Date(until).toISOString()} after repeated refusals` },
         { show: false },
       ),
-    onUnauthorized: (clientId) =>
-      anomalies.raise('unknown-ecr-client', { reason: `client ${clientId} presented no valid token` }, { show: false }),
+    onUnauthorized: (clientId) => refusedTokens.note(addressKey(clientId), 'no-valid-token', 'no valid token'),
     onProtocolError: (clientId, error) => handler.protocolError(clientId, error),
     onHandlerError: (clientId, request, err) => {
       log.error({ err, clientId, cmd: request.cmd }, 'ECR command failed');
@@ -103,6 +113,7 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
     stop: async () => {
       await running.stop();
       badInput.stop();
+      refusedTokens.stop();
     },
   };
 }

@@ -37,6 +37,8 @@ export interface RunningEcr {
   server: EcrServer;
   port: number;
   socketPath: string | null;
+  /** The per-client lockouts: `list()`, and `clear()` (all, on a supervisor unlock) or `clear(client)`. */
+  clientLockout: ClientLockout;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,11 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
   const refusedTokens = new BadInputTally(clock, ecr.badInputReportMs ?? 60_000, (report) =>
     anomalies.raise('unknown-ecr-client', { reason: refusedTokenReason(report) }, { show: false }),
   );
+  if (deps.lockouts.damage) {
+    // Journaled, and the terminal runs on: the salvaged locks hold and every client is locked at its first refusal.
+    log.warn({ err: deps.lockouts.damage }, 'lockouts file damaged');
+    anomalies.raise('system-fault', { reason: deps.lockouts.damage.message }, { show: false });
+  }
   const clientLockout = new ClientLockout(
     { ...(ecr.clientLockout ?? DEFAULT_CLIENT_LOCKOUT), persistence: deps.lockouts.section('clients') },
     () => clock.now(),
@@ -110,6 +117,7 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
   return {
     server: running,
     ...started,
+    clientLockout,
     stop: async () => {
       await running.stop();
       badInput.stop();

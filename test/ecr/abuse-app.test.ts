@@ -92,6 +92,20 @@ describe('a misbehaving register', () => {
   }, 60_000);
 });
 
+describe('a damaged lockouts file', () => {
+  it('starts the terminal, journals the damage, and keeps the client it still names locked out', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-abuse-'));
+    const sound = JSON.stringify({ clients: { 'token:0': Date.now() + 3_600_000 }, supervisor: {} });
+    writeFileSync(join(dataDir, 'lockouts.json'), sound.slice(0, -5));
+    const { app, one, two } = await boot(dataDir);
+    expect(await one.call({ cmd: 'status' })).toMatchObject({ type: 'error', code: 'locked-out' });
+    expect(await two.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready' });
+    const faults = app.journal.anomalies.list({ code: 'E610' }).map((a) => a.message);
+    expect(faults.join('\n')).toMatch(/lockouts file .* is damaged \(not-json/);
+    expect(existsSync(join(dataDir, 'lockouts.json.damaged'))).toBe(true);
+  }, 60_000);
+});
+
 describe('a token-guessing flood', () => {
   it('journals one unknown-client anomaly per client per interval with the count, not one per guess', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pos-abuse-'));

@@ -21,8 +21,15 @@ export function nexoServerOptions(
     securityKeys: nexo.securityKeys,
     allowPlain: nexo.allowPlain,
     handler,
+    ...hooks,
+    limits: {
+      maxConnections: nexo.maxConnections,
+      keepAliveTimeoutMs: nexo.idleTimeoutMs,
+      requestTimeoutMs: nexo.requestTimeoutMs,
+      maxBodyBytes: nexo.maxBodyBytes,
+      ...hooks.limits,
+    },
     // The register's rate limit (ecr.rateLimit) holds for a nexo client too, per client address.
     rateLimit: config.ecr.rateLimit,
-    ...hooks,
   };
 }

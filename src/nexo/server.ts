@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, systemClock } from '../../hal/clock.js';
 import { type RateLimitOptions, RateLimiter } from '../ecr/limits/token-bucket.js';
 import { type ExchangeDeps, exchange, type NexoBadInput } from './exchange.js';
+import { ConnectionWatch } from './connection-watch.js';
 import { echoedHeader, nexoFailure } from './failure.js';
 import { NexoKeyRing, type NexoSecurityKeyConfig } from './security.js';
 import { loadNexoTls, type NexoTlsOptions } from './tls.js';
@@ -19,17 +20,17 @@ export type { NexoBadInput } from './exchange.js';
 export interface NexoLimits {
   /** Longest accepted body; a longer one is answered 413 and the connection closed. */
   maxBodyBytes: number;
-  /** Time to receive a whole request (headers and body). */
+  /** Time to receive a whole request (headers and body) from its first byte; on the injected Clock. */
   requestTimeoutMs: number;
-  /** Time to receive the headers. */
+  /** Time to receive the headers (node's own timer, a backstop at twice this). */
   headersTimeoutMs: number;
   /** Connections beyond this are dropped at accept. */
   maxConnections: number;
-  /** An idle keep-alive connection is closed after this. */
+  /** A connection with no request this long (kept alive, or never used) is closed; on the injected Clock. */
   keepAliveTimeoutMs: number;
   /** A TLS handshake not done in this time is dropped. */
   handshakeTimeoutMs: number;
-  /** How often the timeouts above are checked. */
+  /** How often node checks its backstop timeouts. */
   checkIntervalMs: number;
 }
 
@@ -62,7 +63,7 @@ export interface NexoServerOptions {
    * memory (nothing journaled). An Abort is never held back. Absent: no limit.
    */
   rateLimit?: RateLimitOptions;
-  /** Time for the rate limit; default the system clock. */
+  /** Time for the rate limit, idle and request timeouts; default the system clock. */
   clock?: Clock;
 }
 
@@ -74,6 +75,8 @@ export interface RunningNexoServer {
 }
 
 const PATHS = new Set(['/nexo', '/nexo/']);
+/** Node's own timeouts run this many times the configured ones, behind the Clock's. */
+const BACKSTOP = 2;
 
 function send(res: ServerResponse, status: number, body: unknown, close = false): void {
   if (res.headersSent || res.destroyed) return;
@@ -108,14 +111,26 @@ export async function startNexoServer(options: NexoServerOptions): Promise<Runni
       cert: tls.cert,
       key: tls.key,
       handshakeTimeout: limits.handshakeTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // The limits are kept on the injected Clock (ConnectionWatch); node's own timers are a backstop behind them.
+      requestTimeout: BACKSTOP * limits.requestTimeoutMs,
+      headersTimeout: BACKSTOP * Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      keepAliveTimeout: BACKSTOP * limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: limits.checkIntervalMs,
       maxHeaderSize: 16 * 1024,
     },
-    (req, res) => onRequest(req, res, limits, deps, limiter),
+    (req, res) => {
+      const watch = watches.get(req.socket);
+      if (watch) {
+        req.once('end', () => watch.received());
+        res.once('finish', () => watch.answered());
+      }
+      onRequest(req, res, limits, deps, limiter);
+    },
   );
+  const watches = new WeakMap<Socket, ConnectionWatch>();
+  server.on('secureConnection', (socket: Socket) => {
+    watches.set(socket, new ConnectionWatch(socket, clock, limits.keepAliveTimeoutMs, limits.requestTimeoutMs));
+  });
   server.maxConnections = limits.maxConnections;
   // A handler may wait on a card for a minute: no inactivity timeout while a request is being answered.
   server.timeout = 0;

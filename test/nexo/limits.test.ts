@@ -1,15 +1,23 @@
 /**
- * The nexo endpoint bounds what clients can hold: connections beyond the limit are dropped, idle ones closed, and
- * requests are rate-limited per client (one budget for all of a client's connections).
+ * The nexo endpoint bounds what clients can hold, with time on a ManualClock: connections beyond the limit dropped,
+ * idle and slow (slowloris) ones closed before any handler call, and requests rate-limited per client (one budget
+ * for all of a client's connections).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
-import { type NexoServerOptions, type RunningNexoServer, startNexoServer } from '../../src/nexo/server.js';
+import { loadConfig } from '../../src/config/index.js';
+import { nexoServerOptions } from '../../src/nexo/from-config.js';
+import {
+  DEFAULT_NEXO_LIMITS,
+  type NexoServerOptions,
+  type RunningNexoServer,
+  startNexoServer,
+} from '../../src/nexo/server.js';
 import { until } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nexo-limits-'));
@@ -71,7 +79,7 @@ class RawConnection {
     this.connected = new Promise((resolve) => socket.once('secureConnect', () => resolve()));
   }
 
-  private readonly socket: tls.TLSSocket;
+  readonly socket: tls.TLSSocket;
 
   /** Writes raw bytes (part of a request, to dribble one in). */
   write(text: string): void {
@@ -95,17 +103,91 @@ async function open(port: number, localAddress?: string): Promise<RawConnection>
   return c;
 }
 
-describe('nexo endpoint limits', () => {
-  it('drops connections beyond maxConnections and closes connections that never send a request', async () => {
-    const port = await start({
-      // Short bounds so the idle connections go within the test's generous wait.
-      limits: { maxConnections: 5, headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 100 },
-    });
-    const held = await Promise.all(Array.from({ length: 5 }, () => open(port)));
+/** A request on another connection, answered: by then the server has read what was written before it. */
+async function barrier(port: number): Promise<void> {
+  const probe = await open(port);
+  probe.post('Diagnosis');
+  await until(() => probe.responses.length === 1 || probe.closed, 'the probe answered');
+  probe.socket.destroy();
+}
+
+describe('nexo endpoint limits on the simulated clock', () => {
+  it('closes a kept-alive connection idle for idleTimeoutMs, and one that never sent a request', async () => {
+    const clock = new ManualClock();
+    const port = await start({ clock, limits: { keepAliveTimeoutMs: 30_000, requestTimeoutMs: 10_000 } });
+    const kept = await open(port);
+    const never = await open(port);
+    kept.post('Diagnosis');
+    await until(() => kept.responses.length === 1, 'answered');
+    await clock.advance(29_000);
+    await barrier(port);
+    expect([kept.closed, never.closed]).toEqual([false, false]);
+    // Used again, the kept-alive connection's idle time starts over.
+    kept.post('Diagnosis');
+    await until(() => kept.responses.length === 2, 'answered again');
+    await clock.advance(1_000);
+    await until(() => never.closed, 'the unused connection closed');
+    expect(kept.closed).toBe(false);
+    await clock.advance(29_000);
+    await until(() => kept.closed, 'the idle kept-alive connection closed');
+    // Two of its own and the barrier's.
+    expect(handled).toBe(3);
+  });
+
+  it('closes a request whose headers dribble in after requestTimeoutMs, with no handler call', async () => {
+    const clock = new ManualClock();
+    const port = await start({ clock, limits: { keepAliveTimeoutMs: 60_000, requestTimeoutMs: 10_000 } });
+    const slow = await open(port);
+    slow.write('POST /nexo/ HTTP/1.1\r\n');
+    await barrier(port);
+    for (const line of ['Host: t\r\n', 'Content-Type: application/json\r\n', 'X-Slow: 1\r\n']) {
+      await clock.advance(3_000);
+      slow.write(line);
+      await barrier(port);
+    }
+    expect(slow.closed).toBe(false);
+    await clock.advance(1_000);
+    await until(() => slow.closed, 'the slow request closed');
+    // The barriers' own requests are the only ones handled.
+    expect(handled).toBe(4);
+  });
+
+  it('closes a request whose body dribbles in after requestTimeoutMs, with no handler call', async () => {
+    const clock = new ManualClock();
+    const port = await start({ clock, limits: { keepAliveTimeoutMs: 60_000, requestTimeoutMs: 10_000 } });
+    const slow = await open(port);
+    slow.write('POST /nexo/ HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{');
+    await barrier(port);
+    for (let i = 0; i < 9; i++) {
+      await clock.advance(1_000);
+      slow.write('"');
+    }
+    await barrier(port);
+    expect(slow.closed).toBe(false);
+    await clock.advance(1_000);
+    await until(() => slow.closed, 'the slow body closed');
+    expect(handled).toBe(2);
+    expect(slow.responses).toEqual([]);
+  });
+
+  it('drops a connection past maxConnections while an existing client still gets answers', async () => {
+    const clock = new ManualClock();
+    const port = await start({ clock, limits: { maxConnections: 3 } });
+    const client = await open(port);
+    const held = await Promise.all([open(port), open(port)]);
     const extra = new RawConnection(port);
-    await until(() => extra.closed, 'the sixth dropped');
-    // Every idle one is closed by the server; the test's own timeout (5 s) is the bound.
-    await until(() => held.every((c) => c.closed), 'the idle ones closed');
+    await until(() => extra.closed, 'the fourth dropped');
+    client.post('Diagnosis', 2);
+    await until(() => client.responses.length === 2, 'the client answered');
+    expect(client.responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(held.some((c) => c.closed)).toBe(false);
+    // A freed slot is taken again.
+    held[0]!.socket.destroy();
+    await until(() => held[0]!.closed, 'one closed');
+    const next = await open(port);
+    next.post('Diagnosis');
+    await until(() => next.responses.length === 1 || next.closed, 'the new one answered');
+    expect(next.responses[0]?.status).toBe(200);
   });
 });
 
@@ -144,5 +226,30 @@ describe('nexo rate limit per client', () => {
     two.post('Diagnosis', 5);
     await until(() => one.responses.length === 5 && two.responses.length === 5, 'every request answered');
     expect([served(one), served(two)]).toEqual([3, 3]);
+  });
+});
+
+describe('nexo limits from configuration', () => {
+  it('defaults to the built-in limits and takes ecr.nexo.maxConnections, idleTimeoutMs, requestTimeoutMs, maxBodyBytes', () => {
+    const { config } = loadConfig({ env: {} });
+    const handler = async () => ({ SaleToPOIResponse: {} });
+    expect(nexoServerOptions(config, handler).limits).toEqual({
+      maxConnections: DEFAULT_NEXO_LIMITS.maxConnections,
+      keepAliveTimeoutMs: DEFAULT_NEXO_LIMITS.keepAliveTimeoutMs,
+      requestTimeoutMs: DEFAULT_NEXO_LIMITS.requestTimeoutMs,
+      maxBodyBytes: DEFAULT_NEXO_LIMITS.maxBodyBytes,
+    });
+    const file = join(dir, 'limits.json');
+    const nexo = { maxConnections: 10, idleTimeoutMs: 2_000, requestTimeoutMs: 3_000, maxBodyBytes: 4_096 };
+    writeFileSync(file, JSON.stringify({ ecr: { nexo } }));
+    const custom = loadConfig({ path: file, env: {} }).config;
+    expect(nexoServerOptions(custom, handler).limits).toEqual({
+      maxConnections: 10,
+      keepAliveTimeoutMs: 2_000,
+      requestTimeoutMs: 3_000,
+      maxBodyBytes: 4_096,
+    });
+    writeFileSync(file, JSON.stringify({ ecr: { nexo: { requestTimeoutMs: 5 } } }));
+    expect(() => loadConfig({ path: file, env: {} })).toThrow(/ecr\.nexo\.requestTimeoutMs/);
   });
 });

@@ -121,7 +121,10 @@ export async function startNexoServer(options: NexoServerOptions): Promise<Runni
     (req, res) => {
       const watch = watches.get(req.socket);
       if (watch) {
-        req.once('end', () => watch.received());
+        // An early refusal may be sent before the body is drained: then the request is over already.
+        req.once('end', () => {
+          if (!res.writableFinished) watch.received();
+        });
         res.once('finish', () => watch.answered());
       }
       onRequest(req, res, limits, deps, limiter);

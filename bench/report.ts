@@ -409,6 +409,16 @@ export const ROWS: readonly RowSpec[] = [
       `bare Node after ${ms(f.n('reference', 'bareNode.idleMs'))} idle: ${mb(f.n('reference', 'bareNode.idleRssMbMedian'))}`,
   },
   {
+    measured:
+      'Resident memory of `pos-terminal` holding 3,000 open register connections (no request), NDJSON then nexo',
+    figure: (f) =>
+      `NDJSON: ${signedMb(f.n('connections-rss', 'ndjson.deltaMb'))} (${f.n('connections-rss', 'ndjson.perConnectionKb')} KB each); ` +
+      `nexo over TLS: ${signedMb(f.n('connections-rss', 'nexo.deltaMb'))} (${f.n('connections-rss', 'nexo.perConnectionKb')} KB each)`,
+    reference: (f) =>
+      `the same process idle, same run: ${mb(f.n('connections-rss', 'idleRssMb'))}; \`status\` with the crowd in: ` +
+      `${ms(f.n('connections-rss', 'ndjson.statusMs'))} / ${ms(f.n('connections-rss', 'nexo.statusMs'))}`,
+  },
+  {
     measured: 'Soak: a long mixed run of transactions through the whole terminal on mocks',
     figure: (f) => `${int(f.n('soak', 'transactions'))} at ${rate(f.n('soak', 'transactionsPerSecond'))}`,
     reference: (f) => `sale benchmark, sales only: ${rate(f.n('terminal-sale', 'salesPerSecond'))}`,

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { benchConnectionsRss } from './connections-rss.js';
 import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
@@ -29,6 +30,8 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   { id: 'durability', run: () => benchDurability() },
   { id: 'telemetry', run: () => benchTelemetry() },
   { id: 'startup', run: () => benchStartup() },
+  // Beside the idle figure: the same process holding 3,000 register connections, NDJSON then nexo.
+  { id: 'connections-rss', run: () => benchConnectionsRss() },
 ];
 
 // Other work on the machine moves the figures: the load is recorded with them.

@@ -263,7 +263,10 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     acquirer.watch((outcome) => hostAvailability.observe(outcome));
     stops.push(() => hostAvailability.stop());
     // Lockouts (the supervisor PIN's, the register clients') outlive a restart: a restart must not reset the tries.
-    const lockouts = new LockoutFile(resolve(dataDir, 'lockouts.json'));
+    const lockouts = new LockoutFile(resolve(dataDir, 'lockouts.json'), {
+      now: () => clock.now(),
+      damagedHoldMs: config.ecr.clientLockout.lockoutMs,
+    });
     const risk = new RiskControls({
       now: () => clock.now(),
       pinHash: config.supervisor.pinHash,

@@ -1,13 +1,20 @@
 /**
  * The NDJSON ECR API as the terminal runs it: the server with its limits under abuse (connections, idle time, rate
- * per connection), bad input aggregated into one anomaly per client per interval, and per-client lockouts kept in
+ * per client), bad input aggregated into one anomaly per client per interval, and per-client lockouts kept in
  * the data directory so a restart does not lift them.
  */
 import { resolve } from 'node:path';
 import type { Clock } from '../../hal/clock.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { ConfigError, type PosConfig } from '../config/index.js';
-import { BadInputTally, EcrServer, isLoopbackHost, type LockoutFile } from '../ecr/index.js';
+import {
+  addressKey,
+  BadInputTally,
+  EcrServer,
+  isLoopbackHost,
+  type LockoutFile,
+  refusedTokenReason,
+} from '../ecr/index.js';
 import { ClientLockout, DEFAULT_CLIENT_LOCKOUT } from '../risk/client-lockout.js';
 import type { Logger } from '../util/log.js';
 import type { CommandService } from './commands.js';
@@ -30,6 +37,8 @@ export interface RunningEcr {
   server: EcrServer;
   port: number;
   socketPath: string | null;
+  /** The per-client lockouts: `list()`, and `clear()` (all, on a supervisor unlock) or `clear(client)`. */
+  clientLockout: ClientLockout;
   stop(): Promise<void>;
 }
 
@@ -52,6 +61,15 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
   const badInput = new BadInputTally(clock, ecr.badInputReportMs ?? 60_000, (report) =>
     anomalies.raise('invalid-input', { reason: badInputReason(report) }, { show: false }),
   );
+  // A token-guessing flood is one anomaly per client per interval too, so it cannot grow the journal.
+  const refusedTokens = new BadInputTally(clock, ecr.badInputReportMs ?? 60_000, (report) =>
+    anomalies.raise('unknown-ecr-client', { reason: refusedTokenReason(report) }, { show: false }),
+  );
+  if (deps.lockouts.damage) {
+    // Journaled, and the terminal runs on: the salvaged locks hold and every client is locked at its first refusal.
+    log.warn({ err: deps.lockouts.damage }, 'lockouts file damaged');
+    anomalies.raise('system-fault', { reason: deps.lockouts.damage.message }, { show: false });
+  }
   const clientLockout = new ClientLockout(
     { ...(ecr.clientLockout ?? DEFAULT_CLIENT_LOCKOUT), persistence: deps.lockouts.section('clients') },
     () => clock.now(),
@@ -83,8 +101,7 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
         { reason: `ECR client ${principal} locked out until ${new Date(until).toISOString()} after repeated refusals` },
         { show: false },
       ),
-    onUnauthorized: (clientId) =>
-      anomalies.raise('unknown-ecr-client', { reason: `client ${clientId} presented no valid token` }, { show: false }),
+    onUnauthorized: (clientId) => refusedTokens.note(addressKey(clientId), 'no-valid-token', 'no valid token'),
     onProtocolError: (clientId, error) => handler.protocolError(clientId, error),
     onHandlerError: (clientId, request, err) => {
       log.error({ err, clientId, cmd: request.cmd }, 'ECR command failed');
@@ -100,9 +117,11 @@ export async function startEcr(deps: EcrWiringDeps): Promise<RunningEcr> {
   return {
     server: running,
     ...started,
+    clientLockout,
     stop: async () => {
       await running.stop();
       badInput.stop();
+      refusedTokens.stop();
     },
   };
 }

@@ -55,6 +55,7 @@ export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpo
   });
   const server = await startNexoServer(
     nexoServerOptions(config, handler, {
+      clock: deps.clock,
       onBadInput: (clientId, reason) => badInput.note(clientId, reason, reason),
       onHandlerError: (clientId, err) => {
         log.error({ err, clientId }, 'nexo message handler failed');

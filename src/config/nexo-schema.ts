@@ -1,7 +1,7 @@
 /** The nexo Retailer endpoint's configuration (`ecr.nexo`). */
 import { z } from 'zod';
 import { isLoopbackHost } from '../util/loopback.js';
-import { bool, certPairCheck, filePathOrNull, int, obj, str } from './schema-parts.js';
+import { bool, certPairCheck, filePathOrNull, int, ms, obj, str } from './schema-parts.js';
 
 /** The nexo Retailer endpoint (HTTPS, /nexo/); message security with the shared keys of the registers. */
 export const nexo = obj({
@@ -26,6 +26,14 @@ export const nexo = obj({
   ),
   /** Accept unsealed requests; only on loopback. */
   allowPlain: bool,
+  /** Open connections at most; one more is dropped at accept. */
+  maxConnections: int(1, 65_536),
+  /** A kept-alive connection with no request this long is closed (as is one that never sent a request). */
+  idleTimeoutMs: ms(100),
+  /** Time to receive a whole request, headers and body, from its first byte: a slow (slowloris) sender is closed. */
+  requestTimeoutMs: ms(100),
+  /** Longest accepted body; a longer one is answered 413 and the connection closed. */
+  maxBodyBytes: int(1024, 16 * 1024 * 1024),
 }).superRefine((v, ctx) => {
   certPairCheck(v, ctx);
   const ids = v.securityKeys.map((k) => `${k.keyIdentifier}/${k.keyVersion}`);

@@ -123,7 +123,10 @@ const ecr = obj({
   maxConnections: int(1, 65_536),
   /** A connection silent this long (no command running) is closed. */
   idleTimeoutMs: ms(1_000),
-  /** Requests per connection: a token bucket of `burst`, refilled at `perSecond`. */
+  /**
+   * Requests per client (a token or an address, all its connections together; nexo clients too): a token bucket of
+   * `burst`, refilled at `perSecond`.
+   */
   rateLimit: obj({ burst: int(1, 100_000), perSecond: int(1, 100_000) }),
   /** Bad lines are journaled as one anomaly per client per this interval, with counts by kind. */
   badInputReportMs: ms(1_000),

@@ -63,7 +63,10 @@ export interface EcrServerOptions {
   maxConnections?: number;
   /** A connection silent this long (and with no command running) is closed; default 5 minutes; null: never. */
   idleTimeoutMs?: number | null;
-  /** Requests per connection (a token bucket); over it a request gets `rate-limited`. Absent: no limit. */
+  /**
+   * Requests per client (a token bucket by principal: a token's holder or an address, shared by all of that client's
+   * connections); over it a request gets `rate-limited`. Absent: no limit.
+   */
   rateLimit?: RateLimitOptions;
   /** Per-client lockout (by principal: a token's holder or an address); absent: nobody is locked out here. */
   clientLockout?: ClientLockoutHook;
@@ -253,7 +256,6 @@ export class EcrServer {
     });
     socket.on('close', () => {
       conn.idle?.stop();
-      this.rateLimiter?.forget(conn.session.clientId);
       this.connections.delete(conn);
       try {
         this.handler.onDisconnect?.(conn.session);
@@ -327,7 +329,7 @@ export class EcrServer {
     // Locked out and over the limit are answered from memory: no journal write, however many such requests come.
     if (this.lockedOut(conn, request.id, principal)) return;
     // A cancel is never held back: it stops a transaction, and a register that cannot stop one leaves a customer waiting.
-    if (this.rateLimiter && request.cmd !== 'cancel' && !this.rateLimiter.take(clientId)) {
+    if (this.rateLimiter && request.cmd !== 'cancel' && !this.rateLimiter.take(principal)) {
       conn.session.send(ecrError(request.id, 'rate-limited', 'too many requests; slow down'));
       return;
     }

@@ -6,7 +6,7 @@ import type { NexoHandler } from './types.js';
 export function nexoServerOptions(
   config: PosConfig,
   handler: NexoHandler,
-  hooks: Pick<NexoServerOptions, 'onBadInput' | 'onHandlerError' | 'limits'> = {},
+  hooks: Pick<NexoServerOptions, 'onBadInput' | 'onHandlerError' | 'limits' | 'clock'> = {},
 ): NexoServerOptions {
   const nexo = config.ecr.nexo;
   return {
@@ -22,5 +22,14 @@ export function nexoServerOptions(
     allowPlain: nexo.allowPlain,
     handler,
     ...hooks,
+    limits: {
+      maxConnections: nexo.maxConnections,
+      keepAliveTimeoutMs: nexo.idleTimeoutMs,
+      requestTimeoutMs: nexo.requestTimeoutMs,
+      maxBodyBytes: nexo.maxBodyBytes,
+      ...hooks.limits,
+    },
+    // The register's rate limit (ecr.rateLimit) holds for a nexo client too, per client address.
+    rateLimit: config.ecr.rateLimit,
   };
 }

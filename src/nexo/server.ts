@@ -6,8 +6,11 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Clock, systemClock } from '../../hal/clock.js';
+import { type RateLimitOptions, RateLimiter } from '../ecr/limits/token-bucket.js';
 import { type ExchangeDeps, exchange, type NexoBadInput } from './exchange.js';
-import { nexoFailure } from './failure.js';
+import { ConnectionWatch } from './connection-watch.js';
+import { echoedHeader, nexoFailure } from './failure.js';
 import { NexoKeyRing, type NexoSecurityKeyConfig } from './security.js';
 import { loadNexoTls, type NexoTlsOptions } from './tls.js';
 import type { NexoHandler } from './types.js';
@@ -17,17 +20,17 @@ export type { NexoBadInput } from './exchange.js';
 export interface NexoLimits {
   /** Longest accepted body; a longer one is answered 413 and the connection closed. */
   maxBodyBytes: number;
-  /** Time to receive a whole request (headers and body). */
+  /** Time to receive a whole request (headers and body) from its first byte; on the injected Clock. */
   requestTimeoutMs: number;
-  /** Time to receive the headers. */
+  /** Time to receive the headers (node's own timer, a backstop at twice this). */
   headersTimeoutMs: number;
   /** Connections beyond this are dropped at accept. */
   maxConnections: number;
-  /** An idle keep-alive connection is closed after this. */
+  /** A connection with no request this long (kept alive, or never used) is closed; on the injected Clock. */
   keepAliveTimeoutMs: number;
   /** A TLS handshake not done in this time is dropped. */
   handshakeTimeoutMs: number;
-  /** How often the timeouts above are checked. */
+  /** How often node checks its backstop timeouts. */
   checkIntervalMs: number;
 }
 
@@ -55,6 +58,13 @@ export interface NexoServerOptions {
   /** A handler that threw or answered nothing usable; the client only gets a generic Failure. */
   onHandlerError?(clientId: string, error: unknown): void;
   limits?: Partial<NexoLimits>;
+  /**
+   * Requests per client (`nexo:<address>`, shared by all its connections); beyond, a Busy Failure answered from
+   * memory (nothing journaled). An Abort is never held back. Absent: no limit.
+   */
+  rateLimit?: RateLimitOptions;
+  /** Time for the rate limit, idle and request timeouts; default the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningNexoServer {
@@ -65,6 +75,8 @@ export interface RunningNexoServer {
 }
 
 const PATHS = new Set(['/nexo', '/nexo/']);
+/** Node's own timeouts run this many times the configured ones, behind the Clock's. */
+const BACKSTOP = 2;
 
 function send(res: ServerResponse, status: number, body: unknown, close = false): void {
   if (res.headersSent || res.destroyed) return;
@@ -84,6 +96,8 @@ export function clientIdOf(socket: Socket): string {
 export async function startNexoServer(options: NexoServerOptions): Promise<RunningNexoServer> {
   const limits = { ...DEFAULT_NEXO_LIMITS, ...options.limits };
   const tls = await loadNexoTls(options.tls);
+  const clock = options.clock ?? systemClock;
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit, () => clock.now()) : undefined;
   const deps: ExchangeDeps = {
     keys: new NexoKeyRing(options.securityKeys),
     allowPlain: options.allowPlain,
@@ -97,14 +111,29 @@ export async function startNexoServer(options: NexoServerOptions): Promise<Runni
       cert: tls.cert,
       key: tls.key,
       handshakeTimeout: limits.handshakeTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // The limits are kept on the injected Clock (ConnectionWatch); node's own timers are a backstop behind them.
+      requestTimeout: BACKSTOP * limits.requestTimeoutMs,
+      headersTimeout: BACKSTOP * Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      keepAliveTimeout: BACKSTOP * limits.keepAliveTimeoutMs,
       connectionsCheckingInterval: limits.checkIntervalMs,
       maxHeaderSize: 16 * 1024,
     },
-    (req, res) => onRequest(req, res, limits, deps),
+    (req, res) => {
+      const watch = watches.get(req.socket);
+      if (watch) {
+        // An early refusal may be sent before the body is drained: then the request is over already.
+        req.once('end', () => {
+          if (!res.writableFinished) watch.received();
+        });
+        res.once('finish', () => watch.answered());
+      }
+      onRequest(req, res, limits, deps, limiter);
+    },
   );
+  const watches = new WeakMap<Socket, ConnectionWatch>();
+  server.on('secureConnection', (socket: Socket) => {
+    watches.set(socket, new ConnectionWatch(socket, clock, limits.keepAliveTimeoutMs, limits.requestTimeoutMs));
+  });
   server.maxConnections = limits.maxConnections;
   // A handler may wait on a card for a minute: no inactivity timeout while a request is being answered.
   server.timeout = 0;
@@ -147,7 +176,26 @@ export async function startNexoServer(options: NexoServerOptions): Promise<Runni
   };
 }
 
-function onRequest(req: IncomingMessage, res: ServerResponse, limits: NexoLimits, deps: ExchangeDeps): void {
+/** Over its client's rate: answered Busy from memory. An Abort stops a payment and is never held back. */
+function overRate(body: Buffer, clientId: string, limiter: RateLimiter | undefined): unknown {
+  if (!limiter) return undefined;
+  let request: unknown;
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    request = undefined;
+  }
+  if (echoedHeader(request)['MessageCategory'] === 'Abort' || limiter.take(clientId)) return undefined;
+  return nexoFailure(request, 'Busy', { reason: 'rate-limited', message: 'too many requests; slow down' });
+}
+
+function onRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: NexoLimits,
+  deps: ExchangeDeps,
+  limiter: RateLimiter | undefined,
+): void {
   const clientId = clientIdOf(req.socket);
   req.on('error', () => {});
   const refuse = (status: number, reason: NexoBadInput, message: string, close = false) => {
@@ -195,7 +243,13 @@ function onRequest(req: IncomingMessage, res: ServerResponse, limits: NexoLimits
       refuse(413, 'too-large', `the body exceeds ${limits.maxBodyBytes} bytes`, true);
       return;
     }
-    exchange(Buffer.concat(chunks), clientId, deps).then(
+    const body = Buffer.concat(chunks);
+    const busy = overRate(body, clientId, limiter);
+    if (busy !== undefined) {
+      send(res, 429, busy);
+      return;
+    }
+    exchange(body, clientId, deps).then(
       (reply) => send(res, 200, reply),
       (err: unknown) => {
         deps.onHandlerError(clientId, err);

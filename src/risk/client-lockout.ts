@@ -2,6 +2,9 @@
  * Locks out one client, not the terminal: a client whose requests are refused again and again (wrong tokens, wrong
  * supervisor PINs) has all its requests refused for a while, while every other register keeps selling. The locks are
  * persisted when given a LockoutPersistence, so restarting the terminal does not open the door again.
+ * When the persisted record was damaged (`damaged()` true), clients it may have named can no longer be told apart:
+ * until the damage is acknowledged (a supervisor clearing the lockouts) or ages out, a client is locked at its first
+ * refusal. Registers presenting good tokens are never refused, so they keep selling; a guesser loses its tries.
  */
 import { requirePositive } from './evidence.js';
 import { type LockoutPersistence, liveLocks } from './lockout-persistence.js';
@@ -11,9 +14,21 @@ export interface ClientLockoutOptions {
   refusals: number;
   windowMs: number;
   lockoutMs: number;
-  persistence?: LockoutPersistence;
+  persistence?: ClientLockoutPersistence;
   /** Clients whose refusals are remembered at most; the oldest is forgotten first. */
   maxClients?: number;
+}
+
+/** Persistence that may know its record was damaged (the lockouts file does: src/ecr/limits/lockout-file.ts). */
+export interface ClientLockoutPersistence extends LockoutPersistence {
+  damaged?(): boolean;
+  acknowledgeDamage?(): void;
+}
+
+export interface ClientLock {
+  client: string;
+  /** Epoch ms. */
+  until: number;
 }
 
 export const DEFAULT_CLIENT_LOCKOUT = { refusals: 5, windowMs: 10 * 60_000, lockoutMs: 15 * 60_000 } as const;
@@ -60,7 +75,7 @@ export class ClientLockout {
     const times = (this.refusals.get(client) ?? []).filter((t) => now - t <= this.options.windowMs);
     times.push(now);
     this.refusals.delete(client);
-    if (times.length >= this.options.refusals) {
+    if (times.length >= this.threshold()) {
       const until = now + this.options.lockoutMs;
       this.locks.set(client, until);
       this.save();
@@ -71,11 +86,46 @@ export class ClientLockout {
     return { locked: false };
   }
 
-  /** A supervisor unlock lifts every client lockout too. */
-  clear(): void {
-    this.refusals.clear();
-    this.locks.clear();
-    this.save();
+  /** The clients locked out now, soonest free first. */
+  list(): ClientLock[] {
+    const now = this.now();
+    return [...this.locks]
+      .filter(([, until]) => until > now)
+      .map(([client, until]) => ({ client, until }))
+      .sort((a, b) => a.until - b.until || a.client.localeCompare(b.client));
+  }
+
+  /**
+   * Lifts the lockout (and the refusals counted) of one client, or of every client when no key is given: a supervisor
+   * unlock lifts them all. Persisted at once.
+   */
+  clear(client?: string): void {
+    if (client === undefined) {
+      this.refusals.clear();
+      this.locks.clear();
+      this.save();
+      this.guard(() => this.options.persistence?.acknowledgeDamage?.());
+      return;
+    }
+    this.refusals.delete(client);
+    if (this.locks.delete(client)) this.save();
+  }
+
+  /** Refusals that lock: one while a damaged record may hide who was locked. */
+  private threshold(): number {
+    let damaged = false;
+    this.guard(() => {
+      damaged = this.options.persistence?.damaged?.() === true;
+    });
+    return damaged ? 1 : this.options.refusals;
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // Persistence trouble never changes a verdict for the worse; the lock holds in memory.
+    }
   }
 
   private save(): void {

@@ -1,16 +1,19 @@
 /**
  * The whole terminal against an abusive register, in-process: one client's refusals lock that client out while
- * another keeps selling, the lockouts survive a restart on the same data directory, and the ECR API is not started
- * beyond loopback without tokens.
+ * another keeps selling, the lockouts survive a restart on the same data directory, a token-guessing flood is one
+ * anomaly per client per interval, and the ECR API is not started beyond loopback without tokens.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTerminalApp, type TerminalApp } from '../../src/app/compose.js';
 import { ConfigError, loadConfig, type PosConfig } from '../../src/config/index.js';
 import { EcrClient } from '../../src/ecr/client.js';
+import { Journal } from '../../src/journal/index.js';
 import { createLogger } from '../../src/util/log.js';
+import { until } from '../support/wait.js';
 
 const TOKENS = ['register-one-0123456789', 'register-two-0123456789'];
 const running: Array<{ app: TerminalApp; clients: EcrClient[] }> = [];
@@ -86,6 +89,63 @@ describe('a misbehaving register', () => {
     const refused = await refund(second.one, '1234');
     expect(refused).toMatchObject({ outcome: 'failed', anomaly: { name: 'unauthorized-operation' } });
     expect(await refund(second.two, '1234')).toMatchObject({ outcome: 'approved' });
+  }, 60_000);
+});
+
+describe('a damaged lockouts file', () => {
+  it('starts the terminal, journals the damage, and keeps the client it still names locked out', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-abuse-'));
+    const sound = JSON.stringify({ clients: { 'token:0': Date.now() + 3_600_000 }, supervisor: {} });
+    writeFileSync(join(dataDir, 'lockouts.json'), sound.slice(0, -5));
+    const { app, one, two } = await boot(dataDir);
+    expect(await one.call({ cmd: 'status' })).toMatchObject({ type: 'error', code: 'locked-out' });
+    expect(await two.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready' });
+    const faults = app.journal.anomalies.list({ code: 'E610' }).map((a) => a.message);
+    expect(faults.join('\n')).toMatch(/lockouts file .* is damaged \(not-json/);
+    expect(existsSync(join(dataDir, 'lockouts.json.damaged'))).toBe(true);
+  }, 60_000);
+});
+
+describe('a token-guessing flood', () => {
+  it('journals one unknown-client anomaly per client per interval with the count, not one per guess', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-abuse-'));
+    const guesses = 900;
+    // Lockout after 1,000 refusals, so every guess reaches the token check and is refused as unauthorized.
+    const config = configFor(dataDir, (c) => ({
+      ...c,
+      ecr: { ...c.ecr, clientLockout: { refusals: 1_000, windowMs: 60_000, lockoutMs: 60_000 } },
+    }));
+    const app = await startTerminalApp(config, { log: createLogger('silent') });
+    running.push({ app, clients: [] });
+    const journalBytes = () =>
+      ['journal.sqlite', 'journal.sqlite-wal']
+        .map((f) => join(dataDir, f))
+        .reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0);
+    const before = journalBytes();
+    const socket = net.connect({ host: '127.0.0.1', port: app.ecr.port });
+    let replies = 0;
+    socket.on('data', (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 0x0a) replies++;
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const lines = Array.from({ length: guesses }, (_, i) =>
+      JSON.stringify({ id: `g${i}`, cmd: 'status', token: `guess-${i}-0123456789` }),
+    );
+    socket.write(`${lines.join('\n')}\n`);
+    await until(() => replies >= guesses, 'every guess answered', 20_000);
+    socket.destroy();
+    expect(app.journal.anomalies.list({ code: 'E511' })).toHaveLength(1);
+    expect(journalBytes() - before).toBeLessThan(200_000);
+    await app.stop();
+    running.splice(0);
+    const journal = Journal.open(join(dataDir, 'journal.sqlite'), { readonly: true });
+    const reasons = journal.anomalies.list({ code: 'E511' }).map((a) => JSON.stringify(a));
+    journal.close();
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toMatch(/client tcp:127\.0\.0\.1 presented no valid token/);
+    expect(reasons.join('\n')).toMatch(/presented no valid token 899 times in the last 60 s/);
+    // The guesses themselves are never journaled.
+    expect(reasons.join('\n')).not.toMatch(/guess-/);
   }, 60_000);
 });
 

@@ -1,6 +1,6 @@
 /**
  * The ECR server's limits under abuse, over real loopback with time on a ManualClock: idle connections closed,
- * connections bounded, requests rate-limited per connection, refusals locking one client out; and the pieces alone.
+ * connections bounded, requests rate-limited per client (shared by its connections), refusals locking one client out; and the pieces alone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
@@ -81,21 +81,50 @@ describe('the connection bound', () => {
 });
 
 describe('the rate limit', () => {
-  it('answers rate-limited beyond the burst, refills with time, and limits each connection on its own', async () => {
+  const statusLines = (n: number, prefix: string, token?: string) =>
+    Array.from({ length: n }, (_, i) => `${JSON.stringify({ id: `${prefix}${i}`, cmd: 'status', token })}\n`).join('');
+  const served = (c: LineClient) => c.replies.filter((r) => r['type'] === 'status').length;
+
+  it('answers rate-limited beyond the burst, refills with time, and never holds back a cancel', async () => {
     const clock = new ManualClock();
     const port = await start({ clock, rateLimit: { burst: 5, perSecond: 2 } });
     const busy = await connect(port);
-    const other = await connect(port);
-    const lines = Array.from({ length: 8 }, (_, i) => `{"id":"r${i}","cmd":"status"}\n`).join('');
-    await busy.write(lines);
+    await busy.write(statusLines(8, 'r'));
     await until(() => busy.replies.length === 8, 'eight replies');
     expect(busy.replies.map((r) => r.type === 'status')).toEqual([true, true, true, true, true, false, false, false]);
     expect(busy.replies[7]).toMatchObject({ id: 'r7', type: 'error', code: 'rate-limited' });
     // Over its limit, a register can still stop a transaction.
     expect(await busy.request({ id: 'stop', cmd: 'cancel' })).not.toMatchObject({ code: 'rate-limited' });
-    expect(await other.request({ id: 'o', cmd: 'status' })).toMatchObject({ type: 'status' });
     await clock.advance(1_000);
     expect(await busy.request({ id: 'later', cmd: 'status' })).toMatchObject({ type: 'status' });
+  });
+
+  it.each([2, 10])('gives %i connections of one client one budget, not one each', async (n) => {
+    const clock = new ManualClock();
+    const port = await start({ clock, rateLimit: { burst: 6, perSecond: 1 } });
+    const conns = await Promise.all(Array.from({ length: n }, () => connect(port)));
+    for (const [i, c] of conns.entries()) await c.write(statusLines(6, `c${i}-`));
+    await until(() => conns.every((c) => c.replies.length === 6), 'every request answered');
+    // One address, one bucket: six requests served in all, whichever connection they came on.
+    expect(conns.reduce((sum, c) => sum + served(c), 0)).toBe(6);
+    // A new connection of the same client gets no fresh budget either, nor does closing one give any back.
+    conns[0]!.close();
+    const late = await connect(port);
+    expect(await late.request({ id: 'late', cmd: 'status' })).toMatchObject({ code: 'rate-limited' });
+    await clock.advance(1_000);
+    expect(await late.request({ id: 'refilled', cmd: 'status' })).toMatchObject({ type: 'status' });
+  });
+
+  it('gives two clients (two tokens) a budget each', async () => {
+    const clock = new ManualClock();
+    const tokens = ['register-one-0123456789', 'register-two-0123456789'];
+    const port = await start({ clock, tokens, rateLimit: { burst: 4, perSecond: 1 } });
+    const one = await connect(port);
+    const two = await connect(port);
+    await one.write(statusLines(6, 'a', tokens[0]));
+    await two.write(statusLines(6, 'b', tokens[1]));
+    await until(() => one.replies.length === 6 && two.replies.length === 6, 'every request answered');
+    expect([served(one), served(two)]).toEqual([4, 4]);
   });
 
   it('refills a bucket continuously up to its burst', () => {
@@ -106,6 +135,18 @@ describe('the rate limit', () => {
     expect(limiter.take('a')).toBe(false);
     now = 10_000;
     expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([true, true, false]);
+  });
+
+  it('keeps a bounded map: buckets quiet long enough to be full are dropped, the least recent go first', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ burst: 2, perSecond: 1, maxClients: 100 }, () => now);
+    for (let i = 0; i < 50; i++) limiter.take(`tcp:10.0.0.${i}`);
+    expect(limiter.size).toBe(50);
+    now = 2_000;
+    limiter.take('tcp:10.0.1.1');
+    expect(limiter.size).toBe(1);
+    for (let i = 0; i < 500; i++) limiter.take(`tcp:10.1.${i}`);
+    expect(limiter.size).toBe(100);
   });
 });
 

@@ -39,6 +39,10 @@ describe('ecr.nexo configuration', () => {
       keyFile: null,
       securityKeys: [],
       allowPlain: false,
+      maxConnections: 64,
+      idleTimeoutMs: 5_000,
+      requestTimeoutMs: 15_000,
+      maxBodyBytes: 65_536,
     });
     expect(loadConfig({ path: overlay({ poiId: '' }), env: {} }).config.ecr.nexo.poiId).toBe(config.terminal.id);
     expect(loadConfig({ path: overlay({ poiId: 'POI-7' }), env: {} }).config.ecr.nexo.poiId).toBe('POI-7');

@@ -92,3 +92,13 @@ export class BadInputTally {
     }
   }
 }
+
+/**
+ * The anomaly text of a tally of requests without a valid token (the guess itself is never kept): a token-guessing
+ * flood is one record per client per interval, with the count, like bad input.
+ */
+export function refusedTokenReason(report: BadInputReport): string {
+  if (report.total === 1) return `client ${report.clientId} presented no valid token`;
+  const seconds = Math.round(report.intervalMs / 1000);
+  return `client ${report.clientId} presented no valid token ${report.total} times in the last ${seconds} s`;
+}

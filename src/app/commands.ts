@@ -98,8 +98,11 @@ export interface CommandValues {
   status: TerminalStatus & { journal: JournalCounts; nexo?: { port: number; fingerprint: string } };
   reprint: { stan: number | null; receipt: ReceiptStatus };
   slip: { code: string; anomalyId: number };
-  /** The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. */
-  unlock: { settled: Promise<string> };
+  /**
+   * The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. `clientsCleared`:
+   * register clients that were locked out and are let in again.
+   */
+  unlock: { settled: Promise<string>; clientsCleared: number };
   selftest: SelfTestReport & { state: string };
   display: Record<string, never>;
   print: PrintResult;
@@ -129,6 +132,8 @@ export interface CommandServiceDeps {
   config: Pick<PosConfig, 'supervisor'>;
   /** The register's text and documents on the display and printer. */
   registerOutput: RegisterOutput;
+  /** The register clients locked out (the ECR's lockouts, once it listens): a supervisor unlock lets them in again. */
+  clientLockouts?: () => { list(): unknown[]; clear(): void } | undefined;
   /** The nexo endpoint when it listens: its port and the certificate fingerprint a client pins, shown in status. */
   nexo?: () => { port: number; fingerprint: string } | undefined;
 }
@@ -236,7 +241,10 @@ export class CommandService {
 
   private async unlock(rights: Rights, caller: Caller): Promise<CommandResult> {
     const { terminal } = this.deps;
-    if (!terminal.isLocked()) return refuse('not-allowed', 'the terminal is not locked');
+    const lockouts = this.deps.clientLockouts?.();
+    const lockedClients = lockouts?.list().length ?? 0;
+    if (!terminal.isLocked() && lockedClients === 0)
+      return refuse('not-allowed', 'neither the terminal nor any register client is locked');
     const check = this.supervisorRights('unlock', rights, caller);
     if (!check.ok) {
       // No transaction records this refusal, so it is journaled here.
@@ -247,8 +255,12 @@ export class CommandService {
       );
       return refuse('unauthorized', `unlock needs a valid supervisor PIN (${check.note})`);
     }
+    // A supervisor vouched at the terminal: registers locked out for refused requests are let in again too.
+    if (lockedClients > 0) lockouts?.clear();
+    if (!terminal.isLocked())
+      return done({ settled: Promise.resolve(terminal.status().state), clientsCleared: lockedClients });
     terminal.unlock();
-    return done({ settled: terminal.settled().then(() => terminal.status().state) });
+    return done({ settled: terminal.settled().then(() => terminal.status().state), clientsCleared: lockedClients });
   }
 
   /** Checks a supervisor PIN through the guard, which counts wrong ones and locks them out for a while. */

@@ -34,6 +34,7 @@ import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
 import { startEcr } from './ecr-wiring.js';
 import { MirroredDisplay } from './mirrored-display.js';
+import { messageProfileOf } from './message-profile.js';
 import { RegisterOutput } from '../terminal/register-output.js';
 import { startNexoEndpoint, type NexoEndpoint } from './nexo-wiring.js';
 import type { MockDevices } from './mock-devices.js';
@@ -337,15 +338,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
         merchantId: config.terminal.merchantId,
       },
       responseTimeoutMs: config.host.responseTimeoutMs,
-      messageProfile: {
-        pinPad: config.terminal.pinPad,
-        ...(config.host.acquiringInstitutionId !== null
-          ? { acquiringInstitutionId: config.host.acquiringInstitutionId }
-          : {}),
-        ...(config.host.forwardingInstitutionId !== null
-          ? { forwardingInstitutionId: config.host.forwardingInstitutionId }
-          : {}),
-      },
+      messageProfile: messageProfileOf(config),
       limits: config.transaction,
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
@@ -361,9 +354,11 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       log,
       status: () => terminal.status(),
     });
+    let ecrLockouts: { list(): unknown[]; clear(): void } | undefined;
     const commands = new CommandService({
       ...{ clock, risk, terminal, journal, anomalies, config, registerOutput },
       nexo: nexoStatus,
+      clientLockouts: () => ecrLockouts,
     });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({
@@ -413,6 +408,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       lockouts,
     });
     stops.push(() => running.stop());
+    ecrLockouts = running.clientLockout;
     const ecr = { port: running.port, socketPath: running.socketPath };
     log.info({ port: ecr.port, socketPath: ecr.socketPath }, 'ECR API listening');
     nexo = await startNexoEndpoint({ config, commands, journal, anomalies, clock, log });

@@ -111,7 +111,7 @@ export async function replyOf(request: EcrCommandRequest, result: CommandResult)
     case 'slip':
       return { id, type: 'done', cmd: request.cmd, ...(result.value as CommandValues['reprint' | 'slip']) };
     case 'unlock':
-      return { id, type: 'done', cmd: 'unlock', state: await (result.value as CommandValues['unlock']).settled };
+      return { id, type: 'done', cmd: 'unlock', ...(await unlockAnswer(result.value as CommandValues['unlock'])) };
     case 'selftest':
       return { id, type: 'done', cmd: 'selftest', ...(result.value as CommandValues['selftest']) };
     case 'cancel':
@@ -220,4 +220,9 @@ export function badInputReason(report: BadInputReport, api = 'ECR', unit = 'line
   if (report.total === 1) return `${api} ${report.clientId}: ${report.sample}`;
   const seconds = Math.round(report.intervalMs / 1000);
   return `${api} ${report.clientId} sent ${report.total} bad ${unit} in the last ${seconds} s (${kinds}); first: ${report.sample}`;
+}
+
+async function unlockAnswer(value: CommandValues['unlock']): Promise<{ state: string; clientsCleared?: number }> {
+  const state = await value.settled;
+  return value.clientsCleared > 0 ? { state, clientsCleared: value.clientsCleared } : { state };
 }

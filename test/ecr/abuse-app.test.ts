@@ -76,6 +76,24 @@ describe('a misbehaving register', () => {
     expect(second.app.terminal.status().state).toBe('ready');
   }, 60_000);
 
+  it('lets a locked-out register in again once a supervisor unlocks from another', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-abuse-'));
+    const { one, two } = await boot(dataDir);
+    expect(await two.call({ cmd: 'unlock', supervisorPin: '1234' })).toMatchObject({
+      type: 'error',
+      code: 'not-allowed',
+    });
+    for (let i = 0; i < 5; i++) expect(await refund(one, '0000')).toMatchObject({ outcome: 'failed' });
+    expect(await one.call({ cmd: 'status' })).toMatchObject({ type: 'error', code: 'locked-out' });
+    expect(await two.call({ cmd: 'unlock', supervisorPin: '1234' })).toMatchObject({
+      type: 'done',
+      state: 'ready',
+      clientsCleared: 1,
+    });
+    expect(await one.call({ cmd: 'status' })).toMatchObject({ type: 'status', state: 'ready' });
+    expect(await sale(one, 700)).toMatchObject({ outcome: 'approved' });
+  }, 60_000);
+
   it('keeps a supervisor PIN lockout across a restart, for that client only', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pos-abuse-'));
     const first = await boot(dataDir);

@@ -5,7 +5,8 @@
  * This terminal verifies no PIN offline: a card that asks for it gets the next rule, or a failed verification.
  */
 
-export type CvmOutcome = 'online-pin' | 'signature' | 'no-cvm' | 'offline-pin-not-supported' | 'failed';
+export const CVM_OUTCOMES = ['online-pin', 'signature', 'no-cvm', 'offline-pin-not-supported', 'failed'] as const;
+export type CvmOutcome = (typeof CVM_OUTCOMES)[number];
 
 export interface CvmSelection {
   cvm: CvmOutcome;

@@ -71,6 +71,7 @@ export class EmvCard {
   private firstCryptogram: Buffer | undefined;
   private firstType: CryptogramType | undefined;
   private blocked = false;
+  private issuerAuthenticationFailed = false;
 
   constructor(readonly profile: EmvCardProfile) {
     this.atcValue = profile.atc ?? 0;
@@ -100,28 +101,38 @@ export class EmvCard {
     const result = this.generate(type, terminal, cvrByte2(type, undefined), 0);
     this.firstType = type;
     this.firstCryptogram = type === 'ARQC' ? result.cryptogram : undefined;
+    this.issuerAuthenticationFailed = false;
     return result;
   }
 
   /**
-   * Second GENERATE AC, after the host's answer (or its absence). Tag 91 is checked against the ARQC first: an
-   * ARPC that does not verify makes the card decline.
+   * EXTERNAL AUTHENTICATE: tag 91 checked against this transaction's ARQC. A failure is remembered and makes the
+   * card decline at the second GENERATE AC.
    */
-  secondGenerateAc(
-    requested: 'TC' | 'AAC',
-    terminal: TerminalCdol,
-    tag91: Uint8Array | undefined,
-  ): GenerateAcResult & { issuerAuthenticationFailed: boolean } {
+  externalAuthenticate(tag91: Uint8Array): boolean {
+    if (!this.sessionKey || !this.firstCryptogram) return false;
+    const ok = arpcValid(this.sessionKey, this.firstCryptogram, tag91);
+    if (!ok) this.issuerAuthenticationFailed = true;
+    return ok;
+  }
+
+  /**
+   * Second GENERATE AC, after the host's answer (or its absence): `arc` is 8A as CDOL2 gives it to the card, the
+   * host's code or the terminal's Y3/Z3.
+   */
+  secondGenerateAc(requested: 'TC' | 'AAC', terminal: TerminalCdol, arc: string): GenerateAcResult {
     if (this.firstType !== 'ARQC' || !this.sessionKey || !this.firstCryptogram) {
       throw new Error('second GENERATE AC without an ARQC');
     }
-    const failed = tag91 !== undefined && !arpcValid(this.sessionKey, this.firstCryptogram, tag91);
+    const failed = this.issuerAuthenticationFailed;
     let type: CryptogramType = requested;
-    if (failed || this.blocked || this.profile.behaviour === 'decline-after-approval') type = 'AAC';
+    const online = arc !== 'Y3' && arc !== 'Z3';
+    if (failed || this.blocked || (online && this.profile.behaviour === 'decline-after-approval')) type = 'AAC';
     const result = this.generate(type, terminal, cvrByte2('ARQC', type), failed ? 0x40 : 0);
     this.firstType = undefined;
     this.firstCryptogram = undefined;
-    return { ...result, issuerAuthenticationFailed: failed };
+    this.issuerAuthenticationFailed = false;
+    return result;
   }
 
   /**

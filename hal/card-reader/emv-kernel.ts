@@ -123,15 +123,19 @@ export class EmvKernel {
     let arc: string;
     let requested: 'TC' | 'AAC';
     let before: Uint8Array = new Uint8Array();
-    let tag91: Uint8Array | undefined;
+    let issuerAuthenticationFailed = false;
     if (answer.hostReached) {
       if (!/^[0-9A-Z]{2}$/.test(answer.authorizationResponseCode)) {
         throw fault('read-failed', 'authorisation response code is not two characters', { reason: 'bad-input' });
       }
       arc = answer.authorizationResponseCode;
       requested = answer.hostDecision === 'approved' ? 'TC' : 'AAC';
-      tag91 = answer.issuerAuthenticationData;
-      if (tag91 !== undefined) tsi[0]! |= 0x10;
+      const tag91 = answer.issuerAuthenticationData;
+      if (tag91 !== undefined) {
+        tsi[0]! |= 0x10;
+        issuerAuthenticationFailed = !this.card.externalAuthenticate(tag91);
+        if (issuerAuthenticationFailed) tvr[4]! |= 0x40;
+      }
       const scripts71 = scriptTemplates(answer.issuerScripts, '71');
       before = this.card.runScripts(scripts71);
       if (scripts71.length > 0) tsi[0]! |= 0x04;
@@ -140,8 +144,7 @@ export class EmvKernel {
       arc = defaultActionAnalysis(tvr, tacOf(session.input), this.iac());
       requested = arc === 'Y3' ? 'TC' : 'AAC';
     }
-    const ac = this.card.secondGenerateAc(requested, { ...session.terminal, tvr }, tag91);
-    if (ac.issuerAuthenticationFailed) tvr[4]! |= 0x40;
+    const ac = this.card.secondGenerateAc(requested, { ...session.terminal, tvr: Uint8Array.from(tvr) }, arc);
     let after: Uint8Array = new Uint8Array();
     if (answer.hostReached) {
       const scripts72 = scriptTemplates(answer.issuerScripts, '72');
@@ -166,16 +169,23 @@ export class EmvKernel {
       iccData: buildField55(completed),
       scriptResults,
     };
-    if (!answer.hostReached) result.reason = arc === 'Y3' ? 'unable-online-approved' : 'unable-online-declined';
-    else if (result.decision === 'AAC') {
+    if (!answer.hostReached) {
+      if (arc === 'Z3') result.reason = 'unable-online-declined';
+      else result.reason = result.decision === 'TC' ? 'unable-online-approved' : 'card-declined';
+    } else if (result.decision === 'AAC') {
       result.reason =
         answer.hostDecision === 'declined'
           ? 'host-declined'
-          : ac.issuerAuthenticationFailed
+          : issuerAuthenticationFailed
             ? 'issuer-authentication-failed'
             : 'card-declined-after-approval';
     }
     return result;
+  }
+
+  /** The card went online (ARQC) and waits for its second GENERATE AC. */
+  get awaitingSecondDecision(): boolean {
+    return this.session?.first.decision === 'ARQC';
   }
 
   /** A transaction is between its two decisions. */

@@ -57,7 +57,8 @@ export class EmvSlot {
     if (!current?.kernel.pending) {
       throw fault('read-failed', 'no EMV transaction to complete', { reason: 'no-emv-transaction' });
     }
-    if (!current.contactless) {
+    // A card that decided at once (TC or AAC) needs nothing more: it may already have left.
+    if (!current.contactless && current.kernel.awaitingSecondDecision) {
       if (current.chip.profile.behaviour === 'remove-before-completion' && inserted) {
         removeCard();
         inserted = false;

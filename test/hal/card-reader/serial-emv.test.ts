@@ -6,7 +6,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../hal/clock.js';
 import { SerialCardModule } from '../../../hal/card-reader/serial-module.js';
-import { emvStartResultFrom } from '../../../hal/card-reader/emv-messages.js';
+import {
+  emvAnswerFrom,
+  emvCompleteArgs,
+  emvStartArgs,
+  emvStartInputFrom,
+  emvStartResultFrom,
+} from '../../../hal/card-reader/emv-messages.js';
 import { verifyArqc } from '../../../hal/emv/cryptogram.js';
 import { parseField55 } from '../../../hal/emv/field55.js';
 import { TEST_ISSUER_MASTER_KEY } from '../../../hal/emv/test-issuer-key.js';
@@ -161,5 +167,36 @@ describe('EMV over the serial card module', () => {
     }
     expect(emvStartResultFrom({ ok: false, error: 'card-removed' })).toMatchObject({ code: 'card-removed' });
     expect(emvStartResultFrom({ ok: false, error: 'weird' })).toMatchObject({ code: 'chip-error' });
+  });
+
+  it('the terminal data and the host answer cross the line as TLV and come back the same', () => {
+    const input = startInput(12_345, {
+      amountOther: 500,
+      tvrStart: '0000000800',
+      onlineCapable: false,
+      terminalType: '21',
+    });
+    expect(emvStartInputFrom(emvStartArgs(input))).toEqual(input);
+    const { contactlessCvmLimit: _c, contactlessTransactionLimit: _t, ...contact } = startInput(1);
+    expect(emvStartInputFrom(emvStartArgs(contact))).toEqual({
+      ...contact,
+      amountOther: 0,
+      terminalType: '22',
+      tvrStart: '0000000000',
+      onlineCapable: true,
+    });
+    const answer = {
+      hostReached: true as const,
+      hostDecision: 'approved' as const,
+      authorizationResponseCode: '00',
+      issuerAuthenticationData: h('01020304050607083030'),
+      issuerScripts: encodeTlv([{ tag: '71', children: [{ tag: '86', value: h('841E000000') }] }]),
+    };
+    expect(emvAnswerFrom(emvCompleteArgs(answer))).toEqual(answer);
+    expect(emvAnswerFrom(emvCompleteArgs({ hostReached: false }))).toEqual({ hostReached: false });
+    for (const bad of [{ tlv: 'zz' }, { tlv: '9F0206000000001234' }, {}])
+      expect(emvStartInputFrom(bad)).toBeUndefined();
+    expect(emvAnswerFrom({ hostReached: true, hostDecision: 'maybe', tlv: '8A023030' })).toBeUndefined();
+    expect(emvAnswerFrom({ hostReached: true, hostDecision: 'approved', tlv: '9102' })).toBeUndefined();
   });
 });

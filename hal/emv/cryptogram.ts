@@ -155,11 +155,14 @@ export interface ArqcCheck {
 
 /**
  * The host's check of a cryptogram: the card's keys derived from the issuer master key, PAN and PSN, the MAC
- * recomputed over the CDOL data read from field 55. Throws Field55Error when field 55 itself is unusable.
+ * recomputed over the CDOL data read from field 55. `psn` defaults to 5F34 of field 55. Throws Field55Error when
+ * field 55 itself is unusable, CryptoInputError for a PAN or PSN that is not digits.
  */
-export function verifyArqc(imk: Uint8Array, iccData: Uint8Array, pan: string, psn: string | number): ArqcCheck {
+export function verifyArqc(imk: Uint8Array, iccData: Uint8Array, pan: string, psn?: string | number): ArqcCheck {
   const tags = parseField55(iccData);
   const get = (tag: string): Uint8Array => tags.get(tag) ?? new Uint8Array();
+  // Without a PSN from the message (field 23), the card's own 5F34 in field 55 says it.
+  psn ??= Buffer.from(get('5F34')).toString('hex');
   const atcBytes = get('9F36');
   const atc = Buffer.from(atcBytes).readUInt16BE(0);
   const sk = acSessionKey(deriveIccMasterKey(imk, pan, psn), atc);

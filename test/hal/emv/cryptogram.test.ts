@@ -127,6 +127,7 @@ describe('the host checks what the card computed', () => {
 
   it('verifies the ARQC and answers a tag 91 the card accepts', () => {
     const check = verifyArqc(IMK, field55For(cdol, arqc), pan, '01');
+    expect(verifyArqc(IMK, field55For(cdol, arqc), pan).valid).toBe(true); // PSN from 5F34
     expect({ valid: check.valid, type: check.type, atc: check.atc }).toEqual({ valid: true, type: 'ARQC', atc: 7 });
     const tag91 = check.issuerAuthenticationData('00');
     expect(tag91.length).toBe(10);

@@ -4,6 +4,9 @@
  */
 import type { DeviceFaultError } from '../fault.js';
 import type { EventSource } from '../events.js';
+import type { EmvKernelSteps } from './emv-contract.js';
+
+export type * from './emv-contract.js';
 
 export type EntryMode = 'swipe' | 'chip' | 'contactless' | 'manual' | 'fallback-swipe';
 
@@ -88,4 +91,12 @@ export interface CardReader extends EventSource<CardReaderEvents> {
   read(): Promise<CardData>;
   /** Resolves once the reader is empty (at once if it already is). */
   waitForRemoval(opts: CardWaitOptions): Promise<void>;
+  /** The EMV steps, on readers with a chip or contactless kernel (absent on a magstripe-only reader). */
+  emvStart?: EmvKernelSteps['emvStart'];
+  emvComplete?: EmvKernelSteps['emvComplete'];
+}
+
+/** Whether this reader can run an EMV transaction with the card it has read. */
+export function hasEmvKernel(reader: CardReader): reader is CardReader & EmvKernelSteps {
+  return typeof reader.emvStart === 'function' && typeof reader.emvComplete === 'function';
 }

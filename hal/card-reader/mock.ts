@@ -12,6 +12,9 @@ import { Waiter } from './waiter.js';
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import { FaultScript, type FaultRule } from '../mock/fault-script.js';
+import type { EmvCardProfile } from './emv-card.js';
+import type { EmvCompleteResult, EmvHostAnswer, EmvStartInput, EmvStartResult } from './emv-contract.js';
+import { EmvSlot } from './emv-slot.js';
 import type {
   CardData,
   CardReader,
@@ -22,8 +25,8 @@ import type {
   EntryMode,
 } from './contract.js';
 
-/** Injection points: open(), waitForCard(), read(), waitForRemoval(). Steps are implicit (nth call). */
-export type CardReaderOp = 'open' | 'wait' | 'read' | 'remove';
+/** Injection points: open(), waitForCard(), read(), waitForRemoval(), the EMV steps. Steps are implicit (nth call). */
+export type CardReaderOp = 'open' | 'wait' | 'read' | 'remove' | 'emv-start' | 'emv-complete';
 export type CardReaderFaultRule = FaultRule<CardReaderOp, CardReaderFaultCode>;
 
 export interface MockCardReaderOptions {
@@ -39,6 +42,8 @@ type Settle<T> = { ok: true; value: T } | { ok: false; error: DeviceFaultError<C
 export interface PresentOptions {
   /** The cardholder takes the card out as soon as the terminal waits for its removal (the simulator's cardholder). */
   removeWhenAsked?: boolean;
+  /** The chip of a chip or contactless card (default: a card that approves online, signature or no CVM). */
+  emv?: EmvCardProfile;
 }
 
 export class MockCardReader implements CardReader {
@@ -49,9 +54,11 @@ export class MockCardReader implements CardReader {
   private isOpen = false;
   private tamperReason: string | undefined;
   private inReader: CardData | undefined;
+  private inReaderEmv: EmvCardProfile | undefined;
+  private readonly emv = new EmvSlot();
   /** The card in the reader has been read (or a read was tried): a new transaction needs a new presentation. */
   private consumed = false;
-  private readonly queue: Array<{ card: CardData; removeWhenAsked: boolean }> = [];
+  private readonly queue: Array<{ card: CardData; removeWhenAsked: boolean; emv: EmvCardProfile | undefined }> = [];
   private removeWhenAsked = false;
   /** Clock time of a swipe made while no wait was pending: it is discarded at the next wait. */
   private swipedIdleAt: number | undefined;
@@ -164,11 +171,33 @@ export class MockCardReader implements CardReader {
     return pending.promise;
   }
 
+  /** The kernel's first decision for the card just read (chip: still inserted; contactless: read in the tap). */
+  async emvStart(input: EmvStartInput): Promise<EmvStartResult> {
+    this.ensureReady();
+    const rule = this.faults.match('emv-start');
+    if (rule) throw this.injected(rule, 'EMV start failed');
+    return this.emv.start(input, this.inReader !== undefined && this.inReader.entryMode === 'chip');
+  }
+
+  /** The card's second decision, given the host's answer. A card taken out before it rejects 'card-removed'. */
+  async emvComplete(answer: EmvHostAnswer): Promise<EmvCompleteResult> {
+    this.ensureReady();
+    const rule = this.faults.match('emv-complete');
+    if (rule) throw this.injected(rule, 'EMV completion failed');
+    const inserted = this.inReader !== undefined && this.inReader.entryMode === 'chip';
+    return this.emv.complete(answer, inserted, () => this.remove());
+  }
+
   // ---- test and simulator controls ----
+
+  /** The chip the EMV steps talk to (its ATC, its state), for tests and the simulator. */
+  get emvCard(): EmvSlot['chip'] {
+    return this.emv.chip;
+  }
 
   /** A card is presented. It enters the reader now if the reader is empty, otherwise after the current one leaves. */
   present(card: CardData, options: PresentOptions = {}): void {
-    this.queue.push({ card: copyCard(card), removeWhenAsked: options.removeWhenAsked ?? false });
+    this.queue.push({ card: copyCard(card), removeWhenAsked: options.removeWhenAsked ?? false, emv: options.emv });
     // A card already read is taken away by whoever presents the next one.
     if (this.inReader && this.consumed && !this.reading) this.remove();
     else if (!this.inReader) this.admitNext();
@@ -240,6 +269,7 @@ export class MockCardReader implements CardReader {
     if (!next) return;
     const { card } = next;
     this.inReader = card;
+    this.inReaderEmv = next.emv;
     this.removeWhenAsked = next.removeWhenAsked;
     this.consumed = false;
     this.swipedIdleAt = isSwipe(card) && !this.cardWait ? this.clock.now() : undefined;
@@ -258,6 +288,7 @@ export class MockCardReader implements CardReader {
 
   /** A tapped or swiped card is gone once read; an inserted chip card stays until it is removed. */
   private readDone(card: CardData): CardData {
+    this.emv.cardRead(card, this.inReader === card ? this.inReaderEmv : undefined);
     if (this.inReader === card && !STAYS_IN_READER.has(card.entryMode)) {
       this.inReader = undefined;
       this.swipedIdleAt = undefined;

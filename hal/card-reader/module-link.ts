@@ -88,8 +88,8 @@ export class ModuleLink {
     this.responses.clear();
   }
 
-  /** Sends a command and resolves with the module's answer. */
-  async command(cmd: ModuleCommand): Promise<ModuleMessage> {
+  /** Sends a command (with its arguments beside `id` and `cmd`) and resolves with the module's answer. */
+  async command(cmd: ModuleCommand, args: Readonly<Record<string, unknown>> = {}): Promise<ModuleMessage> {
     if (!this.attachedPort) throw fault('not-connected', 'reader not open');
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
@@ -101,7 +101,7 @@ export class ModuleLink {
     answer.catch(() => undefined);
     this.responses.set(id, entry);
     try {
-      await this.transmit(Buffer.from(JSON.stringify({ id, cmd }), 'utf8'), id);
+      await this.transmit(Buffer.from(JSON.stringify({ ...args, id, cmd }), 'utf8'), id);
     } catch (error) {
       this.responses.delete(id);
       throw error;

@@ -6,7 +6,7 @@ import { DeviceFaultError } from '../fault.js';
 import type { CardData, CardReaderFaultCode, CardReaderInfo } from './contract.js';
 import { luhnValid } from './luhn.js';
 
-export type ModuleCommand = 'INFO' | 'WAIT_CARD' | 'READ' | 'CANCEL';
+export type ModuleCommand = 'INFO' | 'WAIT_CARD' | 'READ' | 'CANCEL' | 'EMV_START' | 'EMV_COMPLETE';
 export type ModuleMessage = Record<string, unknown>;
 
 /** Error names a module may put in a failed READ answer, and the fault each becomes. */

@@ -2,7 +2,7 @@
  * Driver for a chip/contactless card module on a serial line. Link layer: serial-frame.ts (STX/LEN/ETX/LRC frames,
  * ACK/NAK, stop-and-wait). Application layer: one UTF-8 JSON object per frame, described in SERIAL-FRAME.md:
  *
- *   host → module   {"id":7,"cmd":"INFO" | "WAIT_CARD" | "READ" | "CANCEL"}
+ *   host → module   {"id":7,"cmd":"INFO" | "WAIT_CARD" | "READ" | "CANCEL" | "EMV_START" | "EMV_COMPLETE"}
  *   module → host   {"seq":n,"id":7,"rsp":"READ","ok":true,"entryMode":"chip","pan":"…","expiry":"YYMM",
  *                    "serviceCode":"201","iccData":"9F02…"}           (a response carries the command's id)
  *                   {"seq":n,"evt":"CARD_PRESENTED","entryMode":"contactless"} | CARD_REMOVED | TAMPER
@@ -15,6 +15,8 @@ import { Waiter } from './waiter.js';
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import type { CardData, CardReader, CardReaderEvents, CardReaderInfo, CardWaitOptions, EntryMode } from './contract.js';
+import type { EmvCompleteResult, EmvHostAnswer, EmvStartInput, EmvStartResult } from './emv-contract.js';
+import { emvCompleteArgs, emvCompleteResultFrom, emvStartArgs, emvStartResultFrom } from './emv-messages.js';
 import { ModuleLink } from './module-link.js';
 import { cardFrom, entryModeOf, fault, infoFrom, type ModuleCommand, type ModuleMessage } from './module-messages.js';
 import { closePort, type OpenSerialPort, openSerialPort, type SerialPortLike } from './module-port.js';
@@ -178,8 +180,28 @@ export class SerialCardModule implements CardReader {
     return waiter.promise;
   }
 
+  /** EMV_START: the module's kernel runs the card to its first decision (terminal data as TLV). */
+  async emvStart(input: EmvStartInput): Promise<EmvStartResult> {
+    this.ensureReady();
+    return this.emvAnswer(await this.command('EMV_START', emvStartArgs(input)), emvStartResultFrom);
+  }
+
+  /** EMV_COMPLETE: the host's answer to the card, its second decision back. */
+  async emvComplete(answer: EmvHostAnswer): Promise<EmvCompleteResult> {
+    this.ensureReady();
+    return this.emvAnswer(await this.command('EMV_COMPLETE', emvCompleteArgs(answer)), emvCompleteResultFrom);
+  }
+
   get opened(): boolean {
     return this.link.port !== undefined;
+  }
+
+  private emvAnswer<T>(rsp: ModuleMessage, parse: (msg: ModuleMessage) => T | DeviceFaultError): T {
+    const result = parse(rsp);
+    if (!(result instanceof DeviceFaultError)) return result;
+    if (result.code === 'card-removed') this.cardPresent = this.freshCard = undefined;
+    if (result.code === 'tamper') this.applyTamper({ tamper: 'reported by the kernel' });
+    throw result;
   }
 
   // ---- port and module events ----
@@ -255,8 +277,8 @@ export class SerialCardModule implements CardReader {
   }
 
   /** Sends a command and resolves with the module's answer. */
-  private command(cmd: ModuleCommand): Promise<ModuleMessage> {
-    return this.link.command(cmd);
+  private command(cmd: ModuleCommand, args?: Readonly<Record<string, unknown>>): Promise<ModuleMessage> {
+    return this.link.command(cmd, args);
   }
 
   /** Tell the module to stop waiting (contactless field off). Best effort: the wait has already ended for us. */

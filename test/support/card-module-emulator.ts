@@ -1,12 +1,22 @@
 /**
  * The serial chip/contactless card module, emulated on the far end of a serial pair (test/support/pty.ts). It speaks
- * the protocol of hal/card-reader/SERIAL-FRAME.md: answers INFO, WAIT_CARD, READ and CANCEL, sends CARD_PRESENTED,
+ * the protocol of hal/card-reader/SERIAL-FRAME.md: answers INFO, WAIT_CARD, READ, CANCEL, EMV_START and EMV_COMPLETE
+ * (with the same card model as the mock reader: hal/card-reader/emv-slot.ts), sends CARD_PRESENTED,
  * CARD_REMOVED and TAMPER events, ACKs what it receives and retransmits what is NAKed or left unacknowledged. Tests
  * steer it: present or remove a card, trip tamper, and damage the link (garble, bad LRC, dropped bytes, NAKs, stall).
  */
 import { systemClock, type Clock, type TimerHandle } from '../../hal/clock.js';
 import { ACK, NAK, FrameParser, encodeFrame } from '../../hal/card-reader/serial-frame.js';
 import type { SerialPortLike } from '../../hal/card-reader/serial-module.js';
+import type { EmvCardProfile } from '../../hal/card-reader/emv-card.js';
+import {
+  emvAnswerFrom,
+  emvCompleteAnswer,
+  emvStartAnswer,
+  emvStartInputFrom,
+} from '../../hal/card-reader/emv-messages.js';
+import { EmvSlot } from '../../hal/card-reader/emv-slot.js';
+import { DeviceFaultError } from '../../hal/fault.js';
 
 export interface EmulatedCard {
   entryMode: 'chip' | 'contactless';
@@ -15,6 +25,8 @@ export interface EmulatedCard {
   serviceCode?: string;
   /** EMV TLV data as hex. */
   iccData?: string;
+  /** The chip the EMV commands talk to (default: the mock reader's default chip for this PAN). */
+  emv?: EmvCardProfile;
 }
 
 export interface CardModuleEmulatorOptions {
@@ -59,6 +71,8 @@ export class CardModuleEmulator {
   };
 
   private card: EmulatedCard | undefined;
+  /** The module's kernel and the chips it has met. */
+  readonly emv = new EmvSlot();
   private tamperReason: string | undefined;
   private stalled: StallKind | undefined;
   private holding = false;
@@ -236,10 +250,10 @@ export class CardModuleEmulator {
     this.lastId = id;
     this.commands.push({ id, cmd });
     if (this.stalled === 'answers') return;
-    this.execute(id, cmd);
+    this.execute(id, cmd, msg);
   }
 
-  private execute(id: number, cmd: string): void {
+  private execute(id: number, cmd: string, msg: Message): void {
     switch (cmd) {
       case 'INFO':
         this.send({
@@ -268,6 +282,10 @@ export class CardModuleEmulator {
       case 'CANCEL':
         this.send({ id, rsp: 'CANCEL' });
         return;
+      case 'EMV_START':
+      case 'EMV_COMPLETE':
+        this.answerEmv(id, cmd, msg);
+        return;
       default:
         this.send({ id, rsp: 'ERROR', error: 'unknown-command' });
     }
@@ -283,7 +301,41 @@ export class CardModuleEmulator {
       this.send({ id, rsp: 'READ', ok: false, error: 'no-card' });
       return;
     }
-    this.send({ id, rsp: 'READ', ok: true, ...card });
+    const { emv, ...data } = card;
+    this.emv.cardRead(card, emv);
+    this.send({ id, rsp: 'READ', ok: true, ...data });
+  }
+
+  /** The EMV commands, run by the same kernel and card model as the mock reader's. */
+  private answerEmv(id: number, cmd: 'EMV_START' | 'EMV_COMPLETE', msg: Message): void {
+    const fail = (error: string): void => this.send({ id, rsp: cmd, ok: false, error });
+    if (this.tamperReason !== undefined) {
+      fail('tamper');
+      return;
+    }
+    const inserted = this.card?.entryMode === 'chip';
+    try {
+      if (cmd === 'EMV_START') {
+        const input = emvStartInputFrom(msg);
+        if (!input) {
+          fail('bad-input');
+          return;
+        }
+        this.send({ id, rsp: cmd, ...emvStartAnswer(this.emv.start(input, inserted)) });
+      } else {
+        const answer = emvAnswerFrom(msg);
+        if (!answer) {
+          fail('bad-input');
+          return;
+        }
+        this.send({ id, rsp: cmd, ...emvCompleteAnswer(this.emv.complete(answer, inserted, () => this.remove())) });
+      }
+    } catch (error) {
+      if (!(error instanceof DeviceFaultError)) throw error;
+      const reason = typeof error.detail?.reason === 'string' ? error.detail.reason : undefined;
+      if (error.code === 'read-failed') fail(reason === 'bad-input' ? 'bad-input' : 'no-transaction');
+      else fail(error.code);
+    }
   }
 
   // ---- sending (stop-and-wait) ----

@@ -5,16 +5,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { MockCardReader } from '../../hal/card-reader/mock.js';
-import type { CardReader } from '../../hal/card-reader/contract.js';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import type { Display } from '../../hal/display/contract.js';
-import { MockDisplay } from '../../hal/display/mock.js';
+import type { PinPad } from '../../hal/pin-pad/contract.js';
 import { TcpHostLink } from '../../hal/acquirer-link/tcp.js';
-import type { NetworkMonitor } from '../../hal/network/contract.js';
-import { MockNetworkMonitor } from '../../hal/network/mock.js';
-import type { Printer } from '../../hal/printer/contract.js';
-import { MockPrinter } from '../../hal/printer/mock.js';
 import { AnomalyRecorder } from '../anomaly/recorder.js';
 import { parseHostAddress, type PosConfig } from '../config/index.js';
 import { LockoutFile } from '../ecr/index.js';
@@ -33,8 +27,8 @@ import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
 import { startEcr } from './ecr-wiring.js';
-import { MirroredDisplay } from './mirrored-display.js';
 import { messageProfileOf } from './message-profile.js';
+import { buildDevices } from './devices.js';
 import { RegisterOutput } from '../terminal/register-output.js';
 import { startNexoEndpoint, type NexoEndpoint } from './nexo-wiring.js';
 import type { MockDevices } from './mock-devices.js';
@@ -70,57 +64,6 @@ export interface TerminalApp {
   /** The nexo endpoint, when `ecr.nexo.enabled`. */
   nexo: NexoEndpoint | undefined;
   stop(): Promise<void>;
-}
-
-// Real drivers are imported only when the configuration names them: the desktop default runs on mocks alone.
-async function buildDevices(config: PosConfig, clock: Clock, consoleOut: Writable | undefined) {
-  const mocks: MockDevices = {};
-  const { cardReader, printer: printerConfig, network: networkConfig } = config.hal;
-  const HidMsrReader =
-    cardReader.driver === 'hid' ? (await import('../../hal/card-reader/hid-msr.js')).HidMsrReader : undefined;
-  const SerialCardModule =
-    cardReader.driver === 'serial'
-      ? (await import('../../hal/card-reader/serial-module.js')).SerialCardModule
-      : undefined;
-  const EscPosSerialPrinter =
-    printerConfig.driver === 'escpos-serial'
-      ? (await import('../../hal/printer/escpos-serial.js')).EscPosSerialPrinter
-      : undefined;
-  const LinuxNetworkMonitor =
-    networkConfig.driver === 'linux' ? (await import('../../hal/network/linux.js')).LinuxNetworkMonitor : undefined;
-  const ConsoleDisplay =
-    config.hal.display.driver === 'console' ? (await import('../../hal/display/console.js')).ConsoleDisplay : undefined;
-
-  // The schema guarantees the driver's own section is present when that driver is chosen.
-  const reader: CardReader = HidMsrReader
-    ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
-    : SerialCardModule
-      ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
-      : new MockCardReader(clock);
-  if (reader instanceof MockCardReader) mocks.reader = reader;
-
-  const printer: Printer = EscPosSerialPrinter
-    ? new EscPosSerialPrinter({
-        path: printerConfig.serial!.path,
-        baudRate: printerConfig.serial!.baudRate,
-        statusTimeoutMs: printerConfig.statusTimeoutMs,
-        columns: printerConfig.columns,
-        clock,
-      })
-    : new MockPrinter(clock, { columns: printerConfig.columns });
-  if (printer instanceof MockPrinter) mocks.printer = printer;
-
-  const network: NetworkMonitor = LinuxNetworkMonitor
-    ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock })
-    : new MockNetworkMonitor();
-  if (network instanceof MockNetworkMonitor) mocks.network = network;
-
-  // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
-  mocks.display = new MockDisplay();
-  const display: Display = ConsoleDisplay
-    ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)])
-    : mocks.display;
-  return { reader, printer, network, display, mocks };
 }
 
 export async function startTerminalApp(config: PosConfig, options: AppOptions = {}): Promise<TerminalApp> {
@@ -197,14 +140,15 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     hostLink.start();
     stops.push(() => hostLink.stop());
 
-    const { reader, printer, network, display, mocks } = await buildDevices(config, clock, options.consoleOut);
+    const { reader, printer, network, display, pinPad, mocks } = await buildDevices(config, clock, options.consoleOut);
     const anomalies = new AnomalyRecorder(journal, display, log);
     // A device that does not open is not fatal here: the self-test finds it and locks or limits sales. Both handlers
     // are attached at once: a printer failing while the reader still opens was an unhandled rejection (a crash).
-    const devices = [
+    const devices: Array<[string, { open(): Promise<void> }]> = [
       ['card reader', reader],
       ['printer', printer],
-    ] as const;
+      ...(pinPad ? [['PIN pad', pinPad] as [string, PinPad]] : []),
+    ];
     await Promise.all(
       devices.map(([device, d]) => d.open().catch((err: unknown) => log.error({ err, device }, 'device did not open'))),
     );
@@ -217,6 +161,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       () => network.stop(),
       () => reader.close().catch(() => {}),
       () => printer.close().catch(() => {}),
+      () => pinPad?.close().catch(() => {}),
     );
 
     // Store-and-forward needs the card vault; an unsafe key, or a missing one with nothing sealed that may not be
@@ -339,6 +284,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       },
       responseTimeoutMs: config.host.responseTimeoutMs,
       messageProfile: messageProfileOf(config),
+      ...(pinPad ? { pinPad } : {}),
+      ...(config.emv.enabled ? { emv: config.emv } : {}),
       limits: config.transaction,
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),

@@ -5,6 +5,7 @@
 import type { MockCardReader } from '../../hal/card-reader/mock.js';
 import type { MockDisplay } from '../../hal/display/mock.js';
 import type { MockNetworkMonitor } from '../../hal/network/mock.js';
+import type { MockPinPad } from '../../hal/pin-pad/mock.js';
 import type { MockPrinter } from '../../hal/printer/mock.js';
 
 /** Mock devices, when the configuration runs on them: the simulator and tests drive these. */
@@ -13,4 +14,5 @@ export interface MockDevices {
   printer?: MockPrinter;
   display?: MockDisplay;
   network?: MockNetworkMonitor;
+  pinPad?: MockPinPad;
 }

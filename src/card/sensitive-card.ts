@@ -14,12 +14,21 @@ export interface CardSummary {
   serviceCode?: string;
 }
 
+/** A PIN as the PIN pad gave it: the enciphered block and the KSN it was made under, never the PIN itself. */
+export interface EncipheredPin {
+  pinBlock: Uint8Array;
+  ksn: Uint8Array;
+  format: 0 | 4;
+}
+
 export class SensitiveCard {
   readonly #data: CardData;
+  readonly #pin: EncipheredPin | undefined;
   readonly summary: CardSummary;
 
-  constructor(data: CardData) {
+  constructor(data: CardData, pin?: EncipheredPin) {
     this.#data = data;
+    this.#pin = pin;
     this.summary = {
       maskedPan: maskPan(data.pan) ?? '',
       entryMode: data.entryMode,
@@ -31,6 +40,20 @@ export class SensitiveCard {
   /** The raw card data, for building the host request only. */
   reveal(): CardData {
     return this.#data;
+  }
+
+  /** The enciphered PIN block for field 52, when the cardholder entered one. */
+  revealPin(): EncipheredPin | undefined {
+    return this.#pin;
+  }
+
+  /** The same card with the chip's field 55 as the kernel last gave it (first or second decision). */
+  withIccData(iccData: Uint8Array): SensitiveCard {
+    return new SensitiveCard({ ...this.#data, iccData }, this.#pin);
+  }
+
+  withPin(pin: EncipheredPin): SensitiveCard {
+    return new SensitiveCard(this.#data, pin);
   }
 
   toJSON(): CardSummary {

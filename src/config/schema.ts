@@ -10,6 +10,7 @@ import { isLoopbackHost } from '../util/loopback.js';
 import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/index.js';
 
 import { nexo } from './nexo-schema.js';
+import { emv, pinPad } from './emv-schema.js';
 import {
   bool,
   certPairCheck,
@@ -234,6 +235,7 @@ const hal = obj({
   cardReader,
   printer,
   display: obj({ driver: oneOf(['mock', 'console']) }),
+  pinPad,
   network: obj({
     driver: oneOf(['mock', 'linux']),
     // null: follow whichever interface carries the default route.
@@ -332,6 +334,7 @@ export const configSchema = obj({
   offline,
   forwarding,
   selftest,
+  emv,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

@@ -26,6 +26,8 @@ export interface VaultCard {
   expiry: string;
   entryMode: string;
   serviceCode?: string;
+  /** The chip's field 55 as hex (no PAN, track 2 or name: field 55 refuses them), for the advice and the reversal. */
+  iccData?: string;
 }
 
 export type VaultErrorCode = 'key-missing' | 'key-permissions' | 'key-invalid' | 'decrypt-failed' | 'refused-data';
@@ -46,7 +48,7 @@ const VERSION = 1;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const ALLOWED_KEYS = new Set(['pan', 'expiry', 'entryMode', 'serviceCode']);
+const ALLOWED_KEYS = new Set(['pan', 'expiry', 'entryMode', 'serviceCode', 'iccData']);
 const HEX_KEY = /^([0-9a-fA-F]{64})\r?\n?$/;
 
 function errnoCode(err: unknown): string | undefined {
@@ -157,8 +159,11 @@ function checkCard(card: unknown): VaultCard {
   if (c.serviceCode !== undefined && (typeof c.serviceCode !== 'string' || !/^\d{3}$/.test(c.serviceCode))) {
     refuse('a service code that is not 3 digits');
   }
+  if (c.iccData !== undefined && (typeof c.iccData !== 'string' || !/^(?:[0-9A-F]{2}){1,255}$/.test(c.iccData)))
+    refuse('chip data that is not 1 to 255 bytes of upper-case hex');
   const clean: VaultCard = { pan: c.pan, expiry: c.expiry, entryMode: c.entryMode };
   if (c.serviceCode !== undefined) clean.serviceCode = c.serviceCode as string;
+  if (c.iccData !== undefined) clean.iccData = c.iccData as string;
   return clean;
 }
 

@@ -103,6 +103,8 @@ export class AdviceSender {
       expiry: card.expiry,
       // Field 22 as decided at the sale; rows queued before it was kept say no PIN capability.
       entryMode: item.posEntryMode ?? posEntryMode(card.entryMode, false),
+      // A chip sale approved offline: its TC (field 55 after the card's decision) goes with the advice.
+      ...(card.iccData ? { iccData: Buffer.from(card.iccData, 'hex') } : {}),
       ...(item.acquiringInstitutionId !== null ? { acquiringInstitutionId: item.acquiringInstitutionId } : {}),
       ...(item.forwardingInstitutionId !== null ? { forwardingInstitutionId: item.forwardingInstitutionId } : {}),
       approvalCode: item.approvalCode,

@@ -14,7 +14,10 @@ export type ReversalOutcome = 'acknowledged' | 'set-aside' | 'refused' | 'unreac
  * The original request a reversal refers to, rebuilt from the journal: its field 22 and institution ids, and its PAN
  * and expiry when they were sealed with it (`card`). Without them field 90 still identifies the original.
  */
-function originalOf(r: ReversalRow, card: { pan: string; expiry: string } | undefined): FinancialRequest {
+function originalOf(
+  r: ReversalRow,
+  card: { pan: string; expiry: string; iccData?: string } | undefined,
+): FinancialRequest {
   return {
     processingCode: r.processingCode,
     amount: r.amount,
@@ -26,6 +29,8 @@ function originalOf(r: ReversalRow, card: { pan: string; expiry: string } | unde
     // Rows armed before field 22 was kept: '000', entry mode unknown.
     entryMode: r.posEntryMode ?? '000',
     ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
+    // The chip's data of the original (field 55), so the issuer can match the reversal to the card's cryptogram.
+    ...(card?.iccData ? { iccData: Buffer.from(card.iccData, 'hex') } : {}),
     ...(r.acquiringInstitutionId !== null ? { acquiringInstitutionId: r.acquiringInstitutionId } : {}),
     ...(r.forwardingInstitutionId !== null ? { forwardingInstitutionId: r.forwardingInstitutionId } : {}),
   };
@@ -124,12 +129,12 @@ export class ReversalSender {
   }
 
   /** The reversal's sealed PAN and expiry; a blob that cannot be opened sends the reversal without them (logged). */
-  private openReversalCard(reversal: ReversalRow): { pan: string; expiry: string } | undefined {
+  private openReversalCard(reversal: ReversalRow): { pan: string; expiry: string; iccData?: string } | undefined {
     if (!reversal.cardBlob) return undefined;
     try {
       if (!this.deps.vault) throw new VaultError('key-missing', 'no card vault configured');
-      const { pan, expiry } = this.deps.vault.open(reversal.cardBlob, reversal.txnRef);
-      return { pan, expiry };
+      const { pan, expiry, iccData } = this.deps.vault.open(reversal.cardBlob, reversal.txnRef);
+      return { pan, expiry, ...(iccData ? { iccData } : {}) };
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
       this.deps.log.warn(

@@ -77,7 +77,9 @@ const ROWS: readonly Row[] = [
   [50, 'Currency code, settlement', 'n', 'fixed', 3],
   [51, 'Currency code, cardholder billing', 'n', 'fixed', 3],
   [52, 'Personal identification number (PIN) data', 'b', 'fixed', 8],
-  [53, 'Security related control information', 'n', 'fixed', 16],
+  // The 1987 table has n16; a DUKPT KSN (10 bytes TDES, 12 AES) does not fit, so field 53 carries it as binary
+  // LLVAR, as acquirers' DUKPT profiles do.
+  [53, 'Security related control information (DUKPT KSN)', 'b', 'llvar', 48],
   [54, 'Additional amounts', 'an', 'lllvar', 120],
   // EMV TLV data is binary; LLLVAR up to 999 bytes, as the standard has it (several TLVs, issuer scripts).
   [55, 'ICC data (EMV)', 'b', 'lllvar', 999],

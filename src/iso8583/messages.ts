@@ -68,6 +68,9 @@ export interface FinancialRequest {
   entryMode: string;
   track2?: string;
   iccData?: Uint8Array;
+  /** Field 52: the PIN block enciphered by the PIN pad (ISO 9564 format 0, 8 bytes); field 53: its DUKPT KSN. */
+  pinBlock?: Uint8Array;
+  ksn?: Uint8Array;
   /** For a void: the STAN of the transaction being voided, also sent as 6 digits in private field 62. */
   originalStan?: number;
   /** For a void: the transaction being voided (fields 37, 38 and 90). */
@@ -179,6 +182,8 @@ export function originalDataElements(
 export function buildFinancialRequest(r: FinancialRequest): IsoMessage {
   const fields = transactionFields(r);
   if (r.track2 !== undefined) fields[35] = r.track2;
+  if (r.pinBlock !== undefined) fields[52] = r.pinBlock;
+  if (r.ksn !== undefined) fields[53] = r.ksn;
   if (r.iccData !== undefined) fields[55] = r.iccData;
   return { mti: MTI.financialRequest, fields };
 }
@@ -186,7 +191,7 @@ export function buildFinancialRequest(r: FinancialRequest): IsoMessage {
 /**
  * Reverses a 0200: same STAN, PAN, expiry and field 22 as the original; field 7 is the time of this transmission,
  * fields 12/13 stay those of the original; field 39 the reason; field 90 names the original. Card secrets (track 2,
- * PIN, ICC data) are never repeated.
+ * PIN) are never repeated; a chip sale's field 55 is (the issuer matches the reversal to the card's cryptogram).
  */
 export function buildReversal(
   original: FinancialRequest,
@@ -197,6 +202,7 @@ export function buildReversal(
   const fields = transactionFields(request);
   fields[7] = formatTransmissionDateTime(opts.transmittedAt);
   fields[39] = opts.reason ?? REVERSAL_REASON.malfunction;
+  if (original.iccData !== undefined) fields[55] = original.iccData;
   fields[90] = originalDataElements(
     { mti: MTI.financialRequest, stan: original.stan, transmittedAt: original.transmittedAt },
     original,

@@ -1,4 +1,5 @@
 /** What a transaction starts with: the request, and for a void the approved sale it cancels, from the journal. */
+import { type CardReader, hasEmvKernel } from '../../hal/card-reader/contract.js';
 import type { Journal } from '../journal/index.js';
 import type { TransactionInput, TransactionLimits } from '../transaction/types.js';
 import type { TransactionRequest } from './types.js';
@@ -24,7 +25,7 @@ export function transactionInput(
   request: TransactionRequest,
   txnRef: string,
   journal: Journal,
-  terms: { limits: TransactionLimits; defaultCurrency: string },
+  terms: { limits: TransactionLimits; defaultCurrency: string; emv?: unknown; reader: CardReader },
 ): TransactionInput {
   const original = request.kind === 'void' ? originalFor(journal, request.originalStan) : undefined;
   // A void takes the original's amount; one of an unknown STAN has none, and its machine fails it as such.
@@ -41,5 +42,7 @@ export function transactionInput(
     supervisor: request.supervisor ?? false,
     ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
     ...(original ? { original } : {}),
+    // Chip processing needs both the configuration and a reader that runs an EMV kernel.
+    ...(terms.emv !== undefined && hasEmvKernel(terms.reader) ? { emv: true } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { outputOf } from './machine/output.js';
 import { checking, checkingVoid } from './machine/states-checks.js';
 import { checkingCard, confirmingDuplicate, reading, waitingForCard } from './machine/states-card.js';
 import { approved, authorizing, confirmingPartial, declined } from './machine/states-host.js';
+import { choosingPath, completingChip, enteringPin, startingChip } from './machine/states-chip.js';
 import { cancelled, done, ended, failed, printing, removingCard } from './machine/states-ending.js';
 
 export type { TransactionContext, TransactionEvent } from './machine/context.js';
@@ -29,7 +30,11 @@ export const transactionMachine = transactionSetup.createMachine({
     reading,
     checkingCard,
     confirmingDuplicate,
+    choosingPath,
+    startingChip,
+    enteringPin,
     authorizing,
+    completingChip,
     confirmingPartial,
     approved,
     declined,

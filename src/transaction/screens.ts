@@ -36,6 +36,11 @@ export const screens = {
     lines: [formatAmount(amount, currency), 'Reading card...', 'Do not remove card'],
     severity: 'info',
   }),
+  enterPin: (amount: number, currency: string): Screen => ({
+    title: 'ENTER PIN',
+    lines: [formatAmount(amount, currency), 'Enter your PIN on the PIN pad', 'then press OK'],
+    severity: 'info',
+  }),
   authorizing: (kind: TransactionKind, amount: number, currency: string): Screen => ({
     title: KIND_TITLE[kind],
     lines: [formatAmount(amount, currency), 'Processing...', 'Please wait'],

@@ -46,6 +46,8 @@ export interface TransactionInput {
   /** Why rights were refused (no PIN, wrong PIN, locked out), for the anomaly. */
   supervisorNote?: string;
   original?: OriginalTransaction;
+  /** The reader runs an EMV kernel and the chip is enabled: inserted and tapped sale cards go through it. */
+  emv?: boolean;
 }
 
 /** What the host said, as the machine needs it. */
@@ -62,6 +64,51 @@ export interface Authorization {
   /** A partial approval (code 10): what was asked and what the host approved (smaller). */
   requestedAmount?: number;
   approvedAmount?: number;
+  /** The host's field 55 (issuer authentication data 91, scripts 71/72), for the card's second decision. */
+  issuerData?: Uint8Array;
+}
+
+/** The chip's first decision (the kernel's): go online (ARQC), approved offline (TC), declined offline (AAC). */
+export type ChipDecision = 'ARQC' | 'TC' | 'AAC';
+
+export interface ChipStartInput {
+  txnRef: string;
+  kind: TransactionKind;
+  amount: number;
+  currency: string;
+  card: SensitiveCard;
+}
+
+export interface ChipStart {
+  decision: ChipDecision;
+  /** Why the kernel decided so (denial codes, try another interface...). */
+  reason?: string;
+  /** The cardholder verification the card asks for. */
+  cvm: string;
+  /** The card with the chip's field 55. */
+  card: SensitiveCard;
+}
+
+export interface PinInput {
+  txnRef: string;
+  amount: number;
+  currency: string;
+  card: SensitiveCard;
+}
+
+export interface ChipCompleteInput {
+  txnRef: string;
+  card: SensitiveCard;
+  authorization: Authorization;
+}
+
+/** The card's second decision, after the host's answer: a TC keeps an approval, an AAC (or a removed card) undoes it. */
+export interface ChipCompletion {
+  decision: 'TC' | 'AAC';
+  reason?: string;
+  /** The card left the reader (or the chip failed) before it decided. */
+  interrupted?: boolean;
+  card: SensitiveCard;
 }
 
 export interface AuthorizeInput {
@@ -71,6 +118,8 @@ export interface AuthorizeInput {
   currency: string;
   card?: SensitiveCard;
   original?: OriginalTransaction;
+  /** The chip's first decision, for a card that went through the kernel: ARQC online, TC approved offline (Y1). */
+  chip?: 'ARQC' | 'TC';
 }
 
 /** A failed authorization: the host error plus the STAN it was sent under, if one was allocated. */

@@ -71,4 +71,28 @@ export const DECLINED = [
     support:
       'A pick-up code (04, 07, 33 to 38, 41 lost, 43 stolen, 67) or 59 suspected fraud: lost, stolen or suspect card. Follow the acquirer pick-up procedure.',
   },
+  {
+    code: 'E207',
+    name: 'card-declined-after-approval',
+    class: 'declined',
+    severity: 'warning',
+    title: 'Declined by the card',
+    message: 'Declined: the card refused the approval',
+    action: 'retry',
+    actionText: 'Ask for another card or another payment method',
+    support:
+      "The host approved but the chip answered AAC at its second decision (or failed the issuer's ARPC). The approval is reversed: nothing is charged.",
+  },
+  {
+    code: 'E208',
+    name: 'card-removed-before-completion',
+    class: 'declined',
+    severity: 'warning',
+    title: 'Card removed too early',
+    message: 'Declined: the card was removed before the payment finished',
+    action: 'retry',
+    actionText: 'Ask the customer to leave the card in until asked to remove it',
+    support:
+      'The chip left the reader (or failed) between the host approval and its second decision. The approval is reversed: nothing is charged.',
+  },
 ] as const satisfies readonly AnomalyShape[];

@@ -3,6 +3,7 @@ import type { CardReader } from '../../../hal/card-reader/contract.js';
 import type { Clock } from '../../../hal/clock.js';
 import type { Display, Screen } from '../../../hal/display/contract.js';
 import type { NetworkMonitor } from '../../../hal/network/contract.js';
+import type { PinPad } from '../../../hal/pin-pad/contract.js';
 import type { Printer } from '../../../hal/printer/contract.js';
 import type { AnomalyRecorder } from '../../anomaly/recorder.js';
 import type { AcquirerClient } from '../../acquirer/acquirer-client.js';
@@ -23,6 +24,19 @@ export type TransactionStreamEvent =
   /** The host approved less than asked: the register answers with confirm (accept) or cancel (reverse). */
   | { type: 'partial'; requestedAmount: number; approvedAmount: number; currency: string };
 export type TransactionListener = (event: TransactionStreamEvent) => void;
+
+/** The chip's settings (config `emv`). */
+export interface EmvSettings {
+  countryCode: string;
+  terminalCapabilities: string;
+  terminalType: string;
+  floorLimit: number;
+  tac: { denial: string; online: string; default: string };
+  contactlessCvmLimit: number;
+  contactlessTransactionLimit: number;
+  pinBlockFormat: 0 | 4;
+  pinTimeoutMs: number;
+}
 
 export interface TransactionDeps {
   reader: CardReader;
@@ -49,6 +63,10 @@ export interface TransactionDeps {
   hostAvailability?: Pick<HostAvailability, 'isDown'>;
   /** What the terminal's messages say about itself (field 22's PIN digit, fields 32/33); absent = no PIN pad, no ids. */
   messageProfile?: MessageProfile;
+  /** The PIN entry device, when one is attached (online PIN for the chip's CVM). */
+  pinPad?: PinPad;
+  /** What the terminal tells the card's kernel (config `emv`); absent: no chip processing. */
+  emv?: EmvSettings;
   /** The outcome is known (the card may still be in the reader): the register gets it now. */
   onOutcome?: (output: TransactionOutput) => void;
 }

@@ -20,6 +20,7 @@ import { AuthorizationFailure, type Authorization, type AuthorizeInput } from '.
 import type { TransactionDeps } from './deps.js';
 import { decideOffline, offlineReason, voidOfOfflineSale } from './offline.js';
 import { financialRequestFor } from './request.js';
+import { unableToGoOnline } from './chip.js';
 
 /**
  * PAN and expiry for the reversal's fields 2/14, sealed by the card vault (no vault: the reversal goes without them,
@@ -37,6 +38,28 @@ function sealedForReversal(deps: TransactionDeps, input: AuthorizeInput): { card
     deps.log.warn({ txnRef: input.txnRef, reason: err.message }, 'card data not sealed for the reversal');
     return {};
   }
+}
+
+/**
+ * The host cannot be asked. An online chip sale asks the card first (Y3/Z3 by its default action codes): declined by
+ * the card, it is declined; approved, the offline rules decide, with the card's final field 55 for the advice.
+ */
+async function offline(
+  deps: TransactionDeps,
+  input: AuthorizeInput,
+  why: string,
+  stan?: number,
+): Promise<Authorization> {
+  if (input.chip !== 'ARQC' || !input.card) return decideOffline(deps, input, why, stan);
+  const { card, declined } = await unableToGoOnline(deps, input.card);
+  if (declined === undefined) return decideOffline(deps, { ...input, card }, why, stan);
+  return {
+    ...(stan !== undefined ? { stan } : {}),
+    responseCode: 'Z3',
+    responseText: `host unreachable (${why}); ${declined}`,
+    approved: false,
+    offline: true,
+  };
 }
 
 /** Field 39 of the reversal a failed send leaves owed. */
@@ -64,14 +87,16 @@ export async function authorize(
   const now = () => new Date(deps.clock.now());
   const voided = input.kind === 'void' && input.original ? await voidOfOfflineSale(deps, input) : undefined;
   if (voided) return voided;
+  // The card approved offline at its first decision (TC within the floor limit): the offline rules decide (Y1).
+  if (input.chip === 'TC') return decideOffline(deps, input, 'approved offline by the card');
   // Known down (network, or a host that stopped answering): offline at once, without a send that would time out.
   const knownDown = offlineReason(deps);
-  if (knownDown) return decideOffline(deps, input, knownDown);
+  if (knownDown) return offline(deps, input, knownDown);
   // Reversals owed to the host go before any new online authorization (as acquirers require); if they cannot, neither
   // can this one.
   const reversalsClear = deps.forwarder ? await deps.forwarder.flushReversals() : true;
   const downReason = reversalsClear ? offlineReason(deps) : 'reversals still owed to the host';
-  if (downReason) return decideOffline(deps, input, downReason);
+  if (downReason) return offline(deps, input, downReason);
 
   const stan = journal.counters.nextStan();
   journal.transactions.recordState(input.txnRef, 'sending', { stan });
@@ -103,7 +128,7 @@ export async function authorize(
     if (!err.sent) {
       // It never left: nothing to reverse, and the host may simply be unreachable.
       journal.reversals.release(input.txnRef, `${err.code}: ${err.message}`);
-      if (err.code === 'not-connected') return decideOffline(deps, input, err.message, stan);
+      if (err.code === 'not-connected') return offline(deps, input, err.message, stan);
       throw new AuthorizationFailure(err.code, err.message, false, stan);
     }
     // It may be at the host: the reversal is owed from now on, whatever happens to this process.
@@ -186,6 +211,7 @@ export async function authorize(
     ...(reply.approvalCode ? { approvalCode: reply.approvalCode.trim() } : {}),
     ...(reply.rrn ? { rrn: reply.rrn.trim() } : {}),
     ...(approvedAmount !== undefined ? { requestedAmount: fields.amount, approvedAmount } : {}),
+    ...(reply.message.fields[55] instanceof Uint8Array ? { issuerData: reply.message.fields[55] } : {}),
   };
   const patch = {
     stan,
@@ -200,6 +226,9 @@ export async function authorize(
       requestedAmount: fields.amount,
       approvedAmount,
     });
+  } else if (input.chip === 'ARQC' && approved) {
+    // The card decides last: the answer is kept, the stored reversal stays armed until the card says TC.
+    journal.transactions.recordState(input.txnRef, 'authorizedAwaitingCard', patch);
   } else {
     journal.recordAuthorization(input.txnRef, 'authorized', patch);
   }

@@ -5,7 +5,17 @@
  */
 import { REVERSAL_REASON } from '../../iso8583/index.js';
 import { transactionMachine } from '../../transaction/machine.js';
-import type { Authorization, AuthorizeInput } from '../../transaction/types.js';
+import type { SensitiveCard } from '../../card/sensitive-card.js';
+import type {
+  Authorization,
+  AuthorizeInput,
+  ChipCompleteInput,
+  ChipCompletion,
+  ChipStart,
+  ChipStartInput,
+  PinInput,
+} from '../../transaction/types.js';
+import { completeChip, enterPin, startChip } from './chip.js';
 import { fromPromise } from 'xstate';
 import { cardActors } from './card.js';
 import type { TransactionDeps, TransactionStreamEvent } from './deps.js';
@@ -39,6 +49,9 @@ export function provideTransactionEffects(deps: TransactionDeps) {
         return authorize(deps, input, signal);
       }),
       ...printerActors(deps),
+      startChip: fromPromise<ChipStart, ChipStartInput>(async ({ input }) => startChip(deps, input)),
+      enterPin: fromPromise<SensitiveCard, PinInput>(async ({ input, signal }) => enterPin(deps, input, signal)),
+      completeChip: fromPromise<ChipCompletion, ChipCompleteInput>(async ({ input }) => completeChip(deps, input)),
     },
     actions: {
       askPartialDecision: ({ context }, params) => emit(context.txnRef, { type: 'partial', ...params }),

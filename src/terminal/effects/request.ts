@@ -20,6 +20,8 @@ export function financialRequestFor(
   profile: MessageProfile = NO_PIN_PAD,
 ): FinancialRequest {
   const card = input.card?.reveal();
+  // Field 52 carries an 8-byte block (format 0); a format 4 block has no place in the 1987 message.
+  const pin = input.card?.revealPin();
   const original = input.original;
   return {
     processingCode:
@@ -38,6 +40,7 @@ export function financialRequestFor(
     ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
     ...(card?.track2 ? { track2: card.track2 } : {}),
     ...(card?.iccData ? { iccData: card.iccData } : {}),
+    ...(pin && pin.pinBlock.length === 8 ? { pinBlock: pin.pinBlock, ksn: pin.ksn } : {}),
     ...(profile.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: profile.acquiringInstitutionId } : {}),
     ...(profile.forwardingInstitutionId !== undefined
       ? { forwardingInstitutionId: profile.forwardingInstitutionId }

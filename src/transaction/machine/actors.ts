@@ -4,7 +4,18 @@
  */
 import { fromPromise } from 'xstate';
 import type { SensitiveCard } from '../../card/sensitive-card.js';
-import type { AssessInput, Authorization, AuthorizeInput, CardAssessment, ReceiptInput } from '../types.js';
+import type {
+  AssessInput,
+  Authorization,
+  AuthorizeInput,
+  CardAssessment,
+  ChipCompleteInput,
+  ChipCompletion,
+  ChipStart,
+  ChipStartInput,
+  PinInput,
+  ReceiptInput,
+} from '../types.js';
 
 export const actors = {
   waitForCard: fromPromise<{ entryMode: string }, { txnRef: string }>(async () => {
@@ -15,6 +26,18 @@ export const actors = {
   }),
   assessCard: fromPromise<CardAssessment, AssessInput>(async () => {
     throw new Error('assessCard not provided');
+  }),
+  /** The reader's EMV kernel: the card's first decision (absent kernel: never called, usesChip is false). */
+  startChip: fromPromise<ChipStart, ChipStartInput>(async () => {
+    throw new Error('startChip not provided');
+  }),
+  /** The PIN pad: the card with the enciphered PIN block. */
+  enterPin: fromPromise<SensitiveCard, PinInput>(async () => {
+    throw new Error('enterPin not provided');
+  }),
+  /** The card's second decision on the host's answer; it settles the stored reversal (never rejects for a card fault). */
+  completeChip: fromPromise<ChipCompletion, ChipCompleteInput>(async () => {
+    throw new Error('completeChip not provided');
   }),
   authorize: fromPromise<Authorization, AuthorizeInput>(async () => {
     throw new Error('authorize not provided');

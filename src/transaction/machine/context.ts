@@ -18,6 +18,8 @@ export interface TransactionContext extends TransactionInput {
   outcome?: TransactionOutcome;
   /** The host approved less than asked (code 10); the register decides whether the customer pays the rest. */
   partial?: { requestedAmount: number; approvedAmount: number };
+  /** The chip's first decision and the verification it asked for, when the card went through the EMV kernel. */
+  chip?: { decision: 'ARQC' | 'TC' | 'AAC'; cvm: string; reason?: string };
   /** A card was presented in this transaction: it ends only once the reader is empty. */
   cardPresented?: boolean;
 }

@@ -4,7 +4,7 @@
  */
 import type { GuardArgs } from 'xstate';
 import { isDeviceFault } from '../../../hal/fault.js';
-import type { Authorization, CardAssessment } from '../types.js';
+import type { Authorization, CardAssessment, ChipCompletion, ChipDecision, ChipStart } from '../types.js';
 import type { TransactionContext, TransactionEvent } from './context.js';
 
 type Args = GuardArgs<TransactionContext, TransactionEvent>;
@@ -35,6 +35,29 @@ export const guards = {
   isRetriableReadFault: (_: Args, params: { error: unknown }) => isRetriableReadFault(params.error),
   cardPresented: ({ context }: Args) => context.cardPresented === true,
   approvedByHost: (_: Args, params: { authorization: Authorization }) => params.authorization.approved,
+  /** A sale whose card was inserted or tapped, on a terminal whose reader runs an EMV kernel. */
+  usesChip: ({ context }: Args) =>
+    context.emv === true &&
+    context.kind === 'sale' &&
+    (context.card?.summary.entryMode === 'chip' || context.card?.summary.entryMode === 'contactless'),
+  chipDecided: (_: Args, params: { start: ChipStart; decision: ChipDecision; pin?: boolean }) =>
+    params.start.decision === params.decision && (params.pin !== true || params.start.cvm === 'online-pin'),
+  chipAsksOtherInterface: ({ context }: Args, params: { start: ChipStart }) =>
+    params.start.decision === 'AAC' &&
+    params.start.reason === 'try-another-interface' &&
+    context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
+  chipFailedMayFallBack: ({ context }: Args, params: { error: unknown }) =>
+    isDeviceFault(params.error) &&
+    params.error.code === 'chip-error' &&
+    context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
+  pinCancelled: (_: Args, params: { error: unknown }) =>
+    isDeviceFault(params.error) && params.error.code === 'cancelled',
+  /** The host's answer is to be given to the card: an online chip sale the host answered (not decided offline). */
+  completesOnChip: ({ context }: Args, params: { authorization: Authorization }) =>
+    context.chip?.decision === 'ARQC' && params.authorization.offline !== true,
+  cardKeptApproval: (_: Args, params: { completion: ChipCompletion; context: { authorization?: Authorization } }) =>
+    params.completion.decision === 'TC' && params.context.authorization?.approved === true,
+  approvedAuthorization: ({ context }: Args) => context.authorization?.approved === true,
   partiallyApprovedByHost: ({ context }: Args, params: { authorization: Authorization }) =>
     params.authorization.approved &&
     params.authorization.approvedAmount !== undefined &&

@@ -121,7 +121,7 @@ export const checkingCard = transactionSetup.createStateConfig({
     onDone: [
       {
         guard: { type: 'assessed', params: ({ event }) => ({ assessment: event.output, action: 'continue' }) },
-        target: 'authorizing',
+        target: 'choosingPath',
         actions: assign({ cardKey: ({ event }) => event.output.cardKey }),
       },
       {
@@ -208,7 +208,7 @@ export const confirmingDuplicate = transactionSetup.createStateConfig({
     },
   },
   on: {
-    CONFIRM: { target: 'authorizing' },
+    CONFIRM: { target: 'choosingPath' },
     CANCEL: {
       target: 'cancelled',
       actions: [

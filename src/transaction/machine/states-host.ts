@@ -24,6 +24,7 @@ export const authorizing = transactionSetup.createStateConfig({
       currency: context.currency,
       ...(context.card ? { card: context.card } : {}),
       ...(context.original ? { original: context.original } : {}),
+      ...(context.chip && context.chip.decision !== 'AAC' ? { chip: context.chip.decision } : {}),
     }),
     onDone: [
       {
@@ -37,6 +38,12 @@ export const authorizing = transactionSetup.createStateConfig({
             approvedAmount: event.output.approvedAmount ?? context.amount,
           }),
         }),
+      },
+      {
+        // The card decides last on an online chip sale: the answer goes to it before the outcome is known.
+        guard: { type: 'completesOnChip', params: ({ event }) => ({ authorization: event.output }) },
+        target: 'completingChip',
+        actions: assign({ authorization: ({ event }) => event.output, stan: ({ event }) => event.output.stan }),
       },
       {
         guard: { type: 'approvedByHost', params: ({ event }) => ({ authorization: event.output }) },

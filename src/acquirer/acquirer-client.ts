@@ -176,6 +176,9 @@ export class AcquirerClient {
     } catch (err) {
       throw new HostError('bad-request', `request ${request.mti} could not be MACed: ${(err as Error).message}`, false);
     }
+    // No sign-on because no host can be reached: the request cannot leave either, as without MAC.
+    if (signed === undefined && !this.link.isUp())
+      throw new HostError('not-connected', `host not connected: the ${request.mti} was not sent`, false);
     if (signed === undefined)
       throw new HostError('no-mac-key', `no MAC key (${mac.whyNoKey()}): the ${request.mti} was not sent`, false);
     return signed;

@@ -264,20 +264,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     });
     acquirer.watch((outcome) => hostAvailability.observe(outcome));
     stops.push(() => hostAvailability.stop());
-    const macKeys = startMacKeys({
-      config,
-      dataDir,
-      journal,
-      vault,
-      mac,
-      acquirer,
-      hostLink,
-      hostSim,
-      anomalies,
-      clock,
-      log,
-    });
-    stops.push(() => macKeys.stop());
+    // The MAC keys: the master key from the key store, a sign-on now and whenever the key is dropped.
+    const keys = { dataDir, journal, vault, mac, acquirer, hostLink, hostSim, anomalies };
+    stops.push(startMacKeys({ ...keys, config, clock, log }).stop);
     // Lockouts (the supervisor PIN's, the register clients') outlive a restart: a restart must not reset the tries.
     const lockouts = new LockoutFile(resolve(dataDir, 'lockouts.json'));
     const risk = new RiskControls({

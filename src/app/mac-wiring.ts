@@ -40,6 +40,9 @@ export interface MacWiringInput {
 /** The vault the keys are sealed with: the terminal's, or opened for the keys alone (its absence is not fatal). */
 function keyVault(input: MacWiringInput): CardVault | string {
   if (input.vault) return input.vault;
+  // The terminal tried and its vault key is missing or wrong (it is locked): never a new key in its place.
+  if (input.config.offline.enabled || input.journal.sealedCards.count() > 0)
+    return 'the card vault that seals the keys is not open (see the storage fault)';
   try {
     return CardVault.open(resolve(input.dataDir, input.config.offline.keyFile), {
       createIfMissing: input.config.offline.createKeyIfMissing,

@@ -6,6 +6,7 @@
  * A component is confirmed by its check value before it is used; the key is sealed by the card vault in the journal.
  * Nothing of a component or the key is printed, logged or written in clear.
  */
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError } from 'commander';
 import { combineComponents, type KeyComponent, KeyLoadError } from '../acquirer/key-components.js';
@@ -13,6 +14,7 @@ import { openKeyStore } from '../app/terminal-keys.js';
 import type { PosConfig } from '../config/index.js';
 import { VaultError } from '../durability/card-vault.js';
 import { JournalError } from '../journal/index.js';
+import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
 
 const EX_DATAERR = 65;
 const EX_SOFTWARE = 70;
@@ -51,9 +53,13 @@ export function registerKeysCommand(program: Command, configOf: (opts: { config?
   };
   const open = (cmd: Command, opts: { config?: string }) => {
     try {
-      return openKeyStore(configOf(opts));
+      const config = configOf(opts);
+      // The data directory and journal private to this account, as the terminal's start makes them.
+      secureDataDir(config.dataDir, join(config.dataDir, 'journal.sqlite'));
+      return openKeyStore(config);
     } catch (err) {
-      if (err instanceof VaultError || err instanceof JournalError) return fail(cmd, err.message, EX_SOFTWARE);
+      if (err instanceof VaultError || err instanceof JournalError || err instanceof FilePermissionError)
+        return fail(cmd, err.message, EX_SOFTWARE);
       throw err;
     }
   };
@@ -63,7 +69,7 @@ export function registerKeysCommand(program: Command, configOf: (opts: { config?
     .description('load the terminal master key from 2 or 3 clear components, each with its check value (stdin)')
     .option('--components <n>', 'how many components (2 or 3)', componentCount, 2)
     .option(...CONFIG)
-    .action(async (opts: { components: number; config?: string }, cmd: Command) => {
+    .action(async (opts: { components: number }, cmd: Command) => {
       let combined: ReturnType<typeof combineComponents>;
       try {
         combined = combineComponents(await readComponents(opts.components, (t) => process.stderr.write(t)));
@@ -71,7 +77,7 @@ export function registerKeysCommand(program: Command, configOf: (opts: { config?
         if (err instanceof KeyLoadError) return fail(cmd, err.message, EX_DATAERR);
         throw err;
       }
-      const store = open(cmd, opts);
+      const store = open(cmd, cmd.optsWithGlobals<{ config?: string }>());
       try {
         const checkValue = store.keys.loadMaster(combined.key, 'loaded');
         process.stdout.write(
@@ -87,8 +93,8 @@ export function registerKeysCommand(program: Command, configOf: (opts: { config?
     .command('status')
     .description('the check values and origins of the keys held (never the keys)')
     .option(...CONFIG)
-    .action((opts: { config?: string }, cmd: Command) => {
-      const store = open(cmd, opts);
+    .action((_opts: unknown, cmd: Command) => {
+      const store = open(cmd, cmd.optsWithGlobals<{ config?: string }>());
       try {
         const status = store.keys.status();
         const line = (name: string, s: (typeof status)['tmk']) =>

@@ -40,7 +40,7 @@ async function start(): Promise<{ app: TerminalApp; ledger: () => LedgerEntry[] 
 
 describe('a terminal whose host gets the MAC wrong', () => {
   it('signs on at boot and MACs a sale the host approves', async () => {
-    const { app, ledger } = await start();
+    const { app } = await start();
     const sim = app.hostSim!;
     expect(app.config.host.mac).toBe('required');
     expect(await sale(app.ecr.port, 1200)).toMatchObject({ outcome: 'approved', responseCode: '00' });

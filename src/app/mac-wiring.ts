@@ -100,7 +100,8 @@ export function startMacKeys(input: MacWiringInput): { stop: () => void } {
       if (err.code !== 'host-error') anomalies.raise('mac-key-missing', { reason }, { show: false });
     },
   });
-  input.hostLink.on('up', () => void keeper.ensure());
+  // A new connection may be a host that restarted and forgot our session: sign on again.
+  input.hostLink.on('up', () => void keeper.signOnNow());
   if (input.hostLink.isUp()) void keeper.signOnNow();
   return { stop: () => keeper.stop() };
 }

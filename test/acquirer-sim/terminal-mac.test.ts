@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../src/acquirer-sim/simulator.js';
 import type { TerminalApp } from '../../src/app/compose.js';
+import { TerminalKeys } from '../../src/app/terminal-keys.js';
+import { CardVault } from '../../src/durability/card-vault.js';
 import { EcrClient, type EcrMessage } from '../../src/ecr/client.js';
 import { bootApp } from '../app/boot.js';
 import { until } from '../support/wait.js';
@@ -47,6 +49,19 @@ describe('a terminal whose host gets the MAC wrong', () => {
     expect(sim.totals().netAmount).toBe(1200);
     expect(app.journal.terminalKeys.get('tmk')?.origin).toBe('test');
     expect(app.journal.terminalKeys.get('mac')?.origin).toBe('sign-on');
+    // The keys are in the journal only sealed: neither key's bytes are in its files.
+    const vault = CardVault.open(join(app.config.dataDir, app.config.offline.keyFile));
+    const keys = new TerminalKeys(app.journal, vault);
+    const clear = [keys.masterKey(), keys.sessionKey()];
+    app.journal.checkpoint();
+    const files = ['journal.sqlite', 'journal.sqlite-wal']
+      .map((f) => join(app.config.dataDir, f))
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f));
+    for (const key of clear) {
+      expect(key).toHaveLength(16);
+      for (const file of files) expect(file.includes(key!)).toBe(false);
+    }
   });
 
   it('a wrong MAC on an approved 0210: not approved, reversed, nothing owed at the host, anomaly E611', async () => {

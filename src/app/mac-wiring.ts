@@ -1,6 +1,6 @@
 /**
- * The MAC keys at boot: the terminal's master key and session key from the key store, a sign-on now and whenever
- * the key is dropped or the link comes up without one. With the embedded host simulator a test master key is
+ * The MAC keys at boot: the terminal's master key from the key store, a sign-on at start and whenever the key is
+ * dropped or the link comes up without one; each session key is kept sealed in the key store. With the embedded host simulator a test master key is
  * generated at first start (origin 'test', never a file in the repository) and given to both ends, so the desktop
  * default MACs with no manual step.
  */
@@ -74,13 +74,6 @@ export function startMacKeys(input: MacWiringInput): { stop: () => void } {
     }
     hostSim.setMasterKey(terminalId, master);
     master.fill(0);
-  } else {
-    // A real host still holds the session key of the last sign-on: usable until the sign-on below replaces it.
-    const session = keys.sessionKey();
-    if (session) {
-      mac.setKey(session);
-      session.fill(0);
-    }
   }
   const keeper = new KeyKeeper({
     client: input.acquirer,
@@ -100,8 +93,9 @@ export function startMacKeys(input: MacWiringInput): { stop: () => void } {
       if (err.code !== 'host-error') anomalies.raise('mac-key-missing', { reason }, { show: false });
     },
   });
-  // A new connection may be a host that restarted and forgot our session: sign on again.
-  input.hostLink.on('up', () => void keeper.signOnNow());
+  // Every start signs on (the session key kept from the last run is not reused: the host may have moved on), and so
+  // does a link that comes up without a key; requests meanwhile wait for the sign-on under way.
+  input.hostLink.on('up', () => void keeper.ensure());
   if (input.hostLink.isUp()) void keeper.signOnNow();
   return { stop: () => keeper.stop() };
 }

@@ -16,6 +16,8 @@ export interface AnswerChannel {
   /** Read when the answer goes (a delayed answer names the delay in force then). */
   behaviour: () => GlobalBehaviour;
   record: (entry: Omit<LedgerEntry, 'at'>) => void;
+  /** The answer as it leaves: MACed for a terminal that has keys. */
+  seal?: (message: IsoMessage) => IsoMessage;
 }
 
 export function sendAnswer(
@@ -25,6 +27,7 @@ export function sendAnswer(
   out: Omit<LedgerEntry, 'at'>,
 ): void {
   const { socket, clock, behaviour, record } = channel;
+  const seal = channel.seal ?? ((m: IsoMessage) => m);
   const send = (message: IsoMessage, note?: string) => {
     if (socket.destroyed) {
       record({ ...out, note: `${note ? `${note}; ` : ''}not sent: connection gone` });
@@ -32,7 +35,7 @@ export function sendAnswer(
     }
     // Ledger first: a reader who has the answer must find it in the ledger already.
     record(note ? { ...out, note } : out);
-    socket.write(encodeFrame(pack(message)));
+    socket.write(encodeFrame(pack(seal(message))));
   };
   switch (misbehaviour) {
     case 'none':

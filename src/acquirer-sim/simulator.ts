@@ -15,15 +15,43 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { FrameDecoder } from '../../hal/acquirer-link/framing.js';
-import { isApprovedClass, responseMtiFor, unpack, type IsoMessage } from '../iso8583/index.js';
+import {
+  buildResponse,
+  isApprovedClass,
+  isSignOn,
+  KEY_BLOCK_FIELD,
+  responseMtiFor,
+  unpack,
+  type IsoMessage,
+} from '../iso8583/index.js';
 import { sendAnswer } from './answering.js';
 import { HostBooks, type Processed } from './books.js';
+import { HostKeys, isMacedClass, type MacFault } from './host-keys.js';
 import { answerEntry, HostLedger, type LedgerFacts, requestFacts } from './ledger.js';
 import { classOf, text } from './messages.js';
 import { decideFinancial, type Misbehaviour } from './rules.js';
-import type { GlobalBehaviour, HostSimOptions, HostTotals, LedgerEntry, ResponseOverride } from './types.js';
+import type {
+  GlobalBehaviour,
+  HostSimOptions,
+  HostTotals,
+  LedgerEntry,
+  MacFaultOnce,
+  ResponseOverride,
+} from './types.js';
 
-export type { GlobalBehaviour, HostSimOptions, HostTotals, KindTotal, LedgerEntry, ResponseOverride } from './types.js';
+export type {
+  GlobalBehaviour,
+  HostSimOptions,
+  HostTotals,
+  KindTotal,
+  LedgerEntry,
+  MacFaultOnce,
+  ResponseOverride,
+} from './types.js';
+export { MAC_FAULTS, type MacFault } from './host-keys.js';
+
+/** Field 39 to a request whose MAC fails, and to a sign-on from a terminal without a master key. */
+const SECURITY_VIOLATION = '63';
 
 export class AcquirerHostSimulator {
   private readonly clock: Clock;
@@ -35,10 +63,20 @@ export class AcquirerHostSimulator {
   private behaviour: GlobalBehaviour;
   readonly ledger: LedgerEntry[];
   private readonly overrides: ResponseOverride[] = [];
+  private readonly macFaults: MacFaultOnce[] = [];
+  private readonly keys: HostKeys;
 
   constructor(private readonly options: HostSimOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.behaviour = { misbehaviour: 'none', delayMs: 3_000, lateMs: 35_000, responseCodes: {}, ...options.behaviour };
+    this.behaviour = {
+      misbehaviour: 'none',
+      delayMs: 3_000,
+      lateMs: 35_000,
+      responseCodes: {},
+      macFault: 'none',
+      ...options.behaviour,
+    };
+    this.keys = new HostKeys(options.masterKeys);
     this.books = new HostBooks(options.maxRemembered);
     this.ledgerBook = new HostLedger(this.clock, options);
     this.ledger = this.ledgerBook.entries;
@@ -54,9 +92,29 @@ export class AcquirerHostSimulator {
     this.overrides.push({ ...override, mti: responseMtiFor(override.mti) ?? override.mti });
   }
 
+  /** Get the MAC wrong once: on the next answer of that MTI (a request MTI names its answer) and STAN. */
+  macFaultOnce(told: MacFaultOnce): void {
+    this.macFaults.push({ ...told, mti: responseMtiFor(told.mti) ?? told.mti });
+  }
+
+  /** Loads (or replaces) a terminal's master key; its session key is gone until it signs on again. */
+  setMasterKey(terminalId: string, key: Uint8Array): void {
+    this.keys.setMasterKey(terminalId, key);
+  }
+
   /** Drops every override not yet used. */
   clearOverrides(): void {
     this.overrides.length = 0;
+    this.macFaults.length = 0;
+  }
+
+  /** The MAC fault for this answer: a once-fault first (consumed), then the all-traffic one. */
+  private toldMacFault(responseMti: string, stan: string | undefined): MacFault {
+    const at = this.macFaults.findIndex(
+      (o) => o.mti === responseMti && (o.stan === undefined || Number(stan) === o.stan),
+    );
+    if (at >= 0) return this.macFaults.splice(at, 1)[0]!.fault;
+    return this.behaviour.macFault;
   }
 
   totals(): HostTotals {
@@ -149,13 +207,31 @@ export class AcquirerHostSimulator {
       this.record({ dir: 'in', ...entry, note: 'unsupported message type' });
       return;
     }
-    const key = `${terminalId ?? ''}/${stan ?? ''}/${cls}`;
-    const earlier = this.books.earlier(key);
+    const tid = terminalId ?? '';
+    const keyed = this.keys.knows(tid);
+    const macRelevant = keyed && (isMacedClass(cls) || isSignOn(request));
+    const macFault = macRelevant ? this.toldMacFault(responseMtiFor(request.mti)!, stan) : 'none';
+    const seal = keyed && isMacedClass(cls) ? (m: IsoMessage) => this.keys.macAnswer(tid, m, macFault) : undefined;
+    if (keyed && isMacedClass(cls)) {
+      const why = this.keys.verify(tid, request);
+      if (why !== undefined) {
+        // Not taken: nothing is booked, nothing remembered; the answer says the MAC was refused.
+        this.record({ dir: 'in', ...entry, note: `MAC refused: ${why}` });
+        const refused = buildResponse(request, {
+          responseCode: SECURITY_VIOLATION,
+          transmittedAt: new Date(this.clock.now()),
+        });
+        this.reply(socket, refused, 'none', entry, false, 0, seal);
+        return;
+      }
+    }
+    const key = `${tid}/${stan ?? ''}/${cls}`;
+    const earlier = cls === 'network' && isSignOn(request) ? undefined : this.books.earlier(key);
     if (earlier) {
       // A repeat of something already processed gets the same answer and moves no money again.
       this.books.countDuplicate();
       this.record({ dir: 'in', ...entry, duplicate: true });
-      this.reply(socket, earlier.response, this.behaviour.misbehaviour, entry, true);
+      this.reply(socket, earlier.response, this.behaviour.misbehaviour, entry, true, 0, seal);
       return;
     }
     this.record({ dir: 'in', ...entry });
@@ -166,6 +242,7 @@ export class AcquirerHostSimulator {
     switch (cls) {
       case 'network':
         processed = this.books.network(request, told?.responseCode ?? '00', new Date(this.clock.now()));
+        if (isSignOn(request)) this.answerSignOn(tid, processed.response, macFault);
         break;
       case 'financial':
       case 'advice': {
@@ -188,9 +265,18 @@ export class AcquirerHostSimulator {
         break;
     }
     // A reversal or advice the host refused was not taken: its repeat is processed anew, as a real host would.
-    if (cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? ''))
-      this.books.remember(key, processed);
-    this.reply(socket, processed.response, misbehaviour, entry, false, processed.moved);
+    // A sign-on is never answered from memory: each one hands out a fresh key.
+    const remembered = cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? '');
+    if (remembered && !isSignOn(request)) this.books.remember(key, processed);
+    this.reply(socket, processed.response, misbehaviour, entry, false, processed.moved, seal);
+  }
+
+  /** A sign-on: a fresh session key under the terminal's master key in field 48, or 63 without a master key. */
+  private answerSignOn(terminalId: string, response: IsoMessage, fault: MacFault): void {
+    if (!isApprovedClass(text(response, 39) ?? '')) return;
+    const block = this.keys.signOn(terminalId, fault);
+    if (block === undefined) response.fields[39] = SECURITY_VIOLATION;
+    else response.fields[KEY_BLOCK_FIELD] = block;
   }
 
   private reply(
@@ -200,9 +286,16 @@ export class AcquirerHostSimulator {
     entry: LedgerFacts,
     duplicate: boolean,
     movedAmount = 0,
+    seal?: (message: IsoMessage) => IsoMessage,
   ): void {
     sendAnswer(
-      { socket, clock: this.clock, behaviour: () => this.behaviour, record: (e) => this.record(e) },
+      {
+        socket,
+        clock: this.clock,
+        behaviour: () => this.behaviour,
+        record: (e) => this.record(e),
+        ...(seal ? { seal } : {}),
+      },
       response,
       misbehaviour,
       answerEntry(response, entry, duplicate, movedAmount),

@@ -1,5 +1,6 @@
 /** The simulator's public words: how it is told to behave, what it logs, and the totals it keeps. */
 import type { Clock } from '../../hal/clock.js';
+import type { MacFault } from './host-keys.js';
 import type { Misbehaviour } from './rules.js';
 
 export interface GlobalBehaviour {
@@ -9,6 +10,15 @@ export interface GlobalBehaviour {
   lateMs: number;
   /** Field 39 to answer, by response MTI (0210, 0230, 0410, 0810...), for all traffic; unset = the rules decide. */
   responseCodes: Readonly<Record<string, string>>;
+  /** For terminals with a master key: MAC every answer wrong or not at all, or give a wrong check value at sign-on. */
+  macFault: MacFault;
+}
+
+/** A MAC fault to commit once: on the next answer of that MTI (0210, 0810...) and STAN, when given. */
+export interface MacFaultOnce {
+  mti: string;
+  fault: MacFault;
+  stan?: number;
 }
 
 /** One answer to give once: to the next request answered with `mti` (and with that STAN, when given). */
@@ -35,6 +45,8 @@ export interface HostSimOptions {
   behaviour?: Partial<GlobalBehaviour>;
   maxFrameBytes?: number;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean };
+  /** Terminal master keys (16 bytes) by terminal id: those terminals sign on and MAC their messages. */
+  masterKeys?: Readonly<Record<string, Uint8Array>>;
 }
 
 export interface LedgerEntry {

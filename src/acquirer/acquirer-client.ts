@@ -17,6 +17,7 @@ import {
   type IsoMessage,
 } from '../iso8583/index.js';
 import type { HostErrorCode } from '../vocabulary/index.js';
+import { isMacedRequest, type MacCheck, type MacSession } from './mac-session.js';
 
 export class HostError extends Error {
   override readonly name = 'HostError';
@@ -64,7 +65,11 @@ export type SendOutcome = { answered: true } | { answered: false; error: HostErr
 export class AcquirerClient {
   private watcher: ((outcome: SendOutcome) => void) | undefined;
 
-  constructor(private readonly link: HostLink) {}
+  /** `mac`: when required, financial, advice and reversal requests are MACed and their answers verified. */
+  constructor(
+    private readonly link: HostLink,
+    private readonly mac?: MacSession,
+  ) {}
 
   /** One watcher of every request's outcome (the host-availability tracker). */
   watch(watcher: (outcome: SendOutcome) => void): void {
@@ -86,9 +91,12 @@ export class AcquirerClient {
     request: IsoMessage,
     options: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<HostReply> {
+    const maced = this.mac?.required === true && isMacedRequest(request.mti);
+    const signed = maced ? await this.signed(request) : undefined;
+    const outgoing = signed?.message ?? request;
     let frame: Buffer;
     try {
-      frame = pack(request);
+      frame = pack(outgoing);
     } catch (err) {
       throw new HostError(
         'bad-request',
@@ -136,6 +144,7 @@ export class AcquirerClient {
         response.responseCode,
       );
     }
+    if (signed) this.checkAnswerMac(key, message, response, signed.check);
     const requestAmount = typeof request.fields[4] === 'string' ? Number(request.fields[4]) : undefined;
     // A partial approval (class partially-approved, code 10) answers with the smaller amount it approved.
     const partial =
@@ -153,4 +162,48 @@ export class AcquirerClient {
     }
     return { ...response, message };
   }
+
+  /**
+   * The request with its MAC. Without a key (a sign-on under way is waited for) it is not sent: a financial message
+   * never leaves unMACed when MAC is required.
+   */
+  private async signed(request: IsoMessage): Promise<NonNullable<ReturnType<MacSession['sign']>>> {
+    const mac = this.mac!;
+    if (!mac.hasKey()) await mac.waitForKey();
+    let signed: ReturnType<MacSession['sign']>;
+    try {
+      signed = mac.sign(request);
+    } catch (err) {
+      throw new HostError('bad-request', `request ${request.mti} could not be MACed: ${(err as Error).message}`, false);
+    }
+    // No sign-on because no host can be reached: the request cannot leave either, as without MAC.
+    if (signed === undefined && !this.link.isUp())
+      throw new HostError('not-connected', `host not connected: the ${request.mti} was not sent`, false);
+    if (signed === undefined)
+      throw new HostError('no-mac-key', `no MAC key (${mac.whyNoKey()}): the ${request.mti} was not sent`, false);
+    return signed;
+  }
+
+  /**
+   * An answer whose MAC is missing or wrong is not honoured: it is as if no answer came (the request may be at the
+   * host, so a reversal is owed). The key is dropped and a new one asked for; so is it when the host answers 63
+   * (security violation), its way of saying it no longer takes our key.
+   */
+  private checkAnswerMac(
+    key: string,
+    message: IsoMessage,
+    response: HostResponse,
+    verify: (answer: IsoMessage) => MacCheck,
+  ): void {
+    const mac = this.mac!;
+    const check = verify(message);
+    if (!check.ok) {
+      mac.dropKey(`the answer to ${key} had a ${check.why} MAC`);
+      throw new HostError('bad-mac', `the answer to ${key} has a ${check.why} MAC`, true, response.responseCode);
+    }
+    if (response.responseCode === SECURITY_VIOLATION) mac.dropKey(`the host refused our MAC (63) on ${key}`);
+  }
 }
+
+/** Field 39 63: the host could not verify our MAC. */
+const SECURITY_VIOLATION = '63';

@@ -28,7 +28,7 @@ export class HostAvailability {
 
   /** Every outcome of a request to the host: an answer (a reply, or bytes keyed to us) or a HostError. */
   observe(outcome: SendOutcome): void {
-    if (outcome.answered || outcome.error.code === 'garbled-response' || outcome.error.code === 'mismatched-response') {
+    if (outcome.answered || ['garbled-response', 'mismatched-response', 'bad-mac'].includes(outcome.error.code)) {
       this.timeouts = 0;
       if (this.downSince !== undefined) this.setDown(false);
       return;

@@ -147,6 +147,8 @@ const HOST_ERRORS: Readonly<Record<HostErrorCode, AnomalyName>> = {
   stopped: 'network-failure',
   'garbled-response': 'malformed-response',
   'mismatched-response': 'mismatched-response',
+  'bad-mac': 'mac-failure',
+  'no-mac-key': 'mac-key-missing',
 };
 
 export function anomalyForHostError(code: HostErrorCode): AnomalyName {

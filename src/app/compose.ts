@@ -15,6 +15,7 @@ import { LockoutFile } from '../ecr/index.js';
 import { openVaultAtBoot, type CardVault } from '../durability/card-vault.js';
 import { Forwarder } from '../durability/forwarder.js';
 import { AcquirerClient, isoCorrelator } from '../acquirer/acquirer-client.js';
+import { MacSession } from '../acquirer/mac-session.js';
 import { HostAvailability } from '../acquirer/host-availability.js';
 import { RiskControls } from '../risk/controls.js';
 import type { AcquirerHostSimulator, HostSimOptions } from '../acquirer-sim/simulator.js';
@@ -27,8 +28,10 @@ import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
 import { startEcr } from './ecr-wiring.js';
+import { startMacKeys } from './mac-wiring.js';
 import { messageProfileOf } from './message-profile.js';
 import { buildDevices } from './devices.js';
+import { xstateClockFrom } from './xstate-clock.js';
 import { RegisterOutput } from '../terminal/register-output.js';
 import { startNexoEndpoint, type NexoEndpoint } from './nexo-wiring.js';
 import type { MockDevices } from './mock-devices.js';
@@ -186,7 +189,8 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
           journal.sealedCards.setKeyCheck(vault.keyCheckValue());
       }
     }
-    const acquirer = new AcquirerClient(hostLink);
+    const mac = new MacSession(config.host.mac);
+    const acquirer = new AcquirerClient(hostLink, mac);
     // Probe assigned below: the echo goes through the same client, so its answer is what brings the host back.
     let echo: () => Promise<unknown> = () => Promise.resolve();
     const hostAvailability = new HostAvailability({
@@ -208,6 +212,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     });
     acquirer.watch((outcome) => hostAvailability.observe(outcome));
     stops.push(() => hostAvailability.stop());
+    // The MAC keys: the master key from the key store, a sign-on now and whenever the key is dropped.
+    const keys = { dataDir, journal, vault, mac, acquirer, hostLink, hostSim, anomalies };
+    stops.push(startMacKeys({ ...keys, config, clock, log }).stop);
     // Lockouts (the supervisor PIN's, the register clients') outlive a restart: a restart must not reset the tries.
     const lockouts = new LockoutFile(resolve(dataDir, 'lockouts.json'), {
       now: () => clock.now(),
@@ -381,12 +388,4 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     await stopAll();
     throw err;
   }
-}
-
-/** XState's scheduler takes setTimeout/clearTimeout; adapt our Clock so machine delays follow the same time. */
-function xstateClockFrom(clock: Clock) {
-  return {
-    setTimeout: (fn: (...args: unknown[]) => void, ms: number) => clock.setTimeout(fn, ms),
-    clearTimeout: (handle: unknown) => (handle as { cancel(): void } | undefined)?.cancel(),
-  };
 }

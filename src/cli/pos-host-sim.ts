@@ -3,12 +3,29 @@
  * pos-host-sim: the acquirer host simulator as a standalone process (the terminal can also embed it).
  *   pos-host-sim --port 8583 --ledger host-ledger.jsonl --misbehave late --late-ms 35000
  *   pos-host-sim --answer 0410=96 --answer 0210=08 --answer-once 0230:000042=91
+ *   pos-host-sim --master-keys keys.txt --mac-fault wrong-mac
+ * --master-keys names a file of "TERMINALID 32-hex-digit-master-key" lines (one per terminal, mode 0600, kept out of
+ * the repository): those terminals sign on and must MAC every financial, advice and reversal message.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { responseMtiFor } from '../iso8583/index.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../acquirer-sim/rules.js';
-import { AcquirerHostSimulator, type ResponseOverride } from '../acquirer-sim/simulator.js';
+import { AcquirerHostSimulator, MAC_FAULTS, type MacFault, type ResponseOverride } from '../acquirer-sim/simulator.js';
+
+/** Master keys by terminal id from a file only its owner can read. */
+function masterKeys(file: string): Record<string, Uint8Array> {
+  if ((statSync(file).mode & 0o077) !== 0) throw new Error(`${file} is readable by others: chmod 600 it`);
+  const keys: Record<string, Uint8Array> = {};
+  for (const [n, raw] of readFileSync(file, 'utf8').split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(\S{1,8})\s+([0-9A-Fa-f]{32})$/.exec(line);
+    if (!m) throw new Error(`${file} line ${n + 1}: expected "TERMINALID <32 hex digits>"`);
+    keys[m[1]!] = Buffer.from(m[2]!, 'hex');
+  }
+  return keys;
+}
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -55,6 +72,12 @@ const program = new Command()
     'answer the next such request (with that STAN) with this code, once (repeatable, in order)',
     answer(true),
   )
+  .option('--master-keys <file>', 'terminal master keys: "TERMINALID <32 hex>" lines; those terminals MAC')
+  .addOption(
+    new Option('--mac-fault <kind>', 'get the MAC wrong on every answer (or the check value at sign-on)').choices(
+      MAC_FAULTS.filter((m) => m !== 'none'),
+    ),
+  )
   .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM)');
@@ -73,6 +96,8 @@ async function main(): Promise<void> {
     tlsCa?: string;
     answer?: ResponseOverride[];
     answerOnce?: ResponseOverride[];
+    masterKeys?: string;
+    macFault?: MacFault;
   }>();
   const responseCodes = Object.fromEntries(
     (opts.answer ?? []).map((o) => [responseMtiFor(o.mti) ?? o.mti, o.responseCode]),
@@ -83,7 +108,14 @@ async function main(): Promise<void> {
     port: opts.port,
     ...(opts.ledger ? { ledgerPath: opts.ledger } : {}),
     keepLedger: false,
-    behaviour: { misbehaviour: opts.misbehave ?? 'none', delayMs: opts.delayMs, lateMs: opts.lateMs, responseCodes },
+    behaviour: {
+      misbehaviour: opts.misbehave ?? 'none',
+      delayMs: opts.delayMs,
+      lateMs: opts.lateMs,
+      responseCodes,
+      macFault: opts.macFault ?? 'none',
+    },
+    ...(opts.masterKeys ? { masterKeys: masterKeys(opts.masterKeys) } : {}),
     ...(opts.tlsCert && opts.tlsKey
       ? {
           tls: {

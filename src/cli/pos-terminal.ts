@@ -7,6 +7,7 @@
  *   pos-terminal journal anomalies   list or export the journal
  *   pos-terminal journal adopt --yes take a restored journal as this terminal's (see journal check)
  *   pos-terminal hash-pin            make the scrypt hash of a supervisor PIN for the config
+ *   pos-terminal keys load           load the terminal master key from its components (see README)
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import {
 } from '../config/index.js';
 import { registerJournalCommand } from './journal-command.js';
 import { registerJournalRecordCommands } from './journal-adopt.js';
+import { registerKeysCommand } from './keys-command.js';
 import { Journal, JournalError } from '../journal/index.js';
 import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
 import { EmbeddedPortTakenError } from '../util/port-taken.js';
@@ -159,5 +161,13 @@ const journalCommand = registerJournalCommand(program, (opts) =>
   Journal.open(join(dataDirOf(opts), 'journal.sqlite'), { readonly: true }),
 );
 registerJournalRecordCommands(journalCommand, dataDirOf);
+registerKeysCommand(program, (opts) => {
+  try {
+    return loadConfig(opts.config ? { path: opts.config } : {}).config;
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`config error:\n${formatConfigError(err)}`, EX_CONFIG);
+    throw err;
+  }
+});
 
 program.parseAsync().catch((err: unknown) => fail((err as Error).message, EX_SOFTWARE));

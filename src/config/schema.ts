@@ -96,6 +96,8 @@ const host = obj({
   /** Field 33, when a forwarding institution sits between terminal and acquirer; null: not sent. */
   forwardingInstitutionId: institutionId(33),
   tls: hostTls,
+  /** ISO 9797-1 MAC (field 64/128) on financial, advice and reversal messages, keys from a sign-on under the TMK. */
+  mac: oneOf(['required', 'off']),
   simulator: obj({
     embedded: bool,
   }),

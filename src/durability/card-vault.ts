@@ -182,6 +182,12 @@ function aad(associatedData: string): Buffer {
   return Buffer.concat([Buffer.of(VERSION), Buffer.from(associatedData, 'utf8')]);
 }
 
+/** A key's associated data: a NUL-separated domain no transaction reference can take. */
+function keyAad(name: string): Buffer {
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(name)) refuse('a key name that is not a short slug');
+  return Buffer.concat([Buffer.of(VERSION, 0), Buffer.from(`terminal-key\0${name}`, 'utf8')]);
+}
+
 export class CardVault {
   // A private field: the key never shows up in console.log, JSON or an error dump of the vault.
   readonly #key: Buffer;
@@ -220,46 +226,72 @@ export class CardVault {
   /** [version 1][12-byte random IV][ciphertext][16-byte tag], bound to `associatedData` (the transaction reference). */
   seal(card: VaultCard, associatedData: string): Buffer {
     const clean = checkCard(card);
-    const ad = aad(checkAssociatedData(associatedData));
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(ad);
     const plain = Buffer.from(JSON.stringify(clean), 'utf8');
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    plain.fill(0);
-    return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()]);
+    try {
+      return this.sealBytes(plain, aad(checkAssociatedData(associatedData)));
+    } finally {
+      plain.fill(0);
+    }
   }
 
   /** Throws VaultError('decrypt-failed') on a tampered blob, a wrong key or a wrong transaction reference. */
   open(blob: Buffer, associatedData: string): VaultCard {
-    const ad = aad(checkAssociatedData(associatedData));
+    const plain = this.openBytes(blob, aad(checkAssociatedData(associatedData)), `the card data of ${associatedData}`);
+    try {
+      return checkCard(JSON.parse(plain.toString('utf8')));
+    } catch (err) {
+      throw new VaultError(
+        'decrypt-failed',
+        `card vault: cannot open the card data of ${associatedData}: the decrypted content is not a card`,
+        { cause: err },
+      );
+    } finally {
+      plain.fill(0);
+    }
+  }
+
+  /**
+   * A cryptographic key (the terminal master key, a session key) sealed the same way as a card, under the same vault
+   * key, bound to its name. The associated data marks it as a key, so a key blob never opens as a card or the reverse.
+   */
+  sealKey(key: Uint8Array, name: string): Buffer {
+    if (!(key instanceof Uint8Array) || key.length === 0 || key.length > 64) refuse('a key that is not 1 to 64 bytes');
+    return this.sealBytes(Buffer.from(key), keyAad(name));
+  }
+
+  /** The key sealed under `name`; VaultError('decrypt-failed') on a tampered blob, a wrong vault key or name. */
+  openKey(blob: Buffer, name: string): Buffer {
+    return this.openBytes(blob, keyAad(name), `the ${name} key`);
+  }
+
+  private sealBytes(plain: Buffer, ad: Buffer): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(ad);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()]);
+  }
+
+  private openBytes(blob: Buffer, ad: Buffer, what: string): Buffer {
     const failed = (why: string, cause?: unknown): never => {
       throw new VaultError(
         'decrypt-failed',
-        `card vault: cannot open the card data of ${associatedData}: ${why}`,
+        `card vault: cannot open ${what}: ${why}`,
         cause === undefined ? undefined : { cause },
       );
     };
-    if (!Buffer.isBuffer(blob) || blob.length < 1 + IV_BYTES + 1 + TAG_BYTES) failed('too short to be a sealed card');
+    if (!Buffer.isBuffer(blob) || blob.length < 1 + IV_BYTES + 1 + TAG_BYTES) failed('too short to be sealed data');
     if (blob[0] !== VERSION) failed(`unknown format version ${String(blob[0])}`);
     const iv = blob.subarray(1, 1 + IV_BYTES);
     const body = blob.subarray(1 + IV_BYTES, blob.length - TAG_BYTES);
     const tag = blob.subarray(blob.length - TAG_BYTES);
-    let plain: Buffer;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(ad);
       decipher.setAuthTag(tag);
-      plain = Buffer.concat([decipher.update(body), decipher.final()]);
+      return Buffer.concat([decipher.update(body), decipher.final()]);
     } catch (err) {
-      return failed('wrong key, wrong transaction or altered data', err);
-    }
-    try {
-      return checkCard(JSON.parse(plain.toString('utf8')));
-    } catch (err) {
-      return failed('the decrypted content is not a card', err);
-    } finally {
-      plain.fill(0);
+      return failed('wrong key, wrong name or altered data', err);
     }
   }
 }

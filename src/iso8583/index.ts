@@ -2,6 +2,7 @@ export type { FieldValue, IsoMessage } from './types.js';
 export { ISO8583_ERROR_CODES, Iso8583Error, type Iso8583ErrorCode } from './errors.js';
 export { FIELDS, fieldSpec, isDataField, type FieldSpec, type FieldType, type FieldLength } from './fields.js';
 export { pack, unpack } from './codec.js';
+export { MAC_LENGTH, macFieldOf, macInput, macOf, withMac, withoutMac } from './mac-fields.js';
 export {
   RESPONSE_CLASSES,
   RESPONSE_CODES,
@@ -32,3 +33,12 @@ export {
   type FinancialRequest,
   type HostResponse,
 } from './messages.js';
+export {
+  NETWORK_CODE,
+  KEY_BLOCK_FIELD,
+  buildSignOn,
+  isSignOn,
+  encodeKeyBlock,
+  parseKeyBlock,
+  type EncryptedKey,
+} from './sign-on.js';

@@ -8,6 +8,7 @@ export * from './stores/transactions.js';
 export * from './stores/reversals.js';
 export * from './stores/store-and-forward.js';
 export * from './stores/sealed-cards.js';
+export * from './stores/terminal-keys.js';
 export * from './stores/anomalies.js';
 export * from './stores/outbox.js';
 export * from './card-data-guard.js';

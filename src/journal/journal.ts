@@ -20,6 +20,7 @@ import { CounterStore } from './stores/counters.js';
 import { OutboxStore } from './stores/outbox.js';
 import { ReversalStore } from './stores/reversals.js';
 import { SealedCardStore } from './stores/sealed-cards.js';
+import { TerminalKeyStore } from './stores/terminal-keys.js';
 import { checkOfflineApprovalItem, type OfflineApprovalItem, SafStore } from './stores/store-and-forward.js';
 import type { Stmt } from './stores/store.js';
 import { TransactionStore } from './stores/transactions.js';
@@ -68,6 +69,7 @@ export class Journal {
   readonly anomalies: AnomalyStore;
   readonly outbox: OutboxStore;
   readonly sealedCards: SealedCardStore;
+  readonly terminalKeys: TerminalKeyStore;
   private readonly db: Database.Database;
   private readonly isReadonly: boolean;
   private readonly countsStmt: Stmt;
@@ -127,6 +129,7 @@ export class Journal {
     this.anomalies = new AnomalyStore(db, now);
     this.outbox = new OutboxStore(db, now);
     this.sealedCards = new SealedCardStore(db, now);
+    this.terminalKeys = new TerminalKeyStore(db, now);
     this.countsStmt =
       db.prepare(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,

@@ -17,6 +17,10 @@ export const HOST_ERROR_CODES = [
   'garbled-response',
   /** A response to our key whose MTI, amount or terminal id is not ours. */
   'mismatched-response',
+  /** An answer to a MACed request whose MAC is missing or wrong: not honoured, as if no answer came. */
+  'bad-mac',
+  /** MAC is required and no session key is held (no sign-on, or a key refused): the request was not sent. */
+  'no-mac-key',
 ] as const;
 
 export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];

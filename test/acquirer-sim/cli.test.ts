@@ -1,5 +1,5 @@
 /** pos-host-sim as a separate process: startup flags, ledger file, bad flags. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -127,5 +127,21 @@ describe('pos-host-sim command', () => {
     expect(code).not.toBe(0);
     expect(cli.stderr()).toMatch(/argument 'explode' is invalid/);
     expect(cli.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('--master-keys refuses a key file others can read, and a malformed line, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pos-sim-keys-'));
+    const file = join(dir, 'keys.txt');
+    writeFileSync(file, `SIM00001 ${'11'.repeat(16)}\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const open = startCli('pos-host-sim', ['--port', '0', '--master-keys', file]);
+    expect(await open.exited).not.toBe(0);
+    expect(open.stderr()).toMatch(/readable by others: chmod 600/);
+    writeFileSync(file, 'SIM00001 not-a-key\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    const bad = startCli('pos-host-sim', ['--port', '0', '--master-keys', file]);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.stderr()).toMatch(/line 1: expected "TERMINALID <32 hex digits>"/);
+    expect(bad.stderr()).not.toMatch(/\n\s+at /);
   });
 });

@@ -69,6 +69,8 @@ describe('anomaly classifier', () => {
       stopped: 'network-failure',
       'garbled-response': 'malformed-response',
       'mismatched-response': 'mismatched-response',
+      'bad-mac': 'mac-failure',
+      'no-mac-key': 'mac-key-missing',
     };
     for (const [code, name] of Object.entries(expected))
       expect(anomalyForHostError(code as HostErrorCode), code).toBe(name);

@@ -16,6 +16,7 @@ import { EcrClient } from '../../src/ecr/client.js';
 import { startEmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
 import { createLogger } from '../../src/util/log.js';
 import { EmbeddedPortTakenError } from '../../src/util/port-taken.js';
+import { loadTestMasterKey } from '../support/mac-keys.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -121,10 +122,10 @@ describe('starting with the decision', () => {
     const { port } = await host.start();
     cleanups.push(() => host.stop());
     const loaded = loadConfig({ env: { POS_HOST: `127.0.0.1:${port}`, POS_MQTT_URL: 'mqtt://127.0.0.1:0' } });
-    const config = withEmbeddedServices(loaded);
+    const config = { ...withEmbeddedServices(loaded), dataDir: tempDir() };
+    loadTestMasterKey(config, host);
     const app = await boot({
       ...config,
-      dataDir: tempDir(),
       ecr: { ...config.ecr, port: 0, socketPath: null },
     });
     expect(app.hostSim).toBeUndefined();

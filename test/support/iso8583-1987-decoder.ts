@@ -31,8 +31,10 @@ const TABLE: Record<number, Spec> = {
   52: { kind: 'b', fixed: 8 },
   55: { kind: 'b', lll: 999 },
   62: { kind: 'ans', lll: 999 },
+  64: { kind: 'b', fixed: 8 },
   70: { kind: 'n', fixed: 3 },
   90: { kind: 'n', fixed: 42 },
+  128: { kind: 'b', fixed: 8 },
 };
 
 const CHARSET: Record<Exclude<Kind, 'b'>, RegExp> = {

@@ -123,4 +123,28 @@ export const SYSTEM_AND_DATA = [
     actionText: 'Call support',
     support: 'An unexpected error in the terminal software. The log has the error; send it with the journal export.',
   },
+  {
+    code: 'E611',
+    name: 'mac-failure',
+    class: 'data-error',
+    severity: 'error',
+    title: 'Bank error',
+    message: 'The bank answer failed its security check',
+    action: 'retry',
+    actionText: 'Payment not taken. Try again',
+    support:
+      'An answer to a financial, advice or reversal message with a missing or wrong MAC (field 64/128): not honoured, the sale is reversed and the terminal signs on for a new key. Repeated E611: check the terminal master key with the acquirer (key check values).',
+  },
+  {
+    code: 'E612',
+    name: 'mac-key-missing',
+    class: 'system-fault',
+    severity: 'error',
+    title: 'No bank key',
+    message: 'No security key for the bank: payment not sent',
+    action: 'call-support',
+    actionText: 'Call support',
+    support:
+      'MAC is required (host.mac) but no session key is held: no terminal master key loaded (pos-terminal keys load), a sign-on that failed, or a key whose check value did not match. The reason is in the anomaly; nothing was sent.',
+  },
 ] as const satisfies readonly AnomalyShape[];

@@ -10,6 +10,7 @@ import { V2_REVERSALS_SAF } from './v2-reversals-saf.js';
 import { V3_TELEMETRY_OUTBOX } from './v3-telemetry-outbox.js';
 import { V4_SET_ASIDE } from './v4-set-aside.js';
 import { V5_ACQUIRER_FIELDS } from './v5-acquirer-fields.js';
+import { V6_TERMINAL_KEYS } from './v6-terminal-keys.js';
 
 export type { Migration } from './migration.js';
 
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   V3_TELEMETRY_OUTBOX,
   V4_SET_ASIDE,
   V5_ACQUIRER_FIELDS,
+  V6_TERMINAL_KEYS,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -50,6 +50,7 @@ import { unpack } from '../../../src/iso8583/index.js';
 import { Journal } from '../../../src/journal/index.js';
 import { reconcile, type LedgerLine } from '../../support/reconcile.js';
 import { startCli, type RunningCli } from '../../support/cli.js';
+import { loadMasterKeyWithCli, masterKeyFixture } from '../../support/mac-keys.js';
 import { prng } from '../../support/prng.js';
 import { until } from '../../support/wait.js';
 
@@ -353,7 +354,11 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       const ledger = new LedgerTail(ledgerPath);
       const ledgerWatch = watch(ledgerPath, nudge);
       // 'delay' (2000.01) answers within the terminal's 400 ms timeout, so a kill can land while an approval is on its way.
+      // Every financial message MACed: the host holds the master key the terminal loads below.
+      const keys = masterKeyFixture(dir);
       const host = startCli('pos-host-sim', [
+        '--master-keys',
+        keys.keysFile,
         '--port',
         '0',
         '--ledger',
@@ -386,6 +391,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           transaction: { cardWaitTimeoutMs: 5000 },
         }),
       );
+      loadMasterKeyWithCli(keys.components, ['--config', configPath]);
 
       let sales = 0;
       let readyMs = 600;

@@ -39,6 +39,7 @@ import { Journal, type TransactionRow } from '../../../src/journal/index.js';
 import { testCard } from '../../../src/card/test-cards.js';
 import { createLogger } from '../../../src/util/log.js';
 import { startCli, type RunningCli } from '../../support/cli.js';
+import { loadMasterKeyWithCli, masterKeyFixture } from '../../support/mac-keys.js';
 import { until } from '../../support/wait.js';
 
 const PIN = '1234';
@@ -123,16 +124,25 @@ interface Rig {
   configPath: string;
 }
 
-async function startHost(dir: string, delayMs = 3_000): Promise<{ ledgerPath: string; port: number }> {
+async function startHost(
+  dir: string,
+  delayMs = 3_000,
+): Promise<{ ledgerPath: string; port: number; components: string }> {
   const ledgerPath = join(dir, 'host-ledger.jsonl');
-  const host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath, '--delay-ms', String(delayMs)]);
+  // Every financial message MACed: the host holds the master key the terminal loads (rig).
+  const keys = masterKeyFixture(dir);
+  const host = startCli('pos-host-sim', [
+    ...['--master-keys', keys.keysFile],
+    ...['--port', '0', '--ledger', ledgerPath, '--delay-ms', String(delayMs)],
+  ]);
   children.push(host);
   await until(() => host.stdout().includes('listening'), 'host simulator');
-  return { ledgerPath, port: (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port };
+  const port = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
+  return { ledgerPath, port, components: keys.components };
 }
 
 async function rig(dir: string, dataDir: string, delayMs?: number): Promise<Rig> {
-  const { ledgerPath, port } = await startHost(dir, delayMs);
+  const { ledgerPath, port, components } = await startHost(dir, delayMs);
   const configPath = join(dir, 'terminal.json');
   writeFileSync(
     configPath,
@@ -147,6 +157,7 @@ async function rig(dir: string, dataDir: string, delayMs?: number): Promise<Rig>
       selftest: { minFreeBytes: 1024 * 1024 },
     }),
   );
+  loadMasterKeyWithCli(components, ['--config', configPath]);
   return { dir, dataDir, ledgerPath, configPath };
 }
 

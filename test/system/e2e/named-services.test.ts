@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcrClient } from '../../../src/ecr/client.js';
 import { startCli, type RunningCli } from '../../support/cli.js';
+import { loadMasterKeyWithCli, masterKeyFixture } from '../../support/mac-keys.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 import { until } from '../../support/wait.js';
 import { Consumer } from '../../telemetry/harness.js';
@@ -39,11 +40,13 @@ let client: EcrClient;
 let hostPort = 0;
 
 beforeAll(async () => {
-  host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath]);
+  const keys = masterKeyFixture(dir);
+  host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath, '--master-keys', keys.keysFile]);
   await until(() => host.stdout().includes('listening') || host.child.exitCode !== null, 'host simulator');
   hostPort = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
   broker = await startMosquitto();
   consumer = await Consumer.connect(broker.url, 'pos/v1/#');
+  loadMasterKeyWithCli(keys.components, [], { ...baseEnv, POS_DATA_DIR: dataDir });
   terminal = startCli('pos-terminal', [], {
     ...baseEnv,
     POS_HOST: `127.0.0.1:${hostPort}`,

@@ -15,12 +15,23 @@ import { EcrClient } from '../../../src/ecr/client.js';
 import { buildResponse, pack, unpack } from '../../../src/iso8583/index.js';
 import { createLogger } from '../../../src/util/log.js';
 import { decode1987, type Decoded } from '../../support/iso8583-1987-decoder.js';
+import { loadTestMasterKey } from '../../support/mac-keys.js';
+import { RawMacHost } from '../../support/mac-host.js';
 
 const RRN = '000000000777';
 const APPROVAL = 'A77777';
 
-/** 2-byte big-endian length framing, as the host link speaks; every request decoded independently, then answered 00. */
-async function outsideAcquirer(): Promise<{ port: number; received: Decoded[]; close: () => Promise<void> }> {
+/**
+ * 2-byte big-endian length framing, as the host link speaks; every request decoded independently, then answered 00
+ * (a sign-on with a session key; a financial request whose MAC does not verify with 63), MACed when a key is set.
+ */
+async function outsideAcquirer(): Promise<{
+  port: number;
+  received: Decoded[];
+  close: () => Promise<void>;
+  setMasterKey: (tmk: Uint8Array) => void;
+}> {
+  let keys: RawMacHost | undefined;
   const received: Decoded[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -34,9 +45,13 @@ async function outsideAcquirer(): Promise<{ port: number; received: Decoded[]; c
         received.push(decode1987(frame));
         const request = unpack(frame);
         const financial = request.mti === '0200';
-        const answer = pack(
-          buildResponse(request, { responseCode: '00', ...(financial ? { rrn: RRN, approvalCode: APPROVAL } : {}) }),
-        );
+        const macOk = !financial || !keys || keys.verifies(frame);
+        const response = buildResponse(request, {
+          responseCode: macOk ? '00' : '63',
+          ...(financial && macOk ? { rrn: RRN, approvalCode: APPROVAL } : {}),
+        });
+        if (request.mti === '0800' && request.fields[70] === '001' && keys) response.fields[48] = keys.signOnKeyBlock();
+        const answer = keys && financial ? keys.packWithMac(response) : pack(response);
         const length = Buffer.alloc(2);
         length.writeUInt16BE(answer.length);
         socket.write(Buffer.concat([length, answer]));
@@ -50,6 +65,9 @@ async function outsideAcquirer(): Promise<{ port: number; received: Decoded[]; c
   return {
     port,
     received,
+    setMasterKey: (tmk) => {
+      keys = new RawMacHost(tmk);
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -67,10 +85,13 @@ describe('the terminal against an outside acquirer front end', () => {
     const acquirer = await outsideAcquirer();
     stops.push(acquirer.close);
     const { config } = loadConfig({ env: {} });
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-outside-'));
+    // Installation: the same master key at the acquirer and in the terminal's key store.
+    loadTestMasterKey({ ...config, dataDir }, { setMasterKey: (_tid, tmk) => acquirer.setMasterKey(tmk) });
     const app: TerminalApp = await startTerminalApp(
       {
         ...config,
-        dataDir: mkdtempSync(join(tmpdir(), 'pos-outside-')),
+        dataDir,
         host: {
           ...config.host,
           address: `127.0.0.1:${acquirer.port}`,
@@ -103,7 +124,11 @@ describe('the terminal against an outside acquirer front end', () => {
     expect(voidRequest.fields.get(90)).toBe(
       `0200${request.fields.get(11)}${request.fields.get(7)}${'00000123456'}${'0'.repeat(11)}`,
     );
-    // The 0810s this front end sent echoed field 70, and every message of the terminal decoded.
-    expect(acquirer.received.filter((d) => d.mti === '0800').every((d) => d.fields.get(70) === '301')).toBe(true);
+    // The 0810s this front end sent echoed field 70 (a sign-on, echoes), and every message of the terminal decoded.
+    const networkCodes = acquirer.received.filter((d) => d.mti === '0800').map((d) => d.fields.get(70));
+    expect(networkCodes[0]).toBe('001');
+    expect(networkCodes.every((code) => code === '001' || code === '301')).toBe(true);
+    // Both financial requests carried a MAC (field 64) that the front end verified.
+    expect(request.fields.get(64)).toBeDefined();
   }, 30_000);
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcrClient, type EcrMessage } from '../../../src/ecr/client.js';
 import { cliPath, repoRoot, startCli, type RunningCli } from '../../support/cli.js';
+import { loadMasterKeyWithCli, masterKeyFixture } from '../../support/mac-keys.js';
 import { until } from '../../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pos-e2e-'));
@@ -30,7 +31,9 @@ async function transact(command: Record<string, unknown>, card?: string): Promis
 }
 
 beforeAll(async () => {
-  host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath]);
+  // Installation: the host's custodians hold the master key, the terminal's load it from its components.
+  const keys = masterKeyFixture(dir);
+  host = startCli('pos-host-sim', ['--port', '0', '--ledger', ledgerPath, '--master-keys', keys.keysFile]);
   await until(() => host.stdout().includes('listening'), 'host simulator');
   const hostPort = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
   writeFileSync(
@@ -43,6 +46,7 @@ beforeAll(async () => {
       mqtt: { url: 'mqtt://127.0.0.1:0' },
     }),
   );
+  expect(loadMasterKeyWithCli(keys.components, ['--config', configPath])).toMatch(/check value [0-9A-F]{6}/);
   terminal = startCli('pos-terminal', ['--config', configPath]);
   await until(
     () => /ECR on 127\.0\.0\.1:\d+/.test(terminal.stdout()) || terminal.child.exitCode !== null,

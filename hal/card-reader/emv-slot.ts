@@ -79,7 +79,8 @@ export class EmvSlot {
 
 /**
  * The profile of a chip card presented without one: approves online, asks for a signature where the terminal
- * takes one and no CVM otherwise.
+ * takes one and no CVM otherwise. Its issuer action codes leave an unreachable host to the terminal's default codes
+ * and offline rules (Y3 when they allow it), as issuers that accept deferred authorization set them.
  */
 export function defaultEmvProfile(pan: string, expiry: string): EmvCardProfile {
   return {
@@ -92,6 +93,7 @@ export function defaultEmvProfile(pan: string, expiry: string): EmvCardProfile {
       [CVM.signature | CVM.applyNextIfFailed, 0x03],
       [CVM.noCvm, 0x03],
     ]),
+    iac: { denial: '0000000000', online: '0000008000', default: '0000000000' },
     offlineAllowed: false,
     behaviour: 'normal',
   };

@@ -137,15 +137,20 @@ describe('financial request (0200)', () => {
 });
 
 describe('reversal (0400/0401)', () => {
-  it('keeps the STAN, sets field 90 and drops card secrets', () => {
-    const msg = buildReversal(PURCHASE, { repeat: false, transmittedAt: LATER });
+  it('keeps the STAN, sets field 90, drops track 2 and the PIN, and keeps the chip data of a chip sale', () => {
+    const withPin = { ...PURCHASE, pinBlock: new Uint8Array(8).fill(0x11), ksn: new Uint8Array(10).fill(0x22) };
+    expect(buildFinancialRequest(withPin).fields[52]).toEqual(withPin.pinBlock);
+    expect(buildFinancialRequest(withPin).fields[53]).toEqual(withPin.ksn);
+    const msg = buildReversal(withPin, { repeat: false, transmittedAt: LATER });
     expect(msg.mti).toBe('0400');
     expect(msg.fields[11]).toBe('000123');
     expect(msg.fields[7]).toBe('0612143100');
     expect(msg.fields[12]).toBe(localTime(AT));
     expect(msg.fields[90]).toBe('0200' + '000123' + '0612143015' + '00000000000' + '00000000000');
     expect((msg.fields[90] as string).length).toBe(42);
-    for (const n of [35, 52, 55]) expect(msg.fields[n]).toBeUndefined();
+    for (const n of [35, 52, 53]) expect(msg.fields[n]).toBeUndefined();
+    // The issuer matches a chip sale's reversal to its cryptogram: field 55 goes with it.
+    expect(msg.fields[55]).toEqual(PURCHASE.iccData);
     expect(msg.fields[2]).toBe(PURCHASE.pan);
     expect(msg.fields[4]).toBe('000000001234');
     expect(wire(msg)).toEqual(msg);

@@ -88,10 +88,10 @@ export const DECLINED = [
     name: 'card-removed-before-completion',
     class: 'declined',
     severity: 'warning',
-    title: 'Card removed too early',
+    title: 'Card out too early',
     message: 'Declined: the card was removed before the payment finished',
     action: 'retry',
-    actionText: 'Ask the customer to leave the card in until asked to remove it',
+    actionText: 'Ask the customer to leave the card in until asked',
     support:
       'The chip left the reader (or failed) between the host approval and its second decision. The approval is reversed: nothing is charged.',
   },

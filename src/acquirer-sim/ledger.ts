@@ -58,5 +58,10 @@ export function answerEntry(
     ...(request.processingCode !== undefined ? { processingCode: request.processingCode } : {}),
     ...(request.mti !== MTI.networkRequest ? { movedAmount: duplicate ? 0 : movedAmount } : {}),
     ...(duplicate ? { duplicate: true } : {}),
+    ...(request.field55 !== undefined ? { field55: request.field55 } : {}),
+    ...(request.cryptogramValid !== undefined ? { cryptogramValid: request.cryptogramValid } : {}),
+    ...(request.pinPresent !== undefined ? { pinPresent: request.pinPresent } : {}),
+    ...(request.pinVerified !== undefined ? { pinVerified: request.pinVerified } : {}),
+    ...(request.verification !== undefined ? { verification: request.verification } : {}),
   };
 }

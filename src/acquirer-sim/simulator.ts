@@ -27,8 +27,10 @@ import {
 import { sendAnswer } from './answering.js';
 import { HostBooks, type Processed } from './books.js';
 import { HostKeys, isMacedClass, type MacFault } from './host-keys.js';
+import { type Verdict, verifyRequest } from './issuer-checks.js';
 import { answerEntry, HostLedger, type LedgerFacts, requestFacts } from './ledger.js';
 import { classOf, text } from './messages.js';
+import { PinBooks } from './pin-check.js';
 import { decideFinancial, type Misbehaviour } from './rules.js';
 import type {
   GlobalBehaviour,
@@ -49,6 +51,7 @@ export type {
   ResponseOverride,
 } from './types.js';
 export { MAC_FAULTS, type MacFault } from './host-keys.js';
+export { DEFAULT_TEST_PIN, PIN_TRY_LIMIT, TEST_BDK_HEX } from './pin-check.js';
 
 /** Field 39 to a request whose MAC fails, and to a sign-on from a terminal without a master key. */
 const SECURITY_VIOLATION = '63';
@@ -65,6 +68,7 @@ export class AcquirerHostSimulator {
   private readonly overrides: ResponseOverride[] = [];
   private readonly macFaults: MacFaultOnce[] = [];
   private readonly keys: HostKeys;
+  private readonly pins: PinBooks;
 
   constructor(private readonly options: HostSimOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -77,6 +81,7 @@ export class AcquirerHostSimulator {
       ...options.behaviour,
     };
     this.keys = new HostKeys(options.masterKeys);
+    this.pins = new PinBooks(options.bdk, options.pins);
     this.books = new HostBooks(options.maxRemembered);
     this.ledgerBook = new HostLedger(this.clock, options);
     this.ledger = this.ledgerBook.entries;
@@ -100,6 +105,16 @@ export class AcquirerHostSimulator {
   /** Loads (or replaces) a terminal's master key; its session key is gone until it signs on again. */
   setMasterKey(terminalId: string, key: Uint8Array): void {
     this.keys.setMasterKey(terminalId, key);
+  }
+
+  /** Sets a card's PIN in the books (4 to 12 digits); its wrong-PIN count starts again. */
+  setPin(pan: string, pin: string): void {
+    this.pins.setPin(pan, pin);
+  }
+
+  /** Unblocks a card whose PIN tries are exhausted (answered 75 until then). */
+  resetPinTries(pan: string): void {
+    this.pins.resetTries(pan);
   }
 
   /** Drops every override not yet used. */
@@ -239,6 +254,7 @@ export class AcquirerHostSimulator {
     let misbehaviour: Misbehaviour = this.behaviour.misbehaviour;
     const told = this.toldCode(responseMtiFor(request.mti)!, stan);
     let processed: Processed;
+    let verdict: Verdict | undefined;
     switch (cls) {
       case 'network':
         processed = this.books.network(request, told?.responseCode ?? '00', new Date(this.clock.now()));
@@ -249,15 +265,19 @@ export class AcquirerHostSimulator {
         const decision = decideFinancial(text(request, 2), amount);
         // Magic amounts misbehave only on the first financial request, never on the reversal or advice that follows.
         if (cls === 'financial' && misbehaviour === 'none') misbehaviour = decision.misbehaviour;
+        // The card's cryptogram and the PIN are checked first: what they decline no rule or told code approves.
+        verdict = verifyRequest(request, cls, this.pins);
+        const base = told ?? { mti: '', responseCode: decision.responseCode };
         processed =
           cls === 'financial'
             ? this.books.financial(
                 request,
                 terminalId ?? '',
                 amount ?? 0,
-                told ?? { mti: '', responseCode: decision.responseCode },
+                verdict.declineCode !== undefined ? { mti: base.mti, responseCode: verdict.declineCode } : base,
               )
             : this.books.advice(request, terminalId ?? '', amount ?? 0, told?.responseCode ?? decision.responseCode);
+        verdict.complete(processed.response);
         break;
       }
       case 'reversal':
@@ -268,7 +288,8 @@ export class AcquirerHostSimulator {
     // A sign-on is never answered from memory: each one hands out a fresh key.
     const remembered = cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? '');
     if (remembered && !isSignOn(request)) this.books.remember(key, processed);
-    this.reply(socket, processed.response, misbehaviour, entry, false, processed.moved, seal);
+    const facts = verdict ? { ...entry, ...verdict.facts } : entry;
+    this.reply(socket, processed.response, misbehaviour, facts, false, processed.moved, seal);
   }
 
   /** A sign-on: a fresh session key under the terminal's master key in field 48, or 63 without a master key. */

@@ -47,6 +47,10 @@ export interface HostSimOptions {
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean };
   /** Terminal master keys (16 bytes) by terminal id: those terminals sign on and MAC their messages. */
   masterKeys?: Readonly<Record<string, Uint8Array>>;
+  /** The TDES DUKPT base derivation key (16 bytes) PIN blocks are deciphered under; default the X9.24-1 test BDK. */
+  bdk?: Uint8Array;
+  /** Card PINs by PAN; every other card's PIN is 1234. */
+  pins?: Readonly<Record<string, string>>;
 }
 
 export interface LedgerEntry {
@@ -65,6 +69,14 @@ export interface LedgerEntry {
   movedAmount?: number;
   duplicate?: boolean;
   note?: string;
+  /** A 0200 or advice: whether it carried field 55, and whether its cryptogram (ARQC, or the advice's TC) verified. */
+  field55?: boolean;
+  cryptogramValid?: boolean;
+  /** A 0200: whether it carried a PIN block (field 52), and whether the PIN verified. */
+  pinPresent?: boolean;
+  pinVerified?: boolean;
+  /** Why a check failed (a declined ARQC, a wrong PIN, a flagged advice); never a PIN or a clear PAN. */
+  verification?: string;
 }
 
 /** What the host approved (and took back) of one kind: count and amount in minor units. */

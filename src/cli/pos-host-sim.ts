@@ -4,6 +4,7 @@
  *   pos-host-sim --port 8583 --ledger host-ledger.jsonl --misbehave late --late-ms 35000
  *   pos-host-sim --answer 0410=96 --answer 0210=08 --answer-once 0230:000042=91
  *   pos-host-sim --master-keys keys.txt --mac-fault wrong-mac
+ *   pos-host-sim --bdk 0123456789ABCDEFFEDCBA9876543210 --pin 4761739001010010=4321
  * --master-keys names a file of "TERMINALID 32-hex-digit-master-key" lines (one per terminal, mode 0600, kept out of
  * the repository): those terminals sign on and must MAC every financial, advice and reversal message.
  */
@@ -11,7 +12,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { responseMtiFor } from '../iso8583/index.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../acquirer-sim/rules.js';
-import { AcquirerHostSimulator, MAC_FAULTS, type MacFault, type ResponseOverride } from '../acquirer-sim/simulator.js';
+import {
+  AcquirerHostSimulator,
+  MAC_FAULTS,
+  type MacFault,
+  type ResponseOverride,
+  TEST_BDK_HEX,
+} from '../acquirer-sim/simulator.js';
 
 /** Master keys by terminal id from a file only its owner can read. */
 function masterKeys(file: string): Record<string, Uint8Array> {
@@ -25,6 +32,19 @@ function masterKeys(file: string): Record<string, Uint8Array> {
     keys[m[1]!] = Buffer.from(m[2]!, 'hex');
   }
   return keys;
+}
+
+/** A double-length TDES key as 32 hex digits. */
+function bdk(value: string): Buffer {
+  if (!/^[0-9A-Fa-f]{32}$/.test(value)) throw new InvalidArgumentError('the BDK is 32 hex digits (double-length TDES)');
+  return Buffer.from(value, 'hex');
+}
+
+/** `PAN=PIN` for a test card whose PIN is not 1234. */
+function pinOf(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^(\d{12,19})=(\d{4,12})$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected PAN=PIN (12-19 digits = 4-12 digits)');
+  return { ...previous, [m[1]!]: m[2]! };
 }
 
 function integer(name: string, min: number, max: number) {
@@ -78,6 +98,12 @@ const program = new Command()
       MAC_FAULTS.filter((m) => m !== 'none'),
     ),
   )
+  .option(
+    '--bdk <hex>',
+    `TDES DUKPT base derivation key for PIN blocks (default the ANSI X9.24-1 test BDK ${TEST_BDK_HEX}, a test key)`,
+    bdk,
+  )
+  .option('--pin <pan=pin>', "a test card's PIN when it is not 1234 (repeatable)", pinOf)
   .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM)');
@@ -98,6 +124,8 @@ async function main(): Promise<void> {
     answerOnce?: ResponseOverride[];
     masterKeys?: string;
     macFault?: MacFault;
+    bdk?: Buffer;
+    pin?: Record<string, string>;
   }>();
   const responseCodes = Object.fromEntries(
     (opts.answer ?? []).map((o) => [responseMtiFor(o.mti) ?? o.mti, o.responseCode]),
@@ -116,6 +144,8 @@ async function main(): Promise<void> {
       macFault: opts.macFault ?? 'none',
     },
     ...(opts.masterKeys ? { masterKeys: masterKeys(opts.masterKeys) } : {}),
+    ...(opts.bdk ? { bdk: opts.bdk } : {}),
+    ...(opts.pin ? { pins: opts.pin } : {}),
     ...(opts.tlsCert && opts.tlsKey
       ? {
           tls: {

@@ -144,4 +144,18 @@ describe('pos-host-sim command', () => {
     expect(bad.stderr()).toMatch(/line 1: expected "TERMINALID <32 hex digits>"/);
     expect(bad.stderr()).not.toMatch(/\n\s+at /);
   });
+
+  it('--bdk takes a 32-hex-digit key and --pin PAN=PIN, and refuses anything else without a stack trace', async () => {
+    const { line } = await startSim(['--bdk', 'FEDCBA98765432100123456789ABCDEF', '--pin', '4761739001010010=4321']);
+    expect(line.port).toBeGreaterThan(0);
+    for (const args of [
+      ['--bdk', '0123'],
+      ['--pin', '4761739001010010=12'],
+    ]) {
+      const bad = startCli('pos-host-sim', ['--port', '0', ...args]);
+      expect(await bad.exited).not.toBe(0);
+      expect(bad.stderr()).toMatch(/32 hex digits|expected PAN=PIN/);
+      expect(bad.stderr()).not.toMatch(/\n\s+at /);
+    }
+  });
 });

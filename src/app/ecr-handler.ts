@@ -25,7 +25,7 @@ import type {
 import type { SimCommands, SimRequest, SimResult } from './sim-commands.js';
 
 type EcrTransactionRequest = EcrRequestOf<'sale' | 'refund' | 'void'>;
-type EcrSimRequest = EcrRequestOf<'sim.card' | 'sim.fault' | 'sim.remove'>;
+type EcrSimRequest = EcrRequestOf<'sim.card' | 'sim.fault' | 'sim.remove' | 'sim.pin'>;
 type EcrCommandRequest = Exclude<EcrRequest, EcrSimRequest>;
 
 export interface EcrHandlerDeps {
@@ -73,6 +73,8 @@ export function simRequestOf(request: EcrSimRequest): SimRequest {
       return { kind: 'card', name: request.name, stays: request.stays };
     case 'sim.remove':
       return { kind: 'remove' };
+    case 'sim.pin':
+      return request.cancel === true ? { kind: 'pin', cancel: true } : { kind: 'pin', pin: request.pin ?? '' };
     case 'sim.fault':
       return {
         kind: 'fault',
@@ -85,7 +87,7 @@ export function simRequestOf(request: EcrSimRequest): SimRequest {
 }
 
 function isSimRequest(request: EcrRequest): request is EcrSimRequest {
-  return request.cmd === 'sim.card' || request.cmd === 'sim.fault' || request.cmd === 'sim.remove';
+  return request.cmd.startsWith('sim.');
 }
 
 function errorReply(id: string, failure: Pick<CommandFailure, 'error' | 'message' | 'field'>): EcrErrorReply {
@@ -129,6 +131,8 @@ export function simReplyOf(request: EcrSimRequest, result: SimResult): EcrReply 
       return { id, type: 'done', cmd: 'sim.card', card: result.card };
     case 'remove':
       return { id, type: 'done', cmd: 'sim.remove' };
+    case 'pin':
+      return { id, type: 'done', cmd: 'sim.pin' };
     case 'fault':
       return { id, type: 'done', cmd: 'sim.fault', device: result.device, code: result.code };
   }

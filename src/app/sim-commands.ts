@@ -8,7 +8,7 @@ import { DISPLAY_FAULT_CODES } from '../../hal/display/contract.js';
 import { PRINTER_FAULT_CODES } from '../../hal/printer/contract.js';
 import type { AcquirerHostSimulator } from '../acquirer-sim/simulator.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../acquirer-sim/rules.js';
-import { testCard, testCardNames } from '../card/test-cards.js';
+import { testCard, testCardNames, testEmvProfile } from '../card/test-cards.js';
 import type { SimFaultDevice } from '../ecr/index.js';
 import type { MockDevices } from './mock-devices.js';
 
@@ -16,12 +16,15 @@ export type SimRequest =
   /** A test card by name (default visa); the cardholder takes it out when asked unless it `stays`. */
   | { kind: 'card'; name?: string; stays?: boolean }
   | { kind: 'remove' }
+  /** The cardholder at the PIN pad: types this PIN (then OK), or presses cancel. */
+  | { kind: 'pin'; pin?: string; cancel?: true }
   /** A fault code of the device, or "clear"; the network takes "up" or "down". */
   | { kind: 'fault'; device: SimFaultDevice; code: string; atStep?: number; times?: number };
 
 export type SimResult =
   | { ok: true; kind: 'card'; card: string }
   | { ok: true; kind: 'remove' }
+  | { ok: true; kind: 'pin' }
   | { ok: true; kind: 'fault'; device: SimFaultDevice; code: string }
   | { ok: false; error: 'invalid-request' | 'not-allowed'; message: string; field?: string };
 
@@ -48,6 +51,7 @@ export class SimCommands {
       this.deps.mocks.reader?.remove();
       return { ok: true, kind: 'remove' };
     }
+    if (request.kind === 'pin') return this.pin(request);
     return this.fault(request);
   }
 
@@ -60,8 +64,19 @@ export class SimCommands {
         'name',
       );
     if (!reader) return refuse('the card reader is not a mock');
-    reader.present(card, { removeWhenAsked: request.stays !== true });
+    // An emv- test card brings its chip profile (CVM list, action codes, behaviour); others get a default chip.
+    const emv = testEmvProfile(request.name ?? 'visa');
+    reader.present(card, { removeWhenAsked: request.stays !== true, ...(emv ? { emv } : {}) });
     return { ok: true, kind: 'card', card: request.name ?? 'visa' };
+  }
+
+  private pin(request: Extract<SimRequest, { kind: 'pin' }>): SimResult {
+    const { pinPad } = this.deps.mocks;
+    if (!pinPad) return refuse('the PIN pad is not a mock');
+    // Without a prompt showing, the pad keeps the keystrokes for its next one.
+    if (request.cancel) pinPad.cancel();
+    else pinPad.enter(request.pin ?? '');
+    return { ok: true, kind: 'pin' };
   }
 
   private fault(request: Extract<SimRequest, { kind: 'fault' }>): SimResult {

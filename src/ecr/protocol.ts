@@ -25,6 +25,7 @@ export const ECR_COMMANDS = [
   'sim.card',
   'sim.fault',
   'sim.remove',
+  'sim.pin',
 ] as const;
 
 export type EcrCommand = (typeof ECR_COMMANDS)[number];
@@ -138,6 +139,14 @@ const simFaultSchema = command('sim.fault', {
   times: int(1, 1_000_000).optional(),
 });
 const simRemoveSchema = command('sim.remove', {});
+// The simulated cardholder at the PIN pad: types a PIN (4 to 12 digits), or presses cancel.
+const simPinSchema = command('sim.pin', {
+  pin: z
+    .string({ error: 'a PIN of 4 to 12 digits' })
+    .regex(/^\d{4,12}$/, { error: 'a PIN of 4 to 12 digits' })
+    .optional(),
+  cancel: z.boolean({ error: 'true or false' }).optional(),
+});
 
 export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   saleSchema,
@@ -153,6 +162,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   simCardSchema,
   simFaultSchema,
   simRemoveSchema,
+  simPinSchema,
 ]);
 
 /** A validated request; `id` is always a string (numeric ids are converted). */
@@ -174,6 +184,7 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['sim.card', simCardSchema],
   ['sim.fault', simFaultSchema],
   ['sim.remove', simRemoveSchema],
+  ['sim.pin', simPinSchema],
 ]);
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -61,8 +61,17 @@ export function checkChip(request: IsoMessage): ChipCheck {
   }
 }
 
-/** Field 55 of the answer to a verified ARQC: tag 91 for this field 39, and the script card's issuer script. */
-export function answerField55(check: ArqcCheck, responseCode: string, pan: string | undefined): Uint8Array {
+/**
+ * Field 55 of the answer to a verified ARQC: tag 91 for this field 39, and the script card's issuer script. A field 39
+ * that is no authorisation response code (a told answer of any two characters) gets no field 55: the card then
+ * finds no issuer authentication, as with an issuer that sends none.
+ */
+export function answerField55(
+  check: ArqcCheck,
+  responseCode: string,
+  pan: string | undefined,
+): Uint8Array | undefined {
+  if (!/^[0-9A-Z]{2}$/.test(responseCode)) return undefined;
   return issuerResponseField55({
     issuerAuthenticationData: check.issuerAuthenticationData(responseCode),
     ...(pan === ISSUER_SCRIPT_TEST_PAN ? { issuerScripts: testIssuerScript() } : {}),

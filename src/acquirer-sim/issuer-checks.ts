@@ -57,8 +57,9 @@ export function verifyRequest(request: IsoMessage, kind: 'financial' | 'advice',
     ...(declineCode !== undefined ? { declineCode } : {}),
     complete(response) {
       const code = response.fields[39];
-      if (kind === 'financial' && chip.present && chip.valid && typeof code === 'string')
-        response.fields[55] = answerField55(chip.check, code, pan);
+      if (kind !== 'financial' || !chip.present || !chip.valid || typeof code !== 'string') return;
+      const field55 = answerField55(chip.check, code, pan);
+      if (field55) response.fields[55] = field55;
     },
   };
 }

@@ -311,11 +311,16 @@ describe('summarize', () => {
 });
 
 /** A loopback port with nothing listening. */
+/**
+ * A loopback port nothing listens on. A port just freed by another listener can be taken again by any of the tests
+ * running beside this one (that made this test flaky on a loaded machine); port 1 (tcpmux) is never served here.
+ */
 async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const { connect } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(1, '127.0.0.1');
+    socket.once('connect', () => reject(new Error('something listens on 127.0.0.1:1')));
+    socket.once('error', () => resolve());
+  });
+  return 1;
 }

@@ -14,6 +14,8 @@ const BY_ANOMALY: Record<string, ErrorCondition> = {
   'declined-pin': 'WrongPIN',
   'declined-refer': 'Refusal',
   'declined-pickup': 'Refusal',
+  'card-declined-after-approval': 'Refusal',
+  'card-removed-before-completion': 'InvalidCard',
   'host-rejected': 'Refusal',
   'suspected-fraud-luhn': 'InvalidCard',
   'suspected-fraud-track-mismatch': 'InvalidCard',

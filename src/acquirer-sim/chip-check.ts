@@ -66,11 +66,7 @@ export function checkChip(request: IsoMessage): ChipCheck {
  * that is no authorisation response code (a told answer of any two characters) gets no field 55: the card then
  * finds no issuer authentication, as with an issuer that sends none.
  */
-export function answerField55(
-  check: ArqcCheck,
-  responseCode: string,
-  pan: string | undefined,
-): Uint8Array | undefined {
+export function answerField55(check: ArqcCheck, responseCode: string, pan: string | undefined): Uint8Array | undefined {
   if (!/^[0-9A-Z]{2}$/.test(responseCode)) return undefined;
   return issuerResponseField55({
     issuerAuthenticationData: check.issuerAuthenticationData(responseCode),

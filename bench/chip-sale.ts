@@ -1,0 +1,83 @@
+/**
+ * A chip sale with online PIN and completion beside a magnetic-stripe sale, the same terminal in the same run:
+ * ECR `sale` in → `result` out. The chip sale adds the kernel's first decision, the PIN pad (DUKPT block), field 55,
+ * the host simulator's ARQC and PIN checks and the card's second decision; the stripe sale has none of them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { startTerminalApp } from '../src/app/compose.js';
+import { loadConfig } from '../src/config/index.js';
+import { EcrClient } from '../src/ecr/client.js';
+import { createLogger } from '../src/util/log.js';
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+function figures(latencies: number[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    sales: sorted.length,
+    p50Ms: Number(percentile(sorted, 50).toFixed(3)),
+    p99Ms: Number(percentile(sorted, 99).toFixed(3)),
+    maxMs: Number((sorted.at(-1) ?? 0).toFixed(3)),
+  };
+}
+
+export async function benchChipSale(sales = 500) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pos-bench-chip-'));
+  const { config } = loadConfig({ env: {} });
+  const app = await startTerminalApp(
+    {
+      ...config,
+      dataDir,
+      host: { ...config.host, address: '127.0.0.1:0' },
+      ecr: { ...config.ecr, port: 0, socketPath: null },
+      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
+    },
+    { log: createLogger('silent') },
+  );
+  const client = await EcrClient.connect({ port: app.ecr.port });
+  let amount = 1_000;
+  // A new amount each time: the same card and amount again would be held as a suspected duplicate.
+  const sale = async (card: string, pin: boolean) => {
+    await client.call({ cmd: 'sim.card', name: card });
+    if (pin) await client.call({ cmd: 'sim.pin', pin: '1234' });
+    const t0 = performance.now();
+    const result = await client.call({ cmd: 'sale', amount: amount++ });
+    const ms = performance.now() - t0;
+    if (result['outcome'] !== 'approved') throw new Error(`bench ${card} sale not approved: ${JSON.stringify(result)}`);
+    return ms;
+  };
+  try {
+    for (let i = 0; i < 50; i++) {
+      await sale('swipe-visa', false);
+      await sale('emv-online-pin', true);
+    }
+    const stripe: number[] = [];
+    const chip: number[] = [];
+    // Interleaved, so both see the same machine and the same journal size.
+    for (let i = 0; i < sales; i++) {
+      stripe.push(await sale('swipe-visa', false));
+      chip.push(await sale('emv-online-pin', true));
+    }
+    const chipFigures = figures(chip);
+    const stripeFigures = figures(stripe);
+    return {
+      name: 'chip-sale (chip + online PIN + completion, beside a stripe sale)',
+      chipPin: chipFigures,
+      stripe: stripeFigures,
+      chipOverStripeP50: Number((chipFigures.p50Ms / Math.max(stripeFigures.p50Ms, 0.001)).toFixed(2)),
+    };
+  } finally {
+    await client.close();
+    await app.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchChipSale().then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
+}

@@ -1,6 +1,6 @@
 /**
  * A chip sale with online PIN and completion beside a magnetic-stripe sale, the same terminal in the same run:
- * ECR `sale` in → `result` out. The chip sale adds the kernel's first decision, the PIN pad (DUKPT block), field 55,
+ * ECR `sale` in → `result` out, the simulated cardholder answering each prompt over the same connection. The chip sale adds the kernel's first decision, the PIN pad (DUKPT block), field 55,
  * the host simulator's ARQC and PIN checks and the card's second decision; the stripe sale has none of them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,11 +42,14 @@ export async function benchChipSale(sales = 500) {
   const client = await EcrClient.connect({ port: app.ecr.port });
   let amount = 1_000;
   // A new amount each time: the same card and amount again would be held as a suspected duplicate.
+  // The card is presented when the terminal asks (a swipe made before is discarded), the PIN typed at the prompt.
   const sale = async (card: string, pin: boolean) => {
-    await client.call({ cmd: 'sim.card', name: card });
-    if (pin) await client.call({ cmd: 'sim.pin', pin: '1234' });
     const t0 = performance.now();
-    const result = await client.call({ cmd: 'sale', amount: amount++ });
+    const result = await client.call({ cmd: 'sale', amount: amount++ }, (m) => {
+      if (m.type !== 'state') return;
+      if (m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: card });
+      if (pin && m['state'] === 'enteringPin') void client.call({ cmd: 'sim.pin', pin: '1234' });
+    });
     const ms = performance.now() - t0;
     if (result['outcome'] !== 'approved') throw new Error(`bench ${card} sale not approved: ${JSON.stringify(result)}`);
     return ms;

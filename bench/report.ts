@@ -237,6 +237,14 @@ export const ROWS: readonly RowSpec[] = [
     reference: (f) => `NDJSON \`sale\` on the same terminal, same run: ${latency(f, 'nexo-sale', 'ndjson')}`,
   },
   {
+    measured:
+      'Chip sale with online PIN and completion (EMV kernel, DUKPT PIN block, field 55, ARQC and PIN checked by the host, second decision)',
+    figure: (f) =>
+      `${latency(f, 'chip-sale', 'chipPin')}; ${f.n('chip-sale', 'chipOverStripeP50')}× the stripe sale's p50`,
+    reference: (f) =>
+      `magnetic-stripe sale on the same terminal, interleaved, same run: ${latency(f, 'chip-sale', 'stripe')}`,
+  },
+  {
     measured: 'Self-test on mocks (reader, printer, host echo, storage with fsync, clock)',
     figure: (f) => {
       const notOk = f.n('selftest', 'notOk');

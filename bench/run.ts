@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { benchChipSale } from './chip-sale.js';
 import { benchConnectionsRss } from './connections-rss.js';
 import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
@@ -26,6 +27,8 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   { id: 'terminal-sale', run: () => benchTerminalSale() },
   // Right after it: the same sale through nexo over HTTPS, with its own NDJSON reference on the same terminal.
   { id: 'nexo-sale', run: () => benchNexoSale() },
+  // A chip sale with online PIN beside a stripe sale, interleaved on one terminal.
+  { id: 'chip-sale', run: () => benchChipSale() },
   { id: 'selftest', run: () => benchSelfTest() },
   { id: 'durability', run: () => benchDurability() },
   { id: 'telemetry', run: () => benchTelemetry() },

@@ -117,6 +117,22 @@ describe('a chip sale through the EMV kernel', () => {
     await expectSettled(app);
   });
 
+  it('approves offline (Y3) when the host is away, and the advice carries the card TC the host verifies', async () => {
+    const app = await boot();
+    app.mocks.network?.setState({ link: 'down' });
+    const done = await sale(app, 'visa', 1800);
+    expect(done.outcome).toBe('offline-approved');
+    app.mocks.network?.setState({ link: 'up' });
+    for (let i = 0; i < 200 && !ledger().some((e) => e.dir === 'out' && e.mti === '0230'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(ledger().find((e) => e.dir === 'out' && e.mti === '0230')).toMatchObject({
+      field55: true,
+      cryptogramValid: true,
+    });
+    const check = await expectSettled(app);
+    expect(check.money.host).toBe(1800);
+  });
+
   it('keeps card data out of field 55 and the journal', async () => {
     const app = await boot();
     await sale(app, 'emv-online-approve', 990);

@@ -18,7 +18,7 @@ import {
 import { checkResponse } from '../../risk/data-errors.js';
 import { AuthorizationFailure, type Authorization, type AuthorizeInput } from '../../transaction/types.js';
 import type { TransactionDeps } from './deps.js';
-import { decideOffline, offlineReason, voidOfOfflineSale } from './offline.js';
+import { decideOffline, offlineReason, sealableIccData, voidOfOfflineSale } from './offline.js';
 import { financialRequestFor } from './request.js';
 import { unableToGoOnline } from './chip.js';
 
@@ -31,7 +31,10 @@ function sealedForReversal(deps: TransactionDeps, input: AuthorizeInput): { card
   if (!card || !deps.vault) return {};
   try {
     return {
-      cardBlob: deps.vault.seal({ pan: card.pan, expiry: card.expiry, entryMode: card.entryMode }, input.txnRef),
+      cardBlob: deps.vault.seal(
+        { pan: card.pan, expiry: card.expiry, entryMode: card.entryMode, ...sealableIccData(card.iccData) },
+        input.txnRef,
+      ),
     };
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;

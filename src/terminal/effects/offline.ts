@@ -116,6 +116,7 @@ export function decideOffline(
           expiry: card.expiry,
           entryMode: card.entryMode,
           ...(card.serviceCode ? { serviceCode: card.serviceCode } : {}),
+          ...sealableIccData(card.iccData),
         },
         input.txnRef,
       ),
@@ -129,4 +130,11 @@ export function decideOffline(
     offline: true,
     approvalCode,
   };
+}
+
+/** A chip sale's field 55 for the vault (advice and reversal carry it); a field the vault cannot hold is left out. */
+export function sealableIccData(iccData: Uint8Array | undefined): { iccData?: string } {
+  return iccData && iccData.length > 0 && iccData.length <= 255
+    ? { iccData: Buffer.from(iccData).toString('hex').toUpperCase() }
+    : {};
 }

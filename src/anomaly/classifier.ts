@@ -5,6 +5,7 @@
  * compile.
  */
 import type { CardReaderFaultCode } from '../../hal/card-reader/contract.js';
+import type { PinPadFaultCode } from '../../hal/pin-pad/contract.js';
 import type { DisplayFaultCode } from '../../hal/display/contract.js';
 import type { HostLinkFaultCode } from '../../hal/acquirer-link/contract.js';
 import type { NetworkFaultCode } from '../../hal/network/contract.js';
@@ -31,6 +32,20 @@ const CARD_READER_FAULTS: Record<CardReaderFaultCode, AnomalyName> = {
   tamper: 'reader-tamper',
   busy: 'reader-fault',
   cancelled: 'cancelled-by-operator',
+};
+
+// The PIN pad: the cardholder's cancel and timeout are theirs, not the device's; its tamper is the reader's tamper
+// (the same secure unit on a smart terminal, and it locks the terminal the same way).
+const PIN_PAD_FAULTS: Record<PinPadFaultCode, AnomalyName> = {
+  'not-connected': 'hardware-fault',
+  cancelled: 'cancelled-by-operator',
+  timeout: 'card-timeout',
+  bypassed: 'declined-pin',
+  'no-keys': 'hardware-fault',
+  'key-exhausted': 'hardware-fault',
+  tamper: 'reader-tamper',
+  busy: 'hardware-fault',
+  'bad-request': 'system-fault',
 };
 
 const PRINTER_FAULTS: Record<PrinterFaultCode | PrinterWarning, AnomalyName> = {
@@ -72,6 +87,7 @@ const DEVICE_FAULTS: Readonly<Record<string, Readonly<Record<string, AnomalyName
   display: DISPLAY_FAULTS,
   network: NETWORK_FAULTS,
   'host-link': HOST_LINK_FAULTS,
+  'pin-pad': PIN_PAD_FAULTS,
 };
 
 /** Unknown devices or codes (a newer driver, a typo) still yield a hardware anomaly rather than nothing. */

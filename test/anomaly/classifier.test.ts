@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   anomalyByName,
+  anomalyForDeviceFault,
   anomalyForHostError,
   anomalyForResponse,
   anomalyForSelfTest,
@@ -89,5 +90,14 @@ describe('anomaly classifier', () => {
   it('keeps names typed: an unknown one does not compile', () => {
     // @ts-expect-error 'no-such-anomaly' is not an AnomalyName
     expect(() => anomalyByName('no-such-anomaly')).toThrow(RangeError);
+  });
+});
+
+describe('PIN pad faults', () => {
+  it("names the cardholder's cancel and timeout as theirs, and a tampered pad as tamper", () => {
+    expect(anomalyForDeviceFault({ device: 'pin-pad', code: 'cancelled' }).name).toBe('cancelled-by-operator');
+    expect(anomalyForDeviceFault({ device: 'pin-pad', code: 'timeout' }).name).toBe('card-timeout');
+    expect(anomalyForDeviceFault({ device: 'pin-pad', code: 'tamper' }).name).toBe('reader-tamper');
+    expect(anomalyForDeviceFault({ device: 'pin-pad', code: 'no-keys' }).name).toBe('hardware-fault');
   });
 });

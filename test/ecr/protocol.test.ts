@@ -102,6 +102,14 @@ const VALID: [unknown, EcrRequest][] = [
     { id: 'sr', cmd: 'sim.remove' },
     { id: 'sr', cmd: 'sim.remove' },
   ],
+  [
+    { id: 'sp', cmd: 'sim.pin', pin: '1234' },
+    { id: 'sp', cmd: 'sim.pin', pin: '1234' },
+  ],
+  [
+    { id: 'sp2', cmd: 'sim.pin', cancel: true },
+    { id: 'sp2', cmd: 'sim.pin', cancel: true },
+  ],
 ];
 
 describe('parseRequestLine: valid requests', () => {
@@ -192,6 +200,13 @@ describe('parseRequestLine: errors', () => {
     });
     expect(err(line({ id: '3', cmd: 5 }))).toMatchObject({ code: 'invalid-request', field: 'cmd' });
   });
+
+  it.each([{ pin: '12' }, { pin: '12345678901234' }, { pin: '12a4' }, { pin: 1234 }, { cancel: 'yes' }])(
+    'sim.pin refuses %j with a typed error',
+    (fields) => {
+      expect(err(line({ id: '7', cmd: 'sim.pin', ...fields }))).toMatchObject({ id: '7', type: 'error' });
+    },
+  );
 
   it.each(['refundd', 'toString', '__proto__', 'constructor', 'SALE', 'sim.'])('unknown command %s', (cmd) => {
     const e = err(line({ id: 9, cmd }));

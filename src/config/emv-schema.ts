@@ -33,6 +33,11 @@ export const emv = obj({
   }),
   /** The cardholder has this long to finish the PIN. */
   pinTimeoutMs: ms(1000),
+  /**
+   * Online PIN tries within one sale, the first included: a wrong PIN (55) with tries left asks again under a new
+   * STAN; 1 ends the sale at the first 55. The issuer still counts its own tries and ends them with 75.
+   */
+  onlinePinTries: int(1, 9),
 });
 
 /** The PIN entry device: none, the mock (desktop), or a serial PIN pad. */

@@ -81,6 +81,9 @@ export class Journal {
     recordOfflineApproval: Database.Transaction<
       (...args: [...Parameters<StateWrite>, item: OfflineApprovalItem]) => { transaction: TransactionRow; saf: SafRow }
     >;
+    recordPinAttempt: Database.Transaction<
+      (ref: string, attemptRef: string, anomalyCode: string | null, state: string) => TransactionRow
+    >;
     cancelAdviceForVoid: Database.Transaction<
       (
         voidTxnRef: string,
@@ -154,6 +157,11 @@ export class Journal {
       recordOfflineApproval: db.transaction((ref, state, patch, detail, changes, item: OfflineApprovalItem) => {
         const transaction = transactions.apply(ref, state, patch, detail, changes);
         return { transaction, saf: saf.enqueue(ref, item) };
+      }),
+      recordPinAttempt: db.transaction((ref, attemptRef, anomalyCode, state) => {
+        const row = transactions.splitAttempt(ref, attemptRef, anomalyCode, state);
+        reversals.moveSettled(ref, attemptRef);
+        return row;
       }),
       cancelAdviceForVoid: db.transaction((voidTxnRef, safId, state, patch, changes) => {
         const item = saf.cancelForVoid(safId, voidTxnRef);
@@ -246,6 +254,19 @@ export class Journal {
       checkText(state, 'state', 100);
       const clean = checkPatch(patch);
       return this.tx.cancelAdviceForVoid.immediate(voidTxnRef, safId, state, clean, patchChanges(clean));
+    });
+  }
+
+  /**
+   * A wrong online PIN answered 55, with tries left: in one commit the attempt becomes its own declined row
+   * (`attemptRef`, with its STAN, answer and settled reversal), so every STAN the host saw keeps one row, and the
+   * transaction (state `state`, no STAN) goes on to ask for the PIN again.
+   */
+  recordPinAttempt(txnRef: string, attemptRef: string, anomalyCode: string | null, state: string): TransactionRow {
+    return guarded(`record PIN attempt of ${txnRef}`, () => {
+      checkText(attemptRef, 'attemptRef', 100);
+      checkText(state, 'state', 100);
+      return this.tx.recordPinAttempt.immediate(txnRef, attemptRef, anomalyCode, state);
     });
   }
 

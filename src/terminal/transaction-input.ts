@@ -25,7 +25,7 @@ export function transactionInput(
   request: TransactionRequest,
   txnRef: string,
   journal: Journal,
-  terms: { limits: TransactionLimits; defaultCurrency: string; emv?: unknown; reader: CardReader },
+  terms: { limits: TransactionLimits; defaultCurrency: string; emv?: { onlinePinTries: number }; reader: CardReader },
 ): TransactionInput {
   const original = request.kind === 'void' ? originalFor(journal, request.originalStan) : undefined;
   // A void takes the original's amount; one of an unknown STAN has none, and its machine fails it as such.
@@ -43,6 +43,8 @@ export function transactionInput(
     ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
     ...(original ? { original } : {}),
     // Chip processing needs both the configuration and a reader that runs an EMV kernel.
-    ...(terms.emv !== undefined && hasEmvKernel(terms.reader) ? { emv: true } : {}),
+    ...(terms.emv !== undefined && hasEmvKernel(terms.reader)
+      ? { emv: true, onlinePinTries: terms.emv.onlinePinTries }
+      : {}),
   };
 }

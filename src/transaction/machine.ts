@@ -13,14 +13,21 @@ import { outputOf } from './machine/output.js';
 import { checking, checkingVoid } from './machine/states-checks.js';
 import { checkingCard, confirmingDuplicate, reading, waitingForCard } from './machine/states-card.js';
 import { approved, authorizing, confirmingPartial, declined } from './machine/states-host.js';
-import { choosingPath, completingChip, enteringPin, startingChip } from './machine/states-chip.js';
+import { choosingPath, completingChip, enteringPin, retryingPin, startingChip } from './machine/states-chip.js';
 import { cancelled, done, ended, failed, printing, removingCard } from './machine/states-ending.js';
 
 export type { TransactionContext, TransactionEvent } from './machine/context.js';
 
 export const transactionMachine = transactionSetup.createMachine({
   id: 'transaction',
-  context: ({ input }) => ({ ...input, readFailures: 0, otherMethodRequests: 0, receipt: 'none', anomalies: [] }),
+  context: ({ input }) => ({
+    ...input,
+    readFailures: 0,
+    otherMethodRequests: 0,
+    pinRetries: 0,
+    receipt: 'none',
+    anomalies: [],
+  }),
   initial: 'checking',
   // The order of the states is the order of the diagram in the README.
   states: {
@@ -35,6 +42,7 @@ export const transactionMachine = transactionSetup.createMachine({
     enteringPin,
     authorizing,
     completingChip,
+    retryingPin,
     confirmingPartial,
     approved,
     declined,

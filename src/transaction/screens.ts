@@ -41,6 +41,11 @@ export const screens = {
     lines: [formatAmount(amount, currency), 'Enter your PIN on the PIN pad', 'then press OK'],
     severity: 'info',
   }),
+  incorrectPin: (triesLeft: number): Screen => ({
+    title: 'INCORRECT PIN',
+    lines: [`${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left`, 'Leave the card in', 'Enter the PIN again'],
+    severity: 'warning',
+  }),
   authorizing: (kind: TransactionKind, amount: number, currency: string): Screen => ({
     title: KIND_TITLE[kind],
     lines: [formatAmount(amount, currency), 'Processing...', 'Please wait'],

@@ -48,6 +48,8 @@ export interface TransactionInput {
   original?: OriginalTransaction;
   /** The reader runs an EMV kernel and the chip is enabled: inserted and tapped sale cards go through it. */
   emv?: boolean;
+  /** Online PIN tries within one sale, the first included (`emv.onlinePinTries`): a 55 with tries left asks again. */
+  onlinePinTries?: number;
 }
 
 /** What the host said, as the machine needs it. */
@@ -98,6 +100,19 @@ export interface PinInput {
 
 export interface ChipCompleteInput {
   txnRef: string;
+  card: SensitiveCard;
+  authorization: Authorization;
+  /** The host approved less than asked: the register still decides, so a TC leaves the stored reversal armed. */
+  partial?: boolean;
+}
+
+/** A declined online-PIN attempt set apart before the PIN is asked again. */
+export interface PinRetryInput {
+  txnRef: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  amount: number;
+  currency: string;
   card: SensitiveCard;
   authorization: Authorization;
 }

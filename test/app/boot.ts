@@ -17,6 +17,8 @@ afterEach(async () => {
 export interface BootOptions {
   /** The nexo endpoint's settings over the defaults. */
   nexo?: Partial<PosConfig['ecr']['nexo']>;
+  /** The chip's settings over the defaults. */
+  emv?: Partial<PosConfig['emv']>;
   /** Where the host simulator writes its ledger (`null`: it keeps none). */
   hostLedgerPath?: (dataDir: string) => string;
 }
@@ -33,6 +35,7 @@ export async function bootApp(tokens: string[] = [], options: BootOptions = {}):
       host: { ...config.host, address: '127.0.0.1:0' },
       ecr: { ...config.ecr, port: 0, socketPath: null, tokens, nexo: { ...config.ecr.nexo, ...options.nexo } },
       mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0', embeddedBroker: true },
+      emv: { ...config.emv, ...options.emv },
     },
     {
       log: createLogger('silent'),

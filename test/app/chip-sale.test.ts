@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TerminalApp } from '../../src/app/compose.js';
 import { readLedger, reconcile } from '../support/reconcile.js';
-import { bootApp } from './boot.js';
+import { bootApp, type BootOptions } from './boot.js';
 
 let ledgerPath = '';
-async function boot(): Promise<TerminalApp> {
+async function boot(emv?: BootOptions['emv']): Promise<TerminalApp> {
   return bootApp([], {
+    ...(emv ? { emv } : {}),
     hostLedgerPath: (dataDir) => {
       ledgerPath = join(dataDir, 'host-ledger.jsonl');
       return ledgerPath;
@@ -18,19 +19,25 @@ async function boot(): Promise<TerminalApp> {
   });
 }
 
-/** A sale with this test card; at the PIN prompt the cardholder types `pin` (or cancels). */
-async function sale(app: TerminalApp, card: string, amount: number, pin?: string | 'cancel') {
+/** A sale with this test card; at each PIN prompt the cardholder types the next of `pin` (or cancels). */
+async function sale(app: TerminalApp, card: string, amount: number, pin?: string | string[], partial?: 'confirm') {
   const states: string[] = [];
+  const pins = Array.isArray(pin) ? [...pin] : pin !== undefined ? [pin] : [];
   const result = await app.commands.run(
     { kind: 'sale', amount },
     {
       client: 'test',
       progress: (event) => {
+        // The register answers later, as a real one does, not from inside the terminal's own step.
+        if (event.type === 'partial' && partial)
+          setTimeout(() => void app.commands.run({ kind: 'confirm' }, { client: 'test' }), 0);
         if (event.type !== 'state') return;
         states.push(event.state);
         if (event.state === 'waitingForCard') app.simulator.run({ kind: 'card', name: card });
-        if (event.state === 'enteringPin' && pin !== undefined)
-          app.simulator.run(pin === 'cancel' ? { kind: 'pin', cancel: true } : { kind: 'pin', pin });
+        if (event.state === 'enteringPin' && pins.length > 0) {
+          const next = pins.shift()!;
+          app.simulator.run(next === 'cancel' ? { kind: 'pin', cancel: true } : { kind: 'pin', pin: next });
+        }
       },
     },
   );
@@ -83,12 +90,63 @@ describe('a chip sale through the EMV kernel', () => {
     await expectSettled(app);
   });
 
-  it('declines a wrong PIN (55) and charges nothing', async () => {
-    const app = await boot();
+  it('declines a wrong PIN (55) and charges nothing when one try is configured', async () => {
+    const app = await boot({ onlinePinTries: 1 });
     const done = await sale(app, 'emv-online-pin', 2000, '9999');
     expect(done).toMatchObject({ outcome: 'declined', responseCode: '55', anomaly: { name: 'declined-pin' } });
     const check = await expectSettled(app);
     expect(check.money.host).toBe(0);
+  });
+
+  it('asks again after a wrong PIN (55): the attempt keeps its own STAN and row, the second PIN is approved', async () => {
+    const app = await boot();
+    const done = await sale(app, 'emv-online-pin', 2100, ['9999', '1234']);
+    expect(done).toMatchObject({ outcome: 'approved', responseCode: '00' });
+    expect(done.states.filter((s) => s === 'enteringPin')).toHaveLength(2);
+    expect(done.states).toContain('retryingPin');
+    const answers = ledger().filter((e) => e.dir === 'out' && e.mti === '0210');
+    expect(answers.map((e) => e.responseCode)).toEqual(['55', '00']);
+    expect(new Set(answers.map((e) => e.stan)).size).toBe(2);
+    const rows = app.journal.transactions.list({ limit: 10 });
+    // The sale's row was made first; the attempt set apart after it.
+    expect(rows.map((r) => [r.outcome, r.responseCode])).toEqual([
+      ['approved', '00'],
+      ['declined', '55'],
+    ]);
+    expect(rows[1]!.txnRef).toBe(`${rows[0]!.txnRef}.pin1`);
+    expect(app.journal.anomalies.list({ limit: 10 }).map((a) => a.txnRef)).toContain(rows[1]!.txnRef);
+    const check = await expectSettled(app);
+    expect(check.money.host).toBe(2100);
+  });
+
+  it('a cancel at the second PIN prompt ends the sale with nothing charged', async () => {
+    const app = await boot();
+    const done = await sale(app, 'emv-online-pin', 2300, ['9999', 'cancel']);
+    expect(done.outcome).toBe('cancelled');
+    const check = await expectSettled(app);
+    expect(check.money.host).toBe(0);
+  });
+
+  it("ends at the issuer's limit: two wrong PINs answered 55, the third 75, nothing charged", async () => {
+    const app = await boot();
+    const done = await sale(app, 'emv-online-pin', 2200, ['1111', '2222', '3333']);
+    expect(done).toMatchObject({ outcome: 'declined', responseCode: '75' });
+    const answers = ledger().filter((e) => e.dir === 'out' && e.mti === '0210');
+    expect(answers.map((e) => e.responseCode)).toEqual(['55', '55', '75']);
+    const check = await expectSettled(app);
+    expect(check.money.host).toBe(0);
+  });
+
+  it('gives a partial approval (10) to the card first, then lets the register accept it', async () => {
+    const app = await boot();
+    app.hostSim!.answerOnce({ mti: '0210', responseCode: '10', approvedAmount: 1500 });
+    const done = await sale(app, 'emv-online-approve', 4000, undefined, 'confirm');
+    expect(done).toMatchObject({ outcome: 'approved', amount: 1500 });
+    expect(done.states).toContain('confirmingPartial');
+    expect(done.states.indexOf('completingChip')).toBeGreaterThan(-1);
+    expect(done.states.indexOf('completingChip')).toBeLessThan(done.states.indexOf('confirmingPartial'));
+    const check = await expectSettled(app);
+    expect(check.money.host).toBe(1500);
   });
 
   it('reverses an approval the card refuses at its second decision', async () => {

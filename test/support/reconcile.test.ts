@@ -45,6 +45,8 @@ type Damage =
   | 'processing-code-lies'
   | 'partial-taken-in-full'
   | 'partial-in-field-4'
+  | 'partial-booked-part'
+  | 'partial-accepted'
   | 'advice-taken-but-set-aside'
   | 'reversal-of-unsent-request';
 
@@ -131,7 +133,14 @@ function journalOf(damage: Damage): Journal {
     if (settle === 'set-aside') j.saf.setAside(saf.id, code, `host answered ${code}`);
   };
 
-  online('t1', 'sale', damage === 'journal-amount' ? 1_400 : 1_500, 1, '00', 'approved');
+  online(
+    't1',
+    'sale',
+    damage === 'journal-amount' ? 1_400 : damage === 'partial-accepted' ? 1_000 : 1_500,
+    1,
+    damage === 'partial-accepted' ? '10' : '00',
+    'approved',
+  );
   if (damage === 'approved-08-told-declined') online('t2', 'sale', 2_500, 2, '08', 'declined');
   else online('t2', 'sale', 2_500, 2, '51', 'declined');
   if (damage === 'reversal-never-sent') {
@@ -159,7 +168,9 @@ function journalOf(damage: Damage): Journal {
         : '00',
   );
   online('t5', 'refund', 700, 5, '00', 'approved');
-  online('t6', 'void', 1_500, 6, '00', 'approved', damage === 'void-of-unknown-sale' ? 42 : 1);
+  // A void takes its original's amount: the part, when only part of sale 1 was approved.
+  const void1 = damage === 'partial-accepted' ? 1_000 : 1_500;
+  online('t6', 'void', void1, 6, '00', 'approved', damage === 'void-of-unknown-sale' ? 42 : 1);
   offline('t7', 4_000, 7, 'forwarded');
   begin('t8', 'sale', 900);
   j.transactions.recordState('t8', 'done', { outcome: 'cancelled' });
@@ -214,11 +225,15 @@ function ledgerOf(damage: Damage, withField3: boolean): LedgerLine[] {
     req('0200', 1, amount1);
     if (damage === 'partial-taken-in-full') ans('0210', 1, amount1, '10', { approvedAmount: 1_000 });
     else if (damage === 'partial-in-field-4') ans('0210', 1, 1_000, '10');
+    // The simulator's own answer line: the request's amount, and what it booked of it.
+    else if (damage === 'partial-booked-part' || damage === 'partial-accepted')
+      ans('0210', 1, amount1, '10', { movedAmount: 1_000 });
     else ans('0210', 1, amount1, '00');
   };
   const void6 = () => {
-    req('0200', 6, 1_500, 'void');
-    ans('0210', 6, 1_500, '00');
+    const void1 = damage === 'partial-accepted' ? 1_000 : 1_500;
+    req('0200', 6, void1, 'void');
+    ans('0210', 6, void1, '00');
   };
   if (damage === 'void-before-original') void6();
   sale1();
@@ -341,6 +356,7 @@ describe('reconcile: host ledger against the journal', () => {
     ],
     ['partial-taken-in-full', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
     ['partial-in-field-4', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
+    ['partial-booked-part', /STAN 000001 .*approved for 1500 in the journal, the host approved 1000/],
   ];
   it.each(cases)('fails on a day with %s', (damage, reason, withField3) => {
     const { problems } = run(damage, undefined, withField3 ?? false);
@@ -349,6 +365,13 @@ describe('reconcile: host ledger against the journal', () => {
       problems.some((p) => reason.test(p)),
       problems.join('\n'),
     ).toBe(true);
+  });
+
+  it('passes a partial approval the register accepted: asked 1,500, booked and journaled 1,000', () => {
+    const result = run('partial-accepted');
+    expect(result.problems).toEqual([]);
+    // Sale 1 and its void cancel out at 1,000 instead of 1,500: the same 6,300 of the clean day.
+    expect(result.money).toEqual({ host: 6_300, journal: 6_300, notCollected: 0 });
   });
 
   it('passes a reversal the host could not match (25) when it never had the request: no money moved', () => {

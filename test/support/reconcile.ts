@@ -31,6 +31,8 @@ export interface LedgerLine {
   currency?: string;
   pan?: string;
   approvedAmount?: number;
+  /** On an answer: what moved at the host because of it (the simulator writes it; a partial approval's part). */
+  movedAmount?: number;
   processingCode?: string;
   responseCode?: string;
   duplicate?: boolean;
@@ -149,6 +151,11 @@ function indexLedger(ledger: LedgerLine[]): Map<string, HostStan> {
   return byStan;
 }
 
+/** What a partial approval (10) approved: `approvedAmount`, else what the host booked, else field 4 of its answer. */
+function approvedPartOf(answer: LedgerLine): number | undefined {
+  return answer.approvedAmount ?? answer.movedAmount ?? answer.amount;
+}
+
 export function reconcile(
   ledger: LedgerLine[],
   journal: Journal,
@@ -227,11 +234,13 @@ export function reconcile(
           );
       // The reversal of a partial approval (10) undoes what the host approved, not what was asked.
       const answer = host.financial[0]?.answers[0];
-      const partiallyApproved =
-        cls === 'reversal' && answer?.responseCode === '10' ? (answer.approvedAmount ?? answer.amount) : undefined;
+      const approvedPart = answer?.responseCode === '10' ? approvedPartOf(answer) : undefined;
+      const partiallyApproved = cls === 'reversal' ? approvedPart : undefined;
       const expectedAmount = partiallyApproved ?? row.amount;
+      // A partial approval the register accepted: the journal keeps the part, the request asked for the whole.
+      const acceptedPart = cls === 'financial' && approvedPart !== undefined && approvedPart === row.amount;
       for (const x of host[cls]) {
-        if (x.amount !== undefined && x.amount !== expectedAmount)
+        if (x.amount !== undefined && x.amount !== expectedAmount && !(acceptedPart && x.amount > row.amount))
           problem(`${label}: the host received ${x.mti} for ${x.amount}, the journal says ${expectedAmount}`);
         if (x.processingCode !== undefined && !x.processingCode.startsWith(KIND_PREFIX[row.kind]))
           problem(`${label}: the host received ${x.mti} with processing code ${x.processingCode}`);
@@ -243,8 +252,8 @@ export function reconcile(
     const decision = financial?.answers[0];
     const hostApproved = decision !== undefined && APPROVING_CODES.has(decision.responseCode ?? '');
     // A partial approval (10) moves the amount the host gave back, in field 4 of its answer or as `approvedAmount`.
-    const partial = decision?.responseCode === '10' ? decision.amount : undefined;
-    const moved = hostApproved ? (decision.approvedAmount ?? partial ?? financial!.amount ?? 0) : 0;
+    const partial = decision?.responseCode === '10' ? approvedPartOf(decision) : undefined;
+    const moved = hostApproved ? (partial ?? decision.approvedAmount ?? financial!.amount ?? 0) : 0;
     const hostReversed = host.reversal.some((x) => codes(x).includes('00'));
     const adviceAnswers = host.advice.flatMap(codes);
     const adviceTaken = adviceAnswers.some((c) => APPROVING_CODES.has(c));

@@ -22,9 +22,19 @@ const input: TransactionInput = {
   limits: { minAmount: 1, maxAmount: 1_000_000, readRetries: 0, cardWaitTimeoutMs: 30_000 },
   supervisor: false,
   emv: true,
+  onlinePinTries: 3,
 };
 const approved: Authorization = { stan: 1, responseCode: '00', responseText: 'approved', approved: true };
 const declined: Authorization = { stan: 1, responseCode: '05', responseText: 'do not honour', approved: false };
+const wrongPin: Authorization = { stan: 1, responseCode: '55', responseText: 'incorrect PIN', approved: false };
+const partial: Authorization = {
+  stan: 1,
+  responseCode: '10',
+  responseText: 'partial approval',
+  approved: true,
+  requestedAmount: 1250,
+  approvedAmount: 500,
+};
 const offlineY1: Authorization = {
   stan: 1,
   responseCode: 'Y1',
@@ -66,6 +76,25 @@ const EVENTS: AnyEventObject[] = [
   { type: 'xstate.done.actor.printReceipts', output: { warnings: [] } },
   { type: 'xstate.done.actor.waitForRemoval' },
   { type: 'CANCEL' },
+];
+
+/** The second walk's events: a wrong PIN asked again, and a partial approval the card keeps (fewer, so it stays small). */
+const RETRY_EVENTS: AnyEventObject[] = [
+  ...EVENTS.slice(0, 3),
+  start('ARQC', 'online-pin'),
+  start('ARQC'),
+  { type: 'xstate.done.actor.enterPin', output: chipCard },
+  { type: 'xstate.done.actor.authorize', output: wrongPin },
+  { type: 'xstate.done.actor.authorize', output: partial },
+  { type: 'xstate.done.actor.authorize', output: approved },
+  { type: 'xstate.done.actor.retryPin' },
+  { type: 'xstate.error.actor.retryPin', error: new Error('journal refused') },
+  { type: 'xstate.done.actor.completeChip', output: { decision: 'TC', card: chipCard } },
+  { type: 'xstate.done.actor.completeChip', output: { decision: 'AAC', reason: 'card-declined', card: chipCard } },
+  { type: 'CONFIRM' },
+  { type: 'CANCEL' },
+  { type: 'xstate.done.actor.printReceipts', output: { warnings: [] } },
+  { type: 'xstate.done.actor.waitForRemoval' },
 ];
 
 const CHIP_STATES = ['choosingPath', 'startingChip', 'enteringPin', 'completingChip'];
@@ -140,5 +169,47 @@ describe('the chip states of the transaction machine, model-based', () => {
       'completingChip -> printing',
     ])
       expect(transitions, t).toContain(t);
+  });
+});
+
+describe('a wrong PIN asked again, and a partial approval on the chip, model-based', () => {
+  const paths = getSimplePaths(transactionMachine, { input, events: RETRY_EVENTS as never });
+
+  it('asks again only after a 55 to a PIN, and gives a partial approval to the card before the register', () => {
+    const reached = new Set<string>();
+    for (const path of paths) {
+      const steps = path.steps as ReadonlyArray<{ event: AnyEventObject; state: { value: unknown } }>;
+      const names = [...steps.map((s) => String(s.state.value)), String(path.state.value)];
+      for (const n of names) reached.add(n);
+      const events = steps.map((s) => s.event);
+      const where = names.join(' > ');
+      const context = path.state.context as { pinRetries: number; outcome?: string; stan?: number };
+      const at = names.indexOf('retryingPin');
+      if (at >= 0) {
+        // The answer that led here was the host's 55 to a PIN the card asked for.
+        const answers = events.slice(0, at + 1).filter((e) => e.type === 'xstate.done.actor.authorize');
+        expect((answers.at(-1)?.['output'] as Authorization | undefined)?.responseCode, where).toBe('55');
+        expect(names.slice(0, at), where).toContain('enteringPin');
+        // The next attempt starts without the old STAN.
+        const contexts = [...steps.map((s) => s.state), path.state].map(
+          (x) => (x as unknown as { context: { stan?: number } }).context,
+        );
+        if (names[at + 1] === 'startingChip') expect(contexts[at + 1]?.stan, where).toBeUndefined();
+      }
+      const partialAt = names.indexOf('confirmingPartial');
+      if (partialAt >= 0) {
+        expect(names.slice(0, partialAt), where).toContain('completingChip');
+        const completion = events.slice(0, partialAt + 1).findLast((e) => e.type === 'xstate.done.actor.completeChip');
+        expect((completion?.['output'] as { decision: string } | undefined)?.decision, where).toBe('TC');
+      }
+      // A partial approval the card refused is never approved.
+      if (
+        context.outcome === 'approved' &&
+        events.some((e) => (e['output'] as Authorization | undefined)?.responseCode === '10')
+      )
+        expect(names, where).toContain('confirmingPartial');
+    }
+    expect(reached).toContain('retryingPin');
+    expect(reached).toContain('confirmingPartial');
   });
 });

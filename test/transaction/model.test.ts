@@ -598,7 +598,7 @@ describe('transaction machine, model-based', () => {
         .map(([key]) => key),
     );
     // The chip's states are walked by chip-walk.test.ts (and run against the real kernel in test/app/chip-sale.test.ts).
-    const chip = new Set(['startingChip', 'enteringPin', 'completingChip']);
+    const chip = new Set(['startingChip', 'enteringPin', 'completingChip', 'retryingPin']);
     expect([...allStates].filter((s) => !visited.has(s) && !transient.has(s) && !chip.has(s))).toEqual([]);
     expect(transient).toEqual(
       new Set(['checking', 'checkingVoid', 'choosingPath', 'approved', 'declined', 'done', 'cancelled', 'failed']),

@@ -309,6 +309,14 @@ export class ReversalStore extends Store {
   // ---- steps of a commit the journal opens: unchecked, no SQLite transaction of their own ----
 
   /** @internal The host answered (or the request never left): armed -> cleared. A pending one stays owed. */
+  /** @internal The settled reversal of a declined attempt follows it to the attempt's own row. */
+  moveSettled(txnRef: string, attemptRef: string): void {
+    const row = this.stmt.byRef.get(txnRef) as ReversalRow | undefined;
+    if (row && (row.state === 'armed' || row.state === 'pending'))
+      throw new JournalError('invalid-record', `the reversal of ${txnRef} is still ${row.state}`);
+    this.lazy('UPDATE reversals SET txn_ref = ? WHERE txn_ref = ?').run(attemptRef, txnRef);
+  }
+
   clearArmed(txnRef: string, reason: string, responseCode: string | null): void {
     this.stmt.clear.run({ txnRef, reason, responseCode, now: this.now() });
   }

@@ -268,6 +268,34 @@ export class TransactionStore extends Store {
     this.stmt.insertEvent.run(row.id, this.now(), state, JSON.stringify(detail), null);
   }
 
+  /**
+   * @internal A declined online-PIN attempt (55) becomes its own row, `attemptRef`, with the STAN and answer it was
+   * sent and answered under; the transaction itself loses them and goes on to its next attempt under a new STAN.
+   */
+  splitAttempt(ref: string, attemptRef: string, anomalyCode: string | null, state: string): TransactionRow {
+    const row = this.row(ref);
+    if (!row) throw new JournalError('unknown-transaction', `no transaction ${ref}`);
+    if (row.stan === null || row.outcome !== null)
+      throw new JournalError('invalid-record', `${ref} has no attempt sent and answered to set apart`);
+    const now = this.now();
+    this.lazy(`INSERT INTO transactions (txn_ref, kind, state, outcome, amount, currency, stan, masked_pan, entry_mode,
+        response_code, anomaly_code, receipt_status, request_mti, transmitted_at, created_at, updated_at)
+      SELECT @attemptRef, kind, 'declined', 'declined', amount, currency, stan, masked_pan, entry_mode, response_code,
+        @anomalyCode, 'none', request_mti, transmitted_at, created_at, @now FROM transactions WHERE id = @id`).run({
+      attemptRef,
+      anomalyCode,
+      now,
+      id: row.id,
+    });
+    this.lazy(`UPDATE transactions SET state = @state, stan = NULL, response_code = NULL, approval_code = NULL,
+        rrn = NULL, anomaly_code = NULL, request_mti = NULL, transmitted_at = NULL, updated_at = @now WHERE id = @id`).run(
+      { state, now, id: row.id },
+    );
+    const detail = JSON.stringify({ attempt: attemptRef, stan: row.stan, responseCode: row.responseCode });
+    this.stmt.insertEvent.run(row.id, now, state, detail, null);
+    return this.stmt.byRef.get(ref) as TransactionRow;
+  }
+
   /** @internal The request that carried the transaction to the host (MTI and field 7): what a void names. */
   noteRequest(txnRef: string, requestMti: string, transmittedAt: number): void {
     this.stmt.request.run({ txnRef, requestMti, transmittedAt });

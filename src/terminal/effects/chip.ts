@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hasEmvKernel } from '../../../hal/card-reader/contract.js';
 import type { EmvCompleteResult } from '../../../hal/card-reader/emv-contract.js';
 import { issuerDataFrom } from '../../../hal/emv/index.js';
+import { anomalyByName } from '../../anomaly/index.js';
 import { DeviceFaultError, isDeviceFault } from '../../../hal/fault.js';
 import { REVERSAL_REASON } from '../../iso8583/index.js';
 import type { SensitiveCard } from '../../card/sensitive-card.js';
@@ -18,11 +19,15 @@ import type {
   ChipStart,
   ChipStartInput,
   PinInput,
+  PinRetryInput,
 } from '../../transaction/types.js';
 import { formatAmount } from '../../vocabulary/index.js';
 import type { TransactionDeps } from './deps.js';
 
-type ChipDeps = Pick<TransactionDeps, 'reader' | 'pinPad' | 'emv' | 'clock' | 'journal' | 'forwarder' | 'log'>;
+type ChipDeps = Pick<
+  TransactionDeps,
+  'reader' | 'pinPad' | 'emv' | 'clock' | 'journal' | 'forwarder' | 'log' | 'anomalies'
+>;
 
 function kernelOf(deps: ChipDeps) {
   if (!hasEmvKernel(deps.reader) || !deps.emv)
@@ -118,12 +123,34 @@ export async function completeChip(deps: ChipDeps, input: ChipCompleteInput): Pr
   const card = input.card.withIccData(result.iccData);
   if (!authorization.approved) return { decision: result.decision, ...reasonOf(result), card };
   if (result.decision === 'TC') {
-    // The card kept the approval: the stored reversal is cleared now, in the commit that says so.
-    deps.journal.recordAuthorization(txnRef, 'cardApproved', {});
+    // The card kept the approval: the stored reversal is cleared now, in the commit that says so. A partial approval
+    // keeps it armed: the register has not accepted the smaller amount yet.
+    if (!input.partial) deps.journal.recordAuthorization(txnRef, 'cardApproved', {});
     return { decision: 'TC', card };
   }
   owe(deps, txnRef, `the card declined the approval (${result.reason ?? 'AAC'})`);
   return { decision: 'AAC', ...reasonOf(result), card };
+}
+
+/**
+ * A wrong online PIN (55): the attempt gets its own journal row (its STAN and answer, nothing owed), with its
+ * anomaly, before the card starts again; the sale's own row goes on without a STAN.
+ */
+export async function retryPin(deps: ChipDeps, input: PinRetryInput): Promise<void> {
+  const attemptRef = `${input.txnRef}.pin${input.attempt}`;
+  deps.journal.recordPinAttempt(input.txnRef, attemptRef, anomalyByName('declined-pin').code, 'retryingPin');
+  deps.anomalies.raise(
+    'declined-pin',
+    {
+      txnRef: attemptRef,
+      ...(input.authorization.stan !== undefined ? { stan: input.authorization.stan } : {}),
+      amount: input.amount,
+      currency: input.currency,
+      maskedPan: input.card.summary.maskedPan,
+      reason: `${input.authorization.responseCode} ${input.authorization.responseText}; the PIN is asked again`,
+    },
+    { show: false },
+  );
 }
 
 /**

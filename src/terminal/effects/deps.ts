@@ -36,6 +36,8 @@ export interface EmvSettings {
   contactlessTransactionLimit: number;
   pinBlockFormat: 0 | 4;
   pinTimeoutMs: number;
+  /** Online PIN tries within one sale, the first included. */
+  onlinePinTries: number;
 }
 
 export interface TransactionDeps {

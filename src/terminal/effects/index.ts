@@ -14,8 +14,9 @@ import type {
   ChipStart,
   ChipStartInput,
   PinInput,
+  PinRetryInput,
 } from '../../transaction/types.js';
-import { completeChip, enterPin, startChip } from './chip.js';
+import { completeChip, enterPin, retryPin, startChip } from './chip.js';
 import { fromPromise } from 'xstate';
 import { cardActors } from './card.js';
 import type { TransactionDeps, TransactionStreamEvent } from './deps.js';
@@ -52,6 +53,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
       startChip: fromPromise<ChipStart, ChipStartInput>(async ({ input }) => startChip(deps, input)),
       enterPin: fromPromise<SensitiveCard, PinInput>(async ({ input, signal }) => enterPin(deps, input, signal)),
       completeChip: fromPromise<ChipCompletion, ChipCompleteInput>(async ({ input }) => completeChip(deps, input)),
+      retryPin: fromPromise<void, PinRetryInput>(async ({ input }) => retryPin(deps, input)),
     },
     actions: {
       askPartialDecision: ({ context }, params) => emit(context.txnRef, { type: 'partial', ...params }),

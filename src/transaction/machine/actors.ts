@@ -14,6 +14,7 @@ import type {
   ChipStart,
   ChipStartInput,
   PinInput,
+  PinRetryInput,
   ReceiptInput,
 } from '../types.js';
 
@@ -38,6 +39,10 @@ export const actors = {
   /** The card's second decision on the host's answer; it settles the stored reversal (never rejects for a card fault). */
   completeChip: fromPromise<ChipCompletion, ChipCompleteInput>(async () => {
     throw new Error('completeChip not provided');
+  }),
+  /** A wrong online PIN (55) with tries left: the attempt is journaled apart before the card starts again. */
+  retryPin: fromPromise<void, PinRetryInput>(async () => {
+    throw new Error('retryPin not provided');
   }),
   authorize: fromPromise<Authorization, AuthorizeInput>(async () => {
     throw new Error('authorize not provided');

@@ -22,6 +22,8 @@ export interface TransactionContext extends TransactionInput {
   chip?: { decision: 'ARQC' | 'TC' | 'AAC'; cvm: string; reason?: string };
   /** A card was presented in this transaction: it ends only once the reader is empty. */
   cardPresented?: boolean;
+  /** Online PIN attempts answered 55 and asked again in this sale. */
+  pinRetries: number;
 }
 
 export type TransactionEvent =

@@ -17,6 +17,9 @@ const RETRIABLE_READ_FAULTS = new Set(['read-failed', 'card-removed', 'chip-erro
 
 const isRetriableReadFault = (error: unknown): boolean => isDeviceFault(error) && RETRIABLE_READ_FAULTS.has(error.code);
 
+const isPartial = (context: TransactionContext, authorization: Authorization): boolean =>
+  authorization.approved && authorization.approvedAmount !== undefined && authorization.approvedAmount < context.amount;
+
 export const guards = {
   isVoid: ({ context }: Args) => context.kind === 'void',
   refundWithoutRights: ({ context }: Args) => context.kind === 'refund' && !context.supervisor,
@@ -58,8 +61,20 @@ export const guards = {
   cardKeptApproval: (_: Args, params: { completion: ChipCompletion; context: { authorization?: Authorization } }) =>
     params.completion.decision === 'TC' && params.context.authorization?.approved === true,
   approvedAuthorization: ({ context }: Args) => context.authorization?.approved === true,
+  /** A wrong online PIN (55) on a card still inserted, with tries left: the cardholder is asked again. */
+  mayRetryPin: ({ context }: Args, params: { completion: ChipCompletion }) =>
+    context.authorization?.responseCode === '55' &&
+    context.chip?.cvm === 'online-pin' &&
+    context.card?.summary.entryMode === 'chip' &&
+    params.completion.interrupted !== true &&
+    context.pinRetries + 1 < (context.onlinePinTries ?? 1),
+  /** The card kept a partial approval: the register decides next. */
+  cardKeptPartial: ({ context }: Args, params: { completion: ChipCompletion }) =>
+    params.completion.decision === 'TC' && context.authorization?.approved === true && context.partial !== undefined,
   partiallyApprovedByHost: ({ context }: Args, params: { authorization: Authorization }) =>
-    params.authorization.approved &&
-    params.authorization.approvedAmount !== undefined &&
-    params.authorization.approvedAmount < context.amount,
+    isPartial(context, params.authorization),
+  partiallyApprovedOnChip: ({ context }: Args, params: { authorization: Authorization }) =>
+    isPartial(context, params.authorization) &&
+    context.chip?.decision === 'ARQC' &&
+    params.authorization.offline !== true,
 };

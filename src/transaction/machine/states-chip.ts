@@ -127,8 +127,19 @@ export const completingChip = transactionSetup.createStateConfig({
   invoke: {
     id: 'completeChip',
     src: 'completeChip',
-    input: ({ context }) => ({ txnRef: context.txnRef, card: context.card!, authorization: context.authorization! }),
+    input: ({ context }) => ({
+      txnRef: context.txnRef,
+      card: context.card!,
+      authorization: context.authorization!,
+      ...(context.partial ? { partial: true } : {}),
+    }),
     onDone: [
+      {
+        // Approved for less than asked, and the card agreed: now the register decides (the reversal is still armed).
+        guard: { type: 'cardKeptPartial', params: ({ event }) => ({ completion: event.output }) },
+        target: 'confirmingPartial',
+        actions: assign({ card: ({ event }) => event.output.card }),
+      },
       {
         guard: { type: 'cardKeptApproval', params: ({ event, context }) => ({ completion: event.output, context }) },
         target: 'approved',
@@ -150,6 +161,12 @@ export const completingChip = transactionSetup.createStateConfig({
         ],
       },
       {
+        // A wrong PIN (55), the card still in and tries left: the cardholder is asked again, in the same sale.
+        guard: { type: 'mayRetryPin', params: ({ event }) => ({ completion: event.output }) },
+        target: 'retryingPin',
+        actions: assign({ card: ({ event }) => event.output.card }),
+      },
+      {
         // The host declined and the card was told.
         target: 'declined',
         actions: [
@@ -169,6 +186,48 @@ export const completingChip = transactionSetup.createStateConfig({
       actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }],
     },
   },
+});
+
+/**
+ * A wrong online PIN with tries left: the declined attempt is journaled apart (its STAN, its 55), and the card starts
+ * a new transaction (a new ARQC over a new unpredictable number) that asks for the PIN again under a new STAN.
+ */
+export const retryingPin = transactionSetup.createStateConfig({
+  entry: [
+    { type: 'recordState', params: { state: 'retryingPin' } },
+    {
+      type: 'showScreen',
+      params: ({ context }) => ({
+        screen: screens.incorrectPin((context.onlinePinTries ?? 1) - context.pinRetries - 1),
+      }),
+    },
+  ],
+  invoke: {
+    id: 'retryPin',
+    src: 'retryPin',
+    input: ({ context }) => ({
+      txnRef: context.txnRef,
+      attempt: context.pinRetries + 1,
+      amount: context.amount,
+      currency: context.currency,
+      card: context.card!,
+      authorization: context.authorization!,
+    }),
+    onDone: {
+      target: 'startingChip',
+      actions: assign({
+        pinRetries: ({ context }) => context.pinRetries + 1,
+        authorization: undefined,
+        stan: undefined,
+        chip: undefined,
+      }),
+    },
+    onError: {
+      target: 'failed',
+      actions: [{ type: 'addAnomaly', params: ({ event }) => anomalyFromError(event.error) }],
+    },
+  },
+  // No CANCEL here: the attempt is set apart in one commit at once, and a cancel is taken by the next state.
 });
 
 function chipOf(start: { decision: 'ARQC' | 'TC' | 'AAC'; cvm: string; reason?: string }) {

@@ -28,6 +28,19 @@ export const authorizing = transactionSetup.createStateConfig({
     }),
     onDone: [
       {
+        // A partial approval on an online chip sale goes to the card first; the register decides once it kept it.
+        guard: { type: 'partiallyApprovedOnChip', params: ({ event }) => ({ authorization: event.output }) },
+        target: 'completingChip',
+        actions: assign({
+          authorization: ({ event }) => event.output,
+          stan: ({ event }) => event.output.stan,
+          partial: ({ event, context }) => ({
+            requestedAmount: context.amount,
+            approvedAmount: event.output.approvedAmount ?? context.amount,
+          }),
+        }),
+      },
+      {
         guard: { type: 'partiallyApprovedByHost', params: ({ event }) => ({ authorization: event.output }) },
         target: 'confirmingPartial',
         actions: assign({

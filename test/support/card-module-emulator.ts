@@ -6,7 +6,7 @@
  * steer it: present or remove a card, trip tamper, and damage the link (garble, bad LRC, dropped bytes, NAKs, stall).
  */
 import { systemClock, type Clock, type TimerHandle } from '../../hal/clock.js';
-import { ACK, NAK, FrameParser, encodeFrame } from '../../hal/card-reader/serial-frame.js';
+import { ACK, NAK, FrameParser, encodeFrame } from '../../hal/serial-link/frame.js';
 import type { SerialPortLike } from '../../hal/card-reader/serial-module.js';
 import type { EmvCardProfile } from '../../hal/card-reader/emv-card.js';
 import {

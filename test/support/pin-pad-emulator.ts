@@ -4,8 +4,8 @@
  * sends PIN_PROMPT, PIN_DIGITS and TAMPER events, ACKs what it receives and resends what is NAKed. Its DUKPT state
  * is the pad's secure module (hal/pin-pad/secure-module.ts). Tests are the cardholder: enter, cancel, bypass.
  */
-import { ACK, encodeFrame, FrameParser, NAK } from '../../hal/card-reader/serial-frame.js';
-import type { SerialPortLike } from '../../hal/card-reader/module-port.js';
+import { ACK, encodeFrame, FrameParser, NAK } from '../../hal/serial-link/frame.js';
+import type { SerialPortLike } from '../../hal/serial-link/port.js';
 import { type Clock, systemClock, type TimerHandle } from '../../hal/clock.js';
 import type { DukptScheme } from '../../hal/pin-pad/contract.js';
 import { PinSecureModule, requestProblem } from '../../hal/pin-pad/secure-module.js';

@@ -28,7 +28,7 @@ import {
   STX,
   encodeFrame,
   type FrameParseResult,
-} from '../../../hal/card-reader/serial-frame.js';
+} from '../../../hal/serial-link/frame.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 import { typedReports } from '../../support/hid-typing.js';
 

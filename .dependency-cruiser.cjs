@@ -2,7 +2,7 @@
  * The import rules of the code, checked in `npm test` (`npm run lint:deps`). docs/architecture.md lists the same rules
  * by name; test/docs/import-rules.test.ts keeps the two in step.
  */
-const DRIVERS = '^hal/(card-reader/(hid-msr|serial-module|serial-session|serial-port)|printer/escpos-serial|acquirer-link/tcp|network/linux|display/console)';
+const DRIVERS = '^hal/(card-reader/(hid-msr|serial-module)|pin-pad/serial|serial-link/|printer/escpos-serial|acquirer-link/tcp|network/linux|display/console)';
 const IO_MODULES = '^(node:)?(net|fs|fs/promises|dgram|child_process|http|https|tls)$|^(better-sqlite3|serialport|@serialport/.+|node-hid|mqtt|aedes)$';
 
 module.exports = {
@@ -74,6 +74,14 @@ module.exports = {
       comment: 'Nothing imports src/app/ or src/cli/ but src/app/ and src/cli/ themselves.',
       from: { path: '^(src|hal)/', pathNot: '^src/(app|cli)/' },
       to: { path: '^src/(app|cli)/' },
+    },
+    {
+      name: 'serial-link-knows-no-device',
+      severity: 'error',
+      comment:
+        "hal/serial-link/ (the framing and session the serial devices share) imports no device's folder: the devices build on it, never the reverse.",
+      from: { path: '^hal/serial-link/' },
+      to: { path: '^hal/', pathNot: '^hal/(serial-link/|clock|fault)' },
     },
     {
       name: 'product-code-imports-no-tests',

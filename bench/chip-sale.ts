@@ -1,45 +1,16 @@
 /**
  * A chip sale with online PIN and completion beside a magnetic-stripe sale, the same terminal in the same run:
- * ECR `sale` in → `result` out, the simulated cardholder answering each prompt over the same connection. The chip sale adds the kernel's first decision, the PIN pad (DUKPT block), field 55,
- * the host simulator's ARQC and PIN checks and the card's second decision; the stripe sale has none of them.
+ * ECR `sale` in → `result` out, the simulated cardholder answering each prompt over the same connection. The chip
+ * sale adds the kernel's first decision, the PIN pad (DUKPT block), field 55, the host simulator's ARQC and PIN
+ * checks and the card's second decision; the stripe sale has none of them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { startTerminalApp } from '../src/app/compose.js';
-import { loadConfig } from '../src/config/index.js';
-import { EcrClient } from '../src/ecr/client.js';
-import { createLogger } from '../src/util/log.js';
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
-function figures(latencies: number[]) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    sales: sorted.length,
-    p50Ms: Number(percentile(sorted, 50).toFixed(3)),
-    p99Ms: Number(percentile(sorted, 99).toFixed(3)),
-    maxMs: Number((sorted.at(-1) ?? 0).toFixed(3)),
-  };
-}
+import { saleFigures } from './stats.js';
+import { startBenchTerminal } from './terminal.js';
 
 export async function benchChipSale(sales = 500) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pos-bench-chip-'));
-  const { config } = loadConfig({ env: {} });
-  const app = await startTerminalApp(
-    {
-      ...config,
-      dataDir,
-      host: { ...config.host, address: '127.0.0.1:0' },
-      ecr: { ...config.ecr, port: 0, socketPath: null },
-      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
-    },
-    { log: createLogger('silent') },
-  );
-  const client = await EcrClient.connect({ port: app.ecr.port });
+  const { client, stop } = await startBenchTerminal({ dirPrefix: 'pos-bench-chip-', logLevel: 'silent' });
   let amount = 1_000;
   // A new amount each time: the same card and amount again would be held as a suspected duplicate.
   // The card is presented when the terminal asks (a swipe made before is discarded), the PIN typed at the prompt.
@@ -66,8 +37,8 @@ export async function benchChipSale(sales = 500) {
       stripe.push(await sale('swipe-visa', false));
       chip.push(await sale('emv-online-pin', true));
     }
-    const chipFigures = figures(chip);
-    const stripeFigures = figures(stripe);
+    const chipFigures = saleFigures(chip);
+    const stripeFigures = saleFigures(stripe);
     return {
       name: 'chip-sale (chip + online PIN + completion, beside a stripe sale)',
       chipPin: chipFigures,
@@ -75,9 +46,7 @@ export async function benchChipSale(sales = 500) {
       chipOverStripeP50: Number((chipFigures.p50Ms / Math.max(stripeFigures.p50Ms, 0.001)).toFixed(2)),
     };
   } finally {
-    await client.close();
-    await app.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

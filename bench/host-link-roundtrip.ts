@@ -8,6 +8,7 @@ import { TcpHostLink } from '../hal/acquirer-link/tcp.js';
 import { AcquirerClient, isoCorrelator } from '../src/acquirer/acquirer-client.js';
 import { AcquirerHostSimulator } from '../src/acquirer-sim/simulator.js';
 import { buildFinancialRequest, PROCESSING_CODE } from '../src/iso8583/index.js';
+import { ms3, percentile } from './stats.js';
 
 export interface HostLinkBenchResult {
   name: string;
@@ -16,10 +17,6 @@ export interface HostLinkBenchResult {
   sequentialP99Ms: number;
   pipelined8RoundTripsPerSecond: number;
   roundTrips: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 export async function benchHostLink(durationMs = 1_000): Promise<HostLinkBenchResult> {
@@ -74,8 +71,8 @@ export async function benchHostLink(durationMs = 1_000): Promise<HostLinkBenchRe
     return {
       name: 'host-link-roundtrip',
       sequentialRoundTripsPerSecond: Math.round(latencies.length / sequentialSeconds),
-      sequentialP50Ms: Number(percentile(latencies, 50).toFixed(3)),
-      sequentialP99Ms: Number(percentile(latencies, 99).toFixed(3)),
+      sequentialP50Ms: ms3(percentile(latencies, 50)),
+      sequentialP99Ms: ms3(percentile(latencies, 99)),
       pipelined8RoundTripsPerSecond: Math.round(pipelined / pipelinedSeconds),
       roundTrips: latencies.length + pipelined,
     };

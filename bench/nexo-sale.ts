@@ -4,25 +4,14 @@
  * client seals it (PBKDF2-derived keys, AES-256-CBC, HMAC-SHA256). The card is tapped before each sale over the
  * ECR connection, as the sale benchmark does; the HTTPS connection is kept alive, as a register keeps it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { startTerminalApp } from '../src/app/compose.js';
-import { loadConfig } from '../src/config/index.js';
-import { EcrClient } from '../src/ecr/client.js';
-import { createLogger } from '../src/util/log.js';
 import { adyenOpen, adyenSeal, TEST_KEY, TEST_KEY_CONFIG, type AdyenSealed } from '../test/nexo/adyen.js';
+import { type LatencyFigures, measureSales, type SaleFigures, saleFigures } from './stats.js';
+import { startBenchTerminal, tappedSale } from './terminal.js';
 
-export interface LatencyFigures {
-  sales: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  salesPerSecond: number;
-}
+export type { LatencyFigures } from './stats.js';
 
 export interface NexoSaleBenchResult {
   name: string;
@@ -32,7 +21,7 @@ export interface NexoSaleBenchResult {
   /** As an Adyen client sees it: its sealing and opening of each message included. */
   sealed: LatencyFigures;
   /** The same sealed sales, the HTTPS exchange alone: what the terminal adds (opening, handling, sealing). */
-  sealedWire: Omit<LatencyFigures, 'salesPerSecond'>;
+  sealedWire: SaleFigures;
   /** Read back from the journal afterwards: every sale, warm-up included, approved once and none left in flight. */
   journal: {
     expectedApproved: number;
@@ -40,20 +29,6 @@ export interface NexoSaleBenchResult {
     approvedAmount: number;
     expectedAmount: number;
     inFlight: number;
-  };
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
-function figures(latencies: number[], seconds: number): LatencyFigures {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    sales: latencies.length,
-    p50Ms: Number(percentile(sorted, 50).toFixed(3)),
-    p99Ms: Number(percentile(sorted, 99).toFixed(3)),
-    maxMs: Number((sorted.at(-1) ?? 0).toFixed(3)),
-    salesPerSecond: Math.round(latencies.length / seconds),
   };
 }
 
@@ -103,17 +78,12 @@ function paymentRequest(serviceId: string, minor: number) {
 }
 
 export async function benchNexoSale(sales = 1_000, warmup = 100): Promise<NexoSaleBenchResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pos-bench-nexo-'));
-  const { config } = loadConfig({ env: {} });
-  const app = await startTerminalApp(
-    {
+  const { app, client, stop } = await startBenchTerminal({
+    dirPrefix: 'pos-bench-nexo-',
+    configure: (config) => ({
       ...config,
-      dataDir,
-      host: { ...config.host, address: '127.0.0.1:0' },
       ecr: {
         ...config.ecr,
-        port: 0,
-        socketPath: null,
         nexo: {
           ...config.ecr.nexo,
           enabled: true,
@@ -124,13 +94,13 @@ export async function benchNexoSale(sales = 1_000, warmup = 100): Promise<NexoSa
           securityKeys: [TEST_KEY_CONFIG],
         },
       },
-      mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:0' },
-    },
-    { log: createLogger(process.env['POS_LOG_LEVEL'] === 'debug' ? 'error' : 'silent') },
-  );
+    }),
+  });
   const nexoPort = app.nexo?.port;
-  if (nexoPort === undefined) throw new Error('bench: the nexo endpoint did not start');
-  const client = await EcrClient.connect({ port: app.ecr.port });
+  if (nexoPort === undefined) {
+    await stop();
+    throw new Error('bench: the nexo endpoint did not start');
+  }
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   // A new amount each time, across all three: the same card and amount again would be held as a duplicate.
   let amount = 1_000;
@@ -138,14 +108,9 @@ export async function benchNexoSale(sales = 1_000, warmup = 100): Promise<NexoSa
   let serviceId = 0;
   const tap = () => client.call({ cmd: 'sim.card', name: 'visa' });
 
-  const ndjsonSale = async () => {
-    await tap();
-    const t0 = performance.now();
+  const ndjsonSale = () => {
     expectedAmount += amount;
-    const result = await client.call({ cmd: 'sale', amount: amount++ });
-    const ms = performance.now() - t0;
-    if (result['outcome'] !== 'approved') throw new Error(`bench sale not approved: ${JSON.stringify(result)}`);
-    return ms;
+    return tappedSale(client, amount++);
   };
   // The sealed round trip as a register sees it, the Adyen library's sealing and opening included; `wire` only
   // the HTTPS exchange, the terminal's share (the library derives its key with PBKDF2 on every call).
@@ -171,17 +136,14 @@ export async function benchNexoSale(sales = 1_000, warmup = 100): Promise<NexoSa
   const measure = async (sale: () => Promise<number>) => {
     for (let i = 0; i < warmup; i++) await sale();
     wire.length = 0;
-    const latencies: number[] = [];
-    const start = performance.now();
-    for (let i = 0; i < sales; i++) latencies.push(await sale());
-    return figures(latencies, (performance.now() - start) / 1_000);
+    return measureSales(sale, sales);
   };
 
   try {
     const ndjson = await measure(ndjsonSale);
     const plain = await measure(nexoSale(false));
     const sealed = await measure(nexoSale(true));
-    const { salesPerSecond: _rate, ...sealedWire } = figures(wire, 1);
+    const sealedWire = saleFigures(wire);
     const approved = app.journal.transactions.list({ outcome: 'approved' });
     return {
       name: 'nexo-sale (nexo Payment over HTTPS beside ECR sale)',
@@ -199,9 +161,7 @@ export async function benchNexoSale(sales = 1_000, warmup = 100): Promise<NexoSa
     };
   } finally {
     agent.destroy();
-    await client.close();
-    await app.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { median, percentile } from './stats.js';
 
 export interface ReferenceBenchOptions {
   /** Time spent on loopback round trips after the warm-up. */
@@ -30,9 +31,6 @@ export interface ReferenceBenchResult {
 
 const PAYLOAD_BYTES = 64;
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** Sends `payload` and resolves when as many bytes have come back. */
 function echoOnce(socket: Socket, payload: Buffer): Promise<void> {

@@ -14,6 +14,7 @@ import { MockPrinter } from '../hal/printer/mock.js';
 import { AcquirerClient, isoCorrelator } from '../src/acquirer/acquirer-client.js';
 import { AcquirerHostSimulator } from '../src/acquirer-sim/simulator.js';
 import { runSelfTest } from '../src/selftest/selftest.js';
+import { spread } from './stats.js';
 
 export interface SelfTestBenchResult {
   name: string;
@@ -23,10 +24,6 @@ export interface SelfTestBenchResult {
   maxMs: number;
   /** Runs whose verdict was not all ok: should be 0, or the figures measure a failure path. */
   notOk: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 export async function benchSelfTest(runs = 200): Promise<SelfTestBenchResult> {
@@ -61,13 +58,10 @@ export async function benchSelfTest(runs = 200): Promise<SelfTestBenchResult> {
       durations.push(performance.now() - t0);
       if (report.results.some((r) => r.status !== 'ok')) notOk += 1;
     }
-    durations.sort((a, b) => a - b);
     return {
       name: 'selftest',
       runs,
-      p50Ms: Number(percentile(durations, 50).toFixed(3)),
-      p99Ms: Number(percentile(durations, 99).toFixed(3)),
-      maxMs: Number((durations[durations.length - 1] ?? 0).toFixed(3)),
+      ...spread(durations),
       notOk,
     };
   } finally {

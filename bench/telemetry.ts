@@ -20,6 +20,7 @@ import { TelemetryPublisher, type TelemetrySource } from '../src/telemetry/publi
 import { wire } from '../src/telemetry/wire.js';
 import type { TerminalStatus } from '../src/terminal/terminal.js';
 import { createLogger } from '../src/util/log.js';
+import { percentile } from './stats.js';
 
 export interface TelemetryBenchOptions {
   /** Messages published for the rate. */
@@ -240,9 +241,7 @@ async function publishRate(count: number) {
     await r.publisher.drained(60_000);
     const seconds = (performance.now() - t0) / 1000;
     queueTimes.sort((a, b) => a - b);
-    const pct = (p: number) =>
-      Math.round((queueTimes[Math.min(queueTimes.length - 1, Math.floor((p / 100) * queueTimes.length))] ?? 0) * 1000) /
-      1000;
+    const pct = (p: number) => Math.round(percentile(queueTimes, p) * 1000) / 1000;
     return {
       mix: 'half Health, half anomaly Events (each anomaly journaled too, as in service)',
       messages: count,

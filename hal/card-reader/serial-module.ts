@@ -1,13 +1,13 @@
 /**
- * Driver for a chip/contactless card module on a serial line. Link layer: serial-frame.ts (STX/LEN/ETX/LRC frames,
- * ACK/NAK, stop-and-wait). Application layer: one UTF-8 JSON object per frame, described in SERIAL-FRAME.md:
+ * Driver for a chip/contactless card module on a serial line. Link layer: hal/serial-link/frame.ts (STX/LEN/ETX/LRC
+ * frames, ACK/NAK, stop-and-wait). Application layer: one UTF-8 JSON object per frame, described in SERIAL-FRAME.md:
  *
  *   host → module   {"id":7,"cmd":"INFO" | "WAIT_CARD" | "READ" | "CANCEL" | "EMV_START" | "EMV_COMPLETE"}
  *   module → host   {"seq":n,"id":7,"rsp":"READ","ok":true,"entryMode":"chip","pan":"…","expiry":"YYMM",
  *                    "serviceCode":"201","iccData":"9F02…"}           (a response carries the command's id)
  *                   {"seq":n,"evt":"CARD_PRESENTED","entryMode":"contactless"} | CARD_REMOVED | TAMPER
  *
- * The session (ACKs, retransmissions, answers by id) is module-link.ts; the answers' meaning is
+ * The session (ACKs, retransmissions, answers by id) is hal/serial-link/link.ts; the answers' meaning is
  * module-messages.ts. This file keeps what the reader knows of the card: presented, fresh, removed, tamper.
  */
 import { systemClock, type Clock } from '../clock.js';
@@ -17,12 +17,13 @@ import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import type { CardData, CardReader, CardReaderEvents, CardReaderInfo, CardWaitOptions, EntryMode } from './contract.js';
 import type { EmvCompleteResult, EmvHostAnswer, EmvStartInput, EmvStartResult } from './emv-contract.js';
 import { emvCompleteArgs, emvCompleteResultFrom, emvStartArgs, emvStartResultFrom } from './emv-messages.js';
-import { ModuleLink } from './module-link.js';
+import { SerialLink } from '../serial-link/link.js';
+import type { OpenSerialPort } from '../serial-link/port.js';
+import type { CardReaderFaultCode } from './contract.js';
 import { cardFrom, entryModeOf, fault, infoFrom, type ModuleCommand, type ModuleMessage } from './module-messages.js';
-import { closePort, type OpenSerialPort, openSerialPort, type SerialPortLike } from './module-port.js';
 
 export type { ModuleCommand, ModuleMessage } from './module-messages.js';
-export type { OpenSerialPort, SerialPortLike } from './module-port.js';
+export type { OpenSerialPort, SerialPortLike } from '../serial-link/port.js';
 
 export interface SerialCardModuleOptions {
   path: string;
@@ -45,9 +46,7 @@ export interface SerialCardModuleOptions {
 export class SerialCardModule implements CardReader {
   private readonly events = new TypedEmitter<CardReaderEvents>();
   private readonly clock: Clock;
-  private readonly openPort: OpenSerialPort;
-  private readonly link: ModuleLink;
-  private opening: Promise<void> | undefined;
+  private readonly link: SerialLink<ModuleCommand, DeviceFaultError<CardReaderFaultCode>>;
   private cardPresent: EntryMode | undefined;
   /**
    * The card in the module was presented while we listened and no READ has used it yet. A card left in after its
@@ -59,18 +58,22 @@ export class SerialCardModule implements CardReader {
   private removalWait: Waiter<void> | undefined;
   private reading: Waiter<CardData> | undefined;
 
-  constructor(private readonly options: SerialCardModuleOptions) {
+  constructor(options: SerialCardModuleOptions) {
     this.clock = options.clock ?? systemClock;
-    this.openPort = options.openPort ?? openSerialPort;
-    this.link = new ModuleLink({
-      clock: this.clock,
+    this.link = new SerialLink({
+      device: 'card module',
+      fault,
+      path: options.path,
       baudRate: options.baudRate,
+      clock: this.clock,
+      ...(options.openPort ? { openPort: options.openPort } : {}),
       responseTimeoutMs: options.responseTimeoutMs ?? 5000,
       maxRetransmits: options.maxRetransmits ?? 3,
       ackTimeoutMs: options.ackTimeoutMs ?? 250,
       ...(options.interByteTimeoutMs !== undefined ? { interByteTimeoutMs: options.interByteTimeoutMs } : {}),
       ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
       onEvent: (msg) => this.onEvent(msg),
+      onDetach: (error) => this.forget(error),
     });
   }
 
@@ -78,18 +81,13 @@ export class SerialCardModule implements CardReader {
     return this.events.on(event, listener);
   }
 
+  /** The INFO handshake proves a module answers; it also reports a tamper state that outlived a restart. */
   async open(): Promise<void> {
-    if (this.link.port) return;
-    this.opening ??= this.doOpen().finally(() => {
-      this.opening = undefined;
-    });
-    return this.opening;
+    return this.link.open('INFO', (info) => this.applyTamper(info));
   }
 
   async close(): Promise<void> {
-    const port = this.link.port;
-    this.detach('reader closed');
-    if (port) await closePort(port);
+    return this.link.close('reader closed');
   }
 
   async info(): Promise<CardReaderInfo> {
@@ -204,40 +202,7 @@ export class SerialCardModule implements CardReader {
     throw result;
   }
 
-  // ---- port and module events ----
-
-  private async doOpen(): Promise<void> {
-    const where = { path: this.options.path, baudRate: this.options.baudRate };
-    let port: SerialPortLike;
-    try {
-      port = await this.openPort(where.path, where.baudRate);
-      await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-    } catch (error) {
-      throw fault('not-connected', `cannot open ${this.options.path}: ${errorText(error)}`, where);
-    }
-    port.on('data', (data: Buffer) => {
-      if (this.link.port === port) this.link.onData(data);
-    });
-    const lost = (): void => {
-      if (this.link.port !== port) return;
-      this.detach('serial link lost');
-      void closePort(port);
-    };
-    port.on('error', lost);
-    port.on('close', lost);
-    this.link.attach(port);
-    try {
-      // The handshake proves a module answers; it also reports a tamper state that outlived a restart.
-      this.applyTamper(await this.command('INFO'));
-    } catch (error) {
-      this.detach('no answer to INFO');
-      await closePort(port);
-      throw fault('not-connected', `card module on ${this.options.path} does not answer`, {
-        ...where,
-        cause: error instanceof DeviceFaultError ? error.code : 'error',
-      });
-    }
-  }
+  // ---- module events ----
 
   private onEvent(msg: ModuleMessage): void {
     switch (msg.evt) {
@@ -286,9 +251,8 @@ export class SerialCardModule implements CardReader {
     if (this.link.port) this.command('CANCEL').catch(() => undefined);
   }
 
-  private detach(why: string): void {
-    const error = fault('not-connected', why);
-    this.link.detach(error);
+  /** The session ended: what waited fails with its error, and what the reader knew of the card is gone. */
+  private forget(error: DeviceFaultError<CardReaderFaultCode>): void {
     this.cardWait?.reject(error);
     this.removalWait?.reject(error);
     this.reading?.reject(error);
@@ -301,8 +265,4 @@ export class SerialCardModule implements CardReader {
     if (!this.link.port) throw fault('not-connected', 'reader not open');
     if (this.tamperReason !== undefined) throw fault('tamper', `tamper: ${this.tamperReason}`);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

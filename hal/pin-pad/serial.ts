@@ -1,14 +1,14 @@
 /**
- * Driver for a PIN pad on a serial line, on the card module's framing (hal/card-reader/serial-frame.ts). The
+ * Driver for a PIN pad on a serial line, on the card module's framing (hal/serial-link/frame.ts). The
  * application layer is one JSON object per frame, described in SERIAL-PROTOCOL.md beside this file:
  *
  *   terminal → pad  {"id":7,"cmd":"INFO" | "LOAD_KEY" | "REQUEST_PIN" | "CANCEL", ...}
  *   pad → terminal  {"seq":n,"id":7,"rsp":"REQUEST_PIN","ok":true,"format":0,"pinBlock":"…","ksn":"…"}
  *                   {"seq":n,"evt":"PIN_PROMPT" | "PIN_DIGITS" | "TAMPER", ...}
  *
- * The clear PIN never crosses the line: the pad answers with the enciphered block and its KSN.
+ * The clear PIN never crosses the line: the pad answers with the enciphered block and its KSN. The session (ACKs,
+ * retransmissions, answers by id) is hal/serial-link/link.ts.
  */
-import { closePort, type OpenSerialPort, openSerialPort, type SerialPortLike } from '../card-reader/module-port.js';
 import { type Clock, systemClock } from '../clock.js';
 import { type Listener, TypedEmitter, type Unsubscribe } from '../events.js';
 import { DeviceFaultError } from '../fault.js';
@@ -23,8 +23,12 @@ import {
   type PinRequest,
   type PinResult,
 } from './contract.js';
-import { type PadMessage, PadLink } from './pad-link.js';
+import { type LinkMessage, SerialLink } from '../serial-link/link.js';
+import type { OpenSerialPort } from '../serial-link/port.js';
 import { pinPadFault, requestProblem } from './secure-module.js';
+
+type PadCommand = 'INFO' | 'LOAD_KEY' | 'REQUEST_PIN' | 'CANCEL';
+type PadMessage = LinkMessage;
 
 export interface SerialPinPadOptions {
   path: string;
@@ -44,27 +48,27 @@ const HEX = /^([0-9a-fA-F]{2})+$/;
 
 export class SerialPinPad implements PinPad {
   private readonly events = new TypedEmitter<PinPadEvents>();
-  private readonly clock: Clock;
-  private readonly openPort: OpenSerialPort;
-  private readonly link: PadLink;
-  private readonly answerTimeoutMs: number;
+  private readonly link: SerialLink<PadCommand, DeviceFaultError<PinPadFaultCode>>;
   private readonly marginMs: number;
-  private opening: Promise<void> | undefined;
   private tamperReason: string | undefined;
   private requesting: { reject: (error: Error) => void } | undefined;
 
-  constructor(private readonly options: SerialPinPadOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.openPort = options.openPort ?? openSerialPort;
-    this.answerTimeoutMs = options.answerTimeoutMs ?? 3000;
+  constructor(options: SerialPinPadOptions) {
+    const clock: Clock = options.clock ?? systemClock;
     this.marginMs = options.pinAnswerMarginMs ?? 3000;
-    this.link = new PadLink({
-      clock: this.clock,
+    this.link = new SerialLink({
+      device: 'PIN pad',
+      fault: pinPadFault,
+      path: options.path,
       baudRate: options.baudRate,
+      clock,
+      ...(options.openPort ? { openPort: options.openPort } : {}),
+      responseTimeoutMs: options.answerTimeoutMs ?? 3000,
       maxRetransmits: options.maxRetransmits ?? 3,
       ackTimeoutMs: options.ackTimeoutMs ?? 250,
       ...(options.interByteTimeoutMs !== undefined ? { interByteTimeoutMs: options.interByteTimeoutMs } : {}),
       onEvent: (msg) => this.onEvent(msg),
+      onDetach: (error) => this.forget(error),
     });
   }
 
@@ -72,36 +76,27 @@ export class SerialPinPad implements PinPad {
     return this.events.on(event, listener);
   }
 
+  /** The INFO handshake proves a pad answers; it also reports a tamper state that outlived a restart. */
   async open(): Promise<void> {
-    if (this.link.port) return;
-    this.opening ??= this.doOpen().finally(() => {
-      this.opening = undefined;
-    });
-    return this.opening;
+    return this.link.open('INFO', (info) => this.applyTamper(info));
   }
 
   async close(): Promise<void> {
-    const port = this.link.port;
-    this.detach('PIN pad closed');
-    if (port) await closePort(port);
+    return this.link.close('PIN pad closed');
   }
 
   async info(): Promise<PinPadInfo> {
     this.ensureReady();
-    return infoFrom(this.applyTamper(await this.link.command('INFO', {}, this.answerTimeoutMs)));
+    return infoFrom(this.applyTamper(await this.link.command('INFO')));
   }
 
   async loadKey(injection: DukptKeyInjection): Promise<void> {
     this.ensureReady();
-    const answer = await this.link.command(
-      'LOAD_KEY',
-      {
-        scheme: injection.scheme,
-        initialKey: Buffer.from(injection.initialKey).toString('hex').toUpperCase(),
-        initialKsn: Buffer.from(injection.initialKsn).toString('hex').toUpperCase(),
-      },
-      this.answerTimeoutMs,
-    );
+    const answer = await this.link.command('LOAD_KEY', {
+      scheme: injection.scheme,
+      initialKey: Buffer.from(injection.initialKey).toString('hex').toUpperCase(),
+      initialKsn: Buffer.from(injection.initialKsn).toString('hex').toUpperCase(),
+    });
     if (answer.ok !== true) throw faultFrom(answer, 'key load refused');
   }
 
@@ -123,7 +118,7 @@ export class SerialPinPad implements PinPad {
       };
       const onAbort = (): void => {
         // The pad is told to drop the prompt; our caller hears at once.
-        this.link.command('CANCEL', {}, this.answerTimeoutMs).catch(() => undefined);
+        this.link.command('CANCEL').catch(() => undefined);
         finish(() => reject(pinPadFault('cancelled', 'PIN request aborted')));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -147,39 +142,7 @@ export class SerialPinPad implements PinPad {
     });
   }
 
-  // ---- port and pad events ----
-
-  private async doOpen(): Promise<void> {
-    const where = { path: this.options.path, baudRate: this.options.baudRate };
-    let port: SerialPortLike;
-    try {
-      port = await this.openPort(where.path, where.baudRate);
-      await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-    } catch (error) {
-      throw pinPadFault('not-connected', `cannot open ${where.path}: ${errorText(error)}`, where);
-    }
-    port.on('data', (data: Buffer) => {
-      if (this.link.port === port) this.link.onData(data);
-    });
-    const lost = (): void => {
-      if (this.link.port !== port) return;
-      this.detach('serial link lost');
-      void closePort(port);
-    };
-    port.on('error', lost);
-    port.on('close', lost);
-    this.link.attach(port);
-    try {
-      this.applyTamper(await this.link.command('INFO', {}, this.answerTimeoutMs));
-    } catch (error) {
-      this.detach('no answer to INFO');
-      await closePort(port);
-      throw pinPadFault('not-connected', `PIN pad on ${where.path} does not answer`, {
-        ...where,
-        cause: error instanceof DeviceFaultError ? error.code : 'error',
-      });
-    }
-  }
+  // ---- pad events ----
 
   private onEvent(msg: PadMessage): void {
     if (msg.evt === 'PIN_PROMPT') {
@@ -201,9 +164,8 @@ export class SerialPinPad implements PinPad {
     return msg;
   }
 
-  private detach(why: string): void {
-    const error = pinPadFault('not-connected', why);
-    this.link.detach(error);
+  /** The session ended: a PIN request in progress fails with its error, and a tamper state is forgotten. */
+  private forget(error: DeviceFaultError<PinPadFaultCode>): void {
     this.requesting?.reject(error);
     this.tamperReason = undefined;
   }
@@ -260,8 +222,4 @@ function faultFrom(msg: PadMessage, what: string): DeviceFaultError<PinPadFaultC
   const known = (PIN_PAD_FAULT_CODES as readonly string[]).includes(name) && name !== 'not-connected';
   const code: PinPadFaultCode = known ? (name as PinPadFaultCode) : 'bad-request';
   return pinPadFault(code, `${what}: ${code}`, known ? undefined : { reason: 'unknown-error' });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

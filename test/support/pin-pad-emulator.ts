@@ -1,17 +1,16 @@
 /**
  * A serial PIN pad, emulated on the far end of a serial pair (test/support/pty.ts). It speaks the protocol of
  * hal/pin-pad/SERIAL-PROTOCOL.md on the card module's framing: answers INFO, LOAD_KEY, REQUEST_PIN and CANCEL,
- * sends PIN_PROMPT, PIN_DIGITS and TAMPER events, ACKs what it receives and resends what is NAKed. Its DUKPT state
- * is the pad's secure module (hal/pin-pad/secure-module.ts). Tests are the cardholder: enter, cancel, bypass.
+ * sends PIN_PROMPT, PIN_DIGITS and TAMPER events, ACKs what it receives and resends what is NAKed (the link's end:
+ * serial-device-end.ts). Its DUKPT state is the pad's secure module (hal/pin-pad/secure-module.ts). Tests are the
+ * cardholder: enter, cancel, bypass.
  */
-import { ACK, encodeFrame, FrameParser, NAK } from '../../hal/card-reader/serial-frame.js';
-import type { SerialPortLike } from '../../hal/card-reader/module-port.js';
-import { type Clock, systemClock, type TimerHandle } from '../../hal/clock.js';
+import type { SerialPortLike } from '../../hal/serial-link/port.js';
+import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { DukptScheme } from '../../hal/pin-pad/contract.js';
 import { PinSecureModule, requestProblem } from '../../hal/pin-pad/secure-module.js';
 import { DeviceFaultError } from '../../hal/fault.js';
-
-type Message = Record<string, unknown>;
+import { type Message, SerialDeviceEnd } from './serial-device-end.js';
 
 export interface PinPadEmulatorOptions {
   /** Times the cardholder out (REQUEST_PIN's timeoutMs). Tests pass a ManualClock. */
@@ -28,35 +27,25 @@ interface Prompt {
   timer: TimerHandle | undefined;
 }
 
-export class PinPadEmulator {
+export class PinPadEmulator extends SerialDeviceEnd {
   /** Commands executed, in order, without their key or PAN parameters. */
   readonly commands: { id: number; cmd: string }[] = [];
-  readonly stats = { framesIn: 0, naksIn: 0, acksIn: 0, resent: 0 };
   readonly secure = new PinSecureModule();
-  private readonly parser: FrameParser;
-  private readonly clock: Clock;
   private prompt: Prompt | undefined;
   private tamperReason: string | undefined;
-  private nakBudget = 0;
   private stalled = false;
   private forgedAnswer: Message | undefined;
-  private seq = 0;
-  private readonly queue: Buffer[] = [];
-  private inFlight: Buffer | undefined;
-  private lastId: number | undefined;
 
   private constructor(
-    private readonly port: SerialPortLike,
+    port: SerialPortLike,
     private readonly options: PinPadEmulatorOptions,
   ) {
-    this.clock = options.clock ?? systemClock;
-    this.parser = new FrameParser({ clock: this.clock });
+    super(port, options.clock ? { clock: options.clock } : {});
   }
 
   static async start(port: SerialPortLike, options: PinPadEmulatorOptions = {}): Promise<PinPadEmulator> {
     const emulator = new PinPadEmulator(port, options);
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-    port.on('data', (data: Buffer) => emulator.onData(data));
+    await emulator.listen();
     return emulator;
   }
 
@@ -116,66 +105,15 @@ export class PinPadEmulator {
     this.forgedAnswer = answer;
   }
 
-  /** NAK the next n frames received instead of processing them. */
-  nakNext(n = 1): void {
-    this.nakBudget += n;
-  }
-
-  get idle(): boolean {
-    return this.inFlight === undefined && this.queue.length === 0;
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.prompt?.timer?.cancel();
-    this.parser.reset();
-    await new Promise<void>((resolve) => {
-      try {
-        this.port.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
+    await super.close();
   }
 
-  // ---- receiving ----
+  // ---- answering ----
 
-  private onData(data: Buffer): void {
-    const result = this.parser.push(data);
-    for (const control of result.controls) {
-      if (control === 'ack') {
-        this.stats.acksIn++;
-        this.inFlight = undefined;
-        this.pump();
-      } else if (this.inFlight) {
-        this.stats.naksIn++;
-        this.stats.resent++;
-        this.port.write(this.inFlight);
-      }
-    }
-    for (const frame of result.frames) {
-      this.stats.framesIn++;
-      if (this.nakBudget > 0) {
-        this.nakBudget--;
-        this.port.write(Buffer.from([NAK]));
-        continue;
-      }
-      this.port.write(Buffer.from([ACK]));
-      this.onFrame(frame);
-    }
-    if (result.errors.length > 0) this.port.write(Buffer.from([NAK]));
-  }
-
-  private onFrame(frame: Buffer): void {
-    let msg: Message;
-    try {
-      msg = JSON.parse(frame.toString('utf8')) as Message;
-    } catch {
-      return;
-    }
-    const id = msg.id;
-    if (typeof id !== 'number' || id === this.lastId || this.stalled) return;
-    this.lastId = id;
-    const cmd = String(msg.cmd);
+  protected onCommand(id: number, cmd: string, msg: Message): void {
+    if (this.stalled) return;
     this.commands.push({ id, cmd });
     switch (cmd) {
       case 'INFO':
@@ -255,18 +193,5 @@ export class PinPadEmulator {
     this.forgedAnswer = undefined;
     this.send({ id: prompt.id, rsp: 'REQUEST_PIN', ...sent });
     return true;
-  }
-
-  // ---- sending ----
-
-  private send(message: Message): void {
-    this.queue.push(encodeFrame(Buffer.from(JSON.stringify({ seq: ++this.seq, ...message }), 'utf8')));
-    this.pump();
-  }
-
-  private pump(): void {
-    if (this.inFlight) return;
-    this.inFlight = this.queue.shift();
-    if (this.inFlight) this.port.write(this.inFlight);
   }
 }

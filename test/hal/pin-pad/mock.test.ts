@@ -1,25 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../hal/clock.js';
 import { deriveAesInitialKey, deriveTdesIpek, decryptPinBlock } from '../../../hal/crypto/index.js';
-import type { PinRequest } from '../../../hal/pin-pad/contract.js';
 import { MockPinPad } from '../../../hal/pin-pad/mock.js';
+import { AES_BDK, AES_KSN, hex, PAN, request, TDES_BDK, TDES_KSN } from './pin-fixtures.js';
 import { expectFault } from '../expect-fault.js';
-
-const hex = (s: string) => Buffer.from(s, 'hex');
-const TDES_BDK = hex('0123456789ABCDEFFEDCBA9876543210');
-const TDES_KSN = hex('FFFF9876543210E00000');
-const AES_BDK = hex('FEDCBA9876543210F1F1F1F1F1F1F1F1');
-const AES_KSN = hex('123456789012345600000000');
-const PAN = '4012345678909';
-
-const request = (over: Partial<PinRequest> = {}): PinRequest => ({
-  pan: PAN,
-  format: 0,
-  minLength: 4,
-  maxLength: 12,
-  timeoutMs: 30_000,
-  ...over,
-});
 
 describe('MockPinPad', () => {
   let clock: ManualClock;

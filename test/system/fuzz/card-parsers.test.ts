@@ -21,14 +21,7 @@ import {
   type SwipeFailureReason,
 } from '../../../hal/card-reader/iso7813.js';
 import { luhnValid } from '../../../hal/card-reader/luhn.js';
-import {
-  ACK,
-  FrameParser,
-  NAK,
-  STX,
-  encodeFrame,
-  type FrameParseResult,
-} from '../../../hal/card-reader/serial-frame.js';
+import { ACK, FrameParser, NAK, STX, encodeFrame, type FrameParseResult } from '../../../hal/serial-link/frame.js';
 import { DeviceFaultError } from '../../../hal/fault.js';
 import { typedReports } from '../../support/hid-typing.js';
 

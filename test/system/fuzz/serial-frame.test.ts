@@ -17,7 +17,7 @@ import {
   STX,
   type FrameError,
   type FrameParseResult,
-} from '../../../hal/card-reader/serial-frame.js';
+} from '../../../hal/serial-link/frame.js';
 import { CASES, fcParams, FuzzFailure, Tally, timeoutFor } from './budget.js';
 import { applyByteMutations, biasedBytes, byteMutation, chunk, chunkSizes, mutationList } from './mutate.js';
 

@@ -1,4 +1,4 @@
-/** The serial port as the card module driver uses it, and how one is opened and closed. */
+/** The serial port as the framed serial drivers use it, and how one is opened and closed. */
 
 /** What the driver uses of a serialport `SerialPort` (autoOpen: false); tests may pass a SerialPortMock. */
 export interface SerialPortLike {

@@ -9,7 +9,7 @@ import {
   encodeFrame,
   lrcOf,
   type FrameError,
-} from '../../../hal/card-reader/serial-frame.js';
+} from '../../../hal/serial-link/frame.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const payloads = (r: { frames: Buffer[] }) => r.frames.map((f) => f.toString());

@@ -1,5 +1,6 @@
 /**
- * Link-layer framing for the serial chip/contactless module (full description: SERIAL-FRAME.md beside this file).
+ * Link-layer framing of the serial devices, the card module's and the PIN pad's (full description:
+ * hal/card-reader/SERIAL-FRAME.md).
  *
  *   STX 0x02 | LEN (2 bytes, big-endian, payload length) | PAYLOAD | ETX 0x03 | LRC
  *

@@ -53,7 +53,12 @@ export class RiskControls {
     const card = input.card.reveal();
     const key = cardKey(card.pan, this.secret);
     const findings = assessCard(
-      { card, now: this.options.now(), chipAttempted: false, readFailuresThisCard: input.readFailures },
+      {
+        card,
+        now: this.options.now(),
+        chipAttempted: input.chipAttempted === true,
+        readFailuresThisCard: input.readFailures,
+      },
       DEFAULT_FRAUD_POLICY,
     );
     const testing = this.cardTesting.observe(key);

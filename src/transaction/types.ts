@@ -169,6 +169,8 @@ export interface AssessInput {
   currency: string;
   card: SensitiveCard;
   readFailures: number;
+  /** The chip of a card was tried in this transaction and failed: a swipe now is the fallback asked for. */
+  chipAttempted?: boolean;
 }
 
 export interface ReceiptInput {

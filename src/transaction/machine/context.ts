@@ -22,6 +22,8 @@ export interface TransactionContext extends TransactionInput {
   chip?: { decision: 'ARQC' | 'TC' | 'AAC'; cvm: string; reason?: string };
   /** A card was presented in this transaction: it ends only once the reader is empty. */
   cardPresented?: boolean;
+  /** The chip failed in this transaction and the stripe was asked for. */
+  chipAttempted?: boolean;
   /** Online PIN attempts answered 55 and asked again in this sale. */
   pinRetries: number;
 }

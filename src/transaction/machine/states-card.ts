@@ -117,6 +117,7 @@ export const checkingCard = transactionSetup.createStateConfig({
       currency: context.currency,
       card: context.card!,
       readFailures: context.readFailures,
+      ...(context.chipAttempted ? { chipAttempted: true } : {}),
     }),
     onDone: [
       {

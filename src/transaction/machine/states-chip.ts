@@ -79,7 +79,11 @@ export const startingChip = transactionSetup.createStateConfig({
         guard: { type: 'chipFailedMayFallBack', params: ({ event }) => ({ error: event.error }) },
         target: 'waitingForCard',
         actions: [
-          assign({ otherMethodRequests: ({ context }) => context.otherMethodRequests + 1, card: undefined }),
+          assign({
+            otherMethodRequests: ({ context }) => context.otherMethodRequests + 1,
+            card: undefined,
+            chipAttempted: true,
+          }),
           { type: 'recordState', params: { state: 'chipFallback', detail: { fault: 'chip-error' } } },
         ],
       },

@@ -2,11 +2,13 @@
  * The soak: the whole terminal in one process on the simulated clock (mock HAL, the embedded host simulator on
  * loopback, a real Mosquitto for telemetry, the journal on disk), driven over the ECR API by a seeded random
  * workload of sales, refunds and voids with faults mixed in: host timeouts, link drops, garbled, late and doubled
- * answers, printer and card-read faults, cancels, offline periods and broker outages. Between transactions the
+ * answers, printer and card-read faults, cancels, offline periods and broker outages, and the chip's branches
+ * (chip-steps.ts: online PIN right and wrong, contactless under and over its limits, approvals the card refuses or
+ * does not finish, issuer scripts, offline approvals by the card, fallback to the stripe). Between transactions the
  * clock moves 20–60 s, so health reports, echo tests, periodic self-tests and the forwarder all run as in the field.
  *
- * While it runs, every log line, ECR message, telemetry payload and printed receipt is scanned for card data and
- * then dropped, so the process keeps nothing it does not have to; heap and RSS are sampled after a forced GC at the
+ * While it runs, every log line, ECR message, telemetry payload and printed receipt is scanned for card data (and the
+ * PINs the cardholders type, in clear or as a clear PIN block) and then dropped, so the process keeps nothing it does not have to; heap and RSS are sampled after a forced GC at the
  * end of warm-up and at the end. Afterwards the caller reconciles the host ledger with the journal.
  */
 import { readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
@@ -24,6 +26,16 @@ import { testCard, testCardNames } from '../../../src/card/test-cards.js';
 import { createLogger } from '../../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 import { prng } from '../../support/prng.js';
+import {
+  CHIP_MIX,
+  CHIP_STEPS,
+  Cardholder,
+  type ChipLimits,
+  type ChipStepKind,
+  PIN_CARDS,
+  pinSecrets,
+  SOAK_PIN,
+} from './chip-steps.js';
 
 export interface SoakOptions {
   transactions: number;
@@ -42,8 +54,13 @@ export interface SoakReport {
   durationS: number;
   transactionsPerSecond: number;
   simulatedDays: number;
+  /** Steps by kind; a chip step that needs a new sale for its next PIN counts once, its sales count each. */
   steps: Record<string, number>;
   results: Record<string, number>;
+  /** Outcomes of the chip steps' sales, by step (e.g. chip-pin-retry: declined 55 then approved). */
+  chipResults: Record<string, Record<string, number>>;
+  /** Wall-clock milliseconds spent in each kind of step (the transaction itself, not the time between customers). */
+  stepMs: Record<string, number>;
   /** Sales refused because the terminal had locked itself, by reason; the soak then unlocks as a supervisor. */
   lockReasons: Record<string, number>;
   /** Heap after a forced GC, at the end of warm-up (10% of the run, at least 500 transactions) and at the end. */
@@ -74,6 +91,7 @@ export interface SoakRun {
 }
 
 type StepKind =
+  | ChipStepKind
   | 'sale'
   | 'decline'
   | 'refund'
@@ -94,7 +112,8 @@ type StepKind =
 
 /** The mix, in per-mille. Offline periods and broker outages start a stretch of ordinary sales. */
 const MIX: Array<[StepKind, number]> = [
-  ['sale', 560],
+  ['sale', 440],
+  ...CHIP_MIX,
   ['decline', 60],
   ['refund', 30],
   ['void', 20],
@@ -126,13 +145,22 @@ const HOST_AMOUNT: Partial<Record<StepKind, number>> = {
 
 const DECLINE_CARDS = ['insufficient-funds', 'do-not-honour', 'expired-card', 'exceeds-limit', 'issuer-unavailable'];
 
-/** Card data of every test card as it could leak: PAN, tracks, and the PAN-then-separator of track 2. */
+/**
+ * Card data of every test card as it could leak: PAN, tracks, the PAN-then-separator of track 2, and the PINs the
+ * soak's cardholders type (chip-steps.ts).
+ */
 export function cardSecrets(): string[] {
-  return testCardNames().flatMap((name) => {
-    const card = testCard(name)!;
-    return [card.pan, card.track2, card.track1, `${card.pan}=`].filter((s): s is string => Boolean(s));
-  });
+  return [
+    ...testCardNames().flatMap((name) => {
+      const card = testCard(name)!;
+      return [card.pan, card.track2, card.track1, `${card.pan}=`].filter((s): s is string => Boolean(s));
+    }),
+    ...pinSecrets(),
+  ];
 }
+
+/** The soak's chip limits: cards that may approve offline do so at or under 30.00. */
+const SOAK_EMV_FLOOR_LIMIT = 3_000;
 
 /** A forced full GC without starting node with --expose-gc. */
 function gcFunction(): () => void {
@@ -155,6 +183,7 @@ function soakConfig(dataDir: string, mqttUrl: string, logLevel: PosConfig['log']
       reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000 },
     },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true },
+    emv: { ...config.emv, floorLimit: SOAK_EMV_FLOOR_LIMIT },
     forwarding: { initialDelayMs: 1_000, maxDelayMs: 8_000, intervalMs: 30_000 },
   };
 }
@@ -194,6 +223,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
   let client: EcrClient | undefined;
   const steps: Record<string, number> = {};
   const results: Record<string, number> = {};
+  const chipResults: Record<string, Record<string, number>> = {};
+  const stepMs: Record<string, number> = {};
   const lockReasons: Record<string, number> = {};
   const started = Date.now();
   const startedAt = clock.now();
@@ -206,6 +237,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const ecr = await EcrClient.connect({ port: app.ecr.port });
     client = ecr;
     const mocks = app.mocks;
+    // The issuer's books: the soak's PIN cards have a PIN the leak scan can look for (chip-steps.ts).
+    for (const name of PIN_CARDS) app.hostSim!.setPin(testCard(name)!.pan, SOAK_PIN);
+    const limits: ChipLimits = {
+      contactlessCvmLimit: config.emv.contactlessCvmLimit,
+      contactlessTransactionLimit: config.emv.contactlessTransactionLimit,
+      floorLimit: config.emv.floorLimit,
+    };
 
     /** Scans what the mock printer and display kept since the last call, then lets it go. */
     const drainDevices = () => {
@@ -244,15 +282,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       return final;
     };
 
-    const transact = (command: Record<string, unknown>, card: string, cancel = false) =>
+    /** One transaction: the cardholder presents its next card at each card prompt, types its next PIN at each PIN prompt. */
+    const transact = (command: Record<string, unknown>, cardholder: Cardholder, cancel = false) =>
       settle(
         ecr.call(command, (m) => {
           scanned.ecrMessages += 1;
           scan('ecr', JSON.stringify(m));
-          if (m.type === 'state' && m['state'] === 'waitingForCard') {
-            void ecr.call(cancel ? { cmd: 'cancel' } : { cmd: 'sim.card', name: card });
-          }
-          if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void ecr.call({ cmd: 'confirm' });
+          if (m.type !== 'state') return;
+          if (m['state'] === 'waitingForCard')
+            void ecr.call(cancel ? { cmd: 'cancel' } : { cmd: 'sim.card', name: cardholder.nextCard() });
+          if (m['state'] === 'enteringPin') void ecr.call({ cmd: 'sim.pin', pin: cardholder.nextPin() });
+          if (m['state'] === 'confirmingDuplicate') void ecr.call({ cmd: 'confirm' });
         }),
       );
 
@@ -275,6 +315,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       }
       // During an offline period or broker outage, ordinary sales only: the fault is the period itself.
       if ((offlineLeft > 0 || brokerDownLeft > 0) && kind !== 'sale' && kind !== 'decline') kind = 'sale';
+      const chipStep = kind in CHIP_STEPS ? CHIP_STEPS[kind as ChipStepKind] : undefined;
       steps[kind] = (steps[kind] ?? 0) + 1;
 
       if (kind === 'offline-period') {
@@ -286,7 +327,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         await broker.stop();
       }
 
-      const amount = HOST_AMOUNT[kind] ?? 100 + Math.floor(random() * (offlineLeft > 0 ? 20_000 : 50_000));
+      const amount =
+        chipStep?.amount(random, limits) ??
+        HOST_AMOUNT[kind] ??
+        100 + Math.floor(random() * (offlineLeft > 0 ? 20_000 : 50_000));
       // Offline, only cards the issuer refuses for good: an advice answered 91 is retried until the issuer is back,
       // and this host never brings it back for that card, so the day would not close.
       const declineCards = offlineLeft > 0 ? DECLINE_CARDS.filter((c) => c !== 'issuer-unavailable') : DECLINE_CARDS;
@@ -297,7 +341,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
             ? 'visa'
             : 'mastercard';
       let command: Record<string, unknown> = { cmd: 'sale', amount };
-      let useCard = card;
+      let useCard = chipStep?.cards[0] ?? card;
       if (kind === 'refund') command = { cmd: 'refund', amount, supervisorPin: '1234' };
       if (kind === 'duplicate') {
         command = { cmd: 'sale', amount: last.amount };
@@ -314,16 +358,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       if (kind === 'read-failure')
         await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'read-failed', times: 1 });
 
-      let result = await transact(command, useCard, kind === 'cancel');
-      if (result.type === 'error' && result['code'] === 'not-allowed') {
-        // A lockout (e.g. repeated suspected fraud) is a supervisor's call; the soak plays the supervisor.
-        const reason = String(result['message']).replace(/\d+/g, 'N');
-        lockReasons[reason] = (lockReasons[reason] ?? 0) + 1;
-        await ecr.call({ cmd: 'unlock', supervisorPin: '1234' });
-        result = await transact(command, useCard, kind === 'cancel');
+      const cardholder = chipStep ? new Cardholder(chipStep.cards, chipStep.pins) : new Cardholder([useCard]);
+      const once = async () => {
+        let r = await transact(command, cardholder, kind === 'cancel');
+        if (r.type === 'error' && r['code'] === 'not-allowed') {
+          // A lockout (e.g. repeated suspected fraud) is a supervisor's call; the soak plays the supervisor.
+          const reason = String(r['message']).replace(/\d+/g, 'N');
+          lockReasons[reason] = (lockReasons[reason] ?? 0) + 1;
+          await ecr.call({ cmd: 'unlock', supervisorPin: '1234' });
+          r = await transact(command, cardholder, kind === 'cancel');
+        }
+        const key = r.type === 'result' ? String(r['outcome']) : `error:${String(r['code'])}`;
+        results[key] = (results[key] ?? 0) + 1;
+        if (chipStep) {
+          const mine = chipResults[kind] ?? {};
+          chipResults[kind] = mine;
+          const code = r['responseCode'] === '55' || r['responseCode'] === '75' ? ` ${String(r['responseCode'])}` : '';
+          mine[`${key}${code}`] = (mine[`${key}${code}`] ?? 0) + 1;
+        }
+        return r;
+      };
+      const stepStarted = Date.now();
+      let result = await once();
+      // A wrong PIN answered 55 ends that sale here: the cardholder starts a new one for the next PIN of the step
+      // (a terminal that asks again within the sale has used the sequence up already). Each such sale counts.
+      while (
+        cardholder.pinsLeft > 0 &&
+        result.type === 'result' &&
+        result['responseCode'] === '55' &&
+        done + 1 < options.transactions
+      ) {
+        done += 1;
+        result = await once();
       }
-      const key = result.type === 'result' ? String(result['outcome']) : `error:${String(result['code'])}`;
-      results[key] = (results[key] ?? 0) + 1;
       if (
         result.type === 'result' &&
         result['outcome'] === 'approved' &&
@@ -343,6 +410,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         expectedSetAside.push(String(result['stan']).padStart(6, '0'));
       }
       last = { amount: Number(command['amount'] ?? amount), card: useCard };
+      stepMs[kind] = (stepMs[kind] ?? 0) + Date.now() - stepStarted;
 
       if (kind === 'printer-fault') {
         await ecr.call({ cmd: 'sim.fault', device: 'printer', code: 'clear' });
@@ -413,6 +481,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       simulatedDays: Math.round(((clock.now() - startedAt) / 86_400_000) * 10) / 10,
       steps,
       results,
+      chipResults,
+      stepMs,
       lockReasons,
       heapWarmupMb: mb(heapWarmup),
       heapEndMb: mb(heapEnd),

@@ -87,7 +87,7 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
       // The chip's branches ran and the host judged them: cryptograms verified, PINs right and wrong deciphered, never
       // a third wrong PIN in a row (each wrong PIN is followed by the right one), approvals the card refused reversed.
       const chipSteps = Object.entries(report.steps).filter(([kind]) => /^(chip|tap)-/.test(kind));
-      expect(chipSteps.reduce((n, [, count]) => n + count, 0)).toBeGreaterThan(TRANSACTIONS * 0.05);
+      expect(chipSteps.reduce((n, [, count]) => n + count, 0)).toBeGreaterThan(TRANSACTIONS * 0.04);
       expect(chip.field55).toBeGreaterThan(TRANSACTIONS / 2);
       expect(chip.cryptogramInvalid).toBe(0);
       expect(chip.pinVerified).toBeGreaterThan(0);

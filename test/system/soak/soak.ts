@@ -314,7 +314,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         }
       }
       // During an offline period or broker outage, ordinary sales only: the fault is the period itself.
-      if ((offlineLeft > 0 || brokerDownLeft > 0) && kind !== 'sale' && kind !== 'decline') kind = 'sale';
+      // Chip steps go on while only the broker is down: telemetry has no part in them.
+      const chipKind = kind in CHIP_STEPS;
+      if (
+        (offlineLeft > 0 || brokerDownLeft > 0) &&
+        kind !== 'sale' &&
+        kind !== 'decline' &&
+        !(chipKind && offlineLeft === 0)
+      )
+        kind = 'sale';
       const chipStep = kind in CHIP_STEPS ? CHIP_STEPS[kind as ChipStepKind] : undefined;
       steps[kind] = (steps[kind] ?? 0) + 1;
 

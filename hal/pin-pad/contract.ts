@@ -28,6 +28,8 @@ export const PIN_PAD_FAULT_CODES = [
   'busy',
   /** The request itself is invalid (PAN, length bounds, format) or a key to load is malformed. */
   'bad-request',
+  /** The device answered what the contract does not allow (a PIN block or KSN of the wrong size for the format). */
+  'bad-response',
 ] as const;
 
 export type PinPadFaultCode = (typeof PIN_PAD_FAULT_CODES)[number];

@@ -37,6 +37,7 @@ export function requestFacts(request: IsoMessage): LedgerFacts {
     ...(text(request, 49) !== undefined ? { currency: text(request, 49)! } : {}),
     ...(text(request, 2) !== undefined ? { pan: maskPan(text(request, 2))! } : {}),
     ...(text(request, 3) !== undefined ? { processingCode: text(request, 3)! } : {}),
+    ...(text(request, 22) !== undefined ? { posEntryMode: text(request, 22)! } : {}),
   };
 }
 

@@ -65,6 +65,8 @@ export interface LedgerEntry {
   responseCode?: string;
   /** Field 3 of the request (answers carry it too). */
   processingCode?: string;
+  /** Field 22 of a request: how the PAN was entered and whether the terminal can take a PIN. */
+  posEntryMode?: string;
   /** On an answer: the amount that moved at the host because of it (0 when nothing moved). */
   movedAmount?: number;
   duplicate?: boolean;

@@ -46,6 +46,7 @@ const PIN_PAD_FAULTS: Record<PinPadFaultCode, AnomalyName> = {
   tamper: 'reader-tamper',
   busy: 'hardware-fault',
   'bad-request': 'system-fault',
+  'bad-response': 'hardware-fault',
 };
 
 const PRINTER_FAULTS: Record<PrinterFaultCode | PrinterWarning, AnomalyName> = {

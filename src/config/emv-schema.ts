@@ -24,8 +24,13 @@ export const emv = obj({
   contactlessCvmLimit: int(0, Number.MAX_SAFE_INTEGER),
   /** Contactless above this amount is refused by the kernel: the card is inserted instead. */
   contactlessTransactionLimit: int(0, Number.MAX_SAFE_INTEGER),
-  /** 0: ISO 9564 format 0 under TDES DUKPT; 4: format 4 under AES DUKPT. */
-  pinBlockFormat: z.union([z.literal(0), z.literal(4)], { error: '0 or 4' }),
+  /**
+   * ISO 9564 format 0 under TDES DUKPT. The PIN pad can also make format 4 under AES DUKPT, but a format 4 block is
+   * 16 bytes and ISO 8583:1987 field 52 holds 8: a PIN the message cannot carry would be captured and dropped.
+   */
+  pinBlockFormat: z.literal(0, {
+    error: '0 (format 4 needs a 16-byte field 52, which the ISO 8583:1987 message does not have)',
+  }),
   /** The cardholder has this long to finish the PIN. */
   pinTimeoutMs: ms(1000),
 });

@@ -41,8 +41,11 @@ const institutionId = (field: number) =>
 const terminal = obj({
   id: ans(8, 41),
   merchantId: ans(15, 42),
-  /** A PIN pad is attached: field 22's third digit says 1 (can accept a PIN), else 2 (cannot). */
-  pinPad: bool,
+  /**
+   * Legacy: field 22's third digit now follows the attached PIN pad (`hal.pinPad.driver`). When given, it must agree,
+   * so a configuration that says otherwise is refused instead of making the messages lie.
+   */
+  pinPad: bool.optional(),
   fleet: pattern(
     /^[a-z0-9][a-z0-9-]{0,62}$/,
     'lowercase letters, digits and "-", 1 to 63 characters, not starting with "-"',
@@ -337,6 +340,15 @@ export const configSchema = obj({
   forwarding,
   selftest,
   emv,
+}).superRefine((v, ctx) => {
+  const attached = v.hal.pinPad.driver !== 'none';
+  if (v.terminal.pinPad !== undefined && v.terminal.pinPad !== attached) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['terminal', 'pinPad'],
+      message: `${attached} or absent: hal.pinPad.driver is "${v.hal.pinPad.driver}" (field 22 follows the attached PIN pad)`,
+    });
+  }
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

@@ -46,8 +46,9 @@ function ledger() {
 /** Everything the host approved was kept or reversed, and nothing is owed either way. */
 async function expectSettled(app: TerminalApp) {
   await app.terminal.settled();
-  for (let i = 0; i < 50 && app.journal.reversals.pending().length > 0; i++)
-    await new Promise((r) => setTimeout(r, 20));
+  // The host's answer is in its ledger a moment before the terminal has committed it: wait for what is owed to clear.
+  const owed = () => app.journal.reversals.pending().length + app.journal.saf.stats().count;
+  for (let i = 0; i < 100 && owed() > 0; i++) await new Promise((r) => setTimeout(r, 20));
   const check = reconcile(ledger(), app.journal);
   expect(check.problems).toEqual([]);
   expect(check.owed).toMatchObject({ inFlight: 0, armedReversals: 0, pendingReversals: 0 });
@@ -77,6 +78,8 @@ describe('a chip sale through the EMV kernel', () => {
       pinPresent: true,
       pinVerified: true,
     });
+    // Field 22: read from the chip (05), and the terminal has a PIN pad attached (1).
+    expect(ledger().find((e) => e.dir === 'in' && e.mti === '0200')).toMatchObject({ posEntryMode: '051' });
     await expectSettled(app);
   });
 

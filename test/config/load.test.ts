@@ -303,6 +303,33 @@ describe('validation errors', () => {
     expect(err.problems).toHaveLength(5);
   });
 
+  it('refuses a terminal.pinPad that contradicts the attached PIN pad (field 22 would lie)', () => {
+    const claimed = file('pinpad-claimed.json', { terminal: { pinPad: true }, hal: { pinPad: { driver: 'none' } } });
+    expect(configError(() => loadConfig({ path: claimed, env: {} })).problems).toEqual([
+      {
+        path: 'terminal.pinPad',
+        expected: 'false or absent: hal.pinPad.driver is "none" (field 22 follows the attached PIN pad)',
+        found: 'true',
+      },
+    ]);
+    const denied = file('pinpad-denied.json', { terminal: { pinPad: false } });
+    expect(configError(() => loadConfig({ path: denied, env: {} })).problems[0]?.path).toBe('terminal.pinPad');
+    const agreed = file('pinpad-agreed.json', { terminal: { pinPad: true } });
+    expect(loadConfig({ path: agreed, env: {} }).config.hal.pinPad.driver).toBe('mock');
+  });
+
+  it('refuses PIN block format 4, which ISO 8583:1987 field 52 cannot carry', () => {
+    const p = file('format4.json', { emv: { pinBlockFormat: 4 } });
+    const err = configError(() => loadConfig({ path: p, env: {} }));
+    expect(err.problems).toEqual([
+      {
+        path: 'emv.pinBlockFormat',
+        expected: '0 (format 4 needs a 16-byte field 52, which the ISO 8583:1987 message does not have)',
+        found: '4',
+      },
+    ]);
+  });
+
   it('accepts a zero floor limit and no offline entry modes', () => {
     const p = file('offline-zero.json', { offline: { floorLimit: 0, maxCount: 0, maxTotal: 0, entryModes: [] } });
     const { config } = loadConfig({ path: p, env: {} });

@@ -83,8 +83,19 @@ export async function enterPin(deps: ChipDeps, input: PinInput, signal: AbortSig
     timeoutMs: emv.pinTimeoutMs,
     signal,
   });
+  // A block the 0200 cannot carry as it is must not become a sale sent without its PIN.
+  const sizes = PIN_BLOCK_SIZES[emv.pinBlockFormat];
+  if (pin.format !== emv.pinBlockFormat || pin.pinBlock.length !== sizes.block || pin.ksn.length !== sizes.ksn)
+    throw new DeviceFaultError(
+      'pin-pad',
+      'bad-response',
+      `the PIN pad answered a format ${pin.format} block of ${pin.pinBlock.length} bytes (KSN ${pin.ksn.length}); format ${emv.pinBlockFormat} was asked`,
+    );
   return input.card.withPin({ pinBlock: pin.pinBlock, ksn: pin.ksn, format: pin.format });
 }
+
+/** ISO 9564 format 0 under TDES DUKPT (KSN 10 bytes); format 4 under AES DUKPT (KSN 12 bytes). */
+const PIN_BLOCK_SIZES = { 0: { block: 8, ksn: 10 }, 4: { block: 16, ksn: 12 } } as const;
 
 /** The host's answer to the card; settles the stored reversal of an approval by the card's decision. */
 export async function completeChip(deps: ChipDeps, input: ChipCompleteInput): Promise<ChipCompletion> {

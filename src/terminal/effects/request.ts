@@ -3,7 +3,7 @@ import { posEntryMode } from '../../durability/entry-mode.js';
 import { MTI, PROCESSING_CODE, type FinancialRequest } from '../../iso8583/index.js';
 import type { AuthorizeInput } from '../../transaction/types.js';
 
-/** From configuration: `terminal.pinPad`, `host.acquiringInstitutionId`, `host.forwardingInstitutionId`. */
+/** From configuration: a PIN pad attached (`hal.pinPad`), `host.acquiringInstitutionId`, `host.forwardingInstitutionId`. */
 export interface MessageProfile {
   pinPad: boolean;
   acquiringInstitutionId?: string;
@@ -20,7 +20,7 @@ export function financialRequestFor(
   profile: MessageProfile = NO_PIN_PAD,
 ): FinancialRequest {
   const card = input.card?.reveal();
-  // Field 52 carries an 8-byte block (format 0); a format 4 block has no place in the 1987 message.
+  // Field 52 carries an 8-byte block (format 0): configuration refuses format 4, and enterPin checks the size.
   const pin = input.card?.revealPin();
   const original = input.original;
   return {
@@ -40,7 +40,7 @@ export function financialRequestFor(
     ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
     ...(card?.track2 ? { track2: card.track2 } : {}),
     ...(card?.iccData ? { iccData: card.iccData } : {}),
-    ...(pin && pin.pinBlock.length === 8 ? { pinBlock: pin.pinBlock, ksn: pin.ksn } : {}),
+    ...(pin ? { pinBlock: pin.pinBlock, ksn: pin.ksn } : {}),
     ...(profile.acquiringInstitutionId !== undefined ? { acquiringInstitutionId: profile.acquiringInstitutionId } : {}),
     ...(profile.forwardingInstitutionId !== undefined
       ? { forwardingInstitutionId: profile.forwardingInstitutionId }

@@ -2,7 +2,7 @@
  * The chip steps of the soak: one per branch of an EMV sale (online PIN, a wrong PIN then the right one, contactless
  * under and over the contactless CVM limit and over the contactless transaction limit, an approval the card declines,
  * a card removed before completion, an issuer script, an offline approval by the card, a chip failure with fallback
- * to the stripe). Each step is a cardholder: a sequence of cards (one per `waitingForCard`, the last repeated) and of
+ * to the stripe, and a host answer whose MAC fails). Each step is a cardholder: a sequence of cards (one per `waitingForCard`, the last repeated) and of
  * PINs (one per `enteringPin`, the last repeated), so a step works whether the terminal asks again within the sale or
  * the cardholder has to start a new one.
  */
@@ -30,7 +30,8 @@ export type ChipStepKind =
   | 'chip-removed'
   | 'chip-issuer-script'
   | 'chip-offline'
-  | 'chip-fallback';
+  | 'chip-fallback'
+  | 'chip-bad-mac';
 
 /** The terminal's limits a chip step's amount is drawn against (minor units). */
 export interface ChipLimits {
@@ -44,6 +45,8 @@ export interface ChipStep {
   cards: readonly string[];
   pins: readonly string[];
   amount: (random: () => number, limits: ChipLimits) => number;
+  /** The host's answer to this sale carries a MAC that fails (the terminal must not honour it: reversal). */
+  badMac?: boolean;
 }
 
 const between = (random: () => number, low: number, high: number) => low + Math.floor(random() * (high - low + 1));
@@ -70,6 +73,7 @@ export const CHIP_STEPS: Record<ChipStepKind, ChipStep> = {
   'chip-issuer-script': { cards: ['emv-issuer-script'], pins: [], amount: ordinary },
   'chip-offline': { cards: ['emv-offline-approve'], pins: [], amount: (r, l) => between(r, 100, l.floorLimit) },
   'chip-fallback': { cards: ['emv-chip-error', 'emv-chip-error-swipe'], pins: [], amount: ordinary },
+  'chip-bad-mac': { cards: ['emv-online-pin'], pins: [SOAK_PIN], amount: ordinary, badMac: true },
 };
 
 /** The chip steps' share of the soak's mix, in per-mille (taken from ordinary sales). */
@@ -84,6 +88,7 @@ export const CHIP_MIX: Array<[ChipStepKind, number]> = [
   ['chip-issuer-script', 10],
   ['chip-offline', 10],
   ['chip-fallback', 5],
+  ['chip-bad-mac', 10],
 ];
 
 /** A step's cardholder: the next card at each card prompt, the next PIN at each PIN prompt. */

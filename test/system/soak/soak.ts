@@ -4,7 +4,8 @@
  * workload of sales, refunds and voids with faults mixed in: host timeouts, link drops, garbled, late and doubled
  * answers, printer and card-read faults, cancels, offline periods and broker outages, and the chip's branches
  * (chip-steps.ts: online PIN right and wrong, contactless under and over its limits, approvals the card refuses or
- * does not finish, issuer scripts, offline approvals by the card, fallback to the stripe). Between transactions the
+ * does not finish, issuer scripts, offline approvals by the card, fallback to the stripe, a host answer whose MAC
+ * fails). Every financial message is MACed (host.mac "required" by default). Between transactions the
  * clock moves 20–60 s, so health reports, echo tests, periodic self-tests and the forwarder all run as in the field.
  *
  * While it runs, every log line, ECR message, telemetry payload and printed receipt is scanned for card data (and the
@@ -112,7 +113,7 @@ type StepKind =
 
 /** The mix, in per-mille. Offline periods and broker outages start a stretch of ordinary sales. */
 const MIX: Array<[StepKind, number]> = [
-  ['sale', 440],
+  ['sale', 430],
   ...CHIP_MIX,
   ['decline', 60],
   ['refund', 30],
@@ -367,6 +368,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'read-failed', times: 1 });
 
       const cardholder = chipStep ? new Cardholder(chipStep.cards, chipStep.pins) : new Cardholder([useCard]);
+      // The next 0210 is MACed wrong or not at all: an approval the terminal cannot trust is reversed.
+      if (chipStep?.badMac)
+        app.hostSim!.macFaultOnce({ mti: '0200', fault: random() < 0.5 ? 'wrong-mac' : 'missing-mac' });
       const once = async () => {
         let r = await transact(command, cardholder, kind === 'cancel');
         if (r.type === 'error' && r['code'] === 'not-allowed') {
@@ -426,6 +430,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
           await ecr.call({ cmd: 'reprint', stan: result['stan'] });
       }
       if (kind === 'read-failure') await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'clear' });
+      if (chipStep?.badMac) app.hostSim!.clearOverrides();
       if (offlineLeft > 0 && --offlineLeft === 0) await ecr.call({ cmd: 'sim.fault', device: 'network', code: 'up' });
       if (brokerDownLeft > 0 && --brokerDownLeft === 0) await broker.start();
 

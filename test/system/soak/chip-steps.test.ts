@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodePinBlockFormat0 } from '../../../hal/crypto/pin-block.js';
 import { testCard } from '../../../src/card/test-cards.js';
 import { CHIP_STEPS, Cardholder, PIN_CARDS, pinSecrets, SOAK_PIN, SOAK_WRONG_PIN } from './chip-steps.js';
-import { cardSecrets } from './soak.js';
+import { cardSecrets } from './soak-mix.js';
 
 describe('the soak cardholder', () => {
   it('presents its cards and types its PINs in order, repeating the last', () => {

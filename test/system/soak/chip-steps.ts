@@ -2,9 +2,9 @@
  * The chip steps of the soak: one per branch of an EMV sale (online PIN, a wrong PIN then the right one, contactless
  * under and over the contactless CVM limit and over the contactless transaction limit, an approval the card declines,
  * a card removed before completion, an issuer script, an offline approval by the card, a chip failure with fallback
- * to the stripe, and a host answer whose MAC fails). Each step is a cardholder: a sequence of cards (one per `waitingForCard`, the last repeated) and of
- * PINs (one per `enteringPin`, the last repeated), so a step works whether the terminal asks again within the sale or
- * the cardholder has to start a new one.
+ * to the stripe, and a host answer whose MAC fails). Each step is a cardholder: a sequence of cards (one per
+ * `waitingForCard`, the last repeated) and of PINs (one per `enteringPin`, the last repeated), so a step works whether
+ * the terminal asks again within the sale or the cardholder has to start a new one.
  */
 import { encodePinBlockFormat0, panFieldFormat0 } from '../../../hal/crypto/pin-block.js';
 import { testCard } from '../../../src/card/test-cards.js';

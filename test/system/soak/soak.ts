@@ -5,12 +5,13 @@
  * answers, printer and card-read faults, cancels, offline periods and broker outages, and the chip's branches
  * (chip-steps.ts: online PIN right and wrong, contactless under and over its limits, approvals the card refuses or
  * does not finish, issuer scripts, offline approvals by the card, fallback to the stripe, a host answer whose MAC
- * fails). Every financial message is MACed (host.mac "required" by default). Between transactions the
- * clock moves 20–60 s, so health reports, echo tests, periodic self-tests and the forwarder all run as in the field.
+ * fails). Every financial message is MACed (host.mac "required" by default). Between transactions the clock moves
+ * 20–60 s, so health reports, echo tests, periodic self-tests and the forwarder all run as in the field.
  *
  * While it runs, every log line, ECR message, telemetry payload and printed receipt is scanned for card data (and the
- * PINs the cardholders type, in clear or as a clear PIN block) and then dropped, so the process keeps nothing it does not have to; heap and RSS are sampled after a forced GC at the
- * end of warm-up and at the end. Afterwards the caller reconciles the host ledger with the journal.
+ * PINs the cardholders type, in clear or as a clear PIN block) and then dropped, so the process keeps nothing it does
+ * not have to; heap and RSS are sampled after a forced GC at the end of warm-up and at the end. Afterwards the caller
+ * reconciles the host ledger with the journal.
  */
 import { readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,20 +24,12 @@ import { startTerminalApp, type TerminalApp } from '../../../src/app/compose.js'
 import { loadConfig, type PosConfig } from '../../../src/config/index.js';
 import { Journal } from '../../../src/journal/index.js';
 import { EcrClient, type EcrMessage } from '../../../src/ecr/client.js';
-import { testCard, testCardNames } from '../../../src/card/test-cards.js';
+import { testCard } from '../../../src/card/test-cards.js';
 import { createLogger } from '../../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 import { prng } from '../../support/prng.js';
-import {
-  CHIP_MIX,
-  CHIP_STEPS,
-  Cardholder,
-  type ChipLimits,
-  type ChipStepKind,
-  PIN_CARDS,
-  pinSecrets,
-  SOAK_PIN,
-} from './chip-steps.js';
+import { CHIP_STEPS, Cardholder, type ChipLimits, type ChipStepKind, PIN_CARDS, SOAK_PIN } from './chip-steps.js';
+import { cardSecrets, DECLINE_CARDS, HOST_AMOUNT, MIX, SOAK_EMV_FLOOR_LIMIT, type StepKind } from './soak-mix.js';
 
 export interface SoakOptions {
   transactions: number;
@@ -90,78 +83,6 @@ export interface SoakRun {
   /** The app, stopped; its journal is closed. Open the journal read-only to reconcile. */
   cleanup(): void;
 }
-
-type StepKind =
-  | ChipStepKind
-  | 'sale'
-  | 'decline'
-  | 'refund'
-  | 'void'
-  | 'duplicate'
-  | 'host-timeout'
-  | 'host-delay'
-  | 'link-drop'
-  | 'garbled'
-  | 'late'
-  | 'twice'
-  | 'wrong-amount'
-  | 'printer-fault'
-  | 'read-failure'
-  | 'cancel'
-  | 'offline-period'
-  | 'broker-outage';
-
-/** The mix, in per-mille. Offline periods and broker outages start a stretch of ordinary sales. */
-const MIX: Array<[StepKind, number]> = [
-  ['sale', 430],
-  ...CHIP_MIX,
-  ['decline', 60],
-  ['refund', 30],
-  ['void', 20],
-  ['duplicate', 10],
-  ['host-timeout', 35],
-  ['host-delay', 15],
-  ['link-drop', 25],
-  ['garbled', 25],
-  ['late', 15],
-  ['twice', 15],
-  ['wrong-amount', 10],
-  ['printer-fault', 40],
-  ['read-failure', 40],
-  ['cancel', 30],
-  ['offline-period', 40],
-  ['broker-outage', 40],
-];
-
-/** Host simulator amounts that make it misbehave (minor units). */
-const HOST_AMOUNT: Partial<Record<StepKind, number>> = {
-  'host-delay': 200_001,
-  'host-timeout': 200_002,
-  'link-drop': 200_003,
-  garbled: 200_004,
-  late: 200_005,
-  twice: 200_006,
-  'wrong-amount': 200_008,
-};
-
-const DECLINE_CARDS = ['insufficient-funds', 'do-not-honour', 'expired-card', 'exceeds-limit', 'issuer-unavailable'];
-
-/**
- * Card data of every test card as it could leak: PAN, tracks, the PAN-then-separator of track 2, and the PINs the
- * soak's cardholders type (chip-steps.ts).
- */
-export function cardSecrets(): string[] {
-  return [
-    ...testCardNames().flatMap((name) => {
-      const card = testCard(name)!;
-      return [card.pan, card.track2, card.track1, `${card.pan}=`].filter((s): s is string => Boolean(s));
-    }),
-    ...pinSecrets(),
-  ];
-}
-
-/** The soak's chip limits: cards that may approve offline do so at or under 30.00. */
-const SOAK_EMV_FLOOR_LIMIT = 3_000;
 
 /** A forced full GC without starting node with --expose-gc. */
 function gcFunction(): () => void {
@@ -283,7 +204,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       return final;
     };
 
-    /** One transaction: the cardholder presents its next card at each card prompt, types its next PIN at each PIN prompt. */
+    /** One transaction: the cardholder gives its next card at each card prompt and its next PIN at each PIN prompt. */
     const transact = (command: Record<string, unknown>, cardholder: Cardholder, cancel = false) =>
       settle(
         ecr.call(command, (m) => {

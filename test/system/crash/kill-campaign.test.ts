@@ -1,6 +1,7 @@
 /**
  * The crash campaign: pos-terminal runs as a child process against pos-host-sim (another process) under a mixed
- * workload (approvals, declines, host timeouts, link drops, garbled and late answers, offline sales) and is killed
+ * workload (approvals, declines, host timeouts, link drops, garbled and late answers, offline sales; chip sales with
+ * online PIN, contactless under and over the CVM limit, approvals the card refuses or does not finish) and is killed
  * with SIGKILL, then restarted. At the end it drains, and the host's ledger is reconciled with the terminal's
  * journal: every approved sale captured exactly once, every unconfirmed authorization reversed exactly once, every
  * offline sale forwarded exactly once, nothing left pending, and what the register was told is what the journal says.
@@ -17,6 +18,9 @@
  *   drain          queued offline advices are reaching the host (host ledger) and not all of them have yet; the
  *                  journal read after the kill tells how many the host had answered that were not yet committed;
  *   self-test      the ECR `selftest` command has not answered and its storage file or echo is seen;
+ *   chip           inside a chip sale's own states: the PIN prompt up (`enteringPin`, no request sent), the 0200 with
+ *                  fields 55 and 52 at the host unanswered, or the host's approval committed while the card has not
+ *                  said TC (`completingChip`: the reversal is still armed, or owed after an AAC or a removed card);
  *   random         an instant in a running workload.
  * A kill counts for its phase only when the sign was there at the kill; the per-phase histogram is printed and every
  * phase must have kills. No hook in src/ is needed: the signs are ECR events, the host ledger, stdout, the data
@@ -67,6 +71,7 @@ const ALL_PHASES = [
   'drain',
   'self-test',
   'random',
+  'chip',
 ] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const PHASES: readonly Phase[] = process.env['POS_CRASH_PHASES']
@@ -313,19 +318,49 @@ class Relay {
 
 // ---- The campaign ----
 
-type Step = { amount: number; card: string; offline?: boolean; cancel?: boolean };
+/** `holdPin`: the cardholder never types the PIN (a kill comes at the prompt); otherwise the test PIN is typed. */
+type Step = { amount: number; card: string; offline?: boolean; cancel?: boolean; holdPin?: boolean };
+
+/** pos-host-sim's PIN for every test card (src/acquirer-sim/pin-check.ts DEFAULT_TEST_PIN). */
+const TEST_PIN = '1234';
+/** config/default.json emv.contactlessCvmLimit: over it a tap asks for the online PIN. */
+const CONTACTLESS_CVM_LIMIT = 5_000;
+
+/** Chip sales of the workload: online PIN, taps under and over the CVM limit, approvals the card refuses or leaves. */
+function pickChipStep(random: () => number): Step {
+  const amount = 100 + Math.floor(random() * 20_000);
+  const r = random();
+  if (r < 0.35) return { amount, card: 'emv-online-pin' };
+  if (r < 0.5) return { amount: 100 + Math.floor(random() * CONTACTLESS_CVM_LIMIT), card: 'emv-contactless' };
+  if (r < 0.65) return { amount: CONTACTLESS_CVM_LIMIT + 1 + Math.floor(random() * 15_000), card: 'emv-contactless' };
+  if (r < 0.83) return { amount, card: 'emv-decline-after-approval' };
+  return { amount, card: 'emv-removed' };
+}
 
 function pickStep(random: () => number): Step {
   const r = random();
-  if (r < 0.3) return { amount: 100 + Math.floor(random() * 20_000), card: 'visa' };
+  if (r < 0.18) return { amount: 100 + Math.floor(random() * 20_000), card: 'visa' };
+  if (r < 0.32) return pickChipStep(random);
   if (r < 0.4) return { amount: 100 + Math.floor(random() * 20_000), card: 'insufficient-funds' };
-  if (r < 0.48) return { amount: 200_002, card: 'visa' }; // host silent: timeout, reversal
+  if (r < 0.48) return { amount: 200_002, card: random() < 0.5 ? 'visa' : 'emv-online-pin' }; // host silent: timeout, reversal
   if (r < 0.55) return { amount: 200_003, card: 'visa' }; // link drop
   if (r < 0.6) return { amount: 200_004, card: 'visa' }; // garbled answer
   if (r < 0.65) return { amount: 200_005, card: 'visa' }; // late answer
   if (r < 0.7) return { amount: 200_006, card: 'mastercard' }; // answered twice
   if (r < 0.75) return { amount: 200_002, card: 'visa', cancel: true }; // cancelled while waiting
   return { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.8 ? 'visa' : 'mastercard', offline: true };
+}
+
+/** What the host saw of the chip sales (its answers' facts): field 55, PINs verified, cryptograms refused. */
+function chipFacts(lines: LedgerLine[]): string {
+  const entries = lines as Array<LedgerLine & Record<string, unknown>>;
+  const answers = entries.filter((e) => e.dir === 'out' && e.mti === '0210');
+  const chip = answers.filter((e) => e['field55'] === true);
+  return [
+    `${chip.length} with field 55`,
+    `${chip.filter((e) => e['cryptogramValid'] !== true).length} cryptograms refused`,
+    `${answers.filter((e) => e['pinPresent'] === true).length} with a PIN (${answers.filter((e) => e['pinVerified'] === true).length} verified)`,
+  ].join(', ');
 }
 
 interface Kill {
@@ -407,6 +442,13 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       const answeredUncommitted = new Map<string, 'financial' | 'reversal'>();
       /** Drain kills that left advices the host had answered still queued in the journal. */
       let drainAnsweredUncommitted = 0;
+      /** Chip sales killed at the PIN prompt, by txnRef: nothing reached the host, nothing approved. */
+      const killedAtPin = new Set<string>();
+      /** STANs of chip sales killed with the host's approval committed and the card's TC not: each must end reversed. */
+      const chipUnconfirmed = new Map<string, string>();
+      /** STANs of chip sales killed with their 0200 (fields 55 and 52) at the host, unanswered. */
+      const chipAtHost = new Set<string>();
+      let chipRounds = Math.floor(random() * 3);
 
       /** The journal as a kill left it (read once the terminal is gone). */
       function journalAfterKill<T>(read: (journal: Journal) => T): T {
@@ -452,6 +494,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           if (m.type !== 'state') return;
           const state = String(m['state']);
           if (state === 'waitingForCard') void client.call({ cmd: 'sim.card', name: step.card });
+          if (state === 'enteringPin' && !step.holdPin) void client.call({ cmd: 'sim.pin', pin: TEST_PIN });
           if (step.cancel && state === 'authorizing') void client.call({ cmd: 'cancel' });
           if (state === 'confirmingDuplicate') void client.call({ cmd: 'confirm' });
           onState?.(state);
@@ -468,7 +511,7 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         // A request sent, its answer not back: 2000.01 answers after 150 ms, 2000.02 never, 2000.05 after the timeout.
         authorizing: async ({ terminal, client }) => {
           const amount = [200_001, 200_002, 200_005][Math.floor(random() * 3)]!;
-          const card = random() < 0.7 ? 'visa' : 'mastercard';
+          const card = ['visa', 'visa', 'mastercard', 'emv-online-pin'][Math.floor(random() * 4)]!;
           const hold = Math.floor(random() * 130);
           const mark = ledger.poll().length;
           // States after `authorizing` mean the terminal has its answer or gave up waiting.
@@ -587,7 +630,9 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
               ? random() < 0.8
                 ? 'visa'
                 : 'mastercard'
-              : ['visa', 'mastercard', 'insufficient-funds'][Math.floor(random() * 3)]!;
+              : ['visa', 'mastercard', 'insufficient-funds', 'emv-online-pin', 'emv-decline-after-approval'][
+                  Math.floor(random() * 5)
+                ]!;
             // The last state the terminal committed and reported before it died: the kill landed in a commit after it.
             let last = '';
             await sale(client, { amount: 100 + Math.floor(random() * 20_000), card, offline }, (state) => {
@@ -704,6 +749,120 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           const landed = seen === sign && !answered;
           await pending;
           return { phase: 'self-test', landed, detail: landed ? sign : `${sign}: ${seen ?? 'not seen'}`, journalIo };
+        },
+
+        // Inside a chip sale: at the PIN prompt (the PIN never typed), with the 0200 (field 55, and 52 after the PIN) at
+        // the host and its answer held back (2000.01 answers after 150 ms, 2000.02 never), or in the commits after the
+        // host's approval reached the terminal (its own commit, the card's second decision, the TC's commit).
+        chip: async ({ terminal, client }) => {
+          // The three instants in turn, so a campaign of a few chip rounds has each of them.
+          const target = (['enteringPin', 'authorizing', 'completingChip'] as const)[chipRounds++ % 3]!;
+          if (target === 'enteringPin') {
+            const card = random() < 0.6 ? 'emv-online-pin' : 'emv-contactless';
+            const amount =
+              card === 'emv-online-pin' ? 100 + Math.floor(random() * 20_000) : 6_000 + Math.floor(random() * 9_000);
+            let prompted = false;
+            let journalIo = false;
+            const pending = sale(client, { amount, card, holdPin: true }, (state) => {
+              if (state !== 'enteringPin' || prompted) return;
+              prompted = true;
+              journalIo = kill(terminal);
+            });
+            await waitFor(() => (prompted ? true : undefined), 5_000);
+            if (!prompted) journalIo = kill(terminal);
+            await pending;
+            await terminal.exited;
+            const atPrompt = journalAfterKill((j) =>
+              j.transactions.inFlight().filter((r) => r.state === 'enteringPin'),
+            );
+            const landed = prompted && atPrompt.length === 1;
+            if (landed) killedAtPin.add(atPrompt[0]!.txnRef);
+            return {
+              phase: 'chip',
+              landed,
+              detail: landed ? `PIN prompt (${card})` : 'PIN prompt not seen',
+              journalIo,
+            };
+          }
+          if (target === 'authorizing') {
+            const amount = random() < 0.5 ? 200_001 : 200_002;
+            // Inserted, not tapped: these amounts are over the contactless transaction limit.
+            const card = 'emv-online-pin';
+            const mark = ledger.poll().length;
+            const pending = sale(client, { amount, card });
+            const request = await waitFor(
+              () =>
+                ledger
+                  .poll()
+                  .slice(mark)
+                  .find((e) => e.dir === 'in' && e.mti === '0200'),
+              5_000,
+            );
+            const answered =
+              request !== undefined &&
+              ledger
+                .poll()
+                .slice(mark)
+                .some((e) => e.dir === 'out' && e.stan === request.stan && !e.note?.startsWith('withheld'));
+            const journalIo = kill(terminal);
+            await pending;
+            const landed = request !== undefined && !answered;
+            if (landed) chipAtHost.add(request.stan!);
+            return {
+              phase: 'chip',
+              landed,
+              detail: landed ? `0200 at the host (${card})` : 'answered first',
+              journalIo,
+            };
+          }
+          // The 0210 reaches the terminal; the kill lands in one of the journal writes that follow it.
+          const card = ['emv-online-pin', 'emv-contactless', 'emv-decline-after-approval', 'emv-removed'][
+            Math.floor(random() * 4)
+          ]!;
+          const nth = Math.floor(random() * 3);
+          let answered: string | undefined;
+          let journalIo = false;
+          relay.intercept = {
+            after: '0210',
+            onMatch: (stan) => {
+              answered = stan;
+              journalIo = awaitJournalIo(terminal.child.pid, nth, 100);
+              kill(terminal);
+            },
+          };
+          const amount =
+            card === 'emv-contactless' ? 6_000 + Math.floor(random() * 9_000) : 100 + Math.floor(random() * 20_000);
+          const pending = sale(client, { amount, card });
+          await waitFor(() => answered, 5_000);
+          relay.intercept = undefined;
+          if (answered === undefined) journalIo = kill(terminal);
+          await pending;
+          await terminal.exited;
+          if (answered === undefined) return { phase: 'chip', landed: false, detail: 'no 0210 seen', journalIo };
+          const stan = answered;
+          const left = journalAfterKill((j) => {
+            const row = j.transactions.findByStan(Number(stan));
+            return { row, reversal: row ? j.reversals.forTransaction(row.txnRef)?.state : undefined };
+          });
+          const approvedAtHost = ledger
+            .poll()
+            .some((e) => e.dir === 'out' && e.mti === '0210' && e.stan === stan && e.responseCode === '00');
+          // The host's approval is committed (its response code in the row) and the reversal is still armed (no TC
+          // yet) or owed (the card refused or left): the instant between the host's answer and the card's.
+          const landed =
+            approvedAtHost &&
+            left.row?.responseCode === '00' &&
+            left.row.outcome !== 'approved' &&
+            (left.reversal === 'armed' || left.reversal === 'pending');
+          if (landed) chipUnconfirmed.set(stan, `${card}, reversal ${left.reversal}`);
+          return {
+            phase: 'chip',
+            landed,
+            detail: landed
+              ? `approval committed, no TC (reversal ${left.reversal})`
+              : `after 0210: ${left.row?.state}, response ${left.row?.responseCode}, reversal ${left.reversal}`,
+            journalIo,
+          };
         },
 
         random: async ({ terminal, client }) => {
@@ -881,6 +1040,42 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
               `STAN ${stan} (killed with its ${what} answer uncommitted): outcome ${row?.outcome}, reversal ${reversal?.state}, ${received(stan, ['0400', '0401'])} reversals at the host`,
             );
         }
+        // Killed at the PIN prompt: no request reached the host, and the sale did not stand.
+        const byTxnRef = new Map(rows.map((r) => [r.txnRef, r]));
+        for (const txnRef of killedAtPin) {
+          const row = byTxnRef.get(txnRef);
+          const requests = row?.stan ? received(String(row.stan).padStart(6, '0'), ['0200']) : 0;
+          if (!row || row.outcome === 'approved' || row.outcome === null || requests !== 0)
+            problems.push(
+              `${txnRef} (killed at the PIN prompt): outcome ${row?.outcome}, ${requests} requests at the host`,
+            );
+        }
+        // Killed with the chip's 0200 at the host, or with the host's approval committed before the card's TC: an
+        // approval the card never confirmed ends reversed, exactly once acknowledged.
+        for (const [stan, what] of [
+          ...[...chipAtHost].map((stan) => [stan, 'request at the host'] as const),
+          ...[...chipUnconfirmed].map(([stan, why]) => [stan, `approved, no TC: ${why}`] as const),
+        ]) {
+          const row = byStan.get(stan);
+          const reversal = row ? journal.reversals.forTransaction(row.txnRef) : undefined;
+          if (
+            !row ||
+            row.outcome === 'approved' ||
+            reversal?.state !== 'acknowledged' ||
+            received(stan, ['0400', '0401']) === 0
+          )
+            problems.push(
+              `STAN ${stan} (chip sale killed, ${what}): outcome ${row?.outcome}, reversal ${reversal?.state}, ${received(stan, ['0400', '0401'])} reversals at the host`,
+            );
+        }
+        // The chip's 0200s carried field 55, and field 52 after an online PIN (the host's facts on its answer).
+        for (const stan of chipAtHost) {
+          const facts = entries.find((e) => e.dir === 'out' && e.mti === '0210' && e.stan === stan) as
+            | (LedgerEntry & { field55?: boolean })
+            | undefined;
+          if (facts && facts.field55 !== true)
+            problems.push(`STAN ${stan} (chip sale killed at the host): no field 55`);
+        }
         // Killed in the middle of their drain: each still forwarded and taken exactly once.
         for (const stan of midDrain) {
           if (byStan.get(stan)?.outcome !== 'offline-approved' || received(stan, ['0220', '0221']) === 0)
@@ -923,6 +1118,8 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           [
             `crash campaign seed ${SEED}: ${KILLS} kills in ${Math.round((Date.now() - began) / 1000)} s, ${sales} completed sales, ${rows.length} transactions journaled, ${JSON.stringify(tally)}`,
             `kills reconciled: ${midAuthorization.size} STANs killed while authorizing, ${armedUnsent.size} with the reversal armed and the request held back, ${answeredUncommitted.size} with the answer uncommitted, ${midDrain.size} offline sales in killed drains (${drainAnsweredUncommitted} drains with answers uncommitted), ${reported.size} register results; ${leftovers} self-test files left behind`,
+            `chip kills reconciled: ${killedAtPin.size} at the PIN prompt, ${chipAtHost.size} with the 0200 (55/52) at the host, ${chipUnconfirmed.size} with the approval committed before the TC`,
+            `chip sales at the host: ${chipFacts(entries)}`,
             `money: host ${settled.money.host}, journal ${settled.money.journal}, not collected ${settled.money.notCollected}; ${settled.ledgerEntries} ledger entries`,
             'phase                  planned landed  in-journal-I/O  where',
             ...histogram.map(
@@ -941,6 +1138,8 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         if (PHASES.includes('armed-unsent')) expect(armedUnsent.size).toBeGreaterThan(0);
         if (PHASES.includes('answered-uncommitted')) expect(answeredUncommitted.size).toBeGreaterThan(0);
         if (PHASES.includes('drain')) expect(drainAnsweredUncommitted).toBeGreaterThan(0);
+        if (PHASES.includes('chip'))
+          expect(killedAtPin.size + chipAtHost.size + chipUnconfirmed.size).toBeGreaterThan(0);
       } finally {
         journal.close();
         host.child.kill('SIGTERM');

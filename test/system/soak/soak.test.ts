@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../../src/journal/index.js';
-import { leftPending, readLedger, reconcile } from '../../support/reconcile.js';
+import { type LedgerLine, leftPending, readLedger, reconcile } from '../../support/reconcile.js';
 import { runSoak, type SoakRun } from './soak.js';
 
 const TRANSACTIONS = Number(process.env['POS_SOAK_TRANSACTIONS'] ?? 1_500);
@@ -17,6 +17,23 @@ const SEED = Number(process.env['POS_SOAK_SEED'] ?? Date.now() % 1_000_000);
 const REPORT = process.env['POS_SOAK_REPORT'];
 
 let run: SoakRun | undefined;
+
+/** What the host saw of the chip and the PIN, from its own ledger (its answers to financial requests). */
+function chipEvidence(lines: LedgerLine[]) {
+  const ledger = lines as Array<LedgerLine & Record<string, unknown>>;
+  const answers = ledger.filter((e) => e.dir === 'out' && e.mti === '0210');
+  return {
+    field55: answers.filter((e) => e['field55'] === true).length,
+    cryptogramInvalid: answers.filter((e) => e['field55'] === true && e['cryptogramValid'] !== true).length,
+    pinVerified: answers.filter((e) => e['pinPresent'] === true && e['pinVerified'] === true).length,
+    wrongPin55: answers.filter((e) => e['pinPresent'] === true && e.responseCode === '55').length,
+    pinTriesExceeded75: answers.filter((e) => e.responseCode === '75').length,
+    reversalsTaken: ledger.filter((e) => e.dir === 'out' && e.mti === '0410' && e.responseCode === '00').length,
+    // MAC on: the host answered the terminal's 0800s (sign-on for its keys, echo tests) and refused none of its MACs.
+    networkAnswered: ledger.filter((e) => e.dir === 'out' && e.mti === '0810' && e.responseCode === '00').length,
+    macRefused: ledger.filter((e) => e.dir === 'in' && e.note?.startsWith('MAC refused')).length,
+  };
+}
 afterAll(() => run?.cleanup());
 
 describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
@@ -36,14 +53,17 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
       const { report } = run;
       const journal = Journal.open(run.journalPath, { readonly: true });
       let reconciliation: ReturnType<typeof reconcile>;
+      const ledger = readLedger(run.ledgerPath);
+      const chip = chipEvidence(ledger);
       try {
         expect(leftPending(journal)).toEqual({ inFlight: 0, armedReversals: 0, pendingReversals: 0, queued: 0 });
-        reconciliation = reconcile(readLedger(run.ledgerPath), journal, { expectSetAside: run.expectedSetAside });
+        reconciliation = reconcile(ledger, journal, { expectSetAside: run.expectedSetAside });
       } finally {
         journal.close();
       }
       const summary = {
         ...report,
+        chip,
         at: new Date().toISOString(),
         reconciliation: {
           tally: reconciliation.tally,
@@ -67,6 +87,27 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
       // Only the advices of declining cards were set aside, and the host's net equals the journal's less them.
       expect(reconciliation.notCollected.map((n) => n.stan).sort()).toEqual([...run.expectedSetAside].sort());
       expect(reconciliation.money.host).toBe(reconciliation.money.journal - reconciliation.money.notCollected);
+      // The chip's branches ran and the host judged them: cryptograms verified, PINs right and wrong deciphered, never
+      // a third wrong PIN in a row (each wrong PIN is followed by the right one), approvals the card refused reversed.
+      const chipSteps = Object.entries(report.steps).filter(([kind]) => /^(chip|tap)-/.test(kind));
+      expect(chipSteps.reduce((n, [, count]) => n + count, 0)).toBeGreaterThan(TRANSACTIONS * 0.04);
+      expect(chip.field55).toBeGreaterThan(TRANSACTIONS / 2);
+      expect(chip.cryptogramInvalid).toBe(0);
+      expect(chip.pinVerified).toBeGreaterThan(0);
+      expect(chip.pinTriesExceeded75).toBe(0);
+      expect(chip.networkAnswered).toBeGreaterThan(0);
+      expect(chip.macRefused).toBe(0);
+      // An answer whose MAC fails is never honoured (the reconcile has checked that its approval was reversed).
+      expect(report.chipResults['chip-bad-mac']?.['approved']).toBeUndefined();
+      if ((report.steps['chip-pin-retry'] ?? 0) > 0) {
+        expect(chip.wrongPin55).toBeGreaterThan(0);
+        expect(report.chipResults['chip-pin-retry']?.['declined 55']).toBeGreaterThan(0);
+        expect(report.chipResults['chip-pin-retry']?.['approved']).toBeGreaterThan(0);
+      }
+      for (const kind of ['chip-declined-after-approval', 'chip-removed'])
+        if ((report.steps[kind] ?? 0) > 0) expect(report.chipResults[kind]?.['declined']).toBeGreaterThan(0);
+      if ((report.steps['chip-offline'] ?? 0) > 0)
+        expect(report.chipResults['chip-offline']?.['offline-approved']).toBeGreaterThan(0);
       expect(report.scanned.logLines).toBeGreaterThan(TRANSACTIONS);
       expect(report.scanned.telemetryMessages).toBeGreaterThan(0);
       expect(report.scanned.receipts).toBeGreaterThan(TRANSACTIONS / 2);

@@ -2,12 +2,16 @@
  * The soak: the whole terminal in one process on the simulated clock (mock HAL, the embedded host simulator on
  * loopback, a real Mosquitto for telemetry, the journal on disk), driven over the ECR API by a seeded random
  * workload of sales, refunds and voids with faults mixed in: host timeouts, link drops, garbled, late and doubled
- * answers, printer and card-read faults, cancels, offline periods and broker outages. Between transactions the
- * clock moves 20–60 s, so health reports, echo tests, periodic self-tests and the forwarder all run as in the field.
+ * answers, printer and card-read faults, cancels, offline periods and broker outages, and the chip's branches
+ * (chip-steps.ts: online PIN right and wrong, contactless under and over its limits, approvals the card refuses or
+ * does not finish, issuer scripts, offline approvals by the card, fallback to the stripe, a host answer whose MAC
+ * fails). Every financial message is MACed (host.mac "required" by default). Between transactions the clock moves
+ * 20–60 s, so health reports, echo tests, periodic self-tests and the forwarder all run as in the field.
  *
- * While it runs, every log line, ECR message, telemetry payload and printed receipt is scanned for card data and
- * then dropped, so the process keeps nothing it does not have to; heap and RSS are sampled after a forced GC at the
- * end of warm-up and at the end. Afterwards the caller reconciles the host ledger with the journal.
+ * While it runs, every log line, ECR message, telemetry payload and printed receipt is scanned for card data (and the
+ * PINs the cardholders type, in clear or as a clear PIN block) and then dropped, so the process keeps nothing it does
+ * not have to; heap and RSS are sampled after a forced GC at the end of warm-up and at the end. Afterwards the caller
+ * reconciles the host ledger with the journal.
  */
 import { readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +24,12 @@ import { startTerminalApp, type TerminalApp } from '../../../src/app/compose.js'
 import { loadConfig, type PosConfig } from '../../../src/config/index.js';
 import { Journal } from '../../../src/journal/index.js';
 import { EcrClient, type EcrMessage } from '../../../src/ecr/client.js';
-import { testCard, testCardNames } from '../../../src/card/test-cards.js';
+import { testCard } from '../../../src/card/test-cards.js';
 import { createLogger } from '../../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 import { prng } from '../../support/prng.js';
+import { CHIP_STEPS, Cardholder, type ChipLimits, type ChipStepKind, PIN_CARDS, SOAK_PIN } from './chip-steps.js';
+import { cardSecrets, DECLINE_CARDS, HOST_AMOUNT, MIX, SOAK_EMV_FLOOR_LIMIT, type StepKind } from './soak-mix.js';
 
 export interface SoakOptions {
   transactions: number;
@@ -42,8 +48,13 @@ export interface SoakReport {
   durationS: number;
   transactionsPerSecond: number;
   simulatedDays: number;
+  /** Steps by kind; a chip step that needs a new sale for its next PIN counts once, its sales count each. */
   steps: Record<string, number>;
   results: Record<string, number>;
+  /** Outcomes of the chip steps' sales, by step (e.g. chip-pin-retry: declined 55 then approved). */
+  chipResults: Record<string, Record<string, number>>;
+  /** Wall-clock milliseconds spent in each kind of step (the transaction itself, not the time between customers). */
+  stepMs: Record<string, number>;
   /** Sales refused because the terminal had locked itself, by reason; the soak then unlocks as a supervisor. */
   lockReasons: Record<string, number>;
   /** Heap after a forced GC, at the end of warm-up (10% of the run, at least 500 transactions) and at the end. */
@@ -73,67 +84,6 @@ export interface SoakRun {
   cleanup(): void;
 }
 
-type StepKind =
-  | 'sale'
-  | 'decline'
-  | 'refund'
-  | 'void'
-  | 'duplicate'
-  | 'host-timeout'
-  | 'host-delay'
-  | 'link-drop'
-  | 'garbled'
-  | 'late'
-  | 'twice'
-  | 'wrong-amount'
-  | 'printer-fault'
-  | 'read-failure'
-  | 'cancel'
-  | 'offline-period'
-  | 'broker-outage';
-
-/** The mix, in per-mille. Offline periods and broker outages start a stretch of ordinary sales. */
-const MIX: Array<[StepKind, number]> = [
-  ['sale', 560],
-  ['decline', 60],
-  ['refund', 30],
-  ['void', 20],
-  ['duplicate', 10],
-  ['host-timeout', 35],
-  ['host-delay', 15],
-  ['link-drop', 25],
-  ['garbled', 25],
-  ['late', 15],
-  ['twice', 15],
-  ['wrong-amount', 10],
-  ['printer-fault', 40],
-  ['read-failure', 40],
-  ['cancel', 30],
-  ['offline-period', 40],
-  ['broker-outage', 40],
-];
-
-/** Host simulator amounts that make it misbehave (minor units). */
-const HOST_AMOUNT: Partial<Record<StepKind, number>> = {
-  'host-delay': 200_001,
-  'host-timeout': 200_002,
-  'link-drop': 200_003,
-  garbled: 200_004,
-  late: 200_005,
-  twice: 200_006,
-  'wrong-amount': 200_008,
-};
-
-const DECLINE_CARDS = ['insufficient-funds', 'do-not-honour', 'expired-card', 'exceeds-limit', 'issuer-unavailable'];
-
-/** Card data of every test card as it could leak: PAN, tracks, and the PAN-then-separator of track 2. */
-export function cardSecrets(): string[] {
-  return testCardNames().flatMap((name) => {
-    const card = testCard(name)!;
-    return [card.pan, card.track2, card.track1, `${card.pan}=`].filter((s): s is string => Boolean(s));
-  });
-}
-
 /** A forced full GC without starting node with --expose-gc. */
 function gcFunction(): () => void {
   setFlagsFromString('--expose-gc');
@@ -155,6 +105,7 @@ function soakConfig(dataDir: string, mqttUrl: string, logLevel: PosConfig['log']
       reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000 },
     },
     offline: { ...config.offline, enabled: true, keyFile: 'keys/saf.key', createKeyIfMissing: true },
+    emv: { ...config.emv, floorLimit: SOAK_EMV_FLOOR_LIMIT },
     forwarding: { initialDelayMs: 1_000, maxDelayMs: 8_000, intervalMs: 30_000 },
   };
 }
@@ -194,6 +145,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
   let client: EcrClient | undefined;
   const steps: Record<string, number> = {};
   const results: Record<string, number> = {};
+  const chipResults: Record<string, Record<string, number>> = {};
+  const stepMs: Record<string, number> = {};
   const lockReasons: Record<string, number> = {};
   const started = Date.now();
   const startedAt = clock.now();
@@ -206,6 +159,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const ecr = await EcrClient.connect({ port: app.ecr.port });
     client = ecr;
     const mocks = app.mocks;
+    // The issuer's books: the soak's PIN cards have a PIN the leak scan can look for (chip-steps.ts).
+    for (const name of PIN_CARDS) app.hostSim!.setPin(testCard(name)!.pan, SOAK_PIN);
+    const limits: ChipLimits = {
+      contactlessCvmLimit: config.emv.contactlessCvmLimit,
+      contactlessTransactionLimit: config.emv.contactlessTransactionLimit,
+      floorLimit: config.emv.floorLimit,
+    };
 
     /** Scans what the mock printer and display kept since the last call, then lets it go. */
     const drainDevices = () => {
@@ -244,15 +204,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       return final;
     };
 
-    const transact = (command: Record<string, unknown>, card: string, cancel = false) =>
+    /** One transaction: the cardholder gives its next card at each card prompt and its next PIN at each PIN prompt. */
+    const transact = (command: Record<string, unknown>, cardholder: Cardholder, cancel = false) =>
       settle(
         ecr.call(command, (m) => {
           scanned.ecrMessages += 1;
           scan('ecr', JSON.stringify(m));
-          if (m.type === 'state' && m['state'] === 'waitingForCard') {
-            void ecr.call(cancel ? { cmd: 'cancel' } : { cmd: 'sim.card', name: card });
-          }
-          if (m.type === 'state' && m['state'] === 'confirmingDuplicate') void ecr.call({ cmd: 'confirm' });
+          if (m.type !== 'state') return;
+          if (m['state'] === 'waitingForCard')
+            void ecr.call(cancel ? { cmd: 'cancel' } : { cmd: 'sim.card', name: cardholder.nextCard() });
+          if (m['state'] === 'enteringPin') void ecr.call({ cmd: 'sim.pin', pin: cardholder.nextPin() });
+          if (m['state'] === 'confirmingDuplicate') void ecr.call({ cmd: 'confirm' });
         }),
       );
 
@@ -274,7 +236,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         }
       }
       // During an offline period or broker outage, ordinary sales only: the fault is the period itself.
-      if ((offlineLeft > 0 || brokerDownLeft > 0) && kind !== 'sale' && kind !== 'decline') kind = 'sale';
+      // Chip steps go on while only the broker is down: telemetry has no part in them.
+      const chipKind = kind in CHIP_STEPS;
+      if (
+        (offlineLeft > 0 || brokerDownLeft > 0) &&
+        kind !== 'sale' &&
+        kind !== 'decline' &&
+        !(chipKind && offlineLeft === 0)
+      )
+        kind = 'sale';
+      const chipStep = kind in CHIP_STEPS ? CHIP_STEPS[kind as ChipStepKind] : undefined;
       steps[kind] = (steps[kind] ?? 0) + 1;
 
       if (kind === 'offline-period') {
@@ -286,7 +257,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         await broker.stop();
       }
 
-      const amount = HOST_AMOUNT[kind] ?? 100 + Math.floor(random() * (offlineLeft > 0 ? 20_000 : 50_000));
+      const amount =
+        chipStep?.amount(random, limits) ??
+        HOST_AMOUNT[kind] ??
+        100 + Math.floor(random() * (offlineLeft > 0 ? 20_000 : 50_000));
       // Offline, only cards the issuer refuses for good: an advice answered 91 is retried until the issuer is back,
       // and this host never brings it back for that card, so the day would not close.
       const declineCards = offlineLeft > 0 ? DECLINE_CARDS.filter((c) => c !== 'issuer-unavailable') : DECLINE_CARDS;
@@ -297,7 +271,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
             ? 'visa'
             : 'mastercard';
       let command: Record<string, unknown> = { cmd: 'sale', amount };
-      let useCard = card;
+      let useCard = chipStep?.cards[0] ?? card;
       if (kind === 'refund') command = { cmd: 'refund', amount, supervisorPin: '1234' };
       if (kind === 'duplicate') {
         command = { cmd: 'sale', amount: last.amount };
@@ -314,16 +288,42 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       if (kind === 'read-failure')
         await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'read-failed', times: 1 });
 
-      let result = await transact(command, useCard, kind === 'cancel');
-      if (result.type === 'error' && result['code'] === 'not-allowed') {
-        // A lockout (e.g. repeated suspected fraud) is a supervisor's call; the soak plays the supervisor.
-        const reason = String(result['message']).replace(/\d+/g, 'N');
-        lockReasons[reason] = (lockReasons[reason] ?? 0) + 1;
-        await ecr.call({ cmd: 'unlock', supervisorPin: '1234' });
-        result = await transact(command, useCard, kind === 'cancel');
+      const cardholder = chipStep ? new Cardholder(chipStep.cards, chipStep.pins) : new Cardholder([useCard]);
+      // The next 0210 is MACed wrong or not at all: an approval the terminal cannot trust is reversed.
+      if (chipStep?.badMac)
+        app.hostSim!.macFaultOnce({ mti: '0200', fault: random() < 0.5 ? 'wrong-mac' : 'missing-mac' });
+      const once = async () => {
+        let r = await transact(command, cardholder, kind === 'cancel');
+        if (r.type === 'error' && r['code'] === 'not-allowed') {
+          // A lockout (e.g. repeated suspected fraud) is a supervisor's call; the soak plays the supervisor.
+          const reason = String(r['message']).replace(/\d+/g, 'N');
+          lockReasons[reason] = (lockReasons[reason] ?? 0) + 1;
+          await ecr.call({ cmd: 'unlock', supervisorPin: '1234' });
+          r = await transact(command, cardholder, kind === 'cancel');
+        }
+        const key = r.type === 'result' ? String(r['outcome']) : `error:${String(r['code'])}`;
+        results[key] = (results[key] ?? 0) + 1;
+        if (chipStep) {
+          const mine = chipResults[kind] ?? {};
+          chipResults[kind] = mine;
+          const code = r['responseCode'] === '55' || r['responseCode'] === '75' ? ` ${String(r['responseCode'])}` : '';
+          mine[`${key}${code}`] = (mine[`${key}${code}`] ?? 0) + 1;
+        }
+        return r;
+      };
+      const stepStarted = Date.now();
+      let result = await once();
+      // A wrong PIN answered 55 ends that sale here: the cardholder starts a new one for the next PIN of the step
+      // (a terminal that asks again within the sale has used the sequence up already). Each such sale counts.
+      while (
+        cardholder.pinsLeft > 0 &&
+        result.type === 'result' &&
+        result['responseCode'] === '55' &&
+        done + 1 < options.transactions
+      ) {
+        done += 1;
+        result = await once();
       }
-      const key = result.type === 'result' ? String(result['outcome']) : `error:${String(result['code'])}`;
-      results[key] = (results[key] ?? 0) + 1;
       if (
         result.type === 'result' &&
         result['outcome'] === 'approved' &&
@@ -343,6 +343,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
         expectedSetAside.push(String(result['stan']).padStart(6, '0'));
       }
       last = { amount: Number(command['amount'] ?? amount), card: useCard };
+      stepMs[kind] = (stepMs[kind] ?? 0) + Date.now() - stepStarted;
 
       if (kind === 'printer-fault') {
         await ecr.call({ cmd: 'sim.fault', device: 'printer', code: 'clear' });
@@ -350,6 +351,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
           await ecr.call({ cmd: 'reprint', stan: result['stan'] });
       }
       if (kind === 'read-failure') await ecr.call({ cmd: 'sim.fault', device: 'card-reader', code: 'clear' });
+      if (chipStep?.badMac) app.hostSim!.clearOverrides();
       if (offlineLeft > 0 && --offlineLeft === 0) await ecr.call({ cmd: 'sim.fault', device: 'network', code: 'up' });
       if (brokerDownLeft > 0 && --brokerDownLeft === 0) await broker.start();
 
@@ -413,6 +415,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       simulatedDays: Math.round(((clock.now() - startedAt) / 86_400_000) * 10) / 10,
       steps,
       results,
+      chipResults,
+      stepMs,
       lockReasons,
       heapWarmupMb: mb(heapWarmup),
       heapEndMb: mb(heapEnd),

@@ -9,11 +9,8 @@ import { readLedger, reconcile } from '../../support/reconcile.js';
 import { bootApp } from '../../app/boot.js';
 
 describe('fallback to the stripe after a chip error', () => {
-  // Defect (src/risk/controls.ts, RiskControls.assess): it always passes `chipAttempted: false` to assessCard, and
-  // the transaction gives it no way to say otherwise, so the swipe the terminal itself asked for after the chip
-  // failed is judged a fallback without a chip attempt (suspected-fraud-fallback): the terminal asks for the chip
-  // again, then fails the sale. `.fails` until the card checks are told of the chip attempt.
-  it.fails('takes the swipe the terminal asked for, and the host is paid once', async () => {
+  // Once refused: the card checks judged this swipe a fallback without a chip attempt (suspected fraud).
+  it('takes the swipe the terminal asked for, and the host is paid once', async () => {
     let ledgerPath = '';
     const app = await bootApp([], {
       hostLedgerPath: (dataDir) => {

@@ -11,6 +11,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
+import { settlement } from './settlement-schema.js';
 import {
   bool,
   certPairCheck,
@@ -337,6 +338,7 @@ export const configSchema = obj({
   forwarding,
   selftest,
   emv,
+  settlement,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

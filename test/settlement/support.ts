@@ -6,6 +6,17 @@ import type { LedgerEntry } from '../../src/acquirer-sim/simulator.js';
 import type { EcrMessage } from '../../src/ecr/client.js';
 import type { Rig } from '../durability/harness.js';
 
+/** A ledger line as the simulator writes it (in memory or read back from its file). */
+export interface LedgerLineLike {
+  dir?: string;
+  mti?: string;
+  stan?: string | number;
+  responseCode?: string;
+  processingCode?: string;
+  movedAmount?: number;
+  duplicate?: boolean;
+}
+
 /** Field 39 codes with which a host approves (ISO 8583:1987). */
 const APPROVING = new Set(['00', '08', '10', '11', '16']);
 
@@ -19,7 +30,7 @@ export interface LedgerTotals {
  * What the host approved since `fromIndex` of its ledger, from the ledger alone: approved 0210/0230 answers by field 3
  * (00 sale or advice: debit; 20 refund: credit; 02 void: a debit reversal), less what an acknowledged 0410 took back.
  */
-export function totalsFromLedger(ledger: LedgerEntry[], fromIndex = 0): LedgerTotals {
+export function totalsFromLedger(ledger: readonly LedgerLineLike[], fromIndex = 0): LedgerTotals {
   const t: LedgerTotals = {
     debits: { count: 0, amount: 0 },
     credits: { count: 0, amount: 0 },
@@ -31,9 +42,9 @@ export function totalsFromLedger(ledger: LedgerEntry[], fromIndex = 0): LedgerTo
     if (e.mti === '0210' || e.mti === '0230') {
       const type = (e.processingCode ?? '00').slice(0, 2);
       const bucket = type === '20' ? 'credits' : type === '02' ? 'debitReversals' : 'debits';
-      byStan.set(e.stan ?? '', { bucket, amount: e.movedAmount ?? 0 });
+      byStan.set(String(e.stan ?? ''), { bucket, amount: e.movedAmount ?? 0 });
     } else if (e.mti === '0410' && (e.movedAmount ?? 0) > 0) {
-      byStan.delete(e.stan ?? '');
+      byStan.delete(String(e.stan ?? ''));
     }
   }
   for (const { bucket, amount } of byStan.values()) {

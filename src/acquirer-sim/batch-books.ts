@@ -186,10 +186,10 @@ export class HostBatchBooks {
     const repeatOfClosed =
       batch.lastClosed !== undefined && batch.lastClosed.batchNumber === batchNumber && batch.lastClosed.key === key;
     let agree = repeatOfClosed || (theirs !== undefined && sameTotals(theirs, ours));
-    if (agree && !repeatOfClosed && this.behaviour.disagree !== 'never') {
-      agree = false;
-      if (this.behaviour.disagree === 'once') this.behaviour = { disagree: 'never' };
-    }
+    // Told to disagree: the next settlement request (once) or every one (always) is answered 95 whatever it says.
+    const told = this.behaviour.disagree;
+    if (told === 'once') this.behaviour = { disagree: 'never' };
+    if (told !== 'never' && !repeatOfClosed) agree = false;
     const responseCode = agree ? '00' : theirs === undefined ? '30' : OUT_OF_BALANCE;
     const response = buildResponse(request, { responseCode });
     // The host's own totals go back in the answer, so the terminal can show both side by side.

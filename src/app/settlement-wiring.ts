@@ -7,6 +7,7 @@ import type { PosConfig } from '../config/index.js';
 import type { Forwarder } from '../durability/forwarder.js';
 import type { Journal } from '../journal/index.js';
 import { AutoSettlement } from '../settlement/auto.js';
+import { RetentionPurger } from '../settlement/retention.js';
 import { SettlementLink } from '../settlement/link.js';
 import { SettlementService } from '../settlement/settle.js';
 import type { Logger } from '../util/log.js';
@@ -64,5 +65,19 @@ export function startSettlement(deps: {
         })
       : undefined;
   auto?.start();
-  return { service, stop: () => auto?.stop() };
+  const purger = new RetentionPurger({
+    journal: deps.journal,
+    clock,
+    log,
+    retentionDays: config.journal.retentionDays,
+    busy: () => service.running() || deps.journal.transactions.inFlight().length > 0,
+  });
+  purger.start();
+  return {
+    service,
+    stop: () => {
+      auto?.stop();
+      purger.stop();
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
-import { settlement } from './settlement-schema.js';
+import { journal, settlement } from './settlement-schema.js';
 import {
   bool,
   certPairCheck,
@@ -339,6 +339,7 @@ export const configSchema = obj({
   selftest,
   emv,
   settlement,
+  journal,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

@@ -13,3 +13,8 @@ export const settlement = obj({
   /** The pause between two tries. */
   retryDelayMs: ms(0),
 });
+
+/** The journal's retention (`journal`): settled batches older than this many days are purged to their totals. */
+export const journal = obj({
+  retentionDays: int(1, 36_500),
+});

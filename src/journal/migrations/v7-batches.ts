@@ -17,6 +17,9 @@ CREATE TABLE batches (
   uploaded        INTEGER NOT NULL DEFAULT 0,
   attempts        INTEGER NOT NULL DEFAULT 0,
   reason          TEXT,
+  -- Retention: the anomalies of its transactions by code, kept once they are purged, and when the purge finished.
+  anomaly_summary TEXT,
+  purged_at       INTEGER,
   updated_at      INTEGER NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX batches_one_not_closed ON batches ((1)) WHERE state != 'closed';

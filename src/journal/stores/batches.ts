@@ -26,6 +26,9 @@ export interface BatchRow {
   uploaded: number;
   attempts: number;
   reason: string | null;
+  /** Once purged by retention: its anomalies by code, and when the purge finished. */
+  anomalySummary: unknown;
+  purgedAt: number | null;
   updatedAt: number;
 }
 
@@ -55,11 +58,13 @@ export interface UploadItem {
 }
 
 const BATCH_COLUMNS = `number, state, opened_at AS openedAt, closed_at AS closedAt, terminal_totals AS terminalTotals,
-  host_answer AS hostAnswer, upload_after_id AS uploadAfterId, uploaded, attempts, reason, updated_at AS updatedAt`;
+  host_answer AS hostAnswer, upload_after_id AS uploadAfterId, uploaded, attempts, reason,
+  anomaly_summary AS anomalySummary, purged_at AS purgedAt, updated_at AS updatedAt`;
 
-type RawBatch = Omit<BatchRow, 'terminalTotals' | 'hostAnswer'> & {
+type RawBatch = Omit<BatchRow, 'terminalTotals' | 'hostAnswer' | 'anomalySummary'> & {
   terminalTotals: string | null;
   hostAnswer: string | null;
+  anomalySummary: string | null;
 };
 
 /**
@@ -74,7 +79,12 @@ export const COUNTED_AMOUNT_SQL = 't.amount';
 
 function toRow(raw: RawBatch | undefined): BatchRow | undefined {
   if (!raw) return undefined;
-  return { ...raw, terminalTotals: parseJson(raw.terminalTotals), hostAnswer: parseJson(raw.hostAnswer) };
+  return {
+    ...raw,
+    terminalTotals: parseJson(raw.terminalTotals),
+    hostAnswer: parseJson(raw.hostAnswer),
+    anomalySummary: parseJson(raw.anomalySummary),
+  };
 }
 
 export class BatchStore extends Store {

@@ -14,6 +14,7 @@ import { benchReference } from './reference.js';
 import { benchNexoSale } from './nexo-sale.js';
 import { benchSourceDir, renderTable, writeReport, type BenchRecord, type ResultsFile } from './report.js';
 import { benchSelfTest } from './selftest.js';
+import { benchSettlement } from './settlement.js';
 import { benchStartup } from './startup.js';
 import { benchTelemetry } from './telemetry.js';
 import { benchTerminalSale } from './terminal-sale.js';
@@ -31,6 +32,8 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   { id: 'chip-sale', run: () => benchChipSale() },
   { id: 'selftest', run: () => benchSelfTest() },
   { id: 'durability', run: () => benchDurability() },
+  // End of day on a 10,000-sale batch with its upload, beside bare upload round trips and commits of the same run.
+  { id: 'settlement', run: () => benchSettlement() },
   { id: 'telemetry', run: () => benchTelemetry() },
   { id: 'startup', run: () => benchStartup() },
   // Beside the idle figure: the same process holding 3,000 register connections, NDJSON then nexo.

@@ -14,7 +14,7 @@ export type MacFault = 'none' | 'wrong-mac' | 'missing-mac' | 'wrong-check-value
 export const MAC_FAULTS: readonly MacFault[] = ['none', 'wrong-mac', 'missing-mac', 'wrong-check-value'];
 
 export function isMacedClass(cls: MessageClass): boolean {
-  return cls === 'financial' || cls === 'advice' || cls === 'reversal';
+  return cls !== 'network';
 }
 
 function macOfMessage(key: Uint8Array, message: IsoMessage): Buffer {

@@ -9,7 +9,8 @@ export function kindOf(processingCode: string | undefined): FinancialKind {
   return type === '20' ? 'refund' : type === '02' ? 'void' : 'sale';
 }
 
-export type MessageClass = 'financial' | 'advice' | 'reversal' | 'network';
+/** settlement: a 0500 reconciliation; upload: a 0320/0321 of the batch upload. */
+export type MessageClass = 'financial' | 'advice' | 'reversal' | 'network' | 'settlement' | 'upload';
 
 export function classOf(mti: string): MessageClass | undefined {
   switch (mti) {
@@ -26,6 +27,11 @@ export function classOf(mti: string): MessageClass | undefined {
       return 'reversal';
     case MTI.networkRequest:
       return 'network';
+    case '0500':
+      return 'settlement';
+    case '0320':
+    case '0321':
+      return 'upload';
     default:
       return undefined;
   }

@@ -25,6 +25,7 @@ import {
   type IsoMessage,
 } from '../iso8583/index.js';
 import { sendAnswer } from './answering.js';
+import { HostBatchBooks, type SettlementBehaviour, type SettlementRecord } from './batch-books.js';
 import { HostBooks, type Processed } from './books.js';
 import { HostKeys, isMacedClass, type MacFault } from './host-keys.js';
 import { type Verdict, verifyRequest } from './issuer-checks.js';
@@ -51,6 +52,7 @@ export type {
   ResponseOverride,
 } from './types.js';
 export { MAC_FAULTS, type MacFault } from './host-keys.js';
+export type { SettlementBehaviour, SettlementRecord } from './batch-books.js';
 export { DEFAULT_TEST_PIN, PIN_TRY_LIMIT, TEST_BDK_HEX } from './pin-check.js';
 
 /** Field 39 to a request whose MAC fails, and to a sign-on from a terminal without a master key. */
@@ -62,6 +64,8 @@ export class AcquirerHostSimulator {
   private boundPort: number | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly books: HostBooks;
+  /** The batch per terminal, its settlement and upload (batch-books.ts). */
+  private readonly batches = new HostBatchBooks();
   private readonly ledgerBook: HostLedger;
   private behaviour: GlobalBehaviour;
   readonly ledger: LedgerEntry[];
@@ -134,6 +138,36 @@ export class AcquirerHostSimulator {
 
   totals(): HostTotals {
     return this.books.totals();
+  }
+
+  /** How the host settles: `disagree` once (an upload then resolves it) or always (it never agrees). */
+  setSettlementBehaviour(behaviour: Partial<SettlementBehaviour>): void {
+    this.batches.setBehaviour(behaviour);
+  }
+
+  /** Forget the next `count` approved sales from the batch totals; a batch upload restores them. */
+  loseNextApproved(count = 1): void {
+    this.batches.loseNextApproved(count);
+  }
+
+  /** Forget one approved STAN of a terminal's batch from its totals; false when it is not in the batch. */
+  loseApproved(terminalId: string, stan: number): boolean {
+    return this.batches.lose(terminalId, stan);
+  }
+
+  /** The host's own totals of a terminal's open batch, per currency (fields 74-77, 86-89). */
+  batchTotals(terminalId: string): Map<string, import('../iso8583/index.js').ReconciliationTotals> {
+    return this.batches.totals(terminalId);
+  }
+
+  /** Each settlement request answered, in order. */
+  get settlements(): readonly SettlementRecord[] {
+    return this.batches.settlements;
+  }
+
+  /** Batch upload messages taken (not answered from memory) for a terminal since its last settlement. */
+  batchUploads(terminalId: string): number {
+    return this.batches.uploads(terminalId);
   }
 
   /** The code told for this answer, if any: a once-override first (consumed), then the all-traffic one. */
@@ -282,11 +316,26 @@ export class AcquirerHostSimulator {
       }
       case 'reversal':
         processed = this.books.reversal(request, terminalId ?? '', stan, told?.responseCode ?? '00');
+        if (processed.moved > 0) this.batches.reversed(tid, text(request, 90)?.slice(4, 10) ?? stan ?? '');
         break;
+      case 'settlement':
+      case 'upload': {
+        const answer = cls === 'settlement' ? this.batches.settle(tid, request) : this.batches.upload(tid, request);
+        if (told) answer.fields[39] = told.responseCode;
+        processed = { response: answer, amount: 0, approved: false, reversed: false, net: 0, moved: 0 };
+        break;
+      }
+    }
+    if ((cls === 'financial' || cls === 'advice') && isApprovedClass(text(processed.response, 39) ?? '')) {
+      const voided = processed.voidOf !== undefined ? this.books.earlier(processed.voidOf) : undefined;
+      this.batches.approved(tid, request, processed, voided);
     }
     // A reversal or advice the host refused was not taken: its repeat is processed anew, as a real host would.
     // A sign-on is never answered from memory: each one hands out a fresh key.
-    const remembered = cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? '');
+    // A settlement request is answered anew each time (the batch may have changed); an upload is remembered.
+    const remembered =
+      cls !== 'settlement' &&
+      (cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? ''));
     if (remembered && !isSignOn(request)) this.books.remember(key, processed);
     const facts = verdict ? { ...entry, ...verdict.facts } : entry;
     this.reply(socket, processed.response, misbehaviour, facts, false, processed.moved, seal);

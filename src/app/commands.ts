@@ -11,6 +11,7 @@ import type { PosConfig } from '../config/index.js';
 import { describeResponseCode, responseClass } from '../iso8583/index.js';
 import type { Journal, JournalCounts, TransactionRow } from '../journal/index.js';
 import type { RiskControls } from '../risk/controls.js';
+import type { SettlementService, SettlementSummary } from '../settlement/settle.js';
 import { verifyPin } from '../security/pin.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
 import type { PrintResult, ReceiptDocument } from '../../hal/printer/contract.js';
@@ -47,7 +48,9 @@ export type CommandRequest =
   /** The register's text on the terminal's display, while no transaction runs. */
   | ({ kind: 'display' } & RegisterText)
   /** The register's document on the receipt printer, while no transaction runs. */
-  | { kind: 'print'; document: ReceiptDocument };
+  | { kind: 'print'; document: ReceiptDocument }
+  /** End of day: settle the open batch with the host. */
+  | { kind: 'settle' };
 
 export type CommandKind = CommandRequest['kind'];
 type TransactionCommand = Extract<CommandRequest, { kind: TransactionKind }>;
@@ -59,7 +62,12 @@ export type CommandErrorCode =
   | 'no-transaction'
   | 'not-found'
   | 'device-fault'
-  | 'invalid-request';
+  | 'invalid-request'
+  /** A settlement that could not finish: the host away, money owed, totals that differ, a refusal. */
+  | 'host-unavailable'
+  | 'money-owed'
+  | 'out-of-balance'
+  | 'host-refused';
 
 export interface CommandFailure {
   ok: false;
@@ -106,6 +114,7 @@ export interface CommandValues {
   selftest: SelfTestReport & { state: string };
   display: Record<string, never>;
   print: PrintResult;
+  settle: SettlementSummary;
 }
 
 export type CommandResult<K extends CommandKind = CommandKind> = { ok: true; value: CommandValues[K] } | CommandFailure;
@@ -136,6 +145,8 @@ export interface CommandServiceDeps {
   clientLockouts?: () => { list(): unknown[]; clear(): void } | undefined;
   /** The nexo endpoint when it listens: its port and the certificate fingerprint a client pins, shown in status. */
   nexo?: () => { port: number; fingerprint: string } | undefined;
+  /** End of day; while it runs new transactions are refused 'busy'. */
+  settlement?: Pick<SettlementService, 'settle' | 'running'>;
 }
 
 /** How each refusal of the terminal reads to a front end. */
@@ -207,6 +218,12 @@ export class CommandService {
       }
       case 'print':
         return done(await this.deps.registerOutput.print(request.document));
+      case 'settle': {
+        if (!this.deps.settlement) return refuse('not-allowed', 'settlement is not available on this terminal');
+        if (terminal.status().state === 'transacting') return refuse('busy', 'a transaction is in progress');
+        const outcome = await this.deps.settlement.settle();
+        return outcome.ok ? done(outcome.value) : refuse(outcome.error, outcome.message);
+      }
     }
   }
 
@@ -215,6 +232,8 @@ export class CommandService {
     // A front end that retries a request (same id) is answered from the journal: never a second charge.
     const repeat = this.answerRepeat(request);
     if (repeat) return repeat;
+    // The batch's totals are being sent: a new sale would join a batch whose totals are already on their way.
+    if (this.deps.settlement?.running()) return refuse('busy', 'the batch is being settled; try again when it is done');
     // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
     await terminal.settled();
     // Void and refund need supervisor rights: a wrong PIN is counted and, past the limit, locks them out for a while.

@@ -28,6 +28,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
 import { CommandService } from './commands.js';
 import { startEcr } from './ecr-wiring.js';
+import { startSettlement } from './settlement-wiring.js';
 import { startMacKeys } from './mac-wiring.js';
 import { messageProfileOf } from './message-profile.js';
 import { buildDevices } from './devices.js';
@@ -309,8 +310,11 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       status: () => terminal.status(),
     });
     let ecrLockouts: { list(): unknown[]; clear(): void } | undefined;
+    const settlement = startSettlement({ config, journal, acquirer, forwarder, printer, anomalies, clock, log });
+    stops.push(() => settlement.stop());
     const commands = new CommandService({
       ...{ clock, risk, terminal, journal, anomalies, config, registerOutput },
+      settlement: settlement.service,
       nexo: nexoStatus,
       clientLockouts: () => ecrLockouts,
     });

@@ -19,6 +19,7 @@ const HELP = `commands:
   void <stan> <pin>       void an approved sale (supervisor PIN; simulator default 1234)
   reprint [stan]          print the last (or given) receipt again
   fault <device> <code> [atStep]   e.g. fault printer paper-out 3, fault card-reader read-failed, fault printer clear
+  settle                  end of day: settle the open batch with the host
   cards | status | selftest | help | quit`;
 
 /** "12.50" → 1250 minor units, without floating point. */
@@ -71,7 +72,7 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
             .map((n) => `  ${n.padEnd(20)} ${describeTestCard(n)}`)
             .join('\n'),
         );
-      else if (word === 'status' || word === 'selftest') show(await call({ cmd: word }));
+      else if (word === 'status' || word === 'selftest' || word === 'settle') show(await call({ cmd: word }));
       else if (word === 'reprint') show(await call({ cmd: 'reprint', ...(args[0] ? { stan: Number(args[0]) } : {}) }));
       else if (word === 'fault')
         show(

@@ -63,6 +63,7 @@ export function commandOf(request: EcrCommandRequest): CommandRequest {
     case 'confirm':
     case 'status':
     case 'selftest':
+    case 'settle':
       return { kind: request.cmd };
   }
 }
@@ -116,6 +117,8 @@ export async function replyOf(request: EcrCommandRequest, result: CommandResult)
       return { id, type: 'done', cmd: 'unlock', ...(await unlockAnswer(result.value as CommandValues['unlock'])) };
     case 'selftest':
       return { id, type: 'done', cmd: 'selftest', ...(result.value as CommandValues['selftest']) };
+    case 'settle':
+      return { id, type: 'done', cmd: 'settle', ...(result.value as CommandValues['settle']) };
     case 'cancel':
     case 'confirm':
       return { id, type: 'done', cmd: request.cmd };

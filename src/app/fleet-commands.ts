@@ -54,6 +54,17 @@ export async function runFleetCommand(
         ? ok('unlocked; self-test running')
         : { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: result.message };
     }
+    case 'settle': {
+      if (state === 'transacting') return busy('a transaction is in progress');
+      const result = await commands.run({ kind: 'settle' }, { client: 'fleet' });
+      if (result.ok) {
+        const s = result.value;
+        return ok(`batch ${s.batchNumber} settled${s.afterUpload ? ` after uploading ${s.uploaded}` : ''}`);
+      }
+      return result.error === 'busy'
+        ? busy(result.message)
+        : { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: `${result.error}: ${result.message}` };
+    }
     case 'run-self-test': {
       if (state === 'transacting') return busy('a transaction is in progress');
       try {

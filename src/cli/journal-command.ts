@@ -29,7 +29,7 @@ class JournalCliCommand extends Command {
   }
 }
 
-function choice<T extends string>(name: string, values: readonly T[]) {
+export function choice<T extends string>(name: string, values: readonly T[]) {
   return (value: string): T => {
     if (!(values as readonly string[]).includes(value))
       throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
@@ -37,7 +37,7 @@ function choice<T extends string>(name: string, values: readonly T[]) {
   };
 }
 
-function positiveInteger(value: string): number {
+export function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000_000)
     throw new InvalidArgumentError('expected a whole number from 1 to 10000000');
   return Number(value);
@@ -144,7 +144,7 @@ function oneLine(text: string): string {
  * Opens the journal, runs `read`, closes it. Failures become one `error:` line. cmd.error is only called outside
  * the try blocks, because with exitOverride it throws and must not be caught here.
  */
-function withJournal(
+export function withJournal(
   cmd: Command,
   openJournal: (opts: { config?: string }) => Journal,
   config: string | undefined,

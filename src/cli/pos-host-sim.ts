@@ -104,6 +104,17 @@ const program = new Command()
     bdk,
   )
   .option('--pin <pan=pin>', "a test card's PIN when it is not 1234 (repeatable)", pinOf)
+  .addOption(
+    new Option(
+      '--settle-disagree <when>',
+      "answer settlement (0500) 95 even when the totals agree: 'once' (the batch upload resolves it) or 'always'",
+    ).choices(['once', 'always']),
+  )
+  .option(
+    '--lose-approved <n>',
+    'forget the next n approved sales from the batch totals (a batch upload restores them)',
+    integer('lose-approved', 1, 1_000_000),
+  )
   .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM)');
@@ -126,6 +137,8 @@ async function main(): Promise<void> {
     macFault?: MacFault;
     bdk?: Buffer;
     pin?: Record<string, string>;
+    settleDisagree?: 'once' | 'always';
+    loseApproved?: number;
   }>();
   const responseCodes = Object.fromEntries(
     (opts.answer ?? []).map((o) => [responseMtiFor(o.mti) ?? o.mti, o.responseCode]),
@@ -157,6 +170,8 @@ async function main(): Promise<void> {
       : {}),
   });
   for (const once of opts.answerOnce ?? []) sim.answerOnce(once);
+  if (opts.settleDisagree) sim.setSettlementBehaviour({ disagree: opts.settleDisagree });
+  if (opts.loseApproved) sim.loseNextApproved(opts.loseApproved);
   const address = await sim.start();
   process.stdout.write(
     `${JSON.stringify({ event: 'listening', ...address, misbehave: opts.misbehave ?? 'none', answers: responseCodes, tls: Boolean(opts.tlsCert) })}\n`,

@@ -25,6 +25,7 @@ import {
   type PosConfig,
 } from '../config/index.js';
 import { registerJournalCommand } from './journal-command.js';
+import { registerBatchCommands } from './journal-batches.js';
 import { registerJournalRecordCommands } from './journal-adopt.js';
 import { registerKeysCommand } from './keys-command.js';
 import { Journal, JournalError } from '../journal/index.js';
@@ -161,6 +162,9 @@ const journalCommand = registerJournalCommand(program, (opts) =>
   Journal.open(join(dataDirOf(opts), 'journal.sqlite'), { readonly: true }),
 );
 registerJournalRecordCommands(journalCommand, dataDirOf);
+registerBatchCommands(journalCommand, (opts) =>
+  Journal.open(join(dataDirOf(opts), 'journal.sqlite'), { readonly: true }),
+);
 registerKeysCommand(program, (opts) => {
   try {
     return loadConfig(opts.config ? { path: opts.config } : {}).config;

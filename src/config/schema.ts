@@ -11,6 +11,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
+import { journal, settlement } from './settlement-schema.js';
 import {
   bool,
   certPairCheck,
@@ -153,7 +154,7 @@ const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const mqttUrlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
 
 /** Fleet commands the terminal can obey; which of them it does is the mqtt.commands allow-list. */
-export const MQTT_COMMANDS = ['run-self-test', 'send-health', 'rebirth', 'unlock'] as const;
+export const MQTT_COMMANDS = ['run-self-test', 'send-health', 'rebirth', 'unlock', 'settle'] as const;
 
 function mqttUrl(v: string): URL | undefined {
   try {
@@ -340,6 +341,8 @@ export const configSchema = obj({
   forwarding,
   selftest,
   emv,
+  settlement,
+  journal,
 }).superRefine((v, ctx) => {
   const attached = v.hal.pinPad.driver !== 'none';
   if (v.terminal.pinPad !== undefined && v.terminal.pinPad !== attached) {

@@ -22,6 +22,7 @@ export const ECR_COMMANDS = [
   'slip',
   'unlock',
   'selftest',
+  'settle',
   'sim.card',
   'sim.fault',
   'sim.remove',
@@ -47,6 +48,11 @@ export const ECR_ERROR_CODES = [
   'rate-limited',
   'idle-timeout',
   'locked-out',
+  // A settlement that could not finish (see the command service).
+  'host-unavailable',
+  'money-owed',
+  'out-of-balance',
+  'host-refused',
 ] as const;
 
 export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
@@ -127,6 +133,8 @@ const slipSchema = command('slip', {
     .optional(),
 });
 const selftestSchema = command('selftest', {});
+// End of day: settle the open batch with the host.
+const settleSchema = command('settle', {});
 // The simulated cardholder takes a card out when the terminal asks, unless told to leave it in (`stays`).
 const simCardSchema = command('sim.card', {
   name: str('a test card name of 1 to 64 characters', 1, 64).optional(),
@@ -159,6 +167,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   slipSchema,
   unlockSchema,
   selftestSchema,
+  settleSchema,
   simCardSchema,
   simFaultSchema,
   simRemoveSchema,
@@ -181,6 +190,7 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['slip', slipSchema],
   ['unlock', unlockSchema],
   ['selftest', selftestSchema],
+  ['settle', settleSchema],
   ['sim.card', simCardSchema],
   ['sim.fault', simFaultSchema],
   ['sim.remove', simRemoveSchema],

@@ -13,7 +13,7 @@ export type OperationStateName = Open<
 >;
 export type CheckStatusName = Open<'unspecified' | 'ok' | 'warn' | 'fault'>;
 export type SeverityName = Open<'unspecified' | 'info' | 'warning' | 'error' | 'critical'>;
-export type CommandNameName = Open<'unspecified' | 'run-self-test' | 'send-health' | 'rebirth' | 'unlock'>;
+export type CommandNameName = Open<'unspecified' | 'run-self-test' | 'send-health' | 'rebirth' | 'unlock' | 'settle'>;
 export type CommandErrorName = Open<'none' | 'not-allowed' | 'malformed' | 'too-large' | 'busy' | 'failed'>;
 
 /**
@@ -62,5 +62,6 @@ export const commandNames = enumNames(wire.CommandName, 'COMMAND_NAME_', [
   'send-health',
   'rebirth',
   'unlock',
+  'settle',
 ]);
 export const commandErrors = enumNames(wire.CommandError, 'COMMAND_ERROR_', ['none']);

@@ -42,3 +42,22 @@ export {
   parseKeyBlock,
   type EncryptedKey,
 } from './sign-on.js';
+export {
+  SETTLEMENT_MTI,
+  SETTLEMENT_PROCESSING_CODE,
+  OUT_OF_BALANCE,
+  emptyReconciliationTotals,
+  netSettlement,
+  sameTotals,
+  formatNetSettlement,
+  parseNetSettlement,
+  totalsFields,
+  readTotals,
+  buildSettlementRequest,
+  formatBatchNumber,
+  readBatchNumber,
+  buildBatchUpload,
+  type ReconciliationTotals,
+  type SettlementRequest,
+  type BatchUploadRecord,
+} from './settlement.js';

@@ -88,6 +88,10 @@ const RESPONSE_MTI: Readonly<Record<string, string>> = {
   [MTI.reversal]: MTI.reversalResponse,
   [MTI.reversalRepeat]: MTI.reversalResponse,
   [MTI.networkRequest]: MTI.networkResponse,
+  // Reconciliation and batch upload (settlement.ts).
+  '0500': '0510',
+  '0320': '0330',
+  '0321': '0330',
 };
 const RESPONSE_MTIS: ReadonlySet<string> = new Set(Object.values(RESPONSE_MTI));
 

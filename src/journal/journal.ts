@@ -16,6 +16,8 @@ import { guarded, toJournalError } from './faults.js';
 import { migrate } from './migrations/index.js';
 import { JournalError, type SafRow, type TransactionPatch, type TransactionRow } from './schema.js';
 import { AnomalyStore } from './stores/anomalies.js';
+import { BatchStore } from './stores/batches.js';
+import { RetentionStore } from './stores/retention.js';
 import { CounterStore } from './stores/counters.js';
 import { OutboxStore } from './stores/outbox.js';
 import { ReversalStore } from './stores/reversals.js';
@@ -70,6 +72,8 @@ export class Journal {
   readonly outbox: OutboxStore;
   readonly sealedCards: SealedCardStore;
   readonly terminalKeys: TerminalKeyStore;
+  readonly batches: BatchStore;
+  readonly retention: RetentionStore;
   private readonly db: Database.Database;
   private readonly isReadonly: boolean;
   private readonly countsStmt: Stmt;
@@ -133,6 +137,8 @@ export class Journal {
     this.outbox = new OutboxStore(db, now);
     this.sealedCards = new SealedCardStore(db, now);
     this.terminalKeys = new TerminalKeyStore(db, now);
+    this.batches = new BatchStore(db, now);
+    this.retention = new RetentionStore(db, now);
     this.countsStmt =
       db.prepare(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,

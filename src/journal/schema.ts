@@ -41,6 +41,8 @@ export interface TransactionRow {
   /** Milliseconds since the epoch (UTC). */
   createdAt: number;
   updatedAt: number;
+  /** The settlement batch it belongs to: the one not yet closed when it began. */
+  batchNumber?: number | null;
 }
 
 /** `amount` changes only when the host approved less than asked (a partial approval the register accepted). */

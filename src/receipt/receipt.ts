@@ -27,6 +27,8 @@ export function buildReceipt(
   merchant: MerchantInfo,
   printedAt: Date,
   reprint = false,
+  /** The settlement batch the transaction belongs to, when the journal has it. */
+  batchNumber?: number | null,
 ): ReceiptDocument {
   const auth = input.authorization;
   const approved = auth?.approved ?? false;
@@ -40,6 +42,7 @@ export function buildReceipt(
     pair('Date', `${printedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC`),
     pair('Terminal', merchant.terminalId),
     pair('Merchant', merchant.merchantId),
+    ...(batchNumber ? [pair('Batch', String(batchNumber).padStart(6, '0'))] : []),
     ...(maskedPan ? [pair('Card', maskedPan)] : []),
     ...(summary ? [pair('Entry', summary.entryMode)] : []),
     ...(auth?.stan !== undefined ? [pair('STAN', String(auth.stan).padStart(6, '0'))] : []),

@@ -43,5 +43,6 @@ export const COMMAND_NAMES = {
   'send-health': pos.telemetry.v1.CommandName.COMMAND_NAME_SEND_HEALTH,
   rebirth: pos.telemetry.v1.CommandName.COMMAND_NAME_REBIRTH,
   unlock: pos.telemetry.v1.CommandName.COMMAND_NAME_UNLOCK,
+  settle: pos.telemetry.v1.CommandName.COMMAND_NAME_SETTLE,
 } as const;
 export type CommandNameText = keyof typeof COMMAND_NAMES;

@@ -40,6 +40,7 @@ export async function reprintReceipt(deps: PrintDeps, stan?: number): Promise<Tr
     deps.merchant,
     new Date(deps.clock.now()),
     true,
+    row.batchNumber,
   );
   try {
     await deps.printer.print(doc);

@@ -83,6 +83,10 @@ const VALID: [unknown, EcrRequest][] = [
     { id: 't', cmd: 'selftest' },
   ],
   [
+    { id: 'st', cmd: 'settle' },
+    { id: 'st', cmd: 'settle' },
+  ],
+  [
     { id: 'sc', cmd: 'sim.card' },
     { id: 'sc', cmd: 'sim.card' },
   ],

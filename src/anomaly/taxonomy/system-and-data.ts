@@ -147,4 +147,16 @@ export const SYSTEM_AND_DATA = [
     support:
       'MAC is required (host.mac) but no session key is held: no terminal master key loaded (pos-terminal keys load), a sign-on that failed, or a key whose check value did not match. The reason is in the anomaly; nothing was sent.',
   },
+  {
+    code: 'E613',
+    name: 'settlement-out-of-balance',
+    class: 'data-error',
+    severity: 'error',
+    title: 'Batch not settled',
+    message: 'The bank totals differ from the terminal after upload',
+    action: 'call-support',
+    actionText: 'Batch stays open. Call support',
+    support:
+      "End of day: the host answered 95 to the settlement (0500) again after the batch upload (0320 per transaction). Both totals (fields 74-77, 86-89) are side by side in the detail; the batch stays open and takes the next sales. Compare `pos-terminal journal export --batch N` with the acquirer's report.",
+  },
 ] as const satisfies readonly AnomalyShape[];

@@ -11,6 +11,7 @@ import { V3_TELEMETRY_OUTBOX } from './v3-telemetry-outbox.js';
 import { V4_SET_ASIDE } from './v4-set-aside.js';
 import { V5_ACQUIRER_FIELDS } from './v5-acquirer-fields.js';
 import { V6_TERMINAL_KEYS } from './v6-terminal-keys.js';
+import { V7_BATCHES } from './v7-batches.js';
 
 export type { Migration } from './migration.js';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   V4_SET_ASIDE,
   V5_ACQUIRER_FIELDS,
   V6_TERMINAL_KEYS,
+  V7_BATCHES,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

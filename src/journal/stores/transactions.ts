@@ -53,7 +53,8 @@ export interface TransactionFilter {
 const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, currency, stan, masked_pan AS maskedPan,
   entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
   original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
-  request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
+  request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt,
+  batch_number AS batchNumber`;
 
 type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
 
@@ -90,8 +91,9 @@ export class TransactionStore extends Store {
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
       insert:
-        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
-        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
+        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at, batch_number)
+        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now,
+          (SELECT number FROM batches WHERE state != 'closed')) RETURNING id`),
       insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
       // One statement for any patch: each column keeps its value unless its set_ flag is 1.
       update: p(`UPDATE transactions SET state = @state, updated_at = @now,

@@ -4,13 +4,14 @@ import { buildReceipt } from '../../receipt/receipt.js';
 import type { ReceiptInput } from '../../transaction/types.js';
 import type { TransactionDeps } from './deps.js';
 
-export function printerActors(deps: Pick<TransactionDeps, 'printer' | 'anomalies' | 'clock' | 'merchant'>) {
+export function printerActors(deps: Pick<TransactionDeps, 'printer' | 'anomalies' | 'clock' | 'merchant' | 'journal'>) {
   return {
     printReceipts: fromPromise<{ warnings: string[] }, ReceiptInput>(async ({ input }) => {
       const now = new Date(deps.clock.now());
       const warnings: string[] = [];
+      const batch = deps.journal.transactions.get(input.txnRef)?.batchNumber;
       for (const copy of ['merchant', 'customer'] as const) {
-        const result = await deps.printer.print(buildReceipt(input, copy, deps.merchant, now));
+        const result = await deps.printer.print(buildReceipt(input, copy, deps.merchant, now, false, batch));
         warnings.push(...result.warnings);
       }
       if (warnings.includes('paper-near-end')) {

@@ -7,8 +7,8 @@
 import { retailMac } from '../../hal/crypto/index.js';
 import { type IsoMessage, macInput, macOf, withMac, withoutMac } from '../iso8583/index.js';
 
-/** Requests that move money or take it back: 0200, 0220/0221, 0400/0401, 0420/0421. */
-const MACED_REQUESTS: ReadonlySet<string> = new Set(['0200', '0220', '0221', '0400', '0401', '0420', '0421']);
+/** Requests that move money, hold it (0100, a pre-authorization) or take it back: 0200, 0220/0221, 0400/0401, 0420/0421. */
+const MACED_REQUESTS: ReadonlySet<string> = new Set(['0100', '0200', '0220', '0221', '0400', '0401', '0420', '0421']);
 
 export function isMacedRequest(mti: string): boolean {
   return MACED_REQUESTS.has(mti);

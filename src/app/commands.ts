@@ -14,11 +14,17 @@ import type { RiskControls } from '../risk/controls.js';
 import { verifyPin } from '../security/pin.js';
 import type { SelfTestReport } from '../selftest/selftest.js';
 import type { PrintResult, ReceiptDocument } from '../../hal/printer/contract.js';
-import type { TransactionListener } from '../terminal/effects/index.js';
+import { DEFAULT_PREAUTH_SETTINGS, type PreauthSettings, type TransactionListener } from '../terminal/effects/index.js';
 import type { RegisterOutput, RegisterText } from '../terminal/register-output.js';
 import { TerminalError, type Terminal, type TerminalStatus } from '../terminal/terminal.js';
 import type { TransactionOutput } from '../transaction/types.js';
 import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
+import {
+  type HospitalityCommand,
+  hospitalityRequest,
+  isHospitality,
+  sameHospitalityRequest,
+} from './preauth-commands.js';
 
 /** How long a request id identifies the same transaction for a retrying register. */
 const REPEAT_WINDOW_MS = 15 * 60_000;
@@ -31,7 +37,9 @@ export type Rights = { pin: string | undefined } | { fleet: true };
 
 export type CommandRequest =
   /** `requestId`: the front end's id of the request (an ECR id); a repeat of it is answered from the journal. */
-  | { kind: 'sale'; amount: number; currency?: string; requestId?: string }
+  /** `tip`: added to `amount`, and journaled apart (the card pays both). */
+  | { kind: 'sale'; amount: number; currency?: string; tip?: number; requestId?: string }
+  | HospitalityCommand
   | { kind: 'refund'; amount: number; currency?: string; rights: Rights; requestId?: string }
   /** Void the approved sale with this STAN. */
   | { kind: 'void'; stan: number; rights: Rights; requestId?: string }
@@ -51,6 +59,7 @@ export type CommandRequest =
 
 export type CommandKind = CommandRequest['kind'];
 type TransactionCommand = Extract<CommandRequest, { kind: TransactionKind }>;
+type AnyTransactionCommand = TransactionCommand | HospitalityCommand;
 
 export type CommandErrorCode =
   | 'busy'
@@ -59,7 +68,9 @@ export type CommandErrorCode =
   | 'no-transaction'
   | 'not-found'
   | 'device-fault'
-  | 'invalid-request';
+  | 'invalid-request'
+  /** A completion (or tip adjust) of something already completed: refused, never made twice. */
+  | 'duplicate';
 
 export interface CommandFailure {
   ok: false;
@@ -87,12 +98,21 @@ export interface TransactionAnswer {
   maskedPan?: string;
   entryMode?: string;
   anomaly?: { code: string; name: string; message: string };
+  /** The part of `amount` that is a tip. */
+  tip?: number;
+  /** An approved pre-authorization: what the register completes, increments or cancels it by. */
+  preauthId?: string;
 }
 
 export interface CommandValues {
   sale: TransactionAnswer;
   refund: TransactionAnswer;
   void: TransactionAnswer;
+  preauth: TransactionAnswer;
+  'preauth.increment': TransactionAnswer;
+  'preauth.complete': TransactionAnswer;
+  'preauth.cancel': TransactionAnswer;
+  tipAdjust: TransactionAnswer;
   cancel: Record<string, never>;
   confirm: Record<string, never>;
   status: TerminalStatus & { journal: JournalCounts; nexo?: { port: number; fingerprint: string } };
@@ -136,6 +156,8 @@ export interface CommandServiceDeps {
   clientLockouts?: () => { list(): unknown[]; clear(): void } | undefined;
   /** The nexo endpoint when it listens: its port and the certificate fingerprint a client pins, shown in status. */
   nexo?: () => { port: number; fingerprint: string } | undefined;
+  /** Pre-authorization settings (completion tolerance); absent: the defaults. */
+  preauth?: PreauthSettings;
 }
 
 /** How each refusal of the terminal reads to a front end. */
@@ -175,6 +197,11 @@ export class CommandService {
       case 'sale':
       case 'refund':
       case 'void':
+      case 'preauth':
+      case 'preauth.increment':
+      case 'preauth.complete':
+      case 'preauth.cancel':
+      case 'tipAdjust':
         return this.transact(request, caller);
       case 'cancel':
         terminal.cancel('ecr');
@@ -210,13 +237,27 @@ export class CommandService {
     }
   }
 
-  private async transact(request: TransactionCommand, caller: Caller): Promise<CommandResult> {
+  private async transact(request: AnyTransactionCommand, caller: Caller): Promise<CommandResult> {
     const { terminal } = this.deps;
     // A front end that retries a request (same id) is answered from the journal: never a second charge.
     const repeat = this.answerRepeat(request);
     if (repeat) return repeat;
     // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
     await terminal.settled();
+    if (isHospitality(request)) {
+      // Checked against the journal before anything is journaled: bad references are typed refusals.
+      const ids = request.requestId !== undefined ? { ecrRequestId: request.requestId } : {};
+      const checked = hospitalityRequest(
+        request,
+        this.deps.journal,
+        this.deps.preauth ?? DEFAULT_PREAUTH_SETTINGS,
+        ids,
+      );
+      if ('refusal' in checked) return refuse(checked.refusal.error, checked.refusal.message, checked.refusal.field);
+      const pending = terminal.startTransaction(checked.request, caller.progress);
+      caller.accepted?.();
+      return done(answerOf(await pending));
+    }
     // Void and refund need supervisor rights: a wrong PIN is counted and, past the limit, locks them out for a while.
     const rights = request.kind === 'sale' ? undefined : this.supervisorRights(request.kind, request.rights, caller);
     const common = {
@@ -229,8 +270,10 @@ export class CommandService {
         ? { kind: 'void', originalStan: request.stan, ...common }
         : {
             kind: request.kind,
-            amount: request.amount,
+            // A tip is charged with the sale and journaled apart.
+            amount: request.amount + (request.kind === 'sale' ? (request.tip ?? 0) : 0),
             ...(request.currency ? { currency: request.currency } : {}),
+            ...(request.kind === 'sale' && request.tip ? { tip: request.tip } : {}),
             ...common,
           },
       caller.progress,
@@ -288,21 +331,30 @@ export class CommandService {
   }
 
   /** A result when the request id was seen before for a transaction (from the journal); undefined otherwise. */
-  private answerRepeat(request: TransactionCommand): CommandResult | undefined {
+  private answerRepeat(request: AnyTransactionCommand): CommandResult | undefined {
     const id = request.requestId;
     if (id === undefined) return undefined;
     const earlier = this.deps.journal.transactions.findByEcrRequestId(id);
     // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
     if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return undefined;
+    if (isHospitality(request))
+      return this.replay(earlier, sameHospitalityRequest(earlier, request, this.deps.journal), id);
     // An accepted partial approval journals the smaller amount it approved: the retry still asked for the full one.
     const partial =
       earlier.responseCode !== null &&
       responseClass(earlier.responseCode) === 'partially-approved' &&
       request.kind !== 'void' &&
       earlier.amount < request.amount;
+    const asked =
+      request.kind === 'sale' ? request.amount + (request.tip ?? 0) : request.kind === 'void' ? 0 : request.amount;
     const sameRequest =
       earlier.kind === request.kind &&
-      (request.kind === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
+      (request.kind === 'void' ? earlier.originalStan === request.stan : earlier.amount === asked || partial);
+    return this.replay(earlier, sameRequest, id);
+  }
+
+  /** A repeated request id answered from the journal, or refused when it named another transaction. */
+  private replay(earlier: TransactionRow, sameRequest: boolean, id: string): CommandResult {
     if (!sameRequest) {
       return refuse(
         'invalid-request',
@@ -354,6 +406,8 @@ function answerOf(output: TransactionOutput): TransactionAnswer {
       : {}),
     ...(output.maskedPan !== undefined ? { maskedPan: output.maskedPan } : {}),
     ...(output.entryMode !== undefined ? { entryMode: output.entryMode } : {}),
+    ...(output.tip ? { tip: output.tip } : {}),
+    ...(output.preauthId ? { preauthId: output.preauthId } : {}),
     ...(anomaly
       ? {
           anomaly: {
@@ -387,5 +441,7 @@ function replayedAnswer(earlier: TransactionRow, outcome: TransactionOutcome): T
     ...(earlier.approvalCode !== null ? { approvalCode: earlier.approvalCode } : {}),
     ...(earlier.maskedPan !== null ? { maskedPan: earlier.maskedPan } : {}),
     ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: anomaly.message } } : {}),
+    ...(earlier.tipAmount > 0 ? { tip: earlier.tipAmount } : {}),
+    ...(earlier.kind === 'preauth' && outcome === 'approved' ? { preauthId: earlier.txnRef } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
+import { preauth } from './preauth-schema.js';
 import {
   bool,
   certPairCheck,
@@ -98,6 +99,8 @@ const host = obj({
   tls: hostTls,
   /** ISO 9797-1 MAC (field 64/128) on financial, advice and reversal messages, keys from a sign-on under the TMK. */
   mac: oneOf(['required', 'off']),
+  /** How a pre-authorization is completed: a 0220 completion advice, or a 0200 for hosts that want one. */
+  completionMessage: oneOf(['0220', '0200']),
   simulator: obj({
     embedded: bool,
   }),
@@ -337,6 +340,7 @@ export const configSchema = obj({
   forwarding,
   selftest,
   emv,
+  preauth,
 });
 
 export type PosConfig = z.infer<typeof configSchema>;

@@ -22,6 +22,11 @@ export const ECR_COMMANDS = [
   'slip',
   'unlock',
   'selftest',
+  'preauth',
+  'preauth.increment',
+  'preauth.complete',
+  'preauth.cancel',
+  'tipAdjust',
   'sim.card',
   'sim.fault',
   'sim.remove',
@@ -47,6 +52,7 @@ export const ECR_ERROR_CODES = [
   'rate-limited',
   'idle-timeout',
   'locked-out',
+  'duplicate',
 ] as const;
 
 export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
@@ -107,7 +113,18 @@ function command<C extends EcrCommand, S extends z.core.$ZodLooseShape>(cmd: C, 
   return z.strictObject({ ...common, cmd: z.literal(cmd), ...shape });
 }
 
-const saleSchema = command('sale', { amount, currency: currency.optional() });
+/** A tip in minor units; 0 is no tip. */
+const tip = int(0, MAX_AMOUNT);
+const saleSchema = command('sale', { amount, currency: currency.optional(), tip: tip.optional() });
+// Hospitality: a hold, named later by the `preauthId` its result carries.
+const preauthId = z
+  .string({ error: 'a pre-authorization id (the preauthId of its result)' })
+  .regex(/^[A-Za-z0-9-]{1,100}$/, { error: 'a pre-authorization id (the preauthId of its result)' });
+const preauthSchema = command('preauth', { amount, currency: currency.optional() });
+const preauthIncrementSchema = command('preauth.increment', { preauthId, amount });
+const preauthCompleteSchema = command('preauth.complete', { preauthId, amount, tip: tip.optional() });
+const preauthCancelSchema = command('preauth.cancel', { preauthId });
+const tipAdjustSchema = command('tipAdjust', { stan: int(1, MAX_STAN), tip: int(1, MAX_AMOUNT) });
 const supervisorPin = str('a PIN string of 1 to 16 characters', 1, 16);
 const refundSchema = command('refund', {
   amount,
@@ -159,6 +176,11 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   slipSchema,
   unlockSchema,
   selftestSchema,
+  preauthSchema,
+  preauthIncrementSchema,
+  preauthCompleteSchema,
+  preauthCancelSchema,
+  tipAdjustSchema,
   simCardSchema,
   simFaultSchema,
   simRemoveSchema,
@@ -181,6 +203,11 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['slip', slipSchema],
   ['unlock', unlockSchema],
   ['selftest', selftestSchema],
+  ['preauth', preauthSchema],
+  ['preauth.increment', preauthIncrementSchema],
+  ['preauth.complete', preauthCompleteSchema],
+  ['preauth.cancel', preauthCancelSchema],
+  ['tipAdjust', tipAdjustSchema],
   ['sim.card', simCardSchema],
   ['sim.fault', simFaultSchema],
   ['sim.remove', simRemoveSchema],
@@ -214,7 +241,7 @@ export interface EcrAnomaly {
   message: string;
 }
 
-/** The last message of a transaction command (sale, refund, void). */
+/** The last message of a transaction command (sale, refund, void, and the pre-authorization and tip commands). */
 export interface EcrResultReply {
   id: string;
   type: 'result';

@@ -27,6 +27,7 @@ export {
   formatTransmissionDateTime,
   formatStan,
   originalDataElements,
+  tipAmountBlock,
   REVERSAL_REASON,
   type ReversalReasonCode,
   type OriginalReference,
@@ -42,3 +43,4 @@ export {
   parseKeyBlock,
   type EncryptedKey,
 } from './sign-on.js';
+export { buildAuthorizationRequest, tipOf } from './authorization.js';

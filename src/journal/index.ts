@@ -11,6 +11,7 @@ export * from './stores/sealed-cards.js';
 export * from './stores/terminal-keys.js';
 export * from './stores/anomalies.js';
 export * from './stores/outbox.js';
+export * from './stores/preauths.js';
 export * from './card-data-guard.js';
 export * from './export.js';
 export * from './outside-record.js';

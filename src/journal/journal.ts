@@ -18,6 +18,7 @@ import { JournalError, type SafRow, type TransactionPatch, type TransactionRow }
 import { AnomalyStore } from './stores/anomalies.js';
 import { CounterStore } from './stores/counters.js';
 import { OutboxStore } from './stores/outbox.js';
+import { PreauthStore } from './stores/preauths.js';
 import { ReversalStore } from './stores/reversals.js';
 import { SealedCardStore } from './stores/sealed-cards.js';
 import { TerminalKeyStore } from './stores/terminal-keys.js';
@@ -70,6 +71,7 @@ export class Journal {
   readonly outbox: OutboxStore;
   readonly sealedCards: SealedCardStore;
   readonly terminalKeys: TerminalKeyStore;
+  readonly preauths: PreauthStore;
   private readonly db: Database.Database;
   private readonly isReadonly: boolean;
   private readonly countsStmt: Stmt;
@@ -130,6 +132,7 @@ export class Journal {
     this.outbox = new OutboxStore(db, now);
     this.sealedCards = new SealedCardStore(db, now);
     this.terminalKeys = new TerminalKeyStore(db, now);
+    this.preauths = new PreauthStore(db, now, this.transactions);
     this.countsStmt =
       db.prepare(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,

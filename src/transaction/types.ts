@@ -48,6 +48,8 @@ export interface TransactionInput {
   original?: OriginalTransaction;
   /** The reader runs an EMV kernel and the chip is enabled: inserted and tapped sale cards go through it. */
   emv?: boolean;
+  /** The part of `amount` that is a tip (a sale's, a completion's, or a tip adjust's whole amount). */
+  tip?: number;
 }
 
 /** What the host said, as the machine needs it. */
@@ -120,6 +122,8 @@ export interface AuthorizeInput {
   original?: OriginalTransaction;
   /** The chip's first decision, for a card that went through the kernel: ARQC online, TC approved offline (Y1). */
   chip?: 'ARQC' | 'TC';
+  /** The part of `amount` that is a tip (field 54). */
+  tip?: number;
 }
 
 /** A failed authorization: the host error plus the STAN it was sent under, if one was allocated. */
@@ -166,6 +170,7 @@ export interface ReceiptInput {
   cardSummary?: { maskedPan: string; entryMode: string };
   authorization?: Authorization;
   original?: OriginalTransaction;
+  tip?: number;
 }
 
 /** An anomaly the machine raised, by taxonomy name, with a reason for the journal and the screen. */
@@ -201,4 +206,8 @@ export interface TransactionOutput {
   cardKey?: string;
   /** The card checks asked for the terminal to be locked once this transaction ends. */
   lockRequested?: string;
+  /** The part of `amount` that is a tip. */
+  tip?: number;
+  /** An approved pre-authorization: the id the register completes, increments or cancels it by (its txnRef). */
+  preauthId?: string;
 }

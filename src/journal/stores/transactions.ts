@@ -35,6 +35,8 @@ export interface BeginTransactionInput {
   currency: string;
   ecrRequestId?: string;
   originalStan?: number;
+  /** The part of `amount` that is a tip. */
+  tipAmount?: number;
   /** Initial state; 'created' when absent. */
   state?: string;
 }
@@ -53,7 +55,7 @@ export interface TransactionFilter {
 const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, currency, stan, masked_pan AS maskedPan,
   entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
   original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
-  request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
+  request_mti AS requestMti, transmitted_at AS transmittedAt, tip_amount AS tipAmount, created_at AS createdAt, updated_at AS updatedAt`;
 
 type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
 
@@ -90,8 +92,8 @@ export class TransactionStore extends Store {
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
       insert:
-        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at)
-        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now) RETURNING id`),
+        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, tip_amount, created_at, updated_at)
+        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @tipAmount, @now, @now) RETURNING id`),
       insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
       // One statement for any patch: each column keeps its value unless its set_ flag is 1.
       update: p(`UPDATE transactions SET state = @state, updated_at = @now,
@@ -136,6 +138,7 @@ export class TransactionStore extends Store {
           currency: t.currency,
           originalStan: t.originalStan ?? null,
           ecrRequestId: t.ecrRequestId ?? null,
+          tipAmount: t.tipAmount ?? 0,
           now,
         }) as { id: number };
         this.stmt.insertEvent.run(id, now, state, null, null);
@@ -155,6 +158,10 @@ export class TransactionStore extends Store {
       checkAmount(t.amount, 'amount');
       checkCurrency(t.currency, 'currency');
       if (t.originalStan !== undefined) checkStan(t.originalStan, 'originalStan');
+      if (t.tipAmount !== undefined) {
+        checkAmount(t.tipAmount, 'tipAmount');
+        if (t.tipAmount > t.amount) invalid('tipAmount must not exceed amount');
+      }
       if (t.ecrRequestId !== undefined) checkText(t.ecrRequestId, 'ecrRequestId');
       if (t.state !== undefined) checkText(t.state, 'state', 100);
       assertNoCardData(t, 'transaction');

@@ -198,14 +198,25 @@ describe('cancel and expiry', () => {
   });
 
   it('a hold still open after preauth.expiryDays expires on the clock: anomaly E409, hold released', async () => {
+    // Hourly timers only, so a day on the simulated clock is a few dozen steps.
+    const HOUR = 3_600_000;
     const rig = await bootPreauthRig((c) => ({
       ...c,
-      preauth: { ...c.preauth, expiryDays: 2, expiryCheckIntervalMs: 3_600_000 },
+      preauth: { ...c.preauth, expiryDays: 1, expiryCheckIntervalMs: HOUR },
+      selftest: { ...c.selftest, intervalMs: HOUR, echoIntervalMs: HOUR },
+      forwarding: { ...c.forwarding, intervalMs: HOUR },
+      mqtt: { ...c.mqtt, healthIntervalMs: HOUR },
     }));
     const { preauthId, stan } = await preauth(rig, 4_000);
-    await rig.clock.advance(86_400_000);
+    const hours = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await rig.clock.advance(HOUR);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    await hours(23);
     expect(rig.app.journal.preauths.get(preauthId)?.state).toBe('open');
-    await rig.clock.advance(86_400_000 + 3_600_000);
+    await hours(2);
     expect(rig.app.journal.preauths.get(preauthId)?.state).toBe('expired');
     expect(rig.app.journal.anomalies.list().map((a) => a.code)).toContain('E409');
     for (let i = 0; i < 100 && rig.app.hostSim!.heldOf(rig.terminalId, stan) > 0; i++) {

@@ -43,6 +43,12 @@ export class PreauthExpiry {
     for (const hold of journal.preauths.dueForExpiry(clock.now())) {
       const txnRef = newTxnRef();
       try {
+        // A hold whose pre-authorization did not end approved (the card declined after the host, a crash) was
+        // already reversed by that transaction: it is closed without a second reversal.
+        if (journal.transactions.get(hold.txnRef)?.outcome !== 'approved') {
+          journal.preauths.close(hold.txnRef, 'cancelled', hold.txnRef);
+          continue;
+        }
         journal.transactions.begin({
           txnRef,
           kind: 'preauth-cancel',

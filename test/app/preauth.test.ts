@@ -41,6 +41,23 @@ describe('pre-authorization', () => {
     });
   });
 
+  it('reads a chip card with online PIN through the states of a sale; the host verifies the ARQC and the PIN', async () => {
+    const rig = await bootPreauthRig();
+    const states: string[] = [];
+    const result = await rig.client.call({ id: nextId(), cmd: 'preauth', amount: 3_000 }, (m) => {
+      if (m.type !== 'state') return;
+      states.push(m['state'] as string);
+      if (m['state'] === 'waitingForCard') void rig.client.call({ cmd: 'sim.card', name: 'emv-online-pin' });
+      if (m['state'] === 'enteringPin') void rig.client.call({ cmd: 'sim.pin', pin: '1234' });
+    });
+    expect(result).toMatchObject({ outcome: 'approved', kind: 'preauth', entryMode: 'chip' });
+    expect(states).toEqual(expect.arrayContaining(['startingChip', 'enteringPin', 'authorizing', 'completingChip']));
+    expect(answers(rig, '0110')).toEqual([
+      expect.objectContaining({ cryptogramValid: true, pinVerified: true, heldAmount: 3_000 }),
+    ]);
+    expect(rig.app.journal.preauths.get(result['preauthId'] as string)?.state).toBe('open');
+  });
+
   it('a declined pre-authorization opens no hold and gives no id', async () => {
     const rig = await bootPreauthRig();
     rig.app.hostSim!.answerOnce({ mti: '0100', responseCode: '51' });
@@ -87,6 +104,27 @@ describe('incremental authorization', () => {
     expect(rig.app.hostSim!.heldOf(rig.terminalId, stan)).toBe(12_500);
     expect(rig.app.journal.preauths.get(preauthId)).toMatchObject({ state: 'open', heldAmount: 12_500 });
     expect(rig.app.hostSim!.totals().netAmount).toBe(0);
+  });
+});
+
+describe('an increment the host does not answer', () => {
+  it('is reversed by itself: the host releases the increment and keeps the original hold', async () => {
+    const rig = await bootPreauthRig();
+    const { preauthId, stan } = await preauth(rig, 5_000);
+    rig.app.hostSim!.setBehaviour({ misbehaviour: 'silent' });
+    const pending = rig.call({ id: nextId(), cmd: 'preauth.increment', preauthId, amount: 1_000 });
+    await until(() => rig.ledger().filter((e) => e.dir === 'in' && e.mti === '0100').length === 2, 'increment sent');
+    rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
+    expect(rig.app.hostSim!.heldOf(rig.terminalId, stan)).toBe(6_000);
+    await rig.clock.advance(30_000);
+    expect((await pending)['outcome']).toBe('failed');
+    for (let i = 0; i < 100 && rig.app.hostSim!.holdTotals().released.count === 0; i++) {
+      await rig.clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(rig.app.hostSim!.heldOf(rig.terminalId, stan)).toBe(5_000);
+    expect(rig.app.hostSim!.holdTotals().released).toEqual({ count: 1, amount: 1_000 });
+    expect(rig.app.journal.preauths.get(preauthId)).toMatchObject({ state: 'open', heldAmount: 5_000 });
   });
 });
 

@@ -217,12 +217,17 @@ export class HostBooks {
     if (this.processed.size > this.maxRemembered) this.processed.delete(this.processed.keys().next().value as string);
   }
 
-  private nextApprovalCode(): string {
+  /** Money a completion or a tip adjustment moved (a hold moves none): it counts in the net. */
+  moveCaptured(amount: number): void {
+    this.totalsState.netAmount += amount;
+  }
+
+  nextApprovalCode(): string {
     this.approvalCounter += 1;
     return `A${String(this.approvalCounter % 100_000).padStart(5, '0')}`;
   }
 
-  private nextRrn(): string {
+  nextRrn(): string {
     return String(this.approvalCounter).padStart(12, '0');
   }
 }

@@ -58,6 +58,7 @@ export function answerEntry(
     responseCode: text(response, 39) ?? '',
     ...(request.processingCode !== undefined ? { processingCode: request.processingCode } : {}),
     ...(request.mti !== MTI.networkRequest ? { movedAmount: duplicate ? 0 : movedAmount } : {}),
+    ...(request.heldAmount !== undefined ? { heldAmount: request.heldAmount } : {}),
     ...(duplicate ? { duplicate: true } : {}),
     ...(request.field55 !== undefined ? { field55: request.field55 } : {}),
     ...(request.cryptogramValid !== undefined ? { cryptogramValid: request.cryptogramValid } : {}),

@@ -27,12 +27,14 @@ import {
 import { sendAnswer } from './answering.js';
 import { HostBatchBooks, type SettlementBehaviour, type SettlementRecord } from './batch-books.js';
 import { HostBooks, type Processed } from './books.js';
+import { HostHolds, holdMessageOf } from './holds.js';
 import { HostKeys, isMacedClass, type MacFault } from './host-keys.js';
 import { type Verdict, verifyRequest } from './issuer-checks.js';
 import { answerEntry, HostLedger, type LedgerFacts, requestFacts } from './ledger.js';
 import { classOf, text } from './messages.js';
 import { PinBooks } from './pin-check.js';
 import { decideFinancial, type Misbehaviour } from './rules.js';
+import type { HoldTotals } from './holds.js';
 import type {
   GlobalBehaviour,
   HostSimOptions,
@@ -42,6 +44,7 @@ import type {
   ResponseOverride,
 } from './types.js';
 
+export type { HoldTotals } from './holds.js';
 export type {
   GlobalBehaviour,
   HostSimOptions,
@@ -73,6 +76,7 @@ export class AcquirerHostSimulator {
   private readonly macFaults: MacFaultOnce[] = [];
   private readonly keys: HostKeys;
   private readonly pins: PinBooks;
+  private readonly holds = new HostHolds();
 
   constructor(private readonly options: HostSimOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -168,6 +172,16 @@ export class AcquirerHostSimulator {
   /** Batch upload messages taken (not answered from memory) for a terminal since its last settlement. */
   batchUploads(terminalId: string): number {
     return this.batches.uploads(terminalId);
+  }
+
+  /** The holds of pre-authorizations: open, captured, released, and tip adjustments. */
+  holdTotals(): HoldTotals {
+    return this.holds.totals();
+  }
+
+  /** What the 0100 of this terminal and STAN holds now (0 once captured or released). */
+  heldOf(terminalId: string, stan: number): number {
+    return this.holds.heldOf(terminalId, stan);
   }
 
   /** The code told for this answer, if any: a once-override first (consumed), then the all-traffic one. */
@@ -289,47 +303,74 @@ export class AcquirerHostSimulator {
     const told = this.toldCode(responseMtiFor(request.mti)!, stan);
     let processed: Processed;
     let verdict: Verdict | undefined;
-    switch (cls) {
-      case 'network':
-        processed = this.books.network(request, told?.responseCode ?? '00', new Date(this.clock.now()));
-        if (isSignOn(request)) this.answerSignOn(tid, processed.response, macFault);
-        break;
-      case 'financial':
-      case 'advice': {
-        const decision = decideFinancial(text(request, 2), amount);
-        // Magic amounts misbehave only on the first financial request, never on the reversal or advice that follows.
-        if (cls === 'financial' && misbehaviour === 'none') misbehaviour = decision.misbehaviour;
-        // The card's cryptogram and the PIN are checked first: what they decline no rule or told code approves.
-        verdict = verifyRequest(request, cls, this.pins);
-        const base = told ?? { mti: '', responseCode: decision.responseCode };
-        processed =
-          cls === 'financial'
-            ? this.books.financial(
-                request,
-                terminalId ?? '',
-                amount ?? 0,
-                verdict.declineCode !== undefined ? { mti: base.mti, responseCode: verdict.declineCode } : base,
-              )
-            : this.books.advice(request, terminalId ?? '', amount ?? 0, told?.responseCode ?? decision.responseCode);
-        verdict.complete(processed.response);
-        break;
+    const hospitality = holdMessageOf(request);
+    let held: number | undefined;
+    if (hospitality) {
+      // A hold is decided as a sale is (the card's checks, then the rules); the rest by what they name.
+      const decision = decideFinancial(text(request, 2), amount);
+      if (hospitality === 'hold') {
+        if (misbehaviour === 'none') misbehaviour = decision.misbehaviour;
+        verdict = verifyRequest(request, 'financial', this.pins);
       }
-      case 'reversal':
-        processed = this.books.reversal(request, terminalId ?? '', stan, told?.responseCode ?? '00');
-        if (processed.moved > 0) this.batches.reversed(tid, text(request, 90)?.slice(4, 10) ?? stan ?? '');
-        break;
-      case 'settlement':
-      case 'upload': {
-        const answer = cls === 'settlement' ? this.batches.settle(tid, request) : this.batches.upload(tid, request);
-        if (told) answer.fields[39] = told.responseCode;
-        processed = { response: answer, amount: 0, approved: false, reversed: false, net: 0, moved: 0 };
-        break;
+      const decided =
+        verdict?.declineCode ?? told?.responseCode ?? (hospitality === 'hold' ? decision.responseCode : '00');
+      const answer = this.holds.answer(hospitality, request, tid, amount ?? 0, decided, (k) => this.books.earlier(k), {
+        approvalCode: () => this.books.nextApprovalCode(),
+        rrn: () => this.books.nextRrn(),
+      });
+      if (answer.moved > 0) this.books.moveCaptured(answer.moved);
+      verdict?.complete(answer.response);
+      held = answer.held;
+      processed = answer;
+    } else
+      switch (cls) {
+        case 'network':
+          processed = this.books.network(request, told?.responseCode ?? '00', new Date(this.clock.now()));
+          if (isSignOn(request)) this.answerSignOn(tid, processed.response, macFault);
+          break;
+        case 'financial':
+        case 'advice': {
+          const decision = decideFinancial(text(request, 2), amount);
+          // Magic amounts misbehave only on the first financial request, never on the reversal or advice that follows.
+          if (cls === 'financial' && misbehaviour === 'none') misbehaviour = decision.misbehaviour;
+          // The card's cryptogram and the PIN are checked first: what they decline no rule or told code approves.
+          verdict = verifyRequest(request, cls, this.pins);
+          const base = told ?? { mti: '', responseCode: decision.responseCode };
+          processed =
+            cls === 'financial'
+              ? this.books.financial(
+                  request,
+                  terminalId ?? '',
+                  amount ?? 0,
+                  verdict.declineCode !== undefined ? { mti: base.mti, responseCode: verdict.declineCode } : base,
+                )
+              : this.books.advice(request, terminalId ?? '', amount ?? 0, told?.responseCode ?? decision.responseCode);
+          verdict.complete(processed.response);
+          break;
+        }
+        case 'reversal':
+          processed = this.books.reversal(request, terminalId ?? '', stan, told?.responseCode ?? '00');
+          if (processed.moved > 0) this.batches.reversed(tid, text(request, 90)?.slice(4, 10) ?? stan ?? '');
+          break;
+        case 'settlement':
+        case 'upload': {
+          const answer = cls === 'settlement' ? this.batches.settle(tid, request) : this.batches.upload(tid, request);
+          if (told) answer.fields[39] = told.responseCode;
+          processed = { response: answer, amount: 0, approved: false, reversed: false, net: 0, moved: 0 };
+          break;
+        }
       }
-    }
-    if ((cls === 'financial' || cls === 'advice') && isApprovedClass(text(processed.response, 39) ?? '')) {
+    if (
+      !hospitality &&
+      (cls === 'financial' || cls === 'advice') &&
+      isApprovedClass(text(processed.response, 39) ?? '')
+    ) {
       const voided = processed.voidOf !== undefined ? this.books.earlier(processed.voidOf) : undefined;
       this.batches.approved(tid, request, processed, voided);
     }
+    // A completion or a tip adjust captured money: it joins the batch as a sale does; a hold moves nothing.
+    if (hospitality && processed.moved > 0)
+      this.batches.approved(tid, request, { ...processed, kind: 'sale' }, undefined);
     // A reversal or advice the host refused was not taken: its repeat is processed anew, as a real host would.
     // A sign-on is never answered from memory: each one hands out a fresh key.
     // A settlement request is answered anew each time (the batch may have changed); an upload is remembered.
@@ -337,7 +378,10 @@ export class AcquirerHostSimulator {
       cls !== 'settlement' &&
       (cls === 'financial' || cls === 'network' || isApprovedClass(text(processed.response, 39) ?? ''));
     if (remembered && !isSignOn(request)) this.books.remember(key, processed);
-    const facts = verdict ? { ...entry, ...verdict.facts } : entry;
+    const facts = {
+      ...(verdict ? { ...entry, ...verdict.facts } : entry),
+      ...(held !== undefined ? { heldAmount: held } : {}),
+    };
     this.reply(socket, processed.response, misbehaviour, facts, false, processed.moved, seal);
   }
 

@@ -69,6 +69,8 @@ export interface LedgerEntry {
   posEntryMode?: string;
   /** On an answer: the amount that moved at the host because of it (0 when nothing moved). */
   movedAmount?: number;
+  /** On an answer to a hold (0100) or its release: what the pre-authorization holds now (money held, not moved). */
+  heldAmount?: number;
   duplicate?: boolean;
   note?: string;
   /** A 0200 or advice: whether it carried field 55, and whether its cryptogram (ARQC, or the advice's TC) verified. */

@@ -7,8 +7,9 @@
 import { retailMac } from '../../hal/crypto/index.js';
 import { type IsoMessage, macInput, macOf, withMac, withoutMac } from '../iso8583/index.js';
 
-/** Requests that move money, take it back or settle it: 0200, 0220/0221, 0400/0401, 0420/0421, 0500, 0320/0321. */
+/** Requests that move money, hold it (0100), take it back or settle it: 0100, 0200, 0220/0221, 0400/0401, 0420/0421, 0500, 0320/0321. */
 const MACED_REQUESTS: ReadonlySet<string> = new Set([
+  '0100',
   '0200',
   '0220',
   '0221',

@@ -9,115 +9,37 @@ import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import { anomalyByCode, anomalyByName, isAnomalyName } from '../anomaly/index.js';
 import type { PosConfig } from '../config/index.js';
 import { describeResponseCode, responseClass } from '../iso8583/index.js';
-import type { Journal, JournalCounts, TransactionRow } from '../journal/index.js';
+import type { Journal, TransactionRow } from '../journal/index.js';
 import type { RiskControls } from '../risk/controls.js';
-import type { SettlementService, SettlementSummary } from '../settlement/settle.js';
+import type { SettlementService } from '../settlement/settle.js';
 import { verifyPin } from '../security/pin.js';
-import type { SelfTestReport } from '../selftest/selftest.js';
-import type { PrintResult, ReceiptDocument } from '../../hal/printer/contract.js';
-import type { TransactionListener } from '../terminal/effects/index.js';
-import type { RegisterOutput, RegisterText } from '../terminal/register-output.js';
-import { TerminalError, type Terminal, type TerminalStatus } from '../terminal/terminal.js';
+import { DEFAULT_PREAUTH_SETTINGS, type PreauthSettings, type TransactionListener } from '../terminal/effects/index.js';
+import type { RegisterOutput } from '../terminal/register-output.js';
+import { TerminalError, type Terminal } from '../terminal/terminal.js';
 import type { TransactionOutput } from '../transaction/types.js';
-import type { ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
+import type { TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
+import {
+  type HospitalityCommand,
+  hospitalityRequest,
+  isHospitality,
+  sameHospitalityRequest,
+} from './preauth-commands.js';
 
 /** How long a request id identifies the same transaction for a retrying register. */
 const REPEAT_WINDOW_MS = 15 * 60_000;
 
-/**
- * Who vouches for a supervised operation: a supervisor PIN (checked, wrong ones counted towards a lockout), or the
- * fleet, whose allow-list of commands already decided.
- */
-export type Rights = { pin: string | undefined } | { fleet: true };
+export * from './command-types.js';
+import type {
+  CommandErrorCode,
+  CommandFailure,
+  CommandRequest,
+  CommandResult,
+  Rights,
+  TransactionAnswer,
+} from './command-types.js';
 
-export type CommandRequest =
-  /** `requestId`: the front end's id of the request (an ECR id); a repeat of it is answered from the journal. */
-  | { kind: 'sale'; amount: number; currency?: string; requestId?: string }
-  | { kind: 'refund'; amount: number; currency?: string; rights: Rights; requestId?: string }
-  /** Void the approved sale with this STAN. */
-  | { kind: 'void'; stan: number; rights: Rights; requestId?: string }
-  | { kind: 'cancel' }
-  | { kind: 'confirm' }
-  | { kind: 'status' }
-  /** The last receipt, or the one of this STAN. */
-  | { kind: 'reprint'; stan?: number }
-  /** The slip of the latest anomaly, or of the latest with this code. */
-  | { kind: 'slip'; code?: string }
-  | { kind: 'unlock'; rights: Rights }
-  | { kind: 'selftest' }
-  /** The register's text on the terminal's display, while no transaction runs. */
-  | ({ kind: 'display' } & RegisterText)
-  /** The register's document on the receipt printer, while no transaction runs. */
-  | { kind: 'print'; document: ReceiptDocument }
-  /** End of day: settle the open batch with the host. */
-  | { kind: 'settle' };
-
-export type CommandKind = CommandRequest['kind'];
 type TransactionCommand = Extract<CommandRequest, { kind: TransactionKind }>;
-
-export type CommandErrorCode =
-  | 'busy'
-  | 'not-allowed'
-  | 'unauthorized'
-  | 'no-transaction'
-  | 'not-found'
-  | 'device-fault'
-  | 'invalid-request'
-  /** A settlement that could not finish: the host away, money owed, totals that differ, a refusal. */
-  | 'host-unavailable'
-  | 'money-owed'
-  | 'out-of-balance'
-  | 'host-refused';
-
-export interface CommandFailure {
-  ok: false;
-  error: CommandErrorCode;
-  message: string;
-  /** The request field at fault, when one is. */
-  field?: string;
-}
-
-/** A transaction's result as every front end reports it; `replayed` when it comes from the journal for a repeat. */
-export interface TransactionAnswer {
-  replayed?: true;
-  outcome: TransactionOutcome;
-  txnRef: string;
-  kind: TransactionKind;
-  amount: number;
-  currency: string;
-  receipt: ReceiptStatus;
-  stan?: number;
-  responseCode?: string;
-  responseText?: string | undefined;
-  approvalCode?: string;
-  requestedAmount?: number;
-  approvedAmount?: number | undefined;
-  maskedPan?: string;
-  entryMode?: string;
-  anomaly?: { code: string; name: string; message: string };
-}
-
-export interface CommandValues {
-  sale: TransactionAnswer;
-  refund: TransactionAnswer;
-  void: TransactionAnswer;
-  cancel: Record<string, never>;
-  confirm: Record<string, never>;
-  status: TerminalStatus & { journal: JournalCounts; nexo?: { port: number; fingerprint: string } };
-  reprint: { stan: number | null; receipt: ReceiptStatus };
-  slip: { code: string; anomalyId: number };
-  /**
-   * The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. `clientsCleared`:
-   * register clients that were locked out and are let in again.
-   */
-  unlock: { settled: Promise<string>; clientsCleared: number };
-  selftest: SelfTestReport & { state: string };
-  display: Record<string, never>;
-  print: PrintResult;
-  settle: SettlementSummary;
-}
-
-export type CommandResult<K extends CommandKind = CommandKind> = { ok: true; value: CommandValues[K] } | CommandFailure;
+type AnyTransactionCommand = TransactionCommand | HospitalityCommand;
 
 /** Who asks, and how a transaction it starts keeps it informed. */
 export interface Caller {
@@ -147,6 +69,8 @@ export interface CommandServiceDeps {
   nexo?: () => { port: number; fingerprint: string } | undefined;
   /** End of day; while it runs new transactions are refused 'busy'. */
   settlement?: Pick<SettlementService, 'settle' | 'running'>;
+  /** Pre-authorization settings (completion tolerance); absent: the defaults. */
+  preauth?: PreauthSettings;
 }
 
 /** How each refusal of the terminal reads to a front end. */
@@ -186,6 +110,11 @@ export class CommandService {
       case 'sale':
       case 'refund':
       case 'void':
+      case 'preauth':
+      case 'preauth.increment':
+      case 'preauth.complete':
+      case 'preauth.cancel':
+      case 'tipAdjust':
         return this.transact(request, caller);
       case 'cancel':
         terminal.cancel('ecr');
@@ -227,7 +156,7 @@ export class CommandService {
     }
   }
 
-  private async transact(request: TransactionCommand, caller: Caller): Promise<CommandResult> {
+  private async transact(request: AnyTransactionCommand, caller: Caller): Promise<CommandResult> {
     const { terminal } = this.deps;
     // A front end that retries a request (same id) is answered from the journal: never a second charge.
     const repeat = this.answerRepeat(request);
@@ -236,6 +165,20 @@ export class CommandService {
     if (this.deps.settlement?.running()) return refuse('busy', 'the batch is being settled; try again when it is done');
     // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
     await terminal.settled();
+    if (isHospitality(request)) {
+      // Checked against the journal before anything is journaled: bad references are typed refusals.
+      const ids = request.requestId !== undefined ? { ecrRequestId: request.requestId } : {};
+      const checked = hospitalityRequest(
+        request,
+        this.deps.journal,
+        this.deps.preauth ?? DEFAULT_PREAUTH_SETTINGS,
+        ids,
+      );
+      if ('refusal' in checked) return refuse(checked.refusal.error, checked.refusal.message, checked.refusal.field);
+      const pending = terminal.startTransaction(checked.request, caller.progress);
+      caller.accepted?.();
+      return done(answerOf(await pending));
+    }
     // Void and refund need supervisor rights: a wrong PIN is counted and, past the limit, locks them out for a while.
     const rights = request.kind === 'sale' ? undefined : this.supervisorRights(request.kind, request.rights, caller);
     const common = {
@@ -248,8 +191,10 @@ export class CommandService {
         ? { kind: 'void', originalStan: request.stan, ...common }
         : {
             kind: request.kind,
-            amount: request.amount,
+            // A tip is charged with the sale and journaled apart.
+            amount: request.amount + (request.kind === 'sale' ? (request.tip ?? 0) : 0),
             ...(request.currency ? { currency: request.currency } : {}),
+            ...(request.kind === 'sale' && request.tip ? { tip: request.tip } : {}),
             ...common,
           },
       caller.progress,
@@ -307,21 +252,30 @@ export class CommandService {
   }
 
   /** A result when the request id was seen before for a transaction (from the journal); undefined otherwise. */
-  private answerRepeat(request: TransactionCommand): CommandResult | undefined {
+  private answerRepeat(request: AnyTransactionCommand): CommandResult | undefined {
     const id = request.requestId;
     if (id === undefined) return undefined;
     const earlier = this.deps.journal.transactions.findByEcrRequestId(id);
     // Registers retry within seconds or minutes; an id seen long ago is a counter that started over, not a retry.
     if (!earlier || this.deps.clock.now() - earlier.createdAt > REPEAT_WINDOW_MS) return undefined;
+    if (isHospitality(request))
+      return this.replay(earlier, sameHospitalityRequest(earlier, request, this.deps.journal), id);
     // An accepted partial approval journals the smaller amount it approved: the retry still asked for the full one.
     const partial =
       earlier.responseCode !== null &&
       responseClass(earlier.responseCode) === 'partially-approved' &&
       request.kind !== 'void' &&
       earlier.amount < request.amount;
+    const asked =
+      request.kind === 'sale' ? request.amount + (request.tip ?? 0) : request.kind === 'void' ? 0 : request.amount;
     const sameRequest =
       earlier.kind === request.kind &&
-      (request.kind === 'void' ? earlier.originalStan === request.stan : earlier.amount === request.amount || partial);
+      (request.kind === 'void' ? earlier.originalStan === request.stan : earlier.amount === asked || partial);
+    return this.replay(earlier, sameRequest, id);
+  }
+
+  /** A repeated request id answered from the journal, or refused when it named another transaction. */
+  private replay(earlier: TransactionRow, sameRequest: boolean, id: string): CommandResult {
     if (!sameRequest) {
       return refuse(
         'invalid-request',
@@ -373,6 +327,8 @@ function answerOf(output: TransactionOutput): TransactionAnswer {
       : {}),
     ...(output.maskedPan !== undefined ? { maskedPan: output.maskedPan } : {}),
     ...(output.entryMode !== undefined ? { entryMode: output.entryMode } : {}),
+    ...(output.tip ? { tip: output.tip } : {}),
+    ...(output.preauthId ? { preauthId: output.preauthId } : {}),
     ...(anomaly
       ? {
           anomaly: {
@@ -406,5 +362,7 @@ function replayedAnswer(earlier: TransactionRow, outcome: TransactionOutcome): T
     ...(earlier.approvalCode !== null ? { approvalCode: earlier.approvalCode } : {}),
     ...(earlier.maskedPan !== null ? { maskedPan: earlier.maskedPan } : {}),
     ...(anomaly ? { anomaly: { code: anomaly.code, name: anomaly.name, message: anomaly.message } } : {}),
+    ...(earlier.tipAmount > 0 ? { tip: earlier.tipAmount } : {}),
+    ...(earlier.kind === 'preauth' && outcome === 'approved' ? { preauthId: earlier.txnRef } : {}),
   };
 }

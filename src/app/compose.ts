@@ -31,6 +31,8 @@ import { startEcr } from './ecr-wiring.js';
 import { startSettlement } from './settlement-wiring.js';
 import { startMacKeys } from './mac-wiring.js';
 import { messageProfileOf } from './message-profile.js';
+import { PreauthExpiry } from '../terminal/preauth-expiry.js';
+import type { PreauthSettings } from '../terminal/effects/index.js';
 import { buildDevices } from './devices.js';
 import { xstateClockFrom } from './xstate-clock.js';
 import { RegisterOutput } from '../terminal/register-output.js';
@@ -294,6 +296,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       messageProfile: messageProfileOf(config),
       ...(pinPad ? { pinPad } : {}),
       ...(config.emv.enabled ? { emv: config.emv } : {}),
+      preauth: preauthSettingsOf(config),
       limits: config.transaction,
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),
@@ -317,6 +320,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       settlement: settlement.service,
       nexo: nexoStatus,
       clientLockouts: () => ecrLockouts,
+      preauth: preauthSettingsOf(config),
     });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({
@@ -340,6 +344,20 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     }
     await terminal.start();
     stops.push(() => terminal.stop());
+    // Holds left open past preauth.expiryDays are released (not on a held lock: nothing is written then).
+    if (heldLocks.length === 0) {
+      const expiry = new PreauthExpiry({
+        journal,
+        anomalies,
+        clock,
+        log,
+        forwarder,
+        intervalMs: config.preauth.expiryCheckIntervalMs,
+        expiryDays: config.preauth.expiryDays,
+      });
+      expiry.start();
+      stops.push(() => expiry.stop());
+    }
     // The lockout policy watches every anomaly: repeated suspected fraud, tamper or a storage fault lock sales.
     // Refusals of a client's rights (class unauthorized) lock that client out (ecr-wiring.ts), never the terminal.
     anomalies.onAnomaly(({ definition }) => {
@@ -392,4 +410,12 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     await stopAll();
     throw err;
   }
+}
+
+function preauthSettingsOf(config: PosConfig): PreauthSettings {
+  return {
+    completionMessage: config.host.completionMessage,
+    expiryDays: config.preauth.expiryDays,
+    completionTolerancePercent: config.preauth.completionTolerancePercent,
+  };
 }

@@ -24,7 +24,17 @@ import type {
 } from './commands.js';
 import type { SimCommands, SimRequest, SimResult } from './sim-commands.js';
 
-type EcrTransactionRequest = EcrRequestOf<'sale' | 'refund' | 'void'>;
+const TRANSACTION_CMDS = [
+  'sale',
+  'refund',
+  'void',
+  'preauth',
+  'preauth.increment',
+  'preauth.complete',
+  'preauth.cancel',
+  'tipAdjust',
+] as const;
+type EcrTransactionRequest = EcrRequestOf<(typeof TRANSACTION_CMDS)[number]>;
 type EcrSimRequest = EcrRequestOf<'sim.card' | 'sim.fault' | 'sim.remove' | 'sim.pin'>;
 type EcrCommandRequest = Exclude<EcrRequest, EcrSimRequest>;
 
@@ -42,7 +52,22 @@ export interface EcrHandlerDeps {
 export function commandOf(request: EcrCommandRequest): CommandRequest {
   switch (request.cmd) {
     case 'sale':
-      return { kind: 'sale', amount: request.amount, currency: request.currency, requestId: request.id };
+      return {
+        kind: 'sale',
+        amount: request.amount,
+        currency: request.currency,
+        ...(request.tip ? { tip: request.tip } : {}),
+        requestId: request.id,
+      };
+    case 'preauth':
+      return { kind: 'preauth', amount: request.amount, currency: request.currency, requestId: request.id };
+    case 'preauth.increment':
+    case 'preauth.cancel':
+    case 'preauth.complete':
+    case 'tipAdjust': {
+      const { cmd, id, token: _token, ...fields } = request;
+      return { kind: cmd, ...fields, requestId: id } as CommandRequest;
+    }
     case 'refund':
       return {
         kind: 'refund',
@@ -87,6 +112,10 @@ export function simRequestOf(request: EcrSimRequest): SimRequest {
   }
 }
 
+function isTransactionRequest(request: EcrRequest): request is EcrTransactionRequest {
+  return (TRANSACTION_CMDS as readonly string[]).includes(request.cmd);
+}
+
 function isSimRequest(request: EcrRequest): request is EcrSimRequest {
   return request.cmd.startsWith('sim.');
 }
@@ -107,6 +136,11 @@ export async function replyOf(request: EcrCommandRequest, result: CommandResult)
     case 'sale':
     case 'refund':
     case 'void':
+    case 'preauth':
+    case 'preauth.increment':
+    case 'preauth.complete':
+    case 'preauth.cancel':
+    case 'tipAdjust':
       return { id, type: 'result', ...(result.value as CommandValues['sale']) };
     case 'status':
       return { id, type: 'status', ...(result.value as CommandValues['status']) };
@@ -184,10 +218,9 @@ export class EcrCommandHandler implements EcrHandler {
   async handle(request: EcrRequest, session: EcrSession): Promise<void> {
     const client = session.clientId;
     const principal = session.principal ?? addressKey(client);
-    const reply =
-      request.cmd !== 'sale' && request.cmd !== 'refund' && request.cmd !== 'void'
-        ? await answer(this.deps, request, { client, principal })
-        : await this.transact(request, session, principal);
+    const reply = !isTransactionRequest(request)
+      ? await answer(this.deps, request, { client, principal })
+      : await this.transact(request, session, principal);
     session.send(reply);
     if (refusedForRights(reply)) this.deps.onRefused?.(principal);
   }

@@ -12,6 +12,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
 import { journal, settlement } from './settlement-schema.js';
+import { preauth } from './preauth-schema.js';
 import {
   bool,
   certPairCheck,
@@ -102,6 +103,8 @@ const host = obj({
   tls: hostTls,
   /** ISO 9797-1 MAC (field 64/128) on financial, advice and reversal messages, keys from a sign-on under the TMK. */
   mac: oneOf(['required', 'off']),
+  /** How a pre-authorization is completed: a 0220 completion advice, or a 0200 for hosts that want one. */
+  completionMessage: oneOf(['0220', '0200']),
   simulator: obj({
     embedded: bool,
   }),
@@ -343,6 +346,7 @@ export const configSchema = obj({
   emv,
   settlement,
   journal,
+  preauth,
 }).superRefine((v, ctx) => {
   const attached = v.hal.pinPad.driver !== 'none';
   if (v.terminal.pinPad !== undefined && v.terminal.pinPad !== attached) {

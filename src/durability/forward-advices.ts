@@ -76,20 +76,24 @@ export class AdviceSender {
       currency: item.currency,
       maskedPan: item.maskedPan,
     };
-    let card: VaultCard;
-    try {
-      if (!this.deps.vault || !item.cardBlob)
-        throw new VaultError('decrypt-failed', 'no card data or no key to read it');
-      card = this.deps.vault.open(item.cardBlob, item.txnRef);
-    } catch (err) {
-      const reason = `card data unreadable: ${(err as Error).message}`;
-      return {
-        kind: 'set-aside',
-        write: () => {
-          journal.saf.setAside(item.id, 'ZZ', reason);
-          anomalies.raise('storage-fault', { ...facts, reason }, { show: false });
-        },
-      };
+    // A completion or tip adjust carries no card: it names its original (fields 37, 38, 90) and its tip (54).
+    const reference = journal.preauths.referenceOf(item.txnRef);
+    let card: VaultCard | undefined;
+    if (!reference) {
+      try {
+        if (!this.deps.vault || !item.cardBlob)
+          throw new VaultError('decrypt-failed', 'no card data or no key to read it');
+        card = this.deps.vault.open(item.cardBlob, item.txnRef);
+      } catch (err) {
+        const reason = `card data unreadable: ${(err as Error).message}`;
+        return {
+          kind: 'set-aside',
+          write: () => {
+            journal.saf.setAside(item.id, 'ZZ', reason);
+            anomalies.raise('storage-fault', { ...facts, reason }, { show: false });
+          },
+        };
+      }
     }
     const request: FinancialRequest & { approvalCode: string } = {
       processingCode: item.processingCode,
@@ -99,14 +103,23 @@ export class AdviceSender {
       transmittedAt: new Date(item.transmittedAt),
       terminalId: item.terminalId,
       merchantId: item.merchantId,
-      pan: card.pan,
-      expiry: card.expiry,
+      ...(card ? { pan: card.pan, expiry: card.expiry } : {}),
       // Field 22 as decided at the sale; rows queued before it was kept say no PIN capability.
-      entryMode: item.posEntryMode ?? posEntryMode(card.entryMode, false),
+      entryMode: item.posEntryMode ?? posEntryMode(card?.entryMode ?? 'manual', false),
       // A chip sale approved offline: its TC (field 55 after the card's decision) goes with the advice.
-      ...(card.iccData ? { iccData: Buffer.from(card.iccData, 'hex') } : {}),
+      ...(card?.iccData ? { iccData: Buffer.from(card.iccData, 'hex') } : {}),
       ...(item.acquiringInstitutionId !== null ? { acquiringInstitutionId: item.acquiringInstitutionId } : {}),
       ...(item.forwardingInstitutionId !== null ? { forwardingInstitutionId: item.forwardingInstitutionId } : {}),
+      ...(reference
+        ? {
+            tipAmount: reference.tipAmount,
+            original: {
+              ...reference.original,
+              transmittedAt:
+                reference.original.transmittedAt !== undefined ? new Date(reference.original.transmittedAt) : undefined,
+            },
+          }
+        : {}),
       approvalCode: item.approvalCode,
     };
     const key = `advice:${item.id}`;

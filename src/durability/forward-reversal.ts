@@ -69,6 +69,7 @@ export class ReversalSender {
       repeat,
       transmittedAt: new Date(this.deps.clock.now()),
       reason: reasonOf(reversal),
+      originalMti: reversal.originalMti,
     });
     let reply: HostReply;
     try {

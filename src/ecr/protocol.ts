@@ -23,6 +23,11 @@ export const ECR_COMMANDS = [
   'unlock',
   'selftest',
   'settle',
+  'preauth',
+  'preauth.increment',
+  'preauth.complete',
+  'preauth.cancel',
+  'tipAdjust',
   'sim.card',
   'sim.fault',
   'sim.remove',
@@ -53,6 +58,7 @@ export const ECR_ERROR_CODES = [
   'money-owed',
   'out-of-balance',
   'host-refused',
+  'duplicate',
 ] as const;
 
 export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
@@ -113,7 +119,18 @@ function command<C extends EcrCommand, S extends z.core.$ZodLooseShape>(cmd: C, 
   return z.strictObject({ ...common, cmd: z.literal(cmd), ...shape });
 }
 
-const saleSchema = command('sale', { amount, currency: currency.optional() });
+/** A tip in minor units; 0 is no tip. */
+const tip = int(0, MAX_AMOUNT);
+const saleSchema = command('sale', { amount, currency: currency.optional(), tip: tip.optional() });
+// Hospitality: a hold, named later by the `preauthId` its result carries.
+const preauthId = z
+  .string({ error: 'a pre-authorization id (the preauthId of its result)' })
+  .regex(/^[A-Za-z0-9-]{1,100}$/, { error: 'a pre-authorization id (the preauthId of its result)' });
+const preauthSchema = command('preauth', { amount, currency: currency.optional() });
+const preauthIncrementSchema = command('preauth.increment', { preauthId, amount });
+const preauthCompleteSchema = command('preauth.complete', { preauthId, amount, tip: tip.optional() });
+const preauthCancelSchema = command('preauth.cancel', { preauthId });
+const tipAdjustSchema = command('tipAdjust', { stan: int(1, MAX_STAN), tip: int(1, MAX_AMOUNT) });
 const supervisorPin = str('a PIN string of 1 to 16 characters', 1, 16);
 const refundSchema = command('refund', {
   amount,
@@ -168,6 +185,11 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   unlockSchema,
   selftestSchema,
   settleSchema,
+  preauthSchema,
+  preauthIncrementSchema,
+  preauthCompleteSchema,
+  preauthCancelSchema,
+  tipAdjustSchema,
   simCardSchema,
   simFaultSchema,
   simRemoveSchema,
@@ -179,23 +201,7 @@ export type EcrRequest = z.output<typeof ecrRequestSchema>;
 export type EcrRequestOf<C extends EcrCommand> = Extract<EcrRequest, { cmd: C }>;
 
 // A Map, not an object: a `cmd` such as "toString" or "__proto__" must not find anything.
-const SCHEMAS = new Map<string, z.ZodType>([
-  ['sale', saleSchema],
-  ['refund', refundSchema],
-  ['void', voidSchema],
-  ['cancel', cancelSchema],
-  ['confirm', confirmSchema],
-  ['status', statusSchema],
-  ['reprint', reprintSchema],
-  ['slip', slipSchema],
-  ['unlock', unlockSchema],
-  ['selftest', selftestSchema],
-  ['settle', settleSchema],
-  ['sim.card', simCardSchema],
-  ['sim.fault', simFaultSchema],
-  ['sim.remove', simRemoveSchema],
-  ['sim.pin', simPinSchema],
-]);
+const SCHEMAS = new Map<string, z.ZodType>(ecrRequestSchema.options.map((schema) => [schema.shape.cmd.value, schema]));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Replies.
@@ -224,7 +230,7 @@ export interface EcrAnomaly {
   message: string;
 }
 
-/** The last message of a transaction command (sale, refund, void). */
+/** The last message of a transaction command (sale, refund, void, and the pre-authorization and tip commands). */
 export interface EcrResultReply {
   id: string;
   type: 'result';

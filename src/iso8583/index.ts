@@ -27,6 +27,7 @@ export {
   formatTransmissionDateTime,
   formatStan,
   originalDataElements,
+  tipAmountBlock,
   REVERSAL_REASON,
   type ReversalReasonCode,
   type OriginalReference,
@@ -61,3 +62,4 @@ export {
   type SettlementRequest,
   type BatchUploadRecord,
 } from './settlement.js';
+export { buildAuthorizationRequest, tipOf } from './authorization.js';

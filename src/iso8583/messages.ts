@@ -78,6 +78,8 @@ export interface FinancialRequest {
   /** Fields 32/33 (and their place in field 90): absent when not configured. */
   acquiringInstitutionId?: string;
   forwardingInstitutionId?: string;
+  /** The part of the amount that is a tip: field 54 (see authorization.ts). */
+  tipAmount?: number;
 }
 
 const RESPONSE_MTI: Readonly<Record<string, string>> = {
@@ -105,6 +107,14 @@ function pad2(n: number): string {
 
 function checkDate(d: Date): void {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new RangeError('invalid Date');
+}
+
+/**
+ * Field 54, one additional amount: account type 00, amount type 44 (gratuity), the currency, D and 12 digits; the
+ * tip is part of field 4, and this block says how much of it.
+ */
+export function tipAmountBlock(tip: number, currency: string): string {
+  return `0044${currency}D${formatAmount(tip)}`;
 }
 
 /** Field 7: MMDDhhmmss in UTC, so the host sees one clock whatever the terminal's time zone. */
@@ -159,6 +169,7 @@ function transactionFields(r: FinancialRequest): Partial<Record<number, FieldVal
   if (r.acquiringInstitutionId !== undefined) f[32] = r.acquiringInstitutionId;
   if (r.forwardingInstitutionId !== undefined) f[33] = r.forwardingInstitutionId;
   if (r.originalStan !== undefined) f[62] = formatStan(r.originalStan);
+  if (r.tipAmount !== undefined && r.tipAmount > 0) f[54] = tipAmountBlock(r.tipAmount, r.currency);
   if (r.original !== undefined) {
     if (r.original.rrn !== undefined) f[37] = r.original.rrn;
     if (r.original.approvalCode !== undefined) f[38] = r.original.approvalCode;
@@ -199,7 +210,7 @@ export function buildFinancialRequest(r: FinancialRequest): IsoMessage {
  */
 export function buildReversal(
   original: FinancialRequest,
-  opts: { repeat: boolean; transmittedAt: Date; reason?: ReversalReasonCode },
+  opts: { repeat: boolean; transmittedAt: Date; reason?: ReversalReasonCode; originalMti?: string },
 ): IsoMessage {
   // A reversal refers to its own original by field 90; what that original referred to is not repeated.
   const { original: _voided, originalStan: _voidedStan, ...request } = original;
@@ -207,8 +218,9 @@ export function buildReversal(
   fields[7] = formatTransmissionDateTime(opts.transmittedAt);
   fields[39] = opts.reason ?? REVERSAL_REASON.malfunction;
   if (original.iccData !== undefined) fields[55] = original.iccData;
+  // The original is a 0200, or the 0100 of a pre-authorization (or its increment) whose hold is released.
   fields[90] = originalDataElements(
-    { mti: MTI.financialRequest, stan: original.stan, transmittedAt: original.transmittedAt },
+    { mti: opts.originalMti ?? MTI.financialRequest, stan: original.stan, transmittedAt: original.transmittedAt },
     original,
   );
   return { mti: opts.repeat ? MTI.reversalRepeat : MTI.reversal, fields };

@@ -13,6 +13,7 @@ export * from './stores/anomalies.js';
 export * from './stores/outbox.js';
 export * from './stores/batches.js';
 export * from './stores/retention.js';
+export * from './stores/preauths.js';
 export * from './card-data-guard.js';
 export * from './export.js';
 export * from './outside-record.js';

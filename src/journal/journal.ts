@@ -20,6 +20,7 @@ import { BatchStore } from './stores/batches.js';
 import { RetentionStore } from './stores/retention.js';
 import { CounterStore } from './stores/counters.js';
 import { OutboxStore } from './stores/outbox.js';
+import { PreauthStore } from './stores/preauths.js';
 import { ReversalStore } from './stores/reversals.js';
 import { SealedCardStore } from './stores/sealed-cards.js';
 import { TerminalKeyStore } from './stores/terminal-keys.js';
@@ -74,6 +75,7 @@ export class Journal {
   readonly terminalKeys: TerminalKeyStore;
   readonly batches: BatchStore;
   readonly retention: RetentionStore;
+  readonly preauths: PreauthStore;
   private readonly db: Database.Database;
   private readonly isReadonly: boolean;
   private readonly countsStmt: Stmt;
@@ -139,6 +141,7 @@ export class Journal {
     this.terminalKeys = new TerminalKeyStore(db, now);
     this.batches = new BatchStore(db, now);
     this.retention = new RetentionStore(db, now);
+    this.preauths = new PreauthStore(db, now, this.transactions);
     this.countsStmt =
       db.prepare(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,

@@ -38,6 +38,8 @@ export interface TransactionRow {
   requestMti: string | null;
   /** Field 7 of that request, ms since the epoch: what a void's field 90 names. */
   transmittedAt: number | null;
+  /** The part of `amount` that is a tip (0 without one): totals carry tips apart. */
+  tipAmount: number;
   /** Milliseconds since the epoch (UTC). */
   createdAt: number;
   updatedAt: number;

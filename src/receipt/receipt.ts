@@ -15,7 +15,19 @@ export interface MerchantInfo {
 
 export type ReceiptCopy = 'merchant' | 'customer';
 
-const KIND_LABEL = { sale: 'SALE', refund: 'REFUND', void: 'VOID' } as const;
+const KIND_LABEL = {
+  sale: 'SALE',
+  refund: 'REFUND',
+  void: 'VOID',
+  preauth: 'PRE-AUTHORIZATION',
+  'preauth-increment': 'PRE-AUTHORIZATION INCREMENT',
+  completion: 'PRE-AUTHORIZATION COMPLETION',
+  'preauth-cancel': 'PRE-AUTHORIZATION CANCELLED',
+  'tip-adjust': 'TIP ADJUSTMENT',
+} as const;
+
+/** Kinds whose amount the cardholder pays (printed positive); a refund, void or released hold prints negative. */
+const PAID_KINDS: ReadonlySet<string> = new Set(['sale', 'preauth', 'preauth-increment', 'completion', 'tip-adjust']);
 
 function pair(left: string, right: string): ReceiptLine {
   return { text: `${left}: ${right}` };
@@ -50,10 +62,15 @@ export function buildReceipt(
     ...(input.original ? [pair('Original STAN', String(input.original.stan).padStart(6, '0'))] : []),
     { kind: 'rule' },
     {
-      text: `AMOUNT ${formatAmount(input.kind === 'sale' ? input.amount : -input.amount, input.currency)}`,
+      text: `AMOUNT ${formatAmount(PAID_KINDS.has(input.kind) ? input.amount : -input.amount, input.currency)}`,
       bold: true,
       doubleWidth: true,
     },
+    ...(input.tip ? [pair('of which tip', formatAmount(input.tip, input.currency))] : []),
+    // A hold moves no money: the cardholder is told the amount is reserved, not charged.
+    ...(input.kind === 'preauth' || input.kind === 'preauth-increment'
+      ? [{ text: 'Amount reserved, not charged', align: 'center' } as ReceiptLine]
+      : []),
     { kind: 'rule' },
     {
       text: approved ? (auth?.offline ? 'APPROVED OFFLINE' : 'APPROVED') : 'DECLINED',

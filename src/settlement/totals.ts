@@ -11,11 +11,20 @@ import type { TransactionKind } from '../vocabulary/index.js';
 
 export type TotalsSide = 'debit' | 'credit' | 'debit-reversal' | 'credit-reversal';
 
-/** The side of the 1987 totals each kind counts on: a sale debits the cardholder, a void of a sale reverses it. */
-export const SIDE_OF_KIND: Readonly<Record<TransactionKind, TotalsSide>> = {
+/**
+ * The side of the 1987 totals each kind counts on: a sale debits the cardholder, a void of a sale reverses it, a
+ * completion (tip included) and a tip adjust debit as a sale does. A hold, its increment and its release move no
+ * money: null, and the batch leaves them out (HOLD_KINDS).
+ */
+export const SIDE_OF_KIND: Readonly<Record<TransactionKind, TotalsSide | null>> = {
   sale: 'debit',
   refund: 'credit',
   void: 'debit-reversal',
+  completion: 'debit',
+  'tip-adjust': 'debit',
+  preauth: null,
+  'preauth-increment': null,
+  'preauth-cancel': null,
 };
 
 export interface KindTotal {
@@ -85,7 +94,8 @@ export function computeBatchTotals(journal: Journal, number: number, defaultCurr
     k.count += line.count;
     k.amount += line.amount;
     c.byKind[line.kind] = k;
-    add(c.reconciliation, SIDE_OF_KIND[line.kind], line.count, line.amount);
+    const side = SIDE_OF_KIND[line.kind];
+    if (side) add(c.reconciliation, side, line.count, line.amount);
   }
   for (const line of journal.batches.reversalLines(number)) {
     const c = of(line.currency);

@@ -10,10 +10,16 @@ import type { TransactionKind } from '../vocabulary/index.js';
 import type { SettlementLink } from './link.js';
 
 /** Field 3 of an uploaded transaction: the processing code its own request carried. */
+// Holds never reach the upload (the batch leaves them out); they are named for the type's sake.
 const PROCESSING_CODE_OF: Readonly<Record<TransactionKind, string>> = {
   sale: PROCESSING_CODE.purchase,
   refund: PROCESSING_CODE.refund,
   void: PROCESSING_CODE.void,
+  completion: PROCESSING_CODE.purchase,
+  'tip-adjust': PROCESSING_CODE.purchase,
+  preauth: PROCESSING_CODE.purchase,
+  'preauth-increment': PROCESSING_CODE.purchase,
+  'preauth-cancel': PROCESSING_CODE.purchase,
 };
 
 export type UploadOutcome = { done: true; sent: number } | { done: false; sent: number; reason: string };

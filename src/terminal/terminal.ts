@@ -294,7 +294,9 @@ export class Terminal {
         amount: input.amount,
         currency: input.currency,
         ...(request.ecrRequestId !== undefined ? { ecrRequestId: request.ecrRequestId } : {}),
-        ...(request.kind === 'void' ? { originalStan: request.originalStan } : {}),
+        ...(request.kind === 'void' || request.kind === 'tip-adjust' ? { originalStan: request.originalStan } : {}),
+        ...(input.original && input.kind !== 'void' ? { originalStan: input.original.stan } : {}),
+        ...(input.tip ? { tipAmount: input.tip } : {}),
       });
     } catch (err) {
       if (!(err instanceof JournalError) || err.code !== 'storage-fault') throw err;

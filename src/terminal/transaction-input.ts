@@ -1,4 +1,7 @@
-/** What a transaction starts with: the request, and for a void the approved sale it cancels, from the journal. */
+/**
+ * What a transaction starts with: the request, and for a void (or a tip adjust) the approved sale it names, for an
+ * increment, completion or cancel the open pre-authorization, from the journal.
+ */
 import { type CardReader, hasEmvKernel } from '../../hal/card-reader/contract.js';
 import type { Journal } from '../journal/index.js';
 import type { TransactionInput, TransactionLimits } from '../transaction/types.js';
@@ -21,18 +24,77 @@ function originalFor(journal: Journal, stan: number): TransactionInput['original
   };
 }
 
+/** The open pre-authorization of this id as the original of an increment, completion or cancel (its held amount). */
+function preauthFor(journal: Journal, preauthId: string): TransactionInput['original'] {
+  const hold = journal.preauths.get(preauthId);
+  const row = journal.transactions.get(preauthId);
+  if (hold?.state !== 'open' || !row || row.kind !== 'preauth' || row.outcome !== 'approved') return undefined;
+  return {
+    txnRef: row.txnRef,
+    stan: hold.stan,
+    amount: hold.heldAmount,
+    currency: hold.currency,
+    ...(row.maskedPan ? { maskedPan: row.maskedPan } : {}),
+    ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
+    ...(row.rrn ? { rrn: row.rrn } : {}),
+    ...(row.requestMti ? { requestMti: row.requestMti } : {}),
+    ...(row.transmittedAt !== null ? { transmittedAt: row.transmittedAt } : {}),
+  };
+}
+
+/** The original a request names, if it names one the journal holds in a state that allows it. */
+function originalOf(request: TransactionRequest, journal: Journal): TransactionInput['original'] {
+  switch (request.kind) {
+    case 'void':
+    case 'tip-adjust':
+      return originalFor(journal, request.originalStan);
+    case 'preauth-increment':
+    case 'completion':
+    case 'preauth-cancel':
+      return preauthFor(journal, request.preauthId);
+    default:
+      return undefined;
+  }
+}
+
+/** What a request asks to be charged (a void and a cancel take the original's), and of it, the tip. */
+function amountsOf(
+  request: TransactionRequest,
+  original: TransactionInput['original'],
+  defaultCurrency: string,
+): { amount: number; currency: string; tip?: number } {
+  switch (request.kind) {
+    case 'void':
+    case 'preauth-cancel':
+      return original ?? { amount: 0, currency: defaultCurrency };
+    case 'tip-adjust':
+      return { amount: request.tip, currency: original?.currency ?? defaultCurrency, tip: request.tip };
+    case 'preauth-increment':
+      return { amount: request.amount, currency: original?.currency ?? defaultCurrency };
+    case 'completion':
+      return {
+        amount: request.amount,
+        currency: original?.currency ?? defaultCurrency,
+        ...(request.tip ? { tip: request.tip } : {}),
+      };
+    default:
+      return {
+        amount: request.amount,
+        currency: request.currency ?? defaultCurrency,
+        ...('tip' in request && request.tip ? { tip: request.tip } : {}),
+      };
+  }
+}
+
 export function transactionInput(
   request: TransactionRequest,
   txnRef: string,
   journal: Journal,
   terms: { limits: TransactionLimits; defaultCurrency: string; emv?: { onlinePinTries: number }; reader: CardReader },
 ): TransactionInput {
-  const original = request.kind === 'void' ? originalFor(journal, request.originalStan) : undefined;
+  const original = originalOf(request, journal);
   // A void takes the original's amount; one of an unknown STAN has none, and its machine fails it as such.
-  const { amount, currency } =
-    request.kind === 'void'
-      ? (original ?? { amount: 0, currency: terms.defaultCurrency })
-      : { amount: request.amount, currency: request.currency ?? terms.defaultCurrency };
+  const { amount, currency, tip } = amountsOf(request, original, terms.defaultCurrency);
   return {
     txnRef,
     kind: request.kind,
@@ -42,6 +104,7 @@ export function transactionInput(
     supervisor: request.supervisor ?? false,
     ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
     ...(original ? { original } : {}),
+    ...(tip ? { tip } : {}),
     // Chip processing needs both the configuration and a reader that runs an EMV kernel.
     ...(terms.emv !== undefined && hasEmvKernel(terms.reader)
       ? { emv: true, onlinePinTries: terms.emv.onlinePinTries }

@@ -52,9 +52,20 @@ interface Supervised {
 }
 
 export type TransactionRequest =
-  | ({ kind: 'sale' | 'refund'; amount: number; currency?: string } & Supervised)
+  /** `tip`: the part of `amount` that is a tip (a sale with a tip charges `amount`, tip included). */
+  | ({ kind: 'sale' | 'refund'; amount: number; currency?: string; tip?: number } & Supervised)
   /** Void: the STAN of the approved transaction to cancel; its amount and currency are the original's. */
-  | ({ kind: 'void'; originalStan: number } & Supervised);
+  | ({ kind: 'void'; originalStan: number } & Supervised)
+  /** A hold on the card for `amount`; no money moves until it is completed. */
+  | ({ kind: 'preauth'; amount: number; currency?: string } & Supervised)
+  /**
+   * Card-less, naming an open pre-authorization by its id (its txnRef): an increment adds `amount` to the hold, a
+   * completion captures `amount` (tip included), a cancel releases the hold (its amount is the held one).
+   */
+  | ({ kind: 'preauth-increment' | 'completion'; preauthId: string; amount: number; tip?: number } & Supervised)
+  | ({ kind: 'preauth-cancel'; preauthId: string } & Supervised)
+  /** Adds `tip` to the approved sale of this STAN. */
+  | ({ kind: 'tip-adjust'; originalStan: number; tip: number } & Supervised);
 
 /** What telemetry hears about: a new operation state, a finished self-test, a finished transaction. */
 export type TerminalChange =

@@ -10,7 +10,16 @@ const OUTCOME_TEXT: Record<string, string> = {
   failed: 'Not completed',
 };
 
-const KIND_TITLE: Record<TransactionKind, string> = { sale: 'SALE', refund: 'REFUND', void: 'VOID' };
+const KIND_TITLE: Record<TransactionKind, string> = {
+  sale: 'SALE',
+  refund: 'REFUND',
+  void: 'VOID',
+  preauth: 'PRE-AUTH',
+  'preauth-increment': 'PRE-AUTH INCREMENT',
+  completion: 'COMPLETION',
+  'preauth-cancel': 'PRE-AUTH CANCEL',
+  'tip-adjust': 'TIP ADJUST',
+};
 
 export const screens = {
   presentCard: (

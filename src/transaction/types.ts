@@ -50,6 +50,8 @@ export interface TransactionInput {
   emv?: boolean;
   /** Online PIN tries within one sale, the first included (`emv.onlinePinTries`): a 55 with tries left asks again. */
   onlinePinTries?: number;
+  /** The part of `amount` that is a tip (a sale's, a completion's, or a tip adjust's whole amount). */
+  tip?: number;
 }
 
 /** What the host said, as the machine needs it. */
@@ -135,6 +137,8 @@ export interface AuthorizeInput {
   original?: OriginalTransaction;
   /** The chip's first decision, for a card that went through the kernel: ARQC online, TC approved offline (Y1). */
   chip?: 'ARQC' | 'TC';
+  /** The part of `amount` that is a tip (field 54). */
+  tip?: number;
 }
 
 /** A failed authorization: the host error plus the STAN it was sent under, if one was allocated. */
@@ -183,6 +187,7 @@ export interface ReceiptInput {
   cardSummary?: { maskedPan: string; entryMode: string };
   authorization?: Authorization;
   original?: OriginalTransaction;
+  tip?: number;
 }
 
 /** An anomaly the machine raised, by taxonomy name, with a reason for the journal and the screen. */
@@ -218,4 +223,8 @@ export interface TransactionOutput {
   cardKey?: string;
   /** The card checks asked for the terminal to be locked once this transaction ends. */
   lockRequested?: string;
+  /** The part of `amount` that is a tip. */
+  tip?: number;
+  /** An approved pre-authorization: the id the register completes, increments or cancels it by (its txnRef). */
+  preauthId?: string;
 }

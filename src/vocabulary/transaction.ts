@@ -4,8 +4,30 @@
  * CLI report them.
  */
 
-export const TRANSACTION_KINDS = ['sale', 'refund', 'void'] as const;
+export const TRANSACTION_KINDS = [
+  'sale',
+  'refund',
+  'void',
+  'preauth',
+  'preauth-increment',
+  'completion',
+  'preauth-cancel',
+  'tip-adjust',
+] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+/**
+ * Hospitality kinds. A pre-authorization (and an increment) holds money on the card without moving it; a completion
+ * captures it (the money moves); a cancel releases the hold by a reversal; a tip adjust adds a tip to an approved sale.
+ * Each but the pre-authorization is card-less and names its original (as a void does).
+ */
+export const HOLD_KINDS: readonly TransactionKind[] = ['preauth', 'preauth-increment'];
+export const REFERENCE_KINDS: readonly TransactionKind[] = [
+  'preauth-increment',
+  'completion',
+  'preauth-cancel',
+  'tip-adjust',
+];
 
 /** offline-approved: decided by the terminal under store-and-forward rules, the advice still owed to the host. */
 export const TRANSACTION_OUTCOMES = ['approved', 'declined', 'cancelled', 'failed', 'offline-approved'] as const;

@@ -26,8 +26,8 @@ describe('reversal of an unanswered sale, end to end', () => {
     const request = await hostReceived(rig, '0200', AMOUNT.silent);
     const txnRef = rig.app.terminal.status().transaction!.txnRef;
     const armed = rig.app.journal.reversals.forTransaction(txnRef)!;
-    // The visa test card is read by chip; the default configuration has no PIN pad: 05 + 2.
-    expect(armed).toMatchObject({ state: 'armed', posEntryMode: '052', reasonCode: null });
+    // The visa test card is read by chip; the default configuration attaches the mock PIN pad: 05 + 1.
+    expect(armed).toMatchObject({ state: 'armed', posEntryMode: '051', reasonCode: null });
     expect(Buffer.isBuffer(armed.cardBlob)).toBe(true);
     expect(armed.cardBlob!.toString('latin1')).not.toContain(VISA_PAN);
     expect(rig.app.journal.transactions.get(txnRef)).toMatchObject({
@@ -72,7 +72,7 @@ describe('reversal of an unanswered sale, end to end', () => {
     expect(dropped).toMatchObject({ outcome: 'failed' });
     expect(rig.app.journal.reversals.forTransaction(dropped['txnRef'] as string)).toMatchObject({
       reasonCode: '22',
-      posEntryMode: '052',
+      posEntryMode: '051',
     });
   });
 });

@@ -114,6 +114,30 @@ const VALID: [unknown, EcrRequest][] = [
     { id: 'sp2', cmd: 'sim.pin', cancel: true },
     { id: 'sp2', cmd: 'sim.pin', cancel: true },
   ],
+  [
+    { id: 'st', cmd: 'sale', amount: 1000, tip: 150 },
+    { id: 'st', cmd: 'sale', amount: 1000, tip: 150 },
+  ],
+  [
+    { id: 'pa', cmd: 'preauth', amount: 10_000, currency: '978' },
+    { id: 'pa', cmd: 'preauth', amount: 10_000, currency: '978' },
+  ],
+  [
+    { id: 'pi', cmd: 'preauth.increment', preauthId: 'T-ABC-123', amount: 500 },
+    { id: 'pi', cmd: 'preauth.increment', preauthId: 'T-ABC-123', amount: 500 },
+  ],
+  [
+    { id: 'pc', cmd: 'preauth.complete', preauthId: 'T-ABC-123', amount: 9_000, tip: 1_000 },
+    { id: 'pc', cmd: 'preauth.complete', preauthId: 'T-ABC-123', amount: 9_000, tip: 1_000 },
+  ],
+  [
+    { id: 'px', cmd: 'preauth.cancel', preauthId: 'T-ABC-123' },
+    { id: 'px', cmd: 'preauth.cancel', preauthId: 'T-ABC-123' },
+  ],
+  [
+    { id: 'ta', cmd: 'tipAdjust', stan: 42, tip: 300 },
+    { id: 'ta', cmd: 'tipAdjust', stan: 42, tip: 300 },
+  ],
 ];
 
 describe('parseRequestLine: valid requests', () => {
@@ -236,6 +260,12 @@ describe('parseRequestLine: errors', () => {
       'code',
       'code: expected a fault code string of 1 to 64 characters, found nothing',
     ],
+    [
+      { id: '1', cmd: 'preauth.complete', amount: 100 },
+      'preauthId',
+      'preauthId: expected a pre-authorization id (the preauthId of its result), found nothing',
+    ],
+    [{ id: '1', cmd: 'tipAdjust', stan: 4 }, 'tip', 'tip: expected an integer from 1 to 99999999, found nothing'],
   ])('missing field in %j', (input, field, message) => {
     expect(err(line(input))).toEqual({ id: '1', type: 'error', code: 'missing-field', field, message });
   });

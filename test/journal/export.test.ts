@@ -28,6 +28,7 @@ function txn(over: Partial<TransactionRow> = {}): TransactionRow {
     originalStan: null,
     receiptStatus: 'printed',
     ecrRequestId: 'ecr-1',
+    tipAmount: 0,
     requestMti: '0200',
     transmittedAt: T0,
     createdAt: T0,

@@ -41,6 +41,9 @@ describe('recordPinAttempt', () => {
       anomalyCode: 'E203',
     });
     expect(attempt.ecrRequestId).toBeNull();
+    // It belongs to the sale's batch, so it settles and is purged with it.
+    expect(attempt.batchNumber).toBe(j.transactions.get('T1')!.batchNumber);
+    expect(attempt.batchNumber).toBe(1);
     const sale = j.transactions.get('T1')!;
     expect(sale).toMatchObject({
       stan: null,

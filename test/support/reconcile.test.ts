@@ -18,7 +18,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const MASKED = '411111******1111';
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
-const PROCESSING: Record<TransactionKind, string> = { sale: '000000', refund: '200000', void: '020000' };
+const PROCESSING: Partial<Record<TransactionKind, string>> = {
+  sale: '000000',
+  refund: '200000',
+  void: '020000',
+};
 
 /** What a test changes in the clean day. */
 type Damage =
@@ -69,7 +73,7 @@ function journalOf(damage: Damage): Journal {
       txnRef: ref,
       stan,
       originalMti: '0200',
-      processingCode: PROCESSING[kind],
+      processingCode: PROCESSING[kind] ?? '000000',
       amount,
       currency: '978',
       transmittedAt: T0,

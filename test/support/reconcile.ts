@@ -95,7 +95,17 @@ const RESPONSE_CLASS: Record<string, MessageClass> = {
   '0430': 'reversal',
 };
 const REPEAT_MTIS = new Set(['0221', '0401', '0421']);
-const KIND_PREFIX: Record<TransactionRow['kind'], string> = { sale: '00', refund: '20', void: '02' };
+// The hospitality kinds go as purchases (field 3 00): a hold, its increment, its capture, its release, a tip.
+const KIND_PREFIX: Record<TransactionRow['kind'], string> = {
+  sale: '00',
+  refund: '20',
+  void: '02',
+  preauth: '00',
+  'preauth-increment': '00',
+  completion: '00',
+  'preauth-cancel': '00',
+  'tip-adjust': '00',
+};
 
 /** One request the host received and what it answered to it (several answers: sent twice, or none). */
 interface Exchange {

@@ -98,4 +98,16 @@ export const OPERATOR = [
     support:
       'The magnetic reader delivered a swipe made before the payment started (while idle). It is discarded unread, never charged. Frequent: cardholders swipe too early, or something types into the reader.',
   },
+  {
+    code: 'E409',
+    name: 'preauth-expired',
+    class: 'operator-error',
+    severity: 'warning',
+    title: 'Pre-auth expired',
+    message: 'A pre-authorization expired without completion',
+    action: 'none',
+    actionText: 'Nothing was charged; pre-authorize again if needed',
+    support:
+      'A pre-authorization stayed open longer than preauth.expiryDays. Its hold was released by a reversal of its 0100 (owed until the host acknowledges it); no money moved. Completing it is refused from now on.',
+  },
 ] as const satisfies readonly AnomalyShape[];

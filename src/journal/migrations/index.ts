@@ -12,6 +12,7 @@ import { V4_SET_ASIDE } from './v4-set-aside.js';
 import { V5_ACQUIRER_FIELDS } from './v5-acquirer-fields.js';
 import { V6_TERMINAL_KEYS } from './v6-terminal-keys.js';
 import { V7_BATCHES } from './v7-batches.js';
+import { V8_PREAUTH_TIPS } from './v8-preauth-tips.js';
 
 export type { Migration } from './migration.js';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   V5_ACQUIRER_FIELDS,
   V6_TERMINAL_KEYS,
   V7_BATCHES,
+  V8_PREAUTH_TIPS,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
@@ -63,11 +65,20 @@ export function migrate(db: Database.Database, options: { readonly?: boolean } =
   }
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    // Foreign keys can only be switched outside a transaction; a rebuild is checked for dangling rows before it commits.
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        m.up(db);
+        if (m.rebuildsTables && (db.pragma('foreign_key_check') as unknown[]).length > 0)
+          throw new JournalError('storage-fault', `migration ${m.version} left rows pointing nowhere`);
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    } finally {
+      if (m.rebuildsTables && foreignKeys) db.pragma('foreign_keys = ON');
+    }
   }
   return SCHEMA_VERSION;
 }

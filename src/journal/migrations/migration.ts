@@ -5,4 +5,6 @@ export interface Migration {
   version: number;
   description: string;
   up: (db: Database.Database) => void;
+  /** Rebuilds a table others refer to: run with foreign keys off, checked before its commit. */
+  rebuildsTables?: boolean;
 }

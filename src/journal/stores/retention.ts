@@ -54,6 +54,7 @@ export class RetentionStore extends Store {
         DELETE FROM reversals WHERE txn_ref IN (SELECT ref FROM temp.purge_ids);
         DELETE FROM saf_queue WHERE txn_ref IN (SELECT ref FROM temp.purge_ids);
         DELETE FROM anomalies WHERE txn_ref IN (SELECT ref FROM temp.purge_ids);
+        DELETE FROM preauths WHERE txn_ref IN (SELECT ref FROM temp.purge_ids) AND state != 'open';
         DELETE FROM transaction_events WHERE txn_id IN (SELECT id FROM temp.purge_ids);
         DELETE FROM transactions WHERE id IN (SELECT id FROM temp.purge_ids);
         DELETE FROM purge_ids;`);

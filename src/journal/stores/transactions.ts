@@ -35,6 +35,8 @@ export interface BeginTransactionInput {
   currency: string;
   ecrRequestId?: string;
   originalStan?: number;
+  /** The part of `amount` that is a tip. */
+  tipAmount?: number;
   /** Initial state; 'created' when absent. */
   state?: string;
 }
@@ -54,7 +56,7 @@ const TXN_COLUMNS = `id, txn_ref AS txnRef, kind, state, outcome, amount, curren
   entry_mode AS entryMode, response_code AS responseCode, approval_code AS approvalCode, rrn, anomaly_code AS anomalyCode,
   original_stan AS originalStan, receipt_status AS receiptStatus, ecr_request_id AS ecrRequestId,
   request_mti AS requestMti, transmitted_at AS transmittedAt, created_at AS createdAt, updated_at AS updatedAt,
-  batch_number AS batchNumber`;
+  tip_amount AS tipAmount, batch_number AS batchNumber`;
 
 type RawEvent = Omit<TransactionEventRow, 'detail' | 'changes'> & { detail: string | null; changes: string | null };
 
@@ -91,8 +93,8 @@ export class TransactionStore extends Store {
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
       insert:
-        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, created_at, updated_at, batch_number)
-        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @now, @now,
+        p(`INSERT INTO transactions (txn_ref, kind, state, amount, currency, original_stan, ecr_request_id, tip_amount, created_at, updated_at, batch_number)
+        VALUES (@txnRef, @kind, @state, @amount, @currency, @originalStan, @ecrRequestId, @tipAmount, @now, @now,
           (SELECT number FROM batches WHERE state != 'closed')) RETURNING id`),
       insertEvent: p('INSERT INTO transaction_events (txn_id, at, state, detail, changes) VALUES (?, ?, ?, ?, ?)'),
       // One statement for any patch: each column keeps its value unless its set_ flag is 1.
@@ -138,6 +140,7 @@ export class TransactionStore extends Store {
           currency: t.currency,
           originalStan: t.originalStan ?? null,
           ecrRequestId: t.ecrRequestId ?? null,
+          tipAmount: t.tipAmount ?? 0,
           now,
         }) as { id: number };
         this.stmt.insertEvent.run(id, now, state, null, null);
@@ -157,6 +160,10 @@ export class TransactionStore extends Store {
       checkAmount(t.amount, 'amount');
       checkCurrency(t.currency, 'currency');
       if (t.originalStan !== undefined) checkStan(t.originalStan, 'originalStan');
+      if (t.tipAmount !== undefined) {
+        checkAmount(t.tipAmount, 'tipAmount');
+        if (t.tipAmount > t.amount) invalid('tipAmount must not exceed amount');
+      }
       if (t.ecrRequestId !== undefined) checkText(t.ecrRequestId, 'ecrRequestId');
       if (t.state !== undefined) checkText(t.state, 'state', 100);
       assertNoCardData(t, 'transaction');
@@ -281,9 +288,11 @@ export class TransactionStore extends Store {
       throw new JournalError('invalid-record', `${ref} has no attempt sent and answered to set apart`);
     const now = this.now();
     this.lazy(`INSERT INTO transactions (txn_ref, kind, state, outcome, amount, currency, stan, masked_pan, entry_mode,
-        response_code, anomaly_code, receipt_status, request_mti, transmitted_at, created_at, updated_at)
+        response_code, anomaly_code, receipt_status, request_mti, transmitted_at, batch_number, tip_amount, created_at,
+        updated_at)
       SELECT @attemptRef, kind, 'declined', 'declined', amount, currency, stan, masked_pan, entry_mode, response_code,
-        @anomalyCode, 'none', request_mti, transmitted_at, created_at, @now FROM transactions WHERE id = @id`).run({
+        @anomalyCode, 'none', request_mti, transmitted_at, batch_number, tip_amount, created_at, @now
+      FROM transactions WHERE id = @id`).run({
       attemptRef,
       anomalyCode,
       now,

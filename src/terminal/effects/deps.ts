@@ -25,6 +25,14 @@ export type TransactionStreamEvent =
   | { type: 'partial'; requestedAmount: number; approvedAmount: number; currency: string };
 export type TransactionListener = (event: TransactionStreamEvent) => void;
 
+/** Config `host.completionMessage` and `preauth`: how completions go, when holds expire, how far a completion may exceed its hold. */
+export interface PreauthSettings {
+  completionMessage: '0220' | '0200';
+  expiryDays: number;
+  /** A completion (tip included) may exceed the held amount by at most this percentage. */
+  completionTolerancePercent: number;
+}
+
 /** The chip's settings (config `emv`). */
 export interface EmvSettings {
   countryCode: string;
@@ -69,6 +77,8 @@ export interface TransactionDeps {
   pinPad?: PinPad;
   /** What the terminal tells the card's kernel (config `emv`); absent: no chip processing. */
   emv?: EmvSettings;
+  /** Pre-authorization settings (config `host.completionMessage`, `preauth`); absent: the defaults. */
+  preauth?: PreauthSettings;
   /** The outcome is known (the card may still be in the reader): the register gets it now. */
   onOutcome?: (output: TransactionOutput) => void;
 }

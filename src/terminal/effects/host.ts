@@ -6,6 +6,7 @@
 import { HostError, type HostReply } from '../../acquirer/acquirer-client.js';
 import { VaultError } from '../../durability/card-vault.js';
 import {
+  buildAuthorizationRequest,
   buildFinancialRequest,
   describeResponseCode,
   isApprovedClass,
@@ -21,6 +22,7 @@ import type { TransactionDeps } from './deps.js';
 import { decideOffline, offlineReason, sealableIccData, voidOfOfflineSale } from './offline.js';
 import { financialRequestFor } from './request.js';
 import { unableToGoOnline } from './chip.js';
+import { holdWrite, isHoldRequest, needsTheHost, settledWithoutRequest, settleWithoutRequest } from './preauth.js';
 
 /**
  * PAN and expiry for the reversal's fields 2/14, sealed by the card vault (no vault: the reversal goes without them,
@@ -53,6 +55,15 @@ async function offline(
   why: string,
   stan?: number,
 ): Promise<Authorization> {
+  // A hold (or a completion sent as a 0200) is the host's to give: never decided by the terminal.
+  if (needsTheHost(input))
+    return {
+      ...(stan !== undefined ? { stan } : {}),
+      responseCode: 'Z3',
+      responseText: `host unreachable (${why}); a ${input.kind} needs the host`,
+      approved: false,
+      offline: true,
+    };
   if (input.chip !== 'ARQC' || !input.card) return decideOffline(deps, input, why, stan);
   const { card, declined } = await unableToGoOnline(deps, input.card);
   if (declined === undefined) return decideOffline(deps, { ...input, card }, why, stan);
@@ -90,6 +101,8 @@ export async function authorize(
   const now = () => new Date(deps.clock.now());
   const voided = input.kind === 'void' && input.original ? await voidOfOfflineSale(deps, input) : undefined;
   if (voided) return voided;
+  // A completion advice, a tip adjust, a cancel: committed here and owed to the host, never an online request.
+  if (settledWithoutRequest(deps, input)) return settleWithoutRequest(deps, input);
   // The card approved offline at its first decision (TC within the floor limit): the offline rules decide (Y1).
   if (input.chip === 'TC') return decideOffline(deps, input, 'approved offline by the card');
   // Known down (network, or a host that stopped answering): offline at once, without a send that would time out.
@@ -103,12 +116,17 @@ export async function authorize(
 
   const stan = journal.counters.nextStan();
   journal.transactions.recordState(input.txnRef, 'sending', { stan });
-  const fields = financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile);
+  const fields = {
+    ...financialRequestFor(input, stan, deps.merchant, now(), deps.messageProfile),
+    ...(input.tip ? { tipAmount: input.tip } : {}),
+  };
+  // A pre-authorization and its increments are 0100s: the host holds the amount, nothing moves yet.
+  const requestMti = isHoldRequest(input) ? MTI.authRequest : MTI.financialRequest;
   // The reversal repeats the original's field 22, ids and (sealed, never in clear) PAN and expiry.
   journal.reversals.arm({
     txnRef: input.txnRef,
     stan,
-    originalMti: MTI.financialRequest,
+    originalMti: requestMti,
     processingCode: fields.processingCode,
     amount: fields.amount,
     currency: fields.currency,
@@ -125,7 +143,8 @@ export async function authorize(
   });
   let reply: HostReply;
   try {
-    reply = await deps.acquirer.send(buildFinancialRequest(fields), { timeoutMs: deps.responseTimeoutMs, signal });
+    const request = requestMti === MTI.authRequest ? buildAuthorizationRequest(fields) : buildFinancialRequest(fields);
+    reply = await deps.acquirer.send(request, { timeoutMs: deps.responseTimeoutMs, signal });
   } catch (err) {
     if (!(err instanceof HostError)) throw err;
     if (!err.sent) {
@@ -222,19 +241,24 @@ export async function authorize(
     ...(authorization.approvalCode ? { approvalCode: authorization.approvalCode } : {}),
     ...(authorization.rrn ? { rrn: authorization.rrn } : {}),
   };
-  if (approvedAmount !== undefined && approvedAmount < fields.amount) {
-    // The answer is kept but the stored reversal stays armed until the register accepts: a crash meanwhile reverses.
-    // Its amount becomes the approved one in the same commit: a cancel reverses what the host approved.
-    journal.recordPartialApproval(input.txnRef, 'partiallyApproved', patch, {
-      requestedAmount: fields.amount,
-      approvedAmount,
-    });
-  } else if (input.chip === 'ARQC' && approved) {
-    // The card decides last: the answer is kept, the stored reversal stays armed until the card says TC.
-    journal.transactions.recordState(input.txnRef, 'authorizedAwaitingCard', patch);
-  } else {
-    journal.recordAuthorization(input.txnRef, 'authorized', patch);
-  }
+  // What the answer does to a hold (opened, increased, captured) lands in the same commit as the answer.
+  const holds = holdWrite(deps, input, authorization);
+  journal.batch(`record the answer to ${input.txnRef}`, () => {
+    if (approvedAmount !== undefined && approvedAmount < fields.amount) {
+      // The answer is kept but the stored reversal stays armed until the register accepts: a crash meanwhile reverses.
+      // Its amount becomes the approved one in the same commit: a cancel reverses what the host approved.
+      journal.recordPartialApproval(input.txnRef, 'partiallyApproved', patch, {
+        requestedAmount: fields.amount,
+        approvedAmount,
+      });
+    } else if (input.chip === 'ARQC' && approved) {
+      // The card decides last: the answer is kept, the stored reversal stays armed until the card says TC.
+      journal.transactions.recordState(input.txnRef, 'authorizedAwaitingCard', patch);
+    } else {
+      journal.recordAuthorization(input.txnRef, 'authorized', patch);
+    }
+    holds?.();
+  });
   return authorization;
 }
 

@@ -24,7 +24,8 @@ import { authorize } from './host.js';
 import { patchFrom } from './journal.js';
 import { printerActors } from './printer.js';
 
-export type { TransactionDeps, TransactionListener, TransactionStreamEvent } from './deps.js';
+export type { PreauthSettings, TransactionDeps, TransactionListener, TransactionStreamEvent } from './deps.js';
+export { DEFAULT_PREAUTH_SETTINGS, releaseHold } from './preauth.js';
 export type { MessageProfile } from './request.js';
 export { financialRequestFor } from './request.js';
 export { partialAmount } from './host.js';

@@ -4,6 +4,7 @@
  */
 import type { GuardArgs } from 'xstate';
 import { isDeviceFault } from '../../../hal/fault.js';
+import { REFERENCE_KINDS } from '../../vocabulary/index.js';
 import type { Authorization, CardAssessment, ChipCompletion, ChipDecision, ChipStart } from '../types.js';
 import type { TransactionContext, TransactionEvent } from './context.js';
 
@@ -21,13 +22,15 @@ const isPartial = (context: TransactionContext, authorization: Authorization): b
   authorization.approved && authorization.approvedAmount !== undefined && authorization.approvedAmount < context.amount;
 
 export const guards = {
-  isVoid: ({ context }: Args) => context.kind === 'void',
+  /** A void, or a hospitality transaction naming its pre-authorization or sale: card-less, checked against it. */
+  refersToOriginal: ({ context }: Args) => context.kind === 'void' || REFERENCE_KINDS.includes(context.kind),
   refundWithoutRights: ({ context }: Args) => context.kind === 'refund' && !context.supervisor,
   assessed: (_: Args, params: { assessment: CardAssessment; action: CardAssessment['action'] }) =>
     params.assessment.action === params.action,
   mayAskOtherMethod: ({ context }: Args, params: { assessment: CardAssessment }) =>
     params.assessment.action === 'ask-other-method' && context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
-  missingSupervisor: ({ context }: Args) => !context.supervisor,
+  takesOriginalAmount: ({ context }: Args) => context.kind === 'void' || context.kind === 'preauth-cancel',
+  voidWithoutRights: ({ context }: Args) => context.kind === 'void' && !context.supervisor,
   missingOriginal: ({ context }: Args) => context.original === undefined,
   amountValid: ({ context }: Args) =>
     Number.isSafeInteger(context.amount) &&
@@ -41,7 +44,7 @@ export const guards = {
   /** A sale whose card was inserted or tapped, on a terminal whose reader runs an EMV kernel. */
   usesChip: ({ context }: Args) =>
     context.emv === true &&
-    context.kind === 'sale' &&
+    (context.kind === 'sale' || context.kind === 'preauth') &&
     (context.card?.summary.entryMode === 'chip' || context.card?.summary.entryMode === 'contactless'),
   chipDecided: (_: Args, params: { start: ChipStart; decision: ChipDecision; pin?: boolean }) =>
     params.start.decision === params.decision && (params.pin !== true || params.start.cvm === 'online-pin'),

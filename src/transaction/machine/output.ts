@@ -26,5 +26,7 @@ export function outputOf(context: TransactionContext): TransactionOutput {
     anomalies: context.anomalies,
     ...(context.cardKey ? { cardKey: context.cardKey } : {}),
     ...(context.lockRequested ? { lockRequested: context.lockRequested } : {}),
+    ...(context.tip ? { tip: context.tip } : {}),
+    ...(context.kind === 'preauth' && context.outcome === 'approved' ? { preauthId: context.txnRef } : {}),
   };
 }

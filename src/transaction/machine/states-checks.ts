@@ -1,11 +1,14 @@
-/** The checks before any card: a refund or void needs supervisor rights, a void its original, a sale a valid amount. */
+/**
+ * The checks before any card: a refund or void needs supervisor rights, a void (or a completion, increment, cancel or
+ * tip adjust) its original, a sale a valid amount.
+ */
 import { assign } from 'xstate';
 import { transactionSetup } from './setup.js';
 
 export const checking = transactionSetup.createStateConfig({
   entry: [{ type: 'recordState', params: { state: 'checking' } }],
   always: [
-    { guard: { type: 'isVoid' }, target: 'checkingVoid' },
+    { guard: { type: 'refersToOriginal' }, target: 'checkingVoid' },
     {
       guard: 'refundWithoutRights',
       target: 'failed',
@@ -38,7 +41,7 @@ export const checking = transactionSetup.createStateConfig({
 export const checkingVoid = transactionSetup.createStateConfig({
   always: [
     {
-      guard: 'missingSupervisor',
+      guard: 'voidWithoutRights',
       target: 'failed',
       actions: [
         {
@@ -56,16 +59,42 @@ export const checkingVoid = transactionSetup.createStateConfig({
       actions: [
         {
           type: 'addAnomaly',
-          params: { name: 'unknown-original', reason: 'no approved transaction with that STAN' },
+          params: ({ context }) => ({
+            name: 'unknown-original',
+            reason:
+              context.kind === 'void'
+                ? 'no approved transaction with that STAN'
+                : 'no open pre-authorization or approved sale of that reference',
+          }),
         },
       ],
     },
     {
+      // A void takes back and a cancel releases the whole original.
+      guard: 'takesOriginalAmount',
       target: 'authorizing',
       actions: assign({
         amount: ({ context }) => context.original!.amount,
         currency: ({ context }) => context.original!.currency,
       }),
+    },
+    {
+      // An increment, completion or tip adjust brings its own amount, in the original's currency.
+      guard: { type: 'amountValid' },
+      target: 'authorizing',
+      actions: assign({ currency: ({ context }) => context.original!.currency }),
+    },
+    {
+      target: 'failed',
+      actions: [
+        {
+          type: 'addAnomaly',
+          params: ({ context }) => ({
+            name: 'bad-amount',
+            reason: `amount ${context.amount} outside ${context.limits.minAmount}..${context.limits.maxAmount}`,
+          }),
+        },
+      ],
     },
   ],
 });

@@ -25,6 +25,7 @@ export const printing = transactionSetup.createStateConfig({
       ...(context.card ? { card: context.card } : {}),
       ...(context.authorization ? { authorization: context.authorization } : {}),
       ...(context.original ? { original: context.original } : {}),
+      ...(context.tip ? { tip: context.tip } : {}),
     }),
     onDone: { target: 'done', actions: assign({ receipt: 'printed' }) },
     onError: {

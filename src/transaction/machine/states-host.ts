@@ -24,6 +24,7 @@ export const authorizing = transactionSetup.createStateConfig({
       currency: context.currency,
       ...(context.card ? { card: context.card } : {}),
       ...(context.original ? { original: context.original } : {}),
+      ...(context.tip ? { tip: context.tip } : {}),
       ...(context.chip && context.chip.decision !== 'AAC' ? { chip: context.chip.decision } : {}),
     }),
     onDone: [

@@ -114,7 +114,7 @@ describe('the terminal against an outside acquirer front end', () => {
     expect(sale).toMatchObject({ outcome: 'approved', approvalCode: APPROVAL });
     const request = acquirer.received.find((d) => d.mti === '0200' && d.fields.get(3) === '000000')!;
     expect(request.fields.get(32)).toBe('123456');
-    expect(request.fields.get(22)).toBe('052'); // chip, no PIN pad configured
+    expect(request.fields.get(22)).toBe('051'); // chip, with the default (mock) PIN pad attached
 
     const voided = await client.call({ cmd: 'void', stan: sale['stan'], supervisorPin: '1234' });
     expect(voided).toMatchObject({ outcome: 'approved', kind: 'void' });

@@ -10,6 +10,8 @@ export interface SettlementReceiptTotals {
     currency: string;
     byKind: Partial<Record<string, { count: number; amount: number }>>;
     reversals: { count: number; amount: number };
+    /** Tips within the amounts; absent in totals recorded before tips were counted apart. */
+    tips?: { count: number; amount: number };
     net: number;
   }>;
 }
@@ -41,6 +43,8 @@ export function buildSettlementReceipt(
         text: `${KIND_LABEL[kind] ?? kind.toUpperCase()} ${t.count}  ${formatAmount(t.amount, c.currency)}`,
       });
     }
+    if (c.tips && c.tips.amount > 0)
+      lines.push({ text: `  OF WHICH TIPS  ${formatAmount(c.tips.amount, c.currency)}` });
     if (c.reversals.count > 0)
       lines.push({ text: `REVERSED ${c.reversals.count}  ${formatAmount(c.reversals.amount, c.currency)}` });
     lines.push({ text: `NET ${formatAmount(c.net, c.currency)}`, bold: true, doubleWidth: true });

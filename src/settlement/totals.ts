@@ -37,6 +37,8 @@ export interface CurrencyTotals {
   byKind: Partial<Record<TransactionKind, KindTotal>>;
   /** Reversals the host acknowledged (not in the reconciliation totals: they net out). */
   reversals: KindTotal;
+  /** Tips within the amounts above (sales, completions, tip adjusts), counted apart for the merchant's staff. */
+  tips: KindTotal;
   reconciliation: ReconciliationTotals;
   /** Field 97: what the acquirer owes the merchant (negative: owed by the merchant), minor units. */
   net: number;
@@ -81,6 +83,7 @@ export function computeBatchTotals(journal: Journal, number: number, defaultCurr
         currency,
         byKind: {},
         reversals: { count: 0, amount: 0 },
+        tips: { count: 0, amount: 0 },
         reconciliation: emptyReconciliationTotals(),
         net: 0,
       };
@@ -93,6 +96,7 @@ export function computeBatchTotals(journal: Journal, number: number, defaultCurr
     const k = c.byKind[line.kind] ?? { count: 0, amount: 0 };
     k.count += line.count;
     k.amount += line.amount;
+    c.tips = { count: c.tips.count + line.tipped, amount: c.tips.amount + line.tips };
     c.byKind[line.kind] = k;
     const side = SIDE_OF_KIND[line.kind];
     if (side) add(c.reconciliation, side, line.count, line.amount);

@@ -92,6 +92,9 @@ describe('tips and completions at the end of the day', () => {
     // The host's own books: 1,200 + 300 + 4,500 debited, in three items; the hold itself moved nothing.
     expect(record.terminalTotals).toMatchObject({ debitsNumber: 3, debitsAmount: 6_000, creditsNumber: 0 });
     expect(rig.app.hostSim!.totals().netAmount).toBe(6_000);
+    // The batch's totals carry the tips apart: 200 with the sale, 300 adjusted, 500 at the completion.
+    const closed = rig.app.journal.batches.get(rig.app.journal.batches.current().number - 1)!;
+    expect(JSON.stringify(closed.terminalTotals)).toContain('"tips":{"count":3,"amount":1000}');
     const late = await rig.call({ id: nextId(), cmd: 'tipAdjust', stan: sale['stan'], tip: 100 });
     expect(late).toMatchObject({ type: 'error', code: 'not-allowed' });
   });

@@ -38,6 +38,9 @@ export interface BatchLine {
   kind: TransactionKind;
   count: number;
   amount: number;
+  /** The part of `amount` that is tips, and how many of the transactions carried one. */
+  tips: number;
+  tipped: number;
 }
 
 /** A transaction as the batch upload sends it: what the host needs to find it again, no card data. */
@@ -108,7 +111,8 @@ export class BatchStore extends Store {
       uploaded: p(`UPDATE batches SET upload_after_id = @id, uploaded = uploaded + 1, updated_at = @now
         WHERE number = @number AND state = 'uploading' AND upload_after_id < @id`),
       lines: p(`SELECT t.currency AS currency, t.kind AS kind, count(*) AS count,
-          coalesce(sum(${COUNTED_AMOUNT_SQL}), 0) AS amount
+          coalesce(sum(${COUNTED_AMOUNT_SQL}), 0) AS amount, coalesce(sum(t.tip_amount), 0) AS tips,
+          coalesce(sum(t.tip_amount > 0), 0) AS tipped
         FROM transactions t WHERE ${COUNTED} GROUP BY t.currency, t.kind ORDER BY t.currency, t.kind`),
       upload: p(`SELECT t.id, t.txn_ref AS txnRef, t.kind, t.stan, ${COUNTED_AMOUNT_SQL} AS amount, t.currency,
           t.approval_code AS approvalCode, t.rrn, t.request_mti AS requestMti, t.transmitted_at AS transmittedAt,

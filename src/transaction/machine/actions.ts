@@ -4,7 +4,7 @@
  */
 import { assign } from 'xstate';
 import type { Screen } from '../../../hal/display/contract.js';
-import type { AnomalyRef, TransactionOutput } from '../types.js';
+import type { AnomalyRef, Authorization, TransactionOutput } from '../types.js';
 import type { TransactionContext, TransactionEvent } from './context.js';
 
 export const actions = {
@@ -18,6 +18,21 @@ export const actions = {
   outcomeKnown: (_: unknown, _params: { output: TransactionOutput }) => {},
   addAnomaly: assign<TransactionContext, TransactionEvent, AnomalyRef, TransactionEvent, never>({
     anomalies: ({ context }, anomaly) => [...context.anomalies, anomaly],
+  }),
+  /** Keep the host's partial approval (10): its answer, its STAN, and what it approved of what was asked. */
+  keepPartialAnswer: assign<
+    TransactionContext,
+    TransactionEvent,
+    { authorization: Authorization },
+    TransactionEvent,
+    never
+  >({
+    authorization: (_, { authorization }) => authorization,
+    stan: (_, { authorization }) => authorization.stan,
+    partial: ({ context }, { authorization }) => ({
+      requestedAmount: context.amount,
+      approvedAmount: authorization.approvedAmount ?? context.amount,
+    }),
   }),
   /** Tell the register the host approved part of the amount and wait for its decision (provided). */
   askPartialDecision: (

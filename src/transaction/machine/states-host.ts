@@ -32,26 +32,12 @@ export const authorizing = transactionSetup.createStateConfig({
         // A partial approval on an online chip sale goes to the card first; the register decides once it kept it.
         guard: { type: 'partiallyApprovedOnChip', params: ({ event }) => ({ authorization: event.output }) },
         target: 'completingChip',
-        actions: assign({
-          authorization: ({ event }) => event.output,
-          stan: ({ event }) => event.output.stan,
-          partial: ({ event, context }) => ({
-            requestedAmount: context.amount,
-            approvedAmount: event.output.approvedAmount ?? context.amount,
-          }),
-        }),
+        actions: { type: 'keepPartialAnswer', params: ({ event }) => ({ authorization: event.output }) },
       },
       {
         guard: { type: 'partiallyApprovedByHost', params: ({ event }) => ({ authorization: event.output }) },
         target: 'confirmingPartial',
-        actions: assign({
-          authorization: ({ event }) => event.output,
-          stan: ({ event }) => event.output.stan,
-          partial: ({ event, context }) => ({
-            requestedAmount: context.amount,
-            approvedAmount: event.output.approvedAmount ?? context.amount,
-          }),
-        }),
+        actions: { type: 'keepPartialAnswer', params: ({ event }) => ({ authorization: event.output }) },
       },
       {
         // The card decides last on an online chip sale: the answer goes to it before the outcome is known.

@@ -27,6 +27,7 @@ import {
 import { registerJournalCommand } from './journal-command.js';
 import { registerBatchCommands } from './journal-batches.js';
 import { registerJournalRecordCommands } from './journal-adopt.js';
+import { registerSetAsideCommands } from './journal-set-aside.js';
 import { registerKeysCommand } from './keys-command.js';
 import { Journal, JournalError } from '../journal/index.js';
 import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
@@ -164,6 +165,12 @@ const journalCommand = registerJournalCommand(program, (opts) =>
 registerJournalRecordCommands(journalCommand, dataDirOf);
 registerBatchCommands(journalCommand, (opts) =>
   Journal.open(join(dataDirOf(opts), 'journal.sqlite'), { readonly: true }),
+);
+registerSetAsideCommands(
+  journalCommand,
+  (opts) => Journal.open(join(dataDirOf(opts), 'journal.sqlite'), { readonly: true }),
+  // The one write support makes beside a running terminal: a small commit, waiting out the terminal's own.
+  (opts) => Journal.open(join(dataDirOf(opts), 'journal.sqlite')),
 );
 registerKeysCommand(program, (opts) => {
   try {

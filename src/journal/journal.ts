@@ -23,6 +23,7 @@ import { OutboxStore } from './stores/outbox.js';
 import { PreauthStore } from './stores/preauths.js';
 import { ReversalStore } from './stores/reversals.js';
 import { SealedCardStore } from './stores/sealed-cards.js';
+import { SetAsideStore } from './stores/set-aside.js';
 import { TerminalKeyStore } from './stores/terminal-keys.js';
 import { checkOfflineApprovalItem, type OfflineApprovalItem, SafStore } from './stores/store-and-forward.js';
 import type { Stmt } from './stores/store.js';
@@ -76,6 +77,8 @@ export class Journal {
   readonly batches: BatchStore;
   readonly retention: RetentionStore;
   readonly preauths: PreauthStore;
+  /** What the host refused for good, and support's resolutions of it. */
+  readonly setAside: SetAsideStore;
   private readonly db: Database.Database;
   private readonly isReadonly: boolean;
   private readonly countsStmt: Stmt;
@@ -142,6 +145,7 @@ export class Journal {
     this.batches = new BatchStore(db, now);
     this.retention = new RetentionStore(db, now);
     this.preauths = new PreauthStore(db, now, this.transactions);
+    this.setAside = new SetAsideStore(db, now, this.transactions);
     this.countsStmt =
       db.prepare(`SELECT (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM anomalies) AS anomalies,
         (SELECT count(*) FROM transactions WHERE outcome IS NULL) AS inFlight,

@@ -126,7 +126,7 @@ describe('migration 2', () => {
     raw.close();
 
     const j = openJournal();
-    expect(SCHEMA_VERSION).toBe(8);
+    expect(SCHEMA_VERSION).toBe(9);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.integrityCheck()).toEqual(['ok']);
     expect(j.transactions.get('old-1')).toMatchObject({

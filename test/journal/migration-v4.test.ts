@@ -48,7 +48,7 @@ describe('migration 4', () => {
     raw.close();
 
     const j = Journal.open(path, { now: () => T0 });
-    expect(j.settings().schemaVersion).toBe(8);
+    expect(j.settings().schemaVersion).toBe(9);
     expect(j.integrityCheck()).toEqual(['ok']);
     expect(j.saf.queue().map((i) => [i.id, i.txnRef, i.state])).toEqual([
       [3, 'old-a', 'queued'],

@@ -13,6 +13,7 @@ import { V5_ACQUIRER_FIELDS } from './v5-acquirer-fields.js';
 import { V6_TERMINAL_KEYS } from './v6-terminal-keys.js';
 import { V7_BATCHES } from './v7-batches.js';
 import { V8_PREAUTH_TIPS } from './v8-preauth-tips.js';
+import { V9_SET_ASIDE_RESOLUTIONS } from './v9-set-aside-resolutions.js';
 
 export type { Migration } from './migration.js';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   V6_TERMINAL_KEYS,
   V7_BATCHES,
   V8_PREAUTH_TIPS,
+  V9_SET_ASIDE_RESOLUTIONS,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

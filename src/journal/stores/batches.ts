@@ -72,12 +72,13 @@ type RawBatch = Omit<BatchRow, 'terminalTotals' | 'hostAnswer' | 'anomalySummary
 
 /**
  * What counts in a batch: approved (online or offline) transactions with a STAN, except an offline sale whose advice
- * a void cancelled before it left, and that void (neither reached the host); holds move no money and are left out.
+ * a void cancelled before it left, and that void (neither reached the host), and an offline sale whose advice the
+ * host refused (it is not in the host's books; support resolves it apart); holds move no money and are left out.
  * The amount column is named once here (a completion's and a sale's amount include their tip).
  */
 const COUNTED = `t.batch_number = @number AND t.outcome IN ('approved', 'offline-approved') AND t.stan IS NOT NULL
   AND t.kind NOT IN ('preauth', 'preauth-increment', 'preauth-cancel')
-  AND NOT EXISTS (SELECT 1 FROM saf_queue s WHERE s.txn_ref = t.txn_ref AND s.state = 'cancelled')
+  AND NOT EXISTS (SELECT 1 FROM saf_queue s WHERE s.txn_ref = t.txn_ref AND s.state IN ('cancelled', 'set-aside'))
   AND NOT (t.kind = 'void' AND EXISTS (SELECT 1 FROM saf_queue s JOIN transactions o ON o.txn_ref = s.txn_ref
     WHERE s.state = 'cancelled' AND o.stan = t.original_stan AND o.id < t.id))`;
 export const COUNTED_AMOUNT_SQL = 't.amount';

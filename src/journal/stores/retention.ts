@@ -49,6 +49,7 @@ export class RetentionStore extends Store {
         return { kind: 'purged', batch: n };
       }
       this.db.exec(`
+        DELETE FROM set_aside_resolutions WHERE txn_ref IN (SELECT ref FROM temp.purge_ids);
         DELETE FROM reversals_set_aside WHERE reversal_id IN
           (SELECT id FROM reversals WHERE txn_ref IN (SELECT ref FROM temp.purge_ids));
         DELETE FROM reversals WHERE txn_ref IN (SELECT ref FROM temp.purge_ids);

@@ -22,6 +22,7 @@ import {
   invalid,
 } from '../checks.js';
 import { JournalError, type ReversalRow, type ReversalSetAsideRow } from '../schema.js';
+import { resolvedSql } from './set-aside.js';
 import { Store, type Stmt } from './store.js';
 import type { TransactionStore } from './transactions.js';
 
@@ -292,7 +293,8 @@ export class ReversalStore extends Store {
       () =>
         this.lazy(`SELECT r.id AS reversalId, r.txn_ref AS txnRef, r.stan, r.amount, r.currency, r.masked_pan AS maskedPan,
           s.response_code AS responseCode, s.reason, s.at
-        FROM reversals_set_aside s JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending' ORDER BY s.at, r.id`).all() as ReversalSetAsideRow[],
+        FROM reversals_set_aside s JOIN reversals r ON r.id = s.reversal_id
+        WHERE r.state = 'pending' AND NOT ${resolvedSql('reversal', 'r')} ORDER BY s.at, r.id`).all() as ReversalSetAsideRow[],
     );
   }
 
@@ -302,7 +304,10 @@ export class ReversalStore extends Store {
       'set-aside totals',
       () =>
         this.lazy(`SELECT count(*) AS count, coalesce(sum(r.amount), 0) AS total FROM reversals_set_aside s
-        JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending'`).get() as { count: number; total: number },
+        JOIN reversals r ON r.id = s.reversal_id WHERE r.state = 'pending' AND NOT ${resolvedSql('reversal', 'r')}`).get() as {
+          count: number;
+          total: number;
+        },
     );
   }
 

@@ -22,6 +22,7 @@ import {
   invalid,
 } from '../checks.js';
 import { JournalError, type SafRow } from '../schema.js';
+import { resolvedSql } from './set-aside.js';
 import { Store, type Stmt } from './store.js';
 import type { TransactionStore } from './transactions.js';
 
@@ -198,7 +199,8 @@ export class SafStore extends Store {
       'set-aside totals',
       () =>
         this.lazy(
-          `SELECT count(*) AS count, coalesce(sum(amount), 0) AS total FROM saf_queue WHERE state = 'set-aside'`,
+          `SELECT count(*) AS count, coalesce(sum(q.amount), 0) AS total FROM saf_queue q
+            WHERE q.state = 'set-aside' AND NOT ${resolvedSql('advice', 'q')}`,
         ).get() as { count: number; total: number },
     );
   }

@@ -55,6 +55,8 @@ export class HostHolds {
   private readonly holds = new Map<string, Hold>();
   /** Increment key → the hold it added to, and how much. */
   private readonly increments = new Map<string, { hold: string; amount: number; released: boolean }>();
+  /** Completion key → the hold it captured, what it captured and the tip within, so its reversal can reopen it. */
+  private readonly completions = new Map<string, { hold: string; amount: number; tip: number }>();
   private readonly state: HoldTotals = {
     open: { count: 0, amount: 0 },
     captured: { count: 0, amount: 0, tips: 0 },
@@ -121,12 +123,14 @@ export class HostHolds {
         this.state.open.amount += amount;
         return answered(0, { held: hold!.held });
       case 'completion': {
+        const tip = tipOf(text(request, 54));
         hold!.state = 'captured';
+        this.completions.set(ownKey, { hold: namedKey, amount, tip });
         this.state.open.count -= 1;
         this.state.open.amount -= hold!.held;
         this.state.captured.count += 1;
         this.state.captured.amount += amount;
-        this.state.captured.tips += tipOf(text(request, 54));
+        this.state.captured.tips += tip;
         return answered(amount);
       }
       case 'tip-adjust': {
@@ -141,6 +145,24 @@ export class HostHolds {
       case 'release':
         return answered(0, { held: this.release(terminalId, named!.stan) });
     }
+  }
+
+  /**
+   * A reversal took back the completion of this STAN (a 0200 completion the terminal could not finish): the capture
+   * did not happen, so the hold is open again, as it was, for a later completion or its release.
+   */
+  reopenCompleted(terminalId: string, completionStan: string): void {
+    const key = `${terminalId}/${completionStan}/financial`;
+    const completion = this.completions.get(key);
+    const hold = completion && this.holds.get(completion.hold);
+    if (!completion || hold?.state !== 'captured') return;
+    this.completions.delete(key);
+    hold.state = 'open';
+    this.state.captured.count -= 1;
+    this.state.captured.amount -= completion.amount;
+    this.state.captured.tips -= completion.tip;
+    this.state.open.count += 1;
+    this.state.open.amount += hold.held;
   }
 
   /** Releases the hold of this 0100 STAN (or the increment it was); returns what stays held after it. */

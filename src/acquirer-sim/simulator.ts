@@ -350,7 +350,11 @@ export class AcquirerHostSimulator {
         }
         case 'reversal':
           processed = this.books.reversal(request, terminalId ?? '', stan, told?.responseCode ?? '00');
-          if (processed.moved > 0) this.batches.reversed(tid, text(request, 90)?.slice(4, 10) ?? stan ?? '');
+          if (processed.moved > 0) {
+            const originalStan = text(request, 90)?.slice(4, 10) ?? stan ?? '';
+            this.batches.reversed(tid, originalStan);
+            this.holds.reopenCompleted(tid, originalStan);
+          }
           break;
         case 'settlement':
         case 'upload': {

@@ -196,6 +196,35 @@ describe('completion', () => {
     expect(rig.app.journal.reversals.forTransaction(done['txnRef'] as string)?.state).toBe('cleared');
   });
 
+  it('a 0200 completion left unanswered is reversed: the host reopens the hold, and the next completion captures it once', async () => {
+    const rig = await bootPreauthRig((c) => ({ ...c, host: { ...c.host, completionMessage: '0200' } }));
+    const { preauthId, stan } = await preauth(rig, 6_000);
+    // The host captures the completion but its answer never comes; the terminal times out and reverses it.
+    rig.app.hostSim!.setBehaviour({ misbehaviour: 'silent' });
+    const pending = rig.call({ id: nextId(), cmd: 'preauth.complete', preauthId, amount: 6_500 });
+    await until(() => rig.ledger().some((e) => e.dir === 'in' && e.mti === '0200'), '0200 at the host');
+    rig.app.hostSim!.setBehaviour({ misbehaviour: 'none' });
+    expect(rig.app.hostSim!.heldOf(rig.terminalId, stan)).toBe(0);
+    await rig.clock.advance(30_000);
+    expect((await pending)['outcome']).toBe('failed');
+    for (let i = 0; i < 100 && !rig.ledger().some((e) => e.dir === 'out' && e.mti === '0410'); i++) {
+      await rig.clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(answers(rig, '0410')).toEqual([expect.objectContaining({ responseCode: '00', movedAmount: 6_500 })]);
+    // The capture did not happen: the host holds the 6,000 again, moved nothing, and the terminal's hold is open.
+    expect(rig.app.hostSim!.heldOf(rig.terminalId, stan)).toBe(6_000);
+    expect(rig.app.hostSim!.holdTotals()).toMatchObject({ open: { count: 1, amount: 6_000 }, captured: { count: 0 } });
+    expect(rig.app.hostSim!.totals().netAmount).toBe(0);
+    expect(rig.app.journal.preauths.get(preauthId)?.state).toBe('open');
+
+    const again = await rig.call({ id: nextId(), cmd: 'preauth.complete', preauthId, amount: 6_500 });
+    expect(again).toMatchObject({ outcome: 'approved', kind: 'completion', amount: 6_500 });
+    expect(rig.app.hostSim!.holdTotals()).toMatchObject({ open: { count: 0 }, captured: { count: 1, amount: 6_500 } });
+    expect(rig.app.hostSim!.totals().netAmount).toBe(6_500);
+    expect(rig.app.journal.preauths.get(preauthId)?.state).toBe('completed');
+  });
+
   it('a completion while the host is away is queued and forwarded once it is back, never lost or doubled', async () => {
     const rig = await bootPreauthRig();
     const { preauthId } = await preauth(rig, 6_000);

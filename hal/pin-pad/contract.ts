@@ -83,6 +83,21 @@ export interface PinResult {
   format: PinBlockFormat;
 }
 
+/**
+ * A clear amount typed on the keypad (a tip): not secret, so the pad returns it as it was typed. The cardholder
+ * types the amount in minor units and presses Enter; Enter with no digits is 0 (no tip).
+ */
+export interface AmountRequest {
+  /** Shown above the entry ("TIP? EUR 12.50"). */
+  promptText: string;
+  /** The largest amount the pad takes (minor units): above it Enter is refused and the entry stays. */
+  maxAmount: number;
+  /** Rejects with 'timeout' when nothing is entered in this much clock time. */
+  timeoutMs: number;
+  /** Aborting rejects with 'cancelled'. */
+  signal?: AbortSignal;
+}
+
 export interface PinPadEvents {
   /** The prompt is shown: the cardholder may start typing. */
   'pin-prompt': { amountText?: string };
@@ -101,4 +116,9 @@ export interface PinPad extends EventSource<PinPadEvents> {
   loadKey(injection: DukptKeyInjection): Promise<void>;
   /** Prompts the cardholder and resolves with the encrypted PIN block; the DUKPT counter then advances. */
   requestPin(request: PinRequest): Promise<PinResult>;
+  /**
+   * Clear amount entry, on pads that have it (absent: the terminal never asks for a tip on this pad). Resolves with
+   * the amount in minor units (0: Enter alone); rejects 'cancelled' on Cancel, 'timeout', 'busy' during a PIN entry.
+   */
+  requestAmount?(request: AmountRequest): Promise<number>;
 }

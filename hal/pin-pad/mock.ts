@@ -10,6 +10,7 @@ import { type Listener, TypedEmitter, type Unsubscribe } from '../events.js';
 import type { DeviceFaultError } from '../fault.js';
 import { type FaultRule, FaultScript } from '../mock/fault-script.js';
 import type {
+  AmountRequest,
   DukptKeyInjection,
   PinPad,
   PinPadEvents,
@@ -51,6 +52,9 @@ export class MockPinPad implements PinPad {
   private isOpen = false;
   private tamperReason: string | undefined;
   private pending: Pending | undefined;
+  private pendingAmount: { request: AmountRequest; waiter: Waiter<number> } | undefined;
+  /** Amounts typed before their prompt showed (null: Cancel), for the next amount entries. */
+  private readonly amountScript: Array<number | null> = [];
   /** What each prompt showed, in order (the amount text only: a test's view of the screen). */
   readonly prompts: Array<{ amountText?: string }> = [];
 
@@ -80,6 +84,7 @@ export class MockPinPad implements PinPad {
   async close(): Promise<void> {
     this.isOpen = false;
     this.pending?.waiter.reject(pinPadFault('not-connected', 'PIN pad closed'));
+    this.pendingAmount?.waiter.reject(pinPadFault('not-connected', 'PIN pad closed'));
   }
 
   async info(): Promise<PinPadInfo> {
@@ -96,7 +101,7 @@ export class MockPinPad implements PinPad {
 
   async requestPin(request: PinRequest): Promise<PinResult> {
     this.ensureReady();
-    if (this.pending) throw pinPadFault('busy', 'a PIN request is already in progress');
+    if (this.pending || this.pendingAmount) throw pinPadFault('busy', 'a PIN request is already in progress');
     if (request.signal?.aborted) throw pinPadFault('cancelled', 'PIN request aborted');
     const problem = requestProblem(request);
     if (problem) throw problem;
@@ -123,7 +128,55 @@ export class MockPinPad implements PinPad {
     return waiter.promise;
   }
 
+  async requestAmount(request: AmountRequest): Promise<number> {
+    this.ensureReady();
+    if (this.pending || this.pendingAmount) throw pinPadFault('busy', 'an entry is already in progress');
+    if (request.signal?.aborted) throw pinPadFault('cancelled', 'amount entry aborted');
+    if (!Number.isSafeInteger(request.maxAmount) || request.maxAmount < 0)
+      throw pinPadFault('bad-request', 'maxAmount must be a non-negative integer');
+    const rule = this.faults.match('request');
+    if (rule) throw this.injected(rule, 'amount entry failed');
+    const waiter = new Waiter<number>(
+      this.clock,
+      request,
+      () => pinPadFault('timeout', `no amount within ${request.timeoutMs} ms`),
+      () => pinPadFault('cancelled', 'amount entry aborted'),
+      () => {
+        this.pendingAmount = undefined;
+      },
+    );
+    this.pendingAmount = { request, waiter };
+    this.prompts.push({ amountText: request.promptText });
+    if (this.amountScript.length > 0) this.typeAmount(this.amountScript.shift()!);
+    return waiter.promise;
+  }
+
   // ---- the test's hands ----
+
+  /**
+   * The cardholder types an amount (minor units) and presses Enter, or Cancel (null). Above the request's maximum
+   * the pad refuses Enter (false, the entry stays); without an entry showing it is kept for the next one.
+   */
+  typeAmount(amount: number | null): boolean {
+    const pending = this.pendingAmount;
+    if (!pending) {
+      this.amountScript.push(amount);
+      return true;
+    }
+    if (amount === null) {
+      pending.waiter.reject(pinPadFault('cancelled', 'the cardholder pressed Cancel'));
+      return true;
+    }
+    if (!Number.isSafeInteger(amount) || amount < 0) throw new RangeError('an amount is a whole number of minor units');
+    if (amount > pending.request.maxAmount) return false;
+    pending.waiter.resolve(amount);
+    return true;
+  }
+
+  /** An amount entry is showing. */
+  get enteringAmount(): boolean {
+    return this.pendingAmount !== undefined;
+  }
 
   /**
    * Installation: load a DUKPT initial key without opening the pad (the key injection facility). With
@@ -174,6 +227,7 @@ export class MockPinPad implements PinPad {
     this.tamperReason = reason;
     this.secure.erase();
     this.pending?.waiter.reject(pinPadFault('tamper', `tamper: ${reason}`));
+    this.pendingAmount?.waiter.reject(pinPadFault('tamper', `tamper: ${reason}`));
     this.events.emit('tamper', { reason });
   }
 

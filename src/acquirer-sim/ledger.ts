@@ -1,7 +1,7 @@
 /** The simulator's ledger: one entry per message received and sent, in memory and/or as JSON lines in a file. */
 import { appendFileSync } from 'node:fs';
 import type { Clock } from '../../hal/clock.js';
-import { type IsoMessage, MTI } from '../iso8583/index.js';
+import { type IsoMessage, MTI, tipOf } from '../iso8583/index.js';
 import { maskPan } from '../util/pan.js';
 import { text } from './messages.js';
 import type { LedgerEntry } from './types.js';
@@ -38,6 +38,8 @@ export function requestFacts(request: IsoMessage): LedgerFacts {
     ...(text(request, 2) !== undefined ? { pan: maskPan(text(request, 2))! } : {}),
     ...(text(request, 3) !== undefined ? { processingCode: text(request, 3)! } : {}),
     ...(text(request, 22) !== undefined ? { posEntryMode: text(request, 22)! } : {}),
+    // Field 54's tip (amount type 44), as the host read it.
+    ...(tipOf(text(request, 54)) > 0 ? { tipAmount: tipOf(text(request, 54)) } : {}),
   };
 }
 

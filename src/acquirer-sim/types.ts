@@ -67,6 +67,8 @@ export interface LedgerEntry {
   processingCode?: string;
   /** Field 22 of a request: how the PAN was entered and whether the terminal can take a PIN. */
   posEntryMode?: string;
+  /** The tip field 54 carried (minor units), when it carried one. */
+  tipAmount?: number;
   /** On an answer: the amount that moved at the host because of it (0 when nothing moved). */
   movedAmount?: number;
   /** On an answer to a hold (0100) or its release: what the pre-authorization holds now (money held, not moved). */

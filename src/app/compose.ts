@@ -297,6 +297,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       ...(pinPad ? { pinPad } : {}),
       ...(config.emv.enabled ? { emv: config.emv } : {}),
       preauth: preauthSettingsOf(config),
+      ...(config.tips.prompt ? { tips: { maxPercent: config.tips.maxPercent, timeoutMs: config.tips.timeoutMs } } : {}),
       limits: config.transaction,
       defaultCurrency: config.terminal.currency,
       ...(clock === systemClock ? {} : { xstateClock: xstateClockFrom(clock) }),

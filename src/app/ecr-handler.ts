@@ -35,7 +35,7 @@ const TRANSACTION_CMDS = [
   'tipAdjust',
 ] as const;
 type EcrTransactionRequest = EcrRequestOf<(typeof TRANSACTION_CMDS)[number]>;
-type EcrSimRequest = EcrRequestOf<'sim.card' | 'sim.fault' | 'sim.remove' | 'sim.pin'>;
+type EcrSimRequest = EcrRequestOf<'sim.card' | 'sim.fault' | 'sim.remove' | 'sim.pin' | 'sim.tip'>;
 type EcrCommandRequest = Exclude<EcrRequest, EcrSimRequest>;
 
 export interface EcrHandlerDeps {
@@ -101,6 +101,8 @@ export function simRequestOf(request: EcrSimRequest): SimRequest {
       return { kind: 'remove' };
     case 'sim.pin':
       return request.cancel === true ? { kind: 'pin', cancel: true } : { kind: 'pin', pin: request.pin ?? '' };
+    case 'sim.tip':
+      return request.cancel === true ? { kind: 'tip', cancel: true } : { kind: 'tip', amount: request.amount ?? 0 };
     case 'sim.fault':
       return {
         kind: 'fault',
@@ -170,6 +172,8 @@ export function simReplyOf(request: EcrSimRequest, result: SimResult): EcrReply 
       return { id, type: 'done', cmd: 'sim.remove' };
     case 'pin':
       return { id, type: 'done', cmd: 'sim.pin' };
+    case 'tip':
+      return { id, type: 'done', cmd: 'sim.tip' };
     case 'fault':
       return { id, type: 'done', cmd: 'sim.fault', device: result.device, code: result.code };
   }

@@ -18,6 +18,8 @@ export type SimRequest =
   | { kind: 'remove' }
   /** The cardholder at the PIN pad: types this PIN (then OK), or presses cancel. */
   | { kind: 'pin'; pin?: string; cancel?: true }
+  /** The cardholder at the tip prompt: types this tip in minor units (0: none, then OK), or presses cancel. */
+  | { kind: 'tip'; amount?: number; cancel?: true }
   /** A fault code of the device, or "clear"; the network takes "up" or "down". */
   | { kind: 'fault'; device: SimFaultDevice; code: string; atStep?: number; times?: number };
 
@@ -25,6 +27,7 @@ export type SimResult =
   | { ok: true; kind: 'card'; card: string }
   | { ok: true; kind: 'remove' }
   | { ok: true; kind: 'pin' }
+  | { ok: true; kind: 'tip' }
   | { ok: true; kind: 'fault'; device: SimFaultDevice; code: string }
   | { ok: false; error: 'invalid-request' | 'not-allowed'; message: string; field?: string };
 
@@ -52,6 +55,7 @@ export class SimCommands {
       return { ok: true, kind: 'remove' };
     }
     if (request.kind === 'pin') return this.pin(request);
+    if (request.kind === 'tip') return this.tip(request);
     return this.fault(request);
   }
 
@@ -77,6 +81,15 @@ export class SimCommands {
     if (request.cancel) pinPad.cancel();
     else pinPad.enter(request.pin ?? '');
     return { ok: true, kind: 'pin' };
+  }
+
+  private tip(request: Extract<SimRequest, { kind: 'tip' }>): SimResult {
+    const { pinPad } = this.deps.mocks;
+    if (!pinPad) return refuse('the PIN pad is not a mock');
+    // Above the prompt's largest tip the pad refuses OK, as a real one does: the register hears it.
+    if (!pinPad.typeAmount(request.cancel ? null : (request.amount ?? 0)))
+      return refuse('amount: above the largest tip the prompt takes', 'amount');
+    return { ok: true, kind: 'tip' };
   }
 
   private fault(request: Extract<SimRequest, { kind: 'fault' }>): SimResult {

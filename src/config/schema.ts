@@ -12,7 +12,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
 import { journal, settlement } from './settlement-schema.js';
-import { preauth } from './preauth-schema.js';
+import { preauth, tips } from './preauth-schema.js';
 import {
   bool,
   certPairCheck,
@@ -347,6 +347,7 @@ export const configSchema = obj({
   settlement,
   journal,
   preauth,
+  tips,
 }).superRefine((v, ctx) => {
   const attached = v.hal.pinPad.driver !== 'none';
   if (v.terminal.pinPad !== undefined && v.terminal.pinPad !== attached) {

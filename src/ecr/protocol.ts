@@ -32,6 +32,7 @@ export const ECR_COMMANDS = [
   'sim.fault',
   'sim.remove',
   'sim.pin',
+  'sim.tip',
 ] as const;
 
 export type EcrCommand = (typeof ECR_COMMANDS)[number];
@@ -164,6 +165,11 @@ const simFaultSchema = command('sim.fault', {
   times: int(1, 1_000_000).optional(),
 });
 const simRemoveSchema = command('sim.remove', {});
+// The simulated cardholder at the tip prompt: types a tip in minor units (0: no tip), or presses cancel.
+const simTipSchema = command('sim.tip', {
+  amount: int(0, 999_999_999_999).optional(),
+  cancel: z.boolean({ error: 'true or false' }).optional(),
+});
 // The simulated cardholder at the PIN pad: types a PIN (4 to 12 digits), or presses cancel.
 const simPinSchema = command('sim.pin', {
   pin: z
@@ -194,6 +200,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   simFaultSchema,
   simRemoveSchema,
   simPinSchema,
+  simTipSchema,
 ]);
 
 /** A validated request; `id` is always a string (numeric ids are converted). */

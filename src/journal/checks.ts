@@ -118,6 +118,8 @@ export function checkPatch(patch: TransactionPatch): TransactionPatch {
   if (p.stan != null) checkStan(p.stan, 'stan');
   if (p.amount !== undefined && (!Number.isSafeInteger(p.amount) || p.amount < 0))
     invalid('amount must be a non-negative integer of minor units');
+  if (p.tipAmount !== undefined && (!Number.isSafeInteger(p.tipAmount) || p.tipAmount < 0))
+    invalid('tipAmount must be a non-negative integer of minor units');
   if (p.outcome != null && !TRANSACTION_OUTCOMES.includes(p.outcome))
     invalid(`outcome must be one of ${TRANSACTION_OUTCOMES.join(', ')}`);
   if (p.receiptStatus === null) invalid('receiptStatus cannot be null');

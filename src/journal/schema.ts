@@ -61,6 +61,7 @@ export type TransactionPatch = Partial<
     | 'outcome'
     | 'anomalyCode'
     | 'receiptStatus'
+    | 'tipAmount'
   >
 >;
 
@@ -75,6 +76,7 @@ export const PATCH_FIELDS = [
   'outcome',
   'anomalyCode',
   'receiptStatus',
+  'tipAmount',
 ] as const;
 
 export interface AnomalyRow {

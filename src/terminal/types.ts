@@ -33,6 +33,8 @@ export interface TerminalDeps extends Omit<TransactionDeps, 'listener'> {
   network: NetworkMonitor;
   limits: TransactionLimits;
   defaultCurrency: string;
+  /** Ask the cardholder for a tip on the PIN pad (config `tips` with prompt on); absent: never asked. */
+  tips?: { maxPercent: number; timeoutMs: number };
   /**
    * Faults found before boot that only a supervised procedure clears (a journal that disagrees with its outside
    * record, a vault key that cannot open the sealed cards): the terminal boots locked with them, recovery writes

@@ -11,6 +11,7 @@
 import { transactionSetup } from './machine/setup.js';
 import { outputOf } from './machine/output.js';
 import { checking, checkingVoid } from './machine/states-checks.js';
+import { enteringTip } from './machine/states-tip.js';
 import { checkingCard, confirmingDuplicate, reading, waitingForCard } from './machine/states-card.js';
 import { approved, authorizing, confirmingPartial, declined } from './machine/states-host.js';
 import { choosingPath, completingChip, enteringPin, retryingPin, startingChip } from './machine/states-chip.js';
@@ -33,6 +34,7 @@ export const transactionMachine = transactionSetup.createMachine({
   states: {
     checking,
     checkingVoid,
+    enteringTip,
     waitingForCard,
     reading,
     checkingCard,

@@ -45,6 +45,11 @@ export const screens = {
     lines: [formatAmount(amount, currency), 'Reading card...', 'Do not remove card'],
     severity: 'info',
   }),
+  enterTip: (amount: number, currency: string): Screen => ({
+    title: 'ADD A TIP?',
+    lines: [formatAmount(amount, currency), 'Type a tip on the PIN pad and press OK', 'or press OK for no tip'],
+    severity: 'info',
+  }),
   enterPin: (amount: number, currency: string): Screen => ({
     title: 'ENTER PIN',
     lines: [formatAmount(amount, currency), 'Enter your PIN on the PIN pad', 'then press OK'],

@@ -52,6 +52,17 @@ export interface TransactionInput {
   onlinePinTries?: number;
   /** The part of `amount` that is a tip (a sale's, a completion's, or a tip adjust's whole amount). */
   tip?: number;
+  /** The cardholder is asked for a tip on the PIN pad before the card (`tips.prompt`, a sale without a tip). */
+  tipEntry?: { maxPercent: number; timeoutMs: number };
+}
+
+/** A tip asked on the PIN pad: at most `maxTip`, in the sale's currency. */
+export interface TipInput {
+  txnRef: string;
+  amount: number;
+  currency: string;
+  maxTip: number;
+  timeoutMs: number;
 }
 
 /** What the host said, as the machine needs it. */

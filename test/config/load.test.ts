@@ -234,7 +234,7 @@ describe('validation errors', () => {
         'hal.cardReader.hid: expected an object { vendorId, productId } when driver is "hid", found nothing',
         'hal.printer.columns: expected an integer from 16 to 128, found 10.5',
         'transaction.maxAmount: expected an integer >= transaction.minAmount (100), found 50',
-        'extra: expected one of the keys terminal, dataDir, log, host, ecr, mqtt, hal, transaction, supervisor, offline, forwarding, selftest, emv, settlement, journal, preauth, found unknown key',
+        'extra: expected one of the keys terminal, dataDir, log, host, ecr, mqtt, hal, transaction, supervisor, offline, forwarding, selftest, emv, settlement, journal, preauth, tips, found unknown key',
       ]),
     );
     expect(lines).toHaveLength(9);

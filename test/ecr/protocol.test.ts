@@ -115,6 +115,14 @@ const VALID: [unknown, EcrRequest][] = [
     { id: 'sp2', cmd: 'sim.pin', cancel: true },
   ],
   [
+    { id: 'st', cmd: 'sim.tip', amount: 150 },
+    { id: 'st', cmd: 'sim.tip', amount: 150 },
+  ],
+  [
+    { id: 'st2', cmd: 'sim.tip', cancel: true },
+    { id: 'st2', cmd: 'sim.tip', cancel: true },
+  ],
+  [
     { id: 'st', cmd: 'sale', amount: 1000, tip: 150 },
     { id: 'st', cmd: 'sale', amount: 1000, tip: 150 },
   ],

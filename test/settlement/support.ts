@@ -36,7 +36,21 @@ export function totalsFromLedger(ledger: readonly LedgerLineLike[], fromIndex = 
     credits: { count: 0, amount: 0 },
     debitReversals: { count: 0, amount: 0 },
   };
+  for (const { bucket, amount } of kept(ledger, fromIndex).values()) {
+    t[bucket].count += 1;
+    t[bucket].amount += amount;
+  }
+  return t;
+}
+
+/** What the host approved and kept, by STAN, from its ledger alone (see totalsFromLedger). */
+export function kept(
+  ledger: readonly LedgerLineLike[],
+  fromIndex = 0,
+): Map<string, { bucket: keyof LedgerTotals; amount: number }> {
   const byStan = new Map<string, { bucket: keyof LedgerTotals; amount: number }>();
+  // A late answer is written to the ledger when it leaves, which may be after the reversal that took it back.
+  const reversed = new Set<string>();
   for (const e of ledger.slice(fromIndex)) {
     if (e.dir !== 'out' || e.duplicate || !APPROVING.has(e.responseCode ?? '')) continue;
     if (e.mti === '0210' || e.mti === '0230') {
@@ -44,14 +58,11 @@ export function totalsFromLedger(ledger: readonly LedgerLineLike[], fromIndex = 
       const bucket = type === '20' ? 'credits' : type === '02' ? 'debitReversals' : 'debits';
       byStan.set(String(e.stan ?? ''), { bucket, amount: e.movedAmount ?? 0 });
     } else if (e.mti === '0410' && (e.movedAmount ?? 0) > 0) {
-      byStan.delete(String(e.stan ?? ''));
+      reversed.add(String(e.stan ?? ''));
     }
   }
-  for (const { bucket, amount } of byStan.values()) {
-    t[bucket].count += 1;
-    t[bucket].amount += amount;
-  }
-  return t;
+  for (const stan of reversed) byStan.delete(stan);
+  return byStan;
 }
 
 export function settle(rig: Rig): Promise<EcrMessage> {

@@ -598,7 +598,8 @@ describe('transaction machine, model-based', () => {
         .map(([key]) => key),
     );
     // The chip's states are walked by chip-walk.test.ts (and run against the real kernel in test/app/chip-sale.test.ts).
-    const chip = new Set(['startingChip', 'enteringPin', 'completingChip', 'retryingPin']);
+    // So is the tip prompt, by tip-walk.test.ts (and on the assembled terminal in test/app/tip-entry.test.ts).
+    const chip = new Set(['startingChip', 'enteringPin', 'completingChip', 'retryingPin', 'enteringTip']);
     expect([...allStates].filter((s) => !visited.has(s) && !transient.has(s) && !chip.has(s))).toEqual([]);
     expect(transient).toEqual(
       new Set(['checking', 'checkingVoid', 'choosingPath', 'approved', 'declined', 'done', 'cancelled', 'failed']),

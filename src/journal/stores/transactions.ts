@@ -108,7 +108,8 @@ export class TransactionStore extends Store {
         rrn = CASE WHEN @set_rrn THEN @rrn ELSE rrn END,
         outcome = CASE WHEN @set_outcome THEN @outcome ELSE outcome END,
         anomaly_code = CASE WHEN @set_anomalyCode THEN @anomalyCode ELSE anomaly_code END,
-        receipt_status = CASE WHEN @set_receiptStatus THEN @receiptStatus ELSE receipt_status END
+        receipt_status = CASE WHEN @set_receiptStatus THEN @receiptStatus ELSE receipt_status END,
+        tip_amount = CASE WHEN @set_tipAmount THEN @tipAmount ELSE tip_amount END
         WHERE id = @id`),
       // What a void of this transaction will name in its field 90.
       request: p(

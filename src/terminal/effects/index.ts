@@ -15,8 +15,10 @@ import type {
   ChipStartInput,
   PinInput,
   PinRetryInput,
+  TipInput,
 } from '../../transaction/types.js';
 import { completeChip, enterPin, retryPin, startChip } from './chip.js';
+import { enterTip } from './tip.js';
 import { fromPromise } from 'xstate';
 import { cardActors } from './card.js';
 import type { TransactionDeps, TransactionStreamEvent } from './deps.js';
@@ -55,6 +57,7 @@ export function provideTransactionEffects(deps: TransactionDeps) {
       enterPin: fromPromise<SensitiveCard, PinInput>(async ({ input, signal }) => enterPin(deps, input, signal)),
       completeChip: fromPromise<ChipCompletion, ChipCompleteInput>(async ({ input }) => completeChip(deps, input)),
       retryPin: fromPromise<void, PinRetryInput>(async ({ input }) => retryPin(deps, input)),
+      enterTip: fromPromise<number, TipInput>(async ({ input, signal }) => enterTip(deps, input, signal)),
     },
     actions: {
       askPartialDecision: ({ context }, params) => emit(context.txnRef, { type: 'partial', ...params }),

@@ -16,6 +16,7 @@ import type {
   PinInput,
   PinRetryInput,
   ReceiptInput,
+  TipInput,
 } from '../types.js';
 
 export const actors = {
@@ -31,6 +32,10 @@ export const actors = {
   /** The reader's EMV kernel: the card's first decision (absent kernel: never called, usesChip is false). */
   startChip: fromPromise<ChipStart, ChipStartInput>(async () => {
     throw new Error('startChip not provided');
+  }),
+  /** The PIN pad's amount entry: the tip the cardholder typed (0: none), journaled with the new total. */
+  enterTip: fromPromise<number, TipInput>(async () => {
+    throw new Error('enterTip not provided');
   }),
   /** The PIN pad: the card with the enciphered PIN block. */
   enterPin: fromPromise<SensitiveCard, PinInput>(async () => {

@@ -32,6 +32,8 @@ export const guards = {
   takesOriginalAmount: ({ context }: Args) => context.kind === 'void' || context.kind === 'preauth-cancel',
   voidWithoutRights: ({ context }: Args) => context.kind === 'void' && !context.supervisor,
   missingOriginal: ({ context }: Args) => context.original === undefined,
+  /** A sale the register sent without a tip, on a terminal that asks the cardholder for one. */
+  asksForTip: ({ context }: Args) => context.kind === 'sale' && context.tipEntry !== undefined && !context.tip,
   amountValid: ({ context }: Args) =>
     Number.isSafeInteger(context.amount) &&
     context.amount >= context.limits.minAmount &&
@@ -56,6 +58,7 @@ export const guards = {
     isDeviceFault(params.error) &&
     params.error.code === 'chip-error' &&
     context.otherMethodRequests < MAX_OTHER_METHOD_REQUESTS,
+  tipTimedOut: (_: Args, params: { error: unknown }) => isDeviceFault(params.error) && params.error.code === 'timeout',
   pinCancelled: (_: Args, params: { error: unknown }) =>
     isDeviceFault(params.error) && params.error.code === 'cancelled',
   /** The host's answer is to be given to the card: an online chip sale the host answered (not decided offline). */

@@ -2,7 +2,7 @@
  * The checks before any card: a refund or void needs supervisor rights, a void (or a completion, increment, cancel or
  * tip adjust) its original, a sale a valid amount.
  */
-import { assign } from 'xstate';
+import { and, assign } from 'xstate';
 import { transactionSetup } from './setup.js';
 
 export const checking = transactionSetup.createStateConfig({
@@ -22,6 +22,7 @@ export const checking = transactionSetup.createStateConfig({
         },
       ],
     },
+    { guard: and(['amountValid', 'asksForTip']), target: 'enteringTip' },
     { guard: { type: 'amountValid' }, target: 'waitingForCard' },
     {
       target: 'failed',

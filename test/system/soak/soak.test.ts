@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../../src/journal/index.js';
 import { type LedgerLine, leftPending, readLedger, reconcile } from '../../support/reconcile.js';
+import { kept, totalsFromLedger } from '../../settlement/support.js';
 import { runSoak, type SoakRun } from './soak.js';
 
 const TRANSACTIONS = Number(process.env['POS_SOAK_TRANSACTIONS'] ?? 1_500);
@@ -34,7 +35,8 @@ function chipEvidence(lines: LedgerLine[]) {
     macRefused: ledger.filter((e) => e.dir === 'in' && e.note?.startsWith('MAC refused')).length,
   };
 }
-afterAll(() => run?.cleanup());
+// POS_SOAK_KEEP=1 keeps the data directory (journal, host ledger) for a look afterwards.
+afterAll(() => (process.env['POS_SOAK_KEEP'] ? console.info(`soak data kept in ${run?.dataDir}`) : run?.cleanup()));
 
 describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
   it(
@@ -64,6 +66,12 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
       const summary = {
         ...report,
         chip,
+        settlements: run.settlements.map((d) => ({
+          batch: d.batchNumber,
+          reply: d.reply.type,
+          requests: d.host.length,
+          resolved: d.resolved,
+        })),
         at: new Date().toISOString(),
         reconciliation: {
           tally: reconciliation.tally,
@@ -77,6 +85,38 @@ describe(`soak: ${TRANSACTIONS} transactions (seed ${SEED})`, () => {
 
       expect(reconciliation.problems).toEqual([]);
       expect(report.leaks).toEqual([]);
+      // Every day ended with a settlement the host agreed to, on totals equal to the host's own books; and the
+      // closed batches together hold exactly what the host's ledger shows it approved and kept.
+      const days = run.settlements;
+      expect(days.length).toBeGreaterThanOrEqual(1);
+      for (const d of days) {
+        expect(d.reply, `batch ${d.batchNumber}`).toMatchObject({ type: 'done', batchNumber: d.batchNumber });
+        expect(d.host.at(-1)?.responseCode, `batch ${d.batchNumber}`).toBe('00');
+        expect(d.journalTotals, `batch ${d.batchNumber}`).toEqual(d.host.at(-1)?.hostTotals);
+      }
+      const sum = (
+        k:
+          | 'debitsNumber'
+          | 'debitsAmount'
+          | 'creditsNumber'
+          | 'creditsAmount'
+          | 'debitsReversalNumber'
+          | 'debitsReversalAmount',
+      ) => days.reduce((n, d) => n + (d.journalTotals?.[k] ?? 0), 0);
+      const fromLedger = totalsFromLedger(ledger);
+      const counted = new Set(run.counted.map((c) => String(c.stan).padStart(6, '0')));
+      const hostOnly = [...kept(ledger).keys()].filter((stan) => !counted.has(stan.padStart(6, '0')));
+      const terminalOnly = [...counted].filter(
+        (stan) => !kept(ledger).has(stan) && !kept(ledger).has(String(Number(stan))),
+      );
+      expect({ hostOnly, terminalOnly }).toEqual({ hostOnly: [], terminalOnly: [] });
+      expect({
+        debits: { count: sum('debitsNumber'), amount: sum('debitsAmount') },
+        credits: { count: sum('creditsNumber'), amount: sum('creditsAmount') },
+        debitReversals: { count: sum('debitsReversalNumber'), amount: sum('debitsReversalAmount') },
+      }).toEqual(fromLedger);
+      // What support resolved is exactly what the host refused: the declining cards' offline sales.
+      expect(days.reduce((n, d) => n + d.resolved, 0)).toBe(run.expectedSetAside.length);
       // The soak must have exercised what it claims: every outcome class, and the scans must have read real data.
       expect(reconciliation.tally.approved).toBeGreaterThan(0);
       expect(reconciliation.tally.offline).toBeGreaterThan(0);

@@ -29,6 +29,7 @@ import { createLogger } from '../../../src/util/log.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 import { prng } from '../../support/prng.js';
 import { CHIP_STEPS, Cardholder, type ChipLimits, type ChipStepKind, PIN_CARDS, SOAK_PIN } from './chip-steps.js';
+import { type DaySettlement, endOfDay } from './end-of-day.js';
 import { cardSecrets, DECLINE_CARDS, HOST_AMOUNT, MIX, SOAK_EMV_FLOOR_LIMIT, type StepKind } from './soak-mix.js';
 
 export interface SoakOptions {
@@ -80,6 +81,10 @@ export interface SoakRun {
   ledgerPath: string;
   /** STANs (6 digits) of offline sales on cards the host declines: their advices are set aside, money not collected. */
   expectedSetAside: string[];
+  /** Each simulated day's settlement and the last one after the drain, with the host's record of each. */
+  settlements: DaySettlement[];
+  /** What the closed batches counted, by STAN (read before the terminal stopped). */
+  counted: Array<{ stan: number; kind: string; amount: number }>;
   /** The app, stopped; its journal is closed. Open the journal read-only to reconcile. */
   cleanup(): void;
 }
@@ -224,6 +229,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
     let offlineLeft = 0;
     let brokerDownLeft = 0;
     let last: { amount: number; card: string } = { amount: 1_000, card: 'visa' };
+    const settlements: DaySettlement[] = [];
+    const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
+    let day = dayOf(clock.now());
 
     for (let done = 0; done < options.transactions; done++) {
       const r = random() * 1000;
@@ -357,6 +365,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
 
       // Between customers: 20–60 s of simulated time, so every periodic timer of the terminal runs.
       await pass(20_000 + Math.floor(random() * 40_000));
+      // The merchant closes the day once a new one has begun, when the host is reachable (offline the settlement
+      // would wait for the advices the period queued).
+      if (dayOf(clock.now()) !== day && offlineLeft === 0) {
+        day = dayOf(clock.now());
+        settlements.push(await endOfDay(app, ecr, clock));
+        drainDevices();
+      }
 
       // After every transaction: the mock display keeps only its last 1,000 screens, and every one must be scanned.
       drainDevices();
@@ -384,6 +399,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       await pass(10_000);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    settlements.push(await endOfDay(app, ecr, clock));
+    const counted = settlements.flatMap((d) =>
+      app!.journal.batches
+        .uploadItems(d.batchNumber, 0, 1_000_000)
+        .map((i) => ({ stan: i.stan, kind: i.kind, amount: i.amount })),
+    );
     drainDevices();
     gc();
     const heapEnd = process.memoryUsage().heapUsed;
@@ -436,6 +457,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       journalPath,
       ledgerPath,
       expectedSetAside,
+      settlements,
+      counted,
       cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
     };
   } finally {

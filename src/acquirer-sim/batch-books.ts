@@ -124,6 +124,16 @@ export class HostBatchBooks {
     return out;
   }
 
+  /** The terminals the host keeps a batch for. */
+  terminalIds(): string[] {
+    return [...this.terminals.keys()];
+  }
+
+  /** Approved STANs of a terminal's batch that the host was told to forget and no upload has restored yet. */
+  lostCount(terminalId: string): number {
+    return this.batch(terminalId).lost.size;
+  }
+
   /** Transactions uploaded (0320 taken, repeats not counted) for a terminal since its last settlement. */
   uploads(terminalId: string): number {
     return this.batch(terminalId).uploads;

@@ -164,6 +164,15 @@ export class AcquirerHostSimulator {
     return this.batches.totals(terminalId);
   }
 
+  /** The terminals the host keeps a batch for, and how many approved STANs of a batch it forgot (told to lose). */
+  batchTerminals(): string[] {
+    return this.batches.terminalIds();
+  }
+
+  batchLost(terminalId: string): number {
+    return this.batches.lostCount(terminalId);
+  }
+
   /** Each settlement request answered, in order. */
   get settlements(): readonly SettlementRecord[] {
     return this.batches.settlements;

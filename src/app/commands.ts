@@ -68,7 +68,7 @@ export interface CommandServiceDeps {
   /** The nexo endpoint when it listens: its port and the certificate fingerprint a client pins, shown in status. */
   nexo?: () => { port: number; fingerprint: string } | undefined;
   /** End of day; while it runs new transactions are refused 'busy'. */
-  settlement?: Pick<SettlementService, 'settle' | 'running'>;
+  settlement?: Pick<SettlementService, 'settle' | 'running'> & Partial<Pick<SettlementService, 'awaitingAnswer'>>;
   /** Pre-authorization settings (completion tolerance); absent: the defaults. */
   preauth?: PreauthSettings;
 }
@@ -163,6 +163,9 @@ export class CommandService {
     if (repeat) return repeat;
     // The batch's totals are being sent: a new sale would join a batch whose totals are already on their way.
     if (this.deps.settlement?.running()) return refuse('busy', 'the batch is being settled; try again when it is done');
+    // A 0500 without an answer may have closed the batch at the host: a sale now would join a batch already closed.
+    if (this.deps.settlement?.awaitingAnswer?.())
+      return refuse('busy', 'the last settlement request got no answer: settle again before a new transaction');
     // A periodic self-test takes milliseconds: a sale arriving meanwhile waits for it rather than being refused.
     await terminal.settled();
     if (isHospitality(request)) {

@@ -7,10 +7,14 @@
  *   pos-host-sim --bdk 0123456789ABCDEFFEDCBA9876543210 --pin 4761739001010010=4321
  * --master-keys names a file of "TERMINALID 32-hex-digit-master-key" lines (one per terminal, mode 0600, kept out of
  * the repository): those terminals sign on and must MAC every financial, advice and reversal message.
+ * --control reads control lines on standard input (settle-disagree, lose-approved, batch, settlements: see
+ * src/acquirer-sim/control.ts) and answers each with one JSON line on standard output.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { responseMtiFor } from '../iso8583/index.js';
+import { runControlLine } from '../acquirer-sim/control.js';
 import { MISBEHAVIOURS, type Misbehaviour } from '../acquirer-sim/rules.js';
 import {
   AcquirerHostSimulator,
@@ -115,6 +119,10 @@ const program = new Command()
     'forget the next n approved sales from the batch totals (a batch upload restores them)',
     integer('lose-approved', 1, 1_000_000),
   )
+  .option(
+    '--control',
+    'read control lines on stdin (settle-disagree once|always|never, lose-approved N, batch, settlements); one JSON answer line each',
+  )
   .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM)');
@@ -139,6 +147,7 @@ async function main(): Promise<void> {
     pin?: Record<string, string>;
     settleDisagree?: 'once' | 'always';
     loseApproved?: number;
+    control?: boolean;
   }>();
   const responseCodes = Object.fromEntries(
     (opts.answer ?? []).map((o) => [responseMtiFor(o.mti) ?? o.mti, o.responseCode]),
@@ -176,6 +185,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ event: 'listening', ...address, misbehave: opts.misbehave ?? 'none', answers: responseCodes, tls: Boolean(opts.tlsCert) })}\n`,
   );
+  if (opts.control) {
+    const lines = createInterface({ input: process.stdin, terminal: false });
+    lines.on('line', (line) => {
+      if (line.trim() !== '') process.stdout.write(`${JSON.stringify(runControlLine(sim, line))}\n`);
+    });
+  }
   const shutdown = () => {
     void sim.stop().then(() => process.exit(0));
   };

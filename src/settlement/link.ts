@@ -14,7 +14,8 @@ export interface SettlementSender {
 
 export type LinkAnswer =
   | { ok: true; success: boolean; responseCode: string; message: IsoMessage }
-  | { ok: false; reason: string };
+  /** `sent`: some try may have reached the host (it may have acted on it without its answer reaching us). */
+  | { ok: false; reason: string; sent: boolean };
 
 export interface SettlementLinkDeps {
   acquirer: SettlementSender;
@@ -45,6 +46,7 @@ export class SettlementLink {
   async exchange(build: (now: Date, attempt: number) => IsoMessage): Promise<LinkAnswer> {
     const { acquirer, clock } = this.deps;
     let reason = 'not sent';
+    let sent = false;
     for (let attempt = 1; attempt <= Math.max(1, this.deps.attempts); attempt++) {
       if (attempt > 1) await pause(clock, this.deps.retryDelayMs);
       try {
@@ -59,9 +61,10 @@ export class SettlementLink {
         };
       } catch (err) {
         if (!(err instanceof HostError)) throw err;
+        sent ||= err.sent;
         reason = `host not answering (${err.code}: ${err.message})`;
       }
     }
-    return { ok: false, reason: `${reason}, after ${Math.max(1, this.deps.attempts)} tries` };
+    return { ok: false, reason: `${reason}, after ${Math.max(1, this.deps.attempts)} tries`, sent };
   }
 }

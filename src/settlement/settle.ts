@@ -6,6 +6,9 @@
  * difference that remains is an anomaly with both totals side by side, and the batch stays open.
  *
  * While a settlement runs the command service refuses new sales ('busy'): the totals sent are the batch's totals.
+ * A 0500 sent without an answer (none in time, or the terminal died before it committed one) may have closed the
+ * batch at the host: the batch stays 'settling' and takes no new transaction until a settlement is answered, so the
+ * next 0500 repeats the same totals, which a host that has closed the batch recognises.
  */
 import type { Clock } from '../../hal/clock.js';
 import type { PrintResult, ReceiptDocument } from '../../hal/printer/contract.js';
@@ -75,6 +78,11 @@ export class SettlementService {
     return this.active;
   }
 
+  /** The last settlement request of the batch may be at the host unanswered: new sales wait for a settlement. */
+  awaitingAnswer(): boolean {
+    return !this.active && this.deps.journal.batches.current().state === 'settling';
+  }
+
   /** What the terminal still owes the host now. */
   owed(): OwedCounts {
     const { journal } = this.deps;
@@ -125,6 +133,8 @@ export class SettlementService {
   private async run(batch: BatchRow): Promise<SettlementOutcome> {
     const { journal, forwarder, clock } = this.deps;
     const resumedUpload = batch.state === 'uploading';
+    // Left settling by an earlier run: its 0500 may be at the host, so the batch stays frozen if this run stops early.
+    const unanswered = batch.state === 'settling';
     if (!resumedUpload) journal.batches.setState(batch.number, 'settling');
 
     // Nothing owed may stay behind: forward, wait, forward again, a bounded number of times.
@@ -137,14 +147,14 @@ export class SettlementService {
     if (owed.reversals + owed.advices > 0)
       return this.fail(batch, 'host-unavailable', `waiting for the host: ${describeOwed(owed)}`, {
         owed,
-        keepState: resumedUpload,
+        keepState: resumedUpload || unanswered,
       });
     if (owed.setAsideReversals + owed.setAsideAdvices > 0)
       return this.fail(
         batch,
         'money-owed',
         `the host refused for good ${describeOwed(owed)}: support must resolve them before the batch can close`,
-        { owed, keepState: resumedUpload },
+        { owed, keepState: resumedUpload || unanswered },
       );
 
     const answers: Record<string, CurrencyAnswer> = { ...answersOf(batch.hostAnswer) };
@@ -175,7 +185,9 @@ export class SettlementService {
           }),
         );
         journal.batches.setState(batch.number, afterUpload ? 'uploading' : 'settling', { attempt: true });
-        if (!answer.ok) return this.fail(batch, 'host-unavailable', answer.reason, { keepState: afterUpload });
+        // Sent without an answer: the host may have taken it (and closed the batch), so the batch stays as it is.
+        if (!answer.ok)
+          return this.fail(batch, 'host-unavailable', answer.reason, { keepState: afterUpload || answer.sent });
         let hostTotals: ReconciliationTotals | undefined;
         try {
           hostTotals = readTotals(answer.message);

@@ -1,7 +1,8 @@
 /**
  * The host simulator's batch: its totals per terminal from what it approved and saw reversed, its answer to a 0500
- * (00, or 95 with its own totals), the batch upload restoring a sale it lost, and the pos-host-sim flags that tell it
- * to disagree or to lose a sale. The messages are built here by hand, field by field, as the 1987 spec lays them out.
+ * (00, or 95 with its own totals), the batch upload restoring a sale it lost, the pos-host-sim flags that tell it to
+ * disagree or to lose a sale, and its control lines (--control) that tell it so while it runs and read its books back.
+ * The messages are built here by hand, field by field, as the 1987 spec lays them out.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hal/clock.js';
@@ -151,6 +152,66 @@ describe('the host simulator settles a batch', () => {
       expect((await client.send(upload(stan, amount))).responseCode).toBe('00');
     const second = await client.send(settlement(4, totals, true));
     expect(second.responseCode).toBe('00');
+  });
+
+  it('pos-host-sim --control: told while it runs, its own batch books read back, bad lines refused', async () => {
+    const cli = startCli('pos-host-sim', ['--port', '0', '--control']);
+    running.push(cli);
+    await until(() => cli.stdout().includes('listening') || cli.child.exitCode !== null, 'simulator listening');
+    const { port } = JSON.parse(cli.stdout().split('\n')[0]!) as { port: number };
+    let read = 1;
+    const say = async (line: string): Promise<Record<string, unknown>> => {
+      cli.child.stdin.write(`${line}\n`);
+      await until(
+        () =>
+          cli
+            .stdout()
+            .split('\n')
+            .filter((l) => l.startsWith('{')).length > read,
+        `answer to ${line}`,
+      );
+      return JSON.parse(
+        cli
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))[read++]!,
+      ) as Record<string, unknown>;
+    };
+    for (const bad of [
+      'settle-disagree sometimes',
+      'lose-approved 0',
+      'lose-approved x',
+      'batch TERM',
+      'sell 5',
+      'x y z w',
+    ])
+      expect(await say(bad)).toMatchObject({ event: 'control', ok: false });
+    expect(await say('batch')).toEqual({ event: 'batch', ok: true, terminals: [] });
+    expect(await say('lose-approved 1')).toMatchObject({ ok: true });
+    const client = await connect(port);
+    expect((await client.send(financial(1, 1_000))).responseCode).toBe('00');
+    expect((await client.send(financial(2, 2_500))).responseCode).toBe('00');
+    expect(await say('batch')).toMatchObject({
+      terminals: [
+        { terminalId: TID, totals: { '978': { debitsNumber: 1, debitsAmount: 2_500 } }, uploads: 0, lost: 1 },
+      ],
+    });
+    const totals = { debits: [2, 3_500] as [number, number], credits: [0, 0] as [number, number] };
+    expect((await client.send(upload(1, 1_000))).responseCode).toBe('00');
+    expect(await say('batch')).toMatchObject({
+      terminals: [{ totals: { '978': { debitsNumber: 2, debitsAmount: 3_500 } }, uploads: 1, lost: 0 }],
+    });
+    // Totals equal now, but told to disagree once: 95, then 00.
+    expect(await say('settle-disagree once')).toMatchObject({ ok: true });
+    expect((await client.send(settlement(3, totals))).responseCode).toBe('95');
+    expect((await client.send(settlement(4, totals, true))).responseCode).toBe('00');
+    const { records } = (await say('settlements')) as { records: Array<Record<string, unknown>> };
+    expect(records.map((r) => [r.responseCode, r.afterUpload, r.batchNumber])).toEqual([
+      ['95', false, 1],
+      ['00', true, 1],
+    ]);
+    expect(await say('batch')).toMatchObject({ terminals: [{ terminalId: TID, totals: {}, uploads: 0, lost: 0 }] });
+    expect(cli.child.exitCode).toBeNull();
   });
 
   it('refuses a bad --settle-disagree value with a clear message', async () => {

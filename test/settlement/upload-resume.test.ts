@@ -2,7 +2,8 @@
  * A terminal killed in the middle of a batch upload: the host answered an upload whose progress the terminal had not
  * committed yet. After the restart (the journal reopened from its file, the host still up with its books) the upload
  * goes on where the journal says, the uncertain record goes again as a repeat (0321) the host recognises, and no
- * STAN is ever taken twice.
+ * STAN is ever taken twice. The same with a real SIGKILL of a child process, the instant found on the wire, is
+ * test/system/crash/upload-kill.test.ts; here the instant is exact (the third upload's answer taken, its commit not).
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

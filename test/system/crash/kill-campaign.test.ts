@@ -21,36 +21,34 @@
  *   chip           inside a chip sale's own states: the PIN prompt up (`enteringPin`, no request sent), the 0200 with
  *                  fields 55 and 52 at the host unanswered, or the host's approval committed while the card has not
  *                  said TC (`completingChip`: the reversal is still armed, or owed after an AAC or a removed card);
+ *   settlement     a `settle` between its 0500 and the commit of the 0510: the relay holds the 0500 back (the host
+ *                  never sees it), drops the host's 0510 (the host decided, maybe closed its batch), or kills the
+ *                  instant the 0510 reaches the terminal's socket; the journal read after the kill has the batch still
+ *                  settling. The host is sometimes told (its --control lines) to disagree, so the 0510 says 95;
+ *   upload         a batch upload with some transactions uploaded and some not: the host is told to lose approved
+ *                  sales or to disagree, and the kill comes at the nth 0320 held back, at the nth 0330 dropped or at
+ *                  the terminal's socket, or in the journal write after that 0330; the journal after the kill has the
+ *                  batch uploading with transactions left;
  *   random         an instant in a running workload.
  * A kill counts for its phase only when the sign was there at the kill; the per-phase histogram is printed and every
  * phase must have kills. No hook in src/ is needed: the signs are ECR events, the host ledger, stdout, the data
  * directory (inotify), the kernel's view of the process (/proc/<pid>/syscall), the frames the relay passes and the
  * journal as the kill left it. After the final drain the shared reconcile (test/support/reconcile.ts) settles the
- * ledger with the journal, and each targeted instant gets its own check of what must have followed it.
+ * ledger with the journal, and each targeted instant gets its own check of what must have followed it. After a
+ * settlement or upload kill the next start settles first, and the campaign ends with a settlement of the last batch:
+ * each must close in balance with the host's own batch books (the host's `batch` and `settlements` control answers:
+ * its batch of the terminal empty, nothing lost, every batch the journal closed agreed with the host's totals), and no
+ * STAN reaches the host twice as a 0320 (a 0321 is the protocol's repeat of a resumed upload, one per such kill).
+ * The watching (host ledger, relay, /proc) and the step-driving of a kill on a sign are in outside.ts.
  *
- * POS_CRASH_KILLS sets the number of kills (CI default 50); POS_CRASH_SEED makes a campaign repeatable;
+ * POS_CRASH_KILLS sets the number of kills (CI default 55); POS_CRASH_SEED makes a campaign repeatable;
  * POS_CRASH_VERBOSE prints one line per kill; POS_CRASH_PHASES (e.g. `boot,drain`) limits the campaign to some phases.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  readSync,
-  watch,
-  writeFileSync,
-} from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeFrame, FrameDecoder } from '../../../hal/acquirer-link/framing.js';
 import { EcrClient, type EcrMessage } from '../../../src/ecr/client.js';
-import { unpack } from '../../../src/iso8583/index.js';
 import { Journal } from '../../../src/journal/index.js';
 import { reconcile, type LedgerLine } from '../../support/reconcile.js';
 import { startCli, type RunningCli } from '../../support/cli.js';
@@ -58,7 +56,7 @@ import { loadMasterKeyWithCli, masterKeyFixture } from '../../support/mac-keys.j
 import { prng } from '../../support/prng.js';
 import { until } from '../../support/wait.js';
 
-const KILLS = Number(process.env['POS_CRASH_KILLS'] ?? 50);
+const KILLS = Number(process.env['POS_CRASH_KILLS'] ?? 55);
 const SEED = Number(process.env['POS_CRASH_SEED'] ?? Date.now() % 1_000_000);
 const VERBOSE = Boolean(process.env['POS_CRASH_VERBOSE']);
 
@@ -72,12 +70,14 @@ const ALL_PHASES = [
   'self-test',
   'random',
   'chip',
+  'settlement',
+  'upload',
 ] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const PHASES: readonly Phase[] = process.env['POS_CRASH_PHASES']
   ? ALL_PHASES.filter((p) => process.env['POS_CRASH_PHASES']!.split(',').includes(p))
   : ALL_PHASES;
-/** Every phase is planned about KILLS/8 times; at least half of those must land (3 of 6 with the CI default). */
+/** Every phase is planned about KILLS/11 times; at least half of those must land (2 of 5 with the CI default). */
 const MIN_LANDED = Math.max(KILLS >= PHASES.length ? 1 : 0, Math.floor(Math.floor(KILLS / PHASES.length) / 2));
 
 /** Each block of rounds visits every phase once, in a seeded order: the counts stay even for any seed. */
@@ -128,193 +128,19 @@ function releaseTerminal(last = false): RunningCli {
   return next;
 }
 
-// ---- Watching the terminal from outside ----
-
-type LedgerEntry = LedgerLine & { stan?: string };
-
-/** The host ledger, read as it grows (the host appends one line per message received or sent). */
-class LedgerTail {
-  readonly entries: LedgerEntry[] = [];
-  private offset = 0;
-  private rest = '';
-  private readonly buffer = Buffer.alloc(1 << 16);
-
-  constructor(private readonly path: string) {}
-
-  poll(): LedgerEntry[] {
-    const fd = openSync(this.path, 'r');
-    try {
-      for (;;) {
-        const n = readSync(fd, this.buffer, 0, this.buffer.length, this.offset);
-        if (n === 0) break;
-        this.offset += n;
-        this.rest += this.buffer.toString('utf8', 0, n);
-      }
-    } finally {
-      closeSync(fd);
-    }
-    const lines = this.rest.split('\n');
-    this.rest = lines.pop()!;
-    for (const line of lines) if (line.trim()) this.entries.push(JSON.parse(line) as LedgerEntry);
-    return this.entries;
-  }
-}
-
-const waiters = new Set<() => void>();
-/** Re-check every pending wait now (ledger grew, an ECR message or terminal output arrived). */
-const nudge = () => {
-  for (const check of [...waiters]) check();
-};
-
-/** Resolves with the first value check() returns, re-checked on every nudge and every 2 ms; undefined on time-out. */
-function waitFor<T>(check: () => T | undefined, limitMs: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let finished = false;
-    const finish = (value: T | undefined) => {
-      finished = true;
-      clearInterval(timer);
-      waiters.delete(tick);
-      resolve(value);
-    };
-    const tick = () => {
-      if (finished) return;
-      const value = check();
-      if (value !== undefined) finish(value);
-      else if (Date.now() - started > limitMs) finish(undefined);
-    };
-    const timer = setInterval(tick, 2);
-    waiters.add(tick);
-    tick();
-  });
-}
-
-/** Syscalls that write or sync a file (kernel syscall tables): write, pwrite64, writev, fsync, fdatasync, pwritev(2). */
-const FILE_WRITE_SYSCALLS: Partial<Record<NodeJS.Architecture, number[]>> = {
-  x64: [1, 18, 20, 74, 75, 296, 328],
-  arm64: [64, 66, 68, 70, 82, 83, 287],
-};
-const fileWrites = new Set(FILE_WRITE_SYSCALLS[process.arch] ?? []);
-const procShowsSyscalls = fileWrites.size > 0 && existsSync('/proc/self/syscall');
-
-/**
- * True when the terminal's main thread (where SQLite runs) is inside a write or sync of a journal file right now,
- * read from /proc/<pid>/syscall (the syscall number, then its first argument: the descriptor). False where /proc
- * does not tell.
- */
-function inJournalIo(pid: number | undefined): boolean {
-  if (pid === undefined || fileWrites.size === 0) return false;
-  try {
-    const [nr, fd] = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ');
-    if (!fileWrites.has(Number(nr)) || fd === undefined) return false;
-    return readlinkSync(`/proc/${pid}/fd/${Number.parseInt(fd, 16)}`).includes('journal.sqlite');
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Spin (the commit takes milliseconds, a timer tick would miss it) until the terminal enters its `nth` distinct
- * journal write or sync, counting from 0; false when that did not happen within limitMs.
- */
-function awaitJournalIo(pid: number | undefined, nth: number, limitMs: number): boolean {
-  const end = performance.now() + limitMs;
-  let seen = 0;
-  let inside = false;
-  while (performance.now() < end) {
-    const now = inJournalIo(pid);
-    if (now && !inside && seen++ === nth) return true;
-    inside = now;
-  }
-  return false;
-}
-
-/** What the relay does to one message on its way (one-shot): hold a request back, or kill right after an answer. */
-type Intercept =
-  /** The terminal's request of this MTI is not passed on: it left the terminal, the host never sees it. */
-  | { hold: string; onMatch: (stan: string) => void }
-  /** The host's answer of this MTI is passed on, and `onMatch` runs at once (it kills the terminal before its commit). */
-  | { after: string; onMatch: (stan: string) => void };
-
-/** MTI and STAN of a frame, read as the host would (undefined when it does not decode). */
-function peek(frame: Buffer): { mti: string; stan: string } | undefined {
-  try {
-    const message = unpack(frame);
-    return { mti: message.mti, stan: String(message.fields[11] ?? '') };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The terminal reaches the host through this relay, so a round can cut the link (new connections refused, open ones
- * dropped). The mock network's "down" only makes sales go offline: the forwarder would still reach the host and send
- * each advice at once, so no queue would build up. The relay reads the frames it passes, so a round can also stop a
- * request between the terminal and the host, or kill the terminal the instant an answer reaches its socket.
- */
-class Relay {
-  port = 0;
-  intercept: Intercept | undefined;
-  private server: net.Server | undefined;
-  private readonly open = new Set<net.Socket>();
-
-  constructor(private readonly hostPort: number) {}
-
-  async up(): Promise<void> {
-    if (this.server) return;
-    const server = net.createServer((inbound) => {
-      const outbound = net.connect(this.hostPort, '127.0.0.1');
-      for (const socket of [inbound, outbound]) {
-        this.open.add(socket);
-        socket.setNoDelay(true);
-        socket.on('error', () => {});
-        socket.on('close', () => {
-          this.open.delete(socket);
-          inbound.destroy();
-          outbound.destroy();
-        });
-      }
-      const fromTerminal = new FrameDecoder();
-      const fromHost = new FrameDecoder();
-      inbound.on('data', (chunk: Buffer) => {
-        for (const frame of fromTerminal.push(chunk).frames) {
-          const hold = this.intercept && 'hold' in this.intercept ? this.intercept : undefined;
-          const seen = hold ? peek(frame) : undefined;
-          if (hold && seen?.mti === hold.hold) {
-            this.intercept = undefined;
-            hold.onMatch(seen.stan);
-            continue;
-          }
-          outbound.write(encodeFrame(frame));
-        }
-      });
-      outbound.on('data', (chunk: Buffer) => {
-        for (const frame of fromHost.push(chunk).frames) {
-          inbound.write(encodeFrame(frame));
-          const after = this.intercept && 'after' in this.intercept ? this.intercept : undefined;
-          const seen = after ? peek(frame) : undefined;
-          if (after && seen?.mti === after.after) {
-            this.intercept = undefined;
-            after.onMatch(seen.stan);
-          }
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.open) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
+import {
+  awaitJournalIo,
+  HostControl,
+  killAtHost,
+  killNow,
+  killOnRelay,
+  type LedgerEntry,
+  LedgerTail,
+  nudge,
+  procShowsSyscalls,
+  Relay,
+  waitFor,
+} from './outside.js';
 
 // ---- The campaign ----
 
@@ -373,6 +199,20 @@ interface Kill {
   journalIo: boolean;
 }
 
+/** A settlement killed in its settlement or upload phase, and what the next start's `settle` and the host said. */
+interface SettlementKill {
+  phase: Phase;
+  batchNumber: number;
+  detail: string;
+  /** The ECR answer of the `settle` after the restart. */
+  reply: EcrMessage;
+  /** The host's open batch of this terminal right after it. */
+  host: { totals: Record<string, unknown>; uploads: number; lost: number };
+}
+
+/** config/default.json terminal.id: the host keeps its batch books under it. */
+const TERMINAL_ID = 'SIM00001';
+
 interface Round {
   terminal: RunningCli;
   client: EcrClient;
@@ -402,9 +242,12 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         '700',
         '--delay-ms',
         '150',
+        '--control',
       ]);
       children.push(host);
       await until(() => host.stdout().includes('listening'), 'host simulator');
+      host.child.stdout.on('data', nudge);
+      const hostControl = new HostControl(host);
       const hostPort = (JSON.parse(host.stdout().split('\n')[0]!) as { port: number }).port;
       const relay = new Relay(hostPort);
       await relay.up();
@@ -424,6 +267,8 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           mqtt: { url: 'mqtt://127.0.0.1:0' },
           forwarding: { initialDelayMs: 20, maxDelayMs: 200, intervalMs: 100 },
           transaction: { cardWaitTimeoutMs: 5000 },
+          // A settlement message without an answer in time is tried again soon (the default pause is a minute).
+          settlement: { attempts: 5, retryDelayMs: 200 },
         }),
       );
       loadMasterKeyWithCli(keys.components, ['--config', configPath]);
@@ -449,6 +294,12 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
       /** STANs of chip sales killed with their 0200 (fields 55 and 52) at the host, unanswered. */
       const chipAtHost = new Set<string>();
       let chipRounds = Math.floor(random() * 3);
+      /** Settlements killed (settlement and upload phases): each must be finished by the next start, in balance. */
+      const settlementKills: SettlementKill[] = [];
+      let settlementRounds = Math.floor(random() * 3);
+      /** A settlement a kill interrupted (the batch left settling or uploading): the next start settles first. */
+      let settlementKilled: Omit<SettlementKill, 'reply' | 'host'> | undefined;
+      let uploadRounds = Math.floor(random() * 4);
 
       /** The journal as a kill left it (read once the terminal is gone). */
       function journalAfterKill<T>(read: (journal: Journal) => T): T {
@@ -478,14 +329,12 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         const client = await EcrClient.connect({
           port: Number(/ECR on 127\.0\.0\.1:(\d+)/.exec(terminal.stdout())![1]),
         });
+        if (settlementKilled) await settleAfterRestart(client, settlementKilled);
+        settlementKilled = undefined;
         return { terminal, client };
       }
 
-      function kill(terminal: RunningCli): boolean {
-        const io = inJournalIo(terminal.child.pid);
-        terminal.child.kill('SIGKILL');
-        return io;
-      }
+      const kill = killNow;
 
       /** One sale, driven as a register does (card on request, duplicate confirmed); onState sees every state event. */
       async function sale(client: EcrClient, step: Step, onState?: (state: string) => void): Promise<EcrMessage> {
@@ -507,37 +356,42 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         return result;
       }
 
+      /** Sales the host approves by its rules (amounts under 2000.00 on these cards), so the batch has items. */
+      async function approvedSales(client: EcrClient, count: number): Promise<void> {
+        for (let i = 0; i < count; i++)
+          await sale(client, {
+            amount: 100 + Math.floor(random() * 20_000),
+            card: random() < 0.7 ? 'visa' : 'mastercard',
+          });
+      }
+
+      /**
+       * The start after a killed settlement: `settle` again goes on (or starts over) and must close the batch in
+       * balance with the host's own books: its batch empty afterwards, nothing it was told to lose still lost.
+       */
+      async function settleAfterRestart(client: EcrClient, killed: Omit<SettlementKill, 'reply' | 'host'>) {
+        // As a register would: a host that did not answer in time is asked again, a few times.
+        let reply = await client.call({ cmd: 'settle' });
+        for (let i = 0; i < 3 && reply['code'] === 'host-unavailable'; i++)
+          reply = await client.call({ cmd: 'settle' });
+        settlementKills.push({ ...killed, reply, host: await hostControl.batch(TERMINAL_ID) });
+      }
+
       const rounds: Record<Exclude<Phase, 'boot'>, (r: Round) => Promise<Kill>> = {
         // A request sent, its answer not back: 2000.01 answers after 150 ms, 2000.02 never, 2000.05 after the timeout.
         authorizing: async ({ terminal, client }) => {
           const amount = [200_001, 200_002, 200_005][Math.floor(random() * 3)]!;
           const card = ['visa', 'visa', 'mastercard', 'emv-online-pin'][Math.floor(random() * 4)]!;
           const hold = Math.floor(random() * 130);
-          const mark = ledger.poll().length;
           // States after `authorizing` mean the terminal has its answer or gave up waiting.
           const after: string[] = [];
           let authorizing = false;
-          const pending = sale(client, { amount, card }, (state) => {
-            if (authorizing) after.push(state);
-            else authorizing = state === 'authorizing';
-          });
-          const request = await waitFor(
-            () =>
-              ledger
-                .poll()
-                .slice(mark)
-                .find((e) => e.dir === 'in' && e.mti === '0200'),
-            5_000,
-          );
-          if (request) await sleep(hold);
-          const answered =
-            request !== undefined &&
-            ledger
-              .poll()
-              .slice(mark)
-              .some((e) => e.dir === 'out' && e.stan === request.stan && !e.note?.startsWith('withheld'));
-          const journalIo = kill(terminal);
-          await pending;
+          const drive = () =>
+            sale(client, { amount, card }, (state) => {
+              if (authorizing) after.push(state);
+              else authorizing = state === 'authorizing';
+            });
+          const { request, answered, journalIo } = await killAtHost(ledger, terminal, '0200', drive, hold);
           const landed = request !== undefined && !answered && after.length === 0;
           if (landed) midAuthorization.add(request.stan!);
           return { phase: 'authorizing', landed, detail: `amount ${amount}`, journalIo };
@@ -546,23 +400,10 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         // The request leaves the terminal and the relay keeps it: the terminal dies with its reversal armed and the
         // host never saw the request, which is what a kill between the armed-reversal commit and the send leaves.
         'armed-unsent': async ({ terminal, client }) => {
-          let held: string | undefined;
-          relay.intercept = {
-            hold: '0200',
-            onMatch: (stan) => {
-              held = stan;
-              kill(terminal);
-            },
-          };
-          const pending = sale(client, {
-            amount: 100 + Math.floor(random() * 20_000),
-            card: random() < 0.7 ? 'visa' : 'mastercard',
-          });
-          await waitFor(() => held, 5_000);
-          relay.intercept = undefined;
-          const journalIo = held === undefined ? kill(terminal) : false;
-          await pending;
-          await terminal.exited;
+          const step = { amount: 100 + Math.floor(random() * 20_000), card: random() < 0.7 ? 'visa' : 'mastercard' };
+          const { stan: held, journalIo } = await killOnRelay(relay, terminal, { hold: '0200' }, () =>
+            sale(client, step),
+          );
           if (held === undefined) return { phase: 'armed-unsent', landed: false, detail: 'no request seen', journalIo };
           const state = reversalStateOf(held);
           const atHost = ledger.poll().some((e) => e.dir === 'in' && e.mti === '0200' && e.stan === held);
@@ -581,21 +422,11 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         'answered-uncommitted': async ({ terminal, client }) => {
           const toReversal = random() < 0.4;
           const mti = toReversal ? '0410' : '0210';
-          let answered: string | undefined;
-          relay.intercept = {
-            after: mti,
-            onMatch: (stan) => {
-              answered = stan;
-              kill(terminal);
-            },
-          };
           const amount = toReversal ? 200_002 : 100 + Math.floor(random() * 20_000);
-          const pending = sale(client, { amount, card: random() < 0.7 ? 'visa' : 'mastercard' });
-          await waitFor(() => answered, 5_000);
-          relay.intercept = undefined;
-          const journalIo = answered === undefined ? kill(terminal) : false;
-          await pending;
-          await terminal.exited;
+          const step = { amount, card: random() < 0.7 ? 'visa' : 'mastercard' };
+          const { stan: answered, journalIo } = await killOnRelay(relay, terminal, { after: mti }, () =>
+            sale(client, step),
+          );
           if (answered === undefined)
             return { phase: 'answered-uncommitted', landed: false, detail: `no ${mti} seen`, journalIo };
           const state = reversalStateOf(answered);
@@ -788,24 +619,9 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
             const amount = random() < 0.5 ? 200_001 : 200_002;
             // Inserted, not tapped: these amounts are over the contactless transaction limit.
             const card = 'emv-online-pin';
-            const mark = ledger.poll().length;
-            const pending = sale(client, { amount, card });
-            const request = await waitFor(
-              () =>
-                ledger
-                  .poll()
-                  .slice(mark)
-                  .find((e) => e.dir === 'in' && e.mti === '0200'),
-              5_000,
+            const { request, answered, journalIo } = await killAtHost(ledger, terminal, '0200', () =>
+              sale(client, { amount, card }),
             );
-            const answered =
-              request !== undefined &&
-              ledger
-                .poll()
-                .slice(mark)
-                .some((e) => e.dir === 'out' && e.stan === request.stan && !e.note?.startsWith('withheld'));
-            const journalIo = kill(terminal);
-            await pending;
             const landed = request !== undefined && !answered;
             if (landed) chipAtHost.add(request.stan!);
             return {
@@ -820,24 +636,15 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
             Math.floor(random() * 4)
           ]!;
           const nth = Math.floor(random() * 3);
-          let answered: string | undefined;
-          let journalIo = false;
-          relay.intercept = {
-            after: '0210',
-            onMatch: (stan) => {
-              answered = stan;
-              journalIo = awaitJournalIo(terminal.child.pid, nth, 100);
-              kill(terminal);
-            },
-          };
           const amount =
             card === 'emv-contactless' ? 6_000 + Math.floor(random() * 9_000) : 100 + Math.floor(random() * 20_000);
-          const pending = sale(client, { amount, card });
-          await waitFor(() => answered, 5_000);
-          relay.intercept = undefined;
-          if (answered === undefined) journalIo = kill(terminal);
-          await pending;
-          await terminal.exited;
+          const { stan: answered, journalIo } = await killOnRelay(
+            relay,
+            terminal,
+            { after: '0210' },
+            () => sale(client, { amount, card }),
+            { atMatch: () => awaitJournalIo(terminal.child.pid, nth, 100) },
+          );
           if (answered === undefined) return { phase: 'chip', landed: false, detail: 'no 0210 seen', journalIo };
           const stan = answered;
           const left = journalAfterKill((j) => {
@@ -863,6 +670,78 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
               : `after 0210: ${left.row?.state}, response ${left.row?.responseCode}, reversal ${left.reversal}`,
             journalIo,
           };
+        },
+
+        // A settlement killed between its 0500 and the commit of the 0510: the request held back by the relay (the host
+        // never saw it), the host's answer dropped on its way (the host has decided, maybe closed its batch), or the
+        // answer at the terminal's socket and the kill at once. Sometimes the host was told to disagree (95).
+        settlement: async ({ terminal, client }) => {
+          await approvedSales(client, 1 + Math.floor(random() * 2));
+          const variant = (['held', 'dropped', 'answered'] as const)[settlementRounds++ % 3]!;
+          const disagree = random() < 0.35;
+          if (disagree) await hostControl.say('settle-disagree once');
+          const spec =
+            variant === 'held' ? { hold: '0500' } : variant === 'dropped' ? { drop: '0510' } : { after: '0510' };
+          const { stan, journalIo } = await killOnRelay(relay, terminal, spec, () => client.call({ cmd: 'settle' }));
+          const host = ledger.poll();
+          const atHost = host.some((e) => e.dir === 'in' && e.mti === '0500' && e.stan === stan);
+          const answer = host.find((e) => e.dir === 'out' && e.mti === '0510' && e.stan === stan);
+          const batch = journalAfterKill((j) => j.batches.current());
+          const sign = variant === 'held' ? stan !== undefined && !atHost : answer !== undefined;
+          const landed = sign && (batch.state === 'settling' || batch.state === 'uploading');
+          const detail = landed
+            ? `0500 ${variant}${answer ? ` (host answered ${answer.responseCode})` : ''}`
+            : `${variant}: 0500 ${stan ?? 'not seen'}, batch ${batch.state}`;
+          if (batch.state !== 'open') settlementKilled = { phase: 'settlement', batchNumber: batch.number, detail };
+          return { phase: 'settlement', landed, detail, journalIo };
+        },
+
+        // A batch upload killed with some transactions uploaded and some not: the host was told to lose approved sales
+        // (or to disagree), so the settlement uploads; the kill comes at the nth 0320 held back by the relay (never at the
+        // host), at the nth 0330 dropped (the host took it, the terminal never heard), at the nth 0330 at the terminal's
+        // socket, or in the journal write that follows that 0330 (the upload's progress being committed).
+        upload: async ({ terminal, client }) => {
+          const losing = random() < 0.6;
+          const count = 3 + Math.floor(random() * 3);
+          if (losing) await hostControl.say(`lose-approved ${1 + Math.floor(random() * 2)}`);
+          else await hostControl.say('settle-disagree once');
+          await approvedSales(client, count);
+          const variant = (['held', 'dropped', 'answered', 'committing'] as const)[uploadRounds++ % 4]!;
+          const nth = 1 + Math.floor(random() * (count - 2));
+          const mark = ledger.poll().length;
+          const spec =
+            variant === 'held'
+              ? { hold: '0320', nth }
+              : variant === 'dropped'
+                ? { drop: '0330', nth }
+                : { after: '0330', nth };
+          const { stan, journalIo } = await killOnRelay(relay, terminal, spec, () => client.call({ cmd: 'settle' }), {
+            atMatch: () => variant === 'committing' && awaitJournalIo(terminal.child.pid, 0, 100),
+          });
+          const atHost = new Set(
+            ledger
+              .poll()
+              .slice(mark)
+              .filter((e) => e.dir === 'in' && (e.mti === '0320' || e.mti === '0321'))
+              .map((e) => e.stan),
+          );
+          const left = journalAfterKill((j) => {
+            const batch = j.batches.current();
+            return { batch, items: j.batches.uploadItems(batch.number, 0, 1_000_000).length };
+          });
+          const landed =
+            stan !== undefined &&
+            left.batch.state === 'uploading' &&
+            atHost.size >= 1 &&
+            atHost.size < left.items &&
+            (variant === 'committing' ? journalIo : true);
+          const detail = landed
+            ? `${variant} at upload ${nth + 1} of ${left.items} (${left.batch.uploaded} committed)`
+            : `${variant}: ${stan ?? 'no upload seen'}, batch ${left.batch.state}, ${atHost.size} of ${left.items} at the host`;
+          if (left.batch.state !== 'open')
+            settlementKilled = { phase: 'upload', batchNumber: left.batch.number, detail };
+          // A round that missed leaves the host's told disagreement or lost sales for the next settlement to resolve.
+          return { phase: 'upload', landed, detail, journalIo };
         },
 
         random: async ({ terminal, client }) => {
@@ -967,6 +846,10 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
         if (Date.now() - started > 60_000) throw new Error(`terminal did not drain: ${JSON.stringify(status)}`);
         await sleep(100);
       }
+      // The day ends: the last batch settles with the host, whatever the kills left of it.
+      const finalSettle = await client.call({ cmd: 'settle' });
+      const finalHostBatch = await hostControl.batch(TERMINAL_ID);
+      const hostSettlements = await hostControl.settlements();
       await client.close();
       terminal.child.kill('SIGTERM');
       await terminal.exited;
@@ -1081,6 +964,52 @@ describe(`crash campaign: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
           if (byStan.get(stan)?.outcome !== 'offline-approved' || received(stan, ['0220', '0221']) === 0)
             problems.push(`STAN ${stan} (drain killed): no advice at the host`);
         }
+        // Each killed settlement was finished by the next start's `settle`, and the host's books agreed: its batch of
+        // this terminal left empty, nothing it was told to lose still lost. So was the day's last settlement.
+        for (const k of [
+          ...settlementKills,
+          { phase: 'final', batchNumber: 0, detail: 'last batch', reply: finalSettle, host: finalHostBatch },
+        ]) {
+          if (k.reply.type !== 'done' || Object.keys(k.host.totals).length > 0 || k.host.lost > 0)
+            problems.push(
+              `${k.phase} kill (${k.detail}): the settlement after the restart answered ${JSON.stringify(k.reply)}; the host's batch ${JSON.stringify(k.host)}`,
+            );
+        }
+        const landedSettlementKills = kills.filter(
+          (k) => k.landed && (k.phase === 'settlement' || k.phase === 'upload'),
+        );
+        if (settlementKills.length < landedSettlementKills.length)
+          problems.push(
+            `${landedSettlementKills.length} settlements killed, ${settlementKills.length} settled after the restart`,
+          );
+        // Every batch the journal closed is one the host agreed to, with the host's own totals equal to the journal's.
+        const batches = journal.batches.list(1_000_000);
+        for (const b of batches.filter((x) => x.state === 'closed')) {
+          const sent = (b.terminalTotals as { currencies?: Array<{ currency: string; reconciliation: unknown }> })
+            .currencies;
+          for (const c of sent ?? []) {
+            const agreed = hostSettlements.find(
+              (r) => r.batchNumber === b.number && r.currency === c.currency && r.responseCode === '00',
+            );
+            if (!agreed || JSON.stringify(agreed.hostTotals) !== JSON.stringify(c.reconciliation))
+              problems.push(
+                `batch ${b.number} ${c.currency}: closed with ${JSON.stringify(c.reconciliation)}, the host agreed to ${JSON.stringify(agreed?.hostTotals)}`,
+              );
+          }
+        }
+        const notClosed = batches.filter((b) => b.state !== 'closed' && b.state !== 'open');
+        if (notClosed.length > 0) problems.push(`batches left ${notClosed.map((b) => `${b.number} ${b.state}`)}`);
+        // No transaction uploaded twice: one 0320 per STAN at most. A 0321 is the protocol's repeat (the first record
+        // of a resumed upload, or a try after no answer), which the host answers from its books when it has it.
+        const uploads = new Map<string, { first: number; repeats: number }>();
+        for (const e of entries.filter((x) => x.dir === 'in' && (x.mti === '0320' || x.mti === '0321'))) {
+          const u = uploads.get(e.stan!) ?? { first: 0, repeats: 0 };
+          if (e.mti === '0320') u.first += 1;
+          else u.repeats += 1;
+          uploads.set(e.stan!, u);
+        }
+        for (const [stan, u] of uploads)
+          if (u.first > 1) problems.push(`STAN ${stan} uploaded ${u.first} times as 0320 (and ${u.repeats} as 0321)`);
         // What the register was told is what the journal says.
         const byRef = new Map(rows.map((r) => [r.txnRef, r]));
         for (const [txnRef, outcome] of reported) {

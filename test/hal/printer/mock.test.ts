@@ -225,7 +225,8 @@ describe('faultFromStatus', () => {
       case 'offline':
         return { online: true };
       case 'timeout':
-        throw new Error('timeout is never derived from status');
+      case 'not-connected':
+        throw new Error(`${code} is never derived from status`);
     }
   }
 });

@@ -3,6 +3,10 @@
  * shared protocol layer (escpos-printer.ts). Line settings (parity, data and stop bits) and flow control (RTS/CTS,
  * XON/XOFF) are the printer's DIP-switch or memory-switch settings and must match them. With XON/XOFF the printer's
  * flow bytes (0x11, 0x13) are taken by the OS driver, so they never reach the status parser.
+ *
+ * A serial line has no "device gone" signal while idle (a far end that went away just stops answering; a hung-up
+ * pty fails writes): a failed write, a port error that closes it or the port closing counts as the device lost, and
+ * the protocol layer's idle poll is what finds it between receipts.
  */
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer.js';
 import { type PrinterTransport, type TransportHandlers, type TransportSession } from './transport.js';
@@ -85,6 +89,8 @@ export class SerialTransport implements PrinterTransport {
       if (!port.isOpen) end(`port error: ${err.message}`);
     };
     const onClose = (err?: Error | null) => end(err ? `port closed: ${err.message}` : 'port closed');
+    // Stays after detach: a stream error after the session ended (a failed write's echo) must not be unhandled.
+    port.on('error', () => undefined);
     port.on('data', onData);
     port.on('error', onError);
     port.on('close', onClose);
@@ -97,9 +103,14 @@ export class SerialTransport implements PrinterTransport {
       write: (bytes) =>
         new Promise<void>((resolve, reject) => {
           if (ended) return reject(new Error('port closed'));
+          // A port that fails a write is gone (a hung-up pty, a vanished adapter): idle, serialport may not notice.
+          const failed = (err: Error) => {
+            end(`port write failed: ${err.message}`);
+            reject(err);
+          };
           port.write(bytes, (err) => {
-            if (err) return reject(err);
-            port.drain((drainErr) => (drainErr ? reject(drainErr) : resolve()));
+            if (err) return failed(err);
+            port.drain((drainErr) => (drainErr ? failed(drainErr) : resolve()));
           });
         }),
       close: async () => {

@@ -77,6 +77,7 @@ export class EscPosEmulator {
   /** Print data held while offline (holdWhileOffline). */
   private held: Buffer = Buffer.alloc(0);
   private receiving = false;
+  private forced: [number, number, number, number] | undefined;
   private releaseAfter = false;
   private readonly awaitingRecovery = new Set<EmulatorCondition>();
 
@@ -206,8 +207,14 @@ export class EscPosEmulator {
     this.failCut = false;
   }
 
+  /** Exact replies to DLE EOT 1..4 from now on (a status table's row), or back to the conditions with undefined. */
+  answerStatus(bytes: [number, number, number, number] | undefined): void {
+    this.forced = bytes;
+  }
+
   /** Replies to DLE EOT 1..4 for the current condition. */
   statusBytes(): [number, number, number, number] {
+    if (this.forced) return this.forced;
     const c = new Set([...this.conditions, ...this.awaitingRecovery]);
     const out = c.has('paper-out');
     const error = c.has('jam') || c.has('cutter') || c.has('overheat') || c.has('unrecoverable');

@@ -36,6 +36,8 @@ export const printer = obj({
     pulseMs: int(2, 510),
     /** The level of connector pin 3 with the drawer open, per the drawer's switch. */
     openWhenPin3: oneOf(['high', 'low']),
+    /** Open it after an approved sale's receipts. */
+    kickOnSale: z.boolean({ error: 'true or false' }).optional(),
   })
     .nullable()
     .optional(),

@@ -1,6 +1,7 @@
 /**
  * A reprint from the journal gives what the original printed: both copies (merchant, then customer), each with the
- * host's response text, marked REPRINT. The assembled terminal in-process on mock devices and the host simulator.
+ * host's response text, marked REPRINT; the cash drawer opens after an approved sale when configured. The assembled
+ * terminal in-process on mock devices and the host simulator.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,11 +21,13 @@ afterEach(async () => {
   }
 });
 
-async function boot() {
+async function boot(kickOnSale = false) {
   const { config } = loadConfig({ env: {} });
+  const drawer = kickOnSale ? { pin: 2 as const, pulseMs: 100, openWhenPin3: 'high' as const, kickOnSale } : null;
   const app = await startTerminalApp(
     {
       ...config,
+      hal: { ...config.hal, printer: { ...config.hal.printer, drawer } },
       dataDir: mkdtempSync(join(tmpdir(), 'pos-reprint-')),
       host: { ...config.host, address: '127.0.0.1:0' },
       ecr: { ...config.ecr, port: 0, socketPath: null },
@@ -39,6 +42,28 @@ async function boot() {
 
 const text = (line: ReceiptLine) => (line.kind === 'rule' ? '----' : line.text);
 
+async function sale(client: EcrClient, cmd: 'sale', amount: number) {
+  return client.call({ cmd, amount }, (m) => {
+    if (m.type === 'state' && m['state'] === 'waitingForCard') void client.call({ cmd: 'sim.card', name: 'visa' });
+  });
+}
+
+describe('cash drawer', () => {
+  it('opens after each approved sale when configured', async () => {
+    const { app, client } = await boot(true);
+    expect(await sale(client, 'sale', 1200)).toMatchObject({ outcome: 'approved' });
+    expect(app.mocks.printer!.drawerKicks).toBe(1);
+    expect(await sale(client, 'sale', 1300)).toMatchObject({ outcome: 'approved' });
+    expect(app.mocks.printer!.drawerKicks).toBe(2);
+  });
+
+  it('stays shut without the setting', async () => {
+    const { app, client } = await boot();
+    expect(await sale(client, 'sale', 1200)).toMatchObject({ outcome: 'approved' });
+    expect(app.mocks.printer!.drawerKicks).toBe(0);
+  });
+});
+
 describe('reprint', () => {
   it('prints both copies again, with the response text, as the original did', async () => {
     const { app, client } = await boot();
@@ -51,7 +76,11 @@ describe('reprint', () => {
     expect(original.map((lines) => lines.find((l) => l.endsWith(' COPY')))).toEqual(['MERCHANT COPY', 'CUSTOMER COPY']);
 
     const before = printer.printed.length;
-    expect(await client.call({ cmd: 'reprint' })).toMatchObject({ type: 'done', receipt: 'printed', stan: sold['stan'] });
+    expect(await client.call({ cmd: 'reprint' })).toMatchObject({
+      type: 'done',
+      receipt: 'printed',
+      stan: sold['stan'],
+    });
     const again = printer.printed.slice(before).map((d) => d.lines.map(text));
     expect(again).toHaveLength(2);
     for (const [i, copy] of ['MERCHANT COPY', 'CUSTOMER COPY'].entries()) {

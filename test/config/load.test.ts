@@ -91,7 +91,7 @@ describe('shipped config files', () => {
       parity: 'none',
       flowControl: 'rtscts',
     });
-    expect(config.hal.printer.drawer).toEqual({ pin: 2, pulseMs: 100, openWhenPin3: 'high' });
+    expect(config.hal.printer.drawer).toEqual({ pin: 2, pulseMs: 100, openWhenPin3: 'high', kickOnSale: false });
     expect(config.hal.network.driver).toBe('linux');
     expect(config.ecr.tokens).toHaveLength(1);
     // Keys the overlay leaves out come from default.json.

@@ -9,7 +9,7 @@
  * the protocol layer's idle poll is what finds it between receipts.
  */
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer.js';
-import { type PrinterTransport, type TransportHandlers, type TransportSession } from './transport.js';
+import type { PrinterTransport, TransportHandlers, TransportSession } from './transport.js';
 
 /** The part of serialport's SerialPort (a Duplex stream) the driver uses; tests pass other bindings through it. */
 export interface SerialPortLike {

@@ -15,6 +15,11 @@ export interface PrinterStatus {
   /** Print head too hot; the printer recovers on its own once cool. */
   overheated: boolean;
   unrecoverableError: boolean;
+  /**
+   * The cash drawer's sensor (DLE EOT 1 bit 2, connector pin 3), read as open or closed by the configured polarity.
+   * Present only when a drawer is configured; it stops no print.
+   */
+  drawerOpen?: boolean;
 }
 
 export interface ReceiptTextLine {
@@ -54,6 +59,8 @@ export const PRINTER_FAULT_CODES = [
   'unrecoverable',
   /** A print job did not complete in time. */
   'timeout',
+  /** The device went away (unplugged, port gone, connection refused or reset); the driver reopens it with backoff. */
+  'not-connected',
 ] as const;
 
 export type PrinterFaultCode = (typeof PRINTER_FAULT_CODES)[number];
@@ -77,9 +84,22 @@ export interface PrinterInfo {
   columns: number;
 }
 
+/** The printer's health as the terminal sees it: usable, stopped by a fault, or not there at all. */
+export type PrinterHealthState = 'ok' | 'fault' | 'not-connected';
+
+export interface PrinterHealth {
+  state: PrinterHealthState;
+  /** The fault that stops printing ('fault'), or 'not-connected'. */
+  code?: PrinterFaultCode;
+  /** Human-readable, for the journal and the operator. */
+  reason?: string;
+}
+
 export interface PrinterEvents {
   /** Emitted whenever any status field changes. */
   status: { status: PrinterStatus; previous: PrinterStatus };
+  /** Emitted when the health changes (paper back, cover closed, unplugged, back again), so degraded clears at once. */
+  health: { health: PrinterHealth; previous: PrinterHealth };
 }
 
 export interface Printer extends EventSource<PrinterEvents> {
@@ -92,6 +112,8 @@ export interface Printer extends EventSource<PrinterEvents> {
   status(): Promise<PrinterStatus>;
   /** Rejects before printing anything when faultFromStatus(status) names a fault. Paper near end is a warning. */
   print(doc: ReceiptDocument): Promise<PrintResult>;
+  /** Pulse the cash drawer connector (ESC p); rejects 'offline' when no drawer is configured. */
+  kickDrawer?(): Promise<void>;
 }
 
 /**

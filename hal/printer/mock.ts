@@ -12,6 +12,7 @@ import {
   type Printer,
   type PrinterEvents,
   type PrinterFaultCode,
+  type PrinterHealth,
   type PrinterInfo,
   type PrinterStatus,
   type PrinterWarning,
@@ -103,6 +104,14 @@ export class MockPrinter implements Printer {
   async info(): Promise<PrinterInfo> {
     this.ensureOpen();
     return { ...this.infoValue };
+  }
+
+  /** Drawer kicks asked for (ESC p on a real printer). */
+  drawerKicks = 0;
+
+  async kickDrawer(): Promise<void> {
+    this.ensureOpen();
+    this.drawerKicks++;
   }
 
   async status(): Promise<PrinterStatus> {
@@ -219,6 +228,14 @@ export class MockPrinter implements Printer {
       this.cooling = undefined;
     }
     if (!sameStatus(previous, next)) this.events.emit('status', { status: { ...next }, previous: { ...previous } });
+    // Health follows the status at once, as the real driver's does after each status read.
+    const was = faultFromStatus(previous);
+    const now = faultFromStatus(next);
+    if (was !== now) {
+      const health = (code: PrinterFaultCode | undefined): PrinterHealth =>
+        code ? { state: 'fault', code, reason: `printer reports ${code}` } : { state: 'ok' };
+      this.events.emit('health', { health: health(now), previous: health(was) });
+    }
   }
 
   private scheduleCooling(): void {

@@ -59,6 +59,7 @@ const PRINTER_FAULTS: Record<PrinterFaultCode | PrinterWarning, AnomalyName> = {
   offline: 'printer-offline',
   unrecoverable: 'printer-unrecoverable',
   timeout: 'printer-offline',
+  'not-connected': 'printer-offline',
 };
 
 const DISPLAY_FAULTS: Record<DisplayFaultCode, AnomalyName> = {

@@ -292,6 +292,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
         terminalId: config.terminal.id,
         merchantId: config.terminal.merchantId,
       },
+      kickDrawerOnSale: config.hal.printer.drawer?.kickOnSale ?? false,
       responseTimeoutMs: config.host.responseTimeoutMs,
       messageProfile: messageProfileOf(config),
       ...(pinPad ? { pinPad } : {}),

@@ -15,6 +15,7 @@ import type { PinPad } from '../../hal/pin-pad/contract.js';
 import { MockPinPad } from '../../hal/pin-pad/mock.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
+import { buildPrinter } from './printer-device.js';
 import type { PosConfig } from '../config/index.js';
 import { MirroredDisplay } from './mirrored-display.js';
 import type { MockDevices } from './mock-devices.js';
@@ -38,10 +39,6 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
     cardReader.driver === 'serial'
       ? (await import('../../hal/card-reader/serial-module.js')).SerialCardModule
       : undefined;
-  const EscPosSerialPrinter =
-    printerConfig.driver === 'escpos-serial'
-      ? (await import('../../hal/printer/escpos-serial.js')).EscPosSerialPrinter
-      : undefined;
   const LinuxNetworkMonitor =
     networkConfig.driver === 'linux' ? (await import('../../hal/network/linux.js')).LinuxNetworkMonitor : undefined;
   const ConsoleDisplay =
@@ -55,15 +52,7 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
       : new MockCardReader(clock);
   if (reader instanceof MockCardReader) mocks.reader = reader;
 
-  const printer: Printer = EscPosSerialPrinter
-    ? new EscPosSerialPrinter({
-        path: printerConfig.serial!.path,
-        baudRate: printerConfig.serial!.baudRate,
-        statusTimeoutMs: printerConfig.statusTimeoutMs,
-        columns: printerConfig.columns,
-        clock,
-      })
-    : new MockPrinter(clock, { columns: printerConfig.columns });
+  const printer: Printer = await buildPrinter(printerConfig, clock);
   if (printer instanceof MockPrinter) mocks.printer = printer;
 
   const network: NetworkMonitor = LinuxNetworkMonitor

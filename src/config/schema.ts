@@ -13,6 +13,7 @@ import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
 import { journal, settlement } from './settlement-schema.js';
 import { preauth, tips } from './preauth-schema.js';
+import { printer } from './printer-schema.js';
 import {
   bool,
   certPairCheck,
@@ -222,21 +223,6 @@ const cardReader = obj({
   }
   if (v.driver === 'serial' && v.serial === undefined) {
     ctx.addIssue({ code: 'custom', path: ['serial'], message: 'an object { path, baudRate } when driver is "serial"' });
-  }
-});
-
-const printer = obj({
-  driver: oneOf(['mock', 'escpos-serial']),
-  serial: serialPort.optional(),
-  statusTimeoutMs: ms(50),
-  columns: int(16, 128),
-}).superRefine((v, ctx) => {
-  if (v.driver === 'escpos-serial' && v.serial === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['serial'],
-      message: 'an object { path, baudRate } when driver is "escpos-serial"',
-    });
   }
 });
 

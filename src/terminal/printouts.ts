@@ -1,5 +1,7 @@
 /** Printing from the journal: a receipt again, and the slip of an anomaly for the cashier to hand to support. */
 import { isDeviceFault } from '../../hal/fault.js';
+import { describeResponseCode } from '../iso8583/index.js';
+import type { ReceiptInput } from '../transaction/types.js';
 import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
 import { buildReceipt } from '../receipt/receipt.js';
 import type { AnomalyRow, TransactionRow } from '../journal/index.js';
@@ -7,7 +9,11 @@ import { TerminalError, type TerminalDeps } from './types.js';
 
 type PrintDeps = Pick<TerminalDeps, 'journal' | 'printer' | 'anomalies' | 'merchant' | 'clock'>;
 
-/** Print the customer copy again: of the given STAN, or of the last transaction with an outcome. */
+/**
+ * Print the receipt again as the original was printed: the merchant copy, then the customer copy, each marked
+ * REPRINT, with the response text of the host's code (field 39's meaning from the code table; the journal keeps the
+ * code). Of the given STAN, or of the last transaction with an outcome.
+ */
 export async function reprintReceipt(deps: PrintDeps, stan?: number): Promise<TransactionRow> {
   const { journal } = deps;
   const row = stan !== undefined ? journal.transactions.findByStan(stan) : journal.transactions.lastReceiptCandidate();
@@ -16,40 +22,45 @@ export async function reprintReceipt(deps: PrintDeps, stan?: number): Promise<Tr
       'not-found',
       stan !== undefined ? `no transaction with STAN ${stan}` : 'no transaction to reprint',
     );
-  const doc = buildReceipt(
-    {
-      txnRef: row.txnRef,
-      kind: row.kind,
-      amount: row.amount,
-      currency: row.currency,
-      ...(row.maskedPan ? { cardSummary: { maskedPan: row.maskedPan, entryMode: row.entryMode ?? 'unknown' } } : {}),
-      ...(row.stan !== null && row.responseCode
-        ? {
-            authorization: {
-              stan: row.stan,
-              responseCode: row.responseCode,
-              responseText: '',
-              approved: row.outcome === 'approved' || row.outcome === 'offline-approved',
-              ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
-              ...(row.rrn ? { rrn: row.rrn } : {}),
-            },
-          }
-        : {}),
-    },
-    'customer',
-    deps.merchant,
-    new Date(deps.clock.now()),
-    true,
-    row.batchNumber,
-  );
-  try {
-    await deps.printer.print(doc);
-  } catch (err) {
-    const name = isDeviceFault(err) ? anomalyForDeviceFault(err).name : 'system-fault';
-    deps.anomalies.raise(name, { txnRef: row.txnRef, reason: (err as Error).message });
-    throw new TerminalError('printer-fault', `reprint failed: ${(err as Error).message}`);
+  const input = receiptInputFromRow(row);
+  const printedAt = new Date(deps.clock.now());
+  for (const copy of ['merchant', 'customer'] as const) {
+    try {
+      await deps.printer.print(buildReceipt(input, copy, deps.merchant, printedAt, true, row.batchNumber));
+    } catch (err) {
+      const name = isDeviceFault(err) ? anomalyForDeviceFault(err).name : 'system-fault';
+      deps.anomalies.raise(name, { txnRef: row.txnRef, reason: `${copy} copy: ${(err as Error).message}` });
+      throw new TerminalError('printer-fault', `reprint failed at the ${copy} copy: ${(err as Error).message}`);
+    }
   }
   return journal.transactions.recordState(row.txnRef, 'reprinted', { receiptStatus: 'printed' });
+}
+
+/** What the receipt needs, rebuilt from the journal row (only the masked card summary survives there). */
+export function receiptInputFromRow(row: TransactionRow): ReceiptInput {
+  const code = row.responseCode;
+  const offline = row.outcome === 'offline-approved';
+  return {
+    txnRef: row.txnRef,
+    kind: row.kind,
+    amount: row.amount,
+    currency: row.currency,
+    ...(row.tipAmount > 0 ? { tip: row.tipAmount } : {}),
+    ...(row.maskedPan ? { cardSummary: { maskedPan: row.maskedPan, entryMode: row.entryMode ?? 'unknown' } } : {}),
+    ...(code
+      ? {
+          authorization: {
+            ...(row.stan !== null ? { stan: row.stan } : {}),
+            responseCode: code,
+            responseText: describeResponseCode(code)?.meaning ?? 'unknown response code',
+            approved: row.outcome === 'approved' || offline,
+            ...(offline ? { offline: true } : {}),
+            ...(row.approvalCode ? { approvalCode: row.approvalCode } : {}),
+            ...(row.rrn ? { rrn: row.rrn } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 /** Print the slip of the latest anomaly (with that code, when given). */

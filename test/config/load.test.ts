@@ -85,7 +85,13 @@ describe('shipped config files', () => {
     expect(config.mqtt.embeddedBroker).toBe(false);
     expect(config.hal.cardReader).toEqual({ driver: 'hid', hid: { vendorId: 0x0801, productId: 0x0002 } });
     expect(config.hal.printer.driver).toBe('escpos-serial');
-    expect(config.hal.printer.serial).toEqual({ path: '/dev/ttyS1', baudRate: 19200 });
+    expect(config.hal.printer.serial).toEqual({
+      path: '/dev/ttyS1',
+      baudRate: 19200,
+      parity: 'none',
+      flowControl: 'rtscts',
+    });
+    expect(config.hal.printer.drawer).toEqual({ pin: 2, pulseMs: 100, openWhenPin3: 'high', kickOnSale: false });
     expect(config.hal.network.driver).toBe('linux');
     expect(config.ecr.tokens).toHaveLength(1);
     // Keys the overlay leaves out come from default.json.

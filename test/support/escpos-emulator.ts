@@ -4,8 +4,12 @@
  * barcodes and cuts, and takes faults from the test: conditions at once or after N printed lines, garbled replies, a
  * stall (answers and prints nothing), and bytes dropped on the way in or out.
  *
- * While any condition holds the printer is offline and throws print data away (a real one holds it in its buffer
- * until recovery; discarding keeps what was printed unambiguous for the tests). Status requests are answered always.
+ * While any condition holds the printer is offline and throws print data away (discarding keeps what was printed
+ * unambiguous for the tests), unless `holdWhileOffline` is set: then, as a real one, it keeps the data in its buffer
+ * and prints it once the condition clears, unless DLE DC4 fn=8 (answered 0x37 0x25 0x00) or DLE ENQ 2 cleared it.
+ * With `errorsNeedRecovery` a jam or cutter error whose cause is removed stays reported until DLE ENQ 1 or 2.
+ * Status requests are answered always. ESC p (drawer kick) is recorded; the drawer sensor (DLE EOT 1 bit 2) is
+ * `drawerPin3High`.
  */
 import { SerialPort } from 'serialport';
 import type { SerialPortLike } from '../../hal/printer/escpos-serial.js';
@@ -36,6 +40,8 @@ export interface EscPosEmulatorOptions {
   firmware?: string;
   manufacturer?: string;
   serial?: string;
+  holdWhileOffline?: boolean;
+  errorsNeedRecovery?: boolean;
 }
 
 /** What the next printed line (after `atLine` lines in all) triggers. */
@@ -59,6 +65,21 @@ export class EscPosEmulator {
   readonly idRequests: number[] = [];
   /** Bytes thrown away by dropIncoming or while stalled. */
   droppedIncoming = 0;
+  /** n of every DLE ENQ n (real-time recovery request). */
+  readonly recoveryRequests: number[] = [];
+  /** DLE DC4 fn=8 (clear buffers) received. */
+  bufferClears = 0;
+  /** Every real-time command and ESC p, in arrival order, for order checks. */
+  readonly realtimeLog: string[] = [];
+  readonly drawerKicks: { pin: 2 | 5; onMs: number; offMs: number }[] = [];
+  /** Level of the drawer connector's pin 3, reported in DLE EOT 1 bit 2. */
+  drawerPin3High = false;
+  /** Print data held while offline (holdWhileOffline). */
+  private held: Buffer = Buffer.alloc(0);
+  private receiving = false;
+  private forced: [number, number, number, number] | undefined;
+  private releaseAfter = false;
+  private readonly awaitingRecovery = new Set<EmulatorCondition>();
 
   private readonly conditions = new Set<EmulatorCondition>();
   private readonly triggers: LineTrigger[] = [];
@@ -79,6 +100,16 @@ export class EscPosEmulator {
     port.on('data', (data: Buffer) => this.receive(data));
     // A closed pair is the test ending; nothing to report.
     port.on('error', () => undefined);
+  }
+
+  /** Runs the printer on a port already open (a TCP connection's adapter, say). */
+  static attach(port: SerialPortLike, options: Omit<EscPosEmulatorOptions, 'path'> = {}): EscPosEmulator {
+    return new EscPosEmulator(port, { path: 'attached', ...options });
+  }
+
+  /** Bytes held in the buffer while offline. */
+  get heldBytes(): number {
+    return this.held.length;
   }
 
   static async open(options: EscPosEmulatorOptions): Promise<EscPosEmulator> {
@@ -105,7 +136,22 @@ export class EscPosEmulator {
   /** Raise (or clear) a condition now. */
   set(condition: EmulatorCondition, on = true): void {
     if (on) this.conditions.add(condition);
-    else this.conditions.delete(condition);
+    else if (this.conditions.delete(condition) && this.options.errorsNeedRecovery) {
+      if (condition === 'jam' || condition === 'cutter') this.awaitingRecovery.add(condition);
+    }
+    if (!on) this.releaseHeld();
+  }
+
+  /** Offline data printed once nothing stops the printer any more. */
+  private releaseHeld(): void {
+    if (this.receiving) {
+      this.releaseAfter = true;
+      return;
+    }
+    if (!this.canPrint() || this.held.length === 0) return;
+    const data = this.held;
+    this.held = Buffer.alloc(0);
+    this.receive(data);
   }
 
   /** The condition (or a stall) takes effect when the printer is about to use paper after `lines` more printed rows. */
@@ -152,6 +198,7 @@ export class EscPosEmulator {
   /** Back to a healthy printer; what was printed stays recorded. */
   reset(): void {
     this.conditions.clear();
+    this.awaitingRecovery.clear();
     this.triggers.length = 0;
     this.garbled = false;
     this.stalled = false;
@@ -160,13 +207,19 @@ export class EscPosEmulator {
     this.failCut = false;
   }
 
+  /** Exact replies to DLE EOT 1..4 from now on (a status table's row), or back to the conditions with undefined. */
+  answerStatus(bytes: [number, number, number, number] | undefined): void {
+    this.forced = bytes;
+  }
+
   /** Replies to DLE EOT 1..4 for the current condition. */
   statusBytes(): [number, number, number, number] {
-    const c = this.conditions;
+    if (this.forced) return this.forced;
+    const c = new Set([...this.conditions, ...this.awaitingRecovery]);
     const out = c.has('paper-out');
     const error = c.has('jam') || c.has('cutter') || c.has('overheat') || c.has('unrecoverable');
     const offline = !this.canPrint();
-    const n1 = 0x12 | (offline ? 0x08 : 0);
+    const n1 = 0x12 | (offline ? 0x08 : 0) | (this.drawerPin3High ? 0x04 : 0);
     const n2 = 0x12 | (c.has('cover-open') ? 0x04 : 0) | (out ? 0x20 : 0) | (error ? 0x40 : 0);
     const n3 =
       0x12 |
@@ -182,10 +235,23 @@ export class EscPosEmulator {
 
   private canPrint(): boolean {
     for (const c of this.conditions) if (c !== 'near-end') return false;
-    return true;
+    return this.awaitingRecovery.size === 0;
   }
 
   private receive(data: Buffer): void {
+    this.receiving = true;
+    try {
+      this.receiveBytes(data);
+    } finally {
+      this.receiving = false;
+    }
+    if (this.releaseAfter) {
+      this.releaseAfter = false;
+      this.releaseHeld();
+    }
+  }
+
+  private receiveBytes(data: Buffer): void {
     const kept: number[] = [];
     for (const byte of data) {
       if (this.dropIn > 0) {
@@ -205,6 +271,14 @@ export class EscPosEmulator {
         this.droppedIncoming += this.pending.length - at;
         at = this.pending.length;
         break;
+      }
+      if (this.options.holdWhileOffline && !this.canPrint() && this.pending[at] !== DLE) {
+        // Offline: print data waits in the buffer; real-time commands are still taken.
+        const next = this.pending.indexOf(DLE, at);
+        const end = next < 0 ? this.pending.length : next;
+        this.held = Buffer.concat([this.held, this.pending.subarray(at, end)]);
+        at = end;
+        continue;
       }
       const used = this.command(this.pending, at);
       if (used === 0) break;
@@ -227,7 +301,19 @@ export class EscPosEmulator {
         if (reply !== undefined) this.reply([reply]);
         return 3;
       }
-      return fn === 0x05 ? 3 : 2;
+      if (fn === 0x05) {
+        if (n === undefined) return 0;
+        this.recover(n);
+        return 3;
+      }
+      if (fn === 0x14) {
+        if (n === undefined) return 0;
+        const length = n === 0x08 ? 10 : 5;
+        if (b.length < at + length) return 0;
+        if (n === 0x08) this.clearBuffers();
+        return length;
+      }
+      return 2;
     }
     if (byte === ESC) {
       const fn = arg(1);
@@ -239,6 +325,14 @@ export class EscPosEmulator {
       }
       const n = arg(2);
       if (n === undefined) return 0;
+      if (fn === 0x70) {
+        if (b.length < at + 5) return 0;
+        const onMs = (b[at + 3] as number) * 2;
+        const offMs = Math.max(onMs, (b[at + 4] as number) * 2);
+        this.drawerKicks.push({ pin: n === 0 || n === 48 ? 2 : 5, onMs, offMs });
+        this.realtimeLog.push('ESC p');
+        return 5;
+      }
       if (fn === 0x45) this.mode.bold = (n & 1) === 1;
       else if (fn === 0x61) this.mode.align = n % 48 === 1 ? 'center' : n % 48 === 2 ? 'right' : 'left';
       else if (fn === 0x64) for (let i = 0; i < n; i++) this.printRow();
@@ -325,10 +419,34 @@ export class EscPosEmulator {
     this.cuts++;
   }
 
+  /** DLE ENQ 1 resumes with the buffer, 2 clears it first; both leave a recoverable error whose cause is gone. */
+  private recover(n: number): void {
+    this.recoveryRequests.push(n);
+    this.realtimeLog.push(`DLE ENQ ${n}`);
+    if (n !== 1 && n !== 2) return;
+    if (n === 2) this.held = Buffer.alloc(0);
+    this.awaitingRecovery.clear();
+    this.releaseHeld();
+  }
+
+  private clearBuffers(): void {
+    this.bufferClears++;
+    this.realtimeLog.push('DLE DC4 8');
+    this.held = Buffer.alloc(0);
+    this.line = '';
+    this.reply([0x37, 0x25, 0x00]);
+  }
+
   private printRow(): void {
     const text = this.line;
     this.line = '';
-    if (!this.usePaper()) return;
+    if (!this.usePaper()) {
+      // The row that met the fault stays in the buffer, as on a real printer.
+      if (this.options.holdWhileOffline && !this.stalled) {
+        this.held = Buffer.concat([this.held, Buffer.from(`${text}\n`, 'latin1')]);
+      }
+      return;
+    }
     this.printed.push({ text, ...this.mode });
   }
 

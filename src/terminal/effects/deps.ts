@@ -58,6 +58,8 @@ export interface TransactionDeps {
   clock: Clock;
   log: Logger;
   merchant: MerchantInfo;
+  /** Config `hal.printer.drawer.kickOnSale`: open the cash drawer after an approved sale's receipts. */
+  kickDrawerOnSale?: boolean;
   responseTimeoutMs: number;
   /** Who is watching this transaction (the ECR session that started it), if anyone. */
   listener: (txnRef: string) => TransactionListener | undefined;

@@ -307,7 +307,7 @@ describe('EscPosSerialPrinter info and port life', () => {
   // The kernel reports the vanished pty to the serial binding on its own schedule; on a loaded machine that has once
   // not happened within the test's time, so this one test gets another try before it counts as failed. (Without the
   // close event the call still ends 'offline' at statusTimeoutMs; this test is about ending it at once.)
-  it("rejects 'offline' at once when the port goes away under a waiting call", {
+  it("rejects 'not-connected' at once when the port goes away under a waiting call", {
     retry: 2,
     timeout: 15_000,
   }, async () => {
@@ -316,16 +316,18 @@ describe('EscPosSerialPrinter info and port life', () => {
     const pending = track(r.printer.status()).promise;
     await until(() => r.clock.pending() > 0, 'the status timer');
     await r.pair.close();
-    const fault = await expectFault(pending, 'printer', 'offline');
+    const fault = await expectFault(pending, 'printer', 'not-connected');
     expect(fault.message).toMatch(/port/);
-    await expectFault(r.printer.status(), 'printer', 'offline');
+    // A call while it is away tries one reopen at once; the pty is gone, so it is still not connected.
+    await expectFault(r.printer.status(), 'printer', 'not-connected');
   });
 
-  it("rejects 'offline' when the port cannot be opened, and on calls before open or after close", async () => {
+  it("rejects 'not-connected' when the port cannot be opened, 'offline' before open or after close", async () => {
     const r = await rig();
     const missing = new EscPosSerialPrinter({ path: `${r.pair.a}-missing`, baudRate: 9600, openPort: r.pair.openPort });
-    await expectFault(missing.open(), 'printer', 'offline');
     await expectFault(missing.status(), 'printer', 'offline');
+    await expectFault(missing.open(), 'printer', 'not-connected');
+    await expectFault(missing.status(), 'printer', 'not-connected');
     await r.printer.close();
     await expectFault(r.printer.status(), 'printer', 'offline');
     await expectFault(r.printer.print(receipt(1)), 'printer', 'offline');

@@ -225,7 +225,26 @@ describe('faultFromStatus', () => {
       case 'offline':
         return { online: true };
       case 'timeout':
-        throw new Error('timeout is never derived from status');
+      case 'not-connected':
+        throw new Error(`${code} is never derived from status`);
     }
   }
+});
+
+describe('MockPrinter health and drawer', () => {
+  it('emits health on a change of the fault that stops printing, and counts drawer kicks', async () => {
+    const { ManualClock } = await import('../../../hal/clock.js');
+    const { MockPrinter } = await import('../../../hal/printer/mock.js');
+    const printer = new MockPrinter(new ManualClock());
+    await printer.open();
+    const seen: string[] = [];
+    printer.on('health', (e) => seen.push(`${e.previous.state}>${e.health.state}:${e.health.code ?? ''}`));
+    printer.setStatus({ paper: 'near-end' });
+    printer.setStatus({ paper: 'out' });
+    printer.setStatus({ coverOpen: true });
+    printer.setStatus({ paper: 'ok', coverOpen: false });
+    expect(seen).toEqual(['ok>fault:paper-out', 'fault>fault:cover-open', 'fault>ok:']);
+    await printer.kickDrawer();
+    expect(printer.drawerKicks).toBe(1);
+  });
 });

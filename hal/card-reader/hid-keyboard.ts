@@ -89,4 +89,3 @@ export class HidKeyboardDecoder {
     this.held = [];
   }
 }
-

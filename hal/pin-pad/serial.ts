@@ -172,6 +172,10 @@ export class SerialPinPad implements PinPad {
     });
   }
 
+  get opened(): boolean {
+    return this.link.port !== undefined;
+  }
+
   // ---- pad events ----
 
   private onEvent(msg: PadMessage): void {

@@ -4,7 +4,7 @@
  * node-hid does ("cannot open device"), and once it is back the reader reopens with backoff on the ManualClock and
  * reads the next swipe. Also: the USB interface and the report ID from the configuration.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../hal/clock.js';
 import { HidMsrReader } from '../../../hal/card-reader/hid-msr.js';

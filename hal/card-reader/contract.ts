@@ -4,6 +4,7 @@
  */
 import type { DeviceFaultError } from '../fault.js';
 import type { EventSource } from '../events.js';
+import type { DeviceHealthEvents } from '../reconnect/health.js';
 import type { EmvKernelSteps } from './emv-contract.js';
 
 export type * from './emv-contract.js';
@@ -64,10 +65,13 @@ export interface CardWaitOptions {
   timeoutMs: number;
 }
 
-export interface CardReaderEvents {
+/** `health`: the reader went away ('not-connected') or is back and answering ('ok'), see hal/reconnect/. */
+export interface CardReaderEvents extends DeviceHealthEvents {
   'card-presented': { entryMode: EntryMode };
   'card-removed': Record<string, never>;
   tamper: { reason: string };
+  /** The reader no longer reports tamper (serviced): calls work again, on the same open port. */
+  'tamper-cleared': Record<string, never>;
   /**
    * A swipe made before the current wait began (while idle) was thrown away unread: a swipe is only taken from the
    * wait it was made for. Carries no card data.
@@ -76,7 +80,10 @@ export interface CardReaderEvents {
 }
 
 export interface CardReader extends EventSource<CardReaderEvents> {
-  /** Claim and enable the device. Opening an open reader is a no-op. */
+  /**
+   * Claim and enable the device. Opening an open reader is a no-op. A reader that can be unplugged keeps trying to
+   * reopen, with backoff, after a failed open or once it went away, until close().
+   */
   open(): Promise<void>;
   /** Release the device; pending calls reject with 'not-connected'. Never fails. */
   close(): Promise<void>;

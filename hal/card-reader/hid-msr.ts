@@ -7,12 +7,17 @@
  * card. iso7813.parseSwipe validates it. A swipe is taken only by the wait it was made for: one made while nobody
  * waited (the terminal idle) is discarded unread at the next wait and reported as 'swipe-discarded'.
  *
+ * Hot plug: a read error or unplug ('error' from node-hid) ends the handle; the reader reports 'not-connected' and
+ * reopens with backoff on the Clock (hal/reconnect/) until it is back or close() is called.
+ *
  * Linux deployment notes: the hidraw node needs a udev rule granting the terminal's user access, and while the
- * kernel's keyboard driver is bound to the reader the swipe is ALSO typed into whatever console has focus. Bind the
- * reader away from hid-generic input (or use its vendor/HID-POS mode) on a production image.
+ * kernel's keyboard driver is bound to the reader the swipe is ALSO typed into whatever console has focus: the
+ * reader's input device must be inhibited (docs/install.md) or switched to its vendor/HID-POS mode.
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { Waiter } from './waiter.js';
+import type { BackoffPolicy } from '../backoff.js';
+import { Reconnector } from '../reconnect/reconnector.js';
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import type {
@@ -24,7 +29,10 @@ import type {
   CardWaitOptions,
   EntryMode,
 } from './contract.js';
+import { ENTER, HID_REPORT_BYTES, HidKeyboardDecoder } from './hid-keyboard.js';
 import { isSwipeFailure, parseSwipe, swipeFault, type SwipeFailure } from './iso7813.js';
+
+export { HID_REPORT_BYTES, HidKeyboardDecoder } from './hid-keyboard.js';
 
 /** What the driver uses of node-hid's device info. */
 export interface HidDeviceInfoLike {
@@ -42,7 +50,12 @@ export interface HidDeviceLike {
   getDeviceInfo?(): HidDeviceInfoLike;
 }
 
-export type OpenHidDevice = (vendorId: number, productId: number) => HidDeviceLike | Promise<HidDeviceLike>;
+/** `usbInterface`: open that USB interface of the device (a reader with a keyboard and a vendor interface). */
+export type OpenHidDevice = (
+  vendorId: number,
+  productId: number,
+  usbInterface?: number,
+) => HidDeviceLike | Promise<HidDeviceLike>;
 
 export interface HidMsrReaderOptions {
   vendorId: number;
@@ -57,103 +70,21 @@ export interface HidMsrReaderOptions {
    * Default 100 ms: a reader types its tracks back to back, a person cannot swipe twice that fast.
    */
   interTrackGapMs?: number;
-  /** The device prefixes each report with a report-ID byte (9-byte reports). Default false (plain boot keyboard). */
-  reportId?: boolean;
+  /**
+   * The device prefixes each report with a report-ID byte (9-byte reports): `true` takes any ID, a number takes only
+   * reports with that ID (others, e.g. consumer-control keys on the same interface, are dropped). Default false.
+   */
+  reportId?: boolean | number;
+  /** The USB interface number to open (bInterfaceNumber); default: the first the system lists for the ids. */
+  usbInterface?: number;
+  /** Reopen delays after the reader went away or could not be opened. Default 0.5 s to 30 s. */
+  reconnect?: BackoffPolicy;
 }
 
-export const HID_REPORT_BYTES = 8;
 /** A stuck key or a runaway device must not grow the buffer without bound; a real swipe is under 200 characters. */
 export const MAX_SWIPE_CHARS = 512;
 const DEFAULT_INTER_CHAR_MS = 200;
 const DEFAULT_INTER_TRACK_MS = 100;
-
-// ---- HID usage table, US layout ----
-
-const ENTER = '\r';
-/** Stands for a key we cannot map, so the parse fails instead of silently dropping a digit. */
-const UNKNOWN = '\uFFFD';
-const SHIFT_BITS = 0x22; // left and right shift
-const NON_TEXT_BITS = 0xdd; // ctrl, alt, gui: chords that type no text
-
-const PLAIN: Record<number, string> = {};
-const SHIFTED: Record<number, string> = {};
-for (let i = 0; i < 26; i++) {
-  PLAIN[0x04 + i] = String.fromCharCode(0x61 + i);
-  SHIFTED[0x04 + i] = String.fromCharCode(0x41 + i);
-}
-for (const [i, c] of [...'1234567890'].entries()) PLAIN[0x1e + i] = c;
-for (const [i, c] of [...'!@#$%^&*()'].entries()) SHIFTED[0x1e + i] = c;
-const PAIRS: [number, string, string][] = [
-  [0x28, ENTER, ENTER],
-  [0x2b, '\t', '\t'],
-  [0x2c, ' ', ' '],
-  [0x2d, '-', '_'],
-  [0x2e, '=', '+'],
-  [0x2f, '[', '{'],
-  [0x30, ']', '}'],
-  [0x31, '\\', '|'],
-  [0x32, '#', '~'],
-  [0x33, ';', ':'],
-  [0x34, "'", '"'],
-  [0x35, '`', '~'],
-  [0x36, ',', '<'],
-  [0x37, '.', '>'],
-  [0x38, '/', '?'],
-  // Keypad: some readers type digits there; NumLock state is not ours to know, so digits are assumed.
-  [0x54, '/', '/'],
-  [0x55, '*', '*'],
-  [0x56, '-', '-'],
-  [0x57, '+', '+'],
-  [0x58, ENTER, ENTER],
-  [0x62, '0', '0'],
-  [0x63, '.', '.'],
-];
-for (const [code, plain, shifted] of PAIRS) {
-  PLAIN[code] = plain;
-  SHIFTED[code] = shifted;
-}
-for (let i = 0; i < 9; i++) {
-  PLAIN[0x59 + i] = String(i + 1);
-  SHIFTED[0x59 + i] = String(i + 1);
-}
-
-/**
- * Turns boot-protocol keyboard reports into typed characters. A key types once, in the report where it first
- * appears; it types again only after a report without it (so a repeated report, key bounce or rollover where the
- * next key goes down before the previous one is released all come out right).
- */
-export class HidKeyboardDecoder {
-  private held: number[] = [];
-
-  /** Characters newly typed by this report (Enter as '\r'). A report that is not 8 bytes types nothing. */
-  decode(report: Uint8Array): string {
-    if (report.length !== HID_REPORT_BYTES) return '';
-    const modifier = report[0] ?? 0;
-    const keys: number[] = [];
-    for (let i = 2; i < HID_REPORT_BYTES; i++) {
-      const key = report[i] ?? 0;
-      // ErrorRollOver / POSTFail / ErrorUndefined: the report says nothing about which keys are down.
-      if (key >= 0x01 && key <= 0x03) return '';
-      if (key !== 0) keys.push(key);
-    }
-    let out = '';
-    if ((modifier & NON_TEXT_BITS) === 0) {
-      const table = modifier & SHIFT_BITS ? SHIFTED : PLAIN;
-      for (const key of keys) {
-        if (this.held.includes(key)) continue;
-        // Modifier usages (0xE0..0xE7) in the key array are not typed characters.
-        if (key >= 0xe0 && key <= 0xe7) continue;
-        out += table[key] ?? UNKNOWN;
-      }
-    }
-    this.held = keys;
-    return out;
-  }
-
-  reset(): void {
-    this.held = [];
-  }
-}
 
 // ---- driver ----
 
@@ -169,9 +100,9 @@ export class HidMsrReader implements CardReader {
   private readonly interCharTimeoutMs: number;
   private readonly interTrackGapMs: number;
   private readonly reportBytes: number;
+  private readonly reconnector: Reconnector;
   private readonly decoder = new HidKeyboardDecoder();
   private device: HidDeviceLike | undefined;
-  private opening: Promise<void> | undefined;
   /** Bytes of a report split across data events (hidraw delivers whole reports; other stacks may not). */
   private partial: Buffer = Buffer.alloc(0);
   /** Clock time of the last data event, to tell a split report from a fragment left before a silence. */
@@ -193,22 +124,32 @@ export class HidMsrReader implements CardReader {
     this.openDevice = options.openDevice ?? openNodeHid;
     this.interCharTimeoutMs = options.interCharTimeoutMs ?? DEFAULT_INTER_CHAR_MS;
     this.interTrackGapMs = options.interTrackGapMs ?? DEFAULT_INTER_TRACK_MS;
-    this.reportBytes = HID_REPORT_BYTES + (options.reportId ? 1 : 0);
+    this.reportBytes = HID_REPORT_BYTES + (options.reportId === undefined || options.reportId === false ? 0 : 1);
+    this.reconnector = new Reconnector({
+      clock: this.clock,
+      connect: () => this.doOpen(),
+      ...(options.reconnect ? { policy: options.reconnect } : {}),
+      onChange: (change) =>
+        this.events.emit(
+          'health',
+          change.state === 'connected'
+            ? { device: 'card-reader', state: 'ok' }
+            : { device: 'card-reader', state: 'not-connected', code: 'not-connected', reason: errorText(change.error) },
+        ),
+    });
   }
 
   on<E extends keyof CardReaderEvents>(event: E, listener: Listener<CardReaderEvents[E]>): Unsubscribe {
     return this.events.on(event, listener);
   }
 
+  /** Opening an open reader is a no-op; one that is absent is taken up with backoff once plugged in. */
   async open(): Promise<void> {
-    if (this.device) return;
-    this.opening ??= this.doOpen().finally(() => {
-      this.opening = undefined;
-    });
-    return this.opening;
+    return this.reconnector.open();
   }
 
   async close(): Promise<void> {
+    this.reconnector.stop();
     const device = this.device;
     this.detach();
     if (device) closeQuietly(device);
@@ -281,7 +222,7 @@ export class HidMsrReader implements CardReader {
   private async doOpen(): Promise<void> {
     let device: HidDeviceLike;
     try {
-      device = await this.openDevice(this.options.vendorId, this.options.productId);
+      device = await this.openDevice(this.options.vendorId, this.options.productId, this.options.usbInterface);
     } catch (error) {
       throw fault('not-connected', `cannot open HID reader: ${errorText(error)}`, {
         vendorId: this.options.vendorId,
@@ -294,11 +235,12 @@ export class HidMsrReader implements CardReader {
     device.on('data', (data: Buffer) => {
       if (this.device === device) this.onData(data);
     });
-    device.on('error', () => {
+    device.on('error', (error: Error) => {
       if (this.device !== device) return;
       // Unplugged or the read failed: the handle is dead, and whatever was mid-swipe is lost.
       this.detach();
       closeQuietly(device);
+      this.reconnector.lost(fault('not-connected', `HID reader lost: ${errorText(error)}`));
     });
   }
 
@@ -312,7 +254,10 @@ export class HidMsrReader implements CardReader {
     let offset = 0;
     while (bytes.length - offset >= this.reportBytes) {
       const report = bytes.subarray(offset + this.reportBytes - HID_REPORT_BYTES, offset + this.reportBytes);
+      const id = bytes[offset];
       offset += this.reportBytes;
+      // Another report of the same interface (its own ID): not typed text.
+      if (typeof this.options.reportId === 'number' && id !== this.options.reportId) continue;
       for (const c of this.decoder.decode(report)) this.onChar(c);
     }
     bytes = bytes.subarray(offset);
@@ -423,8 +368,14 @@ function closeQuietly(device: HidDeviceLike): void {
   }
 }
 
-/** Loaded on first open only, so the module (and the tests) load on a machine without the native addon's device. */
-async function openNodeHid(vendorId: number, productId: number): Promise<HidDeviceLike> {
+/**
+ * Loaded on first open only, so the module (and the tests) load on a machine without the native addon's device.
+ * With a USB interface named, the device is opened by the path the system lists for that interface.
+ */
+async function openNodeHid(vendorId: number, productId: number, usbInterface?: number): Promise<HidDeviceLike> {
   const hid = await import('node-hid');
-  return new hid.HID(vendorId, productId);
+  if (usbInterface === undefined) return new hid.HID(vendorId, productId);
+  const found = (await hid.devicesAsync(vendorId, productId)).find((d) => d.interface === usbInterface);
+  if (!found?.path) throw new Error(`no interface ${usbInterface} on ${hex4(vendorId)}:${hex4(productId)}`);
+  return new hid.HID(found.path);
 }

@@ -76,6 +76,8 @@ export interface SwipeOptions {
 
 export const TRACK1_MAX_CHARS = 79;
 export const TRACK2_MAX_CHARS = 40;
+/** ISO/IEC 4909: 107 characters counting both sentinels and the LRC. */
+export const TRACK3_MAX_CHARS = 107;
 const PAN_MIN = 12;
 const PAN_MAX = 19;
 const NAME_MIN = 2;
@@ -127,7 +129,10 @@ export function parseTrack2(text: string): Track2 | SwipeFailure {
 
 /**
  * Parses a whole swipe as a keyboard-wedge reader types it: track 1 then track 2 (either may be missing), each with
- * an optional LRC character, an optional track 3 (`+…?`, ignored), optional CR/LF/Tab between and after them. A
+ * an optional LRC character, an optional track 3 (ignored), optional CR/LF/Tab between and after them. Track 3
+ * (ISO/IEC 4909) uses track 2's character set and start sentinel `;`; readers type it with `;` or `+`. A `;` track
+ * after track 2, or one that reads as ISO 4909 (a 2-digit format code, then track 1's PAN and `=`), is track 3; a
+ * second track that reads as a track 2 is a second swipe run together and is refused. A
  * track the reader itself flags unreadable (`%E?`, `;E?`, `+E?`) counts as absent. Every track present must parse;
  * when both are present they must agree on PAN, expiry and service code (a rewritten service code on one track is a
  * known trick to dodge the chip).
@@ -149,8 +154,9 @@ export function parseSwipe(raw: string, options: SwipeOptions): CardData | Swipe
       pos += 3;
       continue;
     }
-    const spec = c === '%' ? TRACK1 : c === ';' ? TRACK2 : c === '+' ? TRACK3 : undefined;
+    let spec = c === '%' ? TRACK1 : c === ';' ? TRACK2 : c === '+' ? TRACK3 : undefined;
     if (!spec) return fail('no-start-sentinel');
+    if (c === ';' && isTrack3(raw, pos, t1, t2)) spec = TRACK3_SEMICOLON;
     const end = findEnd(raw, pos, spec);
     if (isSwipeFailure(end)) return end;
     const segment = raw.slice(pos, end + 1);
@@ -167,6 +173,11 @@ export function parseSwipe(raw: string, options: SwipeOptions): CardData | Swipe
       const parsed = track2Fields(segment, lrc);
       if (isSwipeFailure(parsed)) return parsed;
       t2 = parsed;
+    } else {
+      // Track 3: framing, character set and length only (its LRC was checked above); nothing on it is used for
+      // payment. A '+' sentinel is outside the 4-bit set: readers that type it mean the same start sentinel.
+      if ([...segment.slice(1)].some((ch) => !inSet(ch, spec))) return fail('bad-separator');
+      if (segment.length + 1 > spec.maxChars) return fail('bad-length');
     }
   }
 
@@ -224,9 +235,24 @@ interface TrackSpec {
 const TRACK1: TrackSpec = { ss: '%', base: 0x20, bits: 6, maxChars: TRACK1_MAX_CHARS, lrc: track1Lrc };
 const TRACK2: TrackSpec = { ss: ';', base: 0x30, bits: 4, maxChars: TRACK2_MAX_CHARS, lrc: track2Lrc };
 // Track 3 is not used for payment; some readers type it with '+' as its start sentinel. Checked only for framing.
-const TRACK3: TrackSpec = { ss: '+', base: 0x30, bits: 4, maxChars: 107, lrc: track2Lrc };
+const TRACK3: TrackSpec = { ss: '+', base: 0x30, bits: 4, maxChars: TRACK3_MAX_CHARS, lrc: track2Lrc };
+/** Track 3 as ISO/IEC 4909 writes it: the track 2 character set, `;` start sentinel, at most 107 characters. */
+const TRACK3_SEMICOLON: TrackSpec = { ...TRACK3, ss: ';' };
 
 const START_SENTINELS = '%;+';
+
+/**
+ * Whether the `;` track at `pos` is track 3. After a track 2 it is, unless it reads as a track 2 itself (another
+ * card's, or the same one again: two swipes run together). Before any track 2 it is only when it reads as ISO 4909
+ * (format code, then track 1's PAN and `=`), which a track 2 never does: its PAN comes first.
+ */
+function isTrack3(raw: string, pos: number, t1: Track1 | undefined, t2: Track2 | undefined): boolean {
+  const end = findEnd(raw, pos, TRACK2);
+  if (isSwipeFailure(end)) return t2 !== undefined;
+  const data = raw.slice(pos + 1, end);
+  if (t2) return isSwipeFailure(track2Fields(raw.slice(pos, end + 1), undefined));
+  return t1 !== undefined && /^\d{2}/.test(data) && data.slice(2).startsWith(`${t1.pan}=`);
+}
 
 function fail(reason: SwipeFailureReason): SwipeFailure {
   return { code: 'read-failed', reason };

@@ -52,6 +52,8 @@ export class MockCardReader implements CardReader {
   private readonly infoValue: CardReaderInfo;
   private readonly readDurationMs: number;
   private isOpen = false;
+  /** Pulled out (unplug()): open() fails until replug(). */
+  private unplugged = false;
   private tamperReason: string | undefined;
   private inReader: CardData | undefined;
   private inReaderEmv: EmvCardProfile | undefined;
@@ -85,6 +87,7 @@ export class MockCardReader implements CardReader {
   }
 
   async open(): Promise<void> {
+    if (this.unplugged) throw this.fault('not-connected', 'reader unplugged');
     const rule = this.faults.match('open');
     if (rule) throw this.injected(rule, 'open failed');
     this.isOpen = true;
@@ -227,8 +230,25 @@ export class MockCardReader implements CardReader {
     this.events.emit('tamper', { reason });
   }
 
+  /** The reader was serviced: it works again on the same connection ('tamper-cleared'). */
   clearTamper(): void {
+    if (this.tamperReason === undefined) return;
     this.tamperReason = undefined;
+    this.events.emit('tamper-cleared', {});
+  }
+
+  /** The cable pulled: pending calls fail 'not-connected', the reader reports it, and it stays away until replug(). */
+  unplug(): void {
+    this.unplugged = true;
+    void this.close();
+    this.events.emit('health', { device: 'card-reader', state: 'not-connected', code: 'not-connected' });
+  }
+
+  /** Plugged in again: reopened as a real driver's backoff would, and reported 'ok'. */
+  replug(): void {
+    this.unplugged = false;
+    this.isOpen = true;
+    this.events.emit('health', { device: 'card-reader', state: 'ok' });
   }
 
   /**

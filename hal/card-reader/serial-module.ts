@@ -17,6 +17,8 @@ import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
 import type { CardData, CardReader, CardReaderEvents, CardReaderInfo, CardWaitOptions, EntryMode } from './contract.js';
 import type { EmvCompleteResult, EmvHostAnswer, EmvStartInput, EmvStartResult } from './emv-contract.js';
 import { emvCompleteArgs, emvCompleteResultFrom, emvStartArgs, emvStartResultFrom } from './emv-messages.js';
+import type { BackoffPolicy } from '../backoff.js';
+import { Reconnector } from '../reconnect/reconnector.js';
 import { SerialLink } from '../serial-link/link.js';
 import type { OpenSerialPort } from '../serial-link/port.js';
 import type { CardReaderFaultCode } from './contract.js';
@@ -41,12 +43,15 @@ export interface SerialCardModuleOptions {
   interByteTimeoutMs?: number;
   /** Largest payload accepted from the module. Default 4096 bytes. */
   maxPayload?: number;
+  /** Reopen delays after the module went away or could not be opened (hal/reconnect/). Default 0.5 s to 30 s. */
+  reconnect?: BackoffPolicy;
 }
 
 export class SerialCardModule implements CardReader {
   private readonly events = new TypedEmitter<CardReaderEvents>();
   private readonly clock: Clock;
   private readonly link: SerialLink<ModuleCommand, DeviceFaultError<CardReaderFaultCode>>;
+  private readonly reconnector: Reconnector;
   private cardPresent: EntryMode | undefined;
   /**
    * The card in the module was presented while we listened and no READ has used it yet. A card left in after its
@@ -74,6 +79,19 @@ export class SerialCardModule implements CardReader {
       ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
       onEvent: (msg) => this.onEvent(msg),
       onDetach: (error) => this.forget(error),
+      onLost: (error) => this.reconnector.lost(error),
+    });
+    this.reconnector = new Reconnector({
+      clock: this.clock,
+      connect: () => this.link.open('INFO', (info) => this.applyTamper(info)),
+      ...(options.reconnect ? { policy: options.reconnect } : {}),
+      onChange: (change) =>
+        this.events.emit(
+          'health',
+          change.state === 'connected'
+            ? { device: 'card-reader', state: 'ok' }
+            : { device: 'card-reader', state: 'not-connected', code: 'not-connected', reason: reasonOf(change.error) },
+        ),
     });
   }
 
@@ -81,18 +99,26 @@ export class SerialCardModule implements CardReader {
     return this.events.on(event, listener);
   }
 
-  /** The INFO handshake proves a module answers; it also reports a tamper state that outlived a restart. */
+  /**
+   * The INFO handshake proves a module answers; it also reports a tamper state that outlived a restart. A module that
+   * is absent, or goes away later, is reopened with backoff until close().
+   */
   async open(): Promise<void> {
-    return this.link.open('INFO', (info) => this.applyTamper(info));
+    return this.reconnector.open();
   }
 
   async close(): Promise<void> {
+    this.reconnector.stop();
     return this.link.close('reader closed');
   }
 
+  /** Asks the module even while tampered: its answer is how a serviced module is seen to have cleared tamper. */
   async info(): Promise<CardReaderInfo> {
+    if (!this.link.port) throw fault('not-connected', 'reader not open');
+    const answer = await this.command('INFO');
+    this.applyTamper(answer);
     this.ensureReady();
-    return infoFrom(await this.command('INFO'));
+    return infoFrom(answer);
   }
 
   async waitForCard(opts: CardWaitOptions): Promise<{ entryMode: EntryMode }> {
@@ -225,11 +251,20 @@ export class SerialCardModule implements CardReader {
       case 'TAMPER':
         this.applyTamper({ tamper: typeof msg.reason === 'string' && msg.reason !== '' ? msg.reason : true });
         return;
+      case 'TAMPER_CLEARED':
+        this.applyTamper({ tamper: false });
+        return;
     }
   }
 
   /** A module that reports tamper refuses service: everything pending and every later call fails 'tamper'. */
   private applyTamper(msg: ModuleMessage): void {
+    if (msg.tamper === false && this.tamperReason !== undefined) {
+      // Serviced: the module says so itself (INFO or TAMPER_CLEARED), on the port that stayed open.
+      this.tamperReason = undefined;
+      this.events.emit('tamper-cleared', {});
+      return;
+    }
     if (msg.tamper === undefined || msg.tamper === false) return;
     const reason = typeof msg.tamper === 'string' ? msg.tamper.slice(0, 64) : 'tamper switch';
     const first = this.tamperReason === undefined;
@@ -265,4 +300,8 @@ export class SerialCardModule implements CardReader {
     if (!this.link.port) throw fault('not-connected', 'reader not open');
     if (this.tamperReason !== undefined) throw fault('tamper', `tamper: ${this.tamperReason}`);
   }
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 120) : 'card module not connected';
 }

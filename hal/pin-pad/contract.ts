@@ -6,6 +6,7 @@
 import type { PinBlockFormat } from '../crypto/pin-block.js';
 import type { EventSource } from '../events.js';
 import type { DeviceFaultError } from '../fault.js';
+import type { DeviceHealthEvents } from '../reconnect/health.js';
 
 export type { PinBlockFormat } from '../crypto/pin-block.js';
 
@@ -98,12 +99,15 @@ export interface AmountRequest {
   signal?: AbortSignal;
 }
 
-export interface PinPadEvents {
+/** `health`: the pad went away ('not-connected') or is back and answering ('ok'), see hal/reconnect/. */
+export interface PinPadEvents extends DeviceHealthEvents {
   /** The prompt is shown: the cardholder may start typing. */
   'pin-prompt': { amountText?: string };
   /** A digit was typed or erased: how many are entered now (never which). */
   'pin-digits': { count: number };
   tamper: { reason: string };
+  /** The pad no longer reports tamper: calls work again, on the same open port. */
+  'tamper-cleared': Record<string, never>;
 }
 
 export interface PinPad extends EventSource<PinPadEvents> {

@@ -50,6 +50,8 @@ export class MockPinPad implements PinPad {
   private readonly script: CardholderAction[] = [];
   private readonly info_: Omit<PinPadInfo, 'keys'>;
   private isOpen = false;
+  /** Pulled out (unplug()): open() fails until replug(). */
+  private unplugged = false;
   private tamperReason: string | undefined;
   private pending: Pending | undefined;
   private pendingAmount: { request: AmountRequest; waiter: Waiter<number> } | undefined;
@@ -76,6 +78,7 @@ export class MockPinPad implements PinPad {
   }
 
   async open(): Promise<void> {
+    if (this.unplugged) throw pinPadFault('not-connected', 'PIN pad unplugged');
     const rule = this.faults.match('open');
     if (rule) throw this.injected(rule, 'open failed');
     this.isOpen = true;
@@ -264,6 +267,24 @@ export class MockPinPad implements PinPad {
       pending.waiter.reject(error as DeviceFaultError<PinPadFaultCode>);
     }
     return true;
+  }
+
+  get opened(): boolean {
+    return this.isOpen;
+  }
+
+  /** The cable pulled: a pending request fails 'not-connected', the pad reports it, and stays away until replug(). */
+  unplug(): void {
+    this.unplugged = true;
+    void this.close();
+    this.events.emit('health', { device: 'pin-pad', state: 'not-connected', code: 'not-connected' });
+  }
+
+  /** Plugged in again: reopened as a real driver's backoff would, and reported 'ok'. */
+  replug(): void {
+    this.unplugged = false;
+    this.isOpen = true;
+    this.events.emit('health', { device: 'pin-pad', state: 'ok' });
   }
 
   private ensureReady(): void {

@@ -23,6 +23,8 @@ import {
   type PinRequest,
   type PinResult,
 } from './contract.js';
+import type { BackoffPolicy } from '../backoff.js';
+import { Reconnector } from '../reconnect/reconnector.js';
 import { type LinkMessage, SerialLink } from '../serial-link/link.js';
 import type { OpenSerialPort } from '../serial-link/port.js';
 import { pinPadFault, requestProblem } from './secure-module.js';
@@ -42,6 +44,8 @@ export interface SerialPinPadOptions {
   maxRetransmits?: number;
   ackTimeoutMs?: number;
   interByteTimeoutMs?: number;
+  /** Reopen delays after the pad went away or could not be opened (hal/reconnect/). Default 0.5 s to 30 s. */
+  reconnect?: BackoffPolicy;
 }
 
 const HEX = /^([0-9a-fA-F]{2})+$/;
@@ -50,6 +54,7 @@ export class SerialPinPad implements PinPad {
   private readonly events = new TypedEmitter<PinPadEvents>();
   private readonly link: SerialLink<PadCommand, DeviceFaultError<PinPadFaultCode>>;
   private readonly marginMs: number;
+  private readonly reconnector: Reconnector;
   private tamperReason: string | undefined;
   private requesting: { reject: (error: Error) => void } | undefined;
 
@@ -69,6 +74,24 @@ export class SerialPinPad implements PinPad {
       ...(options.interByteTimeoutMs !== undefined ? { interByteTimeoutMs: options.interByteTimeoutMs } : {}),
       onEvent: (msg) => this.onEvent(msg),
       onDetach: (error) => this.forget(error),
+      onLost: (error) => this.reconnector.lost(error),
+    });
+    this.reconnector = new Reconnector({
+      clock,
+      connect: () => this.link.open('INFO', (info) => this.applyTamper(info)),
+      ...(options.reconnect ? { policy: options.reconnect } : {}),
+      onChange: (change) =>
+        this.events.emit(
+          'health',
+          change.state === 'connected'
+            ? { device: 'pin-pad', state: 'ok' }
+            : {
+                device: 'pin-pad',
+                state: 'not-connected',
+                code: 'not-connected',
+                reason: change.error instanceof Error ? change.error.message.slice(0, 120) : 'PIN pad not connected',
+              },
+        ),
     });
   }
 
@@ -76,18 +99,25 @@ export class SerialPinPad implements PinPad {
     return this.events.on(event, listener);
   }
 
-  /** The INFO handshake proves a pad answers; it also reports a tamper state that outlived a restart. */
+  /**
+   * The INFO handshake proves a pad answers; it also reports a tamper state that outlived a restart. A pad that is
+   * absent, or goes away later, is reopened with backoff until close().
+   */
   async open(): Promise<void> {
-    return this.link.open('INFO', (info) => this.applyTamper(info));
+    return this.reconnector.open();
   }
 
   async close(): Promise<void> {
+    this.reconnector.stop();
     return this.link.close('PIN pad closed');
   }
 
+  /** Asks the pad even while tampered: its answer is how a serviced pad is seen to have cleared tamper. */
   async info(): Promise<PinPadInfo> {
+    if (!this.link.port) throw pinPadFault('not-connected', 'PIN pad not open');
+    const answer = this.applyTamper(await this.link.command('INFO'));
     this.ensureReady();
-    return infoFrom(this.applyTamper(await this.link.command('INFO')));
+    return infoFrom(answer);
   }
 
   async loadKey(injection: DukptKeyInjection): Promise<void> {
@@ -142,6 +172,10 @@ export class SerialPinPad implements PinPad {
     });
   }
 
+  get opened(): boolean {
+    return this.link.port !== undefined;
+  }
+
   // ---- pad events ----
 
   private onEvent(msg: PadMessage): void {
@@ -151,10 +185,17 @@ export class SerialPinPad implements PinPad {
       this.events.emit('pin-digits', { count: Math.max(0, Math.min(12, msg.count as number)) });
     } else if (msg.evt === 'TAMPER') {
       this.applyTamper({ tamper: typeof msg.reason === 'string' && msg.reason !== '' ? msg.reason : true });
+    } else if (msg.evt === 'TAMPER_CLEARED') {
+      this.applyTamper({ tamper: false });
     }
   }
 
   private applyTamper(msg: PadMessage): PadMessage {
+    if (msg.tamper === false && this.tamperReason !== undefined) {
+      this.tamperReason = undefined;
+      this.events.emit('tamper-cleared', {});
+      return msg;
+    }
     if (msg.tamper === undefined || msg.tamper === false) return msg;
     const reason = typeof msg.tamper === 'string' ? msg.tamper.slice(0, 64) : 'tamper switch';
     const first = this.tamperReason === undefined;

@@ -56,6 +56,8 @@ export interface SerialLinkOptions<F extends DeviceFaultError> {
   onEvent: (message: LinkMessage) => void;
   /** The session ended with `error`: the driver fails what it waits for and forgets the device's state. */
   onDetach: (error: F) => void;
+  /** The device went away by itself (port closed, EIO, a write refused), after onDetach: time to reopen it. */
+  onLost?: (error: F) => void;
 }
 
 export class SerialLink<C extends string, F extends DeviceFaultError> {
@@ -172,13 +174,8 @@ export class SerialLink<C extends string, F extends DeviceFaultError> {
     port.on('data', (data: Buffer) => {
       if (this.attachedPort === port) this.onData(data);
     });
-    const lost = (): void => {
-      if (this.attachedPort !== port) return;
-      this.detach('serial link lost');
-      void closePort(port);
-    };
-    port.on('error', lost);
-    port.on('close', lost);
+    port.on('error', (error: Error) => this.lose(port, `serial link lost: ${errorText(error)}`));
+    port.on('close', () => this.lose(port, 'serial link lost: port closed'));
     this.attach(port);
     try {
       onHello(await this.command(hello));
@@ -190,6 +187,14 @@ export class SerialLink<C extends string, F extends DeviceFaultError> {
         cause: error instanceof DeviceFaultError ? error.code : 'error',
       });
     }
+  }
+
+  /** The port failed under us (unplugged, EIO, EBADF): end the session and tell the driver, once per port. */
+  private lose(port: SerialPortLike, why: string): void {
+    if (this.attachedPort !== port) return;
+    this.detach(why);
+    void closePort(port);
+    this.options.onLost?.(this.options.fault('not-connected', why));
   }
 
   /** Starts a fresh session on a newly opened port. */
@@ -257,7 +262,9 @@ export class SerialLink<C extends string, F extends DeviceFaultError> {
     const out = this.inFlight;
     const port = this.attachedPort;
     if (!out || !port) return;
-    port.write(out.frame);
+    port.write(out.frame, (error) => {
+      if (error) this.lose(port, `serial link lost: ${errorText(error)}`);
+    });
     // The frame needs its own time on the wire (10 bits per byte) before the device can even start to answer.
     const wireMs = Math.ceil((out.frame.length * 10 * 1000) / this.options.baudRate);
     out.timer?.cancel();
@@ -295,7 +302,10 @@ export class SerialLink<C extends string, F extends DeviceFaultError> {
   }
 
   private writeControl(byte: number): void {
-    this.attachedPort?.write(Buffer.from([byte]));
+    const port = this.attachedPort;
+    port?.write(Buffer.from([byte]), (error) => {
+      if (error) this.lose(port, `serial link lost: ${errorText(error)}`);
+    });
   }
 }
 

@@ -268,6 +268,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
           nextStan: () => journal.counters.nextStan(),
           timeLimitMs: config.selftest.timeLimitMs,
           minFreeBytes: config.selftest.minFreeBytes,
+          ...(pinPad ? { reopen: [pinPad] } : {}),
         }),
       selfTestIntervalMs: config.selftest.intervalMs,
       reader,

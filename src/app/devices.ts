@@ -46,7 +46,7 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
 
   // The schema guarantees the driver's own section is present when that driver is chosen.
   const reader: CardReader = HidMsrReader
-    ? new HidMsrReader({ vendorId: cardReader.hid!.vendorId, productId: cardReader.hid!.productId, clock })
+    ? new HidMsrReader({ ...hidOptions(cardReader.hid!), clock })
     : SerialCardModule
       ? new SerialCardModule({ path: cardReader.serial!.path, baudRate: cardReader.serial!.baudRate, clock })
       : new MockCardReader(clock);
@@ -67,6 +67,18 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
     : mocks.display;
   const pinPad = await buildPinPad(config, clock, mocks);
   return { reader, printer, network, display, pinPad, mocks };
+}
+
+/** The configured HID reader's options; absent ones keep the driver's defaults. */
+function hidOptions(hid: NonNullable<PosConfig['hal']['cardReader']['hid']>) {
+  return {
+    vendorId: hid.vendorId,
+    productId: hid.productId,
+    ...(hid.interface !== undefined ? { usbInterface: hid.interface } : {}),
+    ...(hid.reportId !== undefined ? { reportId: hid.reportId } : {}),
+    ...(hid.interCharTimeoutMs !== undefined ? { interCharTimeoutMs: hid.interCharTimeoutMs } : {}),
+    ...(hid.interTrackGapMs !== undefined ? { interTrackGapMs: hid.interTrackGapMs } : {}),
+  };
 }
 
 async function buildPinPad(config: PosConfig, clock: Clock, mocks: MockDevices): Promise<PinPad | undefined> {

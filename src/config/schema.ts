@@ -28,8 +28,8 @@ import {
   serialPort,
   str,
   stringOrNull,
-  usbId,
 } from './schema-parts.js';
+import { hidReaderSchema } from './hid-schema.js';
 
 export { MAX_TIMER_MS, parseHostAddress } from './schema-parts.js';
 
@@ -215,7 +215,7 @@ const mqtt = obj({
 
 const cardReader = obj({
   driver: oneOf(['mock', 'hid', 'serial']),
-  hid: obj({ vendorId: usbId, productId: usbId }).optional(),
+  hid: hidReaderSchema.optional(),
   serial: serialPort.optional(),
 }).superRefine((v, ctx) => {
   if (v.driver === 'hid' && v.hid === undefined) {

@@ -54,6 +54,19 @@ export interface SelfTestDeps {
   nextStan: () => number;
   /** Told of each result as it comes in (progress on the display). */
   onResult?: (result: CheckResult) => void;
+  /** Other devices to reopen when closed (the PIN pad): no result of their own, their health events report them. */
+  reopen?: readonly Reopenable[];
+}
+
+/** A device the self-test can reopen: drivers that know whether they are open say so with `opened`. */
+export interface Reopenable {
+  readonly opened?: boolean;
+  open(): Promise<void>;
+}
+
+/** Reopens what is closed (unplugged and back, or never opened at start); what cannot open stays for its check. */
+async function reopenIfClosed(device: Reopenable): Promise<void> {
+  if (device.opened === false) await device.open();
 }
 
 export const DEFAULT_TIME_LIMIT_MS = 2_000;
@@ -96,6 +109,7 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestReport> {
       outcome,
     }));
 
+  for (const device of deps.reopen ?? []) reopenIfClosed(device).catch(() => undefined);
   const reader = run('card-reader', () => checkReader(deps.reader));
   const printer = run('printer', () => checkPrinter(deps.printer));
   const host =
@@ -182,8 +196,9 @@ async function bounded<T extends Outcome>(
   }
 }
 
-async function checkReader(reader: CardReader): Promise<Outcome> {
+async function checkReader(reader: CardReader & Reopenable): Promise<Outcome> {
   try {
+    await reopenIfClosed(reader);
     const info = await reader.info();
     return {
       status: 'ok',
@@ -195,8 +210,9 @@ async function checkReader(reader: CardReader): Promise<Outcome> {
   }
 }
 
-async function checkPrinter(printer: Printer): Promise<Outcome> {
+async function checkPrinter(printer: Printer & Reopenable): Promise<Outcome> {
   try {
+    await reopenIfClosed(printer);
     const status = await printer.status();
     const fault = faultFromStatus(status);
     if (fault) return { status: 'fault', code: fault, detail: `printer reports ${fault}` };

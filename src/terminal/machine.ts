@@ -13,7 +13,12 @@ export interface SelfTestSummary {
   limitations: string[];
   /** Faults that make sales impossible. */
   lockReasons: string[];
+  /** Lock reasons from devices' own reports that the self-test did not check (kept as they are). */
+  deviceLockReasons?: string[];
 }
+
+/** A lock reason from a device's own report: replaced by the next self-test that checks the device, or its next report. */
+export const DEVICE_LOCK_PREFIX = 'device: ';
 
 export interface RecoverySummary {
   recovered: number;
@@ -37,7 +42,9 @@ export type TerminalEvent =
   | { type: 'HOST_UP' }
   | { type: 'HOST_DOWN' }
   | { type: 'NETWORK_UP' }
-  | { type: 'NETWORK_DOWN' };
+  | { type: 'NETWORK_DOWN' }
+  /** A device reported its health: its old reasons go (`remove`), its new ones (if any) come in. */
+  | { type: 'DEVICE_HEALTH'; device: string; remove: string[]; limitations: string[]; lockReasons: string[] };
 
 export const terminalMachine = setup({
   types: {
@@ -56,6 +63,14 @@ export const terminalMachine = setup({
     transactionFinished: (_, _params: { output: TransactionOutput }) => {},
     /** Report a terminal-level fault, e.g. a recovery that failed (provided). */
     terminalFault: (_, _params: { name: AnomalyName; reason: string }) => {},
+    applyDeviceHealth: assign(({ context, event }) => {
+      if (event.type !== 'DEVICE_HEALTH') return {};
+      const keep = (r: string) => !event.remove.includes(r);
+      return {
+        limitations: [...new Set([...context.limitations.filter(keep), ...event.limitations])],
+        lockReasons: [...new Set([...context.lockReasons.filter(keep), ...event.lockReasons])],
+      };
+    }),
     addLockReason: assign({
       lockReasons: ({ context, event }) =>
         event.type === 'LOCK' ? [...new Set([...context.lockReasons, event.reason])] : context.lockReasons,
@@ -112,8 +127,11 @@ export const terminalMachine = setup({
                 // Locks from outside the self-test (policy, recovery) stay until a supervisor clears them.
                 lockReasons: ({ context, event }) => [
                   ...new Set([
-                    ...context.lockReasons.filter((r) => !r.startsWith('self-test:')),
+                    ...context.lockReasons.filter(
+                      (r) => !r.startsWith('self-test:') && !r.startsWith(DEVICE_LOCK_PREFIX),
+                    ),
                     ...event.output.lockReasons.map((r) => `self-test: ${r}`),
+                    ...(event.output.deviceLockReasons ?? []),
                   ]),
                 ],
               }),
@@ -142,6 +160,7 @@ export const terminalMachine = setup({
             START_TRANSACTION: { target: 'transacting' },
             SELF_TEST: { target: 'selfTesting' },
             LOCK: { target: 'locked', actions: 'addLockReason' },
+            DEVICE_HEALTH: { target: 'evaluating', actions: 'applyDeviceHealth' },
           },
         },
         degraded: {
@@ -150,6 +169,7 @@ export const terminalMachine = setup({
             START_TRANSACTION: { target: 'transacting' },
             SELF_TEST: { target: 'selfTesting' },
             LOCK: { target: 'locked', actions: 'addLockReason' },
+            DEVICE_HEALTH: { target: 'evaluating', actions: 'applyDeviceHealth' },
           },
         },
         transacting: {
@@ -188,11 +208,15 @@ export const terminalMachine = setup({
         },
         locked: {
           entry: [{ type: 'enteredState', params: { state: 'locked' } }],
-          on: { UNLOCK: { target: 'selfTesting', actions: assign({ lockReasons: [] }) } },
+          on: {
+            UNLOCK: { target: 'selfTesting', actions: assign({ lockReasons: [] }) },
+            // A device that caused the lock came back: the terminal opens by itself unless another reason holds.
+            DEVICE_HEALTH: { target: 'evaluating', actions: 'applyDeviceHealth' },
+          },
         },
       },
       // A lock never interrupts a transaction: the reason is kept and takes effect when the transaction ends.
-      on: { LOCK: { actions: 'addLockReason' } },
+      on: { LOCK: { actions: 'addLockReason' }, DEVICE_HEALTH: { actions: 'applyDeviceHealth' } },
     },
     connectivity: {
       initial: 'unknown',

@@ -13,6 +13,7 @@ import type { TransactionContext, transactionMachine } from '../transaction/mach
 import type { TransactionOutput } from '../transaction/types.js';
 import type { TimerHandle } from '../../hal/clock.js';
 import { newTxnRef } from '../util/txn-ref.js';
+import { DeviceHealthBook, watchDevices } from './device-health.js';
 import { provideTransactionEffects, type TransactionListener } from './effects/index.js';
 import { terminalMachine, type RecoverySummary, type SelfTestSummary } from './machine.js';
 import { printAnomalySlip, reprintReceipt } from './printouts.js';
@@ -56,6 +57,8 @@ export class Terminal {
   private readonly watchers = new Map<string, TransactionListener>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly changeListeners = new Set<(change: TerminalChange) => void>();
+  /** Which reasons each device caused, so its next report or self-test replaces them. */
+  private readonly health = new DeviceHealthBook();
   lastSelfTest: SelfTestReport | undefined;
   private selfTestTimer: TimerHandle | undefined;
   /** What boot recovery found and how long it took (the benchmark and status read it). */
@@ -71,7 +74,7 @@ export class Terminal {
       actors: {
         transaction,
         recover: fromPromise<RecoverySummary>(async () => this.recover()),
-        selfTest: fromPromise<SelfTestSummary>(async () => this.runSelfTest()),
+        selfTest: fromPromise<SelfTestSummary>(async () => this.health.afterSelfTest(await this.runSelfTest())),
       },
       actions: {
         enteredState: ({ context }, { state }) => {
@@ -143,6 +146,13 @@ export class Terminal {
   async start(): Promise<void> {
     const { hostLink, network } = this.deps;
     this.unsubscribers.push(
+      // Devices that go away and come back, and tamper, act on the terminal at once (device-health.ts).
+      ...watchDevices(this.health, {
+        ...this.deps,
+        printer: this.deps.printer,
+        apply: (change) => this.actor.send(change),
+        lock: (reason) => this.lock(reason),
+      }),
       hostLink.on('up', () => {
         this.actor.send({ type: 'HOST_UP' });
         // The host is back: what is owed to it goes now.

@@ -124,13 +124,34 @@ describe('runSelfTest', () => {
     }
   });
 
-  it('locks on a card reader fault', async () => {
+  it('locks on a card reader fault (unplugged: it cannot be reopened)', async () => {
     const { deps, reader } = await setup();
-    await reader.close();
+    reader.unplug();
     const report = await runSelfTest(deps);
     expect(result(report, 'card-reader')).toMatchObject({ status: 'fault', code: 'not-connected' });
     expect(report.lockReasons).toEqual([expect.stringMatching(/^card reader: not-connected/)]);
     expect(report.limitations).toEqual([]);
+  });
+
+  it('reopens a reader and a printer that are closed, and the other devices it is given', async () => {
+    const { deps, reader, printer } = await setup();
+    await reader.close();
+    await printer.close();
+    const pad = {
+      opened: false,
+      opens: 0,
+      async open() {
+        this.opens++;
+        this.opened = true;
+      },
+    };
+    const report = await runSelfTest({ ...deps, reopen: [pad] });
+    expect(result(report, 'card-reader')).toMatchObject({ status: 'ok' });
+    expect(result(report, 'printer')).toMatchObject({ status: 'ok' });
+    expect([reader.opened, printer.opened, pad.opened, pad.opens]).toEqual([true, true, true, 1]);
+    // Open ones are left alone.
+    await runSelfTest({ ...deps, reopen: [pad] });
+    expect(pad.opens).toBe(1);
   });
 
   it('limits on a printer fault and on paper near end, without locking', async () => {

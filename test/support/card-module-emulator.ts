@@ -93,6 +93,12 @@ export class CardModuleEmulator extends SerialDeviceEnd {
     }
   }
 
+  /** The module was serviced: INFO reports no tamper again; `announce` also sends TAMPER_CLEARED. */
+  clearTamper(announce = false): void {
+    this.tamperReason = undefined;
+    if (announce) this.send({ evt: 'TAMPER_CLEARED' });
+  }
+
   tamper(reason = 'case opened'): void {
     this.tamperReason = reason;
     this.send({ evt: 'TAMPER', reason });

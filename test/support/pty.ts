@@ -22,6 +22,12 @@ export interface SerialPair {
   openPort(path: string, baudRate: number): SerialPortLike;
   /** Ends the pair (kills socat); both ends then see their port close. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * The cable pulled: socat is killed (SIGKILL, as a device that loses power), both ttys vanish. Socat pairs only;
+   * replug() brings the same paths back, on new ttys.
+   */
+  unplug?(): Promise<void>;
+  replug?(): Promise<void>;
 }
 
 export function socatAvailable(): boolean {
@@ -42,10 +48,13 @@ export async function openSerialPair(options: { forceMock?: boolean } = {}): Pro
   return openSocatPair();
 }
 
-async function openSocatPair(): Promise<SerialPair> {
-  const dir = mkdtempSync(join(tmpdir(), 'pos-pty-'));
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
+interface SocatProcess {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** Starts socat linking two new ptys at `a` and `b`; resolves once both links exist. */
+async function startSocat(a: string, b: string): Promise<SocatProcess> {
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -54,18 +63,41 @@ async function openSocatPair(): Promise<SerialPair> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
-
   const started = Date.now();
   while (!(existsSync(a) && existsSync(b))) {
     if (gone || Date.now() - started > 5_000) {
       await stop(child, exited);
-      rmSync(dir, { recursive: true, force: true });
       throw new Error(`socat did not create the pty pair: ${stderr.trim() || 'no output'}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  return { child, exited };
+}
 
+async function openSocatPair(): Promise<SerialPair> {
+  const dir = mkdtempSync(join(tmpdir(), 'pos-pty-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  let socat: SocatProcess;
+  try {
+    socat = await startSocat(a, b);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  let plugged = true;
   let closed = false;
+  const pull = async (signal: NodeJS.Signals) => {
+    if (!plugged) return;
+    plugged = false;
+    if (signal === 'SIGKILL' && socat.child.exitCode === null) {
+      socat.child.kill('SIGKILL');
+      await socat.exited;
+    } else await stop(socat.child, socat.exited);
+    // A killed socat leaves its links behind, pointing at ttys that no longer exist.
+    rmSync(a, { force: true });
+    rmSync(b, { force: true });
+  };
   return {
     a,
     b,
@@ -74,8 +106,14 @@ async function openSocatPair(): Promise<SerialPair> {
     async close() {
       if (closed) return;
       closed = true;
-      await stop(child, exited);
+      await pull('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
+    },
+    unplug: () => pull('SIGKILL'),
+    async replug() {
+      if (plugged || closed) return;
+      socat = await startSocat(a, b);
+      plugged = true;
     },
   };
 }

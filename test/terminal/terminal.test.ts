@@ -122,7 +122,8 @@ describe('terminal', () => {
 
   it('locks when the card reader does not answer, refuses sales with a clear error, and names the reason on screen', async () => {
     const { app, client } = await boot();
-    await app.mocks.reader!.close();
+    app.mocks.reader!.unplug();
+    expect(await client.call({ cmd: 'status' })).toMatchObject({ state: 'locked' });
     expect(await client.call({ cmd: 'selftest' })).toMatchObject({ state: 'locked' });
     expect(await client.call({ cmd: 'sale', amount: 100 })).toMatchObject({
       type: 'error',

@@ -15,6 +15,8 @@ import type { PinPad } from '../../hal/pin-pad/contract.js';
 import { MockPinPad } from '../../hal/pin-pad/mock.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
+import { withPrinterModel } from '../../hal/printer/model-printer.js';
+import { printerModelProfile } from '../../hal/printer/model-profiles.js';
 import type { PosConfig } from '../config/index.js';
 import { MirroredDisplay } from './mirrored-display.js';
 import type { MockDevices } from './mock-devices.js';
@@ -65,6 +67,10 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
       })
     : new MockPrinter(clock, { columns: printerConfig.columns });
   if (printer instanceof MockPrinter) mocks.printer = printer;
+  // The configured model decides the code pages and Chinese mode the documents are encoded with.
+  const modelPrinter = printerConfig.model
+    ? withPrinterModel(printer, printerModelProfile(printerConfig.model))
+    : printer;
 
   const network: NetworkMonitor = LinuxNetworkMonitor
     ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock })
@@ -77,7 +83,7 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
     ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)])
     : mocks.display;
   const pinPad = await buildPinPad(config, clock, mocks);
-  return { reader, printer, network, display, pinPad, mocks };
+  return { reader, printer: modelPrinter, network, display, pinPad, mocks };
 }
 
 async function buildPinPad(config: PosConfig, clock: Clock, mocks: MockDevices): Promise<PinPad | undefined> {

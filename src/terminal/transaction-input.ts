@@ -3,6 +3,7 @@
  * increment, completion or cancel the open pre-authorization, from the journal.
  */
 import { type CardReader, hasEmvKernel } from '../../hal/card-reader/contract.js';
+import type { Locale } from '../i18n/index.js';
 import type { Journal } from '../journal/index.js';
 import type { TransactionInput, TransactionLimits } from '../transaction/types.js';
 import type { TransactionRequest } from './types.js';
@@ -90,7 +91,14 @@ export function transactionInput(
   request: TransactionRequest,
   txnRef: string,
   journal: Journal,
-  terms: { limits: TransactionLimits; defaultCurrency: string; emv?: { onlinePinTries: number }; reader: CardReader },
+  terms: {
+    limits: TransactionLimits;
+    defaultCurrency: string;
+    emv?: { onlinePinTries: number };
+    reader: CardReader;
+    /** The merchant's language and time zone, for the screens. */
+    merchant?: Locale;
+  },
 ): TransactionInput {
   const original = originalOf(request, journal);
   // A void takes the original's amount; one of an unknown STAN has none, and its machine fails it as such.
@@ -105,6 +113,8 @@ export function transactionInput(
     ...(request.supervisorNote ? { supervisorNote: request.supervisorNote } : {}),
     ...(original ? { original } : {}),
     ...(tip ? { tip } : {}),
+    ...(terms.merchant?.language ? { language: terms.merchant.language } : {}),
+    ...(terms.merchant?.timeZone ? { timeZone: terms.merchant.timeZone } : {}),
     // Chip processing needs both the configuration and a reader that runs an EMV kernel.
     ...(terms.emv !== undefined && hasEmvKernel(terms.reader)
       ? { emv: true, onlinePinTries: terms.emv.onlinePinTries }

@@ -4,6 +4,7 @@
  */
 import type { DeviceFaultError } from '../fault.js';
 import type { EventSource } from '../events.js';
+import type { PrinterModelProfile } from './model-profiles.js';
 
 /** Mirrors the ESC/POS real-time status bytes (DLE EOT 1..4). */
 export interface PrinterStatus {
@@ -44,6 +45,8 @@ export interface ReceiptDocument {
   /** Printed after the lines, before the cut. */
   barcode?: { kind: 'code128' | 'qr'; data: string };
   cut: boolean;
+  /** The printer model's code pages and Chinese mode, stamped by `withPrinterModel`; absent: plain ASCII. */
+  printerModel?: PrinterModelProfile;
 }
 
 export const PRINTER_FAULT_CODES = [

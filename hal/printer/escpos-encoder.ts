@@ -1,13 +1,16 @@
 /**
- * ESC/POS encoder for receipt documents. Pure: a document in, printer bytes out. Output is plain ASCII: receipt text
- * has control characters stripped (so content can never inject printer commands) and anything outside printable
- * ASCII replaced by '?', because code pages differ between printers and ASCII prints the same everywhere.
+ * ESC/POS encoder for receipt documents. Pure: a document in, printer bytes out. Text goes through the printer
+ * model's profile (escpos-text.ts): its Latin code pages and Chinese mode; with no profile it is the ASCII profile,
+ * which prints the same on every printer. Control characters are stripped, so content can never inject a command.
  *
- * Every text or rule line starts by setting alignment, emphasis and size explicitly, so each line's bytes stand alone
- * and the driver can send them in chunks. Text longer than the line wraps at spaces (a word longer than the line is
- * broken); a rule is exactly the line's width of dashes.
+ * Every text or rule line starts by setting alignment, emphasis and size explicitly, and each row selects the code
+ * page or Chinese mode its characters need, so each line's bytes stand alone and the driver can send them in chunks.
+ * Text longer than the line wraps at spaces or beside a Chinese character (a word longer than the line is broken);
+ * Chinese characters take two columns; a rule is exactly the line's width of dashes.
  */
 import type { ReceiptDocument, ReceiptLine } from './contract.js';
+import { encodeRow, placeText, wrapPlaced } from './escpos-text.js';
+import { ASCII_PROFILE, type PrinterModelProfile } from './model-profiles.js';
 
 const ESC = 0x1b;
 const GS = 0x1d;
@@ -42,28 +45,39 @@ export interface EncodedReceipt {
 }
 
 /** The whole document as one byte string. */
-export function encodeReceipt(doc: ReceiptDocument, columns: number): Buffer {
-  const parts = encodeReceiptParts(doc, columns);
+export function encodeReceipt(doc: ReceiptDocument, columns: number, profile?: PrinterModelProfile): Buffer {
+  const parts = encodeReceiptParts(doc, columns, profile);
   return Buffer.concat([parts.init, ...parts.lines, parts.trailer]);
 }
 
-/** The document split so a driver can send it a few lines at a time and check status in between. */
-export function encodeReceiptParts(doc: ReceiptDocument, columns: number): EncodedReceipt {
+/**
+ * The document split so a driver can send it a few lines at a time and check status in between. The profile is the
+ * one given, else the one the document was stamped with (`withPrinterModel`), else plain ASCII.
+ */
+export function encodeReceiptParts(
+  doc: ReceiptDocument,
+  columns: number,
+  profile: PrinterModelProfile = doc.printerModel ?? ASCII_PROFILE,
+): EncodedReceipt {
   const cols = validColumns(columns);
   const trailer: Buffer[] = [];
   if (doc.barcode) trailer.push(encodeBarcode(doc.barcode.kind, doc.barcode.data, cols));
   if (doc.cut) trailer.push(ESCPOS.cut);
-  return { init: ESCPOS.init, lines: doc.lines.map((line) => encodeLine(line, cols)), trailer: Buffer.concat(trailer) };
+  return {
+    init: ESCPOS.init,
+    lines: doc.lines.map((line) => encodeLine(line, cols, profile)),
+    trailer: Buffer.concat(trailer),
+  };
 }
 
-export function encodeLine(line: ReceiptLine, columns: number): Buffer {
+export function encodeLine(line: ReceiptLine, columns: number, profile: PrinterModelProfile = ASCII_PROFILE): Buffer {
   const cols = validColumns(columns);
   if (line.kind === 'rule') {
     return Buffer.concat([style('left', false, false, false), ascii('-'.repeat(cols)), ESCPOS.lineFeed]);
   }
   const width = Math.max(1, Math.floor(cols / (line.doubleWidth ? 2 : 1)));
-  const rows = wrapText(toPrinterText(line.text), width);
-  const body = rows.flatMap((row) => [ascii(row), ESCPOS.lineFeed]);
+  const rows = wrapPlaced(placeText(line.text, profile), width);
+  const body = rows.flatMap((row) => [encodeRow(row, profile), ESCPOS.lineFeed]);
   return Buffer.concat([
     style(line.align ?? 'left', line.bold ?? false, line.doubleHeight ?? false, line.doubleWidth ?? false),
     ...body,
@@ -77,20 +91,11 @@ function style(align: 'left' | 'center' | 'right', bold: boolean, doubleHeight: 
   return Buffer.from([ESC, 0x61, a, ESC, 0x45, bold ? 1 : 0, GS, 0x21, size]);
 }
 
-/**
- * Printable ASCII only. Whitespace controls become a space (a newline in a field should not glue words together);
- * other control characters are dropped; everything else outside 0x20..0x7e becomes '?', one per character.
- */
+/** Printable ASCII only (barcode data): as the ASCII profile prints a text, accents dropped, the rest '?'. */
 export function toPrinterText(text: string): string {
-  let out = '';
-  for (const ch of text.normalize('NFC')) {
-    const code = ch.codePointAt(0) ?? 0;
-    if (code >= 0x20 && code <= 0x7e) out += ch;
-    else if (code === 0x09 || code === 0x0a || code === 0x0b || code === 0x0c || code === 0x0d) out += ' ';
-    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) continue;
-    else out += '?';
-  }
-  return out;
+  return placeText(text, ASCII_PROFILE)
+    .map((c) => c.ch)
+    .join('');
 }
 
 /**
@@ -98,22 +103,7 @@ export function toPrinterText(text: string): string {
  * since receipts align columns with spaces. An empty text is one empty row (a blank line).
  */
 export function wrapText(text: string, width: number): string[] {
-  const w = Math.max(1, Math.floor(width));
-  const rows: string[] = [];
-  let rest = text;
-  while (rest.length > w) {
-    const space = rest.lastIndexOf(' ', w);
-    const head = space > 0 ? rest.slice(0, space).trimEnd() : '';
-    if (head.length > 0) {
-      rows.push(head);
-      rest = rest.slice(space).replace(/^ +/, '');
-    } else {
-      rows.push(rest.slice(0, w));
-      rest = rest.slice(w);
-    }
-  }
-  if (rest.length > 0 || rows.length === 0) rows.push(rest);
-  return rows;
+  return wrapPlaced(placeText(text, ASCII_PROFILE), width).map((row) => row.map((c) => c.ch).join(''));
 }
 
 function encodeBarcode(kind: 'code128' | 'qr', data: string, columns: number): Buffer {

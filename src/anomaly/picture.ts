@@ -62,17 +62,36 @@ function charsThatFit(width: number, size: number): number {
   return Math.max(1, Math.floor(width / (size * CHAR_WIDTH)));
 }
 
+/** A Chinese (or other full-width) character takes two columns of the monospace advance, as on a terminal. */
+const WIDE = /[\p{Script=Han}\u3000-\u303f\uff00-\uff60\uffe0-\uffe6]/u;
+
+function columnsOfChar(ch: string): number {
+  return WIDE.test(ch) ? 2 : 1;
+}
+
+/** The columns a text takes (characters, full-width ones counted twice). */
 function length(text: string): number {
-  return Array.from(text).length;
+  let n = 0;
+  for (const ch of text) n += columnsOfChar(ch);
+  return n;
 }
 
-/** Cuts text to `max` characters, marking the cut with an ellipsis. */
+/** The longest head of `chars` that fits in `max` columns (at least one character). */
+function headThatFits(chars: string[], max: number): number {
+  let used = 0;
+  let i = 0;
+  while (i < chars.length && used + columnsOfChar(chars[i]!) <= max) used += columnsOfChar(chars[i++]!);
+  return Math.max(1, i);
+}
+
+/** Cuts text to `max` columns, marking the cut with an ellipsis. */
 function clip(text: string, max: number): string {
+  if (length(text) <= max) return text;
   const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+  return `${chars.slice(0, max <= 1 ? 0 : headThatFits(chars, max - 1)).join('')}…`;
 }
 
-/** Word-wraps to lines of at most `max` characters; a word longer than a line is broken. */
+/** Word-wraps to lines of at most `max` columns; a word longer than a line (or a Chinese sentence) is broken. */
 export function wrapText(text: string, max: number): string[] {
   const lines: string[] = [];
   let line = '';
@@ -85,8 +104,9 @@ export function wrapText(text: string, max: number): string[] {
     if (line) lines.push(line);
     while (length(rest) > max) {
       const chars = Array.from(rest);
-      lines.push(chars.slice(0, max).join(''));
-      rest = chars.slice(max).join('');
+      const head = headThatFits(chars, max);
+      lines.push(chars.slice(0, head).join(''));
+      rest = chars.slice(head).join('');
     }
     line = rest;
   }

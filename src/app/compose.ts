@@ -2,6 +2,7 @@
  * The composition root: the one place where configuration, HAL drivers, the journal, the host link, the
  * machines and the ECR API meet. Reading this file tells how the terminal is put together.
  */
+import { merchantInfoOf } from './merchant-info.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -287,12 +288,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       offline: config.offline,
       ...(vault ? { vault } : {}),
       heldLocks,
-      merchant: {
-        label: config.terminal.label,
-        addressLines: config.terminal.addressLines ?? [],
-        terminalId: config.terminal.id,
-        merchantId: config.terminal.merchantId,
-      },
+      merchant: merchantInfoOf(config),
       kickDrawerOnSale: config.hal.printer.drawer?.kickOnSale ?? false,
       responseTimeoutMs: config.host.responseTimeoutMs,
       messageProfile: messageProfileOf(config),
@@ -314,6 +310,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       clock,
       log,
       status: () => terminal.status(),
+      ...(config.terminal.language ? { language: config.terminal.language } : {}),
     });
     let ecrLockouts: { list(): unknown[]; clear(): void } | undefined;
     const settlement = startSettlement({ config, journal, acquirer, forwarder, printer, anomalies, clock, log });

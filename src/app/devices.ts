@@ -16,6 +16,8 @@ import { MockPinPad } from '../../hal/pin-pad/mock.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import { MockPrinter } from '../../hal/printer/mock.js';
 import { buildPrinter } from './printer-device.js';
+import { withPrinterModel } from '../../hal/printer/model-printer.js';
+import { printerModelProfile } from '../../hal/printer/model-profiles.js';
 import type { PosConfig } from '../config/index.js';
 import { MirroredDisplay } from './mirrored-display.js';
 import type { MockDevices } from './mock-devices.js';
@@ -54,6 +56,10 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
 
   const printer: Printer = await buildPrinter(printerConfig, clock);
   if (printer instanceof MockPrinter) mocks.printer = printer;
+  // The configured model decides the code pages and Chinese mode the documents are encoded with.
+  const modelPrinter = printerConfig.model
+    ? withPrinterModel(printer, printerModelProfile(printerConfig.model))
+    : printer;
 
   const network: NetworkMonitor = LinuxNetworkMonitor
     ? new LinuxNetworkMonitor({ interface: networkConfig.interface, clock })
@@ -66,7 +72,7 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
     ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)])
     : mocks.display;
   const pinPad = await buildPinPad(config, clock, mocks);
-  return { reader, printer, network, display, pinPad, mocks };
+  return { reader, printer: modelPrinter, network, display, pinPad, mocks };
 }
 
 /** The configured HID reader's options; absent ones keep the driver's defaults. */

@@ -1,4 +1,5 @@
 /** End of day on this terminal: the settlement service on the acquirer client, and its daily run when configured. */
+import { merchantInfoOf } from './merchant-info.js';
 import type { Clock } from '../../hal/clock.js';
 import type { Printer } from '../../hal/printer/contract.js';
 import type { AcquirerClient } from '../acquirer/acquirer-client.js';
@@ -48,12 +49,7 @@ export function startSettlement(deps: {
     defaultCurrency: config.terminal.currency,
     owedAttempts: attempts,
     retryDelayMs,
-    merchant: {
-      label: config.terminal.label,
-      addressLines: config.terminal.addressLines ?? [],
-      terminalId: config.terminal.id,
-      merchantId: config.terminal.merchantId,
-    },
+    merchant: merchantInfoOf(config),
     print: (doc) => deps.printer.print(doc),
   });
   const auto =

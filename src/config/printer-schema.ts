@@ -3,6 +3,7 @@
  * line settings, how a printer that went away is reopened, the idle status poll and the cash drawer on its connector.
  */
 import { z } from 'zod';
+import { PRINTER_MODEL_NAMES } from '../../hal/printer/model-profiles.js';
 import { int, ms, obj, oneOf, str } from './schema-parts.js';
 
 const printerSerial = obj({
@@ -41,6 +42,8 @@ export const printer = obj({
   })
     .nullable()
     .optional(),
+  /** The model's code pages and Chinese mode (hal/printer/model-profiles.ts); default plain ASCII. */
+  model: oneOf(PRINTER_MODEL_NAMES).optional(),
 }).superRefine((v, ctx) => {
   const needs = { 'escpos-serial': 'serial', 'escpos-usb': 'usb', 'escpos-tcp': 'tcp' } as const;
   const key = v.driver === 'mock' ? undefined : needs[v.driver];

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { isLoopbackHost } from '../util/loopback.js';
 import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/index.js';
+import { isTimeZone, LANGUAGES } from '../i18n/index.js';
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
@@ -58,6 +59,13 @@ const terminal = obj({
   addressLines: z
     .array(str('a receipt header line of 1 to 64 characters', 1, 64), { error: 'a list of receipt header lines' })
     .max(8, { error: 'at most 8 receipt header lines' })
+    .optional(),
+  /** The language of screens and receipts (default English). */
+  language: oneOf(LANGUAGES).optional(),
+  /** The IANA zone receipt times are printed in (default the system's). */
+  timeZone: z
+    .string({ error: 'an IANA time zone like "Europe/Paris"' })
+    .refine(isTimeZone, { error: 'an IANA time zone like "Europe/Paris"' })
     .optional(),
 });
 

@@ -1,12 +1,13 @@
 /**
  * Receipt documents for the merchant and the customer copy. Only the masked PAN is ever printed; the
- * transaction reference is printed as a QR code so support can find the journal entry from a photo of it.
+ * transaction reference is printed as a QR code so support can find the journal entry from a photo of it. Words are
+ * the merchant's language, the time is local to the terminal's zone, amounts follow the currency's exponent.
  */
 import type { ReceiptDocument, ReceiptLine } from '../../hal/printer/contract.js';
 import type { ReceiptInput } from '../transaction/types.js';
-import { formatAmount } from '../vocabulary/index.js';
+import { formatLocalAmount, formatLocalDateTime, messagesFor, type Locale } from '../i18n/index.js';
 
-export interface MerchantInfo {
+export interface MerchantInfo extends Locale {
   label: string;
   addressLines: string[];
   terminalId: string;
@@ -14,17 +15,6 @@ export interface MerchantInfo {
 }
 
 export type ReceiptCopy = 'merchant' | 'customer';
-
-const KIND_LABEL = {
-  sale: 'SALE',
-  refund: 'REFUND',
-  void: 'VOID',
-  preauth: 'PRE-AUTHORIZATION',
-  'preauth-increment': 'PRE-AUTHORIZATION INCREMENT',
-  completion: 'PRE-AUTHORIZATION COMPLETION',
-  'preauth-cancel': 'PRE-AUTHORIZATION CANCELLED',
-  'tip-adjust': 'TIP ADJUSTMENT',
-} as const;
 
 /** Kinds whose amount the cardholder pays (printed positive); a refund, void or released hold prints negative. */
 const PAID_KINDS: ReadonlySet<string> = new Set(['sale', 'preauth', 'preauth-increment', 'completion', 'tip-adjust']);
@@ -46,43 +36,46 @@ export function buildReceipt(
   const approved = auth?.approved ?? false;
   const summary = input.card?.summary ?? input.cardSummary;
   const maskedPan = summary?.maskedPan ?? input.original?.maskedPan;
+  const t = messagesFor(merchant.language).receipt;
+  const money = (minor: number) => formatLocalAmount(minor, input.currency, messagesFor(merchant.language));
+  const stan = (n: number) => String(n).padStart(6, '0');
   const lines: ReceiptLine[] = [
     { text: merchant.label, align: 'center', bold: true, doubleHeight: true },
     ...merchant.addressLines.map((text): ReceiptLine => ({ text, align: 'center' })),
     { kind: 'rule' },
-    { text: KIND_LABEL[input.kind], align: 'center', bold: true },
-    pair('Date', `${printedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC`),
-    pair('Terminal', merchant.terminalId),
-    pair('Merchant', merchant.merchantId),
-    ...(batchNumber ? [pair('Batch', String(batchNumber).padStart(6, '0'))] : []),
-    ...(maskedPan ? [pair('Card', maskedPan)] : []),
-    ...(summary ? [pair('Entry', summary.entryMode)] : []),
-    ...(auth?.stan !== undefined ? [pair('STAN', String(auth.stan).padStart(6, '0'))] : []),
-    ...(auth?.rrn ? [pair('Ref', auth.rrn)] : []),
-    ...(input.original ? [pair('Original STAN', String(input.original.stan).padStart(6, '0'))] : []),
+    { text: t.kind[input.kind], align: 'center', bold: true },
+    pair(t.date, formatLocalDateTime(printedAt, merchant.timeZone)),
+    pair(t.terminal, merchant.terminalId),
+    pair(t.merchant, merchant.merchantId),
+    ...(batchNumber ? [pair(t.batch, stan(batchNumber))] : []),
+    ...(maskedPan ? [pair(t.card, maskedPan)] : []),
+    ...(summary ? [pair(t.entry, summary.entryMode)] : []),
+    ...(auth?.stan !== undefined ? [pair(t.stan, stan(auth.stan))] : []),
+    ...(auth?.rrn ? [pair(t.ref, auth.rrn)] : []),
+    ...(input.original ? [pair(t.originalStan, stan(input.original.stan))] : []),
     { kind: 'rule' },
     {
-      text: `AMOUNT ${formatAmount(PAID_KINDS.has(input.kind) ? input.amount : -input.amount, input.currency)}`,
+      text: `${t.amount} ${money(PAID_KINDS.has(input.kind) ? input.amount : -input.amount)}`,
       bold: true,
       doubleWidth: true,
     },
-    ...(input.tip ? [pair('of which tip', formatAmount(input.tip, input.currency))] : []),
+    ...(input.tip ? [pair(t.ofWhichTip, money(input.tip))] : []),
     // A hold moves no money: the cardholder is told the amount is reserved, not charged.
     ...(input.kind === 'preauth' || input.kind === 'preauth-increment'
-      ? [{ text: 'Amount reserved, not charged', align: 'center' } as ReceiptLine]
+      ? [{ text: t.reservedNotCharged, align: 'center' } as ReceiptLine]
       : []),
     { kind: 'rule' },
     {
-      text: approved ? (auth?.offline ? 'APPROVED OFFLINE' : 'APPROVED') : 'DECLINED',
+      text: approved ? (auth?.offline ? t.approvedOffline : t.approved) : t.declined,
       align: 'center',
       bold: true,
       doubleHeight: true,
     },
-    ...(auth?.offline && approved ? [{ text: 'To be sent to the bank when online', align: 'center' as const }] : []),
-    ...(auth?.approvalCode ? [pair('Auth code', auth.approvalCode)] : []),
-    ...(auth ? [pair('Response', `${auth.responseCode} ${auth.responseText}`)] : []),
-    { text: copy === 'merchant' ? 'MERCHANT COPY' : 'CUSTOMER COPY', align: 'center' },
-    ...(reprint ? [{ text: '*** REPRINT ***', align: 'center' as const, bold: true }] : []),
+    ...(auth?.offline && approved ? [{ text: t.sentWhenOnline, align: 'center' as const }] : []),
+    ...(auth?.approvalCode ? [pair(t.authCode, auth.approvalCode)] : []),
+    ...(auth ? [pair(t.response, `${auth.responseCode} ${auth.responseText}`)] : []),
+    { text: copy === 'merchant' ? t.merchantCopy : t.customerCopy, align: 'center' },
+    ...(reprint ? [{ text: t.reprint, align: 'center' as const, bold: true }] : []),
   ];
   return { lines, barcode: { kind: 'qr', data: `TXN:${input.txnRef}` }, cut: true };
 }

@@ -11,6 +11,7 @@ import { anomalyForDeviceFault } from '../anomaly/index.js';
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { Logger } from '../util/log.js';
 import { idleScreen } from './screens.js';
+import type { Language } from '../i18n/index.js';
 import { TerminalError, type TerminalStatus } from './types.js';
 
 /** What a register may put on the display at once: the display shows a title and a few lines. */
@@ -33,6 +34,8 @@ export interface RegisterOutputDeps {
   log: Logger;
   /** The terminal's status now (the state decides whether the devices are free). */
   status: () => TerminalStatus;
+  /** The language of the idle screen shown again afterwards (default English). */
+  language?: Language;
 }
 
 export class RegisterOutput {
@@ -83,7 +86,7 @@ export class RegisterOutput {
     this.restoreTimer = undefined;
     const status = this.deps.status();
     if (status.transaction) return;
-    const screen = idleScreen(status.state, status.limitations, status.lockReasons);
+    const screen = idleScreen(status.state, status.limitations, status.lockReasons, this.deps.language);
     if (screen)
       this.deps.display.show(screen).catch((err: unknown) => this.deps.log.error({ err }, 'screen could not be shown'));
   }

@@ -1,18 +1,25 @@
-/** Idle screens of the terminal between transactions. */
+/** Idle screens of the terminal between transactions, in the merchant's language. */
 import type { Screen } from '../../hal/display/contract.js';
+import { messagesFor, type Language } from '../i18n/index.js';
 
-export function idleScreen(state: string, limitations: string[], lockReasons: string[]): Screen | undefined {
+export function idleScreen(
+  state: string,
+  limitations: string[],
+  lockReasons: string[],
+  language?: Language,
+): Screen | undefined {
+  const t = messagesFor(language).idle;
   switch (state) {
     case 'booting':
     case 'recovering':
     case 'selfTesting':
-      return { title: 'STARTING', lines: ['Self-test in progress...'], severity: 'info' };
+      return { title: t.starting, lines: [t.selfTest], severity: 'info' };
     case 'ready':
-      return { title: 'READY', lines: ['Welcome'], severity: 'info' };
+      return { title: t.ready, lines: [t.welcome], severity: 'info' };
     case 'degraded':
-      return { title: 'READY (LIMITED)', lines: limitations.slice(0, 3), severity: 'warning' };
+      return { title: t.readyLimited, lines: limitations.slice(0, 3), severity: 'warning' };
     case 'locked':
-      return { title: 'LOCKED', lines: [...lockReasons.slice(0, 2), 'Supervisor must unlock'], severity: 'error' };
+      return { title: t.locked, lines: [...lockReasons.slice(0, 2), t.supervisorUnlock], severity: 'error' };
     default:
       return undefined;
   }

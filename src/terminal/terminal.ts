@@ -82,7 +82,7 @@ export class Terminal {
             { state, limitations: context.limitations, lockReasons: context.lockReasons },
             'terminal state',
           );
-          const screen = idleScreen(state, context.limitations, context.lockReasons);
+          const screen = idleScreen(state, context.limitations, context.lockReasons, deps.merchant.language);
           if (screen)
             deps.display.show(screen).catch((err: unknown) => deps.log.error({ err }, 'screen could not be shown'));
         },

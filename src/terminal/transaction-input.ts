@@ -4,6 +4,7 @@
  */
 import { type CardReader, hasEmvKernel } from '../../hal/card-reader/contract.js';
 import type { PinPad } from '../../hal/pin-pad/contract.js';
+import type { Locale } from '../i18n/index.js';
 import type { Journal } from '../journal/index.js';
 import type { TransactionInput, TransactionLimits } from '../transaction/types.js';
 import type { TransactionRequest } from './types.js';
@@ -98,6 +99,8 @@ export function transactionInput(
     reader: CardReader;
     tips?: { maxPercent: number; timeoutMs: number };
     pinPad?: PinPad;
+    /** The merchant's language and time zone, for the screens. */
+    merchant?: Locale;
   },
 ): TransactionInput {
   const original = originalOf(request, journal);
@@ -115,6 +118,8 @@ export function transactionInput(
     ...(tip ? { tip } : {}),
     // A tip is asked on the pad only for a sale the register sent without one, on a pad that can take an amount.
     ...(terms.tips && request.kind === 'sale' && !tip && terms.pinPad?.requestAmount ? { tipEntry: terms.tips } : {}),
+    ...(terms.merchant?.language ? { language: terms.merchant.language } : {}),
+    ...(terms.merchant?.timeZone ? { timeZone: terms.merchant.timeZone } : {}),
     // Chip processing needs both the configuration and a reader that runs an EMV kernel.
     ...(terms.emv !== undefined && hasEmvKernel(terms.reader)
       ? { emv: true, onlinePinTries: terms.emv.onlinePinTries }

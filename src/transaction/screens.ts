@@ -1,121 +1,110 @@
-/** What the cashier and the cardholder see at each step: pure functions of the transaction, no device access. */
+/**
+ * What the cashier and the cardholder see at each step: pure functions of the transaction, no device access, in the
+ * merchant's language (`screensIn`); `screens` is the English set.
+ */
 import type { Screen } from '../../hal/display/contract.js';
-import { formatAmount, type TransactionKind } from '../vocabulary/index.js';
+import { formatLocalAmount, formatLocalTime, messagesFor, type Locale, type OutcomeWord } from '../i18n/index.js';
+import type { TransactionKind } from '../vocabulary/index.js';
 
-const OUTCOME_TEXT: Record<string, string> = {
-  approved: 'Approved',
-  'offline-approved': 'Approved offline',
-  declined: 'Declined',
-  cancelled: 'Cancelled',
-  failed: 'Not completed',
-};
+export function screensIn(locale: Locale = {}) {
+  const messages = messagesFor(locale.language);
+  const t = messages.screen;
+  const money = (amount: number, currency: string) => formatLocalAmount(amount, currency, messages);
+  const outcomeText = (outcome: string) => t.outcome[outcome as OutcomeWord] ?? outcome;
+  return {
+    presentCard: (
+      kind: TransactionKind,
+      amount: number,
+      currency: string,
+      retry: boolean,
+      otherMethod = false,
+    ): Screen => ({
+      title: t.kind[kind],
+      lines: [money(amount, currency), otherMethod ? t.insertChipOrOther : retry ? t.readErrorTryAgain : t.presentCard],
+      severity: retry || otherMethod ? 'warning' : 'info',
+    }),
+    reading: (kind: TransactionKind, amount: number, currency: string): Screen => ({
+      title: t.kind[kind],
+      lines: [money(amount, currency), t.readingCard, t.doNotRemoveCard],
+      severity: 'info',
+    }),
+    enterTip: (amount: number, currency: string): Screen => ({
+      title: t.enterTipTitle,
+      lines: [money(amount, currency), t.enterTipOnPad, t.okForNoTip],
+      severity: 'info',
+    }),
+    enterPin: (amount: number, currency: string): Screen => ({
+      title: t.enterPinTitle,
+      lines: [money(amount, currency), t.enterPinOnPad, t.thenPressOk],
+      severity: 'info',
+    }),
+    incorrectPin: (triesLeft: number): Screen => ({
+      title: t.incorrectPinTitle,
+      lines: [t.triesLeft(triesLeft), t.leaveCardIn, t.enterPinAgain],
+      severity: 'warning',
+    }),
+    authorizing: (kind: TransactionKind, amount: number, currency: string): Screen => ({
+      title: t.kind[kind],
+      lines: [money(amount, currency), t.processing, t.pleaseWait],
+      severity: 'info',
+    }),
+    approved: (
+      kind: TransactionKind,
+      amount: number,
+      currency: string,
+      approvalCode: string | undefined,
+      offline = false,
+    ): Screen => ({
+      title: offline ? t.approvedOfflineTitle : t.approvedTitle,
+      lines: [`${t.kind[kind]} ${money(amount, currency)}`, approvalCode ? t.authCode(approvalCode) : ''].filter(
+        Boolean,
+      ),
+      severity: 'success',
+    }),
+    printing: (): Screen => ({ title: t.printingTitle, lines: [t.printingReceipt], severity: 'info' }),
+    done: (outcome: string, receiptPending: boolean): Screen => ({
+      title:
+        outcome === 'approved'
+          ? t.approvedTitle
+          : outcome === 'offline-approved'
+            ? t.approvedOfflineTitle
+            : outcomeText(outcome).toUpperCase(),
+      lines: [receiptPending ? t.receiptPending : t.thankYou, t.removeCardShort],
+      severity:
+        outcome === 'approved' || outcome === 'offline-approved' ? (receiptPending ? 'warning' : 'success') : 'info',
+    }),
+    confirmDuplicate: (
+      amount: number,
+      currency: string,
+      earlier: { at: number; stan?: number } | undefined,
+    ): Screen => ({
+      title: t.duplicateTitle,
+      code: 'E501',
+      lines: [
+        t.sameCard(money(amount, currency)),
+        earlier
+          ? `${t.earlierAt(formatLocalTime(new Date(earlier.at), locale.timeZone))}${earlier.stan !== undefined ? ` STAN ${String(earlier.stan).padStart(6, '0')}` : ''}`
+          : t.earlierSale,
+        t.confirmDuplicate,
+      ],
+      severity: 'warning',
+    }),
+    confirmPartial: (requested: number, approved: number, currency: string): Screen => ({
+      title: t.partialTitle,
+      lines: [t.partialApproved(money(approved, currency)), t.partialOf(money(requested, currency)), t.confirmPartial],
+      severity: 'warning',
+    }),
+    /** After the outcome, until the reader is empty; `overdue` once the card has been left in too long. */
+    removeCard: (outcome: string, overdue: boolean): Screen => ({
+      title: t.removeCardTitle,
+      lines: [outcomeText(outcome), overdue ? t.cardStillIn : t.pleaseRemoveCard],
+      severity: overdue ? 'warning' : 'info',
+    }),
+    cancelled: (): Screen => ({ title: t.cancelledTitle, lines: [t.transactionCancelled], severity: 'warning' }),
+  };
+}
 
-const KIND_TITLE: Record<TransactionKind, string> = {
-  sale: 'SALE',
-  refund: 'REFUND',
-  void: 'VOID',
-  preauth: 'PRE-AUTH',
-  'preauth-increment': 'PRE-AUTH INCREMENT',
-  completion: 'COMPLETION',
-  'preauth-cancel': 'PRE-AUTH CANCEL',
-  'tip-adjust': 'TIP ADJUST',
-};
+export type TransactionScreens = ReturnType<typeof screensIn>;
 
-export const screens = {
-  presentCard: (
-    kind: TransactionKind,
-    amount: number,
-    currency: string,
-    retry: boolean,
-    otherMethod = false,
-  ): Screen => ({
-    title: KIND_TITLE[kind],
-    lines: [
-      formatAmount(amount, currency),
-      otherMethod
-        ? 'Insert the chip or use another card'
-        : retry
-          ? 'Read error - try again'
-          : 'Insert, tap or swipe card',
-    ],
-    severity: retry || otherMethod ? 'warning' : 'info',
-  }),
-  reading: (kind: TransactionKind, amount: number, currency: string): Screen => ({
-    title: KIND_TITLE[kind],
-    lines: [formatAmount(amount, currency), 'Reading card...', 'Do not remove card'],
-    severity: 'info',
-  }),
-  enterTip: (amount: number, currency: string): Screen => ({
-    title: 'ADD A TIP?',
-    lines: [formatAmount(amount, currency), 'Type a tip on the PIN pad and press OK', 'or press OK for no tip'],
-    severity: 'info',
-  }),
-  enterPin: (amount: number, currency: string): Screen => ({
-    title: 'ENTER PIN',
-    lines: [formatAmount(amount, currency), 'Enter your PIN on the PIN pad', 'then press OK'],
-    severity: 'info',
-  }),
-  incorrectPin: (triesLeft: number): Screen => ({
-    title: 'INCORRECT PIN',
-    lines: [`${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left`, 'Leave the card in', 'Enter the PIN again'],
-    severity: 'warning',
-  }),
-  authorizing: (kind: TransactionKind, amount: number, currency: string): Screen => ({
-    title: KIND_TITLE[kind],
-    lines: [formatAmount(amount, currency), 'Processing...', 'Please wait'],
-    severity: 'info',
-  }),
-  approved: (
-    kind: TransactionKind,
-    amount: number,
-    currency: string,
-    approvalCode: string | undefined,
-    offline = false,
-  ): Screen => ({
-    title: offline ? 'APPROVED OFFLINE' : 'APPROVED',
-    lines: [
-      `${KIND_TITLE[kind]} ${formatAmount(amount, currency)}`,
-      approvalCode ? `Auth code ${approvalCode}` : '',
-    ].filter(Boolean),
-    severity: 'success',
-  }),
-  printing: (): Screen => ({ title: 'PRINTING', lines: ['Printing receipt...'], severity: 'info' }),
-  done: (outcome: string, receiptPending: boolean): Screen => ({
-    title:
-      outcome === 'approved' ? 'APPROVED' : outcome === 'offline-approved' ? 'APPROVED OFFLINE' : outcome.toUpperCase(),
-    lines: [receiptPending ? 'Receipt pending - reprint when fixed' : 'Thank you', 'Remove card'],
-    severity:
-      outcome === 'approved' || outcome === 'offline-approved' ? (receiptPending ? 'warning' : 'success') : 'info',
-  }),
-  confirmDuplicate: (amount: number, currency: string, earlier: { at: number; stan?: number } | undefined): Screen => ({
-    title: 'DUPLICATE?',
-    code: 'E501',
-    lines: [
-      `Same card, ${formatAmount(amount, currency)}`,
-      earlier
-        ? `earlier ${new Date(earlier.at).toISOString().slice(11, 19)} UTC${earlier.stan !== undefined ? ` STAN ${String(earlier.stan).padStart(6, '0')}` : ''}`
-        : 'earlier sale',
-      'Confirm to charge again, or cancel',
-    ],
-    severity: 'warning',
-  }),
-  confirmPartial: (requested: number, approved: number, currency: string): Screen => ({
-    title: 'PARTIAL APPROVAL',
-    lines: [
-      `Approved ${formatAmount(approved, currency)}`,
-      `of ${formatAmount(requested, currency)}`,
-      'Accept and pay the rest, or cancel',
-    ],
-    severity: 'warning',
-  }),
-  /** After the outcome, until the reader is empty; `overdue` once the card has been left in too long. */
-  removeCard: (outcome: string, overdue: boolean): Screen => ({
-    title: 'REMOVE CARD',
-    lines: [
-      OUTCOME_TEXT[outcome] ?? outcome,
-      overdue ? 'Card still in reader - please take it' : 'Please remove your card',
-    ],
-    severity: overdue ? 'warning' : 'info',
-  }),
-  cancelled: (): Screen => ({ title: 'CANCELLED', lines: ['Transaction cancelled'], severity: 'warning' }),
-};
+/** The English screens. */
+export const screens: TransactionScreens = screensIn();

@@ -2,6 +2,7 @@
 import type { AnomalyName } from '../anomaly/taxonomy.js';
 import type { SensitiveCard } from '../card/sensitive-card.js';
 import type { HostErrorCode, ReceiptStatus, TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
+import type { Locale } from '../i18n/index.js';
 
 export interface TransactionLimits {
   minAmount: number;
@@ -32,7 +33,8 @@ export interface OriginalTransaction {
   transmittedAt?: number;
 }
 
-export interface TransactionInput {
+/** The merchant's language and time zone (`Locale`) carry the screens' words and times. */
+export interface TransactionInput extends Locale {
   txnRef: string;
   kind: TransactionKind;
   amount: number;

@@ -233,7 +233,7 @@ describe('validation errors', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         'terminal.id: expected 8 printable ASCII characters (ISO 8583 field 41), found "TOOLONG123"',
-        'terminal.lable: expected one of the keys id, merchantId, pinPad, fleet, currency, label, addressLines, found unknown key',
+        'terminal.lable: expected one of the keys id, merchantId, pinPad, fleet, currency, label, addressLines, language, timeZone, found unknown key',
         'host.responseTimeoutMs: expected an integer >= 100, found "abc"',
         'host.tls.enabled: expected true or false, found "yes"',
         'ecr.tokens[0]: expected a token of 16 to 256 characters without spaces, found "short"',

@@ -1,6 +1,6 @@
 /** The card: waiting for it, reading it (with retries), the card checks, and a suspected duplicate confirmed. */
 import { assign } from 'xstate';
-import { screens } from '../screens.js';
+import { screensIn } from '../screens.js';
 import type { AnomalyRef } from '../types.js';
 import { anomalyFromError } from './anomaly-of-error.js';
 import { transactionSetup } from './setup.js';
@@ -11,7 +11,7 @@ export const waitingForCard = transactionSetup.createStateConfig({
     {
       type: 'showScreen',
       params: ({ context }) => ({
-        screen: screens.presentCard(
+        screen: screensIn(context).presentCard(
           context.kind,
           context.amount,
           context.currency,
@@ -53,7 +53,7 @@ export const reading = transactionSetup.createStateConfig({
     { type: 'recordState', params: { state: 'reading' } },
     {
       type: 'showScreen',
-      params: ({ context }) => ({ screen: screens.reading(context.kind, context.amount, context.currency) }),
+      params: ({ context }) => ({ screen: screensIn(context).reading(context.kind, context.amount, context.currency) }),
     },
   ],
   invoke: {
@@ -193,7 +193,7 @@ export const confirmingDuplicate = transactionSetup.createStateConfig({
     {
       type: 'showScreen',
       params: ({ context }) => ({
-        screen: screens.confirmDuplicate(context.amount, context.currency, context.duplicateOf),
+        screen: screensIn(context).confirmDuplicate(context.amount, context.currency, context.duplicateOf),
       }),
     },
   ],

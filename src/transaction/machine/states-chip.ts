@@ -5,7 +5,7 @@
  */
 import { assign } from 'xstate';
 import { responseAnomalyName } from '../../anomaly/index.js';
-import { screens } from '../screens.js';
+import { screensIn } from '../screens.js';
 import { anomalyFromError } from './anomaly-of-error.js';
 import { transactionSetup } from './setup.js';
 
@@ -98,7 +98,7 @@ export const enteringPin = transactionSetup.createStateConfig({
     { type: 'recordState', params: { state: 'enteringPin' } },
     {
       type: 'showScreen',
-      params: ({ context }) => ({ screen: screens.enterPin(context.amount, context.currency) }),
+      params: ({ context }) => ({ screen: screensIn(context).enterPin(context.amount, context.currency) }),
     },
   ],
   invoke: {
@@ -202,7 +202,7 @@ export const retryingPin = transactionSetup.createStateConfig({
     {
       type: 'showScreen',
       params: ({ context }) => ({
-        screen: screens.incorrectPin((context.onlinePinTries ?? 1) - context.pinRetries - 1),
+        screen: screensIn(context).incorrectPin((context.onlinePinTries ?? 1) - context.pinRetries - 1),
       }),
     },
   ],

@@ -3,7 +3,7 @@
  * Money rule: once the host has approved, a printer failure only marks the receipt pending.
  */
 import { assign } from 'xstate';
-import { screens } from '../screens.js';
+import { screensIn } from '../screens.js';
 import { anomalyFromError } from './anomaly-of-error.js';
 import { CARD_REMOVAL_ANOMALY_MS } from './context.js';
 import { outputOf } from './output.js';
@@ -12,7 +12,7 @@ import { transactionSetup } from './setup.js';
 export const printing = transactionSetup.createStateConfig({
   entry: [
     { type: 'recordState', params: { state: 'printing' } },
-    { type: 'showScreen', params: { screen: screens.printing() } },
+    { type: 'showScreen', params: ({ context }) => ({ screen: screensIn(context).printing() }) },
   ],
   invoke: {
     id: 'printReceipts',
@@ -52,7 +52,7 @@ export const done = transactionSetup.createStateConfig({
     {
       type: 'showScreen',
       params: ({ context }) => ({
-        screen: screens.done(context.outcome ?? 'failed', context.receipt === 'pending'),
+        screen: screensIn(context).done(context.outcome ?? 'failed', context.receipt === 'pending'),
       }),
     },
   ],
@@ -70,7 +70,7 @@ export const cancelled = transactionSetup.createStateConfig({
         txnRef: context.txnRef,
       }),
     },
-    { type: 'showScreen', params: { screen: screens.cancelled() } },
+    { type: 'showScreen', params: ({ context }) => ({ screen: screensIn(context).cancelled() }) },
   ],
   always: [{ guard: 'cardPresented', target: 'removingCard' }, { target: 'ended' }],
 });
@@ -97,7 +97,7 @@ export const removingCard = transactionSetup.createStateConfig({
     { type: 'recordState', params: { state: 'removingCard' } },
     {
       type: 'showScreen',
-      params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', false) }),
+      params: ({ context }) => ({ screen: screensIn(context).removeCard(context.outcome ?? 'failed', false) }),
     },
     { type: 'outcomeKnown', params: ({ context }) => ({ output: outputOf(context) }) },
   ],
@@ -128,7 +128,7 @@ export const removingCard = transactionSetup.createStateConfig({
         { type: 'recordState', params: { state: 'cardRemovalAlert' } },
         {
           type: 'showScreen',
-          params: ({ context }) => ({ screen: screens.removeCard(context.outcome ?? 'failed', true) }),
+          params: ({ context }) => ({ screen: screensIn(context).removeCard(context.outcome ?? 'failed', true) }),
         },
       ],
       after: { removalAnomaly: { target: 'overdue' } },

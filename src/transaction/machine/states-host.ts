@@ -1,7 +1,7 @@
 /** The host's answer: authorizing, a partial approval the register decides on, approved or declined. */
 import { assign } from 'xstate';
 import { responseAnomalyName } from '../../anomaly/index.js';
-import { screens } from '../screens.js';
+import { screensIn } from '../screens.js';
 import { AuthorizationFailure } from '../types.js';
 import { anomalyFromError } from './anomaly-of-error.js';
 import { transactionSetup } from './setup.js';
@@ -11,7 +11,9 @@ export const authorizing = transactionSetup.createStateConfig({
     { type: 'recordState', params: { state: 'authorizing' } },
     {
       type: 'showScreen',
-      params: ({ context }) => ({ screen: screens.authorizing(context.kind, context.amount, context.currency) }),
+      params: ({ context }) => ({
+        screen: screensIn(context).authorizing(context.kind, context.amount, context.currency),
+      }),
     },
   ],
   invoke: {
@@ -105,7 +107,7 @@ export const confirmingPartial = transactionSetup.createStateConfig({
     {
       type: 'showScreen',
       params: ({ context }) => ({
-        screen: screens.confirmPartial(
+        screen: screensIn(context).confirmPartial(
           context.partial!.requestedAmount,
           context.partial!.approvedAmount,
           context.currency,
@@ -172,7 +174,7 @@ export const approved = transactionSetup.createStateConfig({
     {
       type: 'showScreen',
       params: ({ context }) => ({
-        screen: screens.approved(
+        screen: screensIn(context).approved(
           context.kind,
           context.amount,
           context.currency,

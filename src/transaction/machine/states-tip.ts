@@ -4,7 +4,7 @@
  * sale; a pad that times out or fails lets the sale go on without a tip.
  */
 import { assign } from 'xstate';
-import { screens } from '../screens.js';
+import { screensIn } from '../screens.js';
 import { anomalyFromError } from './anomaly-of-error.js';
 import { transactionSetup } from './setup.js';
 
@@ -13,7 +13,7 @@ export const enteringTip = transactionSetup.createStateConfig({
     { type: 'recordState', params: { state: 'enteringTip' } },
     {
       type: 'showScreen',
-      params: ({ context }) => ({ screen: screens.enterTip(context.amount, context.currency) }),
+      params: ({ context }) => ({ screen: screensIn(context).enterTip(context.amount, context.currency) }),
     },
   ],
   invoke: {

@@ -107,8 +107,8 @@ describe('encodeReceipt byte vectors', () => {
 });
 
 describe('receipt text', () => {
-  it('replaces non-ASCII with ? and strips control characters', () => {
-    expect(toPrinterText('Café €5')).toBe('Caf? ?5');
+  it('folds accents to ASCII, replaces the rest with ? and strips control characters', () => {
+    expect(toPrinterText('Café €5')).toBe('Cafe EUR5');
     expect(toPrinterText('a\x1b@b\x00c\x7f')).toBe('a@bc');
     expect(toPrinterText('two\nwords\ttab')).toBe('two words tab');
     expect(toPrinterText('😀')).toBe('?');

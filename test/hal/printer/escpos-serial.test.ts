@@ -196,7 +196,7 @@ describe('EscPosSerialPrinter printing over a pty', () => {
       'Espresso        2.50',
       'Croissant       1.80',
       'TOTAL           4.30',
-      'Merci, ? bient?t',
+      'Merci, a bientot',
       // The line feed after the code leaves a blank row before the cut.
       '',
     ]);

@@ -11,6 +11,7 @@ import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
+import { display } from './display-schema.js';
 import { journal, settlement } from './settlement-schema.js';
 import { preauth } from './preauth-schema.js';
 import {
@@ -243,7 +244,7 @@ const printer = obj({
 const hal = obj({
   cardReader,
   printer,
-  display: obj({ driver: oneOf(['mock', 'console']) }),
+  display,
   pinPad,
   network: obj({
     driver: oneOf(['mock', 'linux']),

@@ -234,6 +234,7 @@ describe('docs/install.md', () => {
     // The example configuration names the devices by the rules' stable names, not by plug order.
     const example = readFileSync(join(root, 'config', 'terminal.example.json'), 'utf8');
     expect(example).toContain('"path": "/dev/pos-printer"');
+    expect(example).toContain('"path": "/dev/pos-display"');
     expect(example).not.toMatch(/"\/dev\/tty(S|USB|ACM)\d+"/);
     // The key path the guide creates is the one the example configuration reads.
     expect(readFileSync(join(root, 'config', 'terminal.example.json'), 'utf8')).toContain(

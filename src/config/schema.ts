@@ -158,7 +158,15 @@ const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const mqttUrlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
 
 /** Fleet commands the terminal can obey; which of them it does is the mqtt.commands allow-list. */
-export const MQTT_COMMANDS = ['run-self-test', 'send-health', 'rebirth', 'unlock', 'settle'] as const;
+export const MQTT_COMMANDS = [
+  'run-self-test',
+  'send-health',
+  'rebirth',
+  'unlock',
+  'settle',
+  'check-health-external',
+  'check-health-interactive',
+] as const;
 
 function mqttUrl(v: string): URL | undefined {
   try {

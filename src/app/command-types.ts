@@ -1,7 +1,8 @@
 /** The command service's vocabulary: what a front end may ask, how each answer and refusal reads. */
 import type { JournalCounts } from '../journal/index.js';
 import type { SettlementSummary } from '../settlement/settle.js';
-import type { SelfTestReport } from '../selftest/selftest.js';
+import type { CheckStatus, SelfTestReport } from '../selftest/selftest.js';
+import type { ExternalCheck, HealthLevel, OperatorAnswer } from '../selftest/health-levels.js';
 import type { PrintResult, ReceiptDocument } from '../../hal/printer/contract.js';
 import type { RegisterText } from '../terminal/register-output.js';
 import type { TerminalStatus } from '../terminal/terminal.js';
@@ -30,7 +31,10 @@ export type CommandRequest =
   /** The slip of the latest anomaly, or of the latest with this code. */
   | { kind: 'slip'; code?: string }
   | { kind: 'unlock'; rights: Rights }
-  | { kind: 'selftest' }
+  /** The self-test (internal), or with a test page and the reader asked (external), then the operator's word (interactive). */
+  | { kind: 'selftest'; level?: HealthLevel }
+  /** The operator's answer to the interactive health check's question. */
+  | { kind: 'selftest.answer'; answer: OperatorAnswer }
   /** The register's text on the terminal's display, while no transaction runs. */
   | ({ kind: 'display' } & RegisterText)
   /** The register's document on the receipt printer, while no transaction runs. */
@@ -107,7 +111,8 @@ export interface CommandValues {
    * register clients that were locked out and are let in again.
    */
   unlock: { settled: Promise<string>; clientsCleared: number };
-  selftest: SelfTestReport & { state: string };
+  selftest: SelfTestReport & { state: string; level?: HealthLevel; status?: CheckStatus; checks?: ExternalCheck[] };
+  'selftest.answer': Record<string, never>;
   display: Record<string, never>;
   print: PrintResult;
   settle: SettlementSummary;

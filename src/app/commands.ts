@@ -15,6 +15,7 @@ import type { SettlementService } from '../settlement/settle.js';
 import { verifyPin } from '../security/pin.js';
 import { DEFAULT_PREAUTH_SETTINGS, type PreauthSettings, type TransactionListener } from '../terminal/effects/index.js';
 import type { RegisterOutput } from '../terminal/register-output.js';
+import { checkHealth, type HealthCheckDeps } from '../selftest/health-levels.js';
 import { TerminalError, type Terminal } from '../terminal/terminal.js';
 import type { TransactionOutput } from '../transaction/types.js';
 import type { TransactionKind, TransactionOutcome } from '../vocabulary/index.js';
@@ -69,6 +70,8 @@ export interface CommandServiceDeps {
   nexo?: () => { port: number; fingerprint: string } | undefined;
   /** End of day; while it runs new transactions are refused 'busy'. */
   settlement?: Pick<SettlementService, 'settle' | 'running'> & Partial<Pick<SettlementService, 'awaitingAnswer'>>;
+  /** External and interactive health checks (selftest with a level): the reader exercised, the operator's answers. */
+  health?: Pick<HealthCheckDeps, 'reader' | 'confirmations' | 'terminalId' | 'answerTimeoutMs'>;
   /** Pre-authorization settings (completion tolerance); absent: the defaults. */
   preauth?: PreauthSettings;
 }
@@ -137,8 +140,33 @@ export class CommandService {
       case 'unlock':
         return this.unlock(request.rights, caller);
       case 'selftest': {
-        const report = await terminal.selfTest();
-        return done({ ...report, state: terminal.status().state });
+        const level = request.level ?? 'internal';
+        if (level === 'internal') {
+          const report = await terminal.selfTest();
+          return done({ ...report, state: terminal.status().state });
+        }
+        const { health, registerOutput, clock } = this.deps;
+        if (!health) return refuse('not-allowed', 'external health checks are not available on this terminal');
+        if (terminal.status().state === 'transacting') return refuse('busy', 'a transaction is in progress');
+        const report = await checkHealth(level, {
+          ...health,
+          clock,
+          selfTest: () => terminal.selfTest(),
+          print: (doc) => registerOutput.print(doc),
+          show: (screen) => registerOutput.show({ title: screen.title, lines: screen.lines }),
+        });
+        return done({
+          ...report.internal,
+          state: terminal.status().state,
+          level,
+          status: report.status,
+          checks: report.checks,
+        });
+      }
+      case 'selftest.answer': {
+        if (!this.deps.health?.confirmations.answer(request.answer))
+          return refuse('not-found', 'no health check is waiting for an answer');
+        return done({});
       }
       case 'display': {
         const { kind: _, ...text } = request;

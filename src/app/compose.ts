@@ -23,6 +23,7 @@ import type { AcquirerHostSimulator, HostSimOptions } from '../acquirer-sim/simu
 import { openRecordedJournal, type Journal } from '../journal/index.js';
 import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
+import { OperatorConfirmations } from '../selftest/health-levels.js';
 import { startTelemetry, type Telemetry } from './telemetry-wiring.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
@@ -321,6 +322,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       nexo: nexoStatus,
       clientLockouts: () => ecrLockouts,
       preauth: preauthSettingsOf(config),
+      health: { reader, confirmations: new OperatorConfirmations(clock), terminalId: config.terminal.id },
     });
     // Telemetry listens before boot, so recovery and the boot self-test are reported; the broker never holds up a sale.
     const telemetry = await startTelemetry({

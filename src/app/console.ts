@@ -20,7 +20,9 @@ const HELP = `commands:
   reprint [stan]          print the last (or given) receipt again
   fault <device> <code> [atStep]   e.g. fault printer paper-out 3, fault card-reader read-failed, fault printer clear
   settle                  end of day: settle the open batch with the host
-  cards | status | selftest | help | quit`;
+  selftest [level]        health check: internal (default), external (test page, reader asked), interactive
+  yes | no                the operator's answer to the interactive health check ("did the test page print?")
+  cards | status | help | quit`;
 
 /** "12.50" → 1250 minor units, without floating point. */
 export function parseAmount(text: string): number | undefined {
@@ -72,7 +74,13 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
             .map((n) => `  ${n.padEnd(20)} ${describeTestCard(n)}`)
             .join('\n'),
         );
-      else if (word === 'status' || word === 'selftest' || word === 'settle') show(await call({ cmd: word }));
+      else if (word === 'status' || word === 'settle') show(await call({ cmd: word }));
+      else if (word === 'selftest') {
+        const pending = call({ cmd: 'selftest', ...(args[0] ? { level: args[0] } : {}) });
+        // The interactive check waits for this console's answer: keep reading lines meanwhile.
+        if (args[0] === 'interactive') void pending.then(show);
+        else show(await pending);
+      } else if (word === 'yes' || word === 'no') show(await call({ cmd: 'selftest.answer', answer: word }));
       else if (word === 'reprint') show(await call({ cmd: 'reprint', ...(args[0] ? { stan: Number(args[0]) } : {}) }));
       else if (word === 'fault')
         show(

@@ -45,6 +45,11 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
     networkConfig.driver === 'linux' ? (await import('../../hal/network/linux.js')).LinuxNetworkMonitor : undefined;
   const ConsoleDisplay =
     config.hal.display.driver === 'console' ? (await import('../../hal/display/console.js')).ConsoleDisplay : undefined;
+  const screen = config.hal.display.framebuffer;
+  const framebuffer =
+    config.hal.display.driver === 'framebuffer' && screen
+      ? await (await import('../../hal/display/framebuffer.js')).FramebufferDisplay.open(screen)
+      : undefined;
 
   // The schema guarantees the driver's own section is present when that driver is chosen.
   const reader: CardReader = HidMsrReader
@@ -66,11 +71,13 @@ export async function buildDevices(config: PosConfig, clock: Clock, consoleOut: 
     : new MockNetworkMonitor();
   if (network instanceof MockNetworkMonitor) mocks.network = network;
 
-  // A mock display always records screens (for the ECR stream and tests); the console one draws them too.
+  // A mock display always records screens (for the ECR stream and tests); the console or the screen draws them too.
   mocks.display = new MockDisplay();
   const display: Display = ConsoleDisplay
     ? new MirroredDisplay([mocks.display, new ConsoleDisplay(consoleOut ?? process.stdout)])
-    : mocks.display;
+    : framebuffer
+      ? new MirroredDisplay([mocks.display, framebuffer])
+      : mocks.display;
   const pinPad = await buildPinPad(config, clock, mocks);
   return { reader, printer: modelPrinter, network, display, pinPad, mocks };
 }

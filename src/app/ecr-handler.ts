@@ -84,10 +84,13 @@ export function commandOf(request: EcrCommandRequest): CommandRequest {
       return { kind: 'reprint', stan: request.stan };
     case 'slip':
       return { kind: 'slip', code: request.code };
+    case 'selftest':
+      return { kind: 'selftest', level: request.level };
+    case 'selftest.answer':
+      return { kind: 'selftest.answer', answer: request.answer };
     case 'cancel':
     case 'confirm':
     case 'status':
-    case 'selftest':
     case 'settle':
       return { kind: request.cmd };
   }
@@ -153,6 +156,8 @@ export async function replyOf(request: EcrCommandRequest, result: CommandResult)
       return { id, type: 'done', cmd: 'unlock', ...(await unlockAnswer(result.value as CommandValues['unlock'])) };
     case 'selftest':
       return { id, type: 'done', cmd: 'selftest', ...(result.value as CommandValues['selftest']) };
+    case 'selftest.answer':
+      return { id, type: 'done', cmd: 'selftest.answer' };
     case 'settle':
       return { id, type: 'done', cmd: 'settle', ...(result.value as CommandValues['settle']) };
     case 'cancel':

@@ -65,6 +65,21 @@ export async function runFleetCommand(
         ? busy(result.message)
         : { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: `${result.error}: ${result.message}` };
     }
+    case 'check-health-external':
+    case 'check-health-interactive': {
+      if (state === 'transacting') return busy('a transaction is in progress');
+      const level = name === 'check-health-external' ? 'external' : 'interactive';
+      const result = await commands.run({ kind: 'selftest', level }, { client: 'fleet' });
+      if (!result.ok)
+        return result.error === 'busy'
+          ? busy(result.message)
+          : { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message: `${level} health: ${result.message}` };
+      const checks = (result.value.checks ?? []).map((c) => `${c.component} ${c.status} (${c.detail})`).join(', ');
+      const message = `${level} health ${result.value.status}: ${checks}; now ${result.value.state}`;
+      return result.value.status === 'fault'
+        ? { ok: false, error: CommandError.COMMAND_ERROR_FAILED, message }
+        : ok(message);
+    }
     case 'run-self-test': {
       if (state === 'transacting') return busy('a transaction is in progress');
       try {

@@ -32,6 +32,8 @@ import { registerKeysCommand } from './keys-command.js';
 import { Journal, JournalError } from '../journal/index.js';
 import { FilePermissionError, secureDataDir } from '../security/file-permissions.js';
 import { EmbeddedPortTakenError } from '../util/port-taken.js';
+import { systemClock } from '../../hal/clock.js';
+import { connectServiceManager } from '../service/service-manager.js';
 
 const EX_SOFTWARE = 70;
 
@@ -53,6 +55,11 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     import('../app/compose.js'),
     import('../durability/card-vault.js'),
   ]);
+  // systemd (Type=notify): the watchdog pings from here on, READY once the boot self-test has run.
+  const service = connectServiceManager({
+    clock: systemClock,
+    onError: (err) => process.stderr.write(`pos-terminal: service manager: ${err.message}\n`),
+  });
   let app: TerminalApp;
   try {
     app = await startTerminalApp(config);
@@ -70,7 +77,9 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     fail((err as Error).message, EX_SOFTWARE);
   }
   const shutdown = async (exitCode: number) => {
+    await service.stopping();
     await app.stop();
+    service.close();
     process.exit(exitCode);
   };
   process.once('SIGINT', () => void shutdown(0));
@@ -86,6 +95,7 @@ async function start(config: PosConfig, demo: boolean): Promise<void> {
     await shutdown(failed.length === 0 ? 0 : 1);
     return;
   }
+  await service.ready(`state ${app.terminal.status().state}`);
   process.stdout.write(
     `pos-terminal ready: ECR on 127.0.0.1:${app.ecr.port}${app.ecr.socketPath ? ` and ${app.ecr.socketPath}` : ''}, state ${app.terminal.status().state}\n`,
   );

@@ -12,6 +12,7 @@ import { isTimeZone, LANGUAGES } from '../i18n/index.js';
 
 import { nexo } from './nexo-schema.js';
 import { emv, pinPad } from './emv-schema.js';
+import { display } from './display-schema.js';
 import { journal, settlement } from './settlement-schema.js';
 import { preauth, tips } from './preauth-schema.js';
 import { printer } from './printer-schema.js';
@@ -166,7 +167,15 @@ const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const mqttUrlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
 
 /** Fleet commands the terminal can obey; which of them it does is the mqtt.commands allow-list. */
-export const MQTT_COMMANDS = ['run-self-test', 'send-health', 'rebirth', 'unlock', 'settle'] as const;
+export const MQTT_COMMANDS = [
+  'run-self-test',
+  'send-health',
+  'rebirth',
+  'unlock',
+  'settle',
+  'check-health-external',
+  'check-health-interactive',
+] as const;
 
 function mqttUrl(v: string): URL | undefined {
   try {
@@ -237,7 +246,7 @@ const cardReader = obj({
 const hal = obj({
   cardReader,
   printer,
-  display: obj({ driver: oneOf(['mock', 'console']) }),
+  display,
   pinPad,
   network: obj({
     driver: oneOf(['mock', 'linux']),

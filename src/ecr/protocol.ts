@@ -22,6 +22,7 @@ export const ECR_COMMANDS = [
   'slip',
   'unlock',
   'selftest',
+  'selftest.answer',
   'settle',
   'preauth',
   'preauth.increment',
@@ -150,7 +151,15 @@ const slipSchema = command('slip', {
     .regex(/^E\d{3}$/, { error: 'an anomaly code like "E301"' })
     .optional(),
 });
-const selftestSchema = command('selftest', {});
+// UnifiedPOS checkHealth levels: internal (default), external (test page, reader asked), interactive (operator confirms).
+const HEALTH_LEVEL_NAMES = ['internal', 'external', 'interactive'] as const;
+const selftestSchema = command('selftest', {
+  level: z.enum(HEALTH_LEVEL_NAMES, { error: 'one of "internal", "external", "interactive"' }).optional(),
+});
+// The operator's answer to the interactive check's question ("did the test page print?").
+const selftestAnswerSchema = command('selftest.answer', {
+  answer: z.enum(['yes', 'no'], { error: 'one of "yes", "no"' }),
+});
 // End of day: settle the open batch with the host.
 const settleSchema = command('settle', {});
 // The simulated cardholder takes a card out when the terminal asks, unless told to leave it in (`stays`).
@@ -190,6 +199,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   slipSchema,
   unlockSchema,
   selftestSchema,
+  selftestAnswerSchema,
   settleSchema,
   preauthSchema,
   preauthIncrementSchema,

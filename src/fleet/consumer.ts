@@ -266,7 +266,15 @@ export class FleetConsumer {
 // ---- commands --------------------------------------------------------------------------------------------------
 
 /** The commands a fleet operator can send (each must be on the terminal's allow-list to run). */
-export const COMMANDS = ['run-self-test', 'send-health', 'rebirth', 'unlock', 'settle'] as const;
+export const COMMANDS = [
+  'run-self-test',
+  'send-health',
+  'rebirth',
+  'unlock',
+  'settle',
+  'check-health-external',
+  'check-health-interactive',
+] as const;
 export type FleetCommand = (typeof COMMANDS)[number];
 
 export class CommandTimeoutError extends Error {

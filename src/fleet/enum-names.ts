@@ -13,7 +13,16 @@ export type OperationStateName = Open<
 >;
 export type CheckStatusName = Open<'unspecified' | 'ok' | 'warn' | 'fault'>;
 export type SeverityName = Open<'unspecified' | 'info' | 'warning' | 'error' | 'critical'>;
-export type CommandNameName = Open<'unspecified' | 'run-self-test' | 'send-health' | 'rebirth' | 'unlock' | 'settle'>;
+export type CommandNameName = Open<
+  | 'unspecified'
+  | 'run-self-test'
+  | 'send-health'
+  | 'rebirth'
+  | 'unlock'
+  | 'settle'
+  | 'check-health-external'
+  | 'check-health-interactive'
+>;
 export type CommandErrorName = Open<'none' | 'not-allowed' | 'malformed' | 'too-large' | 'busy' | 'failed'>;
 
 /**
@@ -63,5 +72,7 @@ export const commandNames = enumNames(wire.CommandName, 'COMMAND_NAME_', [
   'rebirth',
   'unlock',
   'settle',
+  'check-health-external',
+  'check-health-interactive',
 ]);
 export const commandErrors = enumNames(wire.CommandError, 'COMMAND_ERROR_', ['none']);

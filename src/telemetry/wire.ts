@@ -44,5 +44,7 @@ export const COMMAND_NAMES = {
   rebirth: pos.telemetry.v1.CommandName.COMMAND_NAME_REBIRTH,
   unlock: pos.telemetry.v1.CommandName.COMMAND_NAME_UNLOCK,
   settle: pos.telemetry.v1.CommandName.COMMAND_NAME_SETTLE,
+  'check-health-external': pos.telemetry.v1.CommandName.COMMAND_NAME_CHECK_HEALTH_EXTERNAL,
+  'check-health-interactive': pos.telemetry.v1.CommandName.COMMAND_NAME_CHECK_HEALTH_INTERACTIVE,
 } as const;
 export type CommandNameText = keyof typeof COMMAND_NAMES;

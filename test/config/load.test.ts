@@ -85,13 +85,15 @@ describe('shipped config files', () => {
     expect(config.mqtt.embeddedBroker).toBe(false);
     expect(config.hal.cardReader).toEqual({ driver: 'hid', hid: { vendorId: 0x0801, productId: 0x0002 } });
     expect(config.hal.printer.driver).toBe('escpos-serial');
+    // The udev rules' stable names, not plug-order ones.
     expect(config.hal.printer.serial).toEqual({
-      path: '/dev/ttyS1',
+      path: '/dev/pos-printer',
       baudRate: 19200,
       parity: 'none',
       flowControl: 'rtscts',
     });
     expect(config.hal.printer.drawer).toEqual({ pin: 2, pulseMs: 100, openWhenPin3: 'high', kickOnSale: false });
+    expect(config.hal.display).toEqual({ driver: 'framebuffer', framebuffer: { path: '/dev/pos-display' } });
     expect(config.hal.network.driver).toBe('linux');
     expect(config.ecr.tokens).toHaveLength(1);
     // Keys the overlay leaves out come from default.json.
@@ -101,6 +103,16 @@ describe('shipped config files', () => {
     expect(config.offline.enabled).toBe(false);
     expect(config.offline.keyFile).toBe('/etc/pos-terminal/keys/saf.key');
     expect(config.forwarding.maxDelayMs).toBeGreaterThanOrEqual(config.forwarding.initialDelayMs);
+  });
+
+  it('hal.display: a framebuffer needs its path; a bad pixel format is named', () => {
+    const load = (display: unknown) => loadConfig({ env: {}, path: file('display.json', { hal: { display } }) });
+    expect(() => load({ driver: 'framebuffer' })).toThrow(ConfigError);
+    expect(() => load({ driver: 'framebuffer', framebuffer: { path: '/dev/fb0', bitsPerPixel: 8 } })).toThrow(
+      /hal\.display\.framebuffer\.bitsPerPixel/,
+    );
+    const fb = { path: '/dev/fb0', width: 480, height: 272, bitsPerPixel: 16 };
+    expect(load({ driver: 'framebuffer', framebuffer: fb }).config.hal.display.framebuffer).toEqual(fb);
   });
 });
 

@@ -83,6 +83,14 @@ const VALID: [unknown, EcrRequest][] = [
     { id: 't', cmd: 'selftest' },
   ],
   [
+    { id: 't2', cmd: 'selftest', level: 'interactive' },
+    { id: 't2', cmd: 'selftest', level: 'interactive' },
+  ],
+  [
+    { id: 'ta', cmd: 'selftest.answer', answer: 'yes' },
+    { id: 'ta', cmd: 'selftest.answer', answer: 'yes' },
+  ],
+  [
     { id: 'st', cmd: 'settle' },
     { id: 'st', cmd: 'settle' },
   ],

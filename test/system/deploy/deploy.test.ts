@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { EX_CONFIG } from '../../../src/config/load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const unitText = readFileSync(join(root, 'config', 'pos-terminal.service'), 'utf8');
@@ -59,8 +60,13 @@ describe('pos-terminal.service', () => {
     expect(unit.get('Unit')?.get('Description')?.[0]).toBeTruthy();
   });
 
-  it('runs the built CLI as user pos, restarting always', () => {
-    expect(one('Type')).toBe('simple');
+  it('runs the built CLI as user pos, restarting always but not on a config error', () => {
+    expect(one('Type')).toBe('notify');
+    // The fallback sender (systemd-notify) is a child process.
+    expect(one('NotifyAccess')).toBe('all');
+    expect(Number(one('WatchdogSec'))).toBeGreaterThanOrEqual(10);
+    // 78 is what the CLI exits with on a configuration error (EX_CONFIG, src/config/load.ts).
+    expect(service.get('RestartPreventExitStatus')).toEqual([String(EX_CONFIG)]);
     expect(one('ExecStart')).toMatch(/^\/\S*node \/opt\/pos-terminal\/dist\/src\/cli\/pos-terminal\.js$/);
     expect(one('Restart')).toBe('always');
     expect(one('RestartSec')).toBe('1');
@@ -80,7 +86,18 @@ describe('pos-terminal.service', () => {
     expect(one('PrivateTmp')).toBe('yes');
     expect(one('NoNewPrivileges')).toBe('yes');
     expect(one('DevicePolicy')).toBe('closed');
-    expect(service.get('DeviceAllow')).toEqual(['char-hidraw rw', 'char-ttyS rw', 'char-ttyUSB rw', 'char-ttyACM rw']);
+    expect(service.get('DeviceAllow')).toEqual([
+      'char-hidraw rw',
+      'char-ttyS rw',
+      'char-ttyUSB rw',
+      'char-ttyACM rw',
+      'char-usb rw',
+      'char-fb rw',
+    ]);
+    expect(service.get('CapabilityBoundingSet')).toEqual(['']);
+    expect(service.get('SystemCallFilter')?.[0]).toBe('@system-service');
+    expect(one('ProtectClock')).toBe('yes');
+    expect(one('ProtectProc')).toBe('invisible');
     expect(one('SupplementaryGroups')).toBe('dialout');
     // PrivateDevices would hide the card reader and printer; MemoryDenyWriteExecute breaks the V8 JIT.
     expect(service.has('PrivateDevices')).toBe(false);
@@ -99,6 +116,41 @@ describe('pos-terminal.service', () => {
       // verify exits 0 on keys it ignores, so any complaint naming our file counts as a failure too.
       const complaints = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.includes('pos-terminal.service'));
       expect({ status: r.status, complaints }).toEqual({ status: 0, complaints: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('waits for the devices udev tags for systemd, without stopping when one is unplugged', () => {
+    const rules = rulesText.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    const tagged = rules
+      .filter((l) => l.includes('TAG+="systemd"'))
+      .flatMap((l) => [...l.matchAll(/SYMLINK\+="([^"]+)"/g)].map((m) => m[1]!));
+    expect(tagged.sort()).toEqual(['pos-cardreader', 'pos-printer']);
+    // systemd's unit name of /dev/pos-printer: path escaping turns '-' into \x2d.
+    const deviceUnits = tagged.map((name) => `dev-${name.replace(/-/g, '\\x2d')}.device`);
+    const words = (key: string) => (unit.get('Unit')?.get(key) ?? []).flatMap((v) => v.split(/\s+/));
+    expect(words('Wants')).toEqual(expect.arrayContaining(deviceUnits));
+    expect(words('After')).toEqual(expect.arrayContaining(deviceUnits));
+    // BindsTo would stop the terminal when a device goes away; it goes degraded and reopens the device instead.
+    expect(unit.get('Unit')?.has('BindsTo')).toBe(false);
+  });
+
+  if (!analyze) console.log('systemd-analyze not found: skipping the `systemd-analyze security` exposure check');
+  it.skipIf(!analyze)('has an exposure of at most 3.0 in systemd-analyze security', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pos-unit-'));
+    try {
+      const path = join(dir, 'pos-terminal.service');
+      writeFileSync(path, unitText.replace(/^ExecStart=\S+/m, `ExecStart=${process.execPath}`));
+      const r = spawnSync(analyze!, ['security', '--offline=true', '--no-pager', path], { encoding: 'utf8' });
+      const m = /Overall exposure level for pos-terminal\.service: (\d+(?:\.\d+)?)/.exec(r.stdout);
+      expect(m, `${r.stdout}\n${r.stderr}`).not.toBeNull();
+      expect(Number(m![1])).toBeLessThanOrEqual(3.0);
+      // The same check as CI's gate, from systemd itself: --threshold fails the command above 30 (3.0).
+      const gate = spawnSync(analyze!, ['security', '--offline=true', '--threshold=30', '--no-pager', path], {
+        encoding: 'utf8',
+      });
+      expect(gate.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -179,6 +231,11 @@ describe('docs/install.md', () => {
     ]) {
       expect(installDoc, step).toContain(step);
     }
+    // The example configuration names the devices by the rules' stable names, not by plug order.
+    const example = readFileSync(join(root, 'config', 'terminal.example.json'), 'utf8');
+    expect(example).toContain('"path": "/dev/pos-printer"');
+    expect(example).toContain('"path": "/dev/pos-display"');
+    expect(example).not.toMatch(/"\/dev\/tty(S|USB|ACM)\d+"/);
     // The key path the guide creates is the one the example configuration reads.
     expect(readFileSync(join(root, 'config', 'terminal.example.json'), 'utf8')).toContain(
       '"keyFile": "/etc/pos-terminal/keys/saf.key"',

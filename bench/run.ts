@@ -10,6 +10,7 @@ import { benchConnectionsRss } from './connections-rss.js';
 import { benchDurability } from './durability.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
+import { benchJournalRetention } from './journal-retention.js';
 import { benchReference } from './reference.js';
 import { benchNexoSale } from './nexo-sale.js';
 import { benchSourceDir, renderTable, writeReport, type BenchRecord, type ResultsFile } from './report.js';
@@ -34,6 +35,8 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   { id: 'durability', run: () => benchDurability() },
   // End of day on a 10,000-sale batch with its upload, beside bare upload round trips and commits of the same run.
   { id: 'settlement', run: () => benchSettlement() },
+  // The journal's size under retention: days of sales, settled and purged, on the simulated clock.
+  { id: 'journal-retention', run: () => benchJournalRetention() },
   { id: 'telemetry', run: () => benchTelemetry() },
   { id: 'startup', run: () => benchStartup() },
   // Beside the idle figure: the same process holding 3,000 register connections, NDJSON then nexo.

@@ -125,7 +125,7 @@ describe('telemetry outbox', () => {
     raw.close();
 
     const j = journal();
-    expect(SCHEMA_VERSION).toBe(8);
+    expect(SCHEMA_VERSION).toBe(9);
     expect(j.settings().schemaVersion).toBe(SCHEMA_VERSION);
     expect(j.counters.nextStan()).toBe(42);
     expect(j.outbox.append(item('event'), 10).depth).toBe(1);

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { ManualClock } from '../hal/clock.js';
 import { startTerminalApp } from '../src/app/compose.js';
 import { loadConfig, type PosConfig } from '../src/config/index.js';
@@ -27,12 +28,17 @@ export interface RetentionBenchResult {
   salesPerDay: number;
   retentionDays: number;
   days: number;
-  /** Journal bytes on disk at the end of each day (after its settlement and purge). */
+  /** Journal bytes on disk (file and WAL) at the end of each day (after its settlement and purge). */
   bytesByDay: number[];
+  /** Of which the database file alone. */
+  fileBytesByDay: number[];
   /** Transactions in the journal at the end of each day. */
   rowsByDay: number[];
   batchesPurged: number;
   settlementsAgreed: number;
+  /** Rows per table at the end, and the WAL's bytes (kept at its high-water mark by SQLite). */
+  tables: Record<string, number>;
+  walBytes: number;
   /** The largest size once purging began: what the journal stays under. */
   steadyBytes: number;
   steadyBytesPerTransaction: number;
@@ -45,6 +51,23 @@ export interface RetentionBenchResult {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Rows per table, read beside the terminal's own connection. */
+function tableRows(path: string): Record<string, number> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const names = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as {
+      name: string;
+    }[];
+    return Object.fromEntries(
+      names.map(({ name }) => [name, (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]),
+    );
+  } finally {
+    db.close();
+  }
+}
 
 export async function benchJournalRetention(options: RetentionBenchOptions = {}): Promise<RetentionBenchResult> {
   const salesPerDay = options.salesPerDay ?? 1_000;
@@ -70,6 +93,7 @@ export async function benchJournalRetention(options: RetentionBenchOptions = {})
   };
   const pass = (ms: number) => clock.advance(ms, () => app.terminal.settled());
   const bytesByDay: number[] = [];
+  const fileBytesByDay: number[] = [];
   const rowsByDay: number[] = [];
   let settlementsAgreed = 0;
   let amount = 100;
@@ -88,9 +112,12 @@ export async function benchJournalRetention(options: RetentionBenchOptions = {})
       for (let s = 0; s < 600; s++) await pass(1_000);
       await pass(DAY_MS * 0.5 - 600_000);
       bytesByDay.push(bytes());
+      fileBytesByDay.push(statSync(journalPath).size);
       rowsByDay.push(app.journal.counts().transactions);
     }
     const batchesPurged = app.journal.batches.list(1_000).filter((b) => b.purgedAt !== null).length;
+    const tables = tableRows(journalPath);
+    const walBytes = existsSync(`${journalPath}-wal`) ? statSync(`${journalPath}-wal`).size : 0;
     // The first batch (closed in the evening of day 0) is purged retentionDays later: the end of day
     // retentionDays - 1 is the last with nothing purged yet.
     const before = Math.min(retentionDays - 1, days - 1);
@@ -104,9 +131,12 @@ export async function benchJournalRetention(options: RetentionBenchOptions = {})
       retentionDays,
       days,
       bytesByDay,
+      fileBytesByDay,
       rowsByDay,
       batchesPurged,
       settlementsAgreed,
+      tables,
+      walBytes,
       steadyBytes,
       steadyBytesPerTransaction: Math.round(perTxn),
       boundMbAt1000PerDay90Days: Math.round((perTxn * 1_000 * 91) / 2 ** 20),

@@ -11,6 +11,7 @@ import type { BatchRow } from '../journal/stores/batches.js';
 import type { TransactionRow } from '../journal/schema.js';
 import { decimalAmount } from '../vocabulary/index.js';
 import { choice, positiveInteger, withJournal } from './journal-command.js';
+import { cellText, textTable } from './text-table.js';
 
 interface TotalsShape {
   currencies?: Array<{ currency: string; net: number; byKind: Record<string, { count: number; amount: number }> }>;
@@ -60,15 +61,9 @@ function batchesTable(rows: readonly BatchRow[]): string {
     short(b.closedAt),
     countText(b),
     netText(b),
-    (b.reason ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '),
+    cellText(b.reason),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[line(head), ...cells.map(line)].join('\n')}\n`;
+  return textTable(head, cells);
 }
 
 function batchTransactions(j: Journal, number: number): TransactionRow[] {

@@ -12,6 +12,7 @@ import type { Journal } from '../journal/journal.js';
 import type { SetAsideItem, SetAsideRow } from '../journal/stores/set-aside.js';
 import { decimalAmount } from '../vocabulary/index.js';
 import { choice, positiveInteger, withJournal } from './journal-command.js';
+import { cellText, textTable } from './text-table.js';
 
 function table(rows: readonly SetAsideRow[]): string {
   if (rows.length === 0) return 'nothing is set aside\n';
@@ -24,15 +25,9 @@ function table(rows: readonly SetAsideRow[]): string {
     r.maskedPan ?? '-',
     r.responseCode ?? '-',
     isoTime(r.at).replace(/\.\d{3}Z$/, 'Z'),
-    (r.reason ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '),
+    cellText(r.reason),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[line(head), ...cells.map(line)].join('\n')}\n`;
+  return textTable(head, cells);
 }
 
 function note(value: string): string {

@@ -17,6 +17,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { Waiter } from './waiter.js';
 import type { BackoffPolicy } from '../backoff.js';
+import { healthOfChange } from '../reconnect/health.js';
 import { Reconnector } from '../reconnect/reconnector.js';
 import { DeviceFaultError } from '../fault.js';
 import { TypedEmitter, type Listener, type Unsubscribe } from '../events.js';
@@ -129,13 +130,7 @@ export class HidMsrReader implements CardReader {
       clock: this.clock,
       connect: () => this.doOpen(),
       ...(options.reconnect ? { policy: options.reconnect } : {}),
-      onChange: (change) =>
-        this.events.emit(
-          'health',
-          change.state === 'connected'
-            ? { device: 'card-reader', state: 'ok' }
-            : { device: 'card-reader', state: 'not-connected', code: 'not-connected', reason: errorText(change.error) },
-        ),
+      onChange: (change) => this.events.emit('health', healthOfChange('card-reader', change, errorText)),
     });
   }
 

@@ -18,6 +18,7 @@ import type { CardData, CardReader, CardReaderEvents, CardReaderInfo, CardWaitOp
 import type { EmvCompleteResult, EmvHostAnswer, EmvStartInput, EmvStartResult } from './emv-contract.js';
 import { emvCompleteArgs, emvCompleteResultFrom, emvStartArgs, emvStartResultFrom } from './emv-messages.js';
 import type { BackoffPolicy } from '../backoff.js';
+import { healthOfChange } from '../reconnect/health.js';
 import { Reconnector } from '../reconnect/reconnector.js';
 import { SerialLink } from '../serial-link/link.js';
 import type { OpenSerialPort } from '../serial-link/port.js';
@@ -85,13 +86,7 @@ export class SerialCardModule implements CardReader {
       clock: this.clock,
       connect: () => this.link.open('INFO', (info) => this.applyTamper(info)),
       ...(options.reconnect ? { policy: options.reconnect } : {}),
-      onChange: (change) =>
-        this.events.emit(
-          'health',
-          change.state === 'connected'
-            ? { device: 'card-reader', state: 'ok' }
-            : { device: 'card-reader', state: 'not-connected', code: 'not-connected', reason: reasonOf(change.error) },
-        ),
+      onChange: (change) => this.events.emit('health', healthOfChange('card-reader', change, reasonOf)),
     });
   }
 

@@ -24,6 +24,7 @@ import {
   type PinResult,
 } from './contract.js';
 import type { BackoffPolicy } from '../backoff.js';
+import { healthOfChange } from '../reconnect/health.js';
 import { Reconnector } from '../reconnect/reconnector.js';
 import { type LinkMessage, SerialLink } from '../serial-link/link.js';
 import type { OpenSerialPort } from '../serial-link/port.js';
@@ -83,14 +84,9 @@ export class SerialPinPad implements PinPad {
       onChange: (change) =>
         this.events.emit(
           'health',
-          change.state === 'connected'
-            ? { device: 'pin-pad', state: 'ok' }
-            : {
-                device: 'pin-pad',
-                state: 'not-connected',
-                code: 'not-connected',
-                reason: change.error instanceof Error ? change.error.message.slice(0, 120) : 'PIN pad not connected',
-              },
+          healthOfChange('pin-pad', change, (error) =>
+            error instanceof Error ? error.message.slice(0, 120) : 'PIN pad not connected',
+          ),
         ),
     });
   }

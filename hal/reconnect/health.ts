@@ -4,6 +4,7 @@
  */
 import type { DeviceClass } from '../fault.js';
 import type { EventSource } from '../events.js';
+import type { ReconnectChange } from './reconnector.js';
 
 /** 'ok': the device answers and can work; 'not-connected': it went away; 'fault': it answers but cannot work. */
 export type DeviceHealthState = 'ok' | 'not-connected' | 'fault';
@@ -22,3 +23,14 @@ export interface DeviceHealthEvents {
 }
 
 export type DeviceHealthSource = EventSource<DeviceHealthEvents>;
+
+/** What a reconnector's change means as the device's health: connected is ok, anything else not-connected. */
+export function healthOfChange(
+  device: DeviceClass,
+  change: ReconnectChange,
+  reasonOf: (error: unknown) => string,
+): DeviceHealth {
+  return change.state === 'connected'
+    ? { device, state: 'ok' }
+    : { device, state: 'not-connected', code: 'not-connected', reason: reasonOf(change.error) };
+}

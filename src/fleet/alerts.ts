@@ -1,6 +1,10 @@
 /**
- * Alert rules over the fleet picture, evaluated after every message for the terminal it came from and on a timer for
- * all terminals (conditions that become true or false only as time passes: silence, ageing queues, windows sliding).
+ * Alert rules over the fleet picture, evaluated after every message for the terminal it came from, and on a timer
+ * for the conditions that become true or false only as time passes (silence, ageing queues, windows sliding). The
+ * timer does not scan the fleet: each evaluation also says when that terminal's rules could next change on their
+ * own (a silence starting, a duration passing, an event leaving its window, a pending clear), and a deadline index
+ * hands each check only the terminals whose time has come. The alerts are the same as evaluating every terminal on
+ * every check, at the same checks (a property test holds the two side by side).
  *
  * Each (rule, terminal) pair is an alert that is either raised or not. It is reported once when its condition starts
  * and once when it has cleared; to keep a value hovering at a threshold from raising and clearing on every message,
@@ -9,7 +13,8 @@
  */
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { TerminalMessage } from './decode.js';
-import type { FleetState, IngestResult, TerminalView } from './state.js';
+import { DeadlineIndex } from './deadlines.js';
+import type { FleetState, IngestResult, TerminalFacts } from './state.js';
 
 export type AlertRule =
   /** More than `moreThan` events with `code` within `withinMinutes` for one terminal. */
@@ -61,13 +66,24 @@ interface Condition {
   /** Stay raised: the condition without its duration (an alert for "above K for 30 min" stays while above K). */
   sustained: boolean;
   value: number;
-  detail: string;
 }
 
 interface AlertSlot {
   raised: boolean;
   /** When the condition was last seen false while raised (pending clear), else null. */
   falseSince: number | null;
+}
+
+/** What the engine keeps per terminal: a slot per rule, and what the rules count. */
+interface TerminalAlerts {
+  key: string;
+  fleet: string;
+  terminalId: string;
+  slots: AlertSlot[];
+  /** Per event-burst rule: event times, ascending. */
+  events: (number[] | undefined)[];
+  /** Per pending-reversals rule: since when the count has been above the limit. */
+  aboveSince: (number | undefined)[];
 }
 
 /** Names rules without one (`event-burst E101`, `unreachable`…), numbering repeats so each name is unique. */
@@ -82,6 +98,13 @@ export function ruleNames(rules: readonly AlertRule[]): string[] {
   return names;
 }
 
+/** Sorted insert: events mostly arrive in time order, so this is a push. */
+function insertSorted(times: number[], at: number): void {
+  let i = times.length;
+  while (i > 0 && (times[i - 1] as number) > at) i--;
+  times.splice(i, 0, at);
+}
+
 export class AlertEngine {
   private readonly rules: readonly AlertRule[];
   private readonly names: string[];
@@ -90,12 +113,9 @@ export class AlertEngine {
   private readonly onAlert: (alert: Alert) => void;
   private readonly checkIntervalMs: number;
   private readonly clearAfterMs: number;
-  /** rule index → terminal key → event times. */
-  private readonly events = new Map<number, Map<string, number[]>>();
-  /** rule index → terminal key → since when pending reversals have been above the limit. */
-  private readonly aboveSince = new Map<number, Map<string, number>>();
-  /** `${rule index} ${terminal key}` → alert slot. */
-  private readonly slots = new Map<string, AlertSlot>();
+  private readonly byTerminal = new Map<string, TerminalAlerts>();
+  /** Terminals by the next time one of their rules could change without a message. */
+  private readonly deadlines = new DeadlineIndex();
   private timer: TimerHandle | null = null;
 
   constructor(opts: AlertEngineOptions) {
@@ -108,13 +128,13 @@ export class AlertEngine {
     this.clearAfterMs = opts.clearAfterMs ?? DEFAULT_CLEAR_AFTER_MS;
   }
 
-  /** Re-evaluates every checkIntervalMs until stop(); the state forgets what has aged out on the same beat. */
+  /** Checks what fell due every checkIntervalMs until stop(); the state forgets what has aged out on the same beat. */
   start(): void {
     if (this.timer) return;
     const tick = (): void => {
       const at = this.clock.now();
       this.state.prune(at);
-      this.evaluate(at);
+      this.evaluateDue(at);
       this.timer = this.clock.setTimeout(tick, this.checkIntervalMs);
     };
     this.timer = this.clock.setTimeout(tick, this.checkIntervalMs);
@@ -125,50 +145,88 @@ export class AlertEngine {
     this.timer = null;
   }
 
-  /** Call after FleetState.ingest: records what the rules count, then evaluates that terminal. */
+  /** Call after FleetState.ingest, for every message: records what the rules count, then evaluates that terminal. */
   observe(msg: TerminalMessage, result: IngestResult): Alert[] {
+    const t = this.entry(result.key, result.fleet, result.terminalId);
     if (result.applied && msg.type === 'event') {
       const at = result.eventAt ?? this.clock.now();
-      this.rules.forEach((rule, i) => {
-        if (rule.type !== 'event-burst' || rule.code !== msg.code) return;
-        let byTerminal = this.events.get(i);
-        if (!byTerminal) {
-          byTerminal = new Map();
-          this.events.set(i, byTerminal);
+      for (let i = 0; i < this.rules.length; i++) {
+        const rule = this.rules[i] as AlertRule;
+        if (rule.type !== 'event-burst' || rule.code !== msg.code) continue;
+        let times = t.events[i];
+        if (times === undefined) {
+          times = [];
+          t.events[i] = times;
         }
-        const times = byTerminal.get(result.key) ?? [];
-        times.push(at);
-        times.sort((a, b) => a - b);
+        insertSorted(times, at);
         if (times.length > MAX_EVENTS_REMEMBERED) times.splice(0, times.length - MAX_EVENTS_REMEMBERED);
-        byTerminal.set(result.key, times);
-      });
+      }
     }
-    const view = this.state.terminal(result.fleet, result.terminalId);
-    return view ? this.evaluateTerminal(view, this.clock.now()) : [];
+    return this.evaluateTerminal(t, this.clock.now());
   }
 
-  /** Evaluates every rule for every terminal; returns (and reports) the alerts that changed. */
+  /** The terminals whose deadline has passed by `at`, evaluated in terminal order; returns the alerts that changed. */
+  evaluateDue(at = this.clock.now()): Alert[] {
+    const due = this.deadlines.takeDue(at).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const changed: Alert[] = [];
+    for (const key of due) {
+      const t = this.byTerminal.get(key);
+      if (t !== undefined) for (const alert of this.evaluateTerminal(t, at)) changed.push(alert);
+    }
+    return changed;
+  }
+
+  /** Evaluates every rule for every terminal (a full re-evaluation); returns (and reports) the alerts that changed. */
   evaluate(at = this.clock.now()): Alert[] {
-    return this.state.terminals(at).flatMap((view) => this.evaluateTerminal(view, at));
+    const changed: Alert[] = [];
+    for (const view of this.state.terminals(at)) {
+      const t = this.entry(view.key, view.fleet, view.terminalId);
+      for (const alert of this.evaluateTerminal(t, at)) changed.push(alert);
+    }
+    return changed;
   }
 
   /** Alerts raised now. */
   active(): { rule: string; key: string }[] {
     const out: { rule: string; key: string }[] = [];
-    for (const [slotKey, slot] of this.slots) {
-      if (!slot.raised) continue;
-      const space = slotKey.indexOf(' ');
-      out.push({ rule: this.names[Number(slotKey.slice(0, space))] ?? '', key: slotKey.slice(space + 1) });
-    }
+    for (const t of this.byTerminal.values())
+      t.slots.forEach((slot, i) => {
+        if (slot.raised) out.push({ rule: this.names[i] ?? '', key: t.key });
+      });
     return out;
   }
 
-  private evaluateTerminal(view: TerminalView, at: number): Alert[] {
+  /** How many terminals wait in the deadline index (for metrics and tests). */
+  get scheduled(): number {
+    return this.deadlines.size;
+  }
+
+  private entry(key: string, fleet: string, terminalId: string): TerminalAlerts {
+    let t = this.byTerminal.get(key);
+    if (t === undefined) {
+      t = {
+        key,
+        fleet,
+        terminalId,
+        slots: this.rules.map(() => ({ raised: false, falseSince: null })),
+        events: [],
+        aboveSince: [],
+      };
+      this.byTerminal.set(key, t);
+    }
+    return t;
+  }
+
+  private evaluateTerminal(t: TerminalAlerts, at: number): Alert[] {
+    const facts = this.state.facts(t.key, at);
+    // Forgotten by the state: it no longer raises alerts (what is raised stays, as with a full re-evaluation).
+    if (facts === undefined) return [];
     const changed: Alert[] = [];
-    this.rules.forEach((rule, i) => {
-      const cond = this.condition(rule, i, view, at);
-      const slotKey = `${i} ${view.key}`;
-      const slot = this.slots.get(slotKey) ?? { raised: false, falseSince: null };
+    let next = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i] as AlertRule;
+      const slot = t.slots[i] as AlertSlot;
+      const cond = this.condition(rule, i, t, facts, at);
       let report: Alert['state'] | null = null;
       if (cond.active && !slot.raised) {
         slot.raised = true;
@@ -184,79 +242,68 @@ export class AlertEngine {
           report = 'cleared';
         }
       }
-      this.slots.set(slotKey, slot);
+      // When this rule could next change for this terminal if no message comes. A time already reached (a strict
+      // "longer than" at its very limit) is looked at again on the next check.
+      let candidate = this.nextChange(rule, i, t, facts, at);
+      if (slot.raised && slot.falseSince !== null) candidate = Math.min(candidate, slot.falseSince + this.clearAfterMs);
+      if (candidate < next) next = candidate;
       if (report) {
         const alert: Alert = {
           at,
           state: report,
           rule: this.names[i] ?? rule.type,
           type: rule.type,
-          key: view.key,
-          fleet: view.fleet,
-          terminalId: view.terminalId,
+          key: t.key,
+          fleet: t.fleet,
+          terminalId: t.terminalId,
           value: cond.value,
-          message: cond.detail,
+          message: this.detail(rule, i, t, facts, at, cond),
         };
         changed.push(alert);
         this.onAlert(alert);
       }
-    });
+    }
+    this.deadlines.schedule(t.key, next);
     return changed;
   }
 
-  private condition(rule: AlertRule, i: number, view: TerminalView, at: number): Condition {
+  private condition(rule: AlertRule, i: number, t: TerminalAlerts, f: TerminalFacts, at: number): Condition {
     switch (rule.type) {
       case 'event-burst': {
         const windowMs = rule.withinMinutes * MINUTE;
-        const times = this.events.get(i)?.get(view.key) ?? [];
-        while (times.length > 0 && (times[0] ?? 0) <= at - windowMs) times.shift();
-        const count = times.filter((t) => t <= at).length;
-        return {
-          active: count > rule.moreThan,
-          sustained: count > rule.moreThan,
-          value: count,
-          detail: `${count} ${rule.code} event${count === 1 ? '' : 's'} within ${minutes(windowMs)} (limit ${rule.moreThan})`,
-        };
+        const times = t.events[i];
+        let count = 0;
+        if (times !== undefined) {
+          let drop = 0;
+          while (drop < times.length && (times[drop] as number) <= at - windowMs) drop++;
+          if (drop > 0) times.splice(0, drop);
+          for (const time of times) if (time <= at) count++;
+        }
+        return { active: count > rule.moreThan, sustained: count > rule.moreThan, value: count };
       }
       case 'unreachable': {
-        const since = view.unreachableSince;
+        const since = f.unreachableSince;
         const forMs = since === null ? 0 : at - since;
-        const what = view.status === 'offline' ? 'offline' : view.status === 'silent' ? 'silent' : 'reachable';
         return {
           active: since !== null && forMs > rule.longerThanMinutes * MINUTE,
           sustained: since !== null,
           value: forMs / MINUTE,
-          detail:
-            since === null
-              ? `reachable again (${view.status})`
-              : `${what} for ${minutes(forMs)} (limit ${minutes(rule.longerThanMinutes * MINUTE)})`,
         };
       }
       case 'saf-age': {
-        const saf = view.health?.storeAndForward;
-        const age = saf?.oldestAgeNowMs ?? 0;
-        return {
-          active: age > rule.aboveHours * HOUR,
-          sustained: age > rule.aboveHours * HOUR,
-          value: age / HOUR,
-          detail: `oldest store-and-forward sale ${hours(age)} old, ${saf?.depth ?? 0} queued (limit ${hours(rule.aboveHours * HOUR)})`,
-        };
+        const age = safAge(f, at);
+        return { active: age > rule.aboveHours * HOUR, sustained: age > rule.aboveHours * HOUR, value: age / HOUR };
       }
       case 'pending-reversals': {
-        let byTerminal = this.aboveSince.get(i);
-        if (!byTerminal) {
-          byTerminal = new Map();
-          this.aboveSince.set(i, byTerminal);
-        }
-        const pending = view.health?.pendingReversals ?? 0;
-        let since = byTerminal.get(view.key);
+        const pending = f.pendingReversals;
+        let since = t.aboveSince[i];
         if (pending > rule.above) {
           if (since === undefined) {
-            since = view.health?.receivedAt ?? at;
-            byTerminal.set(view.key, since);
+            since = f.healthReceivedAt ?? at;
+            t.aboveSince[i] = since;
           }
         } else {
-          byTerminal.delete(view.key);
+          t.aboveSince[i] = undefined;
           since = undefined;
         }
         const forMs = since === undefined ? 0 : at - since;
@@ -264,15 +311,76 @@ export class AlertEngine {
           active: since !== undefined && forMs > rule.longerThanMinutes * MINUTE,
           sustained: since !== undefined,
           value: pending,
-          detail:
-            `${pending} pending reversal${pending === 1 ? '' : 's'}` +
-            (since === undefined
-              ? ` (limit ${rule.above})`
-              : ` for ${minutes(forMs)} (limit ${rule.above} for ${minutes(rule.longerThanMinutes * MINUTE)})`),
         };
       }
     }
   }
+
+  /** The earliest time at or after `at` when the rule's condition can change with no message; Infinity if never. */
+  private nextChange(rule: AlertRule, i: number, t: TerminalAlerts, f: TerminalFacts, at: number): number {
+    const later = (...times: number[]): number => {
+      let best = Number.POSITIVE_INFINITY;
+      for (const time of times) if (time >= at && time < best) best = time;
+      return best;
+    };
+    switch (rule.type) {
+      case 'event-burst': {
+        const times = t.events[i];
+        if (times === undefined || times.length === 0) return Number.POSITIVE_INFINITY;
+        // The oldest leaves the window; an event stamped after `at` enters it.
+        let future = Number.POSITIVE_INFINITY;
+        for (let k = times.length - 1; k >= 0 && (times[k] as number) > at; k--) future = times[k] as number;
+        return later((times[0] as number) + rule.withinMinutes * MINUTE, future);
+      }
+      case 'unreachable': {
+        const limit = rule.longerThanMinutes * MINUTE;
+        if (f.offline) return later((f.unreachableSince as number) + limit);
+        return f.silentAt === null ? Number.POSITIVE_INFINITY : later(f.silentAt, f.silentAt + limit);
+      }
+      case 'saf-age': {
+        if (f.safDepth <= 0 || f.healthReceivedAt === null) return Number.POSITIVE_INFINITY;
+        return later(f.healthReceivedAt + Math.max(0, rule.aboveHours * HOUR - f.safOldestAgeMs));
+      }
+      case 'pending-reversals': {
+        const since = t.aboveSince[i];
+        return since === undefined ? Number.POSITIVE_INFINITY : later(since + rule.longerThanMinutes * MINUTE);
+      }
+    }
+  }
+
+  /** The alert's words; built only for an alert that is reported. */
+  private detail(rule: AlertRule, i: number, t: TerminalAlerts, f: TerminalFacts, at: number, c: Condition): string {
+    switch (rule.type) {
+      case 'event-burst': {
+        const count = c.value;
+        return `${count} ${rule.code} event${count === 1 ? '' : 's'} within ${minutes(rule.withinMinutes * MINUTE)} (limit ${rule.moreThan})`;
+      }
+      case 'unreachable': {
+        const since = f.unreachableSince;
+        if (since === null)
+          return `reachable again (${this.state.terminal(t.fleet, t.terminalId, at)?.status ?? 'gone'})`;
+        return `${f.offline ? 'offline' : 'silent'} for ${minutes(at - since)} (limit ${minutes(rule.longerThanMinutes * MINUTE)})`;
+      }
+      case 'saf-age':
+        return `oldest store-and-forward sale ${hours(safAge(f, at))} old, ${f.safDepth} queued (limit ${hours(rule.aboveHours * HOUR)})`;
+      case 'pending-reversals': {
+        const pending = f.pendingReversals;
+        const since = t.aboveSince[i];
+        return (
+          `${pending} pending reversal${pending === 1 ? '' : 's'}` +
+          (since === undefined
+            ? ` (limit ${rule.above})`
+            : ` for ${minutes(at - since)} (limit ${rule.above} for ${minutes(rule.longerThanMinutes * MINUTE)})`)
+        );
+      }
+    }
+  }
+}
+
+/** The oldest queued sale's age at `at`: as reported, plus the time since the report while anything is queued. */
+function safAge(f: TerminalFacts, at: number): number {
+  if (f.safDepth <= 0 || f.healthReceivedAt === null) return 0;
+  return f.safOldestAgeMs + Math.max(0, at - f.healthReceivedAt);
 }
 
 function minutes(ms: number): string {

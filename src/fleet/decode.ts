@@ -12,7 +12,7 @@
 import { wire } from '../telemetry/wire.js';
 import { DECODE_ERROR_CODES, type DecodeErrorCode, TelemetryDecodeError } from './decode-error.js';
 import { bootReasons, checkStatuses, commandErrors, commandNames, operationStates, severities } from './enum-names.js';
-import type { Counter, Envelope, TelemetryHeader, TelemetryMessage, TopicParts } from './messages.js';
+import type { ComponentHealth, Counter, TelemetryHeader, TelemetryMessage, TopicParts } from './messages.js';
 import { parseTopic } from './topics.js';
 
 // What a user of decoding needs, from one place.
@@ -75,12 +75,40 @@ function header(raw: RawHeader | null | undefined, parts: TopicParts, topic: str
   return h;
 }
 
+/**
+ * A repeated field as a plain array of its own. protobufjs hands each decoded message a fresh array, but an absent
+ * field reads as one frozen array shared by every message, which must not leak out.
+ */
 function strings(v: string[] | null | undefined): string[] {
-  return v ? [...v] : [];
+  return v && v.length > 0 ? v : [];
 }
 
 function counters(v: { key?: string | null; count?: LongLike }[] | null | undefined): Counter[] {
-  return (v ?? []).map((c) => ({ key: c.key ?? '', count: num(c.count) }));
+  const out: Counter[] = [];
+  if (v) for (const c of v) out.push({ key: c.key ?? '', count: num(c.count) });
+  return out;
+}
+
+interface RawComponent {
+  component?: string | null;
+  status?: number | null;
+  code?: string | null;
+  detail?: string | null;
+  durationMs?: number | null;
+}
+
+function components(v: RawComponent[] | null | undefined): ComponentHealth[] {
+  const out: ComponentHealth[] = [];
+  if (v)
+    for (const c of v)
+      out.push({
+        component: c.component ?? '',
+        status: checkStatuses.name(c.status),
+        code: c.code ?? '',
+        detail: c.detail ?? '',
+        durationMs: c.durationMs ?? 0,
+      });
+  return out;
 }
 
 export interface DecodeOptions {
@@ -100,9 +128,8 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, opts: Decode
   }
   if (payload.length === 0)
     throw new TelemetryDecodeError('empty-payload', topic, `${parts.type} on ${topic} is empty`);
-  const env: Envelope = { topic, fleet: parts.fleet, terminalId: parts.terminalId };
   try {
-    return decodeBody(parts, env, payload);
+    return decodeBody(parts, topic, payload);
   } catch (err) {
     if (err instanceof TelemetryDecodeError) throw err;
     throw new TelemetryDecodeError(
@@ -113,13 +140,16 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, opts: Decode
   }
 }
 
-function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): TelemetryMessage {
-  const topic = env.topic;
+// Each message is built as one literal with its envelope written out (no spread): this runs for every delivery.
+function decodeBody(parts: TopicParts, topic: string, payload: Uint8Array): TelemetryMessage {
+  const { fleet, terminalId } = parts;
   switch (parts.type) {
     case 'birth': {
       const m = wire.Birth.decode(payload);
       return {
-        ...env,
+        topic,
+        fleet,
+        terminalId,
         type: 'birth',
         header: header(m.header, parts, topic),
         firmwareVersion: m.firmwareVersion,
@@ -138,19 +168,15 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
       const link = m.link;
       const res = m.resources;
       return {
-        ...env,
+        topic,
+        fleet,
+        terminalId,
         type: 'health',
         header: header(m.header, parts, topic),
         state: operationStates.name(m.state),
         limitations: strings(m.limitations),
         lockReasons: strings(m.lockReasons),
-        components: (m.components ?? []).map((c) => ({
-          component: c.component ?? '',
-          status: checkStatuses.name(c.status),
-          code: c.code ?? '',
-          detail: c.detail ?? '',
-          durationMs: c.durationMs ?? 0,
-        })),
+        components: components(m.components),
         pendingReversals: m.pendingReversals,
         storeAndForward: {
           depth: saf?.depth ?? 0,
@@ -186,7 +212,9 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
     case 'event': {
       const m = wire.Event.decode(payload);
       return {
-        ...env,
+        topic,
+        fleet,
+        terminalId,
         type: 'event',
         header: header(m.header, parts, topic),
         kind: m.kind,
@@ -206,7 +234,9 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
     case 'state': {
       const m = wire.State.decode(payload);
       return {
-        ...env,
+        topic,
+        fleet,
+        terminalId,
         type: 'state',
         header: header(m.header, parts, topic),
         online: m.online,
@@ -217,7 +247,9 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
     case 'cmd': {
       const m = wire.Command.decode(payload);
       return {
-        ...env,
+        topic,
+        fleet,
+        terminalId,
         type: 'cmd',
         commandId: m.commandId,
         name: commandNames.name(m.name),
@@ -228,7 +260,9 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
     case 'cmd-result': {
       const m = wire.CommandResult.decode(payload);
       return {
-        ...env,
+        topic,
+        fleet,
+        terminalId,
         type: 'cmd-result',
         header: header(m.header, parts, topic),
         commandId: m.commandId,

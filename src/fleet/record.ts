@@ -99,7 +99,9 @@ export function newRecord(
   now: number,
 ): TerminalRecord {
   return {
-    ...id,
+    key: id.key,
+    fleet: id.fleet,
+    terminalId: id.terminalId,
     firstSeenAt: now,
     lastSeenAt: now,
     connection: 'unknown',
@@ -137,10 +139,6 @@ export function applyMessage(rec: TerminalRecord, msg: TerminalMessage, ctx: App
   const h = msg.header;
   rec.lastSeenAt = Math.max(rec.lastSeenAt, now);
   if (h.sentAtMs > 0) rec.clockOffsetMs = Math.min(rec.clockOffsetMs ?? Infinity, now - h.sentAtMs);
-  // A live, current message from a terminal marked offline or unknown is a sign it is online.
-  const seenLive = (): void => {
-    if (latest && !retained && rec.connection !== 'online') setConnection(rec, 'online', now);
-  };
   switch (msg.type) {
     case 'state':
       if (msg.online && msg.session > 0 && latest) rec.session = Math.max(rec.session, msg.session);
@@ -160,7 +158,7 @@ export function applyMessage(rec: TerminalRecord, msg: TerminalMessage, ctx: App
       return undefined;
     case 'health':
       if (latest) rec.health = healthRecord(msg, now);
-      seenLive();
+      seenLive(rec, ctx);
       return undefined;
     case 'event': {
       const at = eventTime(msg, now, rec.clockOffsetMs);
@@ -169,13 +167,18 @@ export function applyMessage(rec: TerminalRecord, msg: TerminalMessage, ctx: App
         rec.anomalies.sort((a, b) => a.at - b.at);
         if (rec.anomalies.length > MAX_ANOMALIES) rec.anomalies.splice(0, rec.anomalies.length - MAX_ANOMALIES);
       }
-      seenLive();
+      seenLive(rec, ctx);
       return at;
     }
     case 'cmd-result':
-      seenLive();
+      seenLive(rec, ctx);
       return undefined;
   }
+}
+
+/** A live, current message from a terminal marked offline or unknown is a sign it is online. */
+function seenLive(rec: TerminalRecord, ctx: ApplyContext): void {
+  if (ctx.latest && !ctx.retained && rec.connection !== 'online') setConnection(rec, 'online', ctx.now);
 }
 
 function setConnection(rec: TerminalRecord, connection: Connection, now: number): void {

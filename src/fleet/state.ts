@@ -12,7 +12,8 @@ import type { Clock } from '../../hal/clock.js';
 import type { TerminalMessage } from './messages.js';
 import { applyMessage, newRecord, restarted, type TerminalRecord } from './record.js';
 import type { Disposition } from './sequence.js';
-import { inAnomalyWindow, type TerminalView, viewOf } from './view.js';
+import { DeadlineIndex } from './deadlines.js';
+import { inAnomalyWindow, silentAtOf, type TerminalView, unreachableSinceOf, viewOf } from './view.js';
 
 export type { Anomaly, BirthSummary, Connection, HealthSummary } from './record.js';
 export { eventTime } from './record.js';
@@ -63,6 +64,22 @@ export interface IngestResult {
   eventAt?: number;
 }
 
+/** The little the alert rules read of a terminal, as of a time (FleetState.facts). */
+export interface TerminalFacts {
+  key: string;
+  fleet: string;
+  terminalId: string;
+  offline: boolean;
+  /** When it falls silent unless a Health arrives first; null while offline. */
+  silentAt: number | null;
+  unreachableSince: number | null;
+  healthReceivedAt: number | null;
+  pendingReversals: number;
+  safDepth: number;
+  /** As last reported; it ages with the time since healthReceivedAt while safDepth > 0. */
+  safOldestAgeMs: number;
+}
+
 export function terminalKey(fleet: string, terminalId: string): string {
   return `${fleet}/${terminalId}`;
 }
@@ -75,6 +92,8 @@ export class FleetState {
   private readonly factor: number;
   private readonly anomalyWindowMs: number;
   private readonly trackSequence: boolean;
+  /** Terminals by when their oldest anomaly leaves the window. */
+  private readonly anomalyExpiry = new DeadlineIndex();
 
   constructor(opts: FleetStateOptions) {
     this.clock = opts.clock;
@@ -91,9 +110,16 @@ export class FleetState {
 
   /** The terminal's own word (its Birth), else the config's entry for it, else the default. */
   healthIntervalFor(fleet: string, terminalId: string): number {
-    const reported = this.records.get(terminalKey(fleet, terminalId))?.birth?.healthIntervalMs ?? 0;
+    const key = terminalKey(fleet, terminalId);
+    const rec = this.records.get(key);
+    if (rec !== undefined) return this.intervalOf(rec);
+    return this.intervals[key] ?? this.intervals[terminalId] ?? this.defaultIntervalMs;
+  }
+
+  private intervalOf(rec: TerminalRecord): number {
+    const reported = rec.birth?.healthIntervalMs ?? 0;
     if (reported > 0) return reported;
-    return this.intervals[terminalKey(fleet, terminalId)] ?? this.intervals[terminalId] ?? this.defaultIntervalMs;
+    return this.intervals[rec.key] ?? this.intervals[rec.terminalId] ?? this.defaultIntervalMs;
   }
 
   /** Folds one decoded terminal message into the fleet picture and says what it meant. */
@@ -101,10 +127,9 @@ export class FleetState {
     const now = ctx.receivedAt ?? this.clock.now();
     const retained = ctx.retained ?? false;
     const key = terminalKey(msg.fleet, msg.terminalId);
-    const base = { key, fleet: msg.fleet, terminalId: msg.terminalId };
     let rec = this.records.get(key);
     if (rec === undefined) {
-      rec = newRecord(base, msg.header.bootId, now);
+      rec = newRecord({ key, fleet: msg.fleet, terminalId: msg.terminalId }, msg.header.bootId, now);
       this.records.set(key, rec);
     }
 
@@ -118,19 +143,43 @@ export class FleetState {
       now,
     });
     const { disposition, applied } = verdict;
-    const result: IngestResult = {
-      ...base,
-      applied,
-      disposition,
-      ...(verdict.gap !== undefined ? { gap: verdict.gap } : {}),
-      ...(verdict.restart ? { restart: verdict.restart } : {}),
-    };
+    // Built field by field (no spreads): this runs for every message of the fleet.
+    const result: IngestResult = { key: rec.key, fleet: rec.fleet, terminalId: rec.terminalId, applied, disposition };
+    if (verdict.gap !== undefined) result.gap = verdict.gap;
+    if (verdict.restart) result.restart = verdict.restart;
     if (!applied) return result;
 
     if (disposition === 'restart') restarted(rec, now);
+    const anomaliesBefore = rec.anomalies.length;
     const eventAt = applyMessage(rec, msg, { now, retained, latest: disposition !== 'out-of-order' });
     if (eventAt !== undefined) result.eventAt = eventAt;
+    const oldest = rec.anomalies[0];
+    if (rec.anomalies.length !== anomaliesBefore && oldest !== undefined)
+      this.anomalyExpiry.schedule(rec.key, oldest.at + this.anomalyWindowMs);
     return result;
+  }
+
+  /**
+   * What the alert rules read of one terminal at `at`, without building its whole view (that runs per message).
+   * silentAt is when it falls silent unless a Health comes first (null while offline).
+   */
+  facts(key: string, at = this.clock.now()): TerminalFacts | undefined {
+    const rec = this.records.get(key);
+    if (rec === undefined) return undefined;
+    const rules = { healthIntervalMs: this.intervalOf(rec), missedHealthFactor: this.factor };
+    const h = rec.health;
+    return {
+      key: rec.key,
+      fleet: rec.fleet,
+      terminalId: rec.terminalId,
+      offline: rec.connection === 'offline',
+      silentAt: silentAtOf(rec, rules),
+      unreachableSince: unreachableSinceOf(rec, at, rules),
+      healthReceivedAt: h?.receivedAt ?? null,
+      pendingReversals: h?.pendingReversals ?? 0,
+      safDepth: h?.storeAndForward.depth ?? 0,
+      safOldestAgeMs: h?.storeAndForward.oldestAgeMs ?? 0,
+    };
   }
 
   /** Every terminal as of now, ordered by fleet then terminal id. */
@@ -147,18 +196,28 @@ export class FleetState {
 
   /** Forgets a terminal (decommissioned): it no longer appears or raises alerts. */
   forget(fleet: string, terminalId: string): boolean {
-    return this.records.delete(terminalKey(fleet, terminalId));
+    const key = terminalKey(fleet, terminalId);
+    this.anomalyExpiry.remove(key);
+    return this.records.delete(key);
   }
 
-  /** Forgets anomalies that have left the window by `at`; views leave them out either way. */
+  /**
+   * Forgets anomalies that have left the window by `at`; views leave them out either way. Only terminals whose
+   * oldest anomaly has aged out are touched (a deadline index), so a periodic prune costs nothing in a calm fleet.
+   */
   prune(at = this.clock.now()): void {
-    for (const rec of this.records.values())
+    for (const key of this.anomalyExpiry.takeDue(at)) {
+      const rec = this.records.get(key);
+      if (rec === undefined) continue;
       rec.anomalies = rec.anomalies.filter((a) => inAnomalyWindow(a, at, this.anomalyWindowMs));
+      const oldest = rec.anomalies[0];
+      if (oldest !== undefined) this.anomalyExpiry.schedule(key, oldest.at + this.anomalyWindowMs);
+    }
   }
 
   private view(rec: TerminalRecord, at: number): TerminalView {
     return viewOf(rec, at, {
-      healthIntervalMs: this.healthIntervalFor(rec.fleet, rec.terminalId),
+      healthIntervalMs: this.intervalOf(rec),
       missedHealthFactor: this.factor,
       anomalyWindowMs: this.anomalyWindowMs,
     });

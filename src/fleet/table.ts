@@ -73,15 +73,20 @@ export interface WatchScreen {
   width?: number;
 }
 
-export function statusCounts(views: TerminalView[]): string {
+export function statusCounts(views: readonly TerminalView[]): string {
   const order: FleetStatus[] = ['healthy', 'degraded', 'anomalous', 'locked', 'silent', 'offline'];
-  const counts = order.map((s) => [s, views.filter((v) => v.status === s).length] as const).filter(([, n]) => n > 0);
+  // One pass, whatever the fleet's size.
+  const tally = new Map<FleetStatus, number>();
+  for (const v of views) tally.set(v.status, (tally.get(v.status) ?? 0) + 1);
+  const counts = order.map((s) => [s, tally.get(s) ?? 0] as const).filter(([, n]) => n > 0);
   return `${views.length} terminal${views.length === 1 ? '' : 's'}${counts.length > 0 ? `: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}`;
 }
 
 export function renderWatch(screen: WatchScreen): string {
   const rows = [COLUMNS.map((c) => c.title), ...screen.terminals.map((v) => COLUMNS.map((c) => c.cell(v)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...cells): spreading one argument per terminal throws past about 100,000 of them.
+  const widths = COLUMNS.map(() => 0);
+  for (const r of rows) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i] ?? 0, (r[i] ?? '').length);
   const cut = (line: string): string =>
     screen.width && screen.width > 0 && line.length > screen.width ? line.slice(0, screen.width) : line;
   const lines = [

@@ -56,19 +56,30 @@ export function inAnomalyWindow(anomaly: Anomaly, at: number, windowMs: number):
   return at - anomaly.at < windowMs;
 }
 
+/** When a terminal that is not offline falls silent unless a Health arrives first; null while it is offline. */
+export function silentAtOf(rec: TerminalRecord, rules: Pick<ViewRules, 'healthIntervalMs' | 'missedHealthFactor'>) {
+  if (rec.connection === 'offline') return null;
+  const since = rec.onlineAt ?? rec.firstSeenAt;
+  const lastHealthAt = rec.health?.receivedAt ?? since;
+  return Math.max(lastHealthAt, since) + rules.missedHealthFactor * rules.healthIntervalMs;
+}
+
+/** Since when the terminal has been offline or silent as of `at`; null while it is neither. */
+export function unreachableSinceOf(
+  rec: TerminalRecord,
+  at: number,
+  rules: Pick<ViewRules, 'healthIntervalMs' | 'missedHealthFactor'>,
+): number | null {
+  if (rec.connection === 'offline') return rec.connectionSince;
+  const silentAt = silentAtOf(rec, rules) as number;
+  return at >= silentAt ? silentAt : null;
+}
+
 export function viewOf(rec: TerminalRecord, at: number, rules: ViewRules): TerminalView {
   const interval = rules.healthIntervalMs;
   const anomalies = rec.anomalies.filter((a) => inAnomalyWindow(a, at, rules.anomalyWindowMs));
 
-  let unreachableSince: number | null = null;
-  if (rec.connection === 'offline') {
-    unreachableSince = rec.connectionSince;
-  } else {
-    const lastHealthAt = rec.health?.receivedAt ?? null;
-    const since = rec.onlineAt ?? rec.firstSeenAt;
-    const silentAt = Math.max(lastHealthAt ?? -Infinity, since) + rules.missedHealthFactor * interval;
-    if (at >= silentAt) unreachableSince = silentAt;
-  }
+  const unreachableSince = unreachableSinceOf(rec, at, rules);
 
   const health: HealthSummary | null = rec.health
     ? {
@@ -85,6 +96,7 @@ export function viewOf(rec: TerminalRecord, at: number, rules: ViewRules): Termi
 
   const reasons: string[] = [];
   let status: FleetStatus;
+  const degraded = health ? degradations(health) : [];
   if (rec.connection === 'offline') {
     status = 'offline';
     reasons.push(rec.offlineReason || 'offline');
@@ -93,13 +105,13 @@ export function viewOf(rec: TerminalRecord, at: number, rules: ViewRules): Termi
     reasons.push(`no health for ${Math.round((at - (rec.health?.receivedAt ?? rec.firstSeenAt)) / 1000)} s`);
   } else if (health?.state === 'locked') {
     status = 'locked';
-    reasons.push(...(health.lockReasons.length > 0 ? health.lockReasons : ['locked']));
+    appendAll(reasons, health.lockReasons.length > 0 ? health.lockReasons : ['locked']);
   } else if (anomalies.length > 0) {
     status = 'anomalous';
-    reasons.push(...new Set(anomalies.map((a) => a.code || a.name)));
-  } else if (health && degradations(health).length > 0) {
+    appendAll(reasons, new Set(anomalies.map((a) => a.code || a.name)));
+  } else if (degraded.length > 0) {
     status = 'degraded';
-    reasons.push(...degradations(health));
+    appendAll(reasons, degraded);
   } else {
     status = 'healthy';
   }
@@ -131,8 +143,13 @@ export function viewOf(rec: TerminalRecord, at: number, rules: ViewRules): Termi
 /** Why a terminal that is neither locked nor offline counts as degraded; empty when it does not. */
 function degradations(h: HealthSummary): string[] {
   const out: string[] = [];
-  if (h.state === 'degraded') out.push(...(h.limitations.length > 0 ? h.limitations : ['degraded']));
+  if (h.state === 'degraded') appendAll(out, h.limitations.length > 0 ? h.limitations : ['degraded']);
   for (const p of h.problems) if (p.status === 'fault') out.push(`${p.component} ${p.code || 'fault'}`);
   if (h.link && !h.link.hostUp) out.push('host down');
   return [...new Set(out)];
+}
+
+/** push(...items) passes one argument per item and throws on a long enough list (a Health may carry thousands). */
+function appendAll<T>(to: T[], items: Iterable<T>): void {
+  for (const item of items) to.push(item);
 }

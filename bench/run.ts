@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { benchChipSale } from './chip-sale.js';
 import { benchConnectionsRss } from './connections-rss.js';
 import { benchDurability } from './durability.js';
+import { benchFleetBroker } from './fleet-broker.js';
+import { benchFleetIngest } from './fleet-ingest.js';
 import { benchHostLink } from './host-link-roundtrip.js';
 import { benchIsoCodec } from './iso8583-codec.js';
 import { benchJournalRetention } from './journal-retention.js';
+import { benchMosquittoBurst } from './mosquitto-burst.js';
 import { benchReference } from './reference.js';
 import { benchNexoSale } from './nexo-sale.js';
 import { benchSourceDir, renderTable, writeReport, type BenchRecord, type ResultsFile } from './report.js';
@@ -38,6 +41,12 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   // The journal's size under retention: days of sales, settled and purged, on the simulated clock.
   { id: 'journal-retention', run: () => benchJournalRetention() },
   { id: 'telemetry', run: () => benchTelemetry() },
+  // The fleet consumer: its ingest in one process beside the bare protobuf decode, then behind a real Mosquitto
+  // (one consumer, two on a shared subscription, beside a null consumer), then a burst with Mosquitto's default
+  // queue limits and with the README's.
+  { id: 'fleet-ingest', run: () => benchFleetIngest() },
+  { id: 'fleet-broker', run: () => benchFleetBroker() },
+  { id: 'mosquitto-burst', run: () => benchMosquittoBurst() },
   { id: 'startup', run: () => benchStartup() },
   // Beside the idle figure: the same process holding 3,000 register connections, NDJSON then nexo.
   { id: 'connections-rss', run: () => benchConnectionsRss() },

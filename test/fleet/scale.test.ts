@@ -50,7 +50,7 @@ describe('a fleet of 200,000 terminals', () => {
 
     const views = state.terminals();
     expect(views).toHaveLength(N);
-    expect(views[0]?.key < (views[N - 1]?.key ?? '')).toBe(true);
+    expect((views[0]?.key ?? '') < (views[N - 1]?.key ?? '')).toBe(true);
     expect(statusCounts(views)).toBe(`${N} terminals: ${N - N / 10} healthy, ${N / 10} offline`);
 
     const text = renderWatch({ at: clock.now(), title: 'watch', terminals: views, recentAlerts: [], info: [] });

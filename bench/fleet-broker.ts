@@ -206,6 +206,9 @@ export async function brokerRun(opts: BrokerRunOptions) {
         rejected: r.rejected,
       })),
       brokerCpuShareOfOneCore: round(brokerCpuMs / drainMs),
+      // Deliveries per second of consumer CPU: what the consumers cost, whatever share of the machine they got.
+      perConsumerCpuSecond: Math.round(delivered / (reports.reduce((n, r) => n + r.cpuMs, 0) / 1000)),
+      perBrokerCpuSecond: Math.round(delivered / (brokerCpuMs / 1000)),
       exactlyOnce: wrongCounts === 0 && wrongSeqSums === 0,
       wrongCounts,
       wrongSeqSums,

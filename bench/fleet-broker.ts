@@ -46,7 +46,7 @@ export class Worker {
   constructor(setup: WorkerSetup) {
     this.child = fork(workerPath(), [JSON.stringify(setup)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
+      execArgv: process.env['POS_BENCH_WORKER_ARGS'] ? process.env['POS_BENCH_WORKER_ARGS'].split(' ') : [],
     });
     this.child.on('message', (m: Record<string, unknown>) => {
       if (typeof m['progress'] === 'number') this.progress = m['progress'];

@@ -242,8 +242,7 @@ export class AlertEngine {
           report = 'cleared';
         }
       }
-      // When this rule could next change for this terminal if no message comes. A time already reached (a strict
-      // "longer than" at its very limit) is looked at again on the next check.
+      // When this rule could next change for this terminal if no message comes.
       let candidate = this.nextChange(rule, i, t, facts, at);
       if (slot.raised && slot.falseSince !== null) candidate = Math.min(candidate, slot.falseSince + this.clearAfterMs);
       if (candidate < next) next = candidate;
@@ -316,34 +315,36 @@ export class AlertEngine {
     }
   }
 
-  /** The earliest time at or after `at` when the rule's condition can change with no message; Infinity if never. */
+  /**
+   * The earliest time when the rule's condition can change with no message; Infinity if never. A change that holds
+   * from its time on ("at or after") counts only after `at`; one that holds just past its time ("longer than")
+   * counts from `at` itself, so a check at the very limit is followed by a look at the next check.
+   */
   private nextChange(rule: AlertRule, i: number, t: TerminalAlerts, f: TerminalFacts, at: number): number {
-    const later = (...times: number[]): number => {
-      let best = Number.POSITIVE_INFINITY;
-      for (const time of times) if (time >= at && time < best) best = time;
-      return best;
-    };
+    const INF = Number.POSITIVE_INFINITY;
+    const from = (time: number): number => (time > at ? time : INF);
+    const past = (time: number): number => (time >= at ? time : INF);
     switch (rule.type) {
       case 'event-burst': {
         const times = t.events[i];
-        if (times === undefined || times.length === 0) return Number.POSITIVE_INFINITY;
+        if (times === undefined || times.length === 0) return INF;
         // The oldest leaves the window; an event stamped after `at` enters it.
-        let future = Number.POSITIVE_INFINITY;
+        let future = INF;
         for (let k = times.length - 1; k >= 0 && (times[k] as number) > at; k--) future = times[k] as number;
-        return later((times[0] as number) + rule.withinMinutes * MINUTE, future);
+        return Math.min(from((times[0] as number) + rule.withinMinutes * MINUTE), from(future));
       }
       case 'unreachable': {
         const limit = rule.longerThanMinutes * MINUTE;
-        if (f.offline) return later((f.unreachableSince as number) + limit);
-        return f.silentAt === null ? Number.POSITIVE_INFINITY : later(f.silentAt, f.silentAt + limit);
+        if (f.offline) return past((f.unreachableSince as number) + limit);
+        return f.silentAt === null ? INF : Math.min(from(f.silentAt), past(f.silentAt + limit));
       }
       case 'saf-age': {
-        if (f.safDepth <= 0 || f.healthReceivedAt === null) return Number.POSITIVE_INFINITY;
-        return later(f.healthReceivedAt + Math.max(0, rule.aboveHours * HOUR - f.safOldestAgeMs));
+        if (f.safDepth <= 0 || f.healthReceivedAt === null) return INF;
+        return past(f.healthReceivedAt + Math.max(0, rule.aboveHours * HOUR - f.safOldestAgeMs));
       }
       case 'pending-reversals': {
         const since = t.aboveSince[i];
-        return since === undefined ? Number.POSITIVE_INFINITY : later(since + rule.longerThanMinutes * MINUTE);
+        return since === undefined ? INF : past(since + rule.longerThanMinutes * MINUTE);
       }
     }
   }

@@ -222,4 +222,53 @@ describe('incremental alert engine', () => {
     for (const type of ['event-burst', 'unreachable', 'saf-age', 'pending-reversals'])
       for (const s of ['raised', 'cleared']) expect(seen).toContain(`${type} ${s}`);
   });
+
+  it('a check touches only the terminals whose deadline has passed, not the fleet', async () => {
+    const clock = new ManualClock(T0);
+    const state = new FleetState({ clock, healthIntervalMs: 20 * MIN });
+    const alerts: Alert[] = [];
+    const engine = new AlertEngine({
+      rules: [{ type: 'unreachable', longerThanMinutes: 10 }],
+      state,
+      clock,
+      checkIntervalMs: 5_000,
+      clearAfterMs: 0,
+      onAlert: (x) => alerts.push(x),
+    });
+    engine.start();
+    const n = 2_000;
+    for (let i = 0; i < n; i++) {
+      const msg = decodeTelemetry(
+        topic('health', `T${i}`),
+        encode.health({ terminalId: `T${i}`, seq: 1, sentAtMs: clock.now() }),
+      ) as TerminalMessage;
+      engine.observe(msg, state.ingest(msg));
+    }
+    let looked = 0;
+    const facts = state.facts.bind(state);
+    state.facts = (key, at) => {
+      looked++;
+      return facts(key, at);
+    };
+    // Twelve checks in a calm fleet: nobody is due, nobody is looked at.
+    await clock.advance(MIN);
+    expect(looked).toBe(0);
+    // One terminal goes offline: only it is looked at, on the message and when its ten minutes are up.
+    const will = decodeTelemetry(
+      topic('state', 'T7'),
+      encode.state({ terminalId: 'T7', seq: 0 }, false, 'connection lost'),
+    ) as TerminalMessage;
+    engine.observe(will, state.ingest(will));
+    await clock.advance(11 * MIN);
+    expect(alerts.map((a) => `${a.state} ${a.terminalId}`)).toEqual(['raised T7']);
+    expect(looked).toBeLessThanOrEqual(3);
+    // All others fall silent at 60 min (3 × 20) and are raised ten minutes later: each is looked at when it falls
+    // silent and around its limit, a few times in all, where a full scan would have looked 720 times (every check).
+    looked = 0;
+    await clock.advance(60 * MIN);
+    expect(alerts).toHaveLength(n);
+    expect(looked).toBeGreaterThanOrEqual(2 * (n - 1));
+    expect(looked).toBeLessThanOrEqual(3 * (n - 1));
+    engine.stop();
+  });
 });

@@ -37,6 +37,8 @@ export class WebhookDispatcher {
   private readonly random: () => number;
   private readonly send: NonNullable<WebhookDispatcherOptions['send']>;
   private running = false;
+  /** HTTP attempts started since this dispatcher was made. */
+  attemptsStarted = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: WebhookDispatcherOptions) {
@@ -65,7 +67,10 @@ export class WebhookDispatcher {
     for (const name of this.hooks.keys()) this.pump(name);
   }
 
-  /** Stops sending; requests in flight finish (their result is recorded), nothing new starts. */
+  /**
+   * Stops sending. What a request still in flight gets back is not recorded: the delivery stays pending and goes
+   * again, with the same key, after a restart (a receiver that keeps the keys sees it once).
+   */
   stop(): void {
     this.running = false;
     for (const t of this.timers.values()) t.handle.cancel();
@@ -124,6 +129,7 @@ export class WebhookDispatcher {
           continue;
         }
         flying.add(d.id);
+        this.attemptsStarted++;
         void this.attempt(hook, d.id, d.body, d.attempts, d.createdAt);
       }
     }
@@ -138,6 +144,10 @@ export class WebhookDispatcher {
       result = { outcome: 'retry', status: null, error: (err as Error).message };
     }
     this.inFlight.get(hook.name)?.delete(id);
+    if (!this.running) {
+      if (this.busy() === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      return;
+    }
     const tries = attempts + 1;
     const now = this.o.clock.now();
     const deadline = createdAt + this.giveUpMs();

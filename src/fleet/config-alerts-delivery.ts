@@ -48,7 +48,15 @@ export const webhookSchema = z.strictObject(
     name: text('a non-empty name'),
     url: httpUrl,
     /** Extra request headers (an Authorization token, a tenant id). */
-    headers: z.record(headerName, text('a header value'), { error: 'an object of header → value' }).optional(),
+    headers: z
+      .record(
+        headerName,
+        z
+          .string({ error: 'a header value' })
+          .regex(/^[^\u0000-\u001f\u007f]{1,4096}$/, { error: 'a header value (one line)' }),
+        { error: 'an object of header → value' },
+      )
+      .optional(),
     /** HMAC-SHA256 of the body with this secret goes in `signatureHeader` as `sha256=<hex>`; null = unsigned. */
     secret: text('a secret or null').nullable().optional(),
     signatureHeader: headerName.optional(),

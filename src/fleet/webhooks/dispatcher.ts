@@ -34,6 +34,7 @@ export class WebhookDispatcher {
   private readonly hooks = new Map<string, WebhookConfig>();
   private readonly inFlight = new Map<string, Set<string>>();
   private readonly timers = new Map<string, { at: number; handle: TimerHandle }>();
+  private pruneTimer: TimerHandle | null = null;
   private readonly random: () => number;
   private readonly send: NonNullable<WebhookDispatcherOptions['send']>;
   private running = false;
@@ -51,8 +52,7 @@ export class WebhookDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const now = this.o.clock.now();
-    this.o.queue.prune(now - this.o.config.keepDays * DAY);
+    this.prune();
     for (const name of this.o.queue.pendingWebhooks()) {
       if (this.hooks.has(name)) continue;
       for (const d of this.o.queue.due(name, Number.MAX_SAFE_INTEGER, 1_000_000))
@@ -75,6 +75,14 @@ export class WebhookDispatcher {
     this.running = false;
     for (const t of this.timers.values()) t.handle.cancel();
     this.timers.clear();
+    this.pruneTimer?.cancel();
+    this.pruneTimer = null;
+  }
+
+  /** Deletes finished deliveries older than keepDays, now and then once an hour. */
+  private prune(): void {
+    this.o.queue.prune(this.o.clock.now() - this.o.config.keepDays * DAY);
+    this.pruneTimer = this.o.clock.setTimeout(() => this.prune(), HOUR);
   }
 
   /** Queues this alert change for every webhook whose rules match it; returns the delivery ids. */
@@ -155,7 +163,9 @@ export class WebhookDispatcher {
       result = { ...result, outcome: 'failed', error: `${this.expired(tries)}; last: ${result.error}` };
     if (result.outcome === 'retry') {
       const { firstDelaySeconds, maxDelaySeconds } = this.o.config.retry;
-      const delay = retryDelayMs(tries, firstDelaySeconds * 1000, maxDelaySeconds * 1000, this.random);
+      const backoff = retryDelayMs(tries, firstDelaySeconds * 1000, maxDelaySeconds * 1000, this.random);
+      // A receiver that says when to come back is believed, up to the longest delay.
+      const delay = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, maxDelaySeconds * 1000));
       // The last try falls on the deadline, not after it.
       this.o.queue.markRetry(id, Math.min(now + delay, deadline), result.status, result.error);
     } else {

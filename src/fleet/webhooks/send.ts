@@ -13,7 +13,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export type AttemptResult =
   | { outcome: 'sent'; status: number }
-  | { outcome: 'retry' | 'failed'; status: number | null; error: string };
+  /** retryAfterMs: what the receiver asked for (Retry-After on a 429 or 503). */
+  | { outcome: 'retry' | 'failed'; status: number | null; error: string; retryAfterMs?: number };
 
 export function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -46,7 +47,13 @@ export async function postDelivery(
     await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { outcome: 'sent', status: res.status };
     const retry = res.status === 408 || res.status === 429 || res.status >= 500;
-    return { outcome: retry ? 'retry' : 'failed', status: res.status, error: `HTTP ${res.status}` };
+    const after = retryAfterMs(res.headers.get('retry-after'), clock.now());
+    return {
+      outcome: retry ? 'retry' : 'failed',
+      status: res.status,
+      error: `HTTP ${res.status}`,
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
+    };
   } catch (err) {
     const error = abort.signal.aborted
       ? `no answer within ${timeoutMs / 1000} s`
@@ -55,6 +62,14 @@ export async function postDelivery(
   } finally {
     timer.cancel();
   }
+}
+
+/** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d{1,9}$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function causeOf(err: unknown): string {

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../../hal/clock.js';
 
-export type Answer = number | 'hang';
+/** A status, a status with a Retry-After, or 'hang' (never answer). */
+export type Answer = number | { status: number; retryAfter: string } | 'hang';
 
 export interface Received {
   at: number;
@@ -50,11 +51,14 @@ export class Receiver {
           res.on('close', () => this.hanging.delete(res));
           return;
         }
-        if (answer >= 200 && answer < 300) {
+        const status = typeof answer === 'number' ? answer : answer.status;
+        if (status >= 200 && status < 300) {
           if (this.accepted.has(got.key)) this.duplicates++;
           this.accepted.add(got.key);
         }
-        res.writeHead(answer, { 'content-type': 'application/json' }).end('{}');
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (typeof answer === 'object') headers['retry-after'] = answer.retryAfter;
+        res.writeHead(status, headers).end('{}');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

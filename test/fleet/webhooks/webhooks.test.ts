@@ -124,6 +124,23 @@ describe('webhook delivery', () => {
     expect(new Set(bodies).size).toBe(changes);
   });
 
+  it('waits as long as a receiver asks with Retry-After, up to the longest delay', async () => {
+    const clock = new ManualClock(T0);
+    const answers: Answer[] = [
+      { status: 503, retryAfter: '30' },
+      { status: 429, retryAfter: new Date(T0 + 10 * 60_000).toUTCString() },
+      200,
+    ];
+    const r = await receiver(clock, (n) => answers[n] ?? 200);
+    const d = delivery(clock, config([{ name: 'ops', url: r.url }]));
+    await d.handle(alert(0));
+    await run(clock, d, [r], 10 * 60_000);
+    const at = r.requests.map((q) => q.at - T0);
+    // 30 s asked (backoff would be 3.75 s); then a date 10 min out, capped at the longest delay (60 s).
+    expect(at).toEqual([0, 30_000, 90_000]);
+    expect(r.accepted.size).toBe(1);
+  });
+
   it('gives up on a 4xx at once, and on a receiver that keeps failing after the configured age, recording why', async () => {
     const clock = new ManualClock(T0);
     const bad = await receiver(clock, () => 400);

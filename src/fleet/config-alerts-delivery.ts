@@ -68,8 +68,8 @@ export const webhookSchema = z.strictObject(
           types: list('alert type'),
           fleets: list('fleet'),
           states: z
-            .array(z.enum(['raised', 'cleared'], { error: '"raised" or "cleared"' }), {
-              error: 'a list of "raised" and "cleared"',
+            .array(z.enum(['raised', 'cleared', 'acknowledged'], { error: '"raised", "cleared" or "acknowledged"' }), {
+              error: 'a list of "raised", "cleared" and "acknowledged"',
             })
             .optional(),
         },

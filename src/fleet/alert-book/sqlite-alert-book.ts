@@ -111,6 +111,11 @@ export class SqliteAlertBook implements AlertBook {
     return row ? toRecord(row) : undefined;
   }
 
+  async byId(id: string): Promise<AlertRecord | undefined> {
+    const row = this.stmt.byId.get(id) as AlertRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
   /** Every raise and clear recorded for one alert, oldest first. */
   changes(id: string): { at: number; state: 'raised' | 'cleared'; value: number; message: string }[] {
     return this.stmt.changes.all(id) as { at: number; state: 'raised' | 'cleared'; value: number; message: string }[];

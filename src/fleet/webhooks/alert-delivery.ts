@@ -6,7 +6,7 @@
 import type { Clock } from '../../../hal/clock.js';
 import { SqliteAlertBook, type BookAlert } from '../alert-book/sqlite-alert-book.js';
 import type { AlertsDeliveryConfig } from '../config-alerts-delivery.js';
-import type { AlertRecord } from '../ports.js';
+import type { AlertBook, AlertListQuery, AlertRecord } from '../ports.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.js';
 import { DeliveryQueue } from './queue.js';
 
@@ -56,6 +56,45 @@ export class AlertDelivery {
     });
     this.chain = next;
     return next;
+  }
+
+  /**
+   * Acknowledges in the book and, the first time only (the book keeps the first acknowledgement), tells the
+   * webhooks that want `acknowledged`.
+   */
+  acknowledge(id: string, by: string, note?: string): Promise<AlertRecord | undefined> {
+    const next = this.chain.then(async () => {
+      const before = (await this.book.byId(id))?.acknowledgedAt ?? null;
+      const record = await this.book.acknowledge(id, by, note);
+      if (record && before === null && record.acknowledgedAt !== null) {
+        this.dispatcher.enqueue(
+          {
+            at: record.acknowledgedAt,
+            state: 'acknowledged',
+            rule: record.rule,
+            type: record.type,
+            key: `${record.fleet}/${record.terminalId}`,
+            fleet: record.fleet,
+            terminalId: record.terminalId,
+            value: record.value,
+            message: `acknowledged by ${by}${note ? `: ${note}` : ''}`,
+          },
+          record,
+        );
+      }
+      return record;
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The book as the web dashboard and the CLI use it: acknowledgements go to the webhooks too. */
+  asAlertBook(): AlertBook {
+    return {
+      record: (alert, evidence) => this.book.record(alert, evidence),
+      list: (query: AlertListQuery) => this.book.list(query),
+      acknowledge: (id, by, note) => this.acknowledge(id, by, note),
+    };
   }
 
   /** Resolves when every change handed in so far is recorded and queued. */

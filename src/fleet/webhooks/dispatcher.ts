@@ -7,11 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../../hal/clock.js';
-import type { BookAlert } from '../alert-book/sqlite-alert-book.js';
 import type { AlertsDeliveryConfig, WebhookConfig } from '../config-alerts-delivery.js';
 import type { AlertRecord } from '../ports.js';
 import { retryDelayMs } from './backoff.js';
-import { webhookBody, webhookMatches } from './match.js';
+import { type AlertChange, webhookBody, webhookMatches } from './match.js';
 import type { DeliveryQueue } from './queue.js';
 import { postDelivery, type AttemptResult } from './send.js';
 
@@ -86,7 +85,7 @@ export class WebhookDispatcher {
   }
 
   /** Queues this alert change for every webhook whose rules match it; returns the delivery ids. */
-  enqueue(alert: BookAlert, record: AlertRecord): string[] {
+  enqueue(alert: AlertChange, record: AlertRecord): string[] {
     const ids: string[] = [];
     const at = this.o.clock.now();
     for (const hook of this.hooks.values()) {

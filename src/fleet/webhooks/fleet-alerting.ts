@@ -18,7 +18,7 @@ export interface FleetAlerting {
   onAlert(alert: Alert): void;
   /** Every decoded terminal message goes here (detection reads the Health counters). */
   onMessage(msg: TerminalMessage, receivedAt: number): void;
-  /** The alert book, or null when `alertsDelivery.bookFile` is null. */
+  /** The alert book (its acknowledgements delivered too), or null when `alertsDelivery.bookFile` is null. */
   book: AlertBook | null;
   stop(): void;
 }
@@ -63,7 +63,7 @@ export function startFleetAlerting(o: FleetAlertingOptions): FleetAlerting {
   return {
     onAlert: (alert) => keep(alert),
     onMessage: (msg, receivedAt) => detector?.ingest(msg, receivedAt),
-    book: delivery?.book ?? null,
+    book: delivery?.asAlertBook() ?? null,
     stop: () => {
       detector?.stop();
       delivery?.close();

@@ -3,7 +3,10 @@ import type { BookAlert } from '../alert-book/sqlite-alert-book.js';
 import type { WebhookConfig } from '../config-alerts-delivery.js';
 import type { AlertRecord } from '../ports.js';
 
-export function webhookMatches(hook: WebhookConfig, alert: BookAlert): boolean {
+/** What a webhook is told of: a raise or a clear, or an operator's (first) acknowledgement. */
+export type AlertChange = Omit<BookAlert, 'state'> & { state: BookAlert['state'] | 'acknowledged' };
+
+export function webhookMatches(hook: WebhookConfig, alert: AlertChange): boolean {
   const m = hook.match;
   if (!m) return true;
   if (m.rules && !m.rules.includes(alert.rule)) return false;
@@ -14,7 +17,7 @@ export function webhookMatches(hook: WebhookConfig, alert: BookAlert): boolean {
 }
 
 /** The body of one delivery: the change itself and the alert as the book now holds it (its id, acknowledgement). */
-export function webhookBody(deliveryId: string, hook: string, alert: BookAlert, record: AlertRecord): string {
+export function webhookBody(deliveryId: string, hook: string, alert: AlertChange, record: AlertRecord): string {
   return JSON.stringify({
     deliveryId,
     webhook: hook,
@@ -33,7 +36,9 @@ export function webhookBody(deliveryId: string, hook: string, alert: BookAlert, 
       state: record.state,
       raisedAt: new Date(record.raisedAt).toISOString(),
       clearedAt: record.clearedAt === null ? null : new Date(record.clearedAt).toISOString(),
+      acknowledgedAt: record.acknowledgedAt === null ? null : new Date(record.acknowledgedAt).toISOString(),
       acknowledgedBy: record.acknowledgedBy,
+      acknowledgeNote: record.acknowledgeNote,
       evidence: record.evidence,
     },
   });

@@ -57,7 +57,7 @@ describe('alert delivery and detection config', () => {
           /^config error: alertsDelivery\.webhooks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL, found "ftp:\/\/x"/,
         ),
         expect.stringMatching(
-          /^config error: alertsDelivery\.webhooks\[0\]\.match\.states\[0\]: expected "raised" or "cleared"/,
+          /^config error: alertsDelivery\.webhooks\[0\]\.match\.states\[0\]: expected "raised", "cleared" or "acknowledged"/,
         ),
         expect.stringMatching(/^config error: alertsDelivery\.webhooks\[1\]\.headers\.bad header: expected an object/),
         expect.stringMatching(

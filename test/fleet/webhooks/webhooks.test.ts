@@ -238,6 +238,33 @@ describe('webhook delivery', () => {
     ]);
   });
 
+  it('tells the webhooks that ask for it of the first acknowledgement, once', async () => {
+    const clock = new ManualClock(T0);
+    const acks = await receiver(clock);
+    const all = await receiver(clock);
+    const d = delivery(
+      clock,
+      config([
+        { name: 'acks', url: acks.url, match: { states: ['acknowledged'] } },
+        { name: 'all', url: all.url },
+      ]),
+    );
+    const record = await d.handle(alert(0));
+    const book = d.asAlertBook();
+    await run(clock, d, [acks, all], 60_000);
+    expect(await book.acknowledge(record!.id, 'alice', 'on it')).toMatchObject({ acknowledgedBy: 'alice' });
+    expect(await book.acknowledge(record!.id, 'bob')).toMatchObject({ acknowledgedBy: 'alice' });
+    expect(await book.acknowledge('nope', 'bob')).toBeUndefined();
+    await run(clock, d, [acks, all], 1_000);
+    expect(acks.requests.map((q) => JSON.parse(q.body))).toEqual([
+      expect.objectContaining({
+        change: expect.objectContaining({ state: 'acknowledged', message: 'acknowledged by alice: on it' }),
+        alert: expect.objectContaining({ id: record!.id, state: 'acknowledged', acknowledgedBy: 'alice' }),
+      }),
+    ]);
+    expect(all.requests.map((q) => JSON.parse(q.body).change.state)).toEqual(['raised', 'acknowledged']);
+  });
+
   it('signs the body with the secret, sends the configured headers, and routes by rule, type, fleet and state', async () => {
     const clock = new ManualClock(T0);
     const all = await receiver(clock);

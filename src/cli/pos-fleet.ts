@@ -33,6 +33,7 @@ import {
 import type { TelemetryDecodeError, TelemetryMessage } from '../fleet/decode.js';
 import { FleetState } from '../fleet/state.js';
 import { renderWatch, summarize } from '../fleet/table.js';
+import { startFleetAlerting } from '../fleet/webhooks/fleet-alerting.js';
 
 const EX_UNAVAILABLE = 69;
 const EX_TEMPFAIL = 75;
@@ -133,13 +134,24 @@ async function runConsumer(config: FleetConfig, handlers: RunHandlers) {
     // A shared subscription delivers only part of each terminal's messages: gaps would be meaningless.
     trackSequence: config.share === null,
   });
+  // The alert book, webhooks and anomaly detection, as `alertsDelivery` and `detect` configure them.
+  const alerting = startFleetAlerting({
+    delivery: config.alertsDelivery,
+    detect: config.detect,
+    clock,
+    note,
+    onDetection: (a) => handlers.onAlert?.(a as unknown as Alert),
+  });
   const alerts = new AlertEngine({
     rules: config.alerts.rules,
     state,
     clock,
     checkIntervalMs: config.alerts.checkIntervalSeconds * 1000,
     clearAfterMs: config.alerts.clearAfterSeconds * 1000,
-    onAlert: (a) => handlers.onAlert?.(a),
+    onAlert: (a) => {
+      alerting.onAlert(a);
+      handlers.onAlert?.(a);
+    },
   });
   let broker: ReturnType<typeof brokerOptionsFromConfig>;
   try {
@@ -155,7 +167,10 @@ async function runConsumer(config: FleetConfig, handlers: RunHandlers) {
     state,
     alerts,
     clock,
-    ...(handlers.onMessage ? { onMessage: handlers.onMessage } : {}),
+    onMessage: (msg, info) => {
+      if (msg.type !== 'cmd') alerting.onMessage(msg, info.receivedAt);
+      handlers.onMessage?.(msg, info);
+    },
     onReject: (e) => handlers.onReject?.(e),
     onError: (e) => {
       if (!lostNoted) note(e.message);
@@ -177,13 +192,14 @@ async function runConsumer(config: FleetConfig, handlers: RunHandlers) {
 
   const shutdown = (): void => {
     alerts.stop();
+    alerting.stop();
     const force = setTimeout(() => process.exit(0), 2_000);
     force.unref();
     void consumer.stop().finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  return { state, alerts, consumer };
+  return { state, alerts, consumer, alerting };
 }
 
 program

@@ -17,6 +17,8 @@ import {
   type Json,
   type JsonObject,
 } from '../config/jsonc-file.js';
+import { ALERTS_DELIVERY_DEFAULTS, alertsDeliverySchema } from './config-alerts-delivery.js';
+import { DETECT_DEFAULTS, detectSchema } from './config-detect.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -142,6 +144,8 @@ export const fleetConfigSchema = obj({
   }),
   commandTimeoutSeconds: positive(3_600, 'seconds'),
   operator: stringOrNull,
+  alertsDelivery: alertsDeliverySchema,
+  detect: detectSchema,
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
@@ -175,6 +179,8 @@ export const FLEET_DEFAULTS: JsonObject = {
   },
   commandTimeoutSeconds: 30,
   operator: null,
+  alertsDelivery: ALERTS_DELIVERY_DEFAULTS,
+  detect: DETECT_DEFAULTS,
 };
 
 export interface FleetConfigProblem {

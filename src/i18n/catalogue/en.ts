@@ -1,5 +1,6 @@
 /** English: the terminal's first language; the words the receipts and screens have always had. */
 import type { Messages } from '../messages.js';
+import { ANOMALY_EN } from './anomaly-en.js';
 
 const RECEIPT_KIND = {
   sale: 'SALE',
@@ -112,6 +113,42 @@ export const en: Messages = {
     readyLimited: 'READY (LIMITED)',
     locked: 'LOCKED',
     supervisorUnlock: 'Supervisor must unlock',
+  },
+  reasons: {
+    noPrinter: 'no printer: receipts kept pending',
+    paperNearEnd: 'paper near end',
+    hostUnreachable: 'host unreachable: offline rules apply',
+    clockSkew: 'clock differs from host time: check time sync',
+    pinPadMissing: 'PIN pad not connected: no PIN entry',
+    storageLow: 'storage low',
+    recoveryFailed: 'recovery failed: storage needs attention',
+    storageFault: 'storage fault',
+    suspectedFraud: 'suspected fraud',
+    tamper: (device) => `${device} tamper`,
+    device: {
+      'card reader': 'card reader',
+      'PIN pad': 'PIN pad',
+      printer: 'printer',
+      storage: 'storage',
+      clock: 'clock',
+      display: 'display',
+      network: 'network',
+      'host-link': 'host link',
+    },
+  },
+  anomaly: ANOMALY_EN,
+  anomalySlip: {
+    heading: (code) => `ANOMALY ${code}`,
+    time: 'Time',
+    terminal: 'Terminal',
+    severity: 'Severity',
+    severityWord: { info: 'INFO', warning: 'WARNING', error: 'ERROR', critical: 'CRITICAL' },
+    ref: 'Ref',
+    stan: 'STAN',
+    amount: 'Amount',
+    card: 'Card',
+    action: 'Action',
+    giveToSupport: (name) => `Give this slip to support (${name})`,
   },
   currencySymbols: {},
   decimalMark: '.',

@@ -1,5 +1,6 @@
 /** Simplified Chinese (zh-CN): printed in GB18030 on a printer model with a Chinese mode. */
 import type { Messages } from '../messages.js';
+import { ANOMALY_ZH_CN } from './anomaly-zh-CN.js';
 
 const KIND = {
   sale: '消费',
@@ -103,6 +104,42 @@ export const zhCN: Messages = {
     readyLimited: '就绪（功能受限）',
     locked: '已锁定',
     supervisorUnlock: '需主管解锁',
+  },
+  reasons: {
+    noPrinter: '无打印机：凭条待打印',
+    paperNearEnd: '纸将用完',
+    hostUnreachable: '银行不可达：按离线规则处理',
+    clockSkew: '时钟与银行不一致：请检查校时',
+    pinPadMissing: '密码键盘未连接：无法输入密码',
+    storageLow: '存储空间不足',
+    recoveryFailed: '恢复失败：请检查存储',
+    storageFault: '存储故障',
+    suspectedFraud: '疑似欺诈',
+    tamper: (device) => `${device}被篡改`,
+    device: {
+      'card reader': '读卡器',
+      'PIN pad': '密码键盘',
+      printer: '打印机',
+      storage: '存储',
+      clock: '时钟',
+      display: '显示屏',
+      network: '网络',
+      'host-link': '银行链路',
+    },
+  },
+  anomaly: ANOMALY_ZH_CN,
+  anomalySlip: {
+    heading: (code) => `异常 ${code}`,
+    time: '时间',
+    terminal: '终端号',
+    severity: '级别',
+    severityWord: { info: '提示', warning: '警告', error: '错误', critical: '严重' },
+    ref: '参考号',
+    stan: '凭证号',
+    amount: '金额',
+    card: '卡号',
+    action: '处理',
+    giveToSupport: (name) => `请将此单交给技术支持（${name}）`,
   },
   currencySymbols: { CNY: '元' },
   decimalMark: '.',

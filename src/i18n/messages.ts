@@ -47,6 +47,12 @@ export interface Messages {
     approved: string;
     approvedOffline: string;
     declined: string;
+    /** The outcomes only a nexo receipt names (it is built for any journaled state). */
+    cancelled: string;
+    failed: string;
+    inProgress: string;
+    /** The label of the transaction reference on a nexo receipt. */
+    txnRef: string;
     sentWhenOnline: string;
     authCode: string;
     response: string;

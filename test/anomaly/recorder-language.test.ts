@@ -7,7 +7,11 @@ import { createLogger } from '../../src/util/log.js';
 
 function recorderIn(language?: 'fr' | 'zh-CN') {
   const rows: Array<Partial<AnomalyRow>> = [];
-  const journal = { anomalies: { record: (row: Partial<AnomalyRow>) => (rows.push(row), row) } } as unknown as Journal;
+  const record = (row: Partial<AnomalyRow>) => {
+    rows.push(row);
+    return row;
+  };
+  const journal = { anomalies: { record } } as unknown as Journal;
   const display = new MockDisplay();
   return { rows, display, recorder: new AnomalyRecorder(journal, display, createLogger('silent'), language) };
 }

@@ -312,6 +312,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       log,
       status: () => terminal.status(),
       ...(config.terminal.language ? { language: config.terminal.language } : {}),
+      drawer: Boolean(config.hal.printer.drawer),
     });
     let ecrLockouts: { list(): unknown[]; clear(): void } | undefined;
     const settlement = startSettlement({ config, journal, acquirer, forwarder, printer, anomalies, clock, log });

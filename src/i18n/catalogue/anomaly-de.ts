@@ -77,6 +77,7 @@ const ROWS: AnomalyRows = {
     'Eine Vorautorisierung lief ohne Abschluss ab',
     'Nichts belastet; bei Bedarf neu vorautorisieren',
   ],
+  E410: ['Kasse geöffnet', 'Die Kassenlade wurde ohne Verkauf geöffnet', 'Nichts zu tun'],
   E501: [
     'Mögliche Doppelung',
     'Gleiche Karte und gleicher Betrag eben bezahlt',

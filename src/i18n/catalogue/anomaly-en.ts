@@ -61,6 +61,7 @@ const ROWS: AnomalyRows = {
     'A pre-authorization expired without completion',
     'Nothing was charged; pre-authorize again if needed',
   ],
+  E410: ['Drawer opened', 'The cash drawer was opened without a sale', 'No action needed'],
   E501: [
     'Possible duplicate',
     'Same card and amount were just paid',

@@ -65,6 +65,7 @@ const ROWS: AnomalyRows = {
     'Une préautorisation a expiré sans clôture',
     'Rien débité ; refaites une préautorisation si besoin',
   ],
+  E410: ['Tiroir ouvert', 'Le tiroir-caisse a été ouvert sans vente', 'Aucune action nécessaire'],
   E501: [
     'Doublon possible',
     "Même carte et même montant à l'instant",

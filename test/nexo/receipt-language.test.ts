@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { messagesFor } from '../../src/i18n/index.js';
 import { paymentReceipts } from '../../src/nexo/messages/receipt.js';
+import { reversalResponse } from '../../src/nexo/messages/reversal.js';
 import type { NexoTransactionRecord } from '../../src/nexo/ports.js';
 import { bootNexo, context, paymentRequest, POI_ID, presentWhenAsked, published } from './support.js';
 
@@ -69,5 +70,24 @@ describe('nexo receipts in the merchant language', () => {
       expect(lines.map((l) => l.Text)).toContain(t.kind.refund);
       expect(lines.map((l) => l.Text)).toContain(`${t.originalStan}: 000003`);
     }
+  });
+
+  it('returns the void receipt of a ReversalResponse in the configured language', () => {
+    const record: NexoTransactionRecord = {
+      ...{ txnRef: 'V-1', kind: 'void', amount: 350, currency: '978', stan: 8, maskedPan: '476173******0010' },
+      ...{ entryMode: 'chip', responseCode: '00', approvalCode: 'A1B2C3', rrn: null, anomalyCode: null },
+      ...{ originalStan: 7, ecrRequestId: null, createdAt: Date.UTC(2026, 0, 1, 12), outcome: 'approved' },
+    };
+    const response = reversalResponse({
+      record,
+      poiId: 'P1',
+      locale: { language: 'zh-CN', timeZone: 'Asia/Shanghai' },
+    });
+    const receipts = response['PaymentReceipt'] as Array<{ OutputContent: { OutputText: Array<{ Text: string }> } }>;
+    const lines = receipts[0]!.OutputContent.OutputText.map((l) => l.Text);
+    expect(lines).toContain('撤销');
+    expect(lines).toContain('日期时间: 2026-01-01 20:00:00 UTC+08:00');
+    expect(lines).toContain('原凭证号: 000007');
+    expect(lines).toContain('金额 -3.50 EUR');
   });
 });

@@ -1,8 +1,8 @@
 /**
- * The screen's glyphs: the 5×7 font of the `oled-font-5x7` package (ASCII, Ä Ö Ü ä ö ü, €, °), five column bytes
- * per glyph with bit 0 at the top. A letter the font lacks is drawn as its base letter when Unicode decomposes it
- * (é → e, ç → c: the accent is lost, the word stays readable); anything else (CJK among it: no bitmap CJK font is
- * shipped) is drawn as an empty box, so a missing glyph is visible rather than silently dropped.
+ * The screen's first font: the 5×7 font of the `oled-font-5x7` package (ASCII, Ä Ö Ü ä ö ü, €, °), five column
+ * bytes per glyph with bit 0 at the top. What it lacks is drawn from the GNU Unifont subset (unifont.ts: accented
+ * letters, ß, Chinese); a character in neither is drawn as its base letter when Unicode decomposes it (the accent is
+ * lost, the word stays readable), else as an empty box, so a missing glyph is visible rather than silently dropped.
  */
 import { createRequire } from 'node:module';
 
@@ -17,10 +17,13 @@ font.lookup.forEach((ch, i) => {
   glyphs.set(ch, font.fontData.slice(i * font.width, (i + 1) * font.width));
 });
 
-/** Column bytes of a character, or undefined when it is drawn as a box. */
+/** Column bytes of a character the font has. */
 export function glyphColumns(ch: string): number[] | undefined {
-  const direct = glyphs.get(ch);
-  if (direct) return direct;
+  return glyphs.get(ch);
+}
+
+/** Column bytes of the base letter of a character Unicode decomposes (é → e), when the font has it. */
+export function baseGlyphColumns(ch: string): number[] | undefined {
   const base = ch.normalize('NFD')[0];
   return base && base !== ch ? glyphs.get(base) : undefined;
 }

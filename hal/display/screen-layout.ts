@@ -72,7 +72,7 @@ function charsThatFit(width: number, size: number): number {
 /** A Chinese (or other full-width) character takes two columns of the monospace advance, as on a terminal. */
 const WIDE = /[\p{Script=Han}\u3000-\u303f\uff00-\uff60\uffe0-\uffe6]/u;
 
-function columnsOfChar(ch: string): number {
+export function columnsOfChar(ch: string): number {
   return WIDE.test(ch) ? 2 : 1;
 }
 

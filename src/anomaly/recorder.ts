@@ -5,6 +5,7 @@
  */
 import type { Display } from '../../hal/display/contract.js';
 import type { Journal, AnomalyRow } from '../journal/index.js';
+import type { Language } from '../i18n/index.js';
 import type { Logger } from '../util/log.js';
 import { anomalyByName, renderAnomalyScreen, type AnomalyDefinition, type AnomalyName } from './taxonomy.js';
 
@@ -33,6 +34,8 @@ export class AnomalyRecorder {
     private readonly journal: Journal,
     private readonly display: Display,
     private readonly log: Logger,
+    /** The screen's language (`terminal.language`); the journal and the log keep the taxonomy's English. */
+    private readonly language?: Language,
   ) {}
 
   onAnomaly(listener: AnomalyListener): () => void {
@@ -73,7 +76,12 @@ export class AnomalyRecorder {
     );
     if (options.show ?? true) {
       this.display
-        .show(renderAnomalyScreen(definition, context.reason !== undefined ? { reason: context.reason } : {}))
+        .show(
+          renderAnomalyScreen(definition, {
+            ...(context.reason !== undefined ? { reason: context.reason } : {}),
+            ...(this.language !== undefined ? { language: this.language } : {}),
+          }),
+        )
         .catch((err: unknown) => {
           this.log.error({ err }, 'anomaly screen could not be shown');
         });

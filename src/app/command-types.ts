@@ -30,6 +30,8 @@ export type CommandRequest =
   | { kind: 'reprint'; stan?: number }
   /** The slip of the latest anomaly, or of the latest with this code. */
   | { kind: 'slip'; code?: string }
+  /** Open the cash drawer without a sale (journaled as E410); refused when no drawer is configured. */
+  | { kind: 'drawer.open' }
   | { kind: 'unlock'; rights: Rights }
   /** The self-test (internal), or with a test page and the reader asked (external), then the operator's word (interactive). */
   | { kind: 'selftest'; level?: HealthLevel }
@@ -106,6 +108,7 @@ export interface CommandValues {
   status: TerminalStatus & { journal: JournalCounts; nexo?: { port: number; fingerprint: string } };
   reprint: { stan: number | null; receipt: ReceiptStatus };
   slip: { code: string; anomalyId: number };
+  'drawer.open': Record<string, never>;
   /**
    * The self-test runs before sales resume; `settled` gives the state it leaves the terminal in. `clientsCleared`:
    * register clients that were locked out and are let in again.

@@ -137,6 +137,9 @@ export class CommandService {
         const row = await terminal.printAnomalySlip(request.code);
         return done({ code: row.code, anomalyId: row.id });
       }
+      case 'drawer.open':
+        await this.deps.registerOutput.openDrawer(caller.client);
+        return done({});
       case 'unlock':
         return this.unlock(request.rights, caller);
       case 'selftest': {

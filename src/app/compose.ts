@@ -149,7 +149,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     stops.push(() => hostLink.stop());
 
     const { reader, printer, network, display, pinPad, mocks } = await buildDevices(config, clock, options.consoleOut);
-    const anomalies = new AnomalyRecorder(journal, display, log);
+    const anomalies = new AnomalyRecorder(journal, display, log, config.terminal.language);
     // A device that does not open is not fatal here: the self-test finds it and locks or limits sales. Both handlers
     // are attached at once: a printer failing while the reader still opens was an unhandled rejection (a crash).
     const devices: Array<[string, { open(): Promise<void> }]> = [
@@ -312,6 +312,7 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
       log,
       status: () => terminal.status(),
       ...(config.terminal.language ? { language: config.terminal.language } : {}),
+      drawer: Boolean(config.hal.printer.drawer),
     });
     let ecrLockouts: { list(): unknown[]; clear(): void } | undefined;
     const settlement = startSettlement({ config, journal, acquirer, forwarder, printer, anomalies, clock, log });

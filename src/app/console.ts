@@ -18,6 +18,7 @@ const HELP = `commands:
   refund 5.00 [card]      refund
   void <stan> <pin>       void an approved sale (supervisor PIN; simulator default 1234)
   reprint [stan]          print the last (or given) receipt again
+  drawer                  open the cash drawer without a sale (journaled; needs hal.printer.drawer)
   fault <device> <code> [atStep]   e.g. fault printer paper-out 3, fault card-reader read-failed, fault printer clear
   settle                  end of day: settle the open batch with the host
   selftest [level]        health check: internal (default), external (test page, reader asked), interactive
@@ -75,6 +76,7 @@ export async function runConsole(app: TerminalApp, input: Readable, out: Writabl
             .join('\n'),
         );
       else if (word === 'status' || word === 'settle') show(await call({ cmd: word }));
+      else if (word === 'drawer') show(await call({ cmd: 'drawer.open' }));
       else if (word === 'selftest') {
         const pending = call({ cmd: 'selftest', ...(args[0] ? { level: args[0] } : {}) });
         // The interactive check waits for this console's answer: keep reading lines meanwhile.

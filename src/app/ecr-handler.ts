@@ -92,6 +92,7 @@ export function commandOf(request: EcrCommandRequest): CommandRequest {
     case 'confirm':
     case 'status':
     case 'settle':
+    case 'drawer.open':
       return { kind: request.cmd };
   }
 }
@@ -162,6 +163,7 @@ export async function replyOf(request: EcrCommandRequest, result: CommandResult)
       return { id, type: 'done', cmd: 'settle', ...(result.value as CommandValues['settle']) };
     case 'cancel':
     case 'confirm':
+    case 'drawer.open':
       return { id, type: 'done', cmd: request.cmd };
   }
 }

@@ -52,6 +52,10 @@ export async function startNexoEndpoint(deps: NexoWiringDeps): Promise<NexoEndpo
     poiId: config.ecr.nexo.poiId || config.terminal.id,
     defaultCurrency: config.terminal.currency,
     merchantId: config.terminal.merchantId,
+    locale: {
+      ...(config.terminal.language ? { language: config.terminal.language } : {}),
+      ...(config.terminal.timeZone ? { timeZone: config.terminal.timeZone } : {}),
+    },
   });
   const server = await startNexoServer(
     nexoServerOptions(config, handler, {

@@ -20,6 +20,7 @@ export const ECR_COMMANDS = [
   'status',
   'reprint',
   'slip',
+  'drawer.open',
   'unlock',
   'selftest',
   'selftest.answer',
@@ -38,32 +39,8 @@ export const ECR_COMMANDS = [
 
 export type EcrCommand = (typeof ECR_COMMANDS)[number];
 
-export const ECR_ERROR_CODES = [
-  'line-too-long',
-  'invalid-json',
-  'invalid-request',
-  'unknown-command',
-  'missing-field',
-  'busy',
-  'unauthorized',
-  'not-allowed',
-  'no-transaction',
-  'not-found',
-  'device-fault',
-  'internal',
-  'too-many-connections',
-  'rate-limited',
-  'idle-timeout',
-  'locked-out',
-  // A settlement that could not finish (see the command service).
-  'host-unavailable',
-  'money-owed',
-  'out-of-balance',
-  'host-refused',
-  'duplicate',
-] as const;
-
-export type EcrErrorCode = (typeof ECR_ERROR_CODES)[number];
+export { ECR_ERROR_CODES, type EcrErrorCode } from './error-codes.js';
+import type { EcrErrorCode } from './error-codes.js';
 
 export const SIM_FAULT_DEVICES = ['printer', 'card-reader', 'display', 'host', 'network'] as const;
 export type SimFaultDevice = (typeof SIM_FAULT_DEVICES)[number];
@@ -141,6 +118,8 @@ const refundSchema = command('refund', {
 });
 const voidSchema = command('void', { stan, supervisorPin: supervisorPin.optional() });
 const unlockSchema = command('unlock', { supervisorPin: supervisorPin.optional() });
+// Opens the cash drawer on the printer's connector (no sale): journaled; refused when no drawer is configured.
+const drawerOpenSchema = command('drawer.open', {});
 const cancelSchema = command('cancel', {});
 const confirmSchema = command('confirm', {});
 const statusSchema = command('status', {});
@@ -197,6 +176,7 @@ export const ecrRequestSchema = z.discriminatedUnion('cmd', [
   statusSchema,
   reprintSchema,
   slipSchema,
+  drawerOpenSchema,
   unlockSchema,
   selftestSchema,
   selftestAnswerSchema,

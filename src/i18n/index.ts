@@ -8,7 +8,7 @@ import { fr } from './catalogue/fr.js';
 import { zhCN } from './catalogue/zh-CN.js';
 import type { Messages } from './messages.js';
 
-export type { Messages, OutcomeWord } from './messages.js';
+export type { AnomalyText, Messages, OutcomeWord, ReasonTexts } from './messages.js';
 export { formatLocalAmount } from './local-amount.js';
 export { formatLocalDateTime, formatLocalTime, isTimeZone, systemTimeZone } from './local-time.js';
 

@@ -4,6 +4,31 @@ import type { TransactionKind } from '../vocabulary/index.js';
 /** The outcomes a screen names (the transaction's outcome vocabulary). */
 export type OutcomeWord = 'approved' | 'offline-approved' | 'declined' | 'cancelled' | 'failed';
 
+/** An anomaly as the cashier reads it: a title (at most 20 columns), what happened and what to do (60 each). */
+export interface AnomalyText {
+  title: string;
+  message: string;
+  action: string;
+}
+
+/** The idle screen's reasons: fixed ones, and the words that start the ones built from a device and its code. */
+export interface ReasonTexts {
+  noPrinter: string;
+  paperNearEnd: string;
+  hostUnreachable: string;
+  clockSkew: string;
+  pinPadMissing: string;
+  storageLow: string;
+  recoveryFailed: string;
+  storageFault: string;
+  suspectedFraud: string;
+  tamper: (device: string) => string;
+  device: Record<
+    'card reader' | 'PIN pad' | 'printer' | 'storage' | 'clock' | 'display' | 'network' | 'host-link',
+    string
+  >;
+}
+
 export interface Messages {
   receipt: {
     kind: Record<TransactionKind, string>;
@@ -22,6 +47,12 @@ export interface Messages {
     approved: string;
     approvedOffline: string;
     declined: string;
+    /** The outcomes only a nexo receipt names (it is built for any journaled state). */
+    cancelled: string;
+    failed: string;
+    inProgress: string;
+    /** The label of the transaction reference on a nexo receipt. */
+    txnRef: string;
     sentWhenOnline: string;
     authCode: string;
     response: string;
@@ -89,6 +120,24 @@ export interface Messages {
     readyLimited: string;
     locked: string;
     supervisorUnlock: string;
+  };
+  /** The reasons behind "limited" and "locked" on the idle screen (the terminal keeps them in English). */
+  reasons: ReasonTexts;
+  /** What the cashier reads of an anomaly, by its stable code (E101...); the code itself is never translated. */
+  anomaly: Readonly<Record<string, AnomalyText>>;
+  /** The labels of the anomaly slip. */
+  anomalySlip: {
+    heading: (code: string) => string;
+    time: string;
+    terminal: string;
+    severity: string;
+    severityWord: Record<'info' | 'warning' | 'error' | 'critical', string>;
+    ref: string;
+    stan: string;
+    amount: string;
+    card: string;
+    action: string;
+    giveToSupport: (name: string) => string;
   };
   /** Symbols printed in place of an ISO 4217 code in this language ("€" for EUR in French). */
   currencySymbols: Readonly<Record<string, string>>;

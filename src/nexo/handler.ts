@@ -4,6 +4,7 @@
  * service (repeats of SaleID + ServiceID answered from the journal by its request id), every answer is read back
  * from the journal. Bad input is answered Failure MessageFormat and journaled; nothing is charged for it.
  */
+import type { Locale } from '../i18n/index.js';
 import {
   type Json,
   isObject,
@@ -176,7 +177,13 @@ export class NexoMessageHandler {
     if (!result.ok) return this.body(header, reversalResponse({ original, poiId, refused: result.refused }));
     return this.body(
       header,
-      reversalResponse({ record: result.record, original, poiId, ...anomalyMessageOf(result.anomalyMessage) }),
+      reversalResponse({
+        record: result.record,
+        original,
+        poiId,
+        ...anomalyMessageOf(result.anomalyMessage),
+        ...this.receiptLocale(),
+      }),
     );
   }
 
@@ -217,7 +224,11 @@ export class NexoMessageHandler {
     anomalyMessage?: string,
   ): Json {
     const { poiId, merchantId = '' } = this.deps;
-    const response = paymentResponse({ record, sale, poiId, merchantId, ...anomalyMessageOf(anomalyMessage) });
+    const response = paymentResponse({
+      ...{ record, sale, poiId, merchantId },
+      ...anomalyMessageOf(anomalyMessage),
+      ...this.receiptLocale(),
+    });
     // Cancelled because the register sent Abort: nexo's Aborted, not the cardholder's Cancel.
     if (record.outcome === 'cancelled' && this.aborted.has(requestId))
       response['Response'] = { ...(response['Response'] as Json), ErrorCondition: 'Aborted' };
@@ -249,7 +260,13 @@ export class NexoMessageHandler {
     const repeated =
       category === 'Payment'
         ? { PaymentResponse: this.paymentBody(record, sale, requestId) }
-        : { ReversalResponse: reversalResponse({ record, poiId: this.deps.poiId, ...(original ? { original } : {}) }) };
+        : {
+            ReversalResponse: reversalResponse({
+              ...{ record, poiId: this.deps.poiId },
+              ...(original ? { original } : {}),
+              ...this.receiptLocale(),
+            }),
+          };
     return this.reply(header, success(), {
       MessageReference: reference,
       RepeatedMessageResponse: {
@@ -260,6 +277,11 @@ export class NexoMessageHandler {
         RepeatedResponseMessageBody: repeated,
       },
     });
+  }
+
+  /** The receipts' language and zone, when configured. */
+  private receiptLocale(): { locale?: Locale } {
+    return this.deps.locale ? { locale: this.deps.locale } : {};
   }
 
   /** Abort has no response body in nexo: the aborted payment answers Failure Aborted. */

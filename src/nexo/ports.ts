@@ -2,6 +2,7 @@
  * What the nexo front end needs of the terminal, as narrow structural types: the composition root hands in the one
  * command service and the journal (src/app is never imported from here). The names mirror src/app/commands.ts.
  */
+import type { Locale } from '../i18n/index.js';
 import type { Clock } from '../../hal/clock.js';
 
 /** A supervisor PIN as the register gave it (checked and counted by the command service). */
@@ -116,4 +117,6 @@ export interface NexoHandlerDeps {
   defaultCurrency: string;
   /** For PaymentAcquirerData.MerchantID. */
   merchantId?: string;
+  /** The language and time zone of the receipts returned (`terminal.language`, `terminal.timeZone`). */
+  locale?: Locale;
 }

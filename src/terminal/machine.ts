@@ -19,6 +19,8 @@ export interface SelfTestSummary {
 
 /** A lock reason from a device's own report: replaced by the next self-test that checks the device, or its next report. */
 export const DEVICE_LOCK_PREFIX = 'device: ';
+/** Written when boot recovery fails; the idle screen translates it (reason-text.ts). */
+export const RECOVERY_FAILED = 'recovery failed: storage needs attention';
 
 export interface RecoverySummary {
   recovered: number;
@@ -109,7 +111,7 @@ export const terminalMachine = setup({
                   }),
                 },
                 assign({
-                  lockReasons: ({ context }) => [...context.lockReasons, 'recovery failed: storage needs attention'],
+                  lockReasons: ({ context }) => [...context.lockReasons, RECOVERY_FAILED],
                 }),
               ],
             },

@@ -1,5 +1,6 @@
 /** Printing from the journal: a receipt again, and the slip of an anomaly for the cashier to hand to support. */
 import { isDeviceFault } from '../../hal/fault.js';
+import type { Locale } from '../i18n/index.js';
 import { describeResponseCode } from '../iso8583/index.js';
 import type { ReceiptInput } from '../transaction/types.js';
 import { anomalyByCode, anomalyForDeviceFault, renderAnomalySlip } from '../anomaly/index.js';
@@ -63,6 +64,14 @@ export function receiptInputFromRow(row: TransactionRow): ReceiptInput {
   };
 }
 
+/** The merchant's language and zone, without the absent ones (exact optional types). */
+function localeOf(merchant: PrintDeps['merchant']): Locale {
+  return {
+    ...(merchant.language !== undefined ? { language: merchant.language } : {}),
+    ...(merchant.timeZone !== undefined ? { timeZone: merchant.timeZone } : {}),
+  };
+}
+
 /** Print the slip of the latest anomaly (with that code, when given). */
 export async function printAnomalySlip(deps: PrintDeps, code?: string): Promise<AnomalyRow> {
   const row = deps.journal.anomalies.list({ ...(code ? { code } : {}), limit: 1 })[0];
@@ -70,7 +79,9 @@ export async function printAnomalySlip(deps: PrintDeps, code?: string): Promise<
   if (!row || !definition)
     throw new TerminalError('not-found', code ? `no anomaly ${code} in the journal` : 'no anomaly in the journal');
   try {
-    await deps.printer.print(renderAnomalySlip(definition, { ...row, terminalId: deps.merchant.terminalId }));
+    await deps.printer.print(
+      renderAnomalySlip(definition, { ...row, terminalId: deps.merchant.terminalId }, localeOf(deps.merchant)),
+    );
   } catch (err) {
     throw new TerminalError('printer-fault', `slip not printed: ${(err as Error).message}`);
   }

@@ -36,6 +36,8 @@ export interface RegisterOutputDeps {
   status: () => TerminalStatus;
   /** The language of the idle screen shown again afterwards (default English). */
   language?: Language;
+  /** A cash drawer is on the printer's connector (`hal.printer.drawer`): it may be opened by hand. */
+  drawer?: boolean;
 }
 
 export class RegisterOutput {
@@ -69,6 +71,23 @@ export class RegisterOutput {
     } catch (err) {
       throw this.deviceFault('printer', err);
     }
+  }
+
+  /**
+   * Opens the cash drawer without a sale (ESC p through the printer), for `who` (an ECR client, the console). Journaled
+   * as E410 with who asked, for the cash audit; refused when no drawer is configured, or the printer is not free.
+   */
+  async openDrawer(who: string): Promise<void> {
+    const { printer } = this.deps;
+    if (!this.deps.drawer || !printer.kickDrawer)
+      throw new TerminalError('not-ready', 'no cash drawer is configured (hal.printer.drawer)');
+    this.ensureFree('printer');
+    try {
+      await printer.kickDrawer();
+    } catch (err) {
+      throw this.deviceFault('printer', err);
+    }
+    this.deps.anomalies.raise('drawer-opened', { reason: `opened by ${who}` }, { show: false });
   }
 
   /** The display and printer are the register's only while no transaction, lock or start-up holds them. */

@@ -1,6 +1,7 @@
 /** Idle screens of the terminal between transactions, in the merchant's language. */
 import type { Screen } from '../../hal/display/contract.js';
 import { messagesFor, type Language } from '../i18n/index.js';
+import { localizeReason } from './reason-text.js';
 
 export function idleScreen(
   state: string,
@@ -9,6 +10,7 @@ export function idleScreen(
   language?: Language,
 ): Screen | undefined {
   const t = messagesFor(language).idle;
+  const shown = (reasons: string[], count: number) => reasons.slice(0, count).map((r) => localizeReason(r, language));
   switch (state) {
     case 'booting':
     case 'recovering':
@@ -17,9 +19,9 @@ export function idleScreen(
     case 'ready':
       return { title: t.ready, lines: [t.welcome], severity: 'info' };
     case 'degraded':
-      return { title: t.readyLimited, lines: limitations.slice(0, 3), severity: 'warning' };
+      return { title: t.readyLimited, lines: shown(limitations, 3), severity: 'warning' };
     case 'locked':
-      return { title: t.locked, lines: [...lockReasons.slice(0, 2), t.supervisorUnlock], severity: 'error' };
+      return { title: t.locked, lines: [...shown(lockReasons, 2), t.supervisorUnlock], severity: 'error' };
     default:
       return undefined;
   }

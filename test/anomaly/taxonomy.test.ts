@@ -206,15 +206,19 @@ describe('error screen and slip', () => {
 
   it('prints a slip with the transaction facts and the masked card only', () => {
     const def = anomalyByName('host-timeout');
-    const slip = renderAnomalySlip(def, {
-      at: Date.UTC(2024, 4, 1, 12, 30, 5),
-      txnRef: 'ref-1',
-      stan: 42,
-      amount: 1234,
-      currency: '978',
-      maskedPan: '411111******1111',
-      message: 'The bank did not answer in time: 30000 ms',
-    });
+    const slip = renderAnomalySlip(
+      def,
+      {
+        at: Date.UTC(2024, 4, 1, 12, 30, 5),
+        txnRef: 'ref-1',
+        stan: 42,
+        amount: 1234,
+        currency: '978',
+        maskedPan: '411111******1111',
+        message: 'The bank did not answer in time: 30000 ms',
+      },
+      { timeZone: 'UTC' },
+    );
     expect(slip.cut).toBe(true);
     const text = slip.lines.map((l) => ('text' in l ? l.text : '---')).join('\n');
     expect(text).toContain('ANOMALY E101');

@@ -71,6 +71,10 @@ const VALID: [unknown, EcrRequest][] = [
     { id: 'sl', cmd: 'slip' },
   ],
   [
+    { id: 'dr', cmd: 'drawer.open' },
+    { id: 'dr', cmd: 'drawer.open' },
+  ],
+  [
     { id: 'u', cmd: 'unlock', supervisorPin: '1234' },
     { id: 'u', cmd: 'unlock', supervisorPin: '1234' },
   ],

@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 import { AnomalyRecorder } from '../../src/anomaly/recorder.js';
 import type { TerminalApp } from '../../src/app/compose.js';
 import type { PosConfig } from '../../src/config/index.js';
+import type { Locale } from '../../src/i18n/index.js';
 import type { LedgerEntry } from '../../src/acquirer-sim/types.js';
 import { createNexoHandler } from '../../src/nexo/handler.js';
 import type { NexoHandler } from '../../src/nexo/types.js';
@@ -43,7 +44,8 @@ export function bootNexoApp(nexo: Partial<PosConfig['ecr']['nexo']>): Promise<Te
   return bootApp(nexo);
 }
 
-export async function bootNexo(): Promise<{ app: TerminalApp; nexo: NexoHandler }> {
+/** `locale`: the language and zone of the receipts the handler returns (the terminal's configuration gives them). */
+export async function bootNexo(locale?: Locale): Promise<{ app: TerminalApp; nexo: NexoHandler }> {
   const app = await bootApp();
   const nexo = createNexoHandler({
     commands: app.commands,
@@ -53,6 +55,7 @@ export async function bootNexo(): Promise<{ app: TerminalApp; nexo: NexoHandler 
     poiId: POI_ID,
     defaultCurrency: app.config.terminal.currency,
     merchantId: 'TestMerchant',
+    ...(locale ? { locale } : {}),
   });
   return { app, nexo };
 }

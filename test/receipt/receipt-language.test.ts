@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Printer, ReceiptDocument } from '../../hal/printer/contract.js';
-import { encodeReceiptParts } from '../../hal/printer/escpos-encoder.js';
-import { MockPrinter } from '../../hal/printer/mock.js';
-import { withPrinterModel } from '../../hal/printer/model-printer.js';
-import { PRINTER_MODEL_PROFILES } from '../../hal/printer/model-profiles.js';
-import { ManualClock } from '../../hal/clock.js';
 import { buildReceipt, type MerchantInfo } from '../../src/receipt/receipt.js';
 import { buildSettlementReceipt } from '../../src/receipt/settlement-receipt.js';
 import type { ReceiptInput } from '../../src/transaction/types.js';
 import { decodeEscPosText } from '../support/escpos-text-decoder.js';
-
-const COLUMNS = 42;
+import { bytesSent, documentTexts } from '../support/printed-bytes.js';
 
 function sale(currency: string, amount: number): ReceiptInput {
   return {
@@ -23,31 +16,7 @@ function sale(currency: string, amount: number): ReceiptInput {
   };
 }
 
-function texts(doc: ReceiptDocument): string[] {
-  return doc.lines.flatMap((l) => ('text' in l ? [l.text] : []));
-}
-
-/** The bytes the driver sends for a document: as the serial driver encodes, with the model the wrapper stamped. */
-async function bytesSent(doc: ReceiptDocument, model: keyof typeof PRINTER_MODEL_PROFILES): Promise<Buffer> {
-  const mock = new MockPrinter(new ManualClock(0), { columns: COLUMNS });
-  await mock.open();
-  let sent: Buffer | undefined;
-  const capturing: Printer = {
-    open: () => mock.open(),
-    close: () => mock.close(),
-    info: () => mock.info(),
-    status: () => mock.status(),
-    on: (event, listener) => mock.on(event, listener),
-    print: (stamped) => {
-      const parts = encodeReceiptParts(stamped, COLUMNS);
-      sent = Buffer.concat([parts.init, ...parts.lines, parts.trailer]);
-      return mock.print(stamped);
-    },
-  };
-  await withPrinterModel(capturing, PRINTER_MODEL_PROFILES[model]).print(doc);
-  if (!sent) throw new Error('nothing sent');
-  return sent;
-}
+const texts = documentTexts;
 
 /** Rows a printer prints, rules left out, for comparison with the document's texts. */
 function printedTexts(bytes: Buffer, chineseAfterInit: boolean): string[] {

@@ -110,4 +110,16 @@ export const OPERATOR = [
     support:
       'A pre-authorization stayed open longer than preauth.expiryDays. Its hold was released by a reversal of its 0100 (owed until the host acknowledges it); no money moved. Completing it is refused from now on.',
   },
+  {
+    code: 'E410',
+    name: 'drawer-opened',
+    class: 'operator-error',
+    severity: 'info',
+    title: 'Drawer opened',
+    message: 'The cash drawer was opened without a sale',
+    action: 'none',
+    actionText: 'No action needed',
+    support:
+      'A manual drawer open (drawer.open from the register or `drawer` at the console), journaled for the cash audit with who asked. Many of them in a day: check the till with the shop.',
+  },
 ] as const satisfies readonly AnomalyShape[];

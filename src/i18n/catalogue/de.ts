@@ -1,5 +1,6 @@
 /** German: printed from a Latin code page with € (PC858 or WPC1252). */
 import type { Messages } from '../messages.js';
+import { ANOMALY_DE } from './anomaly-de.js';
 
 export const de: Messages = {
   receipt: {
@@ -28,6 +29,10 @@ export const de: Messages = {
     approved: 'GENEHMIGT',
     approvedOffline: 'OFFLINE GENEHMIGT',
     declined: 'ABGELEHNT',
+    cancelled: 'ABGEBROCHEN',
+    failed: 'FEHLGESCHLAGEN',
+    inProgress: 'IN BEARBEITUNG',
+    txnRef: 'Vorgang',
     sentWhenOnline: 'Wird online an die Bank gesendet',
     authCode: 'Genehmigungs-Nr.',
     response: 'Antwort',
@@ -110,6 +115,42 @@ export const de: Messages = {
     readyLimited: 'BEREIT (EINGESCHRÄNKT)',
     locked: 'GESPERRT',
     supervisorUnlock: 'Entsperren durch Supervisor',
+  },
+  reasons: {
+    noPrinter: 'kein Drucker: Belege zurückgehalten',
+    paperNearEnd: 'Papier fast leer',
+    hostUnreachable: 'Bank nicht erreichbar: Offline-Regeln',
+    clockSkew: 'Uhr weicht ab: Zeitabgleich prüfen',
+    pinPadMissing: 'PIN-Pad fehlt: keine PIN-Eingabe',
+    storageLow: 'Speicher fast voll',
+    recoveryFailed: 'Wiederherstellung fehlgeschlagen: Speicher prüfen',
+    storageFault: 'Speicherfehler',
+    suspectedFraud: 'Betrugsverdacht',
+    tamper: (device) => `${device}: Manipulation`,
+    device: {
+      'card reader': 'Kartenleser',
+      'PIN pad': 'PIN-Pad',
+      printer: 'Drucker',
+      storage: 'Speicher',
+      clock: 'Uhr',
+      display: 'Anzeige',
+      network: 'Netzwerk',
+      'host-link': 'Bankverbindung',
+    },
+  },
+  anomaly: ANOMALY_DE,
+  anomalySlip: {
+    heading: (code) => `STÖRUNG ${code}`,
+    time: 'Zeit',
+    terminal: 'Terminal',
+    severity: 'Schwere',
+    severityWord: { info: 'INFO', warning: 'WARNUNG', error: 'FEHLER', critical: 'KRITISCH' },
+    ref: 'Ref',
+    stan: 'STAN',
+    amount: 'Betrag',
+    card: 'Karte',
+    action: 'Maßnahme',
+    giveToSupport: (name) => `Diesen Beleg dem Support geben (${name})`,
   },
   currencySymbols: { EUR: '€' },
   decimalMark: ',',

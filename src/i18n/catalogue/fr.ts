@@ -1,5 +1,6 @@
 /** French: printed from a Latin code page with € (PC858 or WPC1252). */
 import type { Messages } from '../messages.js';
+import { ANOMALY_FR } from './anomaly-fr.js';
 
 export const fr: Messages = {
   receipt: {
@@ -28,6 +29,10 @@ export const fr: Messages = {
     approved: 'ACCEPTÉ',
     approvedOffline: 'ACCEPTÉ HORS LIGNE',
     declined: 'REFUSÉ',
+    cancelled: 'ANNULÉ',
+    failed: 'ÉCHEC',
+    inProgress: 'EN COURS',
+    txnRef: 'Transaction',
     sentWhenOnline: 'À transmettre à la banque en ligne',
     authCode: 'Autorisation',
     response: 'Réponse',
@@ -110,6 +115,42 @@ export const fr: Messages = {
     readyLimited: 'PRÊT (LIMITÉ)',
     locked: 'VERROUILLÉ',
     supervisorUnlock: 'Déverrouillage par un superviseur',
+  },
+  reasons: {
+    noPrinter: "pas d'imprimante : tickets en attente",
+    paperNearEnd: 'fin de papier proche',
+    hostUnreachable: 'banque injoignable : règles hors ligne',
+    clockSkew: 'horloge décalée : vérifier la synchronisation',
+    pinPadMissing: 'clavier PIN absent : pas de saisie du code',
+    storageLow: 'stockage presque plein',
+    recoveryFailed: 'reprise échouée : vérifier le stockage',
+    storageFault: 'panne de stockage',
+    suspectedFraud: 'fraude suspectée',
+    tamper: (device) => `${device} : effraction`,
+    device: {
+      'card reader': 'lecteur de carte',
+      'PIN pad': 'clavier PIN',
+      printer: 'imprimante',
+      storage: 'stockage',
+      clock: 'horloge',
+      display: 'écran',
+      network: 'réseau',
+      'host-link': 'liaison banque',
+    },
+  },
+  anomaly: ANOMALY_FR,
+  anomalySlip: {
+    heading: (code) => `INCIDENT ${code}`,
+    time: 'Heure',
+    terminal: 'Terminal',
+    severity: 'Gravité',
+    severityWord: { info: 'INFO', warning: 'ALERTE', error: 'ERREUR', critical: 'CRITIQUE' },
+    ref: 'Réf',
+    stan: 'STAN',
+    amount: 'Montant',
+    card: 'Carte',
+    action: 'Action',
+    giveToSupport: (name) => `Remettez ce ticket au support (${name})`,
   },
   currencySymbols: { EUR: '€' },
   decimalMark: ',',

@@ -7,6 +7,7 @@ import { currencyOf, decimalAmount, MoneyError, parseDecimalAmount } from '../..
 import type { NexoCommand, NexoTransactionRecord } from '../ports.js';
 import { conditionOfOutcome } from './error-conditions.js';
 import { type Json, NexoFormatError, objectAt, optionalObjectAt, optionalStringAt, stringAt } from './fields.js';
+import type { Locale } from '../../i18n/index.js';
 import { paymentReceipts } from './receipt.js';
 import { failure, type NexoResult, success } from './response.js';
 
@@ -141,9 +142,17 @@ export interface PaymentResponseInput {
   poiId: string;
   merchantId: string;
   anomalyMessage?: string;
+  locale?: Locale;
 }
 
-export function paymentResponse({ record, sale, poiId, merchantId, anomalyMessage }: PaymentResponseInput): Json {
+export function paymentResponse({
+  record,
+  sale,
+  poiId,
+  merchantId,
+  anomalyMessage,
+  locale,
+}: PaymentResponseInput): Json {
   const approved = record.outcome === 'approved' || record.outcome === 'offline-approved';
   const currency = currencyOf(record.currency);
   const brand = record.maskedPan ? paymentBrand(record.maskedPan) : undefined;
@@ -153,7 +162,7 @@ export function paymentResponse({ record, sale, poiId, merchantId, anomalyMessag
     ...(entry ? { EntryMode: [entry] } : {}),
     ...(brand ? { PaymentBrand: brand } : {}),
   };
-  const receipts = paymentReceipts(record, poiId);
+  const receipts = paymentReceipts(record, poiId, locale);
   return {
     Response: transactionResult(record, anomalyMessage),
     SaleData: { SaleTransactionID: sale },

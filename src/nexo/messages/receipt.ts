@@ -1,51 +1,66 @@
 /**
  * A journaled transaction as nexo PaymentReceipt documents (cashier and customer copies, OutputText lines): the
- * lines our printed receipt carries, only the masked PAN, amounts by the currency's exponent.
+ * lines our printed receipt carries, in the merchant's language and the terminal's time zone (`terminal.language`,
+ * `terminal.timeZone`), only the masked PAN, amounts by the currency's exponent in the language's notation. The
+ * nexo fields around the receipt (Result, ErrorCondition, codes) stay as the standard names them.
  */
-import { formatAmount } from '../../vocabulary/index.js';
+import { formatLocalAmount, formatLocalDateTime, type Locale, type Messages, messagesFor } from '../../i18n/index.js';
+import type { TransactionKind } from '../../vocabulary/index.js';
 import type { NexoTransactionRecord } from '../ports.js';
 import type { Json } from './fields.js';
 
-const KIND_LABEL: Record<string, string> = { sale: 'SALE', refund: 'REFUND', void: 'VOID' };
-const OUTCOME_LABEL: Record<string, string> = {
-  approved: 'APPROVED',
-  'offline-approved': 'APPROVED OFFLINE',
-  declined: 'DECLINED',
-  cancelled: 'CANCELLED',
-  failed: 'FAILED',
-};
+function outcomeLabel(outcome: string | null, t: Messages['receipt']): string {
+  switch (outcome) {
+    case 'approved':
+      return t.approved;
+    case 'offline-approved':
+      return t.approvedOffline;
+    case 'declined':
+      return t.declined;
+    case 'cancelled':
+      return t.cancelled;
+    case 'failed':
+      return t.failed;
+    default:
+      return t.inProgress;
+  }
+}
 
-function receiptLines(record: NexoTransactionRecord, poiId: string, copy: string): string[] {
+function receiptLines(record: NexoTransactionRecord, poiId: string, copy: string, locale: Locale): string[] {
+  const messages = messagesFor(locale.language);
+  const t = messages.receipt;
   const amount = record.kind === 'sale' ? record.amount : -record.amount;
+  const stan = (n: number) => String(n).padStart(6, '0');
   return [
-    KIND_LABEL[record.kind] ?? record.kind.toUpperCase(),
-    `Date: ${new Date(record.createdAt).toISOString().replace('T', ' ').slice(0, 19)} UTC`,
-    `Terminal: ${poiId}`,
-    ...(record.maskedPan ? [`Card: ${record.maskedPan}`] : []),
-    ...(record.entryMode ? [`Entry: ${record.entryMode}`] : []),
-    ...(record.stan !== null ? [`STAN: ${String(record.stan).padStart(6, '0')}`] : []),
-    ...(record.rrn ? [`Ref: ${record.rrn}`] : []),
-    ...(record.originalStan !== null ? [`Original STAN: ${String(record.originalStan).padStart(6, '0')}`] : []),
-    `AMOUNT ${formatAmount(amount, record.currency)}`,
-    OUTCOME_LABEL[record.outcome ?? ''] ?? 'IN PROGRESS',
-    ...(record.approvalCode ? [`Auth code: ${record.approvalCode}`] : []),
-    `Txn: ${record.txnRef}`,
+    t.kind[record.kind as TransactionKind] ?? record.kind.toUpperCase(),
+    `${t.date}: ${formatLocalDateTime(new Date(record.createdAt), locale.timeZone)}`,
+    `${t.terminal}: ${poiId}`,
+    ...(record.maskedPan ? [`${t.card}: ${record.maskedPan}`] : []),
+    ...(record.entryMode ? [`${t.entry}: ${record.entryMode}`] : []),
+    ...(record.stan !== null ? [`${t.stan}: ${stan(record.stan)}`] : []),
+    ...(record.rrn ? [`${t.ref}: ${record.rrn}`] : []),
+    ...(record.originalStan !== null ? [`${t.originalStan}: ${stan(record.originalStan)}`] : []),
+    `${t.amount} ${formatLocalAmount(amount, record.currency, messages)}`,
+    outcomeLabel(record.outcome, t),
+    ...(record.approvalCode ? [`${t.authCode}: ${record.approvalCode}`] : []),
+    `${t.txnRef}: ${record.txnRef}`,
     copy,
   ];
 }
 
 /** Both copies; a transaction that never reached a card has no receipt. */
-export function paymentReceipts(record: NexoTransactionRecord, poiId: string): Json[] {
+export function paymentReceipts(record: NexoTransactionRecord, poiId: string, locale: Locale = {}): Json[] {
   if (record.stan === null && record.maskedPan === null) return [];
+  const t = messagesFor(locale.language).receipt;
   return [
-    ['CashierReceipt', 'MERCHANT COPY'],
-    ['CustomerReceipt', 'CUSTOMER COPY'],
+    ['CashierReceipt', t.merchantCopy],
+    ['CustomerReceipt', t.customerCopy],
   ].map(([qualifier, copy]) => ({
     DocumentQualifier: qualifier,
     RequiredSignatureFlag: false,
     OutputContent: {
       OutputFormat: 'Text',
-      OutputText: receiptLines(record, poiId, copy ?? '').map((Text) => ({ Text, EndOfLineFlag: true })),
+      OutputText: receiptLines(record, poiId, copy ?? '', locale).map((Text) => ({ Text, EndOfLineFlag: true })),
     },
   }));
 }

@@ -3,6 +3,7 @@ import { decimalAmount } from '../../vocabulary/index.js';
 import type { NexoTransactionRecord } from '../ports.js';
 import { type Json, objectAt, optionalObjectAt, stringAt } from './fields.js';
 import { poiData, transactionResult } from './payment.js';
+import type { Locale } from '../../i18n/index.js';
 import { paymentReceipts } from './receipt.js';
 import type { NexoResult } from './response.js';
 
@@ -29,9 +30,18 @@ export interface ReversalResponseInput {
   /** The Response when no void ran (a refusal before it). */
   refused?: NexoResult;
   anomalyMessage?: string;
+  locale?: Locale;
 }
 
-export function reversalResponse({ record, original, poiId, refused, anomalyMessage }: ReversalResponseInput): Json {
+export function reversalResponse({
+  record,
+  original,
+  poiId,
+  refused,
+  anomalyMessage,
+  locale,
+}: ReversalResponseInput): Json {
+  const receipts = record ? paymentReceipts(record, poiId, locale) : [];
   const approved = record?.outcome === 'approved';
   return {
     Response: refused ?? (record ? transactionResult(record, anomalyMessage) : { Result: 'Failure' }),
@@ -45,6 +55,6 @@ export function reversalResponse({ record, original, poiId, refused, anomalyMess
         }
       : {}),
     ...(approved && record ? { ReversedAmount: Number(decimalAmount(record.amount, record.currency)) } : {}),
-    ...(record && paymentReceipts(record, poiId).length > 0 ? { PaymentReceipt: paymentReceipts(record, poiId) } : {}),
+    ...(receipts.length > 0 ? { PaymentReceipt: receipts } : {}),
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * The fleet picture read from the shared store, exact however the broker splits the messages.
+ *
+ * Consumers on a shared subscription (`$share/<group>/…`) each receive part of every terminal's messages; alone,
+ * each would see gaps that are not there and miss restarts and the latest Health. They all write one history
+ * store instead, and the picture is folded per terminal from the store: the terminal's messages are put back in
+ * the order one consumer alone would have seen them, then fed through the same FleetState that consumer uses.
+ *
+ * The order: arrival time (then offline States after what arrived with them, then seq), corrected so that within
+ * each boot the counted messages stand in seq order: a shared subscription delivers seq 7 to one consumer and seq 8
+ * to another, which may write 8 first. Messages outside the count (retained replays, offline States, whose seq is
+ * the one of their connection) keep their place in time. Each terminal's row in fleet_terminals carries a version
+ * that every written batch moves, so refresh() refolds only the terminals that received something.
+ *
+ * The picture covers what the store holds: counts (gaps, restarts) are over the retention period.
+ */
+import type { Clock } from '../../../hal/clock.js';
+import type { TerminalMessage } from '../messages.js';
+import { FleetState, type FleetStateOptions, type TerminalView, terminalKey } from '../state.js';
+import type { FleetHistoryStore, StoredMessage, TerminalKey } from './store.js';
+
+/** Terminals read back from the store per query. */
+const REFOLD_CHUNK = 500;
+
+function isOfflineState(m: StoredMessage): boolean {
+  return m.kind === 'state' && (m.data as { online?: unknown } | null)?.online === false;
+}
+
+/** In the sequence count: a live message with a boot id and seq that is not an offline State. */
+function counted(m: StoredMessage): boolean {
+  return m.kind !== 'cmd' && m.bootId !== null && m.seq !== null && !m.retained && !isOfflineState(m);
+}
+
+/** The messages of one terminal in the order a single consumer would have received them. */
+export function foldOrder(messages: readonly StoredMessage[]): StoredMessage[] {
+  const out = [...messages].sort(
+    (a, b) =>
+      a.receivedAt - b.receivedAt ||
+      Number(isOfflineState(a)) - Number(isOfflineState(b)) ||
+      (a.seq ?? 0) - (b.seq ?? 0) ||
+      a.id - b.id,
+  );
+  const slots = new Map<string, number[]>();
+  out.forEach((m, i) => {
+    if (!counted(m)) return;
+    const boot = m.bootId ?? '';
+    const list = slots.get(boot);
+    if (list === undefined) slots.set(boot, [i]);
+    else list.push(i);
+  });
+  for (const positions of slots.values()) {
+    const inSeq = positions.map((p) => out[p]!).sort((a, b) => a.seq! - b.seq! || a.receivedAt - b.receivedAt);
+    positions.forEach((p, k) => {
+      out[p] = inSeq[k]!;
+    });
+  }
+  return out;
+}
+
+/** A stored message that can be folded: a terminal's (not a command), decoded with its header. */
+function terminalMessage(m: StoredMessage): TerminalMessage | null {
+  const d = m.data as { type?: unknown; header?: { bootId?: unknown; seq?: unknown } } | null;
+  if (d === null || typeof d !== 'object' || d.type === 'cmd' || typeof d.type !== 'string') return null;
+  if (typeof d.header?.bootId !== 'string' || typeof d.header.seq !== 'number') return null;
+  return d as unknown as TerminalMessage;
+}
+
+export interface StoredFleetPictureOptions extends Omit<FleetStateOptions, 'trackSequence'> {
+  store: Pick<FleetHistoryStore, 'terminalVersions' | 'messagesOf'>;
+  clock: Clock;
+}
+
+export class StoredFleetPicture {
+  /** The folded state; read it through terminals()/terminal(), or hand it to an alert engine. */
+  readonly state: FleetState;
+  private readonly folded = new Map<string, number>();
+
+  constructor(private readonly opts: StoredFleetPictureOptions) {
+    // The store holds every consumer's share, so sequences are tracked even behind a shared subscription.
+    this.state = new FleetState({ ...opts, trackSequence: true });
+  }
+
+  /** Refolds the terminals whose stored messages changed since the last refresh; returns how many. */
+  async refresh(): Promise<number> {
+    const versions = await this.opts.store.terminalVersions();
+    const changed = versions.filter((v) => this.folded.get(terminalKey(v.fleet, v.terminalId)) !== v.version);
+    for (let i = 0; i < changed.length; i += REFOLD_CHUNK) {
+      const chunk = changed.slice(i, i + REFOLD_CHUNK);
+      const rows = await this.opts.store.messagesOf(chunk);
+      const byTerminal = new Map<string, StoredMessage[]>();
+      for (const r of rows) {
+        const key = terminalKey(r.fleet, r.terminalId);
+        const list = byTerminal.get(key);
+        if (list === undefined) byTerminal.set(key, [r]);
+        else list.push(r);
+      }
+      for (const v of chunk) {
+        const key = terminalKey(v.fleet, v.terminalId);
+        this.refold(v, byTerminal.get(key) ?? []);
+        this.folded.set(key, v.version);
+      }
+    }
+    return changed.length;
+  }
+
+  terminals(at = this.opts.clock.now()): TerminalView[] {
+    return this.state.terminals(at);
+  }
+
+  terminal(fleet: string, terminalId: string, at = this.opts.clock.now()): TerminalView | undefined {
+    return this.state.terminal(fleet, terminalId, at);
+  }
+
+  private refold(t: TerminalKey, messages: readonly StoredMessage[]): void {
+    this.state.forget(t.fleet, t.terminalId);
+    for (const m of foldOrder(messages)) {
+      const msg = terminalMessage(m);
+      if (msg === null) continue;
+      // `historical` goes along for a FleetState that tells backlog from current state.
+      const ctx = { receivedAt: m.receivedAt, retained: m.retained, historical: m.historical };
+      this.state.ingest(msg, ctx);
+    }
+  }
+}

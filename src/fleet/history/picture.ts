@@ -8,8 +8,9 @@
  *
  * The order: arrival time (then offline States after what arrived with them, then seq), corrected so that within
  * each boot the counted messages stand in seq order: a shared subscription delivers seq 7 to one consumer and seq 8
- * to another, which may write 8 first. Messages outside the count (retained replays, offline States, whose seq is
- * the one of their connection) keep their place in time. Each terminal's row in fleet_terminals carries a version
+ * to another, which may receive and write 8 first. A last will (offline State, whose seq is its connection's first)
+ * goes after every message of its connection and before the next connection's Birth; retained replays keep their
+ * place in time. Each terminal's row in fleet_terminals carries a version
  * that every written batch moves, so refresh() refolds only the terminals that received something.
  *
  * The picture covers what the store holds: counts (gaps, restarts) are over the retention period.
@@ -31,6 +32,26 @@ function counted(m: StoredMessage): boolean {
   return m.kind !== 'cmd' && m.bootId !== null && m.seq !== null && !m.retained && !isOfflineState(m);
 }
 
+function session(m: StoredMessage): number {
+  const s = (m.data as { session?: unknown } | null)?.session;
+  return typeof s === 'number' ? s : 0;
+}
+
+/**
+ * Where a last will stands in its boot's seq order: it ends its connection, so after every message of that
+ * connection and before the next connection's first (a Birth or online State with a later session). Null for a
+ * will that names no session: it keeps its place in time.
+ */
+function willPlace(will: StoredMessage, boot: readonly StoredMessage[]): number | null {
+  const s = session(will);
+  if (s <= 0) return null;
+  let next = Number.POSITIVE_INFINITY;
+  for (const m of boot)
+    if ((m.kind === 'birth' || (m.kind === 'state' && !isOfflineState(m))) && session(m) > s && m.seq !== null)
+      next = Math.min(next, m.seq);
+  return next - 0.5;
+}
+
 /** The messages of one terminal in the order a single consumer would have received them. */
 export function foldOrder(messages: readonly StoredMessage[]): StoredMessage[] {
   const out = [...messages].sort(
@@ -40,18 +61,31 @@ export function foldOrder(messages: readonly StoredMessage[]): StoredMessage[] {
       (a.seq ?? 0) - (b.seq ?? 0) ||
       a.id - b.id,
   );
-  const slots = new Map<string, number[]>();
+  const byBoot = new Map<string, StoredMessage[]>();
+  for (const m of out) {
+    if (m.bootId === null) continue;
+    const list = byBoot.get(m.bootId);
+    if (list === undefined) byBoot.set(m.bootId, [m]);
+    else list.push(m);
+  }
+  // Each boot's ordered messages (counted ones by seq, wills at their place) take that boot's slots in time order.
+  const slots = new Map<string, { at: number; key: number }[]>();
   out.forEach((m, i) => {
-    if (!counted(m)) return;
+    let key: number | null = null;
+    if (counted(m)) key = m.seq;
+    else if (isOfflineState(m) && m.bootId !== null && !m.retained) key = willPlace(m, byBoot.get(m.bootId) ?? []);
+    if (key === null) return;
     const boot = m.bootId ?? '';
     const list = slots.get(boot);
-    if (list === undefined) slots.set(boot, [i]);
-    else list.push(i);
+    if (list === undefined) slots.set(boot, [{ at: i, key }]);
+    else list.push({ at: i, key });
   });
-  for (const positions of slots.values()) {
-    const inSeq = positions.map((p) => out[p]!).sort((a, b) => a.seq! - b.seq! || a.receivedAt - b.receivedAt);
-    positions.forEach((p, k) => {
-      out[p] = inSeq[k]!;
+  for (const list of slots.values()) {
+    const inOrder = list
+      .map((slot) => ({ m: out[slot.at]!, key: slot.key }))
+      .sort((a, b) => a.key - b.key || a.m.receivedAt - b.m.receivedAt);
+    list.forEach((slot, k) => {
+      out[slot.at] = inOrder[k]!.m;
     });
   }
   return out;

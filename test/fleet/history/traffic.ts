@@ -62,8 +62,8 @@ export class FleetTraffic {
       pub('health', health(seq));
       if (cls === 1 && round === 4) pub('health', health(seq)); // delivered twice
       if (i % 7 === 0 && round === 2) pub('event', encode.event(h(next()), { atMs: sentAt }));
-      // The last will carries the seq of its connection (the Birth's): older than what followed.
-      if (cls === 7 && round === this.rounds - 1) pub('state', encode.state(h(1), false, 'connection lost', 1));
+      // The last will is composed at connect time (seq 0, the connection's session): older than what followed.
+      if (cls === 7 && round === this.rounds - 1) pub('state', encode.state(h(0), false, 'connection lost', 1));
     });
     return out;
   }

@@ -1,5 +1,6 @@
 /**
  * `pos-fleet history FLEET/TERMINAL`: a terminal's timeline from the history store the config names, newest first.
+ * `pos-fleet picture`: the fleet table as folded from that store (what all the consumers writing it saw together).
  * `pos-fleet ingest`: a consumer that only writes every message to that store; several started with the same
  * --share group split the broker's messages and write one store, whose fleet picture stays exact.
  * Exit codes: 0 done, 1 bad usage, 66 no history at the SQLite path, 69 store or broker unavailable, 78 bad config.
@@ -14,7 +15,14 @@ import {
   brokerOptionsFromConfig,
   FleetConsumer,
 } from '../fleet/consumer.js';
-import { HistoryStoreError, historyLocation, openHistoryStore, startHistory } from '../fleet/history/open.js';
+import {
+  HistoryStoreError,
+  historyLocation,
+  openHistoryStore,
+  startHistory,
+  storedPicture,
+} from '../fleet/history/open.js';
+import { renderWatch } from '../fleet/table.js';
 import { FleetState } from '../fleet/state.js';
 import type { TimelineEntry, TimelineQuery } from '../fleet/ports.js';
 
@@ -120,6 +128,42 @@ export function registerFleetHistory(program: Command, loadConfig: (cmd: Command
         }
       },
     );
+
+  program
+    .command('picture')
+    .description(
+      'the fleet table folded from the history store: exact however a shared subscription split the messages',
+    )
+    .option('--json', 'one JSON object per terminal')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const config = loadConfig(cmd);
+      let store: Awaited<ReturnType<typeof openHistoryStore>>;
+      try {
+        store = await openHistoryStore(config.history, { mustExist: true });
+      } catch (err) {
+        if (!(err instanceof HistoryStoreError)) throw err;
+        fail(/no history there/.test(err.message) ? EX_NOINPUT : EX_UNAVAILABLE, err.message);
+      }
+      try {
+        const picture = storedPicture(config, store, systemClock);
+        await picture.refresh();
+        const terminals = picture.terminals().filter((t) => config.fleet === null || t.fleet === config.fleet);
+        if (opts.json) for (const t of terminals) process.stdout.write(`${JSON.stringify(t)}\n`);
+        else
+          process.stdout.write(
+            `${renderWatch({
+              at: Date.now(),
+              title: `pos-fleet picture  ${historyLocation(config.history)}`,
+              info: [],
+              terminals,
+              recentAlerts: [],
+              width: process.stdout.isTTY ? (process.stdout.columns ?? 0) : 0,
+            })}\n`,
+          );
+      } finally {
+        await store.close();
+      }
+    });
 
   program
     .command('ingest')

@@ -4,12 +4,15 @@
  *   const store = await openHistoryStore(config.history);               // read: FleetHistoryReader and more
  *   const history = await startHistory(config.history, { clock });      // write: consumer onMessage → recorder
  *   consumer onMessage: (msg, info) => history.recorder.record(msg, info)
+ *   const picture = storedPicture(config, store, clock); await picture.refresh(); picture.terminals()
  */
 import { resolve } from 'node:path';
 import type { Clock } from '../../../hal/clock.js';
+import type { FleetConfig } from '../config.js';
 import type { HistoryConfig } from '../config-history.js';
 import { HistoryStoreError } from './migrate.js';
 import { PostgresHistoryStore } from './postgres-store.js';
+import { StoredFleetPicture } from './picture.js';
 import { HistoryRecorder } from './recorder.js';
 import { HistoryRetention } from './retention.js';
 import { SqliteHistoryStore } from './sqlite-store.js';
@@ -98,4 +101,16 @@ export async function startHistory(config: HistoryConfig, opts: StartHistoryOpti
       }
     },
   };
+}
+
+/** The fleet picture folded from the store, with the config's health intervals and anomaly window. */
+export function storedPicture(config: FleetConfig, store: FleetHistoryStore, clock: Clock): StoredFleetPicture {
+  return new StoredFleetPicture({
+    store,
+    clock,
+    healthIntervalMs: config.healthIntervalMs,
+    healthIntervalByTerminal: config.healthIntervalByTerminal,
+    missedHealthFactor: config.missedHealthFactor,
+    anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
+  });
 }

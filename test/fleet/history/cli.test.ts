@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TelemetryDecoder } from '../../../src/fleet/decode.js';
 import { SqliteHistoryStore } from '../../../src/fleet/history/sqlite-store.js';
 import { historyRecordOf } from '../../../src/fleet/history/recorder.js';
+import type { TerminalView } from '../../../src/fleet/state.js';
 import { startCli, type RunningCli } from '../../support/cli.js';
 import { encode, FLEET, startMosquitto, TERMINAL, topic, until } from '../support.js';
 
@@ -189,6 +190,21 @@ describe('pos-fleet ingest', () => {
       }
       expect(written.every((n) => n > 0)).toBe(true);
       expect(written[0]! + written[1]!).toBe(total);
+
+      // Read back as one picture: every seq there, no gap, though each process saw only part.
+      const picture = cli(['--config', config, 'picture', '--json']);
+      expect(await picture.exited).toBe(0);
+      const views = picture
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as TerminalView);
+      expect(views).toHaveLength(1);
+      expect(views[0]).toMatchObject({ key: `${FLEET}/${TERMINAL}`, status: 'healthy' });
+      expect(views[0]!.sequence).toMatchObject({ lastSeq: total, gaps: 0, missing: 0, duplicates: 0 });
+      const table = cli(['--config', config, 'picture']);
+      expect(await table.exited).toBe(0);
+      expect(table.stdout()).toContain(TERMINAL);
     } finally {
       await broker.stop();
     }

@@ -3,7 +3,7 @@
  * directory, a free loopback port, the socket in the same temp directory, trust authentication on loopback only.
  * PostgreSQL refuses to run as root, so as root the data directory is given to the `postgres` user and initdb and
  * the server run through runuser. Durability is switched off (fsync, synchronous commit): a test server.
- * stop() ends the server and removes the directory.
+ * halt()/start() take it down and back with its data (an outage); stop() ends it and removes the directory.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +19,9 @@ export interface Postgres {
   /** A new empty database; returns its URL. */
   createDatabase(name: string): Promise<string>;
   output(): string;
+  /** Ends the server but keeps its data, as an outage would; start() brings it back on the same port. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,14 +119,25 @@ export async function startPostgres(): Promise<Postgres> {
     '-c',
     'max_connections=60',
   ]);
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let proc: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
   const url = (database = 'postgres'): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
 
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
+  const start = async (): Promise<void> => {
+    if (proc !== undefined) return;
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = child;
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await waitReady(url(), child, () => out);
+  };
+
+  const halt = async (): Promise<void> => {
+    const child = proc;
+    if (child === undefined) return;
+    proc = undefined;
+    if (child.exitCode === null && child.signalCode === null) {
       // Signal the postmaster itself (runuser may not pass signals on); SIGINT is PostgreSQL's fast shutdown.
       const pidFile = join(data, 'postmaster.pid');
       const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : Number.NaN;
@@ -131,16 +145,20 @@ export async function startPostgres(): Promise<Postgres> {
         try {
           process.kill(pid, 'SIGINT');
         } catch {
-          proc.kill('SIGINT');
+          child.kill('SIGINT');
         }
-      } else proc.kill('SIGINT');
+      } else child.kill('SIGINT');
       await exited;
     }
+  };
+
+  const stop = async (): Promise<void> => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    await waitReady(url(), proc, () => out);
+    await start();
   } catch (err) {
     await stop();
     throw err;
@@ -149,6 +167,8 @@ export async function startPostgres(): Promise<Postgres> {
     port,
     url,
     output: () => out,
+    halt,
+    start,
     async createDatabase(name: string) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`);
       const client = new pg.Client({ connectionString: url() });

@@ -111,11 +111,12 @@ export class PostgresHistoryStore implements FleetHistoryStore {
         );
       }
       await client.query('COMMIT');
+      client.release();
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that failed mid-batch (server gone) is discarded, not handed back to the pool.
+      client.release(err instanceof Error ? err : true);
       throw err;
-    } finally {
-      client.release();
     }
   }
 
@@ -182,12 +183,12 @@ export class PostgresHistoryStore implements FleetHistoryStore {
         for (const r of rows) out.push(storedMessage(r));
       }
       await client.query('COMMIT');
+      client.release();
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      client.release(err instanceof Error ? err : true);
       throw err;
-    } finally {
-      client.release();
     }
   }
 

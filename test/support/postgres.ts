@@ -46,8 +46,11 @@ export function postgresMissing(): string | undefined {
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+/** util-linux's runuser lives in sbin, which a CI job's PATH may leave out. */
+const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p)) ?? 'runuser';
+
 function asServerUser(bin: string, args: string[]): [string, string[]] {
-  return isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  return isRoot ? [RUNUSER, ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
 }
 
 /** Polls until the server accepts a connection: its own readiness, not a behaviour under test. */

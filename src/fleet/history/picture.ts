@@ -13,7 +13,10 @@
  * place in time. Each terminal's row in fleet_terminals carries a version
  * that every written batch moves, so refresh() refolds only the terminals that received something.
  *
- * The picture covers what the store holds: counts (gaps, restarts) are over the retention period.
+ * The picture covers what the store holds: counts (gaps, restarts) are over the retention period. A purge moves no
+ * version, so a terminal folded before a purge keeps its older counts until its next message. The cost: a changed
+ * terminal is refolded from all its stored messages, so a refresh costs the changed terminals' whole history (a
+ * fold resumed from the last one is not done).
  */
 import type { Clock } from '../../../hal/clock.js';
 import type { TerminalMessage } from '../messages.js';
@@ -21,7 +24,7 @@ import { FleetState, type FleetStateOptions, type TerminalView, terminalKey } fr
 import type { FleetHistoryStore, StoredMessage, TerminalKey } from './store.js';
 
 /** Terminals read back from the store per query. */
-const REFOLD_CHUNK = 500;
+const REFOLD_CHUNK = 100;
 
 function isOfflineState(m: StoredMessage): boolean {
   return m.kind === 'state' && (m.data as { online?: unknown } | null)?.online === false;

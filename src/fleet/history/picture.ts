@@ -11,17 +11,17 @@
  * to another, which may receive and write 8 first. A last will (offline State, whose seq is its connection's first)
  * goes after every message of its connection and before the next connection's Birth; retained replays keep their
  * place in time. Each terminal's row in fleet_terminals carries a version
- * that every written batch moves, so refresh() refolds only the terminals that received something.
+ * that every written batch moves by its count, so refresh() touches only the terminals that received something.
  *
  * The picture covers what the store holds: counts (gaps, restarts) are over the retention period. A purge moves no
- * version, so a terminal folded before a purge keeps its older counts until its next message. The cost: a changed
- * terminal is refolded from all its stored messages, so a refresh costs the changed terminals' whole history (a
- * fold resumed from the last one is not done).
+ * version, so a terminal folded before a purge keeps the counts from before it until it is next refolded. The cost: a changed
+ * terminal whose new messages simply follow the last fold is resumed with them alone; any other change refolds
+ * it from all its stored messages (its whole history: a cost paid only on the unusual path).
  */
 import type { Clock } from '../../../hal/clock.js';
 import type { TerminalMessage } from '../messages.js';
 import { FleetState, type FleetStateOptions, type TerminalView, terminalKey } from '../state.js';
-import type { FleetHistoryStore, StoredMessage, TerminalKey } from './store.js';
+import type { FleetHistoryStore, StoredMessage, TerminalVersion } from './store.js';
 
 /** Terminals read back from the store per query. */
 const REFOLD_CHUNK = 100;
@@ -107,37 +107,72 @@ export interface StoredFleetPictureOptions extends Omit<FleetStateOptions, 'trac
   clock: Clock;
 }
 
+/** How far back a resumed fold looks for what was written since: later-written messages force a full refold. */
+const RESUME_TAIL_MS = 60_000;
+
+/** What the picture remembers of a terminal's last fold, to resume it. */
+interface Folded {
+  version: number;
+  /** Latest arrival folded, and the ids folded that arrived within RESUME_TAIL_MS of it. */
+  maxReceivedAt: number;
+  tail: Map<number, number>;
+}
+
+export interface PictureRefresh {
+  /** Terminals whose stored messages changed. */
+  changed: number;
+  /** Of those, folded again from all their messages (the rest had messages added after the fold and were resumed). */
+  refolded: number;
+}
+
 export class StoredFleetPicture {
   /** The folded state; read it through terminals()/terminal(), or hand it to an alert engine. */
   readonly state: FleetState;
-  private readonly folded = new Map<string, number>();
+  private readonly folded = new Map<string, Folded>();
 
   constructor(private readonly opts: StoredFleetPictureOptions) {
     // The store holds every consumer's share, so sequences are tracked even behind a shared subscription.
     this.state = new FleetState({ ...opts, trackSequence: true });
   }
 
-  /** Refolds the terminals whose stored messages changed since the last refresh; returns how many. */
+  /**
+   * Brings the terminals whose stored messages changed up to date; returns how many changed. A terminal whose new
+   * messages all come after what was folded (same boot, higher seq, later arrival: the usual case) is resumed with
+   * just those; any other change (a late seq filling a gap, a new boot, a will) refolds it from all its messages.
+   */
   async refresh(): Promise<number> {
+    return (await this.refreshCounted()).changed;
+  }
+
+  async refreshCounted(): Promise<PictureRefresh> {
     const versions = await this.opts.store.terminalVersions();
-    const changed = versions.filter((v) => this.folded.get(terminalKey(v.fleet, v.terminalId)) !== v.version);
+    const changed = versions.filter((v) => this.folded.get(terminalKey(v.fleet, v.terminalId))?.version !== v.version);
+    let refolded = 0;
     for (let i = 0; i < changed.length; i += REFOLD_CHUNK) {
       const chunk = changed.slice(i, i + REFOLD_CHUNK);
-      const rows = await this.opts.store.messagesOf(chunk);
-      const byTerminal = new Map<string, StoredMessage[]>();
-      for (const r of rows) {
-        const key = terminalKey(r.fleet, r.terminalId);
-        const list = byTerminal.get(key);
-        if (list === undefined) byTerminal.set(key, [r]);
-        else list.push(r);
-      }
+      const resumable = chunk.filter((v) => this.folded.has(terminalKey(v.fleet, v.terminalId)));
+      const recent = groupByTerminal(
+        await this.opts.store.messagesOf(
+          resumable.map((v) => ({
+            fleet: v.fleet,
+            terminalId: v.terminalId,
+            since: this.folded.get(terminalKey(v.fleet, v.terminalId))!.maxReceivedAt - RESUME_TAIL_MS,
+          })),
+        ),
+      );
+      const full: TerminalVersion[] = [];
       for (const v of chunk) {
         const key = terminalKey(v.fleet, v.terminalId);
-        this.refold(v, byTerminal.get(key) ?? []);
-        this.folded.set(key, v.version);
+        const before = this.folded.get(key);
+        if (before === undefined || !this.resume(v, before, recent.get(key) ?? [])) full.push(v);
+      }
+      if (full.length > 0) {
+        const all = groupByTerminal(await this.opts.store.messagesOf(full));
+        for (const v of full) this.refold(v, all.get(terminalKey(v.fleet, v.terminalId)) ?? []);
+        refolded += full.length;
       }
     }
-    return changed.length;
+    return { changed: changed.length, refolded };
   }
 
   terminals(at = this.opts.clock.now()): TerminalView[] {
@@ -148,14 +183,55 @@ export class StoredFleetPicture {
     return this.state.terminal(fleet, terminalId, at);
   }
 
-  private refold(t: TerminalKey, messages: readonly StoredMessage[]): void {
-    this.state.forget(t.fleet, t.terminalId);
-    for (const m of foldOrder(messages)) {
+  private refold(v: TerminalVersion, messages: readonly StoredMessage[]): void {
+    this.state.forget(v.fleet, v.terminalId);
+    const folded: Folded = { version: v.version, maxReceivedAt: Number.NEGATIVE_INFINITY, tail: new Map() };
+    this.apply(foldOrder(messages), folded);
+    this.folded.set(terminalKey(v.fleet, v.terminalId), folded);
+  }
+
+  /** Folds on from the last fold when exactly the messages written since all come after it; false otherwise. */
+  private resume(v: TerminalVersion, folded: Folded, recent: readonly StoredMessage[]): boolean {
+    const added = recent.filter((m) => !folded.tail.has(m.id));
+    // Some were written later than the tail reaches back (or read in a different moment): cannot tell, refold.
+    if (added.length !== v.version - folded.version) return false;
+    const view = this.state.terminal(v.fleet, v.terminalId);
+    if (view === undefined || view.connection === 'offline' || view.sequence.lastSeq === null) return false;
+    const lastSeq = view.sequence.lastSeq;
+    for (const m of added) {
+      if (m.receivedAt < folded.maxReceivedAt) return false;
+      if (counted(m)) {
+        if (m.bootId !== view.bootId || m.seq! <= lastSeq) return false;
+      } else if (m.receivedAt === folded.maxReceivedAt || (m.bootId !== null && m.bootId !== view.bootId)) {
+        return false;
+      }
+    }
+    this.apply(foldOrder(added), folded);
+    folded.version = v.version;
+    return true;
+  }
+
+  private apply(ordered: readonly StoredMessage[], folded: Folded): void {
+    for (const m of ordered) {
+      folded.maxReceivedAt = Math.max(folded.maxReceivedAt, m.receivedAt);
+      folded.tail.set(m.id, m.receivedAt);
       const msg = terminalMessage(m);
       if (msg === null) continue;
       // `historical` goes along for a FleetState that tells backlog from current state.
       const ctx = { receivedAt: m.receivedAt, retained: m.retained, historical: m.historical };
       this.state.ingest(msg, ctx);
     }
+    for (const [id, at] of folded.tail) if (at < folded.maxReceivedAt - RESUME_TAIL_MS) folded.tail.delete(id);
   }
+}
+
+function groupByTerminal(rows: readonly StoredMessage[]): Map<string, StoredMessage[]> {
+  const byTerminal = new Map<string, StoredMessage[]>();
+  for (const r of rows) {
+    const key = terminalKey(r.fleet, r.terminalId);
+    const list = byTerminal.get(key);
+    if (list === undefined) byTerminal.set(key, [r]);
+    else list.push(r);
+  }
+  return byTerminal;
 }

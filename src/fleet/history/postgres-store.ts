@@ -166,30 +166,23 @@ export class PostgresHistoryStore implements FleetHistoryStore {
     }));
   }
 
-  async messagesOf(terminals: readonly TerminalKey[]): Promise<StoredMessage[]> {
-    const byFleet = new Map<string, string[]>();
-    for (const t of terminals) byFleet.set(t.fleet, [...(byFleet.get(t.fleet) ?? []), t.terminalId]);
-    const client = await this.pool.connect();
-    try {
-      // One snapshot for every fleet asked about.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const out: StoredMessage[] = [];
-      for (const [fleet, ids] of byFleet) {
-        const { rows } = await client.query<MessageRow>(
-          `SELECT ${SELECT_COLUMNS} FROM fleet_messages WHERE fleet = $1 AND terminal_id = ANY($2::text[])
-           ORDER BY terminal_id, received_at, id`,
-          [fleet, ids],
-        );
-        for (const r of rows) out.push(storedMessage(r));
-      }
-      await client.query('COMMIT');
-      client.release();
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(err instanceof Error ? err : true);
-      throw err;
-    }
+  async messagesOf(terminals: readonly (TerminalKey & { since?: number })[]): Promise<StoredMessage[]> {
+    if (terminals.length === 0) return [];
+    const { rows } = await this.pool.query<MessageRow>(
+      `SELECT ${SELECT_COLUMNS.split(', ')
+        .map((c) => `m.${c}`)
+        .join(', ')}
+       FROM fleet_messages m
+       JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS t(fleet, terminal_id, since)
+         ON m.fleet = t.fleet AND m.terminal_id = t.terminal_id AND m.received_at >= t.since
+       ORDER BY m.fleet, m.terminal_id, m.received_at, m.id`,
+      [
+        terminals.map((t) => t.fleet),
+        terminals.map((t) => t.terminalId),
+        terminals.map((t) => t.since ?? Number.MIN_SAFE_INTEGER),
+      ],
+    );
+    return rows.map(storedMessage);
   }
 
   async schemaVersions(): Promise<string[]> {

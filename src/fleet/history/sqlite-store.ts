@@ -150,15 +150,17 @@ export class SqliteHistoryStore implements FleetHistoryStore {
     }));
   }
 
-  async messagesOf(terminals: readonly TerminalKey[]): Promise<StoredMessage[]> {
+  async messagesOf(terminals: readonly (TerminalKey & { since?: number })[]): Promise<StoredMessage[]> {
     const stmt = this.db.prepare(
-      `SELECT ${SELECT_COLUMNS} FROM fleet_messages WHERE fleet = ? AND terminal_id = ? ORDER BY received_at, id`,
+      `SELECT ${SELECT_COLUMNS} FROM fleet_messages WHERE fleet = ? AND terminal_id = ? AND received_at >= ?
+       ORDER BY received_at, id`,
     );
     const out: StoredMessage[] = [];
     // One read transaction, so the terminals are read as of one moment.
     this.db.transaction(() => {
       for (const t of terminals)
-        for (const row of stmt.all(t.fleet, t.terminalId) as MessageRow[]) out.push(storedMessage(row));
+        for (const row of stmt.all(t.fleet, t.terminalId, t.since ?? Number.MIN_SAFE_INTEGER) as MessageRow[])
+          out.push(storedMessage(row));
     })();
     return out;
   }

@@ -40,8 +40,8 @@ export interface FleetHistoryStore extends FleetHistoryReader {
   /** Deletes at most `limit` messages received before `before` (oldest first); returns how many went. */
   purge(before: number, limit: number): Promise<number>;
   terminalVersions(): Promise<TerminalVersion[]>;
-  /** Every stored message of these terminals, by terminal, then received time, then id. */
-  messagesOf(terminals: readonly TerminalKey[]): Promise<StoredMessage[]>;
+  /** The stored messages of these terminals (those received at or after `since`, when given), by terminal, then received time, then id. */
+  messagesOf(terminals: readonly (TerminalKey & { since?: number })[]): Promise<StoredMessage[]>;
   /** The schema migrations applied, oldest first. */
   schemaVersions(): Promise<string[]>;
   /** Number of stored messages (for the operator and tests). */

@@ -88,7 +88,7 @@ describe.each(backends)('fleet picture from the store on $name', (backend) => {
    * reaches the lone consumer `k` ms into its round (k = its place in the round); the second writer gets its share
    * `lateMs` later, so the store can hold seq n+1 stamped before seq n, as two consumers of a shared subscription do.
    */
-  async function run(lateMs: number) {
+  async function run(lateMs: number, refreshEachRound = false) {
     const fresh = await backend.fresh();
     stores.push(await fresh.open(), await fresh.open());
     const clock = new ManualClock(T0);
@@ -101,6 +101,8 @@ describe.each(backends)('fleet picture from the store on $name', (backend) => {
     const halves = [new FleetState({ clock }), new FleetState({ clock })];
     const random = prng(18 + lateMs);
     const traffic = new FleetTraffic(terminalIds(120), 6);
+    const picture = new StoredFleetPicture({ store: stores[0]!, clock, healthIntervalMs: HEALTH_INTERVAL_MS });
+    const refreshes: { changed: number; refolded: number }[] = [];
     const decode = (p: { topic: string; payload: Uint8Array }) => {
       const decoded = decoder.decode(p.topic, p.payload);
       if (!decoded.ok) throw decoded.error;
@@ -119,13 +121,13 @@ describe.each(backends)('fleet picture from the store on $name', (backend) => {
       // The second writer's batches land a round late: the store receives seq n+1 before n.
       await writers[0]!.flush();
       if (round % 2 === 1) await writers[1]!.flush();
+      if (refreshEachRound) refreshes.push(await picture.refreshCounted());
       await clock.advance(30_000);
     }
     await Promise.all(writers.map((w) => w.flush()));
     await clock.advance(60_000);
-    const picture = new StoredFleetPicture({ store: stores[0]!, clock, healthIntervalMs: HEALTH_INTERVAL_MS });
     const refolded = await picture.refresh();
-    return { clock, decode, traffic, writers, picture, refolded, alone, halves };
+    return { clock, decode, traffic, writers, picture, refolded, alone, halves, refreshes };
   }
 
   it.skipIf(backend.skip !== undefined)(
@@ -151,6 +153,20 @@ describe.each(backends)('fleet picture from the store on $name', (backend) => {
       await writers[1]!.flush();
       expect(await picture.refresh()).toBe(1);
       expect(picture.terminal('shop-lyon-02', 'T00002')?.lastSeenAt).toBe(clock.now());
+    },
+  );
+
+  it.skipIf(backend.skip !== undefined)(
+    'resumes the fold with just the new messages when they follow it, and still equals one consumer alone',
+    async () => {
+      const { picture, alone, refreshes } = await run(0, true);
+      expect(pictureOf(picture.terminals())).toEqual(pictureOf(alone.terminals()));
+      const changed = refreshes.reduce((n, r) => n + r.changed, 0);
+      const refolded = refreshes.reduce((n, r) => n + r.refolded, 0);
+      // The first refresh folds every terminal seen; later ones resume most of them.
+      expect(refreshes[0]!.refolded).toBe(refreshes[0]!.changed);
+      console.info(`picture refreshes: ${changed} changed, ${refolded} refolded in full`);
+      expect(changed - refolded).toBeGreaterThan(changed / 3);
     },
   );
 

@@ -85,6 +85,10 @@ describe.each(backends)('shared subscription writing one store on $name', (backe
       const ids = terminalIds(TERMINALS);
       const publisherOf = new Map(ids.map((id, i) => [id, publishers[i % PUBLISHERS]!]));
       const traffic = new FleetTraffic(ids, ROUNDS);
+      // A reader following the store as it fills (resuming its fold), as a dashboard would.
+      const reader = await fresh.open();
+      cleanup.push(() => reader.close());
+      const picture = new StoredFleetPicture({ store: reader, clock, healthIntervalMs: HEALTH_INTERVAL_MS });
       let total = 0;
       for (let round = 0; round < ROUNDS; round++) {
         const pubs = traffic.round(round, clock.now());
@@ -102,6 +106,8 @@ describe.each(backends)('shared subscription writing one store on $name', (backe
           `round ${round} delivered`,
           15_000,
         );
+        await Promise.all(recorders.map((r) => r.flush()));
+        await picture.refresh();
         await clock.advance(30_000);
       }
       await Promise.all(recorders.map((r) => r.flush()));
@@ -114,11 +120,11 @@ describe.each(backends)('shared subscription writing one store on $name', (backe
       // What either consumer of the group shows by itself is wrong (that is the problem being solved).
       for (const own of ownPictures) expect(pictureOf(own.terminals())).not.toEqual(pictureOf(aloneState.terminals()));
 
-      const reader = await fresh.open();
-      cleanup.push(() => reader.close());
       expect(await reader.count()).toBe(total);
-      const picture = new StoredFleetPicture({ store: reader, clock, healthIntervalMs: HEALTH_INTERVAL_MS });
-      expect(await picture.refresh()).toBe(TERMINALS);
+      expect(await picture.refresh()).toBe(0);
+      const fromScratch = new StoredFleetPicture({ store: reader, clock, healthIntervalMs: HEALTH_INTERVAL_MS });
+      expect(await fromScratch.refresh()).toBe(TERMINALS);
+      expect(pictureOf(fromScratch.terminals())).toEqual(pictureOf(aloneState.terminals()));
       const expected = pictureOf(aloneState.terminals());
       expect(expected).toHaveLength(TERMINALS);
       expect(pictureOf(picture.terminals())).toEqual(expected);

@@ -166,6 +166,14 @@ describe.each(backends)('history store on $name', (backend) => {
       ]);
       const rows = await store.messagesOf([{ fleet: 'shop-paris-01', terminalId: 'TERM0042' }]);
       expect(rows.map((r) => r.seq)).toEqual([1, 3, 2]);
+      const since = await store.messagesOf([
+        { fleet: 'shop-paris-01', terminalId: 'TERM0042', since: T0 + 5 },
+        { fleet: 'shop-paris-01', terminalId: 'B', since: T0 + 1 },
+      ]);
+      expect(since.map((r) => [r.terminalId, r.seq])).toEqual([
+        ['TERM0042', 3],
+        ['TERM0042', 2],
+      ]);
     });
 
     it('takes a write queue of many batches from two writers without losing one message', async () => {

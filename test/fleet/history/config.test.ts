@@ -1,8 +1,8 @@
 /** The `history` block of the fleet config: its defaults, the annotated example, one line per bad key. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FleetConfigError, loadFleetConfig } from '../../../src/fleet/config.js';
 import { historyLocation } from '../../../src/fleet/history/open.js';
 import { repoRoot } from '../../support/cli.js';
@@ -18,6 +18,7 @@ function problems(history: unknown): string[] {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-history-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function writeTemp(value: unknown): string {
   const path = join(dir, `c${++n}.json`);

@@ -34,6 +34,7 @@ import type { TelemetryDecodeError, TelemetryMessage } from '../fleet/decode.js'
 import { FleetState } from '../fleet/state.js';
 import { renderWatch, summarize } from '../fleet/table.js';
 import { startFleetAlerting } from '../fleet/webhooks/fleet-alerting.js';
+import { registerFleetHistory } from './fleet-history.js';
 
 const EX_UNAVAILABLE = 69;
 const EX_TEMPFAIL = 75;
@@ -354,6 +355,8 @@ program
       }
     },
   );
+
+registerFleetHistory(program, loadConfig);
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   // The reader went away (`pos-fleet tail --json | head`): stop quietly.

@@ -19,6 +19,7 @@ import {
 } from '../config/jsonc-file.js';
 import { ALERTS_DELIVERY_DEFAULTS, alertsDeliverySchema } from './config-alerts-delivery.js';
 import { DETECT_DEFAULTS, detectSchema } from './config-detect.js';
+import { HISTORY_DEFAULTS, historyConfigSchema } from './config-history.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -146,6 +147,7 @@ export const fleetConfigSchema = obj({
   operator: stringOrNull,
   alertsDelivery: alertsDeliverySchema,
   detect: detectSchema,
+  history: historyConfigSchema,
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
@@ -181,6 +183,7 @@ export const FLEET_DEFAULTS: JsonObject = {
   operator: null,
   alertsDelivery: ALERTS_DELIVERY_DEFAULTS,
   detect: DETECT_DEFAULTS,
+  history: HISTORY_DEFAULTS,
 };
 
 export interface FleetConfigProblem {

@@ -33,6 +33,7 @@ import {
 import type { TelemetryDecodeError, TelemetryMessage } from '../fleet/decode.js';
 import { FleetState } from '../fleet/state.js';
 import { renderWatch, summarize } from '../fleet/table.js';
+import { registerServe } from './fleet-serve.js';
 
 const EX_UNAVAILABLE = 69;
 const EX_TEMPFAIL = 75;
@@ -338,6 +339,8 @@ program
       }
     },
   );
+
+registerServe(program);
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   // The reader went away (`pos-fleet tail --json | head`): stop quietly.

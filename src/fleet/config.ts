@@ -17,6 +17,7 @@ import {
   type Json,
   type JsonObject,
 } from '../config/jsonc-file.js';
+import { WEB_DEFAULTS, webConfigSchema } from './config-web.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -142,6 +143,7 @@ export const fleetConfigSchema = obj({
   }),
   commandTimeoutSeconds: positive(3_600, 'seconds'),
   operator: stringOrNull,
+  web: webConfigSchema,
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
@@ -175,6 +177,7 @@ export const FLEET_DEFAULTS: JsonObject = {
   },
   commandTimeoutSeconds: 30,
   operator: null,
+  web: WEB_DEFAULTS,
 };
 
 export interface FleetConfigProblem {

@@ -13,7 +13,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Number.POSITIVE_INFINITY)) {
     if (c === undefined || c === null) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -67,6 +67,15 @@ function poll(fn) {
   run();
 }
 
+/** Replaces `where`'s content only when `data` differs from what it last showed: a poll that brings nothing new
+ * leaves the page (and a button under the operator's pointer) alone. */
+function renderIf(where, data, build) {
+  const key = JSON.stringify(data);
+  if (where.dataset.shown === key) return;
+  where.dataset.shown = key;
+  where.replaceChildren(...[build()].flat());
+}
+
 function table(headers, rows, attrs) {
   return el(
     'table',
@@ -87,6 +96,45 @@ function table(headers, rows, attrs) {
 // ---- fleet table --------------------------------------------------------------------------------------------
 
 const STATUSES = ['healthy', 'degraded', 'locked', 'anomalous', 'silent', 'offline'];
+
+function fleetTable(data) {
+  const rows = data.rows.map((r) =>
+    el(
+      'tr',
+      { 'data-key': r.key },
+      el('td', {}, el('a', { href: terminalHref(r.fleet, r.terminalId) }, r.key)),
+      el('td', {}, el('span', { class: `badge status-${r.status}` }, r.status)),
+      el('td', {}, `${age(data.at - r.lastSeenAt)} ago`),
+      el('td', {}, dash(r.state)),
+      el('td', { class: 'num' }, r.missing > 0 ? `${r.gaps} (${r.missing} lost)` : r.gaps),
+      el('td', { class: 'num' }, r.restarts),
+      el('td', { class: 'num' }, dash(r.outboxDepth)),
+      el('td', { class: 'num' }, dash(r.safDepth)),
+      el('td', { class: 'num' }, dash(r.pendingReversals)),
+      el('td', {}, dash(r.firmware)),
+      el('td', { class: 'why' }, r.reasons.join('; ') || '-'),
+    ),
+  );
+  return rows.length === 0
+    ? el('p', { class: 'empty' }, 'No terminal matches.')
+    : table(
+        [
+          'Terminal',
+          'Status',
+          'Last seen',
+          'State',
+          'Gaps',
+          'Restarts',
+          'Outbox',
+          'SAF',
+          'Reversals',
+          'Firmware',
+          'Why',
+        ],
+        rows,
+        { id: 'fleet-table' },
+      );
+}
 
 function tablePage() {
   const params = new URLSearchParams(location.search);
@@ -136,10 +184,10 @@ function tablePage() {
       return;
     }
     showClock(data.at);
-    summary.replaceChildren(
+    renderIf(summary, [data.size, data.counts], () => [
       el('span', { class: 'size' }, `${data.size.toLocaleString('en')} terminals`),
       ...STATUSES.map((s) => el('span', { class: `chip status-${s}` }, `${data.counts[s]} ${s}`)),
-    );
+    ]);
     if (fleet.options.length !== data.fleets.length + 1) {
       fleet.replaceChildren(
         el('option', { value: '' }, 'every fleet'),
@@ -147,68 +195,21 @@ function tablePage() {
       );
     }
     fleet.value = query.fleet;
-    const rows = data.rows.map((r) =>
-      el(
-        'tr',
-        { 'data-key': r.key },
-        el('td', {}, el('a', { href: terminalHref(r.fleet, r.terminalId) }, r.key)),
-        el('td', {}, el('span', { class: `badge status-${r.status}` }, r.status)),
-        el('td', {}, `${age(data.at - r.lastSeenAt)} ago`),
-        el('td', {}, dash(r.state)),
-        el('td', { class: 'num' }, r.missing > 0 ? `${r.gaps} (${r.missing} lost)` : r.gaps),
-        el('td', { class: 'num' }, r.restarts),
-        el('td', { class: 'num' }, dash(r.outboxDepth)),
-        el('td', { class: 'num' }, dash(r.safDepth)),
-        el('td', { class: 'num' }, dash(r.pendingReversals)),
-        el('td', {}, dash(r.firmware)),
-        el('td', { class: 'why' }, r.reasons.join('; ') || '-'),
-      ),
-    );
-    result.replaceChildren(
-      rows.length === 0
-        ? el('p', { class: 'empty' }, 'No terminal matches.')
-        : table(
-            [
-              'Terminal',
-              'Status',
-              'Last seen',
-              'State',
-              'Gaps',
-              'Restarts',
-              'Outbox',
-              'SAF',
-              'Reversals',
-              'Firmware',
-              'Why',
-            ],
-            rows,
-            { id: 'fleet-table' },
-          ),
-    );
+    renderIf(result, [data.at, data.rows], () => fleetTable(data));
     const pages = Math.max(1, Math.ceil(data.total / data.pageSize));
     const first = data.total === 0 ? 0 : data.offset + 1;
-    const go = (page) => () => {
-      query.page = page;
-      load();
-    };
-    pager.replaceChildren(
-      el(
-        'button',
-        { id: 'prev', type: 'button', disabled: query.page <= 1, onclick: go(query.page - 1) },
-        '‹ Previous',
-      ),
-      el(
-        'span',
-        { id: 'range' },
-        `${first}–${data.offset + data.rows.length} of ${data.total} · page ${data.page} of ${pages}`,
-      ),
-      el(
-        'button',
-        { id: 'next', type: 'button', disabled: query.page >= pages, onclick: go(query.page + 1) },
-        'Next ›',
-      ),
-    );
+    prev.disabled = query.page <= 1;
+    next.disabled = query.page >= pages;
+    range.textContent = `${first}–${data.offset + data.rows.length} of ${data.total} · page ${data.page} of ${pages}`;
   }
+  const go = (step) => () => {
+    query.page += step;
+    load();
+  };
+  const prev = el('button', { id: 'prev', type: 'button', disabled: true, onclick: go(-1) }, '‹ Previous');
+  const range = el('span', { id: 'range' });
+  const next = el('button', { id: 'next', type: 'button', disabled: true, onclick: go(1) }, 'Next ›');
+  pager.replaceChildren(prev, range, next);
   poll(load);
 }
 
@@ -312,7 +313,7 @@ function terminalPage() {
   const alerts = el('div', { id: 'terminal-alerts' });
   const loadAudit = async () => {
     const a = await api(`/api/commands?fleet=${encodeURIComponent(fleet)}&terminal=${encodeURIComponent(terminalId)}`);
-    audit.replaceChildren(auditTable(a.audit));
+    renderIf(audit, a.audit, () => auditTable(a.audit));
     return a;
   };
   main.replaceChildren(
@@ -389,7 +390,7 @@ function terminalPage() {
       }
     }
     const a = await api(`/api/alerts?fleet=${encodeURIComponent(fleet)}&terminal=${encodeURIComponent(terminalId)}`);
-    alerts.replaceChildren(alertTable(a.alerts, () => undefined));
+    renderIf(alerts, a.alerts, () => alertTable(a.alerts, () => undefined));
   });
 }
 
@@ -439,7 +440,7 @@ function alertsPage() {
   const load = async () => {
     const a = await api('/api/alerts');
     showClock(a.at);
-    list.replaceChildren(alertTable(a.alerts, load));
+    renderIf(list, a.alerts, () => alertTable(a.alerts, load));
   };
   poll(load);
 }
@@ -449,7 +450,7 @@ function commandsPage() {
   const load = async () => {
     const a = await api('/api/commands');
     showClock(a.at);
-    audit.replaceChildren(auditTable(a.audit));
+    renderIf(audit, a.audit, () => auditTable(a.audit));
     return a;
   };
   main.replaceChildren(

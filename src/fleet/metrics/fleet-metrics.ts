@@ -224,6 +224,31 @@ export class FleetMetrics {
     if (!cap?.enabled) return;
     const fleet = this.o.fleet;
     const labelNames = ['fleet', 'terminal'] as const;
+    const series: Gauge<'fleet' | 'terminal'>[] = [];
+    new Gauge({
+      name: 'pos_fleet_terminal_series_omitted',
+      help: 'Terminals left out of the per-terminal series by the cap',
+      registers,
+      // Registered before the series it fills: a scrape collects in registration order.
+      collect() {
+        const rows = fleet.all();
+        for (const g of series) g.reset();
+        const [up, rev, saf, outbox, seen] = series;
+        if (!up || !rev || !saf || !outbox || !seen) return;
+        const n = Math.min(rows.length, cap.max);
+        for (let i = 0; i < n; i++) {
+          const r = rows[i];
+          if (!r) continue;
+          const l = { fleet: r.fleet, terminal: r.terminalId };
+          up.set(l, REACHABLE.has(r.status) ? 1 : 0);
+          rev.set(l, r.pendingReversals ?? 0);
+          saf.set(l, r.safDepth ?? 0);
+          outbox.set(l, r.outboxDepth ?? 0);
+          seen.set(l, r.lastSeenAt / 1000);
+        }
+        this.set(rows.length - n);
+      },
+    });
     const up = new Gauge({ name: 'pos_fleet_terminal_up', help: '1 when reachable', labelNames, registers });
     const rev = new Gauge({
       name: 'pos_fleet_terminal_pending_reversals',
@@ -244,26 +269,6 @@ export class FleetMetrics {
       labelNames,
       registers,
     });
-    new Gauge({
-      name: 'pos_fleet_terminal_series_omitted',
-      help: 'Terminals left out of the per-terminal series by the cap',
-      registers,
-      collect() {
-        const rows = fleet.all();
-        for (const g of [up, rev, saf, outbox, seen]) g.reset();
-        const n = Math.min(rows.length, cap.max);
-        for (let i = 0; i < n; i++) {
-          const r = rows[i];
-          if (!r) continue;
-          const l = { fleet: r.fleet, terminal: r.terminalId };
-          up.set(l, REACHABLE.has(r.status) ? 1 : 0);
-          rev.set(l, r.pendingReversals ?? 0);
-          saf.set(l, r.safDepth ?? 0);
-          outbox.set(l, r.outboxDepth ?? 0);
-          seen.set(l, r.lastSeenAt / 1000);
-        }
-        this.set(rows.length - n);
-      },
-    });
+    series.push(up, rev, saf, outbox, seen);
   }
 }

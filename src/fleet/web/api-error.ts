@@ -45,11 +45,9 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, what: string
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     if (err instanceof ApiError) {
-      return reply
-        .status(err.status)
-        .send({
-          error: { code: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) },
-        });
+      return reply.status(err.status).send({
+        error: { code: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) },
+      });
     }
     // Fastify's own client errors (bad JSON body, wrong content type, body too large) keep their 4xx status.
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

@@ -59,6 +59,10 @@ describe.skipIf(!haveChromium)(title, () => {
 
   const rowKeys = () => page.$$eval('#fleet-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-key')));
   const text = (selector: string) => page.$eval(selector, (e) => e.textContent ?? '');
+  // Conditions evaluated in the page (as source text: this file is compiled without the DOM's types).
+  const until = (condition: string) => page.waitForFunction(condition);
+  const rangeStarts = (prefix: string) =>
+    until(`document.querySelector('#range')?.textContent?.startsWith(${JSON.stringify(prefix)})`);
 
   it('shows the fleet table, filters it by status and pages through it', async () => {
     await page.goto(`${base}/`);
@@ -70,16 +74,16 @@ describe.skipIf(!haveChromium)(title, () => {
 
     await page.select('#filter-status', 'locked');
     await page.click('#filters button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#range')?.textContent?.startsWith('1–6 of 6'));
+    await rangeStarts('1–6 of 6');
     const statuses = await page.$$eval('#fleet-table tbody tr .badge', (b) => b.map((x) => x.textContent));
     expect(statuses).toEqual(Array(6).fill('locked'));
 
     await page.select('#filter-status', '');
     await page.type('#filter-text', 'shop-paris');
     await page.click('#filters button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#range')?.textContent?.startsWith('1–25 of 30'));
+    await rangeStarts('1–25 of 30');
     await page.click('#next');
-    await page.waitForFunction(() => document.querySelector('#range')?.textContent?.startsWith('26–30 of 30'));
+    await rangeStarts('26–30 of 30');
     expect(await rowKeys()).toEqual([26, 27, 28, 29, 30].map((n) => `shop-paris-01/TERM00${n}`));
     expect(page.url()).toBe(`${base}/?q=shop-paris&page=2`);
   });
@@ -90,13 +94,14 @@ describe.skipIf(!haveChromium)(title, () => {
     await Promise.all([page.waitForNavigation(), page.click('a[href="/terminals/shop-paris-01/TERM0009"]')]);
     await page.waitForSelector('#chart[data-drawn] canvas');
     await page.waitForSelector('#timeline li.anomaly');
-    const inked = await page.$eval('#chart canvas', (c) => {
-      const canvas = c as HTMLCanvasElement;
-      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+    // Pixels the chart library painted on its canvas (alpha above 0).
+    const inked = (await page.evaluate(`(() => {
+      const c = document.querySelector('#chart canvas');
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
-      for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) n++;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
       return n;
-    });
+    })()`)) as number;
     expect(inked).toBeGreaterThan(500);
     expect(await text('#current')).toContain('anomalous');
     expect(await page.$$eval('#timeline li.anomaly', (l) => l.length)).toBe(3);
@@ -108,11 +113,7 @@ describe.skipIf(!haveChromium)(title, () => {
     await page.waitForSelector('#alerts tr[data-alert-id] button.ack');
     const id = await page.$eval('#alerts tr[data-alert-id]', (r) => r.getAttribute('data-alert-id'));
     await page.click(`#alerts tr[data-alert-id="${id}"] button.ack`);
-    await page.waitForFunction(
-      (alertId) => document.querySelector(`tr[data-alert-id="${alertId}"] .badge`)?.textContent === 'acknowledged',
-      {},
-      id,
-    );
+    await until(`document.querySelector('tr[data-alert-id="${id}"] .badge')?.textContent === 'acknowledged'`);
     expect(await text(`tr[data-alert-id="${id}"]`)).toContain('ops@fleet');
     await page.screenshot({ path: join(SHOTS, 'alerts.png'), fullPage: true });
   });
@@ -124,7 +125,7 @@ describe.skipIf(!haveChromium)(title, () => {
     await page.type('#command-terminal', 'TERM0008');
     await page.select('#command-name', 'run-self-test');
     await page.click('#command-form button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#audit-table .outcome-ok')?.textContent === 'ok');
+    await until(`document.querySelector('#audit-table .outcome-ok')?.textContent === 'ok'`);
     expect(sent).toEqual([expect.objectContaining({ name: 'run-self-test', terminalId: 'TERM0008' })]);
     const row = await text('#audit-table tbody tr');
     expect(row).toContain('shop-paris-01/TERM0008');

@@ -171,7 +171,10 @@ function tablePage() {
     load();
   });
 
+  // A poll already under way when the operator pages or filters must not paint its older answer over the new one.
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     const p = new URLSearchParams();
     for (const k of ['status', 'fleet', 'q']) if (query[k]) p.set(k, query[k]);
     if (query.page > 1) p.set('page', String(query.page));
@@ -180,9 +183,10 @@ function tablePage() {
     try {
       data = await api(`/api/terminals?${p}`);
     } catch (err) {
-      showError(result, err);
+      if (mine === latest) showError(result, err);
       return;
     }
+    if (mine !== latest) return;
     showClock(data.at);
     renderIf(summary, [data.size, data.counts], () => [
       el('span', { class: 'size' }, `${data.size.toLocaleString('en')} terminals`),

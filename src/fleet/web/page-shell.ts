@@ -39,9 +39,11 @@ export function renderPage(o: PageOptions): string {
   const styles = ['/assets/dashboard.css', ...(o.styles ?? [])]
     .map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`)
     .join('');
-  const scripts = [...(o.scripts ?? []), '/assets/dashboard.js']
-    .map((src) => `<script src="${escapeHtml(src)}" defer></script>`)
-    .join('');
+  // The dashboard's script is a module (it runs after the page is parsed, after the deferred chart library).
+  const scripts = [
+    ...(o.scripts ?? []).map((src) => `<script src="${escapeHtml(src)}" defer></script>`),
+    '<script type="module" src="/assets/dashboard.js"></script>',
+  ].join('');
   const nav = NAV.map(
     (n) => `<a href="${n.href}"${n.page === o.page ? ' class="current"' : ''}>${escapeHtml(n.label)}</a>`,
   ).join('');

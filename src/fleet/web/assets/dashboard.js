@@ -1,6 +1,7 @@
 // The dashboard's browser side: fetches the JSON API and builds the pages with DOM calls only (text through
 // textContent, never innerHTML), so nothing a terminal publishes can become markup. Times shown are the server's
 // ("at" in every answer), so a page says what the service knows, not what the browser's clock thinks.
+// Loaded as a module (type="module"); uPlot is the global its own script defines on the terminal page.
 const body = document.body;
 const main = document.getElementById('main');
 const refreshMs = Math.max(500, Number(body.dataset.refresh || '2') * 1000);

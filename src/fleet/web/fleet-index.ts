@@ -2,13 +2,22 @@
  * The fleet table's index, so filtering and paging stay fast at 100,000 terminals: rows are kept in terminal order
  * (a sorted key list grown by binary insertion, never re-sorted), with one list per status and one per fleet.
  *
- * A row is recomputed when its terminal sends something (touch), and every row is recomputed every fullRefreshMs,
- * since status also changes with time alone (silence, anomalies leaving their window). The status and fleet lists
- * are rebuilt (one linear pass, no sort) only when some terminal changed status or a new one appeared. A query
- * picks the smallest list that answers its filters and pages through it.
+ * A row is recomputed when its terminal sends something (touch), and when its status may change with time alone:
+ * each row is scheduled (a min-heap) for the moment it would fall silent or its oldest anomaly leaves the window, so
+ * no refresh walks the whole fleet. The status and fleet lists are rebuilt (one linear pass, no sort) only when some
+ * terminal changed status or a new one appeared. A query picks the smallest list that answers its filters and pages
+ * through it.
  */
 import type { Clock } from '../../../hal/clock.js';
-import { FLEET_STATUSES, type FleetState, type FleetStatus } from '../state.js';
+import {
+  DEFAULT_ANOMALY_WINDOW_MS,
+  DEFAULT_MISSED_HEALTH_FACTOR,
+  FLEET_STATUSES,
+  type FleetState,
+  type FleetStatus,
+  type TerminalView,
+} from '../state.js';
+import { DueHeap } from './due-heap.js';
 import { rowOf, type TableRow } from './table-row.js';
 
 export interface TableQuery {
@@ -35,8 +44,9 @@ export interface TablePage {
 export interface FleetIndexOptions {
   state: FleetState;
   clock: Clock;
-  /** Every row is recomputed at least this often; default 5 s. */
-  fullRefreshMs?: number;
+  /** The state's missedHealthFactor and anomalyWindowMs, to know when a row may change by itself. */
+  missedHealthFactor?: number;
+  anomalyWindowMs?: number;
 }
 
 function emptyCounts(): Record<FleetStatus, number> {
@@ -46,7 +56,11 @@ function emptyCounts(): Record<FleetStatus, number> {
 export class FleetIndex {
   private readonly state: FleetState;
   private readonly clock: Clock;
-  private readonly fullRefreshMs: number;
+  private readonly factor: number;
+  private readonly anomalyWindowMs: number;
+  private due = new DueHeap();
+  /** key → when its row is next due for a recompute without a message. */
+  private readonly dueAt = new Map<string, number>();
   private readonly keys: string[] = [];
   private readonly rows = new Map<string, TableRow>();
   private readonly ids = new Map<string, { fleet: string; terminalId: string }>();
@@ -55,13 +69,13 @@ export class FleetIndex {
   private byFleet = new Map<string, TableRow[]>();
   private ordered: TableRow[] = [];
   private listsStale = true;
-  private lastFull = Number.NEGATIVE_INFINITY;
   private refreshedAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: FleetIndexOptions) {
     this.state = opts.state;
     this.clock = opts.clock;
-    this.fullRefreshMs = opts.fullRefreshMs ?? 5_000;
+    this.factor = opts.missedHealthFactor ?? DEFAULT_MISSED_HEALTH_FACTOR;
+    this.anomalyWindowMs = opts.anomalyWindowMs ?? DEFAULT_ANOMALY_WINDOW_MS;
     for (const v of opts.state.terminals()) this.touch(v.fleet, v.terminalId);
   }
 
@@ -82,12 +96,13 @@ export class FleetIndex {
   /** Brings rows and lists up to date as of `at`; cheap when nothing changed. */
   refresh(at = this.clock.now()): void {
     if (at === this.refreshedAt && this.dirty.size === 0) return;
-    const full = at - this.lastFull >= this.fullRefreshMs;
-    // Copies: recompute() may drop a forgotten terminal from the key list.
-    const recompute = full ? [...this.keys] : [...this.dirty];
-    for (const key of recompute) this.recompute(key, at);
-    if (full) this.lastFull = at;
+    for (const key of this.dirty) this.recompute(key, at);
     this.dirty.clear();
+    for (let top = this.due.peek(); top !== undefined && top.at <= at; top = this.due.peek()) {
+      this.due.pop();
+      // Stale entries (the row was recomputed and rescheduled since) are skipped.
+      if (this.dueAt.get(top.key) === top.at) this.recompute(top.key, at);
+    }
     this.refreshedAt = at;
     if (this.listsStale) this.rebuildLists();
   }
@@ -154,11 +169,13 @@ export class FleetIndex {
       // Forgotten by the state (decommissioned): it leaves the table.
       this.ids.delete(key);
       this.rows.delete(key);
+      this.dueAt.delete(key);
       this.keys.splice(this.keys.indexOf(key), 1);
       this.listsStale = true;
       return;
     }
     const row = rowOf(view);
+    this.schedule(key, view, at);
     if (old === undefined) {
       this.rows.set(key, row);
       this.listsStale = true;
@@ -166,6 +183,35 @@ export class FleetIndex {
       if (old.status !== row.status) this.listsStale = true;
       // In place, so the lists that hold this row see the new figures without being rebuilt.
       Object.assign(old, row);
+    }
+  }
+
+  /** When this row may change with no message: it falls silent, or its oldest anomaly leaves the window. */
+  private schedule(key: string, view: TerminalView, at: number): void {
+    let next = Number.POSITIVE_INFINITY;
+    if (view.status !== 'offline' && view.status !== 'silent') {
+      const from = Math.max(
+        view.lastHealthAt ?? view.firstSeenAt,
+        view.connection === 'online' ? view.connectionSince : 0,
+      );
+      const silentAt = from + this.factor * view.healthIntervalMs;
+      // The state counts silence from a moment the view does not show exactly: never wait less than an interval
+      // once the estimate has passed.
+      next = silentAt > at ? silentAt : at + view.healthIntervalMs;
+    }
+    const oldest = view.anomalies[0];
+    if (oldest) next = Math.min(next, Math.max(at + 1, oldest.at + this.anomalyWindowMs));
+    if (next === Number.POSITIVE_INFINITY) {
+      this.dueAt.delete(key);
+      return;
+    }
+    if (this.dueAt.get(key) === next) return;
+    this.dueAt.set(key, next);
+    this.due.push({ at: next, key });
+    // Each report reschedules its row and leaves the old entry behind: compact once they outnumber the live ones.
+    if (this.due.size > 4 * this.dueAt.size + 1_024) {
+      this.due = new DueHeap();
+      for (const [k, t] of this.dueAt) this.due.push({ at: t, key: k });
     }
   }
 

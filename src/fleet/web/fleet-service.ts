@@ -52,7 +52,12 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
     trackSequence: config.share === null,
   });
-  const index = new FleetIndex({ state, clock });
+  const index = new FleetIndex({
+    state,
+    clock,
+    missedHealthFactor: config.missedHealthFactor,
+    anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
+  });
   const book = o.alertBook ?? new MemoryAlertBook(clock);
   const alerts = new AlertEngine({
     rules: config.alerts.rules,

@@ -62,7 +62,12 @@ describe('FleetIndex', () => {
 
   it('follows statuses that change with time alone, and forgets a terminal the state forgot', async () => {
     const demo = await demoFleet(10);
-    const index = new FleetIndex({ state: demo.state, clock: demo.clock, fullRefreshMs: 5_000 });
+    const index = new FleetIndex({
+      state: demo.state,
+      clock: demo.clock,
+      missedHealthFactor: 3,
+      anomalyWindowMs: 30 * 60_000,
+    });
     const healthyBefore = index.counts().healthy;
     expect(healthyBefore).toBeGreaterThan(0);
     // Nobody sends anything for 10 minutes: every online terminal falls silent.
@@ -89,5 +94,39 @@ describe('FleetIndex', () => {
     index.touch('shop-paris-01', 'TERM0001');
     expect(index.row('shop-paris-01', 'TERM0001')).toBeUndefined();
     expect(index.size).toBe(19);
+  });
+
+  it('lets an anomaly leave its window with no message, before the terminal could fall silent', async () => {
+    const demo = await demoFleet(1);
+    const index = new FleetIndex({
+      state: demo.state,
+      clock: demo.clock,
+      missedHealthFactor: 3,
+      anomalyWindowMs: 30 * 60_000,
+    });
+    const h = { terminalId: 'SLOW1', fleet: 'shop-paris-01', bootId: 'slow' };
+    // Health once an hour: silent only after three hours.
+    demo.feed(
+      'birth',
+      encode.birth({ ...h, seq: 1, sentAtMs: demo.clock.now() }, { healthIntervalMs: 3_600_000 }),
+      'SLOW1',
+      'shop-paris-01',
+    );
+    demo.feed('health', encode.health({ ...h, seq: 2, sentAtMs: demo.clock.now() }), 'SLOW1', 'shop-paris-01');
+    demo.feed('event', encode.event({ ...h, seq: 3, sentAtMs: demo.clock.now() }), 'SLOW1', 'shop-paris-01');
+    index.touch('shop-paris-01', 'SLOW1');
+    expect(index.row('shop-paris-01', 'SLOW1')?.status).toBe('anomalous');
+    await demo.clock.advance(29 * 60_000);
+    expect(index.row('shop-paris-01', 'SLOW1')?.status).toBe('anomalous');
+    await demo.clock.advance(2 * 60_000);
+    expect(demo.state.terminal('shop-paris-01', 'SLOW1')?.status).toBe('healthy');
+    expect(index.row('shop-paris-01', 'SLOW1')?.status).toBe('healthy');
+    await demo.clock.advance(3 * 3_600_000);
+    expect(index.row('shop-paris-01', 'SLOW1')?.status).toBe('silent');
+    // And every other row agrees with the state after all that time.
+    const views = demo.state.terminals();
+    expect(index.query({ offset: 0, limit: 100 }).rows.map((r) => [r.key, r.status])).toEqual(
+      views.map((v) => [v.key, v.status]),
+    );
   });
 });

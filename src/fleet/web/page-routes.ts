@@ -1,6 +1,6 @@
 /**
- * The dashboard's pages and assets: HTML shells (page-shell.ts), the browser script (assets/dashboard.js), the
- * stylesheet, and uPlot's script and stylesheet served from its installed package.
+ * The dashboard's pages and assets: HTML shells (page-shell.ts), the browser script (assets/dashboard.js) and the
+ * module it imports (assets/common.js), the stylesheet, and uPlot's script and stylesheet from its installed package.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +21,10 @@ function loadAssets(): Record<string, { type: string; body: string }> {
     '/assets/dashboard.js': {
       type: 'text/javascript; charset=utf-8',
       body: readFileSync(new URL('./assets/dashboard.js', import.meta.url), 'utf8'),
+    },
+    '/assets/common.js': {
+      type: 'text/javascript; charset=utf-8',
+      body: readFileSync(new URL('./assets/common.js', import.meta.url), 'utf8'),
     },
     '/assets/dashboard.css': { type: 'text/css; charset=utf-8', body: DASHBOARD_CSS },
     '/assets/uplot.js': {

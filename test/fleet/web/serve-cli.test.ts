@@ -9,24 +9,36 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wire } from '../../../src/telemetry/wire.js';
 import { type RunningCli, startCli } from '../../support/cli.js';
-import { encode, FLEET, fakeTerminal, startAedes, type TestBroker, TERMINAL, topic, until } from '../support.js';
+import {
+  encode,
+  FLEET,
+  fakeTerminal,
+  freePort,
+  startAedes,
+  type TestBroker,
+  TERMINAL,
+  topic,
+  until,
+} from '../support.js';
 import { CommandAudit } from '../../../src/fleet/web/command-audit.js';
 
 let broker: TestBroker;
 let dir: string;
 let serve: RunningCli;
 let base = '';
+let metricsPort = 0;
 
 beforeAll(async () => {
   broker = await startAedes();
   dir = mkdtempSync(join(tmpdir(), 'pos-fleet-serve-'));
   const config = join(dir, 'fleet.json');
+  metricsPort = await freePort();
   writeFileSync(
     config,
     JSON.stringify({
       mqtt: { url: broker.url },
       operator: 'night-shift',
-      web: { auditFile: join(dir, 'audit.sqlite') },
+      web: { auditFile: join(dir, 'audit.sqlite'), metrics: { port: metricsPort } },
     }),
   );
   serve = startCli('pos-fleet', ['--config', config, 'serve', '--port', '0']);
@@ -76,6 +88,10 @@ describe('pos-fleet serve', () => {
     expect(outcome).toBe('ok');
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
+    // The same series on the listener that serves only /metrics.
+    const own = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(await own.text()).toMatch(/^pos_fleet_consumer_connected 1$/m);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).toBe(404);
     expect(metrics).toMatch(/^pos_fleet_consumer_connected 1$/m);
     expect(metrics).toMatch(/^pos_fleet_terminals\{status="healthy"\} 1$/m);
     expect(metrics).toMatch(/^pos_fleet_messages_total\{type="health"\} 1$/m);

@@ -2,97 +2,22 @@
 // textContent, never innerHTML), so nothing a terminal publishes can become markup. Times shown are the server's
 // ("at" in every answer), so a page says what the service knows, not what the browser's clock thinks.
 // Loaded as a module (type="module"); uPlot is the global its own script defines on the terminal page.
-const body = document.body;
-const main = document.getElementById('main');
-const refreshMs = Math.max(500, Number(body.dataset.refresh || '2') * 1000);
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat(Number.POSITIVE_INFINITY)) {
-    if (c === undefined || c === null) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
-
-function iso(ms) {
-  return ms === null || ms === undefined ? '-' : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`;
-}
-
-function age(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 90) return `${s}s`;
-  if (s < 90 * 60) return `${Math.round(s / 60)}m`;
-  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
-
-function dash(v) {
-  return v === null || v === undefined ? '-' : v;
-}
-
-async function api(path, init) {
-  const res = await fetch(path, init);
-  const json = await res.json().catch(() => ({ error: { code: 'internal', message: `HTTP ${res.status}` } }));
-  if (!res.ok) throw new Error(json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`);
-  return json;
-}
-
-function post(path, payload) {
-  return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
-}
-
-function terminalHref(fleet, terminalId) {
-  return `/terminals/${encodeURIComponent(fleet)}/${encodeURIComponent(terminalId)}`;
-}
-
-function showClock(at) {
-  document.getElementById('clock').textContent = iso(at);
-}
-
-function showError(where, err) {
-  where.replaceChildren(el('p', { class: 'error', role: 'alert' }, String(err.message || err)));
-}
-
-function poll(fn) {
-  const run = () =>
-    fn()
-      .catch(() => undefined)
-      .finally(() => setTimeout(run, refreshMs));
-  run();
-}
-
-/** Replaces `where`'s content only when `data` differs from what it last showed: a poll that brings nothing new
- * leaves the page (and a button under the operator's pointer) alone. */
-function renderIf(where, data, build) {
-  const key = JSON.stringify(data);
-  if (where.dataset.shown === key) return;
-  where.dataset.shown = key;
-  where.replaceChildren(...[build()].flat());
-}
-
-function table(headers, rows, attrs) {
-  return el(
-    'table',
-    attrs || {},
-    el(
-      'thead',
-      {},
-      el(
-        'tr',
-        {},
-        headers.map((h) => el('th', {}, h)),
-      ),
-    ),
-    el('tbody', {}, rows),
-  );
-}
+import {
+  age,
+  api,
+  body,
+  dash,
+  el,
+  iso,
+  main,
+  poll,
+  post,
+  renderIf,
+  showClock,
+  showError,
+  table,
+  terminalHref,
+} from './common.js';
 
 // ---- fleet table --------------------------------------------------------------------------------------------
 

@@ -44,6 +44,11 @@ export interface TablePage {
 export interface FleetIndexOptions {
   state: FleetState;
   clock: Clock;
+  /**
+   * At most this many reported rows are recomputed per refresh (default 10,000), so a query stays quick while the
+   * fleet reports faster than the table is read; the rest wait, in arrival order, for the next refresh.
+   */
+  maxRecomputePerRefresh?: number;
   /** The state's missedHealthFactor and anomalyWindowMs, to know when a row may change by itself. */
   missedHealthFactor?: number;
   anomalyWindowMs?: number;
@@ -56,6 +61,7 @@ function emptyCounts(): Record<FleetStatus, number> {
 export class FleetIndex {
   private readonly state: FleetState;
   private readonly clock: Clock;
+  private readonly maxRecompute: number;
   private readonly factor: number;
   private readonly anomalyWindowMs: number;
   private due = new DueHeap();
@@ -74,6 +80,7 @@ export class FleetIndex {
   constructor(opts: FleetIndexOptions) {
     this.state = opts.state;
     this.clock = opts.clock;
+    this.maxRecompute = opts.maxRecomputePerRefresh ?? 10_000;
     this.factor = opts.missedHealthFactor ?? DEFAULT_MISSED_HEALTH_FACTOR;
     this.anomalyWindowMs = opts.anomalyWindowMs ?? DEFAULT_ANOMALY_WINDOW_MS;
     for (const v of opts.state.terminals()) this.touch(v.fleet, v.terminalId);
@@ -83,7 +90,12 @@ export class FleetIndex {
     return this.keys.length;
   }
 
-  /** A terminal sent something: its row is recomputed before the next query. */
+  /** Rows reported and not yet recomputed. */
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  /** A terminal sent something: its row is recomputed at the next refresh (see maxRecomputePerRefresh). */
   touch(fleet: string, terminalId: string): void {
     const key = `${fleet}/${terminalId}`;
     if (!this.ids.has(key)) {
@@ -96,8 +108,12 @@ export class FleetIndex {
   /** Brings rows and lists up to date as of `at`; cheap when nothing changed. */
   refresh(at = this.clock.now()): void {
     if (at === this.refreshedAt && this.dirty.size === 0) return;
-    for (const key of this.dirty) this.recompute(key, at);
-    this.dirty.clear();
+    let budget = this.maxRecompute;
+    for (const key of this.dirty) {
+      if (budget-- <= 0) break;
+      this.dirty.delete(key);
+      this.recompute(key, at);
+    }
     for (let top = this.due.peek(); top !== undefined && top.at <= at; top = this.due.peek()) {
       this.due.pop();
       // Stale entries (the row was recomputed and rescheduled since) are skipped.

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { systemClock, type Clock } from '../../../hal/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../../hal/clock.js';
 import { AlertEngine } from '../alerts.js';
 import type { FleetConfig } from '../config.js';
 import { brokerOptionsFromConfig, defaultOperator, FleetConsumer, sendCommand } from '../consumer.js';
@@ -126,11 +126,18 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       };
     },
   });
+  // Rows are brought up to date between requests too, so a page seldom pays for the reports of the last second.
+  let refreshTimer: TimerHandle | null = null;
+  const refreshTick = (): void => {
+    index.refresh();
+    refreshTimer = clock.setTimeout(refreshTick, 1_000);
+  };
   let metricsApp: FastifyInstance | null = null;
   try {
     await consumer.start();
     alerts.start();
     await dashboard.app.listen({ host: config.web.host, port: config.web.port });
+    refreshTimer = clock.setTimeout(refreshTick, 1_000);
     if (metrics && config.web.metrics.port !== null) {
       metricsApp = Fastify({ logger: false });
       metricsApp.get('/metrics', async (_req, reply) =>
@@ -139,6 +146,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       await metricsApp.listen({ host: config.web.host, port: config.web.metrics.port });
     }
   } catch (err) {
+    refreshTimer?.cancel();
     alerts.stop();
     await Promise.allSettled([consumer.stop(), dashboard.app.close(), metricsApp?.close()]);
     audit.close();
@@ -155,6 +163,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     url: urlOf(dashboard.app),
     metricsUrl: metricsApp ? urlOf(metricsApp) : null,
     stop: async () => {
+      refreshTimer?.cancel();
       alerts.stop();
       await Promise.allSettled([consumer.stop(), dashboard.app.close(), metricsApp?.close()]);
       await dashboard.commands.settle();

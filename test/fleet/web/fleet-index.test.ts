@@ -129,4 +129,30 @@ describe('FleetIndex', () => {
       views.map((v) => [v.key, v.status]),
     );
   });
+
+  it('recomputes at most maxRecomputePerRefresh reported rows per refresh, oldest report first, then the rest', async () => {
+    const demo = await demoFleet(5);
+    const index = new FleetIndex({ state: demo.state, clock: demo.clock, maxRecomputePerRefresh: 3 });
+    while (index.pending > 0) index.refresh();
+    const ids = ['TERM0001', 'TERM0002', 'TERM0003', 'TERM0004', 'TERM0005'];
+    for (const id of ids) {
+      demo.feed(
+        'health',
+        encode.health(
+          { terminalId: id, fleet: 'shop-paris-01', bootId: 'boot-x', seq: 1, sentAtMs: demo.clock.now() },
+          { state: 7 },
+        ),
+        id,
+        'shop-paris-01',
+      );
+      index.touch('shop-paris-01', id);
+    }
+    expect(index.pending).toBe(5);
+    // One query, one refresh.
+    const states = () => index.query({ fleet: 'shop-paris-01', offset: 0, limit: 5 }).rows.map((r) => r.restarts);
+    expect(states()).toEqual([1, 1, 1, 0, 0]);
+    expect(index.pending).toBe(2);
+    expect(states()).toEqual([1, 1, 1, 1, 1]);
+    expect(index.pending).toBe(0);
+  });
 });

@@ -138,10 +138,7 @@ describe('FleetIndex', () => {
     for (const id of ids) {
       demo.feed(
         'health',
-        encode.health(
-          { terminalId: id, fleet: 'shop-paris-01', bootId: 'boot-x', seq: 1, sentAtMs: demo.clock.now() },
-          { state: 7 },
-        ),
+        encode.health({ terminalId: id, fleet: 'shop-paris-01', bootId: 'boot-x', seq: 1, sentAtMs: demo.clock.now() }),
         id,
         'shop-paris-01',
       );

@@ -103,9 +103,10 @@ export async function benchWebTable(options: WebTableBenchOptions = {}) {
   }
   const buildMs = performance.now() - buildStarted;
   const index = new FleetIndex({ state, clock });
+  // Every row computed once (the index takes a bounded number per refresh), before any request is timed.
   const refreshStarted = performance.now();
-  index.refresh();
-  const fullRefreshMs = performance.now() - refreshStarted;
+  while (index.pending > 0) index.refresh();
+  const indexBuildMs = performance.now() - refreshStarted;
 
   const audit = new CommandAudit(':memory:');
   const { app } = await buildDashboard({
@@ -167,7 +168,7 @@ export async function benchWebTable(options: WebTableBenchOptions = {}) {
       fleets,
       requestsPerQuery: n,
       buildMs: ms3(buildMs),
-      fullRefreshMs: ms3(fullRefreshMs),
+      indexBuildMs: ms3(indexBuildMs),
       cases,
       reference: { bareHttp, fullScanPerRequest: spread(scans) },
     };

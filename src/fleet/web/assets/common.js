@@ -91,3 +91,14 @@ export function table(headers, rows, attrs) {
     el('tbody', {}, rows),
   );
 }
+
+/** Wraps a fetch so that only the answer to the latest call is used: an older poll still under way when the
+ * operator acted must not paint its answer over the newer one (it resolves to undefined instead). */
+export function latestOnly(fetcher) {
+  let calls = 0;
+  return async (...args) => {
+    const mine = ++calls;
+    const result = await fetcher(...args);
+    return mine === calls ? result : undefined;
+  };
+}

@@ -5,6 +5,7 @@
 import {
   age,
   api,
+  latestOnly,
   body,
   dash,
   el,
@@ -241,10 +242,11 @@ function terminalPage() {
   const timeline = el('section', { id: 'timeline' });
   const audit = el('div', { id: 'audit' });
   const alerts = el('div', { id: 'terminal-alerts' });
+  const auditUrl = `/api/commands?fleet=${encodeURIComponent(fleet)}&terminal=${encodeURIComponent(terminalId)}`;
+  const fetchAudit = latestOnly(() => api(auditUrl));
   const loadAudit = async () => {
-    const a = await api(`/api/commands?fleet=${encodeURIComponent(fleet)}&terminal=${encodeURIComponent(terminalId)}`);
-    renderIf(audit, a.audit, () => auditTable(a.audit));
-    return a;
+    const a = await fetchAudit();
+    if (a) renderIf(audit, a.audit, () => auditTable(a.audit));
   };
   main.replaceChildren(
     el('h1', {}, `${fleet}/${terminalId}`),
@@ -259,9 +261,10 @@ function terminalPage() {
     el('h2', {}, 'Timeline'),
     timeline,
   );
-  loadAudit().then((a) =>
-    document.getElementById('command-slot').replaceWith(commandForm(a.commands, { fleet, terminalId }, loadAudit)),
-  );
+  api(auditUrl).then((a) => {
+    renderIf(audit, a.audit, () => auditTable(a.audit));
+    document.getElementById('command-slot').replaceWith(commandForm(a.commands, { fleet, terminalId }, loadAudit));
+  });
   let lastTimeline = '';
   poll(async () => {
     try {
@@ -321,6 +324,7 @@ function terminalPage() {
     }
     const a = await api(`/api/alerts?fleet=${encodeURIComponent(fleet)}&terminal=${encodeURIComponent(terminalId)}`);
     renderIf(alerts, a.alerts, () => alertTable(a.alerts, () => undefined));
+    await loadAudit();
   });
 }
 
@@ -367,8 +371,10 @@ function alertTable(alerts, reload) {
 function alertsPage() {
   const list = el('div', { id: 'alerts' });
   main.replaceChildren(el('h1', {}, 'Alerts'), list);
+  const fetchAlerts = latestOnly(() => api('/api/alerts'));
   const load = async () => {
-    const a = await api('/api/alerts');
+    const a = await fetchAlerts();
+    if (!a) return;
     showClock(a.at);
     renderIf(list, a.alerts, () => alertTable(a.alerts, load));
   };
@@ -377,11 +383,12 @@ function alertsPage() {
 
 function commandsPage() {
   const audit = el('div', { id: 'audit' });
+  const fetchAudit = latestOnly(() => api('/api/commands'));
   const load = async () => {
-    const a = await api('/api/commands');
+    const a = await fetchAudit();
+    if (!a) return;
     showClock(a.at);
     renderIf(audit, a.audit, () => auditTable(a.audit));
-    return a;
   };
   main.replaceChildren(
     el('h1', {}, 'Fleet commands'),
@@ -389,7 +396,9 @@ function commandsPage() {
     el('h2', {}, 'Audit trail'),
     audit,
   );
-  load().then((a) => document.getElementById('command-slot').replaceWith(commandForm(a.commands, null, load)));
+  api('/api/commands').then((a) =>
+    document.getElementById('command-slot').replaceWith(commandForm(a.commands, null, load)),
+  );
   poll(load);
 }
 

@@ -50,6 +50,7 @@ const benchmarks: Array<{ id: string; run: () => Promise<object> }> = [
   { id: 'startup', run: () => benchStartup() },
   // Beside the idle figure: the same process holding 3,000 register connections, NDJSON then nexo.
   { id: 'connections-rss', run: () => benchConnectionsRss() },
+  { id: 'web-table', run: async () => (await import('./web-table.js')).benchWebTable() },
 ];
 
 // Other work on the machine moves the figures: the load is recorded with them.

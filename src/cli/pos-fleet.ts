@@ -35,6 +35,7 @@ import { FleetState } from '../fleet/state.js';
 import { renderWatch, summarize } from '../fleet/table.js';
 import { startFleetAlerting } from '../fleet/webhooks/fleet-alerting.js';
 import { registerFleetHistory } from './fleet-history.js';
+import { registerServe } from './fleet-serve.js';
 
 const EX_UNAVAILABLE = 69;
 const EX_TEMPFAIL = 75;
@@ -357,6 +358,7 @@ program
   );
 
 registerFleetHistory(program, loadConfig);
+registerServe(program);
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   // The reader went away (`pos-fleet tail --json | head`): stop quietly.

@@ -20,6 +20,7 @@ import {
 import { ALERTS_DELIVERY_DEFAULTS, alertsDeliverySchema } from './config-alerts-delivery.js';
 import { DETECT_DEFAULTS, detectSchema } from './config-detect.js';
 import { HISTORY_DEFAULTS, historyConfigSchema } from './config-history.js';
+import { WEB_DEFAULTS, webConfigSchema } from './config-web.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -148,6 +149,7 @@ export const fleetConfigSchema = obj({
   alertsDelivery: alertsDeliverySchema,
   detect: detectSchema,
   history: historyConfigSchema,
+  web: webConfigSchema,
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
@@ -184,6 +186,7 @@ export const FLEET_DEFAULTS: JsonObject = {
   alertsDelivery: ALERTS_DELIVERY_DEFAULTS,
   detect: DETECT_DEFAULTS,
   history: HISTORY_DEFAULTS,
+  web: WEB_DEFAULTS,
 };
 
 export interface FleetConfigProblem {

@@ -11,6 +11,7 @@ import {
   loadFleetConfig,
 } from '../fleet/config.js';
 import { BrokerRefusedError, BrokerUnavailableError } from '../fleet/consumer.js';
+import { HistoryStoreError, historyLocation } from '../fleet/history/open.js';
 import { startFleetService } from '../fleet/web/fleet-service.js';
 
 const EX_UNAVAILABLE = 69;
@@ -19,6 +20,8 @@ interface ServeOptions {
   host?: string;
   port?: number;
   auditFile?: string;
+  /** commander's --no-record. */
+  record?: boolean;
 }
 
 function tcpPort(value: string): number {
@@ -62,12 +65,22 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'listen on this address (default: web.host, 127.0.0.1)')
     .option('--port <port>', 'listen on this port (default: web.port, 8080; 0 = any free port)', tcpPort)
     .option('--audit-file <file>', 'SQLite file of the command audit trail (default: web.auditFile)')
+    .option('--no-record', 'read the history store without writing to it (when pos-fleet ingest processes fill it)')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const config = configOf(cmd, opts);
       let service: Awaited<ReturnType<typeof startFleetService>>;
       try {
-        service = await startFleetService({ config, onNote: note });
+        service = await startFleetService({
+          config,
+          onNote: note,
+          fromConfig: true,
+          recordHistory: opts.record !== false,
+        });
       } catch (err) {
+        if (err instanceof HistoryStoreError) {
+          note(err.message);
+          process.exit(EX_UNAVAILABLE);
+        }
         if (err instanceof BrokerRefusedError || err instanceof BrokerUnavailableError) {
           note(err.message);
           process.exit(EX_UNAVAILABLE);
@@ -84,6 +97,7 @@ export function registerServe(program: Command): void {
         throw err;
       }
       note(`subscribed to ${service.consumer.filter} at ${config.mqtt.url}`);
+      note(`history ${opts.record === false ? 'read from' : 'kept in'} ${historyLocation(config.history)}`);
       note(
         `dashboard at ${service.url}/${config.web.metrics.enabled ? `, metrics at ${service.metricsUrl ?? service.url}/metrics` : ''}`,
       );

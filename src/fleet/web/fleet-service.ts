@@ -1,8 +1,9 @@
 /**
  * `pos-fleet serve` put together: the consumer feeding the fleet state, the alert engine and the metrics, as
- * `pos-fleet watch` runs them, and the dashboard on top. The history reader and the alert book are optional ports:
- * without a book the alert engine's raises and clears are kept in memory; without a history reader the terminal
- * page says so.
+ * `pos-fleet watch` runs them, and the dashboard on top. The history reader and the alert book are ports: by
+ * default (`fromConfig`) they are the configured history store, which serve also writes every message to, and the
+ * alert book of `alertsDelivery` with its webhooks and anomaly detection. Without a book the alert engine's raises
+ * and clears are kept in memory; without a history reader the terminal page says so.
  */
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -10,9 +11,11 @@ import { systemClock, type Clock, type TimerHandle } from '../../../hal/clock.js
 import { AlertEngine } from '../alerts.js';
 import type { FleetConfig } from '../config.js';
 import { brokerOptionsFromConfig, defaultOperator, FleetConsumer, sendCommand } from '../consumer.js';
+import { type FleetHistory, startHistory } from '../history/open.js';
 import { FleetMetrics } from '../metrics/fleet-metrics.js';
 import type { AlertBook, FleetHistoryReader } from '../ports.js';
 import { FleetState } from '../state.js';
+import { type FleetAlerting, startFleetAlerting } from '../webhooks/fleet-alerting.js';
 import { CommandAudit } from './command-audit.js';
 import type { CommandSender } from './command-runner.js';
 import { FleetIndex } from './fleet-index.js';
@@ -28,6 +31,13 @@ export interface FleetServiceOptions {
   send?: CommandSender;
   /** Told about connection trouble and alert book failures; the service keeps going. */
   onNote?: (line: string) => void;
+  /**
+   * Open what the config names for the ports not handed in: the history store (written with every message unless
+   * `recordHistory` is false, e.g. when `pos-fleet ingest` processes already fill it) and the alert book, webhooks
+   * and detection of `alertsDelivery` and `detect`. Off by default, for tests that hand in their own.
+   */
+  fromConfig?: boolean;
+  recordHistory?: boolean;
 }
 
 export interface FleetService {
@@ -58,14 +68,39 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     missedHealthFactor: config.missedHealthFactor,
     anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
   });
-  const book = o.alertBook ?? new MemoryAlertBook(clock);
+  const fromConfig = o.fromConfig === true;
+  const storedHistory: FleetHistory | null =
+    fromConfig && o.history === undefined
+      ? await startHistory(config.history, { clock, onError: (e) => note(`history: ${e.message}`) })
+      : null;
+  const history = o.history ?? storedHistory?.store;
+  const recordTo = o.recordHistory === false ? null : storedHistory;
+  let memoryBook: MemoryAlertBook | null = null;
+  const keepInMemory = (a: Parameters<MemoryAlertBook['record']>[0]): void =>
+    void memoryBook?.record(a).catch((err: Error) => note(`alert book: ${err.message}`));
+  // With a configured book, the alerting records each change itself (and delivers it); otherwise memory keeps it.
+  const alerting: FleetAlerting | null =
+    fromConfig && o.alertBook === undefined
+      ? startFleetAlerting({
+          delivery: config.alertsDelivery,
+          detect: config.detect,
+          clock,
+          note,
+          onDetection: (a) => keepInMemory(a as unknown as Parameters<typeof keepInMemory>[0]),
+        })
+      : null;
+  const book: AlertBook = o.alertBook ?? alerting?.book ?? (memoryBook = new MemoryAlertBook(clock));
   const alerts = new AlertEngine({
     rules: config.alerts.rules,
     state,
     clock,
     checkIntervalMs: config.alerts.checkIntervalSeconds * 1000,
     clearAfterMs: config.alerts.clearAfterSeconds * 1000,
-    onAlert: (a) => void book.record(a).catch((err: Error) => note(`alert book: ${err.message}`)),
+    onAlert: (a) => {
+      if (alerting?.book) alerting.onAlert(a);
+      else if (memoryBook) keepInMemory(a);
+      else void book.record(a).catch((err: Error) => note(`alert book: ${err.message}`));
+    },
   });
   const broker = brokerOptionsFromConfig(config);
   const consumer: FleetConsumer = new FleetConsumer({
@@ -78,6 +113,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     onMessage: (msg, info) => {
       if (info.result) index.touch(info.result.fleet, info.result.terminalId);
       metrics?.observe(msg, info);
+      recordTo?.recorder.record(msg, info);
+      if (msg.type !== 'cmd') alerting?.onMessage(msg, info.receivedAt);
     },
     onError: (e) => note(e.message),
     onConnectionChange: (up) => note(up ? `connected to ${config.mqtt.url}` : `lost ${config.mqtt.url}; reconnecting`),
@@ -107,7 +144,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     state,
     index,
     alerts: book,
-    ...(o.history ? { history: o.history } : {}),
+    ...(history ? { history } : {}),
     audit,
     send,
     operator: config.web.operator ?? config.operator ?? defaultOperator(),
@@ -150,6 +187,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
     alerts.stop();
     await Promise.allSettled([consumer.stop(), dashboard.app.close(), metricsApp?.close()]);
     audit.close();
+    alerting?.stop();
+    await storedHistory?.close().catch(() => undefined);
     throw err;
   }
   const urlOf = (app: FastifyInstance) => {
@@ -168,6 +207,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       await Promise.allSettled([consumer.stop(), dashboard.app.close(), metricsApp?.close()]);
       await dashboard.commands.settle();
       audit.close();
+      alerting?.stop();
+      await storedHistory?.close().catch((err: Error) => note(`history: ${err.message}`));
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `pos-fleet serve` as an operator starts it (the built program, a real broker, a stand-in terminal): the terminal
  * appears in the table, a command sent from the API reaches the terminal over MQTT and its result lands in the audit
- * file, /metrics reports the connected consumer, and SIGTERM stops it cleanly.
+ * file, /metrics reports the connected consumer, the terminal's messages are kept in the configured history store and
+ * come back as its timeline, and SIGTERM stops it cleanly.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,7 @@ beforeAll(async () => {
       mqtt: { url: broker.url },
       operator: 'night-shift',
       web: { auditFile: join(dir, 'audit.sqlite'), metrics: { port: metricsPort } },
+      history: { sqlite: { path: join(dir, 'history.sqlite') }, write: { flushIntervalMs: 20 } },
     }),
   );
   serve = startCli('pos-fleet', ['--config', config, 'serve', '--port', '0']);
@@ -104,6 +106,19 @@ describe('pos-fleet serve', () => {
     const asset = await fetch(`${base}/assets/uplot.js`);
     expect(asset.status).toBe(200);
     expect((await asset.text()).length).toBeGreaterThan(10_000);
+
+    // Birth and Health went into the history store and are read back, newest first, as the page's timeline.
+    let kinds: string[] = [];
+    for (let i = 0; i < 200 && kinds.length < 2; i++) {
+      const t = (await (await fetch(`${base}/api/terminals/${FLEET}/${TERMINAL}/timeline`)).json()) as {
+        configured: boolean;
+        items: { kind: string }[];
+      };
+      expect(t.configured).toBe(true);
+      kinds = t.items.map((item) => item.kind).filter((k) => k === 'birth' || k === 'health');
+      if (kinds.length < 2) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(kinds).toEqual(['health', 'birth']);
 
     await terminal.end();
     serve.child.kill('SIGTERM');

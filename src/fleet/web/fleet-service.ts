@@ -75,7 +75,6 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
       : null;
   const history = o.history ?? storedHistory?.store;
   const recordTo = o.recordHistory === false ? null : storedHistory;
-  let memoryBook: MemoryAlertBook | null = null;
   const keepInMemory = (a: Parameters<MemoryAlertBook['record']>[0]): void =>
     void memoryBook?.record(a).catch((err: Error) => note(`alert book: ${err.message}`));
   // With a configured book, the alerting records each change itself (and delivers it); otherwise memory keeps it.
@@ -89,7 +88,8 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
           onDetection: (a) => keepInMemory(a as unknown as Parameters<typeof keepInMemory>[0]),
         })
       : null;
-  const book: AlertBook = o.alertBook ?? alerting?.book ?? (memoryBook = new MemoryAlertBook(clock));
+  const memoryBook = o.alertBook || alerting?.book ? null : new MemoryAlertBook(clock);
+  const book: AlertBook = o.alertBook ?? alerting?.book ?? (memoryBook as AlertBook);
   const alerts = new AlertEngine({
     rules: config.alerts.rules,
     state,

@@ -17,6 +17,7 @@ import {
   type Json,
   type JsonObject,
 } from '../config/jsonc-file.js';
+import { SESSION_DEFAULTS, sessionConfigSchema } from './config-session.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -142,6 +143,7 @@ export const fleetConfigSchema = obj({
   }),
   commandTimeoutSeconds: positive(3_600, 'seconds'),
   operator: stringOrNull,
+  session: sessionConfigSchema,
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
@@ -175,6 +177,7 @@ export const FLEET_DEFAULTS: JsonObject = {
   },
   commandTimeoutSeconds: 30,
   operator: null,
+  session: SESSION_DEFAULTS,
 };
 
 export interface FleetConfigProblem {

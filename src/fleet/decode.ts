@@ -181,6 +181,8 @@ function decodeBody(parts: TopicParts, env: Envelope, payload: Uint8Array): Tele
         telemetryDropped: num(m.telemetryDropped),
         eventsDropped: num(m.eventsDropped),
         outboxDepth: m.outboxDepth ?? 0,
+        fleetConsumersOnline: m.fleetConsumersOnline ?? 0,
+        historical: m.historical ?? false,
       };
     }
     case 'event': {

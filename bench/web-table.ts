@@ -50,6 +50,8 @@ function health(fleet: string, terminalId: string, i: number, seq: number): Heal
   const state = STATES[i % STATES.length] ?? 'ready';
   return {
     type: 'health',
+    historical: false,
+    fleetConsumersOnline: 0,
     topic: `pos/v1/${fleet}/${terminalId}/health`,
     fleet,
     terminalId,

@@ -25,6 +25,7 @@ import { HostProbe } from '../selftest/host-probe.js';
 import { runSelfTest } from '../selftest/selftest.js';
 import { OperatorConfirmations } from '../selftest/health-levels.js';
 import { startTelemetry, type Telemetry } from './telemetry-wiring.js';
+import { FLEET_COMMAND_REFUSED } from '../telemetry/command-intake.js';
 import { Terminal } from '../terminal/terminal.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { listenEmbedded } from '../util/port-taken.js';
@@ -363,8 +364,9 @@ export async function startTerminalApp(config: PosConfig, options: AppOptions = 
     }
     // The lockout policy watches every anomaly: repeated suspected fraud, tamper or a storage fault lock sales.
     // Refusals of a client's rights (class unauthorized) lock that client out (ecr-wiring.ts), never the terminal.
-    anomalies.onAnomaly(({ definition }) => {
-      if (definition.class === 'unauthorized') return;
+    anomalies.onAnomaly(({ definition, context }) => {
+      // A refused fleet command is journaled and reported, never punished: publishing on the broker cannot lock.
+      if (definition.class === 'unauthorized' || context.detail?.[FLEET_COMMAND_REFUSED] === true) return;
       const verdict = risk.lockout.observe(definition.name, definition.class, clock.now());
       if (verdict.lock) terminal.lock(verdict.reason);
     });

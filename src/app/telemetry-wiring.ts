@@ -21,12 +21,14 @@ import {
   type TelemetrySource,
 } from '../telemetry/index.js';
 import type { Logger } from '../util/log.js';
+import { embeddedBrokerCredentials, fleetCommandKey } from './command-key.js';
 import { createFleetCommandHandler, type FleetCommandService } from './fleet-commands.js';
 
 /** The in-process broker, imported on first use: a terminal on a fleet broker never loads aedes. */
-async function startEmbeddedBroker(url: string, log: Logger): Promise<EmbeddedBroker> {
+async function startEmbeddedBroker(config: PosConfig, log: Logger): Promise<EmbeddedBroker> {
+  const credentials = embeddedBrokerCredentials(config);
   const broker = await import('../telemetry/embedded-broker.js');
-  return broker.startEmbeddedBroker(url, log);
+  return broker.startEmbeddedBroker(config.mqtt.url, log, credentials);
 }
 
 export interface TelemetryDeps {
@@ -59,7 +61,8 @@ export async function startTelemetry(deps: TelemetryDeps): Promise<Telemetry> {
   const mqtt = config.mqtt;
   const marker = RunMarker.begin(deps.dataDir, deps.marker);
   const bootedAt = deps.clock.now();
-  const broker = mqtt.embeddedBroker ? await startEmbeddedBroker(mqtt.url, log) : undefined;
+  const commandKey = fleetCommandKey(config, deps.dataDir, log);
+  const broker = mqtt.embeddedBroker ? await startEmbeddedBroker(config, log) : undefined;
   const url = broker?.url ?? mqtt.url;
   const tls = mqtt.tls;
   const publisher: TelemetryPublisher = new TelemetryPublisher({
@@ -81,6 +84,11 @@ export async function startTelemetry(deps: TelemetryDeps): Promise<Telemetry> {
     reconnect: mqtt.reconnect,
     commands: mqtt.commands,
     maxCommandBytes: mqtt.maxCommandBytes,
+    commandKey,
+    commandMaxAgeMs: mqtt.commandAuth.maxAgeMs,
+    commandIdsFile: join(deps.dataDir, 'fleet-command-ids.json'),
+    healthBurstMs: mqtt.healthCoalesce.burstMs,
+    healthMinSpacingMs: mqtt.healthCoalesce.minSpacingMs,
     // Commands arrive once connected, after start() below: the handler exists by then.
     onCommand: (command) => fleetCommands(command),
     outboxMaxMessages: mqtt.outbox.maxMessages,

@@ -219,6 +219,13 @@ const mqtt = obj({
     .array(oneOf(MQTT_COMMANDS), { error: 'a list of command names' })
     .refine((v) => new Set(v).size === v.length, { error: 'a list without repeated names' }),
   maxCommandBytes: int(16, 1024 * 1024),
+  /**
+   * Fleet commands are run only when signed with the fleet's key (HMAC-SHA256; the key from POS_MQTT_COMMAND_KEY or
+   * keyFile) and issued at most maxAgeMs from this clock; ids are remembered across restarts.
+   */
+  commandAuth: obj({ keyFile: filePathOrNull, maxAgeMs: ms(1_000) }),
+  /** One change-driven Health per burst (burstMs), never closer than minSpacingMs to the previous Health. */
+  healthCoalesce: obj({ burstMs: int(0, 600_000), minSpacingMs: int(0, 3_600_000) }),
   /** Telemetry kept on disk while the broker is away; at the bound old health goes first, events last. */
   outbox: obj({
     maxMessages: int(10, 10_000_000),

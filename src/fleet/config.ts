@@ -21,6 +21,7 @@ import { ALERTS_DELIVERY_DEFAULTS, alertsDeliverySchema } from './config-alerts-
 import { DETECT_DEFAULTS, detectSchema } from './config-detect.js';
 import { HISTORY_DEFAULTS, historyConfigSchema } from './config-history.js';
 import { WEB_DEFAULTS, webConfigSchema } from './config-web.js';
+import { SESSION_DEFAULTS, sessionConfigSchema } from './config-session.js';
 
 /** sysexits.h EX_CONFIG. */
 export const EX_CONFIG = 78;
@@ -150,6 +151,7 @@ export const fleetConfigSchema = obj({
   detect: detectSchema,
   history: historyConfigSchema,
   web: webConfigSchema,
+  session: sessionConfigSchema,
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
@@ -187,6 +189,7 @@ export const FLEET_DEFAULTS: JsonObject = {
   detect: DETECT_DEFAULTS,
   history: HISTORY_DEFAULTS,
   web: WEB_DEFAULTS,
+  session: SESSION_DEFAULTS,
 };
 
 export interface FleetConfigProblem {

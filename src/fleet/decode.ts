@@ -207,6 +207,8 @@ function decodeBody(parts: TopicParts, topic: string, payload: Uint8Array): Tele
         telemetryDropped: num(m.telemetryDropped),
         eventsDropped: num(m.eventsDropped),
         outboxDepth: m.outboxDepth ?? 0,
+        fleetConsumersOnline: m.fleetConsumersOnline ?? 0,
+        historical: m.historical ?? false,
       };
     }
     case 'event': {

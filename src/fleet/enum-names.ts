@@ -23,7 +23,18 @@ export type CommandNameName = Open<
   | 'check-health-external'
   | 'check-health-interactive'
 >;
-export type CommandErrorName = Open<'none' | 'not-allowed' | 'malformed' | 'too-large' | 'busy' | 'failed'>;
+export type CommandErrorName = Open<
+  | 'none'
+  | 'not-allowed'
+  | 'malformed'
+  | 'too-large'
+  | 'busy'
+  | 'failed'
+  | 'unauthenticated'
+  | 'stale'
+  | 'duplicate'
+  | 'retained'
+>;
 
 /**
  * Name lookup built from a generated enum. `required` are the names this module relies on: if the contract loses

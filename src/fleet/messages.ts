@@ -106,6 +106,10 @@ export interface HealthMessage extends Envelope {
   eventsDropped: number;
   /** Messages waiting in the terminal's outbox when this Health was made. */
   outboxDepth: number;
+  /** pos-fleet consumers the terminal saw online when it made this Health. */
+  fleetConsumersOnline: number;
+  /** Made while the terminal was offline (backlog): history, never the current state. */
+  historical: boolean;
 }
 
 export interface EventMessage extends Envelope {

@@ -4,6 +4,8 @@
  * - Connection: State messages (the retained one, and the offline last will the broker publishes for a terminal that
  *   vanished), Birth, and any live message from a terminal that was marked offline.
  * - A message older than the newest one seen (out of order) must not overwrite what the newer ones said.
+ * - Historical Health (made while the terminal was offline, or sent before the Health already held) is history: it
+ *   fills in only while nothing newer is known, marked historical, and never replaces a newer Health.
  * - Anomalies: events of severity warning or above, kept in time order up to a bound.
  *
  * Whether a message is applied at all is the sequence tracker's call (sequence.ts).
@@ -69,7 +71,14 @@ export interface BirthSummary {
 }
 
 /** The last Health as received (its age is added when it is viewed). */
-export type HealthRecord = Omit<HealthSummary, 'storeAndForward'> & { storeAndForward: StoreAndForward };
+export type HealthRecord = Omit<HealthSummary, 'storeAndForward'> & {
+  storeAndForward: StoreAndForward;
+  /** The terminal's clock when it made this Health. */
+  sentAtMs: number;
+  /** Backlog from the outbox, kept only until a live Health arrives. */
+  historical: boolean;
+  fleetConsumersOnline: number;
+};
 
 export interface TerminalRecord {
   key: string;
@@ -156,10 +165,19 @@ export function applyMessage(rec: TerminalRecord, msg: TerminalMessage, ctx: App
         rec.onlineAt = now;
       }
       return undefined;
-    case 'health':
+    case 'health': {
+      const held = rec.health;
+      const sentAt = h.sentAtMs;
+      const older = held !== null && sentAt > 0 && held.sentAtMs > 0 && sentAt < held.sentAtMs;
+      if (msg.historical || older) {
+        // History: it may stand in for nothing, or for older history, never for a newer or a live Health.
+        if (held === null || (held.historical && !older)) rec.health = { ...healthRecord(msg, now), historical: true };
+        return undefined;
+      }
       if (latest) rec.health = healthRecord(msg, now);
       seenLive(rec, ctx);
       return undefined;
+    }
     case 'event': {
       const at = eventTime(msg, now, rec.clockOffsetMs);
       if (msg.severityLevel >= ANOMALY_LEVEL) {
@@ -219,6 +237,9 @@ function healthRecord(m: HealthMessage, now: number): HealthRecord {
     telemetryDropped: m.telemetryDropped,
     eventsDropped: m.eventsDropped,
     outboxDepth: m.outboxDepth,
+    sentAtMs: m.header.sentAtMs,
+    historical: false,
+    fleetConsumersOnline: m.fleetConsumersOnline,
   };
 }
 

@@ -7,6 +7,10 @@
  * - Sequence: within a boot seq rises by one per message. A jump is a gap (the missing messages are counted); a seq
  *   at or below the last one is a duplicate (ignored) unless it fills a gap (out of order, applied, no longer
  *   missing). Messages outside the count (retained replays, offline State, tracking off) only follow the boot.
+ * - Ahead: a connection's Birth is sent before the backlog queued earlier, so its seq can arrive before the seqs below
+ *   it. It is remembered as seen: the backlog then fills the seqs below it, and the next message is not a gap.
+ *   When that Birth is the first seen of a boot, the seqs below it are not known: the backlog that follows it (in
+ *   rising order) is applied as out of order, without counting anything missing or out of order.
  *
  * Whether a message counts, and whether it is an older connection's will, the caller says: that is about the message
  * and the connection, not the sequence.
@@ -25,6 +29,7 @@ export type Disposition =
   | 'duplicate' // seq already seen: ignored
   | 'out-of-order' // fills an earlier gap: applied
   | 'stale-boot' // from an earlier boot: ignored
+  | 'ahead' // a Birth sent ahead of the backlog below its seq: applied, counted as seen
   | 'untracked'; // not part of sequence accounting (retained replay, offline State, tracking off)
 
 export interface GapReport {
@@ -63,6 +68,8 @@ export interface SequenceContext {
   tracked: boolean;
   /** An offline State of an earlier connection than the latest one seen (a late will). */
   olderConnection: boolean;
+  /** May arrive ahead of lower seqs (a connection's Birth, sent before the backlog). */
+  ahead?: boolean;
   now: number;
 }
 
@@ -72,6 +79,10 @@ export class SequenceTracker {
   private restartCount = 0;
   private lastSeq: number | null = null;
   private readonly missingSeqs = new Set<number>();
+  /** Seqs seen ahead of lastSeq (Births); absorbed when the sequence reaches them. */
+  private readonly aheadSeqs = new Set<number>();
+  /** Below a boot's first Birth: the seqs from `next` up to (not including) `to` may still arrive, in rising order. */
+  private below: { next: number; to: number } | null = null;
   private gaps = 0;
   private missing = 0;
   private duplicates = 0;
@@ -102,27 +113,50 @@ export class SequenceTracker {
       this.previousBoots = [...this.previousBoots, previousBootId].slice(-MAX_PREVIOUS_BOOTS);
       this.currentBoot = h.bootId;
       this.restartCount++;
-      this.lastSeq = ctx.tracked ? h.seq : null;
       this.missingSeqs.clear();
+      this.aheadSeqs.clear();
+      this.lastSeq = ctx.tracked ? h.seq : null;
+      // A new boot's Birth comes before its boot event: the seqs below it may follow.
+      this.below = ctx.tracked && ctx.ahead ? { next: 1, to: h.seq } : null;
       return { disposition: 'restart', applied: true, restart: { previousBootId, bootId: h.bootId } };
     }
     if (!ctx.tracked) return { disposition: 'untracked', applied: true };
-    if (this.lastSeq === null) {
+    if (ctx.ahead && this.lastSeq === null) {
       this.lastSeq = h.seq;
+      this.below = { next: 1, to: h.seq };
+      return { disposition: 'first', applied: true };
+    }
+    if (ctx.ahead && this.lastSeq !== null && h.seq > this.lastSeq + 1 && !this.aheadSeqs.has(h.seq)) {
+      this.aheadSeqs.add(h.seq);
+      if (this.aheadSeqs.size > MAX_MISSING_REMEMBERED) this.aheadSeqs.delete(Math.min(...this.aheadSeqs));
+      return { disposition: 'ahead', applied: true };
+    }
+    if (this.lastSeq === null) {
+      this.advanceTo(h.seq);
       return { disposition: 'first', applied: true };
     }
     if (h.seq === this.lastSeq + 1) {
-      this.lastSeq = h.seq;
+      this.advanceTo(h.seq);
       return { disposition: 'in-order', applied: true };
     }
     if (h.seq > this.lastSeq) {
-      const gap = h.seq - this.lastSeq - 1;
+      let gap = h.seq - this.lastSeq - 1;
+      for (const s of this.aheadSeqs) if (s > this.lastSeq && s < h.seq) gap--;
+      if (gap === 0) {
+        this.advanceTo(h.seq);
+        return { disposition: 'in-order', applied: true };
+      }
       this.gaps++;
       this.missing += gap;
       this.lastGap = { at: ctx.now, bootId: h.bootId, afterSeq: this.lastSeq, seq: h.seq, missing: gap };
       if (gap <= MAX_MISSING_REMEMBERED) this.rememberMissing(this.lastSeq + 1, h.seq);
-      this.lastSeq = h.seq;
+      this.advanceTo(h.seq);
       return { disposition: 'gap', applied: true, gap };
+    }
+    const below = this.below;
+    if (below && h.seq >= below.next && h.seq < below.to) {
+      below.next = h.seq + 1;
+      return { disposition: 'out-of-order', applied: true };
     }
     if (this.missingSeqs.delete(h.seq)) {
       this.outOfOrder++;
@@ -131,6 +165,13 @@ export class SequenceTracker {
     }
     this.duplicates++;
     return { disposition: 'duplicate', applied: false };
+  }
+
+  /** lastSeq moves to `seq`, then over any seqs already seen ahead of it. */
+  private advanceTo(seq: number): void {
+    this.lastSeq = seq;
+    while (this.aheadSeqs.delete(this.lastSeq + 1)) this.lastSeq++;
+    for (const s of this.aheadSeqs) if (s <= this.lastSeq) this.aheadSeqs.delete(s);
   }
 
   view(): SequenceView {
@@ -147,7 +188,7 @@ export class SequenceTracker {
 
   /** Seqs from `from` up to (not including) `to`; the oldest are forgotten beyond the bound. */
   private rememberMissing(from: number, to: number): void {
-    for (let s = from; s < to; s++) this.missingSeqs.add(s);
+    for (let s = from; s < to; s++) if (!this.aheadSeqs.has(s)) this.missingSeqs.add(s);
     for (const s of this.missingSeqs) {
       if (this.missingSeqs.size <= MAX_MISSING_REMEMBERED) break;
       this.missingSeqs.delete(s);

@@ -140,6 +140,8 @@ export class FleetState {
       tracked: this.trackSequence && !retained && !offlineState,
       // The will of an earlier connection of this boot, delivered after the terminal had already reconnected.
       olderConnection: offlineState && msg.session > 0 && msg.session < rec.session,
+      // A connection's Birth is sent ahead of the backlog queued before it (see the proto's Header).
+      ahead: msg.type === 'birth',
       now,
     });
     const { disposition, applied } = verdict;

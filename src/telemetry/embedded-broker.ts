@@ -3,7 +3,11 @@
  * listens on the host and port of mqtt.url; port 0 takes a free one (and the log says which). A configured port
  * that is taken (a local Mosquitto, another terminal on this machine) is an EmbeddedPortTakenError: moving to a
  * free port would publish where no consumer looks.
+ *
+ * With credentials it admits only clients that present them (the terminal itself and pos-fleet); without, anyone on
+ * the address may connect, which only the simulator setup allows (the wiring decides).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from '../util/log.js';
@@ -34,7 +38,20 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-export async function startEmbeddedBroker(url: string, log: Logger): Promise<EmbeddedBroker> {
+export interface BrokerCredentials {
+  username: string;
+  password: string;
+}
+
+function same(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startEmbeddedBroker(
+  url: string,
+  log: Logger,
+  credentials?: BrokerCredentials,
+): Promise<EmbeddedBroker> {
   const parsed = new URL(url);
   if (parsed.protocol !== 'mqtt:') {
     throw new Error(
@@ -43,7 +60,23 @@ export async function startEmbeddedBroker(url: string, log: Logger): Promise<Emb
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const wanted = parsed.port === '' ? 1883 : Number(parsed.port);
-  const broker = await Aedes.createBroker();
+  const broker = await Aedes.createBroker(
+    credentials
+      ? {
+          authenticate: (client, username, password, done) => {
+            const ok =
+              username !== undefined &&
+              password !== undefined &&
+              same(Buffer.from(username), Buffer.from(credentials.username)) &&
+              same(Buffer.from(password), Buffer.from(credentials.password));
+            if (!ok)
+              log.warn({ clientId: client?.id }, 'embedded MQTT broker refused a client without valid credentials');
+            // CONNACK 4: bad user name or password.
+            done(ok ? null : Object.assign(new Error('bad user name or password'), { returnCode: 4 }), ok);
+          },
+        }
+      : {},
+  );
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

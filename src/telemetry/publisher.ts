@@ -6,20 +6,19 @@
  * is away the outbox is bounded: old health goes first. Health facts come from the sampler (health-sampler.ts);
  * fleet commands are checked and handed to the terminal's handler (command-intake.ts).
  *
- * On connect: subscribe to cmd, then Birth, State online (retained) and Health join the queue.
+ * On connect: subscribe to cmd, Birth is sent at once (the first message of every connection, ahead of any
+ * backlog), then State online (retained) and Health join the queue. Health made while the broker is away is marked
+ * historical; Health asked for by changes is coalesced (health-coalescer.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { BackoffPolicy } from '../../hal/backoff.js';
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { NetworkState } from '../../hal/network/contract.js';
-import type { AnomalyRecorder, RaisedAnomaly } from '../anomaly/recorder.js';
-import type { Journal, OutboxKind } from '../journal/index.js';
-import type { ProbeResult } from '../selftest/host-probe.js';
-import type { SelfTestReport } from '../selftest/selftest.js';
-import type { TerminalChange, TerminalStatus } from '../terminal/terminal.js';
-import type { Logger } from '../util/log.js';
-import { BOOT_REASON_WIRE, type BootReasonName } from './boot-marker.js';
-import { type CommandHandler, type CommandOutcome, receiveCommand } from './command-intake.js';
+import type { TimerHandle } from '../../hal/clock.js';
+import type { RaisedAnomaly } from '../anomaly/recorder.js';
+import type { OutboxKind } from '../journal/index.js';
+import type { TerminalChange } from '../terminal/terminal.js';
+import { BOOT_REASON_WIRE } from './boot-marker.js';
+import { type CommandOutcome, receiveCommand } from './command-intake.js';
+import { CommandMemory } from './command-memory.js';
+import { HealthCoalescer } from './health-coalescer.js';
 import type { pos } from './generated/telemetry.js';
 import { HealthSampler } from './health-sampler.js';
 import {
@@ -33,68 +32,9 @@ import {
 import { MqttSession } from './session.js';
 import { type TopicKind, telemetryTopics, type WireHeader, wire } from './wire.js';
 
-/** What the publisher needs of the terminal (the Terminal class has it all). */
-export interface TelemetrySource {
-  status(): TerminalStatus;
-  readonly lastSelfTest: SelfTestReport | undefined;
-  readonly lastRecovery?: { recovered: number; durationMs: number } | undefined;
-  onChange(listener: (change: TerminalChange) => void): () => void;
-}
+import type { PublisherStats, TelemetryPublisherOptions } from './publisher-options.js';
 
-export interface BirthFacts {
-  firmwareVersion: string;
-  configVersion: string;
-  capabilities: string[];
-  model: string;
-}
-
-export interface TelemetryPublisherOptions {
-  url: string;
-  terminalId: string;
-  fleet: string;
-  /** Default: pos-<fleet>-<terminalId>. */
-  clientId?: string | null;
-  username?: string | null;
-  password?: string | null;
-  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
-  healthIntervalMs: number;
-  connectTimeoutMs?: number;
-  keepaliveS?: number;
-  reconnect?: BackoffPolicy;
-  /** Allow-list of fleet commands. */
-  commands: readonly string[];
-  maxCommandBytes: number;
-  /** Runs a fleet command that passed the checks; its answer is published as the CommandResult. */
-  onCommand: CommandHandler;
-  outboxMaxMessages: number;
-  /** Messages handed to the broker before their PUBACKs come back. */
-  maxInflight?: number;
-  /** How long stop() waits for the outbox to reach the broker before it disconnects anyway (real time). */
-  flushTimeoutMs?: number;
-  birth: BirthFacts;
-  boot: { reason: BootReasonName; atMs: number };
-  /** Default: a random UUID for this process. */
-  bootId?: string;
-  /** For disk free in Health. */
-  dataDir?: string;
-  journal: Journal;
-  anomalies: AnomalyRecorder;
-  source: TelemetrySource;
-  clock: Clock;
-  log: Logger;
-  network?: { current(): NetworkState };
-  probe?: { last(): ProbeResult | undefined };
-  random?: () => number;
-}
-
-export interface PublisherStats {
-  connected: boolean;
-  session: number;
-  lastSeq: number;
-  outboxDepth: number;
-  inflight: number;
-  dropped: { health: number; other: number };
-}
+export type { BirthFacts, PublisherStats, TelemetryPublisherOptions, TelemetrySource } from './publisher-options.js';
 
 export class TelemetryPublisher {
   readonly bootId: string;
@@ -107,7 +47,8 @@ export class TelemetryPublisher {
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private healthTimer: TimerHandle | undefined;
-  private healthQueued = false;
+  private readonly coalescer: HealthCoalescer;
+  private readonly commandIds: CommandMemory;
   private readonly dropped = { health: 0, other: 0 };
   private dropReportedThisOutage = false;
   private readonly unsubscribers: Array<() => void> = [];
@@ -141,13 +82,28 @@ export class TelemetryPublisher {
       },
       {
         connected: (session) => this.onConnected(session),
-        command: (payload) => this.onCommandPayload(payload),
+        command: (payload, retained) => this.onCommandPayload(payload, retained),
+        consumers: () => this.requestHealth(),
         // The backlog is gone: the outage is over, so a later one reports its drops again.
         backlogEmpty: () => {
           this.dropReportedThisOutage = false;
         },
       },
     );
+    this.coalescer = new HealthCoalescer({
+      clock,
+      burstMs: options.healthBurstMs ?? 500,
+      minSpacingMs: options.healthMinSpacingMs ?? 2_000,
+      publish: () => {
+        if (!this.stopped) this.publishHealth();
+      },
+    });
+    this.commandIds = new CommandMemory({
+      ...(options.commandIdsFile ? { file: options.commandIdsFile } : {}),
+      keepMs: 2 * this.commandMaxAgeMs,
+      clock,
+      log,
+    });
     this.health = new HealthSampler({
       source: options.source,
       clock,
@@ -160,6 +116,15 @@ export class TelemetryPublisher {
 
   get connected(): boolean {
     return this.session.connected;
+  }
+
+  /** pos-fleet consumers seen online (their retained presence). */
+  get fleetConsumersOnline(): number {
+    return this.session.consumersOnline;
+  }
+
+  private get commandMaxAgeMs(): number {
+    return this.o.commandMaxAgeMs ?? 5 * 60_000;
   }
 
   stats(): PublisherStats {
@@ -213,6 +178,7 @@ export class TelemetryPublisher {
   private async shutdown(): Promise<void> {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.healthTimer?.cancel();
+    this.coalescer.cancel();
     this.session.cancelReconnect();
     this.lifecycle('shutdown', 'shutdown: clean stop', 'info');
     this.publishState(false, 'shutdown', this.session.number);
@@ -223,10 +189,13 @@ export class TelemetryPublisher {
 
   /** Health now (interval, change, command). */
   publishHealth(): void {
-    this.healthQueued = false;
+    this.coalescer.sent();
     const facts = this.health.sample({ dropped: this.dropped, outboxDepth: this.session.outboxDepth() });
+    // Made while the broker is away, it reaches the fleet after the Health of the next connection was made.
+    const historical = !this.session.connected;
+    const fleetConsumersOnline = this.session.consumersOnline;
     this.enqueue('health', 'health', (header) => {
-      const body = { header, ...healthBody(facts) };
+      const body = { header, ...healthBody(facts), historical, fleetConsumersOnline };
       assertPublishable(body, 'health');
       return wire.Health.encode(body).finish();
     });
@@ -311,21 +280,34 @@ export class TelemetryPublisher {
     this.enqueue('state', 'state', (header) => wire.State.encode({ header, online, reason, session }).finish(), true);
   }
 
-  private publishBirth(): void {
+  /** Through the outbox (rebirth), or with `first` straight ahead of the backlog (a new connection). */
+  private publishBirth(first = false): void {
+    if (!first) {
+      this.enqueue('birth', 'birth', (header) => this.encodeBirth(header));
+      return;
+    }
+    const seq = ++this.seq;
+    const { terminalId, fleet, clock } = this.o;
+    const payload = this.encodeBirth({ terminalId, fleet, bootId: this.bootId, seq, sentAtMs: clock.now() });
+    this.session.sendFirst(this.topics.birth, payload, (err) => {
+      // Lost with its connection: a seq the fleet never sees, accounted for like a drop.
+      if (err) this.dropped.other += 1;
+    });
+  }
+
+  private encodeBirth(header: WireHeader): Uint8Array {
     const { birth, boot } = this.o;
-    this.enqueue('birth', 'birth', (header) =>
-      wire.Birth.encode({
-        header,
-        firmwareVersion: birth.firmwareVersion,
-        configVersion: birth.configVersion,
-        capabilities: birth.capabilities,
-        bootReason: BOOT_REASON_WIRE[boot.reason],
-        bootedAtMs: boot.atMs,
-        model: birth.model,
-        session: this.session.number,
-        healthIntervalMs: this.o.healthIntervalMs,
-      }).finish(),
-    );
+    return wire.Birth.encode({
+      header,
+      firmwareVersion: birth.firmwareVersion,
+      configVersion: birth.configVersion,
+      capabilities: birth.capabilities,
+      bootReason: BOOT_REASON_WIRE[boot.reason],
+      bootedAtMs: boot.atMs,
+      model: birth.model,
+      session: this.session.number,
+      healthIntervalMs: this.o.healthIntervalMs,
+    }).finish();
   }
 
   private publishResult(
@@ -349,17 +331,24 @@ export class TelemetryPublisher {
   // ---- what the session tells us ----
 
   private onConnected(session: number): void {
-    // Behind whatever the outage left queued: the sequence stays in order on the wire.
-    this.publishBirth();
+    // Birth first, ahead of what the outage left queued; then State and Health behind that backlog, in seq order.
+    this.publishBirth(true);
     this.publishState(true, 'connected', session);
     this.publishHealth();
     for (const listener of this.connectListeners) listener(session);
   }
 
-  private onCommandPayload(payload: Buffer): void {
+  private onCommandPayload(payload: Buffer, retained: boolean): void {
     receiveCommand(payload, {
       allowed: this.o.commands,
       maxBytes: this.o.maxCommandBytes,
+      key: this.o.commandKey,
+      terminalId: this.o.terminalId,
+      fleet: this.o.fleet,
+      now: this.o.clock.now(),
+      maxAgeMs: this.commandMaxAgeMs,
+      retained,
+      memory: this.commandIds,
       handler: this.o.onCommand,
       anomalies: this.o.anomalies,
       log: this.o.log,
@@ -380,6 +369,8 @@ export class TelemetryPublisher {
     }
     const { state, previous } = change;
     this.health.noteState(state);
+    // A sale's start is not news: its end (back to ready, with the outcome counted) is.
+    const quiet = state === 'transacting';
     if (previous === 'recovering') {
       const r = this.o.source.lastRecovery;
       this.lifecycle(
@@ -396,16 +387,12 @@ export class TelemetryPublisher {
       );
     }
     if (previous === 'locked' && state !== 'locked') this.lifecycle('unlock', 'unlocked', 'info');
-    this.requestHealth();
+    if (!quiet) this.requestHealth();
   }
 
-  /** Several changes in one turn (boot runs through states quickly) make one Health with the latest state. */
+  /** A burst of changes (boot runs through states quickly, a sale) makes one Health with the latest state. */
   private requestHealth(): void {
-    if (this.healthQueued || this.stopped) return;
-    this.healthQueued = true;
-    queueMicrotask(() => {
-      if (this.healthQueued && !this.stopped) this.publishHealth();
-    });
+    if (!this.stopped) this.coalescer.request();
   }
 
   private onAnomaly(raised: RaisedAnomaly): void {

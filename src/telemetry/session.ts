@@ -13,7 +13,7 @@ import { backoffDelay, type BackoffPolicy } from '../../hal/backoff.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { OutboxStore } from '../journal/index.js';
 import type { Logger } from '../util/log.js';
-import { type TopicKind, wire } from './wire.js';
+import { fleetPresenceFilters, parseFleetPresenceTopic, type TopicKind, wire } from './wire.js';
 
 export interface MqttSessionOptions {
   url: string;
@@ -41,8 +41,10 @@ export interface MqttSessionOptions {
 export interface MqttSessionEvents {
   /** After each CONNACK (the subscription is asked for), with the session number. */
   connected(session: number): void;
-  /** A payload on the cmd topic, from the live connection. */
-  command(payload: Buffer): void;
+  /** A payload on the cmd topic, from the live connection; `retained` when the broker's retained store sent it. */
+  command(payload: Buffer, retained: boolean): void;
+  /** The number of pos-fleet consumers seen online changed. */
+  consumers?(online: number): void;
   /** Everything in the outbox has been acknowledged. */
   backlogEmpty(): void;
 }
@@ -52,7 +54,10 @@ type Waiter = () => void;
 const DEFAULT_RECONNECT: BackoffPolicy = { initialDelayMs: 1_000, maxDelayMs: 60_000 };
 
 export class MqttSession {
+  /** Connections that reached CONNACK in this boot: `session` in Birth and State counts connections, not tries. */
   private session = 0;
+  /** pos-fleet consumers by client id, from their retained presence on this connection. */
+  private readonly consumers = new Map<string, boolean>();
   private client: MqttClient | undefined;
   /** The client whose CONNACK arrived: only it may send. */
   private live: MqttClient | undefined;
@@ -78,6 +83,26 @@ export class MqttSession {
   /** Connection number within this boot (1 = first); the will of that connection carries the same. */
   get number(): number {
     return this.session;
+  }
+
+  /** pos-fleet consumers seen online on the live connection. */
+  get consumersOnline(): number {
+    let n = 0;
+    for (const online of this.consumers.values()) if (online) n++;
+    return n;
+  }
+
+  /**
+   * Sends one message at once, ahead of the outbox (the Birth of a connection). Not stored: a lost one belongs to a
+   * connection that is gone, and the next connection sends its own. `done` gets the PUBACK or the failure.
+   */
+  sendFirst(topic: string, payload: Uint8Array, done: (err: Error | undefined) => void): void {
+    const client = this.live;
+    if (!client) {
+      done(new Error('not connected'));
+      return;
+    }
+    client.publish(topic, Buffer.from(payload), { qos: 1, retain: false }, (err) => done(err));
   }
 
   get inflightCount(): number {
@@ -141,8 +166,8 @@ export class MqttSession {
 
   private connectNow(): void {
     if (this.stopped) return;
-    this.session += 1;
-    const session = this.session;
+    // The number this connection gets if it is accepted; a failed try does not use it up.
+    const session = this.session + 1;
     const o = this.o;
     // The will is made now, so it cannot take a place in the sequence: seq 0 (see the proto).
     const will = wire.State.encode({
@@ -184,8 +209,10 @@ export class MqttSession {
     }
     this.client = client;
     client.on('connect', () => this.onConnected(client, session));
-    client.on('message', (topic, payload) => {
-      if (this.live === client && topic === o.topics.cmd) this.events.command(payload);
+    client.on('message', (topic, payload, packet) => {
+      if (this.live !== client) return;
+      if (topic === o.topics.cmd) this.events.command(payload, packet.retain ?? false);
+      else this.onPresence(topic, payload);
     });
     client.on('error', (err) => o.log.debug({ err: err.message }, 'telemetry broker connection error'));
     client.on('close', () => this.onClosed(client));
@@ -194,7 +221,9 @@ export class MqttSession {
   private onConnected(client: MqttClient, session: number): void {
     if (this.client !== client || this.stopped) return;
     const wasOutage = this.attempts > 0 || session > 1;
+    this.session = session;
     this.live = client;
+    this.setConsumers(new Map());
     this.attempts = 0;
     this.inflight.clear();
     this.lastHandedId = 0;
@@ -205,6 +234,9 @@ export class MqttSession {
     client.subscribe(this.o.topics.cmd, { qos: 1 }, (err) => {
       if (err) this.o.log.warn({ err: err.message }, 'telemetry command subscription failed');
     });
+    client.subscribe(fleetPresenceFilters(this.o.fleet), { qos: 1 }, (err) => {
+      if (err) this.o.log.debug({ err: err.message }, 'fleet presence subscription failed');
+    });
     this.events.connected(session);
   }
 
@@ -214,6 +246,7 @@ export class MqttSession {
     this.client = undefined;
     this.live = undefined;
     this.inflight.clear();
+    this.setConsumers(new Map());
     client.removeAllListeners('connect');
     client.removeAllListeners('message');
     client.end(true);
@@ -224,6 +257,32 @@ export class MqttSession {
         'telemetry broker connection lost; queueing on disk',
       );
     this.scheduleReconnect();
+  }
+
+  private onPresence(topic: string, payload: Buffer): void {
+    const clientId = parseFleetPresenceTopic(topic);
+    if (clientId === undefined) return;
+    let online = false;
+    try {
+      // An empty payload is a cleared retained presence: that consumer is gone.
+      online = payload.length > 0 && wire.FleetConsumerState.decode(payload).online === true;
+    } catch {
+      this.o.log.debug({ topic }, 'fleet presence does not decode');
+    }
+    const next = new Map(this.consumers);
+    next.set(clientId, online);
+    this.setConsumers(next);
+  }
+
+  private setConsumers(next: Map<string, boolean>): void {
+    const before = this.consumersOnline;
+    this.consumers.clear();
+    for (const [id, online] of next) this.consumers.set(id, online);
+    const after = this.consumersOnline;
+    if (after !== before) {
+      this.o.log.info({ consumers: after }, after > 0 ? 'fleet consumer online' : 'no fleet consumer online');
+      this.events.consumers?.(after);
+    }
   }
 
   private scheduleReconnect(): void {

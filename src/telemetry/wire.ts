@@ -37,6 +37,25 @@ export function parseTelemetryTopic(topic: string): { fleet: string; terminalId:
   return { fleet, terminalId, kind: kind as TopicKind };
 }
 
+/** pos-fleet's presence: `pos/v1/<fleet>/_fleet/consumer/<client id>`; a consumer of every fleet uses fleet `_all`. */
+export const FLEET_PRESENCE_ALL = '_all';
+
+export function fleetPresenceTopic(fleet: string | null, clientId: string): string {
+  return `${TOPIC_PREFIX}/${fleet ?? FLEET_PRESENCE_ALL}/_fleet/consumer/${clientId}`;
+}
+
+/** What a terminal of `fleet` subscribes to: its fleet's consumers and those of every fleet. */
+export function fleetPresenceFilters(fleet: string): string[] {
+  return [fleetPresenceTopic(fleet, '+'), fleetPresenceTopic(FLEET_PRESENCE_ALL, '+')];
+}
+
+/** The client id in a presence topic, or undefined for any other topic. */
+export function parseFleetPresenceTopic(topic: string): string | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 6 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || parts[3] !== '_fleet') return undefined;
+  return parts[4] === 'consumer' && parts[5] ? parts[5] : undefined;
+}
+
 /** Allow-list names of fleet commands (config mqtt.commands) and their wire values. */
 export const COMMAND_NAMES = {
   'run-self-test': pos.telemetry.v1.CommandName.COMMAND_NAME_RUN_SELF_TEST,

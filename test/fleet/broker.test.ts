@@ -57,6 +57,8 @@ interface Started {
   rejects: TelemetryDecodeError[];
 }
 
+let consumerCount = 0;
+
 async function consume(url: string, opts: Partial<ConsumerOptions> = {}): Promise<Started> {
   const state = new FleetState({
     clock: {
@@ -72,6 +74,8 @@ async function consume(url: string, opts: Partial<ConsumerOptions> = {}): Promis
   const rejects: TelemetryDecodeError[] = [];
   const consumer = new FleetConsumer({
     url,
+    // Sessions are persistent: each consumer of these tests gets its own, so none inherits another's backlog.
+    clientId: `fleet-test-${process.pid}-${++consumerCount}`,
     state,
     onMessage: (m) => messages.push(m),
     onReject: (e) => rejects.push(e),

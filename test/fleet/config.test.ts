@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FleetConfigError, formatFleetConfigError, loadFleetConfig, PASSWORD_ENV } from '../../src/fleet/config.js';
+import { brokerOptionsFromConfig } from '../../src/fleet/consumer.js';
 import { repoRoot } from '../support/cli.js';
 
 function file(text: string): string {
@@ -109,5 +110,26 @@ describe('fleet config', () => {
     expect(problems(() => loadFleetConfig({ path: deep, env: {} }))).toEqual([
       `config error: ${deep}:1:71: expected at most 64 levels of nesting, found deeper nesting`,
     ]);
+  });
+});
+
+describe('fleet config: session and command key', () => {
+  it('defaults to a day of session expiry, presence on, no key; a key file signs, a short key is refused', () => {
+    expect(loadFleetConfig({ env: {} }).session).toEqual({
+      expirySeconds: 86_400,
+      presence: true,
+      commandKeyFile: null,
+    });
+    expect(problems(() => loadFleetConfig({ path: file('{"session": {"expirySeconds": -1}}'), env: {} }))).toEqual([
+      'config error: session.expirySeconds: expected a number of seconds from 0 to 4294967295 (MQTT 5 session expiry), found -1',
+    ]);
+    const keyFile = file('0123456789abcdef0123456789abcdef\n');
+    const config = loadFleetConfig({ path: file(JSON.stringify({ session: { commandKeyFile: keyFile } })), env: {} });
+    expect(brokerOptionsFromConfig(config).commandKey?.toString()).toBe('0123456789abcdef0123456789abcdef');
+    const short = loadFleetConfig({
+      path: file(JSON.stringify({ session: { commandKeyFile: file('short') } })),
+      env: {},
+    });
+    expect(() => brokerOptionsFromConfig(short)).toThrow(/at least 32 characters/);
   });
 });

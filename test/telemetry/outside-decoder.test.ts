@@ -86,6 +86,8 @@ describe('published bytes decoded by protoc', () => {
   it('Health', async () => {
     rig.terminal.setState('degraded');
     rig.terminal.limitations = ['no printer: receipts kept pending'];
+    // Change-driven Health is coalesced on the Clock.
+    await rig.clock.advance(2_000);
     await until(
       () => consumer.of('health').some((h) => h.message['state'] === 'OPERATION_STATE_DEGRADED'),
       'degraded health',

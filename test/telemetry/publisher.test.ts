@@ -9,6 +9,7 @@ import {
   Consumer,
   gapReport,
   makeRig,
+  signedCommand,
   startTestBroker,
   TERMINAL_ID,
   topicFilter,
@@ -57,8 +58,8 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
   it('publishes Birth, then State online (retained) and Health on connect, every message with the header', async () => {
     const { rig, consumer } = await setup();
     const kinds = consumer.received.filter((r) => !r.retained).map((r) => r.kind);
-    // The boot event was made before the connection, so it comes first: the wire follows seq order.
-    expect(kinds.slice(0, 4)).toEqual(['event', 'birth', 'state', 'health']);
+    // Birth is the first message of the connection, ahead of the boot event made before it; the rest follow seq order.
+    expect(kinds.slice(0, 4)).toEqual(['birth', 'event', 'state', 'health']);
     const birth = consumer.of('birth')[0]!.message;
     expect(birth).toMatchObject({
       firmwareVersion: '0.1.0',
@@ -123,6 +124,8 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const { rig, consumer } = await setup();
     const healthStates = () => consumer.of('health').map((r) => r.message['state']);
     rig.terminal.setState('locked', ['card reader: not-connected']);
+    // Change-driven Health is coalesced on the Clock (2 s apart at most once, see the coalescing test).
+    await rig.clock.advance(2_000);
     await until(() => healthStates().includes('OPERATION_STATE_LOCKED'), 'locked health');
     const locked = consumer.of('health').at(-1)!.message;
     expect(locked['lockReasons']).toEqual(['card reader: not-connected']);
@@ -130,6 +133,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
 
     rig.terminal.setState('selfTesting');
     rig.terminal.setState('ready');
+    await rig.clock.advance(2_000);
     await until(() => events(consumer, 'lifecycle').some((e) => e.message['code'] === 'unlock'), 'unlock event');
     await until(() => healthStates().at(-1) === 'OPERATION_STATE_READY', 'ready health');
 
@@ -137,6 +141,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     const count = consumer.of('health').length;
     rig.terminal.finishSelfTest(rig.terminal.report('ok'));
     rig.terminal.finishSelfTest(rig.terminal.report('warn'));
+    await rig.clock.advance(2_000);
     await until(() => consumer.of('health').length === count + 1, 'component change health');
     const printer = (
       consumer.of('health').at(-1)!.message['components'] as Array<{ component: string; status: string; code: string }>
@@ -314,7 +319,8 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
   it('answers allowed commands and refuses the others with typed errors, journaling each bad one', async () => {
     const { rig, consumer } = await setup();
     const cmdTopic = `pos/v1/${rig.fleet}/${TERMINAL_ID}/cmd`;
-    const send = (props: Record<string, unknown>) => consumer.publish(cmdTopic, wire.Command.encode(props).finish());
+    const send = (props: { commandId: string; name?: number; issuedBy?: string }) =>
+      consumer.publish(cmdTopic, signedCommand(rig, props));
     const result = async (id: string) => {
       await until(() => consumer.of('cmd-result').some((r) => r.message['commandId'] === id), `result of ${id}`);
       return consumer.of('cmd-result').find((r) => r.message['commandId'] === id)!.message;
@@ -369,7 +375,7 @@ describe.each(['mosquitto', 'aedes'] as const)('publisher through %s', (brokerKi
     rig.terminal.setState('locked', ['tamper']);
     await consumer.publish(
       `pos/v1/${rig.fleet}/${TERMINAL_ID}/cmd`,
-      wire.Command.encode({ commandId: 'u1', name: wire.CommandName.COMMAND_NAME_UNLOCK }).finish(),
+      signedCommand(rig, { commandId: 'u1', name: wire.CommandName.COMMAND_NAME_UNLOCK }),
     );
     await until(() => consumer.of('cmd-result').length === 1, 'unlock result');
     expect(consumer.of('cmd-result')[0]!.message).toMatchObject({ ok: true, commandId: 'u1' });

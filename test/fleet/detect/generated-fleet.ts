@@ -197,6 +197,8 @@ function healthMessage(
 ): HealthMessage {
   return {
     type: 'health',
+    historical: false,
+    fleetConsumersOnline: 0,
     topic: `pos/v1/${fleet}/${terminalId}/health`,
     fleet,
     terminalId,

@@ -18,6 +18,8 @@ function health(
 ): HealthMessage {
   return {
     type: 'health',
+    historical: false,
+    fleetConsumersOnline: 0,
     topic: 'pos/v1/m/T1/health',
     fleet: 'm',
     terminalId: 'T1',

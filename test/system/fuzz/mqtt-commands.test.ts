@@ -1,5 +1,6 @@
 /**
- * Fuzz: fleet command payloads from MQTT. Any bytes go through checkCommand (size, protobuf decode, allow-list), which
+ * Fuzz: fleet command payloads from MQTT. Any bytes go through checkCommand (size, protobuf decode, signature,
+ * allow-list; the generated commands are signed with the fleet key, so mutations mostly break the signature), which
  * must never throw and must refuse with one of the CommandErrors the fleet understands. What it keeps of the fleet's
  * text (command id, issuer, message) must be printable, bounded, and publishable in the CommandResult the publisher
  * sends back, i.e. free of card data.
@@ -9,11 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { assertPublishable, scrubCardData } from '../../../src/telemetry/messages.js';
 import { checkCommand, MAX_COMMAND_TEXT, type CommandCheck } from '../../../src/telemetry/commands.js';
 import { COMMAND_NAMES, wire, type CommandNameText } from '../../../src/telemetry/wire.js';
+import { signCommand } from '../../../src/telemetry/wire-signature.js';
 import { CASES, fcParams, FuzzFailure, Tally, timeoutFor } from './budget.js';
 import { applyByteMutations, biasedBytes, byteMutation, mutationList } from './mutate.js';
 
 const SURFACE = 'mqtt-commands';
 const { CommandError } = wire;
+const KEY = Buffer.from('fuzz-fleet-command-key-0123456789abcdef');
 const NAMES = Object.keys(COMMAND_NAMES) as CommandNameText[];
 /** Field tags of Command (1..4, each wire type), group start/end, varint continuation, an invalid wire type. */
 const PROTO_BYTES = [0x0a, 0x10, 0x18, 0x22, 0x08, 0x12, 0x0b, 0x0c, 0x0f, 0x80, 0xff, 0x01, 0x00, 0x7f];
@@ -48,7 +51,7 @@ const commandBytes = fc
     issuedAtMs: fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer()),
     issuedBy: fleetText,
   })
-  .map((c) => wire.Command.encode(c).finish());
+  .map((c) => signCommand(KEY, c));
 
 const payload: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 2, arbitrary: commandBytes },
@@ -72,6 +75,7 @@ const payload: fc.Arbitrary<Uint8Array> = fc.oneof(
 const limits = fc.record({
   maxBytes: fc.constantFrom(64, 256, 4096),
   allowed: fc.subarray(NAMES),
+  key: fc.constant(KEY),
 });
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
@@ -109,13 +113,17 @@ describe('fuzz: MQTT fleet command payloads', () => {
               CommandError.COMMAND_ERROR_TOO_LARGE,
               CommandError.COMMAND_ERROR_MALFORMED,
               CommandError.COMMAND_ERROR_NOT_ALLOWED,
+              CommandError.COMMAND_ERROR_UNAUTHENTICATED,
             ];
             if (!known.includes(check.error) || typeof check.message !== 'string')
               throw new FuzzFailure(SURFACE, `untyped refusal ${JSON.stringify(check)}`, bytes);
             if ((check.error === CommandError.COMMAND_ERROR_TOO_LARGE) !== tooLarge)
               throw new FuzzFailure(SURFACE, 'size check wrong', bytes);
             const anomaly =
-              check.error === CommandError.COMMAND_ERROR_NOT_ALLOWED ? 'unauthorized-operation' : 'invalid-input';
+              check.error === CommandError.COMMAND_ERROR_NOT_ALLOWED ||
+              check.error === CommandError.COMMAND_ERROR_UNAUTHENTICATED
+                ? 'unauthorized-operation'
+                : 'invalid-input';
             if (check.anomaly !== anomaly) throw new FuzzFailure(SURFACE, `journaled as ${check.anomaly}`, bytes);
             tally.add(`error:${CommandError[check.error]}`);
           }
@@ -139,7 +147,12 @@ describe('fuzz: MQTT fleet command payloads', () => {
       const { accepted, rejected } = tally.report();
       expect(accepted).toBeGreaterThan(0);
       expect(rejected).toBeGreaterThan(0);
-      for (const e of ['COMMAND_ERROR_TOO_LARGE', 'COMMAND_ERROR_MALFORMED', 'COMMAND_ERROR_NOT_ALLOWED'])
+      for (const e of [
+        'COMMAND_ERROR_TOO_LARGE',
+        'COMMAND_ERROR_MALFORMED',
+        'COMMAND_ERROR_NOT_ALLOWED',
+        'COMMAND_ERROR_UNAUTHENTICATED',
+      ])
         expect([...tally.counts.keys()]).toContain(`error:${e}`);
     },
     timeoutFor(CASES, 1),

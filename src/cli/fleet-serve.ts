@@ -35,7 +35,7 @@ function note(line: string): void {
 }
 
 function configOf(cmd: Command, opts: ServeOptions): FleetConfig {
-  const g = cmd.optsWithGlobals<{ config?: string; url?: string; fleet?: string; share?: string }>();
+  const g = cmd.optsWithGlobals<{ config?: string; url?: string; fleet?: string; share?: string; clientId?: string }>();
   try {
     const config = loadFleetConfig({
       ...(g.config !== undefined ? { path: g.config } : {}),
@@ -43,6 +43,7 @@ function configOf(cmd: Command, opts: ServeOptions): FleetConfig {
         ...(g.url !== undefined ? { url: g.url } : {}),
         ...(g.fleet !== undefined ? { fleet: g.fleet } : {}),
         ...(g.share !== undefined ? { share: g.share } : {}),
+        ...(g.clientId !== undefined ? { clientId: g.clientId } : {}),
       },
     });
     if (opts.host !== undefined) config.web.host = opts.host;

@@ -54,6 +54,7 @@ interface GlobalOptions {
   url?: string;
   fleet?: string;
   share?: string;
+  clientId?: string;
 }
 
 const program = new Command()
@@ -65,6 +66,10 @@ const program = new Command()
   .option('--url <url>', 'broker URL (mqtt://, mqtts://, ws://, wss://); overrides mqtt.url')
   .option('--fleet <name>', 'only this fleet (default: all fleets)')
   .option('--share <group>', 'subscribe as $share/<group>/…: consumers in one group split the messages between them')
+  .option(
+    '--client-id <id>',
+    'MQTT client id, kept across restarts so the broker keeps the session (default: mqtt.clientId, else pos-fleet-<host>-<fleet>[-<share>]); each consumer of a share group on one host needs its own',
+  )
   .showHelpAfterError();
 
 function write(line: string): void {
@@ -86,6 +91,7 @@ function loadConfig(cmd: Command): FleetConfig {
     ...(g.url !== undefined ? { url: g.url } : {}),
     ...(g.fleet !== undefined ? { fleet: g.fleet } : {}),
     ...(g.share !== undefined ? { share: g.share } : {}),
+    ...(g.clientId !== undefined ? { clientId: g.clientId } : {}),
   };
   try {
     return loadFleetConfig({ ...(g.config !== undefined ? { path: g.config } : {}), overrides });

@@ -213,6 +213,7 @@ export function fleetConfigProblemLine(p: FleetConfigProblem): string {
 
 export interface FleetConfigOverrides {
   url?: string;
+  clientId?: string;
   fleet?: string;
   share?: string;
 }
@@ -242,6 +243,7 @@ export function loadFleetConfig(opts: LoadFleetConfigOptions = {}): FleetConfig 
   const env = opts.env ?? process.env;
   set(['mqtt', 'password'], env[PASSWORD_ENV], PASSWORD_ENV);
   set(['mqtt', 'url'], opts.overrides?.url, '--url');
+  set(['mqtt', 'clientId'], opts.overrides?.clientId, '--client-id');
   set(['fleet'], opts.overrides?.fleet, '--fleet');
   set(['share'], opts.overrides?.share, '--share');
 

@@ -4,8 +4,9 @@
  * - Connection: State messages (the retained one, and the offline last will the broker publishes for a terminal that
  *   vanished), Birth, and any live message from a terminal that was marked offline.
  * - A message older than the newest one seen (out of order) must not overwrite what the newer ones said.
- * - Historical Health (made while the terminal was offline, or sent before the Health already held) is history: it
- *   fills in only while nothing newer is known, marked historical, and never replaces a newer Health.
+ * - Historical Health (made while the terminal was offline, or older than the Health already held: a lower seq in
+ *   the same boot, an earlier terminal time across boots) is history: it fills in only while nothing newer is known,
+ *   marked historical, and never replaces a newer Health.
  * - Anomalies: events of severity warning or above, kept in time order up to a bound.
  *
  * Whether a message is applied at all is the sequence tracker's call (sequence.ts).
@@ -73,8 +74,9 @@ export interface BirthSummary {
 /** The last Health as received (its age is added when it is viewed). */
 export type HealthRecord = Omit<HealthSummary, 'storeAndForward'> & {
   storeAndForward: StoreAndForward;
-  /** The terminal's clock when it made this Health. */
+  /** The terminal's clock when it made this Health, and the boot it was made in. */
   sentAtMs: number;
+  bootId: string;
   /** Backlog from the outbox, kept only until a live Health arrives. */
   historical: boolean;
   fleetConsumersOnline: number;
@@ -168,7 +170,13 @@ export function applyMessage(rec: TerminalRecord, msg: TerminalMessage, ctx: App
     case 'health': {
       const held = rec.health;
       const sentAt = h.sentAtMs;
-      const older = held !== null && sentAt > 0 && held.sentAtMs > 0 && sentAt < held.sentAtMs;
+      // Within one boot the sequence number says which is newer (a terminal's clock may be set back); across boots
+      // only the terminal's clock can.
+      const older =
+        held !== null &&
+        (held.bootId === h.bootId && h.bootId !== ''
+          ? h.seq < held.seq
+          : sentAt > 0 && held.sentAtMs > 0 && sentAt < held.sentAtMs);
       if (msg.historical || older) {
         // History: it may stand in for nothing, or for older history, never for a newer or a live Health.
         if (held === null || (held.historical && !older)) rec.health = { ...healthRecord(msg, now), historical: true };
@@ -238,6 +246,7 @@ function healthRecord(m: HealthMessage, now: number): HealthRecord {
     eventsDropped: m.eventsDropped,
     outboxDepth: m.outboxDepth,
     sentAtMs: m.header.sentAtMs,
+    bootId: m.header.bootId,
     historical: false,
     fleetConsumersOnline: m.fleetConsumersOnline,
   };

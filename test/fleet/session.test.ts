@@ -125,12 +125,18 @@ describe('history and order in the fleet record', () => {
     // More backlog after it (a later seq, as a consumer's own queued session delivers it): history, not the state.
     feed(state, 'health', encode.health({ seq: 3, sentAtMs: T0 - 30_000 }, { ...locked, historical: true }));
     expect(state.terminal(FLEET, TERMINAL)?.health).toMatchObject({ state: 'ready', seq: 2 });
-    // Unmarked but made before the Health held (by its timestamp): the same.
-    feed(state, 'health', encode.health({ seq: 4, sentAtMs: T0 - 10_000 }, locked));
+    // Unmarked but made before the Health held (a lower seq of the same boot, delivered late): the same.
+    feed(state, 'health', encode.health({ seq: 1, sentAtMs: T0 + 500 }, locked));
     expect(state.terminal(FLEET, TERMINAL)?.health).toMatchObject({ state: 'ready', seq: 2 });
     // A newer live one replaces it.
     feed(state, 'health', encode.health({ seq: 5, sentAtMs: T0 + 1_000 }, locked));
     expect(state.terminal(FLEET, TERMINAL)?.health).toMatchObject({ state: 'locked', seq: 5 });
+    // The terminal's clock set back (an NTP step) within the boot: the later seq is still the newer Health.
+    feed(state, 'health', encode.health({ seq: 6, sentAtMs: T0 - 120_000 }));
+    expect(state.terminal(FLEET, TERMINAL)?.health).toMatchObject({ state: 'ready', seq: 6, historical: false });
+    // Across boots only the terminal's clock can tell: a Health of another boot made earlier is history.
+    feed(state, 'health', encode.health({ seq: 9, bootId: 'boot-old', sentAtMs: T0 - 600_000 }, locked));
+    expect(state.terminal(FLEET, TERMINAL)?.health).toMatchObject({ state: 'ready', seq: 6 });
   });
 
   it('a Birth sent ahead of the backlog is no gap, and the backlog below it is applied', () => {

@@ -150,8 +150,18 @@ describe('pos-fleet ingest', () => {
         sqlite: { path },
         write: { batchSize: 20, flushIntervalMs: 50, maxQueued: 1000 },
       });
-      const args = ['--config', config, '--url', broker.url, '--share', 'history', 'ingest'];
-      const ingests = [cli(args), cli(args)];
+      const args = (id: string) => [
+        '--config',
+        config,
+        '--url',
+        broker.url,
+        '--share',
+        'history',
+        '--client-id',
+        id,
+        'ingest',
+      ];
+      const ingests = [cli(args('ingest-a')), cli(args('ingest-b'))];
       for (const c of ingests)
         await until(
           () => c.stderr().includes('writing $share/history/') || c.child.exitCode !== null,

@@ -38,8 +38,10 @@ describe.each(backends)('shared subscription writing one store on $name', (backe
 
       const aloneState = new FleetState({ clock });
       let aloneCount = 0;
+      // Each consumer its own client id: one shared id would let the broker keep only one of them connected.
       const alone = new FleetConsumer({
         url: broker.url,
+        clientId: `history-alone-${backend.name}`,
         protocolVersion: 5,
         state: aloneState,
         clock,
@@ -61,6 +63,7 @@ describe.each(backends)('shared subscription writing one store on $name', (backe
             url: broker.url,
             protocolVersion: 5,
             share: 'history',
+            clientId: `history-${backend.name}-${i}`,
             state: own,
             clock,
             onMessage: (msg, info) => {

@@ -30,5 +30,5 @@ export function baseGlyphColumns(ch: string): number[] | undefined {
 
 /** Whether glyph `columns` has its pixel at (column, row) set. */
 export function glyphPixel(columns: number[], column: number, row: number): boolean {
-  return ((columns[column] ?? 0) >> row) & 1 ? true : false;
+  return (((columns[column] ?? 0) >> row) & 1) === 1;
 }

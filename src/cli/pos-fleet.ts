@@ -31,7 +31,7 @@ import {
   type ReceivedInfo,
 } from '../fleet/consumer.js';
 import type { TelemetryDecodeError, TelemetryMessage } from '../fleet/decode.js';
-import { FleetState } from '../fleet/state.js';
+import { FleetState, fleetStateOptions } from '../fleet/state.js';
 import { renderWatch, summarize } from '../fleet/table.js';
 import { startFleetAlerting } from '../fleet/webhooks/fleet-alerting.js';
 import { registerFleetHistory } from './fleet-history.js';
@@ -133,15 +133,7 @@ interface RunHandlers {
 /** Starts the consumer with the config's state and alert settings; returns what the caller needs to render. */
 async function runConsumer(config: FleetConfig, handlers: RunHandlers) {
   const clock = systemClock;
-  const state = new FleetState({
-    clock,
-    healthIntervalMs: config.healthIntervalMs,
-    healthIntervalByTerminal: config.healthIntervalByTerminal,
-    missedHealthFactor: config.missedHealthFactor,
-    anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
-    // A shared subscription delivers only part of each terminal's messages: gaps would be meaningless.
-    trackSequence: config.share === null,
-  });
+  const state = new FleetState({ clock, ...fleetStateOptions(config) });
   // The alert book, webhooks and anomaly detection, as `alertsDelivery` and `detect` configure them.
   const alerting = startFleetAlerting({
     delivery: config.alertsDelivery,

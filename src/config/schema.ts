@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { isLoopbackHost } from '../util/loopback.js';
 import { NUMERIC_CURRENCY_CODE, NUMERIC_CURRENCY_EXPECTED } from '../vocabulary/index.js';
+import { FLEET_COMMANDS } from '../vocabulary/fleet-commands.js';
 import { isTimeZone, LANGUAGES } from '../i18n/index.js';
 
 import { nexo } from './nexo-schema.js';
@@ -167,15 +168,7 @@ const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const mqttUrlExpected = 'an mqtt://, mqtts://, ws:// or wss:// URL';
 
 /** Fleet commands the terminal can obey; which of them it does is the mqtt.commands allow-list. */
-export const MQTT_COMMANDS = [
-  'run-self-test',
-  'send-health',
-  'rebirth',
-  'unlock',
-  'settle',
-  'check-health-external',
-  'check-health-interactive',
-] as const;
+export const MQTT_COMMANDS = FLEET_COMMANDS;
 
 function mqttUrl(v: string): URL | undefined {
   try {

@@ -3,26 +3,13 @@
  * which webhook. Off by default (`bookFile` null): pos-fleet then only prints alerts, as before.
  */
 import { z } from 'zod';
+import { int, positive, str } from './config-fields.js';
 
-const expectedSeconds = (max: number) => `a number of seconds above 0 (at most ${max})`;
-const seconds = (max: number) =>
-  z
-    .number({ error: expectedSeconds(max) })
-    .gt(0, { error: expectedSeconds(max) })
-    .max(max, { error: expectedSeconds(max) });
-const count = (min: number, max: number) => {
-  const expected = `an integer from ${min} to ${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
-};
-const text = (expected: string) =>
-  z.string({ error: expected }).min(1, { error: expected }).max(4096, { error: expected });
+const seconds = (max: number) => positive(max, 'seconds');
+
 const list = (expected: string) =>
   z
-    .array(text(expected), { error: `a list of ${expected}s` })
+    .array(str(expected), { error: `a list of ${expected}s` })
     .max(1_000)
     .optional();
 
@@ -45,7 +32,7 @@ const headerName = z
 
 export const webhookSchema = z.strictObject(
   {
-    name: text('a non-empty name'),
+    name: str('a non-empty name'),
     url: httpUrl,
     /** Extra request headers (an Authorization token, a tenant id). */
     headers: z
@@ -58,7 +45,7 @@ export const webhookSchema = z.strictObject(
       )
       .optional(),
     /** HMAC-SHA256 of the body with this secret goes in `signatureHeader` as `sha256=<hex>`; null = unsigned. */
-    secret: text('a secret or null').nullable().optional(),
+    secret: str('a secret or null').nullable().optional(),
     signatureHeader: headerName.optional(),
     /** Which alert changes go here; a missing list matches everything. */
     match: z
@@ -86,7 +73,7 @@ export type WebhookConfig = z.infer<typeof webhookSchema>;
 export const alertsDeliverySchema = z.strictObject(
   {
     /** SQLite file of the alert book and the delivery queue; null = alerts are neither kept nor delivered. */
-    bookFile: text('a file path or null').nullable(),
+    bookFile: str('a file path or null').nullable(),
     webhooks: z
       .array(webhookSchema, { error: 'a list of webhooks' })
       .max(100, { error: 'at most 100 webhooks' })
@@ -107,9 +94,9 @@ export const alertsDeliverySchema = z.strictObject(
       { error: 'an object' },
     ),
     /** Deliveries waiting at most; beyond it a new one is recorded as failed ("queue full") instead of queued. */
-    maxQueued: count(1, 10_000_000),
+    maxQueued: int(1, 10_000_000),
     /** Requests in flight per webhook at most, so one slow receiver holds only its own. */
-    concurrencyPerWebhook: count(1, 64),
+    concurrencyPerWebhook: int(1, 64),
     /** Finished deliveries (sent or given up) are deleted after this many days. */
     keepDays: seconds(3_650),
   },

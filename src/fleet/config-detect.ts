@@ -4,18 +4,11 @@
  * swipes per transaction) are compared with its own history and with its peers in the same hour.
  */
 import { z } from 'zod';
+import { int } from './config-fields.js';
 
 const num = (min: number, max: number, what: string) => {
   const expected = `${what} from ${min} to ${max}`;
   return z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-};
-const int = (min: number, max: number) => {
-  const expected = `an integer from ${min} to ${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
 };
 const keys = (what: string) =>
   z

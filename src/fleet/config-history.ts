@@ -3,19 +3,8 @@
  * machine by default, PostgreSQL when consumers on several machines share one), how long, and how it is written.
  */
 import { z } from 'zod';
+import { int, positive } from './config-fields.js';
 
-const intBetween = (min: number, max: number) => {
-  const expected = `an integer from ${min} to ${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
-};
-const positive = (max: number, unit: string) => {
-  const expected = `a number of ${unit} above 0 (at most ${max})`;
-  return z.number({ error: expected }).gt(0, { error: expected }).max(max, { error: expected });
-};
 const postgresUrl = z
   .string({ error: 'a postgres:// or postgresql:// URL, or null' })
   .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'a postgres:// or postgresql:// URL, or null' })
@@ -30,17 +19,17 @@ export const historyConfigSchema = z
         { path: z.string({ error: 'a file path' }).min(1, { error: 'a file path' }) },
         { error: 'an object' },
       ),
-      postgres: z.strictObject({ url: postgresUrl, poolSize: intBetween(1, 100) }, { error: 'an object' }),
+      postgres: z.strictObject({ url: postgresUrl, poolSize: int(1, 100) }, { error: 'an object' }),
       retentionDays: positive(3_650, 'days'),
       purge: z.strictObject(
-        { intervalMinutes: positive(24 * 60, 'minutes'), batchSize: intBetween(100, 100_000) },
+        { intervalMinutes: positive(24 * 60, 'minutes'), batchSize: int(100, 100_000) },
         { error: 'an object' },
       ),
       write: z.strictObject(
         {
-          batchSize: intBetween(1, 5_000),
-          flushIntervalMs: intBetween(10, 60_000),
-          maxQueued: intBetween(1_000, 10_000_000),
+          batchSize: int(1, 5_000),
+          flushIntervalMs: int(10, 60_000),
+          maxQueued: int(1_000, 10_000_000),
         },
         { error: 'an object' },
       ),

@@ -5,6 +5,7 @@
  * from elsewhere.
  */
 import { z } from 'zod';
+import { int, str } from './config-fields.js';
 
 const expectedHost = 'a host name or IP address to listen on';
 const expectedPort = 'a TCP port from 1 to 65535';
@@ -16,17 +17,6 @@ const port = z
     error: expectedPort,
   });
 
-function int(min: number, max: number) {
-  const expected = `an integer from ${min} to ${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
-}
-
-const text = (expected: string) =>
-  z.string({ error: expected }).min(1, { error: expected }).max(4096, { error: expected });
 const headerName = z
   .string({ error: 'an HTTP header name or null' })
   .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'an HTTP header name or null' })
@@ -34,14 +24,14 @@ const headerName = z
 
 export const webConfigSchema = z.strictObject(
   {
-    host: text(expectedHost),
+    host: str(expectedHost),
     port,
     /** Who acknowledges and commands when no header names anyone; null = the top-level operator, else user@host. */
-    operator: text('a non-empty string or null').nullable(),
+    operator: str('a non-empty string or null').nullable(),
     /** A header set by the reverse proxy in front (e.g. "X-Forwarded-User"); null = no header is trusted. */
     operatorHeader: headerName.nullable(),
     /** SQLite file of the command audit trail (who, when, what, result). */
-    auditFile: text('a file path'),
+    auditFile: str('a file path'),
     pageSize: int(1, 500),
     /** How often the pages poll for fresh figures. */
     refreshSeconds: z

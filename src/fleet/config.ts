@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { int, MAX_TIMER_MS, positive, str } from './config-fields.js';
 import {
   deepMerge,
   isObject,
@@ -27,26 +28,6 @@ import { SESSION_DEFAULTS, sessionConfigSchema } from './config-session.js';
 export const EX_CONFIG = 78;
 
 export const PASSWORD_ENV = 'POS_FLEET_MQTT_PASSWORD';
-
-const MAX_TIMER_MS = 2_147_483_647;
-
-function int(min: number, max: number) {
-  const expected = max >= MAX_TIMER_MS ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
-}
-
-function positive(max: number, unit: string) {
-  const expected = `a number of ${unit} above 0 (at most ${max})`;
-  return z.number({ error: expected }).gt(0, { error: expected }).max(max, { error: expected });
-}
-
-function str(expected: string) {
-  return z.string({ error: expected }).min(1, { error: expected }).max(4096, { error: expected });
-}
 
 function obj<T extends z.core.$ZodLooseShape>(shape: T) {
   return z.strictObject(shape, { error: 'an object' });

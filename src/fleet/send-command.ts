@@ -7,22 +7,15 @@ import { hostname, userInfo } from 'node:os';
 import { systemClock, type Clock } from '../../hal/clock.js';
 import { wire } from '../telemetry/wire.js';
 import { signCommand } from '../telemetry/wire-signature.js';
+import { FLEET_COMMANDS, type FleetCommandName } from '../vocabulary/fleet-commands.js';
 import { BrokerRefusedError, type BrokerOptions, connectClient } from './broker-connection.js';
 import { commandNames, TelemetryDecoder, topicFor, type CommandResultMessage } from './decode.js';
 
 // ---- commands --------------------------------------------------------------------------------------------------
 
 /** The commands a fleet operator can send (each must be on the terminal's allow-list to run). */
-export const COMMANDS = [
-  'run-self-test',
-  'send-health',
-  'rebirth',
-  'unlock',
-  'settle',
-  'check-health-external',
-  'check-health-interactive',
-] as const;
-export type FleetCommand = (typeof COMMANDS)[number];
+export const COMMANDS = FLEET_COMMANDS;
+export type FleetCommand = FleetCommandName;
 
 export class CommandTimeoutError extends Error {
   override readonly name = 'CommandTimeoutError';

@@ -80,6 +80,24 @@ export interface TerminalFacts {
   safOldestAgeMs: number;
 }
 
+/** The state's options as the fleet config sets them (its health intervals, anomaly window and share group). */
+export function fleetStateOptions(config: {
+  healthIntervalMs: number;
+  healthIntervalByTerminal: Record<string, number>;
+  missedHealthFactor: number;
+  anomalyWindowMinutes: number;
+  share: string | null;
+}): Omit<FleetStateOptions, 'clock'> {
+  return {
+    healthIntervalMs: config.healthIntervalMs,
+    healthIntervalByTerminal: config.healthIntervalByTerminal,
+    missedHealthFactor: config.missedHealthFactor,
+    anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
+    // A shared subscription delivers only part of each terminal's messages: gaps would be meaningless.
+    trackSequence: config.share === null,
+  };
+}
+
 export function terminalKey(fleet: string, terminalId: string): string {
   return `${fleet}/${terminalId}`;
 }

@@ -5,3 +5,4 @@
 export * from './host-errors.js';
 export * from './money.js';
 export * from './transaction.js';
+export * from './fleet-commands.js';

@@ -14,7 +14,7 @@ import { brokerOptionsFromConfig, defaultOperator, FleetConsumer, sendCommand } 
 import { type FleetHistory, startHistory } from '../history/open.js';
 import { FleetMetrics } from '../metrics/fleet-metrics.js';
 import type { AlertBook, FleetHistoryReader } from '../ports.js';
-import { FleetState } from '../state.js';
+import { FleetState, fleetStateOptions } from '../state.js';
 import { type FleetAlerting, startFleetAlerting } from '../webhooks/fleet-alerting.js';
 import { CommandAudit } from './command-audit.js';
 import type { CommandSender } from './command-runner.js';
@@ -54,14 +54,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
   const { config } = o;
   const clock = o.clock ?? systemClock;
   const note = o.onNote ?? (() => undefined);
-  const state = new FleetState({
-    clock,
-    healthIntervalMs: config.healthIntervalMs,
-    healthIntervalByTerminal: config.healthIntervalByTerminal,
-    missedHealthFactor: config.missedHealthFactor,
-    anomalyWindowMs: config.anomalyWindowMinutes * 60_000,
-    trackSequence: config.share === null,
-  });
+  const state = new FleetState({ clock, ...fleetStateOptions(config) });
   const index = new FleetIndex({
     state,
     clock,

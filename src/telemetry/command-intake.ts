@@ -2,8 +2,8 @@
  * Fleet commands as the transport sees them: a payload on the cmd topic is checked (size, decoding, retained copy,
  * signature and addressee, age, allow-list, an id already run), a refusal is logged, journaled as an anomaly and
  * answered (never counted towards the terminal's lockout); a command that passes is handed to the terminal's
- * handler, its id remembered, and its answer published. A repeated id is answered DUPLICATE with the first result. What a command does is not known here (as in Sparkplug's Tahu, the transport
- * only hands commands over).
+ * handler, its id remembered, and its answer published. A repeated id is answered DUPLICATE with the first result.
+ * What a command does is not known here (as in Sparkplug's Tahu, the transport only hands commands over).
  */
 import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { Logger } from '../util/log.js';

@@ -5,11 +5,12 @@
  * Outside the simulator, no key means no fleet command runs, and the embedded broker requires credentials.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AnomalyRecorder } from '../anomaly/recorder.js';
 import type { PosConfig } from '../config/index.js';
 import type { BrokerCredentials } from '../telemetry/embedded-broker.js';
 import { loadCommandKey } from '../telemetry/wire-signature.js';
+import { writeFileAtomically } from '../util/durable-file.js';
 import type { Logger } from '../util/log.js';
 
 export const COMMAND_KEY_ENV = 'POS_MQTT_COMMAND_KEY';
@@ -25,8 +26,18 @@ export function fleetCommandKey(
   dataDir: string,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  anomalies?: AnomalyRecorder,
 ): Buffer | undefined {
-  const configured = loadCommandKey({ file: config.mqtt.commandAuth.keyFile, envName: COMMAND_KEY_ENV, env });
+  let configured: Buffer | undefined;
+  try {
+    configured = loadCommandKey({ file: config.mqtt.commandAuth.keyFile, envName: COMMAND_KEY_ENV, env });
+  } catch (err) {
+    // A missing or damaged key stops fleet commands, never payments: the terminal starts and refuses them all.
+    const reason = `fleet command key unusable: ${(err as Error).message}; every fleet command will be refused`;
+    log.error(reason);
+    anomalies?.raise('config-error', { reason }, { show: false });
+    return undefined;
+  }
   if (configured) return configured;
   if (!isSimulatorSetup(config)) {
     log.warn(
@@ -35,8 +46,24 @@ export function fleetCommandKey(
     return undefined;
   }
   const file = join(dataDir, SIMULATOR_KEY_FILE);
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  log.info({ file }, 'simulator: fleet commands are signed with the key in this file (pos-fleet commands.keyFile)');
+  try {
+    const kept = loadCommandKey({ file, envName: COMMAND_KEY_ENV, env: {} });
+    if (kept) return kept;
+  } catch (err) {
+    // Absent, or cut short by a crash or a full disk before it reached the disk: the simulator makes a new one.
+    const why = (err as Error).message;
+    if (!why.endsWith(': ENOENT')) log.warn(`simulator: the fleet command key is damaged (${why}): a new one is made`);
+  }
+  try {
+    writeFileAtomically(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  } catch (err) {
+    log.error(`simulator: cannot write the fleet command key ${file} (${(err as Error).message}): commands refused`);
+    return undefined;
+  }
+  log.info(
+    { file },
+    'simulator: fleet commands are signed with the key in this file (pos-fleet session.commandKeyFile)',
+  );
   return loadCommandKey({ file, envName: COMMAND_KEY_ENV, env: {} });
 }
 

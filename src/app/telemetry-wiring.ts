@@ -61,7 +61,7 @@ export async function startTelemetry(deps: TelemetryDeps): Promise<Telemetry> {
   const mqtt = config.mqtt;
   const marker = RunMarker.begin(deps.dataDir, deps.marker);
   const bootedAt = deps.clock.now();
-  const commandKey = fleetCommandKey(config, deps.dataDir, log);
+  const commandKey = fleetCommandKey(config, deps.dataDir, log, process.env, deps.anomalies);
   const broker = mqtt.embeddedBroker ? await startEmbeddedBroker(config, log) : undefined;
   const url = broker?.url ?? mqtt.url;
   const tls = mqtt.tls;

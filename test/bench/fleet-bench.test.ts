@@ -36,6 +36,14 @@ describe('fleet benchmarks (smoke)', () => {
     expect(run?.two.perConsumer).toHaveLength(2);
     expect(finite(run?.twoOverOne)).toBe(true);
     expect(r.verdict).toMatchObject({ nothingLost: 'met', exactState: 'met' });
+    // Consumers held to one CPU budget (a cgroup quota) where the machine allows it, else the reason why not.
+    const equal = run?.equalBudget;
+    if (equal && 'skipped' in equal) expect(equal.skipped).toMatch(/cgroup/);
+    else {
+      expect(equal?.one).toMatchObject({ delivered: 240, exactlyOnce: true });
+      expect(equal?.two).toMatchObject({ delivered: 240, exactlyOnce: true, consumers: 2 });
+      expect(finite(equal?.twoOverOne)).toBe(true);
+    }
   }, 120_000);
 
   it('burst: the default queue of 1,000 drops what a consumer away misses, the tuned limits drop nothing', async () => {

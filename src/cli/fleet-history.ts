@@ -24,6 +24,7 @@ import {
 } from '../fleet/history/open.js';
 import { renderWatch } from '../fleet/table.js';
 import { FleetState } from '../fleet/state.js';
+import { terminalTarget } from '../fleet/topics.js';
 import type { TimelineEntry, TimelineQuery } from '../fleet/ports.js';
 
 const EX_NOINPUT = 66;
@@ -86,15 +87,9 @@ export function registerFleetHistory(program: Command, loadConfig: (cmd: Command
         cmd: Command,
       ) => {
         const config = loadConfig(cmd);
-        const slash = target.indexOf('/');
-        const fleet = slash >= 0 ? target.slice(0, slash) : config.fleet;
-        const terminalId = slash >= 0 ? target.slice(slash + 1) : target;
-        if (fleet === null || fleet === '')
-          return program.error(
-            'pos-fleet history: name the fleet with --fleet, "fleet" in the config, or as fleet/terminal',
-          );
-        if (!/^[^/+#]+$/.test(terminalId))
-          return program.error(`pos-fleet history: ${JSON.stringify(terminalId)} is not a terminal id`);
+        const named = terminalTarget(target, config.fleet);
+        if ('problem' in named) return program.error(`pos-fleet history: ${named.problem}`);
+        const { fleet, terminalId } = named;
         let since: number | undefined;
         try {
           since = opts.since === undefined ? undefined : parseSince(opts.since);

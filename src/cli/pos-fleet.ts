@@ -32,6 +32,7 @@ import {
 } from '../fleet/consumer.js';
 import type { TelemetryDecodeError, TelemetryMessage } from '../fleet/decode.js';
 import { FleetState, fleetStateOptions } from '../fleet/state.js';
+import { terminalTarget } from '../fleet/topics.js';
 import { renderWatch, summarize } from '../fleet/table.js';
 import { startFleetAlerting } from '../fleet/webhooks/fleet-alerting.js';
 import { registerFleetHistory } from './fleet-history.js';
@@ -315,15 +316,9 @@ program
       cmd: Command,
     ) => {
       const config = loadConfig(cmd);
-      const slash = target.indexOf('/');
-      const fleet = slash >= 0 ? target.slice(0, slash) : config.fleet;
-      const terminalId = slash >= 0 ? target.slice(slash + 1) : target;
-      if (fleet === null || fleet === '')
-        return program.error(
-          'pos-fleet command: name the fleet with --fleet, "fleet" in the config, or as fleet/terminal',
-        );
-      if (!/^[^/+#]+$/.test(terminalId))
-        return program.error(`pos-fleet command: ${JSON.stringify(terminalId)} is not a terminal id`);
+      const named = terminalTarget(target, config.fleet);
+      if ('problem' in named) return program.error(`pos-fleet command: ${named.problem}`);
+      const { fleet, terminalId } = named;
       let broker: ReturnType<typeof brokerOptionsFromConfig>;
       try {
         broker = brokerOptionsFromConfig(config);

@@ -51,3 +51,20 @@ export function subscriptionFilter(fleet?: string, shareGroup?: string): string 
   const filter = `${TOPIC_ROOT}/${fleet ?? '+'}/+/+`;
   return shareGroup === undefined ? filter : `$share/${shareGroup}/${filter}`;
 }
+
+/**
+ * A terminal as an operator names it on the command line: `fleet/terminal`, or `terminal` alone in the fleet the
+ * config names. Returns the reason when the fleet is missing or the id is no topic level.
+ */
+export function terminalTarget(
+  target: string,
+  defaultFleet: string | null,
+): { fleet: string; terminalId: string } | { problem: string } {
+  const slash = target.indexOf('/');
+  const fleet = slash >= 0 ? target.slice(0, slash) : defaultFleet;
+  const terminalId = slash >= 0 ? target.slice(slash + 1) : target;
+  if (fleet === null || fleet === '')
+    return { problem: 'name the fleet with --fleet, "fleet" in the config, or as fleet/terminal' };
+  if (!/^[^/+#]+$/.test(terminalId)) return { problem: `${JSON.stringify(terminalId)} is not a terminal id` };
+  return { fleet, terminalId };
+}
